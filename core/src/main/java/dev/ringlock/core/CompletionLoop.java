@@ -1,0 +1,641 @@
+package dev.ringlock.core;
+
+import dev.ringlock.core.ffi.Errno;
+import dev.ringlock.core.uring.CompletionQueue;
+import dev.ringlock.core.uring.IoUringAbi;
+import dev.ringlock.core.uring.Prep;
+import dev.ringlock.core.uring.Ring;
+import dev.ringlock.core.uring.SubmissionQueue;
+import dev.ringlock.core.uring.UringLayouts;
+import dev.ringlock.core.uring.UserData;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/*
+ * Overview
+ *
+ * The one platform thread that owns a ring. It creates the ring (so that SINGLE_ISSUER names
+ * it), and it alone writes SQEs, enters the kernel and reaps CQEs. Any thread may request an
+ * operation; requests reach the loop through a lock-free intrusive stack whose nodes are the
+ * operations' futures, so a request allocates nothing beyond its future.
+ *
+ * One iteration:
+ *   1. drain: take the whole request stack with one getAndSet, restore FIFO order, and write
+ *      each request's SQEs (or an ASYNC_CANCEL for a cancel request);
+ *   2. reap: complete a future per CQE. Continuations run here, on this thread, and whatever
+ *      they request (a wake in a continuation, say) is written straight into the SQ;
+ *   3. enter: submit everything written in 1 and 2 with one io_uring_enter. If nothing was
+ *      reaped and the stack is still empty, the loop parks instead: it swings the stack head
+ *      from null to SLEEPING, arms the doorbell, and submits and waits in the same call.
+ * So every request gathered in one iteration reaches the kernel in one system call; more only
+ * when they overflow the SQ, which is then submitted and refilled.
+ *
+ * The request stack head is null (empty, loop awake), SLEEPING (empty, loop parked or about
+ * to), CLOSED (the loop has shut down; push fails) or the newest request. The producer whose
+ * CAS replaces SLEEPING is the one, and only one, that rings the doorbell; the loop swings
+ * SLEEPING back to null when it wakes. A request pushed between the loop's reap and its CAS to
+ * SLEEPING makes that CAS fail, so the loop cannot sleep on a non-empty stack.
+ *
+ * user_data indexes a slot table (RingOp[] plus a generation per slot) that grows by doubling,
+ * so a completion finds its future without a map and, in steady state, without allocating.
+ *
+ * Closing: the close request travels through the stack like any other. The loop then swings
+ * the head to CLOSED (failing whatever was queued), cancels every request it has in the
+ * kernel with ASYNC_CANCEL(ANY|ALL), and reaps until none is left, because a futex wait left
+ * queued after the fd closes would swallow a wake meant for a live waiter. Only then does it
+ * unmap and close the ring.
+ */
+final class CompletionLoop implements Runnable {
+  static final int KIND_OPERATION = 1;
+  static final int KIND_LINK_TIMEOUT = 2;
+  static final int KIND_CANCEL = 3;
+  static final int KIND_DOORBELL = 4;
+  static final int KIND_TICK = 5;
+
+  private static final System.Logger LOG = System.getLogger(FutexRing.class.getName());
+  private static final int INITIAL_SLOTS = 1024;
+  private static final int SCRATCH_BYTES = 64 * 1024;
+  private static final long CLOSE_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+  private static final long CLOSE_PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+  private static final VarHandle HEAD;
+  private static final VarHandle COUNTER;
+
+  static {
+    try {
+      MethodHandles.Lookup lookup = MethodHandles.lookup();
+      HEAD = lookup.findVarHandle(CompletionLoop.class, "head", RingOp.class);
+      COUNTER = MethodHandles.arrayElementVarHandle(long[].class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private static final RingOp<?> SLEEPING = new Marker();
+  private static final RingOp<?> CLOSED = new Marker();
+
+  // counters, written by the loop thread with opaque stores and read by stats()
+  static final int ENTER_CALLS = 0;
+  static final int SQES_SUBMITTED = 1;
+  static final int COMPLETIONS = 2;
+  static final int DOORBELL_WAKEUPS = 3;
+  static final int IN_FLIGHT = 4;
+
+  private final FutexRing ring;
+  private final FutexRing.Options options;
+  private final Executor completionExecutor; // null: complete futures on this thread
+  private final Thread thread;
+  private final long[] counters = new long[5];
+  final CompletableFuture<Void> started = new CompletableFuture<>();
+  final CompletableFuture<Void> terminated = new CompletableFuture<>();
+
+  private volatile RingOp<?> head; // null, SLEEPING, CLOSED or the newest request
+  private volatile boolean closing; // set on the loop thread when shutdown begins
+  private volatile Throwable failure; // why the ring failed, if it did
+
+  // ---- loop thread only ----
+  private Ring uring;
+  private SubmissionQueue sq;
+  private CompletionQueue cq;
+  private Doorbell doorbell;
+  private Submission submission;
+  private boolean closeRequested;
+  private boolean getEventsOnSubmit; // DEFER_TASKRUN: completions post only under GETEVENTS
+  private RingOp<?>[] slots = new RingOp<?>[INITIAL_SLOTS];
+  private int[] generations = new int[INITIAL_SLOTS];
+  private int[] freeSlots = new int[INITIAL_SLOTS];
+  private int freeCount;
+
+  CompletionLoop(FutexRing ring, FutexRing.Options options, String threadName) {
+    this.ring = ring;
+    this.options = options;
+    this.completionExecutor = options.completionExecutor();
+    for (int i = 0; i < INITIAL_SLOTS; i++) {
+      freeSlots[i] = INITIAL_SLOTS - 1 - i;
+    }
+    freeCount = INITIAL_SLOTS;
+    this.thread = Thread.ofPlatform().name(threadName).daemon(true).unstarted(this);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  Thread thread() {
+    return thread;
+  }
+
+  FutexRing ring() {
+    return ring;
+  }
+
+  boolean isClosing() {
+    return closing || head == CLOSED;
+  }
+
+  long counter(int which) {
+    return (long) COUNTER.getOpaque(counters, which);
+  }
+
+  int inFlight() {
+    return (int) counter(IN_FLIGHT);
+  }
+
+  private void count(int which, long delta) {
+    COUNTER.setOpaque(counters, which, counters[which] + delta);
+  }
+
+  // ---- requests from any thread ----
+
+  /** Hands {@code op} to the loop: straight into the SQ on the loop thread, else via the stack. */
+  void submit(RingOp<?> op) {
+    if (Thread.currentThread() == thread) {
+      if (closing) {
+        op.failClosed(failure);
+      } else {
+        prepare(op);
+      }
+      return;
+    }
+    if (!push(op)) {
+      op.failClosed(failure);
+    }
+  }
+
+  /** An abandoned op in the kernel: send it an ASYNC_CANCEL. */
+  void requestCancel(RingOp<?> op) {
+    if (Thread.currentThread() == thread) {
+      handleRequest(op);
+    } else {
+      push(op); // if the loop has closed, it has cancelled everything already
+    }
+  }
+
+  void requestClose() {
+    if (Thread.currentThread() == thread) {
+      closeRequested = true;
+    } else {
+      push(new CloseRequest(this));
+    }
+  }
+
+  private boolean push(RingOp<?> op) {
+    for (; ; ) {
+      RingOp<?> current = head;
+      if (current == CLOSED) {
+        return false;
+      }
+      op.next = current == SLEEPING ? null : current;
+      if (HEAD.compareAndSet(this, current, op)) {
+        if (current == SLEEPING) {
+          doorbell.ring();
+        }
+        return true;
+      }
+    }
+  }
+
+  boolean deliverOnExecutor(RingOp<?> op) {
+    if (completionExecutor == null) {
+      return false;
+    }
+    try {
+      completionExecutor.execute(op);
+      return true;
+    } catch (RejectedExecutionException e) {
+      return false; // a shut-down executor must not strand the future: complete it here
+    }
+  }
+
+  void handOnConsumedWake(AbandonedWakeHandler handler, FutexWord word, int bitset) {
+    try {
+      handler.wakeConsumed(ring, word, bitset);
+    } catch (RuntimeException | Error e) {
+      LOG.log(System.Logger.Level.ERROR, "AbandonedWakeHandler failed for " + word, e);
+    }
+  }
+
+  RingClosedException closedException(Throwable cause) {
+    return cause == null
+        ? new RingClosedException("the FutexRing is closed")
+        : new RingClosedException("the FutexRing failed and is closed: " + cause, cause);
+  }
+
+  // ---- the loop ----
+
+  @Override
+  public void run() {
+    try {
+      uring = Ring.setup(
+          options.submissionQueueEntries(), options.completionQueueEntries(), options.setupFlagBits());
+      sq = uring.submissionQueue();
+      cq = uring.completionQueue();
+      getEventsOnSubmit = (options.setupFlagBits() & IoUringAbi.SETUP_DEFER_TASKRUN) != 0;
+      submission = new Submission();
+      IoUringSupport.requireFutexOperations(uring);
+      doorbell = Doorbell.create(options.doorbell());
+      IoUringSupport.requireWorkingEnter(uring, submission);
+    } catch (Throwable t) {
+      if (uring != null) {
+        uring.close();
+      }
+      HEAD.setVolatile(this, CLOSED);
+      started.completeExceptionally(IoUringSupport.explain(t));
+      terminated.complete(null);
+      return;
+    }
+    started.complete(null);
+    Throwable cause = null;
+    try {
+      while (!closeRequested) {
+        iterate();
+      }
+    } catch (Throwable t) {
+      cause = t;
+      failure = new RingException("the ring's completion loop failed: " + t, 0, t);
+      LOG.log(System.Logger.Level.ERROR, "FutexRing completion loop failed", t);
+    }
+    shutdown(cause == null ? null : failure);
+  }
+
+  private void iterate() {
+    drainRequests();
+    int reaped = reapCompletions();
+    if (reaped == 0 && HEAD.compareAndSet(this, null, SLEEPING)) {
+      doorbell.arm(submission.reserve(1, 0), UserData.encode(KIND_DOORBELL, 0, 0));
+      enter(true);
+      HEAD.compareAndSet(this, SLEEPING, null);
+    } else {
+      enter(false);
+    }
+  }
+
+  private void drainRequests() {
+    RingOp<?> list = (RingOp<?>) HEAD.getAndSet(this, null);
+    if (list == null || list == SLEEPING) {
+      return;
+    }
+    RingOp<?> fifo = null; // the stack is newest first; reverse it so requests keep their order
+    while (list != null) {
+      RingOp<?> next = list.next;
+      list.next = fifo;
+      fifo = list;
+      list = next;
+    }
+    while (fifo != null) {
+      RingOp<?> op = fifo;
+      fifo = op.next;
+      op.next = null; // before handleRequest: a canceller may push op again once it is IN_KERNEL
+      handleRequest(op);
+    }
+  }
+
+  private void handleRequest(RingOp<?> op) {
+    if (op instanceof CloseRequest) {
+      closeRequested = true;
+      return;
+    }
+    switch (op.requestState()) {
+      case RingOp.QUEUED -> prepare(op);
+      case RingOp.ABANDONED_QUEUED -> {
+        op.setDone();
+        op.dropped();
+      }
+      case RingOp.CANCEL_REQUESTED -> {
+        Submission s = submission.reserve(1, 0);
+        long sqe = s.sqe();
+        Prep.asyncCancel(s.sqes(), sqe, op.userData, 0);
+        Prep.userData(s.sqes(), sqe, UserData.encode(KIND_CANCEL, 0, 0));
+      }
+      default -> {} // DONE: completed before its cancel request was drained
+    }
+  }
+
+  private void prepare(RingOp<?> op) {
+    Submission s = submission.reserve(op.sqeCount(), op.scratchBytes());
+    if (!op.casRequestState(RingOp.QUEUED, RingOp.IN_KERNEL)) {
+      op.setDone(); // abandoned while queued: it never reaches the kernel
+      op.dropped();
+      return;
+    }
+    int slot = acquireSlot(op);
+    long userData = UserData.encode(KIND_OPERATION, generations[slot], slot);
+    op.userData = userData;
+    op.prepare(s, userData);
+  }
+
+  /**
+   * Completes a future per CQE. The head is read afresh for every CQE, and each CQE is given
+   * back before it is dispatched, because a continuation may fill the SQ and make this thread
+   * submit (and, on EBUSY, reap) from inside dispatch: a stale local head would then process
+   * a CQE twice.
+   */
+  private int reapCompletions() {
+    int reaped = 0;
+    for (; ; ) {
+      int next = cq.head();
+      if (next == cq.tail()) {
+        if (sq.completionsOverflowed()) {
+          flushOverflow();
+          continue;
+        }
+        count(COMPLETIONS, reaped);
+        return reaped;
+      }
+      long userData = cq.userData(next);
+      int result = cq.result(next);
+      cq.advance(next + 1);
+      dispatch(userData, result);
+      reaped++;
+    }
+  }
+
+  private void dispatch(long userData, int result) {
+    switch (UserData.kind(userData)) {
+      case KIND_OPERATION -> {
+        int slot = UserData.index(userData);
+        if (slot < 0 || slot >= slots.length) {
+          throw new IllegalStateException("CQE user_data names slot " + slot + " of " + slots.length);
+        }
+        RingOp<?> op = slots[slot];
+        if (op == null || generations[slot] != UserData.generation(userData)) {
+          throw new IllegalStateException("CQE for a slot that is not in use: " + Long.toHexString(userData));
+        }
+        releaseSlot(slot);
+        op.setDone();
+        op.completed(result, closing);
+      }
+      case KIND_DOORBELL -> {
+        count(DOORBELL_WAKEUPS, 1);
+        doorbell.completed();
+      }
+      default -> {} // a link timeout, a cancel or a close tick: their effect shows on the op
+    }
+  }
+
+  private void flushOverflow() {
+    int result = uring.enter(0, 0, IoUringAbi.ENTER_GETEVENTS);
+    count(ENTER_CALLS, 1);
+    if (result < 0 && result != -Errno.EINTR && result != -Errno.EAGAIN && result != -Errno.EBUSY) {
+      throw new RingException("io_uring_enter (flushing overflowed completions) failed", -result);
+    }
+  }
+
+  /**
+   * Submits what was prepared; with {@code wait}, also sleeps until a completion arrives. One
+   * io_uring_enter does both.
+   */
+  private void enter(boolean wait) {
+    int toSubmit = sq.flush();
+    if (toSubmit == 0 && !wait && !getEventsOnSubmit) {
+      return;
+    }
+    int flags = wait || getEventsOnSubmit ? IoUringAbi.ENTER_GETEVENTS : 0;
+    int result = uring.enter(toSubmit, wait ? 1 : 0, flags);
+    count(ENTER_CALLS, 1);
+    if (result >= 0) {
+      count(SQES_SUBMITTED, result);
+      if (sq.pending() == 0) {
+        submission.resetScratch();
+      }
+      return;
+    }
+    switch (-result) {
+      case Errno.EINTR, Errno.ETIME -> {} // a signal, or a wait timeout: just go round again
+      case Errno.EAGAIN, Errno.EBUSY -> reapCompletions(); // make room in the kernel, retry next time
+      default -> throw new RingException("io_uring_enter failed", -result);
+    }
+  }
+
+  /** Submits until the SQ is empty; used when it is full mid-iteration. */
+  private void submitAll() {
+    int spins = 0;
+    while (sq.flush() > 0) {
+      enter(false);
+      if (sq.pending() > 0 && ++spins > 1000) {
+        Thread.yield();
+      }
+    }
+    submission.resetScratch();
+  }
+
+  // ---- the slot table ----
+
+  private int acquireSlot(RingOp<?> op) {
+    if (freeCount == 0) {
+      growSlots();
+    }
+    int slot = freeSlots[--freeCount];
+    slots[slot] = op;
+    count(IN_FLIGHT, 1);
+    return slot;
+  }
+
+  private void releaseSlot(int slot) {
+    slots[slot] = null;
+    generations[slot] = (generations[slot] + 1) & UserData.GENERATION_MASK;
+    freeSlots[freeCount++] = slot;
+    count(IN_FLIGHT, -1);
+  }
+
+  private void growSlots() {
+    int old = slots.length;
+    int grown = old * 2;
+    slots = Arrays.copyOf(slots, grown);
+    generations = Arrays.copyOf(generations, grown);
+    freeSlots = Arrays.copyOf(freeSlots, grown);
+    for (int i = grown - 1; i >= old; i--) {
+      freeSlots[freeCount++] = i;
+    }
+  }
+
+  // ---- shutdown ----
+
+  private void shutdown(Throwable cause) {
+    closing = true;
+    RingOp<?> queued = (RingOp<?>) HEAD.getAndSet(this, CLOSED);
+    for (RingOp<?> op = queued; op != null && op != SLEEPING; ) {
+      RingOp<?> next = op.next;
+      op.next = null;
+      int state = op.requestState();
+      if (state == RingOp.QUEUED || state == RingOp.ABANDONED_QUEUED) {
+        op.failClosed(cause);
+      }
+      op = next;
+    }
+    try {
+      cancelEverythingInKernel();
+    } catch (Throwable t) {
+      LOG.log(System.Logger.Level.ERROR, "FutexRing could not cancel its pending requests", t);
+    }
+    for (int slot = 0; slot < slots.length; slot++) {
+      RingOp<?> op = slots[slot];
+      if (op != null) { // not cancelled in time: the kernel cancels it when the fd closes
+        releaseSlot(slot);
+        op.failClosed(cause);
+      }
+    }
+    uring.close();
+    doorbell.close();
+    submission.close();
+    terminated.complete(null);
+  }
+
+  /**
+   * ASYNC_CANCEL(ANY|ALL) removes every futex wait and poll from the kernel; reap until their
+   * CQEs are in. A TIMEOUT tick bounds each wait, and the whole wait is bounded too.
+   */
+  private void cancelEverythingInKernel() {
+    long deadline = System.nanoTime() + CLOSE_PATIENCE_NANOS;
+    while ((counters[IN_FLIGHT] > 0 || doorbell.armed()) && System.nanoTime() < deadline) {
+      Submission s = submission.reserve(2, CompletionLoop.Submission.TIMESPEC_BYTES);
+      long cancel = s.sqe();
+      Prep.asyncCancel(
+          s.sqes(), cancel, 0L, IoUringAbi.ASYNC_CANCEL_ANY | IoUringAbi.ASYNC_CANCEL_ALL);
+      Prep.userData(s.sqes(), cancel, UserData.encode(KIND_CANCEL, 0, 0));
+      s.timeout(UserData.encode(KIND_TICK, 0, 0), CLOSE_TICK_NANOS);
+      enter(true);
+      reapCompletions();
+    }
+  }
+
+  /** A request to close, carried through the stack so it can wake a sleeping loop. */
+  private static final class CloseRequest extends RingOp<Void> {
+    CloseRequest(CompletionLoop loop) {
+      super(loop);
+    }
+
+    @Override
+    int sqeCount() {
+      return 0;
+    }
+
+    @Override
+    void prepare(Submission submission, long userData) {}
+
+    @Override
+    void completed(int result, boolean ringClosing) {}
+  }
+
+  /** The SLEEPING and CLOSED sentinels of the request stack. */
+  private static final class Marker extends RingOp<Void> {
+    Marker() {
+      super(null);
+    }
+
+    @Override
+    int sqeCount() {
+      return 0;
+    }
+
+    @Override
+    void prepare(Submission submission, long userData) {}
+
+    @Override
+    void completed(int result, boolean ringClosing) {}
+  }
+
+  /*
+   * What a request may write into: SQEs, and scratch memory for the structs they point at.
+   * The kernel copies those structs at submission (IORING_FEAT_SUBMIT_STABLE), so the scratch
+   * is a bump allocator reset whenever the SQ has been fully consumed. reserve() guarantees
+   * the room a request asked for, submitting first when the SQ or the scratch is full.
+   */
+  final class Submission {
+    static final int TIMESPEC_BYTES = (int) UringLayouts.KERNEL_TIMESPEC.byteSize();
+
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment scratch = arena.allocate(SCRATCH_BYTES, 8);
+    private long scratchUsed;
+
+    Submission reserve(int sqes, int scratchBytes) {
+      if (scratchBytes > SCRATCH_BYTES || sqes > sq.entries()) {
+        throw new IllegalArgumentException("a request needs more room than a submission has");
+      }
+      if (sq.free() < sqes || scratchUsed + scratchBytes > SCRATCH_BYTES) {
+        submitAll();
+      }
+      return this;
+    }
+
+    MemorySegment sqes() {
+      return sq.sqes();
+    }
+
+    /** The next SQE; reserve() made sure there is one. */
+    long sqe() {
+      long sqe = sq.next();
+      if (sqe < 0) {
+        throw new IllegalStateException("SQ full after reserve()");
+      }
+      return sqe;
+    }
+
+    /** Offset in {@link #scratchMemory()} of {@code bytes} bytes, 8-byte aligned. */
+    long scratch(long bytes) {
+      long offset = scratchUsed;
+      scratchUsed += (bytes + 7) & ~7L;
+      return offset;
+    }
+
+    MemorySegment scratchMemory() {
+      return scratch;
+    }
+
+    long scratchAddress(long offset) {
+      return scratch.address() + offset;
+    }
+
+    /** Links a LINK_TIMEOUT of {@code nanos} behind the SQE at {@code sqe}. */
+    void linkTimeout(long sqe, long nanos) {
+      Prep.linkNext(sqes(), sqe);
+      long timespec = scratch(TIMESPEC_BYTES);
+      Prep.timespec(scratch, timespec, nanos);
+      long timeoutSqe = sqe();
+      Prep.linkTimeout(sqes(), timeoutSqe, scratchAddress(timespec));
+      Prep.userData(sqes(), timeoutSqe, UserData.encode(KIND_LINK_TIMEOUT, 0, 0));
+    }
+
+    /** A plain TIMEOUT of {@code nanos}: wakes a waiting enter. */
+    void timeout(long userData, long nanos) {
+      long timespec = scratch(TIMESPEC_BYTES);
+      Prep.timespec(scratch, timespec, nanos);
+      long sqe = sqe();
+      Prep.timeout(sqes(), sqe, scratchAddress(timespec));
+      Prep.userData(sqes(), sqe, userData);
+    }
+
+    /** Submits a NOP and waits for it: proves io_uring_enter works here. Returns its result. */
+    int nopRoundTrip() {
+      long sqe = sqe();
+      Prep.nop(sqes(), sqe);
+      Prep.userData(sqes(), sqe, UserData.encode(KIND_TICK, 0, 0));
+      int entered = uring.enter(sq.flush(), 1, IoUringAbi.ENTER_GETEVENTS);
+      if (entered < 0) {
+        return entered;
+      }
+      int next = cq.head();
+      if (next == cq.tail()) {
+        return -Errno.EAGAIN;
+      }
+      int result = cq.result(next);
+      cq.advance(next + 1);
+      return result;
+    }
+
+    void resetScratch() {
+      scratchUsed = 0;
+    }
+
+    void close() {
+      arena.close();
+    }
+  }
+}

@@ -1,0 +1,33 @@
+package dev.ringlock.core;
+
+import dev.ringlock.core.ffi.Errno;
+
+/**
+ * A ring operation failed in the kernel, or the ring itself failed. Carries the errno and its
+ * symbolic name when a system call or a completion reported one (0 and "" otherwise).
+ */
+public class RingException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  private final int errno;
+
+  public RingException(String message, int errno) {
+    super(errno == 0 ? message : message + " (" + Errno.name(errno) + ")");
+    this.errno = errno;
+  }
+
+  public RingException(String message, int errno, Throwable cause) {
+    this(message, errno);
+    initCause(cause);
+  }
+
+  /** The errno reported, or 0. */
+  public int errno() {
+    return errno;
+  }
+
+  /** The symbolic name of {@link #errno()} ("EINVAL"), or "" when there is none. */
+  public String errnoName() {
+    return errno == 0 ? "" : Errno.name(errno);
+  }
+}

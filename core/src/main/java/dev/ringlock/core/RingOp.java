@@ -1,0 +1,176 @@
+package dev.ringlock.core;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.CompletableFuture;
+
+/*
+ * Overview
+ *
+ * One request to the ring, and the future its caller holds: the same object, so a request
+ * allocates nothing beyond the future. It is also a node of the loop's request stack (next)
+ * and, when futures complete on an executor, the Runnable that completes it.
+ *
+ * States (state, CAS'd by the loop and by whoever abandons the future):
+ *
+ *   QUEUED --loop prepares its SQE--> IN_KERNEL --its CQE--> DONE
+ *   QUEUED --abandoned--> ABANDONED_QUEUED --loop drains it--> DONE (never submitted)
+ *   IN_KERNEL --abandoned--> CANCEL_REQUESTED (pushed again, as a cancel request)
+ *             --loop drains it--> ASYNC_CANCEL sent; its CQE--> DONE
+ *
+ * "Abandoned" means completed by anyone but the ring: cancel, complete,
+ * completeExceptionally, and so orTimeout and completeOnTimeout. Each of those first wins the
+ * completion through CompletableFuture, then calls abandon(), so the kernel-side wait is
+ * cancelled rather than left to swallow a wake.
+ *
+ * The race that matters: a wake reaches the kernel wait after the future was abandoned but
+ * before the ASYNC_CANCEL does. The kernel then completes the wait with 0 (woken) and the
+ * cancel with -ENOENT. The loop tries to complete the future with WOKEN, loses (it is already
+ * complete), and hands the consumed wake to the op's AbandonedWakeHandler. The same path
+ * covers a wake that completes just before the user cancels, and an executor that runs the
+ * completion after a cancel: whoever loses the completion race with a WOKEN result passes the
+ * wake on. So no wake is lost to an abandoned wait, on any path.
+ *
+ * A request is pushed onto the stack at most twice (submit, then cancel), and the second push
+ * happens only after the loop has taken it off the stack and moved it to IN_KERNEL, so next
+ * is never written by two parties at once: the loop reads next before its CAS to IN_KERNEL,
+ * the canceller writes it only after its CAS from IN_KERNEL.
+ */
+abstract class RingOp<T> extends CompletableFuture<T> implements Runnable {
+  static final int QUEUED = 0;
+  static final int IN_KERNEL = 1;
+  static final int ABANDONED_QUEUED = 2;
+  static final int CANCEL_REQUESTED = 3;
+  static final int DONE = 4;
+
+  private static final VarHandle STATE;
+
+  static {
+    try {
+      STATE = MethodHandles.lookup().findVarHandle(RingOp.class, "state", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  final CompletionLoop loop;
+  RingOp<?> next; // request-stack link; see the overview for who may write it
+  private volatile int state; // QUEUED, IN_KERNEL, ABANDONED_QUEUED, CANCEL_REQUESTED, DONE
+  long userData; // loop thread only: the user_data of this op's main SQE
+  private Object outcome; // executor delivery: the value, or a Throwable
+
+  RingOp(CompletionLoop loop) {
+    this.loop = loop;
+  }
+
+  // ---- what each kind of request does ----
+
+  /** SQEs the request needs in one submission (2 with a linked timeout). */
+  abstract int sqeCount();
+
+  /** Bytes of scratch memory its SQEs point at, which must live until io_uring_enter returns. */
+  int scratchBytes() {
+    return 0;
+  }
+
+  /** Writes its SQEs; {@code userData} goes into the main one. Loop thread. */
+  abstract void prepare(CompletionLoop.Submission submission, long userData);
+
+  /** Its main CQE arrived with {@code result}; deliver a value or a failure. Loop thread. */
+  abstract void completed(int result, boolean ringClosing);
+
+  /** The request was abandoned before it reached the kernel, or the ring closed first. */
+  void dropped() {}
+
+  /** An abandoned request's outcome lost the completion race; hand back what it consumed. */
+  void outcomeUnclaimed(Object outcome) {}
+
+  // ---- state transitions ----
+
+  int requestState() {
+    return state;
+  }
+
+  boolean casRequestState(int expected, int next) {
+    return STATE.compareAndSet(this, expected, next);
+  }
+
+  void setDone() {
+    state = DONE;
+  }
+
+  private void abandon() {
+    if (casRequestState(QUEUED, ABANDONED_QUEUED)) {
+      return;
+    }
+    if (casRequestState(IN_KERNEL, CANCEL_REQUESTED)) {
+      loop.requestCancel(this);
+    }
+  }
+
+  // ---- completion by the ring ----
+
+  /** Completes with {@code outcome} (a value, or a Throwable), here or on the executor. */
+  final void deliver(Object outcome) {
+    if (loop.deliverOnExecutor(this)) {
+      this.outcome = outcome;
+      return;
+    }
+    deliverNow(outcome);
+  }
+
+  /** The executor's half of {@link #deliver}. */
+  @Override
+  public final void run() {
+    Object pending = outcome;
+    outcome = null;
+    deliverNow(pending);
+  }
+
+  @SuppressWarnings("unchecked")
+  private void deliverNow(Object outcome) {
+    boolean won =
+        outcome instanceof Throwable failure
+            ? super.completeExceptionally(failure)
+            : super.complete((T) outcome);
+    if (!won) {
+      outcomeUnclaimed(outcome);
+    }
+  }
+
+  /** Fails the request because the ring is closed; it never reached the kernel. */
+  final void failClosed(Throwable cause) {
+    setDone();
+    dropped();
+    super.completeExceptionally(loop.closedException(cause));
+  }
+
+  // ---- completion by anyone else abandons the request ----
+
+  @Override
+  public boolean cancel(boolean mayInterruptIfRunning) {
+    boolean cancelled = super.cancel(mayInterruptIfRunning);
+    if (cancelled) {
+      abandon();
+    }
+    return cancelled;
+  }
+
+  @Override
+  public boolean complete(T value) {
+    boolean completed = super.complete(value);
+    if (completed) {
+      abandon();
+    }
+    return completed;
+  }
+
+  @Override
+  public boolean completeExceptionally(Throwable failure) {
+    boolean completed = super.completeExceptionally(failure);
+    if (completed) {
+      abandon();
+    }
+    return completed;
+  }
+}

@@ -1,0 +1,69 @@
+package dev.ringlock.core;
+
+import dev.ringlock.core.ffi.FutexFlags;
+import dev.ringlock.core.uring.Prep;
+import dev.ringlock.core.uring.UringLayouts;
+import java.lang.foreign.MemorySegment;
+
+/** FUTEX_WAITV on up to 128 words, with an optional linked timeout. */
+final class WaitAnyOp extends RingOp<WaitOutcome> {
+  private final WaitTarget[] targets;
+  private final long timeoutNanos;
+  private final AbandonedWakeHandler onAbandonedWake;
+
+  WaitAnyOp(
+      CompletionLoop loop,
+      WaitTarget[] targets,
+      long timeoutNanos,
+      AbandonedWakeHandler onAbandonedWake) {
+    super(loop);
+    this.targets = targets;
+    this.timeoutNanos = timeoutNanos;
+    this.onAbandonedWake = onAbandonedWake;
+  }
+
+  @Override
+  int sqeCount() {
+    return timeoutNanos == WaitOp.NO_TIMEOUT ? 1 : 2;
+  }
+
+  @Override
+  int scratchBytes() {
+    int waitv = (int) UringLayouts.FUTEX_WAITV.byteSize() * targets.length;
+    return waitv + (timeoutNanos == WaitOp.NO_TIMEOUT ? 0 : CompletionLoop.Submission.TIMESPEC_BYTES);
+  }
+
+  @Override
+  void prepare(CompletionLoop.Submission submission, long userData) {
+    long waitvOffset = submission.scratch(UringLayouts.FUTEX_WAITV.byteSize() * targets.length);
+    MemorySegment scratch = submission.scratchMemory();
+    long entries = waitvOffset / UringLayouts.FUTEX_WAITV.byteSize();
+    for (int i = 0; i < targets.length; i++) {
+      FutexWord word = targets[i].word();
+      Prep.waitvEntry(scratch, entries + i, word.address(), targets[i].expected(), word.futex2Flags());
+    }
+    long sqe = submission.sqe();
+    Prep.futexWaitv(
+        submission.sqes(), sqe, submission.scratchAddress(waitvOffset), targets.length);
+    Prep.userData(submission.sqes(), sqe, userData);
+    if (timeoutNanos != WaitOp.NO_TIMEOUT) {
+      submission.linkTimeout(sqe, timeoutNanos);
+    }
+  }
+
+  @Override
+  void completed(int result, boolean ringClosing) {
+    if (result >= targets.length) {
+      result = Integer.MIN_VALUE; // an index outside the vector: report it as a failure
+    }
+    deliver(WaitOp.outcome(result, ringClosing, timeoutNanos, "FUTEX_WAITV"));
+  }
+
+  @Override
+  void outcomeUnclaimed(Object outcome) {
+    if (outcome instanceof WaitOutcome waitOutcome && waitOutcome.isWoken()) {
+      FutexWord woken = targets[waitOutcome.wokenIndex()].word();
+      loop.handOnConsumedWake(onAbandonedWake, woken, FutexFlags.BITSET_MATCH_ANY);
+    }
+  }
+}

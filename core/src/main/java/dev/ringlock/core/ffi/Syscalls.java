@@ -1,0 +1,256 @@
+package dev.ringlock.core.ffi;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+/*
+ * Overview
+ *
+ * Every call ringlock makes into libc or the kernel goes through this class. Each wrapper
+ * returns what the kernel returns: a non-negative result, or -errno, as liburing's functions
+ * do. The layer above turns -errno into a typed exception; this one never throws for a failed
+ * call, so nothing here needs to know about ringlock's exception types.
+ *
+ * errno is captured by the linker at the call (Linker.Option.captureCallState) into a
+ * per-thread segment. Reading errno afterwards is wrong: the JVM may have run code that
+ * overwrote it.
+ *
+ * Calls that never block are linked with Linker.Option.critical(false), which drops the
+ * thread-state transition (~100 ns of the ~225 ns a trivial downcall costs here). A critical
+ * call must never block, because the GC cannot reach a safepoint while it runs, so waiting
+ * calls (io_uring_enter with GETEVENTS, futex_wait, read of an eventfd) use the normal link.
+ *
+ * The io_uring, futex2 and pidfd system calls have no glibc wrappers; they go through
+ * syscall(2). Their numbers (425 and above) were assigned after the syscall tables were
+ * unified, so they are the same on x86_64 and aarch64.
+ */
+public final class Syscalls {
+  public static final long SYS_IO_URING_SETUP = 425;
+  public static final long SYS_IO_URING_ENTER = 426;
+  public static final long SYS_IO_URING_REGISTER = 427;
+  public static final long SYS_PIDFD_OPEN = 434;
+  public static final long SYS_FUTEX_WAKE = 454;
+  public static final long SYS_FUTEX_WAIT = 455;
+
+  public static final int PROT_READ = 0x1;
+  public static final int PROT_WRITE = 0x2;
+  public static final int MAP_SHARED = 0x01;
+  public static final int MAP_POPULATE = 0x08000;
+  public static final int EFD_CLOEXEC = 0x80000;
+  public static final int CLOCK_MONOTONIC = 1;
+
+  private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+  private static final VarHandle ERRNO =
+      CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+  private static final ThreadLocal<MemorySegment> THREAD_CALL_STATE =
+      ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE));
+
+  private static final MethodHandle SYSCALL;
+  private static final MethodHandle SYSCALL_CRITICAL;
+  private static final MethodHandle MMAP;
+  private static final MethodHandle MUNMAP;
+  private static final MethodHandle CLOSE;
+  private static final MethodHandle EVENTFD;
+  private static final MethodHandle READ;
+  private static final MethodHandle WRITE_CRITICAL;
+
+  static {
+    Linker linker = Linker.nativeLinker();
+    Linker.Option errno = Linker.Option.captureCallState("errno");
+    Linker.Option critical = Linker.Option.critical(false);
+    FunctionDescriptor syscall6 =
+        FunctionDescriptor.of(
+            JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+    Linker.Option variadic = Linker.Option.firstVariadicArg(1);
+    SYSCALL = linker.downcallHandle(libc("syscall"), syscall6, variadic, errno);
+    SYSCALL_CRITICAL = linker.downcallHandle(libc("syscall"), syscall6, variadic, errno, critical);
+    MMAP =
+        linker.downcallHandle(
+            libc("mmap"),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG),
+            errno);
+    MUNMAP =
+        linker.downcallHandle(
+            libc("munmap"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), errno);
+    CLOSE = linker.downcallHandle(libc("close"), FunctionDescriptor.of(JAVA_INT, JAVA_INT), errno);
+    EVENTFD =
+        linker.downcallHandle(
+            libc("eventfd"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), errno);
+    READ =
+        linker.downcallHandle(
+            libc("read"), FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), errno);
+    WRITE_CRITICAL =
+        linker.downcallHandle(
+            libc("write"),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG),
+            errno,
+            critical);
+  }
+
+  private Syscalls() {}
+
+  private static MemorySegment libc(String name) {
+    return Linker.nativeLinker()
+        .defaultLookup()
+        .find(name)
+        .orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol " + name));
+  }
+
+  private static long orErrno(long result, MemorySegment callState) {
+    return result == -1 ? -(int) ERRNO.get(callState, 0L) : result;
+  }
+
+  private static long syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6) {
+    MemorySegment state = THREAD_CALL_STATE.get();
+    try {
+      return orErrno((long) SYSCALL.invokeExact(state, nr, a1, a2, a3, a4, a5, a6), state);
+    } catch (Throwable t) {
+      throw linkageFailure(t);
+    }
+  }
+
+  private static long syscallCritical(long nr, long a1, long a2, long a3, long a4) {
+    MemorySegment state = THREAD_CALL_STATE.get();
+    try {
+      return orErrno(
+          (long) SYSCALL_CRITICAL.invokeExact(state, nr, a1, a2, a3, a4, 0L, 0L), state);
+    } catch (Throwable t) {
+      throw linkageFailure(t);
+    }
+  }
+
+  /**
+   * A downcall handle throws only if the call could not be made at all (a wrong type, a bug in
+   * this class): no errno applies, so it surfaces as an Error.
+   */
+  private static Error linkageFailure(Throwable t) {
+    if (t instanceof Error e) {
+      return e;
+    }
+    return new AssertionError("downcall failed without a result", t);
+  }
+
+  /** io_uring_setup(2): the ring's fd, or -errno. {@code params} is a struct io_uring_params. */
+  public static int ioUringSetup(int entries, MemorySegment params) {
+    return (int) syscall(SYS_IO_URING_SETUP, entries, params.address(), 0, 0, 0, 0);
+  }
+
+  /** io_uring_enter(2) that may wait (GETEVENTS with minComplete above zero): a normal call. */
+  public static int ioUringEnter(int fd, int toSubmit, int minComplete, int flags) {
+    return (int) syscall(SYS_IO_URING_ENTER, fd, toSubmit, minComplete, flags, 0, 0);
+  }
+
+  /** io_uring_enter(2) that submits and never waits: a critical call. */
+  public static int ioUringSubmit(int fd, int toSubmit, int flags) {
+    return (int) syscallCritical(SYS_IO_URING_ENTER, fd, toSubmit, 0, flags);
+  }
+
+  /** io_uring_register(2). */
+  public static int ioUringRegister(int fd, int opcode, MemorySegment arg, int nrArgs) {
+    return (int) syscall(SYS_IO_URING_REGISTER, fd, opcode, arg.address(), nrArgs, 0, 0);
+  }
+
+  /** pidfd_open(2): a pidfd for {@code pid}, or -errno (-ESRCH when no such process). */
+  public static int pidfdOpen(int pid, int flags) {
+    return (int) syscall(SYS_PIDFD_OPEN, pid, flags, 0, 0, 0, 0);
+  }
+
+  /**
+   * futex_wake(2) (futex2): the number of waiters woken, or -errno. Never blocks.
+   *
+   * @param mask an unsigned 32-bit bitset; sign extension would make it -EINVAL
+   */
+  public static int futexWake(long address, int mask, int count, int futex2Flags) {
+    return (int)
+        syscallCritical(SYS_FUTEX_WAKE, address, Integer.toUnsignedLong(mask), count, futex2Flags);
+  }
+
+  /**
+   * futex_wait(2) (futex2): 0 when woken, -EAGAIN when the word did not hold {@code expected},
+   * -ETIMEDOUT when {@code timeout} (an absolute CLOCK_MONOTONIC struct __kernel_timespec, or
+   * NULL) passed. Blocks.
+   */
+  public static int futexWait(
+      long address, int expected, int mask, int futex2Flags, MemorySegment timeout) {
+    return (int)
+        syscall(
+            SYS_FUTEX_WAIT,
+            address,
+            Integer.toUnsignedLong(expected),
+            Integer.toUnsignedLong(mask),
+            futex2Flags,
+            timeout.address(),
+            CLOCK_MONOTONIC);
+  }
+
+  /** mmap(2) of a file descriptor: the address, or -errno. */
+  public static long mmap(long length, int prot, int flags, int fd, long offset) {
+    MemorySegment state = THREAD_CALL_STATE.get();
+    try {
+      return orErrno((long) MMAP.invokeExact(state, 0L, length, prot, flags, fd, offset), state);
+    } catch (Throwable t) {
+      throw linkageFailure(t);
+    }
+  }
+
+  /** munmap(2): 0 or -errno. */
+  public static int munmap(long address, long length) {
+    MemorySegment state = THREAD_CALL_STATE.get();
+    try {
+      return (int) orErrno((int) MUNMAP.invokeExact(state, address, length), state);
+    } catch (Throwable t) {
+      throw linkageFailure(t);
+    }
+  }
+
+  /** close(2): 0 or -errno. */
+  public static int close(int fd) {
+    MemorySegment state = THREAD_CALL_STATE.get();
+    try {
+      return (int) orErrno((int) CLOSE.invokeExact(state, fd), state);
+    } catch (Throwable t) {
+      throw linkageFailure(t);
+    }
+  }
+
+  /** eventfd(2): a new eventfd, or -errno. */
+  public static int eventfd(int initialValue, int flags) {
+    MemorySegment state = THREAD_CALL_STATE.get();
+    try {
+      return (int) orErrno((int) EVENTFD.invokeExact(state, initialValue, flags), state);
+    } catch (Throwable t) {
+      throw linkageFailure(t);
+    }
+  }
+
+  /** read(2) into {@code buffer}: bytes read, or -errno. May block. */
+  public static long read(int fd, MemorySegment buffer) {
+    MemorySegment state = THREAD_CALL_STATE.get();
+    try {
+      return orErrno((long) READ.invokeExact(state, fd, buffer, buffer.byteSize()), state);
+    } catch (Throwable t) {
+      throw linkageFailure(t);
+    }
+  }
+
+  /** write(2) that cannot block (an eventfd increment): bytes written, or -errno. */
+  public static long writeNonBlocking(int fd, MemorySegment buffer) {
+    MemorySegment state = THREAD_CALL_STATE.get();
+    try {
+      return orErrno(
+          (long) WRITE_CRITICAL.invokeExact(state, fd, buffer, buffer.byteSize()), state);
+    } catch (Throwable t) {
+      throw linkageFailure(t);
+    }
+  }
+}
