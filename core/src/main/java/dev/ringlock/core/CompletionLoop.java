@@ -87,12 +87,13 @@ final class CompletionLoop implements Runnable {
   static final int COMPLETIONS = 2;
   static final int DOORBELL_WAKEUPS = 3;
   static final int IN_FLIGHT = 4;
+  static final int LARGEST_SUBMISSION = 5;
 
   private final FutexRing ring;
   private final FutexRing.Options options;
   private final Executor completionExecutor; // null: complete futures on this thread
   private final Thread thread;
-  private final long[] counters = new long[5];
+  private final long[] counters = new long[6];
   final CompletableFuture<Void> started = new CompletableFuture<>();
   final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
@@ -268,7 +269,8 @@ final class CompletionLoop implements Runnable {
   private void iterate() {
     drainRequests();
     int reaped = reapCompletions();
-    if (reaped == 0 && HEAD.compareAndSet(this, null, SLEEPING)) {
+    // A drained close request must not be followed by a sleep: nobody would ring to end it.
+    if (reaped == 0 && !closeRequested && HEAD.compareAndSet(this, null, SLEEPING)) {
       doorbell.arm(submission.reserve(1, 0), UserData.encode(KIND_DOORBELL, 0, 0));
       enter(true);
       HEAD.compareAndSet(this, SLEEPING, null);
@@ -402,6 +404,9 @@ final class CompletionLoop implements Runnable {
     count(ENTER_CALLS, 1);
     if (result >= 0) {
       count(SQES_SUBMITTED, result);
+      if (result > counters[LARGEST_SUBMISSION]) {
+        count(LARGEST_SUBMISSION, result - counters[LARGEST_SUBMISSION]);
+      }
       if (sq.pending() == 0) {
         submission.resetScratch();
       }

@@ -283,6 +283,7 @@ public final class FutexRing implements AutoCloseable {
         loop.counter(CompletionLoop.SQES_SUBMITTED),
         loop.counter(CompletionLoop.COMPLETIONS),
         loop.counter(CompletionLoop.DOORBELL_WAKEUPS),
+        loop.counter(CompletionLoop.LARGEST_SUBMISSION),
         loop.inFlight());
   }
 
@@ -354,10 +355,16 @@ public final class FutexRing implements AutoCloseable {
    * @param sqesSubmitted SQEs the kernel consumed
    * @param completions CQEs reaped
    * @param doorbellWakeups times another thread woke the sleeping completion thread
+   * @param largestSubmission the most SQEs one io_uring_enter submitted
    * @param inFlight requests in the kernel now
    */
   public record Stats(
-      long enterCalls, long sqesSubmitted, long completions, long doorbellWakeups, int inFlight) {}
+      long enterCalls,
+      long sqesSubmitted,
+      long completions,
+      long doorbellWakeups,
+      long largestSubmission,
+      int inFlight) {}
 
   /** io_uring_setup flags a ring may be created with. */
   public enum SetupFlag {

@@ -112,11 +112,10 @@ abstract class RingOp<T> extends CompletableFuture<T> implements Runnable {
 
   /** Completes with {@code outcome} (a value, or a Throwable), here or on the executor. */
   final void deliver(Object outcome) {
-    if (loop.deliverOnExecutor(this)) {
-      this.outcome = outcome;
-      return;
+    this.outcome = outcome; // before the hand-off: the executor may run this at once
+    if (!loop.deliverOnExecutor(this)) {
+      run();
     }
-    deliverNow(outcome);
   }
 
   /** The executor's half of {@link #deliver}. */

@@ -1,0 +1,530 @@
+package dev.ringlock.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(120)
+class FutexRingTest {
+  private static final int ANY = FutexRing.ANY_BITSET;
+
+  private FutexRing ring;
+  private Words words;
+
+  @BeforeEach
+  void openRing() {
+    ring = FutexRing.open();
+    words = new Words(16);
+  }
+
+  @AfterEach
+  void closeRing() {
+    ring.close();
+  }
+
+  private static <T> T await(CompletableFuture<T> future) throws Exception {
+    return future.get(10, TimeUnit.SECONDS);
+  }
+
+  private static Throwable failureOf(CompletableFuture<?> future) throws Exception {
+    ExecutionException e = assertThrows(ExecutionException.class, () -> future.get(10, TimeUnit.SECONDS));
+    return e.getCause();
+  }
+
+  /** Every request made before this returns has been submitted: requests keep their order. */
+  private void drainRing() throws Exception {
+    await(ring.wake(words.word(15), 0));
+  }
+
+  /**
+   * Runs {@code task} on the completion thread: as the continuation of a wait that is still
+   * pending when the continuation is attached (a continuation attached to a completed future
+   * would run on the caller's thread instead).
+   */
+  private <T> CompletableFuture<T> onCompletionThread(java.util.function.Supplier<T> task) throws Exception {
+    FutexWord trigger = words.word(14);
+    CompletableFuture<WaitOutcome> pending = ring.wait(trigger, 0);
+    CompletableFuture<T> result = pending.thenApply(ignored -> task.get());
+    drainRing();
+    assertEquals(1, await(ring.wake(trigger, 1)));
+    return result;
+  }
+
+  /** Occupies the completion thread until the returned latch is counted down. */
+  private CountDownLatch blockCompletionThread() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    onCompletionThread(
+        () -> {
+          running.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return null;
+        });
+    assertTrue(running.await(10, TimeUnit.SECONDS));
+    return release;
+  }
+
+  private void awaitInFlight(int expected) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (ring.stats().inFlight() != expected && System.nanoTime() < deadline) {
+      Thread.sleep(1);
+    }
+    assertEquals(expected, ring.stats().inFlight());
+  }
+
+  // ---- outcomes ----
+
+  @Test
+  void waitOnAWordThatHoldsAnotherValueCompletesValueChanged() throws Exception {
+    words.set(0, 5);
+    WaitOutcome outcome = await(ring.wait(words.word(0), 4));
+    assertTrue(outcome.isValueChanged());
+    assertFalse(outcome.isWoken());
+  }
+
+  @Test
+  void waitSleepsUntilWokenAndWakeReportsHowManyItWoke() throws Exception {
+    FutexWord word = words.word(0);
+    List<CompletableFuture<WaitOutcome>> waits = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      waits.add(ring.wait(word, 0));
+    }
+    drainRing();
+    Thread.sleep(20);
+    waits.forEach(w -> assertFalse(w.isDone(), "a wait completed with nobody waking it"));
+
+    assertEquals(2, await(ring.wake(word, 2)));
+    assertEquals(1, await(ring.wake(word, FutexRing.WAKE_ALL)));
+    for (CompletableFuture<WaitOutcome> wait : waits) {
+      assertSame(WaitOutcome.woken(0), await(wait));
+    }
+    assertEquals(0, await(ring.wake(word, 1)), "a wake with nobody waiting wakes none");
+  }
+
+  @Test
+  void wakeOfZeroWakesNone() throws Exception {
+    CompletableFuture<WaitOutcome> wait = ring.wait(words.word(0), 0);
+    assertEquals(0, await(ring.wake(words.word(0), 0)));
+    Thread.sleep(20);
+    assertFalse(wait.isDone());
+    assertEquals(1, await(ring.wake(words.word(0), 1)));
+    assertTrue(await(wait).isWoken());
+  }
+
+  @Test
+  void waitersOnOneWordAreWokenOldestFirst() throws Exception {
+    FutexWord word = words.word(0);
+    List<CompletableFuture<WaitOutcome>> waits = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      waits.add(ring.wait(word, 0));
+    }
+    for (int i = 0; i < waits.size(); i++) {
+      assertEquals(1, await(ring.wake(word, 1)));
+      assertTrue(await(waits.get(i)).isWoken());
+      for (int later = i + 1; later < waits.size(); later++) {
+        assertFalse(waits.get(later).isDone(), "waiter " + later + " woke before waiter " + i);
+      }
+    }
+  }
+
+  @Test
+  void bitsetWakeReachesOnlyWaitersThatShareABit() throws Exception {
+    FutexWord word = words.word(0);
+    CompletableFuture<WaitOutcome> low = ring.wait(word, 0, 0b01);
+    CompletableFuture<WaitOutcome> high = ring.wait(word, 0, 0b10);
+    CompletableFuture<WaitOutcome> both = ring.wait(word, 0, 0b11);
+
+    assertEquals(2, await(ring.wake(word, FutexRing.WAKE_ALL, 0b10)));
+    assertTrue(await(high).isWoken());
+    assertTrue(await(both).isWoken());
+    assertFalse(low.isDone());
+    assertEquals(0, await(ring.wake(word, FutexRing.WAKE_ALL, 0b100)));
+    assertEquals(1, await(ring.wake(word, FutexRing.WAKE_ALL, 0xFFFF_FFFF)));
+    assertTrue(await(low).isWoken());
+  }
+
+  @Test
+  void waitAnyReportsTheIndexOfTheWordThatWasWoken() throws Exception {
+    List<WaitTarget> targets = List.of(
+        new WaitTarget(words.word(0), 0), new WaitTarget(words.word(1), 0), new WaitTarget(words.word(2), 0));
+    CompletableFuture<WaitOutcome> any = ring.waitAny(targets);
+    drainRing();
+    assertFalse(any.isDone());
+    assertEquals(1, await(ring.wake(words.word(2), 1)));
+    assertEquals(2, await(any).wokenIndex());
+  }
+
+  @Test
+  void waitAnyCompletesValueChangedWhenAnyWordDiffers() throws Exception {
+    words.set(1, 9);
+    List<WaitTarget> targets = List.of(new WaitTarget(words.word(0), 0), new WaitTarget(words.word(1), 0));
+    assertTrue(await(ring.waitAny(targets)).isValueChanged());
+  }
+
+  @Test
+  void waitAnyTakesTheFull128Words() throws Exception {
+    Words many = new Words(FutexRing.MAX_WAIT_ANY);
+    List<WaitTarget> targets = new ArrayList<>();
+    for (int i = 0; i < FutexRing.MAX_WAIT_ANY; i++) {
+      targets.add(new WaitTarget(many.word(i), 0));
+    }
+    CompletableFuture<WaitOutcome> any = ring.waitAny(targets);
+    drainRing();
+    assertEquals(1, await(ring.wake(many.word(127), 1)));
+    assertEquals(127, await(any).wokenIndex());
+  }
+
+  // ---- bad arguments are refused before submission ----
+
+  @Test
+  void badArgumentsAreRejectedBeforeSubmission() throws Exception {
+    FutexWord word = words.word(0);
+    assertThrows(IllegalArgumentException.class, () -> ring.waitAny(List.of()));
+    List<WaitTarget> tooMany = new ArrayList<>();
+    for (int i = 0; i <= FutexRing.MAX_WAIT_ANY; i++) {
+      tooMany.add(new WaitTarget(word, 0));
+    }
+    assertThrows(IllegalArgumentException.class, () -> ring.waitAny(tooMany));
+    assertThrows(IllegalArgumentException.class, () -> ring.wait(word, 0, 0));
+    assertThrows(IllegalArgumentException.class, () -> ring.wake(word, 1, 0));
+    assertThrows(IllegalArgumentException.class, () -> ring.wake(word, -1));
+    assertThrows(IllegalArgumentException.class, () -> ring.wait(word, 0, ANY, Duration.ofMillis(-1)));
+    assertThrows(IllegalArgumentException.class, () -> FutexWord.of(words.memory(), 1));
+    assertThrows(IllegalArgumentException.class, () -> FutexWord.of(words.memory(), words.memory().byteSize() - 2));
+    assertThrows(IllegalArgumentException.class, () -> FutexWord.ofAddress(0x1002, FutexScope.PRIVATE));
+    assertThrows(IllegalArgumentException.class, () -> FutexWord.of(java.lang.foreign.MemorySegment.ofArray(new int[4]), 0));
+    assertEquals(0, ring.stats().sqesSubmitted(), "a rejected request reached the kernel");
+  }
+
+  @Test
+  void aKernelErrorFailsTheFutureWithItsErrno() throws Exception {
+    // Page 1 is never mapped: the kernel answers EFAULT when it reads the word.
+    FutexWord unmapped = FutexWord.ofAddress(0x1000, FutexScope.PRIVATE);
+    RingException failure = assertInstanceOf(RingException.class, failureOf(ring.wait(unmapped, 0)));
+    assertEquals("EFAULT", failure.errnoName());
+    assertEquals(14, failure.errno());
+  }
+
+  // ---- timeouts and cancellation ----
+
+  @Test
+  void linkedTimeoutFailsTheWaitWithTimeoutException() throws Exception {
+    CompletableFuture<WaitOutcome> wait = ring.wait(words.word(0), 0, ANY, Duration.ofMillis(30));
+    assertInstanceOf(TimeoutException.class, failureOf(wait));
+    awaitInFlight(0);
+    assertEquals(0, Futex.wake(words.word(0), 1, ANY), "the timed-out wait is still in the kernel");
+  }
+
+  @Test
+  void aWakeBeforeTheTimeoutWins() throws Exception {
+    CompletableFuture<WaitOutcome> wait = ring.wait(words.word(0), 0, ANY, Duration.ofSeconds(30));
+    assertEquals(1, await(ring.wake(words.word(0), 1)));
+    assertTrue(await(wait).isWoken());
+  }
+
+  @Test
+  void cancelRemovesTheWaitFromTheKernel() throws Exception {
+    FutexWord word = words.word(0);
+    CompletableFuture<WaitOutcome> wait = ring.wait(word, 0);
+    drainRing();
+    assertEquals(1, ring.stats().inFlight());
+    assertTrue(wait.cancel(false));
+    assertTrue(wait.isCancelled());
+    awaitInFlight(0);
+    assertEquals(0, Futex.wake(word, 1, ANY), "the cancelled wait is still queued on the futex");
+  }
+
+  @Test
+  void orTimeoutAbandonsTheKernelWait() throws Exception {
+    FutexWord word = words.word(0);
+    CompletableFuture<WaitOutcome> wait = ring.wait(word, 0).orTimeout(20, TimeUnit.MILLISECONDS);
+    assertInstanceOf(TimeoutException.class, failureOf(wait));
+    awaitInFlight(0);
+    assertEquals(0, Futex.wake(word, 1, ANY));
+  }
+
+  @Test
+  void aWakeConsumedByACancelledWaitIsPassedToTheNextWaiter() throws Exception {
+    FutexWord word = words.word(0);
+    AtomicInteger passedOn = new AtomicInteger();
+    AbandonedWakeHandler counting =
+        (r, w, bitset) -> {
+          passedOn.incrementAndGet();
+          AbandonedWakeHandler.PASS_ON.wakeConsumed(r, w, bitset);
+        };
+    CompletableFuture<WaitOutcome> abandoned = ring.wait(word, 0, ANY, null, counting);
+    CompletableFuture<WaitOutcome> live = ring.wait(word, 0);
+    drainRing();
+
+    // Force the losing interleaving: the kernel wakes the first waiter while the completion
+    // thread is busy, and only then is that waiter cancelled.
+    CountDownLatch release = blockCompletionThread();
+    assertEquals(1, Futex.wake(word, 1, ANY));
+    assertTrue(abandoned.cancel(false));
+    release.countDown();
+
+    assertTrue(await(live).isWoken(), "the wake was lost with the cancelled waiter");
+    assertEquals(1, passedOn.get());
+    awaitInFlight(0);
+  }
+
+  @Test
+  void cancelRacingWakeNeverLosesTheWake() throws Exception {
+    FutexWord word = words.word(0);
+    ExecutorService canceller = Executors.newSingleThreadExecutor();
+    try {
+      for (int round = 0; round < 3000; round++) {
+        CompletableFuture<WaitOutcome> abandoned = ring.wait(word, 0);
+        CompletableFuture<WaitOutcome> live = ring.wait(word, 0);
+        CyclicBarrier start = new CyclicBarrier(2);
+        var cancelled = canceller.submit(() -> {
+          start.await();
+          return abandoned.cancel(false);
+        });
+        start.await();
+        int woken = await(ring.wake(word, 1));
+        // The live waiter is queued behind the abandoned one whatever the cancel did, so the
+        // wake always finds exactly one waiter.
+        assertEquals(1, woken, "round " + round);
+        if (!cancelled.get(10, TimeUnit.SECONDS)) {
+          // The wake was delivered to the first waiter before the cancel: it was not abandoned.
+          assertTrue(await(abandoned).isWoken());
+          assertEquals(1, await(ring.wake(word, 1)));
+        }
+        // Otherwise the one wake reached the live waiter directly, or through the abandoned
+        // waiter's hand-on; a lost wake leaves it pending and fails here.
+        assertTrue(await(live).isWoken(), "round " + round + ": the wake was lost");
+        awaitInFlight(0);
+      }
+    } finally {
+      canceller.shutdownNow();
+    }
+  }
+
+  // ---- batching ----
+
+  @Test
+  void requestsGatheredWhileTheLoopIsBusyGoToTheKernelInOneEnter() throws Exception {
+    Words targets = new Words(200);
+    CountDownLatch release = blockCompletionThread();
+    long entersBefore = ring.stats().enterCalls();
+    List<CompletableFuture<Integer>> wakes = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      wakes.add(ring.wake(targets.word(i), 1));
+    }
+    release.countDown();
+    for (CompletableFuture<Integer> wake : wakes) {
+      assertEquals(0, await(wake));
+    }
+    assertTrue(ring.stats().largestSubmission() >= 200, "largest submission " + ring.stats());
+    assertTrue(ring.stats().enterCalls() - entersBefore <= 3, ring.stats().toString());
+  }
+
+  @Test
+  void wakesRequestedOnTheCompletionThreadJoinTheSameBatch() throws Exception {
+    Words targets = new Words(64);
+    CompletableFuture<List<CompletableFuture<Integer>>> requested =
+        onCompletionThread(
+            () -> {
+              assertTrue(ring.inCompletionThread());
+              List<CompletableFuture<Integer>> wakes = new ArrayList<>();
+              for (int i = 0; i < 64; i++) {
+                wakes.add(ring.wake(targets.word(i), 1));
+              }
+              return wakes;
+            });
+    for (CompletableFuture<Integer> wake : await(requested)) {
+      assertEquals(0, await(wake));
+    }
+    assertTrue(ring.stats().largestSubmission() >= 64, ring.stats().toString());
+  }
+
+  // ---- scale ----
+
+  @Test
+  void tenThousandPendingWaitsOnOneRingAreAllWoken() throws Exception {
+    assertAllWoken(ring, 10_000);
+  }
+
+  @Test
+  void smallQueuesOverflowWithoutLosingCompletions() throws Exception {
+    try (FutexRing small =
+        FutexRing.open(FutexRing.options().submissionQueueEntries(16).completionQueueEntries(32))) {
+      assertAllWoken(small, 10_000);
+    }
+  }
+
+  private void assertAllWoken(FutexRing target, int count) throws Exception {
+    FutexWord word = words.word(0);
+    List<CompletableFuture<WaitOutcome>> waits = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      waits.add(target.wait(word, 0));
+    }
+    await(target.wake(words.word(1), 0)); // every wait is in the kernel once this completes
+    assertEquals(count, target.stats().inFlight());
+    assertEquals(count, await(target.wake(word, FutexRing.WAKE_ALL)));
+    for (CompletableFuture<WaitOutcome> wait : waits) {
+      assertTrue(await(wait).isWoken());
+    }
+    assertEquals(0, target.stats().inFlight());
+  }
+
+  // ---- threading ----
+
+  @Test
+  void futuresCompleteOnTheCompletionThreadByDefault() throws Exception {
+    assertTrue(await(onCompletionThread(() -> ring.inCompletionThread())));
+    assertTrue(await(onCompletionThread(() -> Thread.currentThread().getName())).startsWith("ringlock-ring-"));
+  }
+
+  @Test
+  void futuresCompleteOnTheCompletionExecutorWhenOneIsSet() throws Exception {
+    ExecutorService executor = Executors.newSingleThreadExecutor(r -> new Thread(r, "completion-executor"));
+    try (FutexRing onExecutor = FutexRing.open(FutexRing.options().completionExecutor(executor))) {
+      FutexWord word = words.word(0);
+      AtomicReference<String> thread = new AtomicReference<>();
+      CompletableFuture<WaitOutcome> wait = onExecutor.wait(word, 0);
+      CompletableFuture<Void> seen = wait.thenRun(() -> thread.set(Thread.currentThread().getName()));
+      assertEquals(1, await(onExecutor.wake(word, 1)));
+      await(seen);
+      assertEquals("completion-executor", thread.get());
+    } finally {
+      executor.shutdownNow();
+    }
+  }
+
+  @Test
+  void theEventfdDoorbellWakesTheLoopToo() throws Exception {
+    try (FutexRing eventfd = FutexRing.open(FutexRing.options().doorbell(FutexRing.DoorbellKind.EVENTFD))) {
+      for (int i = 0; i < 100; i++) {
+        assertEquals(0, await(eventfd.wake(words.word(0), 1)));
+      }
+      assertTrue(eventfd.stats().doorbellWakeups() > 0);
+    }
+  }
+
+  @Test
+  void ringsWithoutDeferredTaskRunWork() throws Exception {
+    var flags = java.util.EnumSet.of(FutexRing.SetupFlag.SUBMIT_ALL, FutexRing.SetupFlag.COOP_TASKRUN);
+    try (FutexRing coop = FutexRing.open(FutexRing.options().setupFlags(flags))) {
+      assertAllWoken(coop, 1000);
+    }
+  }
+
+  // ---- process exit ----
+
+  @Test
+  void onProcessExitCompletesWhenTheProcessDies() throws Exception {
+    Process sleeper = new ProcessBuilder("sleep", "60").start();
+    try {
+      CompletableFuture<Void> exit = ring.onProcessExit((int) sleeper.pid());
+      Thread.sleep(50);
+      assertFalse(exit.isDone());
+      sleeper.destroyForcibly();
+      await(exit);
+    } finally {
+      sleeper.destroyForcibly();
+    }
+  }
+
+  @Test
+  void onProcessExitOfAProcessThatIsGoneCompletesAtOnce() throws Exception {
+    Process done = new ProcessBuilder("true").start();
+    done.waitFor();
+    assertTrue(ring.onProcessExit((int) done.pid()).isDone());
+  }
+
+  // ---- close ----
+
+  @Test
+  void closeCancelsKernelWaitsAndFailsTheirFutures() throws Exception {
+    FutexWord word = words.word(0);
+    List<CompletableFuture<WaitOutcome>> waits = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      waits.add(ring.wait(word, 0));
+    }
+    Process sleeper = new ProcessBuilder("sleep", "60").start();
+    CompletableFuture<Void> exit = ring.onProcessExit((int) sleeper.pid());
+    drainRing();
+    ring.close();
+    sleeper.destroyForcibly();
+    // Straight after close, nobody may be left queued on the futex to swallow a wake.
+    assertEquals(0, Futex.wake(word, FutexRing.WAKE_ALL, ANY));
+    for (CompletableFuture<WaitOutcome> wait : waits) {
+      assertInstanceOf(RingClosedException.class, failureOf(wait));
+    }
+    assertInstanceOf(RingClosedException.class, failureOf(exit));
+    assertTrue(ring.isClosed());
+    assertInstanceOf(RingClosedException.class, failureOf(ring.wait(word, 0)));
+    assertInstanceOf(RingClosedException.class, failureOf(ring.wake(word, 1)));
+    ring.close(); // idempotent
+  }
+
+  @Test
+  void aCloseRequestedWhileTheLoopIsBusyStillCloses() throws Exception {
+    // Regression: the loop drained the close request, found nothing to reap, and went to sleep
+    // with nobody left to ring the doorbell.
+    CountDownLatch release = blockCompletionThread();
+    CompletableFuture<Void> closing = CompletableFuture.runAsync(ring::close);
+    Thread.sleep(50); // let the close request reach the stack while the loop is busy
+    release.countDown();
+    closing.get(10, TimeUnit.SECONDS);
+    assertTrue(ring.isClosed());
+  }
+
+  @Test
+  void closeFromTheCompletionThreadFinishesAfterTheIteration() throws Exception {
+    CompletableFuture<WaitOutcome> pending = ring.wait(words.word(0), 0);
+    await(onCompletionThread(() -> {
+      ring.close();
+      return null;
+    }));
+    assertInstanceOf(RingClosedException.class, failureOf(pending));
+    assertTrue(ring.isClosed());
+  }
+
+  @Test
+  void theDefaultRingIsSharedAndCannotBeClosed() throws Exception {
+    FutexRing shared = FutexRing.defaultRing();
+    assertSame(shared, FutexRing.defaultRing());
+    assertThrows(IllegalStateException.class, shared::close);
+    assertEquals(0, await(shared.wake(words.word(0), 1)));
+  }
+
+  @Test
+  void aWaitOnSharedMemoryIsWokenThroughAnotherRing() throws Exception {
+    try (Arena arena = Arena.ofShared(); FutexRing other = FutexRing.open()) {
+      FutexWord word = FutexWord.of(arena.allocate(4, 4), 0, FutexScope.SHARED);
+      CompletableFuture<WaitOutcome> wait = ring.wait(word, 0);
+      drainRing();
+      assertEquals(1, await(other.wake(word, 1)));
+      assertTrue(await(wait).isWoken());
+    }
+  }
+}
