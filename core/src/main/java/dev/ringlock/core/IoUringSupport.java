@@ -18,7 +18,9 @@ import java.util.StringJoiner;
  * IoUringUnavailableException.Reason each. The kernel's answers alone do not say why io_uring
  * is refused (EPERM and ENOSYS each have several causes), so the probe reads the two places
  * that do: /proc/sys/kernel/io_uring_disabled (Linux 6.6+) and the Seccomp field of
- * /proc/self/status (2 = a filter is installed).
+ * /proc/thread-self/status (2 = a filter is installed). Filters are per thread, and
+ * /proc/self describes the thread-group leader, which may have none; explain() runs on the
+ * thread whose call failed, so thread-self is the one that matters.
  *
  * Probe order: io_uring_setup (ENOSYS, EPERM, or EINVAL for setup flags older kernels lack);
  * IORING_REGISTER_PROBE for the opcodes ringlock submits (FUTEX_* arrived in 6.7); a NOP
@@ -81,7 +83,7 @@ final class IoUringSupport {
    * Why io_uring is unavailable, or null when {@code errno} is no availability problem (ENOMEM,
    * EMFILE: plain resource failures).
    *
-   * @param seccompMode the Seccomp field of /proc/self/status (0 none, 1 strict, 2 filter), -1
+   * @param seccompMode the Seccomp field of /proc/thread-self/status (0 none, 1 strict, 2 filter), -1
    *     if unknown
    * @param ioUringDisabled kernel.io_uring_disabled (0 when the sysctl does not exist)
    */
@@ -105,7 +107,7 @@ final class IoUringSupport {
 
   static int seccompMode() {
     try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      for (String line : Files.readAllLines(Path.of("/proc/thread-self/status"))) {
         if (line.startsWith("Seccomp:")) {
           return Integer.parseInt(line.substring("Seccomp:".length()).trim());
         }

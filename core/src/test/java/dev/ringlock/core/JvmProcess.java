@@ -23,7 +23,12 @@ final class JvmProcess {
     command.add(String.join(File.pathSeparator, classPath));
     command.add(mainClass.getName());
     command.addAll(List.of(args));
-    return new ProcessBuilder(command).redirectErrorStream(true).inheritIO().start();
+    // The child's output goes to a file: written to our stdout it would corrupt surefire's channel.
+    File log = new File("target/child-processes.log");
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log))
+        .start();
   }
 
   private static String location(Class<?> type) throws URISyntaxException {

@@ -1,0 +1,80 @@
+package dev.ringlock.core;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * A child JVM that installs a seccomp filter refusing io_uring_setup, io_uring_enter and
+ * io_uring_register (as a container's default profile does), then opens a FutexRing. It exits
+ * {@link #EXIT_BASE} plus the ordinal of the IoUringUnavailableException reason it got; 1 if the
+ * ring opened; 2 if the filter could not be installed.
+ */
+public final class SeccompChild {
+  static final int EXIT_BASE = 10;
+
+  private static final int PR_SET_NO_NEW_PRIVS = 38;
+  private static final int PR_SET_SECCOMP = 22;
+  private static final int SECCOMP_MODE_FILTER = 2;
+  private static final short BPF_LD_W_ABS = 0x20;
+  private static final short BPF_JEQ_K = 0x15;
+  private static final short BPF_RET_K = 0x06;
+  private static final int SECCOMP_RET_ALLOW = 0x7fff_0000;
+  private static final int SECCOMP_RET_ERRNO = 0x0005_0000;
+
+  public static void main(String[] args) throws Throwable {
+    int errno = Integer.parseInt(args[0]);
+    // Threads inherit the filter of the thread that creates them, so the ring's thread, which
+    // this thread starts, runs under it.
+    if (!installFilter(errno)) {
+      System.exit(2);
+    }
+    try (FutexRing ring = FutexRing.open()) {
+      System.err.println("the ring opened under a filter that refuses io_uring: " + ring);
+      System.exit(1);
+    } catch (IoUringUnavailableException e) {
+      System.err.println(e.getMessage());
+      System.exit(EXIT_BASE + e.reason().ordinal());
+    }
+  }
+
+  private static boolean installFilter(int errno) throws Throwable {
+    Linker linker = Linker.nativeLinker();
+    MethodHandle prctl =
+        linker.downcallHandle(
+            linker.defaultLookup().find("prctl").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            Linker.Option.firstVariadicArg(1));
+    Arena arena = Arena.global();
+    int[][] program = {
+      {BPF_LD_W_ABS, 0, 0, 0}, // A = seccomp_data.nr
+      {BPF_JEQ_K, 3, 0, 425}, // io_uring_setup
+      {BPF_JEQ_K, 2, 0, 426}, // io_uring_enter
+      {BPF_JEQ_K, 1, 0, 427}, // io_uring_register
+      {BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW},
+      {BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | errno},
+    };
+    MemorySegment filter = arena.allocate(8L * program.length, 8);
+    for (int i = 0; i < program.length; i++) {
+      filter.set(JAVA_SHORT, 8L * i, (short) program[i][0]);
+      filter.set(JAVA_BYTE, 8L * i + 2, (byte) program[i][1]);
+      filter.set(JAVA_BYTE, 8L * i + 3, (byte) program[i][2]);
+      filter.set(JAVA_INT, 8L * i + 4, program[i][3]);
+    }
+    MemorySegment fprog = arena.allocate(16, 8); // struct sock_fprog { u16 len; filter* }
+    fprog.set(JAVA_SHORT, 0, (short) program.length);
+    fprog.set(ADDRESS, 8, filter);
+    if ((int) prctl.invokeExact(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) != 0) {
+      return false;
+    }
+    return (int) prctl.invokeExact(PR_SET_SECCOMP, (long) SECCOMP_MODE_FILTER, fprog.address(), 0L, 0L) == 0;
+  }
+}
