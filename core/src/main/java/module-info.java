@@ -1,10 +1,10 @@
 /**
- * ringlock core: an io_uring ring, driven through the Foreign Function and Memory API, that
- * turns Linux futex operations into {@link java.util.concurrent.CompletableFuture}s.
+ * ringlock core: an io_uring ring, driven through the Foreign Function and Memory API, that turns
+ * Linux futex operations into {@link java.util.concurrent.CompletableFuture}s.
  *
  * <p>{@link dev.ringlock.core.FutexRing} is the public face. The packages below it are layers:
- * {@code ffi} (the only code that calls libc), {@code uring} (ring memory, SQE and CQE layouts,
- * one prep helper per opcode) and {@code memory} (word layouts in mapped memory).
+ * {@code ffi} (the only code that calls libc), {@code uring} (ring memory, SQE and CQE layouts, one
+ * prep helper per opcode) and {@code memory} (word layouts in mapped memory).
  */
 module dev.ringlock.core {
   exports dev.ringlock.core;

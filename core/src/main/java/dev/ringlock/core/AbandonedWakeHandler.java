@@ -5,13 +5,13 @@ package dev.ringlock.core;
  *
  * <p>A wait is abandoned when its future is completed by anyone but the ring: {@code cancel},
  * {@code complete}, {@code completeExceptionally}, {@code orTimeout}. The ring then sends an
- * ASYNC_CANCEL to the kernel, but a wake may reach the wait first: the kernel reports the wait
- * as woken and the cancel as not found. That wake was meant for a live waiter, and nobody
- * wants it any more; unless it is passed on, a live waiter may sleep forever. The ring calls
- * this handler in that case, once, with the word that was woken.
+ * ASYNC_CANCEL to the kernel, but a wake may reach the wait first: the kernel reports the wait as
+ * woken and the cancel as not found. That wake was meant for a live waiter, and nobody wants it any
+ * more; unless it is passed on, a live waiter may sleep forever. The ring calls this handler in
+ * that case, once, with the word that was woken.
  *
- * <p>It runs on the ring's completion thread (or the completion executor, if one is set) and
- * must not block.
+ * <p>It runs on the ring's completion thread (or the completion executor, if one is set) and must
+ * not block.
  */
 @FunctionalInterface
 public interface AbandonedWakeHandler {

@@ -234,8 +234,11 @@ final class CompletionLoop implements Runnable {
   @Override
   public void run() {
     try {
-      uring = Ring.setup(
-          options.submissionQueueEntries(), options.completionQueueEntries(), options.setupFlagBits());
+      uring =
+          Ring.setup(
+              options.submissionQueueEntries(),
+              options.completionQueueEntries(),
+              options.setupFlagBits());
       sq = uring.submissionQueue();
       cq = uring.completionQueue();
       getEventsOnSubmit = (options.setupFlagBits() & IoUringAbi.SETUP_DEFER_TASKRUN) != 0;
@@ -334,10 +337,9 @@ final class CompletionLoop implements Runnable {
   }
 
   /**
-   * Completes a future per CQE. The head is read afresh for every CQE, and each CQE is given
-   * back before it is dispatched, because a continuation may fill the SQ and make this thread
-   * submit (and, on EBUSY, reap) from inside dispatch: a stale local head would then process
-   * a CQE twice.
+   * Completes a future per CQE. The head is read afresh for every CQE, and each CQE is given back
+   * before it is dispatched, because a continuation may fill the SQ and make this thread submit
+   * (and, on EBUSY, reap) from inside dispatch: a stale local head would then process a CQE twice.
    */
   private int reapCompletions() {
     int reaped = 0;
@@ -364,11 +366,13 @@ final class CompletionLoop implements Runnable {
       case KIND_OPERATION -> {
         int slot = UserData.index(userData);
         if (slot < 0 || slot >= slots.length) {
-          throw new IllegalStateException("CQE user_data names slot " + slot + " of " + slots.length);
+          throw new IllegalStateException(
+              "CQE user_data names slot " + slot + " of " + slots.length);
         }
         RingOp<?> op = slots[slot];
         if (op == null || generations[slot] != UserData.generation(userData)) {
-          throw new IllegalStateException("CQE for a slot that is not in use: " + Long.toHexString(userData));
+          throw new IllegalStateException(
+              "CQE for a slot that is not in use: " + Long.toHexString(userData));
         }
         releaseSlot(slot);
         op.setDone();
@@ -414,7 +418,8 @@ final class CompletionLoop implements Runnable {
     }
     switch (-result) {
       case Errno.EINTR, Errno.ETIME -> {} // a signal, or a wait timeout: just go round again
-      case Errno.EAGAIN, Errno.EBUSY -> reapCompletions(); // make room in the kernel, retry next time
+      case Errno.EAGAIN, Errno.EBUSY ->
+          reapCompletions(); // make room in the kernel, retry next time
       default -> throw new RingException("io_uring_enter failed", -result);
     }
   }
@@ -494,8 +499,8 @@ final class CompletionLoop implements Runnable {
   }
 
   /**
-   * ASYNC_CANCEL(ANY|ALL) removes every futex wait and poll from the kernel; reap until their
-   * CQEs are in. A TIMEOUT tick bounds each wait, and the whole wait is bounded too.
+   * ASYNC_CANCEL(ANY|ALL) removes every futex wait and poll from the kernel; reap until their CQEs
+   * are in. A TIMEOUT tick bounds each wait, and the whole wait is bounded too.
    */
   private void cancelEverythingInKernel() {
     long deadline = System.nanoTime() + CLOSE_PATIENCE_NANOS;

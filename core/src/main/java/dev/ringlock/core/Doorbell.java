@@ -81,8 +81,7 @@ abstract sealed class Doorbell {
 
     @Override
     void prepare(CompletionLoop.Submission submission, long sqe) {
-      Prep.futexWait(
-          submission.sqes(), sqe, bell.address(), 0, FutexFlags.BITSET_MATCH_ANY, FLAGS);
+      Prep.futexWait(submission.sqes(), sqe, bell.address(), 0, FutexFlags.BITSET_MATCH_ANY, FLAGS);
     }
 
     @Override
@@ -129,8 +128,7 @@ abstract sealed class Doorbell {
 
     @Override
     void prepare(CompletionLoop.Submission submission, long sqe) {
-      Prep.read(
-          submission.sqes(), sqe, eventfd, readBuffer.address(), (int) readBuffer.byteSize());
+      Prep.read(submission.sqes(), sqe, eventfd, readBuffer.address(), (int) readBuffer.byteSize());
     }
 
     @Override

@@ -52,8 +52,7 @@ public final class Futex {
   }
 
   /**
-   * Blocks while {@code word} holds {@code expected}, until woken or until {@code timeout}
-   * passes.
+   * Blocks while {@code word} holds {@code expected}, until woken or until {@code timeout} passes.
    *
    * @param timeout null for none
    * @throws TimeoutException if the timeout passed first
@@ -70,7 +69,8 @@ public final class Futex {
       deadline.set(ValueLayout.JAVA_LONG, UringLayouts.TIMESPEC_NSEC, at % 1_000_000_000L);
     }
     for (; ; ) {
-      int result = Syscalls.futexWait(word.address(), expected, bitset, word.futex2Flags(), deadline);
+      int result =
+          Syscalls.futexWait(word.address(), expected, bitset, word.futex2Flags(), deadline);
       switch (-result) {
         case 0 -> {
           return WaitOutcome.woken(0);
@@ -87,7 +87,8 @@ public final class Futex {
 
   private static void requireBitset(int bitset) {
     if (bitset == 0) {
-      throw new IllegalArgumentException("a futex bitset of 0 matches nothing (the kernel says EINVAL)");
+      throw new IllegalArgumentException(
+          "a futex bitset of 0 matches nothing (the kernel says EINVAL)");
     }
   }
 }

@@ -17,19 +17,19 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * An io_uring ring that turns Linux futex operations into {@link CompletableFuture}s.
  *
- * <p>A wait submits IORING_OP_FUTEX_WAIT and parks no thread: one completion thread per ring
- * owns the ring, submits every request, and completes the futures. A wake submits
- * IORING_OP_FUTEX_WAKE. Every request gathered while the completion thread is busy, and every
- * request made from the completion thread itself (in a continuation, say), reaches the kernel
- * in one {@code io_uring_enter}: waking 200 words is one system call, not 200.
+ * <p>A wait submits IORING_OP_FUTEX_WAIT and parks no thread: one completion thread per ring owns
+ * the ring, submits every request, and completes the futures. A wake submits IORING_OP_FUTEX_WAKE.
+ * Every request gathered while the completion thread is busy, and every request made from the
+ * completion thread itself (in a continuation, say), reaches the kernel in one {@code
+ * io_uring_enter}: waking 200 words is one system call, not 200.
  *
  * <h2>Threading contract</h2>
  *
  * <ul>
  *   <li>Any thread may call any method.
  *   <li>Futures complete on the ring's completion thread, so non-async continuations ({@code
- *       thenApply}, {@code whenComplete}) run there. They must not block: while one runs, no
- *       other future of this ring completes. Use the {@code *Async} variants, or {@link
+ *       thenApply}, {@code whenComplete}) run there. They must not block: while one runs, no other
+ *       future of this ring completes. Use the {@code *Async} variants, or {@link
  *       Options#completionExecutor(Executor)}, to run them elsewhere.
  *   <li>Requests made on the completion thread join the batch being built, with no doorbell.
  *   <li>The completion thread is a platform daemon thread; the ring holds no other thread.
@@ -39,8 +39,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <ul>
  *   <li>{@link WaitOutcome#isWoken()}: a wake reached the wait;
- *   <li>{@link WaitOutcome#isValueChanged()}: the word did not hold the expected value (EAGAIN),
- *       so the wait never slept: re-check the word;
+ *   <li>{@link WaitOutcome#isValueChanged()}: the word did not hold the expected value (EAGAIN), so
+ *       the wait never slept: re-check the word;
  *   <li>{@link java.util.concurrent.TimeoutException}: the linked timeout fired first;
  *   <li>{@link java.util.concurrent.CancellationException}: the caller cancelled the future; an
  *       ASYNC_CANCEL reaches the kernel. If a wake beat the cancel, the wake is not lost: the
@@ -80,8 +80,8 @@ public final class FutexRing implements AutoCloseable {
   /**
    * Opens a ring and starts its completion thread.
    *
-   * @throws IoUringUnavailableException if this process cannot use io_uring futex operations;
-   *     its {@link IoUringUnavailableException#reason()} says why
+   * @throws IoUringUnavailableException if this process cannot use io_uring futex operations; its
+   *     {@link IoUringUnavailableException#reason()} says why
    * @throws RingException if the kernel refused the ring for another reason (ENOMEM, EMFILE)
    */
   public static FutexRing open(Options options) {
@@ -104,9 +104,9 @@ public final class FutexRing implements AutoCloseable {
   }
 
   /**
-   * The process-wide ring, started on first use with the default options and used by
-   * ringlock's primitives when none is given. It closes when the JVM exits (a shutdown hook
-   * cancels its kernel-side waits first); {@link #close()} on it throws.
+   * The process-wide ring, started on first use with the default options and used by ringlock's
+   * primitives when none is given. It closes when the JVM exits (a shutdown hook cancels its
+   * kernel-side waits first); {@link #close()} on it throws.
    *
    * @throws IoUringUnavailableException if this process cannot use io_uring futex operations
    */
@@ -190,9 +190,9 @@ public final class FutexRing implements AutoCloseable {
   }
 
   /**
-   * Waits for a wake on any of {@code targets} (IORING_OP_FUTEX_WAITV). The outcome is woken
-   * with the index of the word that was woken, or value-changed if any word did not hold its
-   * expected value. FUTEX_WAITV has no bitsets: a wake with any bitset reaches it.
+   * Waits for a wake on any of {@code targets} (IORING_OP_FUTEX_WAITV). The outcome is woken with
+   * the index of the word that was woken, or value-changed if any word did not hold its expected
+   * value. FUTEX_WAITV has no bitsets: a wake with any bitset reaches it.
    *
    * @param timeout null for none
    * @throws IllegalArgumentException for 0 or more than {@value #MAX_WAIT_ANY} targets
@@ -243,9 +243,8 @@ public final class FutexRing implements AutoCloseable {
 
   /**
    * Completes when process {@code pid} exits: an IORING_OP_POLL_ADD on its pidfd, on this ring.
-   * Completes at once if no such process exists. PIDs are reused: a caller that learned {@code
-   * pid} from shared memory must check again, after this call, that it still names the process
-   * it meant.
+   * Completes at once if no such process exists. PIDs are reused: a caller that learned {@code pid}
+   * from shared memory must check again, after this call, that it still names the process it meant.
    *
    * @throws RingException if pidfd_open fails for another reason than ESRCH
    */
@@ -290,8 +289,8 @@ public final class FutexRing implements AutoCloseable {
   /**
    * Closes the ring: cancels every request it has in the kernel (a futex wait left queued would
    * swallow a wake meant for a live waiter), fails every pending future with {@link
-   * RingClosedException}, and joins the completion thread. Idempotent. On the completion thread
-   * it starts the close and returns; the thread finishes it when the current iteration ends.
+   * RingClosedException}, and joins the completion thread. Idempotent. On the completion thread it
+   * starts the close and returns; the thread finishes it when the current iteration ends.
    *
    * @throws IllegalStateException on the {@link #defaultRing()}, which other code shares
    */
@@ -330,7 +329,8 @@ public final class FutexRing implements AutoCloseable {
 
   private static void requireBitset(int bitset) {
     if (bitset == 0) {
-      throw new IllegalArgumentException("a futex bitset of 0 matches nothing (the kernel says EINVAL)");
+      throw new IllegalArgumentException(
+          "a futex bitset of 0 matches nothing (the kernel says EINVAL)");
     }
   }
 
@@ -344,7 +344,8 @@ public final class FutexRing implements AutoCloseable {
     try {
       return timeout.toNanos();
     } catch (ArithmeticException e) {
-      throw new IllegalArgumentException("timeout is too long to express in nanoseconds: " + timeout, e);
+      throw new IllegalArgumentException(
+          "timeout is too long to express in nanoseconds: " + timeout, e);
     }
   }
 
@@ -410,19 +411,21 @@ public final class FutexRing implements AutoCloseable {
      */
     public Options submissionQueueEntries(int entries) {
       if (entries < 2 || entries > 32768) {
-        throw new IllegalArgumentException("submission queue entries must be 2..32768, not " + entries);
+        throw new IllegalArgumentException(
+            "submission queue entries must be 2..32768, not " + entries);
       }
       this.submissionQueueEntries = entries;
       return this;
     }
 
     /**
-     * CQ size: completions the kernel can post before the completion thread reaps. More are
-     * kept by the kernel (IORING_FEAT_NODROP), at a cost. Default 16384.
+     * CQ size: completions the kernel can post before the completion thread reaps. More are kept by
+     * the kernel (IORING_FEAT_NODROP), at a cost. Default 16384.
      */
     public Options completionQueueEntries(int entries) {
       if (entries < 2 || entries > 1 << 20) {
-        throw new IllegalArgumentException("completion queue entries must be 2..1048576, not " + entries);
+        throw new IllegalArgumentException(
+            "completion queue entries must be 2..1048576, not " + entries);
       }
       this.completionQueueEntries = entries;
       return this;
@@ -434,9 +437,11 @@ public final class FutexRing implements AutoCloseable {
      * @throws IllegalArgumentException if DEFER_TASKRUN is asked for without SINGLE_ISSUER
      */
     public Options setupFlags(Set<SetupFlag> flags) {
-      EnumSet<SetupFlag> copy = flags.isEmpty() ? EnumSet.noneOf(SetupFlag.class) : EnumSet.copyOf(flags);
+      EnumSet<SetupFlag> copy =
+          flags.isEmpty() ? EnumSet.noneOf(SetupFlag.class) : EnumSet.copyOf(flags);
       if (copy.contains(SetupFlag.DEFER_TASKRUN) && !copy.contains(SetupFlag.SINGLE_ISSUER)) {
-        throw new IllegalArgumentException("DEFER_TASKRUN needs SINGLE_ISSUER (the kernel says EINVAL)");
+        throw new IllegalArgumentException(
+            "DEFER_TASKRUN needs SINGLE_ISSUER (the kernel says EINVAL)");
       }
       this.setupFlags = copy;
       return this;
@@ -449,9 +454,9 @@ public final class FutexRing implements AutoCloseable {
     }
 
     /**
-     * Complete futures on {@code executor} instead of the completion thread, so continuations
-     * may block. Costs a hand-off per completion. If the executor rejects a task, the future
-     * completes on the completion thread.
+     * Complete futures on {@code executor} instead of the completion thread, so continuations may
+     * block. Costs a hand-off per completion. If the executor rejects a task, the future completes
+     * on the completion thread.
      */
     public Options completionExecutor(Executor executor) {
       this.completionExecutor = Objects.requireNonNull(executor, "executor");

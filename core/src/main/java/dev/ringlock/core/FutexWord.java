@@ -5,9 +5,9 @@ import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 /**
- * A 32-bit futex word: an aligned address and its {@link FutexScope}. A word built from a
- * {@link MemorySegment} holds the segment, so memory of an automatic arena stays reachable while
- * the word is in use; a word built from a raw address relies on its caller for that.
+ * A 32-bit futex word: an aligned address and its {@link FutexScope}. A word built from a {@link
+ * MemorySegment} holds the segment, so memory of an automatic arena stays reachable while the word
+ * is in use; a word built from a raw address relies on its caller for that.
  *
  * <p>Words are immutable and meant to be created once per lock and reused for every operation.
  */
@@ -37,7 +37,11 @@ public final class FutexWord {
     }
     if (offset < 0 || offset > segment.byteSize() - Integer.BYTES) {
       throw new IllegalArgumentException(
-          "futex word offset " + offset + " is outside the " + segment.byteSize() + "-byte segment");
+          "futex word offset "
+              + offset
+              + " is outside the "
+              + segment.byteSize()
+              + "-byte segment");
     }
     return new FutexWord(segment, checkAligned(segment.address() + offset), scope);
   }
@@ -52,8 +56,8 @@ public final class FutexWord {
   }
 
   /**
-   * The word at a raw address. The caller keeps that memory mapped for as long as any operation
-   * on the word is pending.
+   * The word at a raw address. The caller keeps that memory mapped for as long as any operation on
+   * the word is pending.
    *
    * @throws IllegalArgumentException if the address is 0 or not 4-byte aligned
    */

@@ -50,7 +50,8 @@ final class IoUringSupport {
       }
     }
     if (missing.length() > 0) {
-      throw new IoUringUnavailableException(Reason.FUTEX_OPERATIONS_MISSING, 0, "missing " + missing);
+      throw new IoUringUnavailableException(
+          Reason.FUTEX_OPERATIONS_MISSING, 0, "missing " + missing);
     }
   }
 
@@ -83,8 +84,8 @@ final class IoUringSupport {
    * Why io_uring is unavailable, or null when {@code errno} is no availability problem (ENOMEM,
    * EMFILE: plain resource failures).
    *
-   * @param seccompMode the Seccomp field of /proc/thread-self/status (0 none, 1 strict, 2 filter), -1
-   *     if unknown
+   * @param seccompMode the Seccomp field of /proc/thread-self/status (0 none, 1 strict, 2 filter),
+   *     -1 if unknown
    * @param ioUringDisabled kernel.io_uring_disabled (0 when the sysctl does not exist)
    */
   static Reason classify(int errno, boolean duringSetup, int seccompMode, int ioUringDisabled) {
@@ -120,7 +121,8 @@ final class IoUringSupport {
 
   static int ioUringDisabled() {
     try {
-      return Integer.parseInt(Files.readString(Path.of("/proc/sys/kernel/io_uring_disabled")).trim());
+      return Integer.parseInt(
+          Files.readString(Path.of("/proc/sys/kernel/io_uring_disabled")).trim());
     } catch (IOException | NumberFormatException e) {
       return 0; // before Linux 6.6 the sysctl does not exist, and nothing is disabled by it
     }

@@ -6,9 +6,9 @@ import dev.ringlock.core.uring.IoUringAbi;
 import dev.ringlock.core.uring.Prep;
 
 /**
- * POLL_ADD on a pidfd: a pidfd becomes readable when its process exits, so the poll's
- * completion is an asynchronous death notification. The op owns the pidfd and closes it on
- * every way out: completion, cancellation, a drop before submission, a closing ring.
+ * POLL_ADD on a pidfd: a pidfd becomes readable when its process exits, so the poll's completion is
+ * an asynchronous death notification. The op owns the pidfd and closes it on every way out:
+ * completion, cancellation, a drop before submission, a closing ring.
  */
 final class ProcessExitOp extends RingOp<Void> {
   private final int pid;

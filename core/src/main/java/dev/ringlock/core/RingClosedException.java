@@ -1,8 +1,8 @@
 package dev.ringlock.core;
 
 /**
- * The ring is closed (or closing): the operation was not started, or a pending one was cancelled
- * in the kernel before the ring's file descriptor was closed. Open a new ring, or use {@link
+ * The ring is closed (or closing): the operation was not started, or a pending one was cancelled in
+ * the kernel before the ring's file descriptor was closed. Open a new ring, or use {@link
  * FutexRing#defaultRing()}, which stays open for the life of the JVM.
  */
 public final class RingClosedException extends IllegalStateException {

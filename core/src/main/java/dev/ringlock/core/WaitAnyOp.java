@@ -30,7 +30,8 @@ final class WaitAnyOp extends RingOp<WaitOutcome> {
   @Override
   int scratchBytes() {
     int waitv = (int) UringLayouts.FUTEX_WAITV.byteSize() * targets.length;
-    return waitv + (timeoutNanos == WaitOp.NO_TIMEOUT ? 0 : CompletionLoop.Submission.TIMESPEC_BYTES);
+    return waitv
+        + (timeoutNanos == WaitOp.NO_TIMEOUT ? 0 : CompletionLoop.Submission.TIMESPEC_BYTES);
   }
 
   @Override
@@ -40,11 +41,11 @@ final class WaitAnyOp extends RingOp<WaitOutcome> {
     long entries = waitvOffset / UringLayouts.FUTEX_WAITV.byteSize();
     for (int i = 0; i < targets.length; i++) {
       FutexWord word = targets[i].word();
-      Prep.waitvEntry(scratch, entries + i, word.address(), targets[i].expected(), word.futex2Flags());
+      Prep.waitvEntry(
+          scratch, entries + i, word.address(), targets[i].expected(), word.futex2Flags());
     }
     long sqe = submission.sqe();
-    Prep.futexWaitv(
-        submission.sqes(), sqe, submission.scratchAddress(waitvOffset), targets.length);
+    Prep.futexWaitv(submission.sqes(), sqe, submission.scratchAddress(waitvOffset), targets.length);
     Prep.userData(submission.sqes(), sqe, userData);
     if (timeoutNanos != WaitOp.NO_TIMEOUT) {
       submission.linkTimeout(sqe, timeoutNanos);

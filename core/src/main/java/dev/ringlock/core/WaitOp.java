@@ -42,8 +42,7 @@ final class WaitOp extends RingOp<WaitOutcome> {
   @Override
   void prepare(CompletionLoop.Submission submission, long userData) {
     long sqe = submission.sqe();
-    Prep.futexWait(
-        submission.sqes(), sqe, word.address(), expected, bitset, word.futex2Flags());
+    Prep.futexWait(submission.sqes(), sqe, word.address(), expected, bitset, word.futex2Flags());
     Prep.userData(submission.sqes(), sqe, userData);
     if (timeoutNanos != NO_TIMEOUT) {
       submission.linkTimeout(sqe, timeoutNanos);

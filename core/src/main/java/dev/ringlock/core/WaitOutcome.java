@@ -1,10 +1,10 @@
 package dev.ringlock.core;
 
 /**
- * How a futex wait ended normally: woken (and for {@link FutexRing#waitAny}, which word), or
- * not started because a word no longer held its expected value (EAGAIN). Both are ordinary
- * results: a value change means "re-check the word". Timeouts, cancellation and a closed ring
- * complete the future exceptionally instead.
+ * How a futex wait ended normally: woken (and for {@link FutexRing#waitAny}, which word), or not
+ * started because a word no longer held its expected value (EAGAIN). Both are ordinary results: a
+ * value change means "re-check the word". Timeouts, cancellation and a closed ring complete the
+ * future exceptionally instead.
  *
  * <p>Instances are shared constants, so a completion allocates nothing.
  */
@@ -27,7 +27,8 @@ public final class WaitOutcome {
   /** Woken through the word at {@code index} (0 for a single-word wait). */
   public static WaitOutcome woken(int index) {
     if (index < 0 || index >= WOKEN.length) {
-      throw new IllegalArgumentException("woken index " + index + " is outside 0.." + (WOKEN.length - 1));
+      throw new IllegalArgumentException(
+          "woken index " + index + " is outside 0.." + (WOKEN.length - 1));
     }
     return WOKEN[index];
   }

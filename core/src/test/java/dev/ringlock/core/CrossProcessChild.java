@@ -9,8 +9,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The child half of CrossProcessTest: wakes the parent's word (retrying until the kernel reports
- * one waiter woken, so the parent's wait was queued), then waits on its own word. Exits 0 when
- * that wait is woken, 3 if it is not, 4 if it never found the parent waiting.
+ * one waiter woken, so the parent's wait was queued), then waits on its own word. Exits 0 when that
+ * wait is woken, 3 if it is not, 4 if it never found the parent waiting.
  */
 public final class CrossProcessChild {
   public static void main(String[] args) throws Exception {

@@ -24,7 +24,8 @@ class CrossProcessTest {
   @Test
   void wakesCrossProcessesBothWaysThroughASharedFileMapping() throws Exception {
     Path file = Files.createFile(directory.resolve("words"));
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    try (FileChannel channel =
+            FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         Arena arena = Arena.ofShared();
         FutexRing ring = FutexRing.open()) {
       channel.truncate(4096);

@@ -49,7 +49,8 @@ class FutexRingTest {
   }
 
   private static Throwable failureOf(CompletableFuture<?> future) throws Exception {
-    ExecutionException e = assertThrows(ExecutionException.class, () -> future.get(10, TimeUnit.SECONDS));
+    ExecutionException e =
+        assertThrows(ExecutionException.class, () -> future.get(10, TimeUnit.SECONDS));
     return e.getCause();
   }
 
@@ -59,11 +60,12 @@ class FutexRingTest {
   }
 
   /**
-   * Runs {@code task} on the completion thread: as the continuation of a wait that is still
-   * pending when the continuation is attached (a continuation attached to a completed future
-   * would run on the caller's thread instead).
+   * Runs {@code task} on the completion thread: as the continuation of a wait that is still pending
+   * when the continuation is attached (a continuation attached to a completed future would run on
+   * the caller's thread instead).
    */
-  private <T> CompletableFuture<T> onCompletionThread(java.util.function.Supplier<T> task) throws Exception {
+  private <T> CompletableFuture<T> onCompletionThread(java.util.function.Supplier<T> task)
+      throws Exception {
     FutexWord trigger = words.word(14);
     CompletableFuture<WaitOutcome> pending = ring.wait(trigger, 0);
     CompletableFuture<T> result = pending.thenApply(ignored -> task.get());
@@ -171,8 +173,11 @@ class FutexRingTest {
 
   @Test
   void waitAnyReportsTheIndexOfTheWordThatWasWoken() throws Exception {
-    List<WaitTarget> targets = List.of(
-        new WaitTarget(words.word(0), 0), new WaitTarget(words.word(1), 0), new WaitTarget(words.word(2), 0));
+    List<WaitTarget> targets =
+        List.of(
+            new WaitTarget(words.word(0), 0),
+            new WaitTarget(words.word(1), 0),
+            new WaitTarget(words.word(2), 0));
     CompletableFuture<WaitOutcome> any = ring.waitAny(targets);
     drainRing();
     assertFalse(any.isDone());
@@ -183,7 +188,8 @@ class FutexRingTest {
   @Test
   void waitAnyCompletesValueChangedWhenAnyWordDiffers() throws Exception {
     words.set(1, 9);
-    List<WaitTarget> targets = List.of(new WaitTarget(words.word(0), 0), new WaitTarget(words.word(1), 0));
+    List<WaitTarget> targets =
+        List.of(new WaitTarget(words.word(0), 0), new WaitTarget(words.word(1), 0));
     assertTrue(await(ring.waitAny(targets)).isValueChanged());
   }
 
@@ -214,11 +220,17 @@ class FutexRingTest {
     assertThrows(IllegalArgumentException.class, () -> ring.wait(word, 0, 0));
     assertThrows(IllegalArgumentException.class, () -> ring.wake(word, 1, 0));
     assertThrows(IllegalArgumentException.class, () -> ring.wake(word, -1));
-    assertThrows(IllegalArgumentException.class, () -> ring.wait(word, 0, ANY, Duration.ofMillis(-1)));
+    assertThrows(
+        IllegalArgumentException.class, () -> ring.wait(word, 0, ANY, Duration.ofMillis(-1)));
     assertThrows(IllegalArgumentException.class, () -> FutexWord.of(words.memory(), 1));
-    assertThrows(IllegalArgumentException.class, () -> FutexWord.of(words.memory(), words.memory().byteSize() - 2));
-    assertThrows(IllegalArgumentException.class, () -> FutexWord.ofAddress(0x1002, FutexScope.PRIVATE));
-    assertThrows(IllegalArgumentException.class, () -> FutexWord.of(java.lang.foreign.MemorySegment.ofArray(new int[4]), 0));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> FutexWord.of(words.memory(), words.memory().byteSize() - 2));
+    assertThrows(
+        IllegalArgumentException.class, () -> FutexWord.ofAddress(0x1002, FutexScope.PRIVATE));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> FutexWord.of(java.lang.foreign.MemorySegment.ofArray(new int[4]), 0));
     assertEquals(0, ring.stats().sqesSubmitted(), "a rejected request reached the kernel");
   }
 
@@ -226,7 +238,8 @@ class FutexRingTest {
   void aKernelErrorFailsTheFutureWithItsErrno() throws Exception {
     // Page 1 is never mapped: the kernel answers EFAULT when it reads the word.
     FutexWord unmapped = FutexWord.ofAddress(0x1000, FutexScope.PRIVATE);
-    RingException failure = assertInstanceOf(RingException.class, failureOf(ring.wait(unmapped, 0)));
+    RingException failure =
+        assertInstanceOf(RingException.class, failureOf(ring.wait(unmapped, 0)));
     assertEquals("EFAULT", failure.errnoName());
     assertEquals(14, failure.errno());
   }
@@ -303,10 +316,12 @@ class FutexRingTest {
         CompletableFuture<WaitOutcome> abandoned = ring.wait(word, 0);
         CompletableFuture<WaitOutcome> live = ring.wait(word, 0);
         CyclicBarrier start = new CyclicBarrier(2);
-        var cancelled = canceller.submit(() -> {
-          start.await();
-          return abandoned.cancel(false);
-        });
+        var cancelled =
+            canceller.submit(
+                () -> {
+                  start.await();
+                  return abandoned.cancel(false);
+                });
         start.await();
         int woken = await(ring.wake(word, 1));
         // The live waiter is queued behind the abandoned one whatever the cancel did, so the
@@ -400,17 +415,21 @@ class FutexRingTest {
   @Test
   void futuresCompleteOnTheCompletionThreadByDefault() throws Exception {
     assertTrue(await(onCompletionThread(() -> ring.inCompletionThread())));
-    assertTrue(await(onCompletionThread(() -> Thread.currentThread().getName())).startsWith("ringlock-ring-"));
+    assertTrue(
+        await(onCompletionThread(() -> Thread.currentThread().getName()))
+            .startsWith("ringlock-ring-"));
   }
 
   @Test
   void futuresCompleteOnTheCompletionExecutorWhenOneIsSet() throws Exception {
-    ExecutorService executor = Executors.newSingleThreadExecutor(r -> new Thread(r, "completion-executor"));
+    ExecutorService executor =
+        Executors.newSingleThreadExecutor(r -> new Thread(r, "completion-executor"));
     try (FutexRing onExecutor = FutexRing.open(FutexRing.options().completionExecutor(executor))) {
       FutexWord word = words.word(0);
       AtomicReference<String> thread = new AtomicReference<>();
       CompletableFuture<WaitOutcome> wait = onExecutor.wait(word, 0);
-      CompletableFuture<Void> seen = wait.thenRun(() -> thread.set(Thread.currentThread().getName()));
+      CompletableFuture<Void> seen =
+          wait.thenRun(() -> thread.set(Thread.currentThread().getName()));
       assertEquals(1, await(onExecutor.wake(word, 1)));
       await(seen);
       assertEquals("completion-executor", thread.get());
@@ -421,7 +440,8 @@ class FutexRingTest {
 
   @Test
   void theEventfdDoorbellWakesTheLoopToo() throws Exception {
-    try (FutexRing eventfd = FutexRing.open(FutexRing.options().doorbell(FutexRing.DoorbellKind.EVENTFD))) {
+    try (FutexRing eventfd =
+        FutexRing.open(FutexRing.options().doorbell(FutexRing.DoorbellKind.EVENTFD))) {
       for (int i = 0; i < 100; i++) {
         assertEquals(0, await(eventfd.wake(words.word(0), 1)));
       }
@@ -431,7 +451,8 @@ class FutexRingTest {
 
   @Test
   void ringsWithoutDeferredTaskRunWork() throws Exception {
-    var flags = java.util.EnumSet.of(FutexRing.SetupFlag.SUBMIT_ALL, FutexRing.SetupFlag.COOP_TASKRUN);
+    var flags =
+        java.util.EnumSet.of(FutexRing.SetupFlag.SUBMIT_ALL, FutexRing.SetupFlag.COOP_TASKRUN);
     try (FutexRing coop = FutexRing.open(FutexRing.options().setupFlags(flags))) {
       assertAllWoken(coop, 1000);
     }
@@ -501,10 +522,12 @@ class FutexRingTest {
   @Test
   void closeFromTheCompletionThreadFinishesAfterTheIteration() throws Exception {
     CompletableFuture<WaitOutcome> pending = ring.wait(words.word(0), 0);
-    await(onCompletionThread(() -> {
-      ring.close();
-      return null;
-    }));
+    await(
+        onCompletionThread(
+            () -> {
+              ring.close();
+              return null;
+            }));
     assertInstanceOf(RingClosedException.class, failureOf(pending));
     assertTrue(ring.isClosed());
   }
@@ -519,7 +542,8 @@ class FutexRingTest {
 
   @Test
   void aWaitOnSharedMemoryIsWokenThroughAnotherRing() throws Exception {
-    try (Arena arena = Arena.ofShared(); FutexRing other = FutexRing.open()) {
+    try (Arena arena = Arena.ofShared();
+        FutexRing other = FutexRing.open()) {
       FutexWord word = FutexWord.of(arena.allocate(4, 4), 0, FutexScope.SHARED);
       CompletableFuture<WaitOutcome> wait = ring.wait(word, 0);
       drainRing();

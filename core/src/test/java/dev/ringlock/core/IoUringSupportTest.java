@@ -19,17 +19,20 @@ class IoUringSupportTest {
     assertEquals(Reason.NOT_IN_KERNEL, IoUringSupport.classify(Errno.ENOSYS, true, 0, 0));
     assertEquals(Reason.BLOCKED_BY_SECCOMP, IoUringSupport.classify(Errno.ENOSYS, true, 2, 0));
     assertEquals(Reason.DISABLED_BY_SYSCTL, IoUringSupport.classify(Errno.EPERM, true, 0, 2));
-    assertEquals(Reason.DISABLED_FOR_UNPRIVILEGED, IoUringSupport.classify(Errno.EPERM, true, 0, 1));
+    assertEquals(
+        Reason.DISABLED_FOR_UNPRIVILEGED, IoUringSupport.classify(Errno.EPERM, true, 0, 1));
     assertEquals(Reason.BLOCKED_BY_SECCOMP, IoUringSupport.classify(Errno.EPERM, true, 2, 0));
     assertEquals(Reason.BLOCKED_BY_SECCOMP, IoUringSupport.classify(Errno.EPERM, false, 2, 0));
     assertEquals(Reason.PERMISSION_DENIED, IoUringSupport.classify(Errno.EPERM, true, 0, 0));
-    assertEquals(Reason.FUTEX_OPERATIONS_MISSING, IoUringSupport.classify(Errno.EINVAL, true, 0, 0));
+    assertEquals(
+        Reason.FUTEX_OPERATIONS_MISSING, IoUringSupport.classify(Errno.EINVAL, true, 0, 0));
     assertNull(IoUringSupport.classify(Errno.ENOMEM, true, 0, 0));
   }
 
   @Test
   void aResourceFailureIsARingExceptionWithItsErrno() {
-    RuntimeException explained = IoUringSupport.explain(new ErrnoException("io_uring_setup", Errno.ENOMEM));
+    RuntimeException explained =
+        IoUringSupport.explain(new ErrnoException("io_uring_setup", Errno.ENOMEM));
     RingException failure = assertInstanceOf(RingException.class, explained);
     assertEquals("ENOMEM", failure.errnoName());
     assertTrue(failure.getMessage().contains("io_uring_setup"));

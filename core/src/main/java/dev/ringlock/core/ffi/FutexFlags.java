@@ -1,8 +1,8 @@
 package dev.ringlock.core.ffi;
 
 /**
- * futex2 flags (include/uapi/linux/futex.h). io_uring's FUTEX_WAIT and FUTEX_WAKE carry them in
- * the SQE's {@code fd} field; {@code struct futex_waitv} carries them per entry.
+ * futex2 flags (include/uapi/linux/futex.h). io_uring's FUTEX_WAIT and FUTEX_WAKE carry them in the
+ * SQE's {@code fd} field; {@code struct futex_waitv} carries them per entry.
  */
 public final class FutexFlags {
   /** The word is 32 bits wide: the only size the kernel accepts today. */

@@ -77,7 +77,8 @@ public final class Syscalls {
     MMAP =
         linker.downcallHandle(
             libc("mmap"),
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG),
+            FunctionDescriptor.of(
+                JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG),
             errno);
     MUNMAP =
         linker.downcallHandle(
@@ -122,16 +123,15 @@ public final class Syscalls {
   private static long syscallCritical(long nr, long a1, long a2, long a3, long a4) {
     MemorySegment state = THREAD_CALL_STATE.get();
     try {
-      return orErrno(
-          (long) SYSCALL_CRITICAL.invokeExact(state, nr, a1, a2, a3, a4, 0L, 0L), state);
+      return orErrno((long) SYSCALL_CRITICAL.invokeExact(state, nr, a1, a2, a3, a4, 0L, 0L), state);
     } catch (Throwable t) {
       throw linkageFailure(t);
     }
   }
 
   /**
-   * A downcall handle throws only if the call could not be made at all (a wrong type, a bug in
-   * this class): no errno applies, so it surfaces as an Error.
+   * A downcall handle throws only if the call could not be made at all (a wrong type, a bug in this
+   * class): no errno applies, so it surfaces as an Error.
    */
   private static Error linkageFailure(Throwable t) {
     if (t instanceof Error e) {
@@ -177,8 +177,8 @@ public final class Syscalls {
 
   /**
    * futex_wait(2) (futex2): 0 when woken, -EAGAIN when the word did not hold {@code expected},
-   * -ETIMEDOUT when {@code timeout} (an absolute CLOCK_MONOTONIC struct __kernel_timespec, or
-   * NULL) passed. Blocks.
+   * -ETIMEDOUT when {@code timeout} (an absolute CLOCK_MONOTONIC struct __kernel_timespec, or NULL)
+   * passed. Blocks.
    */
   public static int futexWait(
       long address, int expected, int mask, int futex2Flags, MemorySegment timeout) {

@@ -26,8 +26,7 @@ public final class Prep {
   private Prep() {}
 
   /** The raw filler: every field of the SQE at {@code sqe} in {@code sqes}. */
-  static void rw(
-      MemorySegment sqes, long sqe, byte opcode, int fd, long addr, int len, long off) {
+  static void rw(MemorySegment sqes, long sqe, byte opcode, int fd, long addr, int len, long off) {
     sqes.set(JAVA_BYTE, sqe + SQE_OPCODE, opcode);
     sqes.set(JAVA_BYTE, sqe + SQE_FLAGS, (byte) 0);
     sqes.set(JAVA_SHORT, sqe + SQE_IOPRIO, (short) 0);
@@ -50,7 +49,14 @@ public final class Prep {
   /** Completes 0 when woken, -EAGAIN when the word did not hold {@code expected}. */
   public static void futexWait(
       MemorySegment sqes, long sqe, long address, int expected, int bitset, int futex2Flags) {
-    rw(sqes, sqe, IoUringAbi.OP_FUTEX_WAIT, futex2Flags, address, 0, Integer.toUnsignedLong(expected));
+    rw(
+        sqes,
+        sqe,
+        IoUringAbi.OP_FUTEX_WAIT,
+        futex2Flags,
+        address,
+        0,
+        Integer.toUnsignedLong(expected));
     sqes.set(JAVA_LONG, sqe + SQE_ADDR3, Integer.toUnsignedLong(bitset));
   }
 
@@ -62,8 +68,8 @@ public final class Prep {
   }
 
   /**
-   * Completes with the index of the woken entry. {@code waitv} is a struct futex_waitv[count];
-   * the kernel copies it at submission (IORING_FEAT_SUBMIT_STABLE), so it need only live until
+   * Completes with the index of the woken entry. {@code waitv} is a struct futex_waitv[count]; the
+   * kernel copies it at submission (IORING_FEAT_SUBMIT_STABLE), so it need only live until
    * io_uring_enter returns.
    */
   public static void futexWaitv(MemorySegment sqes, long sqe, long waitv, int count) {
@@ -78,13 +84,16 @@ public final class Prep {
     rw(sqes, sqe, IoUringAbi.OP_LINK_TIMEOUT, -1, timespec, 1, 0L);
   }
 
-  /** A plain timeout: completes -ETIME after the relative {@code timespec}, copied at submission. */
+  /**
+   * A plain timeout: completes -ETIME after the relative {@code timespec}, copied at submission.
+   */
   public static void timeout(MemorySegment sqes, long sqe, long timespec) {
     rw(sqes, sqe, IoUringAbi.OP_TIMEOUT, -1, timespec, 1, 0L);
   }
 
   /** Cancels the request whose user_data is {@code targetUserData}, or with flags, many. */
-  public static void asyncCancel(MemorySegment sqes, long sqe, long targetUserData, int cancelFlags) {
+  public static void asyncCancel(
+      MemorySegment sqes, long sqe, long targetUserData, int cancelFlags) {
     rw(sqes, sqe, IoUringAbi.OP_ASYNC_CANCEL, -1, targetUserData, 0, 0L);
     sqes.set(JAVA_INT, sqe + SQE_OP_FLAGS, cancelFlags);
   }
@@ -106,12 +115,18 @@ public final class Prep {
 
   /** Links the next SQE to this one: it starts only when this one completes. */
   public static void linkNext(MemorySegment sqes, long sqe) {
-    sqes.set(JAVA_BYTE, sqe + SQE_FLAGS, (byte) (sqes.get(JAVA_BYTE, sqe + SQE_FLAGS) | IoUringAbi.IOSQE_IO_LINK));
+    sqes.set(
+        JAVA_BYTE,
+        sqe + SQE_FLAGS,
+        (byte) (sqes.get(JAVA_BYTE, sqe + SQE_FLAGS) | IoUringAbi.IOSQE_IO_LINK));
   }
 
   /** Posts no CQE when the request succeeds. */
   public static void skipSuccessCompletion(MemorySegment sqes, long sqe) {
-    sqes.set(JAVA_BYTE, sqe + SQE_FLAGS, (byte) (sqes.get(JAVA_BYTE, sqe + SQE_FLAGS) | IoUringAbi.IOSQE_CQE_SKIP_SUCCESS));
+    sqes.set(
+        JAVA_BYTE,
+        sqe + SQE_FLAGS,
+        (byte) (sqes.get(JAVA_BYTE, sqe + SQE_FLAGS) | IoUringAbi.IOSQE_CQE_SKIP_SUCCESS));
   }
 
   /** Writes one struct futex_waitv entry. */

@@ -4,8 +4,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
-import dev.ringlock.core.ffi.ErrnoException;
 import dev.ringlock.core.ffi.Errno;
+import dev.ringlock.core.ffi.ErrnoException;
 import dev.ringlock.core.ffi.Syscalls;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -71,13 +71,15 @@ public final class Ring {
       int flags = setupFlags | (cqEntries > 0 ? IoUringAbi.SETUP_CQSIZE : 0);
       params.set(JAVA_INT, UringLayouts.PARAMS_FLAGS, flags);
       params.set(JAVA_INT, UringLayouts.PARAMS_CQ_ENTRIES, cqEntries);
-      int fd = (int) ErrnoException.check("io_uring_setup", Syscalls.ioUringSetup(sqEntries, params));
+      int fd =
+          (int) ErrnoException.check("io_uring_setup", Syscalls.ioUringSetup(sqEntries, params));
       int features = params.get(JAVA_INT, UringLayouts.PARAMS_FEATURES);
       int required =
           IoUringAbi.FEAT_SINGLE_MMAP | IoUringAbi.FEAT_NODROP | IoUringAbi.FEAT_SUBMIT_STABLE;
       if ((features & required) != required) {
         Syscalls.close(fd);
-        throw new ErrnoException("io_uring_setup (features 0x" + Integer.toHexString(features) + ")", Errno.EOPNOTSUPP);
+        throw new ErrnoException(
+            "io_uring_setup (features 0x" + Integer.toHexString(features) + ")", Errno.EOPNOTSUPP);
       }
       int sqCount = params.get(JAVA_INT, UringLayouts.PARAMS_SQ_ENTRIES);
       int cqCount = params.get(JAVA_INT, UringLayouts.PARAMS_CQ_ENTRIES);
@@ -85,7 +87,8 @@ public final class Ring {
       long cqOff = UringLayouts.PARAMS_CQ_OFF;
       long sqRingLength = params.get(JAVA_INT, sqOff + UringLayouts.SQ_OFF_ARRAY) + 4L * sqCount;
       long cqRingLength =
-          params.get(JAVA_INT, cqOff + UringLayouts.CQ_OFF_CQES) + UringLayouts.CQE.byteSize() * cqCount;
+          params.get(JAVA_INT, cqOff + UringLayouts.CQ_OFF_CQES)
+              + UringLayouts.CQE.byteSize() * cqCount;
       long ringLength = Math.max(sqRingLength, cqRingLength);
       long sqesLength = UringLayouts.SQE.byteSize() * sqCount;
       int prot = Syscalls.PROT_READ | Syscalls.PROT_WRITE;
@@ -101,7 +104,8 @@ public final class Ring {
         Syscalls.close(fd);
         throw new ErrnoException("mmap of the io_uring SQE array", (int) -sqesAddress);
       }
-      return new Ring(fd, flags, features, ringAddress, ringLength, sqesAddress, sqesLength, params);
+      return new Ring(
+          fd, flags, features, ringAddress, ringLength, sqesAddress, sqesLength, params);
     }
   }
 
@@ -155,8 +159,8 @@ public final class Ring {
   }
 
   /**
-   * Submits published SQEs and, with GETEVENTS, waits for {@code minComplete} completions.
-   * Returns the number of SQEs consumed, or -errno.
+   * Submits published SQEs and, with GETEVENTS, waits for {@code minComplete} completions. Returns
+   * the number of SQEs consumed, or -errno.
    */
   public int enter(int toSubmit, int minComplete, int flags) {
     if (minComplete == 0) {

@@ -3,8 +3,8 @@ package dev.ringlock.core.uring;
 /**
  * The user_data codec: {@code kind:8 | generation:24 | index:32}. The index names a slot in the
  * caller's slot table, so a completion finds its request without a map or an allocation. The
- * generation changes each time a slot is reused, so a late ASYNC_CANCEL aimed at a finished
- * request can never match the request that took its slot.
+ * generation changes each time a slot is reused, so a late ASYNC_CANCEL aimed at a finished request
+ * can never match the request that took its slot.
  */
 public final class UserData {
   private static final int KIND_SHIFT = 56;

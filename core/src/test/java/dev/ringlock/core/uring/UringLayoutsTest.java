@@ -84,12 +84,15 @@ class UringLayoutsTest {
     assertEquals(51, sqes.get(ValueLayout.JAVA_BYTE, 64));
     assertEquals(0, sqes.get(ValueLayout.JAVA_BYTE, 65));
     assertEquals(0x82, sqes.get(ValueLayout.JAVA_INT, 64 + 4), "futex2 flags travel in fd");
-    assertEquals(0xFFFF_FFFFL, sqes.get(ValueLayout.JAVA_LONG, 64 + 8), "the value, unsigned, in off");
+    assertEquals(
+        0xFFFF_FFFFL, sqes.get(ValueLayout.JAVA_LONG, 64 + 8), "the value, unsigned, in off");
     assertEquals(0x1000L, sqes.get(ValueLayout.JAVA_LONG, 64 + 16));
     assertEquals(0, sqes.get(ValueLayout.JAVA_INT, 64 + 24), "len must be 0");
     assertEquals(0, sqes.get(ValueLayout.JAVA_INT, 64 + 28), "futex_flags must be 0");
-    assertEquals(0xF0F0_F0F0L, sqes.get(ValueLayout.JAVA_LONG, 64 + 48), "the bitset, unsigned, in addr3");
-    assertEquals(0x5A5A_5A5A_5A5A_5A5AL, sqes.get(ValueLayout.JAVA_LONG, 0), "the neighbour is untouched");
+    assertEquals(
+        0xF0F0_F0F0L, sqes.get(ValueLayout.JAVA_LONG, 64 + 48), "the bitset, unsigned, in addr3");
+    assertEquals(
+        0x5A5A_5A5A_5A5A_5A5AL, sqes.get(ValueLayout.JAVA_LONG, 0), "the neighbour is untouched");
   }
 
   @Test
