@@ -247,26 +247,34 @@ final class CompletionLoop implements Runnable {
       doorbell = Doorbell.create(options.doorbell());
       IoUringSupport.requireWorkingEnter(uring, submission);
     } catch (Throwable t) {
+      HEAD.setVolatile(this, CLOSED);
+      if (doorbell != null) {
+        doorbell.close();
+      }
+      if (submission != null) {
+        submission.close();
+      }
       if (uring != null) {
         uring.close();
       }
-      HEAD.setVolatile(this, CLOSED);
       started.completeExceptionally(IoUringSupport.explain(t));
       terminated.complete(null);
       return;
     }
     started.complete(null);
-    Throwable cause = null;
     try {
       while (!closeRequested) {
         iterate();
       }
     } catch (Throwable t) {
-      cause = t;
       failure = new RingException("the ring's completion loop failed: " + t, 0, t);
       LOG.log(System.Logger.Level.ERROR, "FutexRing completion loop failed", t);
     }
-    shutdown(cause == null ? null : failure);
+    try {
+      shutdown(failure);
+    } finally {
+      terminated.complete(null); // close() waits on this: it must complete on every path
+    }
   }
 
   private void iterate() {
@@ -400,7 +408,9 @@ final class CompletionLoop implements Runnable {
    */
   private void enter(boolean wait) {
     int toSubmit = sq.flush();
-    if (toSubmit == 0 && !wait && !getEventsOnSubmit) {
+    if (toSubmit == 0 && !wait) {
+      // Nothing to submit. Under DEFER_TASKRUN, completions waiting as task work are posted
+      // by the next iteration's sleeping enter, which returns at once if there are any.
       return;
     }
     int flags = wait || getEventsOnSubmit ? IoUringAbi.ENTER_GETEVENTS : 0;
@@ -495,7 +505,6 @@ final class CompletionLoop implements Runnable {
     uring.close();
     doorbell.close();
     submission.close();
-    terminated.complete(null);
   }
 
   /**
