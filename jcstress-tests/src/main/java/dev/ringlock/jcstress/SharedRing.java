@@ -1,0 +1,43 @@
+package dev.ringlock.jcstress;
+
+import dev.ringlock.core.FutexRing;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The one ring every test instance in a forked jcstress VM shares, and the word helpers the tests
+ * use.
+ *
+ * <p>jcstress creates thousands of @State instances per second, so a ring (a kernel object plus a
+ * completion thread) per instance would measure ring setup, not futex races. The ring is never
+ * closed: its thread is a daemon and the forked VM exits when the run is over. It is not {@link
+ * FutexRing#defaultRing()} on purpose: that one closes from a shutdown hook, and a VM that jcstress
+ * force-exits after a STALE result must not hang in a hook waiting on a stuck ring.
+ */
+final class SharedRing {
+  static final FutexRing RING =
+      FutexRing.open(FutexRing.options().threadName("jcstress-shared-ring"));
+
+  // coordinates (segment, offset); volatile access modes only, as the futex protocol needs
+  private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+
+  private SharedRing() {}
+
+  /**
+   * A fresh 0 word per test instance. An automatic arena frees it once unreachable; a wait that is
+   * still in the kernel keeps it reachable, because the ring holds the op and the op its word.
+   */
+  static MemorySegment newWord() {
+    return Arena.ofAuto().allocate(ValueLayout.JAVA_INT);
+  }
+
+  static int lvWord(MemorySegment word) {
+    return (int) INT.getVolatile(word, 0L);
+  }
+
+  static void svWord(MemorySegment word, int value) {
+    INT.setVolatile(word, 0L, value);
+  }
+}

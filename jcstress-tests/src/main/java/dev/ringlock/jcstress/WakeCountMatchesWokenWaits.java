@@ -1,0 +1,75 @@
+package dev.ringlock.jcstress;
+
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+import dev.ringlock.core.FutexRing;
+import dev.ringlock.core.FutexWord;
+import dev.ringlock.core.WaitOutcome;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.CompletableFuture;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.LLL_Result;
+
+/*
+ * Overview
+ *
+ * Two actors submit a wait on the same word (holding 0, and it stays 0) at the same moment, so
+ * their requests race onto the ring's request stack and into its slot table. The arbiter then
+ * wakes everyone: the wake must report 2, and both futures must complete WOKEN.
+ *
+ * Deterministic, because requests reach the kernel in the order they were made: the arbiter
+ * runs after both actors (jcstress orders them), each wait() had pushed its request before
+ * returning, the completion loop drains its request stack in push order (CompletionLoop's
+ * overview), and the kernel issues SQEs in ring order and arms a futex wait inline, at issue.
+ * So both waits are queued when the wake runs.
+ *
+ * The word deliberately stays 0. Storing 1 before the wake, the usual futex protocol, would
+ * race with the arming instead: wait() returns before the completion thread has armed
+ * anything, so a wait armed after the store gets EAGAIN and the wake finds fewer waiters. That
+ * is correct behaviour, but it would make the counts nondeterministic.
+ *
+ * Fails when: the ring reorders requests (a wait armed after the wake sleeps on: ASLEEP), a
+ * completion is routed to the wrong future or dropped under concurrent submission, or a wake
+ * result is mis-decoded (the count disagrees with the futures woken).
+ */
+@JCStressTest
+@Outcome(
+    id = "2, WOKEN, WOKEN",
+    expect = ACCEPTABLE,
+    desc = "Both waits were queued before the wake; it reported and ended both")
+@Outcome(
+    id = ".*ASLEEP.*",
+    expect = FORBIDDEN,
+    desc = "A wait submitted before the wake slept on: requests reordered, or a completion lost")
+@Outcome(
+    expect = FORBIDDEN,
+    desc = "The wake count disagrees with the futures woken, or a wait failed")
+@State
+public class WakeCountMatchesWokenWaits {
+  private final MemorySegment segment = SharedRing.newWord(); // always 0
+  private final FutexWord word = FutexWord.of(segment, 0);
+  private CompletableFuture<WaitOutcome> first;
+  private CompletableFuture<WaitOutcome> second;
+
+  @Actor
+  public void firstWaiter() {
+    first = SharedRing.RING.wait(word, 0);
+  }
+
+  @Actor
+  public void secondWaiter() {
+    second = SharedRing.RING.wait(word, 0);
+  }
+
+  @Arbiter
+  public void arbiter(LLL_Result r) {
+    r.r1 = SharedRing.RING.wake(word, FutexRing.WAKE_ALL).join();
+    r.r2 = WaitFate.await(first);
+    r.r3 = WaitFate.await(second);
+  }
+}
