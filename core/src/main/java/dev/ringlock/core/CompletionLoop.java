@@ -78,8 +78,8 @@ final class CompletionLoop implements Runnable {
     }
   }
 
-  private static final RingOp<?> SLEEPING = new Marker();
-  private static final RingOp<?> CLOSED = new Marker();
+  private static final RingOp<?> SLEEPING = new Marker(null);
+  private static final RingOp<?> CLOSED = new Marker(null);
 
   // counters, written by the loop thread with opaque stores and read by stats()
   static final int ENTER_CALLS = 0;
@@ -525,9 +525,13 @@ final class CompletionLoop implements Runnable {
     }
   }
 
-  /** A request to close, carried through the stack so it can wake a sleeping loop. */
-  private static final class CloseRequest extends RingOp<Void> {
-    CloseRequest(CompletionLoop loop) {
+  /**
+   * A request that is no kernel operation: the SLEEPING and CLOSED sentinels of the request stack,
+   * and (as {@link CloseRequest}) a close carried through the stack so that it can wake a sleeping
+   * loop.
+   */
+  private static class Marker extends RingOp<Void> {
+    Marker(CompletionLoop loop) {
       super(loop);
     }
 
@@ -543,22 +547,10 @@ final class CompletionLoop implements Runnable {
     void completed(int result, boolean ringClosing) {}
   }
 
-  /** The SLEEPING and CLOSED sentinels of the request stack. */
-  private static final class Marker extends RingOp<Void> {
-    Marker() {
-      super(null);
+  private static final class CloseRequest extends Marker {
+    CloseRequest(CompletionLoop loop) {
+      super(loop);
     }
-
-    @Override
-    int sqeCount() {
-      return 0;
-    }
-
-    @Override
-    void prepare(Submission submission, long userData) {}
-
-    @Override
-    void completed(int result, boolean ringClosing) {}
   }
 
   /*

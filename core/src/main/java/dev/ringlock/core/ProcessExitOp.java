@@ -21,11 +21,6 @@ final class ProcessExitOp extends RingOp<Void> {
   }
 
   @Override
-  int sqeCount() {
-    return 1;
-  }
-
-  @Override
   void prepare(CompletionLoop.Submission submission, long userData) {
     long sqe = submission.sqe();
     Prep.pollAdd(submission.sqes(), sqe, pidfd, IoUringAbi.POLLIN);

@@ -66,7 +66,9 @@ abstract class RingOp<T> extends CompletableFuture<T> implements Runnable {
   // ---- what each kind of request does ----
 
   /** SQEs the request needs in one submission (2 with a linked timeout). */
-  abstract int sqeCount();
+  int sqeCount() {
+    return 1;
+  }
 
   /** Bytes of scratch memory its SQEs point at, which must live until io_uring_enter returns. */
   int scratchBytes() {
@@ -148,28 +150,23 @@ abstract class RingOp<T> extends CompletableFuture<T> implements Runnable {
 
   @Override
   public boolean cancel(boolean mayInterruptIfRunning) {
-    boolean cancelled = super.cancel(mayInterruptIfRunning);
-    if (cancelled) {
-      abandon();
-    }
-    return cancelled;
+    return abandonedIf(super.cancel(mayInterruptIfRunning));
   }
 
   @Override
   public boolean complete(T value) {
-    boolean completed = super.complete(value);
-    if (completed) {
-      abandon();
-    }
-    return completed;
+    return abandonedIf(super.complete(value));
   }
 
   @Override
   public boolean completeExceptionally(Throwable failure) {
-    boolean completed = super.completeExceptionally(failure);
-    if (completed) {
+    return abandonedIf(super.completeExceptionally(failure));
+  }
+
+  private boolean abandonedIf(boolean completedByCaller) {
+    if (completedByCaller) {
       abandon();
     }
-    return completed;
+    return completedByCaller;
   }
 }

@@ -16,11 +16,6 @@ final class WakeOp extends RingOp<Integer> {
   }
 
   @Override
-  int sqeCount() {
-    return 1;
-  }
-
-  @Override
   void prepare(CompletionLoop.Submission submission, long userData) {
     long sqe = submission.sqe();
     Prep.futexWake(submission.sqes(), sqe, word.address(), count, bitset, word.futex2Flags());
