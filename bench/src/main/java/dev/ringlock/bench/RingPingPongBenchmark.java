@@ -139,7 +139,7 @@ public class RingPingPongBenchmark {
           case CONTINUATION -> awaitContinuationStopped();
         };
     // Fails any wait still pending, so a responder that missed the stop ends now.
-    int closeNudges = RingShutdown.closeWithin(ring, pingPong.pong, PingPong.STOP_PATIENCE);
+    ring.close();
     boolean ended =
         stoppedInTime
             || switch (responder) {
@@ -152,7 +152,7 @@ public class RingPingPongBenchmark {
           "the " + responder + " responder did not stop, even after the ring closed");
     }
     pingPong.close();
-    printPerRoundTrip(atEnd, roundTrips, closeNudges);
+    printPerRoundTrip(atEnd, roundTrips);
   }
 
   private boolean awaitContinuationStopped() throws InterruptedException {
@@ -165,19 +165,18 @@ public class RingPingPongBenchmark {
     }
   }
 
-  private void printPerRoundTrip(FutexRing.Stats atEnd, int roundTrips, int closeNudges) {
+  private void printPerRoundTrip(FutexRing.Stats atEnd, int roundTrips) {
     double perRoundTrip = Math.max(roundTrips, 1);
     System.out.printf(
         "%n[ring per round trip, responder=%s doorbell=%s setup=%s] %d round trips:"
-            + " %.2f io_uring_enter, %.2f SQEs, %.2f doorbell wake-ups; close needed %d nudges%n",
+            + " %.2f io_uring_enter, %.2f SQEs, %.2f doorbell wake-ups%n",
         responder,
         doorbell,
         setup,
         roundTrips,
         (atEnd.enterCalls() - atStart.enterCalls()) / perRoundTrip,
         (atEnd.sqesSubmitted() - atStart.sqesSubmitted()) / perRoundTrip,
-        (atEnd.doorbellWakeups() - atStart.doorbellWakeups()) / perRoundTrip,
-        closeNudges);
+        (atEnd.doorbellWakeups() - atStart.doorbellWakeups()) / perRoundTrip);
   }
 
   /** Sleeps by joining a ring wait; wakes with a ring wake it does not wait for. */

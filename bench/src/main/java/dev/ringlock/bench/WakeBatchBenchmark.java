@@ -6,7 +6,6 @@ import dev.ringlock.core.FutexWord;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -47,7 +46,6 @@ import org.openjdk.jmh.annotations.Warmup;
     value = 1,
     jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class WakeBatchBenchmark {
-  private static final Duration CLOSE_PATIENCE = Duration.ofSeconds(5);
 
   @Param({"1", "16", "64", "256"})
   public int wakes;
@@ -119,23 +117,22 @@ public class WakeBatchBenchmark {
   }
 
   @TearDown(Level.Trial)
-  public void closeRing() throws InterruptedException {
+  public void closeRing() {
     FutexRing.Stats atEnd = ring.stats();
     // Also the happens-before edge for entersCarryingWakes: it joins the completion thread.
-    int closeNudges = RingShutdown.closeWithin(ring, gate, CLOSE_PATIENCE);
+    ring.close();
     if (batches > 0) {
       double perBatch = batches;
       System.out.printf(
           "%n[ring per batch of %d wakes] %d batches: %.2f io_uring_enter in all"
               + " (%s from issuing the wakes to their last completion), %.2f SQEs,"
-              + " %.2f doorbell wake-ups; close needed %d nudges%n",
+              + " %.2f doorbell wake-ups%n",
           wakes,
           batches,
           (atEnd.enterCalls() - atStart.enterCalls()) / perBatch,
           entersCarryingWakes == 0 ? "n/a" : String.format("%.2f", entersCarryingWakes / perBatch),
           (atEnd.sqesSubmitted() - atStart.sqesSubmitted()) / perBatch,
-          (atEnd.doorbellWakeups() - atStart.doorbellWakeups()) / perBatch,
-          closeNudges);
+          (atEnd.doorbellWakeups() - atStart.doorbellWakeups()) / perBatch);
     }
     arena.close();
   }
