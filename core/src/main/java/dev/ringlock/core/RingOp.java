@@ -57,7 +57,9 @@ abstract class RingOp<T> extends CompletableFuture<T> implements Runnable {
   RingOp<?> next; // request-stack link; see the overview for who may write it
   private volatile int state; // QUEUED, IN_KERNEL, ABANDONED_QUEUED, CANCEL_REQUESTED, DONE
   long userData; // loop thread only: the user_data of this op's main SQE
-  private Object outcome; // executor delivery: the value, or a Throwable
+  private static final Object NO_OUTCOME = new Object();
+
+  private Object outcome = NO_OUTCOME; // executor delivery: the value, or a Throwable
 
   RingOp(CompletionLoop loop) {
     this.loop = loop;
@@ -120,11 +122,17 @@ abstract class RingOp<T> extends CompletableFuture<T> implements Runnable {
     }
   }
 
-  /** The executor's half of {@link #deliver}. */
+  /**
+   * The executor's half of {@link #deliver}. Public only because Runnable is; a call that no {@link
+   * #deliver} preceded (a stray one, on a future cast to Runnable) does nothing.
+   */
   @Override
   public final void run() {
     Object pending = outcome;
-    outcome = null;
+    if (pending == NO_OUTCOME) {
+      return;
+    }
+    outcome = NO_OUTCOME;
     deliverNow(pending);
   }
 

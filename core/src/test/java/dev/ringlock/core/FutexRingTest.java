@@ -439,6 +439,15 @@ class FutexRingTest {
   }
 
   @Test
+  void aStrayRunOnAPendingFutureDoesNotCompleteIt() throws Exception {
+    CompletableFuture<WaitOutcome> wait = ring.wait(words.word(0), 0);
+    ((Runnable) wait).run();
+    assertFalse(wait.isDone());
+    assertEquals(1, await(ring.wake(words.word(0), 1)));
+    assertTrue(await(wait).isWoken());
+  }
+
+  @Test
   void theEventfdDoorbellWakesTheLoopToo() throws Exception {
     try (FutexRing eventfd =
         FutexRing.open(FutexRing.options().doorbell(FutexRing.DoorbellKind.EVENTFD))) {
