@@ -95,7 +95,6 @@ final class CompletionLoop implements Runnable {
   private final Thread thread;
   private final long[] counters = new long[6];
   final CompletableFuture<Void> started = new CompletableFuture<>();
-  final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
   private volatile RingOp<?> head; // null, SLEEPING, CLOSED or the newest request
   private volatile boolean closing; // set on the loop thread when shutdown begins
@@ -131,10 +130,6 @@ final class CompletionLoop implements Runnable {
 
   Thread thread() {
     return thread;
-  }
-
-  FutexRing ring() {
-    return ring;
   }
 
   boolean isClosing() {
@@ -187,6 +182,13 @@ final class CompletionLoop implements Runnable {
     }
   }
 
+  /**
+   * Treiber push. The CAS fails only when another producer pushed, or the loop took the stack,
+   * swung null to SLEEPING or back, or closed it; each retry re-reads the head, so op.next always
+   * names the head the successful CAS replaced. Replacing SLEEPING makes this producer the only one
+   * to ring for that sleep: any other push now sees a request, not SLEEPING. Replacing CLOSED is
+   * impossible, so nothing is pushed after the loop's final drain.
+   */
   private boolean push(RingOp<?> op) {
     for (; ; ) {
       RingOp<?> current = head;
@@ -258,7 +260,6 @@ final class CompletionLoop implements Runnable {
         uring.close();
       }
       started.completeExceptionally(IoUringSupport.explain(t));
-      terminated.complete(null);
       return;
     }
     started.complete(null);
@@ -270,11 +271,7 @@ final class CompletionLoop implements Runnable {
       failure = new RingException("the ring's completion loop failed: " + t, 0, t);
       LOG.log(System.Logger.Level.ERROR, "FutexRing completion loop failed", t);
     }
-    try {
-      shutdown(failure);
-    } finally {
-      terminated.complete(null); // close() waits on this: it must complete on every path
-    }
+    shutdown(failure); // close() joins this thread, so it returns however shutdown ends
   }
 
   private void iterate() {
@@ -284,6 +281,7 @@ final class CompletionLoop implements Runnable {
     if (reaped == 0 && !closeRequested && HEAD.compareAndSet(this, null, SLEEPING)) {
       doorbell.arm(submission.reserve(1, 0), UserData.encode(KIND_DOORBELL, 0, 0));
       enter(true);
+      // Fails when a producer replaced SLEEPING (and rang): its request stays for the next drain.
       HEAD.compareAndSet(this, SLEEPING, null);
     } else {
       enter(false);
@@ -480,6 +478,8 @@ final class CompletionLoop implements Runnable {
 
   private void shutdown(Throwable cause) {
     closing = true;
+    // After this swap every push fails (and fails its op), so the list taken here is the last
+    // set of requests that can reach the loop: none is stranded between a push and a drain.
     RingOp<?> queued = (RingOp<?>) HEAD.getAndSet(this, CLOSED);
     for (RingOp<?> op = queued; op != null && op != SLEEPING; ) {
       RingOp<?> next = op.next;

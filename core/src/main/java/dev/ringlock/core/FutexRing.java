@@ -307,13 +307,12 @@ public final class FutexRing implements AutoCloseable {
   private void closeRing() {
     loop.requestClose();
     if (!inCompletionThread()) {
-      loop.terminated.join();
       boolean interrupted = false;
-      while (loop.thread().isAlive()) {
+      while (loop.thread().isAlive()) { // the thread ends only after shutdown has finished
         try {
           loop.thread().join();
         } catch (InterruptedException e) {
-          interrupted = true;
+          interrupted = true; // close must finish: remember the interrupt and wait on
         }
       }
       if (interrupted) {

@@ -12,6 +12,7 @@ import java.util.Objects;
  * <p>Words are immutable and meant to be created once per lock and reused for every operation.
  */
 public final class FutexWord {
+  // Never read: holding it keeps an automatic arena's memory mapped while an op holds the word.
   private final MemorySegment segment;
   private final long address;
   private final FutexScope scope;
@@ -88,11 +89,6 @@ public final class FutexWord {
   /** The futex2 flags for this word: 32-bit size, plus PRIVATE when the scope is private. */
   int futex2Flags() {
     return FutexFlags.SIZE_U32 | (scope == FutexScope.PRIVATE ? FutexFlags.PRIVATE : 0);
-  }
-
-  /** Keeps the backing segment reachable until the kernel is done with the word. */
-  Object keepAlive() {
-    return segment;
   }
 
   @Override

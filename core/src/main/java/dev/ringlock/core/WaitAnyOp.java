@@ -54,8 +54,9 @@ final class WaitAnyOp extends RingOp<WaitOutcome> {
 
   @Override
   void completed(int result, boolean ringClosing) {
-    if (result >= targets.length) {
-      result = Integer.MIN_VALUE; // an index outside the vector: report it as a failure
+    if (result >= targets.length) { // never from a correct kernel; checked, not trusted
+      deliver(new RingException("FUTEX_WAITV woke index " + result + " of " + targets.length, 0));
+      return;
     }
     deliver(WaitOp.outcome(result, ringClosing, timeoutNanos, "FUTEX_WAITV"));
   }

@@ -61,7 +61,6 @@ public final class Syscalls {
   private static final MethodHandle MUNMAP;
   private static final MethodHandle CLOSE;
   private static final MethodHandle EVENTFD;
-  private static final MethodHandle READ;
   private static final MethodHandle WRITE_CRITICAL;
 
   static {
@@ -87,9 +86,6 @@ public final class Syscalls {
     EVENTFD =
         linker.downcallHandle(
             libc("eventfd"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), errno);
-    READ =
-        linker.downcallHandle(
-            libc("read"), FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), errno);
     WRITE_CRITICAL =
         linker.downcallHandle(
             libc("write"),
@@ -228,16 +224,6 @@ public final class Syscalls {
     MemorySegment state = THREAD_CALL_STATE.get();
     try {
       return (int) orErrno((int) EVENTFD.invokeExact(state, initialValue, flags), state);
-    } catch (Throwable t) {
-      throw linkageFailure(t);
-    }
-  }
-
-  /** read(2) into {@code buffer}: bytes read, or -errno. May block. */
-  public static long read(int fd, MemorySegment buffer) {
-    MemorySegment state = THREAD_CALL_STATE.get();
-    try {
-      return orErrno((long) READ.invokeExact(state, fd, buffer, buffer.byteSize()), state);
     } catch (Throwable t) {
       throw linkageFailure(t);
     }

@@ -15,14 +15,11 @@ public final class IoUringAbi {
 
   // sqe->flags
   public static final byte IOSQE_IO_LINK = 1 << 2;
-  public static final byte IOSQE_CQE_SKIP_SUCCESS = 1 << 6;
 
   // io_uring_params.flags
   public static final int SETUP_CQSIZE = 1 << 3;
-  public static final int SETUP_CLAMP = 1 << 4;
   public static final int SETUP_SUBMIT_ALL = 1 << 7;
   public static final int SETUP_COOP_TASKRUN = 1 << 8;
-  public static final int SETUP_TASKRUN_FLAG = 1 << 9;
   public static final int SETUP_SINGLE_ISSUER = 1 << 12;
   public static final int SETUP_DEFER_TASKRUN = 1 << 13;
 

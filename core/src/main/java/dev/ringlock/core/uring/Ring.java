@@ -25,8 +25,6 @@ import java.util.BitSet;
  */
 public final class Ring {
   private final int fd;
-  private final int setupFlags;
-  private final int features;
   private final long ringAddress;
   private final long ringLength;
   private final long sqesAddress;
@@ -37,16 +35,12 @@ public final class Ring {
 
   private Ring(
       int fd,
-      int setupFlags,
-      int features,
       long ringAddress,
       long ringLength,
       long sqesAddress,
       long sqesLength,
       MemorySegment params) {
     this.fd = fd;
-    this.setupFlags = setupFlags;
-    this.features = features;
     this.ringAddress = ringAddress;
     this.ringLength = ringLength;
     this.sqesAddress = sqesAddress;
@@ -104,21 +98,8 @@ public final class Ring {
         Syscalls.close(fd);
         throw new ErrnoException("mmap of the io_uring SQE array", (int) -sqesAddress);
       }
-      return new Ring(
-          fd, flags, features, ringAddress, ringLength, sqesAddress, sqesLength, params);
+      return new Ring(fd, ringAddress, ringLength, sqesAddress, sqesLength, params);
     }
-  }
-
-  public int fd() {
-    return fd;
-  }
-
-  public int setupFlags() {
-    return setupFlags;
-  }
-
-  public int features() {
-    return features;
   }
 
   public SubmissionQueue submissionQueue() {
@@ -163,7 +144,9 @@ public final class Ring {
    * the number of SQEs consumed, or -errno.
    */
   public int enter(int toSubmit, int minComplete, int flags) {
-    if (minComplete == 0) {
+    // Only a plain submit is short enough for a critical downcall: with GETEVENTS the kernel
+    // also runs deferred completions, thousands after a wake-all, while safepoints wait.
+    if ((flags & IoUringAbi.ENTER_GETEVENTS) == 0) {
       return Syscalls.ioUringSubmit(fd, toSubmit, flags);
     }
     return Syscalls.ioUringEnter(fd, toSubmit, minComplete, flags);

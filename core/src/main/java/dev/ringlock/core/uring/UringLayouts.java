@@ -146,7 +146,6 @@ public final class UringLayouts {
   public static final long CQ_OFF_TAIL = offset(CQRING_OFFSETS, "tail");
   public static final long CQ_OFF_RING_MASK = offset(CQRING_OFFSETS, "ring_mask");
   public static final long CQ_OFF_RING_ENTRIES = offset(CQRING_OFFSETS, "ring_entries");
-  public static final long CQ_OFF_OVERFLOW = offset(CQRING_OFFSETS, "overflow");
   public static final long CQ_OFF_CQES = offset(CQRING_OFFSETS, "cqes");
 
   /** struct io_uring_probe, followed by {@link #PROBE_OP}[ops_len]. */
