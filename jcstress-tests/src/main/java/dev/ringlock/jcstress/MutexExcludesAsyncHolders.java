@@ -44,6 +44,7 @@ public class MutexExcludesAsyncHolders {
   private CompletableFuture<Void> b1;
   private CompletableFuture<Void> b2;
 
+  @SuppressWarnings("try") // the guard's only job is to be closed
   private CompletableFuture<Void> increment(IIII_Result r, int slot) {
     return mutex
         .lock()
