@@ -4,9 +4,16 @@ import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.CompletableFuture;
 
-/** One acquisition of a mutex; releasing it twice is refused. */
-final class Guard implements MutexGuard {
+/**
+ * One acquisition of a mutex; releasing it twice is refused.
+ *
+ * <p>It is also the already-completed future an uncontended {@code lock()} returns, completed with
+ * itself: one allocation instead of a guard and a future on the path that must be cheapest. A guard
+ * handed to a queued request is not used as a future.
+ */
+final class Guard extends CompletableFuture<MutexGuard> implements MutexGuard {
   private static final VarHandle RELEASED;
 
   static {
@@ -24,6 +31,22 @@ final class Guard implements MutexGuard {
   Guard(MutexCore mutex, long fence) {
     this.mutex = mutex;
     this.fence = fence;
+  }
+
+  /** Completes this guard, as a future, with itself: the result of an uncontended lock(). */
+  Guard asCompletedFuture() {
+    super.complete(this);
+    return this;
+  }
+
+  @Override
+  public void obtrudeValue(MutexGuard value) {
+    throw new UnsupportedOperationException("a lock future's result cannot be replaced");
+  }
+
+  @Override
+  public void obtrudeException(Throwable failure) {
+    throw new UnsupportedOperationException("a lock future's result cannot be replaced");
   }
 
   @Override

@@ -275,12 +275,12 @@ public final class MutexCore implements Mutex {
     checkOpen();
     if (mayBarge()) {
       if (tryAcquireFree()) {
-        return CompletableFuture.completedFuture(newGuard());
+        return newGuard().asCompletedFuture();
       }
       for (int i = 0; i < spinTries && mayBarge(); i++) {
         Thread.onSpinWait();
         if ((lvWord() & PID_MASK) == 0 && tryAcquireFree()) {
-          return CompletableFuture.completedFuture(newGuard());
+          return newGuard().asCompletedFuture();
         }
       }
     }
@@ -371,9 +371,12 @@ public final class MutexCore implements Mutex {
             if (head == null) {
               break;
             }
-            v = acquired; // the rest of the queue sleeps behind this process's hold
+            v = acquired; // the rest of the queue waits behind this process's hold
             woken = false;
             afterWait = false;
+          }
+          if (localHandoff && (v & PID_MASK) == pid && holding && timedWaiters == 0) {
+            break; // held here: the holder's release hands over, or pumps after clearing the word
           }
           int expected = v | WAITERS;
           if (v != expected && !casWord(v, expected)) {
@@ -442,6 +445,12 @@ public final class MutexCore implements Mutex {
     int old = xchgWord(0);
     if ((old & WAITERS) != 0) {
       wakeOne.signal();
+    }
+    // Requests queued here while we held, with no kernel wait armed (see pump): they compete
+    // for the word now. Dekker-style with enqueue: it writes queueLength then reads the word,
+    // we wrote the word then read queueLength, both with full fences, so one of us sees the other.
+    if (localHandoff && queueLength > 0) {
+      pump(false, false);
     }
   }
 
