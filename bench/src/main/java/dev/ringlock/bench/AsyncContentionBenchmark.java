@@ -3,9 +3,8 @@ package dev.ringlock.bench;
 import com.ibm.asyncutil.locks.AsyncLock;
 import com.ibm.asyncutil.locks.FairAsyncLock;
 import dev.ringlock.locks.Mutex;
+import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.SharedRegion;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -50,7 +49,6 @@ public class AsyncContentionBenchmark {
   public int tasks;
 
   private ExecutorService twoThreads;
-  private Path file;
   private SharedRegion region;
   private Mutex mutex;
   private final FairAsyncLock fairAsyncLock = new FairAsyncLock();
@@ -60,9 +58,7 @@ public class AsyncContentionBenchmark {
   @Setup(Level.Trial)
   public void open() throws Exception {
     twoThreads = Executors.newFixedThreadPool(2);
-    file = Files.createTempFile(BenchFiles.sharedMemoryDirectory(), "ringlock-bench-", ".region");
-    Files.delete(file);
-    region = SharedRegion.open(file);
+    region = BenchFiles.openRegion(RegionOptions.defaults());
     mutex = region.mutex("contended");
   }
 
@@ -70,7 +66,6 @@ public class AsyncContentionBenchmark {
   public void close() throws Exception {
     twoThreads.shutdown();
     region.close();
-    Files.deleteIfExists(file);
   }
 
   @Benchmark

@@ -4,8 +4,6 @@ import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.SharedRegion;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -43,23 +41,19 @@ public class MutexHandoffBenchmark {
   @Param({"true", "false"})
   public boolean localHandoff;
 
-  private Path file;
   private SharedRegion region;
   private Mutex mutex;
   private final CompletableFuture<?>[] handed = new CompletableFuture<?>[WAITERS];
 
   @Setup(Level.Trial)
   public void open() throws Exception {
-    file = Files.createTempFile(BenchFiles.sharedMemoryDirectory(), "ringlock-bench-", ".region");
-    Files.delete(file);
-    region = SharedRegion.open(file, RegionOptions.builder().localHandoff(localHandoff).build());
+    region = BenchFiles.openRegion(RegionOptions.builder().localHandoff(localHandoff).build());
     mutex = region.mutex("handoff");
   }
 
   @TearDown(Level.Trial)
   public void close() throws Exception {
     region.close();
-    Files.deleteIfExists(file);
   }
 
   @Benchmark

@@ -2,9 +2,8 @@ package dev.ringlock.bench;
 
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
+import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.SharedRegion;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -33,7 +32,6 @@ import org.openjdk.jmh.annotations.Warmup;
     value = 2,
     jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class MutexUncontendedBenchmark {
-  private Path file;
   private SharedRegion region;
   private Mutex mutex;
   private final ReentrantLock reentrantLock = new ReentrantLock();
@@ -41,16 +39,13 @@ public class MutexUncontendedBenchmark {
 
   @Setup(Level.Trial)
   public void open() throws Exception {
-    file = Files.createTempFile(BenchFiles.sharedMemoryDirectory(), "ringlock-bench-", ".region");
-    Files.delete(file);
-    region = SharedRegion.open(file);
+    region = BenchFiles.openRegion(RegionOptions.defaults());
     mutex = region.mutex("uncontended");
   }
 
   @TearDown(Level.Trial)
   public void close() throws Exception {
     region.close();
-    Files.deleteIfExists(file);
   }
 
   @Benchmark
