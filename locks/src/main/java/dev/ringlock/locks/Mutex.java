@@ -30,7 +30,8 @@ import java.util.concurrent.locks.Lock;
  * internally, and each release goes to the longest sleeper in the kernel's FIFO queue, until the
  * starving process has the lock. Within a process, waiters are served in order, and the lock is
  * handed over directly at most {@value dev.ringlock.locks.internal.MutexCore#LOCAL_HANDOFF_LIMIT}
- * times in a row while another process sleeps on it.
+ * times in a row while another process sleeps on it; then it goes back through the word, waking one
+ * sleeper of another process, which can then find out that it is starving.
  */
 public interface Mutex {
   /** The name this mutex has in its region. */

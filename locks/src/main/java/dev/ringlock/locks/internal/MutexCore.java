@@ -52,7 +52,9 @@ import java.util.concurrent.locks.Lock;
  *
  * In-process handoff. A release with requests queued here gives the lock straight to the oldest
  * (the word keeps our pid; no kernel round trip), unless another process is starving, or the
- * handoff would be the LOCAL_HANDOFF_LIMIT-th in a row while another process sleeps on the word.
+ * handoff would be the LOCAL_HANDOFF_LIMIT-th in a row while another process sleeps on the word:
+ * then the lock goes back through the word, which wakes a sleeper of the other process, so that
+ * it can find out it is starving.
  *
  * Fairness. Arrivals may barge: take a free word ahead of sleepers. When the sleeper completes
  * and the oldest request here has waited STARVATION_MILLIS, this process counts itself in the
@@ -69,10 +71,13 @@ import java.util.concurrent.locks.Lock;
  * sleeper, since others may be standing back for it.
  *
  * The sleeper's expected value is the word as it was, with WAITERS; its linked timeout is the
- * earliest deadline in the queue. It stays armed while requests are queued, also while this
- * process holds the lock: it is this process's place in the kernel's FIFO queue. When the queue
- * empties it is cancelled; a wake it consumed in that race is passed on by the ring
- * (AbandonedWakeHandler.PASS_ON), and one it consumed with nobody left to use it is passed on here.
+ * earliest deadline in the queue. It is armed while requests are queued and the lock is not held
+ * through this object (or a queued request has a deadline, which needs the kernel's timer). While
+ * this object holds the lock, none is needed: its release hands over in-process, or clears the
+ * word and then pumps the queue itself. That keeps in-process contention off the ring entirely.
+ * When the sleeper is no longer needed it is cancelled; a wake it consumed in that race is passed
+ * on by the ring (AbandonedWakeHandler.PASS_ON), and one it consumed with nobody left to use it is
+ * passed on here.
  *
  * Memory ordering: the word's CAS and getAndSet are volatile (full) accesses; they order the
  * protected data between holders in any process, and the fence read (acquire) and write (release)
