@@ -58,6 +58,7 @@ final class CompletionLoop implements Runnable {
   static final int KIND_CANCEL = 3;
   static final int KIND_DOORBELL = 4;
   static final int KIND_TICK = 5;
+  static final int KIND_SIGNAL = 6;
 
   private static final System.Logger LOG = System.getLogger(FutexRing.class.getName());
   private static final int INITIAL_SLOTS = 1024;
@@ -172,6 +173,16 @@ final class CompletionLoop implements Runnable {
     } else {
       push(op); // if the loop has closed, it has cancelled everything already
     }
+  }
+
+  /** Queues a WakeSignal's request; false if the loop has closed. */
+  boolean pushSignal(WakeSignal.Request request) {
+    return push(request);
+  }
+
+  /** Writes a WakeSignal's SQE into the current submission. Loop thread. */
+  void prepareSignal(WakeSignal signal) {
+    signal.prepare(submission.reserve(1, 0));
   }
 
   void requestClose() {
@@ -313,6 +324,13 @@ final class CompletionLoop implements Runnable {
       closeRequested = true;
       return;
     }
+    if (op instanceof WakeSignal.Request request) {
+      // Cleared before the SQE is written: a signal from now on must queue again, as this SQE
+      // may reach the kernel before that signaller's change to the word.
+      request.signal.dequeued();
+      prepareSignal(request.signal);
+      return;
+    }
     switch (op.requestState()) {
       case RingOp.QUEUED -> prepare(op);
       case RingOp.ABANDONED_QUEUED -> {
@@ -388,6 +406,10 @@ final class CompletionLoop implements Runnable {
         count(DOORBELL_WAKEUPS, 1);
         doorbell.completed();
       }
+      case KIND_SIGNAL -> // only failures post (CQE_SKIP_SUCCESS); nobody waits for the result
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "a WakeSignal's FUTEX_WAKE failed: " + Errno.name(-result));
       default -> {} // a link timeout, a cancel or a close tick: their effect shows on the op
     }
   }
@@ -484,6 +506,12 @@ final class CompletionLoop implements Runnable {
     for (RingOp<?> op = queued; op != null && op != SLEEPING; ) {
       RingOp<?> next = op.next;
       op.next = null;
+      if (op instanceof WakeSignal.Request request) {
+        request.signal.dequeued();
+        request.signal.wakeDirectly(); // an accepted signal is delivered, ring or no ring
+        op = next;
+        continue;
+      }
       int state = op.requestState();
       if (state == RingOp.QUEUED || state == RingOp.ABANDONED_QUEUED) {
         op.failClosed(cause);

@@ -239,6 +239,21 @@ public final class FutexRing implements AutoCloseable {
     return op;
   }
 
+  /**
+   * A reusable, fire-and-forget wake of up to {@code count} waiters on {@code word} whose bitsets
+   * share a bit with {@code bitset}; see {@link WakeSignal}.
+   *
+   * @throws IllegalArgumentException if {@code count} is not positive or {@code bitset} is 0
+   */
+  public WakeSignal wakeSignal(FutexWord word, int count, int bitset) {
+    Objects.requireNonNull(word, "word");
+    if (count <= 0) {
+      throw new IllegalArgumentException("a wake signal's count must be positive, not " + count);
+    }
+    requireBitset(bitset);
+    return new WakeSignal(loop, word, count, bitset);
+  }
+
   // ---- process exit ----
 
   /**

@@ -380,6 +380,61 @@ class FutexRingTest {
     assertTrue(ring.stats().largestSubmission() >= 64, ring.stats().toString());
   }
 
+  // ---- wake signals ----
+
+  @Test
+  void aWakeSignalWakesAWaiter() throws Exception {
+    FutexWord word = words.word(0);
+    CompletableFuture<WaitOutcome> waiter = ring.wait(word, 0);
+    drainRing();
+    ring.wakeSignal(word, 1, ANY).signal();
+    assertTrue(await(waiter).isWoken());
+  }
+
+  @Test
+  void wakeSignalsQueuedTogetherCoalesceIntoOneWake() throws Exception {
+    FutexWord word = words.word(0);
+    List<CompletableFuture<WaitOutcome>> waiters = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      waiters.add(ring.wait(word, 0));
+    }
+    drainRing();
+    WakeSignal signal = ring.wakeSignal(word, 1, ANY);
+    CountDownLatch release = blockCompletionThread();
+    for (int i = 0; i < 5; i++) {
+      signal.signal();
+    }
+    release.countDown();
+    assertTrue(await(waiters.get(0)).isWoken());
+    drainRing();
+    // five signals, one FUTEX_WAKE of one waiter: the other two still sleep
+    assertFalse(waiters.get(1).isDone());
+    assertFalse(waiters.get(2).isDone());
+    signal.signal(); // after the drain it queues again
+    assertTrue(await(waiters.get(1)).isWoken());
+    waiters.get(2).cancel(false);
+  }
+
+  @Test
+  void aWakeSignalOnAClosedRingWakesWithADirectSystemCall() throws Exception {
+    FutexWord word = words.word(0);
+    WakeSignal signal = ring.wakeSignal(word, 1, ANY);
+    try (FutexRing other = FutexRing.open()) {
+      CompletableFuture<WaitOutcome> waiter = other.wait(word, 0);
+      await(other.wake(words.word(15), 0)); // the wait is in the kernel
+      ring.close();
+      signal.signal();
+      assertTrue(await(waiter).isWoken());
+    }
+  }
+
+  @Test
+  void badWakeSignalArgumentsAreRejected() {
+    FutexWord word = words.word(0);
+    assertThrows(IllegalArgumentException.class, () -> ring.wakeSignal(word, 0, ANY));
+    assertThrows(IllegalArgumentException.class, () -> ring.wakeSignal(word, 1, 0));
+  }
+
   // ---- scale ----
 
   @Test

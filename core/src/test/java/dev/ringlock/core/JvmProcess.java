@@ -9,10 +9,23 @@ import java.util.List;
 import java.util.Set;
 
 /** Starts a real child JVM running a test-side main class, with ringlock on its class path. */
-final class JvmProcess {
+public final class JvmProcess {
   private JvmProcess() {}
 
-  static Process start(Class<?> mainClass, String... args) throws Exception {
+  /** A child whose stdout and stderr go to target/child-processes.log. */
+  public static Process start(Class<?> mainClass, String... args) throws Exception {
+    return builder(mainClass, args).redirectErrorStream(true).redirectOutput(childLog()).start();
+  }
+
+  /**
+   * A child whose stdout the caller reads ({@link Process#getInputStream()}); its stderr goes to
+   * target/child-processes.log.
+   */
+  public static Process startReadingOutput(Class<?> mainClass, String... args) throws Exception {
+    return builder(mainClass, args).redirectError(childLog()).start();
+  }
+
+  private static ProcessBuilder builder(Class<?> mainClass, String... args) throws Exception {
     Set<String> classPath = new LinkedHashSet<>();
     classPath.add(location(mainClass)); // target/test-classes
     classPath.add(location(FutexRing.class)); // target/classes
@@ -23,12 +36,12 @@ final class JvmProcess {
     command.add(String.join(File.pathSeparator, classPath));
     command.add(mainClass.getName());
     command.addAll(List.of(args));
-    // The child's output goes to a file: written to our stdout it would corrupt surefire's channel.
-    File log = new File("target/child-processes.log");
-    return new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log))
-        .start();
+    return new ProcessBuilder(command);
+  }
+
+  // A child's output goes to a file: written to our stdout it would corrupt surefire's channel.
+  private static ProcessBuilder.Redirect childLog() {
+    return ProcessBuilder.Redirect.appendTo(new File("target/child-processes.log"));
   }
 
   private static String location(Class<?> type) throws URISyntaxException {

@@ -15,6 +15,7 @@ public final class IoUringAbi {
 
   // sqe->flags
   public static final byte IOSQE_IO_LINK = 1 << 2;
+  public static final byte IOSQE_CQE_SKIP_SUCCESS = 1 << 6;
 
   // io_uring_params.flags
   public static final int SETUP_CQSIZE = 1 << 3;

@@ -121,6 +121,14 @@ public final class Prep {
         (byte) (sqes.get(JAVA_BYTE, sqe + SQE_FLAGS) | IoUringAbi.IOSQE_IO_LINK));
   }
 
+  /** Posts no CQE when the operation succeeds (IOSQE_CQE_SKIP_SUCCESS); a failure still posts. */
+  public static void skipSuccessCompletion(MemorySegment sqes, long sqe) {
+    sqes.set(
+        JAVA_BYTE,
+        sqe + SQE_FLAGS,
+        (byte) (sqes.get(JAVA_BYTE, sqe + SQE_FLAGS) | IoUringAbi.IOSQE_CQE_SKIP_SUCCESS));
+  }
+
   /** Writes one struct futex_waitv entry. */
   public static void waitvEntry(
       MemorySegment waitv, long index, long address, int expected, int futex2Flags) {

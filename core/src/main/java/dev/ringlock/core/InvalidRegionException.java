@@ -1,0 +1,79 @@
+package dev.ringlock.core;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A file offered as a ringlock region is not one this library can use. Nothing was mapped and the
+ * file was left exactly as it was: attaching never writes. {@link #problem()} says what is wrong
+ * and the message names the file and what to do about it.
+ *
+ * <p>Thrown by {@code MappedRegion.open} when attaching. A region that turns out to be damaged
+ * after it was opened (another process wrote garbage into it) surfaces as an {@link
+ * java.io.UncheckedIOException} wrapping one of these, with {@link Problem#CORRUPT}.
+ */
+public final class InvalidRegionException extends IOException {
+  private static final long serialVersionUID = 1L;
+
+  /** What is wrong with the file, each with the advice the message ends with. */
+  public enum Problem {
+    /** The file does not start with ringlock's magic number: it is some other file. */
+    NOT_A_REGION("pass another file, or delete it if nothing uses it"),
+    /** A newer ringlock wrote the file, in a layout this one cannot read. */
+    UNSUPPORTED_VERSION(
+        "upgrade ringlock in this process to the version the other processes use, or pass"
+            + " another file"),
+    /** The file is shorter than its header says: it was cut short or shrunk. */
+    TRUNCATED(
+        "the file was shrunk or cut short; delete it if nothing uses it, and ringlock creates"
+            + " it again"),
+    /** The header places the object directory outside the region or across its data area. */
+    DIRECTORY_OUT_OF_BOUNDS(
+        "the header is damaged; delete the file if nothing uses it, and ringlock creates it"
+            + " again"),
+    /** A header field or a directory entry holds a value no ringlock writes. */
+    CORRUPT(
+        "the region is damaged; delete the file if nothing uses it, and ringlock creates it"
+            + " again");
+
+    private final String advice;
+
+    Problem(String advice) {
+      this.advice = advice;
+    }
+
+    /** What to do about it. */
+    public String advice() {
+      return advice;
+    }
+  }
+
+  private final transient Path file;
+  private final Problem problem;
+
+  /**
+   * @param file the region file, or null for an in-memory region
+   * @param finding what was found, phrased to follow the file's name ("is not a ringlock region
+   *     (magic 0x...; expected 0x...)")
+   */
+  public InvalidRegionException(Path file, Problem problem, String finding) {
+    super(
+        (file == null ? "in-memory region" : file.toString())
+            + " "
+            + finding
+            + ": "
+            + problem.advice());
+    this.file = file;
+    this.problem = problem;
+  }
+
+  /** What is wrong. */
+  public Problem problem() {
+    return problem;
+  }
+
+  /** The file that was rejected; null for an in-memory region. */
+  public Path file() {
+    return file;
+  }
+}

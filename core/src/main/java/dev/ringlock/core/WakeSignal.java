@@ -1,0 +1,114 @@
+package dev.ringlock.core;
+
+import dev.ringlock.core.ffi.Syscalls;
+import dev.ringlock.core.uring.Prep;
+import dev.ringlock.core.uring.UserData;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A reusable, fire-and-forget FUTEX_WAKE of one word: what a lock's release needs.
+ *
+ * <p>{@link #signal()} asks the ring to wake up to {@code count} waiters on the word. It allocates
+ * nothing and has no result: the SQE carries IOSQE_CQE_SKIP_SUCCESS, so a successful wake posts no
+ * completion at all. Signals that arrive while an earlier one is still queued (not yet written to
+ * the submission queue) coalesce into it. That is exactly right for the futex protocol "change the
+ * word, then wake": the queued wake reaches the kernel after every change made before the coalesced
+ * signal, so it serves them all.
+ *
+ * <p>A signal the ring accepted is always delivered: if the ring closes with it still queued, the
+ * closing thread makes the wake with a direct system call. When the ring is already closed, {@code
+ * signal()} makes the direct system call itself.
+ */
+public final class WakeSignal {
+  private static final VarHandle QUEUED;
+
+  static {
+    try {
+      QUEUED = MethodHandles.lookup().findVarHandle(WakeSignal.class, "queued", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private final FutexWord word;
+  private final int count;
+  private final int bitset;
+  private final Request request;
+  private volatile int queued; // 1 while the request sits in the loop's request stack
+
+  WakeSignal(CompletionLoop loop, FutexWord word, int count, int bitset) {
+    this.word = word;
+    this.count = count;
+    this.bitset = bitset;
+    this.request = new Request(loop, this);
+  }
+
+  public FutexWord word() {
+    return word;
+  }
+
+  public int count() {
+    return count;
+  }
+
+  /**
+   * Wakes up to {@code count} waiters on the word, through the ring's next submission. Never blocks
+   * and never fails; on the ring's completion thread the wake joins the current batch.
+   */
+  public void signal() {
+    CompletionLoop loop = request.loop;
+    if (Thread.currentThread() == loop.thread()) {
+      if (loop.isClosing()) {
+        wakeDirectly();
+      } else {
+        loop.prepareSignal(this);
+      }
+      return;
+    }
+    // Losing this CAS means a signal is queued and not yet written: it will serve this one too.
+    if (QUEUED.compareAndSet(this, 0, 1) && !loop.pushSignal(request)) {
+      queued = 0;
+      wakeDirectly();
+    }
+  }
+
+  /** The loop took the request off its stack: later signals must queue it again. */
+  void dequeued() {
+    queued = 0;
+  }
+
+  void prepare(CompletionLoop.Submission submission) {
+    long sqe = submission.sqe();
+    Prep.futexWake(submission.sqes(), sqe, word.address(), count, bitset, word.futex2Flags());
+    Prep.skipSuccessCompletion(submission.sqes(), sqe);
+    Prep.userData(submission.sqes(), sqe, UserData.encode(CompletionLoop.KIND_SIGNAL, 0, 0));
+  }
+
+  void wakeDirectly() {
+    Syscalls.futexWake(word.address(), bitset, count, word.futex2Flags());
+  }
+
+  @Override
+  public String toString() {
+    return "WakeSignal[" + word + ", count " + count + "]";
+  }
+
+  /** The request-stack node: a stack holds RingOps, so the signal travels inside one. */
+  static final class Request extends RingOp<Void> {
+    final WakeSignal signal;
+
+    Request(CompletionLoop loop, WakeSignal signal) {
+      super(loop);
+      this.signal = signal;
+    }
+
+    @Override
+    void prepare(CompletionLoop.Submission submission, long userData) {
+      signal.prepare(submission);
+    }
+
+    @Override
+    void completed(int result, boolean ringClosing) {}
+  }
+}

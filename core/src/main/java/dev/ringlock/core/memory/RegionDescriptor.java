@@ -1,0 +1,138 @@
+package dev.ringlock.core.memory;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.paddingLayout;
+import static java.lang.foreign.MemoryLayout.sequenceLayout;
+import static java.lang.foreign.MemoryLayout.structLayout;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.StructLayout;
+
+/*
+ * Overview
+ *
+ * The layout of a region, defined once: every offset used elsewhere is derived from the two
+ * StructLayouts below, never typed in twice. RegionDescriptorTest holds them against the table.
+ *
+ *   offset                    bytes            contents
+ *   0                         64               header line 0: constant after creation
+ *   64                        64               header line 1: the words inserters write
+ *   directory_offset (128)    capacity * 128   directory: one entry per named object
+ *   data_start                region - start   data: objects, each starting on a 64-byte line
+ *
+ * Header line 0 is written once, before the file is published under its name, and never again,
+ * so readers may cache it. Line 1 holds the directory lock, the published entry count and the
+ * data cursor; on their own line, inserts do not invalidate the line every attach and lookup
+ * reads first. Objects start on 64-byte lines so no two objects (no two locks) share a line.
+ *
+ * Every field is little-endian, the native order of x86_64 and aarch64, so the mapping is read
+ * and written with the native-order JAVA_INT and JAVA_LONG layouts (and their atomics).
+ */
+/**
+ * Offsets, sizes and limits of a region's header, directory and data area, computed in one place.
+ */
+public final class RegionDescriptor {
+  /** The unit of alignment: header lines, the directory and every object start on one. */
+  public static final int LINE_BYTES = 64;
+
+  /** "RINGLOCK" in ASCII, read as a little-endian u64: a file starting otherwise is not ours. */
+  public static final long MAGIC = 0x4B43_4F4C_474E_4952L;
+
+  /** The layout this code writes and the newest it reads. Versions start at 1; 0 is corrupt. */
+  public static final int LAYOUT_VERSION = 1;
+
+  /** The longest name, in UTF-8 bytes: what a directory entry's name field holds. */
+  public static final int MAX_NAME_BYTES = 96;
+
+  public static final int MIN_CAPACITY = 1;
+  public static final int MAX_CAPACITY = 65_536;
+
+  /** The largest region, so a bad size cannot map (and reserve) most of the address space. */
+  public static final long MAX_REGION_BYTES = 1L << 30;
+
+  public static final StructLayout HEADER =
+      structLayout(
+          // line 0: constant after creation
+          JAVA_LONG.withName("magic"),
+          JAVA_INT.withName("layout_version"),
+          JAVA_INT.withName("header_bytes"),
+          JAVA_LONG.withName("region_bytes"),
+          JAVA_LONG.withName("directory_offset"),
+          JAVA_INT.withName("capacity"),
+          JAVA_INT.withName("entry_bytes"),
+          JAVA_LONG.withName("data_start"),
+          paddingLayout(16),
+          // line 1: written by inserters under the directory lock
+          JAVA_INT.withName("directory_lock"), // 0 = free, else owner pid | LOCK_WAITERS
+          JAVA_INT.withName("entry_count"), // entries [0, count) are published; release-stored
+          JAVA_LONG.withName("data_cursor"), // first free data byte; release-stored before count
+          paddingLayout(48));
+
+  public static final int HEADER_BYTES = (int) HEADER.byteSize();
+
+  public static final long MAGIC_OFFSET = offset(HEADER, "magic");
+  public static final long LAYOUT_VERSION_OFFSET = offset(HEADER, "layout_version");
+  public static final long HEADER_BYTES_OFFSET = offset(HEADER, "header_bytes");
+  public static final long REGION_BYTES_OFFSET = offset(HEADER, "region_bytes");
+  public static final long DIRECTORY_OFFSET_OFFSET = offset(HEADER, "directory_offset");
+  public static final long CAPACITY_OFFSET = offset(HEADER, "capacity");
+  public static final long ENTRY_BYTES_OFFSET = offset(HEADER, "entry_bytes");
+  public static final long DATA_START_OFFSET = offset(HEADER, "data_start");
+  public static final long DIRECTORY_LOCK_OFFSET = offset(HEADER, "directory_lock");
+  public static final long ENTRY_COUNT_OFFSET = offset(HEADER, "entry_count");
+  public static final long DATA_CURSOR_OFFSET = offset(HEADER, "data_cursor");
+
+  /** Set in the lock word while a process may sleep on it; the unlocker then wakes one. */
+  public static final int LOCK_WAITERS = 1 << 30;
+
+  /** The owner's pid. pid_max is at most 2^22, so a pid never reaches the flag bits. */
+  public static final int LOCK_OWNER_MASK = LOCK_WAITERS - 1;
+
+  public static final StructLayout ENTRY =
+      structLayout(
+          JAVA_INT.withName("type"), // never 0
+          JAVA_INT.withName("name_bytes"), // 1..MAX_NAME_BYTES
+          JAVA_LONG.withName("object_offset"), // from the region's start; 64-aligned
+          JAVA_LONG.withName("object_bytes"), // as requested, before rounding to lines
+          JAVA_LONG.withName("reserved"),
+          sequenceLayout(MAX_NAME_BYTES, JAVA_BYTE).withName("name")); // UTF-8, not terminated
+
+  public static final int ENTRY_BYTES = (int) ENTRY.byteSize();
+
+  public static final long ENTRY_TYPE_OFFSET = offset(ENTRY, "type");
+  public static final long ENTRY_NAME_BYTES_OFFSET = offset(ENTRY, "name_bytes");
+  public static final long ENTRY_OBJECT_OFFSET_OFFSET = offset(ENTRY, "object_offset");
+  public static final long ENTRY_OBJECT_BYTES_OFFSET = offset(ENTRY, "object_bytes");
+  public static final long ENTRY_NAME_OFFSET = offset(ENTRY, "name");
+
+  /** Where this version places the directory: right after the header. */
+  public static final long DIRECTORY_OFFSET = HEADER_BYTES;
+
+  private RegionDescriptor() {}
+
+  /** Where the data area starts in a region of this version with {@code capacity} entries. */
+  public static long dataStart(int capacity) {
+    return roundUpToLine(DIRECTORY_OFFSET + (long) capacity * ENTRY_BYTES);
+  }
+
+  /** The smallest region with {@code capacity} entries: header, directory and one data line. */
+  public static long minimumRegionBytes(int capacity) {
+    return dataStart(capacity) + LINE_BYTES;
+  }
+
+  /** {@code bytes} rounded up to whole 64-byte lines. */
+  public static long roundUpToLine(long bytes) {
+    return (bytes + LINE_BYTES - 1) & -LINE_BYTES;
+  }
+
+  /** True if {@code offset} starts a 64-byte line. */
+  public static boolean isLineAligned(long offset) {
+    return (offset & (LINE_BYTES - 1)) == 0;
+  }
+
+  private static long offset(StructLayout layout, String field) {
+    return layout.byteOffset(groupElement(field));
+  }
+}

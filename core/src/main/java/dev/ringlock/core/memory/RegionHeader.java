@@ -1,0 +1,229 @@
+package dev.ringlock.core.memory;
+
+import static dev.ringlock.core.memory.RegionDescriptor.CAPACITY_OFFSET;
+import static dev.ringlock.core.memory.RegionDescriptor.DATA_CURSOR_OFFSET;
+import static dev.ringlock.core.memory.RegionDescriptor.DATA_START_OFFSET;
+import static dev.ringlock.core.memory.RegionDescriptor.DIRECTORY_LOCK_OFFSET;
+import static dev.ringlock.core.memory.RegionDescriptor.DIRECTORY_OFFSET_OFFSET;
+import static dev.ringlock.core.memory.RegionDescriptor.ENTRY_BYTES;
+import static dev.ringlock.core.memory.RegionDescriptor.ENTRY_BYTES_OFFSET;
+import static dev.ringlock.core.memory.RegionDescriptor.ENTRY_COUNT_OFFSET;
+import static dev.ringlock.core.memory.RegionDescriptor.HEADER_BYTES;
+import static dev.ringlock.core.memory.RegionDescriptor.HEADER_BYTES_OFFSET;
+import static dev.ringlock.core.memory.RegionDescriptor.LAYOUT_VERSION;
+import static dev.ringlock.core.memory.RegionDescriptor.LAYOUT_VERSION_OFFSET;
+import static dev.ringlock.core.memory.RegionDescriptor.LINE_BYTES;
+import static dev.ringlock.core.memory.RegionDescriptor.MAGIC;
+import static dev.ringlock.core.memory.RegionDescriptor.MAGIC_OFFSET;
+import static dev.ringlock.core.memory.RegionDescriptor.REGION_BYTES_OFFSET;
+
+import dev.ringlock.core.InvalidRegionException;
+import dev.ringlock.core.InvalidRegionException.Problem;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+
+/*
+ * Overview
+ *
+ * Writes the header of a new region, and reads and checks the header of an existing file before
+ * anything is mapped. The checks run in a fixed order, each assuming the ones before it passed:
+ * length of the file, magic, version, recorded size against the file's real size, then the
+ * directory's and data area's bounds. Only after they all pass is it safe to map the recorded
+ * size: a mapping beyond the end of the file faults on access, and compareAndSet on such a page
+ * kills the JVM with SIGBUS rather than throwing.
+ *
+ * The header is read with FileChannel.read, never mapped, and the file is opened without CREATE
+ * or TRUNCATE, so a rejected file is left byte for byte (and mtime) as it was.
+ *
+ * The words of header line 1 (lock, count, cursor) change under concurrent inserts, so they are
+ * not checked here but through the mapping, with the acquire reads the runtime uses
+ * (Directory.checkPublished).
+ */
+final class RegionHeader {
+  private RegionHeader() {}
+
+  /** A header that passed every check, with the geometry it records. */
+  record Validated(RegionGeometry geometry, int layoutVersion) {}
+
+  /** The complete header (both lines) of a new, empty region, little-endian. */
+  static ByteBuffer image(RegionGeometry geometry) {
+    ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    header.putLong((int) MAGIC_OFFSET, MAGIC);
+    header.putInt((int) LAYOUT_VERSION_OFFSET, LAYOUT_VERSION);
+    header.putInt((int) HEADER_BYTES_OFFSET, HEADER_BYTES);
+    header.putLong((int) REGION_BYTES_OFFSET, geometry.regionBytes());
+    header.putLong((int) DIRECTORY_OFFSET_OFFSET, geometry.directoryOffset());
+    header.putInt((int) CAPACITY_OFFSET, geometry.capacity());
+    header.putInt((int) ENTRY_BYTES_OFFSET, ENTRY_BYTES);
+    header.putLong((int) DATA_START_OFFSET, geometry.dataStart());
+    header.putInt((int) DIRECTORY_LOCK_OFFSET, 0);
+    header.putInt((int) ENTRY_COUNT_OFFSET, 0);
+    header.putLong((int) DATA_CURSOR_OFFSET, geometry.dataStart());
+    return header;
+  }
+
+  /**
+   * Reads the header of {@code file} through {@code channel} and checks it.
+   *
+   * @throws InvalidRegionException if the header is not one this version can map
+   */
+  static Validated read(Path file, FileChannel channel) throws IOException {
+    long fileBytes = channel.size();
+    ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    while (header.hasRemaining() && channel.read(header, header.position()) >= 0) {
+      // a file read returns fewer bytes than asked only at its end
+    }
+    int present = header.position();
+    if (present < HEADER_BYTES) {
+      throw shortFile(file, header, present);
+    }
+
+    long magic = header.getLong((int) MAGIC_OFFSET);
+    if (magic != MAGIC) {
+      throw new InvalidRegionException(
+          file,
+          Problem.NOT_A_REGION,
+          "is not a ringlock region (magic 0x%016x; expected 0x%016x)".formatted(magic, MAGIC));
+    }
+    int version = header.getInt((int) LAYOUT_VERSION_OFFSET);
+    if (Integer.compareUnsigned(version, LAYOUT_VERSION) > 0) {
+      throw new InvalidRegionException(
+          file,
+          Problem.UNSUPPORTED_VERSION,
+          "was written by a newer ringlock (layout version "
+              + Integer.toUnsignedString(version)
+              + "; this one reads up to "
+              + LAYOUT_VERSION
+              + ")");
+    }
+    if (version == 0) {
+      throw corrupt(file, "has layout version 0, which no ringlock writes");
+    }
+    int headerBytes = header.getInt((int) HEADER_BYTES_OFFSET);
+    if (headerBytes != HEADER_BYTES) {
+      throw corrupt(
+          file,
+          "records a header of "
+              + Integer.toUnsignedString(headerBytes)
+              + " bytes; layout version "
+              + version
+              + " has "
+              + HEADER_BYTES);
+    }
+
+    long regionBytes = header.getLong((int) REGION_BYTES_OFFSET);
+    if (regionBytes < 0 || regionBytes > RegionDescriptor.MAX_REGION_BYTES) {
+      throw corrupt(
+          file,
+          "records a region of "
+              + Long.toUnsignedString(regionBytes)
+              + " bytes, above the maximum of "
+              + RegionDescriptor.MAX_REGION_BYTES);
+    }
+    if (regionBytes > fileBytes) {
+      throw new InvalidRegionException(
+          file,
+          Problem.TRUNCATED,
+          "is truncated (" + fileBytes + " bytes; its header records " + regionBytes + ")");
+    }
+    long minimum = RegionDescriptor.minimumRegionBytes(RegionDescriptor.MIN_CAPACITY);
+    if (regionBytes < minimum || !RegionDescriptor.isLineAligned(regionBytes)) {
+      throw corrupt(
+          file,
+          "records a region of "
+              + regionBytes
+              + " bytes (it must be a multiple of "
+              + LINE_BYTES
+              + " and at least "
+              + minimum
+              + ")");
+    }
+    return new Validated(directoryGeometry(file, header, regionBytes), version);
+  }
+
+  private static RegionGeometry directoryGeometry(Path file, ByteBuffer header, long regionBytes)
+      throws InvalidRegionException {
+    int entryBytes = header.getInt((int) ENTRY_BYTES_OFFSET);
+    if (entryBytes != ENTRY_BYTES) {
+      throw corrupt(
+          file,
+          "records directory entries of "
+              + Integer.toUnsignedString(entryBytes)
+              + " bytes; this layout's entries are "
+              + ENTRY_BYTES);
+    }
+    int capacity = header.getInt((int) CAPACITY_OFFSET);
+    if (capacity < RegionDescriptor.MIN_CAPACITY || capacity > RegionDescriptor.MAX_CAPACITY) {
+      throw corrupt(
+          file,
+          "records a directory capacity of "
+              + Integer.toUnsignedString(capacity)
+              + " (it must be "
+              + RegionDescriptor.MIN_CAPACITY
+              + ".."
+              + RegionDescriptor.MAX_CAPACITY
+              + ")");
+    }
+    long directoryOffset = header.getLong((int) DIRECTORY_OFFSET_OFFSET);
+    long dataStart = header.getLong((int) DATA_START_OFFSET);
+    // regionBytes is at most 1 GiB and the directory at most 8 MiB, so none of this overflows
+    // once directoryOffset is known to lie inside the region.
+    boolean inside = directoryOffset >= HEADER_BYTES && directoryOffset <= regionBytes;
+    long directoryEnd = directoryOffset + (long) capacity * ENTRY_BYTES;
+    if (!inside || directoryEnd > regionBytes || directoryEnd > dataStart) {
+      throw new InvalidRegionException(
+          file,
+          Problem.DIRECTORY_OUT_OF_BOUNDS,
+          ("has its directory out of bounds (%d entries of %d bytes at offset %s; the header"
+                  + " ends at %d, the data area starts at %s and the region ends at %d)")
+              .formatted(
+                  capacity,
+                  ENTRY_BYTES,
+                  Long.toUnsignedString(directoryOffset),
+                  HEADER_BYTES,
+                  Long.toUnsignedString(dataStart),
+                  regionBytes));
+    }
+    if (!RegionDescriptor.isLineAligned(directoryOffset)
+        || !RegionDescriptor.isLineAligned(dataStart)
+        || dataStart > regionBytes - LINE_BYTES) {
+      throw corrupt(
+          file,
+          ("records a directory at offset %d and a data area at offset %d in a region of %d"
+                  + " bytes (both must start on a 64-byte line, with at least one line of data)")
+              .formatted(directoryOffset, dataStart, regionBytes));
+    }
+    return new RegionGeometry(regionBytes, directoryOffset, capacity, dataStart);
+  }
+
+  /** A file shorter than the header: a cut-short region if what is there begins the magic. */
+  private static InvalidRegionException shortFile(Path file, ByteBuffer header, int present) {
+    if (present == 0) {
+      return new InvalidRegionException(
+          file, Problem.NOT_A_REGION, "is not a ringlock region (the file is empty)");
+    }
+    boolean beginsWithMagic = true;
+    for (int i = 0; i < Math.min(present, Long.BYTES); i++) {
+      beginsWithMagic &= header.get((int) MAGIC_OFFSET + i) == (byte) (MAGIC >>> (8 * i));
+    }
+    if (beginsWithMagic) {
+      return new InvalidRegionException(
+          file,
+          Problem.TRUNCATED,
+          "is truncated (" + present + " bytes, less than the " + HEADER_BYTES + "-byte header)");
+    }
+    return new InvalidRegionException(
+        file,
+        Problem.NOT_A_REGION,
+        "is not a ringlock region ("
+            + present
+            + " bytes, less than a ringlock header, and not starting with its magic)");
+  }
+
+  private static InvalidRegionException corrupt(Path file, String finding) {
+    return new InvalidRegionException(file, Problem.CORRUPT, finding);
+  }
+}

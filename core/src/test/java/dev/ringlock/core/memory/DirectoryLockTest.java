@@ -1,0 +1,101 @@
+package dev.ringlock.core.memory;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ringlock.core.Futex;
+import dev.ringlock.core.FutexWord;
+import dev.ringlock.core.ffi.FutexFlags;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The directory lock word: held by a pid, waited on with a futex, taken from a dead owner. */
+@Timeout(60)
+class DirectoryLockTest {
+  private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+  private static final long LOCK = RegionDescriptor.DIRECTORY_LOCK_OFFSET;
+
+  @TempDir Path directory;
+
+  @Test
+  void lockOfADeadOwnerIsTakenOver() throws Exception {
+    Process finished = new ProcessBuilder("true").start();
+    assertTrue(finished.waitFor(30, TimeUnit.SECONDS)); // exited and reaped: its pid is dead
+    int deadPid = (int) finished.pid();
+    assertFalse(ProcessHandle.of(deadPid).isPresent());
+
+    try (MappedRegion region = MappedRegion.open(directory.resolve("r"), 64 * 1024, 8)) {
+      // As if that process had died while inserting.
+      INT.setVolatile(region.segment(), LOCK, deadPid);
+      CompletableFuture<NamedObject> insert =
+          CompletableFuture.supplyAsync(() -> region.findOrCreate("after", 1, 8, o -> {}));
+      NamedObject object = insert.get(30, TimeUnit.SECONDS);
+      assertEquals(Optional.of(object), region.find("after"));
+      assertEquals(0, (int) INT.getVolatile(region.segment(), LOCK), "the lock was not released");
+    }
+  }
+
+  @Test
+  void lockOfALiveOwnerIsWaitedForUntilTheOwnerDies() throws Exception {
+    Process owner = new ProcessBuilder("sleep", "60").start();
+    try (MappedRegion region = MappedRegion.open(directory.resolve("r"), 64 * 1024, 8)) {
+      INT.setVolatile(region.segment(), LOCK, (int) owner.pid());
+      CompletableFuture<NamedObject> insert =
+          CompletableFuture.supplyAsync(() -> region.findOrCreate("blocked", 1, 8, o -> {}));
+      Thread.sleep(300); // thirty liveness checks: the owner is alive each time
+      assertFalse(insert.isDone(), "took the lock of a live owner");
+      // The waiter announced itself, so an unlock by the owner would wake it.
+      int word = (int) INT.getVolatile(region.segment(), LOCK);
+      assertEquals((int) owner.pid() | RegionDescriptor.LOCK_WAITERS, word);
+
+      owner.destroy();
+      assertTrue(owner.waitFor(30, TimeUnit.SECONDS));
+      assertEquals("blocked", insert.get(30, TimeUnit.SECONDS).name());
+      assertEquals(0, (int) INT.getVolatile(region.segment(), LOCK));
+    } finally {
+      owner.destroyForcibly();
+    }
+  }
+
+  @Test
+  void waiterProceedsWhenTheHolderUnlocksAndWakes() throws Exception {
+    try (MappedRegion region = MappedRegion.open(directory.resolve("r"), 64 * 1024, 8)) {
+      MemorySegment segment = region.segment();
+      int self = (int) ProcessHandle.current().pid();
+      // Another thread of this process holds the lock: alive, so only an unlock lets us in.
+      INT.setVolatile(segment, LOCK, self);
+      CompletableFuture<NamedObject> insert =
+          CompletableFuture.supplyAsync(() -> region.findOrCreate("waited", 1, 8, o -> {}));
+      Thread.sleep(100);
+      assertFalse(insert.isDone(), "took a lock held by a live thread");
+      assertEquals(Optional.empty(), region.find("waited"));
+
+      int previous = (int) INT.getAndSet(segment, LOCK, 0);
+      if ((previous & RegionDescriptor.LOCK_WAITERS) != 0) {
+        Futex.wake(FutexWord.of(segment, LOCK), 1, FutexFlags.BITSET_MATCH_ANY);
+      }
+      assertEquals("waited", insert.get(30, TimeUnit.SECONDS).name());
+    }
+  }
+
+  @Test
+  void lockWordWithUnknownBitsIsCorruption() throws Exception {
+    try (MappedRegion region = MappedRegion.open(directory.resolve("r"), 64 * 1024, 8)) {
+      INT.setVolatile(region.segment(), LOCK, 0x8000_0001);
+      UncheckedIOException e =
+          assertThrows(UncheckedIOException.class, () -> region.findOrCreate("x", 1, 8, o -> {}));
+      assertTrue(e.getMessage().contains("lock word"), e.getMessage());
+    }
+  }
+}

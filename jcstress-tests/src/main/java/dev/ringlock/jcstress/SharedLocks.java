@@ -1,0 +1,53 @@
+package dev.ringlock.jcstress;
+
+import dev.ringlock.locks.Mutex;
+import dev.ringlock.locks.RegionOptions;
+import dev.ringlock.locks.SharedRegion;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The region every lock test in a forked jcstress VM shares: a real file mapping, so waits use
+ * shared futexes as they do between processes. The file is unlinked as soon as it is mapped, so no
+ * run leaves one behind.
+ *
+ * <p>jcstress makes far more @State instances than a region has names, so instances take mutexes
+ * round-robin from a fixed pool. Two live instances that happen to share a mutex only contend more;
+ * each still checks its own counter under it.
+ */
+final class SharedLocks {
+  private static final int POOL = 256;
+  private static final SharedRegion REGION = openRegion();
+  private static final Mutex[] MUTEXES = new Mutex[POOL];
+  private static final AtomicInteger NEXT = new AtomicInteger();
+
+  static {
+    for (int i = 0; i < POOL; i++) {
+      MUTEXES[i] = REGION.mutex("jcstress-" + i);
+    }
+  }
+
+  private SharedLocks() {}
+
+  static Mutex nextMutex() {
+    return MUTEXES[Math.floorMod(NEXT.getAndIncrement(), POOL)];
+  }
+
+  private static SharedRegion openRegion() {
+    Path shm = Path.of("/dev/shm");
+    Path file =
+        (Files.isDirectory(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir")))
+            .resolve("ringlock-jcstress-" + ProcessHandle.current().pid());
+    try {
+      SharedRegion region =
+          SharedRegion.open(file, RegionOptions.builder().ring(SharedRing.RING).build());
+      Files.delete(file);
+      return region;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

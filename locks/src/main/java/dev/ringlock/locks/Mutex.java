@@ -1,0 +1,67 @@
+package dev.ringlock.locks;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.Lock;
+
+/**
+ * A mutual-exclusion lock in a 32-bit word of a {@link SharedRegion}: the same name is the same
+ * lock in every process that maps the region.
+ *
+ * <p>Acquiring returns a {@link CompletableFuture} of a {@link MutexGuard}. An uncontended {@link
+ * #lock()} is one compare-and-set and an already-completed future: no system call, no ring. A
+ * contended one parks no thread: it waits with FUTEX_WAIT through the region's {@code FutexRing},
+ * and the future completes on the ring's completion thread (or, when the lock is handed over by
+ * another thread of this process, on that thread).
+ *
+ * <p><b>Not reentrant.</b> Like IBM async-util's and Kotlin's mutexes, and unlike {@code
+ * ReentrantLock}, a holder that calls {@link #lock()} again waits for itself: ownership belongs to
+ * a guard, not to a thread, because the future may complete on any thread.
+ *
+ * <p><b>Cancellation.</b> Cancelling a pending future (or completing it, or its {@code orTimeout})
+ * withdraws the request: the mutex is never left held by it, and a wake it consumed is passed on.
+ *
+ * <p><b>Fairness.</b> Acquisition is not strictly first-come-first-served: a release lets an
+ * arriving acquirer take the lock ahead of sleeping ones (barging), which keeps throughput high.
+ * Barging is bounded. Once a waiter has waited {@value
+ * dev.ringlock.locks.internal.MutexCore#STARVATION_MILLIS} ms and then lost a race, its process
+ * marks the mutex as starving in the region; from then on no process barges or hands the lock over
+ * internally, and each release goes to the longest sleeper in the kernel's FIFO queue, until the
+ * starving process has the lock. Within a process, waiters are served in order, and the lock is
+ * handed over directly at most {@value dev.ringlock.locks.internal.MutexCore#LOCAL_HANDOFF_LIMIT}
+ * times in a row while another process sleeps on it.
+ */
+public interface Mutex {
+  /** The name this mutex has in its region. */
+  String name();
+
+  /** Completes with a guard once this caller holds the mutex. */
+  CompletableFuture<MutexGuard> lock();
+
+  /**
+   * As {@link #lock()}, but fails with {@link java.util.concurrent.TimeoutException} if the mutex
+   * is not acquired within {@code timeout}. The time limit is a linked timeout on the ring's
+   * FUTEX_WAIT; a timed-out request behaves like a cancelled one.
+   */
+  CompletableFuture<MutexGuard> lock(Duration timeout);
+
+  /**
+   * Takes the mutex if it is free and nobody in this process is queued for it (and no process is
+   * starving for it); never waits.
+   */
+  Optional<MutexGuard> tryLock();
+
+  /** Whether some process holds the mutex now (a snapshot). */
+  boolean isLocked();
+
+  /** The process id of the holder, or 0 when free (a snapshot). */
+  int ownerPid();
+
+  /**
+   * A blocking {@link Lock} view of this mutex, for code that wants one; it blocks the calling
+   * thread, which on a virtual thread unmounts it instead. The view remembers the holding thread:
+   * only it may {@code unlock()}. {@code newCondition()} is not supported yet.
+   */
+  Lock asLock();
+}

@@ -1,0 +1,143 @@
+package dev.ringlock.locks;
+
+import dev.ringlock.core.FutexRing;
+import java.util.Objects;
+
+/**
+ * How to open a {@link SharedRegion}. Size and capacity apply only when the call creates the region
+ * file; attaching to an existing file uses the size and capacity recorded in it.
+ *
+ * <pre>{@code
+ * RegionOptions options = RegionOptions.builder().regionSize(4 << 20).capacity(4096).build();
+ * }</pre>
+ */
+public final class RegionOptions {
+  /** 1 MiB. */
+  public static final long DEFAULT_REGION_SIZE = 1 << 20;
+
+  /** Named objects a region holds by default. */
+  public static final int DEFAULT_CAPACITY = 1024;
+
+  /** Spins (each a {@link Thread#onSpinWait()}) a contended lock() tries before it queues. */
+  public static final int DEFAULT_SPIN_TRIES = 100;
+
+  private static final RegionOptions DEFAULTS = builder().build();
+
+  private final long regionSize;
+  private final int capacity;
+  private final FutexRing ring;
+  private final int spinTries;
+  private final boolean localHandoff;
+
+  private RegionOptions(Builder builder) {
+    this.regionSize = builder.regionSize;
+    this.capacity = builder.capacity;
+    this.ring = builder.ring;
+    this.spinTries = builder.spinTries;
+    this.localHandoff = builder.localHandoff;
+  }
+
+  public static RegionOptions defaults() {
+    return DEFAULTS;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public long regionSize() {
+    return regionSize;
+  }
+
+  public int capacity() {
+    return capacity;
+  }
+
+  /** The ring waits go through: the one given, or else the process-wide default ring. */
+  public FutexRing ring() {
+    return ring != null ? ring : FutexRing.defaultRing();
+  }
+
+  public int spinTries() {
+    return spinTries;
+  }
+
+  public boolean localHandoff() {
+    return localHandoff;
+  }
+
+  @Override
+  public String toString() {
+    return "RegionOptions[size "
+        + regionSize
+        + ", capacity "
+        + capacity
+        + ", ring "
+        + (ring != null ? ring : "default")
+        + ", spinTries "
+        + spinTries
+        + ", localHandoff "
+        + localHandoff
+        + "]";
+  }
+
+  /** A builder holding the defaults; sizes are checked when the region is opened. */
+  public static final class Builder {
+    private long regionSize = DEFAULT_REGION_SIZE;
+    private int capacity = DEFAULT_CAPACITY;
+    private FutexRing ring;
+    private int spinTries = DEFAULT_SPIN_TRIES;
+    private boolean localHandoff = true;
+
+    private Builder() {}
+
+    /** Bytes of the region file when this call creates it (rounded up to 64). */
+    public Builder regionSize(long bytes) {
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("region size must be positive, not " + bytes);
+      }
+      this.regionSize = bytes;
+      return this;
+    }
+
+    /** How many named objects the region's directory holds, when this call creates it. */
+    public Builder capacity(int objects) {
+      if (objects <= 0) {
+        throw new IllegalArgumentException("capacity must be positive, not " + objects);
+      }
+      this.capacity = objects;
+      return this;
+    }
+
+    /**
+     * The ring for waits and wakes; by default the process-wide {@link FutexRing#defaultRing()}.
+     */
+    public Builder ring(FutexRing ring) {
+      this.ring = Objects.requireNonNull(ring, "ring");
+      return this;
+    }
+
+    /** Spins before a contended acquire queues; 0 queues at once. */
+    public Builder spinTries(int tries) {
+      if (tries < 0) {
+        throw new IllegalArgumentException("spin tries must be 0 or more, not " + tries);
+      }
+      this.spinTries = tries;
+      return this;
+    }
+
+    /**
+     * Whether a release may hand the lock straight to a waiter queued in this process, with no
+     * kernel round trip (the default). Off, every handover goes through FUTEX_WAKE and FUTEX_WAIT;
+     * benchmarks use this to measure the difference.
+     */
+    public Builder localHandoff(boolean enabled) {
+      this.localHandoff = enabled;
+      return this;
+    }
+
+    public RegionOptions build() {
+      return new RegionOptions(this);
+    }
+  }
+}

@@ -1,0 +1,190 @@
+package dev.ringlock.locks;
+
+import dev.ringlock.core.FutexRing;
+import dev.ringlock.core.FutexScope;
+import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.core.memory.NamedObject;
+import dev.ringlock.locks.internal.MutexCore;
+import dev.ringlock.locks.internal.MutexDescriptor;
+import dev.ringlock.locks.internal.ObjectType;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A region of shared memory holding named locks: a file, mapped by every process that opens it
+ * (default home: /dev/shm), or memory private to this process ({@link #inMemory()}).
+ *
+ * <pre>{@code
+ * try (SharedRegion region = SharedRegion.open(Path.of("/dev/shm/orders.locks"))) {
+ *   Mutex mutex = region.mutex("orders");            // the same lock in every process
+ *   mutex.lock().thenAccept(guard -> {
+ *     try (guard) { ...critical section... }
+ *   });
+ * }
+ * }</pre>
+ *
+ * <p>{@link #open(Path)} creates the file (mode 0600, complete before it appears under its name) or
+ * attaches to it after checking its header, directory and size; a file that is not a sound region
+ * is refused with {@link dev.ringlock.core.InvalidRegionException} and left untouched. Names are 1
+ * to {@value dev.ringlock.core.memory.MappedRegion#MAX_NAME_BYTES} bytes of UTF-8; several
+ * processes creating the same name at once get the same object.
+ *
+ * <p>Processes that share a region must trust each other, as with a POSIX process-shared mutex: any
+ * of them can corrupt it. They must also share a PID namespace, since lock words hold PIDs. Never
+ * shrink a region file: a compare-and-set on a mapping whose file shrank kills the JVM.
+ *
+ * <p>Thread-safe. {@link #close()} fails pending acquisitions with {@link RegionClosedException},
+ * releases the mutexes this process still holds (as closing a {@code FileChannel} releases its
+ * locks; left held they would wedge every other process) and unmaps the memory.
+ */
+public final class SharedRegion implements AutoCloseable {
+  private final MappedRegion memory;
+  private final RegionOptions options;
+  private final FutexRing ring;
+  private final FutexScope scope;
+  private final int pid;
+  private final ConcurrentHashMap<String, MutexCore> mutexes = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  private SharedRegion(MappedRegion memory, RegionOptions options, FutexRing ring) {
+    this.memory = memory;
+    this.options = options;
+    this.ring = ring;
+    this.scope = memory.isFileBacked() ? FutexScope.SHARED : FutexScope.PRIVATE;
+    this.pid = Math.toIntExact(ProcessHandle.current().pid());
+  }
+
+  /** Creates the region file with the default options, or attaches to it. */
+  public static SharedRegion open(Path file) throws IOException {
+    return open(file, RegionOptions.defaults());
+  }
+
+  /**
+   * Creates the region file (mode 0600) or attaches to it. Size and capacity in {@code options}
+   * apply only when this call creates the file.
+   *
+   * @throws dev.ringlock.core.InvalidRegionException if the file exists but is not a sound region
+   *     (not a region, a newer layout, truncated, a directory pointing outside the file); the file
+   *     is not modified
+   * @throws dev.ringlock.core.IoUringUnavailableException if the ring cannot be opened
+   */
+  public static SharedRegion open(Path file, RegionOptions options) throws IOException {
+    Objects.requireNonNull(file, "file");
+    Objects.requireNonNull(options, "options");
+    FutexRing ring = options.ring(); // first: without a ring the region is useless
+    MappedRegion memory = MappedRegion.open(file, options.regionSize(), options.capacity());
+    return new SharedRegion(memory, options, ring);
+  }
+
+  /** A region in this process's memory with the default options: private futexes, no file. */
+  public static SharedRegion inMemory() {
+    return inMemory(RegionOptions.defaults());
+  }
+
+  /** A region in this process's memory: the same API with private futexes, for one process. */
+  public static SharedRegion inMemory(RegionOptions options) {
+    Objects.requireNonNull(options, "options");
+    FutexRing ring = options.ring();
+    return new SharedRegion(
+        MappedRegion.inMemory(options.regionSize(), options.capacity()), options, ring);
+  }
+
+  /**
+   * The mutex called {@code name}, created free if the region has none yet. Every call with the
+   * same name returns the same object in this process, and the same lock in every process.
+   *
+   * @throws IllegalArgumentException if the name is empty, longer than {@value
+   *     MappedRegion#MAX_NAME_BYTES} UTF-8 bytes, or names another kind of object
+   * @throws dev.ringlock.core.RegionFullException if the directory or the data area is full
+   * @throws RegionClosedException if the region is closed
+   */
+  public Mutex mutex(String name) {
+    Objects.requireNonNull(name, "name");
+    checkOpen();
+    MutexCore existing = mutexes.get(name);
+    return existing != null ? existing : mutexes.computeIfAbsent(name, this::attachMutex);
+  }
+
+  private MutexCore attachMutex(String name) {
+    NamedObject object = namedObject(name, ObjectType.MUTEX, MutexDescriptor.SIZE);
+    return new MutexCore(
+        name,
+        memory.segment(),
+        object.offset(),
+        scope,
+        ring,
+        pid,
+        options.localHandoff(),
+        options.spinTries());
+  }
+
+  private NamedObject namedObject(String name, int type, int bytes) {
+    Optional<NamedObject> found = memory.find(name);
+    if (found.isPresent() && found.get().type() != type) {
+      throw new IllegalArgumentException(
+          "'"
+              + name
+              + "' already exists in "
+              + this
+              + " as a "
+              + ObjectType.name(found.get().type())
+              + ", not a "
+              + ObjectType.name(type));
+    }
+    NamedObject object = memory.findOrCreate(name, type, bytes, initial -> {});
+    if (object.length() < bytes) {
+      throw new IllegalStateException(
+          "'" + name + "' in " + this + " has " + object.length() + " bytes, fewer than " + bytes);
+    }
+    return object;
+  }
+
+  /** The region file, or null for an in-memory region. */
+  public Path file() {
+    return memory.file();
+  }
+
+  public long size() {
+    return memory.size();
+  }
+
+  public int capacity() {
+    return memory.capacity();
+  }
+
+  /** The ring this region's locks wait through. */
+  public FutexRing ring() {
+    return ring;
+  }
+
+  public boolean isClosed() {
+    return closed;
+  }
+
+  /** Fails pending acquisitions, releases what this process holds, unmaps. Idempotent. */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    mutexes.values().forEach(MutexCore::close);
+    memory.close();
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new RegionClosedException(this + " is closed; open it again to use its locks");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "SharedRegion[" + (memory.isFileBacked() ? memory.file() : "in memory") + "]";
+  }
+}

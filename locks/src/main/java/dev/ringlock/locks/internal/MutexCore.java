@@ -1,0 +1,661 @@
+package dev.ringlock.locks.internal;
+
+import static dev.ringlock.locks.internal.MutexDescriptor.PID_MASK;
+import static dev.ringlock.locks.internal.MutexDescriptor.WAITERS;
+
+import dev.ringlock.core.AbandonedWakeHandler;
+import dev.ringlock.core.Futex;
+import dev.ringlock.core.FutexRing;
+import dev.ringlock.core.FutexScope;
+import dev.ringlock.core.FutexWord;
+import dev.ringlock.core.WaitOutcome;
+import dev.ringlock.core.WakeSignal;
+import dev.ringlock.locks.Mutex;
+import dev.ringlock.locks.MutexGuard;
+import dev.ringlock.locks.RegionClosedException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Lock;
+
+/*
+ * Overview
+ *
+ * One process's view of one mutex. The shared state is the 64-byte object of MutexDescriptor:
+ * the word (0 = free, else owner pid | WAITERS), the count of starving processes, the fence and
+ * the count of processes sleeping in the kernel. The local state is a FIFO queue of this
+ * process's pending requests (LockFutures) and at most one kernel wait, the "sleeper", armed on
+ * their behalf: however many futures wait here, one FUTEX_WAIT stands for them in the kernel.
+ *
+ * The word follows Drepper's "mutex3" futex protocol, with the pid in place of 1:
+ *   acquire: CAS free -> pid; contended, set WAITERS and FUTEX_WAIT on the value with WAITERS;
+ *            an acquirer that slept keeps WAITERS set, since others may still sleep.
+ *   release: getAndSet(0); if the old value had WAITERS, FUTEX_WAKE one.
+ * A waiter sets WAITERS before it sleeps, with a CAS on the value it then waits on, and the
+ * releaser's getAndSet returns whatever WAITERS was at the moment of release; so either the
+ * releaser sees the bit and wakes, or the sleeper's CAS or FUTEX_WAIT sees the word change and
+ * does not sleep. No wake is lost. Wakes are WakeSignals: fire-and-forget, batched per ring
+ * iteration, and coalesced while queued, which the protocol allows (a queued wake reaches the
+ * kernel after every release that asked for it).
+ *
+ * Free is 0, or WAITERS alone: a waiter that stands back for a starving process (below) sets
+ * WAITERS on a free word and sleeps on it.
+ *
+ * In-process handoff. A release with requests queued here gives the lock straight to the oldest
+ * (the word keeps our pid; no kernel round trip), unless another process is starving, or the
+ * handoff would be the LOCAL_HANDOFF_LIMIT-th in a row while another process sleeps on the word.
+ *
+ * Fairness. Arrivals may barge: take a free word ahead of sleepers. When the sleeper completes
+ * and the oldest request here has waited STARVATION_MILLIS, this process counts itself in the
+ * region's starving word (once). While another process is counted, nobody barges, nobody hands
+ * over in-process, and a free word goes only to a waiter the kernel woke, which is the longest
+ * sleeper (futex wait queues are FIFO), or to a starving process. The count drops when the
+ * starving process gets the lock, or its queue empties. So barging is bounded in time and in
+ * handoffs.
+ *
+ * A starving process never stands back, not even for another starving one: a release's wake can
+ * find the kernel queue empty while every process is between waits, and if all of them stood back
+ * they would all sleep on the free word with nobody left to wake them. Whoever is counted takes
+ * the word when it sees it free; when a count drops and the word is free, that process wakes one
+ * sleeper, since others may be standing back for it.
+ *
+ * The sleeper's expected value is the word as it was, with WAITERS; its linked timeout is the
+ * earliest deadline in the queue. It stays armed while requests are queued, also while this
+ * process holds the lock: it is this process's place in the kernel's FIFO queue. When the queue
+ * empties it is cancelled; a wake it consumed in that race is passed on by the ring
+ * (AbandonedWakeHandler.PASS_ON), and one it consumed with nobody left to use it is passed on here.
+ *
+ * Memory ordering: the word's CAS and getAndSet are volatile (full) accesses; they order the
+ * protected data between holders in any process, and the fence read (acquire) and write (release)
+ * by the holder. In-process handoff orders through this monitor and the future's completion.
+ * The counts are plain atomic adds: they steer policy, not safety.
+ *
+ * Locking: `this` guards the queue and the sleeper. Futures are completed, and sleepers cancelled,
+ * only after the monitor is released, because completion runs user continuations.
+ */
+public final class MutexCore implements Mutex {
+  /** How long a request may wait before its process marks the mutex as starving. */
+  public static final int STARVATION_MILLIS = 1;
+
+  /** In-process handoffs allowed in a row while another process sleeps on the word. */
+  public static final int LOCAL_HANDOFF_LIMIT = 32;
+
+  private static final long STARVATION_NANOS = TimeUnit.MILLISECONDS.toNanos(STARVATION_MILLIS);
+  private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+  private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+  private final String name;
+  private final MemorySegment memory;
+  private final long wordAt;
+  private final long starvingAt;
+  private final long fenceAt;
+  private final long sleepersAt;
+  private final FutexWord word;
+  private final FutexRing ring;
+  private final WakeSignal wakeOne;
+  private final int pid;
+  private final boolean localHandoff;
+  private final int spinTries;
+
+  private volatile int queueLength; // written under the monitor; read by the barging fast paths
+  private volatile boolean closed;
+  private volatile BlockingLock lockView;
+  private boolean holding; // this object holds the word for one of its guards (close() reads it)
+
+  // ---- guarded by this ----
+  private LockFuture head;
+  private LockFuture tail;
+  private int timedWaiters;
+  private CompletableFuture<WaitOutcome> sleeper; // the kernel wait standing for the queue
+  private long sleeperDeadline = LockFuture.NO_DEADLINE;
+  private boolean countedStarving; // this process is counted in the region's starving word
+  private int localHandoffsInARow;
+
+  /**
+   * @param memory the region
+   * @param offset where the mutex object starts (MutexDescriptor.SIZE bytes, 64-byte aligned)
+   */
+  public MutexCore(
+      String name,
+      MemorySegment memory,
+      long offset,
+      FutexScope scope,
+      FutexRing ring,
+      int pid,
+      boolean localHandoff,
+      int spinTries) {
+    if (pid <= 0 || pid > PID_MASK) {
+      throw new IllegalArgumentException("process id " + pid + " does not fit the lock word");
+    }
+    this.name = name;
+    this.memory = memory;
+    this.wordAt = offset + MutexDescriptor.WORD_OFFSET;
+    this.starvingAt = offset + MutexDescriptor.STARVING_OFFSET;
+    this.fenceAt = offset + MutexDescriptor.FENCE_OFFSET;
+    this.sleepersAt = offset + MutexDescriptor.SLEEPERS_OFFSET;
+    this.word = FutexWord.of(memory, wordAt, scope);
+    this.ring = ring;
+    this.wakeOne = ring.wakeSignal(word, 1, FutexRing.ANY_BITSET);
+    this.pid = pid;
+    this.localHandoff = localHandoff;
+    this.spinTries = spinTries;
+  }
+
+  // ---- shared memory, access mode in the name ----
+
+  private int lvWord() {
+    return (int) INT.getVolatile(memory, wordAt);
+  }
+
+  private boolean casWord(int expected, int next) {
+    return INT.compareAndSet(memory, wordAt, expected, next);
+  }
+
+  private int xchgWord(int next) {
+    return (int) INT.getAndSet(memory, wordAt, next);
+  }
+
+  private int lvStarving() {
+    return (int) INT.getVolatile(memory, starvingAt);
+  }
+
+  private void addStarving(int delta) {
+    INT.getAndAdd(memory, starvingAt, delta);
+  }
+
+  private int lvSleepers() {
+    return (int) INT.getVolatile(memory, sleepersAt);
+  }
+
+  private void addSleepers(int delta) {
+    INT.getAndAdd(memory, sleepersAt, delta);
+  }
+
+  /** Only the holder calls this, so a plain increment is enough; the word orders it. */
+  private long nextFence() {
+    long fence = (long) LONG.getAcquire(memory, fenceAt) + 1;
+    LONG.setRelease(memory, fenceAt, fence);
+    return fence;
+  }
+
+  // ---- Mutex ----
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public CompletableFuture<MutexGuard> lock() {
+    return acquire(LockFuture.NO_DEADLINE);
+  }
+
+  @Override
+  public CompletableFuture<MutexGuard> lock(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative()) {
+      throw new IllegalArgumentException("timeout must not be negative: " + timeout);
+    }
+    long now = System.nanoTime();
+    long nanos = timeout.compareTo(Duration.ofDays(365)) > 0 ? Long.MAX_VALUE : timeout.toNanos();
+    long deadline =
+        nanos >= LockFuture.NO_DEADLINE - now ? LockFuture.NO_DEADLINE - 1 : now + nanos;
+    return acquire(deadline);
+  }
+
+  @Override
+  public Optional<MutexGuard> tryLock() {
+    checkOpen();
+    return mayBarge() && tryAcquireFree() ? Optional.of(newGuard()) : Optional.empty();
+  }
+
+  @Override
+  public boolean isLocked() {
+    return (lvWord() & PID_MASK) != 0;
+  }
+
+  @Override
+  public int ownerPid() {
+    return lvWord() & PID_MASK;
+  }
+
+  @Override
+  public Lock asLock() {
+    BlockingLock view = lockView;
+    if (view == null) {
+      synchronized (this) {
+        view = lockView;
+        if (view == null) {
+          view = new BlockingLock(this);
+          lockView = view;
+        }
+      }
+    }
+    return view;
+  }
+
+  @Override
+  public String toString() {
+    int v = lvWord();
+    int owner = v & PID_MASK;
+    String local;
+    synchronized (this) {
+      local =
+          ", "
+              + queueLength
+              + " queued here"
+              + (sleeper != null ? ", a kernel wait armed" : "")
+              + (countedStarving ? ", starving here" : "");
+    }
+    return "Mutex['"
+        + name
+        + "', "
+        + (owner == 0 ? "free" : "held by pid " + owner)
+        + ((v & WAITERS) != 0 ? " with waiters" : "")
+        + local
+        + ", starving processes "
+        + lvStarving()
+        + ", sleeping processes "
+        + lvSleepers()
+        + "]";
+  }
+
+  // ---- acquiring ----
+
+  private CompletableFuture<MutexGuard> acquire(long deadline) {
+    checkOpen();
+    if (mayBarge()) {
+      if (tryAcquireFree()) {
+        return CompletableFuture.completedFuture(newGuard());
+      }
+      for (int i = 0; i < spinTries && mayBarge(); i++) {
+        Thread.onSpinWait();
+        if ((lvWord() & PID_MASK) == 0 && tryAcquireFree()) {
+          return CompletableFuture.completedFuture(newGuard());
+        }
+      }
+    }
+    LockFuture request = new LockFuture(this, deadline, System.nanoTime());
+    enqueue(request);
+    return request;
+  }
+
+  /** Nobody here is queued (FIFO in-process) and no process is starving (bounded barging). */
+  private boolean mayBarge() {
+    return queueLength == 0 && lvStarving() == 0;
+  }
+
+  /** Takes a free word: 0, or WAITERS alone (whose bit it keeps). */
+  private boolean tryAcquireFree() {
+    if (casWord(0, pid) || (lvWord() == WAITERS && casWord(WAITERS, pid | WAITERS))) {
+      holding = true;
+      return true;
+    }
+    return false;
+  }
+
+  private Guard newGuard() {
+    return new Guard(this, nextFence());
+  }
+
+  private void enqueue(LockFuture request) {
+    synchronized (this) {
+      if (!closed) {
+        link(request);
+        if (request.deadline != LockFuture.NO_DEADLINE) {
+          timedWaiters++;
+        }
+      }
+    }
+    if (!request.queued) { // the region closed first
+      request.fail(closedException());
+      return;
+    }
+    pump(false, false);
+  }
+
+  /**
+   * Moves the queue forward: expires overdue requests, takes the word for the oldest request if it
+   * may, and keeps a sleeper armed while requests remain.
+   *
+   * @param woken the sleeper was woken by FUTEX_WAKE: it may take a free word even while another
+   *     process is starving, because the kernel chose it (the longest sleeper)
+   * @param afterWait called because the sleeper completed: the oldest request lost a round
+   */
+  private void pump(boolean woken, boolean afterWait) {
+    List<LockFuture> expired;
+    CompletableFuture<WaitOutcome> cancelled = null;
+    CompletableFuture<WaitOutcome> armed = null;
+    LockFuture winner = null;
+    Guard winnerGuard = null;
+    boolean passOnWake = false;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      expired = expireOverdue();
+      if (head == null) {
+        cancelled = detachSleeper();
+        passOnWake = woken | stopStarving(); // a wake nobody here can use belongs to someone else
+      } else if (sleeper == null || earliestDeadline() < sleeperDeadline) {
+        cancelled = detachSleeper();
+        for (int v = lvWord(); ; v = lvWord()) {
+          // Count before deciding: a process that stood back and only then counted itself
+          // would sleep on a free word, and once every process did so nobody would wake.
+          if (afterWait
+              && !countedStarving
+              && System.nanoTime() - head.queuedAt >= STARVATION_NANOS) {
+            countedStarving = true;
+            addStarving(1);
+          }
+          boolean free = (v & PID_MASK) == 0;
+          if (free && (woken || countedStarving || lvStarving() == 0)) {
+            int acquired = pid | (woken ? WAITERS : v & WAITERS);
+            if (!casWord(v, acquired)) {
+              continue;
+            }
+            holding = true;
+            winner = unlink(head);
+            winnerGuard = newGuard();
+            localHandoffsInARow = 0;
+            stopStarving();
+            if (head == null) {
+              break;
+            }
+            v = acquired; // the rest of the queue sleeps behind this process's hold
+            woken = false;
+            afterWait = false;
+          }
+          int expected = v | WAITERS;
+          if (v != expected && !casWord(v, expected)) {
+            continue;
+          }
+          armed = arm(expected);
+          break;
+        }
+      }
+    }
+    finish(expired, cancelled);
+    if (armed != null) {
+      CompletableFuture<WaitOutcome> mine = armed;
+      mine.whenComplete((outcome, failure) -> sleeperDone(mine, outcome, failure));
+    }
+    if (winner != null) {
+      Grants.grant(winner, winnerGuard);
+    }
+    if (passOnWake) {
+      wakeOne.signal();
+    }
+  }
+
+  private CompletableFuture<WaitOutcome> arm(int expected) {
+    long deadline = earliestDeadline();
+    Duration timeout =
+        deadline == LockFuture.NO_DEADLINE
+            ? null
+            : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+    addSleepers(1);
+    sleeper =
+        ring.wait(word, expected, FutexRing.ANY_BITSET, timeout, AbandonedWakeHandler.PASS_ON);
+    sleeperDeadline = deadline;
+    return sleeper;
+  }
+
+  private void sleeperDone(
+      CompletableFuture<WaitOutcome> done, WaitOutcome outcome, Throwable failure) {
+    synchronized (this) {
+      if (sleeper != done) {
+        return; // cancelled by us: the ring passes on any wake it consumed
+      }
+      sleeper = null;
+      sleeperDeadline = LockFuture.NO_DEADLINE;
+      addSleepers(-1);
+    }
+    Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+    if (cause == null || cause instanceof TimeoutException) {
+      pump(cause == null && outcome.isWoken(), true);
+    } else {
+      failAll(cause); // the ring closed or failed: nothing can wait any more
+    }
+  }
+
+  // ---- releasing ----
+
+  /** Releases the lock held through a guard: hands it over in-process, or clears the word. */
+  void release() {
+    checkOpen();
+    LockFuture next = queueLength > 0 ? takeForLocalHandoff() : null;
+    if (next != null) {
+      Grants.grant(next, newGuard());
+      return;
+    }
+    holding = false;
+    int old = xchgWord(0);
+    if ((old & WAITERS) != 0) {
+      wakeOne.signal();
+    }
+  }
+
+  private LockFuture takeForLocalHandoff() {
+    LockFuture next;
+    CompletableFuture<WaitOutcome> cancelled = null;
+    synchronized (this) {
+      if (!localHandoff || closed || head == null || othersStarving()) {
+        return null;
+      }
+      if (localHandoffsInARow >= LOCAL_HANDOFF_LIMIT && othersSleeping()) {
+        localHandoffsInARow = 0;
+        return null; // let the kernel's queue have it
+      }
+      localHandoffsInARow++;
+      next = unlink(head);
+      if (head == null) {
+        cancelled = detachSleeper();
+        stopStarving();
+      }
+    }
+    finish(null, cancelled);
+    return next;
+  }
+
+  /** A request completed by its caller (cancel, orTimeout...): take it out of the queue. */
+  void withdraw(LockFuture request) {
+    CompletableFuture<WaitOutcome> cancelled = null;
+    boolean stoppedStarving = false;
+    synchronized (this) {
+      if (!request.queued) {
+        return;
+      }
+      unlink(request);
+      if (request.deadline != LockFuture.NO_DEADLINE) {
+        timedWaiters--;
+      }
+      if (head == null) {
+        cancelled = detachSleeper();
+        stoppedStarving = stopStarving();
+      }
+    }
+    finish(null, cancelled);
+    if (stoppedStarving && (lvWord() & PID_MASK) == 0) {
+      wakeOne.signal(); // others may stand back for us on a free word
+    }
+  }
+
+  // ---- closing ----
+
+  /**
+   * Fails every queued request, withdraws the sleeper and releases a lock this process still holds
+   * (it would wedge every other process). Wakes by direct system call: the mapping goes away next.
+   */
+  public void close() {
+    List<LockFuture> waiting = new ArrayList<>();
+    CompletableFuture<WaitOutcome> cancelled;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      while (head != null) {
+        waiting.add(unlink(head));
+      }
+      timedWaiters = 0;
+      cancelled = detachSleeper();
+      stopStarving();
+    }
+    if (cancelled != null) {
+      cancelled.cancel(false);
+    }
+    RegionClosedException failure = closedException();
+    for (LockFuture request : waiting) {
+      request.fail(failure);
+    }
+    if (holding) {
+      holding = false;
+      xchgWord(0);
+    }
+    // Also stands in for any WakeSignal still queued: it would reach an unmapped word.
+    Futex.wake(word, 1, FutexRing.ANY_BITSET);
+  }
+
+  private void failAll(Throwable cause) {
+    List<LockFuture> waiting = new ArrayList<>();
+    boolean stoppedStarving;
+    synchronized (this) {
+      while (head != null) {
+        waiting.add(unlink(head));
+      }
+      timedWaiters = 0;
+      stoppedStarving = stopStarving();
+    }
+    for (LockFuture request : waiting) {
+      request.fail(cause);
+    }
+    if (stoppedStarving && (lvWord() & PID_MASK) == 0) {
+      wakeOne.signal(); // others may stand back for us on a free word
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw closedException();
+    }
+  }
+
+  private RegionClosedException closedException() {
+    return new RegionClosedException(
+        "mutex '" + name + "' belongs to a closed SharedRegion; open the region again to use it");
+  }
+
+  // ---- the queue (guarded by this) ----
+
+  private void link(LockFuture request) {
+    request.previous = tail;
+    if (tail == null) {
+      head = request;
+    } else {
+      tail.next = request;
+    }
+    tail = request;
+    request.queued = true;
+    queueLength++;
+  }
+
+  private LockFuture unlink(LockFuture request) {
+    if (request.previous == null) {
+      head = request.next;
+    } else {
+      request.previous.next = request.next;
+    }
+    if (request.next == null) {
+      tail = request.previous;
+    } else {
+      request.next.previous = request.previous;
+    }
+    request.previous = null;
+    request.next = null;
+    request.queued = false;
+    queueLength--;
+    return request;
+  }
+
+  private List<LockFuture> expireOverdue() {
+    if (timedWaiters == 0) {
+      return null;
+    }
+    List<LockFuture> expired = null;
+    long now = System.nanoTime();
+    for (LockFuture request = head; request != null; ) {
+      LockFuture next = request.next;
+      if (request.deadline != LockFuture.NO_DEADLINE && request.deadline - now <= 0) {
+        unlink(request);
+        timedWaiters--;
+        if (expired == null) {
+          expired = new ArrayList<>();
+        }
+        expired.add(request);
+      }
+      request = next;
+    }
+    return expired;
+  }
+
+  private long earliestDeadline() {
+    long earliest = LockFuture.NO_DEADLINE;
+    if (timedWaiters > 0) {
+      for (LockFuture request = head; request != null; request = request.next) {
+        earliest = Math.min(earliest, request.deadline);
+      }
+    }
+    return earliest;
+  }
+
+  private CompletableFuture<WaitOutcome> detachSleeper() {
+    CompletableFuture<WaitOutcome> detached = sleeper;
+    if (detached != null) {
+      sleeper = null;
+      sleeperDeadline = LockFuture.NO_DEADLINE;
+      addSleepers(-1);
+    }
+    return detached;
+  }
+
+  /** Uncounts this process from the starving word; true if it was counted. */
+  private boolean stopStarving() {
+    if (!countedStarving) {
+      return false;
+    }
+    countedStarving = false;
+    addStarving(-1);
+    return true;
+  }
+
+  private boolean othersStarving() {
+    return lvStarving() - (countedStarving ? 1 : 0) > 0;
+  }
+
+  private boolean othersSleeping() {
+    return lvSleepers() - (sleeper != null ? 1 : 0) > 0;
+  }
+
+  /** Outside the monitor: fails expired requests and cancels a withdrawn sleeper. */
+  private void finish(List<LockFuture> expired, CompletableFuture<WaitOutcome> cancelled) {
+    if (cancelled != null) {
+      cancelled.cancel(false);
+    }
+    if (expired != null) {
+      for (LockFuture request : expired) {
+        request.fail(
+            new TimeoutException("mutex '" + name + "' was not acquired within the timeout"));
+      }
+    }
+  }
+}

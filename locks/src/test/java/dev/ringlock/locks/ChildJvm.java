@@ -1,0 +1,40 @@
+package dev.ringlock.locks;
+
+import dev.ringlock.core.FutexRing;
+import java.io.File;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/** Starts a real child JVM running a test-side main class, with ringlock on its class path. */
+final class ChildJvm {
+  private ChildJvm() {}
+
+  /** The child's stdout and stderr go to {@code log}; read it when the child has exited. */
+  static Process start(Path log, Class<?> mainClass, String... args) throws Exception {
+    Set<String> classPath = new LinkedHashSet<>();
+    classPath.add(location(mainClass)); // locks/target/test-classes
+    classPath.add(location(SharedRegion.class)); // locks/target/classes
+    classPath.add(location(FutexRing.class)); // core's classes or jar
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("--enable-native-access=ALL-UNNAMED");
+    command.add("-Xmx256m");
+    command.add("-cp");
+    command.add(String.join(File.pathSeparator, classPath));
+    command.add(mainClass.getName());
+    command.addAll(List.of(args));
+    // Never our stdout: a child writing there would corrupt surefire's channel.
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
+  }
+
+  private static String location(Class<?> type) throws URISyntaxException {
+    return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+  }
+}

@@ -1,0 +1,528 @@
+package dev.ringlock.locks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ringlock.core.FutexRing;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Lock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(120)
+class MutexTest {
+  private static final int PID = (int) ProcessHandle.current().pid();
+
+  @TempDir Path directory;
+
+  private FutexRing ring;
+  private SharedRegion region;
+
+  @BeforeEach
+  void open() throws Exception {
+    ring = FutexRing.open();
+    region =
+        SharedRegion.open(directory.resolve("region"), RegionOptions.builder().ring(ring).build());
+  }
+
+  @AfterEach
+  void close() {
+    region.close();
+    ring.close();
+  }
+
+  private static <T> T await(CompletableFuture<T> future) throws Exception {
+    return future.get(20, TimeUnit.SECONDS);
+  }
+
+  private static Throwable failureOf(CompletableFuture<?> future) throws Exception {
+    ExecutionException e =
+        assertThrows(ExecutionException.class, () -> future.get(20, TimeUnit.SECONDS));
+    return e.getCause();
+  }
+
+  // ---- basics ----
+
+  @Test
+  void anUncontendedLockCompletesAtOnceWithoutTouchingTheRing() throws Exception {
+    Mutex mutex = region.mutex("m");
+    FutexRing.Stats before = ring.stats();
+    for (int i = 0; i < 1000; i++) {
+      CompletableFuture<MutexGuard> lock = mutex.lock();
+      assertTrue(lock.isDone());
+      lock.join().unlock();
+    }
+    FutexRing.Stats after = ring.stats();
+    assertEquals(before.sqesSubmitted(), after.sqesSubmitted());
+    assertEquals(before.enterCalls(), after.enterCalls());
+  }
+
+  @Test
+  void theSameNameIsTheSameMutex() throws Exception {
+    assertSame(region.mutex("m"), region.mutex("m"));
+    MutexGuard guard = await(region.mutex("m").lock());
+    try (SharedRegion again = SharedRegion.open(region.file())) {
+      Mutex seen = again.mutex("m");
+      assertTrue(seen.isLocked());
+      assertEquals(PID, seen.ownerPid());
+      assertTrue(seen.tryLock().isEmpty());
+    }
+    guard.unlock();
+  }
+
+  @Test
+  void tryLockSucceedsOnlyWhenFree() throws Exception {
+    Mutex mutex = region.mutex("m");
+    assertFalse(mutex.isLocked());
+    assertEquals(0, mutex.ownerPid());
+    Optional<MutexGuard> first = mutex.tryLock();
+    assertTrue(first.isPresent());
+    assertTrue(mutex.isLocked());
+    assertEquals(PID, mutex.ownerPid());
+    assertTrue(mutex.tryLock().isEmpty());
+    first.get().unlock();
+    assertFalse(mutex.isLocked());
+    Optional<MutexGuard> second = mutex.tryLock();
+    assertTrue(second.isPresent());
+    second.get().close();
+  }
+
+  @Test
+  void aSecondUnlockIsRefused() throws Exception {
+    MutexGuard guard = await(region.mutex("m").lock());
+    guard.unlock();
+    IllegalStateException e = assertThrows(IllegalStateException.class, guard::unlock);
+    assertTrue(e.getMessage().contains("already unlocked"), e.getMessage());
+    assertThrows(IllegalStateException.class, guard::close);
+    // and the refused unlock did not release someone else's hold
+    MutexGuard other = await(region.mutex("m").lock());
+    assertThrows(IllegalStateException.class, guard::unlock);
+    assertTrue(region.mutex("m").isLocked());
+    other.unlock();
+  }
+
+  @Test
+  void theMutexIsNotReentrant() throws Exception {
+    Mutex mutex = region.mutex("m");
+    MutexGuard guard = await(mutex.lock());
+    CompletableFuture<MutexGuard> again = mutex.lock();
+    assertFalse(again.isDone());
+    assertTrue(mutex.tryLock().isEmpty());
+    guard.unlock();
+    await(again).unlock();
+  }
+
+  @Test
+  void badNamesAreRefused() {
+    assertThrows(IllegalArgumentException.class, () -> region.mutex(""));
+    assertThrows(IllegalArgumentException.class, () -> region.mutex("x".repeat(97)));
+    assertThrows(NullPointerException.class, () -> region.mutex(null));
+    assertNotNull(region.mutex("é".repeat(48))); // 96 bytes of UTF-8
+  }
+
+  // ---- waiting and handing over ----
+
+  @Test
+  void aWaiterGetsTheLockWhenTheHolderReleases() throws Exception {
+    Mutex mutex = region.mutex("m");
+    MutexGuard first = await(mutex.lock());
+    CompletableFuture<MutexGuard> second = mutex.lock();
+    CompletableFuture<MutexGuard> third = mutex.lock();
+    assertFalse(second.isDone());
+    first.unlock();
+    MutexGuard secondGuard = await(second);
+    assertFalse(third.isDone());
+    assertTrue(secondGuard.fence() > first.fence());
+    secondGuard.unlock();
+    await(third).unlock();
+    assertFalse(mutex.isLocked());
+  }
+
+  @Test
+  void withoutLocalHandoffTheLockTravelsThroughTheKernel() throws Exception {
+    try (SharedRegion viaKernel =
+        SharedRegion.open(
+            directory.resolve("kernel"),
+            RegionOptions.builder().ring(ring).localHandoff(false).build())) {
+      Mutex mutex = viaKernel.mutex("m");
+      MutexGuard first = await(mutex.lock());
+      List<CompletableFuture<MutexGuard>> waiters = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        waiters.add(mutex.lock());
+      }
+      long sqesBefore = ring.stats().sqesSubmitted();
+      first.unlock();
+      for (CompletableFuture<MutexGuard> waiter : waiters) {
+        await(waiter).unlock();
+      }
+      assertFalse(mutex.isLocked());
+      // each handover was a FUTEX_WAKE and a new FUTEX_WAIT
+      assertTrue(ring.stats().sqesSubmitted() - sqesBefore >= 10, ring.stats().toString());
+    }
+  }
+
+  @Test
+  void anInMemoryRegionWaitsOnPrivateFutexes() throws Exception {
+    try (SharedRegion local =
+        SharedRegion.inMemory(RegionOptions.builder().ring(ring).localHandoff(false).build())) {
+      assertEquals(null, local.file());
+      Mutex mutex = local.mutex("m");
+      MutexGuard first = await(mutex.lock());
+      CompletableFuture<MutexGuard> second = mutex.lock();
+      assertFalse(second.isDone());
+      first.unlock();
+      await(second).unlock();
+    }
+  }
+
+  @Test
+  void continuationsThatUnlockDoNotNestOnTheStack() throws Exception {
+    Mutex mutex = region.mutex("m");
+    MutexGuard first = await(mutex.lock());
+    int waiters = 20_000;
+    AtomicInteger ran = new AtomicInteger();
+    List<CompletableFuture<Void>> done = new ArrayList<>();
+    for (int i = 0; i < waiters; i++) {
+      done.add(
+          mutex
+              .lock()
+              .thenAccept(
+                  guard -> {
+                    ran.incrementAndGet();
+                    guard.unlock();
+                  }));
+    }
+    first.unlock();
+    for (CompletableFuture<Void> each : done) {
+      await(each);
+    }
+    assertEquals(waiters, ran.get());
+    assertFalse(mutex.isLocked());
+  }
+
+  // ---- timeouts ----
+
+  @Test
+  void aTimedLockFailsWithTimeoutExceptionAndLeavesNothingBehind() throws Exception {
+    Mutex mutex = region.mutex("m");
+    MutexGuard held = await(mutex.lock());
+    long start = System.nanoTime();
+    CompletableFuture<MutexGuard> timed = mutex.lock(Duration.ofMillis(100));
+    assertInstanceOf(TimeoutException.class, failureOf(timed));
+    assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(90));
+    held.unlock();
+    Optional<MutexGuard> after = mutex.tryLock();
+    assertTrue(after.isPresent(), "the timed-out request left the mutex held");
+    after.get().unlock();
+  }
+
+  @Test
+  void aTimedLockThatGetsTheLockInTimeSucceeds() throws Exception {
+    Mutex mutex = region.mutex("m");
+    MutexGuard held = await(mutex.lock());
+    CompletableFuture<MutexGuard> timed = mutex.lock(Duration.ofSeconds(10));
+    CompletableFuture<MutexGuard> shortOne = mutex.lock(Duration.ofMillis(50));
+    assertInstanceOf(TimeoutException.class, failureOf(shortOne));
+    assertFalse(timed.isDone());
+    held.unlock();
+    await(timed).unlock();
+  }
+
+  @Test
+  void aZeroTimeoutTakesAFreeMutexAndFailsOnAHeldOne() throws Exception {
+    Mutex mutex = region.mutex("m");
+    MutexGuard guard = await(mutex.lock(Duration.ZERO));
+    assertInstanceOf(TimeoutException.class, failureOf(mutex.lock(Duration.ZERO)));
+    guard.unlock();
+    assertThrows(IllegalArgumentException.class, () -> mutex.lock(Duration.ofMillis(-1)));
+  }
+
+  @Test
+  void aTimedOutWaiterAcrossRegionsIsWokenByTheKernelTimer() throws Exception {
+    // another SharedRegion on the same file has its own queue: its waiter sleeps in the kernel
+    Mutex mutex = region.mutex("m");
+    MutexGuard held = await(mutex.lock());
+    try (SharedRegion other =
+        SharedRegion.open(region.file(), RegionOptions.builder().ring(ring).build())) {
+      CompletableFuture<MutexGuard> timed = other.mutex("m").lock(Duration.ofMillis(50));
+      assertInstanceOf(TimeoutException.class, failureOf(timed));
+      CompletableFuture<MutexGuard> later = other.mutex("m").lock();
+      held.unlock();
+      await(later).unlock();
+    }
+  }
+
+  // ---- cancellation ----
+
+  @Test
+  void aCancelledRequestNeverHoldsTheMutex() throws Exception {
+    Mutex mutex = region.mutex("m");
+    MutexGuard held = await(mutex.lock());
+    CompletableFuture<MutexGuard> cancelled = mutex.lock();
+    CompletableFuture<MutexGuard> next = mutex.lock();
+    assertTrue(cancelled.cancel(false));
+    held.unlock();
+    await(next).unlock();
+    assertThrows(CancellationException.class, cancelled::join);
+    assertTrue(
+        mutex
+            .tryLock()
+            .map(
+                g -> {
+                  g.unlock();
+                  return true;
+                })
+            .orElse(false));
+  }
+
+  @Test
+  void tenThousandPendingLocksWithRandomCancelsLeakNothing() throws Exception {
+    Mutex mutex = region.mutex("m");
+    MutexGuard held = await(mutex.lock());
+    int count = 10_000;
+    List<CompletableFuture<MutexGuard>> requests = new ArrayList<>(count);
+    AtomicInteger granted = new AtomicInteger();
+    List<CompletableFuture<Void>> released = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      CompletableFuture<MutexGuard> request =
+          i % 3 == 0 ? mutex.lock(Duration.ofSeconds(30)) : mutex.lock();
+      requests.add(request);
+      released.add(
+          request.thenAccept(
+              guard -> {
+                granted.incrementAndGet();
+                guard.unlock();
+              }));
+    }
+    SplittableRandom random = new SplittableRandom(42);
+    ExecutorService canceller = Executors.newSingleThreadExecutor();
+    CountDownLatch go = new CountDownLatch(1);
+    AtomicInteger cancelled = new AtomicInteger();
+    List<Integer> victims = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      if (random.nextInt(2) == 0) {
+        victims.add(i);
+      }
+    }
+    CompletableFuture<Void> cancelling =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                go.await();
+              } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+              }
+              for (int i : victims) {
+                if (requests.get(i).cancel(false)) { // races with the grants below
+                  cancelled.incrementAndGet();
+                }
+              }
+            },
+            canceller);
+    go.countDown();
+    held.unlock();
+    await(cancelling);
+    canceller.shutdown();
+    for (CompletableFuture<Void> each : released) {
+      try {
+        each.get(30, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        assertInstanceOf(CancellationException.class, e.getCause());
+      }
+    }
+    assertEquals(count, granted.get() + cancelled.get());
+    Optional<MutexGuard> after = mutex.tryLock();
+    assertTrue(after.isPresent(), "a cancelled request leaked the lock: " + mutex);
+    after.get().unlock();
+  }
+
+  @Test
+  void cancelRacingAHandoverNeverLeavesTheMutexHeld() throws Exception {
+    Mutex mutex = region.mutex("m");
+    ExecutorService other = Executors.newSingleThreadExecutor();
+    try {
+      for (int round = 0; round < 2000; round++) {
+        MutexGuard held = await(mutex.lock());
+        CompletableFuture<MutexGuard> request = mutex.lock();
+        CountDownLatch ready = new CountDownLatch(1);
+        CompletableFuture<Boolean> cancel =
+            CompletableFuture.supplyAsync(
+                () -> {
+                  ready.countDown();
+                  return request.cancel(false);
+                },
+                other);
+        ready.await();
+        held.unlock();
+        if (!await(cancel)) {
+          await(request).unlock(); // the grant won: the request holds it and must release
+        }
+        Optional<MutexGuard> after = mutex.tryLock();
+        assertTrue(after.isPresent(), "round " + round + ": " + mutex);
+        after.get().unlock();
+      }
+    } finally {
+      other.shutdown();
+    }
+  }
+
+  // ---- fences ----
+
+  @Test
+  void fencesIncreaseAcrossEveryWayOfAcquiring() throws Exception {
+    Mutex mutex = region.mutex("m");
+    long last = 0;
+    for (int i = 0; i < 100; i++) {
+      MutexGuard guard =
+          switch (i % 3) {
+            case 0 -> await(mutex.lock());
+            case 1 -> mutex.tryLock().orElseThrow();
+            default -> await(mutex.lock(Duration.ofSeconds(1)));
+          };
+      assertTrue(guard.fence() > last, guard.fence() + " after " + last);
+      last = guard.fence();
+      guard.unlock();
+    }
+    try (SharedRegion again = SharedRegion.open(region.file())) {
+      MutexGuard guard = await(again.mutex("m").lock());
+      assertTrue(guard.fence() > last);
+      guard.unlock();
+    }
+  }
+
+  // ---- the Lock view ----
+
+  @Test
+  void theLockViewExcludesVirtualThreads() throws Exception {
+    Lock lock = region.mutex("m").asLock();
+    int threads = 16;
+    int rounds = 2000;
+    long[] counter = new long[1];
+    try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<CompletableFuture<Void>> all = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        all.add(
+            CompletableFuture.runAsync(
+                () -> {
+                  for (int i = 0; i < rounds; i++) {
+                    lock.lock();
+                    try {
+                      counter[0]++;
+                    } finally {
+                      lock.unlock();
+                    }
+                  }
+                },
+                executor));
+      }
+      for (CompletableFuture<Void> each : all) {
+        await(each);
+      }
+    }
+    assertEquals((long) threads * rounds, counter[0]);
+  }
+
+  @Test
+  void theLockViewRefusesAnUnlockByAnotherThread() throws Exception {
+    Lock lock = region.mutex("m").asLock();
+    assertThrows(IllegalMonitorStateException.class, lock::unlock);
+    lock.lock();
+    CompletableFuture<Throwable> fromOther =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                lock.unlock();
+                return null;
+              } catch (IllegalMonitorStateException e) {
+                return e;
+              }
+            });
+    assertInstanceOf(IllegalMonitorStateException.class, await(fromOther));
+    assertFalse(lock.tryLock(10, TimeUnit.MILLISECONDS)); // not reentrant: it waits for itself
+    lock.unlock();
+    assertTrue(lock.tryLock(1, TimeUnit.SECONDS));
+    lock.unlock();
+    assertThrows(UnsupportedOperationException.class, lock::newCondition);
+  }
+
+  @Test
+  void anInterruptedLockInterruptiblyLeavesTheMutexFree() throws Exception {
+    Mutex mutex = region.mutex("m");
+    MutexGuard held = await(mutex.lock());
+    CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+    Thread waiter =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    mutex.asLock().lockInterruptibly();
+                    outcome.complete(null);
+                  } catch (InterruptedException e) {
+                    outcome.complete(e);
+                  }
+                });
+    Thread.sleep(50);
+    waiter.interrupt();
+    assertInstanceOf(InterruptedException.class, await(outcome));
+    held.unlock();
+    Optional<MutexGuard> after = mutex.tryLock();
+    assertTrue(after.isPresent());
+    after.get().unlock();
+  }
+
+  // ---- closing ----
+
+  @Test
+  void closingTheRegionFailsPendingLocksAndReleasesHeldOnes() throws Exception {
+    Path file = directory.resolve("closing");
+    SharedRegion closing = SharedRegion.open(file, RegionOptions.builder().ring(ring).build());
+    Mutex mutex = closing.mutex("m");
+    MutexGuard held = await(mutex.lock());
+    CompletableFuture<MutexGuard> pending = mutex.lock();
+    try (SharedRegion observer = SharedRegion.open(file)) {
+      assertTrue(observer.mutex("m").isLocked());
+      closing.close();
+      closing.close(); // idempotent
+      assertInstanceOf(RegionClosedException.class, failureOf(pending));
+      assertFalse(observer.mutex("m").isLocked());
+      assertThrows(RegionClosedException.class, held::unlock);
+      assertThrows(RegionClosedException.class, mutex::lock);
+      assertThrows(RegionClosedException.class, () -> closing.mutex("m"));
+    }
+  }
+
+  @Test
+  void aFileThatIsNotARegionIsRefusedAndLeftAlone() throws Exception {
+    Path file = directory.resolve("not-a-region");
+    byte[] content = "just some text, not a ringlock region at all".repeat(10).getBytes();
+    Files.write(file, content);
+    dev.ringlock.core.InvalidRegionException e =
+        assertThrows(dev.ringlock.core.InvalidRegionException.class, () -> SharedRegion.open(file));
+    assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+    assertEquals(dev.ringlock.core.InvalidRegionException.Problem.NOT_A_REGION, e.problem());
+    assertTrue(java.util.Arrays.equals(content, Files.readAllBytes(file)));
+  }
+}
