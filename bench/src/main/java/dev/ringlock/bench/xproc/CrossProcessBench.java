@@ -47,7 +47,6 @@ public final class CrossProcessBench {
   private static final String C_FUTEX = "futex syscalls (C)";
   private static final String RING_THREAD = "ringlock ring, thread responder";
   private static final String RING_CONTINUATION = "ringlock ring, continuation responder";
-  private static final String MUTEX_LABEL = "ringlock Mutex"; // TODO: LoopVariant.RINGLOCK_MUTEX
 
   private final Settings settings;
   private final Optional<CAnchors> c;
@@ -290,7 +289,7 @@ public final class CrossProcessBench {
 
     System.out.println();
     System.out.println("== Goals (ratios of medians)");
-    Optional<Double> mutex = loopMedian(MUTEX_LABEL);
+    Optional<Double> mutex = loopMedian(LoopVariant.RINGLOCK_MUTEX.label);
     Optional<Double> fileLock = loopMedian(LoopVariant.FILE_LOCK.label);
     Optional<Double> spinCas = loopMedian(LoopVariant.SPIN_CAS.label);
     Optional<Double> robust = loopMedian(C_ROBUST);

@@ -16,6 +16,12 @@ enum LoopVariant {
     ContendedLock open(ControlFile control, Path regionFile) {
       return new SpinCasLock(control);
     }
+  },
+  RINGLOCK_MUTEX("ringlock Mutex") {
+    @Override
+    ContendedLock open(ControlFile control, Path regionFile) throws IOException {
+      return new RinglockMutexLock(regionFile);
+    }
   };
 
   final String label;
