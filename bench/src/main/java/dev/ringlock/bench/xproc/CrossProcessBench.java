@@ -28,8 +28,9 @@ import java.util.function.ToDoubleFunction;
  *
  * Handoff round trip (latency). Two processes ping-pong over two shared futex words:
  *   - C with raw futex syscalls (futex_pingpong.c), the floor for a blocking handoff;
- *   - ringlock, both sides on their default FutexRing (PingPongChild), the responder being a
- *     blocked thread or a continuation on the completion thread.
+ *   - ringlock, both sides on their default FutexRing (PingPongChild): a blocked initiator
+ *     thread with a blocked responder thread, or with a continuation as responder (the goals);
+ *     and, for reference, continuations on both sides (no Java thread parks at all).
  *
  * Every measurement runs once per round, rounds interleaved so that a noisy moment hits one
  * round of everything rather than every round of one thing; the table shows each round and the
@@ -47,6 +48,7 @@ public final class CrossProcessBench {
   private static final String C_FUTEX = "futex syscalls (C)";
   private static final String RING_THREAD = "ringlock ring, thread responder";
   private static final String RING_CONTINUATION = "ringlock ring, continuation responder";
+  private static final String RING_BOTH = "ringlock ring, continuations both sides";
 
   private final Settings settings;
   private final Optional<CAnchors> c;
@@ -142,8 +144,9 @@ public final class CrossProcessBench {
           C_FUTEX,
           c.get().futexPingPong(words, settings.handoffWarmup(), settings.handoffRounds()));
     }
-    record(RING_THREAD, ringHandoff("thread", round));
-    record(RING_CONTINUATION, ringHandoff("continuation", round));
+    record(RING_THREAD, ringHandoff("thread", "thread", round));
+    record(RING_CONTINUATION, ringHandoff("thread", "continuation", round));
+    record(RING_BOTH, ringHandoff("continuation", "continuation", round));
   }
 
   private double cLoop(String variant, int round) throws InterruptedException {
@@ -217,25 +220,30 @@ public final class CrossProcessBench {
     return Long.parseLong(ResultLine.field(fields, key));
   }
 
-  /** One handoff ping-pong between an initiator JVM and a responder JVM of {@code role}. */
-  private RoundTripStats ringHandoff(String role, int round) throws Exception {
-    Path controlPath = file("handoff-" + role, round, "ctl");
-    try (ControlFile control = ControlFile.create(controlPath);
+  /** One handoff ping-pong between an initiator JVM and a responder JVM, each in its style. */
+  private RoundTripStats ringHandoff(String initiatorStyle, String responderStyle, int round)
+      throws Exception {
+    Path controlPath = file("handoff-" + initiatorStyle + "-" + responderStyle, round, "ctl");
+    String control = controlPath.toString();
+    try (ControlFile words = ControlFile.create(controlPath);
         ChildProcess responder =
             ChildProcess.startJava(
-                "responder-" + role, PingPongChild.class, List.of(role, controlPath.toString()));
+                "responder-" + responderStyle,
+                PingPongChild.class,
+                List.of("responder", responderStyle, control));
         ChildProcess initiator =
             ChildProcess.startJava(
-                "initiator",
+                "initiator-" + initiatorStyle,
                 PingPongChild.class,
                 List.of(
                     "initiator",
-                    controlPath.toString(),
+                    initiatorStyle,
+                    control,
                     Integer.toString(settings.handoffWarmup()),
                     Integer.toString(settings.handoffRounds())))) {
       responder.awaitLine("READY", START_PATIENCE);
       initiator.awaitLine("READY", START_PATIENCE);
-      control.publishPhase(ControlFile.MEASURE);
+      words.publishPhase(ControlFile.MEASURE);
       String result = initiator.awaitLine(ResultLine.PREFIX, HANDOFF_PATIENCE);
       initiator.awaitSuccess(START_PATIENCE);
       responder.awaitSuccess(START_PATIENCE);
@@ -306,7 +314,11 @@ public final class CrossProcessBench {
     ratio("spin CAS vs FileChannel.lock, times faster", fileLock, spinCas);
     ratio("spin CAS / pthread robust (C)", spinCas, robust);
     ratio("ringlock Mutex / pthread plain (C)", mutex, plain);
-    for (String ring : List.of(RING_THREAD, RING_CONTINUATION)) {
+    ratio(
+        RING_BOTH + " / futex (C), mean",
+        handoffMedian(RING_BOTH, RoundTripStats::meanNs),
+        futexMean);
+    for (String ring : List.of(RING_THREAD, RING_CONTINUATION, RING_BOTH)) {
       ratio(ring + " / futex (C), p50", handoffMedian(ring, RoundTripStats::p50Ns), futexP50);
     }
   }

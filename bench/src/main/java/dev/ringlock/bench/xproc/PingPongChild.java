@@ -14,13 +14,16 @@ import java.util.concurrent.CompletableFuture;
  * control file, a MAP_SHARED file mapping, so both are SHARED futexes (keyed by inode and
  * offset): a wake in one process reaches the ring wait of the other.
  *
- * The initiator publishes round n in ping, wakes it with ring.wake and sleeps in
- * ring.wait(pong, seen).join() until pong holds n. The responder is either
- *   THREAD        the main thread, asleep in ring.wait(ping, answered).join(), or
- *   CONTINUATION  no thread: a continuation on the ring's completion thread answers and re-arms
- *                 its wait, both joining the batch being built (one io_uring_enter).
- * The continuation is whenComplete rather than thenRun: thenRun skips a failed wait, which
- * would leave the initiator asleep for ever.
+ * The initiator publishes round n in ping, wakes it with ring.wake and waits with
+ * ring.wait(pong, seen) until pong holds n; the responder waits with ring.wait(ping, answered),
+ * copies ping into pong and wakes pong. Each side runs in one of two styles:
+ *   thread        the main thread sends and sleeps in ring.wait(..).join(), so every round
+ *                 parks and unparks it (the completion thread completes the future);
+ *   continuation  no thread sleeps: the wait's continuation, on the ring's completion thread,
+ *                 does the next step, and its wake and its next wait join the batch being built
+ *                 (one io_uring_enter).
+ * Continuations are whenComplete rather than thenRun: thenRun skips a failed wait, which would
+ * leave the other side asleep for ever.
  *
  * No wake is lost, for the reason given in futex_pingpong.c: each wait names the value last
  * seen and the kernel re-checks it. Stopping: the initiator stores STOP_ROUND in ping and wakes
@@ -28,7 +31,8 @@ import java.util.concurrent.CompletableFuture;
  * the initiator throws instead of sleeping.
  *
  * Protocol on stdout: READY, then (initiator only) RESULT pingpong mean_ns= p50_ns= p99_ns=
- * p999_ns= rounds=. The initiator starts when the driver moves the phase past WAITING.
+ * p999_ns= rounds=. The initiator starts when the driver moves the phase past WAITING; each round
+ * trip is timed from the store of ping to the moment its side sees pong hold that round.
  */
 public final class PingPongChild {
   private final ControlFile control;
@@ -43,55 +47,133 @@ public final class PingPongChild {
   }
 
   /**
-   * Arguments: {@code initiator CONTROL_FILE WARMUP ROUNDS} or {@code thread|continuation
-   * CONTROL_FILE}.
+   * Arguments: {@code initiator thread|continuation CONTROL_FILE WARMUP ROUNDS} or {@code responder
+   * thread|continuation CONTROL_FILE}.
    */
   public static void main(String[] args) throws Exception {
-    if (args.length < 2) {
+    boolean initiator = args.length == 5 && args[0].equals("initiator");
+    boolean responder = args.length == 3 && args[0].equals("responder");
+    boolean continuation = args.length > 1 && args[1].equals("continuation");
+    if (!(initiator || responder) || !(continuation || args[1].equals("thread"))) {
       throw new IllegalArgumentException(
-          "usage: PingPongChild initiator CONTROL_FILE WARMUP ROUNDS"
-              + " | PingPongChild thread|continuation CONTROL_FILE");
+          "usage: PingPongChild initiator thread|continuation CONTROL_FILE WARMUP ROUNDS"
+              + " | PingPongChild responder thread|continuation CONTROL_FILE");
     }
-    try (ControlFile control = ControlFile.attach(Path.of(args[1]))) {
+    try (ControlFile control = ControlFile.attach(Path.of(args[2]))) {
       PingPongChild child = new PingPongChild(control);
-      switch (args[0]) {
-        case "initiator" -> child.initiate(Integer.parseInt(args[2]), Integer.parseInt(args[3]));
-        case "thread" -> child.respond(child::answerOnThisThread);
-        case "continuation" -> child.respond(child::answerFromCompletionThread);
-        default -> throw new IllegalArgumentException("unknown role " + args[0]);
+      if (responder) {
+        child.respond(continuation ? child::answerFromCompletionThread : child::answerOnThisThread);
+        return;
       }
+      int warmup = Integer.parseInt(args[3]);
+      long[] samples = new long[Integer.parseInt(args[4])];
+      System.out.println("READY");
+      control.awaitStart();
+      if (continuation) {
+        child.initiateFromCompletionThread(warmup, samples);
+      } else {
+        child.initiateOnThisThread(warmup, samples);
+      }
+      control.setPingVolatile(ControlFile.STOP_ROUND);
+      child.ring.wake(child.ping, FutexRing.WAKE_ALL).join(); // delivered before the ring closes
+      System.out.println(
+          "RESULT pingpong "
+              + RoundTripStats.of(samples).resultFields()
+              + " rounds="
+              + samples.length);
     }
   }
 
-  // ---- initiator ----
+  // ---- initiators ----
 
-  private void initiate(int warmup, int rounds) {
-    System.out.println("READY");
-    control.awaitStart();
+  /** Runs {@code warmup} round trips, then times one round trip per sample. */
+  private void initiateOnThisThread(int warmup, long[] samples) {
     int round = 0;
     for (int i = 0; i < warmup; i++) {
       roundTrip(++round);
     }
-    long[] samples = new long[rounds];
-    for (int i = 0; i < rounds; i++) {
+    for (int i = 0; i < samples.length; i++) {
       long start = System.nanoTime();
       roundTrip(++round);
       samples[i] = System.nanoTime() - start;
     }
-    control.setPingVolatile(ControlFile.STOP_ROUND);
-    ring.wake(ping, FutexRing.WAKE_ALL).join(); // delivered before this JVM's ring closes
-    System.out.println(
-        "RESULT pingpong " + RoundTripStats.of(samples).resultFields() + " rounds=" + rounds);
   }
 
   private void roundTrip(int round) {
     control.setPingVolatile(round);
     ring.wake(ping, 1);
     for (int seen; (seen = control.pongVolatile()) != round; ) {
-      if (seen == ControlFile.FAILED_ROUND) {
-        throw new IllegalStateException("the responder process failed");
-      }
+      requireResponderAlive(seen);
       ring.wait(pong, seen).join();
+    }
+  }
+
+  private static void requireResponderAlive(int pong) {
+    if (pong == ControlFile.FAILED_ROUND) {
+      throw new IllegalStateException("the responder process failed");
+    }
+  }
+
+  /**
+   * As {@link #initiateOnThisThread}, but every round after the first is sent by the continuation
+   * of the previous round's wait, on the completion thread: no thread of this process sleeps or is
+   * woken, the wake and the next wait join one batch. The main thread only waits for the end.
+   */
+  private void initiateFromCompletionThread(int warmup, long[] samples) {
+    ContinuationInitiator initiator = new ContinuationInitiator(warmup, samples);
+    initiator.sendNextRound();
+    initiator.finished.join(); // the completion thread's writes to samples happen-before this
+  }
+
+  /** The state of a ping-pong driven by continuations; touched by one thread at a time. */
+  private final class ContinuationInitiator {
+    final CompletableFuture<Void> finished = new CompletableFuture<>();
+    private final int warmup;
+    private final long[] samples;
+    private int round; // the last round sent
+    private long sentAt;
+
+    ContinuationInitiator(int warmup, long[] samples) {
+      this.warmup = warmup;
+      this.samples = samples;
+    }
+
+    void sendNextRound() {
+      round++;
+      sentAt = System.nanoTime();
+      control.setPingVolatile(round);
+      ring.wake(ping, 1);
+      awaitAnswer(round - 1); // pong still holds the previous round, unless answered already
+    }
+
+    private void awaitAnswer(int seen) {
+      ring.wait(pong, seen)
+          .whenComplete(
+              (outcome, failure) -> {
+                if (failure != null) {
+                  finished.completeExceptionally(failure);
+                  return;
+                }
+                try {
+                  int answered = control.pongVolatile();
+                  if (answered != round) {
+                    requireResponderAlive(answered);
+                    awaitAnswer(answered); // spurious: sleep again
+                    return;
+                  }
+                  long roundTrip = System.nanoTime() - sentAt;
+                  if (round > warmup) {
+                    samples[round - warmup - 1] = roundTrip;
+                  }
+                  if (round == warmup + samples.length) {
+                    finished.complete(null);
+                  } else {
+                    sendNextRound();
+                  }
+                } catch (RuntimeException | Error e) {
+                  finished.completeExceptionally(e); // whenComplete would swallow it
+                }
+              });
     }
   }
 
