@@ -14,7 +14,7 @@
  *       continuation as responder (mean, p50, p99, p99.9).
  * </ul>
  *
- * <p>Run from the repository root, on a quiet machine (about 2 minutes; {@code --quick}: under 30
+ * <p>Run from the repository root, on a quiet machine (about 80 seconds; {@code --quick}: under 30
  * seconds):
  *
  * <pre>
