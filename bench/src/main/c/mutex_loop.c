@@ -1,0 +1,196 @@
+/*
+ * mutex_loop: the cross-process contended-lock anchor.
+ *
+ * Two forked workers map one file (each maps it itself, as two unrelated programs would) and
+ * loop: lock a process-shared pthread mutex, increment a plain 64-bit counter in the mapping,
+ * unlock. The parent only steers the phases and keeps the time:
+ *
+ *   WAITING -> WARMUP (warmup_ms) -> MEASURE (measure_ms) -> STOP
+ *
+ * A worker reads the phase after every critical section and counts the section in the phase it
+ * saw. ns_per_cs is the parent's MEASURE..STOP wall time divided by the sections both workers
+ * counted in MEASURE: a throughput figure, like the Java variants of CrossProcessBench.
+ * counter_ok says the counter equals every section of both workers (warm-up included), i.e. the
+ * mutex really excluded.
+ *
+ * Variants: "robust" is PTHREAD_PROCESS_SHARED + PTHREAD_MUTEX_ROBUST (glibc keeps the lock on
+ * the thread's robust list, so a dead owner is detected: EOWNERDEAD); "plain" is
+ * PTHREAD_PROCESS_SHARED only.
+ *
+ * Usage: mutex_loop robust|plain FILE WARMUP_MS MEASURE_MS
+ * Prints: RESULT mutex_loop VARIANT ns_per_cs=... ops=... total_ops=... counter=... counter_ok=1
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum phase { WAITING, WARMUP, MEASURE, STOP };
+
+#define WORKERS 2
+
+/* Hot words on their own cache lines, so the counts and the phase do not slow the mutex. */
+struct shared {
+	_Alignas(64) int phase; /* written by the parent only; read after every section */
+	_Alignas(64) pthread_mutex_t mutex;
+	uint64_t counter; /* plain on purpose: only the mutex protects it */
+	struct {
+		_Alignas(64) uint64_t total_ops; /* every section, warm-up included */
+		uint64_t measured_ops;           /* sections seen in MEASURE */
+	} worker[WORKERS];
+};
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(2);
+}
+
+static void die_errno(const char *what, int error)
+{
+	fprintf(stderr, "%s: %s\n", what, strerror(error));
+	exit(2);
+}
+
+static struct shared *map_file(const char *path, int create)
+{
+	int fd = open(path, O_RDWR | (create ? O_CREAT | O_TRUNC : 0), 0600);
+	if (fd < 0)
+		die(path);
+	if (create && ftruncate(fd, sizeof(struct shared)) != 0)
+		die("ftruncate");
+	void *memory = mmap(NULL, sizeof(struct shared), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (memory == MAP_FAILED)
+		die("mmap");
+	close(fd); /* the mapping keeps the file */
+	return memory;
+}
+
+static void init_mutex(pthread_mutex_t *mutex, int robust)
+{
+	pthread_mutexattr_t attr;
+	int error = pthread_mutexattr_init(&attr);
+	if (!error)
+		error = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	if (!error && robust)
+		error = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	if (!error)
+		error = pthread_mutex_init(mutex, &attr);
+	if (error)
+		die_errno("pthread_mutex_init", error);
+	pthread_mutexattr_destroy(&attr);
+}
+
+static void lock(pthread_mutex_t *mutex)
+{
+	int error = pthread_mutex_lock(mutex);
+	if (error == EOWNERDEAD) /* a worker died holding it: the run fails on counter_ok anyway */
+		error = pthread_mutex_consistent(mutex);
+	if (error)
+		die_errno("pthread_mutex_lock", error);
+}
+
+static int load_phase(struct shared *shared)
+{
+	return __atomic_load_n(&shared->phase, __ATOMIC_ACQUIRE);
+}
+
+static void work(const char *path, int index)
+{
+	struct shared *shared = map_file(path, 0);
+	uint64_t total = 0, measured = 0;
+	int phase;
+	while ((phase = load_phase(shared)) == WAITING)
+		usleep(100); /* politely: the other worker may still be starting */
+	while (phase != STOP) {
+		lock(&shared->mutex);
+		shared->counter++;
+		int error = pthread_mutex_unlock(&shared->mutex);
+		if (error)
+			die_errno("pthread_mutex_unlock", error);
+		total++;
+		phase = load_phase(shared);
+		measured += phase == MEASURE;
+	}
+	shared->worker[index].total_ops = total;
+	shared->worker[index].measured_ops = measured;
+	exit(0);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec time = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	while (nanosleep(&time, &time) != 0 && errno == EINTR)
+		;
+}
+
+static void set_phase(struct shared *shared, int phase)
+{
+	__atomic_store_n(&shared->phase, phase, __ATOMIC_RELEASE);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 5 || (strcmp(argv[1], "robust") != 0 && strcmp(argv[1], "plain") != 0)) {
+		fprintf(stderr, "usage: %s robust|plain FILE WARMUP_MS MEASURE_MS\n", argv[0]);
+		return 2;
+	}
+	const char *variant = argv[1], *path = argv[2];
+	long warmup_ms = atol(argv[3]), measure_ms = atol(argv[4]);
+
+	struct shared *shared = map_file(path, 1);
+	init_mutex(&shared->mutex, strcmp(variant, "robust") == 0);
+
+	pid_t pids[WORKERS];
+	for (int i = 0; i < WORKERS; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0)
+			die("fork");
+		if (pids[i] == 0)
+			work(path, i);
+	}
+
+	set_phase(shared, WARMUP);
+	sleep_ms(warmup_ms);
+	uint64_t start = now_ns();
+	set_phase(shared, MEASURE);
+	sleep_ms(measure_ms);
+	set_phase(shared, STOP);
+	uint64_t elapsed = now_ns() - start;
+
+	int failed = 0;
+	for (int i = 0; i < WORKERS; i++) {
+		int status;
+		if (waitpid(pids[i], &status, 0) < 0)
+			die("waitpid");
+		failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+	}
+	uint64_t total = 0, measured = 0;
+	for (int i = 0; i < WORKERS; i++) {
+		total += shared->worker[i].total_ops;
+		measured += shared->worker[i].measured_ops;
+	}
+	int counter_ok = !failed && measured > 0 && shared->counter == total;
+	printf("RESULT mutex_loop %s ns_per_cs=%.2f ops=%llu total_ops=%llu counter=%llu counter_ok=%d\n",
+	       variant, measured ? (double)elapsed / (double)measured : 0.0,
+	       (unsigned long long)measured, (unsigned long long)total,
+	       (unsigned long long)shared->counter, counter_ok);
+	unlink(path);
+	return counter_ok ? 0 : 1;
+}

@@ -1,0 +1,131 @@
+package dev.ringlock.bench.xproc;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The C peers: mutex_loop.c and futex_pingpong.c, packaged in the jar under {@code c/}, copied out
+ * and compiled with the system gcc when the driver starts, then run one measurement at a time.
+ */
+final class CAnchors {
+  static final List<String> PROGRAMS = List.of("mutex_loop", "futex_pingpong");
+
+  private final Path binaries;
+
+  private CAnchors(Path binaries) {
+    this.binaries = binaries;
+  }
+
+  /**
+   * Compiles the C programs into {@code outputDirectory}, or returns empty if gcc is not on PATH.
+   *
+   * @throws IllegalStateException if gcc rejects a program (warnings included: -Werror)
+   */
+  static Optional<CAnchors> compile(Path outputDirectory) throws IOException, InterruptedException {
+    Optional<Path> gcc = onPath("gcc");
+    if (gcc.isEmpty()) {
+      return Optional.empty();
+    }
+    Files.createDirectories(outputDirectory);
+    for (String program : PROGRAMS) {
+      Path source = outputDirectory.resolve(program + ".c");
+      try (InputStream packaged = CAnchors.class.getResourceAsStream("/c/" + program + ".c")) {
+        if (packaged == null) {
+          throw new IllegalStateException("c/" + program + ".c is missing from the class path");
+        }
+        Files.copy(packaged, source, StandardCopyOption.REPLACE_EXISTING);
+      }
+      Process gccRun =
+          new ProcessBuilder(
+                  gcc.get().toString(),
+                  "-O2",
+                  "-Wall",
+                  "-Wextra",
+                  "-Werror",
+                  "-pthread",
+                  "-o",
+                  outputDirectory.resolve(program).toString(),
+                  source.toString())
+              .redirectErrorStream(true)
+              .start();
+      String output = new String(gccRun.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (gccRun.waitFor() != 0) {
+        throw new IllegalStateException("gcc failed on " + source + ":\n" + output);
+      }
+    }
+    return Optional.of(new CAnchors(outputDirectory));
+  }
+
+  private static Optional<Path> onPath(String program) {
+    String path = System.getenv("PATH");
+    if (path == null) {
+      return Optional.empty();
+    }
+    for (String directory : path.split(Pattern.quote(File.pathSeparator))) {
+      if (directory.isEmpty()) {
+        continue;
+      }
+      Path candidate = Path.of(directory, program);
+      if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+        return Optional.of(candidate);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * One run of mutex_loop: two forked workers, {@code robust} or {@code plain}.
+   *
+   * @return ns per critical section
+   * @throws IllegalStateException if the counter was not exact or the program failed
+   */
+  double mutexLoop(String variant, Path file, Duration warmup, Duration measure)
+      throws InterruptedException {
+    Map<String, String> fields =
+        run(
+            "mutex_loop",
+            List.of(
+                variant,
+                file.toString(),
+                Long.toString(warmup.toMillis()),
+                Long.toString(measure.toMillis())),
+            warmup.plus(measure));
+    if (!"1".equals(fields.get("counter_ok"))) {
+      throw new IllegalStateException("mutex_loop " + variant + ": counter not exact: " + fields);
+    }
+    return Double.parseDouble(ResultLine.field(fields, "ns_per_cs"));
+  }
+
+  /** One run of futex_pingpong. */
+  RoundTripStats futexPingPong(Path file, int warmup, int rounds) throws InterruptedException {
+    return RoundTripStats.parse(
+        run(
+            "futex_pingpong",
+            List.of(file.toString(), Integer.toString(warmup), Integer.toString(rounds)),
+            Duration.ofSeconds(60)));
+  }
+
+  private Map<String, String> run(String program, List<String> args, Duration expected)
+      throws InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(binaries.resolve(program).toString());
+    command.addAll(args);
+    try (ChildProcess child = ChildProcess.start(program, command)) {
+      Duration patience = expected.plusSeconds(30);
+      String line = child.awaitLine(ResultLine.PREFIX, patience);
+      child.awaitSuccess(patience);
+      return ResultLine.fields(line);
+    }
+  }
+}

@@ -1,0 +1,396 @@
+package dev.ringlock.bench.xproc;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.ToDoubleFunction;
+
+/*
+ * Overview
+ *
+ * The cross-process benchmark driver: ringlock against the peers that are not in one JVM.
+ *
+ * Contended loop (ns per critical section, lower is better). Two processes each loop
+ * lock -> increment a plain counter in shared memory -> unlock. The driver steers the phases
+ * WAITING -> WARMUP -> MEASURE -> STOP through a word of the control file and times MEASURE
+ * itself; ns per section = that time / the sections both processes counted in MEASURE. Every
+ * loop's counter must equal all sections of both processes, or the run fails.
+ *   - C pthread mutex, PROCESS_SHARED + ROBUST, and PROCESS_SHARED only (mutex_loop.c);
+ *   - FileChannel.lock, a spin-CAS word (Chronicle-style) and the ringlock Mutex, each in two
+ *     child JVMs (LoopChild) that start together on the phase word.
+ *
+ * Handoff round trip (latency). Two processes ping-pong over two shared futex words:
+ *   - C with raw futex syscalls (futex_pingpong.c), the floor for a blocking handoff;
+ *   - ringlock, both sides on their default FutexRing (PingPongChild): a blocked initiator
+ *     thread with a blocked responder thread, or with a continuation as responder (the goals);
+ *     and, for reference, continuations on both sides (no Java thread parks at all).
+ *
+ * Every measurement runs once per round, rounds interleaved so that a noisy moment hits one
+ * round of everything rather than every round of one thing; the table shows each round and the
+ * median, then the ratios against the project's goals. Compare ratios within one run only.
+ *
+ * The C programs are compiled into bench/target/c/ with the system gcc; without gcc their rows
+ * say so and the goals that need them are not judged.
+ */
+public final class CrossProcessBench {
+  private static final Duration START_PATIENCE = Duration.ofSeconds(60);
+  private static final Duration HANDOFF_PATIENCE = Duration.ofSeconds(120);
+
+  private static final String C_ROBUST = "pthread robust (C)";
+  private static final String C_PLAIN = "pthread plain (C)";
+  private static final String C_FUTEX = "futex syscalls (C)";
+  private static final String RING_THREAD = "ringlock ring, thread responder";
+  private static final String RING_CONTINUATION = "ringlock ring, continuation responder";
+  private static final String RING_BOTH = "ringlock ring, continuations both sides";
+
+  private final Settings settings;
+  private final Optional<CAnchors> c;
+  private final String filePrefix = "ringlock-xproc-" + ProcessHandle.current().pid() + "-";
+  private final Map<String, List<Double>> loopNanos = new LinkedHashMap<>();
+  private final Map<String, List<RoundTripStats>> handoffs = new LinkedHashMap<>();
+
+  private CrossProcessBench(Settings settings, Optional<CAnchors> c) {
+    this.settings = settings;
+    this.c = c;
+  }
+
+  /** How long and how often to measure. */
+  record Settings(
+      int rounds,
+      Duration loopWarmup,
+      Duration loopMeasure,
+      int handoffWarmup,
+      int handoffRounds,
+      Path directory) {
+    static Settings parse(String[] args) {
+      boolean quick = false;
+      int rounds = 3;
+      Path directory = Path.of("/dev/shm");
+      for (int i = 0; i < args.length; i++) {
+        switch (args[i]) {
+          case "--quick" -> quick = true;
+          case "--rounds" -> rounds = Integer.parseInt(argumentOf(args, ++i));
+          case "--dir" -> directory = Path.of(argumentOf(args, ++i));
+          default ->
+              throw new IllegalArgumentException(
+                  "unknown argument " + args[i] + "; usage: [--quick] [--rounds N] [--dir DIR]");
+        }
+      }
+      if (rounds < 1) {
+        throw new IllegalArgumentException("--rounds must be at least 1");
+      }
+      return quick
+          ? new Settings(
+              rounds, Duration.ofMillis(300), Duration.ofMillis(500), 2_000, 3_000, directory)
+          : new Settings(
+              rounds, Duration.ofSeconds(1), Duration.ofSeconds(2), 10_000, 20_000, directory);
+    }
+
+    private static String argumentOf(String[] args, int index) {
+      if (index >= args.length) {
+        throw new IllegalArgumentException(args[index - 1] + " needs a value");
+      }
+      return args[index];
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    Settings settings = Settings.parse(args);
+    if (!Files.isDirectory(settings.directory())) {
+      throw new IllegalArgumentException(settings.directory() + " is not a directory");
+    }
+    System.out.printf(
+        "Cross-process benchmark: %d rounds; loops %d ms warm-up + %d ms measured;"
+            + " handoffs %d + %d round trips; files in %s%n",
+        settings.rounds(),
+        settings.loopWarmup().toMillis(),
+        settings.loopMeasure().toMillis(),
+        settings.handoffWarmup(),
+        settings.handoffRounds(),
+        settings.directory());
+    System.out.println("load average at start: " + loadAverage());
+    Optional<CAnchors> c = CAnchors.compile(targetDirectory().resolve("c"));
+    System.out.println(
+        c.isPresent()
+            ? "C anchors compiled into " + targetDirectory().resolve("c")
+            : "C anchors: skipped: no gcc on PATH");
+    CrossProcessBench bench = new CrossProcessBench(settings, c);
+    for (int round = 1; round <= settings.rounds(); round++) {
+      System.out.println("-- round " + round);
+      bench.runRound(round);
+    }
+    System.out.println("load average at end: " + loadAverage());
+    bench.printTables();
+  }
+
+  private void runRound(int round) throws Exception {
+    if (c.isPresent()) {
+      record(C_ROBUST, cLoop("robust", round));
+      record(C_PLAIN, cLoop("plain", round));
+    }
+    for (LoopVariant variant : LoopVariant.values()) {
+      record(variant.label, javaLoop(variant, round));
+    }
+    if (c.isPresent()) {
+      Path words = file("futex", round, "shm");
+      record(
+          C_FUTEX,
+          c.get().futexPingPong(words, settings.handoffWarmup(), settings.handoffRounds()));
+    }
+    record(RING_THREAD, ringHandoff("thread", "thread", round));
+    record(RING_CONTINUATION, ringHandoff("thread", "continuation", round));
+    record(RING_BOTH, ringHandoff("continuation", "continuation", round));
+  }
+
+  private double cLoop(String variant, int round) throws InterruptedException {
+    Path file = file(variant, round, "shm");
+    return c.orElseThrow().mutexLoop(variant, file, settings.loopWarmup(), settings.loopMeasure());
+  }
+
+  private void record(String label, double nanosPerSection) {
+    System.out.printf("  %-40s %10.1f ns per critical section%n", label, nanosPerSection);
+    loopNanos.computeIfAbsent(label, unused -> new ArrayList<>()).add(nanosPerSection);
+  }
+
+  private void record(String label, RoundTripStats stats) {
+    System.out.printf("  %-40s %s%n", label, stats.resultFields());
+    handoffs.computeIfAbsent(label, unused -> new ArrayList<>()).add(stats);
+  }
+
+  private Path file(String what, int round, String suffix) {
+    return settings.directory().resolve(filePrefix + what + "-" + round + "." + suffix);
+  }
+
+  // ---- Java measurements ----
+
+  /** One contended loop of two LoopChild JVMs; returns ns per critical section. */
+  private double javaLoop(LoopVariant variant, int round) throws Exception {
+    Path controlPath = file(variant.name(), round, "ctl");
+    Path regionPath = file(variant.name(), round, "region");
+    try (ControlFile control = ControlFile.create(controlPath)) {
+      List<String> args = List.of(variant.name(), controlPath.toString(), regionPath.toString());
+      try (ChildProcess first = ChildProcess.startJava(variant + "#1", LoopChild.class, args);
+          ChildProcess second = ChildProcess.startJava(variant + "#2", LoopChild.class, args)) {
+        first.awaitLine("READY", START_PATIENCE);
+        second.awaitLine("READY", START_PATIENCE);
+        control.publishPhase(ControlFile.WARMUP);
+        Thread.sleep(settings.loopWarmup());
+        long start = System.nanoTime();
+        control.publishPhase(ControlFile.MEASURE);
+        Thread.sleep(settings.loopMeasure());
+        control.publishPhase(ControlFile.STOP);
+        long elapsed = System.nanoTime() - start;
+
+        Map<String, String> firstResult =
+            ResultLine.fields(first.awaitLine(ResultLine.PREFIX, START_PATIENCE));
+        Map<String, String> secondResult =
+            ResultLine.fields(second.awaitLine(ResultLine.PREFIX, START_PATIENCE));
+        first.awaitSuccess(START_PATIENCE);
+        second.awaitSuccess(START_PATIENCE);
+        long total = count(firstResult, "total_ops") + count(secondResult, "total_ops");
+        long measured = count(firstResult, "measured_ops") + count(secondResult, "measured_ops");
+        if (control.counter() != total) {
+          throw new IllegalStateException(
+              variant.label
+                  + ": the counter is "
+                  + control.counter()
+                  + " after "
+                  + total
+                  + " critical sections: the lock did not exclude");
+        }
+        if (measured == 0) {
+          throw new IllegalStateException(variant.label + ": no critical section was measured");
+        }
+        return (double) elapsed / measured;
+      }
+    } finally {
+      Files.deleteIfExists(controlPath);
+      Files.deleteIfExists(regionPath);
+    }
+  }
+
+  private static long count(Map<String, String> fields, String key) {
+    return Long.parseLong(ResultLine.field(fields, key));
+  }
+
+  /** One handoff ping-pong between an initiator JVM and a responder JVM, each in its style. */
+  private RoundTripStats ringHandoff(String initiatorStyle, String responderStyle, int round)
+      throws Exception {
+    Path controlPath = file("handoff-" + initiatorStyle + "-" + responderStyle, round, "ctl");
+    String control = controlPath.toString();
+    try (ControlFile words = ControlFile.create(controlPath);
+        ChildProcess responder =
+            ChildProcess.startJava(
+                "responder-" + responderStyle,
+                PingPongChild.class,
+                List.of("responder", responderStyle, control));
+        ChildProcess initiator =
+            ChildProcess.startJava(
+                "initiator-" + initiatorStyle,
+                PingPongChild.class,
+                List.of(
+                    "initiator",
+                    initiatorStyle,
+                    control,
+                    Integer.toString(settings.handoffWarmup()),
+                    Integer.toString(settings.handoffRounds())))) {
+      responder.awaitLine("READY", START_PATIENCE);
+      initiator.awaitLine("READY", START_PATIENCE);
+      words.publishPhase(ControlFile.MEASURE);
+      String result = initiator.awaitLine(ResultLine.PREFIX, HANDOFF_PATIENCE);
+      initiator.awaitSuccess(START_PATIENCE);
+      responder.awaitSuccess(START_PATIENCE);
+      return RoundTripStats.parse(ResultLine.fields(result));
+    } finally {
+      Files.deleteIfExists(controlPath);
+    }
+  }
+
+  // ---- report ----
+
+  private void printTables() {
+    System.out.println();
+    System.out.println("== Contended loop, 2 processes: ns per critical section (lower is better)");
+    System.out.printf("%-40s", "");
+    for (int round = 1; round <= settings.rounds(); round++) {
+      System.out.printf("%10s", "round " + round);
+    }
+    System.out.printf("%10s%n", "median");
+    if (c.isEmpty()) {
+      System.out.printf("%-40s skipped: no gcc on PATH%n", C_ROBUST);
+      System.out.printf("%-40s skipped: no gcc on PATH%n", C_PLAIN);
+    }
+    loopNanos.forEach(
+        (label, values) -> {
+          System.out.printf("%-40s", label);
+          values.forEach(value -> System.out.printf("%10.1f", value));
+          System.out.printf("%10.1f%n", median(values, Double::doubleValue));
+        });
+
+    System.out.println();
+    System.out.println(
+        "== Handoff round trip, 2 processes: µs (median over rounds of each statistic)");
+    System.out.printf(
+        "%-40s%10s%10s%10s%10s   %s%n", "", "mean", "p50", "p99", "p99.9", "means by round");
+    if (c.isEmpty()) {
+      System.out.printf("%-40s skipped: no gcc on PATH%n", C_FUTEX);
+    }
+    handoffs.forEach(
+        (label, stats) -> {
+          System.out.printf(
+              "%-40s%10.1f%10.1f%10.1f%10.1f  ",
+              label,
+              median(stats, RoundTripStats::meanNs) / 1e3,
+              median(stats, RoundTripStats::p50Ns) / 1e3,
+              median(stats, RoundTripStats::p99Ns) / 1e3,
+              median(stats, RoundTripStats::p999Ns) / 1e3);
+          stats.forEach(s -> System.out.printf(" %.1f", s.meanNs() / 1e3));
+          System.out.println();
+        });
+
+    System.out.println();
+    System.out.println("== Goals (ratios of medians)");
+    Optional<Double> mutex = loopMedian(LoopVariant.RINGLOCK_MUTEX.label);
+    Optional<Double> fileLock = loopMedian(LoopVariant.FILE_LOCK.label);
+    Optional<Double> spinCas = loopMedian(LoopVariant.SPIN_CAS.label);
+    Optional<Double> robust = loopMedian(C_ROBUST);
+    Optional<Double> plain = loopMedian(C_PLAIN);
+    Optional<Double> futexMean = handoffMedian(C_FUTEX, RoundTripStats::meanNs);
+    Optional<Double> futexP50 = handoffMedian(C_FUTEX, RoundTripStats::p50Ns);
+    goal("ringlock Mutex vs FileChannel.lock, times faster", fileLock, mutex, atLeast(50));
+    goal("ringlock Mutex / pthread robust (C)", mutex, robust, atMost(2));
+    for (String ring : List.of(RING_THREAD, RING_CONTINUATION)) {
+      Optional<Double> mean = handoffMedian(ring, RoundTripStats::meanNs);
+      goal(ring + " / futex (C), mean", mean, futexMean, atMost(1.3));
+    }
+    System.out.println("For reference (no goal):");
+    ratio("spin CAS vs FileChannel.lock, times faster", fileLock, spinCas);
+    ratio("spin CAS / pthread robust (C)", spinCas, robust);
+    ratio("ringlock Mutex / pthread plain (C)", mutex, plain);
+    ratio(
+        RING_BOTH + " / futex (C), mean",
+        handoffMedian(RING_BOTH, RoundTripStats::meanNs),
+        futexMean);
+    for (String ring : List.of(RING_THREAD, RING_CONTINUATION, RING_BOTH)) {
+      ratio(ring + " / futex (C), p50", handoffMedian(ring, RoundTripStats::p50Ns), futexP50);
+    }
+  }
+
+  /** A bound on a ratio: met when the ratio is at least, or at most, {@code value}. */
+  private record Bound(boolean atLeast, double value) {
+    boolean isMetBy(double ratio) {
+      return atLeast ? ratio >= value : ratio <= value;
+    }
+
+    @Override
+    public String toString() {
+      return (atLeast ? "goal >= " : "goal <= ") + value + "x";
+    }
+  }
+
+  private static Bound atLeast(double value) {
+    return new Bound(true, value);
+  }
+
+  private static Bound atMost(double value) {
+    return new Bound(false, value);
+  }
+
+  private static void goal(
+      String what, Optional<Double> numerator, Optional<Double> denominator, Bound bound) {
+    if (numerator.isEmpty() || denominator.isEmpty()) {
+      System.out.printf("  %-58s %10s  (%s)  n/a: not measured%n", what, "-", bound);
+      return;
+    }
+    double ratio = numerator.get() / denominator.get();
+    System.out.printf(
+        "  %-58s %9.2fx  (%s)  %s%n", what, ratio, bound, bound.isMetBy(ratio) ? "PASS" : "FAIL");
+  }
+
+  private static void ratio(String what, Optional<Double> numerator, Optional<Double> denominator) {
+    if (numerator.isPresent() && denominator.isPresent()) {
+      System.out.printf("  %-58s %9.2fx%n", what, numerator.get() / denominator.get());
+    }
+  }
+
+  private Optional<Double> loopMedian(String label) {
+    return Optional.ofNullable(loopNanos.get(label))
+        .map(values -> median(values, Double::doubleValue));
+  }
+
+  private Optional<Double> handoffMedian(String label, ToDoubleFunction<RoundTripStats> statistic) {
+    return Optional.ofNullable(handoffs.get(label)).map(stats -> median(stats, statistic));
+  }
+
+  private static <T> double median(List<T> values, ToDoubleFunction<T> statistic) {
+    double[] sorted = values.stream().mapToDouble(statistic).sorted().toArray();
+    int middle = sorted.length / 2;
+    return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  }
+
+  // ---- environment ----
+
+  /** bench/target, found from where this class was loaded (benchmarks.jar or classes/). */
+  private static Path targetDirectory() throws Exception {
+    Path location =
+        Path.of(
+            CrossProcessBench.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    return location.getParent();
+  }
+
+  private static String loadAverage() {
+    try {
+      String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return String.join(" ", Arrays.copyOf(fields, 3));
+    } catch (IOException e) {
+      return "unknown (" + e.getMessage() + ")";
+    }
+  }
+}

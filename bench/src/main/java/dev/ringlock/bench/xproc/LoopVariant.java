@@ -1,0 +1,40 @@
+package dev.ringlock.bench.xproc;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** The Java locks the contended loop measures, each opened in a child process. */
+enum LoopVariant {
+  FILE_LOCK("FileChannel.lock") {
+    @Override
+    ContendedLock open(ControlFile control, Path regionFile) {
+      return new FileChannelLock(control.channel());
+    }
+  },
+  SPIN_CAS("spin CAS (Chronicle-style)") {
+    @Override
+    ContendedLock open(ControlFile control, Path regionFile) {
+      return new SpinCasLock(control);
+    }
+  },
+  RINGLOCK_MUTEX("ringlock Mutex") {
+    @Override
+    ContendedLock open(ControlFile control, Path regionFile) throws IOException {
+      return new RinglockMutexLock(regionFile);
+    }
+  };
+
+  final String label;
+
+  LoopVariant(String label) {
+    this.label = label;
+  }
+
+  /**
+   * Opens this process's side of the lock.
+   *
+   * @param regionFile a file of its own for a lock that lives in a region, the same path in both
+   *     children; unused by the others
+   */
+  abstract ContendedLock open(ControlFile control, Path regionFile) throws IOException;
+}

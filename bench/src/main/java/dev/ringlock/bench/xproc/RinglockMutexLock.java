@@ -1,0 +1,42 @@
+package dev.ringlock.bench.xproc;
+
+import dev.ringlock.locks.Mutex;
+import dev.ringlock.locks.MutexGuard;
+import dev.ringlock.locks.SharedRegion;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * The ringlock {@link Mutex} named {@value #NAME} in a region file that both children open
+ * (whichever comes first creates it), with the default options. Acquisition is the async API
+ * joined: {@code mutex.lock().join()}, which is one CAS and a completed future when uncontended;
+ * release is {@link MutexGuard#close()}.
+ */
+final class RinglockMutexLock implements ContendedLock {
+  static final String NAME = "bench";
+
+  private final SharedRegion region;
+  private final Mutex mutex;
+  private MutexGuard guard; // null when not held
+
+  RinglockMutexLock(Path regionFile) throws IOException {
+    this.region = SharedRegion.open(regionFile);
+    this.mutex = region.mutex(NAME);
+  }
+
+  @Override
+  public void lock() {
+    guard = mutex.lock().join();
+  }
+
+  @Override
+  public void unlock() {
+    guard.close();
+    guard = null;
+  }
+
+  @Override
+  public void close() {
+    region.close(); // releases the mutex too, should this process still hold it
+  }
+}
