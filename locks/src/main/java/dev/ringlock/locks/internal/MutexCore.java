@@ -381,7 +381,14 @@ public final class MutexCore implements Mutex {
             afterWait = false;
           }
           if (localHandoff && (v & PID_MASK) == pid && holding && timedWaiters == 0) {
-            break; // held here: the holder's release hands over, or pumps after clearing the word
+            // Held here: the holder's release hands over, or pumps after clearing the word. But
+            // a woken sleeper that does not sleep again must leave WAITERS set, as mutex3's
+            // woken waiter does: the wake it consumed may have been meant for another process,
+            // whose sleeper then depends on our release seeing the bit.
+            if (woken && (v & WAITERS) == 0 && !casWord(v, v | WAITERS)) {
+              continue;
+            }
+            break;
           }
           int expected = v | WAITERS;
           if (v != expected && !casWord(v, expected)) {
