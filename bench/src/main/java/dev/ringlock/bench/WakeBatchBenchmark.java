@@ -6,6 +6,7 @@ import dev.ringlock.core.FutexWord;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -30,6 +31,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@link #directSyscalls}: the baseline, {@code wakes} system calls.
  *   <li>{@link #ringFromCallerThread}: the benchmark thread requests every wake and joins them; the
  *       requests batch only as far as they pile up while the completion thread wakes.
+ *   <li>{@link #ringWakeEach}: one {@link FutexRing#wakeEach} request from the benchmark thread,
+ *       joined: the N wakes go to the kernel in one io_uring_enter with one completion in all.
  *   <li>{@link #ringFromCompletionThread}: a continuation requests every wake on the completion
  *       thread, so all of them go to the kernel in the same io_uring_enter. Its time includes the
  *       hop to the completion thread and back.
@@ -47,11 +50,12 @@ import org.openjdk.jmh.annotations.Warmup;
     jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class WakeBatchBenchmark {
 
-  @Param({"1", "16", "64", "256"})
+  @Param({"1", "16", "64", "256", "1024"})
   public int wakes;
 
   private Arena arena;
   private FutexWord[] words;
+  private List<FutexWord> wordList;
   private FutexWord gate; // always 0: a ring wait on it completes only when the benchmark wakes it
   private FutexRing ring;
   private CompletableFuture<?>[] wakesInFlight;
@@ -67,6 +71,7 @@ public class WakeBatchBenchmark {
     for (int i = 0; i < wakes; i++) {
       words[i] = FutexWord.of(memory, i * ValueLayout.JAVA_INT.byteSize());
     }
+    wordList = List.of(words);
     gate = FutexWord.of(memory, wakes * ValueLayout.JAVA_INT.byteSize());
     wakesInFlight = new CompletableFuture<?>[wakes];
     ring = FutexRing.open();
@@ -90,6 +95,13 @@ public class WakeBatchBenchmark {
     for (CompletableFuture<?> wake : wakesInFlight) {
       wake.join();
     }
+    batches++;
+  }
+
+  /** One {@code wakeEach} request: N fire-and-forget SQEs and one completion, joined. */
+  @Benchmark
+  public void ringWakeEach() {
+    ring.wakeEach(wordList).join();
     batches++;
   }
 

@@ -406,10 +406,11 @@ final class CompletionLoop implements Runnable {
         count(DOORBELL_WAKEUPS, 1);
         doorbell.completed();
       }
-      case KIND_SIGNAL -> // only failures post (CQE_SKIP_SUCCESS); nobody waits for the result
+      case KIND_SIGNAL -> // only failures post (CQE_SKIP_SUCCESS): WakeSignal, wakeEach's leading
+          // wakes
           LOG.log(
               System.Logger.Level.WARNING,
-              "a WakeSignal's FUTEX_WAKE failed: " + Errno.name(-result));
+              "a fire-and-forget FUTEX_WAKE failed: " + Errno.name(-result));
       default -> {} // a link timeout, a cancel or a close tick: their effect shows on the op
     }
   }

@@ -254,6 +254,29 @@ public final class FutexRing implements AutoCloseable {
     return new WakeSignal(loop, word, count, bitset);
   }
 
+  /**
+   * Wakes up to one waiter on each of {@code words}, in one submission: every FUTEX_WAKE reaches
+   * the kernel in the same io_uring_enter (more than one only if they overflow the submission
+   * queue), and only the last posts a completion. For directed wake-ups of many waiters that each
+   * sleep on a word of their own. The future completes when the last wake has run; the wakes are
+   * made even if the ring closes first (then by direct system calls).
+   *
+   * @throws IllegalArgumentException if {@code words} is empty
+   */
+  public CompletableFuture<Void> wakeEach(List<FutexWord> words) {
+    Objects.requireNonNull(words, "words");
+    if (words.isEmpty()) {
+      throw new IllegalArgumentException("wakeEach needs at least one word");
+    }
+    FutexWord[] copy = words.toArray(new FutexWord[0]);
+    for (FutexWord word : copy) {
+      Objects.requireNonNull(word, "a wakeEach word is null");
+    }
+    WakeEachOp op = new WakeEachOp(loop, copy);
+    loop.submit(op);
+    return op;
+  }
+
   // ---- process exit ----
 
   /**

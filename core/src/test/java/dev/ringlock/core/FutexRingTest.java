@@ -429,6 +429,67 @@ class FutexRingTest {
   }
 
   @Test
+  void wakeEachWakesOneWaiterOnEveryWordInOneEnter() throws Exception {
+    Words targets = new Words(200);
+    List<CompletableFuture<WaitOutcome>> waiters = new ArrayList<>();
+    List<FutexWord> batch = new ArrayList<>();
+    // The waiters sleep through another ring, so this ring's counters see only the batch.
+    try (FutexRing waiting = FutexRing.open()) {
+      for (int i = 0; i < 200; i++) {
+        waiters.add(waiting.wait(targets.word(i), 0));
+        waiters.add(waiting.wait(targets.word(i), 0)); // a second waiter per word stays asleep
+        batch.add(targets.word(i));
+      }
+      await(waiting.wake(words.word(15), 0)); // every wait is in the kernel
+      CountDownLatch release = blockCompletionThread();
+      long sqesBefore = ring.stats().sqesSubmitted();
+      CompletableFuture<Void> done = ring.wakeEach(batch);
+      release.countDown();
+      await(done);
+      for (int i = 0; i < 400; i += 2) {
+        assertTrue(await(waiters.get(i)).isWoken(), "the oldest waiter on word " + i / 2);
+      }
+      await(waiting.wake(words.word(15), 0));
+      for (int i = 1; i < 400; i += 2) {
+        assertFalse(waiters.get(i).isDone(), "one wake per word, not two");
+      }
+      assertTrue(ring.stats().largestSubmission() >= 200, "one io_uring_enter: " + ring.stats());
+      assertTrue(ring.stats().sqesSubmitted() - sqesBefore >= 200, ring.stats().toString());
+    }
+  }
+
+  @Test
+  void wakeEachLargerThanTheSubmissionQueueStillWakesEveryWord() throws Exception {
+    try (FutexRing small = FutexRing.open(FutexRing.options().submissionQueueEntries(16))) {
+      Words targets = new Words(100);
+      List<CompletableFuture<WaitOutcome>> waiters = new ArrayList<>();
+      List<FutexWord> batch = new ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        waiters.add(small.wait(targets.word(i), 0));
+        batch.add(targets.word(i));
+      }
+      await(small.wake(targets.word(0), 0));
+      await(small.wakeEach(batch));
+      for (CompletableFuture<WaitOutcome> waiter : waiters) {
+        assertTrue(await(waiter).isWoken());
+      }
+    }
+  }
+
+  @Test
+  void wakeEachOnAClosedRingWakesWithDirectSystemCalls() throws Exception {
+    FutexWord word = words.word(0);
+    try (FutexRing other = FutexRing.open()) {
+      CompletableFuture<WaitOutcome> waiter = other.wait(word, 0);
+      await(other.wake(words.word(15), 0)); // the wait is in the kernel
+      ring.close();
+      assertInstanceOf(RingClosedException.class, failureOf(ring.wakeEach(List.of(word))));
+      assertTrue(await(waiter).isWoken());
+    }
+    assertThrows(IllegalArgumentException.class, () -> ring.wakeEach(List.of()));
+  }
+
+  @Test
   void badWakeSignalArgumentsAreRejected() {
     FutexWord word = words.word(0);
     assertThrows(IllegalArgumentException.class, () -> ring.wakeSignal(word, 0, ANY));
