@@ -1,6 +1,7 @@
 package dev.ringlock.core;
 
 import dev.ringlock.core.ffi.Errno;
+import dev.ringlock.core.ffi.Syscalls;
 import dev.ringlock.core.uring.CompletionQueue;
 import dev.ringlock.core.uring.IoUringAbi;
 import dev.ringlock.core.uring.Prep;
@@ -173,6 +174,15 @@ final class CompletionLoop implements Runnable {
     } else {
       push(op); // if the loop has closed, it has cancelled everything already
     }
+  }
+
+  /**
+   * A wake made by direct system call where a ring's wake cannot be: the request never reached the
+   * kernel (the ring closed, or it was abandoned first). Errors are ignored, because nobody could
+   * take them: this runs in shutdown, or for a fire-and-forget request.
+   */
+  static void wakeBySyscall(FutexWord word, int count, int bitset) {
+    Syscalls.futexWake(word.address(), bitset, count, word.futex2Flags());
   }
 
   /** Queues a WakeSignal's request; false if the loop has closed. */
@@ -507,13 +517,7 @@ final class CompletionLoop implements Runnable {
     for (RingOp<?> op = queued; op != null && op != SLEEPING; ) {
       RingOp<?> next = op.next;
       op.next = null;
-      if (op instanceof WakeSignal.Request request) {
-        request.signal.dequeued();
-        request.signal.wakeDirectly(); // an accepted signal is delivered, ring or no ring
-        op = next;
-        continue;
-      }
-      int state = op.requestState();
+      int state = op.requestState(); // a WakeSignal's request stays QUEUED: its dropped() wakes
       if (state == RingOp.QUEUED || state == RingOp.ABANDONED_QUEUED) {
         op.failClosed(cause);
       }
@@ -641,6 +645,19 @@ final class CompletionLoop implements Runnable {
       long timeoutSqe = sqe();
       Prep.linkTimeout(sqes(), timeoutSqe, scratchAddress(timespec));
       Prep.userData(sqes(), timeoutSqe, UserData.encode(KIND_LINK_TIMEOUT, 0, 0));
+    }
+
+    /**
+     * A FUTEX_WAKE that posts no completion when it succeeds (IOSQE_CQE_SKIP_SUCCESS); a failure
+     * posts a KIND_SIGNAL completion, which is logged. Returns the SQE, for a caller that wants to
+     * change its flags or user_data.
+     */
+    long fireAndForgetWake(FutexWord word, int count, int bitset) {
+      long sqe = sqe();
+      Prep.futexWake(sqes(), sqe, word.address(), count, bitset, word.futex2Flags());
+      Prep.skipSuccessCompletion(sqes(), sqe);
+      Prep.userData(sqes(), sqe, UserData.encode(KIND_SIGNAL, 0, 0));
+      return sqe;
     }
 
     /** A plain TIMEOUT of {@code nanos}: wakes a waiting enter. */

@@ -1,8 +1,6 @@
 package dev.ringlock.core;
 
-import dev.ringlock.core.ffi.Syscalls;
 import dev.ringlock.core.uring.Prep;
-import dev.ringlock.core.uring.UserData;
 
 /**
  * One FUTEX_WAKE of one waiter on each of many words, as one request: every SQE is written in the
@@ -26,14 +24,9 @@ final class WakeEachOp extends RingOp<Void> {
       if (i > 0) {
         submission.reserve(1, 0); // submits what is written when the SQ is full
       }
-      long sqe = submission.sqe();
-      FutexWord word = words[i];
-      Prep.futexWake(
-          submission.sqes(), sqe, word.address(), 1, FutexRing.ANY_BITSET, word.futex2Flags());
-      if (i < last) {
-        Prep.skipSuccessCompletion(submission.sqes(), sqe);
-        Prep.userData(submission.sqes(), sqe, UserData.encode(CompletionLoop.KIND_SIGNAL, 0, 0));
-      } else {
+      long sqe = submission.fireAndForgetWake(words[i], 1, FutexRing.ANY_BITSET);
+      if (i == last) { // the one completion of the batch: it completes the future
+        Prep.postCompletion(submission.sqes(), sqe);
         Prep.userData(submission.sqes(), sqe, userData);
       }
     }
@@ -50,7 +43,7 @@ final class WakeEachOp extends RingOp<Void> {
   @Override
   void dropped() {
     for (FutexWord word : words) {
-      Syscalls.futexWake(word.address(), FutexRing.ANY_BITSET, 1, word.futex2Flags());
+      CompletionLoop.wakeBySyscall(word, 1, FutexRing.ANY_BITSET);
     }
   }
 }

@@ -1,8 +1,5 @@
 package dev.ringlock.core;
 
-import dev.ringlock.core.ffi.Syscalls;
-import dev.ringlock.core.uring.Prep;
-import dev.ringlock.core.uring.UserData;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -79,14 +76,11 @@ public final class WakeSignal {
   }
 
   void prepare(CompletionLoop.Submission submission) {
-    long sqe = submission.sqe();
-    Prep.futexWake(submission.sqes(), sqe, word.address(), count, bitset, word.futex2Flags());
-    Prep.skipSuccessCompletion(submission.sqes(), sqe);
-    Prep.userData(submission.sqes(), sqe, UserData.encode(CompletionLoop.KIND_SIGNAL, 0, 0));
+    submission.fireAndForgetWake(word, count, bitset);
   }
 
   void wakeDirectly() {
-    Syscalls.futexWake(word.address(), bitset, count, word.futex2Flags());
+    CompletionLoop.wakeBySyscall(word, count, bitset);
   }
 
   @Override
@@ -110,5 +104,12 @@ public final class WakeSignal {
 
     @Override
     void completed(int result, boolean ringClosing) {}
+
+    /** Still queued when the ring closed: an accepted signal is delivered, ring or no ring. */
+    @Override
+    void dropped() {
+      signal.dequeued();
+      signal.wakeDirectly();
+    }
   }
 }

@@ -134,12 +134,8 @@ public final class SharedRegion implements AutoCloseable {
               + ", not a "
               + ObjectType.name(type));
     }
-    NamedObject object = memory.findOrCreate(name, type, bytes, initial -> {});
-    if (object.length() < bytes) {
-      throw new IllegalStateException(
-          "'" + name + "' in " + this + " has " + object.length() + " bytes, fewer than " + bytes);
-    }
-    return object;
+    // findOrCreate also refuses an existing object shorter than `bytes` (IllegalArgumentException)
+    return memory.findOrCreate(name, type, bytes, initial -> {});
   }
 
   /** The region file, or null for an in-memory region. */

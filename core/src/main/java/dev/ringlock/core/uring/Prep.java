@@ -129,6 +129,14 @@ public final class Prep {
         (byte) (sqes.get(JAVA_BYTE, sqe + SQE_FLAGS) | IoUringAbi.IOSQE_CQE_SKIP_SUCCESS));
   }
 
+  /** Undoes {@link #skipSuccessCompletion}: the operation posts its completion again. */
+  public static void postCompletion(MemorySegment sqes, long sqe) {
+    sqes.set(
+        JAVA_BYTE,
+        sqe + SQE_FLAGS,
+        (byte) (sqes.get(JAVA_BYTE, sqe + SQE_FLAGS) & ~IoUringAbi.IOSQE_CQE_SKIP_SUCCESS));
+  }
+
   /** Writes one struct futex_waitv entry. */
   public static void waitvEntry(
       MemorySegment waitv, long index, long address, int expected, int futex2Flags) {

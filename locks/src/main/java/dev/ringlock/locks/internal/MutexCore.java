@@ -95,6 +95,8 @@ public final class MutexCore implements Mutex {
   public static final int LOCAL_HANDOFF_LIMIT = 32;
 
   private static final long STARVATION_NANOS = TimeUnit.MILLISECONDS.toNanos(STARVATION_MILLIS);
+  // ~146 years: a longer timeout is this one, so that nanoTime() + timeout cannot overflow
+  private static final Duration LONGEST_TIMEOUT = Duration.ofNanos(1L << 62);
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
   private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
@@ -114,7 +116,10 @@ public final class MutexCore implements Mutex {
   private volatile int queueLength; // written under the monitor; read by the barging fast paths
   private volatile boolean closed;
   private volatile BlockingLock lockView;
-  private boolean holding; // this object holds the word for one of its guards (close() reads it)
+  // This object holds the word for one of its guards. Plain: written by whoever takes or clears
+  // the word, ordered by the word's own volatile CAS/getAndSet; pump reads it only together with
+  // the word (see release for why a stale value cannot strand the queue), and close() reads it.
+  private boolean holding;
 
   // ---- guarded by this ----
   private LockFuture head;
@@ -210,11 +215,9 @@ public final class MutexCore implements Mutex {
     if (timeout.isNegative()) {
       throw new IllegalArgumentException("timeout must not be negative: " + timeout);
     }
-    long now = System.nanoTime();
-    long nanos = timeout.compareTo(Duration.ofDays(365)) > 0 ? Long.MAX_VALUE : timeout.toNanos();
-    long deadline =
-        nanos >= LockFuture.NO_DEADLINE - now ? LockFuture.NO_DEADLINE - 1 : now + nanos;
-    return acquire(deadline);
+    long nanos =
+        timeout.compareTo(LONGEST_TIMEOUT) >= 0 ? LONGEST_TIMEOUT.toNanos() : timeout.toNanos();
+    return acquire(System.nanoTime() + nanos);
   }
 
   @Override
@@ -299,7 +302,10 @@ public final class MutexCore implements Mutex {
     return queueLength == 0 && lvStarving() == 0;
   }
 
-  /** Takes a free word: 0, or WAITERS alone (whose bit it keeps). */
+  /**
+   * Takes a free word: 0, or WAITERS alone (whose bit it keeps). A failed CAS means someone else
+   * changed the word; the caller decides whether to look again (the spin) or to queue.
+   */
   private boolean tryAcquireFree() {
     if (casWord(0, pid) || (lvWord() == WAITERS && casWord(WAITERS, pid | WAITERS))) {
       holding = true;
@@ -325,7 +331,7 @@ public final class MutexCore implements Mutex {
       request.fail(closedException());
       return;
     }
-    pump(false, false);
+    pump(false, false, request.deadline);
   }
 
   /**
@@ -335,8 +341,10 @@ public final class MutexCore implements Mutex {
    * @param woken the sleeper was woken by FUTEX_WAKE: it may take a free word even while another
    *     process is starving, because the kernel chose it (the longest sleeper)
    * @param afterWait called because the sleeper completed: the oldest request lost a round
+   * @param arrivingDeadline the deadline of a request just queued (NO_DEADLINE otherwise): only an
+   *     arrival can make the queue's earliest deadline earlier than the sleeper's timeout
    */
-  private void pump(boolean woken, boolean afterWait) {
+  private void pump(boolean woken, boolean afterWait, long arrivingDeadline) {
     List<LockFuture> expired;
     CompletableFuture<WaitOutcome> cancelled = null;
     CompletableFuture<WaitOutcome> armed = null;
@@ -351,8 +359,11 @@ public final class MutexCore implements Mutex {
       if (head == null) {
         cancelled = detachSleeper();
         passOnWake = woken | stopStarving(); // a wake nobody here can use belongs to someone else
-      } else if (sleeper == null || earliestDeadline() < sleeperDeadline) {
+      } else if (sleeper == null || arrivingDeadline < sleeperDeadline) {
         cancelled = detachSleeper();
+        // Every `continue` follows a failed CAS: the word changed under us (another process took
+        // or freed it, or set WAITERS). Deciding afresh on the new value is always safe, and
+        // each pass ends in a win, a break or an armed sleeper unless the word keeps changing.
         for (int v = lvWord(); ; v = lvWord()) {
           // Count before deciding: a process that stood back and only then counted itself
           // would sleep on a free word, and once every process did so nobody would wake.
@@ -437,7 +448,7 @@ public final class MutexCore implements Mutex {
     }
     Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
     if (cause == null || cause instanceof TimeoutException) {
-      pump(cause == null && outcome.isWoken(), true);
+      pump(cause == null && outcome.isWoken(), true, LockFuture.NO_DEADLINE);
     } else {
       failAll(cause); // the ring closed or failed: nothing can wait any more
     }
@@ -454,6 +465,8 @@ public final class MutexCore implements Mutex {
       return;
     }
     holding = false;
+    // getAndSet, not a store: freeing the word and reading WAITERS must be one atomic step, so a
+    // sleeper's CAS that set the bit before is seen here, and one after sees 0 and does not sleep.
     int old = xchgWord(0);
     if ((old & WAITERS) != 0) {
       wakeOne.signal();
@@ -462,7 +475,7 @@ public final class MutexCore implements Mutex {
     // for the word now. Dekker-style with enqueue: it writes queueLength then reads the word,
     // we wrote the word then read queueLength, both with full fences, so one of us sees the other.
     if (localHandoff && queueLength > 0) {
-      pump(false, false);
+      pump(false, false, LockFuture.NO_DEADLINE);
     }
   }
 
@@ -494,6 +507,8 @@ public final class MutexCore implements Mutex {
     boolean stoppedStarving = false;
     synchronized (this) {
       if (!request.queued) {
+        // Already taken off the queue for a grant: that grant's complete() now fails, and
+        // Grants releases the lock again. Or never queued: the region closed first.
         return;
       }
       unlink(request);
@@ -539,6 +554,9 @@ public final class MutexCore implements Mutex {
     for (LockFuture request : waiting) {
       request.fail(failure);
     }
+    // A pump that won the word before `closed` was set still delivers its grant: that guard's
+    // unlock() then finds the region closed, and `holding` (set before the grant) makes us free
+    // the word here instead.
     if (holding) {
       holding = false;
       xchgWord(0);
