@@ -5,12 +5,10 @@ import com.ibm.asyncutil.locks.FairAsyncLock;
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.SharedRegion;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -70,45 +68,27 @@ public class AsyncContentionBenchmark {
 
   @Benchmark
   public long ringlockMutex() {
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    AtomicInteger remaining = new AtomicInteger(tasks);
-    for (int i = 0; i < tasks; i++) {
-      twoThreads.execute(
-          () ->
-              mutex
-                  .lock()
-                  .thenAccept(
-                      guard -> {
-                        counter++;
-                        guard.unlock();
-                        if (remaining.decrementAndGet() == 0) {
-                          done.complete(null);
-                        }
-                      }));
-    }
-    done.join();
+    AsyncBatch.run(
+        twoThreads,
+        tasks,
+        mutex::lock,
+        guard -> {
+          counter++;
+          guard.unlock();
+        });
     return counter;
   }
 
   @Benchmark
   public long fairAsyncLock() {
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    AtomicInteger remaining = new AtomicInteger(tasks);
-    for (int i = 0; i < tasks; i++) {
-      twoThreads.execute(
-          () ->
-              fairAsyncLock
-                  .acquireLock()
-                  .thenAccept(
-                      (AsyncLock.LockToken token) -> {
-                        counter++;
-                        token.releaseLock();
-                        if (remaining.decrementAndGet() == 0) {
-                          done.complete(null);
-                        }
-                      }));
-    }
-    done.join();
+    AsyncBatch.run(
+        twoThreads,
+        tasks,
+        fairAsyncLock::acquireLock,
+        (AsyncLock.LockToken token) -> {
+          counter++;
+          token.releaseLock();
+        });
     return counter;
   }
 

@@ -7,15 +7,19 @@ import dev.ringlock.core.memory.NamedObject;
 import dev.ringlock.locks.internal.MutexCore;
 import dev.ringlock.locks.internal.MutexDescriptor;
 import dev.ringlock.locks.internal.ObjectType;
+import dev.ringlock.locks.internal.SemaphoreCore;
+import dev.ringlock.locks.internal.SemaphoreDescriptor;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
- * A region of shared memory holding named locks: a file, mapped by every process that opens it
- * (default home: /dev/shm), or memory private to this process ({@link #inMemory()}).
+ * A region of shared memory holding named locks and semaphores: a file, mapped by every process
+ * that opens it (default home: /dev/shm), or memory private to this process ({@link #inMemory()}).
  *
  * <pre>{@code
  * try (SharedRegion region = SharedRegion.open(Path.of("/dev/shm/orders.locks"))) {
@@ -23,6 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *   mutex.lock().thenAccept(guard -> {
  *     try (guard) { ...critical section... }
  *   });
+ *   Semaphore connections = region.semaphore("db-connections", 8); // 8 permits, if new
+ *   connections.acquire(1).thenRun(...);
  * }
  * }</pre>
  *
@@ -38,7 +44,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Thread-safe. {@link #close()} fails pending acquisitions with {@link RegionClosedException},
  * releases the mutexes this process still holds (as closing a {@code FileChannel} releases its
- * locks; left held they would wedge every other process) and unmaps the memory.
+ * locks; left held they would wedge every other process) and unmaps the memory. Semaphore permits
+ * are counts, not ownership: closing releases none.
  */
 public final class SharedRegion implements AutoCloseable {
   private final MappedRegion memory;
@@ -47,6 +54,7 @@ public final class SharedRegion implements AutoCloseable {
   private final FutexScope scope;
   private final int pid;
   private final ConcurrentHashMap<String, MutexCore> mutexes = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, SemaphoreCore> semaphores = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   private SharedRegion(MappedRegion memory, RegionOptions options, FutexRing ring) {
@@ -109,7 +117,7 @@ public final class SharedRegion implements AutoCloseable {
   }
 
   private MutexCore attachMutex(String name) {
-    NamedObject object = namedObject(name, ObjectType.MUTEX, MutexDescriptor.SIZE);
+    NamedObject object = namedObject(name, ObjectType.MUTEX, MutexDescriptor.SIZE, initial -> {});
     return new MutexCore(
         name,
         memory.segment(),
@@ -121,7 +129,41 @@ public final class SharedRegion implements AutoCloseable {
         options.spinTries());
   }
 
-  private NamedObject namedObject(String name, int type, int bytes) {
+  /**
+   * The semaphore called {@code name}, created with {@code initialPermits} permits if the region
+   * has none yet; for an existing semaphore {@code initialPermits} is ignored (it is still
+   * checked). Every call with the same name returns the same object in this process, and the same
+   * semaphore in every process.
+   *
+   * @param initialPermits 0 or more; at most {@link Semaphore#MAX_PERMITS}
+   * @throws IllegalArgumentException if {@code initialPermits} is negative, or the name is empty,
+   *     longer than {@value MappedRegion#MAX_NAME_BYTES} UTF-8 bytes, or names another kind of
+   *     object
+   * @throws dev.ringlock.core.RegionFullException if the directory or the data area is full
+   * @throws RegionClosedException if the region is closed
+   */
+  public Semaphore semaphore(String name, int initialPermits) {
+    Objects.requireNonNull(name, "name");
+    SemaphoreCore.checkInitial(initialPermits);
+    checkOpen();
+    SemaphoreCore existing = semaphores.get(name);
+    return existing != null
+        ? existing
+        : semaphores.computeIfAbsent(name, absent -> attachSemaphore(absent, initialPermits));
+  }
+
+  private SemaphoreCore attachSemaphore(String name, int initialPermits) {
+    NamedObject object =
+        namedObject(
+            name,
+            ObjectType.SEMAPHORE,
+            SemaphoreDescriptor.SIZE,
+            created -> SemaphoreCore.initialize(created, initialPermits));
+    return new SemaphoreCore(name, memory.segment(), object.offset(), scope, ring);
+  }
+
+  private NamedObject namedObject(
+      String name, int type, int bytes, Consumer<MemorySegment> initializer) {
     Optional<NamedObject> found = memory.find(name);
     if (found.isPresent() && found.get().type() != type) {
       throw new IllegalArgumentException(
@@ -135,7 +177,7 @@ public final class SharedRegion implements AutoCloseable {
               + ObjectType.name(type));
     }
     // findOrCreate also refuses an existing object shorter than `bytes` (IllegalArgumentException)
-    return memory.findOrCreate(name, type, bytes, initial -> {});
+    return memory.findOrCreate(name, type, bytes, initializer);
   }
 
   /** The region file, or null for an in-memory region. */
@@ -170,6 +212,7 @@ public final class SharedRegion implements AutoCloseable {
       closed = true;
     }
     mutexes.values().forEach(MutexCore::close);
+    semaphores.values().forEach(SemaphoreCore::close);
     memory.close();
   }
 

@@ -26,43 +26,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Lock;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(120)
-class MutexTest {
+class MutexTest extends RegionTestBase {
   private static final int PID = (int) ProcessHandle.current().pid();
-
-  @TempDir Path directory;
-
-  private FutexRing ring;
-  private SharedRegion region;
-
-  @BeforeEach
-  void open() throws Exception {
-    ring = FutexRing.open();
-    region =
-        SharedRegion.open(directory.resolve("region"), RegionOptions.builder().ring(ring).build());
-  }
-
-  @AfterEach
-  void close() {
-    region.close();
-    ring.close();
-  }
-
-  private static <T> T await(CompletableFuture<T> future) throws Exception {
-    return future.get(20, TimeUnit.SECONDS);
-  }
-
-  private static Throwable failureOf(CompletableFuture<?> future) throws Exception {
-    ExecutionException e =
-        assertThrows(ExecutionException.class, () -> future.get(20, TimeUnit.SECONDS));
-    return e.getCause();
-  }
 
   // ---- basics ----
 

@@ -1,51 +1,55 @@
 package dev.ringlock.locks.internal;
 
-import dev.ringlock.locks.RegionClosedException;
 import java.util.ArrayDeque;
 
 /**
- * Completes lock futures without unbounded recursion. Completing a future runs its continuations on
- * the spot, and a continuation that unlocks hands the lock to the next future, whose continuation
- * unlocks... so a queue of 10,000 waiters would nest 10,000 deep. A grant made while this thread is
- * already granting is queued and run by the outermost grant instead.
+ * Completes queued requests without unbounded recursion. Completing a future runs its continuations
+ * on the spot, and a continuation that unlocks (or releases permits) grants the next request, whose
+ * continuation unlocks... so a queue of 10,000 waiters would nest 10,000 deep. A grant made while
+ * this thread is already granting is queued and run by the outermost grant instead.
  */
 final class Grants {
   private static final ThreadLocal<Grants> CURRENT = ThreadLocal.withInitial(Grants::new);
+  private static final Object NULL = new Object(); // stands for a null value: ArrayDeque has none
 
-  private final ArrayDeque<Object> pending = new ArrayDeque<>(); // future, guard, future, guard...
+  private final ArrayDeque<Object> pending =
+      new ArrayDeque<>(); // request, value, request, value...
   private boolean granting;
 
   private Grants() {}
 
   /**
-   * Gives {@code guard} to {@code future}. If the future was withdrawn first, the lock it would
-   * have had is released again, which hands it on to the next waiter.
+   * Gives {@code value} to {@code request}. If the request was withdrawn first, what it would have
+   * had is given back ({@link QueuedRequest#grantLost}), which passes it on to the next request.
    */
-  static void grant(LockFuture future, Guard guard) {
+  static <T> void grant(QueuedRequest<T, ?> request, T value) {
     Grants grants = CURRENT.get();
     if (grants.granting) {
-      grants.pending.add(future);
-      grants.pending.add(guard);
+      grants.pending.add(request);
+      grants.pending.add(value == null ? NULL : value);
       return;
     }
     grants.granting = true;
     try {
-      deliver(future, guard);
+      deliver(request, value);
       while (!grants.pending.isEmpty()) {
-        deliver((LockFuture) grants.pending.poll(), (Guard) grants.pending.poll());
+        QueuedRequest<?, ?> next = (QueuedRequest<?, ?>) grants.pending.poll();
+        Object nextValue = grants.pending.poll();
+        deliverUnchecked(next, nextValue == NULL ? null : nextValue);
       }
     } finally {
       grants.granting = false;
     }
   }
 
-  private static void deliver(LockFuture future, Guard guard) {
-    if (!future.grant(guard)) {
-      try {
-        guard.unlock(); // withdrawn in the meantime: the lock must not stay with nobody
-      } catch (RegionClosedException e) {
-        // closing the region released the lock already
-      }
+  @SuppressWarnings("unchecked") // queued in pairs by grant(), whose signature matched them
+  private static <T> void deliverUnchecked(QueuedRequest<T, ?> request, Object value) {
+    deliver(request, (T) value);
+  }
+
+  private static <T> void deliver(QueuedRequest<T, ?> request, T value) {
+    if (!request.grant(value)) {
+      request.grantLost(value); // withdrawn in the meantime: nothing may stay with nobody
     }
   }
 }

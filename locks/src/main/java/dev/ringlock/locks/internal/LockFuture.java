@@ -1,60 +1,31 @@
 package dev.ringlock.locks.internal;
 
 import dev.ringlock.locks.MutexGuard;
-import java.util.concurrent.CompletableFuture;
+import dev.ringlock.locks.RegionClosedException;
 
-/**
- * A pending lock request: the future its caller holds, and a node of its mutex's in-process queue,
- * so a queued request allocates nothing else. Completing it by any other means than a grant
- * (cancel, complete, completeExceptionally, and so orTimeout) withdraws it from the queue.
- */
-final class LockFuture extends CompletableFuture<MutexGuard> {
-  static final long NO_DEADLINE = Long.MAX_VALUE;
-
+/** A pending lock request of a {@link MutexCore}; see {@link QueuedRequest}. */
+final class LockFuture extends QueuedRequest<MutexGuard, LockFuture> {
   final MutexCore mutex;
-  final long deadline; // System.nanoTime() by which to fail with TimeoutException, or NO_DEADLINE
   final long queuedAt; // System.nanoTime() when queued: its age decides starvation
 
-  // guarded by the mutex's monitor
-  LockFuture previous;
-  LockFuture next;
-  boolean queued;
-
   LockFuture(MutexCore mutex, long deadline, long queuedAt) {
+    super(deadline);
     this.mutex = mutex;
-    this.deadline = deadline;
     this.queuedAt = queuedAt;
   }
 
-  /** Hands the lock over; false if the request was withdrawn first (then the lock is not its). */
-  boolean grant(MutexGuard guard) {
-    return super.complete(guard);
-  }
-
-  /** Fails the request from inside the mutex (timeout, closed region or ring). */
-  void fail(Throwable failure) {
-    super.completeExceptionally(failure);
-  }
-
   @Override
-  public boolean cancel(boolean mayInterruptIfRunning) {
-    return withdrawnIf(super.cancel(mayInterruptIfRunning));
+  void withdraw() {
+    mutex.withdraw(this);
   }
 
+  /** The lock must not stay with nobody: releasing it hands it on to the next waiter. */
   @Override
-  public boolean complete(MutexGuard value) {
-    return withdrawnIf(super.complete(value));
-  }
-
-  @Override
-  public boolean completeExceptionally(Throwable failure) {
-    return withdrawnIf(super.completeExceptionally(failure));
-  }
-
-  private boolean withdrawnIf(boolean completedByCaller) {
-    if (completedByCaller) {
-      mutex.withdraw(this);
+  void grantLost(MutexGuard guard) {
+    try {
+      guard.unlock();
+    } catch (RegionClosedException e) {
+      // closing the region released the lock already
     }
-    return completedByCaller;
   }
 }

@@ -3,7 +3,6 @@ package dev.ringlock.locks.internal;
 import static dev.ringlock.locks.internal.MutexDescriptor.PID_MASK;
 import static dev.ringlock.locks.internal.MutexDescriptor.WAITERS;
 
-import dev.ringlock.core.AbandonedWakeHandler;
 import dev.ringlock.core.Futex;
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexScope;
@@ -12,19 +11,14 @@ import dev.ringlock.core.WaitOutcome;
 import dev.ringlock.core.WakeSignal;
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
-import dev.ringlock.locks.RegionClosedException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Lock;
 
 /*
@@ -33,8 +27,9 @@ import java.util.concurrent.locks.Lock;
  * One process's view of one mutex. The shared state is the 64-byte object of MutexDescriptor:
  * the word (0 = free, else owner pid | WAITERS), the count of starving processes, the fence and
  * the count of processes sleeping in the kernel. The local state is a FIFO queue of this
- * process's pending requests (LockFutures) and at most one kernel wait, the "sleeper", armed on
- * their behalf: however many futures wait here, one FUTEX_WAIT stands for them in the kernel.
+ * process's pending requests (LockFutures in a RequestQueue) and at most one kernel wait, the
+ * Sleeper, armed on their behalf: however many futures wait here, one FUTEX_WAIT stands for them
+ * in the kernel. QueuedPrimitive holds both; SemaphoreCore is built on it too.
  *
  * The word follows Drepper's "mutex3" futex protocol, with the pid in place of 1:
  *   acquire: CAS free -> pid; contended, set WAITERS and FUTEX_WAIT on the value with WAITERS;
@@ -87,7 +82,7 @@ import java.util.concurrent.locks.Lock;
  * Locking: `this` guards the queue and the sleeper. Futures are completed, and sleepers cancelled,
  * only after the monitor is released, because completion runs user continuations.
  */
-public final class MutexCore implements Mutex {
+public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mutex {
   /** How long a request may wait before its process marks the mutex as starving. */
   public static final int STARVATION_MILLIS = 1;
 
@@ -95,8 +90,6 @@ public final class MutexCore implements Mutex {
   public static final int LOCAL_HANDOFF_LIMIT = 32;
 
   private static final long STARVATION_NANOS = TimeUnit.MILLISECONDS.toNanos(STARVATION_MILLIS);
-  // ~146 years: a longer timeout is this one, so that nanoTime() + timeout cannot overflow
-  private static final Duration LONGEST_TIMEOUT = Duration.ofNanos(1L << 62);
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
   private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
@@ -105,28 +98,19 @@ public final class MutexCore implements Mutex {
   private final long wordAt;
   private final long starvingAt;
   private final long fenceAt;
-  private final long sleepersAt;
   private final FutexWord word;
-  private final FutexRing ring;
   private final WakeSignal wakeOne;
   private final int pid;
   private final boolean localHandoff;
   private final int spinTries;
 
-  private volatile int queueLength; // written under the monitor; read by the barging fast paths
-  private volatile boolean closed;
   private volatile BlockingLock lockView;
   // This object holds the word for one of its guards. Plain: written by whoever takes or clears
   // the word, ordered by the word's own volatile CAS/getAndSet; pump reads it only together with
   // the word (see release for why a stale value cannot strand the queue), and close() reads it.
   private boolean holding;
 
-  // ---- guarded by this ----
-  private LockFuture head;
-  private LockFuture tail;
-  private int timedWaiters;
-  private CompletableFuture<WaitOutcome> sleeper; // the kernel wait standing for the queue
-  private long sleeperDeadline = LockFuture.NO_DEADLINE;
+  // ---- guarded by this, as are the queue and the sleeper ----
   private boolean countedStarving; // this process is counted in the region's starving word
   private int localHandoffsInARow;
 
@@ -146,14 +130,14 @@ public final class MutexCore implements Mutex {
     if (pid <= 0 || pid > PID_MASK) {
       throw new IllegalArgumentException("process id " + pid + " does not fit the lock word");
     }
+    FutexWord word = FutexWord.of(memory, offset + MutexDescriptor.WORD_OFFSET, scope);
+    super(new Sleeper(ring, word, memory, offset + MutexDescriptor.SLEEPERS_OFFSET));
     this.name = name;
     this.memory = memory;
     this.wordAt = offset + MutexDescriptor.WORD_OFFSET;
     this.starvingAt = offset + MutexDescriptor.STARVING_OFFSET;
     this.fenceAt = offset + MutexDescriptor.FENCE_OFFSET;
-    this.sleepersAt = offset + MutexDescriptor.SLEEPERS_OFFSET;
-    this.word = FutexWord.of(memory, wordAt, scope);
-    this.ring = ring;
+    this.word = word;
     this.wakeOne = ring.wakeSignal(word, 1, FutexRing.ANY_BITSET);
     this.pid = pid;
     this.localHandoff = localHandoff;
@@ -182,14 +166,6 @@ public final class MutexCore implements Mutex {
     INT.getAndAdd(memory, starvingAt, delta);
   }
 
-  private int lvSleepers() {
-    return (int) INT.getVolatile(memory, sleepersAt);
-  }
-
-  private void addSleepers(int delta) {
-    INT.getAndAdd(memory, sleepersAt, delta);
-  }
-
   /** Only the holder calls this, so a plain increment is enough; the word orders it. */
   private long nextFence() {
     long fence = (long) LONG.getAcquire(memory, fenceAt) + 1;
@@ -211,13 +187,7 @@ public final class MutexCore implements Mutex {
 
   @Override
   public CompletableFuture<MutexGuard> lock(Duration timeout) {
-    Objects.requireNonNull(timeout, "timeout");
-    if (timeout.isNegative()) {
-      throw new IllegalArgumentException("timeout must not be negative: " + timeout);
-    }
-    long nanos =
-        timeout.compareTo(LONGEST_TIMEOUT) >= 0 ? LONGEST_TIMEOUT.toNanos() : timeout.toNanos();
-    return acquire(System.nanoTime() + nanos);
+    return acquire(LockFuture.deadlineAfter(timeout));
   }
 
   @Override
@@ -259,9 +229,9 @@ public final class MutexCore implements Mutex {
     synchronized (this) {
       local =
           ", "
-              + queueLength
+              + queue.length()
               + " queued here"
-              + (sleeper != null ? ", a kernel wait armed" : "")
+              + (sleeper.isArmed() ? ", a kernel wait armed" : "")
               + (countedStarving ? ", starving here" : "");
     }
     return "Mutex['"
@@ -273,7 +243,7 @@ public final class MutexCore implements Mutex {
         + ", starving processes "
         + lvStarving()
         + ", sleeping processes "
-        + lvSleepers()
+        + sleeper.processesSleeping()
         + "]";
   }
 
@@ -299,7 +269,7 @@ public final class MutexCore implements Mutex {
 
   /** Nobody here is queued (FIFO in-process) and no process is starving (bounded barging). */
   private boolean mayBarge() {
-    return queueLength == 0 && lvStarving() == 0;
+    return queue.length() == 0 && lvStarving() == 0;
   }
 
   /**
@@ -319,19 +289,9 @@ public final class MutexCore implements Mutex {
   }
 
   private void enqueue(LockFuture request) {
-    synchronized (this) {
-      if (!closed) {
-        link(request);
-        if (request.deadline != LockFuture.NO_DEADLINE) {
-          timedWaiters++;
-        }
-      }
+    if (link(request)) {
+      pump(false, false, request.deadline);
     }
-    if (!request.queued) { // the region closed first
-      request.fail(closedException());
-      return;
-    }
-    pump(false, false, request.deadline);
   }
 
   /**
@@ -355,12 +315,12 @@ public final class MutexCore implements Mutex {
       if (closed) {
         return;
       }
-      expired = expireOverdue();
-      if (head == null) {
-        cancelled = detachSleeper();
+      expired = queue.unlinkOverdue();
+      if (queue.isEmpty()) {
+        cancelled = sleeper.detach();
         passOnWake = woken | stopStarving(); // a wake nobody here can use belongs to someone else
-      } else if (sleeper == null || arrivingDeadline < sleeperDeadline) {
-        cancelled = detachSleeper();
+      } else if (!sleeper.isArmed() || arrivingDeadline < sleeper.deadline()) {
+        cancelled = sleeper.detach();
         // Every `continue` follows a failed CAS: the word changed under us (another process took
         // or freed it, or set WAITERS). Deciding afresh on the new value is always safe, and
         // each pass ends in a win, a break or an armed sleeper unless the word keeps changing.
@@ -369,7 +329,7 @@ public final class MutexCore implements Mutex {
           // would sleep on a free word, and once every process did so nobody would wake.
           if (afterWait
               && !countedStarving
-              && System.nanoTime() - head.queuedAt >= STARVATION_NANOS) {
+              && System.nanoTime() - queue.head().queuedAt >= STARVATION_NANOS) {
             countedStarving = true;
             addStarving(1);
           }
@@ -380,18 +340,18 @@ public final class MutexCore implements Mutex {
               continue;
             }
             holding = true;
-            winner = unlink(head);
+            winner = queue.unlink(queue.head());
             winnerGuard = newGuard();
             localHandoffsInARow = 0;
             stopStarving();
-            if (head == null) {
+            if (queue.isEmpty()) {
               break;
             }
             v = acquired; // the rest of the queue waits behind this process's hold
             woken = false;
             afterWait = false;
           }
-          if (localHandoff && (v & PID_MASK) == pid && holding && timedWaiters == 0) {
+          if (localHandoff && (v & PID_MASK) == pid && holding && queue.timed() == 0) {
             // Held here: the holder's release hands over, or pumps after clearing the word. But
             // a woken sleeper that does not sleep again must leave WAITERS set, as mutex3's
             // woken waiter does: the wake it consumed may have been meant for another process,
@@ -405,15 +365,14 @@ public final class MutexCore implements Mutex {
           if (v != expected && !casWord(v, expected)) {
             continue;
           }
-          armed = arm(expected);
+          armed = sleeper.arm(expected, queue.earliestDeadline());
           break;
         }
       }
     }
     finish(expired, cancelled);
     if (armed != null) {
-      CompletableFuture<WaitOutcome> mine = armed;
-      mine.whenComplete((outcome, failure) -> sleeperDone(mine, outcome, failure));
+      watch(armed);
     }
     if (winner != null) {
       Grants.grant(winner, winnerGuard);
@@ -423,35 +382,9 @@ public final class MutexCore implements Mutex {
     }
   }
 
-  private CompletableFuture<WaitOutcome> arm(int expected) {
-    long deadline = earliestDeadline();
-    Duration timeout =
-        deadline == LockFuture.NO_DEADLINE
-            ? null
-            : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
-    addSleepers(1);
-    sleeper =
-        ring.wait(word, expected, FutexRing.ANY_BITSET, timeout, AbandonedWakeHandler.PASS_ON);
-    sleeperDeadline = deadline;
-    return sleeper;
-  }
-
-  private void sleeperDone(
-      CompletableFuture<WaitOutcome> done, WaitOutcome outcome, Throwable failure) {
-    synchronized (this) {
-      if (sleeper != done) {
-        return; // cancelled by us: the ring passes on any wake it consumed
-      }
-      sleeper = null;
-      sleeperDeadline = LockFuture.NO_DEADLINE;
-      addSleepers(-1);
-    }
-    Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
-    if (cause == null || cause instanceof TimeoutException) {
-      pump(cause == null && outcome.isWoken(), true, LockFuture.NO_DEADLINE);
-    } else {
-      failAll(cause); // the ring closed or failed: nothing can wait any more
-    }
+  @Override
+  void sleeperCompleted(boolean woken) {
+    pump(woken, true, LockFuture.NO_DEADLINE);
   }
 
   // ---- releasing ----
@@ -459,7 +392,7 @@ public final class MutexCore implements Mutex {
   /** Releases the lock held through a guard: hands it over in-process, or clears the word. */
   void release() {
     checkOpen();
-    LockFuture next = queueLength > 0 ? takeForLocalHandoff() : null;
+    LockFuture next = queue.length() > 0 ? takeForLocalHandoff() : null;
     if (next != null) {
       Grants.grant(next, newGuard());
       return;
@@ -472,9 +405,10 @@ public final class MutexCore implements Mutex {
       wakeOne.signal();
     }
     // Requests queued here while we held, with no kernel wait armed (see pump): they compete
-    // for the word now. Dekker-style with enqueue: it writes queueLength then reads the word,
-    // we wrote the word then read queueLength, both with full fences, so one of us sees the other.
-    if (localHandoff && queueLength > 0) {
+    // for the word now. Dekker-style with enqueue: it writes the queue's length then reads the
+    // word, we wrote the word then read the length, both with full fences, so one of us sees the
+    // other.
+    if (localHandoff && queue.length() > 0) {
       pump(false, false, LockFuture.NO_DEADLINE);
     }
   }
@@ -483,17 +417,17 @@ public final class MutexCore implements Mutex {
     LockFuture next;
     CompletableFuture<WaitOutcome> cancelled = null;
     synchronized (this) {
-      if (!localHandoff || closed || head == null || othersStarving()) {
+      if (!localHandoff || closed || queue.isEmpty() || othersStarving()) {
         return null;
       }
-      if (localHandoffsInARow >= LOCAL_HANDOFF_LIMIT && othersSleeping()) {
+      if (localHandoffsInARow >= LOCAL_HANDOFF_LIMIT && sleeper.othersSleeping()) {
         localHandoffsInARow = 0;
         return null; // let the kernel's queue have it
       }
       localHandoffsInARow++;
-      next = unlink(head);
-      if (head == null) {
-        cancelled = detachSleeper();
+      next = queue.unlink(queue.head());
+      if (queue.isEmpty()) {
+        cancelled = sleeper.detach();
         stopStarving();
       }
     }
@@ -511,12 +445,9 @@ public final class MutexCore implements Mutex {
         // Grants releases the lock again. Or never queued: the region closed first.
         return;
       }
-      unlink(request);
-      if (request.deadline != LockFuture.NO_DEADLINE) {
-        timedWaiters--;
-      }
-      if (head == null) {
-        cancelled = detachSleeper();
+      queue.unlink(request);
+      if (queue.isEmpty()) {
+        cancelled = sleeper.detach();
         stoppedStarving = stopStarving();
       }
     }
@@ -533,26 +464,8 @@ public final class MutexCore implements Mutex {
    * (it would wedge every other process). Wakes by direct system call: the mapping goes away next.
    */
   public void close() {
-    List<LockFuture> waiting = new ArrayList<>();
-    CompletableFuture<WaitOutcome> cancelled;
-    synchronized (this) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      while (head != null) {
-        waiting.add(unlink(head));
-      }
-      timedWaiters = 0;
-      cancelled = detachSleeper();
-      stopStarving();
-    }
-    if (cancelled != null) {
-      cancelled.cancel(false);
-    }
-    RegionClosedException failure = closedException();
-    for (LockFuture request : waiting) {
-      request.fail(failure);
+    if (!closeQueue()) {
+      return;
     }
     // A pump that won the word before `closed` was set still delivers its grant: that guard's
     // unlock() then finds the region closed, and `holding` (set before the grant) makes us free
@@ -565,14 +478,17 @@ public final class MutexCore implements Mutex {
     Futex.wake(word, 1, FutexRing.ANY_BITSET);
   }
 
-  private void failAll(Throwable cause) {
-    List<LockFuture> waiting = new ArrayList<>();
+  @Override
+  void closing() {
+    stopStarving();
+  }
+
+  @Override
+  void failAll(Throwable cause) {
+    List<LockFuture> waiting;
     boolean stoppedStarving;
     synchronized (this) {
-      while (head != null) {
-        waiting.add(unlink(head));
-      }
-      timedWaiters = 0;
+      waiting = queue.unlinkAll();
       stoppedStarving = stopStarving();
     }
     for (LockFuture request : waiting) {
@@ -583,89 +499,17 @@ public final class MutexCore implements Mutex {
     }
   }
 
-  private void checkOpen() {
-    if (closed) {
-      throw closedException();
-    }
+  @Override
+  String describe() {
+    return "mutex '" + name + "'";
   }
 
-  private RegionClosedException closedException() {
-    return new RegionClosedException(
-        "mutex '" + name + "' belongs to a closed SharedRegion; open the region again to use it");
+  @Override
+  String timeoutMessage(LockFuture request) {
+    return describe() + " was not acquired within the timeout";
   }
 
-  // ---- the queue (guarded by this) ----
-
-  private void link(LockFuture request) {
-    request.previous = tail;
-    if (tail == null) {
-      head = request;
-    } else {
-      tail.next = request;
-    }
-    tail = request;
-    request.queued = true;
-    queueLength++;
-  }
-
-  private LockFuture unlink(LockFuture request) {
-    if (request.previous == null) {
-      head = request.next;
-    } else {
-      request.previous.next = request.next;
-    }
-    if (request.next == null) {
-      tail = request.previous;
-    } else {
-      request.next.previous = request.previous;
-    }
-    request.previous = null;
-    request.next = null;
-    request.queued = false;
-    queueLength--;
-    return request;
-  }
-
-  private List<LockFuture> expireOverdue() {
-    if (timedWaiters == 0) {
-      return null;
-    }
-    List<LockFuture> expired = null;
-    long now = System.nanoTime();
-    for (LockFuture request = head; request != null; ) {
-      LockFuture next = request.next;
-      if (request.deadline != LockFuture.NO_DEADLINE && request.deadline - now <= 0) {
-        unlink(request);
-        timedWaiters--;
-        if (expired == null) {
-          expired = new ArrayList<>();
-        }
-        expired.add(request);
-      }
-      request = next;
-    }
-    return expired;
-  }
-
-  private long earliestDeadline() {
-    long earliest = LockFuture.NO_DEADLINE;
-    if (timedWaiters > 0) {
-      for (LockFuture request = head; request != null; request = request.next) {
-        earliest = Math.min(earliest, request.deadline);
-      }
-    }
-    return earliest;
-  }
-
-  private CompletableFuture<WaitOutcome> detachSleeper() {
-    CompletableFuture<WaitOutcome> detached = sleeper;
-    if (detached != null) {
-      sleeper = null;
-      sleeperDeadline = LockFuture.NO_DEADLINE;
-      addSleepers(-1);
-    }
-    return detached;
-  }
+  // ---- starvation accounting (guarded by this) ----
 
   /** Uncounts this process from the starving word; true if it was counted. */
   private boolean stopStarving() {
@@ -679,22 +523,5 @@ public final class MutexCore implements Mutex {
 
   private boolean othersStarving() {
     return lvStarving() - (countedStarving ? 1 : 0) > 0;
-  }
-
-  private boolean othersSleeping() {
-    return lvSleepers() - (sleeper != null ? 1 : 0) > 0;
-  }
-
-  /** Outside the monitor: fails expired requests and cancels a withdrawn sleeper. */
-  private void finish(List<LockFuture> expired, CompletableFuture<WaitOutcome> cancelled) {
-    if (cancelled != null) {
-      cancelled.cancel(false);
-    }
-    if (expired != null) {
-      for (LockFuture request : expired) {
-        request.fail(
-            new TimeoutException("mutex '" + name + "' was not acquired within the timeout"));
-      }
-    }
   }
 }

@@ -1,0 +1,188 @@
+package dev.ringlock.bench;
+
+import com.ibm.asyncutil.locks.FairAsyncSemaphore;
+import dev.ringlock.locks.RegionOptions;
+import dev.ringlock.locks.Semaphore;
+import dev.ringlock.locks.SharedRegion;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * A ringlock Semaphore (in a /dev/shm region) versus {@link java.util.concurrent.Semaphore} and IBM
+ * async-util's FairAsyncSemaphore, in one run so the ratios compare.
+ *
+ * <ul>
+ *   <li>{@code uncontended*}: one thread acquires 1 permit of 4, increments, releases (average time
+ *       per operation). ringlock: one CAS and a shared completed future each way.
+ *   <li>{@code contended*}: {@code tasks} tasks on 2 threads, each acquiring 1 of {@code permits}
+ *       permits, incrementing a counter and releasing, as in {@link AsyncContentionBenchmark} (one
+ *       operation is the whole batch; throughput). ringlock and IBM complete futures and release in
+ *       the continuation; java.util.concurrent.Semaphore blocks virtual threads on 2 carriers.
+ * </ul>
+ *
+ * (JMH reports both modes in one table; compare rows of the same mode.)
+ */
+@State(Scope.Benchmark)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(
+    value = 1,
+    jvmArgsAppend = {
+      "--enable-native-access=ALL-UNNAMED",
+      "-Djdk.virtualThreadScheduler.parallelism=2",
+      "-Djdk.virtualThreadScheduler.maxPoolSize=2"
+    })
+public class SemaphoreBenchmark {
+  @Param({"1000"})
+  public int tasks;
+
+  @Param({"1"})
+  public int permits;
+
+  private ExecutorService twoThreads;
+  private SharedRegion region;
+  private Semaphore uncontended;
+  private Semaphore contended;
+  private final java.util.concurrent.Semaphore jucUncontended =
+      new java.util.concurrent.Semaphore(4);
+  private java.util.concurrent.Semaphore jucContended;
+  private final FairAsyncSemaphore ibmUncontended = new FairAsyncSemaphore(4);
+  private FairAsyncSemaphore ibmContended;
+  private long counter;
+
+  @Setup(Level.Trial)
+  public void open() throws Exception {
+    twoThreads = Executors.newFixedThreadPool(2);
+    region = BenchFiles.openRegion(RegionOptions.defaults());
+    uncontended = region.semaphore("uncontended", 4);
+    contended = region.semaphore("contended", permits);
+    jucContended = new java.util.concurrent.Semaphore(permits);
+    ibmContended = new FairAsyncSemaphore(permits);
+  }
+
+  @TearDown(Level.Trial)
+  public void close() throws Exception {
+    twoThreads.shutdown();
+    region.close();
+  }
+
+  // ---- uncontended: one thread ----
+
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.NANOSECONDS)
+  public long uncontendedRinglockAcquire() {
+    uncontended.acquire(1).join();
+    try {
+      return ++counter;
+    } finally {
+      uncontended.release(1);
+    }
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.NANOSECONDS)
+  public long uncontendedRinglockTryAcquire() {
+    if (!uncontended.tryAcquire(1)) {
+      throw new IllegalStateException("uncontended tryAcquire failed");
+    }
+    try {
+      return ++counter;
+    } finally {
+      uncontended.release(1);
+    }
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.NANOSECONDS)
+  public long uncontendedJucSemaphore() throws InterruptedException {
+    jucUncontended.acquire(1);
+    try {
+      return ++counter;
+    } finally {
+      jucUncontended.release(1);
+    }
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.NANOSECONDS)
+  public long uncontendedIbmFairAsyncSemaphore() {
+    ibmUncontended.acquire(1).toCompletableFuture().join();
+    try {
+      return ++counter;
+    } finally {
+      ibmUncontended.release(1);
+    }
+  }
+
+  // ---- contended: tasks on two threads ----
+
+  @Benchmark
+  @BenchmarkMode(Mode.Throughput)
+  @OutputTimeUnit(TimeUnit.SECONDS)
+  public long contendedRinglock() {
+    AsyncBatch.run(
+        twoThreads,
+        tasks,
+        () -> contended.acquire(1),
+        acquired -> {
+          counter++;
+          contended.release(1);
+        });
+    return counter;
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.Throughput)
+  @OutputTimeUnit(TimeUnit.SECONDS)
+  public long contendedIbmFairAsyncSemaphore() {
+    AsyncBatch.run(
+        twoThreads,
+        tasks,
+        () -> ibmContended.acquire(1),
+        acquired -> {
+          counter++;
+          ibmContended.release(1);
+        });
+    return counter;
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.Throughput)
+  @OutputTimeUnit(TimeUnit.SECONDS)
+  public long contendedJucSemaphoreOnVirtualThreads() throws InterruptedException {
+    CountDownLatch done = new CountDownLatch(tasks);
+    for (int i = 0; i < tasks; i++) {
+      Thread.startVirtualThread(
+          () -> {
+            jucContended.acquireUninterruptibly(1);
+            try {
+              counter++;
+            } finally {
+              jucContended.release(1);
+            }
+            done.countDown();
+          });
+    }
+    done.await();
+    return counter;
+  }
+}

@@ -1,0 +1,89 @@
+package dev.ringlock.locks;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A counting semaphore in a 32-bit word of a {@link SharedRegion}: the same name is the same
+ * semaphore in every process that maps the region. Permits are counts, not ownership: any process
+ * may release permits it never acquired, which is how one process signals another (a producer
+ * releases, a consumer acquires).
+ *
+ * <p>An {@link #acquire(int)} that can take its permits at once is one compare-and-set and an
+ * already-completed future: no system call, no ring. One that must wait parks no thread: its
+ * process keeps one FUTEX_WAIT on the word in the region's {@code FutexRing} for all its waiting
+ * requests, and the future completes on the ring's completion thread, or on the thread whose {@link
+ * #release(int)} made the permits available in this process.
+ *
+ * <p><b>Permit counts.</b> Every count passed in must be positive, and the available count never
+ * exceeds {@value #MAX_PERMITS} (2^31 - 1, the word's 31 bits): a release that would pass it is
+ * refused with {@link IllegalArgumentException} and changes nothing.
+ *
+ * <p><b>Order.</b> Within a process, requests are served first come, first served: a queued request
+ * for 5 permits is not overtaken by later requests for 1, and {@link #tryAcquire(int)} and {@link
+ * #acquire(int)} take permits directly only while no request of this process is queued. Across
+ * processes there is <em>no</em> fairness guarantee: when permits are released, any process may
+ * take them, including one that arrived after others started waiting (barging, as in {@code
+ * java.util.concurrent.Semaphore}'s non-fair mode). A process waiting for many permits can wait
+ * indefinitely while others keep taking a few.
+ *
+ * <p><b>Cancellation and timeouts.</b> Cancelling a pending future (or completing it, or its {@code
+ * orTimeout}) withdraws the request; a request that times out fails with {@link
+ * java.util.concurrent.TimeoutException}. Neither ever loses a permit: a request is given its
+ * permits only together with its completion, and if a cancel wins that race the permits are
+ * released again.
+ *
+ * <p><b>Memory ordering.</b> Actions of a thread before {@code release(n)} happen-before the
+ * actions that follow the completion of an acquire that takes any of those permits, in any process,
+ * as with {@code java.util.concurrent.Semaphore}.
+ *
+ * <p>Methods throw {@link RegionClosedException} once the region is closed; closing fails pending
+ * acquires with it. A semaphore holds no ownership, so closing releases nothing.
+ */
+public interface Semaphore {
+  /** The largest number of permits a semaphore holds: 2^31 - 1. */
+  int MAX_PERMITS = Integer.MAX_VALUE;
+
+  /** The name this semaphore has in its region. */
+  String name();
+
+  /**
+   * Completes once this caller has taken {@code permits} permits.
+   *
+   * @throws IllegalArgumentException if {@code permits} is not positive
+   */
+  CompletableFuture<Void> acquire(int permits);
+
+  /**
+   * As {@link #acquire(int)}, but fails with {@link java.util.concurrent.TimeoutException} if the
+   * permits are not taken within {@code timeout}. The time limit is a linked timeout on the ring's
+   * FUTEX_WAIT; a timed-out request behaves like a cancelled one.
+   *
+   * @throws IllegalArgumentException if {@code permits} is not positive or {@code timeout} is
+   *     negative
+   */
+  CompletableFuture<Void> acquire(int permits, Duration timeout);
+
+  /**
+   * Takes {@code permits} permits if that many are available and no request of this process is
+   * queued; never waits.
+   *
+   * @throws IllegalArgumentException if {@code permits} is not positive
+   */
+  boolean tryAcquire(int permits);
+
+  /**
+   * Adds {@code permits} permits and lets every waiter that can now proceed have its permits: the
+   * waiters of this process directly, those of other processes through one FUTEX_WAKE.
+   *
+   * @throws IllegalArgumentException if {@code permits} is not positive, or the available count
+   *     would exceed {@link #MAX_PERMITS} (then nothing changes)
+   */
+  void release(int permits);
+
+  /** The permits available now (a snapshot). */
+  int availablePermits();
+
+  /** Takes every available permit and returns how many that was (0 if none). */
+  int drainPermits();
+}
