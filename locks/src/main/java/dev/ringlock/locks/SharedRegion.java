@@ -7,6 +7,8 @@ import dev.ringlock.core.memory.NamedObject;
 import dev.ringlock.locks.internal.MutexCore;
 import dev.ringlock.locks.internal.MutexDescriptor;
 import dev.ringlock.locks.internal.ObjectType;
+import dev.ringlock.locks.internal.WaitQueueCore;
+import dev.ringlock.locks.internal.WaitQueueDescriptor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -36,9 +38,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * of them can corrupt it. They must also share a PID namespace, since lock words hold PIDs. Never
  * shrink a region file: a compare-and-set on a mapping whose file shrank kills the JVM.
  *
- * <p>Thread-safe. {@link #close()} fails pending acquisitions with {@link RegionClosedException},
- * releases the mutexes this process still holds (as closing a {@code FileChannel} releases its
- * locks; left held they would wedge every other process) and unmaps the memory.
+ * <p>Thread-safe. {@link #close()} fails pending acquisitions and waits with {@link
+ * RegionClosedException}, releases the mutexes this process still holds (as closing a {@code
+ * FileChannel} releases its locks; left held they would wedge every other process) and unmaps the
+ * memory.
  */
 public final class SharedRegion implements AutoCloseable {
   private final MappedRegion memory;
@@ -47,6 +50,7 @@ public final class SharedRegion implements AutoCloseable {
   private final FutexScope scope;
   private final int pid;
   private final ConcurrentHashMap<String, MutexCore> mutexes = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, WaitQueueCore> waitQueues = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   private SharedRegion(MappedRegion memory, RegionOptions options, FutexRing ring) {
@@ -121,7 +125,56 @@ public final class SharedRegion implements AutoCloseable {
         options.spinTries());
   }
 
+  /**
+   * The wait queue called {@code name}, created empty with room for {@link
+   * RegionOptions#waitQueueCapacity()} waiters if the region has none yet. Every call with the same
+   * name returns the same object in this process, and the same queue in every process.
+   *
+   * @throws IllegalArgumentException if the name is empty, longer than {@value
+   *     MappedRegion#MAX_NAME_BYTES} UTF-8 bytes, or names another kind of object
+   * @throws dev.ringlock.core.RegionFullException if the directory or the data area is full
+   * @throws RegionClosedException if the region is closed
+   */
+  public WaitQueue waitQueue(String name) {
+    return waitQueue(name, options.waitQueueCapacity());
+  }
+
+  /**
+   * As {@link #waitQueue(String)}, with room for {@code capacity} waiters (32 bytes of the region
+   * each) if this call creates the queue; an existing queue keeps the capacity it was created with.
+   *
+   * @throws IllegalArgumentException also if the capacity is outside 1..16,777,216
+   */
+  public WaitQueue waitQueue(String name, int capacity) {
+    Objects.requireNonNull(name, "name");
+    WaitQueueDescriptor.checkCapacity(capacity);
+    checkOpen();
+    WaitQueueCore existing = waitQueues.get(name);
+    return existing != null
+        ? existing
+        : waitQueues.computeIfAbsent(name, created -> attachWaitQueue(created, capacity));
+  }
+
+  private WaitQueueCore attachWaitQueue(String name, int capacity) {
+    checkType(name, ObjectType.WAIT_QUEUE);
+    NamedObject object =
+        memory.findOrCreateSizedByCreator(
+            name,
+            ObjectType.WAIT_QUEUE,
+            WaitQueueDescriptor.bytesFor(capacity),
+            WaitQueueDescriptor.initializer(capacity));
+    return new WaitQueueCore(
+        ObjectType.name(ObjectType.WAIT_QUEUE), name, memory, object, scope, ring, pid);
+  }
+
   private NamedObject namedObject(String name, int type, int bytes) {
+    checkType(name, type);
+    // findOrCreate also refuses an existing object shorter than `bytes` (IllegalArgumentException)
+    return memory.findOrCreate(name, type, bytes, initial -> {});
+  }
+
+  /** A clear refusal of a name that exists as another kind of object. */
+  private void checkType(String name, int type) {
     Optional<NamedObject> found = memory.find(name);
     if (found.isPresent() && found.get().type() != type) {
       throw new IllegalArgumentException(
@@ -134,8 +187,6 @@ public final class SharedRegion implements AutoCloseable {
               + ", not a "
               + ObjectType.name(type));
     }
-    // findOrCreate also refuses an existing object shorter than `bytes` (IllegalArgumentException)
-    return memory.findOrCreate(name, type, bytes, initial -> {});
   }
 
   /** The region file, or null for an in-memory region. */
@@ -160,7 +211,10 @@ public final class SharedRegion implements AutoCloseable {
     return closed;
   }
 
-  /** Fails pending acquisitions, releases what this process holds, unmaps. Idempotent. */
+  /**
+   * Fails pending acquisitions and waits, releases what this process holds, unmaps. Idempotent. A
+   * wait queue's wakes already issued reach their waiters before the memory goes.
+   */
   @Override
   public void close() {
     synchronized (this) {
@@ -170,6 +224,7 @@ public final class SharedRegion implements AutoCloseable {
       closed = true;
     }
     mutexes.values().forEach(MutexCore::close);
+    waitQueues.values().forEach(WaitQueueCore::close);
     memory.close();
   }
 

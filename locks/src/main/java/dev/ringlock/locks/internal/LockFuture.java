@@ -9,7 +9,7 @@ import java.util.concurrent.CompletableFuture;
  * (cancel, complete, completeExceptionally, and so orTimeout) withdraws it from the queue.
  */
 final class LockFuture extends CompletableFuture<MutexGuard> {
-  static final long NO_DEADLINE = Long.MAX_VALUE;
+  static final long NO_DEADLINE = Deadlines.NONE;
 
   final MutexCore mutex;
   final long deadline; // System.nanoTime() by which to fail with TimeoutException, or NO_DEADLINE

@@ -19,7 +19,6 @@ import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -97,8 +96,6 @@ public final class MutexCore implements Mutex {
   public static final int LOCAL_HANDOFF_LIMIT = 32;
 
   private static final long STARVATION_NANOS = TimeUnit.MILLISECONDS.toNanos(STARVATION_MILLIS);
-  // ~146 years: a longer timeout is this one, so that nanoTime() + timeout cannot overflow
-  private static final Duration LONGEST_TIMEOUT = Duration.ofNanos(1L << 62);
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
   private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
@@ -214,13 +211,7 @@ public final class MutexCore implements Mutex {
 
   @Override
   public CompletableFuture<MutexGuard> lock(Duration timeout) {
-    Objects.requireNonNull(timeout, "timeout");
-    if (timeout.isNegative()) {
-      throw new IllegalArgumentException("timeout must not be negative: " + timeout);
-    }
-    long nanos =
-        timeout.compareTo(LONGEST_TIMEOUT) >= 0 ? LONGEST_TIMEOUT.toNanos() : timeout.toNanos();
-    return acquire(System.nanoTime() + nanos);
+    return acquire(Deadlines.after(timeout));
   }
 
   @Override
@@ -428,13 +419,14 @@ public final class MutexCore implements Mutex {
 
   private CompletableFuture<WaitOutcome> arm(int expected) {
     long deadline = earliestDeadline();
-    Duration timeout =
-        deadline == LockFuture.NO_DEADLINE
-            ? null
-            : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
     addSleepers(1);
     sleeper =
-        ring.wait(word, expected, FutexRing.ANY_BITSET, timeout, AbandonedWakeHandler.PASS_ON);
+        ring.wait(
+            word,
+            expected,
+            FutexRing.ANY_BITSET,
+            Deadlines.timeoutUntil(deadline),
+            AbandonedWakeHandler.PASS_ON);
     sleeperDeadline = deadline;
     return sleeper;
   }
