@@ -94,7 +94,9 @@ public interface Mutex {
   /**
    * A blocking {@link Lock} view of this mutex, for code that wants one; it blocks the calling
    * thread, which on a virtual thread unmounts it instead. The view remembers the holding thread:
-   * only it may {@code unlock()}. {@code newCondition()} is not supported yet.
+   * only it may {@code unlock()}. {@code newCondition()} returns a {@link
+   * java.util.concurrent.locks.Condition} backed by a {@link ConditionVariable} private to this
+   * process (for a condition shared between processes, use {@link SharedRegion#condition}).
    */
   Lock asLock();
 }

@@ -10,6 +10,8 @@ import dev.ringlock.core.FutexScope;
 import dev.ringlock.core.FutexWord;
 import dev.ringlock.core.WaitOutcome;
 import dev.ringlock.core.WakeSignal;
+import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.core.memory.NamedObject;
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.RegionClosedException;
@@ -97,6 +99,8 @@ public final class MutexCore implements Mutex {
 
   private static final long STARVATION_NANOS = TimeUnit.MILLISECONDS.toNanos(STARVATION_MILLIS);
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+  // a region's header and one directory entry, around a private condition's queue
+  private static final long LOCAL_CONDITION_SPARE_BYTES = 64 * 1024;
   private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
   private final String name;
@@ -111,6 +115,8 @@ public final class MutexCore implements Mutex {
   private final int pid;
   private final boolean localHandoff;
   private final int spinTries;
+  private final int conditionCapacity; // of each asLock().newCondition()
+  private final List<ConditionCore> localConditions = new ArrayList<>(); // guarded by this
 
   private volatile int queueLength; // written under the monitor; read by the barging fast paths
   private volatile boolean closed;
@@ -142,7 +148,8 @@ public final class MutexCore implements Mutex {
       FutexRing ring,
       int pid,
       boolean localHandoff,
-      int spinTries) {
+      int spinTries,
+      int conditionCapacity) {
     if (pid <= 0 || pid > PID_MASK) {
       throw new IllegalArgumentException("process id " + pid + " does not fit the lock word");
     }
@@ -158,6 +165,7 @@ public final class MutexCore implements Mutex {
     this.pid = pid;
     this.localHandoff = localHandoff;
     this.spinTries = spinTries;
+    this.conditionCapacity = conditionCapacity;
   }
 
   // ---- shared memory, access mode in the name ----
@@ -561,6 +569,45 @@ public final class MutexCore implements Mutex {
     }
     // Also stands in for any WakeSignal still queued: it would reach an unmapped word.
     Futex.wake(word, 1, FutexRing.ANY_BITSET);
+    List<ConditionCore> conditions;
+    synchronized (this) {
+      conditions = List.copyOf(localConditions);
+      localConditions.clear();
+    }
+    conditions.forEach(ConditionCore::close);
+  }
+
+  /**
+   * A condition variable for asLock().newCondition(): private to this process (a j.u.c. Condition
+   * has no name another process could find), so its queue lives in memory of its own, with private
+   * futexes, on this mutex's ring. It lasts until the region closes.
+   */
+  ConditionCore newLocalCondition() {
+    synchronized (this) {
+      checkOpen();
+      String conditionName = name + " condition " + (localConditions.size() + 1);
+      MappedRegion memory =
+          MappedRegion.inMemory(
+              WaitQueueDescriptor.bytesFor(conditionCapacity) + LOCAL_CONDITION_SPARE_BYTES, 1);
+      NamedObject object =
+          memory.findOrCreateSizedByCreator(
+              conditionName,
+              ObjectType.CONDITION,
+              WaitQueueDescriptor.bytesFor(conditionCapacity),
+              WaitQueueDescriptor.initializer(conditionCapacity));
+      WaitQueueCore queue =
+          new WaitQueueCore(
+              ObjectType.name(ObjectType.CONDITION),
+              conditionName,
+              memory,
+              object,
+              FutexScope.PRIVATE,
+              ring,
+              pid);
+      ConditionCore condition = new ConditionCore(conditionName, queue, memory::close);
+      localConditions.add(condition);
+      return condition;
+    }
   }
 
   private void failAll(Throwable cause) {
