@@ -100,7 +100,7 @@ public final class MutexCore implements Mutex {
   private static final long STARVATION_NANOS = TimeUnit.MILLISECONDS.toNanos(STARVATION_MILLIS);
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
   // a region's header and one directory entry, around a private condition's queue
-  private static final long LOCAL_CONDITION_SPARE_BYTES = 64 * 1024;
+  private static final long LOCAL_CONDITION_SPARE_BYTES = 4096;
   private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
   private final String name;
