@@ -6,14 +6,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 import dev.ringlock.locks.ConditionVariable;
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
-import dev.ringlock.locks.RegionOptions;
-import dev.ringlock.locks.SharedRegion;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.openjdk.jcstress.annotations.Actor;
@@ -32,22 +25,16 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * signal leaves it waiting; its await has a 5 s limit as a backstop, after which it reports 0.
  *
  * signal() wakes one waiter, so a condition shared by two live tests could give one test's signal
- * to the other's waiter. Each test therefore has a condition of its own for as long as it runs:
- * taken from a free list when the state is made, given back by whichever actor finishes last, and
- * created (in a region with room for many) only when the free list is empty.
+ * to the other's waiter. Each test therefore has a condition of its own for as long as it runs
+ * (SharedQueues' pool), given back by whichever actor finishes last.
  */
 @JCStressTest
 @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The waiter left with the flag set")
 @Outcome(expect = FORBIDDEN, desc = "The signal was lost (or the flag missed)")
 @State
 public class ConditionSignalRacingAwait {
-  private static final SharedRegion REGION = openRegion();
-  private static final ConcurrentLinkedQueue<ConditionVariable> FREE =
-      new ConcurrentLinkedQueue<>();
-  private static final AtomicInteger CREATED = new AtomicInteger();
-
   private final Mutex mutex = SharedLocks.nextMutex();
-  private final ConditionVariable condition = take();
+  private final ConditionVariable condition = SharedQueues.takeCondition();
   private final AtomicInteger finished = new AtomicInteger();
   private boolean flag; // plain: only the mutex orders it
 
@@ -81,33 +68,7 @@ public class ConditionSignalRacingAwait {
 
   private void done() {
     if (finished.incrementAndGet() == 2) {
-      FREE.add(condition); // both actors are out: nobody waits on it any more
-    }
-  }
-
-  private static ConditionVariable take() {
-    ConditionVariable free = FREE.poll();
-    return free != null ? free : REGION.condition("cv-" + CREATED.getAndIncrement(), 2);
-  }
-
-  private static SharedRegion openRegion() {
-    Path shm = Path.of("/dev/shm");
-    Path file =
-        (Files.isDirectory(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir")))
-            .resolve("ringlock-jcstress-conditions-" + ProcessHandle.current().pid());
-    try {
-      SharedRegion region =
-          SharedRegion.open(
-              file,
-              RegionOptions.builder()
-                  .ring(SharedRing.RING)
-                  .regionSize(64L << 20)
-                  .capacity(65_536)
-                  .build());
-      Files.delete(file);
-      return region;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      SharedQueues.giveBack(condition); // both actors are out: nobody waits on it any more
     }
   }
 }
