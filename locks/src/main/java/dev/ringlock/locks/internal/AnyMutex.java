@@ -53,7 +53,7 @@ import java.util.concurrent.TimeoutException;
  * monitor guards `waiting`, so a cancel that races an arming wait cancels it; a mutex taken after
  * a cancel is released again.
  */
-public final class AnyMutex extends CompletableFuture<MutexGuard> {
+public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
   private static final long NO_DEADLINE = Long.MAX_VALUE;
   // as MutexCore: a longer timeout is this one, so that nanoTime() + timeout cannot overflow
   private static final Duration LONGEST_TIMEOUT = Duration.ofNanos(1L << 62);
@@ -147,18 +147,18 @@ public final class AnyMutex extends CompletableFuture<MutexGuard> {
           targets = sleepTargets();
         }
       } catch (RegionClosedException e) {
-        super.completeExceptionally(e);
+        settleExceptionally(e);
         return;
       }
       if (taken != null) {
-        if (!super.complete(taken)) {
+        if (!settle(taken)) {
           taken.unlock(); // cancelled meanwhile: never leave a mutex held by nobody
         }
         return;
       }
       wokenIndex = -1;
       if (timedOutNow()) {
-        super.completeExceptionally(timedOut());
+        settleExceptionally(timedOut());
         return;
       }
       if (targets == null) {
@@ -232,7 +232,7 @@ public final class AnyMutex extends CompletableFuture<MutexGuard> {
       attempt(-1); // a last look; fails with TimeoutException if still nothing is free
     } else {
       if (!isDone()) {
-        super.completeExceptionally(cause); // the ring closed or failed
+        settleExceptionally(cause); // the ring closed or failed
       }
       return; // cancelled by us: abandonedWake repairs once the kernel is done with the wait
     }
@@ -269,37 +269,20 @@ public final class AnyMutex extends CompletableFuture<MutexGuard> {
 
   /** Called by a candidate's close(): nothing can be acquired through a closed region. */
   void regionClosed(RegionClosedException failure) {
-    completeExceptionally(failure);
+    completeExceptionally(failure); // as the caller would: withdraws the wait
   }
 
   // ---- completion by the caller withdraws the request ----
 
   @Override
-  public boolean cancel(boolean mayInterruptIfRunning) {
-    return withdrawnIf(super.cancel(mayInterruptIfRunning));
-  }
-
-  @Override
-  public boolean complete(MutexGuard value) {
-    return withdrawnIf(super.complete(value));
-  }
-
-  @Override
-  public boolean completeExceptionally(Throwable failure) {
-    return withdrawnIf(super.completeExceptionally(failure));
-  }
-
-  private boolean withdrawnIf(boolean completedByCaller) {
-    if (completedByCaller) {
-      CompletableFuture<WaitOutcome> wait;
-      synchronized (this) {
-        wait = waiting;
-        waiting = null;
-      }
-      if (wait != null) {
-        wait.cancel(false); // the ring passes on a wake it consumed (see arm)
-      }
+  void withdrawn() {
+    CompletableFuture<WaitOutcome> wait;
+    synchronized (this) {
+      wait = waiting;
+      waiting = null;
     }
-    return completedByCaller;
+    if (wait != null) {
+      wait.cancel(false); // the ring hands the wait's words to abandonedWake
+    }
   }
 }

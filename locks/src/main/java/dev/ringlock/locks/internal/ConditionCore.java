@@ -104,7 +104,7 @@ public final class ConditionCore implements ConditionVariable {
   }
 
   /** One await: the queue wait, then the re-acquisition. Completing it by hand withdraws both. */
-  private final class Await extends CompletableFuture<MutexGuard> {
+  private final class Await extends WithdrawableFuture<MutexGuard> {
     private final Mutex mutex;
     // guarded by this: the step now pending, and whether a signal was consumed
     private CompletableFuture<Void> waiting;
@@ -120,7 +120,7 @@ public final class ConditionCore implements ConditionVariable {
     void woken(Void ignored, Throwable failure) {
       Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
       if (cause != null && !(cause instanceof TimeoutException)) {
-        super.completeExceptionally(cause); // no-op if this cancel caused it
+        settleExceptionally(cause); // no-op if this cancel caused it
         return;
       }
       CompletableFuture<MutexGuard> relock;
@@ -143,32 +143,15 @@ public final class ConditionCore implements ConditionVariable {
       relock.whenComplete(
           (guard, lockFailure) -> {
             if (lockFailure != null) {
-              super.completeExceptionally(lockFailure);
-            } else if (!super.complete(guard)) {
+              settleExceptionally(lockFailure);
+            } else if (!settle(guard)) {
               guard.unlock(); // cancelled while the grant was on its way
             }
           });
     }
 
     @Override
-    public boolean cancel(boolean mayInterruptIfRunning) {
-      return withdrawnIf(super.cancel(mayInterruptIfRunning));
-    }
-
-    @Override
-    public boolean complete(MutexGuard value) {
-      return withdrawnIf(super.complete(value));
-    }
-
-    @Override
-    public boolean completeExceptionally(Throwable failure) {
-      return withdrawnIf(super.completeExceptionally(failure));
-    }
-
-    private boolean withdrawnIf(boolean completedByCaller) {
-      if (!completedByCaller) {
-        return false;
-      }
+    void withdrawn() {
       CompletableFuture<Void> wait;
       CompletableFuture<MutexGuard> relock;
       boolean passOn;
@@ -185,7 +168,6 @@ public final class ConditionCore implements ConditionVariable {
           signal(); // this waiter consumed a signal it will not use
         }
       }
-      return true;
     }
   }
 }

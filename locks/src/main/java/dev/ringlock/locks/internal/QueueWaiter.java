@@ -2,14 +2,13 @@ package dev.ringlock.locks.internal;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * A waiter of a wait queue: the future its caller holds, and the owner of one slot of the queue.
  * Completing it by any other means than the queue (cancel, complete, completeExceptionally, and so
  * orTimeout) withdraws it from the queue.
  */
-final class QueueWaiter extends CompletableFuture<Void> {
+final class QueueWaiter extends WithdrawableFuture<Void> {
   private static final VarHandle PASS_ON_CLAIMED;
 
   static {
@@ -43,12 +42,12 @@ final class QueueWaiter extends CompletableFuture<Void> {
 
   /** Completes the wait: a wake chose this waiter. False if the caller completed it first. */
   boolean woken() {
-    return super.complete(null);
+    return settle(null);
   }
 
   /** Fails the wait from inside the queue (timeout, closed region or ring). */
   boolean fail(Throwable failure) {
-    return super.completeExceptionally(failure);
+    return settleExceptionally(failure);
   }
 
   /** True for the one caller that may pass on the wake this waiter was chosen for. */
@@ -62,24 +61,7 @@ final class QueueWaiter extends CompletableFuture<Void> {
   }
 
   @Override
-  public boolean cancel(boolean mayInterruptIfRunning) {
-    return withdrawnIf(super.cancel(mayInterruptIfRunning));
-  }
-
-  @Override
-  public boolean complete(Void value) {
-    return withdrawnIf(super.complete(value));
-  }
-
-  @Override
-  public boolean completeExceptionally(Throwable failure) {
-    return withdrawnIf(super.completeExceptionally(failure));
-  }
-
-  private boolean withdrawnIf(boolean completedByCaller) {
-    if (completedByCaller) {
-      queue.withdraw(this);
-    }
-    return completedByCaller;
+  void withdrawn() {
+    queue.withdraw(this);
   }
 }
