@@ -115,7 +115,7 @@ public final class SemaphorePermitAccounting {
   @Outcome(expect = FORBIDDEN, desc = "A permit lost or made up, or a request that never ended")
   @State
   public static class CancelRacingRelease {
-    private final Lease lease = SharedSemaphores.lease();
+    private final Lease lease = SharedSemaphores.take();
     private final Semaphore releaser =
         INSTANCES.getAndIncrement() % 2 == 0 ? lease.here() : lease.there();
     private CompletableFuture<Void> request;
@@ -154,7 +154,7 @@ public final class SemaphorePermitAccounting {
   @Outcome(expect = FORBIDDEN, desc = "A permit lost or made up, or a request that never ended")
   @State
   public static class TimeoutRacingRelease {
-    private final Lease lease = SharedSemaphores.lease();
+    private final Lease lease = SharedSemaphores.take();
     private CompletableFuture<Void> request;
 
     public TimeoutRacingRelease() {
@@ -193,7 +193,7 @@ public final class SemaphorePermitAccounting {
   @Outcome(expect = FORBIDDEN, desc = "A permit taken twice, or lost")
   @State
   public static class TryAcquireRacingDrain {
-    private final Lease lease = SharedSemaphores.lease();
+    private final Lease lease = SharedSemaphores.take();
 
     public TryAcquireRacingDrain() {
       lease.here().release(3);

@@ -6,11 +6,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 
 /**
- * How a wait's future ended, as a word for a jcstress outcome id. A failure becomes an outcome too
- * ({@code FAILED(...)}), so it lands in a test's catch-all FORBIDDEN with its cause visible in the
- * report, rather than as a bare test error.
+ * How a wait's future ended (a ring wait's, or a wait queue waiter's), as a word for a jcstress
+ * outcome id. A failure becomes an outcome too ({@code FAILED(...)}), so it lands in a test's
+ * catch-all FORBIDDEN with its cause visible in the report, rather than as a bare test error.
  */
 final class WaitFate {
   static final String WOKEN = "WOKEN";
@@ -39,12 +40,21 @@ final class WaitFate {
    * so a failing run does not pile up waits in the kernel.
    */
   static String await(CompletableFuture<WaitOutcome> wait) {
+    return await(wait, WaitFate::of);
+  }
+
+  /** As {@link #await(CompletableFuture)}, for a future whose normal completion means woken. */
+  static String awaitWake(CompletableFuture<Void> wait) {
+    return await(wait, ignored -> WOKEN);
+  }
+
+  private static <T> String await(CompletableFuture<T> wait, Function<T, String> naming) {
     long start = System.nanoTime();
     int onTime = 0;
     while (true) {
       long sliceStart = System.nanoTime();
       try {
-        return of(wait.get(SLICE_MILLIS, TimeUnit.MILLISECONDS));
+        return naming.apply(wait.get(SLICE_MILLIS, TimeUnit.MILLISECONDS));
       } catch (TimeoutException e) {
         long now = System.nanoTime();
         onTime = now - sliceStart > OVERRUN_NANOS ? 0 : onTime + 1;

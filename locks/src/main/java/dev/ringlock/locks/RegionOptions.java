@@ -1,6 +1,7 @@
 package dev.ringlock.locks;
 
 import dev.ringlock.core.FutexRing;
+import dev.ringlock.locks.internal.WaitQueueDescriptor;
 import java.util.Objects;
 
 /**
@@ -18,6 +19,9 @@ public final class RegionOptions {
   /** Named objects a region holds by default. */
   public static final int DEFAULT_CAPACITY = 1024;
 
+  /** Waiters a wait queue holds at once, by default, when it is created. */
+  public static final int DEFAULT_WAIT_QUEUE_CAPACITY = 1024;
+
   /** Spins (each a {@link Thread#onSpinWait()}) a contended lock() tries before it queues. */
   public static final int DEFAULT_SPIN_TRIES = 100;
 
@@ -28,6 +32,7 @@ public final class RegionOptions {
   private final FutexRing ring;
   private final int spinTries;
   private final boolean localHandoff;
+  private final int waitQueueCapacity;
 
   private RegionOptions(Builder builder) {
     this.regionSize = builder.regionSize;
@@ -35,6 +40,7 @@ public final class RegionOptions {
     this.ring = builder.ring;
     this.spinTries = builder.spinTries;
     this.localHandoff = builder.localHandoff;
+    this.waitQueueCapacity = builder.waitQueueCapacity;
   }
 
   public static RegionOptions defaults() {
@@ -66,6 +72,11 @@ public final class RegionOptions {
     return localHandoff;
   }
 
+  /** How many waiters a wait queue holds when {@link SharedRegion#waitQueue(String)} creates it. */
+  public int waitQueueCapacity() {
+    return waitQueueCapacity;
+  }
+
   @Override
   public String toString() {
     return "RegionOptions[size "
@@ -78,6 +89,8 @@ public final class RegionOptions {
         + spinTries
         + ", localHandoff "
         + localHandoff
+        + ", waitQueueCapacity "
+        + waitQueueCapacity
         + "]";
   }
 
@@ -88,6 +101,7 @@ public final class RegionOptions {
     private FutexRing ring;
     private int spinTries = DEFAULT_SPIN_TRIES;
     private boolean localHandoff = true;
+    private int waitQueueCapacity = DEFAULT_WAIT_QUEUE_CAPACITY;
 
     private Builder() {}
 
@@ -133,6 +147,17 @@ public final class RegionOptions {
      */
     public Builder localHandoff(boolean enabled) {
       this.localHandoff = enabled;
+      return this;
+    }
+
+    /**
+     * How many waiters a wait queue created by {@link SharedRegion#waitQueue(String)} holds at once
+     * (1 to 16,777,216; each takes 32 bytes of the region). It applies only when the queue is
+     * created: an existing queue keeps its own.
+     */
+    public Builder waitQueueCapacity(int waiters) {
+      WaitQueueDescriptor.checkCapacity(waiters);
+      this.waitQueueCapacity = waiters;
       return this;
     }
 

@@ -4,22 +4,23 @@ import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexScope;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.NamedObject;
+import dev.ringlock.locks.internal.ConditionCore;
 import dev.ringlock.locks.internal.MutexCore;
 import dev.ringlock.locks.internal.MutexDescriptor;
 import dev.ringlock.locks.internal.ObjectType;
 import dev.ringlock.locks.internal.SemaphoreCore;
 import dev.ringlock.locks.internal.SemaphoreDescriptor;
+import dev.ringlock.locks.internal.WaitQueueCore;
+import dev.ringlock.locks.internal.WaitQueueDescriptor;
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 
 /**
- * A region of shared memory holding named locks and semaphores: a file, mapped by every process
- * that opens it (default home: /dev/shm), or memory private to this process ({@link #inMemory()}).
+ * A region of shared memory holding named locks: a file, mapped by every process that opens it
+ * (default home: /dev/shm), or memory private to this process ({@link #inMemory()}).
  *
  * <pre>{@code
  * try (SharedRegion region = SharedRegion.open(Path.of("/dev/shm/orders.locks"))) {
@@ -42,10 +43,10 @@ import java.util.function.Consumer;
  * of them can corrupt it. They must also share a PID namespace, since lock words hold PIDs. Never
  * shrink a region file: a compare-and-set on a mapping whose file shrank kills the JVM.
  *
- * <p>Thread-safe. {@link #close()} fails pending acquisitions with {@link RegionClosedException},
- * releases the mutexes this process still holds (as closing a {@code FileChannel} releases its
- * locks; left held they would wedge every other process) and unmaps the memory. Semaphore permits
- * are counts, not ownership: closing releases none.
+ * <p>Thread-safe. {@link #close()} fails pending acquisitions and waits with {@link
+ * RegionClosedException}, releases the mutexes this process still holds (as closing a {@code
+ * FileChannel} releases its locks; left held they would wedge every other process) and unmaps the
+ * memory. Semaphore permits are counts, not ownership: closing releases none.
  */
 public final class SharedRegion implements AutoCloseable {
   private final MappedRegion memory;
@@ -55,6 +56,8 @@ public final class SharedRegion implements AutoCloseable {
   private final int pid;
   private final ConcurrentHashMap<String, MutexCore> mutexes = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, SemaphoreCore> semaphores = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, WaitQueueCore> waitQueues = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ConditionCore> conditions = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   private SharedRegion(MappedRegion memory, RegionOptions options, FutexRing ring) {
@@ -117,7 +120,7 @@ public final class SharedRegion implements AutoCloseable {
   }
 
   private MutexCore attachMutex(String name) {
-    NamedObject object = namedObject(name, ObjectType.MUTEX, MutexDescriptor.SIZE, initial -> {});
+    NamedObject object = namedObject(name, ObjectType.MUTEX, MutexDescriptor.SIZE);
     return new MutexCore(
         name,
         memory.segment(),
@@ -126,7 +129,88 @@ public final class SharedRegion implements AutoCloseable {
         ring,
         pid,
         options.localHandoff(),
-        options.spinTries());
+        options.spinTries(),
+        options.waitQueueCapacity());
+  }
+
+  /**
+   * The wait queue called {@code name}, created empty with room for {@link
+   * RegionOptions#waitQueueCapacity()} waiters if the region has none yet. Every call with the same
+   * name returns the same object in this process, and the same queue in every process.
+   *
+   * @throws IllegalArgumentException if the name is empty, longer than {@value
+   *     MappedRegion#MAX_NAME_BYTES} UTF-8 bytes, or names another kind of object
+   * @throws dev.ringlock.core.RegionFullException if the directory or the data area is full
+   * @throws RegionClosedException if the region is closed
+   */
+  public WaitQueue waitQueue(String name) {
+    return waitQueue(name, options.waitQueueCapacity());
+  }
+
+  /**
+   * As {@link #waitQueue(String)}, with room for {@code capacity} waiters (32 bytes of the region
+   * each) if this call creates the queue; an existing queue keeps the capacity it was created with.
+   *
+   * @throws IllegalArgumentException also if the capacity is outside 1..16,777,216
+   */
+  public WaitQueue waitQueue(String name, int capacity) {
+    Objects.requireNonNull(name, "name");
+    WaitQueueDescriptor.checkCapacity(capacity);
+    checkOpen();
+    WaitQueueCore existing = waitQueues.get(name);
+    return existing != null
+        ? existing
+        : waitQueues.computeIfAbsent(name, created -> attachWaitQueue(created, capacity));
+  }
+
+  private WaitQueueCore attachWaitQueue(String name, int capacity) {
+    return attachQueue(name, ObjectType.WAIT_QUEUE, capacity);
+  }
+
+  /** A wait queue object, as a WAIT_QUEUE or as the queue of a CONDITION. */
+  private WaitQueueCore attachQueue(String name, int type, int capacity) {
+    checkType(name, type);
+    NamedObject object =
+        memory.findOrCreateSizedByCreator(
+            name,
+            type,
+            WaitQueueDescriptor.bytesFor(capacity),
+            WaitQueueDescriptor.initializer(capacity));
+    return new WaitQueueCore(ObjectType.name(type), name, memory, object, scope, ring, pid);
+  }
+
+  /**
+   * The condition variable called {@code name}, created with room for {@link
+   * RegionOptions#waitQueueCapacity()} waiters if the region has none yet. Every call with the same
+   * name returns the same object in this process, and the same condition in every process. It may
+   * be used with any mutex, of this region or another.
+   *
+   * @throws IllegalArgumentException if the name is empty, longer than {@value
+   *     MappedRegion#MAX_NAME_BYTES} UTF-8 bytes, or names another kind of object
+   * @throws dev.ringlock.core.RegionFullException if the directory or the data area is full
+   * @throws RegionClosedException if the region is closed
+   */
+  public ConditionVariable condition(String name) {
+    return condition(name, options.waitQueueCapacity());
+  }
+
+  /**
+   * As {@link #condition(String)}, with room for {@code capacity} waiters (32 bytes of the region
+   * each) if this call creates it; an existing condition keeps its capacity.
+   *
+   * @throws IllegalArgumentException also if the capacity is outside 1..16,777,216
+   */
+  public ConditionVariable condition(String name, int capacity) {
+    Objects.requireNonNull(name, "name");
+    WaitQueueDescriptor.checkCapacity(capacity);
+    checkOpen();
+    ConditionCore existing = conditions.get(name);
+    return existing != null
+        ? existing
+        : conditions.computeIfAbsent(
+            name,
+            created ->
+                new ConditionCore(created, attachQueue(created, ObjectType.CONDITION, capacity)));
   }
 
   /**
@@ -153,8 +237,10 @@ public final class SharedRegion implements AutoCloseable {
   }
 
   private SemaphoreCore attachSemaphore(String name, int initialPermits) {
+    checkType(name, ObjectType.SEMAPHORE);
+    // findOrCreate also refuses an existing object shorter than SIZE (IllegalArgumentException)
     NamedObject object =
-        namedObject(
+        memory.findOrCreate(
             name,
             ObjectType.SEMAPHORE,
             SemaphoreDescriptor.SIZE,
@@ -162,8 +248,14 @@ public final class SharedRegion implements AutoCloseable {
     return new SemaphoreCore(name, memory.segment(), object.offset(), scope, ring);
   }
 
-  private NamedObject namedObject(
-      String name, int type, int bytes, Consumer<MemorySegment> initializer) {
+  private NamedObject namedObject(String name, int type, int bytes) {
+    checkType(name, type);
+    // findOrCreate also refuses an existing object shorter than `bytes` (IllegalArgumentException)
+    return memory.findOrCreate(name, type, bytes, initial -> {});
+  }
+
+  /** A clear refusal of a name that exists as another kind of object. */
+  private void checkType(String name, int type) {
     Optional<NamedObject> found = memory.find(name);
     if (found.isPresent() && found.get().type() != type) {
       throw new IllegalArgumentException(
@@ -176,8 +268,6 @@ public final class SharedRegion implements AutoCloseable {
               + ", not a "
               + ObjectType.name(type));
     }
-    // findOrCreate also refuses an existing object shorter than `bytes` (IllegalArgumentException)
-    return memory.findOrCreate(name, type, bytes, initializer);
   }
 
   /** The region file, or null for an in-memory region. */
@@ -202,7 +292,10 @@ public final class SharedRegion implements AutoCloseable {
     return closed;
   }
 
-  /** Fails pending acquisitions, releases what this process holds, unmaps. Idempotent. */
+  /**
+   * Fails pending acquisitions and waits, releases what this process holds, unmaps. Idempotent. A
+   * wait queue's wakes already issued reach their waiters before the memory goes.
+   */
   @Override
   public void close() {
     synchronized (this) {
@@ -213,6 +306,8 @@ public final class SharedRegion implements AutoCloseable {
     }
     mutexes.values().forEach(MutexCore::close);
     semaphores.values().forEach(SemaphoreCore::close);
+    waitQueues.values().forEach(WaitQueueCore::close);
+    conditions.values().forEach(ConditionCore::close);
     memory.close();
   }
 

@@ -27,7 +27,7 @@ import java.util.function.Consumer;
  * Overview
  *
  * The directory of a mapped region: lock-free lookups, and inserts serialised by the
- * DirectoryLock, between every thread and process that maps the region.
+ * directory's PidLock, between every thread and process that maps the region.
  *
  * Publication. An insert, holding the lock, writes the object (zeroed, then the caller's
  * initializer), then the entry at index count, then two release stores:
@@ -43,8 +43,8 @@ import java.util.function.Consumer;
  *
  * Until the count's store, nothing of an insert is visible: a reader (or a lookup racing the
  * insert) simply does not see the entry, and an inserter that dies before that store leaves
- * nothing behind that the next insert does not overwrite. That is what lets DirectoryLock hand
- * a dead owner's lock to the next inserter.
+ * nothing behind that the next insert does not overwrite. That is why the directory's PidLock
+ * may hand a dead owner's lock to the next inserter with no repair.
  *
  * Distrust. Another process can write anything into the mapping, so every value read from it is
  * checked before it is used as an index or an offset: the count against the capacity, the
@@ -59,7 +59,7 @@ final class Directory {
   private final MemorySegment region;
   private final RegionGeometry geometry;
   private final Path file; // null in memory
-  private final DirectoryLock lock;
+  private final PidLock lock;
 
   /** The thread inserting through this instance, so an initializer cannot deadlock on it. */
   private volatile Thread inserter;
@@ -71,7 +71,7 @@ final class Directory {
     this.region = region;
     this.geometry = geometry;
     this.file = file;
-    this.lock = new DirectoryLock(region, file, file != null);
+    this.lock = new PidLock(region, RegionDescriptor.DIRECTORY_LOCK_OFFSET, file, "directory");
   }
 
   /** Checks every published entry (and the count and cursor that cover them), at open. */
@@ -92,8 +92,16 @@ final class Directory {
     return entry == null ? null : new NamedObject(name, entry.type, entry.offset, entry.length);
   }
 
+  /**
+   * @param minimumBytes an existing object shorter than this is refused
+   */
   NamedObject findOrCreate(
-      String name, byte[] utf8, int type, int objectBytes, Consumer<MemorySegment> initializer) {
+      String name,
+      byte[] utf8,
+      int type,
+      int objectBytes,
+      int minimumBytes,
+      Consumer<MemorySegment> initializer) {
     Entry entry = lookup(utf8);
     if (entry == null) {
       entry = insert(name, utf8, type, objectBytes, initializer);
@@ -102,7 +110,7 @@ final class Directory {
       throw new IllegalArgumentException(
           "'" + name + "' already exists as type " + entry.type + " (asked for type " + type + ")");
     }
-    if (entry.length < objectBytes) {
+    if (entry.length < minimumBytes) {
       throw new IllegalArgumentException(
           "'"
               + name
@@ -154,7 +162,7 @@ final class Directory {
               + name
               + "'");
     }
-    lock.lock();
+    lock.lock(); // a dead owner's half-done insert is invisible: nothing to repair
     inserter = Thread.currentThread();
     try {
       // Another thread or process may have inserted the name since our lock-free lookup.

@@ -46,7 +46,7 @@ import java.util.function.Consumer;
  * Acquiring count n makes entries [0, n), their objects' initialised bytes and a cursor at or
  * past their end visible. The count's store is the only step of an insert anyone can see.
  *
- * Directory lock (DirectoryLock). A 32-bit word holding the owner's pid (0 = free), taken with
+ * Directory lock (PidLock). A 32-bit word holding the owner's pid (0 = free), taken with
  * compareAndSet and slept on with futex_wait (shared futex for a file, private in memory).
  * Sleeps are bounded; after each, a sleeper checks that the owner's pid is alive and takes a
  * dead owner's lock over. That is safe because of the ordering above: an inserter that dies
@@ -199,6 +199,29 @@ public final class MappedRegion implements AutoCloseable {
    */
   public NamedObject findOrCreate(
       String name, int type, int objectBytes, Consumer<MemorySegment> initializer) {
+    return findOrCreate(name, type, objectBytes, objectBytes, initializer);
+  }
+
+  /**
+   * As {@link #findOrCreate}, for an object whose size its creator chooses (a wait queue's
+   * capacity): an existing object is returned whatever its length, and the caller checks that
+   * length against what the object's own bytes say. {@code bytesIfCreated} applies only when this
+   * call creates the object.
+   *
+   * @throws IllegalArgumentException as {@link #findOrCreate}, except that an existing object is
+   *     never refused for its length
+   */
+  public NamedObject findOrCreateSizedByCreator(
+      String name, int type, int bytesIfCreated, Consumer<MemorySegment> initializer) {
+    return findOrCreate(name, type, bytesIfCreated, 1, initializer);
+  }
+
+  private NamedObject findOrCreate(
+      String name,
+      int type,
+      int objectBytes,
+      int minimumBytes,
+      Consumer<MemorySegment> initializer) {
     byte[] utf8 = ObjectNames.encode(name);
     if (type == 0) {
       throw new IllegalArgumentException(
@@ -210,7 +233,19 @@ public final class MappedRegion implements AutoCloseable {
     }
     Objects.requireNonNull(initializer, "initializer");
     ensureOpen();
-    return directory.findOrCreate(name, utf8, type, objectBytes, initializer);
+    return directory.findOrCreate(name, utf8, type, objectBytes, minimumBytes, initializer);
+  }
+
+  /**
+   * Damage found in this region after it was opened (a value read from the mapping that no ringlock
+   * writes), as every accessor reports it: an {@link java.io.UncheckedIOException} wrapping an
+   * {@link InvalidRegionException} with {@link InvalidRegionException.Problem#CORRUPT} whose
+   * message names the region and says what to do.
+   *
+   * @param finding what was found, phrased to follow the region's name ("has a wait queue ...")
+   */
+  public java.io.UncheckedIOException corruption(String finding) {
+    return Directory.corrupt(file, finding);
   }
 
   /**

@@ -15,7 +15,7 @@ final class LockFuture extends QueuedRequest<MutexGuard, LockFuture> {
   }
 
   @Override
-  void withdraw() {
+  void withdrawn() {
     mutex.withdraw(this);
   }
 

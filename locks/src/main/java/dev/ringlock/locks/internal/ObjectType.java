@@ -4,6 +4,8 @@ package dev.ringlock.locks.internal;
 public final class ObjectType {
   public static final int MUTEX = 1;
   public static final int SEMAPHORE = 2;
+  public static final int WAIT_QUEUE = 3;
+  public static final int CONDITION = 4;
 
   private ObjectType() {}
 
@@ -11,6 +13,8 @@ public final class ObjectType {
     return switch (type) {
       case MUTEX -> "mutex";
       case SEMAPHORE -> "semaphore";
+      case WAIT_QUEUE -> "wait queue";
+      case CONDITION -> "condition variable";
       default -> "type " + type;
     };
   }

@@ -42,7 +42,7 @@ final class RequestQueue<R extends QueuedRequest<?, R>> {
     }
     tail = request;
     request.queued = true;
-    if (request.deadline != QueuedRequest.NO_DEADLINE) {
+    if (request.deadline != Deadlines.NONE) {
       timed++;
     }
     length++;
@@ -62,7 +62,7 @@ final class RequestQueue<R extends QueuedRequest<?, R>> {
     request.previous = null;
     request.next = null;
     request.queued = false;
-    if (request.deadline != QueuedRequest.NO_DEADLINE) {
+    if (request.deadline != Deadlines.NONE) {
       timed--;
     }
     length--;
@@ -84,10 +84,9 @@ final class RequestQueue<R extends QueuedRequest<?, R>> {
       return null;
     }
     List<R> expired = null;
-    long now = System.nanoTime();
     for (R request = head; request != null; ) {
       R next = request.next;
-      if (request.deadline != QueuedRequest.NO_DEADLINE && request.deadline - now <= 0) {
+      if (Deadlines.passed(request.deadline)) {
         unlink(request);
         if (expired == null) {
           expired = new ArrayList<>();
@@ -101,7 +100,7 @@ final class RequestQueue<R extends QueuedRequest<?, R>> {
 
   /** The earliest deadline of a queued request, or NO_DEADLINE. */
   long earliestDeadline() {
-    long earliest = QueuedRequest.NO_DEADLINE;
+    long earliest = Deadlines.NONE;
     if (timed > 0) {
       for (R request = head; request != null; request = request.next) {
         earliest = Math.min(earliest, request.deadline);

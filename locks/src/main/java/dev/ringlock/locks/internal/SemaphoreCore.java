@@ -164,7 +164,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   @Override
   public CompletableFuture<Void> acquire(int permits, Duration timeout) {
     checkPermits(permits);
-    return acquire(permits, SemaphoreRequest.deadlineAfter(timeout));
+    return acquire(permits, Deadlines.after(timeout));
   }
 
   @Override

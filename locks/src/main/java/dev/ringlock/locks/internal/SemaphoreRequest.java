@@ -12,7 +12,7 @@ final class SemaphoreRequest extends QueuedRequest<Void, SemaphoreRequest> {
   }
 
   @Override
-  void withdraw() {
+  void withdrawn() {
     semaphore.withdraw(this);
   }
 

@@ -7,7 +7,6 @@ import dev.ringlock.core.WaitOutcome;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -27,7 +26,7 @@ final class Sleeper {
   private final long countAt; // the region's count of processes with a kernel wait armed
 
   private CompletableFuture<WaitOutcome> wait; // armed, or null
-  private long deadline = QueuedRequest.NO_DEADLINE; // the armed wait's timeout, as a deadline
+  private long deadline = Deadlines.NONE; // the armed wait's timeout, as a deadline
 
   Sleeper(FutexRing ring, FutexWord word, MemorySegment memory, long countAt) {
     this.ring = ring;
@@ -50,12 +49,14 @@ final class Sleeper {
    * deadline} (NO_DEADLINE: never). The caller hooks its completion up outside the monitor.
    */
   CompletableFuture<WaitOutcome> arm(int expected, long deadline) {
-    Duration timeout =
-        deadline == QueuedRequest.NO_DEADLINE
-            ? null
-            : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
     INT.getAndAdd(memory, countAt, 1);
-    wait = ring.wait(word, expected, FutexRing.ANY_BITSET, timeout, AbandonedWakeHandler.PASS_ON);
+    wait =
+        ring.wait(
+            word,
+            expected,
+            FutexRing.ANY_BITSET,
+            Deadlines.timeoutUntil(deadline),
+            AbandonedWakeHandler.PASS_ON);
     this.deadline = deadline;
     return wait;
   }
@@ -83,8 +84,17 @@ final class Sleeper {
 
   private void forget() {
     wait = null;
-    deadline = QueuedRequest.NO_DEADLINE;
+    deadline = Deadlines.NONE;
     INT.getAndAdd(memory, countAt, -1);
+  }
+
+  /**
+   * Counts a kernel wait this process arms on the word by other means in ({@code +1}) or out
+   * ({@code -1}): lockAny's FUTEX_WAITV, which is no Sleeper but must bound in-process handoffs as
+   * one does.
+   */
+  void countOtherWait(int delta) {
+    INT.getAndAdd(memory, countAt, delta);
   }
 
   /** Processes with a kernel wait armed on the word, as the region counts them (a snapshot). */

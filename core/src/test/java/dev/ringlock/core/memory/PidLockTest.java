@@ -9,6 +9,7 @@ import dev.ringlock.core.Futex;
 import dev.ringlock.core.FutexWord;
 import dev.ringlock.core.ffi.FutexFlags;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -20,9 +21,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The directory lock word: held by a pid, waited on with a futex, taken from a dead owner. */
+/**
+ * The pid-owned lock word (the directory's, and any other): held by a pid, waited on with a futex,
+ * taken from a dead owner.
+ */
 @Timeout(60)
-class DirectoryLockTest {
+class PidLockTest {
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
   private static final long LOCK = RegionDescriptor.DIRECTORY_LOCK_OFFSET;
 
@@ -86,6 +90,31 @@ class DirectoryLockTest {
         Futex.wake(FutexWord.of(segment, LOCK), 1, FutexFlags.BITSET_MATCH_ANY);
       }
       assertEquals("waited", insert.get(30, TimeUnit.SECONDS).name());
+    }
+  }
+
+  @Test
+  void aLockAtAnyWordSaysWhenItTookOverAndNamesWhatItGuards() throws Exception {
+    Process finished = new ProcessBuilder("true").start();
+    assertTrue(finished.waitFor(30, TimeUnit.SECONDS));
+    int deadPid = (int) finished.pid();
+    try (Arena arena = Arena.ofShared()) {
+      MemorySegment memory = arena.allocate(256, 64);
+      PidLock lock = new PidLock(memory, 132, null, "wait queue 'q'");
+      assertFalse(lock.lock(), "a free lock is not a takeover");
+      assertEquals((int) ProcessHandle.current().pid(), lock.holder());
+      lock.unlock();
+      assertEquals(0, lock.holder());
+
+      INT.setVolatile(memory, 132L, deadPid);
+      assertTrue(lock.lock(), "taken from a dead owner: what it guards may need repair");
+      lock.unlock();
+
+      INT.setVolatile(memory, 132L, 0x8000_0001);
+      UncheckedIOException e = assertThrows(UncheckedIOException.class, lock::lock);
+      assertTrue(e.getMessage().contains("wait queue 'q' lock word of 0x80000001"), e.getMessage());
+      assertThrows(IllegalArgumentException.class, () -> new PidLock(memory, 130, null, "x"));
+      assertThrows(IllegalArgumentException.class, () -> new PidLock(memory, 256, null, "x"));
     }
   }
 

@@ -1,6 +1,5 @@
 package dev.ringlock.core.memory;
 
-import static dev.ringlock.core.memory.RegionDescriptor.DIRECTORY_LOCK_OFFSET;
 import static dev.ringlock.core.memory.RegionDescriptor.LOCK_OWNER_MASK;
 import static dev.ringlock.core.memory.RegionDescriptor.LOCK_WAITERS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -15,13 +14,15 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /*
  * Overview
  *
- * The lock that serialises inserts into a region's directory, across every thread and process
- * that maps the region. Lookups never take it. It is one 32-bit word in header line 1:
+ * A short lock held by a process, in one 32-bit word of a region, across every thread and process
+ * that maps it: the region's directory lock (inserts), and the list lock of each wait queue. It
+ * blocks the calling thread, so it guards only short critical sections. The word:
  *
  *   0                      free
  *   pid                    held by process pid
@@ -37,42 +38,60 @@ import java.util.concurrent.TimeUnit;
  * unlock() is getAndSet(0) (a volatile write: everything the holder wrote happens-before the
  * next holder's compareAndSet), then one futex_wake if the bit was set.
  *
+ * Threads of one process contend like processes do: the word names the process, not the
+ * thread, so the lock is not reentrant and a thread that locks twice waits forever.
+ *
  * A holder that dies (kill -9, a crash) never unlocks, and no kernel robust list can help: glibc
  * owns the one per thread. So every sleep is bounded (RECHECK_NANOS) and each time one ends
  * without a wake, the sleeper asks whether the owner's pid is still alive. If not, it takes the
  * lock over with compareAndSet(word -> ourPid | LOCK_WAITERS); the compareAndSet fails if
- * anyone else took it first. Taking over is safe because an insert becomes visible only at its
- * last step, the release store of the entry count (see Directory): a dead inserter left at
- * most an unpublished entry slot and dirty bytes past the data cursor (both rewritten by the
- * next insert) or, had it died between its two release stores, an advanced cursor (a leaked
- * object's worth of data space, nothing more).
+ * anyone else took it first. lock() returns true then, because whatever the lock guards may be
+ * half-updated: the directory's inserts are safe to take over as they are (see Directory); a
+ * wait queue repairs its list.
  *
  * Limits, all shared with a POSIX process-shared mutex: processes sharing a region must share a
- * PID namespace (a pid from another namespace looks dead, and two inserters would run at once),
+ * PID namespace (a pid from another namespace looks dead, and two holders would run at once),
  * and trust each other. A dead owner whose pid was reused by an unrelated live process keeps
  * the lock until that process exits.
  *
  * The futex is shared (keyed by inode and offset) for a file mapping and PRIVATE for an
  * in-memory region, which no other process can map.
  */
-final class DirectoryLock {
+/** A pid-owned futex lock in one word of a region; see the overview in the source. */
+public final class PidLock {
   private static final VarHandle INT = JAVA_INT.varHandle();
 
   /** How long a contended locker sleeps before it checks whether the owner is still alive. */
   private static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
-  private final MemorySegment region;
+  private final MemorySegment memory;
+  private final long wordOffset;
   private final Path file; // null in memory; for error messages
+  private final String guarded; // what the lock guards, for error messages: "directory"
   private final long wordAddress;
   private final int futex2Flags;
   private final int ownPid;
 
-  DirectoryLock(MemorySegment region, Path file, boolean sharedWithOtherProcesses) {
-    this.region = region;
+  /**
+   * @param memory the region's memory
+   * @param wordOffset where the lock word is in {@code memory}, 4-byte aligned
+   * @param file the region file, or null in memory (error messages name it)
+   * @param guarded what the lock guards, as error messages name it: "directory", "wait queue
+   *     'jobs'"
+   */
+  public PidLock(MemorySegment memory, long wordOffset, Path file, String guarded) {
+    this.memory = Objects.requireNonNull(memory, "memory");
+    if (wordOffset < 0 || wordOffset > memory.byteSize() - Integer.BYTES || wordOffset % 4 != 0) {
+      throw new IllegalArgumentException(
+          "lock word offset " + wordOffset + " is not an aligned word of the region");
+    }
+    this.wordOffset = wordOffset;
     this.file = file;
-    this.wordAddress = region.address() + DIRECTORY_LOCK_OFFSET;
+    this.guarded = Objects.requireNonNull(guarded, "guarded");
+    this.wordAddress = memory.address() + wordOffset;
+    // A file mapping may be shared with other processes; memory of this process never is.
     this.futex2Flags =
-        sharedWithOtherProcesses ? FutexFlags.SIZE_U32 : FutexFlags.SIZE_U32 | FutexFlags.PRIVATE;
+        file != null ? FutexFlags.SIZE_U32 : FutexFlags.SIZE_U32 | FutexFlags.PRIVATE;
     long pid = ProcessHandle.current().pid();
     if (pid <= 0 || pid > LOCK_OWNER_MASK) {
       throw new IllegalStateException(
@@ -81,24 +100,31 @@ final class DirectoryLock {
     this.ownPid = (int) pid;
   }
 
-  void lock() {
+  /**
+   * Takes the lock, sleeping while another thread or process holds it.
+   *
+   * @return true if the lock was taken over from a dead owner: what it guards may be half-updated
+   * @throws java.io.UncheckedIOException wrapping an InvalidRegionException (CORRUPT) if the word
+   *     holds a value no ringlock writes
+   */
+  public boolean lock() {
     if (casLock(0, ownPid)) {
-      return;
+      return false;
     }
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment deadline = arena.allocate(UringLayouts.KERNEL_TIMESPEC);
-      lockContended(deadline);
+      return lockContended(deadline);
     }
   }
 
-  private void lockContended(MemorySegment deadline) {
+  private boolean lockContended(MemorySegment deadline) {
     for (; ; ) {
       int observed = lvLock();
       int owner = ownerOf(observed);
       if (owner == 0) {
         // Free: take it with the bit set, since other sleepers may remain (see the overview).
         if (casLock(observed, ownPid | LOCK_WAITERS)) {
-          return;
+          return false;
         }
         continue;
       }
@@ -112,7 +138,7 @@ final class DirectoryLock {
       if (result == -Errno.ETIMEDOUT
           && !isAlive(owner)
           && casLock(observed, ownPid | LOCK_WAITERS)) {
-        return; // the owner died holding the lock; see the overview for why this is safe
+        return true; // the owner died holding the lock; see the overview
       }
     }
   }
@@ -131,19 +157,28 @@ final class DirectoryLock {
         && result != -Errno.EINTR
         && result != -Errno.ETIMEDOUT) {
       throw new RingException(
-          "futex_wait on the directory lock of " + Directory.describe(file) + " failed", -result);
+          "futex_wait on the " + guarded + " lock of " + Directory.describe(file) + " failed",
+          -result);
     }
     return result;
   }
 
-  void unlock() {
+  /**
+   * Releases the lock, waking one sleeper if any may be waiting.
+   *
+   * @throws java.io.UncheckedIOException wrapping an InvalidRegionException (CORRUPT) if another
+   *     process took the lock from this one
+   */
+  public void unlock() {
     int previous = xchgLock(0);
     if (ownerOf(previous) != ownPid) {
       throw Directory.corrupt(
           file,
-          "had its directory lock taken from this process (pid "
+          "had its "
+              + guarded
+              + " lock taken from this process (pid "
               + ownPid
-              + ") while it inserted; the lock word held 0x"
+              + ") while it held it; the lock word held 0x"
               + Integer.toHexString(previous)
               + ". Processes sharing a region must share a PID namespace");
     }
@@ -151,9 +186,15 @@ final class DirectoryLock {
       int woken = Syscalls.futexWake(wordAddress, FutexFlags.BITSET_MATCH_ANY, 1, futex2Flags);
       if (woken < 0) {
         throw new RingException(
-            "futex_wake on the directory lock of " + Directory.describe(file) + " failed", -woken);
+            "futex_wake on the " + guarded + " lock of " + Directory.describe(file) + " failed",
+            -woken);
       }
     }
+  }
+
+  /** The holder's pid, or 0 when free: a snapshot, for diagnostics. Never throws. */
+  public int holder() {
+    return lvLock() & LOCK_OWNER_MASK;
   }
 
   /** The owner's pid, or 0 when free; a word with bits no ringlock sets is corruption. */
@@ -161,26 +202,29 @@ final class DirectoryLock {
     if ((word & ~(LOCK_OWNER_MASK | LOCK_WAITERS)) != 0) {
       throw Directory.corrupt(
           file,
-          "has a directory lock word of 0x"
+          "has a "
+              + guarded
+              + " lock word of 0x"
               + Integer.toHexString(word)
               + ", which no ringlock writes");
     }
     return word & LOCK_OWNER_MASK;
   }
 
-  private static boolean isAlive(int pid) {
-    return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+  /** Whether process {@code pid} exists: a pid from shared memory, checked for its owner. */
+  public static boolean isAlive(int pid) {
+    return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
   }
 
   private int lvLock() {
-    return (int) INT.getAcquire(region, DIRECTORY_LOCK_OFFSET);
+    return (int) INT.getAcquire(memory, wordOffset);
   }
 
   private boolean casLock(int expected, int replacement) {
-    return INT.compareAndSet(region, DIRECTORY_LOCK_OFFSET, expected, replacement);
+    return INT.compareAndSet(memory, wordOffset, expected, replacement);
   }
 
   private int xchgLock(int replacement) {
-    return (int) INT.getAndSet(region, DIRECTORY_LOCK_OFFSET, replacement);
+    return (int) INT.getAndSet(memory, wordOffset, replacement);
   }
 }

@@ -1,0 +1,96 @@
+package dev.ringlock.locks;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A queue of waiters in a {@link SharedRegion}, woken by the waker's choice: the longest-waiting
+ * few, every waiter whose key is at most some value, or all. The same name is the same queue in
+ * every process that maps the region.
+ *
+ * <pre>{@code
+ * WaitQueue flushed = region.waitQueue("wal-flushed");
+ * flushed.await(myLsn).thenRun(this::commitDone);   // a waiter: "wake me when LSN >= myLsn"
+ * ...
+ * flushed.wakeUpTo(flushedLsn);                     // the flusher: one io_uring_enter for all
+ * }</pre>
+ *
+ * <p><b>Directed wake-ups.</b> Each waiter has a slot of its own in the region, with its own 32-bit
+ * futex word, so a wake reaches exactly the waiters it chose and no other (no thundering herd). All
+ * the FUTEX_WAKEs of one {@link #wakeUpTo}, {@link #wake} or {@link #wakeAll} call go to the kernel
+ * in a single {@code io_uring_enter} of the region's ring (more only if they overflow its
+ * submission queue). The call returns once the waiters are chosen; the wakes themselves are
+ * fire-and-forget, and the chosen waiters' futures complete on the waiters' rings.
+ *
+ * <p><b>Ordering.</b> A waiter is on the queue from the moment {@link #await} returns: a wake
+ * issued after that, by any thread or process, reaches it or a later waiter it chose. Waiters are
+ * kept in arrival order; {@link #wake(int)} takes the longest-waiting ones. Keys are compared as
+ * signed {@code long}s.
+ *
+ * <p><b>Cancellation and timeouts.</b> Completing a pending future in any way ({@code cancel},
+ * {@code complete}, {@code orTimeout}...) takes the waiter off the queue. A timed-out waiter fails
+ * with {@link java.util.concurrent.TimeoutException}; if a wake chose it before the time ran out,
+ * it completes normally instead. A wake from {@link #wake(int)} was meant for that many waiters: if
+ * one it chose is cancelled (or its region closed) before its future completes, the wake is passed
+ * on to the next longest-waiting waiter, so no wake of {@code wake(1)} is lost. Wakes from {@link
+ * #wakeUpTo} and {@link #wakeAll} are not passed on. A cancelled waiter's slot is free again once
+ * its kernel wait has ended (one ring round trip later), and an {@link #await} that finds the queue
+ * full while this process still has such slots waits for them, briefly.
+ *
+ * <p><b>Capacity.</b> A queue holds at most {@link #capacity()} waiters at once, across all
+ * processes, fixed when it is created. {@link #await} on a full queue throws {@link
+ * WaitQueueFullException}. A process that dies leaves its slots taken until an {@code await} finds
+ * the queue full and reclaims them; until then, a wake may choose one of its waiters.
+ *
+ * <p>Futures complete on the region's ring's completion thread; continuations that block should use
+ * the {@code *Async} variants. Thread-safe.
+ */
+public interface WaitQueue {
+  /** The name this queue has in its region. */
+  String name();
+
+  /**
+   * Waits until a wake chooses this waiter. The waiter is on the queue when this method returns.
+   *
+   * @param key what {@link #wakeUpTo} compares; any value for callers that only use {@link #wake}
+   * @throws WaitQueueFullException if {@link #capacity()} waiters are waiting already
+   * @throws RegionClosedException if the region is closed
+   */
+  CompletableFuture<Void> await(long key);
+
+  /**
+   * As {@link #await(long)}, failing with {@link java.util.concurrent.TimeoutException} if no wake
+   * chooses this waiter within {@code timeout} (a linked timeout in the kernel).
+   *
+   * @throws IllegalArgumentException if the timeout is negative
+   */
+  CompletableFuture<Void> await(long key, Duration timeout);
+
+  /**
+   * Wakes every waiter whose key is at most {@code key}.
+   *
+   * @return how many waiters were woken
+   */
+  int wakeUpTo(long key);
+
+  /**
+   * Wakes the {@code count} longest-waiting waiters (all of them, if fewer wait).
+   *
+   * @return how many waiters were woken
+   * @throws IllegalArgumentException if {@code count} is negative
+   */
+  int wake(int count);
+
+  /**
+   * Wakes every waiter.
+   *
+   * @return how many waiters were woken
+   */
+  int wakeAll();
+
+  /** How many waiters, in every process, are on the queue now (a snapshot). */
+  int waiting();
+
+  /** The most waiters the queue holds at once, fixed when it was created. */
+  int capacity();
+}

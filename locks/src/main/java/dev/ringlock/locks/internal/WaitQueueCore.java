@@ -1,0 +1,998 @@
+package dev.ringlock.locks.internal;
+
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.CANCELLED;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.CAPACITY_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.FREE;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.HEAD_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.HINT_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.KEY_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.LIST_LOCK_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.MAX_CAPACITY;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.NEXT_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.NONE;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.OCCUPIED_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.OWNER_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.PREV_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.SLOT_BYTES;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.SLOT_BYTES_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.STATE_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.TAIL_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.WAITING;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.WAITING_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.WOKEN_ALL;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.WOKEN_ONE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import dev.ringlock.core.AbandonedWakeHandler;
+import dev.ringlock.core.Futex;
+import dev.ringlock.core.FutexRing;
+import dev.ringlock.core.FutexScope;
+import dev.ringlock.core.FutexWord;
+import dev.ringlock.core.WaitOutcome;
+import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.core.memory.NamedObject;
+import dev.ringlock.core.memory.PidLock;
+import dev.ringlock.locks.RegionClosedException;
+import dev.ringlock.locks.WaitQueue;
+import dev.ringlock.locks.WaitQueueFullException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/*
+ * Overview
+ *
+ * One process's view of one wait queue (or of a condition variable: the same object under
+ * another type). The shared state is the object of WaitQueueDescriptor: a header with the list
+ * lock, and a slot per waiter holding the waiter's own futex word (its state), owner pid, key and
+ * the list links, by index. The local state is, per slot this process owns, its QueueWaiter.
+ *
+ * Slot states (the futex word):
+ *
+ *   FREE --await--> WAITING --a waker chooses it--> WOKEN_ONE (wake(n)) | WOKEN_ALL (the others)
+ *   WAITING --its owner cancels, or closes the region--> CANCELLED
+ *   WOKEN_*, CANCELLED --the owner's kernel wait has ended--> FREE
+ *   WAITING --the owner's kernel wait timed out, or its ring failed--> FREE
+ *
+ * Every transition happens under the list lock (a PidLock in the header word: one holder among
+ * all threads of all processes), and so does every read or write of the header, the links, the
+ * keys and this process's local table. The critical sections are O(1), except the wakers' scans
+ * (O(waiting)), a free-slot scan in a nearly full queue, and the rare reclaim and repair scans.
+ *
+ *   await: allocate a FREE slot (scanning from the allocation hint), write pid and key, link it
+ *          at the tail, state WAITING; unlock; then FUTEX_WAIT(word, WAITING) through the ring,
+ *          with the timeout linked in the kernel. The slot is linked before await returns, so a
+ *          wake issued after that reaches it (the condition variable relies on this: it queues
+ *          before it releases its mutex).
+ *   wake:  choose slots (the first n; every key <= k; all), unlink them, store WOKEN_* in each
+ *          word; unlock; then one ring.wakeEach(their words): every FUTEX_WAKE in one
+ *          io_uring_enter. No wake is lost: the store precedes the wake, so either the kernel
+ *          wait was queued before the wake came (and is woken), or its compare sees WOKEN and it
+ *          completes at once with EAGAIN. Either way the slot's state, not the kernel's verdict,
+ *          says what happened; a waiter that finds its slot still WAITING was woken by a stale
+ *          wake (below) and waits again.
+ *
+ * The waiter's side. Its kernel wait's completion (on the ring's completion thread; or at once,
+ * on the awaiting thread, if the ring is closed) takes the list lock briefly and reads the state:
+ *   WOKEN_*    free the slot, then complete the future (free first, so that a continuation that
+ *              awaits again finds room);
+ *   WAITING    the timeout fired (or the ring failed): unlink, free, fail the future. A wake that
+ *              chose the slot in the meantime changed the state first, so it is never lost: the
+ *              waiter completes normally instead. Otherwise the wake was stale: wait again;
+ *   CANCELLED  free the slot (the future was completed by whoever cancelled).
+ * So timeouts are handled on the completion thread, which then takes the list lock; that is a
+ * short blocking section on the ring's thread, as a contended lock may sleep in futex_wait.
+ *
+ * A slot is FREE only once its owner's kernel wait has ended, so at most one kernel wait, the
+ * owner's, is ever queued on a slot's word: a wake of one waiter on a chosen word reaches the
+ * chosen waiter and nobody else, and no cancelled waiter's wait can linger on a reused slot and
+ * swallow the next occupant's wake. (The lead's sketch freed a cancelled slot at once and let
+ * AbandonedWakeHandler.PASS_ON hand such a swallowed wake to the new occupant; that handler
+ * would then wake through a mapping that close() may already have unmapped, so no wait is ever
+ * abandoned here and PASS_ON never fires.) Cancelling therefore does not cancel the kernel
+ * wait: it marks the slot CANCELLED and wakes its own word (a futex_wake system call); the wait
+ * ends, woken or with EAGAIN, and its completion frees the slot one ring round trip later. An
+ * await that finds the queue full while this process has such slots waits for them, briefly.
+ *
+ * A wake can still be stale: a waker chooses slot s, its owner's wait ends at once with EAGAIN
+ * (or by timeout), s is freed and reallocated, and then the waker's FUTEX_WAKE reaches the new
+ * owner. The new owner finds WAITING and waits again; nothing is lost.
+ *
+ * Declined wakes. A WOKEN_ONE wake was meant for one waiter. If the caller cancelled the future
+ * (or close failed it) before the waiter could complete it, the wake is passed on: wake(1) to
+ * the next longest waiter. Exactly one party passes it on: the completion (when its complete()
+ * fails) or close, whichever wins QueueWaiter.claimPassOn. WOKEN_ALL wakes are not passed on.
+ *
+ * Closing. close() fails this process's waiters with RegionClosedException, takes their WAITING
+ * slots off the list (CANCELLED) and wakes their words by system call, waits (up to
+ * CLOSE_PATIENCE) for their kernel waits to end and free the slots, passes on declined
+ * WOKEN_ONE wakes, and makes sure every wake this process handed to the ring reaches the kernel
+ * before the memory is unmapped: it joins the outstanding wakeEach futures and, if any is still
+ * queued, wakes every WOKEN slot's word by system call (a FUTEX_WAKE reaching an unmapped word
+ * would be lost, and a waiter in another process would sleep on). A slot whose kernel wait has
+ * not ended by then (always so when close runs on the ring's completion thread, which alone
+ * completes them) stays reserved by this process until it exits, when another process's await
+ * can reclaim it.
+ *
+ * Guards: public calls count themselves in publicCalls, internal ones (completions, withdrawals)
+ * in internalCalls, so that close() can wait for both to leave the shared memory before it is
+ * unmapped. No future is completed inside a guard or under the list lock: a continuation may
+ * call close().
+ *
+ * Process death. A process that dies holding the list lock is replaced by the next locker (see
+ * PidLock), which then repairs the list (repair()). A process that dies with slots keeps them
+ * until an await finds the queue full and reclaims them, waking any kernel wait of the dead
+ * process's ring still queued on them first; a WOKEN_ONE wake a dead waiter did not take is
+ * passed on then.
+ *
+ * Distrust. Every index read from shared memory (head, tail, next, prev, hint) is bounds-checked,
+ * and the counts and the capacity are checked against each other; a bad value throws the region's
+ * corruption exception (UncheckedIOException of an InvalidRegionException, CORRUPT), never an
+ * IndexOutOfBoundsException.
+ */
+/** One process's view of a wait queue in a region; see the overview in the source. */
+public final class WaitQueueCore implements WaitQueue {
+  private static final VarHandle INT = JAVA_INT.varHandle();
+  private static final long CLOSE_PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(2);
+  private static final long FULL_PATIENCE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  private static final int KEYS_SHOWN = 4;
+
+  // what a kernel wait's completion decided
+  private enum Verdict {
+    WOKEN_ONE,
+    WOKEN_ALL,
+    TIMED_OUT,
+    FAILED,
+    WAIT_AGAIN,
+    NOTHING
+  }
+
+  private final String kind; // "wait queue", for messages
+  private final String name;
+  private final MappedRegion region;
+  private final MemorySegment memory;
+  private final long base; // where the object starts in memory
+  private final int capacity;
+  private final FutexScope scope;
+  private final FutexRing ring;
+  private final int pid;
+  private final PidLock listLock;
+  // per slot, made on first use; a race makes two equal immutable words, which is harmless
+  private final FutexWord[] words;
+  // guarded by the list lock: the waiter of this process that owns each slot
+  private final QueueWaiter[] local;
+  // released WOKEN_ONE waiters whose pass-on (if they decline) is not settled yet
+  private final Set<QueueWaiter> passOnsUnsettled = ConcurrentHashMap.newKeySet();
+  private final Set<CompletableFuture<Void>> wakesInFlight = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger publicCalls = new AtomicInteger();
+  private final AtomicInteger internalCalls = new AtomicInteger();
+
+  private volatile int localWaiters; // slots this process owns; written under the list lock
+  private volatile int releasesPending; // of those, CANCELLED ones; written under the list lock
+  private volatile boolean closed; // public calls refused
+  private volatile boolean drained; // internal calls refused too: the memory is about to go
+
+  /**
+   * Attaches to a queue object the region's findOrCreate made with {@link
+   * WaitQueueDescriptor#initializer}.
+   *
+   * @param kind what the object is, as messages name it: "wait queue", "condition variable"
+   * @throws UncheckedIOException if the object's header is inconsistent with its length
+   */
+  public WaitQueueCore(
+      String kind,
+      String name,
+      MappedRegion region,
+      NamedObject object,
+      FutexScope scope,
+      FutexRing ring,
+      int pid) {
+    this.kind = Objects.requireNonNull(kind, "kind");
+    this.name = Objects.requireNonNull(name, "name");
+    this.region = region;
+    this.memory = region.segment();
+    this.base = object.offset();
+    this.scope = scope;
+    this.ring = ring;
+    this.pid = pid;
+    // Constant after creation, so plain reads; checked against the object's length.
+    int recorded = memory.get(JAVA_INT, base + CAPACITY_OFFSET);
+    int slotBytes = memory.get(JAVA_INT, base + SLOT_BYTES_OFFSET);
+    if (slotBytes != SLOT_BYTES
+        || recorded < 1
+        || recorded > MAX_CAPACITY
+        || WaitQueueDescriptor.bytesFor(recorded) > object.length()) {
+      throw region.corruption(
+          "has a "
+              + describe()
+              + " whose header records a capacity of "
+              + Integer.toUnsignedString(recorded)
+              + " slots of "
+              + Integer.toUnsignedString(slotBytes)
+              + " bytes, which does not fit its "
+              + object.length()
+              + " bytes");
+    }
+    this.capacity = recorded;
+    this.listLock = new PidLock(memory, base + LIST_LOCK_OFFSET, region.file(), describe());
+    this.words = new FutexWord[capacity];
+    this.local = new QueueWaiter[capacity];
+  }
+
+  // ---- WaitQueue ----
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public int capacity() {
+    return capacity;
+  }
+
+  @Override
+  public CompletableFuture<Void> await(long key) {
+    return enqueue(key, Deadlines.NONE);
+  }
+
+  @Override
+  public CompletableFuture<Void> await(long key, Duration timeout) {
+    return enqueue(key, Deadlines.after(timeout));
+  }
+
+  @Override
+  public int wakeUpTo(long key) {
+    return wakePublic(Integer.MAX_VALUE, key, WOKEN_ALL);
+  }
+
+  @Override
+  public int wake(int count) {
+    if (count < 0) {
+      throw new IllegalArgumentException("wake count must be 0 or more, not " + count);
+    }
+    return count == 0 ? 0 : wakePublic(count, Long.MAX_VALUE, WOKEN_ONE);
+  }
+
+  @Override
+  public int wakeAll() {
+    return wakePublic(Integer.MAX_VALUE, Long.MAX_VALUE, WOKEN_ALL);
+  }
+
+  @Override
+  public int waiting() {
+    enterPublic();
+    try {
+      return checkedCount((int) INT.getAcquire(memory, base + WAITING_OFFSET), "waiting");
+    } finally {
+      publicCalls.decrementAndGet();
+    }
+  }
+
+  /** The queue's state, for watchdogs: a lock-free snapshot that never throws. */
+  @Override
+  public String toString() {
+    String shared;
+    try {
+      shared = closed ? "closed here" : sharedState();
+    } catch (RuntimeException e) { // unmapped by a racing close, or damaged
+      shared = "unreadable (" + e.getMessage() + ")";
+    }
+    return kind
+        + "['"
+        + name
+        + "', "
+        + shared
+        + "; this process: "
+        + localWaiters
+        + " slots, "
+        + releasesPending
+        + " of them being released, "
+        + wakesInFlight.size()
+        + " wake batches in flight]";
+  }
+
+  /*
+   * Benign races: read without the list lock, so the links may change under the walk. Each
+   * index is bounds-checked and the walk is bounded, so the worst outcome is a stale or cut
+   * list of keys, which a watchdog can live with.
+   */
+  private String sharedState() {
+    StringBuilder keys = new StringBuilder();
+    int slot = memory.get(JAVA_INT, base + HEAD_OFFSET);
+    for (int shown = 0; slot != NONE; shown++) {
+      if (slot < 0 || slot >= capacity) {
+        keys.append(" (index ").append(slot).append(" out of bounds)");
+        break;
+      }
+      if (shown == KEYS_SHOWN) {
+        keys.append(", ...");
+        break;
+      }
+      keys.append(shown == 0 ? "" : ", ").append(memory.get(JAVA_LONG, slotAt(slot) + KEY_OFFSET));
+      slot = memory.get(JAVA_INT, slotAt(slot) + NEXT_OFFSET);
+    }
+    int holder = listLock.holder();
+    return memory.get(JAVA_INT, base + WAITING_OFFSET)
+        + " waiting (oldest keys: "
+        + keys
+        + "), "
+        + memory.get(JAVA_INT, base + OCCUPIED_OFFSET)
+        + " of "
+        + capacity
+        + " slots occupied, list lock "
+        + (holder == 0 ? "free" : "held by pid " + holder);
+  }
+
+  // ---- waiting ----
+
+  private CompletableFuture<Void> enqueue(long key, long deadline) {
+    enterPublic();
+    QueueWaiter waiter;
+    CompletableFuture<WaitOutcome> wait;
+    try {
+      waiter = occupySlot(key, deadline);
+      wait = armKernelWait(waiter);
+    } finally {
+      publicCalls.decrementAndGet();
+    }
+    listen(waiter, wait); // outside the guard: it may complete the waiter at once
+    return waiter;
+  }
+
+  /** A slot of our own, linked at the tail, WAITING; or WaitQueueFullException. */
+  private QueueWaiter occupySlot(long key, long deadline) {
+    long patienceEnd = 0;
+    for (; ; ) {
+      List<FutexWord> owedWakes = new ArrayList<>(0);
+      QueueWaiter waiter = null;
+      lockList();
+      try {
+        int slot = allocate(owedWakes);
+        if (slot != NONE) {
+          waiter = new QueueWaiter(this, slot, key, deadline);
+          long at = slotAt(slot);
+          memory.set(JAVA_INT, at + OWNER_OFFSET, pid);
+          memory.set(JAVA_LONG, at + KEY_OFFSET, key);
+          linkLast(slot);
+          soState(slot, WAITING);
+          local[slot] = waiter;
+          localWaiters++;
+        }
+      } finally {
+        unlockList();
+      }
+      if (!owedWakes.isEmpty()) {
+        issueWakes(owedWakes); // declined by dead processes whose slots were reclaimed
+      }
+      if (waiter != null) {
+        return waiter;
+      }
+      // Full. If some of the slots are ours, cancelled and about to be freed, wait for them;
+      // not on the completion thread, which is what frees them.
+      long now = System.nanoTime();
+      if (patienceEnd == 0) {
+        patienceEnd = now + FULL_PATIENCE_NANOS;
+      }
+      if (releasesPending == 0 || ring.inCompletionThread() || now - patienceEnd > 0) {
+        throw new WaitQueueFullException(describe(), capacity);
+      }
+      LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
+    }
+  }
+
+  /** Under the list lock: a FREE slot, now counted as occupied, or NONE if the queue is full. */
+  private int allocate(List<FutexWord> owedWakes) {
+    int occupied = occupied();
+    if (occupied == capacity) {
+      if (!reclaimSlotsOfDeadProcesses(owedWakes)) {
+        return NONE;
+      }
+      occupied = occupied();
+    }
+    int hint = checkedIndex(memory.get(JAVA_INT, base + HINT_OFFSET), "allocation hint");
+    for (int i = 0, slot = Math.max(hint, 0); i < capacity; i++, slot = nextIndex(slot)) {
+      if (lvState(slot) == FREE) {
+        memory.set(JAVA_INT, base + OCCUPIED_OFFSET, occupied + 1);
+        memory.set(JAVA_INT, base + HINT_OFFSET, nextIndex(slot));
+        return slot;
+      }
+    }
+    throw corrupt("records " + occupied + " occupied slots of " + capacity + ", but none is free");
+  }
+
+  private int nextIndex(int slot) {
+    return slot + 1 == capacity ? 0 : slot + 1;
+  }
+
+  private CompletableFuture<WaitOutcome> armKernelWait(QueueWaiter waiter) {
+    return ring.wait(
+        word(waiter.slot),
+        WAITING,
+        FutexRing.ANY_BITSET,
+        Deadlines.timeoutUntil(waiter.deadline),
+        AbandonedWakeHandler.PASS_ON); // never fires: no wait here is abandoned (see overview)
+  }
+
+  private void listen(QueueWaiter waiter, CompletableFuture<WaitOutcome> wait) {
+    wait.whenComplete((outcome, failure) -> kernelWaitEnded(waiter, failure));
+  }
+
+  /** The waiter's kernel wait ended: woken, EAGAIN, timed out, or the ring failed. */
+  private void kernelWaitEnded(QueueWaiter waiter, Throwable failure) {
+    Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+    if (!enterInternal()) {
+      return; // closed without waiting for this wait: its slot stays reserved (see overview)
+    }
+    Verdict verdict;
+    CompletableFuture<WaitOutcome> again = null;
+    try {
+      lockList();
+      try {
+        verdict = decide(waiter, cause);
+        if (verdict == Verdict.WOKEN_ONE) {
+          passOnsUnsettled.add(waiter); // before the guard is left: close() settles what is left
+        }
+      } finally {
+        unlockList();
+      }
+      if (verdict == Verdict.WAIT_AGAIN) {
+        again = armKernelWait(waiter);
+      }
+    } catch (RuntimeException e) { // a damaged region: tell the waiter rather than the ring
+      verdict = Verdict.FAILED;
+      cause = e;
+    } finally {
+      internalCalls.decrementAndGet();
+    }
+    switch (verdict) {
+      case WOKEN_ONE -> settlePassOn(waiter, waiter.woken());
+      case WOKEN_ALL -> waiter.woken();
+      case TIMED_OUT ->
+          waiter.fail(new TimeoutException(describe() + ": no wake chose this waiter in time"));
+      case FAILED -> waiter.fail(cause);
+      case WAIT_AGAIN -> listen(waiter, again);
+      case NOTHING -> {}
+    }
+  }
+
+  /** Under the list lock: what the end of the waiter's kernel wait means (see the overview). */
+  private Verdict decide(QueueWaiter waiter, Throwable cause) {
+    if (waiter.released) {
+      return Verdict.NOTHING; // close() gave the slot up
+    }
+    int slot = waiter.slot;
+    int state = lvState(slot);
+    switch (state) {
+      case WOKEN_ONE, WOKEN_ALL -> {
+        release(waiter);
+        return state == WOKEN_ONE ? Verdict.WOKEN_ONE : Verdict.WOKEN_ALL;
+      }
+      case CANCELLED -> {
+        release(waiter);
+        return Verdict.NOTHING;
+      }
+      case WAITING -> {
+        if (cause == null && !Deadlines.passed(waiter.deadline)) {
+          return Verdict.WAIT_AGAIN; // a stale wake, or EAGAIN: nobody chose this slot
+        }
+        unlink(slot);
+        release(waiter);
+        return cause == null || cause instanceof TimeoutException
+            ? Verdict.TIMED_OUT
+            : Verdict.FAILED;
+      }
+      default -> throw badState(slot, state);
+    }
+  }
+
+  /**
+   * A released WOKEN_ONE waiter's future has been offered the wake: {@code took} says whether it
+   * accepted it. If not (cancelled, or failed by close), the wake goes to the next waiter.
+   */
+  private void settlePassOn(QueueWaiter waiter, boolean took) {
+    if (!enterInternal()) {
+      return; // close() settles it: the waiter is still in passOnsUnsettled
+    }
+    try {
+      if (!took && waiter.claimPassOn()) {
+        wakeWaiters(1, Long.MAX_VALUE, WOKEN_ONE);
+      }
+      passOnsUnsettled.remove(waiter);
+    } finally {
+      internalCalls.decrementAndGet();
+    }
+  }
+
+  /** The caller completed a pending waiter (cancel, complete, orTimeout...): take it off. */
+  void withdraw(QueueWaiter waiter) {
+    if (!enterInternal()) {
+      return;
+    }
+    try {
+      boolean cancelled;
+      lockList();
+      try {
+        cancelled = !waiter.released && lvState(waiter.slot) == WAITING;
+        if (cancelled) {
+          unlink(waiter.slot);
+          soState(waiter.slot, CANCELLED);
+          releasesPending++;
+        }
+      } finally {
+        unlockList();
+      }
+      // Ends the kernel wait (or makes it end with EAGAIN when it arms); its completion frees
+      // the slot. A WOKEN slot needs nothing: its wake is on the way, and its completion
+      // passes the wake on if it was WOKEN_ONE.
+      if (cancelled) {
+        wakeOwnWord(waiter.slot);
+      }
+    } finally {
+      internalCalls.decrementAndGet();
+    }
+  }
+
+  // ---- waking ----
+
+  private int wakePublic(int count, long keyLimit, int wokenState) {
+    enterPublic();
+    try {
+      return wakeWaiters(count, keyLimit, wokenState);
+    } finally {
+      publicCalls.decrementAndGet();
+    }
+  }
+
+  /** Chooses up to {@code count} waiters with keys up to {@code keyLimit} and wakes them. */
+  private int wakeWaiters(int count, long keyLimit, int wokenState) {
+    List<FutexWord> chosen;
+    lockList();
+    try {
+      chosen = new ArrayList<>(Math.min(count, waitingCount()));
+      choose(count, keyLimit, wokenState, chosen);
+    } finally {
+      unlockList();
+    }
+    if (!chosen.isEmpty()) {
+      issueWakes(chosen);
+    }
+    return chosen.size();
+  }
+
+  /** Under the list lock: unlinks the chosen slots, oldest first, and marks them woken. */
+  private void choose(int count, long keyLimit, int wokenState, List<FutexWord> chosen) {
+    int slot = head();
+    for (int steps = 0; slot != NONE && chosen.size() < count; steps++) {
+      if (steps == capacity) {
+        throw corrupt("has a cycle in its list of waiters");
+      }
+      int next = next(slot);
+      if (memory.get(JAVA_LONG, slotAt(slot) + KEY_OFFSET) <= keyLimit) {
+        int state = lvState(slot);
+        if (state != WAITING) {
+          throw badState(slot, state);
+        }
+        unlink(slot);
+        soState(slot, wokenState); // before the wake: see the overview
+        chosen.add(word(slot));
+      }
+      slot = next;
+    }
+  }
+
+  /** One ring request for all of them: every FUTEX_WAKE in one io_uring_enter. */
+  private void issueWakes(List<FutexWord> chosen) {
+    CompletableFuture<Void> sent = ring.wakeEach(chosen);
+    if (!sent.isDone()) {
+      wakesInFlight.add(sent); // close() makes sure these reach the kernel before it unmaps
+      sent.whenComplete((ignored, failure) -> wakesInFlight.remove(sent));
+    }
+  }
+
+  private void wakeOwnWord(int slot) {
+    Futex.wake(word(slot), 1, FutexRing.ANY_BITSET);
+  }
+
+  // ---- closing ----
+
+  /**
+   * Fails this process's waiters with {@link RegionClosedException}, frees their slots (see the
+   * overview for those whose kernel wait does not end in time), passes on the WOKEN_ONE wakes they
+   * declined, and makes sure every wake this process handed to the ring has reached the kernel. The
+   * caller unmaps the memory afterwards. Idempotent.
+   */
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    awaitNone(publicCalls); // each finishes by itself: it waits for nothing but the list lock
+    boolean patient = !ring.inCompletionThread(); // only that thread completes kernel waits
+    RegionClosedException failure = closedException();
+    List<QueueWaiter> ours = new ArrayList<>();
+    lockList();
+    try {
+      for (int slot = 0; slot < capacity; slot++) {
+        QueueWaiter waiter = local[slot];
+        if (waiter != null) {
+          ours.add(waiter);
+          if (lvState(slot) == WAITING) {
+            unlink(slot);
+            soState(slot, CANCELLED);
+            releasesPending++;
+          }
+        }
+      }
+    } finally {
+      unlockList();
+    }
+    for (QueueWaiter waiter : ours) {
+      waiter.fail(failure);
+      wakeOwnWord(waiter.slot); // ends its kernel wait, whose completion frees the slot
+    }
+    long patienceEnd = System.nanoTime() + (patient ? CLOSE_PATIENCE_NANOS : 0);
+    while (localWaiters > 0 && System.nanoTime() - patienceEnd < 0) {
+      LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
+    }
+    drained = true;
+    awaitNone(internalCalls);
+    settleAfterDrain(failure);
+    flushWakes(patient ? patienceEnd : 0);
+  }
+
+  /** After the drain: give up slots still ours, and pass on the wakes nobody settled. */
+  private void settleAfterDrain(RegionClosedException failure) {
+    int owed = 0;
+    lockList();
+    try {
+      for (int slot = 0; slot < capacity; slot++) {
+        QueueWaiter waiter = local[slot];
+        if (waiter != null) {
+          // Its kernel wait has not ended: the slot stays reserved for this process (overview).
+          waiter.released = true;
+          if (lvState(slot) == WOKEN_ONE && !waiter.tookTheWake() && waiter.claimPassOn()) {
+            owed++;
+          }
+        }
+      }
+    } finally {
+      unlockList();
+    }
+    for (QueueWaiter waiter : passOnsUnsettled) {
+      waiter.fail(failure); // if it has not taken the wake yet, it never will
+      if (!waiter.tookTheWake() && waiter.claimPassOn()) {
+        owed++;
+      }
+    }
+    if (owed > 0) {
+      wakeWaiters(owed, Long.MAX_VALUE, WOKEN_ONE);
+    }
+  }
+
+  /**
+   * Every wake this process queued on the ring must reach the kernel while the memory is mapped: a
+   * FUTEX_WAKE of an unmapped word fails, and its waiter, perhaps in another process, sleeps on.
+   * Joins them until {@code patienceEnd}; any left are made here, by system call, for every slot
+   * still WOKEN (those are exactly the waiters still owed a wake, by us or anyone).
+   */
+  private void flushWakes(long patienceEnd) {
+    boolean allSent = true;
+    for (CompletableFuture<Void> sent : wakesInFlight) {
+      long left = patienceEnd == 0 ? 0 : patienceEnd - System.nanoTime();
+      try {
+        sent.get(Math.max(0, left), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        allSent = false;
+      } catch (ExecutionException e) {
+        // the ring failed or closed: it made the wakes by system call (FutexRing.wakeEach)
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        allSent = false;
+      }
+    }
+    if (allSent) {
+      return;
+    }
+    lockList();
+    try {
+      for (int slot = 0; slot < capacity; slot++) {
+        int state = lvState(slot);
+        if (state == WOKEN_ONE || state == WOKEN_ALL) {
+          wakeOwnWord(slot);
+        }
+      }
+    } finally {
+      unlockList();
+    }
+  }
+
+  private static void awaitNone(AtomicInteger calls) {
+    for (int spins = 0; calls.get() > 0; spins++) {
+      if (spins < 100) {
+        Thread.onSpinWait();
+      } else {
+        LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
+      }
+    }
+  }
+
+  private void enterPublic() {
+    publicCalls.incrementAndGet();
+    // Dekker with close(): it sets closed, then reads publicCalls; both accesses are volatile.
+    if (closed) {
+      publicCalls.decrementAndGet();
+      throw closedException();
+    }
+  }
+
+  private boolean enterInternal() {
+    internalCalls.incrementAndGet();
+    if (drained) {
+      internalCalls.decrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  private RegionClosedException closedException() {
+    return new RegionClosedException(
+        describe() + " belongs to a closed SharedRegion; open the region again to use it");
+  }
+
+  // ---- the list (all under the list lock) ----
+
+  private void lockList() {
+    if (listLock.lock()) {
+      try {
+        repair(); // its last holder died in a critical section
+      } catch (RuntimeException e) {
+        listLock.unlock();
+        throw e;
+      }
+    }
+  }
+
+  private void unlockList() {
+    listLock.unlock();
+  }
+
+  private void linkLast(int slot) {
+    int tail = tail();
+    long at = slotAt(slot);
+    memory.set(JAVA_INT, at + NEXT_OFFSET, NONE);
+    memory.set(JAVA_INT, at + PREV_OFFSET, tail);
+    if (tail == NONE) {
+      memory.set(JAVA_INT, base + HEAD_OFFSET, slot);
+    } else {
+      memory.set(JAVA_INT, slotAt(tail) + NEXT_OFFSET, slot);
+    }
+    memory.set(JAVA_INT, base + TAIL_OFFSET, slot);
+    memory.set(JAVA_INT, base + WAITING_OFFSET, waitingCount() + 1);
+  }
+
+  private void unlink(int slot) {
+    int prev = prev(slot);
+    int next = next(slot);
+    int waiting = waitingCount();
+    if (waiting == 0
+        || (prev == NONE ? head() != slot : next(prev) != slot)
+        || (next == NONE ? tail() != slot : prev(next) != slot)) {
+      throw corrupt("has a broken list of waiters around slot " + slot);
+    }
+    if (prev == NONE) {
+      memory.set(JAVA_INT, base + HEAD_OFFSET, next);
+    } else {
+      memory.set(JAVA_INT, slotAt(prev) + NEXT_OFFSET, next);
+    }
+    if (next == NONE) {
+      memory.set(JAVA_INT, base + TAIL_OFFSET, prev);
+    } else {
+      memory.set(JAVA_INT, slotAt(next) + PREV_OFFSET, prev);
+    }
+    memory.set(JAVA_INT, slotAt(slot) + NEXT_OFFSET, NONE);
+    memory.set(JAVA_INT, slotAt(slot) + PREV_OFFSET, NONE);
+    memory.set(JAVA_INT, base + WAITING_OFFSET, waiting - 1);
+  }
+
+  /** Frees the waiter's slot (already off the list) and forgets it here. */
+  private void release(QueueWaiter waiter) {
+    int slot = waiter.slot;
+    if (lvState(slot) == CANCELLED) {
+      releasesPending--;
+    }
+    freeSlot(slot);
+    local[slot] = null;
+    localWaiters--;
+    waiter.released = true;
+  }
+
+  private void freeSlot(int slot) {
+    int occupied = occupied();
+    if (occupied == 0) {
+      throw corrupt("records no occupied slot, but slot " + slot + " was in use");
+    }
+    memory.set(JAVA_INT, slotAt(slot) + OWNER_OFFSET, 0);
+    memory.set(JAVA_LONG, slotAt(slot) + KEY_OFFSET, 0L);
+    soState(slot, FREE);
+    memory.set(JAVA_INT, base + OCCUPIED_OFFSET, occupied - 1);
+  }
+
+  /**
+   * The queue is full: frees the slots of processes that have died. A dead process's ring may leave
+   * its kernel wait queued on the word for a moment after the process is gone, so each word is
+   * woken (every waiter) before the slot is reused; and a WOKEN_ONE wake the dead waiter did not
+   * take is passed on (into {@code owedWakes}). True if any slot was freed.
+   */
+  private boolean reclaimSlotsOfDeadProcesses(List<FutexWord> owedWakes) {
+    Map<Integer, Boolean> alive = new HashMap<>();
+    int reclaimed = 0;
+    int declined = 0;
+    for (int slot = 0; slot < capacity; slot++) {
+      int owner = memory.get(JAVA_INT, slotAt(slot) + OWNER_OFFSET);
+      int state = lvState(slot);
+      if (state == FREE || owner == pid || alive.computeIfAbsent(owner, PidLock::isAlive)) {
+        continue;
+      }
+      if (state == WAITING) {
+        unlink(slot);
+      } else if (state == WOKEN_ONE) {
+        declined++;
+      }
+      Futex.wake(word(slot), FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
+      freeSlot(slot);
+      reclaimed++;
+    }
+    choose(declined, Long.MAX_VALUE, WOKEN_ONE, owedWakes);
+    return reclaimed > 0;
+  }
+
+  /**
+   * The list lock was taken from a dead holder, which may have left the list half-updated. The list
+   * is rebuilt from the slots' states: the WAITING slots reachable from the head keep their order,
+   * the others are appended; the counts and the hint are recomputed; and every WOKEN slot's word is
+   * woken, since the dead holder may have chosen it without sending the wake.
+   */
+  private void repair() {
+    BitSet listed = new BitSet(capacity);
+    int head = NONE;
+    int tail = NONE;
+    int waiting = 0;
+    int slot = memory.get(JAVA_INT, base + HEAD_OFFSET);
+    while (slot >= 0 && slot < capacity && !listed.get(slot)) {
+      int next = memory.get(JAVA_INT, slotAt(slot) + NEXT_OFFSET);
+      if (lvState(slot) == WAITING) {
+        listed.set(slot);
+        memory.set(JAVA_INT, slotAt(slot) + PREV_OFFSET, tail);
+        if (tail == NONE) {
+          head = slot;
+        } else {
+          memory.set(JAVA_INT, slotAt(tail) + NEXT_OFFSET, slot);
+        }
+        tail = slot;
+        waiting++;
+      }
+      slot = next;
+    }
+    int occupied = 0;
+    for (slot = 0; slot < capacity; slot++) {
+      int state = lvState(slot);
+      if (state != FREE) {
+        occupied++;
+      }
+      if (state == WAITING && !listed.get(slot)) {
+        memory.set(JAVA_INT, slotAt(slot) + PREV_OFFSET, tail);
+        if (tail == NONE) {
+          head = slot;
+        } else {
+          memory.set(JAVA_INT, slotAt(tail) + NEXT_OFFSET, slot);
+        }
+        tail = slot;
+        waiting++;
+      } else if (state == WOKEN_ONE || state == WOKEN_ALL) {
+        wakeOwnWord(slot);
+      }
+    }
+    if (tail != NONE) {
+      memory.set(JAVA_INT, slotAt(tail) + NEXT_OFFSET, NONE);
+    }
+    memory.set(JAVA_INT, base + HEAD_OFFSET, head);
+    memory.set(JAVA_INT, base + TAIL_OFFSET, tail);
+    memory.set(JAVA_INT, base + WAITING_OFFSET, waiting);
+    memory.set(JAVA_INT, base + OCCUPIED_OFFSET, occupied);
+    memory.set(JAVA_INT, base + HINT_OFFSET, 0);
+  }
+
+  // ---- shared memory, checked (under the list lock: plain accesses, ordered by the lock) ----
+
+  private long slotAt(int slot) {
+    return base + WaitQueueDescriptor.slotOffset(slot);
+  }
+
+  /** The state word: also read by the kernel's FUTEX_WAIT compare and by toString. */
+  private int lvState(int slot) {
+    return (int) INT.getAcquire(memory, slotAt(slot) + STATE_OFFSET);
+  }
+
+  private void soState(int slot, int state) {
+    INT.setRelease(memory, slotAt(slot) + STATE_OFFSET, state);
+  }
+
+  private int head() {
+    return checkedIndex(memory.get(JAVA_INT, base + HEAD_OFFSET), "head");
+  }
+
+  private int tail() {
+    return checkedIndex(memory.get(JAVA_INT, base + TAIL_OFFSET), "tail");
+  }
+
+  private int next(int slot) {
+    return checkedIndex(memory.get(JAVA_INT, slotAt(slot) + NEXT_OFFSET), "next");
+  }
+
+  private int prev(int slot) {
+    return checkedIndex(memory.get(JAVA_INT, slotAt(slot) + PREV_OFFSET), "prev");
+  }
+
+  private int waitingCount() {
+    return checkedCount(memory.get(JAVA_INT, base + WAITING_OFFSET), "waiting");
+  }
+
+  private int occupied() {
+    return checkedCount(memory.get(JAVA_INT, base + OCCUPIED_OFFSET), "occupied");
+  }
+
+  private int checkedIndex(int index, String field) {
+    if (index == NONE || (index >= 0 && index < capacity)) {
+      return index;
+    }
+    throw corrupt("has a " + field + " index of " + index + ", outside its " + capacity + " slots");
+  }
+
+  private int checkedCount(int count, String field) {
+    if (count >= 0 && count <= capacity) {
+      return count;
+    }
+    throw corrupt("records " + count + " " + field + " slots, outside 0.." + capacity);
+  }
+
+  private UncheckedIOException badState(int slot, int state) {
+    return corrupt("has slot " + slot + " in state " + state + ", which no ringlock writes there");
+  }
+
+  private UncheckedIOException corrupt(String finding) {
+    return region.corruption("has a " + describe() + " that " + finding);
+  }
+
+  private FutexWord word(int slot) {
+    FutexWord word = words[slot];
+    if (word == null) {
+      word = FutexWord.of(memory, slotAt(slot) + STATE_OFFSET, scope);
+      words[slot] = word;
+    }
+    return word;
+  }
+
+  private String describe() {
+    return kind + " '" + name + "'";
+  }
+}

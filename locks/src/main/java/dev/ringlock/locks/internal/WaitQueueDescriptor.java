@@ -1,0 +1,154 @@
+package dev.ringlock.locks.internal;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.paddingLayout;
+import static java.lang.foreign.MemoryLayout.structLayout;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.util.function.Consumer;
+
+/**
+ * The layout of a wait queue in a region (and of a condition variable, which is one), defined once:
+ * a 64-byte header line, then {@code capacity} slots of 32 bytes, one per waiter. Slots are linked
+ * into a FIFO list by index, not by pointer (as PostgreSQL's proclist does), since every process
+ * maps the region at its own address. See {@link WaitQueueCore} for the protocol.
+ *
+ * <pre>
+ * header (64 bytes)
+ * offset  size  field
+ *      0     4  list_lock        PidLock word: 0 = free, else holder pid | LOCK_WAITERS (bit 30)
+ *      4     4  head             the longest-waiting slot, or NONE (-1)
+ *      8     4  tail             the newest slot, or NONE
+ *     12     4  waiting          slots on the list (state WAITING)
+ *     16     4  capacity         slots; constant after creation
+ *     20     4  slot_bytes       SLOT_BYTES; constant, checked on attach
+ *     24     4  occupied         slots not FREE
+ *     28     4  allocation_hint  where the next scan for a FREE slot starts
+ *     32    32  reserved         (zero)
+ *
+ * slot i at 64 + 32 * i
+ *      0     4  state            the futex word its owner waits on: FREE, WAITING, WOKEN_ONE...
+ *      4     4  owner_pid        the process that allocated it (0 when FREE)
+ *      8     8  key              what the owner passed to await (wakeUpTo compares it, signed)
+ *     16     4  next             the next newer slot on the list, or NONE
+ *     20     4  prev             the next older slot on the list, or NONE
+ *     24     8  reserved         (zero)
+ * </pre>
+ *
+ * <p>Every field but the state word is read and written only under the list lock; the state word is
+ * also read by the kernel (FUTEX_WAIT compares it) and, for diagnostics, without the lock.
+ */
+public final class WaitQueueDescriptor {
+  /** An index that names no slot: the end of the list. */
+  public static final int NONE = -1;
+
+  /** A slot nobody owns. */
+  public static final int FREE = 0;
+
+  /** On the list; the owner's kernel wait sleeps while the word holds this. */
+  public static final int WAITING = 1;
+
+  /** Chosen by wake(count): meant for one waiter, so a waiter that declines passes it on. */
+  public static final int WOKEN_ONE = 2;
+
+  /** Chosen by wakeUpTo or wakeAll: a waiter that declines passes nothing on. */
+  public static final int WOKEN_ALL = 3;
+
+  /** Taken off the list by its owner (cancel, close); FREE once the owner's kernel wait ended. */
+  public static final int CANCELLED = 4;
+
+  /** The largest capacity: 512 MiB of slots, half the largest region. */
+  public static final int MAX_CAPACITY = 1 << 24;
+
+  public static final StructLayout HEADER =
+      structLayout(
+          JAVA_INT.withName("list_lock"),
+          JAVA_INT.withName("head"),
+          JAVA_INT.withName("tail"),
+          JAVA_INT.withName("waiting"),
+          JAVA_INT.withName("capacity"),
+          JAVA_INT.withName("slot_bytes"),
+          JAVA_INT.withName("occupied"),
+          JAVA_INT.withName("allocation_hint"),
+          paddingLayout(32));
+
+  public static final StructLayout SLOT =
+      structLayout(
+          JAVA_INT.withName("state"),
+          JAVA_INT.withName("owner_pid"),
+          JAVA_LONG.withName("key"),
+          JAVA_INT.withName("next"),
+          JAVA_INT.withName("prev"),
+          paddingLayout(8));
+
+  public static final int HEADER_BYTES = (int) HEADER.byteSize();
+  public static final int SLOT_BYTES = (int) SLOT.byteSize();
+
+  public static final long LIST_LOCK_OFFSET = offset(HEADER, "list_lock");
+  public static final long HEAD_OFFSET = offset(HEADER, "head");
+  public static final long TAIL_OFFSET = offset(HEADER, "tail");
+  public static final long WAITING_OFFSET = offset(HEADER, "waiting");
+  public static final long CAPACITY_OFFSET = offset(HEADER, "capacity");
+  public static final long SLOT_BYTES_OFFSET = offset(HEADER, "slot_bytes");
+  public static final long OCCUPIED_OFFSET = offset(HEADER, "occupied");
+  public static final long HINT_OFFSET = offset(HEADER, "allocation_hint");
+
+  public static final long STATE_OFFSET = offset(SLOT, "state");
+  public static final long OWNER_OFFSET = offset(SLOT, "owner_pid");
+  public static final long KEY_OFFSET = offset(SLOT, "key");
+  public static final long NEXT_OFFSET = offset(SLOT, "next");
+  public static final long PREV_OFFSET = offset(SLOT, "prev");
+
+  private WaitQueueDescriptor() {}
+
+  /**
+   * The bytes of a queue with {@code capacity} slots.
+   *
+   * @throws IllegalArgumentException if the capacity is outside 1..{@value #MAX_CAPACITY}
+   */
+  public static int bytesFor(int capacity) {
+    checkCapacity(capacity);
+    return HEADER_BYTES + capacity * SLOT_BYTES;
+  }
+
+  /** Where slot {@code index} starts, from the start of the queue object. */
+  public static long slotOffset(int index) {
+    return HEADER_BYTES + (long) index * SLOT_BYTES;
+  }
+
+  /**
+   * @throws IllegalArgumentException if the capacity is outside 1..{@value #MAX_CAPACITY}
+   */
+  public static void checkCapacity(int capacity) {
+    if (capacity < 1 || capacity > MAX_CAPACITY) {
+      throw new IllegalArgumentException(
+          "a wait queue's capacity must be 1.." + MAX_CAPACITY + " waiters, not " + capacity);
+    }
+  }
+
+  /**
+   * Writes an empty queue of {@code capacity} slots into a zeroed object of {@link
+   * #bytesFor}(capacity) bytes: the initializer for the region's findOrCreate, which runs it once,
+   * before any other process can see the object.
+   */
+  public static Consumer<MemorySegment> initializer(int capacity) {
+    checkCapacity(capacity);
+    return object -> {
+      object.set(JAVA_INT, HEAD_OFFSET, NONE);
+      object.set(JAVA_INT, TAIL_OFFSET, NONE);
+      object.set(JAVA_INT, CAPACITY_OFFSET, capacity);
+      object.set(JAVA_INT, SLOT_BYTES_OFFSET, SLOT_BYTES);
+      for (int i = 0; i < capacity; i++) {
+        object.set(JAVA_INT, slotOffset(i) + NEXT_OFFSET, NONE);
+        object.set(JAVA_INT, slotOffset(i) + PREV_OFFSET, NONE);
+      }
+    };
+  }
+
+  private static long offset(StructLayout layout, String field) {
+    return layout.byteOffset(groupElement(field));
+  }
+}

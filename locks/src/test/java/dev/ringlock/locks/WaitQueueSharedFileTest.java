@@ -1,0 +1,222 @@
+package dev.ringlock.locks;
+
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.CAPACITY_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.HEAD_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.KEY_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.LIST_LOCK_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.NEXT_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.NONE;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.OCCUPIED_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.OWNER_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.PREV_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.STATE_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.TAIL_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.WAITING;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.WAITING_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.WOKEN_ALL;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.WOKEN_ONE;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ringlock.core.FutexRing;
+import dev.ringlock.core.InvalidRegionException;
+import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.locks.internal.WaitQueueDescriptor;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A wait queue in a region file, seen through several mappings: what one mapping queues another
+ * wakes; damaged bytes are reported as corruption; a dead process's lock and slots are taken over.
+ * The bytes are edited through a raw {@link MappedRegion} of the same file, as another process
+ * could.
+ */
+@Timeout(60)
+class WaitQueueSharedFileTest {
+  @TempDir Path directory;
+
+  private FutexRing ring;
+  private Path file;
+  private SharedRegion region;
+  private MappedRegion raw;
+
+  @BeforeEach
+  void open() throws Exception {
+    ring = FutexRing.open();
+    file = directory.resolve("region");
+    region = SharedRegion.open(file, RegionOptions.builder().ring(ring).build());
+    raw =
+        MappedRegion.open(file, RegionOptions.DEFAULT_REGION_SIZE, RegionOptions.DEFAULT_CAPACITY);
+  }
+
+  @AfterEach
+  void close() {
+    raw.close();
+    region.close();
+    ring.close();
+  }
+
+  /** The queue object's bytes, as another process maps them. */
+  private MemorySegment bytesOf(String name) {
+    return raw.segment(raw.find(name).orElseThrow());
+  }
+
+  private static int slotField(int slot, long field) {
+    return (int) (WaitQueueDescriptor.slotOffset(slot) + field);
+  }
+
+  private static int deadPid() throws Exception {
+    Process finished = new ProcessBuilder("true").start();
+    assertTrue(finished.waitFor(30, TimeUnit.SECONDS));
+    assertFalse(ProcessHandle.of(finished.pid()).isPresent());
+    return (int) finished.pid();
+  }
+
+  private static void assertCorrupt(Executable call, String finding) {
+    UncheckedIOException e = assertThrows(UncheckedIOException.class, call);
+    InvalidRegionException cause = assertInstanceOf(InvalidRegionException.class, e.getCause());
+    assertEquals(InvalidRegionException.Problem.CORRUPT, cause.problem());
+    assertTrue(e.getMessage().contains(finding), e.getMessage());
+    assertTrue(e.getMessage().contains("delete the file"), e.getMessage());
+  }
+
+  @Test
+  void twoMappingsOfOneFileShareTheQueue() throws Exception {
+    try (SharedRegion other = SharedRegion.open(file, RegionOptions.builder().ring(ring).build())) {
+      WaitQueue here = region.waitQueue("q", 16);
+      WaitQueue there = other.waitQueue("q");
+      assertEquals(16, there.capacity());
+      List<CompletableFuture<Void>> waiters = new ArrayList<>();
+      for (int key = 0; key < 6; key++) {
+        waiters.add((key % 2 == 0 ? here : there).await(key));
+      }
+      assertEquals(6, here.waiting());
+      assertEquals(6, there.waiting());
+      assertEquals(3, there.wakeUpTo(2));
+      for (int key = 0; key <= 2; key++) {
+        waiters.get(key).get(20, TimeUnit.SECONDS);
+      }
+      Thread.sleep(50);
+      for (int key = 3; key < 6; key++) {
+        assertFalse(waiters.get(key).isDone());
+      }
+      assertEquals(3, here.wakeAll());
+      CompletableFuture.allOf(waiters.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aBadIndexInTheRegionIsReportedAsCorruption() throws Exception {
+    WaitQueue queue = region.waitQueue("q", 8);
+    CompletableFuture<Void> waiter = queue.await(1);
+    MemorySegment bytes = bytesOf("q");
+    int head = bytes.get(ValueLayout.JAVA_INT, HEAD_OFFSET);
+    bytes.set(ValueLayout.JAVA_INT, slotField(head, NEXT_OFFSET), 8); // one past the last slot
+    assertCorrupt(queue::wakeAll, "next index of 8, outside its 8 slots");
+    bytes.set(ValueLayout.JAVA_INT, slotField(head, NEXT_OFFSET), NONE);
+    bytes.set(ValueLayout.JAVA_INT, HEAD_OFFSET, -7);
+    assertCorrupt(() -> queue.wake(1), "head index of -7");
+    bytes.set(ValueLayout.JAVA_INT, HEAD_OFFSET, head);
+    bytes.set(ValueLayout.JAVA_INT, TAIL_OFFSET, Integer.MAX_VALUE);
+    assertCorrupt(() -> queue.await(2), "tail index of 2147483647");
+    bytes.set(ValueLayout.JAVA_INT, TAIL_OFFSET, head);
+    bytes.set(ValueLayout.JAVA_INT, WAITING_OFFSET, 1000);
+    assertCorrupt(queue::waiting, "1000 waiting slots, outside 0..8");
+    bytes.set(ValueLayout.JAVA_INT, WAITING_OFFSET, 1);
+    // repaired by hand: the queue works again
+    assertEquals(1, queue.wakeAll());
+    waiter.get(20, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aHeaderThatDoesNotFitItsObjectIsRefusedOnAttach() throws Exception {
+    region.waitQueue("q", 8);
+    bytesOf("q").set(ValueLayout.JAVA_INT, CAPACITY_OFFSET, 9); // 32 bytes more than it has
+    try (SharedRegion other = SharedRegion.open(file, RegionOptions.builder().ring(ring).build())) {
+      assertCorrupt(() -> other.waitQueue("q"), "capacity of 9 slots");
+    }
+  }
+
+  @Test
+  void aDeadListLockHolderIsTakenOverAndItsHalfDoneWorkRepaired() throws Exception {
+    WaitQueue queue = region.waitQueue("q", 8);
+    List<CompletableFuture<Void>> waiters = new ArrayList<>();
+    for (int key = 0; key < 3; key++) {
+      waiters.add(queue.await(key));
+    }
+    CompletableFuture<Void> chosen = queue.await(3);
+    MemorySegment bytes = bytesOf("q");
+    // As if a process had died holding the list lock, halfway through a wake: it unlinked the
+    // last waiter (tail and count already updated, the old tail's link not yet), and stored
+    // WOKEN_ALL in the chosen slot without sending the wake.
+    int tail = bytes.get(ValueLayout.JAVA_INT, TAIL_OFFSET);
+    int before = bytes.get(ValueLayout.JAVA_INT, slotField(tail, PREV_OFFSET));
+    bytes.set(ValueLayout.JAVA_INT, TAIL_OFFSET, before);
+    bytes.set(ValueLayout.JAVA_INT, WAITING_OFFSET, 3);
+    bytes.set(ValueLayout.JAVA_INT, slotField(tail, STATE_OFFSET), WOKEN_ALL);
+    bytes.set(ValueLayout.JAVA_INT, LIST_LOCK_OFFSET, deadPid());
+
+    assertEquals(1, queue.wake(1)); // waits out the dead holder, takes over, repairs
+    assertEquals(0, bytes.get(ValueLayout.JAVA_INT, LIST_LOCK_OFFSET), "the lock was not released");
+    assertNull(chosen.get(20, TimeUnit.SECONDS), "the repair did not send the dead one's wake");
+    waiters.get(0).get(20, TimeUnit.SECONDS); // the order survived the repair
+    Thread.sleep(50);
+    assertFalse(waiters.get(1).isDone());
+    assertEquals(2, queue.waiting());
+    assertEquals(2, queue.wakeAll());
+    CompletableFuture.allOf(waiters.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+  }
+
+  /** Makes slot {@code slot} (FREE, list empty) a waiter of a dead process, on the list. */
+  private static void plantDeadWaiter(MemorySegment bytes, int slot, int pid, int state) {
+    bytes.set(ValueLayout.JAVA_INT, slotField(slot, OWNER_OFFSET), pid);
+    bytes.set(ValueLayout.JAVA_LONG, slotField(slot, KEY_OFFSET), 0L);
+    bytes.set(ValueLayout.JAVA_INT, slotField(slot, STATE_OFFSET), state);
+    bytes.set(ValueLayout.JAVA_INT, OCCUPIED_OFFSET, 1);
+    if (state == WAITING) {
+      bytes.set(ValueLayout.JAVA_INT, HEAD_OFFSET, slot);
+      bytes.set(ValueLayout.JAVA_INT, TAIL_OFFSET, slot);
+      bytes.set(ValueLayout.JAVA_INT, WAITING_OFFSET, 1);
+    }
+  }
+
+  @Test
+  void aFullQueueReclaimsTheSlotsOfDeadProcesses() throws Exception {
+    WaitQueue queue = region.waitQueue("one", 1);
+    plantDeadWaiter(bytesOf("one"), 0, deadPid(), WAITING);
+    assertEquals(1, queue.waiting());
+    CompletableFuture<Void> mine = queue.await(5); // full: takes the dead process's slot
+    assertEquals(1, queue.waiting());
+    assertEquals(1, queue.wake(1));
+    mine.get(20, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aWakeOfOneThatADeadProcessDidNotTakeIsPassedOnWhenReclaimed() throws Exception {
+    WaitQueue queue = region.waitQueue("two", 2);
+    plantDeadWaiter(bytesOf("two"), 0, deadPid(), WOKEN_ONE); // chosen by wake(1), then died
+    CompletableFuture<Void> first = queue.await(1); // takes slot 1: now the queue is full
+    CompletableFuture<Void> second = queue.await(2); // reclaims slot 0, passes its wake on
+    assertNull(first.get(20, TimeUnit.SECONDS));
+    Thread.sleep(50);
+    assertFalse(second.isDone());
+    assertEquals(1, queue.wakeAll());
+    second.get(20, TimeUnit.SECONDS);
+  }
+}

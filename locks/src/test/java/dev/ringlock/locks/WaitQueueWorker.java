@@ -1,0 +1,139 @@
+package dev.ringlock.locks;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A child JVM of {@link WaitQueueCrossProcessTest}, in one of three roles, coordinated through
+ * files in a sync directory:
+ *
+ * <ul>
+ *   <li>{@code wait NAME KEY...}: awaits each key on queue "wq", announces "armed-NAME", and once
+ *       "woken" appears reports which waiters a wakeUpTo(LIMIT) woke (and that the others stay
+ *       pending), announces "checked-NAME", then waits for the rest.
+ *   <li>{@code wake}: once "armed-a" and "armed-parent" exist, wakeUpTo(LIMIT) from this process;
+ *       after both "checked-" files, wakeAll.
+ *   <li>{@code hog}: fills queue "small" with waiters, announces "armed-hog" and sleeps until it is
+ *       killed.
+ * </ul>
+ *
+ * A watchdog prints the queue's state and exits 4 if the worker is stuck.
+ *
+ * <p>Arguments: role, region file, sync directory, then the role's own.
+ */
+public final class WaitQueueWorker {
+  static final long LIMIT = 19;
+  static final int SMALL_CAPACITY = 4;
+  private static final long STEP_MILLIS = 15_000;
+
+  private WaitQueueWorker() {}
+
+  public static void main(String[] args) throws Exception {
+    String role = args[0];
+    Path regionFile = Path.of(args[1]);
+    Path sync = Path.of(args[2]);
+    try (SharedRegion region = SharedRegion.open(regionFile)) {
+      WaitQueue queue = region.waitQueue("wq", 64);
+      WaitQueue small = region.waitQueue("small", SMALL_CAPACITY);
+      Thread.ofPlatform()
+          .daemon(true)
+          .start(
+              () -> {
+                try {
+                  Thread.sleep(40_000);
+                } catch (InterruptedException e) {
+                  return;
+                }
+                System.out.println("STUCK " + queue + " / " + small);
+                System.exit(4);
+              });
+      switch (role) {
+        case "wait" -> waitRole(queue, sync, args[3], keys(args));
+        case "wake" -> wakeRole(queue, sync);
+        case "hog" -> hogRole(small, sync);
+        default -> throw new IllegalArgumentException(role);
+      }
+    }
+  }
+
+  private static long[] keys(String[] args) {
+    long[] keys = new long[args.length - 4];
+    for (int i = 4; i < args.length; i++) {
+      keys[i - 4] = Long.parseLong(args[i]);
+    }
+    return keys;
+  }
+
+  private static void waitRole(WaitQueue queue, Path sync, String name, long[] keys)
+      throws Exception {
+    List<CompletableFuture<Void>> waiters = new ArrayList<>();
+    for (long key : keys) {
+      waiters.add(queue.await(key)); // linked when await returns
+    }
+    Files.createFile(sync.resolve("armed-" + name));
+    System.out.println(checkWakeUpTo(queue, sync, keys, waiters));
+    Files.createFile(sync.resolve("checked-" + name));
+    CompletableFuture.allOf(waiters.toArray(CompletableFuture[]::new))
+        .get(STEP_MILLIS, TimeUnit.MILLISECONDS);
+    System.out.println("ALL DONE");
+  }
+
+  /**
+   * Once "woken" appears: the waiters with keys up to LIMIT must complete, the others must not.
+   * Returns "WOKE k1 k2 ..." (sorted), or throws.
+   */
+  static String checkWakeUpTo(
+      WaitQueue queue, Path sync, long[] keys, List<CompletableFuture<Void>> waiters)
+      throws Exception {
+    awaitFile(sync.resolve("woken"), queue);
+    TreeSet<Long> woke = new TreeSet<>();
+    for (int i = 0; i < keys.length; i++) {
+      if (keys[i] <= LIMIT) {
+        waiters.get(i).get(STEP_MILLIS, TimeUnit.MILLISECONDS);
+      }
+    }
+    Thread.sleep(200); // time for a wrong wake to arrive
+    for (int i = 0; i < keys.length; i++) {
+      if (waiters.get(i).isDone()) {
+        woke.add(keys[i]);
+      }
+    }
+    StringBuilder line = new StringBuilder("WOKE");
+    woke.forEach(key -> line.append(' ').append(key));
+    return line.toString();
+  }
+
+  private static void wakeRole(WaitQueue queue, Path sync) throws Exception {
+    awaitFile(sync.resolve("armed-a"), queue);
+    awaitFile(sync.resolve("armed-parent"), queue);
+    int woken = queue.wakeUpTo(LIMIT);
+    System.out.println("WOKEN " + woken + " " + queue);
+    Files.createFile(sync.resolve("woken"));
+    awaitFile(sync.resolve("checked-a"), queue);
+    awaitFile(sync.resolve("checked-parent"), queue);
+    System.out.println("ALL " + queue.wakeAll());
+  }
+
+  private static void hogRole(WaitQueue small, Path sync) throws Exception {
+    for (int i = 0; i < SMALL_CAPACITY; i++) {
+      small.await(i);
+    }
+    Files.createFile(sync.resolve("armed-hog"));
+    Thread.sleep(60_000); // killed by the test long before
+  }
+
+  static void awaitFile(Path file, WaitQueue queue) throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STEP_MILLIS);
+    while (!Files.exists(file)) {
+      if (System.nanoTime() > end) {
+        throw new IllegalStateException("no " + file + " in time; queue: " + queue);
+      }
+      Thread.sleep(2);
+    }
+  }
+}
