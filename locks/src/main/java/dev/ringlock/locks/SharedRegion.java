@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * A region of shared memory holding named locks: a file, mapped by every process that opens it
@@ -115,8 +116,7 @@ public final class SharedRegion implements AutoCloseable {
   public Mutex mutex(String name) {
     Objects.requireNonNull(name, "name");
     checkOpen();
-    MutexCore existing = mutexes.get(name);
-    return existing != null ? existing : mutexes.computeIfAbsent(name, this::attachMutex);
+    return cachedOrAttached(mutexes, name, this::attachMutex);
   }
 
   private MutexCore attachMutex(String name) {
@@ -157,10 +157,7 @@ public final class SharedRegion implements AutoCloseable {
     Objects.requireNonNull(name, "name");
     WaitQueueDescriptor.checkCapacity(capacity);
     checkOpen();
-    WaitQueueCore existing = waitQueues.get(name);
-    return existing != null
-        ? existing
-        : waitQueues.computeIfAbsent(name, created -> attachWaitQueue(created, capacity));
+    return cachedOrAttached(waitQueues, name, created -> attachWaitQueue(created, capacity));
   }
 
   private WaitQueueCore attachWaitQueue(String name, int capacity) {
@@ -204,13 +201,11 @@ public final class SharedRegion implements AutoCloseable {
     Objects.requireNonNull(name, "name");
     WaitQueueDescriptor.checkCapacity(capacity);
     checkOpen();
-    ConditionCore existing = conditions.get(name);
-    return existing != null
-        ? existing
-        : conditions.computeIfAbsent(
-            name,
-            created ->
-                new ConditionCore(created, attachQueue(created, ObjectType.CONDITION, capacity)));
+    return cachedOrAttached(
+        conditions,
+        name,
+        created ->
+            new ConditionCore(created, attachQueue(created, ObjectType.CONDITION, capacity)));
   }
 
   /**
@@ -230,10 +225,7 @@ public final class SharedRegion implements AutoCloseable {
     Objects.requireNonNull(name, "name");
     SemaphoreCore.checkInitial(initialPermits);
     checkOpen();
-    SemaphoreCore existing = semaphores.get(name);
-    return existing != null
-        ? existing
-        : semaphores.computeIfAbsent(name, absent -> attachSemaphore(absent, initialPermits));
+    return cachedOrAttached(semaphores, name, created -> attachSemaphore(created, initialPermits));
   }
 
   private SemaphoreCore attachSemaphore(String name, int initialPermits) {
@@ -268,6 +260,16 @@ public final class SharedRegion implements AutoCloseable {
               + ", not a "
               + ObjectType.name(type));
     }
+  }
+
+  /**
+   * This process's object for {@code name}: the one made before, or a new one {@code attach} makes
+   * (once, however many threads ask at the same time).
+   */
+  private static <T> T cachedOrAttached(
+      ConcurrentHashMap<String, T> cache, String name, Function<String, T> attach) {
+    T existing = cache.get(name); // the common case, without computeIfAbsent's locking
+    return existing != null ? existing : cache.computeIfAbsent(name, attach);
   }
 
   /** The region file, or null for an in-memory region. */
