@@ -179,6 +179,13 @@ class WaitQueueTest {
       waiters.add(queue.await(i));
     }
     assertEquals(300, queue.waiting());
+    // every wait in the kernel first, so the batch below holds the wakes and nothing else
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (ring.stats().inFlight() < 300) {
+      assertTrue(
+          System.nanoTime() < deadline, "the waits never reached the kernel: " + ring.stats());
+      Thread.sleep(1);
+    }
     FutexRing.Stats before = ring.stats();
     assertEquals(300, queue.wakeAll());
     CompletableFuture.allOf(waiters.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
