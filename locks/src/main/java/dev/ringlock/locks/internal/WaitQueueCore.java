@@ -151,7 +151,8 @@ import java.util.concurrent.locks.LockSupport;
 public final class WaitQueueCore implements WaitQueue {
   private static final VarHandle INT = JAVA_INT.varHandle();
   private static final long CLOSE_PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(2);
-  private static final long FULL_PATIENCE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  private static final long FULL_PATIENCE_NANOS =
+      TimeUnit.SECONDS.toNanos(1); // a ring round trip; 100 ms was too short on a loaded 2-core VM
   private static final int KEYS_SHOWN = 4;
 
   // what a kernel wait's completion decided
