@@ -607,6 +607,14 @@ public final class WaitQueueCore implements WaitQueue {
     }
   }
 
+  /**
+   * Completes when every wake this process has handed to the ring so far has been made in the
+   * kernel (the wake calls themselves return before that): for benchmarks and tests.
+   */
+  public CompletableFuture<Void> wakesSent() {
+    return CompletableFuture.allOf(wakesInFlight.toArray(CompletableFuture[]::new));
+  }
+
   private void wakeOwnWord(int slot) {
     Futex.wake(word(slot), 1, FutexRing.ANY_BITSET);
   }
