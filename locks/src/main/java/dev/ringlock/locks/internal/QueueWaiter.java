@@ -1,5 +1,6 @@
 package dev.ringlock.locks.internal;
 
+import dev.ringlock.core.WaitOutcome;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
@@ -39,6 +40,11 @@ final class QueueWaiter extends CompletableFuture<Void> {
     this.slot = slot;
     this.key = key;
     this.deadline = deadline;
+  }
+
+  /** Its kernel wait ended (on the ring's completion thread, usually): see WaitQueueCore. */
+  void kernelWaitEnded(WaitOutcome ignored, Throwable failure) {
+    queue.kernelWaitEnded(this, failure);
   }
 
   /** Completes the wait: a wake chose this waiter. False if the caller completed it first. */

@@ -431,12 +431,12 @@ public final class WaitQueueCore implements WaitQueue {
         AbandonedWakeHandler.PASS_ON); // never fires: no wait here is abandoned (see overview)
   }
 
-  private void listen(QueueWaiter waiter, CompletableFuture<WaitOutcome> wait) {
-    wait.whenComplete((outcome, failure) -> kernelWaitEnded(waiter, failure));
+  private static void listen(QueueWaiter waiter, CompletableFuture<WaitOutcome> wait) {
+    wait.whenComplete(waiter::kernelWaitEnded); // captures the waiter alone: 16 bytes a wait
   }
 
   /** The waiter's kernel wait ended: woken, EAGAIN, timed out, or the ring failed. */
-  private void kernelWaitEnded(QueueWaiter waiter, Throwable failure) {
+  void kernelWaitEnded(QueueWaiter waiter, Throwable failure) {
     Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
     if (!enterInternal()) {
       return; // closed without waiting for this wait: its slot stays reserved (see overview)
