@@ -1,14 +1,13 @@
 package dev.ringlock.locks.internal;
 
 import dev.ringlock.locks.MutexGuard;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * A pending lock request: the future its caller holds, and a node of its mutex's in-process queue,
  * so a queued request allocates nothing else. Completing it by any other means than a grant
  * (cancel, complete, completeExceptionally, and so orTimeout) withdraws it from the queue.
  */
-final class LockFuture extends CompletableFuture<MutexGuard> {
+final class LockFuture extends WithdrawableFuture<MutexGuard> {
   static final long NO_DEADLINE = Deadlines.NONE;
 
   final MutexCore mutex;
@@ -28,33 +27,11 @@ final class LockFuture extends CompletableFuture<MutexGuard> {
 
   /** Hands the lock over; false if the request was withdrawn first (then the lock is not its). */
   boolean grant(MutexGuard guard) {
-    return super.complete(guard);
-  }
-
-  /** Fails the request from inside the mutex (timeout, closed region or ring). */
-  void fail(Throwable failure) {
-    super.completeExceptionally(failure);
+    return settle(guard);
   }
 
   @Override
-  public boolean cancel(boolean mayInterruptIfRunning) {
-    return withdrawnIf(super.cancel(mayInterruptIfRunning));
-  }
-
-  @Override
-  public boolean complete(MutexGuard value) {
-    return withdrawnIf(super.complete(value));
-  }
-
-  @Override
-  public boolean completeExceptionally(Throwable failure) {
-    return withdrawnIf(super.completeExceptionally(failure));
-  }
-
-  private boolean withdrawnIf(boolean completedByCaller) {
-    if (completedByCaller) {
-      mutex.withdraw(this);
-    }
-    return completedByCaller;
+  void withdrawn() {
+    mutex.withdraw(this);
   }
 }

@@ -3,14 +3,13 @@ package dev.ringlock.locks.internal;
 import dev.ringlock.core.WaitOutcome;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * A waiter of a wait queue: the future its caller holds, and the owner of one slot of the queue.
  * Completing it by any other means than the queue (cancel, complete, completeExceptionally, and so
  * orTimeout) withdraws it from the queue.
  */
-final class QueueWaiter extends CompletableFuture<Void> {
+final class QueueWaiter extends WithdrawableFuture<Void> {
   private static final VarHandle PASS_ON_CLAIMED;
 
   static {
@@ -49,12 +48,7 @@ final class QueueWaiter extends CompletableFuture<Void> {
 
   /** Completes the wait: a wake chose this waiter. False if the caller completed it first. */
   boolean woken() {
-    return super.complete(null);
-  }
-
-  /** Fails the wait from inside the queue (timeout, closed region or ring). */
-  boolean fail(Throwable failure) {
-    return super.completeExceptionally(failure);
+    return settle(null);
   }
 
   /** True for the one caller that may pass on the wake this waiter was chosen for. */
@@ -68,24 +62,7 @@ final class QueueWaiter extends CompletableFuture<Void> {
   }
 
   @Override
-  public boolean cancel(boolean mayInterruptIfRunning) {
-    return withdrawnIf(super.cancel(mayInterruptIfRunning));
-  }
-
-  @Override
-  public boolean complete(Void value) {
-    return withdrawnIf(super.complete(value));
-  }
-
-  @Override
-  public boolean completeExceptionally(Throwable failure) {
-    return withdrawnIf(super.completeExceptionally(failure));
-  }
-
-  private boolean withdrawnIf(boolean completedByCaller) {
-    if (completedByCaller) {
-      queue.withdraw(this);
-    }
-    return completedByCaller;
+  void withdrawn() {
+    queue.withdraw(this);
   }
 }
