@@ -194,6 +194,14 @@ public final class FutexRing implements AutoCloseable {
    * the index of the word that was woken, or value-changed if any word did not hold its expected
    * value. FUTEX_WAITV has no bitsets: a wake with any bitset reaches it.
    *
+   * <p><b>It can swallow wakes.</b> Once one of its words is woken (or it is cancelled), the kernel
+   * leaves it queued on the other words until its completion runs, and a FUTEX_WAKE that meets it
+   * there counts it as woken but wakes nobody (io_uring/futex.c, io_futex_wakev_fn). A protocol
+   * whose releaser wakes a limited number of waiters must therefore repair the other words after
+   * every completion that is not value-changed, e.g. pass one wake on to each. For an abandoned
+   * wait the ring does this itself: {@code onAbandonedWake} is called for every word, the reported
+   * one first.
+   *
    * @param timeout null for none
    * @throws IllegalArgumentException for 0 or more than {@value #MAX_WAIT_ANY} targets
    */

@@ -61,11 +61,31 @@ final class WaitAnyOp extends RingOp<WaitOutcome> {
     deliver(WaitOp.outcome(result, ringClosing, timeoutNanos, "FUTEX_WAITV"));
   }
 
+  /**
+   * Unlike a single FUTEX_WAIT, an abandoned FUTEX_WAITV may have swallowed a wake on any of its
+   * words, whatever it reports. The kernel's waitv wake callback (io_uring/futex.c,
+   * io_futex_wakev_fn) returns without waking anyone when the request is already claimed, by an
+   * earlier wake on another word or by ASYNC_CANCEL, yet futex_wake counts that entry as woken; and
+   * a claimed request stays queued on its other words until its task work unqueues them. So every
+   * word gets the handler, the reported one first: a spurious wake is harmless to a futex protocol,
+   * a swallowed one strands a waiter.
+   */
   @Override
   void outcomeUnclaimed(Object outcome) {
-    if (outcome instanceof WaitOutcome waitOutcome && waitOutcome.isWoken()) {
-      FutexWord woken = targets[waitOutcome.wokenIndex()].word();
-      loop.handOnConsumedWake(onAbandonedWake, woken, FutexFlags.BITSET_MATCH_ANY);
+    int woken =
+        outcome instanceof WaitOutcome waitOutcome && waitOutcome.isWoken()
+            ? waitOutcome.wokenIndex()
+            : -1;
+    if (woken >= 0) {
+      loop.handOnConsumedWake(onAbandonedWake, targets[woken].word(), FutexFlags.BITSET_MATCH_ANY);
+    }
+    if (outcome instanceof WaitOutcome waitOutcome && waitOutcome.isValueChanged()) {
+      return; // -EAGAIN: it never queued on any word
+    }
+    for (int i = 0; i < targets.length; i++) {
+      if (i != woken) {
+        loop.handOnConsumedWake(onAbandonedWake, targets[i].word(), FutexFlags.BITSET_MATCH_ANY);
+      }
     }
   }
 }

@@ -206,6 +206,55 @@ class FutexRingTest {
     assertEquals(127, await(any).wokenIndex());
   }
 
+  /**
+   * A kernel fact the callers of waitAny must design around (io_uring/futex.c, io_futex_wakev_fn):
+   * a FUTEX_WAITV claimed by its first wake stays queued on its other words until its completion
+   * runs, and a wake that meets it there is counted but wakes nobody. DEFER_TASKRUN (the default)
+   * holds the completion back while the completion thread is busy, which opens the window wide.
+   */
+  @Test
+  void aWokenWaitAnySwallowsAWakeOnItsOtherWordsUntilItCompletes() throws Exception {
+    FutexWord a = words.word(0);
+    FutexWord b = words.word(1);
+    CompletableFuture<WaitOutcome> any =
+        ring.waitAny(List.of(new WaitTarget(a, 0), new WaitTarget(b, 0)));
+    drainRing();
+    CompletableFuture<WaitOutcome> behind = ring.wait(b, 0); // queued after the waitv on b
+    drainRing();
+    CountDownLatch release = blockCompletionThread();
+    try {
+      assertEquals(1, Futex.wake(a, 1, ANY));
+      assertEquals(1, Futex.wake(b, 1, ANY), "the claimed waitv is counted as woken on b");
+    } finally {
+      release.countDown();
+    }
+    assertEquals(0, await(any).wokenIndex());
+    drainRing();
+    assertFalse(behind.isDone(), "the wake on b reached nobody");
+    assertEquals(1, await(ring.wake(b, 1)));
+    assertTrue(await(behind).isWoken());
+  }
+
+  @Test
+  void anAbandonedWaitAnyHandsEveryWordToItsHandler() throws Exception {
+    FutexWord a = words.word(0);
+    FutexWord b = words.word(1);
+    List<FutexWord> handed = java.util.Collections.synchronizedList(new ArrayList<>());
+    CountDownLatch both = new CountDownLatch(2);
+    CompletableFuture<WaitOutcome> any =
+        ring.waitAny(
+            List.of(new WaitTarget(a, 0), new WaitTarget(b, 0)),
+            null,
+            (r, word, bitset) -> {
+              handed.add(word);
+              both.countDown();
+            });
+    drainRing();
+    assertTrue(any.cancel(false));
+    assertTrue(both.await(10, TimeUnit.SECONDS), "handed: " + handed);
+    assertEquals(java.util.Set.of(a, b), java.util.Set.copyOf(handed));
+  }
+
   // ---- bad arguments are refused before submission ----
 
   @Test

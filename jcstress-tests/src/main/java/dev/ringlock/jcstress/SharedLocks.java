@@ -24,6 +24,13 @@ final class SharedLocks {
   private static final Mutex[] MUTEXES = new Mutex[POOL];
   private static final AtomicInteger NEXT = new AtomicInteger();
 
+  /** A mutex held for the life of the VM: a lockAny candidate that never comes free. */
+  static final Mutex ALWAYS_HELD = REGION.mutex("jcstress-always-held");
+
+  static {
+    ALWAYS_HELD.tryLock().orElseThrow(); // never released; the VM's exit frees it with the file
+  }
+
   static {
     for (int i = 0; i < POOL; i++) {
       MUTEXES[i] = REGION.mutex("jcstress-" + i);

@@ -1,15 +1,17 @@
 package dev.ringlock.jcstress;
 
+import dev.ringlock.locks.ConditionVariable;
 import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.SharedRegion;
 import dev.ringlock.locks.WaitQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 
 /**
- * Wait queues for the wait-queue tests of a forked jcstress VM, in one region file (unlinked once
- * mapped), on {@link SharedRing#RING}.
+ * Wait queues and condition variables for the tests of a forked jcstress VM, in one region file
+ * (unlinked once mapped), on {@link SharedRing#RING}.
  *
  * <p>Unlike a mutex, a queue cannot be shared by two live test instances: a wakeAll of one would
  * wake the other's waiter. So each instance takes a queue of its own, and its arbiter gives it back
@@ -18,29 +20,59 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class SharedQueues {
   static final int CAPACITY = 4;
-  private static final int MAX_QUEUES = 65_536;
+  private static final int MAX_OBJECTS = 65_536;
   private static final SharedRegion REGION = openRegion();
-  private static final ConcurrentLinkedQueue<WaitQueue> FREE = new ConcurrentLinkedQueue<>();
   private static final AtomicInteger MADE = new AtomicInteger();
+  private static final Pool<WaitQueue> QUEUES =
+      new Pool<>(number -> REGION.waitQueue("jcstress-queue-" + number, CAPACITY));
+  private static final Pool<ConditionVariable> CONDITIONS =
+      new Pool<>(number -> REGION.condition("jcstress-condition-" + number, CAPACITY));
 
   private SharedQueues() {}
 
   /** An empty queue nobody else uses until it is {@link #giveBack given back}. */
   static WaitQueue take() {
-    WaitQueue queue = FREE.poll();
-    if (queue != null) {
-      return queue;
-    }
-    int number = MADE.getAndIncrement();
-    if (number >= MAX_QUEUES) {
-      throw new IllegalStateException("more than " + MAX_QUEUES + " wait queues in use at once");
-    }
-    return REGION.waitQueue("jcstress-queue-" + number, CAPACITY);
+    return QUEUES.take();
   }
 
   /** Returns an emptied queue (nobody waiting on it) to the pool. */
   static void giveBack(WaitQueue queue) {
-    FREE.add(queue);
+    QUEUES.giveBack(queue);
+  }
+
+  /** A condition nobody else waits on or signals until it is given back; as for queues. */
+  static ConditionVariable takeCondition() {
+    return CONDITIONS.take();
+  }
+
+  static void giveBack(ConditionVariable condition) {
+    CONDITIONS.giveBack(condition);
+  }
+
+  /** Objects made on demand, reused once given back. */
+  private static final class Pool<T> {
+    private final ConcurrentLinkedQueue<T> free = new ConcurrentLinkedQueue<>();
+    private final IntFunction<T> make;
+
+    Pool(IntFunction<T> make) {
+      this.make = make;
+    }
+
+    T take() {
+      T object = free.poll();
+      if (object != null) {
+        return object;
+      }
+      int number = MADE.getAndIncrement();
+      if (number >= MAX_OBJECTS) {
+        throw new IllegalStateException("more than " + MAX_OBJECTS + " queues in use at once");
+      }
+      return make.apply(number);
+    }
+
+    void giveBack(T object) {
+      free.add(object);
+    }
   }
 
   /**
@@ -62,7 +94,7 @@ final class SharedQueues {
     return SharedLocks.openRegion(
         "ringlock-jcstress-queues-",
         RegionOptions.builder()
-            .capacity(MAX_QUEUES)
+            .capacity(MAX_OBJECTS)
             .regionSize(32L << 20)); // directory 8 MiB, queues 256 bytes each
   }
 }

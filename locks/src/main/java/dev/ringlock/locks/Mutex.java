@@ -1,6 +1,8 @@
 package dev.ringlock.locks;
 
+import dev.ringlock.locks.internal.AnyMutex;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.Lock;
@@ -34,6 +36,36 @@ import java.util.concurrent.locks.Lock;
  * sleeper of another process, which can then find out that it is starving.
  */
 public interface Mutex {
+  /**
+   * Acquires whichever of {@code candidates} comes free first, waiting on all their words at once
+   * with one FUTEX_WAITV (Linux 5.16+ futex_waitv, here through io_uring). Completes with that
+   * mutex's guard; {@link MutexGuard#mutex()} tells which. It never holds two of them, not even for
+   * a moment. Free candidates are tried in list order, so put the preferred ones first.
+   *
+   * <p>Cancelling the future withdraws the request. A lockAny request does not join a mutex's
+   * in-process queue and is not covered by the starvation bound described above; it is woken in the
+   * kernel's FIFO order like any sleeping process.
+   *
+   * @param candidates 1 to {@value dev.ringlock.core.FutexRing#MAX_WAIT_ANY} distinct mutexes of
+   *     regions that share one ring
+   * @throws IllegalArgumentException for no candidates, more than {@value
+   *     dev.ringlock.core.FutexRing#MAX_WAIT_ANY}, a candidate listed twice, a mutex not made by a
+   *     {@link SharedRegion}, or candidates whose regions wait through different rings
+   * @throws RegionClosedException if a candidate's region is closed (also as the future's failure,
+   *     if it closes while the request waits)
+   */
+  static CompletableFuture<MutexGuard> lockAny(List<? extends Mutex> candidates) {
+    return AnyMutex.lockAny(candidates);
+  }
+
+  /**
+   * As {@link #lockAny(List)}, but fails with {@link java.util.concurrent.TimeoutException} if no
+   * candidate is acquired within {@code timeout} (a linked timeout on the FUTEX_WAITV).
+   */
+  static CompletableFuture<MutexGuard> lockAny(List<? extends Mutex> candidates, Duration timeout) {
+    return AnyMutex.lockAny(candidates, timeout);
+  }
+
   /** The name this mutex has in its region. */
   String name();
 
@@ -62,7 +94,9 @@ public interface Mutex {
   /**
    * A blocking {@link Lock} view of this mutex, for code that wants one; it blocks the calling
    * thread, which on a virtual thread unmounts it instead. The view remembers the holding thread:
-   * only it may {@code unlock()}. {@code newCondition()} is not supported yet.
+   * only it may {@code unlock()}. {@code newCondition()} returns a {@link
+   * java.util.concurrent.locks.Condition} backed by a {@link ConditionVariable} private to this
+   * process (for a condition shared between processes, use {@link SharedRegion#condition}).
    */
   Lock asLock();
 }

@@ -4,6 +4,7 @@ import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexScope;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.NamedObject;
+import dev.ringlock.locks.internal.ConditionCore;
 import dev.ringlock.locks.internal.MutexCore;
 import dev.ringlock.locks.internal.MutexDescriptor;
 import dev.ringlock.locks.internal.ObjectType;
@@ -51,6 +52,7 @@ public final class SharedRegion implements AutoCloseable {
   private final int pid;
   private final ConcurrentHashMap<String, MutexCore> mutexes = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, WaitQueueCore> waitQueues = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ConditionCore> conditions = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   private SharedRegion(MappedRegion memory, RegionOptions options, FutexRing ring) {
@@ -122,7 +124,8 @@ public final class SharedRegion implements AutoCloseable {
         ring,
         pid,
         options.localHandoff(),
-        options.spinTries());
+        options.spinTries(),
+        options.waitQueueCapacity());
   }
 
   /**
@@ -156,15 +159,53 @@ public final class SharedRegion implements AutoCloseable {
   }
 
   private WaitQueueCore attachWaitQueue(String name, int capacity) {
-    checkType(name, ObjectType.WAIT_QUEUE);
+    return attachQueue(name, ObjectType.WAIT_QUEUE, capacity);
+  }
+
+  /** A wait queue object, as a WAIT_QUEUE or as the queue of a CONDITION. */
+  private WaitQueueCore attachQueue(String name, int type, int capacity) {
+    checkType(name, type);
     NamedObject object =
         memory.findOrCreateSizedByCreator(
             name,
-            ObjectType.WAIT_QUEUE,
+            type,
             WaitQueueDescriptor.bytesFor(capacity),
             WaitQueueDescriptor.initializer(capacity));
-    return new WaitQueueCore(
-        ObjectType.name(ObjectType.WAIT_QUEUE), name, memory, object, scope, ring, pid);
+    return new WaitQueueCore(ObjectType.name(type), name, memory, object, scope, ring, pid);
+  }
+
+  /**
+   * The condition variable called {@code name}, created with room for {@link
+   * RegionOptions#waitQueueCapacity()} waiters if the region has none yet. Every call with the same
+   * name returns the same object in this process, and the same condition in every process. It may
+   * be used with any mutex, of this region or another.
+   *
+   * @throws IllegalArgumentException if the name is empty, longer than {@value
+   *     MappedRegion#MAX_NAME_BYTES} UTF-8 bytes, or names another kind of object
+   * @throws dev.ringlock.core.RegionFullException if the directory or the data area is full
+   * @throws RegionClosedException if the region is closed
+   */
+  public ConditionVariable condition(String name) {
+    return condition(name, options.waitQueueCapacity());
+  }
+
+  /**
+   * As {@link #condition(String)}, with room for {@code capacity} waiters (32 bytes of the region
+   * each) if this call creates it; an existing condition keeps its capacity.
+   *
+   * @throws IllegalArgumentException also if the capacity is outside 1..16,777,216
+   */
+  public ConditionVariable condition(String name, int capacity) {
+    Objects.requireNonNull(name, "name");
+    WaitQueueDescriptor.checkCapacity(capacity);
+    checkOpen();
+    ConditionCore existing = conditions.get(name);
+    return existing != null
+        ? existing
+        : conditions.computeIfAbsent(
+            name,
+            created ->
+                new ConditionCore(created, attachQueue(created, ObjectType.CONDITION, capacity)));
   }
 
   private NamedObject namedObject(String name, int type, int bytes) {
@@ -225,6 +266,7 @@ public final class SharedRegion implements AutoCloseable {
     }
     mutexes.values().forEach(MutexCore::close);
     waitQueues.values().forEach(WaitQueueCore::close);
+    conditions.values().forEach(ConditionCore::close);
     memory.close();
   }
 

@@ -90,26 +90,50 @@ final class BlockingLock implements Lock {
 
   @Override
   public void unlock() {
-    if (holder != Thread.currentThread()) {
-      throw new IllegalMonitorStateException(
-          "mutex '" + mutex.name() + "' is not held by this thread through asLock()");
-    }
+    checkHeldByCurrentThread();
     MutexGuard held = guard;
     guard = null;
     holder = null;
     held.unlock();
   }
 
+  /**
+   * A new {@link Condition} of this lock, backed by a {@link dev.ringlock.locks.ConditionVariable}
+   * private to this process (a Condition has no name another process could use; share one with
+   * {@code SharedRegion.condition(name)} instead). Its memory lasts until the region closes, so
+   * make conditions once, as with ReentrantLock, not per wait.
+   */
   @Override
   public Condition newCondition() {
-    throw new UnsupportedOperationException(
-        "conditions of a ringlock Mutex are not supported yet (they arrive with"
-            + " ConditionVariable)");
+    return new BlockingCondition(this, mutex.newLocalCondition());
   }
 
   private void held(MutexGuard acquired) {
     guard = acquired;
     holder = Thread.currentThread();
+  }
+
+  // ---- for BlockingCondition ----
+
+  void checkHeldByCurrentThread() {
+    if (holder != Thread.currentThread()) {
+      throw new IllegalMonitorStateException(
+          "mutex '" + mutex.name() + "' is not held by this thread through asLock()");
+    }
+  }
+
+  /** Gives up the holding thread's claim for an await; the guard is still locked. */
+  MutexGuard releaseForAwait() {
+    checkHeldByCurrentThread();
+    MutexGuard held = guard;
+    guard = null;
+    holder = null;
+    return held;
+  }
+
+  /** The calling thread holds the mutex again through {@code acquired}. */
+  void reacquired(MutexGuard acquired) {
+    held(acquired);
   }
 
   /** Withdraws the request; if it was granted in the meantime, releases the lock again. */
@@ -119,7 +143,7 @@ final class BlockingLock implements Lock {
     }
   }
 
-  private static RuntimeException failure(ExecutionException e) {
+  static RuntimeException failure(ExecutionException e) {
     Throwable cause = e.getCause();
     if (cause instanceof RuntimeException runtime) {
       return runtime;

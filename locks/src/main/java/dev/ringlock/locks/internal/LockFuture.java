@@ -30,6 +30,11 @@ final class LockFuture extends WithdrawableFuture<MutexGuard> {
     return settle(guard);
   }
 
+  /** Fails the request from inside the mutex (timeout, closed region or ring). */
+  void fail(Throwable failure) {
+    settleExceptionally(failure);
+  }
+
   @Override
   void withdrawn() {
     mutex.withdraw(this);

@@ -10,6 +10,8 @@ import dev.ringlock.core.FutexScope;
 import dev.ringlock.core.FutexWord;
 import dev.ringlock.core.WaitOutcome;
 import dev.ringlock.core.WakeSignal;
+import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.core.memory.NamedObject;
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.RegionClosedException;
@@ -20,8 +22,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Lock;
@@ -95,6 +99,8 @@ public final class MutexCore implements Mutex {
 
   private static final long STARVATION_NANOS = TimeUnit.MILLISECONDS.toNanos(STARVATION_MILLIS);
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+  // a region's header and one directory entry, around a private condition's queue
+  private static final long LOCAL_CONDITION_SPARE_BYTES = 4096;
   private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
   private final String name;
@@ -109,10 +115,13 @@ public final class MutexCore implements Mutex {
   private final int pid;
   private final boolean localHandoff;
   private final int spinTries;
+  private final int conditionCapacity; // of each asLock().newCondition()
+  private final List<ConditionCore> localConditions = new ArrayList<>(); // guarded by this
 
   private volatile int queueLength; // written under the monitor; read by the barging fast paths
   private volatile boolean closed;
   private volatile BlockingLock lockView;
+  private final Set<AnyMutex> anyWaiters = ConcurrentHashMap.newKeySet(); // lockAny waits on us
   // This object holds the word for one of its guards. Plain: written by whoever takes or clears
   // the word, ordered by the word's own volatile CAS/getAndSet; pump reads it only together with
   // the word (see release for why a stale value cannot strand the queue), and close() reads it.
@@ -139,7 +148,8 @@ public final class MutexCore implements Mutex {
       FutexRing ring,
       int pid,
       boolean localHandoff,
-      int spinTries) {
+      int spinTries,
+      int conditionCapacity) {
     if (pid <= 0 || pid > PID_MASK) {
       throw new IllegalArgumentException("process id " + pid + " does not fit the lock word");
     }
@@ -155,6 +165,7 @@ public final class MutexCore implements Mutex {
     this.pid = pid;
     this.localHandoff = localHandoff;
     this.spinTries = spinTries;
+    this.conditionCapacity = conditionCapacity;
   }
 
   // ---- shared memory, access mode in the name ----
@@ -546,6 +557,9 @@ public final class MutexCore implements Mutex {
     for (LockFuture request : waiting) {
       request.fail(failure);
     }
+    for (AnyMutex request : anyWaiters) {
+      request.regionClosed(failure);
+    }
     // A pump that won the word before `closed` was set still delivers its grant: that guard's
     // unlock() then finds the region closed, and `holding` (set before the grant) makes us free
     // the word here instead.
@@ -555,6 +569,45 @@ public final class MutexCore implements Mutex {
     }
     // Also stands in for any WakeSignal still queued: it would reach an unmapped word.
     Futex.wake(word, 1, FutexRing.ANY_BITSET);
+    List<ConditionCore> conditions;
+    synchronized (this) {
+      conditions = List.copyOf(localConditions);
+      localConditions.clear();
+    }
+    conditions.forEach(ConditionCore::close);
+  }
+
+  /**
+   * A condition variable for asLock().newCondition(): private to this process (a j.u.c. Condition
+   * has no name another process could find), so its queue lives in memory of its own, with private
+   * futexes, on this mutex's ring. It lasts until the region closes.
+   */
+  ConditionCore newLocalCondition() {
+    synchronized (this) {
+      checkOpen();
+      String conditionName = name + " condition " + (localConditions.size() + 1);
+      MappedRegion memory =
+          MappedRegion.inMemory(
+              WaitQueueDescriptor.bytesFor(conditionCapacity) + LOCAL_CONDITION_SPARE_BYTES, 1);
+      NamedObject object =
+          memory.findOrCreateSizedByCreator(
+              conditionName,
+              ObjectType.CONDITION,
+              WaitQueueDescriptor.bytesFor(conditionCapacity),
+              WaitQueueDescriptor.initializer(conditionCapacity));
+      WaitQueueCore queue =
+          new WaitQueueCore(
+              ObjectType.name(ObjectType.CONDITION),
+              conditionName,
+              memory,
+              object,
+              FutexScope.PRIVATE,
+              ring,
+              pid);
+      ConditionCore condition = new ConditionCore(conditionName, queue, memory::close);
+      localConditions.add(condition);
+      return condition;
+    }
   }
 
   private void failAll(Throwable cause) {
@@ -575,7 +628,7 @@ public final class MutexCore implements Mutex {
     }
   }
 
-  private void checkOpen() {
+  void checkOpen() {
     if (closed) {
       throw closedException();
     }
@@ -686,6 +739,84 @@ public final class MutexCore implements Mutex {
       for (LockFuture request : expired) {
         request.fail(
             new TimeoutException("mutex '" + name + "' was not acquired within the timeout"));
+      }
+    }
+  }
+
+  // ---- for lockAny (AnyMutex): one FUTEX_WAITV over several mutexes' words ----
+
+  FutexRing ring() {
+    return ring;
+  }
+
+  FutexWord word() {
+    return word;
+  }
+
+  /**
+   * Takes the word for lockAny, never waiting: as tryLock, or, when {@code woken} (a FUTEX_WAITV
+   * woken on this word), whenever it is free, keeping WAITERS set as any woken sleeper does.
+   */
+  Guard tryAcquireForAny(boolean woken) {
+    checkOpen();
+    if (!woken) {
+      return mayBarge() && tryAcquireFree() ? newGuard() : null;
+    }
+    int v = lvWord();
+    if ((v & PID_MASK) == 0 && casWord(v, pid | WAITERS)) {
+      holding = true;
+      return newGuard();
+    }
+    return null;
+  }
+
+  /**
+   * The value a lockAny waiter may sleep on, with WAITERS set (by CAS) so the next release wakes,
+   * and counted as a sleeping process so in-process handoffs stay bounded; or -1 if the word is
+   * free and takeable, or changed under the CAS: the caller then tries again instead of sleeping.
+   * Every value it returns must later be matched by {@link #lockAnyWaitEnded()}.
+   */
+  int lockAnySleepValue(AnyMutex request) {
+    checkOpen();
+    int v = lvWord();
+    if ((v & PID_MASK) == 0 && mayBarge()) {
+      return -1;
+    }
+    if ((v & WAITERS) == 0 && !casWord(v, v | WAITERS)) {
+      return -1;
+    }
+    anyWaiters.add(request); // so that close() can fail it; close sets `closed`, then looks here
+    if (closed) {
+      anyWaiters.remove(request);
+      throw closedException();
+    }
+    addSleepers(1);
+    return v | WAITERS;
+  }
+
+  void lockAnyWaitEnded(AnyMutex request) {
+    anyWaiters.remove(request);
+    addSleepers(-1);
+  }
+
+  /**
+   * After a lockAny FUTEX_WAITV that was woken, timed out or cancelled: it may have swallowed a
+   * wake meant for a sleeper of this word (see FutexRing.waitAny), or consumed one it did not use.
+   * If anyone sleeps here, make sure one is woken or will be: wake one if the word is free, else
+   * set WAITERS so that the holder's release wakes one. At worst a spurious wake.
+   */
+  void repairAfterWaitv() {
+    if (closed || lvSleepers() <= 0) {
+      return;
+    }
+    for (; ; ) {
+      int v = lvWord();
+      if ((v & PID_MASK) == 0) {
+        wakeOne.signal();
+        return;
+      }
+      if ((v & WAITERS) != 0 || casWord(v, v | WAITERS)) {
+        return;
       }
     }
   }

@@ -51,6 +51,11 @@ final class QueueWaiter extends WithdrawableFuture<Void> {
     return settle(null);
   }
 
+  /** Fails the wait from inside the queue (timeout, closed region or ring). */
+  boolean fail(Throwable failure) {
+    return settleExceptionally(failure);
+  }
+
   /** True for the one caller that may pass on the wake this waiter was chosen for. */
   boolean claimPassOn() {
     return PASS_ON_CLAIMED.compareAndSet(this, false, true);

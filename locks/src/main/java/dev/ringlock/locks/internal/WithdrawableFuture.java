@@ -3,22 +3,21 @@ package dev.ringlock.locks.internal;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A pending request as its caller holds it: the future, and a node of whatever the primitive queues
- * it in. Completing it by any other means than the primitive (cancel, complete,
- * completeExceptionally, and so orTimeout) withdraws it: the caller gave up. The primitive
- * completes it with {@link #settle} and {@link #fail}, which withdraw nothing.
+ * The future of a pending request that is also the request: completing it by any other means than
+ * its owner's {@link #settle} ({@code cancel}, {@code complete}, {@code completeExceptionally}, and
+ * so {@code orTimeout}) withdraws the request, once, on the thread that completed it.
  */
 abstract class WithdrawableFuture<T> extends CompletableFuture<T> {
-  /** The caller completed the request before the primitive did: take it out of the queue. */
+  /** The caller completed the future first: take the request back. */
   abstract void withdrawn();
 
-  /** Completes it from inside the primitive; false if the caller completed it first. */
+  /** Completes as the request's owner, withdrawing nothing; false if the caller was first. */
   final boolean settle(T value) {
     return super.complete(value);
   }
 
-  /** Fails it from inside the primitive (timeout, closed region or ring). */
-  final boolean fail(Throwable failure) {
+  /** Fails as the request's owner, withdrawing nothing; false if the caller was first. */
+  final boolean settleExceptionally(Throwable failure) {
     return super.completeExceptionally(failure);
   }
 

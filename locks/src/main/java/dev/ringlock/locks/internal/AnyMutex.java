@@ -1,0 +1,288 @@
+package dev.ringlock.locks.internal;
+
+import dev.ringlock.core.FutexRing;
+import dev.ringlock.core.FutexWord;
+import dev.ringlock.core.WaitOutcome;
+import dev.ringlock.core.WaitTarget;
+import dev.ringlock.locks.Mutex;
+import dev.ringlock.locks.MutexGuard;
+import dev.ringlock.locks.RegionClosedException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
+
+/*
+ * Overview
+ *
+ * lockAny: one request for whichever of up to 128 mutexes comes free first, waiting on all their
+ * words with one FUTEX_WAITV. It is its own future, and it is not queued in any mutex's
+ * in-process queue; it competes for the words directly, like a process of its own:
+ *
+ *   1. try the candidates in list order, as tryLock does (so it never overtakes requests queued
+ *      in this process, nor a starving process);
+ *   2. none free: set WAITERS on every word (a CAS on the value it then sleeps on, as a mutex
+ *      sleeper does), count itself among each mutex's sleeping processes (which bounds the
+ *      in-process handoffs that could otherwise keep a word from it), and submit one FUTEX_WAITV
+ *      expecting those values;
+ *   3. woken on word i: take i if it is free, whatever the barging rules say (the kernel chose
+ *      this waiter, the longest sleeper), keeping WAITERS set as every woken mutex3 sleeper does;
+ *      failing that, try the others as in 1; failing that, go to 2.
+ *
+ * It holds at most one mutex at any moment: it takes one word with a CAS and then stops.
+ *
+ * Swallowed wakes. A FUTEX_WAITV can consume a wake without using it: the wake on word i when
+ * this request ends up with another mutex or is cancelled, and, worse, wakes on its other words
+ * that the kernel counts but delivers to nobody (once the request is claimed by a first wake or
+ * a cancel, it stays queued on the other words until its completion runs; see FutexRing.waitAny).
+ * With one wake per release (mutex3), a swallowed wake strands a sleeper. So after every wait
+ * that did not fail on a changed value (woken, timed out; for a cancelled one, when the ring
+ * reports that the kernel is done with it), each candidate that has sleepers is repaired: a free
+ * word gets one wake, a held word gets WAITERS so that its holder's release wakes one
+ * (MutexCore.repairAfterWaitv). The price is at most one spurious wake per candidate.
+ *
+ * Not covered by the starvation bound: it never marks a mutex as starving, so heavy barging on
+ * every candidate can keep it waiting. It is woken in kernel FIFO order like any sleeper.
+ *
+ * Threads: steps run on the caller's thread first, then on the ring's completion thread. The
+ * monitor guards `waiting`, so a cancel that races an arming wait cancels it; a mutex taken after
+ * a cancel is released again.
+ */
+public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
+  private static final long NO_DEADLINE = Long.MAX_VALUE;
+  // as MutexCore: a longer timeout is this one, so that nanoTime() + timeout cannot overflow
+  private static final Duration LONGEST_TIMEOUT = Duration.ofNanos(1L << 62);
+
+  private final MutexCore[] candidates;
+  private final FutexRing ring;
+  private final long deadline;
+  private CompletableFuture<WaitOutcome> waiting; // guarded by this
+
+  private AnyMutex(MutexCore[] candidates, long deadline) {
+    this.candidates = candidates;
+    this.ring = candidates[0].ring();
+    this.deadline = deadline;
+  }
+
+  /** See {@link Mutex#lockAny(List)}. */
+  public static CompletableFuture<MutexGuard> lockAny(List<? extends Mutex> candidates) {
+    AnyMutex request = new AnyMutex(checked(candidates), NO_DEADLINE);
+    request.attempt(-1);
+    return request;
+  }
+
+  /** See {@link Mutex#lockAny(List, Duration)}. */
+  public static CompletableFuture<MutexGuard> lockAny(
+      List<? extends Mutex> candidates, Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative()) {
+      throw new IllegalArgumentException("timeout must not be negative: " + timeout);
+    }
+    MutexCore[] checked = checked(candidates);
+    long nanos =
+        timeout.compareTo(LONGEST_TIMEOUT) >= 0 ? LONGEST_TIMEOUT.toNanos() : timeout.toNanos();
+    AnyMutex request = new AnyMutex(checked, System.nanoTime() + nanos);
+    request.attempt(-1);
+    return request;
+  }
+
+  private static MutexCore[] checked(List<? extends Mutex> candidates) {
+    Objects.requireNonNull(candidates, "candidates");
+    if (candidates.isEmpty() || candidates.size() > FutexRing.MAX_WAIT_ANY) {
+      throw new IllegalArgumentException(
+          "lockAny takes 1 to "
+              + FutexRing.MAX_WAIT_ANY
+              + " mutexes (the FUTEX_WAITV limit), not "
+              + candidates.size());
+    }
+    MutexCore[] cores = new MutexCore[candidates.size()];
+    Map<MutexCore, Boolean> seen = new IdentityHashMap<>();
+    for (int i = 0; i < cores.length; i++) {
+      Mutex candidate = Objects.requireNonNull(candidates.get(i), "a lockAny candidate is null");
+      if (!(candidate instanceof MutexCore core)) {
+        throw new IllegalArgumentException(
+            candidate + " is not a mutex of a SharedRegion; lockAny waits on region mutexes only");
+      }
+      if (seen.put(core, Boolean.TRUE) != null) {
+        throw new IllegalArgumentException("mutex '" + core.name() + "' is a candidate twice");
+      }
+      if (i > 0 && core.ring() != cores[0].ring()) {
+        throw new IllegalArgumentException(
+            "lockAny candidates must wait through one ring, but mutex '"
+                + core.name()
+                + "' uses "
+                + core.ring()
+                + " and mutex '"
+                + cores[0].name()
+                + "' uses "
+                + cores[0].ring()
+                + "; open their regions with the same RegionOptions.ring");
+      }
+      core.checkOpen();
+      cores[i] = core;
+    }
+    return cores;
+  }
+
+  /**
+   * Steps 1 to 3 of the overview.
+   *
+   * @param wokenIndex the candidate whose word woke the FUTEX_WAITV, or -1
+   */
+  private void attempt(int wokenIndex) {
+    for (; ; ) {
+      if (isDone()) {
+        return; // cancelled while the wake was on its way: waitEnded repairs the words
+      }
+      Guard taken;
+      List<WaitTarget> targets = null;
+      try {
+        taken = take(wokenIndex);
+        if (taken == null && !timedOutNow()) {
+          targets = sleepTargets();
+        }
+      } catch (RegionClosedException e) {
+        settleExceptionally(e);
+        return;
+      }
+      if (taken != null) {
+        if (!settle(taken)) {
+          taken.unlock(); // cancelled meanwhile: never leave a mutex held by nobody
+        }
+        return;
+      }
+      wokenIndex = -1;
+      if (timedOutNow()) {
+        settleExceptionally(timedOut());
+        return;
+      }
+      if (targets == null) {
+        continue; // a word came free or changed under us: look again
+      }
+      arm(targets);
+      return;
+    }
+  }
+
+  /** Takes a candidate: the woken one first (see the overview), then in list order. */
+  private Guard take(int wokenIndex) {
+    Guard taken = wokenIndex >= 0 ? candidates[wokenIndex].tryAcquireForAny(true) : null;
+    for (int i = 0; taken == null && i < candidates.length; i++) {
+      taken = candidates[i].tryAcquireForAny(false);
+    }
+    return taken;
+  }
+
+  /** Step 2's values, each counted as a sleeper; null (nothing counted) if one came free. */
+  private List<WaitTarget> sleepTargets() {
+    List<WaitTarget> targets = new ArrayList<>(candidates.length);
+    try {
+      for (MutexCore candidate : candidates) {
+        int expected = candidate.lockAnySleepValue(this);
+        if (expected == -1) {
+          endWait(targets.size());
+          return null;
+        }
+        targets.add(new WaitTarget(candidate.word(), expected));
+      }
+    } catch (RegionClosedException e) {
+      endWait(targets.size());
+      throw e;
+    }
+    return targets;
+  }
+
+  private boolean timedOutNow() {
+    return deadline != NO_DEADLINE && deadline - System.nanoTime() <= 0;
+  }
+
+  private void arm(List<WaitTarget> targets) {
+    Duration timeout =
+        deadline == NO_DEADLINE
+            ? null
+            : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+    CompletableFuture<WaitOutcome> wait = ring.waitAny(targets, timeout, this::abandonedWake);
+    boolean cancelled;
+    synchronized (this) {
+      cancelled = isDone();
+      if (!cancelled) {
+        waiting = wait;
+      }
+    }
+    wait.whenComplete(this::waitEnded);
+    if (cancelled) {
+      wait.cancel(false);
+    }
+  }
+
+  private void waitEnded(WaitOutcome outcome, Throwable failure) {
+    endWait(candidates.length);
+    synchronized (this) {
+      waiting = null;
+    }
+    Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+    if (cause == null) {
+      attempt(outcome.isWoken() ? outcome.wokenIndex() : -1);
+    } else if (cause instanceof TimeoutException) {
+      attempt(-1); // a last look; fails with TimeoutException if still nothing is free
+    } else {
+      if (!isDone()) {
+        settleExceptionally(cause); // the ring closed or failed
+      }
+      return; // cancelled by us: abandonedWake repairs once the kernel is done with the wait
+    }
+    if (outcome == null || !outcome.isValueChanged()) {
+      repairAll(); // woken or timed out: it may have swallowed wakes (see the overview)
+    }
+  }
+
+  /** An abandoned wait is over in the kernel: called once for each of its words. */
+  private void abandonedWake(FutexRing ignored, FutexWord word, int bitset) {
+    for (MutexCore candidate : candidates) {
+      if (candidate.word().equals(word)) {
+        candidate.repairAfterWaitv();
+      }
+    }
+  }
+
+  private void repairAll() {
+    for (MutexCore candidate : candidates) {
+      candidate.repairAfterWaitv();
+    }
+  }
+
+  private void endWait(int counted) {
+    for (int i = 0; i < counted; i++) {
+      candidates[i].lockAnyWaitEnded(this);
+    }
+  }
+
+  private TimeoutException timedOut() {
+    return new TimeoutException(
+        "none of the " + candidates.length + " lockAny candidates was acquired within the timeout");
+  }
+
+  /** Called by a candidate's close(): nothing can be acquired through a closed region. */
+  void regionClosed(RegionClosedException failure) {
+    completeExceptionally(failure); // as the caller would: withdraws the wait
+  }
+
+  // ---- completion by the caller withdraws the request ----
+
+  @Override
+  void withdrawn() {
+    CompletableFuture<WaitOutcome> wait;
+    synchronized (this) {
+      wait = waiting;
+      waiting = null;
+    }
+    if (wait != null) {
+      wait.cancel(false); // the ring hands the wait's words to abandonedWake
+    }
+  }
+}
