@@ -23,7 +23,6 @@ final class QueueWaiter extends WithdrawableFuture<Void> {
 
   final WaitQueueCore queue;
   final int slot;
-  final long key;
   final long
       deadline; // System.nanoTime() by which to fail with TimeoutException, or Deadlines.NONE
 
@@ -34,10 +33,9 @@ final class QueueWaiter extends WithdrawableFuture<Void> {
   @SuppressWarnings("unused") // through PASS_ON_CLAIMED
   private volatile boolean passOnClaimed;
 
-  QueueWaiter(WaitQueueCore queue, int slot, long key, long deadline) {
+  QueueWaiter(WaitQueueCore queue, int slot, long deadline) {
     this.queue = queue;
     this.slot = slot;
-    this.key = key;
     this.deadline = deadline;
   }
 

@@ -367,7 +367,7 @@ public final class WaitQueueCore implements WaitQueue {
       try {
         int slot = allocate(owedWakes);
         if (slot != NONE) {
-          waiter = new QueueWaiter(this, slot, key, deadline);
+          waiter = new QueueWaiter(this, slot, deadline); // the key lives in the slot
           long at = slotAt(slot);
           memory.set(JAVA_INT, at + OWNER_OFFSET, pid);
           memory.set(JAVA_LONG, at + KEY_OFFSET, key);
