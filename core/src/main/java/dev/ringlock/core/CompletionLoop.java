@@ -598,6 +598,11 @@ final class CompletionLoop implements Runnable {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment scratch = arena.allocate(SCRATCH_BYTES, 8);
     private long scratchUsed;
+    // A fire-and-forget FUTEX_WAKE's SQE, but for the word: stamped out for each such wake.
+    private final MemorySegment wakeImage = arena.allocate(UringLayouts.SQE.byteSize(), 8);
+    private int imageFlags = -1; // the futex2 flags, count and bitset wakeImage holds
+    private int imageCount;
+    private int imageBitset;
 
     Submission reserve(int sqes, int scratchBytes) {
       if (scratchBytes > SCRATCH_BYTES || sqes > sq.entries()) {
@@ -653,10 +658,17 @@ final class CompletionLoop implements Runnable {
      * change its flags or user_data.
      */
     long fireAndForgetWake(FutexWord word, int count, int bitset) {
+      int flags = word.futex2Flags();
+      if (flags != imageFlags || count != imageCount || bitset != imageBitset) {
+        Prep.futexWake(wakeImage, 0, 0L, count, bitset, flags);
+        Prep.skipSuccessCompletion(wakeImage, 0);
+        Prep.userData(wakeImage, 0, UserData.encode(KIND_SIGNAL, 0, 0));
+        imageFlags = flags;
+        imageCount = count;
+        imageBitset = bitset;
+      }
       long sqe = sqe();
-      Prep.futexWake(sqes(), sqe, word.address(), count, bitset, word.futex2Flags());
-      Prep.skipSuccessCompletion(sqes(), sqe);
-      Prep.userData(sqes(), sqe, UserData.encode(KIND_SIGNAL, 0, 0));
+      Prep.stamp(wakeImage, sqes(), sqe, word.address());
       return sqe;
     }
 

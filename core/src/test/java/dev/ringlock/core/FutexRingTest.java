@@ -465,6 +465,44 @@ class FutexRingTest {
   }
 
   @Test
+  void fireAndForgetWakesOfDifferentCountsBitsetsAndScopesInOneBatchEachKeepTheirOwn()
+      throws Exception {
+    // The SQEs of these wakes are stamped from one image, rebuilt whenever a wake differs from the
+    // one before: a stale image would wake the wrong waiters here.
+    FutexWord word = words.word(0);
+    FutexWord shared = FutexWord.of(words.memory(), 4, FutexScope.SHARED);
+    List<CompletableFuture<WaitOutcome>> low = new ArrayList<>();
+    List<CompletableFuture<WaitOutcome>> high = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      low.add(ring.wait(word, 0, 0b01));
+      high.add(ring.wait(word, 0, 0b10));
+    }
+    CompletableFuture<WaitOutcome> onShared = ring.wait(shared, 0);
+    CompletableFuture<WaitOutcome> stillShared = ring.wait(shared, 0);
+    drainRing();
+    WakeSignal twoLow = ring.wakeSignal(word, 2, 0b01);
+    WakeSignal oneHigh = ring.wakeSignal(word, 1, 0b10);
+    CountDownLatch release = blockCompletionThread();
+    twoLow.signal();
+    oneHigh.signal();
+    CompletableFuture<Void> each = ring.wakeEach(List.of(shared)); // count 1, any bitset, SHARED
+    release.countDown();
+    await(each);
+    assertTrue(await(low.get(0)).isWoken());
+    assertTrue(await(low.get(1)).isWoken());
+    assertTrue(await(high.get(0)).isWoken());
+    assertTrue(await(onShared).isWoken());
+    drainRing();
+    assertFalse(low.get(2).isDone(), "count 2 woke a third waiter");
+    assertFalse(high.get(1).isDone(), "count 1 woke a second waiter");
+    assertFalse(stillShared.isDone());
+    for (CompletableFuture<WaitOutcome> left :
+        List.of(low.get(2), high.get(1), high.get(2), stillShared)) {
+      left.cancel(false);
+    }
+  }
+
+  @Test
   void aWakeSignalOnAClosedRingWakesWithADirectSystemCall() throws Exception {
     FutexWord word = words.word(0);
     WakeSignal signal = ring.wakeSignal(word, 1, ANY);

@@ -44,13 +44,20 @@ final class SharedLocks {
   }
 
   private static SharedRegion openRegion() {
+    return openRegion("ringlock-jcstress-", RegionOptions.builder());
+  }
+
+  /**
+   * A region file on {@link SharedRing#RING}, in /dev/shm (else the temp directory), unlinked as
+   * soon as it is mapped.
+   */
+  static SharedRegion openRegion(String prefix, RegionOptions.Builder options) {
     Path shm = Path.of("/dev/shm");
     Path file =
         (Files.isDirectory(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir")))
-            .resolve("ringlock-jcstress-" + ProcessHandle.current().pid());
+            .resolve(prefix + ProcessHandle.current().pid());
     try {
-      SharedRegion region =
-          SharedRegion.open(file, RegionOptions.builder().ring(SharedRing.RING).build());
+      SharedRegion region = SharedRegion.open(file, options.ring(SharedRing.RING).build());
       Files.delete(file);
       return region;
     } catch (IOException e) {

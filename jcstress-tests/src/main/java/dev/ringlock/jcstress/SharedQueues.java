@@ -4,10 +4,7 @@ import dev.ringlock.locks.ConditionVariable;
 import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.SharedRegion;
 import dev.ringlock.locks.WaitQueue;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Wait queues and condition variables for the tests of a forked jcstress VM, in one region file
@@ -50,24 +47,26 @@ final class SharedQueues {
     CONDITIONS.giveBack(condition);
   }
 
-  private static SharedRegion openRegion() {
-    Path shm = Path.of("/dev/shm");
-    Path file =
-        (Files.isDirectory(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir")))
-            .resolve("ringlock-jcstress-queues-" + ProcessHandle.current().pid());
-    try {
-      SharedRegion region =
-          SharedRegion.open(
-              file,
-              RegionOptions.builder()
-                  .ring(SharedRing.RING)
-                  .capacity(MAX_OBJECTS)
-                  .regionSize(32L << 20) // directory 8 MiB, queues 256 bytes each
-                  .build());
-      Files.delete(file);
-      return region;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+  /**
+   * After a test's own checks, with {@code waiter} the one waiter still on {@code queue}: wakes it,
+   * which must end it, and gives the queue back. Returns "WAITING" (the waiter was waiting, as it
+   * should), or what went wrong, for a forbidden outcome (the queue is then not reused).
+   */
+  static String wakeTheOneLeft(WaitQueue queue, CompletableFuture<Void> waiter) {
+    int woken = queue.wakeAll();
+    String fate = WaitFate.awaitWake(waiter);
+    if (woken != 1 || !fate.equals(WaitFate.WOKEN)) {
+      return "CLEANUP_WOKE_" + woken + "_" + fate;
     }
+    giveBack(queue);
+    return "WAITING";
+  }
+
+  private static SharedRegion openRegion() {
+    return SharedLocks.openRegion(
+        "ringlock-jcstress-queues-",
+        RegionOptions.builder()
+            .capacity(MAX_OBJECTS)
+            .regionSize(32L << 20)); // directory 8 MiB, queues 256 bytes each
   }
 }

@@ -74,13 +74,6 @@ public class WaitQueueAwaitRacingWakeAll {
       r.r2 = "COUNTED_" + waiting;
       return;
     }
-    int cleanup = queue.wakeAll();
-    String fate = WaitFate.awaitWake(waiter);
-    if (cleanup != 1 || !fate.equals(WaitFate.WOKEN)) {
-      r.r2 = "CLEANUP_WOKE_" + cleanup + "_" + fate;
-      return;
-    }
-    r.r2 = "WAITING";
-    SharedQueues.giveBack(queue);
+    r.r2 = SharedQueues.wakeTheOneLeft(queue, waiter);
   }
 }

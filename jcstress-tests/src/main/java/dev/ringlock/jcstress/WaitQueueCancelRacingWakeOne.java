@@ -84,13 +84,6 @@ public class WaitQueueCancelRacingWakeOne {
       r.r2 = "COMPLETED_UNOWED(" + WaitFate.awaitWake(second) + ")";
       return;
     }
-    int cleanup = queue.wakeAll();
-    String fate = WaitFate.awaitWake(second);
-    if (cleanup != 1 || !fate.equals(WaitFate.WOKEN)) {
-      r.r2 = "CLEANUP_WOKE_" + cleanup + "_" + fate;
-      return;
-    }
-    r.r2 = "WAITING";
-    SharedQueues.giveBack(queue);
+    r.r2 = SharedQueues.wakeTheOneLeft(queue, second);
   }
 }

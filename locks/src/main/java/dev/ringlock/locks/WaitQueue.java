@@ -42,8 +42,12 @@ import java.util.concurrent.CompletableFuture;
  * WaitQueueFullException}. A process that dies leaves its slots taken until an {@code await} finds
  * the queue full and reclaims them; until then, a wake may choose one of its waiters.
  *
- * <p>Futures complete on the region's ring's completion thread; continuations that block should use
- * the {@code *Async} variants. Thread-safe.
+ * <p><b>Threads.</b> Futures complete on the region's ring's completion thread; continuations that
+ * block should use the {@code *Async} variants. Every call, and the end of every kernel wait (a
+ * wake, a timeout), takes the queue's list lock for a short critical section: a lock word in the
+ * region, shared by every thread of every process, which blocks the thread that waits for it (on
+ * the completion thread too). A process that dies holding it is detected within about 10 ms, and
+ * the next holder repairs the list. Thread-safe.
  */
 public interface WaitQueue {
   /** The name this queue has in its region. */

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /** Starts a real child JVM running a test-side main class, with ringlock on its class path. */
 final class ChildJvm {
@@ -32,6 +33,25 @@ final class ChildJvm {
         .redirectErrorStream(true)
         .redirectOutput(log.toFile())
         .start();
+  }
+
+  /**
+   * In a child: exits with status 4 after {@code millis}, printing "STUCK" and {@code state} (the
+   * objects' toString, which shows what they wait for), unless the child has exited by then.
+   */
+  static void startWatchdog(long millis, Supplier<String> state) {
+    Thread.ofPlatform()
+        .daemon(true)
+        .start(
+            () -> {
+              try {
+                Thread.sleep(millis);
+              } catch (InterruptedException e) {
+                return;
+              }
+              System.out.println("STUCK " + state.get());
+              System.exit(4);
+            });
   }
 
   private static String location(Class<?> type) throws URISyntaxException {

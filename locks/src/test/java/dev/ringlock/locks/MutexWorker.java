@@ -42,18 +42,7 @@ public final class MutexWorker {
       while (!Files.exists(go)) {
         Thread.sleep(1);
       }
-      Thread.ofPlatform()
-          .daemon(true)
-          .start(
-              () -> {
-                try {
-                  Thread.sleep(40_000);
-                } catch (InterruptedException e) {
-                  return;
-                }
-                System.out.println("STUCK " + mutex);
-                System.exit(4);
-              });
+      ChildJvm.startWatchdog(40_000, mutex::toString);
       ConcurrentLinkedQueue<Long> fences = new ConcurrentLinkedQueue<>();
       List<Thread> threads = new ArrayList<>();
       threads.add(Thread.ofPlatform().start(() -> viaFutures(mutex, counter, perThread, fences)));

@@ -40,18 +40,7 @@ public final class WaitQueueWorker {
     try (SharedRegion region = SharedRegion.open(regionFile)) {
       WaitQueue queue = region.waitQueue("wq", 64);
       WaitQueue small = region.waitQueue("small", SMALL_CAPACITY);
-      Thread.ofPlatform()
-          .daemon(true)
-          .start(
-              () -> {
-                try {
-                  Thread.sleep(40_000);
-                } catch (InterruptedException e) {
-                  return;
-                }
-                System.out.println("STUCK " + queue + " / " + small);
-                System.exit(4);
-              });
+      ChildJvm.startWatchdog(40_000, () -> queue + " / " + small);
       switch (role) {
         case "wait" -> waitRole(queue, sync, args[3], keys(args));
         case "wake" -> wakeRole(queue, sync);

@@ -96,6 +96,25 @@ class UringLayoutsTest {
   }
 
   @Test
+  void aStampedSqeIsTheImageWithItsOwnAddress() {
+    MemorySegment image = Arena.ofAuto().allocate(64);
+    Prep.futexWake(image, 0, 0L, 1, -1, 0x02);
+    Prep.skipSuccessCompletion(image, 0);
+    Prep.userData(image, 0, 0x1234L);
+    MemorySegment expected = Arena.ofAuto().allocate(64);
+    Prep.futexWake(expected, 0, 0x2000L, 1, -1, 0x02);
+    Prep.skipSuccessCompletion(expected, 0);
+    Prep.userData(expected, 0, 0x1234L);
+
+    MemorySegment sqes = Arena.ofAuto().allocate(192);
+    sqes.fill((byte) 0x5A); // a reused slot: the stamp must overwrite every field
+    Prep.stamp(image, sqes, 64, 0x2000L);
+    assertEquals(-1, sqes.asSlice(64, 64).mismatch(expected), "the stamped SQE");
+    assertEquals(0x5A5A_5A5A_5A5A_5A5AL, sqes.get(ValueLayout.JAVA_LONG, 0));
+    assertEquals(0x5A5A_5A5A_5A5A_5A5AL, sqes.get(ValueLayout.JAVA_LONG, 128));
+  }
+
+  @Test
   void userDataRoundTripsKindGenerationAndIndex() {
     long userData = UserData.encode(4, 0xABCDEF, 0x7FFF_FFFE);
     assertEquals(4, UserData.kind(userData));

@@ -1,5 +1,6 @@
 package dev.ringlock.locks.internal;
 
+import dev.ringlock.core.WaitOutcome;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -22,7 +23,6 @@ final class QueueWaiter extends WithdrawableFuture<Void> {
 
   final WaitQueueCore queue;
   final int slot;
-  final long key;
   final long
       deadline; // System.nanoTime() by which to fail with TimeoutException, or Deadlines.NONE
 
@@ -33,11 +33,15 @@ final class QueueWaiter extends WithdrawableFuture<Void> {
   @SuppressWarnings("unused") // through PASS_ON_CLAIMED
   private volatile boolean passOnClaimed;
 
-  QueueWaiter(WaitQueueCore queue, int slot, long key, long deadline) {
+  QueueWaiter(WaitQueueCore queue, int slot, long deadline) {
     this.queue = queue;
     this.slot = slot;
-    this.key = key;
     this.deadline = deadline;
+  }
+
+  /** Its kernel wait ended (on the ring's completion thread, usually): see WaitQueueCore. */
+  void kernelWaitEnded(WaitOutcome ignored, Throwable failure) {
+    queue.kernelWaitEnded(this, failure);
   }
 
   /** Completes the wait: a wake chose this waiter. False if the caller completed it first. */

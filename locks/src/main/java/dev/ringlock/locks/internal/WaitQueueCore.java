@@ -368,7 +368,7 @@ public final class WaitQueueCore implements WaitQueue {
       try {
         int slot = allocate(owedWakes);
         if (slot != NONE) {
-          waiter = new QueueWaiter(this, slot, key, deadline);
+          waiter = new QueueWaiter(this, slot, deadline); // the key lives in the slot
           long at = slotAt(slot);
           memory.set(JAVA_INT, at + OWNER_OFFSET, pid);
           memory.set(JAVA_LONG, at + KEY_OFFSET, key);
@@ -432,12 +432,12 @@ public final class WaitQueueCore implements WaitQueue {
         AbandonedWakeHandler.PASS_ON); // never fires: no wait here is abandoned (see overview)
   }
 
-  private void listen(QueueWaiter waiter, CompletableFuture<WaitOutcome> wait) {
-    wait.whenComplete((outcome, failure) -> kernelWaitEnded(waiter, failure));
+  private static void listen(QueueWaiter waiter, CompletableFuture<WaitOutcome> wait) {
+    wait.whenComplete(waiter::kernelWaitEnded); // captures the waiter alone: 16 bytes a wait
   }
 
   /** The waiter's kernel wait ended: woken, EAGAIN, timed out, or the ring failed. */
-  private void kernelWaitEnded(QueueWaiter waiter, Throwable failure) {
+  void kernelWaitEnded(QueueWaiter waiter, Throwable failure) {
     Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
     if (!enterInternal()) {
       return; // closed without waiting for this wait: its slot stays reserved (see overview)
@@ -606,6 +606,14 @@ public final class WaitQueueCore implements WaitQueue {
       wakesInFlight.add(sent); // close() makes sure these reach the kernel before it unmaps
       sent.whenComplete((ignored, failure) -> wakesInFlight.remove(sent));
     }
+  }
+
+  /**
+   * Completes when every wake this process has handed to the ring so far has been made in the
+   * kernel (the wake calls themselves return before that): for benchmarks and tests.
+   */
+  public CompletableFuture<Void> wakesSent() {
+    return CompletableFuture.allOf(wakesInFlight.toArray(CompletableFuture[]::new));
   }
 
   private void wakeOwnWord(int slot) {
@@ -874,25 +882,16 @@ public final class WaitQueueCore implements WaitQueue {
    * woken, since the dead holder may have chosen it without sending the wake.
    */
   private void repair() {
-    BitSet listed = new BitSet(capacity);
-    int head = NONE;
-    int tail = NONE;
+    int[] order = new int[capacity]; // the WAITING slots, oldest first as far as can be told
     int waiting = 0;
+    BitSet listed = new BitSet(capacity);
     int slot = memory.get(JAVA_INT, base + HEAD_OFFSET);
     while (slot >= 0 && slot < capacity && !listed.get(slot)) {
-      int next = memory.get(JAVA_INT, slotAt(slot) + NEXT_OFFSET);
       if (lvState(slot) == WAITING) {
         listed.set(slot);
-        memory.set(JAVA_INT, slotAt(slot) + PREV_OFFSET, tail);
-        if (tail == NONE) {
-          head = slot;
-        } else {
-          memory.set(JAVA_INT, slotAt(tail) + NEXT_OFFSET, slot);
-        }
-        tail = slot;
-        waiting++;
+        order[waiting++] = slot;
       }
-      slot = next;
+      slot = memory.get(JAVA_INT, slotAt(slot) + NEXT_OFFSET);
     }
     int occupied = 0;
     for (slot = 0; slot < capacity; slot++) {
@@ -901,23 +900,17 @@ public final class WaitQueueCore implements WaitQueue {
         occupied++;
       }
       if (state == WAITING && !listed.get(slot)) {
-        memory.set(JAVA_INT, slotAt(slot) + PREV_OFFSET, tail);
-        if (tail == NONE) {
-          head = slot;
-        } else {
-          memory.set(JAVA_INT, slotAt(tail) + NEXT_OFFSET, slot);
-        }
-        tail = slot;
-        waiting++;
+        order[waiting++] = slot;
       } else if (state == WOKEN_ONE || state == WOKEN_ALL) {
         wakeOwnWord(slot);
       }
     }
-    if (tail != NONE) {
-      memory.set(JAVA_INT, slotAt(tail) + NEXT_OFFSET, NONE);
+    for (int i = 0; i < waiting; i++) {
+      memory.set(JAVA_INT, slotAt(order[i]) + PREV_OFFSET, i == 0 ? NONE : order[i - 1]);
+      memory.set(JAVA_INT, slotAt(order[i]) + NEXT_OFFSET, i == waiting - 1 ? NONE : order[i + 1]);
     }
-    memory.set(JAVA_INT, base + HEAD_OFFSET, head);
-    memory.set(JAVA_INT, base + TAIL_OFFSET, tail);
+    memory.set(JAVA_INT, base + HEAD_OFFSET, waiting == 0 ? NONE : order[0]);
+    memory.set(JAVA_INT, base + TAIL_OFFSET, waiting == 0 ? NONE : order[waiting - 1]);
     memory.set(JAVA_INT, base + WAITING_OFFSET, waiting);
     memory.set(JAVA_INT, base + OCCUPIED_OFFSET, occupied);
     memory.set(JAVA_INT, base + HINT_OFFSET, 0);

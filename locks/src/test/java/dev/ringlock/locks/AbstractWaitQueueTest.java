@@ -32,15 +32,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.Parameter;
-import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
 
-/** Every method and error case of WaitQueue, on an in-memory and on a file-backed region. */
-@ParameterizedClass
-@EnumSource(WaitQueueTest.Backing.class)
+/**
+ * Every method and error case of WaitQueue, run on an in-memory region ({@link
+ * WaitQueueInMemoryTest}) and on a file-backed one ({@link WaitQueueFileTest}).
+ */
 @Timeout(60)
-class WaitQueueTest {
+abstract class AbstractWaitQueueTest {
   /** How long a waiter that nobody chose is watched for a wake it must not get. */
   private static final long QUIET_MILLIS = 50;
 
@@ -49,7 +47,11 @@ class WaitQueueTest {
     FILE
   }
 
-  @Parameter Backing backing;
+  private final Backing backing;
+
+  AbstractWaitQueueTest(Backing backing) {
+    this.backing = backing;
+  }
 
   @TempDir Path directory;
 

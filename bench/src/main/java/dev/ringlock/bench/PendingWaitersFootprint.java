@@ -1,0 +1,126 @@
+package dev.ringlock.bench;
+
+import com.sun.management.ThreadMXBean;
+import dev.ringlock.core.FutexRing;
+import dev.ringlock.locks.RegionOptions;
+import dev.ringlock.locks.SharedRegion;
+import dev.ringlock.locks.WaitQueue;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What 100,000 pending waiters cost: one {@link WaitQueue} of capacity 100,000 in a region file,
+ * every waiter's FUTEX_WAIT in the kernel through one ring. Prints the heap they hold (live heap
+ * after full GCs, before the queue exists and with every waiter pending, divided by the waiters; so
+ * the queue's per-slot tables are in it), the bytes allocated to queue them, and the threads of the
+ * process (Java's count and the kernel's), which must not grow with the waiters. Then wakes them
+ * all with one wakeAll and times it. Not JMH: a single shot.
+ *
+ * <pre>
+ * java --enable-native-access=ALL-UNNAMED -Xmx1g -cp bench/target/benchmarks.jar \
+ *     dev.ringlock.bench.PendingWaitersFootprint [waiters]
+ * </pre>
+ */
+public final class PendingWaitersFootprint {
+  private PendingWaitersFootprint() {}
+
+  public static void main(String[] args) throws Exception {
+    int waiters = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+    ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+    CompletableFuture<?>[] pending = new CompletableFuture<?>[waiters]; // the caller's, not counted
+    try (FutexRing ring = FutexRing.open()) {
+      int javaThreadsBefore = threads.getThreadCount();
+      List<String> kernelThreadsBefore = kernelThreads();
+      long heapBefore = liveHeap();
+      SharedRegion region =
+          BenchFiles.openRegion(
+              RegionOptions.builder()
+                  .ring(ring)
+                  .regionSize(64L * waiters + (1 << 20))
+                  .waitQueueCapacity(waiters)
+                  .build());
+      WaitQueue queue = region.waitQueue("footprint");
+      long allocatedBefore = threads.getCurrentThreadAllocatedBytes();
+      long start = System.nanoTime();
+      for (int i = 0; i < waiters; i++) {
+        pending[i] = queue.await(i);
+      }
+      long queued = System.nanoTime() - start;
+      long allocated = threads.getCurrentThreadAllocatedBytes() - allocatedBefore;
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (ring.stats().inFlight() < waiters) {
+        if (System.nanoTime() > end) {
+          throw new IllegalStateException("not every wait reached the kernel: " + ring.stats());
+        }
+        Thread.sleep(1);
+      }
+      long heapPending = liveHeap();
+      int javaThreadsPending = threads.getThreadCount();
+      List<String> kernelThreadsPending = kernelThreads();
+      System.out.printf(
+          "%d pending waiters (queued in %.0f ms, %d waiting, %d waits in the kernel)%n",
+          waiters, queued / 1e6, queue.waiting(), ring.stats().inFlight());
+      System.out.printf(
+          "live heap: %.1f bytes per waiter (%.1f MiB in all, queue tables included);"
+              + " allocated while queueing: %.1f bytes per waiter%n",
+          (heapPending - heapBefore) / (double) waiters,
+          (heapPending - heapBefore) / 1048576.0,
+          allocated / (double) waiters);
+      System.out.printf(
+          "threads: Java %d -> %d, kernel %d -> %s%n",
+          javaThreadsBefore,
+          javaThreadsPending,
+          kernelThreadsBefore.size(),
+          describe(kernelThreadsPending, kernelThreadsBefore));
+
+      long wakeStart = System.nanoTime();
+      int woken = queue.wakeAll();
+      CompletableFuture.allOf(pending).get(60, TimeUnit.SECONDS);
+      System.out.printf(
+          "wakeAll woke %d; all resumed after %.1f ms; threads now Java %d, kernel %s%n",
+          woken,
+          (System.nanoTime() - wakeStart) / 1e6,
+          threads.getThreadCount(),
+          describe(kernelThreads(), kernelThreadsBefore));
+      region.close();
+    }
+  }
+
+  private static long liveHeap() throws InterruptedException {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      Thread.sleep(100);
+    }
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  /** The kernel's view of this process's threads: their names, from /proc/self/task. */
+  private static List<String> kernelThreads() throws IOException {
+    List<String> names = new ArrayList<>();
+    try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        names.add(Files.readString(task.resolve("comm")).strip());
+      }
+    }
+    Collections.sort(names);
+    return names;
+  }
+
+  /** "n" and, if the names differ from {@code before}'s, which came and went. */
+  private static String describe(List<String> now, List<String> before) {
+    List<String> came = new ArrayList<>(now);
+    before.forEach(came::remove);
+    List<String> went = new ArrayList<>(before);
+    now.forEach(went::remove);
+    return now.size()
+        + (came.isEmpty() ? "" : " (new: " + came + ")")
+        + (went.isEmpty() ? "" : " (gone: " + went + ")");
+  }
+}

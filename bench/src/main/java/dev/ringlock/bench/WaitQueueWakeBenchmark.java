@@ -1,0 +1,440 @@
+package dev.ringlock.bench;
+
+import dev.ringlock.core.Futex;
+import dev.ringlock.core.FutexRing;
+import dev.ringlock.core.FutexWord;
+import dev.ringlock.locks.RegionOptions;
+import dev.ringlock.locks.SharedRegion;
+import dev.ringlock.locks.WaitQueue;
+import dev.ringlock.locks.internal.WaitQueueCore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
+
+/**
+ * Waking {@code waiters} sleeping waiters, each on a futex word of its own (every waiter asleep in
+ * the kernel before an operation starts: the per-invocation setup waits for that, untimed; the
+ * operations take tens of microseconds or more, so the setup's timestamps do not weigh):
+ *
+ * <ul>
+ *   <li>{@code queue*}: a {@link WaitQueue}'s waiters, futures on one ring (no thread each), woken
+ *       by {@code wakeAll()} or {@code wakeUpTo(waiters - 1)}; the latter with as many bystanders
+ *       (larger keys) on the queue, which stay asleep;
+ *   <li>{@code syscallPerWaiter*}: one platform thread per waiter, blocked in futex_wait on its own
+ *       word, woken by one futex_wake system call each ({@link Futex#wake});
+ *   <li>{@code sharedWord*}: the same threads all blocked on one word, woken by a single futex_wake
+ *       of every waiter (the thundering herd).
+ * </ul>
+ *
+ * The plain methods end when every waiter has resumed (its future completed, or its thread returned
+ * from futex_wait and counted down); the {@code *Sent} methods when the waker's wakes have all been
+ * made in the kernel (for the queue: the wakeEach request's completion joined).
+ *
+ * <p>At the end of a trial it prints, per operation: io_uring_enter calls of the queue's ring, and
+ * voluntary context switches of the woken side (the ring's completion thread, or the sum over the
+ * waiting threads), from /proc/self/task/TID/status, counted from "all asleep" to "all asleep
+ * again".
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 4, time = 1)
+@Measurement(iterations = 8, time = 1)
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xss512k"})
+public class WaitQueueWakeBenchmark {
+  @Param({"1", "64", "1024"})
+  public int waiters;
+
+  private Side side;
+  private QueueSide queueSide; // the side, when it is a queue
+  private ThreadSide threadSide; // the side, when it is threads
+
+  @Setup(Level.Trial)
+  public void open(BenchmarkParams params) throws Exception {
+    String method = params.getBenchmark();
+    if (method.contains(".queue")) {
+      queueSide = new QueueSide(waiters, method.contains("WakeUpTo"));
+      side = queueSide;
+    } else {
+      threadSide = new ThreadSide(waiters, method.contains("sharedWord"));
+      side = threadSide;
+    }
+  }
+
+  @Setup(Level.Invocation)
+  public void arm() throws Exception {
+    side.arm();
+    side.awaitAsleep();
+    side.snapshot();
+  }
+
+  @TearDown(Level.Invocation)
+  public void settle() throws Exception {
+    side.awaitResumed();
+    side.awaitAsleep();
+    side.account();
+  }
+
+  @TearDown(Level.Trial)
+  public void close() throws Exception {
+    side.report();
+    side.close();
+  }
+
+  // ---- the operations ----
+
+  @Benchmark
+  public void queueWakeAll() throws InterruptedException {
+    queueSide.queue.wakeAll();
+    queueSide.awaitResumed();
+  }
+
+  @Benchmark
+  public void queueWakeUpTo() throws InterruptedException {
+    queueSide.queue.wakeUpTo(waiters - 1);
+    queueSide.awaitResumed();
+  }
+
+  @Benchmark
+  public void queueWakeAllSent() {
+    queueSide.queue.wakeAll();
+    ((WaitQueueCore) queueSide.queue).wakesSent().join();
+  }
+
+  @Benchmark
+  public void syscallPerWaiter() throws InterruptedException {
+    threadSide.wakeEachWord();
+    threadSide.awaitResumed();
+  }
+
+  @Benchmark
+  public void syscallPerWaiterSent() {
+    threadSide.wakeEachWord();
+  }
+
+  @Benchmark
+  public void sharedWord() throws InterruptedException {
+    threadSide.wakeSharedWord();
+    threadSide.awaitResumed();
+  }
+
+  @Benchmark
+  public void sharedWordSent() {
+    threadSide.wakeSharedWord();
+  }
+
+  // ---- the woken sides ----
+
+  private abstract static class Side {
+    volatile CountDownLatch resumed = new CountDownLatch(0);
+    long switchesAtStart;
+    long entersAtStart;
+    long switches;
+    long enters;
+    long operations;
+
+    abstract void arm();
+
+    abstract List<String> wokenSideTids();
+
+    abstract long enterCalls();
+
+    abstract String describe();
+
+    abstract void close() throws Exception;
+
+    void awaitResumed() throws InterruptedException {
+      if (!resumed.await(30, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("waiters did not resume: " + describe());
+      }
+    }
+
+    /** Every woken-side thread blocked in the kernel (state S), so a wake has work to do. */
+    void awaitAsleep() throws InterruptedException {
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      for (String tid : wokenSideTids()) {
+        while (ProcTasks.state(tid) != 'S') {
+          if (System.nanoTime() > end) {
+            throw new IllegalStateException("thread " + tid + " never went to sleep");
+          }
+          Thread.sleep(0, 50_000);
+        }
+      }
+    }
+
+    void snapshot() {
+      switchesAtStart = voluntarySwitches();
+      entersAtStart = enterCalls();
+    }
+
+    void account() {
+      switches += voluntarySwitches() - switchesAtStart;
+      enters += enterCalls() - entersAtStart;
+      operations++;
+    }
+
+    private long voluntarySwitches() {
+      long sum = 0;
+      for (String tid : wokenSideTids()) {
+        sum += ProcTasks.voluntarySwitches(tid);
+      }
+      return sum;
+    }
+
+    void report() {
+      System.out.printf(
+          "%n[%s] per operation, over %d: %.2f io_uring_enter, %.2f voluntary context switches"
+              + " of the woken side%n",
+          describe(), operations, enters / (double) operations, switches / (double) operations);
+    }
+  }
+
+  /** A wait queue's waiters: futures on one ring, whose completion thread is the woken side. */
+  private static final class QueueSide extends Side {
+    private static final String RING_THREAD = "wq-bench-ring"; // under 16 chars: the whole comm
+    final FutexRing ring;
+    final SharedRegion region;
+    final WaitQueue queue;
+    final int waiters;
+    final int bystanders;
+    final String ringTid;
+
+    QueueSide(int waiters, boolean withBystanders) throws Exception {
+      this.waiters = waiters;
+      this.bystanders = withBystanders ? waiters : 0;
+      ring = FutexRing.open(FutexRing.options().threadName(RING_THREAD));
+      region =
+          BenchFiles.openRegion(RegionOptions.builder().ring(ring).regionSize(4 << 20).build());
+      queue = region.waitQueue("bench", 2 * waiters);
+      for (int i = 0; i < bystanders; i++) {
+        queue.await(waiters + i); // never woken: wakeUpTo(waiters - 1) passes them by
+      }
+      ringTid = ProcTasks.tidNamed(RING_THREAD);
+    }
+
+    @Override
+    void arm() {
+      CountDownLatch latch = new CountDownLatch(waiters);
+      resumed = latch;
+      for (int i = 0; i < waiters; i++) {
+        queue.await(i).thenRun(latch::countDown);
+      }
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (ring.stats().inFlight() < waiters + bystanders) { // every wait is in the kernel
+        if (System.nanoTime() > end) {
+          throw new IllegalStateException("waits not armed: " + ring.stats() + " " + queue);
+        }
+        Thread.onSpinWait();
+      }
+    }
+
+    @Override
+    List<String> wokenSideTids() {
+      return List.of(ringTid);
+    }
+
+    @Override
+    long enterCalls() {
+      return ring.stats().enterCalls();
+    }
+
+    @Override
+    String describe() {
+      return "queue, " + waiters + " woken of " + (waiters + bystanders);
+    }
+
+    @Override
+    void close() {
+      queue.wakeAll();
+      region.close();
+      ring.close();
+    }
+  }
+
+  /** A platform thread per waiter, blocked in futex_wait: on its own word, or all on one. */
+  private static final class ThreadSide extends Side {
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    final int waiters;
+    final boolean shared;
+    final Arena arena = Arena.ofShared();
+    final MemorySegment memory;
+    final FutexWord[] words;
+    final FutexWord sharedWord;
+    final List<Thread> threads = new ArrayList<>();
+    final List<String> tids = new ArrayList<>();
+    volatile boolean running = true;
+
+    ThreadSide(int waiters, boolean shared) throws InterruptedException {
+      this.waiters = waiters;
+      this.shared = shared;
+      memory = arena.allocate(4L * (waiters + 1), 64);
+      words = new FutexWord[waiters];
+      for (int i = 0; i < waiters; i++) {
+        words[i] = FutexWord.of(memory, 4L * i);
+      }
+      sharedWord = FutexWord.of(memory, 4L * waiters);
+      String[] found = new String[waiters];
+      CountDownLatch started = new CountDownLatch(waiters);
+      for (int i = 0; i < waiters; i++) {
+        int index = i;
+        threads.add(
+            Thread.ofPlatform()
+                .daemon(true)
+                .name("waiter-" + i)
+                .start(
+                    () -> {
+                      found[index] = ProcTasks.ownTid();
+                      started.countDown();
+                      if (shared) {
+                        waitOnSharedWord();
+                      } else {
+                        waitOnOwnWord(words[index], 4L * index);
+                      }
+                    }));
+      }
+      started.await();
+      tids.addAll(List.of(found));
+    }
+
+    private void waitOnOwnWord(FutexWord word, long offset) {
+      while (running) {
+        while ((int) INT.getVolatile(memory, offset) == 0 && running) {
+          Futex.await(word, 0, FutexRing.ANY_BITSET);
+        }
+        INT.setVolatile(memory, offset, 0);
+        resumed.countDown();
+      }
+    }
+
+    private void waitOnSharedWord() {
+      long offset = 4L * waiters;
+      while (running) {
+        int seen = (int) INT.getVolatile(memory, offset);
+        while ((int) INT.getVolatile(memory, offset) == seen && running) {
+          Futex.await(sharedWord, seen, FutexRing.ANY_BITSET);
+        }
+        resumed.countDown();
+      }
+    }
+
+    void wakeEachWord() {
+      for (int i = 0; i < waiters; i++) {
+        INT.setVolatile(memory, 4L * i, 1);
+        Futex.wake(words[i], 1, FutexRing.ANY_BITSET);
+      }
+    }
+
+    void wakeSharedWord() {
+      long offset = 4L * waiters;
+      INT.getAndAdd(memory, offset, 1);
+      Futex.wake(sharedWord, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
+    }
+
+    @Override
+    void arm() {
+      resumed = new CountDownLatch(waiters);
+    }
+
+    @Override
+    List<String> wokenSideTids() {
+      return tids;
+    }
+
+    @Override
+    long enterCalls() {
+      return 0;
+    }
+
+    @Override
+    String describe() {
+      return (shared ? "one shared word, " : "a word each, ") + waiters + " threads";
+    }
+
+    @Override
+    void close() throws InterruptedException {
+      running = false;
+      for (int i = 0; i < waiters; i++) {
+        INT.setVolatile(memory, 4L * i, 1);
+        Futex.wake(words[i], 1, FutexRing.ANY_BITSET);
+      }
+      wakeSharedWord();
+      for (Thread thread : threads) {
+        thread.join();
+      }
+      arena.close();
+    }
+  }
+
+  /** This process's threads as /proc shows them. */
+  static final class ProcTasks {
+    private ProcTasks() {}
+
+    /** The kernel's id of the calling thread. */
+    static String ownTid() {
+      try {
+        return Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    static String tidNamed(String comm) throws IOException {
+      try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+        for (Path task : (Iterable<Path>) tasks::iterator) {
+          if (Files.readString(task.resolve("comm")).strip().equals(comm)) {
+            return task.getFileName().toString();
+          }
+        }
+      }
+      throw new IllegalStateException("no thread named " + comm);
+    }
+
+    /** The scheduler state letter: S sleeping, R running... */
+    static char state(String tid) {
+      String stat = read(tid, "stat");
+      return stat.charAt(stat.lastIndexOf(')') + 2);
+    }
+
+    static long voluntarySwitches(String tid) {
+      for (String line : read(tid, "status").split("\n")) {
+        if (line.startsWith("voluntary_ctxt_switches:")) {
+          return Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
+        }
+      }
+      throw new IllegalStateException("no voluntary_ctxt_switches for thread " + tid);
+    }
+
+    private static String read(String tid, String file) {
+      try {
+        return Files.readString(Path.of("/proc/self/task", tid, file));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+}
