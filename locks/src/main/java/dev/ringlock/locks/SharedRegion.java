@@ -13,10 +13,12 @@ import dev.ringlock.locks.internal.SemaphoreDescriptor;
 import dev.ringlock.locks.internal.WaitQueueCore;
 import dev.ringlock.locks.internal.WaitQueueDescriptor;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -120,7 +122,7 @@ public final class SharedRegion implements AutoCloseable {
   }
 
   private MutexCore attachMutex(String name) {
-    NamedObject object = namedObject(name, ObjectType.MUTEX, MutexDescriptor.SIZE);
+    NamedObject object = namedObject(name, ObjectType.MUTEX, MutexDescriptor.SIZE, created -> {});
     return new MutexCore(
         name,
         memory.segment(),
@@ -157,11 +159,8 @@ public final class SharedRegion implements AutoCloseable {
     Objects.requireNonNull(name, "name");
     WaitQueueDescriptor.checkCapacity(capacity);
     checkOpen();
-    return cachedOrAttached(waitQueues, name, created -> attachWaitQueue(created, capacity));
-  }
-
-  private WaitQueueCore attachWaitQueue(String name, int capacity) {
-    return attachQueue(name, ObjectType.WAIT_QUEUE, capacity);
+    return cachedOrAttached(
+        waitQueues, name, created -> attachQueue(created, ObjectType.WAIT_QUEUE, capacity));
   }
 
   /** A wait queue object, as a WAIT_QUEUE or as the queue of a CONDITION. */
@@ -229,10 +228,8 @@ public final class SharedRegion implements AutoCloseable {
   }
 
   private SemaphoreCore attachSemaphore(String name, int initialPermits) {
-    checkType(name, ObjectType.SEMAPHORE);
-    // findOrCreate also refuses an existing object shorter than SIZE (IllegalArgumentException)
     NamedObject object =
-        memory.findOrCreate(
+        namedObject(
             name,
             ObjectType.SEMAPHORE,
             SemaphoreDescriptor.SIZE,
@@ -240,10 +237,12 @@ public final class SharedRegion implements AutoCloseable {
     return new SemaphoreCore(name, memory.segment(), object.offset(), scope, ring);
   }
 
-  private NamedObject namedObject(String name, int type, int bytes) {
+  /** A fixed-size object: found, or created and given its initial bytes by {@code initializer}. */
+  private NamedObject namedObject(
+      String name, int type, int bytes, Consumer<MemorySegment> initializer) {
     checkType(name, type);
     // findOrCreate also refuses an existing object shorter than `bytes` (IllegalArgumentException)
-    return memory.findOrCreate(name, type, bytes, initial -> {});
+    return memory.findOrCreate(name, type, bytes, initializer);
   }
 
   /** A clear refusal of a name that exists as another kind of object. */
@@ -266,10 +265,20 @@ public final class SharedRegion implements AutoCloseable {
    * This process's object for {@code name}: the one made before, or a new one {@code attach} makes
    * (once, however many threads ask at the same time).
    */
-  private static <T> T cachedOrAttached(
+  private <T> T cachedOrAttached(
       ConcurrentHashMap<String, T> cache, String name, Function<String, T> attach) {
     T existing = cache.get(name); // the common case, without computeIfAbsent's locking
-    return existing != null ? existing : cache.computeIfAbsent(name, attach);
+    if (existing != null) {
+      return existing;
+    }
+    // Attaching and close() both hold the monitor: an object is either attached before close
+    // flips `closed` (and so is in the map close() then walks, and gets closed) or refused. Without
+    // it, close could walk the maps while an attach was inserting, and that object's kernel waits
+    // would outlive the mapping. A cached object found after close fails its own calls.
+    synchronized (this) {
+      checkOpen();
+      return cache.computeIfAbsent(name, attach);
+    }
   }
 
   /** The region file, or null for an in-memory region. */

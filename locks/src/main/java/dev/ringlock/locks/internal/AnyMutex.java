@@ -140,10 +140,13 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
         return; // cancelled while the wake was on its way: waitEnded repairs the words
       }
       Guard taken;
+      boolean timedOut = false;
       List<WaitTarget> targets = null;
       try {
         taken = take(wokenIndex);
-        if (taken == null && !timedOutNow()) {
+        // One look at the clock: counted sleep targets must be armed (or uncounted), never dropped.
+        timedOut = taken == null && timedOutNow();
+        if (taken == null && !timedOut) {
           targets = sleepTargets();
         }
       } catch (RegionClosedException e) {
@@ -152,12 +155,12 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
       }
       if (taken != null) {
         if (!settle(taken)) {
-          taken.unlock(); // cancelled meanwhile: never leave a mutex held by nobody
+          Guard.unlockUnwanted(taken); // cancelled meanwhile: never leave a mutex held by nobody
         }
         return;
       }
       wokenIndex = -1;
-      if (timedOutNow()) {
+      if (timedOut) {
         settleExceptionally(timedOut());
         return;
       }

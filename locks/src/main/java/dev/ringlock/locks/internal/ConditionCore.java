@@ -116,6 +116,15 @@ public final class ConditionCore implements ConditionVariable {
       this.waiting = waiting;
     }
 
+    /*
+     * woken() and withdrawn() race when the caller cancels as the wait ends. Both decide under
+     * this monitor, and cancel marks the future done before withdrawn() runs, so exactly one of
+     * them passes a consumed signal on: woken() if it sees the future done (it then starts no
+     * re-acquisition), else withdrawn(), which then finds the re-acquisition to cancel. A cancel
+     * that finds the queue wait still pending cancels it, and the queue passes on a wake(1) that
+     * wait had consumed; woken() then sees the cancellation and does nothing.
+     */
+
     /** The queue wait ended: signalled, timed out, cancelled by us, or the region closed. */
     void woken(Void ignored, Throwable failure) {
       Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
@@ -130,7 +139,7 @@ public final class ConditionCore implements ConditionVariable {
         if (isDone()) {
           relock = null;
         } else {
-          relock = mutex.lock();
+          relock = relock();
           relocking = relock;
         }
       }
@@ -145,9 +154,18 @@ public final class ConditionCore implements ConditionVariable {
             if (lockFailure != null) {
               settleExceptionally(lockFailure);
             } else if (!settle(guard)) {
-              guard.unlock(); // cancelled while the grant was on its way
+              Guard.unlockUnwanted(guard); // cancelled while the grant was on its way
             }
           });
+    }
+
+    /** mutex.lock(), with a refusal (its region closed) as a failed future, not a throw here. */
+    private CompletableFuture<MutexGuard> relock() {
+      try {
+        return mutex.lock();
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(e);
+      }
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.ringlock.locks.internal;
 
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
+import dev.ringlock.locks.RegionClosedException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
@@ -71,6 +72,18 @@ final class Guard extends CompletableFuture<MutexGuard> implements MutexGuard {
   @Override
   public void close() {
     unlock();
+  }
+
+  /**
+   * Unlocks a guard granted to a request that was withdrawn meanwhile: nothing may stay held by
+   * nobody. A closed region has released it already.
+   */
+  static void unlockUnwanted(MutexGuard guard) {
+    try {
+      guard.unlock();
+    } catch (RegionClosedException e) {
+      // closing the region released the lock already
+    }
   }
 
   @Override

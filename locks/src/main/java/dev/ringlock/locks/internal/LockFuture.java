@@ -1,7 +1,6 @@
 package dev.ringlock.locks.internal;
 
 import dev.ringlock.locks.MutexGuard;
-import dev.ringlock.locks.RegionClosedException;
 
 /** A pending lock request of a {@link MutexCore}; see {@link QueuedRequest}. */
 final class LockFuture extends QueuedRequest<MutexGuard, LockFuture> {
@@ -22,10 +21,6 @@ final class LockFuture extends QueuedRequest<MutexGuard, LockFuture> {
   /** The lock must not stay with nobody: releasing it hands it on to the next waiter. */
   @Override
   void grantLost(MutexGuard guard) {
-    try {
-      guard.unlock();
-    } catch (RegionClosedException e) {
-      // closing the region released the lock already
-    }
+    Guard.unlockUnwanted(guard);
   }
 }

@@ -603,6 +603,8 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
       return mayBarge() && tryAcquireFree() ? newGuard() : null;
     }
     int v = lvWord();
+    // A failed CAS means another taker won the word: the caller tries the other candidates and
+    // then sleeps again, setting WAITERS anew, so the wake it consumed is not lost.
     if ((v & PID_MASK) == 0 && casWord(v, pid | WAITERS)) {
       holding = true;
       return newGuard();
@@ -614,7 +616,13 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
    * The value a lockAny waiter may sleep on, with WAITERS set (by CAS) so the next release wakes,
    * and counted as a sleeping process so in-process handoffs stay bounded; or -1 if the word is
    * free and takeable, or changed under the CAS: the caller then tries again instead of sleeping.
-   * Every value it returns must later be matched by {@link #lockAnyWaitEnded()}.
+   * Every value it returns must later be matched by {@link #lockAnyWaitEnded(AnyMutex)}.
+   *
+   * <p>A free word that lockAny may not take (this process has requests queued, or another process
+   * starves) is slept on with WAITERS, as a mutex sleeper stands back: whoever takes it next keeps
+   * the bit, and its release wakes. The CAS that sets WAITERS is on the very value the FUTEX_WAITV
+   * then expects; if it fails the word changed, and the caller looks again rather than sleep on a
+   * value that may never be woken.
    */
   int lockAnySleepValue(AnyMutex request) {
     checkOpen();
@@ -649,6 +657,8 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     if (closed || sleeper.processesSleeping() <= 0) {
       return;
     }
+    // Each pass ends in a wake (free), a bit already set, or our CAS setting it; a failed CAS means
+    // the word was released or changed hands, and the next pass decides on its new value.
     for (; ; ) {
       int v = lvWord();
       if ((v & PID_MASK) == 0) {
