@@ -380,6 +380,13 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
           if (v != expected && !casWord(v, expected)) {
             continue;
           }
+          if (free && lvStarving() == 0) {
+            // Stood back on a free word, but the starving process it stood back for has since
+            // won the word and released it (ABA: free again, and its release saw no WAITERS to
+            // wake us for). Decide again: the free word may now be taken. A process still
+            // counted after our CAS keeps the bit when it takes the word, so its release wakes.
+            continue;
+          }
           armed = sleeper.arm(expected, queue.earliestDeadline());
           break;
         }
@@ -631,6 +638,14 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
       return -1;
     }
     if ((v & WAITERS) == 0 && !casWord(v, v | WAITERS)) {
+      return -1;
+    }
+    if ((v & PID_MASK) == 0 && mayBarge()) {
+      // Stood back on a free word, but whoever it stood back for is gone: the queued request took
+      // the word and released it between our read and our CAS (ABA: 0 again), and that release
+      // saw no WAITERS, so nobody would wake us. Look again; the free word is ours to take. A
+      // request or starving process still there after our CAS keeps the bit when it takes the
+      // word, and its release wakes us (our CAS, then this read; its link or count, then its read).
       return -1;
     }
     anyWaiters.add(request); // so that close() can fail it; close sets `closed`, then looks here
