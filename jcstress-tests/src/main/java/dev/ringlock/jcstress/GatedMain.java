@@ -25,7 +25,8 @@ import org.openjdk.jcstress.infra.grading.ReportUtils;
  * the CPUs given ({@code -c}), on API_MISMATCH, and for a test that ran zero times: {@code -m
  * sanity} sets {@code -time 0}, which runs a Termination test not at all. A test that did not run
  * proved nothing, so each of those fails here too. The verdict comes from jcstress's own grading of
- * its result blob, not from scraping its console output.
+ * its result blob, not from scraping its console output, and fork by fork: jcstress's merged
+ * report can show a test as passed although one of its forks timed out.
  */
 public final class GatedMain {
   private GatedMain() {}
@@ -81,6 +82,14 @@ public final class GatedMain {
     } finally {
       reader.close();
     }
+    // Per fork first: merging keeps one status for all forks of a test, so a fork that hung
+    // (TIMEOUT_ERROR) next to forks that passed would otherwise pass the gate. A hang is a lost
+    // wake-up, the very failure these tests look for.
+    for (TestResult fork : collector.getTestResults()) {
+      if (fork.status() != Status.NORMAL) {
+        problems.add(fork.getName() + ": " + fork.status() + " " + fork.getMessages());
+      }
+    }
     Map<String, TestResult> byName = new HashMap<>();
     for (TestResult merged : ReportUtils.mergedByName(collector.getTestResults())) {
       byName.put(merged.getName(), merged); // every fork and VM configuration of a test, merged
@@ -90,7 +99,7 @@ public final class GatedMain {
       if (result == null) {
         problems.add(test + ": did not run");
       } else if (result.status() != Status.NORMAL) {
-        problems.add(test + ": " + result.status() + " " + result.getMessages());
+        continue; // reported per fork above
       } else if (!result.grading().isPassed) {
         problems.add(test + ": " + result.grading().failureMessages);
       } else if (result.getTotalCount() == 0) {
