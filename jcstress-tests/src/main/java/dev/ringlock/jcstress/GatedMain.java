@@ -25,8 +25,8 @@ import org.openjdk.jcstress.infra.grading.ReportUtils;
  * the CPUs given ({@code -c}), on API_MISMATCH, and for a test that ran zero times: {@code -m
  * sanity} sets {@code -time 0}, which runs a Termination test not at all. A test that did not run
  * proved nothing, so each of those fails here too. The verdict comes from jcstress's own grading of
- * its result blob, not from scraping its console output, and fork by fork: jcstress's merged
- * report can show a test as passed although one of its forks timed out.
+ * its result blob, not from scraping its console output, and fork by fork: jcstress's merged report
+ * can show a test as passed although one of its forks timed out.
  */
 public final class GatedMain {
   private GatedMain() {}
