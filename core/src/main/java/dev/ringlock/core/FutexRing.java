@@ -66,6 +66,7 @@ public final class FutexRing implements AutoCloseable {
 
   private final CompletionLoop loop;
   private final boolean processDefault;
+  private final ProcessWatch processes = new ProcessWatch(this);
 
   private FutexRing(Options options, String threadName, boolean processDefault) {
     this.loop = new CompletionLoop(this, options, threadName);
@@ -305,9 +306,22 @@ public final class FutexRing implements AutoCloseable {
     if (pidfd < 0) {
       throw new RingException("pidfd_open(" + pid + ") failed", -pidfd);
     }
+    return pollProcessExit(pid, pidfd);
+  }
+
+  /** POLL_ADD on {@code pidfd}, which the returned op owns and closes on every way out. */
+  CompletableFuture<Void> pollProcessExit(int pid, int pidfd) {
     ProcessExitOp op = new ProcessExitOp(loop, pid, pidfd);
     loop.submit(op);
     return op;
+  }
+
+  /**
+   * This ring's exit notifications for other processes: one pidfd poll per watched process, shared
+   * by every caller in this process (see {@link ProcessWatch}).
+   */
+  public ProcessWatch processes() {
+    return processes;
   }
 
   // ---- state ----

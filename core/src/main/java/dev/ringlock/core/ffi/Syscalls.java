@@ -60,6 +60,7 @@ public final class Syscalls {
   private static final MethodHandle MMAP;
   private static final MethodHandle MUNMAP;
   private static final MethodHandle CLOSE;
+  private static final MethodHandle POLL;
   private static final MethodHandle EVENTFD;
   private static final MethodHandle WRITE_CRITICAL;
 
@@ -83,6 +84,9 @@ public final class Syscalls {
         linker.downcallHandle(
             libc("munmap"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), errno);
     CLOSE = linker.downcallHandle(libc("close"), FunctionDescriptor.of(JAVA_INT, JAVA_INT), errno);
+    POLL =
+        linker.downcallHandle(
+            libc("poll"), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), errno);
     EVENTFD =
         linker.downcallHandle(
             libc("eventfd"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), errno);
@@ -214,6 +218,19 @@ public final class Syscalls {
     MemorySegment state = THREAD_CALL_STATE.get();
     try {
       return (int) orErrno((int) CLOSE.invokeExact(state, fd), state);
+    } catch (Throwable t) {
+      throw linkageFailure(t);
+    }
+  }
+
+  /**
+   * poll(2) of {@code count} struct pollfd in {@code fds}: how many have events, or -errno. Blocks
+   * for up to {@code timeoutMillis} (0: never).
+   */
+  public static int poll(MemorySegment fds, long count, int timeoutMillis) {
+    MemorySegment state = THREAD_CALL_STATE.get();
+    try {
+      return (int) orErrno((int) POLL.invokeExact(state, fds, count, timeoutMillis), state);
     } catch (Throwable t) {
       throw linkageFailure(t);
     }

@@ -1,0 +1,133 @@
+package dev.ringlock.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(30)
+class ProcessWatchTest {
+  private FutexRing ring;
+  private ProcessWatch processes;
+
+  @BeforeEach
+  void openRing() {
+    ring = FutexRing.open();
+    processes = ring.processes();
+  }
+
+  @AfterEach
+  void closeRing() {
+    ring.close();
+  }
+
+  @Test
+  void aRunningProcessIsAliveAndItsExitRunsEveryListenerOnce() throws Exception {
+    Process sleeper = new ProcessBuilder("sleep", "60").start();
+    try {
+      int pid = (int) sleeper.pid();
+      assertTrue(processes.isAlive(pid));
+      CountDownLatch exited = new CountDownLatch(2);
+      AtomicInteger runs = new AtomicInteger();
+      Runnable listener =
+          () -> {
+            runs.incrementAndGet();
+            exited.countDown();
+          };
+      assertNotNull(processes.onExit(pid, listener));
+      assertNotNull(processes.onExit(pid, listener));
+      assertEquals(1, processes.watchedProcesses(), "one poll stands for every listener");
+      Thread.sleep(50);
+      assertEquals(0, runs.get());
+      sleeper.destroyForcibly();
+      assertTrue(exited.await(10, TimeUnit.SECONDS));
+      assertFalse(processes.isAlive(pid));
+      assertEquals(2, runs.get());
+      assertEquals(0, processes.watchedProcesses(), "an exited process's entry is dropped");
+    } finally {
+      sleeper.destroyForcibly();
+    }
+  }
+
+  @Test
+  void aCancelledListenerDoesNotRun() throws Exception {
+    Process sleeper = new ProcessBuilder("sleep", "60").start();
+    try {
+      int pid = (int) sleeper.pid();
+      AtomicInteger cancelledRuns = new AtomicInteger();
+      CountDownLatch kept = new CountDownLatch(1);
+      processes.onExit(pid, cancelledRuns::incrementAndGet).cancel();
+      processes.onExit(pid, kept::countDown);
+      sleeper.destroyForcibly();
+      assertTrue(kept.await(10, TimeUnit.SECONDS));
+      assertEquals(0, cancelledRuns.get());
+    } finally {
+      sleeper.destroyForcibly();
+    }
+  }
+
+  @Test
+  void aProcessThatIsGoneIsNotAliveAndGetsNoSubscription() throws Exception {
+    Process done = new ProcessBuilder("true").start();
+    done.waitFor();
+    int pid = (int) done.pid();
+    assertFalse(processes.isAlive(pid));
+    assertNull(processes.onExit(pid, () -> {}));
+    assertEquals(0, processes.watchedProcesses());
+  }
+
+  @Test
+  void aZombieIsNotAlive() throws Exception {
+    // The shell's background child exits; its parent (the shell, exec'd into sleep) never reaps
+    // it, so it stays a zombie: kill(pid, 0) would still call it alive.
+    Process parent =
+        new ProcessBuilder("sh", "-c", "sleep 0.1 & echo $!; exec sleep 30")
+            .redirectErrorStream(true)
+            .start();
+    try {
+      BufferedReader out =
+          new BufferedReader(
+              new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8));
+      int zombie = Integer.parseInt(out.readLine().trim());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (!isZombie(zombie) && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertTrue(isZombie(zombie), "the child did not become a zombie");
+      assertTrue(ProcessHandle.of(zombie).isPresent(), "the zombie's pid still exists");
+      assertFalse(processes.isAlive(zombie));
+    } finally {
+      parent.destroyForcibly();
+    }
+  }
+
+  @Test
+  void aPidThatIsNotPositiveIsRefused() {
+    assertThrows(IllegalArgumentException.class, () -> processes.isAlive(0));
+    assertThrows(IllegalArgumentException.class, () -> processes.onExit(-1, () -> {}));
+  }
+
+  private static boolean isZombie(int pid) throws Exception {
+    Path stat = Path.of("/proc/" + pid + "/stat");
+    if (!Files.exists(stat)) {
+      return false;
+    }
+    String line = Files.readString(stat);
+    return line.substring(line.lastIndexOf(')') + 2).startsWith("Z");
+  }
+}
