@@ -36,13 +36,19 @@ final class WaitAnyOp extends RingOp<WaitOutcome> {
 
   @Override
   void prepare(CompletionLoop.Submission submission, long userData) {
-    long waitvOffset = submission.scratch(UringLayouts.FUTEX_WAITV.byteSize() * targets.length);
+    long entryBytes = UringLayouts.FUTEX_WAITV.byteSize();
+    // A byte offset, 8-aligned: the scratch before it may hold other ops' timespecs, so it is no
+    // multiple of the entry size (an index computed from it pointed the entries elsewhere).
+    long waitvOffset = submission.scratch(entryBytes * targets.length);
     MemorySegment scratch = submission.scratchMemory();
-    long entries = waitvOffset / UringLayouts.FUTEX_WAITV.byteSize();
     for (int i = 0; i < targets.length; i++) {
       FutexWord word = targets[i].word();
       Prep.waitvEntry(
-          scratch, entries + i, word.address(), targets[i].expected(), word.futex2Flags());
+          scratch,
+          waitvOffset + i * entryBytes,
+          word.address(),
+          targets[i].expected(),
+          word.futex2Flags());
     }
     long sqe = submission.sqe();
     Prep.futexWaitv(submission.sqes(), sqe, submission.scratchAddress(waitvOffset), targets.length);

@@ -207,6 +207,30 @@ class FutexRingTest {
   }
 
   /**
+   * Regression: a FUTEX_WAITV's entries were placed by an index derived from their scratch offset,
+   * which is no multiple of the entry size when a timed wait's timespec precedes them in the same
+   * batch: the kernel then read other bytes and failed the wait with EINVAL (or waited elsewhere).
+   */
+  @Test
+  void aWaitAnyBatchedBehindATimedWaitWaitsOnItsOwnWords() throws Exception {
+    FutexWord timed = words.word(0);
+    FutexWord a = words.word(1);
+    FutexWord b = words.word(2);
+    // Made on the completion thread, both join one batch: the timespec first, then the waitv.
+    CompletableFuture<CompletableFuture<WaitOutcome>> any =
+        onCompletionThread(
+            () -> {
+              ring.wait(timed, 0, ANY, Duration.ofSeconds(30));
+              return ring.waitAny(List.of(new WaitTarget(a, 0), new WaitTarget(b, 0)));
+            });
+    CompletableFuture<WaitOutcome> waitAny = await(any);
+    drainRing();
+    assertFalse(waitAny.isDone(), "the FUTEX_WAITV must sleep on its words: " + waitAny);
+    assertEquals(1, await(ring.wake(b, 1)));
+    assertEquals(1, await(waitAny).wokenIndex());
+  }
+
+  /**
    * A kernel fact the callers of waitAny must design around (io_uring/futex.c, io_futex_wakev_fn):
    * a FUTEX_WAITV claimed by its first wake stays queued on its other words until its completion
    * runs, and a wake that meets it there is counted but wakes nobody. DEFER_TASKRUN (the default)

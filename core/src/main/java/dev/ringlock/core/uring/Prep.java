@@ -148,14 +148,13 @@ public final class Prep {
         (byte) (sqes.get(JAVA_BYTE, sqe + SQE_FLAGS) & ~IoUringAbi.IOSQE_CQE_SKIP_SUCCESS));
   }
 
-  /** Writes one struct futex_waitv entry. */
+  /** Writes one struct futex_waitv entry at byte {@code entry} of {@code memory}. */
   public static void waitvEntry(
-      MemorySegment waitv, long index, long address, int expected, int futex2Flags) {
-    long entry = index * FUTEX_WAITV.byteSize();
-    waitv.set(JAVA_LONG, entry + WAITV_VAL, Integer.toUnsignedLong(expected));
-    waitv.set(JAVA_LONG, entry + WAITV_UADDR, address);
-    waitv.set(JAVA_INT, entry + WAITV_FLAGS, futex2Flags);
-    waitv.set(JAVA_INT, entry + WAITV_RESERVED, 0);
+      MemorySegment memory, long entry, long address, int expected, int futex2Flags) {
+    memory.set(JAVA_LONG, entry + WAITV_VAL, Integer.toUnsignedLong(expected));
+    memory.set(JAVA_LONG, entry + WAITV_UADDR, address);
+    memory.set(JAVA_INT, entry + WAITV_FLAGS, futex2Flags);
+    memory.set(JAVA_INT, entry + WAITV_RESERVED, 0);
   }
 
   /** Writes a relative struct __kernel_timespec of {@code nanos}. */
