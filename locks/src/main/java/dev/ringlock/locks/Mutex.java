@@ -92,6 +92,14 @@ public interface Mutex {
   int ownerPid();
 
   /**
+   * Whether the state this mutex protects is known to be consistent (a snapshot): false while it is
+   * held by a process that took it over from a dead owner and has not called {@link
+   * MutexGuard#markConsistent()}, while it is held by a process that has died (and nobody has taken
+   * it over yet), and for good once it is not recoverable.
+   */
+  boolean isConsistent();
+
+  /**
    * A blocking {@link Lock} view of this mutex, for code that wants one; it blocks the calling
    * thread, which on a virtual thread unmounts it instead. The view remembers the holding thread:
    * only it may {@code unlock()}. {@code newCondition()} returns a {@link

@@ -9,6 +9,10 @@ public interface MutexGuard extends AutoCloseable {
    * directly; otherwise the word is cleared and, if someone sleeps on it, one sleeper is woken
    * through the ring.
    *
+   * <p>If this guard {@link #ownerDied()} and was not {@link #markConsistent() marked consistent},
+   * the mutex becomes not recoverable instead: every waiter, and every later acquisition in every
+   * process, fails with {@link NotRecoverableException}.
+   *
    * @throws IllegalStateException if this guard was already unlocked, or its region was closed
    */
   void unlock();
@@ -24,4 +28,22 @@ public interface MutexGuard extends AutoCloseable {
    * resumed after another took over) cannot corrupt it.
    */
   long fence();
+
+  /**
+   * Whether this acquisition took the mutex over from a process that died holding it (killed, or
+   * crashed): what the mutex protects may be half-updated. Repair it, then call {@link
+   * #markConsistent()} before unlocking; unlocking without doing so makes the mutex not recoverable
+   * (see {@link NotRecoverableException}), as a POSIX robust mutex does. If this holder dies too,
+   * the next holder sees {@code ownerDied()} again.
+   */
+  boolean ownerDied();
+
+  /**
+   * Declares the state the mutex protects repaired after {@link #ownerDied()}: the mutex is then
+   * consistent again and is released normally. Does nothing if the owner did not die (the mutex is
+   * consistent already).
+   *
+   * @throws IllegalStateException if this guard was already unlocked
+   */
+  void markConsistent();
 }

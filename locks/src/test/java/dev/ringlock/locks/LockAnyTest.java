@@ -327,6 +327,11 @@ class LockAnyTest {
     }
 
     @Override
+    public boolean isConsistent() {
+      return true;
+    }
+
+    @Override
     public Lock asLock() {
       throw new UnsupportedOperationException();
     }

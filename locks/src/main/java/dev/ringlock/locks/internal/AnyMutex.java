@@ -6,6 +6,7 @@ import dev.ringlock.core.WaitOutcome;
 import dev.ringlock.core.WaitTarget;
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
+import dev.ringlock.locks.NotRecoverableException;
 import dev.ringlock.locks.RegionClosedException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,6 +16,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /*
@@ -46,6 +48,10 @@ import java.util.concurrent.TimeoutException;
  * word gets one wake, a held word gets WAITERS so that its holder's release wakes one
  * (MutexCore.repairAfterWaitv). The price is at most one spurious wake per candidate.
  *
+ * Owner death: a candidate held by a process that is not alive is taken over as tryLock does
+ * (MutexCore.tryAcquireForAny); the FUTEX_WAITV carries no exit watches, but it never sleeps
+ * longer than Sleeper.RECHECK_MILLIS before looking again, so a death is noticed within that.
+ *
  * Not covered by the starvation bound: it never marks a mutex as starving, so heavy barging on
  * every candidate can keep it waiting. It is woken in kernel FIFO order like any sleeper.
  *
@@ -57,6 +63,7 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
   private static final long NO_DEADLINE = Long.MAX_VALUE;
   // as MutexCore: a longer timeout is this one, so that nanoTime() + timeout cannot overflow
   private static final Duration LONGEST_TIMEOUT = Duration.ofNanos(1L << 62);
+  private static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(Sleeper.RECHECK_MILLIS);
 
   private final MutexCore[] candidates;
   private final FutexRing ring;
@@ -149,7 +156,7 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
         if (taken == null && !timedOut) {
           targets = sleepTargets();
         }
-      } catch (RegionClosedException e) {
+      } catch (RegionClosedException | NotRecoverableException e) {
         settleExceptionally(e);
         return;
       }
@@ -193,7 +200,7 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
         }
         targets.add(new WaitTarget(candidate.word(), expected));
       }
-    } catch (RegionClosedException e) {
+    } catch (RegionClosedException | NotRecoverableException e) {
       endWait(targets.size());
       throw e;
     }
@@ -205,10 +212,12 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
   }
 
   private void arm(List<WaitTarget> targets) {
-    Duration timeout =
-        deadline == NO_DEADLINE
-            ? null
-            : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+    // Never longer than the re-check: a candidate's owner may die, which only a look notices here.
+    long nanos = RECHECK_NANOS;
+    if (deadline != NO_DEADLINE) {
+      nanos = Math.min(nanos, Math.max(0, deadline - System.nanoTime()));
+    }
+    Duration timeout = Duration.ofNanos(nanos);
     CompletableFuture<WaitOutcome> wait = ring.waitAny(targets, timeout, this::abandonedWake);
     boolean cancelled;
     synchronized (this) {
@@ -232,7 +241,7 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
     if (cause == null) {
       attempt(outcome.isWoken() ? outcome.wokenIndex() : -1);
     } else if (cause instanceof TimeoutException) {
-      attempt(-1); // a last look; fails with TimeoutException if still nothing is free
+      attempt(-1); // a re-check, or a last look: fails with TimeoutException once it is overdue
     } else {
       if (!isDone()) {
         settleExceptionally(cause); // the ring closed or failed

@@ -27,11 +27,14 @@ final class Guard extends CompletableFuture<MutexGuard> implements MutexGuard {
 
   private final MutexCore mutex;
   private final long fence;
+  private final boolean ownerDied;
   private volatile boolean released;
+  private volatile boolean markedConsistent; // only the holder writes it
 
-  Guard(MutexCore mutex, long fence) {
+  Guard(MutexCore mutex, long fence, boolean ownerDied) {
     this.mutex = mutex;
     this.fence = fence;
+    this.ownerDied = ownerDied;
   }
 
   /** Completes this guard, as a future, with itself: the result of an uncontended lock(). */
@@ -61,12 +64,41 @@ final class Guard extends CompletableFuture<MutexGuard> implements MutexGuard {
   }
 
   @Override
+  public boolean ownerDied() {
+    return ownerDied;
+  }
+
+  @Override
+  public void markConsistent() {
+    checkNotReleased();
+    if (ownerDied && !markedConsistent) {
+      mutex.markConsistent();
+      markedConsistent = true;
+    }
+  }
+
+  /** Released now, the mutex would be left with state nobody repaired: it becomes unrecoverable. */
+  boolean leavesInconsistent() {
+    return ownerDied && !markedConsistent;
+  }
+
+  @Override
   public void unlock() {
     if (!RELEASED.compareAndSet(this, false, true)) {
-      throw new IllegalStateException(
-          "this guard of mutex '" + mutex.name() + "' (fence " + fence + ") was already unlocked");
+      throw alreadyUnlocked();
     }
-    mutex.release();
+    mutex.release(this);
+  }
+
+  private void checkNotReleased() {
+    if (released) {
+      throw alreadyUnlocked();
+    }
+  }
+
+  private IllegalStateException alreadyUnlocked() {
+    return new IllegalStateException(
+        "this guard of mutex '" + mutex.name() + "' (fence " + fence + ") was already unlocked");
   }
 
   @Override
@@ -88,6 +120,12 @@ final class Guard extends CompletableFuture<MutexGuard> implements MutexGuard {
 
   @Override
   public String toString() {
-    return "MutexGuard[" + mutex.name() + ", fence " + fence + (released ? ", released" : "") + "]";
+    return "MutexGuard["
+        + mutex.name()
+        + ", fence "
+        + fence
+        + (ownerDied ? (markedConsistent ? ", owner died, marked consistent" : ", owner died") : "")
+        + (released ? ", released" : "")
+        + "]";
   }
 }

@@ -1,18 +1,24 @@
 package dev.ringlock.locks.internal;
 
+import static dev.ringlock.locks.internal.MutexDescriptor.OWNER_DIED;
 import static dev.ringlock.locks.internal.MutexDescriptor.PID_MASK;
+import static dev.ringlock.locks.internal.MutexDescriptor.STARVING_SLOTS;
 import static dev.ringlock.locks.internal.MutexDescriptor.WAITERS;
+import static dev.ringlock.locks.internal.MutexDescriptor.notRecoverable;
+import static dev.ringlock.locks.internal.MutexDescriptor.ownerOf;
 
 import dev.ringlock.core.Futex;
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexScope;
 import dev.ringlock.core.FutexWord;
+import dev.ringlock.core.ProcessWatch;
 import dev.ringlock.core.WaitOutcome;
 import dev.ringlock.core.WakeSignal;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.NamedObject;
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
+import dev.ringlock.locks.NotRecoverableException;
 import dev.ringlock.locks.RegionClosedException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -31,8 +37,8 @@ import java.util.concurrent.locks.Lock;
  * Overview
  *
  * One process's view of one mutex. The shared state is the 64-byte object of MutexDescriptor:
- * the word (0 = free, else owner pid | WAITERS), the count of starving processes, the fence and
- * the count of processes sleeping in the kernel. The local state is a FIFO queue of this
+ * the word (0 = free, else owner pid | WAITERS | OWNER_DIED), the fence, the count of processes
+ * sleeping in the kernel and the table of starving processes. The local state is a FIFO queue of this
  * process's pending requests (LockFutures in a RequestQueue) and at most one kernel wait, the
  * Sleeper, armed on their behalf: however many futures wait here, one FUTEX_WAIT stands for them
  * in the kernel. QueuedPrimitive holds both; SemaphoreCore is built on it too.
@@ -80,6 +86,31 @@ import java.util.concurrent.locks.Lock;
  * on by the ring (AbandonedWakeHandler.PASS_ON), and one it consumed with nobody left to use it is
  * passed on here.
  *
+ * Owner death. A process that dies holding the word never releases it, and the kernel's robust
+ * list (glibc's) cannot help, so processes watch each other: a sleeper carries an exit watch (a
+ * pidfd poll on the ring, shared by everything in this process that watches that pid; see
+ * core's ProcessWatch) on the process it waits for: the owner, or the starving processes it
+ * stands back for. When one exits, the sleeper is cancelled and the pump decides afresh. A word
+ * held by a process that is not alive is taken over with a CAS from that very value to
+ * pid | WAITERS | OWNER_DIED: of all the waiters that saw the death, in any process, the CAS lets
+ * exactly one through. Its guard reports ownerDied(). markConsistent() clears OWNER_DIED; a
+ * release that finds the guard still inconsistent stores OWNER_DIED without a pid (not
+ * recoverable, for good) and wakes every sleeper, and every process fails its queue.
+ * tryLock and a later lock() check the owner the same way, so a death nobody was waiting for is
+ * noticed too. Whether a pid is alive is a lookup after the first question (ProcessWatch).
+ *
+ * The exit watch also covers an owner killed between freeing the word and its wake reaching the
+ * kernel (there is no FUTEX_WAKE_OP in io_uring to make them one step): its sleepers watched it,
+ * so its exit makes them look at the word, find it free and take it. What no watch covers: a
+ * dying process's kernel wait that outlives it by a moment and consumes a wake, or a sleeper that
+ * watched an owner that has since changed. Every wait therefore re-checks the word after at most
+ * Sleeper.RECHECK_MILLIS, which bounds what any lost wake costs.
+ *
+ * Starving processes are recorded by pid (MutexDescriptor), so a dead one's mark is found and
+ * cleared (by whoever stands back for it, or by tryLock) instead of blocking barging for ever.
+ * The count of sleeping processes is not repaired: a dead process stays counted, which only
+ * makes releases go through the word once every LOCAL_HANDOFF_LIMIT in-process handoffs.
+ *
  * Memory ordering: the word's CAS and getAndSet are volatile (full) accesses; they order the
  * protected data between holders in any process, and the fence read (acquire) and write (release)
  * by the holder. In-process handoff orders through this monitor and the future's completion.
@@ -109,6 +140,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   private final FutexWord word;
   private final FutexRing ring;
   private final WakeSignal wakeOne;
+  private final ProcessWatch processes;
   private final int pid;
   private final boolean localHandoff;
   private final int spinTries;
@@ -123,7 +155,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   private boolean holding;
 
   // ---- guarded by this, as are the queue and the sleeper ----
-  private boolean countedStarving; // this process is counted in the region's starving word
+  private int starvingSlot = -1; // this process's slot in the region's starving table, or -1
   private int localHandoffsInARow;
 
   /**
@@ -153,6 +185,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     this.word = word;
     this.ring = ring;
     this.wakeOne = ring.wakeSignal(word, 1, FutexRing.ANY_BITSET);
+    this.processes = ring.processes();
     this.pid = pid;
     this.localHandoff = localHandoff;
     this.spinTries = spinTries;
@@ -173,12 +206,26 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     return (int) INT.getAndSet(memory, wordAt, next);
   }
 
-  private int lvStarving() {
-    return (int) INT.getVolatile(memory, starvingAt);
+  private int lvStarvingPid(int slot) {
+    return (int) INT.getVolatile(memory, starvingAt + (long) Integer.BYTES * slot);
   }
 
-  private void addStarving(int delta) {
-    INT.getAndAdd(memory, starvingAt, delta);
+  private boolean casStarvingPid(int slot, int expected, int next) {
+    return INT.compareAndSet(memory, starvingAt + (long) Integer.BYTES * slot, expected, next);
+  }
+
+  /** Whether any process is marked starving: the table read as longs, on the word's own line. */
+  private boolean anyStarving() {
+    for (int i = 0; i < STARVING_SLOTS / 2; i++) {
+      if ((long) LONG.getVolatile(memory, starvingAt + (long) Long.BYTES * i) != 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void clearOwnerDied() {
+    INT.getAndBitwiseAnd(memory, wordAt, ~OWNER_DIED);
   }
 
   /** Only the holder calls this, so a plain increment is enough; the word orders it. */
@@ -208,17 +255,30 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   @Override
   public Optional<MutexGuard> tryLock() {
     checkOpen();
-    return mayBarge() && tryAcquireFree() ? Optional.of(newGuard()) : Optional.empty();
+    if (mayBarge() && tryAcquireFree()) {
+      return Optional.of(newGuard(false));
+    }
+    return Optional.ofNullable(tryAcquireAfterDeath());
   }
 
   @Override
   public boolean isLocked() {
-    return (lvWord() & PID_MASK) != 0;
+    return ownerOf(lvWord()) != 0;
   }
 
   @Override
   public int ownerPid() {
-    return lvWord() & PID_MASK;
+    return ownerOf(lvWord());
+  }
+
+  @Override
+  public boolean isConsistent() {
+    int v = lvWord();
+    if ((v & OWNER_DIED) != 0) {
+      return false;
+    }
+    int owner = ownerOf(v);
+    return owner == 0 || owner == pid || processes.isAlive(owner);
   }
 
   @Override
@@ -247,16 +307,24 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
               + queue.length()
               + " queued here"
               + (sleeper.isArmed() ? ", a kernel wait armed" : "")
-              + (countedStarving ? ", starving here" : "");
+              + (starvingSlot >= 0 ? ", starving here" : "");
+    }
+    List<Integer> starving = new ArrayList<>();
+    for (int i = 0; i < STARVING_SLOTS; i++) {
+      int starvingPid = lvStarvingPid(i);
+      if (starvingPid != 0) {
+        starving.add(starvingPid);
+      }
     }
     return "Mutex['"
         + name
         + "', "
-        + (owner == 0 ? "free" : "held by pid " + owner)
+        + (notRecoverable(v) ? "not recoverable" : owner == 0 ? "free" : "held by pid " + owner)
+        + ((v & OWNER_DIED) != 0 && owner != 0 ? " after its owner died" : "")
         + ((v & WAITERS) != 0 ? " with waiters" : "")
         + local
         + ", starving processes "
-        + lvStarving()
+        + starving
         + ", sleeping processes "
         + sleeper.processesSleeping()
         + "]";
@@ -268,12 +336,12 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     checkOpen();
     if (mayBarge()) {
       if (tryAcquireFree()) {
-        return newGuard().asCompletedFuture();
+        return newGuard(false).asCompletedFuture();
       }
       for (int i = 0; i < spinTries && mayBarge(); i++) {
         Thread.onSpinWait();
         if ((lvWord() & PID_MASK) == 0 && tryAcquireFree()) {
-          return newGuard().asCompletedFuture();
+          return newGuard(false).asCompletedFuture();
         }
       }
     }
@@ -284,7 +352,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
 
   /** Nobody here is queued (FIFO in-process) and no process is starving (bounded barging). */
   private boolean mayBarge() {
-    return queue.length() == 0 && lvStarving() == 0;
+    return queue.length() == 0 && !anyStarving();
   }
 
   /**
@@ -299,8 +367,70 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     return false;
   }
 
-  private Guard newGuard() {
-    return new Guard(this, nextFence());
+  private Guard newGuard(boolean ownerDied) {
+    return new Guard(this, nextFence(), ownerDied);
+  }
+
+  /**
+   * tryLock's slow path, for when the word was not free to take: the mutex may be not recoverable
+   * (throws), held by a dead process (taken over), or kept from barging only by a dead process's
+   * starving mark (cleared, and the free word taken). Null when the mutex is simply not available.
+   */
+  private Guard tryAcquireAfterDeath() {
+    for (; ; ) {
+      int v = lvWord();
+      if (notRecoverable(v)) {
+        throw notRecoverableException();
+      }
+      if (queue.length() != 0) {
+        return null; // queued requests come first; their pump watches the owner
+      }
+      if (anyStarving()) {
+        if (!clearDeadStarving()) {
+          return null;
+        }
+        continue;
+      }
+      int owner = ownerOf(v);
+      if (owner == 0) {
+        return tryAcquireFree() ? newGuard(false) : null;
+      }
+      Guard taken = takeOverIfOwnerDied(v);
+      if (taken != null || owner == pid || processes.isAlive(owner)) {
+        return taken;
+      }
+      // the CAS failed: the word changed under us; decide on its new value
+    }
+  }
+
+  /**
+   * Takes the word over from its owner if that process is not alive: one CAS from the very value
+   * read, so of every process that saw the death exactly one wins. WAITERS is set, because others
+   * may sleep on the dead owner's word; OWNER_DIED until the new holder marks the state consistent.
+   */
+  private Guard takeOverIfOwnerDied(int v) {
+    int owner = ownerOf(v);
+    if (owner == 0 || owner == pid || processes.isAlive(owner)) {
+      return null;
+    }
+    if (!casWord(v, pid | WAITERS | OWNER_DIED)) {
+      return null;
+    }
+    holding = true;
+    return newGuard(true);
+  }
+
+  /** Whether {@code owner} (nonzero) is this process or one that is alive. */
+  private boolean isAliveOwner(int owner) {
+    return owner == pid || processes.isAlive(owner);
+  }
+
+  private NotRecoverableException notRecoverableException() {
+    return new NotRecoverableException(
+        describe()
+            + " is not recoverable: its owner died holding it, and the process that took it over"
+            + " released it without markConsistent(). Rebuild what it protects and use a new"
+            + " region file or mutex name");
   }
 
   private void enqueue(LockFuture request) {
@@ -321,6 +451,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
    */
   private void pump(boolean woken, boolean afterWait, long arrivingDeadline) {
     List<LockFuture> expired;
+    List<LockFuture> refused = List.of();
     CompletableFuture<WaitOutcome> cancelled = null;
     CompletableFuture<WaitOutcome> armed = null;
     LockFuture winner = null;
@@ -336,37 +467,50 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
         passOnWake = woken | stopStarving(); // a wake nobody here can use belongs to someone else
       } else if (!sleeper.isArmed() || arrivingDeadline < sleeper.deadline()) {
         cancelled = sleeper.detach();
-        // Every `continue` follows a failed CAS: the word changed under us (another process took
-        // or freed it, or set WAITERS). Deciding afresh on the new value is always safe, and
-        // each pass ends in a win, a break or an armed sleeper unless the word keeps changing.
+        // Every `continue` follows a failed CAS, or a repair of the starving table: the word or
+        // the table changed under us. Deciding afresh on the new value is always safe, and each
+        // pass ends in a win, a break or an armed sleeper unless the word keeps changing.
         for (int v = lvWord(); ; v = lvWord()) {
+          if (notRecoverable(v)) {
+            refused = queue.unlinkAll();
+            stopStarving();
+            break;
+          }
           // Count before deciding: a process that stood back and only then counted itself
           // would sleep on a free word, and once every process did so nobody would wake.
           if (afterWait
-              && !countedStarving
+              && starvingSlot < 0
               && System.nanoTime() - queue.head().queuedAt >= STARVATION_NANOS) {
-            countedStarving = true;
-            addStarving(1);
+            startStarving();
           }
-          boolean free = (v & PID_MASK) == 0;
-          if (free && (woken || countedStarving || lvStarving() == 0)) {
-            int acquired = pid | (woken ? WAITERS : v & WAITERS);
+          int owner = ownerOf(v);
+          boolean free = owner == 0;
+          boolean mayTakeFree = woken || starvingSlot >= 0 || !anyStarving();
+          boolean ownerDied = !free && owner != pid && !processes.isAlive(owner);
+          if ((free && mayTakeFree) || ownerDied) {
+            int acquired =
+                ownerDied ? pid | WAITERS | OWNER_DIED : pid | (woken ? WAITERS : v & WAITERS);
             if (!casWord(v, acquired)) {
               continue;
             }
             holding = true;
             winner = queue.unlink(queue.head());
-            winnerGuard = newGuard();
+            winnerGuard = newGuard(ownerDied);
             localHandoffsInARow = 0;
             stopStarving();
             if (queue.isEmpty()) {
               break;
             }
             v = acquired; // the rest of the queue waits behind this process's hold
+            owner = pid;
+            free = false;
             woken = false;
             afterWait = false;
           }
-          if (localHandoff && (v & PID_MASK) == pid && holding && queue.timed() == 0) {
+          if (free && clearDeadStarving()) {
+            continue; // stood back for a process that is gone: decide again
+          }
+          if (localHandoff && owner == pid && holding && queue.timed() == 0) {
             // Held here: the holder's release hands over, or pumps after clearing the word. But
             // a woken sleeper that does not sleep again must leave WAITERS set, as mutex3's
             // woken waiter does: the wake it consumed may have been meant for another process,
@@ -380,14 +524,18 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
           if (v != expected && !casWord(v, expected)) {
             continue;
           }
-          if (free && lvStarving() == 0) {
+          if (free && !anyStarving()) {
             // Stood back on a free word, but the starving process it stood back for has since
             // won the word and released it (ABA: free again, and its release saw no WAITERS to
             // wake us for). Decide again: the free word may now be taken. A process still
-            // counted after our CAS keeps the bit when it takes the word, so its release wakes.
+            // marked after our CAS keeps the bit when it takes the word, so its release wakes.
             continue;
           }
-          armed = sleeper.arm(expected, queue.earliestDeadline());
+          List<ProcessWatch.Subscription> exitWatches = watchWhoWeWaitFor(owner);
+          if (exitWatches == null) {
+            continue; // one of them has exited already: decide again
+          }
+          armed = sleeper.arm(expected, queue.earliestDeadline(), exitWatches);
           break;
         }
       }
@@ -402,6 +550,61 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     if (passOnWake) {
       wakeOne.signal();
     }
+    if (!refused.isEmpty()) {
+      NotRecoverableException failure = notRecoverableException();
+      for (LockFuture request : refused) {
+        request.fail(failure);
+      }
+    }
+  }
+
+  /**
+   * Exit watches for the processes a sleeper about to be armed waits for: the owner of the word,
+   * or, on a free word, the starving processes it stands back for. When one exits, the sleeper is
+   * cancelled and the queue decides afresh. Null (nothing subscribed) if one has exited already.
+   */
+  private List<ProcessWatch.Subscription> watchWhoWeWaitFor(int owner) {
+    List<ProcessWatch.Subscription> watches = new ArrayList<>(1);
+    if (owner != 0) {
+      if (owner != pid && !addExitWatch(watches, owner)) {
+        return null;
+      }
+      return watches;
+    }
+    for (int i = 0; i < STARVING_SLOTS; i++) {
+      int starving = lvStarvingPid(i);
+      if (starving != 0 && starving != pid && !addExitWatch(watches, starving)) {
+        return null;
+      }
+    }
+    return watches;
+  }
+
+  private boolean addExitWatch(List<ProcessWatch.Subscription> watches, int watchedPid) {
+    ProcessWatch.Subscription watch = processes.onExit(watchedPid, this::watchedProcessExited);
+    if (watch == null) {
+      watches.forEach(ProcessWatch.Subscription::cancel);
+      return false;
+    }
+    watches.add(watch);
+    return true;
+  }
+
+  /**
+   * A process the sleeper waited for has exited (on the ring's completion thread): it may have died
+   * holding the word, or between freeing it and waking us, or while others stood back for it.
+   * Cancel the sleeper and decide afresh.
+   */
+  private void watchedProcessExited() {
+    CompletableFuture<WaitOutcome> cancelled;
+    synchronized (this) {
+      if (closed || !sleeper.isArmed()) {
+        return; // nothing sleeps here; whoever arms next looks at the word first
+      }
+      cancelled = sleeper.detach();
+    }
+    finish(null, cancelled);
+    pump(false, false, LockFuture.NO_DEADLINE);
   }
 
   @Override
@@ -411,18 +614,27 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
 
   // ---- releasing ----
 
-  /** Releases the lock held through a guard: hands it over in-process, or clears the word. */
-  void release() {
+  /**
+   * Releases the lock held through {@code guard}: hands it over in-process, or clears the word; or,
+   * if the guard took the mutex over from a dead owner and never marked it consistent, makes the
+   * mutex not recoverable.
+   */
+  void release(Guard guard) {
     checkOpen();
+    if (guard.leavesInconsistent()) {
+      releaseNotRecoverable();
+      return;
+    }
     LockFuture next = queue.length() > 0 ? takeForLocalHandoff() : null;
     if (next != null) {
-      Grants.grant(next, newGuard());
+      Grants.grant(next, newGuard(false));
       return;
     }
     holding = false;
     // getAndSet, not a store: freeing the word and reading WAITERS must be one atomic step, so a
     // sleeper's CAS that set the bit before is seen here, and one after sees 0 and does not sleep.
     int old = xchgWord(0);
+    TestPausePoints.afterFreeingWord(name);
     if ((old & WAITERS) != 0) {
       wakeOne.signal();
     }
@@ -433,6 +645,38 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     if (localHandoff && queue.length() > 0) {
       pump(false, false, LockFuture.NO_DEADLINE);
     }
+  }
+
+  /**
+   * Stores "not recoverable" and wakes every sleeper, in every process: each one's pump then fails
+   * its queue. This process's queue fails here.
+   */
+  private void releaseNotRecoverable() {
+    holding = false;
+    xchgWord(OWNER_DIED);
+    ring.wake(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
+    refuseAll();
+  }
+
+  private void refuseAll() {
+    List<LockFuture> refused;
+    CompletableFuture<WaitOutcome> cancelled;
+    synchronized (this) {
+      refused = queue.unlinkAll();
+      cancelled = sleeper.detach();
+      stopStarving();
+    }
+    finish(null, cancelled);
+    NotRecoverableException failure = notRecoverableException();
+    for (LockFuture request : refused) {
+      request.fail(failure);
+    }
+  }
+
+  /** The holder has repaired the state a dead owner left: the mutex is consistent again. */
+  void markConsistent() {
+    checkOpen();
+    clearOwnerDied();
   }
 
   private LockFuture takeForLocalHandoff() {
@@ -496,12 +740,17 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     // A pump that won the word before `closed` was set still delivers its grant: that guard's
     // unlock() then finds the region closed, and `holding` (set before the grant) makes us free
     // the word here instead.
+    // Releasing a mutex taken over from a dead owner without markConsistent() leaves it not
+    // recoverable, as unlocking would; then every sleeper must wake to find out.
+    boolean refusing = false;
     if (holding) {
       holding = false;
-      xchgWord(0);
+      // Only the holder (us) changes OWNER_DIED, so it cannot change between the read and the swap.
+      refusing = (lvWord() & OWNER_DIED) != 0;
+      xchgWord(refusing ? OWNER_DIED : 0);
     }
     // Also stands in for any WakeSignal still queued: it would reach an unmapped word.
-    Futex.wake(word, 1, FutexRing.ANY_BITSET);
+    Futex.wake(word, refusing ? FutexRing.WAKE_ALL : 1, FutexRing.ANY_BITSET);
     List<ConditionCore> conditions;
     synchronized (this) {
       conditions = List.copyOf(localConditions);
@@ -576,18 +825,56 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
 
   // ---- starvation accounting (guarded by this) ----
 
-  /** Uncounts this process from the starving word; true if it was counted. */
+  /**
+   * Marks this process starving in a free slot of the region's table. With every slot taken it
+   * stays unmarked and tries again after its next wait; the marked processes are served first.
+   */
+  private void startStarving() {
+    for (int i = 0; i < STARVING_SLOTS; i++) {
+      if (lvStarvingPid(i) == 0 && casStarvingPid(i, 0, pid)) {
+        starvingSlot = i;
+        return;
+      }
+    }
+  }
+
+  /** Unmarks this process; true if it was marked. */
   private boolean stopStarving() {
-    if (!countedStarving) {
+    if (starvingSlot < 0) {
       return false;
     }
-    countedStarving = false;
-    addStarving(-1);
+    // Fails only if another process cleared our slot, believing us dead (PID namespaces differ).
+    casStarvingPid(starvingSlot, pid, 0);
+    starvingSlot = -1;
     return true;
   }
 
   private boolean othersStarving() {
-    return lvStarving() - (countedStarving ? 1 : 0) > 0;
+    for (int i = 0; i < STARVING_SLOTS; i++) {
+      if (i != starvingSlot && lvStarvingPid(i) != 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Clears the starving marks of processes that are not alive (each with a CAS from the pid read,
+   * so a slot reclaimed and reused meanwhile is left alone). True if it cleared one. Any thread: it
+   * never touches this process's own mark.
+   */
+  private boolean clearDeadStarving() {
+    boolean cleared = false;
+    for (int i = 0; i < STARVING_SLOTS; i++) {
+      int starving = lvStarvingPid(i);
+      if (starving != 0
+          && starving != pid
+          && !processes.isAlive(starving)
+          && casStarvingPid(i, starving, 0)) {
+        cleared = true;
+      }
+    }
+    return cleared;
   }
 
   // ---- for lockAny (AnyMutex): one FUTEX_WAITV over several mutexes' words ----
@@ -607,16 +894,22 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   Guard tryAcquireForAny(boolean woken) {
     checkOpen();
     if (!woken) {
-      return mayBarge() && tryAcquireFree() ? newGuard() : null;
+      if (mayBarge() && tryAcquireFree()) {
+        return newGuard(false);
+      }
+      return tryAcquireAfterDeath();
     }
     int v = lvWord();
+    if (notRecoverable(v)) {
+      throw notRecoverableException();
+    }
     // A failed CAS means another taker won the word: the caller tries the other candidates and
     // then sleeps again, setting WAITERS anew, so the wake it consumed is not lost.
-    if ((v & PID_MASK) == 0 && casWord(v, pid | WAITERS)) {
+    if (ownerOf(v) == 0 && casWord(v, pid | WAITERS)) {
       holding = true;
-      return newGuard();
+      return newGuard(false);
     }
-    return null;
+    return takeOverIfOwnerDied(v);
   }
 
   /**
@@ -634,8 +927,11 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   int lockAnySleepValue(AnyMutex request) {
     checkOpen();
     int v = lvWord();
-    if ((v & PID_MASK) == 0 && mayBarge()) {
-      return -1;
+    if (notRecoverable(v)) {
+      throw notRecoverableException();
+    }
+    if ((ownerOf(v) == 0 || !isAliveOwner(ownerOf(v))) && mayBarge()) {
+      return -1; // free, or its owner died: take it (tryAcquireForAny) rather than sleep
     }
     if ((v & WAITERS) == 0 && !casWord(v, v | WAITERS)) {
       return -1;

@@ -7,20 +7,33 @@ package dev.ringlock.locks.internal;
  *
  * <pre>
  * offset  size  field
- *      0     4  word       0 = free; else owner pid (bits 0..29) | WAITERS (bit 30)
- *      4     4  starving   processes whose oldest waiter has starved (handoff order while > 0)
+ *      0     4  word       0 = free; else owner pid (bits 0..29) | WAITERS (bit 30) | OWNER_DIED (31)
+ *      4     4  reserved   (zero)
  *      8     8  fence      the last fence issued; only the holder writes it
  *     16     4  sleepers   processes with a kernel wait armed on the word
- *     20    44  reserved   (zero)
+ *     20    12  reserved   (zero)
+ *     32    32  starving   STARVING_SLOTS pids of processes whose oldest waiter starved (0 = none)
  * </pre>
  *
- * <p>The word's bit 31 is reserved, and zero.
+ * <p>The word's states: 0 or WAITERS is free; {@code pid [| WAITERS]} is held by {@code pid};
+ * {@code pid | OWNER_DIED [| WAITERS]} is held by a process that took it over from an owner that
+ * died, and has not yet marked it consistent; {@code OWNER_DIED [| WAITERS]} with no pid is not
+ * recoverable, for good. A pid read from the word is never used as an index: it is only compared
+ * and asked about (is that process alive?), so any value is safe to read.
+ *
+ * <p>Starving processes are recorded by pid, not counted, so that one that dies can be found and
+ * removed: a count cannot tell whose share is stale. A process claims a zero slot with a CAS and
+ * clears its own on the way out; anyone may clear the slot of a dead process.
  */
 public final class MutexDescriptor {
   public static final int WORD_OFFSET = 0;
-  public static final int STARVING_OFFSET = 4;
   public static final int FENCE_OFFSET = 8;
   public static final int SLEEPERS_OFFSET = 16;
+  public static final int STARVING_OFFSET = 32;
+
+  /** How many processes can be marked starving at once; more simply wait unmarked. */
+  public static final int STARVING_SLOTS = 8;
+
   public static final int SIZE = 64;
 
   /** The owner's process id: PIDs are below 2^22 (pid_max), so 30 bits hold any of them. */
@@ -29,5 +42,21 @@ public final class MutexDescriptor {
   /** Set while some waiter may be asleep in the kernel: the releaser must wake one. */
   public static final int WAITERS = 1 << 30;
 
+  /**
+   * With a pid: the holder took the mutex over from a dead owner and has not marked it consistent.
+   * Without one: the mutex is not recoverable.
+   */
+  public static final int OWNER_DIED = 1 << 31;
+
   private MutexDescriptor() {}
+
+  /** The word's owner pid, 0 when free or not recoverable. */
+  static int ownerOf(int word) {
+    return word & PID_MASK;
+  }
+
+  /** Whether the word says nobody can ever hold the mutex again. */
+  static boolean notRecoverable(int word) {
+    return (word & (PID_MASK | OWNER_DIED)) == OWNER_DIED;
+  }
 }

@@ -3,11 +3,15 @@ package dev.ringlock.locks.internal;
 import dev.ringlock.core.AbandonedWakeHandler;
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexWord;
+import dev.ringlock.core.ProcessWatch;
 import dev.ringlock.core.WaitOutcome;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The one kernel wait a process keeps on a lock's or semaphore's word for its whole request queue,
@@ -16,8 +20,19 @@ import java.util.concurrent.CompletableFuture;
  * <p>The wait's linked timeout is the queue's earliest deadline, so one wait also serves as the
  * timer of every timed request. A wait that is cancelled after consuming a wake passes the wake on
  * ({@link AbandonedWakeHandler#PASS_ON}).
+ *
+ * <p>No wait sleeps longer than {@link #RECHECK_MILLIS}: then it completes as if timed out and its
+ * owner looks at the word again. That bounds what a lost wake costs. Wakes are lost to processes
+ * that die: one killed between freeing a word and waking a sleeper, or one whose kernel wait
+ * outlives it briefly and consumes a wake meant for a live sleeper (see KERNEL.md). The first is
+ * also caught at once by the exit watches a wait carries (the processes it waits on); the second
+ * only by the re-check.
  */
 final class Sleeper {
+  /** The longest a kernel wait sleeps before its owner looks at the word again, woken or not. */
+  static final int RECHECK_MILLIS = 250;
+
+  private static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(RECHECK_MILLIS);
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
   private final FutexRing ring;
@@ -27,6 +42,7 @@ final class Sleeper {
 
   private CompletableFuture<WaitOutcome> wait; // armed, or null
   private long deadline = Deadlines.NONE; // the armed wait's timeout, as a deadline
+  private List<ProcessWatch.Subscription> exitWatches = List.of(); // cancelled with the wait
 
   Sleeper(FutexRing ring, FutexWord word, MemorySegment memory, long countAt) {
     this.ring = ring;
@@ -49,15 +65,27 @@ final class Sleeper {
    * deadline} (NO_DEADLINE: never). The caller hooks its completion up outside the monitor.
    */
   CompletableFuture<WaitOutcome> arm(int expected, long deadline) {
+    return arm(expected, deadline, List.of());
+  }
+
+  /**
+   * As {@link #arm(int, long)}, carrying {@code exitWatches}: subscriptions to the exit of the
+   * processes this wait depends on, cancelled when the wait is forgotten.
+   */
+  CompletableFuture<WaitOutcome> arm(
+      int expected, long deadline, List<ProcessWatch.Subscription> exitWatches) {
     INT.getAndAdd(memory, countAt, 1);
+    Duration untilDeadline = Deadlines.timeoutUntil(deadline);
+    Duration recheck = Duration.ofNanos(RECHECK_NANOS);
     wait =
         ring.wait(
             word,
             expected,
             FutexRing.ANY_BITSET,
-            Deadlines.timeoutUntil(deadline),
+            untilDeadline != null && untilDeadline.compareTo(recheck) < 0 ? untilDeadline : recheck,
             AbandonedWakeHandler.PASS_ON);
     this.deadline = deadline;
+    this.exitWatches = exitWatches;
     return wait;
   }
 
@@ -85,6 +113,10 @@ final class Sleeper {
   private void forget() {
     wait = null;
     deadline = Deadlines.NONE;
+    for (ProcessWatch.Subscription exitWatch : exitWatches) {
+      exitWatch.cancel();
+    }
+    exitWatches = List.of();
     INT.getAndAdd(memory, countAt, -1);
   }
 

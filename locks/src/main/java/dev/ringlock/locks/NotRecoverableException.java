@@ -1,0 +1,16 @@
+package dev.ringlock.locks;
+
+/**
+ * The mutex is not recoverable: a process took it over from an owner that died holding it, and
+ * released it without {@link MutexGuard#markConsistent()}, declaring the state it protects beyond
+ * repair (POSIX's ENOTRECOVERABLE). Every later {@code lock()} and {@code tryLock()}, in every
+ * process, fails with this. It stays so for the life of the region file: rebuild the protected
+ * state and the region (delete the file once no process uses it), or use another mutex name.
+ */
+public final class NotRecoverableException extends IllegalStateException {
+  private static final long serialVersionUID = 1L;
+
+  public NotRecoverableException(String message) {
+    super(message);
+  }
+}
