@@ -16,6 +16,25 @@ final class ChildJvm {
 
   /** The child's stdout and stderr go to {@code log}; read it when the child has exited. */
   static Process start(Path log, Class<?> mainClass, String... args) throws Exception {
+    return new ProcessBuilder(command(List.of(), mainClass, args))
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
+  }
+
+  /**
+   * The child's stdin and stdout are pipes to this process (stderr joins stdout), for a child
+   * driven by commands; {@code jvmOptions} go before the main class.
+   */
+  static Process startPiped(List<String> jvmOptions, Class<?> mainClass, String... args)
+      throws Exception {
+    return new ProcessBuilder(command(jvmOptions, mainClass, args))
+        .redirectErrorStream(true)
+        .start();
+  }
+
+  private static List<String> command(List<String> jvmOptions, Class<?> mainClass, String... args)
+      throws URISyntaxException {
     Set<String> classPath = new LinkedHashSet<>();
     classPath.add(location(mainClass)); // locks/target/test-classes
     classPath.add(location(SharedRegion.class)); // locks/target/classes
@@ -24,15 +43,13 @@ final class ChildJvm {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("--enable-native-access=ALL-UNNAMED");
     command.add("-Xmx256m");
+    command.addAll(jvmOptions);
     command.add("-cp");
     command.add(String.join(File.pathSeparator, classPath));
     command.add(mainClass.getName());
     command.addAll(List.of(args));
     // Never our stdout: a child writing there would corrupt surefire's channel.
-    return new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile())
-        .start();
+    return command;
   }
 
   /**

@@ -1,0 +1,341 @@
+package dev.ringlock.locks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Owner death with real processes: child JVMs (OwnerDeathWorker) that lock a mutex of one region
+ * file and are killed with SIGKILL (destroyForcibly).
+ */
+@Timeout(180)
+class MutexOwnerDeathTest {
+  /** The takeover bound these tests hold the recovery to; typical figures are a few ms. */
+  private static final long TAKEOVER_BOUND_MILLIS = 2_000;
+
+  @TempDir Path directory;
+  private Path regionFile;
+  private final List<Worker> workers = new ArrayList<>();
+
+  @BeforeEach
+  void createRegion() throws Exception {
+    regionFile = directory.resolve("region");
+    SharedRegion.open(regionFile).close();
+  }
+
+  @AfterEach
+  void killWorkers() {
+    workers.forEach(worker -> worker.process.destroyForcibly());
+  }
+
+  /** A running OwnerDeathWorker on mutex "m", and the lines it printed. */
+  private final class Worker {
+    final Process process;
+    final PrintWriter commands;
+    final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    final List<String> seen = Collections.synchronizedList(new ArrayList<>());
+
+    Worker(List<String> jvmOptions) throws Exception {
+      process = ChildJvm.startPiped(jvmOptions, OwnerDeathWorker.class, regionFile.toString(), "m");
+      workers.add(this);
+      commands = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
+      BufferedReader out =
+          new BufferedReader(
+              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      Thread.ofPlatform()
+          .daemon(true)
+          .start(
+              () -> {
+                try {
+                  for (String line = out.readLine(); line != null; line = out.readLine()) {
+                    seen.add(line);
+                    lines.add(line);
+                  }
+                } catch (Exception e) {
+                  // the worker died
+                }
+              });
+      expect("READY");
+    }
+
+    Worker() throws Exception {
+      this(List.of());
+    }
+
+    void send(String command) {
+      commands.println(command);
+    }
+
+    /** The next line starting with {@code prefix}, skipping others; fails after 30 s. */
+    String expect(String prefix) throws Exception {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      for (; ; ) {
+        String line = lines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+        assertNotNull(line, "no '" + prefix + "' from the worker; it printed " + seen);
+        if (line.startsWith(prefix)) {
+          return line;
+        }
+      }
+    }
+
+    /** Requests the mutex and waits until it holds it. */
+    void lockAndWait() throws Exception {
+      send("lock");
+      expect("TOOK");
+    }
+
+    void kill() throws Exception {
+      process.destroyForcibly();
+      assertTrue(process.waitFor(10, TimeUnit.SECONDS));
+    }
+  }
+
+  private static boolean ownerDied(String took) {
+    return Boolean.parseBoolean(took.split(" ")[1]);
+  }
+
+  private static long tookAt(String took) {
+    return Long.parseLong(took.split(" ")[2]);
+  }
+
+  /** Gives two waiters time to arm their kernel waits and exit watches. */
+  private static void letWaitsSettle() throws InterruptedException {
+    Thread.sleep(300);
+  }
+
+  private static void assertWithinBound(long killedAt, String took) {
+    long millis = TimeUnit.NANOSECONDS.toMillis(tookAt(took) - killedAt);
+    System.out.println("takeover " + millis + " ms after SIGKILL");
+    assertTrue(millis < TAKEOVER_BOUND_MILLIS, "took over " + millis + " ms after the kill");
+  }
+
+  @Test
+  void exactlyOneWaiterInAnotherProcessTakesOverWhenTheOwnerIsKilled() throws Exception {
+    Worker owner = new Worker();
+    owner.lockAndWait();
+    Worker first = new Worker();
+    Worker second = new Worker();
+    first.send("lock");
+    second.send("lock");
+    letWaitsSettle();
+    long killedAt = System.nanoTime();
+    owner.kill();
+    Took took = awaitEither(first, second);
+    Worker taker = took.worker();
+    Worker other = taker == first ? second : first;
+    assertTrue(ownerDied(took.line()), took.line());
+    assertWithinBound(killedAt, took.line());
+    assertFalse(other.seen.stream().anyMatch(line -> line.startsWith("TOOK")), "only one holds");
+    // The markConsistent path: the state is repaired, and the next holder is told nothing.
+    taker.send("consistent");
+    taker.expect("MARKED");
+    taker.send("unlock");
+    assertFalse(ownerDied(other.expect("TOOK")), "consistent again");
+    other.send("unlock");
+    other.expect("UNLOCKED");
+    try (SharedRegion region = SharedRegion.open(regionFile)) {
+      assertTrue(region.mutex("m").isConsistent());
+      assertFalse(region.mutex("m").isLocked());
+    }
+  }
+
+  private record Took(Worker worker, String line) {}
+
+  /** The first TOOK line of either worker. */
+  private static Took awaitEither(Worker first, Worker second) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      for (Worker worker : List.of(first, second)) {
+        String line = worker.lines.poll();
+        if (line != null && line.startsWith("TOOK")) {
+          return new Took(worker, line);
+        }
+      }
+      Thread.sleep(1);
+    }
+    throw new AssertionError("nobody took over: " + first.seen + " / " + second.seen);
+  }
+
+  @Test
+  void unlockingWithoutMarkConsistentRefusesEveryoneAfterwards() throws Exception {
+    Worker owner = new Worker();
+    owner.lockAndWait();
+    Worker taker = new Worker();
+    taker.send("lock");
+    letWaitsSettle();
+    owner.kill();
+    assertTrue(ownerDied(taker.expect("TOOK")));
+    Worker waiter = new Worker();
+    waiter.send("lock");
+    letWaitsSettle();
+    taker.send("unlock"); // without markConsistent
+    assertEquals("FAILED NotRecoverableException", waiter.expect("FAILED"));
+    try (SharedRegion region = SharedRegion.open(regionFile)) {
+      assertThrows(NotRecoverableException.class, () -> region.mutex("m").tryLock());
+      assertFalse(region.mutex("m").isConsistent());
+    }
+  }
+
+  @Test
+  void whenTheTakerDiesTooTheNextOneSeesOwnerDiedAgain() throws Exception {
+    Worker owner = new Worker();
+    owner.lockAndWait();
+    Worker taker = new Worker();
+    Worker next = new Worker();
+    taker.send("lock");
+    letWaitsSettle();
+    next.send("lock");
+    letWaitsSettle();
+    owner.kill();
+    String took = taker.expect("TOOK");
+    assertTrue(ownerDied(took));
+    long killedAt = System.nanoTime();
+    taker.kill(); // dies holding it, before markConsistent
+    String tookNext = next.expect("TOOK");
+    assertTrue(ownerDied(tookNext));
+    assertWithinBound(killedAt, tookNext);
+  }
+
+  @Test
+  void aDeathNobodyWaitedForIsNoticedByTheNextLock() throws Exception {
+    Worker owner = new Worker();
+    owner.lockAndWait();
+    owner.kill();
+    try (SharedRegion region = SharedRegion.open(regionFile)) {
+      Mutex mutex = region.mutex("m");
+      assertFalse(mutex.isConsistent(), "held by a dead process");
+      MutexGuard guard = mutex.lock().get(10, TimeUnit.SECONDS);
+      assertTrue(guard.ownerDied());
+      guard.markConsistent();
+      guard.unlock();
+    }
+    assertFalse(ownerDied(lockedBy(new Worker())), "marked consistent: nothing to tell");
+  }
+
+  private static String lockedBy(Worker worker) throws Exception {
+    worker.send("lock");
+    return worker.expect("TOOK");
+  }
+
+  @Test
+  void anOwnerKilledBetweenFreeingTheWordAndItsWakeStrandsNoWaiter() throws Exception {
+    Worker owner = new Worker(List.of("-Ddev.ringlock.test.pauseAfterFreeing=m"));
+    owner.lockAndWait();
+    Worker waiter = new Worker();
+    waiter.send("lock");
+    letWaitsSettle();
+    owner.send("unlock");
+    owner.expect("PAUSED"); // the word is free; the wake is not yet submitted
+    assertTrue(waiter.lines.stream().noneMatch(line -> line.startsWith("TOOK")));
+    long killedAt = System.nanoTime();
+    owner.kill();
+    String took = waiter.expect("TOOK");
+    assertFalse(ownerDied(took), "the owner had released the mutex");
+    assertWithinBound(killedAt, took);
+  }
+
+  @Test
+  void fiftyRandomKillsAmongFourCountingProcessesLoseNoIncrement() throws Exception {
+    Path stateFile = directory.resolve("state");
+    Files.write(stateFile, new byte[(int) OwnerDeathWorker.STATE_BYTES]);
+    Random random = new Random(42);
+    Worker[] counting = new Worker[4];
+    int[] slots = new int[counting.length]; // each worker's slot in the state file
+    int nextSlot = 0;
+    for (int i = 0; i < counting.length; i++) {
+      slots[i] = nextSlot++;
+      counting[i] = startCounting(stateFile, slots[i]);
+    }
+    List<Worker> killed = new ArrayList<>();
+    for (int round = 0; round < 50; round++) {
+      long before = counter(stateFile);
+      Thread.sleep(20 + random.nextInt(60));
+      int victim = random.nextInt(counting.length);
+      counting[victim].kill();
+      killed.add(counting[victim]);
+      slots[victim] = nextSlot++;
+      counting[victim] = startCounting(stateFile, slots[victim]);
+      awaitProgress(stateFile, before, round);
+    }
+    long recovered = 0;
+    for (Worker worker : counting) {
+      worker.send("stop");
+    }
+    try (Arena arena = Arena.ofConfined();
+        FileChannel channel = FileChannel.open(stateFile, StandardOpenOption.READ)) {
+      MemorySegment state =
+          channel.map(FileChannel.MapMode.READ_ONLY, 0, OwnerDeathWorker.STATE_BYTES, arena);
+      for (int i = 0; i < counting.length; i++) {
+        long done = Long.parseLong(counting[i].expect("DONE").split(" ")[1]);
+        assertEquals(
+            done,
+            state.get(ValueLayout.JAVA_LONG, Long.BYTES * (1L + slots[i])),
+            "a surviving worker's increments are all counted: " + slots[i]);
+      }
+      long sum = 0;
+      for (int i = 0; i < nextSlot; i++) {
+        sum += state.get(ValueLayout.JAVA_LONG, Long.BYTES * (1L + i));
+      }
+      assertEquals(sum, state.get(ValueLayout.JAVA_LONG, OwnerDeathWorker.COUNTER_OFFSET));
+    }
+    List<Worker> everyone = new ArrayList<>(killed);
+    everyone.addAll(List.of(counting));
+    for (Worker worker : everyone) {
+      assertTrue(
+          worker.seen.stream().noneMatch(line -> line.startsWith("BROKEN")),
+          worker.seen.toString());
+      recovered += worker.seen.stream().filter(line -> line.equals("RECOVERED")).count();
+    }
+    System.out.println("50 kills, " + recovered + " takeovers from a killed holder");
+    assertTrue(recovered > 0, "no kill landed on a holder: the test proved nothing");
+  }
+
+  private Worker startCounting(Path stateFile, int slot) throws Exception {
+    Worker worker = new Worker();
+    worker.send("count " + stateFile + " " + slot);
+    return worker;
+  }
+
+  private static long counter(Path stateFile) throws Exception {
+    try (Arena arena = Arena.ofConfined();
+        FileChannel channel = FileChannel.open(stateFile, StandardOpenOption.READ)) {
+      return channel
+          .map(FileChannel.MapMode.READ_ONLY, 0, OwnerDeathWorker.STATE_BYTES, arena)
+          .get(ValueLayout.JAVA_LONG, OwnerDeathWorker.COUNTER_OFFSET);
+    }
+  }
+
+  /** The counter moves on after a kill: nobody is wedged. */
+  private static void awaitProgress(Path stateFile, long before, int round) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (counter(stateFile) <= before + 10) {
+      assertTrue(System.nanoTime() < deadline, "no progress after kill " + round);
+      Thread.sleep(5);
+    }
+  }
+}
