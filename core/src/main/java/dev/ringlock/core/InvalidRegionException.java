@@ -31,6 +31,14 @@ public final class InvalidRegionException extends IOException {
     DIRECTORY_OUT_OF_BOUNDS(
         "the header is damaged; delete the file if nothing uses it, and ringlock creates it"
             + " again"),
+    /**
+     * The region was created in another PID namespace than this process's: lock owners are recorded
+     * as process ids, which name other processes here (a live owner would look dead).
+     */
+    OTHER_PID_NAMESPACE(
+        "run every process that shares the region in one PID namespace (containers: share one,"
+            + " e.g. docker --pid=host or --pid=container:NAME), or give each namespace its own"
+            + " region file"),
     /** A header field or a directory entry holds a value no ringlock writes. */
     CORRUPT(
         "the region is damaged; delete the file if nothing uses it, and ringlock creates it"

@@ -120,6 +120,27 @@ final class ChildProcess implements AutoCloseable {
     return process.isAlive() ? "" : " (exit status " + process.exitValue() + ")";
   }
 
+  /** Writes {@code line} to the child's stdin. */
+  void send(String line) {
+    try {
+      process
+          .getOutputStream()
+          .write((line + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      process.getOutputStream().flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write to " + name, e);
+    }
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  /** SIGKILL. */
+  void kill() {
+    process.destroyForcibly();
+  }
+
   @Override
   public void close() {
     if (process.isAlive()) {

@@ -63,7 +63,10 @@ public final class RegionDescriptor {
           JAVA_INT.withName("capacity"),
           JAVA_INT.withName("entry_bytes"),
           JAVA_LONG.withName("data_start"),
-          paddingLayout(16),
+          // The creator's PID namespace (the inode of /proc/self/ns/pid), 0 if unknown: the
+          // lock words record owners as pids, which mean the same process only within it.
+          JAVA_LONG.withName("pid_namespace"),
+          paddingLayout(8),
           // line 1: written by inserters under the directory lock
           JAVA_INT.withName("directory_lock"), // 0 = free, else owner pid | LOCK_WAITERS
           JAVA_INT.withName("entry_count"), // entries [0, count) are published; release-stored
@@ -80,6 +83,7 @@ public final class RegionDescriptor {
   public static final long CAPACITY_OFFSET = offset(HEADER, "capacity");
   public static final long ENTRY_BYTES_OFFSET = offset(HEADER, "entry_bytes");
   public static final long DATA_START_OFFSET = offset(HEADER, "data_start");
+  public static final long PID_NAMESPACE_OFFSET = offset(HEADER, "pid_namespace");
   public static final long DIRECTORY_LOCK_OFFSET = offset(HEADER, "directory_lock");
   public static final long ENTRY_COUNT_OFFSET = offset(HEADER, "entry_count");
   public static final long DATA_CURSOR_OFFSET = offset(HEADER, "data_cursor");

@@ -15,6 +15,7 @@ import static dev.ringlock.core.memory.RegionDescriptor.LAYOUT_VERSION_OFFSET;
 import static dev.ringlock.core.memory.RegionDescriptor.LINE_BYTES;
 import static dev.ringlock.core.memory.RegionDescriptor.MAGIC;
 import static dev.ringlock.core.memory.RegionDescriptor.MAGIC_OFFSET;
+import static dev.ringlock.core.memory.RegionDescriptor.PID_NAMESPACE_OFFSET;
 import static dev.ringlock.core.memory.RegionDescriptor.REGION_BYTES_OFFSET;
 
 import dev.ringlock.core.InvalidRegionException;
@@ -23,6 +24,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /*
@@ -59,6 +61,7 @@ final class RegionHeader {
     header.putInt((int) CAPACITY_OFFSET, geometry.capacity());
     header.putInt((int) ENTRY_BYTES_OFFSET, ENTRY_BYTES);
     header.putLong((int) DATA_START_OFFSET, geometry.dataStart());
+    header.putLong((int) PID_NAMESPACE_OFFSET, pidNamespaceOfThisProcess());
     header.putInt((int) DIRECTORY_LOCK_OFFSET, 0);
     header.putInt((int) ENTRY_COUNT_OFFSET, 0);
     header.putLong((int) DATA_CURSOR_OFFSET, geometry.dataStart());
@@ -141,7 +144,31 @@ final class RegionHeader {
               + minimum
               + ")");
     }
-    return new Validated(directoryGeometry(file, header, regionBytes), version);
+    RegionGeometry geometry = directoryGeometry(file, header, regionBytes);
+    checkPidNamespace(file, header.getLong((int) PID_NAMESPACE_OFFSET));
+    return new Validated(geometry, version);
+  }
+
+  /** A region made in another PID namespace would have its live owners taken for dead. */
+  private static void checkPidNamespace(Path file, long recorded) throws InvalidRegionException {
+    long ours = pidNamespaceOfThisProcess();
+    if (recorded != 0 && ours != 0 && recorded != ours) {
+      throw new InvalidRegionException(
+          file,
+          Problem.OTHER_PID_NAMESPACE,
+          "was created in PID namespace pid:[%s], and this process runs in pid:[%s]"
+              .formatted(Long.toUnsignedString(recorded), Long.toUnsignedString(ours)));
+    }
+  }
+
+  /** The inode of this process's PID namespace, as /proc/self/ns/pid names it; 0 if unknown. */
+  static long pidNamespaceOfThisProcess() {
+    try {
+      String link = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+      return Long.parseUnsignedLong(link.substring(link.indexOf('[') + 1, link.indexOf(']')));
+    } catch (IOException | RuntimeException e) {
+      return 0; // no /proc: the check cannot be made, as for a region that recorded none
+    }
   }
 
   private static RegionGeometry directoryGeometry(Path file, ByteBuffer header, long regionBytes)

@@ -65,6 +65,28 @@ class InvalidRegionFileTest {
   }
 
   @Test
+  void regionCreatedInAnotherPidNamespaceIsRefused() throws IOException {
+    Path file = region("other-namespace");
+    long ours = RegionHeader.pidNamespaceOfThisProcess();
+    assertTrue(ours != 0, "this machine has /proc/self/ns/pid");
+    RegionFileEditor.putLong(file, RegionDescriptor.PID_NAMESPACE_OFFSET, ours + 1);
+    InvalidRegionException e = assertRefusedUntouched(file, Problem.OTHER_PID_NAMESPACE);
+    assertTrue(
+        e.getMessage().contains("created in PID namespace pid:[" + (ours + 1) + "]"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("one PID namespace"), e.getMessage());
+  }
+
+  @Test
+  void regionThatRecordedNoPidNamespaceIsAccepted() throws IOException {
+    Path file = region("no-namespace");
+    RegionFileEditor.putLong(file, RegionDescriptor.PID_NAMESPACE_OFFSET, 0);
+    try (MappedRegion region = MappedRegion.open(file, SIZE, CAPACITY)) {
+      assertEquals(file, region.file());
+    }
+  }
+
+  @Test
   void layoutVersionZeroIsCorrupt() throws IOException {
     Path file = region("version-zero");
     RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 0);
