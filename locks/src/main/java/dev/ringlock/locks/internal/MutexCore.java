@@ -655,22 +655,9 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     holding = false;
     xchgWord(OWNER_DIED);
     ring.wake(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
-    refuseAll();
-  }
-
-  private void refuseAll() {
-    List<LockFuture> refused;
-    CompletableFuture<WaitOutcome> cancelled;
-    synchronized (this) {
-      refused = queue.unlinkAll();
-      cancelled = sleeper.detach();
-      stopStarving();
-    }
-    finish(null, cancelled);
-    NotRecoverableException failure = notRecoverableException();
-    for (LockFuture request : refused) {
-      request.fail(failure);
-    }
+    // A sleeper of ours, armed for a timed request, is among those woken: its pump finds the
+    // queue empty, or refuses what was queued meanwhile.
+    failAll(notRecoverableException());
   }
 
   /** The holder has repaired the state a dead owner left: the mutex is consistent again. */
