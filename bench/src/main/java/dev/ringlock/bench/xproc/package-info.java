@@ -14,6 +14,10 @@
  *       continuation as responder (mean, p50, p99, p99.9).
  * </ul>
  *
+ * <p>{@link dev.ringlock.bench.xproc.OwnerDeathTakeover} measures the time from SIGKILL of a mutex
+ * owner ({@link dev.ringlock.bench.xproc.TakeoverHolder}) to a waiter's takeover, p50/p99 over 100
+ * kills ({@code java ... dev.ringlock.bench.xproc.OwnerDeathTakeover [kills] [directory]}).
+ *
  * <p>Run from the repository root, on a quiet machine (about 80 seconds; {@code --quick}: under 30
  * seconds):
  *
