@@ -152,14 +152,15 @@ public final class ProcessWatch {
     Watched fresh = new Watched(pid);
     CompletableFuture<Void> exit = ring.pollProcessExit(pid, pidfd);
     watched.put(pid, fresh);
-    // A ring that closes fails the poll: the entry goes, and with it every listener, unrun.
+    // A closed (or closing) ring fails the poll: the entry goes, its listeners never run (nothing
+    // completes on a closed ring), and the process is not called dead: the next question probes
+    // it again with pidfd_open and poll, as this one did.
     exit.whenComplete(
         (ignored, failure) -> {
           if (failure == null) {
             fresh.exited();
           } else {
             synchronized (this) {
-              fresh.exited = true;
               watched.remove(pid, fresh);
             }
           }

@@ -117,6 +117,22 @@ class ProcessWatchTest {
   }
 
   @Test
+  void onAClosedRingALiveProcessIsStillAliveAndADeadOneDead() throws Exception {
+    Process sleeper = new ProcessBuilder("sleep", "60").start();
+    try {
+      ring.close();
+      assertTrue(processes.isAlive((int) sleeper.pid()), "probed, though it cannot be watched");
+      assertTrue(processes.isAlive((int) sleeper.pid()), "and probed again");
+      Process done = new ProcessBuilder("true").start();
+      done.waitFor();
+      assertFalse(processes.isAlive((int) done.pid()));
+      assertEquals(0, processes.watchedProcesses());
+    } finally {
+      sleeper.destroyForcibly();
+    }
+  }
+
+  @Test
   void aPidThatIsNotPositiveIsRefused() {
     assertThrows(IllegalArgumentException.class, () -> processes.isAlive(0));
     assertThrows(IllegalArgumentException.class, () -> processes.onExit(-1, () -> {}));
