@@ -23,6 +23,10 @@ import java.util.concurrent.CompletableFuture;
  * runs out, and a cancelled waiter passes a signal it had consumed on to the next waiter, which may
  * then find nothing to do (a spurious wakeup).
  *
+ * <p><b>Process death.</b> A signal skips waiters whose process has died, and one that chose a
+ * waiter whose process dies before taking it is passed on to the next live waiter, as {@link
+ * WaitQueue} describes.
+ *
  * <p>Signalling without holding the mutex is allowed. A signal with nobody waiting is lost, as with
  * every condition variable: change the state under the mutex, then signal.
  */
@@ -49,7 +53,7 @@ public interface ConditionVariable {
    */
   CompletableFuture<MutexGuard> await(MutexGuard guard, Duration timeout);
 
-  /** Wakes the longest-waiting waiter, if any. */
+  /** Wakes the longest-waiting waiter of a live process, if any. */
   void signal();
 
   /** Wakes every waiter, with one batched submission (one io_uring_enter). */

@@ -39,8 +39,25 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p><b>Capacity.</b> A queue holds at most {@link #capacity()} waiters at once, across all
  * processes, fixed when it is created. {@link #await} on a full queue throws {@link
- * WaitQueueFullException}. A process that dies leaves its slots taken until an {@code await} finds
- * the queue full and reclaims them; until then, a wake may choose one of its waiters.
+ * WaitQueueFullException}.
+ *
+ * <p><b>Process death.</b> A process that dies (even by {@code kill -9}) leaves waiters that will
+ * never run. A wake never chooses a waiter whose process it knows to be dead: it frees that slot
+ * and takes the next, so {@code wake(1)} reaches a live waiter and dead ones count neither in what
+ * a wake returns nor, once freed, in {@link #waiting()}. If a waiter's process dies after a {@code
+ * wake(n)} chose it and before it took the wake, the wake is passed on to the next live waiter:
+ * within one ring completion when the waking process (or another that watches the dead one) is
+ * alive, else by the periodic check below. Dead processes' slots are freed when a wake walks over
+ * them, when a watching process learns of the death, by the periodic check, and when an {@code
+ * await} finds the queue full. Death is detected with a pidfd per process (processes sharing a
+ * region must share a PID namespace); a pid reused by a new process before anyone asked about the
+ * dead one keeps that one's slots until the new process exits.
+ *
+ * <p><b>Periodic check.</b> While a process has waiters on a queue of a region file, it checks the
+ * queue every 250 ms (one timer thread per JVM, whatever the number of waiters): a waiter whose
+ * wake was lost, because its waker died between choosing it and sending the wake, is woken then,
+ * and a slice of the slots is checked for dead owners. So a lost wake costs at most about half a
+ * second.
  *
  * <p><b>Threads.</b> Futures complete on the region's ring's completion thread; continuations that
  * block should use the {@code *Async} variants. Every call, and the end of every kernel wait (a
@@ -73,12 +90,13 @@ public interface WaitQueue {
   /**
    * Wakes every waiter whose key is at most {@code key}.
    *
-   * @return how many waiters were woken
+   * @return how many waiters were woken (waiters of dead processes are freed, not counted)
    */
   int wakeUpTo(long key);
 
   /**
-   * Wakes the {@code count} longest-waiting waiters (all of them, if fewer wait).
+   * Wakes the {@code count} longest-waiting waiters (all of them, if fewer wait), skipping (and
+   * freeing) waiters of dead processes.
    *
    * @return how many waiters were woken
    * @throws IllegalArgumentException if {@code count} is negative
@@ -88,11 +106,14 @@ public interface WaitQueue {
   /**
    * Wakes every waiter.
    *
-   * @return how many waiters were woken
+   * @return how many waiters were woken (waiters of dead processes are freed, not counted)
    */
   int wakeAll();
 
-  /** How many waiters, in every process, are on the queue now (a snapshot). */
+  /**
+   * How many waiters, in every process, are on the queue now (a snapshot). Waiters of a process
+   * that died count until their slots are freed (see Process death above).
+   */
   int waiting();
 
   /** The most waiters the queue holds at once, fixed when it was created. */

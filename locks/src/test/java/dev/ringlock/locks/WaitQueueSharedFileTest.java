@@ -25,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.InvalidRegionException;
 import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.core.memory.PidLock;
 import dev.ringlock.locks.internal.WaitQueueDescriptor;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
@@ -218,5 +219,42 @@ class WaitQueueSharedFileTest {
     assertFalse(second.isDone());
     assertEquals(1, queue.wakeAll());
     second.get(20, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void thePeriodicCheckPassesOnAWakeOfOneThatADeadProcessDidNotTake() throws Exception {
+    WaitQueue queue = region.waitQueue("four", 4);
+    plantDeadWaiter(bytesOf("four"), 0, deadPid(), WOKEN_ONE); // chosen by wake(1), then died
+    CompletableFuture<Void> mine = queue.await(1); // not full: only the check can find slot 0
+    long start = System.nanoTime();
+    assertNull(mine.get(20, TimeUnit.SECONDS), "the dead process's wake was not passed on");
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertTrue(millis < 5_000, "the check is periodic: " + millis + " ms");
+    assertEquals(0, bytesOf("four").get(ValueLayout.JAVA_INT, OCCUPIED_OFFSET));
+  }
+
+  @Test
+  void thePeriodicCheckEndsAWaitWhoseWakerDiedBeforeSendingTheWake() throws Exception {
+    WaitQueue queue = region.waitQueue("lost", 4);
+    CompletableFuture<Void> mine = queue.await(1);
+    while (ring.stats().inFlight() == 0) {
+      Thread.sleep(1); // until its kernel wait sleeps: else it would see the state below at once
+    }
+    MemorySegment bytes = bytesOf("lost");
+    int slot = bytes.get(ValueLayout.JAVA_INT, HEAD_OFFSET);
+    // What a waker does under the list lock before it sends the wake through its ring; it dies
+    // then, so no FUTEX_WAKE ever comes.
+    PidLock listLock = new PidLock(bytes, LIST_LOCK_OFFSET, file, "wait queue 'lost'");
+    listLock.lock();
+    bytes.set(ValueLayout.JAVA_INT, HEAD_OFFSET, NONE);
+    bytes.set(ValueLayout.JAVA_INT, TAIL_OFFSET, NONE);
+    bytes.set(ValueLayout.JAVA_INT, WAITING_OFFSET, 0);
+    bytes.set(ValueLayout.JAVA_INT, slotField(slot, STATE_OFFSET), WOKEN_ONE);
+    listLock.unlock();
+    long start = System.nanoTime();
+    assertNull(mine.get(20, TimeUnit.SECONDS), "the lost wake was never made up for");
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertTrue(millis < 5_000, "the check is periodic: " + millis + " ms");
+    assertEquals(0, bytes.get(ValueLayout.JAVA_INT, OCCUPIED_OFFSET));
   }
 }

@@ -28,6 +28,9 @@ final class QueueWaiter extends WithdrawableFuture<Void> {
 
   // guarded by the queue's list lock
   boolean released; // the slot is no longer this waiter's (freed, or given up at close)
+  QueueWaiter previousLocal; // this process's waiters that own a slot, for the periodic check
+  QueueWaiter nextLocal;
+  boolean seenStalled; // a periodic check found the slot chosen or cancelled, the wait still on
 
   // claimed once, by whoever passes on a WOKEN_ONE wake this waiter did not take; see WaitQueueCore
   @SuppressWarnings("unused") // through PASS_ON_CLAIMED

@@ -29,6 +29,8 @@ import dev.ringlock.core.Futex;
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexScope;
 import dev.ringlock.core.FutexWord;
+import dev.ringlock.core.ProcessWatch;
+import dev.ringlock.core.RingException;
 import dev.ringlock.core.WaitOutcome;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.NamedObject;
@@ -51,6 +53,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -128,19 +132,72 @@ import java.util.concurrent.locks.LockSupport;
  * queued, wakes every WOKEN slot's word by system call (a FUTEX_WAKE reaching an unmapped word
  * would be lost, and a waiter in another process would sleep on). A slot whose kernel wait has
  * not ended by then (always so when close runs on the ring's completion thread, which alone
- * completes them) stays reserved by this process until it exits, when another process's await
- * can reclaim it.
+ * completes them) stays reserved by this process until it exits, when other processes reclaim it
+ * (see Process death).
  *
  * Guards: public calls count themselves in publicCalls, internal ones (completions, withdrawals)
  * in internalCalls, so that close() can wait for both to leave the shared memory before it is
  * unmapped. No future is completed inside a guard or under the list lock: a continuation may
  * call close().
  *
- * Process death. A process that dies holding the list lock is replaced by the next locker (see
- * PidLock), which then repairs the list (repair()). A process that dies with slots keeps them
- * until an await finds the queue full and reclaims them, waking any kernel wait of the dead
- * process's ring still queued on them first; a WOKEN_ONE wake a dead waiter did not take is
- * passed on then.
+ * Process death. Processes die without notice (kill -9), so every process distrusts the others'
+ * slots, using this ring's ProcessWatch (one pidfd poll per other process; after the first question
+ * about a pid, a map lookup). Under the list lock a slot's owner cannot change, so the pid read from
+ * it needs no second read after the question. Reclaiming a dead process's slot: unlink it if it
+ * was WAITING; wake every kernel wait on its word (below); free it; and if it was WOKEN_ONE, that
+ * wake was never taken, so it is passed on: wake(1) to the longest live waiter. This happens
+ *
+ *   (a) whenever a waker walks the list: a slot whose owner has died is reclaimed and skipped, so
+ *       wake(n) and signal() choose live waiters only, and wakeUpTo/wakeAll drop the dead ones they
+ *       walk over (none is counted in waiting() afterwards, none in the returned count);
+ *   (b) when a watched process exits: every foreign owner this process examines (in (a), (c) or
+ *       (d)) is subscribed to with onExit, once per queue and pid, until it exits or the queue
+ *       closes. Its listener (on the ring's completion thread, which then takes the list lock, as
+ *       kernelWaitEnded does) reclaims every slot of the dead process. This closes the race (a)
+ *       leaves open: the owner was alive when a waker chose its slot, and died before its
+ *       completion took the WOKEN_ONE. The waker subscribed when it chose the slot, so it learns
+ *       of the death one ring completion later and passes the wake on;
+ *   (c) in the periodic check (below) of every process with waiters on the queue: it sweeps
+ *       SWEEP_SLOTS slots from a cursor. This covers (b)'s gap: the waker closed or died before
+ *       the chosen process died, and nobody else was subscribed. The sweep subscribes to the live
+ *       owners it examines, so a process with waiters soon watches every other owner, and (b)
+ *       usually acts first;
+ *   (d) when an await finds the queue full: every slot is examined.
+ *
+ * A pid is asked about again after its exit listener has run, so a reused pid names the new
+ * process and its slots stay. One case no check catches (as with every pid-owned lock): a process
+ * that dies and whose pid is reused before anyone asks looks alive until the new one exits. On a
+ * closed ring ProcessWatch cannot watch, and /proc is asked instead (ProcessHandle).
+ *
+ * Stale kernel waits. A dead process's ring may leave its kernel wait queued on the futex for about
+ * a millisecond after the process is gone (KERNEL.md). Every slot has a futex word of its own, and
+ * a wake is always sent to the word of the slot it chose: a stale wait on a dead slot's word can
+ * swallow only a wake that was meant for that dead slot, whose WOKEN_ONE state is passed on when
+ * the slot is reclaimed. So the queue is immune to the hazard a mutex has, where every waiter sleeps
+ * on one word and a dead waiter's stale wait can swallow a wake meant for a live one. The one way a
+ * stale wait could still matter is a reclaimed slot reused by a new owner; so reclaiming wakes every
+ * kernel wait on the word first (under the list lock, before the slot is FREE, and a dead process
+ * submits no new wait), and the periodic check would catch even that.
+ *
+ * Dead wakers. A waker that dies after it chose slots and stored WOKEN_* but before its
+ * FUTEX_WAKE reached the kernel (the wakes go through its ring after the list lock is released)
+ * leaves the chosen waiters asleep on a WOKEN word: a lost wake. Hence the periodic check, which
+ * bounds it: while a process has waiters on a queue in a shared region, every RECHECK_NANOS a
+ * timer thread (one per JVM) takes the list lock, wakes the word of every local waiter whose slot
+ * it finds WOKEN_* or CANCELLED for the second time (its kernel wait should have ended long ago;
+ * the first sighting may be a completion on its way, and waking thousands of those by system call
+ * slowed a wakeAll of 100,000 waiters twofold; a duplicate wake is harmless anyway: the wait ends
+ * and its completion reads the state), and sweeps (c). So a lost wake costs at most
+ * 2 * RECHECK_NANOS, and a wake swallowed by a waiter that died after being chosen costs one ring
+ * completion when a process that watches it is alive (the waker, and every process whose sweep has
+ * examined it), and otherwise at most RECHECK_NANOS * ceil(capacity / SWEEP_SLOTS). The check
+ * is per process and queue, not per waiter: the waiters' kernel waits carry no re-check timeout, so
+ * a wait costs one SQE as before and an idle waiter costs nothing. A queue in memory of this
+ * process alone (a private condition) has no other process to distrust, and no check.
+ *
+ * A process that dies holding the list lock is replaced by the next locker (see PidLock), which
+ * then repairs the list (repair()), waking every WOKEN slot's word, since the dead holder may have
+ * chosen it without sending the wake.
  *
  * Distrust. Every index read from shared memory (head, tail, next, prev, hint) is bounds-checked,
  * and the counts and the capacity are checked against each other; a bad value throws the region's
@@ -154,6 +211,12 @@ public final class WaitQueueCore implements WaitQueue {
   private static final long FULL_PATIENCE_NANOS =
       TimeUnit.SECONDS.toNanos(1); // a ring round trip; 100 ms was too short on a loaded 2-core VM
   private static final int KEYS_SHOWN = 4;
+
+  /** How often a process with waiters checks for lost wakes and dead owners (see the overview). */
+  private static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
+  /** Slots the periodic check examines for dead owners each time, from where the last stopped. */
+  private static final int SWEEP_SLOTS = 4096;
 
   // what a kernel wait's completion decided
   private enum Verdict {
@@ -175,6 +238,7 @@ public final class WaitQueueCore implements WaitQueue {
   private final FutexRing ring;
   private final int pid;
   private final PidLock listLock;
+  private final boolean shared; // other processes may own slots: distrust them (see the overview)
   // per slot, made on first use; a race makes two equal immutable words, which is harmless
   private final FutexWord[] words;
   // guarded by the list lock: the waiter of this process that owns each slot
@@ -184,6 +248,14 @@ public final class WaitQueueCore implements WaitQueue {
   private final Set<CompletableFuture<Void>> wakesInFlight = ConcurrentHashMap.newKeySet();
   private final AtomicInteger publicCalls = new AtomicInteger();
   private final AtomicInteger internalCalls = new AtomicInteger();
+
+  // guarded by the list lock: foreign processes whose slots this process examined, watched for
+  // their exit (see the overview, Process death (b))
+  private final Map<Integer, OwnerWatch> watchedOwners = new HashMap<>();
+  // guarded by the list lock: this process's waiters that own a slot, through QueueWaiter.nextLocal
+  private QueueWaiter firstLocal;
+  private Future<?> recheck; // guarded by the list lock: the next periodic check, or null
+  private int sweepCursor; // guarded by the list lock: where the next sweep starts
 
   private volatile int localWaiters; // slots this process owns; written under the list lock
   private volatile int releasesPending; // of those, CANCELLED ones; written under the list lock
@@ -233,6 +305,7 @@ public final class WaitQueueCore implements WaitQueue {
     }
     this.capacity = recorded;
     this.listLock = new PidLock(memory, base + LIST_LOCK_OFFSET, region.file(), describe());
+    this.shared = scope == FutexScope.SHARED;
     this.words = new FutexWord[capacity];
     this.local = new QueueWaiter[capacity];
   }
@@ -376,13 +449,12 @@ public final class WaitQueueCore implements WaitQueue {
           soState(slot, WAITING);
           local[slot] = waiter;
           localWaiters++;
+          addLocal(waiter);
         }
       } finally {
         unlockList();
       }
-      if (!owedWakes.isEmpty()) {
-        issueWakes(owedWakes); // declined by dead processes whose slots were reclaimed
-      }
+      issueWakes(owedWakes); // declined by dead processes whose slots were reclaimed
       if (waiter != null) {
         return waiter;
       }
@@ -403,7 +475,7 @@ public final class WaitQueueCore implements WaitQueue {
   private int allocate(List<FutexWord> owedWakes) {
     int occupied = occupied();
     if (occupied == capacity) {
-      if (!reclaimSlotsOfDeadProcesses(owedWakes)) {
+      if (!reclaimDeadSlots(0, capacity, owedWakes)) {
         return NONE;
       }
       occupied = occupied();
@@ -572,9 +644,7 @@ public final class WaitQueueCore implements WaitQueue {
     } finally {
       unlockList();
     }
-    if (!chosen.isEmpty()) {
-      issueWakes(chosen);
-    }
+    issueWakes(chosen);
     return chosen.size();
   }
 
@@ -586,11 +656,13 @@ public final class WaitQueueCore implements WaitQueue {
         throw corrupt("has a cycle in its list of waiters");
       }
       int next = next(slot);
-      if (memory.get(JAVA_LONG, slotAt(slot) + KEY_OFFSET) <= keyLimit) {
-        int state = lvState(slot);
-        if (state != WAITING) {
-          throw badState(slot, state);
-        }
+      int state = lvState(slot);
+      if (state != WAITING) {
+        throw badState(slot, state);
+      }
+      if (!ownerAlive(owner(slot))) {
+        reclaim(slot, state); // a dead waiter takes no wake: see the overview, Process death (a)
+      } else if (memory.get(JAVA_LONG, slotAt(slot) + KEY_OFFSET) <= keyLimit) {
         unlink(slot);
         soState(slot, wokenState); // before the wake: see the overview
         chosen.add(word(slot));
@@ -599,8 +671,11 @@ public final class WaitQueueCore implements WaitQueue {
     }
   }
 
-  /** One ring request for all of them: every FUTEX_WAKE in one io_uring_enter. */
+  /** One ring request for all of them (if any): every FUTEX_WAKE in one io_uring_enter. */
   private void issueWakes(List<FutexWord> chosen) {
+    if (chosen.isEmpty()) {
+      return;
+    }
     CompletableFuture<Void> sent = ring.wakeEach(chosen);
     if (!sent.isDone()) {
       wakesInFlight.add(sent); // close() makes sure these reach the kernel before it unmaps
@@ -641,6 +716,7 @@ public final class WaitQueueCore implements WaitQueue {
     List<QueueWaiter> ours = new ArrayList<>();
     lockList();
     try {
+      stopWatching();
       for (int slot = 0; slot < capacity; slot++) {
         QueueWaiter waiter = local[slot];
         if (waiter != null) {
@@ -832,6 +908,7 @@ public final class WaitQueueCore implements WaitQueue {
     freeSlot(slot);
     local[slot] = null;
     localWaiters--;
+    removeLocal(waiter);
     waiter.released = true;
   }
 
@@ -846,33 +923,233 @@ public final class WaitQueueCore implements WaitQueue {
     memory.set(JAVA_INT, base + OCCUPIED_OFFSET, occupied - 1);
   }
 
+  // ---- process death (see the overview) ----
+
   /**
-   * The queue is full: frees the slots of processes that have died. A dead process's ring may leave
-   * its kernel wait queued on the word for a moment after the process is gone, so each word is
-   * woken (every waiter) before the slot is reused; and a WOKEN_ONE wake the dead waiter did not
-   * take is passed on (into {@code owedWakes}). True if any slot was freed.
+   * Under the list lock: whether a slot's owner, as the slot names it, is alive. A live foreign
+   * owner is watched from now on (once per queue and pid), so that its death reclaims its slots.
    */
-  private boolean reclaimSlotsOfDeadProcesses(List<FutexWord> owedWakes) {
-    Map<Integer, Boolean> alive = new HashMap<>();
+  private boolean ownerAlive(int owner) {
+    if (owner == pid || !shared) {
+      return true; // no other process maps a private queue
+    }
+    if (owner <= 0) {
+      return false; // a slot half-freed by a list lock holder that died: nobody's
+    }
+    if (ring.isClosed()) {
+      return PidLock.isAlive(owner); // a closed ring watches nothing, and calls everyone dead
+    }
+    if (watchedOwners.containsKey(owner)) {
+      return true; // or it has just died, and its exit listener waits for the list lock
+    }
+    try {
+      if (closed) { // closing: ask, but leave no listener behind
+        return ring.processes().isAlive(owner) || aliveByProcfs(owner);
+      }
+      OwnerWatch watch = new OwnerWatch(owner);
+      ProcessWatch.Subscription subscription = ring.processes().onExit(owner, watch);
+      if (subscription == null) {
+        return aliveByProcfs(owner);
+      }
+      watch.subscription = subscription;
+      watchedOwners.put(owner, watch);
+      return true;
+    } catch (RingException e) {
+      // pidfd_open failed (out of file descriptors?): never fail a wake over it, ask /proc
+      return PidLock.isAlive(owner);
+    }
+  }
+
+  /** ProcessWatch answered "exited": true only if that was because the ring closed meanwhile. */
+  private boolean aliveByProcfs(int owner) {
+    return ring.isClosed() && PidLock.isAlive(owner);
+  }
+
+  /** A foreign owner this queue watches: its exit reclaims its slots. */
+  private final class OwnerWatch implements Runnable {
+    final int owner;
+    ProcessWatch.Subscription subscription; // guarded by the list lock
+
+    OwnerWatch(int owner) {
+      this.owner = owner;
+    }
+
+    @Override
+    public void run() {
+      ownerExited(this);
+    }
+  }
+
+  /** The owner exited (on the ring's completion thread): reclaim its slots, pass on its wakes. */
+  private void ownerExited(OwnerWatch watch) {
+    if (!enterInternal()) {
+      return;
+    }
+    try {
+      List<FutexWord> owedWakes = new ArrayList<>(0);
+      lockList();
+      try {
+        // Removed first, so that ownerAlive asks ProcessWatch again: a reused pid stays alive.
+        if (watchedOwners.remove(watch.owner, watch)) {
+          reclaimDeadSlots(0, capacity, owedWakes);
+        }
+      } finally {
+        unlockList();
+      }
+      issueWakes(owedWakes);
+    } catch (RuntimeException e) {
+      // A damaged region. Nobody to tell on the completion thread: the next call that takes the
+      // list lock reports it to its caller.
+    } finally {
+      internalCalls.decrementAndGet();
+    }
+  }
+
+  /** Under the list lock, at close: no more exit listeners or periodic checks for this queue. */
+  private void stopWatching() {
+    for (OwnerWatch watch : watchedOwners.values()) {
+      watch.subscription.cancel();
+    }
+    watchedOwners.clear();
+    if (recheck != null) {
+      recheck.cancel(false);
+      recheck = null;
+    }
+  }
+
+  /**
+   * Under the list lock: reclaims the slots of dead processes among {@code count} slots from {@code
+   * from} (wrapping around), and passes on the WOKEN_ONE wakes they did not take (into {@code
+   * owedWakes}). True if any slot was freed.
+   */
+  private boolean reclaimDeadSlots(int from, int count, List<FutexWord> owedWakes) {
     int reclaimed = 0;
     int declined = 0;
-    for (int slot = 0; slot < capacity; slot++) {
-      int owner = memory.get(JAVA_INT, slotAt(slot) + OWNER_OFFSET);
+    for (int i = 0, slot = from; i < count; i++, slot = nextIndex(slot)) {
       int state = lvState(slot);
-      if (state == FREE || owner == pid || alive.computeIfAbsent(owner, PidLock::isAlive)) {
-        continue;
+      if (state != FREE && !ownerAlive(owner(slot))) {
+        if (reclaim(slot, state)) {
+          declined++;
+        }
+        reclaimed++;
       }
-      if (state == WAITING) {
-        unlink(slot);
-      } else if (state == WOKEN_ONE) {
-        declined++;
-      }
-      Futex.wake(word(slot), FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
-      freeSlot(slot);
-      reclaimed++;
     }
     choose(declined, Long.MAX_VALUE, WOKEN_ONE, owedWakes);
     return reclaimed > 0;
+  }
+
+  /**
+   * Under the list lock: frees a dead process's slot, after waking every kernel wait its ring may
+   * have left on the word (see the overview, Stale kernel waits). True if the slot held a WOKEN_ONE
+   * wake that nobody took, which the caller passes on.
+   */
+  private boolean reclaim(int slot, int state) {
+    switch (state) {
+      case WAITING -> unlink(slot);
+      case WOKEN_ONE, WOKEN_ALL, CANCELLED -> {}
+      default -> throw badState(slot, state);
+    }
+    Futex.wake(word(slot), FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
+    freeSlot(slot);
+    return state == WOKEN_ONE;
+  }
+
+  /** Under the list lock: a waiter of this process took a slot; check periodically from now on. */
+  private void addLocal(QueueWaiter waiter) {
+    waiter.nextLocal = firstLocal;
+    if (firstLocal != null) {
+      firstLocal.previousLocal = waiter;
+    }
+    firstLocal = waiter;
+    // A check that failed (a damaged region) is done, and is scheduled again here.
+    if (shared && (recheck == null || recheck.isDone())) {
+      recheck = Rechecks.schedule(this::periodicCheck);
+    }
+  }
+
+  /** Under the list lock: the waiter's slot is no longer its own. */
+  private void removeLocal(QueueWaiter waiter) {
+    QueueWaiter previous = waiter.previousLocal;
+    QueueWaiter next = waiter.nextLocal;
+    if (previous == null) {
+      firstLocal = next;
+    } else {
+      previous.nextLocal = next;
+    }
+    if (next != null) {
+      next.previousLocal = previous;
+    }
+    waiter.previousLocal = null;
+    waiter.nextLocal = null;
+  }
+
+  /**
+   * Every RECHECK_NANOS while this process has waiters (on the timer thread): ends the kernel waits
+   * of local waiters whose wake was lost (a waker died before sending it), and sweeps SWEEP_SLOTS
+   * slots for dead owners. See the overview, Dead wakers.
+   */
+  private void periodicCheck() {
+    if (!enterInternal()) {
+      return;
+    }
+    try {
+      List<FutexWord> stalled = new ArrayList<>(0);
+      List<FutexWord> owedWakes = new ArrayList<>(0);
+      lockList();
+      try {
+        recheck = null;
+        for (QueueWaiter waiter = firstLocal; waiter != null; waiter = waiter.nextLocal) {
+          // Chosen or cancelled, yet its kernel wait goes on. Only the second check to see it so
+          // wakes it: a completion merely on its way (a wakeAll of thousands) is left alone.
+          if (lvState(waiter.slot) != WAITING) {
+            if (waiter.seenStalled) {
+              stalled.add(word(waiter.slot));
+            }
+            waiter.seenStalled = true;
+          }
+        }
+        int sweep = Math.min(SWEEP_SLOTS, capacity);
+        reclaimDeadSlots(sweepCursor, sweep, owedWakes);
+        sweepCursor = (int) ((sweepCursor + (long) sweep) % capacity);
+        if (firstLocal != null && !closed) {
+          recheck = Rechecks.schedule(this::periodicCheck);
+        }
+      } finally {
+        unlockList();
+      }
+      for (FutexWord word : stalled) {
+        // Every waiter: a dead process's stale wait may sit before ours (see Stale kernel waits).
+        Futex.wake(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
+      }
+      issueWakes(owedWakes);
+    } catch (RuntimeException e) {
+      // A damaged region: the waiters' own calls report it; the next await schedules a check.
+    } finally {
+      internalCalls.decrementAndGet();
+    }
+  }
+
+  /**
+   * The timer of every queue's periodic check: one daemon thread for the JVM, made on first use.
+   */
+  private static final class Rechecks {
+    private static final ScheduledThreadPoolExecutor TIMER = timer();
+
+    private Rechecks() {}
+
+    static Future<?> schedule(Runnable check) {
+      return TIMER.schedule(check, RECHECK_NANOS, TimeUnit.NANOSECONDS);
+    }
+
+    private static ScheduledThreadPoolExecutor timer() {
+      ScheduledThreadPoolExecutor timer =
+          new ScheduledThreadPoolExecutor(
+              1,
+              task ->
+                  Thread.ofPlatform().daemon(true).name("ringlock-queue-check").unstarted(task));
+      timer.setRemoveOnCancelPolicy(true); // a closed queue's check goes at once
+      return timer;
+    }
   }
 
   /**
@@ -945,6 +1222,11 @@ public final class WaitQueueCore implements WaitQueue {
 
   private int prev(int slot) {
     return checkedIndex(memory.get(JAVA_INT, slotAt(slot) + PREV_OFFSET), "prev");
+  }
+
+  /** The slot's owner pid, as the slot names it: a pid of no live process is treated as dead. */
+  private int owner(int slot) {
+    return memory.get(JAVA_INT, slotAt(slot) + OWNER_OFFSET);
   }
 
   private int waitingCount() {
