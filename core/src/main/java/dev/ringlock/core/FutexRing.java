@@ -1,6 +1,5 @@
 package dev.ringlock.core;
 
-import dev.ringlock.core.ffi.Errno;
 import dev.ringlock.core.ffi.FutexFlags;
 import dev.ringlock.core.ffi.Syscalls;
 import dev.ringlock.core.uring.IoUringAbi;
@@ -290,8 +289,9 @@ public final class FutexRing implements AutoCloseable {
 
   /**
    * Completes when process {@code pid} exits: an IORING_OP_POLL_ADD on its pidfd, on this ring.
-   * Completes at once if no such process exists. PIDs are reused: a caller that learned {@code pid}
-   * from shared memory must check again, after this call, that it still names the process it meant.
+   * Completes at once if no such process exists (also when the pid now names a thread). PIDs are
+   * reused: a caller that learned {@code pid} from shared memory must check again, after this call,
+   * that it still names the process it meant.
    *
    * @throws RingException if pidfd_open fails for another reason than ESRCH
    */
@@ -300,7 +300,7 @@ public final class FutexRing implements AutoCloseable {
       throw new IllegalArgumentException("pid must be positive, not " + pid);
     }
     int pidfd = Syscalls.pidfdOpen(pid, 0);
-    if (pidfd == -Errno.ESRCH) {
+    if (ProcessWatch.namesNoProcess(pidfd)) {
       return CompletableFuture.completedFuture(null);
     }
     if (pidfd < 0) {

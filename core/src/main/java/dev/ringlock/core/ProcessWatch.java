@@ -139,7 +139,7 @@ public final class ProcessWatch {
       return process;
     }
     int pidfd = Syscalls.pidfdOpen(pid, 0);
-    if (pidfd == -Errno.ESRCH) {
+    if (namesNoProcess(pidfd)) {
       return null;
     }
     if (pidfd < 0) {
@@ -167,6 +167,17 @@ public final class ProcessWatch {
         });
     // The poll may have completed already, inline above: then the process has exited.
     return fresh.exited ? null : fresh;
+  }
+
+  /**
+   * Whether pidfd_open's result says no process has that pid: ESRCH; or the pid now names a thread
+   * that leads no process (ENOENT since Linux 6.9, EINVAL before), so the process that had it is
+   * gone and its pid was reused for a thread.
+   */
+  static boolean namesNoProcess(int pidfdOrError) {
+    return pidfdOrError == -Errno.ESRCH
+        || pidfdOrError == -Errno.ENOENT
+        || pidfdOrError == -Errno.EINVAL;
   }
 
   /** A zero-timeout poll of a pidfd: readable means its process has exited. */

@@ -133,6 +133,24 @@ class ProcessWatchTest {
   }
 
   @Test
+  void aPidThatNamesAThreadNotAProcessIsNotAlive() throws Exception {
+    // A thread of this JVM: its id is a pid no process has (the process that had it is gone).
+    Path tasks = Path.of("/proc/self/task");
+    int self = (int) ProcessHandle.current().pid();
+    int thread;
+    try (var ids = Files.list(tasks)) {
+      thread =
+          ids.map(path -> Integer.parseInt(path.getFileName().toString()))
+              .filter(id -> id != self)
+              .findFirst()
+              .orElseThrow();
+    }
+    assertFalse(processes.isAlive(thread));
+    assertNull(processes.onExit(thread, () -> {}));
+    assertTrue(ring.onProcessExit(thread).isDone());
+  }
+
+  @Test
   void aPidThatIsNotPositiveIsRefused() {
     assertThrows(IllegalArgumentException.class, () -> processes.isAlive(0));
     assertThrows(IllegalArgumentException.class, () -> processes.onExit(-1, () -> {}));
