@@ -98,8 +98,28 @@ class SemaphoreCrossProcessTest {
     return killedAt;
   }
 
+  /**
+   * Starts a child holding permits ({@code NAME:PERMITS[:signal]} each; the semaphores exist) and
+   * returns once it holds them all.
+   */
+  private void startHolder(String... specs) throws Exception {
+    Path go = directory.resolve("go");
+    if (!Files.exists(go)) {
+      Files.createFile(go);
+    }
+    List<String> args = new ArrayList<>(List.of("holder"));
+    args.addAll(List.of(specs));
+    start(args.toArray(new String[0]));
+    awaitLine(children.size() - 1, "HELD");
+  }
+
   private static String millisSince(long nanos, long start) {
     return String.format("%.1f ms", (nanos - start) / 1e6);
+  }
+
+  /** The permits of a holder killed at {@code killedAt} arrived at {@code got}, within 5 s. */
+  private static void assertPromptly(long got, long killedAt) {
+    assertTrue(got - killedAt < TimeUnit.SECONDS.toNanos(5), millisSince(got, killedAt));
   }
 
   // ---- a holder dies (issue 5): spawned JVMs, SIGKILL, nothing mocked ----
@@ -107,11 +127,9 @@ class SemaphoreCrossProcessTest {
   @Test
   @Timeout(60)
   void aKilledHoldersPermitsComeBackToWaitersInThisJvmAndAnother() throws Exception {
-    Files.createFile(directory.resolve("go"));
     try (SharedRegion region = SharedRegion.open(regionFile)) {
       Semaphore pool = region.semaphore("connections", 4);
-      start("holder", "connections:4");
-      awaitLine(0, "HELD");
+      startHolder("connections:4");
       start("waiter", "connections", "2");
       assertEquals("WAITING false", awaitLine(1, "WAITING"));
       CompletableFuture<Void> here = pool.acquire(2);
@@ -127,9 +145,8 @@ class SemaphoreCrossProcessTest {
               + millisSince(gotHere, killedAt)
               + ", in another JVM after "
               + millisSince(gotThere, killedAt));
-      assertTrue(gotHere - killedAt < TimeUnit.SECONDS.toNanos(5), millisSince(gotHere, killedAt));
-      assertTrue(
-          gotThere - killedAt < TimeUnit.SECONDS.toNanos(5), millisSince(gotThere, killedAt));
+      assertPromptly(gotHere, killedAt);
+      assertPromptly(gotThere, killedAt);
       // Returned once: the holder's 4 went to the two waiters. The waiter has exited holding 2,
       // which come back as well (it exited; undo applies to every exit), and nothing more.
       assertEquals(0, pool.availablePermits(), pool.toString());
@@ -144,12 +161,10 @@ class SemaphoreCrossProcessTest {
   @Test
   @Timeout(60)
   void aHolderKilledWhileNobodyWaitsIsRecoveredByTheNextAcquire() throws Exception {
-    Files.createFile(directory.resolve("go"));
     try (SharedRegion region = SharedRegion.open(regionFile)) {
       Semaphore tried = region.semaphore("tried", 3);
       Semaphore acquired = region.semaphore("acquired", 3);
-      start("holder", "tried:3", "acquired:2");
-      awaitLine(0, "HELD");
+      startHolder("tried:3", "acquired:2");
       assertFalse(tried.tryAcquire(1));
       kill(0);
       Thread.sleep(50); // nobody watches: the permits stay recorded until someone needs them
@@ -165,11 +180,9 @@ class SemaphoreCrossProcessTest {
   @Test
   @Timeout(60)
   void aSemaphoreCreatedWithoutUndoKeepsAKilledHoldersPermits() throws Exception {
-    Files.createFile(directory.resolve("go"));
     try (SharedRegion region = SharedRegion.open(regionFile)) {
       Semaphore items = region.semaphore("items-left", 3, SemaphoreWorker.SIGNAL);
-      start("holder", "items-left:3:signal");
-      awaitLine(0, "HELD");
+      startHolder("items-left:3:signal");
       CompletableFuture<Void> waiting = items.acquire(1, Duration.ofMillis(500));
       kill(0);
       ExecutionException e = assertThrows(ExecutionException.class, () -> waiting.get(10, SECONDS));
