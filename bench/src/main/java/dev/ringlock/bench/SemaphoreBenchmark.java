@@ -3,6 +3,7 @@ package dev.ringlock.bench;
 import com.ibm.asyncutil.locks.FairAsyncSemaphore;
 import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.Semaphore;
+import dev.ringlock.locks.SemaphoreOptions;
 import dev.ringlock.locks.SharedRegion;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -28,7 +29,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <ul>
  *   <li>{@code uncontended*}: one thread acquires 1 permit of 4, increments, releases (average time
- *       per operation). ringlock: one CAS and a shared completed future each way.
+ *       per operation). ringlock: one CAS of the word and a shared completed future each way, and
+ *       one CAS of this process's holder entry each way (undo on exit, the default); the {@code
+ *       *WithoutUndo} rows are a semaphore created with undo on exit off, which has no holder
+ *       entry, so the difference is what recording the holding costs.
  *   <li>{@code contended*}: {@code tasks} tasks on 2 threads, each acquiring 1 of {@code permits}
  *       permits, incrementing a counter and releasing, as in {@link AsyncContentionBenchmark} (one
  *       operation is the whole batch; throughput). ringlock and IBM complete futures and release in
@@ -57,6 +61,7 @@ public class SemaphoreBenchmark {
   private ExecutorService twoThreads;
   private SharedRegion region;
   private Semaphore uncontended;
+  private Semaphore uncontendedWithoutUndo;
   private Semaphore contended;
   private final java.util.concurrent.Semaphore jucUncontended =
       new java.util.concurrent.Semaphore(4);
@@ -70,6 +75,9 @@ public class SemaphoreBenchmark {
     twoThreads = Executors.newFixedThreadPool(2);
     region = BenchFiles.openRegion(RegionOptions.defaults());
     uncontended = region.semaphore("uncontended", 4);
+    uncontendedWithoutUndo =
+        region.semaphore(
+            "uncontended-without-undo", 4, SemaphoreOptions.builder().undoOnExit(false).build());
     contended = region.semaphore("contended", permits);
     jucContended = new java.util.concurrent.Semaphore(permits);
     ibmContended = new FairAsyncSemaphore(permits);
@@ -87,25 +95,47 @@ public class SemaphoreBenchmark {
   @BenchmarkMode(Mode.AverageTime)
   @OutputTimeUnit(TimeUnit.NANOSECONDS)
   public long uncontendedRinglockAcquire() {
-    uncontended.acquire(1).join();
-    try {
-      return ++counter;
-    } finally {
-      uncontended.release(1);
-    }
+    return acquireIncrementRelease(uncontended);
   }
 
   @Benchmark
   @BenchmarkMode(Mode.AverageTime)
   @OutputTimeUnit(TimeUnit.NANOSECONDS)
   public long uncontendedRinglockTryAcquire() {
-    if (!uncontended.tryAcquire(1)) {
+    return tryAcquireIncrementRelease(uncontended);
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.NANOSECONDS)
+  public long uncontendedRinglockAcquireWithoutUndo() {
+    return acquireIncrementRelease(uncontendedWithoutUndo);
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.NANOSECONDS)
+  public long uncontendedRinglockTryAcquireWithoutUndo() {
+    return tryAcquireIncrementRelease(uncontendedWithoutUndo);
+  }
+
+  private long acquireIncrementRelease(Semaphore semaphore) {
+    semaphore.acquire(1).join();
+    try {
+      return ++counter;
+    } finally {
+      semaphore.release(1);
+    }
+  }
+
+  private long tryAcquireIncrementRelease(Semaphore semaphore) {
+    if (!semaphore.tryAcquire(1)) {
       throw new IllegalStateException("uncontended tryAcquire failed");
     }
     try {
       return ++counter;
     } finally {
-      uncontended.release(1);
+      semaphore.release(1);
     }
   }
 

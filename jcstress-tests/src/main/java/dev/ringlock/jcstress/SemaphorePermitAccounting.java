@@ -5,6 +5,8 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 import dev.ringlock.jcstress.SharedSemaphores.Lease;
 import dev.ringlock.locks.Semaphore;
+import dev.ringlock.locks.internal.SemaphoreDescriptor;
+import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
@@ -213,6 +215,57 @@ public final class SemaphorePermitAccounting {
     public void arbiter(III_Result r) {
       r.r3 = lease.here().availablePermits();
       finish(lease, r.r1 + r.r2 + r.r3 == 3);
+    }
+  }
+
+  /*
+   * A dead process's entry in the holder table records 2 permits; the semaphore has none. Both
+   * views (two "processes") try to take 2: each finds too few, sweeps the table, finds the holder
+   * dead, and tries to claim its entry. Exactly one claim wins (a CAS of the whole entry to 0) and
+   * returns the 2 permits, which one of the two then takes. The arbiter reads what is left and
+   * whether the entry is still there.
+   *
+   * Fails when: both claim the entry and return its permits twice (both get 2, or 2 are left
+   * over), neither gets them (lost), or the entry survives its return (100 added to the count).
+   */
+  @JCStressTest
+  @Outcome(
+      id = {"1, 0, 0", "0, 1, 0"},
+      expect = ACCEPTABLE,
+      desc = "The dead holder's permits came back once, to one of the two")
+  @Outcome(expect = FORBIDDEN, desc = "Returned twice, lost, or the entry left behind")
+  @State
+  public static class DeadHolderIsReturnedOnce {
+    private static final long DEAD_ENTRY = SharedSemaphores.deadHolderEntry(2);
+    private static final long SLOT_AT =
+        SemaphoreDescriptor.HOLDERS_OFFSET
+            + (SemaphoreDescriptor.HOLDER_SLOTS - 1L) * SemaphoreDescriptor.HOLDER_BYTES;
+
+    private final Lease lease = SharedSemaphores.take();
+
+    public DeadHolderIsReturnedOnce() {
+      // The last slot: this process's own entries take the first free ones.
+      lease.object().set(ValueLayout.JAVA_LONG, SLOT_AT, DEAD_ENTRY);
+    }
+
+    @Actor
+    public void here(III_Result r) {
+      r.r1 = lease.here().tryAcquire(2) ? 1 : 0;
+    }
+
+    @Actor
+    public void there(III_Result r) {
+      r.r2 = lease.there().tryAcquire(2) ? 1 : 0;
+    }
+
+    @Arbiter
+    public void arbiter(III_Result r) {
+      boolean entryLeft = lease.object().get(ValueLayout.JAVA_LONG, SLOT_AT) != 0;
+      r.r3 = lease.here().availablePermits() + (entryLeft ? 100 : 0);
+      // The winner holds the 2 permits (recorded for this process); the semaphore is at 0 again.
+      if (r.r1 + r.r2 == 1 && r.r3 == 0) {
+        SharedSemaphores.giveBack(lease);
+      }
     }
   }
 }

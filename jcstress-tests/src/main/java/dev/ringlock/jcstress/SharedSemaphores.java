@@ -1,10 +1,12 @@
 package dev.ringlock.jcstress;
 
+import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.Semaphore;
 import dev.ringlock.locks.SharedRegion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,17 +21,22 @@ import java.util.List;
  * <p>Each semaphore comes as two views, {@link Lease#here()} and {@link Lease#there()}, through two
  * SharedRegions on the same file: each view has its own request queue and kernel wait, as two
  * processes have, so a release through one reaches the other's waiters only through the word and
- * FUTEX_WAKE. Files are unlinked as soon as both are mapped, so no run leaves one behind.
+ * FUTEX_WAKE. A third, raw mapping gives {@link Lease#object()}, the semaphore's bytes, for tests
+ * that write its holder table. Files are unlinked as soon as all three are mapped, so no run leaves
+ * one behind.
  */
 final class SharedSemaphores {
   private static final int CHUNK = 256;
   private static final int MAX_CHUNKS = 256;
-  private static final List<SharedRegion[]> CHUNKS = new ArrayList<>(); // guarded by the class
+  private static final List<Chunk> CHUNKS = new ArrayList<>(); // guarded by the class
   private static final ObjectPool<Lease> POOL =
       new ObjectPool<>(CHUNK * MAX_CHUNKS, SharedSemaphores::make);
 
-  /** One semaphore, through two regions (two "processes"). */
-  record Lease(Semaphore here, Semaphore there) {}
+  /** One semaphore, through two regions (two "processes"), and its bytes. */
+  record Lease(Semaphore here, Semaphore there, MemorySegment object) {}
+
+  /** Two views of one region file, and a raw mapping of it. */
+  private record Chunk(SharedRegion here, SharedRegion there, MappedRegion raw) {}
 
   private SharedSemaphores() {}
 
@@ -43,20 +50,36 @@ final class SharedSemaphores {
     POOL.giveBack(lease);
   }
 
-  private static Lease make(int number) {
-    SharedRegion[] views = chunk(number / CHUNK);
-    String name = "semaphore-" + number % CHUNK;
-    return new Lease(views[0].semaphore(name, 0), views[1].semaphore(name, 0));
+  /**
+   * A holder-table entry (little-endian: pid, then count) of a process that cannot exist: its pid
+   * is above the kernel's pid_max, yet within the 30 bits an entry allows.
+   */
+  static long deadHolderEntry(int held) {
+    try {
+      // readAllLines: Files.readString of a procfs file returns its first byte only (JDK 25)
+      int pidMax = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/kernel/pid_max")).get(0));
+      return (pidMax + 1L) | (Integer.toUnsignedLong(held) << 32);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
-  private static synchronized SharedRegion[] chunk(int index) {
+  private static Lease make(int number) {
+    Chunk chunk = chunk(number / CHUNK);
+    String name = "semaphore-" + number % CHUNK;
+    Semaphore here = chunk.here().semaphore(name, 0);
+    Semaphore there = chunk.there().semaphore(name, 0);
+    return new Lease(here, there, chunk.raw().segment(chunk.raw().find(name).orElseThrow()));
+  }
+
+  private static synchronized Chunk chunk(int index) {
     while (CHUNKS.size() <= index) {
       CHUNKS.add(openChunk(CHUNKS.size()));
     }
     return CHUNKS.get(index);
   }
 
-  private static SharedRegion[] openChunk(int index) {
+  private static Chunk openChunk(int index) {
     Path shm = Path.of("/dev/shm");
     Path file =
         (Files.isDirectory(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir")))
@@ -66,8 +89,9 @@ final class SharedSemaphores {
     try {
       SharedRegion here = SharedRegion.open(file, options);
       SharedRegion there = SharedRegion.open(file, options);
+      MappedRegion raw = MappedRegion.open(file, options.regionSize(), options.capacity());
       Files.delete(file);
-      return new SharedRegion[] {here, there};
+      return new Chunk(here, there, raw);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -33,12 +33,41 @@ import java.util.concurrent.CompletableFuture;
  * permits only together with its completion, and if a cancel wins that race the permits are
  * released again.
  *
+ * <p><b>When a process dies: undo on exit.</b> By default the semaphore records, in the region, the
+ * permits each process holds: what it acquired (acquire, tryAcquire, drainPermits) minus what it
+ * released, never below zero. When a process exits, however it exits (SIGKILL included), its
+ * holding returns to the semaphore and the waiters are woken, as SysV semaphores do with SEM_UNDO.
+ * That is right for a pool of resources. It is wrong for a semaphore that signals between
+ * processes, where a dead consumer's permits were consumed for good: create those with {@link
+ * SemaphoreOptions.Builder#undoOnExit(boolean) undoOnExit(false)}, and a dead process keeps what it
+ * took. The options are fixed at creation; every process must open the semaphore with the same.
+ *
+ * <ul>
+ *   <li>Who returns a dead holder's permits: a process that waits for permits (it watches every
+ *       holder's exit through a pidfd poll on its ring, and returns the permits within one ring
+ *       completion of the exit), or else the next {@code acquire} or {@code tryAcquire} that finds
+ *       too few. Until some process needs them they stay recorded, and {@link #availablePermits()}
+ *       does not count them. Exactly one process returns them, however many notice.
+ *   <li>Not guaranteed: a process killed between taking permits and recording them (a few
+ *       instructions), or between un-recording a release and adding it, loses those permits for
+ *       good; the protocol is built so that a death never returns permits twice. A holder whose pid
+ *       the kernel reuses before anyone asked about it looks alive until the new process exits.
+ *       Every process sharing the region must share one PID namespace.
+ *   <li>At most 64 processes hold permits of one semaphore at once; another process's acquire then
+ *       fails with {@link SemaphoreHoldersFullException} and leaves the permits in the semaphore. A
+ *       process leaves the table when it has released all it holds.
+ *   <li>Closing a region releases nothing: the holding returns when the process exits, and a
+ *       process that opens the region again may still release it.
+ * </ul>
+ *
  * <p><b>Memory ordering.</b> Actions of a thread before {@code release(n)} happen-before the
  * actions that follow the completion of an acquire that takes any of those permits, in any process,
  * as with {@code java.util.concurrent.Semaphore}.
  *
  * <p>Methods throw {@link RegionClosedException} once the region is closed; closing fails pending
- * acquires with it. A semaphore holds no ownership, so closing releases nothing.
+ * acquires with it, and releases nothing (see above). A damaged holder table (another process wrote
+ * values no ringlock writes) is reported as an {@link java.io.UncheckedIOException} of a {@code
+ * dev.ringlock.core.InvalidRegionException} whose problem is CORRUPT.
  */
 public interface Semaphore {
   /** The largest number of permits a semaphore holds: 2^31 - 1. */
@@ -48,7 +77,9 @@ public interface Semaphore {
   String name();
 
   /**
-   * Completes once this caller has taken {@code permits} permits.
+   * Completes once this caller has taken {@code permits} permits. With undo on exit, fails with
+   * {@link SemaphoreHoldersFullException} if the permits could not be recorded as this process's
+   * holding (they are left in the semaphore).
    *
    * @throws IllegalArgumentException if {@code permits} is not positive
    */
@@ -66,15 +97,19 @@ public interface Semaphore {
 
   /**
    * Takes {@code permits} permits if that many are available and no request of this process is
-   * queued; never waits.
+   * queued; never waits. With undo on exit, too few available makes it return the permits of
+   * holders that have died first, then try again.
    *
    * @throws IllegalArgumentException if {@code permits} is not positive
+   * @throws SemaphoreHoldersFullException with undo on exit, if the permits could not be recorded
+   *     as this process's holding (they are left in the semaphore)
    */
   boolean tryAcquire(int permits);
 
   /**
    * Adds {@code permits} permits and lets every waiter that can now proceed have its permits: the
-   * waiters of this process directly, those of other processes through one FUTEX_WAKE.
+   * waiters of this process directly, those of other processes through one FUTEX_WAKE. With undo on
+   * exit, this process's recorded holding goes down by as many, never below zero.
    *
    * @throws IllegalArgumentException if {@code permits} is not positive, or the available count
    *     would exceed {@link #MAX_PERMITS} (then nothing changes)
@@ -84,6 +119,11 @@ public interface Semaphore {
   /** The permits available now (a snapshot). */
   int availablePermits();
 
-  /** Takes every available permit and returns how many that was (0 if none). */
+  /**
+   * Takes every available permit and returns how many that was (0 if none). With undo on exit they
+   * are recorded as this process's holding, as acquired permits are.
+   *
+   * @throws SemaphoreHoldersFullException as {@link #tryAcquire(int)}
+   */
   int drainPermits();
 }

@@ -208,33 +208,50 @@ public final class SharedRegion implements AutoCloseable {
   }
 
   /**
-   * The semaphore called {@code name}, created with {@code initialPermits} permits if the region
-   * has none yet; for an existing semaphore {@code initialPermits} is ignored (it is still
-   * checked). Every call with the same name returns the same object in this process, and the same
-   * semaphore in every process.
+   * The semaphore called {@code name}, created with {@code initialPermits} permits and the default
+   * {@link SemaphoreOptions} (undo on exit: a dead process's permits come back) if the region has
+   * none yet; for an existing semaphore {@code initialPermits} is ignored (it is still checked).
+   * Every call with the same name returns the same object in this process, and the same semaphore
+   * in every process.
    *
    * @param initialPermits 0 or more; at most {@link Semaphore#MAX_PERMITS}
    * @throws IllegalArgumentException if {@code initialPermits} is negative, or the name is empty,
    *     longer than {@value MappedRegion#MAX_NAME_BYTES} UTF-8 bytes, or names another kind of
    *     object
+   * @throws IllegalStateException if the semaphore exists with other options (undo on exit off)
    * @throws dev.ringlock.core.RegionFullException if the directory or the data area is full
    * @throws RegionClosedException if the region is closed
    */
   public Semaphore semaphore(String name, int initialPermits) {
-    Objects.requireNonNull(name, "name");
-    SemaphoreCore.checkInitial(initialPermits);
-    checkOpen();
-    return cachedOrAttached(semaphores, name, created -> attachSemaphore(created, initialPermits));
+    return semaphore(name, initialPermits, SemaphoreOptions.defaults());
   }
 
-  private SemaphoreCore attachSemaphore(String name, int initialPermits) {
+  /**
+   * As {@link #semaphore(String, int)}, created with {@code options} if the region has none yet.
+   * The options are fixed at creation: every process must open the semaphore with the same ones.
+   *
+   * @throws IllegalStateException if the semaphore exists with other options; nothing changes
+   */
+  public Semaphore semaphore(String name, int initialPermits, SemaphoreOptions options) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(options, "options");
+    SemaphoreCore.checkInitial(initialPermits);
+    checkOpen();
+    SemaphoreCore semaphore =
+        cachedOrAttached(
+            semaphores, name, created -> attachSemaphore(created, initialPermits, options));
+    semaphore.checkOptions(options);
+    return semaphore;
+  }
+
+  private SemaphoreCore attachSemaphore(String name, int initialPermits, SemaphoreOptions options) {
     NamedObject object =
         namedObject(
             name,
             ObjectType.SEMAPHORE,
             SemaphoreDescriptor.SIZE,
-            created -> SemaphoreCore.initialize(created, initialPermits));
-    return new SemaphoreCore(name, memory.segment(), object.offset(), scope, ring);
+            created -> SemaphoreCore.initialize(created, initialPermits, options));
+    return new SemaphoreCore(name, memory, object.offset(), scope, ring, pid);
   }
 
   /** A fixed-size object: found, or created and given its initial bytes by {@code initializer}. */

@@ -1,14 +1,23 @@
 package dev.ringlock.locks;
 
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -66,13 +75,130 @@ class SemaphoreCrossProcessTest {
     return lines;
   }
 
+  /** Waits until child {@code index} prints a line starting with {@code prefix}, and returns it. */
+  private String awaitLine(int index, String prefix) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() - deadline < 0) {
+      String log = Files.readString(logs.get(index));
+      Optional<String> line = log.lines().filter(l -> l.startsWith(prefix)).findFirst();
+      if (line.isPresent()) {
+        return line.get();
+      }
+      assertTrue(children.get(index).isAlive(), "child " + index + " exited: " + log);
+      Thread.sleep(5);
+    }
+    throw new AssertionError("child " + index + " printed no " + prefix + " line in 20 s");
+  }
+
+  /** SIGKILLs child {@code index}, waits until it is gone, and returns when it was killed. */
+  private long kill(int index) throws Exception {
+    long killedAt = System.nanoTime();
+    children.get(index).destroyForcibly();
+    assertTrue(children.get(index).waitFor(20, TimeUnit.SECONDS), "a killed child lingered");
+    return killedAt;
+  }
+
+  /**
+   * Starts a child holding permits ({@code NAME:PERMITS[:signal]} each; the semaphores exist) and
+   * returns once it holds them all.
+   */
+  private void startHolder(String... specs) throws Exception {
+    Path go = directory.resolve("go");
+    if (!Files.exists(go)) {
+      Files.createFile(go);
+    }
+    List<String> args = new ArrayList<>(List.of("holder"));
+    args.addAll(List.of(specs));
+    start(args.toArray(new String[0]));
+    awaitLine(children.size() - 1, "HELD");
+  }
+
+  private static String millisSince(long nanos, long start) {
+    return String.format("%.1f ms", (nanos - start) / 1e6);
+  }
+
+  /** The permits of a holder killed at {@code killedAt} arrived at {@code got}, within 5 s. */
+  private static void assertPromptly(long got, long killedAt) {
+    assertTrue(got - killedAt < TimeUnit.SECONDS.toNanos(5), millisSince(got, killedAt));
+  }
+
+  // ---- a holder dies (issue 5): spawned JVMs, SIGKILL, nothing mocked ----
+
+  @Test
+  @Timeout(60)
+  void aKilledHoldersPermitsComeBackToWaitersInThisJvmAndAnother() throws Exception {
+    try (SharedRegion region = SharedRegion.open(regionFile)) {
+      Semaphore pool = region.semaphore("connections", 4);
+      startHolder("connections:4");
+      start("waiter", "connections", "2");
+      assertEquals("WAITING false", awaitLine(1, "WAITING"));
+      CompletableFuture<Void> here = pool.acquire(2);
+      assertFalse(here.isDone());
+      long killedAt = kill(0);
+      here.get(10, TimeUnit.SECONDS);
+      long gotHere = System.nanoTime();
+      long gotThere = Long.parseLong(awaitLine(1, "GOT ").substring(4));
+      assertTrue(children.get(1).waitFor(20, TimeUnit.SECONDS), "the waiter did not finish");
+      assertEquals(0, children.get(1).exitValue(), Files.readString(logs.get(1)));
+      System.out.println(
+          "holder killed: its permits reached a waiter here after "
+              + millisSince(gotHere, killedAt)
+              + ", in another JVM after "
+              + millisSince(gotThere, killedAt));
+      assertPromptly(gotHere, killedAt);
+      assertPromptly(gotThere, killedAt);
+      // Returned once: the holder's 4 went to the two waiters. The waiter has exited holding 2,
+      // which come back as well (it exited; undo applies to every exit), and nothing more.
+      assertEquals(0, pool.availablePermits(), pool.toString());
+      pool.release(2);
+      assertTrue(pool.tryAcquire(4), pool.toString());
+      assertFalse(pool.tryAcquire(1), pool.toString());
+      pool.release(4);
+      assertEquals(4, pool.availablePermits());
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  void aHolderKilledWhileNobodyWaitsIsRecoveredByTheNextAcquire() throws Exception {
+    try (SharedRegion region = SharedRegion.open(regionFile)) {
+      Semaphore tried = region.semaphore("tried", 3);
+      Semaphore acquired = region.semaphore("acquired", 3);
+      startHolder("tried:3", "acquired:2");
+      assertFalse(tried.tryAcquire(1));
+      kill(0);
+      Thread.sleep(50); // nobody watches: the permits stay recorded until someone needs them
+      assertEquals(0, tried.availablePermits());
+      assertEquals(1, acquired.availablePermits());
+      assertTrue(tried.tryAcquire(3), tried.toString());
+      assertFalse(tried.tryAcquire(1), "returned twice: " + tried);
+      acquired.acquire(3).get(10, TimeUnit.SECONDS);
+      assertEquals(0, acquired.availablePermits(), acquired.toString());
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  void aSemaphoreCreatedWithoutUndoKeepsAKilledHoldersPermits() throws Exception {
+    try (SharedRegion region = SharedRegion.open(regionFile)) {
+      Semaphore items = region.semaphore("items-left", 3, SemaphoreWorker.SIGNAL);
+      startHolder("items-left:3:signal");
+      CompletableFuture<Void> waiting = items.acquire(1, Duration.ofMillis(500));
+      kill(0);
+      ExecutionException e = assertThrows(ExecutionException.class, () -> waiting.get(10, SECONDS));
+      assertInstanceOf(TimeoutException.class, e.getCause());
+      assertFalse(items.tryAcquire(1), items.toString());
+      assertEquals(0, items.availablePermits());
+    }
+  }
+
   @Test
   @Timeout(120)
   void aProducerAndAConsumerInTwoJvmsPassEveryItemThroughABoundedBuffer() throws Exception {
     int items = 20_000;
     try (SharedRegion region = SharedRegion.open(regionFile)) {
-      Semaphore slots = region.semaphore("slots", SemaphoreWorker.SLOTS);
-      Semaphore filled = region.semaphore("items", 0);
+      Semaphore slots = region.semaphore("slots", SemaphoreWorker.SLOTS, SemaphoreWorker.SIGNAL);
+      Semaphore filled = region.semaphore("items", 0, SemaphoreWorker.SIGNAL);
       start("producer", Integer.toString(items));
       start("consumer", Integer.toString(items));
       Files.createFile(directory.resolve("go"));
@@ -92,7 +218,7 @@ class SemaphoreCrossProcessTest {
     int bigTotal = 5 * 400;
     int smallTotal = 2000;
     try (SharedRegion region = SharedRegion.open(regionFile)) {
-      Semaphore pool = region.semaphore("pool", 0);
+      Semaphore pool = region.semaphore("pool", 0, SemaphoreWorker.SIGNAL);
       start("taker", Integer.toString(big), Integer.toString(bigTotal));
       start("taker", "1", Integer.toString(smallTotal));
       Files.createFile(directory.resolve("go"));

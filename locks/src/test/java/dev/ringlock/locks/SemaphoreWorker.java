@@ -6,6 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -19,14 +20,25 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code consumer FILE GO ITEMS}: takes them out in batches of 1 to 3 (acquire items, read,
  *       release the slots), checking they arrive in order;
  *   <li>{@code taker FILE GO CHUNK TOTAL}: acquires TOTAL permits of semaphore "pool", CHUNK at a
- *       time, with up to 4 acquires pending at once.
+ *       time, with up to 4 acquires pending at once;
+ *   <li>{@code holder FILE GO NAME:PERMITS[:signal]...}: acquires PERMITS of each semaphore NAME
+ *       (created by the test; ":signal" opens it with undo on exit off, as it was created), prints
+ *       HELD and waits to be killed;
+ *   <li>{@code waiter FILE GO NAME PERMITS}: prints WAITING once its acquire of PERMITS is queued,
+ *       then GOT and the System.nanoTime() at which it got them, and exits.
  * </ul>
  *
- * Each prints one result line, or STUCK with the semaphores' state if a watchdog fires first.
+ * "slots", "items" and "pool" signal between processes: they are created, and opened, with undo on
+ * exit off ({@link #SIGNAL}). Each role prints one result line, or STUCK with the semaphores' state
+ * if a watchdog fires first.
  */
 public final class SemaphoreWorker {
   static final int BUFFER_TYPE = 98;
   static final int SLOTS = 4;
+
+  /** Options of a semaphore that signals: a dead process's permits were consumed for good. */
+  static final SemaphoreOptions SIGNAL = SemaphoreOptions.builder().undoOnExit(false).build();
+
   private static final long WATCHDOG_MILLIS = 20_000;
 
   private SemaphoreWorker() {}
@@ -39,9 +51,9 @@ public final class SemaphoreWorker {
         MappedRegion raw =
             MappedRegion.open(
                 regionFile, RegionOptions.DEFAULT_REGION_SIZE, RegionOptions.DEFAULT_CAPACITY)) {
-      Semaphore slots = region.semaphore("slots", SLOTS);
-      Semaphore items = region.semaphore("items", 0);
-      Semaphore pool = region.semaphore("pool", 0);
+      Semaphore slots = region.semaphore("slots", SLOTS, SIGNAL);
+      Semaphore items = region.semaphore("items", 0, SIGNAL);
+      Semaphore pool = region.semaphore("pool", 0, SIGNAL);
       watchdog(slots, items, pool);
       while (!Files.exists(go)) {
         Thread.sleep(1);
@@ -50,6 +62,8 @@ public final class SemaphoreWorker {
         case "producer" -> produce(slots, items, bufferOf(raw), Integer.parseInt(args[3]));
         case "consumer" -> consume(slots, items, bufferOf(raw), Integer.parseInt(args[3]));
         case "taker" -> take(pool, Integer.parseInt(args[3]), Integer.parseInt(args[4]));
+        case "holder" -> hold(region, List.of(args).subList(3, args.length));
+        case "waiter" -> await(region.semaphore(args[3], 0), Integer.parseInt(args[4]));
         default -> throw new IllegalArgumentException("unknown role " + role);
       }
     }
@@ -111,6 +125,26 @@ public final class SemaphoreWorker {
       slots.release(batch);
     }
     System.out.println("CONSUMED " + count + " " + sum);
+  }
+
+  private static void hold(SharedRegion region, List<String> specs) throws Exception {
+    for (String spec : specs) {
+      String[] parts = spec.split(":");
+      SemaphoreOptions options = parts.length > 2 ? SIGNAL : SemaphoreOptions.defaults();
+      region
+          .semaphore(parts[0], 0, options)
+          .acquire(Integer.parseInt(parts[1]))
+          .get(WATCHDOG_MILLIS, TimeUnit.MILLISECONDS);
+    }
+    System.out.println("HELD");
+    Thread.sleep(WATCHDOG_MILLIS * 2); // the watchdog ends it if the test does not kill it
+  }
+
+  private static void await(Semaphore semaphore, int permits) throws Exception {
+    CompletableFuture<Void> acquired = semaphore.acquire(permits);
+    System.out.println("WAITING " + acquired.isDone());
+    acquired.get(WATCHDOG_MILLIS, TimeUnit.MILLISECONDS);
+    System.out.println("GOT " + System.nanoTime());
   }
 
   private static void take(Semaphore pool, int chunk, int total) throws Exception {

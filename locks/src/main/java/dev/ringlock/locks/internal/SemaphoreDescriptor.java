@@ -5,8 +5,9 @@ import dev.ringlock.locks.Semaphore;
 /**
  * The layout of a semaphore in a region: nine 64-byte lines shared by every process that maps the
  * region. Line 0 is the hot line: the word every acquire and release touches, and the counts and
- * flags beside it. Lines 1 to 8 are a table of holding processes, reserved now so that the layout
- * does not change when owner-death recovery arrives (issue 5).
+ * flags beside it. Lines 1 to 8 are the table of holding processes, from which a dead holder's
+ * permits are returned (undo on exit, as SysV's SEM_UNDO; see {@link SemaphoreCore} and {@link
+ * HolderTable}).
  *
  * <pre>
  * offset  size  field
@@ -14,17 +15,19 @@ import dev.ringlock.locks.Semaphore;
  *      4     4  sleepers   processes with a kernel wait armed on the word (diagnostics)
  *      8     4  starving   reserved (zero): a count of starving processes, should cross-process
  *                          fairness be added as the mutex has it
- *     12     4  flags      reserved (zero): issue 5's creation options, such as opting out of
- *                          returning a dead holder's permits
+ *     12     4  flags      creation options, written before the object is published, never
+ *                          changed: FLAG_NO_UNDO; every other bit is zero
  *     16    48  reserved   (zero)
- *     64   512  holders    reserved (zero): HOLDER_SLOTS entries of (pid u32, held u32), the permits
- *                          each process holds, for returning a dead holder's permits (SEM_UNDO)
+ *     64   512  holders    HOLDER_SLOTS entries of (pid u32, held u32), each read and written as one
+ *                          8-byte word (8-byte aligned): 0 = free; else the permits process pid took
+ *                          and has not given back, 0..MAX_PERMITS. Untouched with FLAG_NO_UNDO
  * </pre>
  *
  * <p>The word is written only with atomic read-modify-writes (see {@link SemaphoreCore}); the
- * sleepers count with atomic adds. Nothing reads the reserved fields yet. When something does, it
- * must bound-check every value it reads there (a pid, a held count) before using it: any process
- * sharing the region can write them.
+ * sleepers count with atomic adds; holder entries with 8-byte CAS ({@link HolderTable}). Every
+ * value read from the flags and the holder table is checked before use (a pid, a held count,
+ * unknown flag bits): any process sharing the region can write them, and a bad one is reported as
+ * corruption.
  */
 public final class SemaphoreDescriptor {
   public static final int WORD_OFFSET = 0;
@@ -45,6 +48,18 @@ public final class SemaphoreDescriptor {
   public static final int HOLDER_HELD_OFFSET = 4;
 
   public static final int SIZE = HOLDERS_OFFSET + HOLDER_SLOTS * HOLDER_BYTES; // 576: 9 lines
+
+  /**
+   * Set in the flags when the semaphore was created with undo on exit off: the holder table is
+   * never written, and a dead process's permits stay taken.
+   */
+  public static final int FLAG_NO_UNDO = 1;
+
+  /** Every flag this version writes: any other bit set is corruption (or a newer layout). */
+  public static final int KNOWN_FLAGS = FLAG_NO_UNDO;
+
+  /** The largest pid a holder entry may record: PIDs are below 2^22 (pid_max), within 30 bits. */
+  public static final int MAX_HOLDER_PID = (1 << 30) - 1;
 
   /** The largest number of permits the word holds: 2^31 - 1. */
   public static final int MAX_PERMITS = Semaphore.MAX_PERMITS;
