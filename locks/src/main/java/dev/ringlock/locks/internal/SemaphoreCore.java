@@ -642,14 +642,11 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
         }
       }
     } catch (RingException e) {
-      // pidfd_open says the number names no process: a thread of another process (ENOENT here,
-      // EINVAL on older kernels) since the holder's pid was reused, so the holder is gone. Any
-      // other error (EMFILE...) cannot tell: keep the holding, a later sweep asks again.
-      String errno = e.errnoName();
-      return !errno.equals("ENOENT") && !errno.equals("EINVAL");
+      // pidfd_open failed for another reason than "no such process" (EMFILE...): it cannot tell,
+      // so keep the holding; a later sweep asks again.
+      return true;
     }
-    // A closed ring fails the exit poll, which also reads as "exited": never believe that.
-    return ring.isClosed();
+    return false;
   }
 
   /** On the ring's completion thread: a watched holder exited; its permits may now return. */

@@ -167,7 +167,7 @@ import java.util.concurrent.locks.LockSupport;
  * A pid is asked about again after its exit listener has run, so a reused pid names the new
  * process and its slots stay. One case no check catches (as with every pid-owned lock): a process
  * that dies and whose pid is reused before anyone asks looks alive until the new one exits. On a
- * closed ring ProcessWatch cannot watch, and /proc is asked instead (ProcessHandle).
+ * closed ring ProcessWatch watches nothing but still answers (it probes the pidfd each time).
  *
  * Stale kernel waits. A dead process's ring may leave its kernel wait queued on the futex for about
  * a millisecond after the process is gone (KERNEL.md). Every slot has a futex word of its own, and
@@ -936,20 +936,17 @@ public final class WaitQueueCore implements WaitQueue {
     if (owner <= 0) {
       return false; // a slot half-freed by a list lock holder that died: nobody's
     }
-    if (ring.isClosed()) {
-      return PidLock.isAlive(owner); // a closed ring watches nothing, and calls everyone dead
-    }
     if (watchedOwners.containsKey(owner)) {
       return true; // or it has just died, and its exit listener waits for the list lock
     }
     try {
       if (closed) { // closing: ask, but leave no listener behind
-        return ring.processes().isAlive(owner) || aliveByProcfs(owner);
+        return ring.processes().isAlive(owner);
       }
       OwnerWatch watch = new OwnerWatch(owner);
       ProcessWatch.Subscription subscription = ring.processes().onExit(owner, watch);
       if (subscription == null) {
-        return aliveByProcfs(owner);
+        return false;
       }
       watch.subscription = subscription;
       watchedOwners.put(owner, watch);
@@ -958,11 +955,6 @@ public final class WaitQueueCore implements WaitQueue {
       // pidfd_open failed (out of file descriptors?): never fail a wake over it, ask /proc
       return PidLock.isAlive(owner);
     }
-  }
-
-  /** ProcessWatch answered "exited": true only if that was because the ring closed meanwhile. */
-  private boolean aliveByProcfs(int owner) {
-    return ring.isClosed() && PidLock.isAlive(owner);
   }
 
   /** A foreign owner this queue watches: its exit reclaims its slots. */
