@@ -99,6 +99,11 @@ import java.util.concurrent.locks.Lock;
  * tryLock and a later lock() check the owner the same way, so a death nobody was waiting for is
  * noticed too. Whether a pid is alive is a lookup after the first question (ProcessWatch).
  *
+ * PID reuse: the watch (a pidfd, which names one process, never a number) is opened before the
+ * sleeper is armed, and the sleeper's FUTEX_WAIT compares the word with the value the decision
+ * was made on. If the pid left the word in between (released; perhaps reused since), the wait
+ * fails with EAGAIN and the pump decides again; and a takeover is a CAS from that same value.
+ *
  * The exit watch also covers an owner killed between freeing the word and its wake reaching the
  * kernel (there is no FUTEX_WAKE_OP in io_uring to make them one step): its sleepers watched it,
  * so its exit makes them look at the word, find it free and take it. What no watch covers: a
