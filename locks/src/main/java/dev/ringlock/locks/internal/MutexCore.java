@@ -12,6 +12,7 @@ import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexScope;
 import dev.ringlock.core.FutexWord;
 import dev.ringlock.core.ProcessWatch;
+import dev.ringlock.core.RingException;
 import dev.ringlock.core.WaitOutcome;
 import dev.ringlock.core.WakeSignal;
 import dev.ringlock.core.memory.MappedRegion;
@@ -283,7 +284,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
       return false;
     }
     int owner = ownerOf(v);
-    return owner == 0 || owner == pid || processes.isAlive(owner);
+    return owner == 0 || owner == pid || alive(owner);
   }
 
   @Override
@@ -401,7 +402,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
         return tryAcquireFree() ? newGuard(false) : null;
       }
       Guard taken = takeOverIfOwnerDied(v);
-      if (taken != null || owner == pid || processes.isAlive(owner)) {
+      if (taken != null || owner == pid || alive(owner)) {
         return taken;
       }
       // the CAS failed: the word changed under us; decide on its new value
@@ -415,7 +416,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
    */
   private Guard takeOverIfOwnerDied(int v) {
     int owner = ownerOf(v);
-    if (owner == 0 || owner == pid || processes.isAlive(owner)) {
+    if (owner == 0 || owner == pid || alive(owner)) {
       return null;
     }
     if (!casWord(v, pid | WAITERS | OWNER_DIED)) {
@@ -425,9 +426,22 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     return newGuard(true);
   }
 
+  /**
+   * Whether process {@code pid} is alive, as ProcessWatch knows it. If it cannot tell (pidfd_open
+   * failed for another reason than "no such process": out of file descriptors), alive: a dead owner
+   * is then taken over at a later look, never a live one now.
+   */
+  private boolean alive(int pid) {
+    try {
+      return processes.isAlive(pid);
+    } catch (RingException e) {
+      return true;
+    }
+  }
+
   /** Whether {@code owner} (nonzero) is this process or one that is alive. */
   private boolean isAliveOwner(int owner) {
-    return owner == pid || processes.isAlive(owner);
+    return owner == pid || alive(owner);
   }
 
   private NotRecoverableException notRecoverableException() {
@@ -491,7 +505,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
           int owner = ownerOf(v);
           boolean free = owner == 0;
           boolean mayTakeFree = woken || starvingSlot >= 0 || !anyStarving();
-          boolean ownerDied = !free && owner != pid && !processes.isAlive(owner);
+          boolean ownerDied = !free && owner != pid && !alive(owner);
           if ((free && mayTakeFree) || ownerDied) {
             int acquired =
                 ownerDied ? pid | WAITERS | OWNER_DIED : pid | (woken ? WAITERS : v & WAITERS);
@@ -586,7 +600,12 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   }
 
   private boolean addExitWatch(List<ProcessWatch.Subscription> watches, int watchedPid) {
-    ProcessWatch.Subscription watch = processes.onExit(watchedPid, this::watchedProcessExited);
+    ProcessWatch.Subscription watch;
+    try {
+      watch = processes.onExit(watchedPid, this::watchedProcessExited);
+    } catch (RingException e) {
+      return true; // cannot watch (out of file descriptors?): the wait's re-check stands in
+    }
     if (watch == null) {
       watches.forEach(ProcessWatch.Subscription::cancel);
       return false;
@@ -859,10 +878,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     boolean cleared = false;
     for (int i = 0; i < STARVING_SLOTS; i++) {
       int starving = lvStarvingPid(i);
-      if (starving != 0
-          && starving != pid
-          && !processes.isAlive(starving)
-          && casStarvingPid(i, starving, 0)) {
+      if (starving != 0 && starving != pid && !alive(starving) && casStarvingPid(i, starving, 0)) {
         cleared = true;
       }
     }
