@@ -134,8 +134,11 @@ class MutexOwnerDeathTest {
     assertTrue(millis < TAKEOVER_BOUND_MILLIS, "took over " + millis + " ms after the kill");
   }
 
-  @Test
-  void exactlyOneWaiterInAnotherProcessTakesOverWhenTheOwnerIsKilled() throws Exception {
+  /** Who took the mutex over, the other waiter, and when the owner was killed. */
+  private record Takeover(Took took, Worker other, long killedAt) {}
+
+  /** An owner holds the mutex, waiters in two more processes queue for it, the owner is killed. */
+  private Takeover ownerKilledWithTwoWaiters() throws Exception {
     Worker owner = new Worker();
     owner.lockAndWait();
     Worker first = new Worker();
@@ -145,11 +148,17 @@ class MutexOwnerDeathTest {
     letWaitsSettle();
     long killedAt = System.nanoTime();
     owner.kill();
-    Took took = awaitEither(first, second);
-    Worker taker = took.worker();
-    Worker other = taker == first ? second : first;
-    assertTrue(ownerDied(took.line()), took.line());
-    assertWithinBound(killedAt, took.line());
+    Took took = awaitEither(first, second); // both watched the owner: either may win
+    return new Takeover(took, took.worker() == first ? second : first, killedAt);
+  }
+
+  @Test
+  void exactlyOneWaiterInAnotherProcessTakesOverWhenTheOwnerIsKilled() throws Exception {
+    Takeover takeover = ownerKilledWithTwoWaiters();
+    Worker taker = takeover.took().worker();
+    Worker other = takeover.other();
+    assertTrue(ownerDied(takeover.took().line()), takeover.took().line());
+    assertWithinBound(takeover.killedAt(), takeover.took().line());
     assertFalse(other.seen.stream().anyMatch(line -> line.startsWith("TOOK")), "only one holds");
     // The markConsistent path: the state is repaired, and the next holder is told nothing.
     taker.send("consistent");
@@ -203,20 +212,11 @@ class MutexOwnerDeathTest {
 
   @Test
   void whenTheTakerDiesTooTheNextOneSeesOwnerDiedAgain() throws Exception {
-    Worker owner = new Worker();
-    owner.lockAndWait();
-    Worker first = new Worker();
-    Worker second = new Worker();
-    first.send("lock");
-    second.send("lock");
-    letWaitsSettle();
-    owner.kill();
-    Took took = awaitEither(first, second); // both watched the owner: either may win
-    assertTrue(ownerDied(took.line()));
-    Worker next = took.worker() == first ? second : first;
+    Takeover takeover = ownerKilledWithTwoWaiters();
+    assertTrue(ownerDied(takeover.took().line()));
     long killedAt = System.nanoTime();
-    took.worker().kill(); // dies holding it, before markConsistent
-    String tookNext = next.expect("TOOK");
+    takeover.took().worker().kill(); // dies holding it, before markConsistent
+    String tookNext = takeover.other().expect("TOOK");
     assertTrue(ownerDied(tookNext));
     assertWithinBound(killedAt, tookNext);
   }

@@ -34,9 +34,7 @@ class MutexRecoveryTest extends RegionTestBase {
 
   @BeforeEach
   void mapRaw() throws Exception {
-    raw =
-        MappedRegion.open(
-            region.file(), RegionOptions.DEFAULT_REGION_SIZE, RegionOptions.DEFAULT_CAPACITY);
+    raw = openRawMapping();
   }
 
   @AfterEach

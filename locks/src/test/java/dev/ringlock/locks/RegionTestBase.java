@@ -3,6 +3,8 @@ package dev.ringlock.locks;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.ringlock.core.FutexRing;
+import dev.ringlock.core.memory.MappedRegion;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -28,6 +30,12 @@ abstract class RegionTestBase {
   void closeRegion() {
     region.close();
     ring.close();
+  }
+
+  /** A second mapping of the region file, to read and plant raw words as another process would. */
+  MappedRegion openRawMapping() throws IOException {
+    return MappedRegion.open(
+        region.file(), RegionOptions.DEFAULT_REGION_SIZE, RegionOptions.DEFAULT_CAPACITY);
   }
 
   /** The default options, on this test's ring. */

@@ -43,9 +43,7 @@ class SemaphoreUndoTest extends RegionTestBase {
 
   @BeforeEach
   void mapRaw() throws Exception {
-    raw =
-        MappedRegion.open(
-            region.file(), RegionOptions.DEFAULT_REGION_SIZE, RegionOptions.DEFAULT_CAPACITY);
+    raw = openRawMapping();
   }
 
   @AfterEach
