@@ -138,15 +138,8 @@ public final class ProcessWatch {
     if (process != null) {
       return process;
     }
-    int pidfd = Syscalls.pidfdOpen(pid, 0);
-    if (namesNoProcess(pidfd)) {
-      return null;
-    }
+    int pidfd = openIfAlive(pid);
     if (pidfd < 0) {
-      throw new RingException("pidfd_open(" + pid + ") failed", -pidfd);
-    }
-    if (hasExited(pidfd, pid)) {
-      Syscalls.close(pidfd);
       return null;
     }
     Watched fresh = new Watched(pid);
@@ -167,6 +160,45 @@ public final class ProcessWatch {
         });
     // The poll may have completed already, inline above: then the process has exited.
     return fresh.exited ? null : fresh;
+  }
+
+  /**
+   * Whether process {@code pid} has not exited, asked once and without a ring: pidfd_open, then a
+   * zero-timeout poll of the pidfd, which is readable once the process has exited (a zombie counts
+   * as exited, unlike {@code kill(pid, 0)} or {@link ProcessHandle#isAlive()}). For tools that look
+   * at a region without taking part (they may run where io_uring is blocked); a process that waits
+   * for another's exit uses {@link FutexRing#processes()}, which keeps the answer current.
+   *
+   * @throws IllegalArgumentException if {@code pid} is not positive
+   * @throws RingException if pidfd_open or poll fails for another reason than "no such process"
+   *     (EMFILE, for one)
+   */
+  public static boolean isAliveNow(int pid) {
+    if (pid <= 0) {
+      throw new IllegalArgumentException("a process id must be positive, not " + pid);
+    }
+    int pidfd = openIfAlive(pid);
+    if (pidfd < 0) {
+      return false;
+    }
+    Syscalls.close(pidfd);
+    return true;
+  }
+
+  /** A pidfd on process {@code pid} if it has not exited (the caller closes it); else -1. */
+  private static int openIfAlive(int pid) {
+    int pidfd = Syscalls.pidfdOpen(pid, 0);
+    if (namesNoProcess(pidfd)) {
+      return -1;
+    }
+    if (pidfd < 0) {
+      throw new RingException("pidfd_open(" + pid + ") failed", -pidfd);
+    }
+    if (hasExited(pidfd, pid)) {
+      Syscalls.close(pidfd);
+      return -1;
+    }
+    return pidfd;
   }
 
   /**

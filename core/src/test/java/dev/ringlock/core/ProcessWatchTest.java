@@ -42,6 +42,7 @@ class ProcessWatchTest {
     try {
       int pid = (int) sleeper.pid();
       assertTrue(processes.isAlive(pid));
+      assertTrue(ProcessWatch.isAliveNow(pid), "the one-shot probe agrees, without a ring");
       CountDownLatch exited = new CountDownLatch(2);
       AtomicInteger runs = new AtomicInteger();
       Runnable listener =
@@ -57,6 +58,7 @@ class ProcessWatchTest {
       sleeper.destroyForcibly();
       assertTrue(exited.await(10, TimeUnit.SECONDS));
       assertFalse(processes.isAlive(pid));
+      assertFalse(ProcessWatch.isAliveNow(pid));
       assertEquals(2, runs.get());
       assertEquals(0, processes.watchedProcesses(), "an exited process's entry is dropped");
     } finally {
@@ -87,6 +89,7 @@ class ProcessWatchTest {
     done.waitFor();
     int pid = (int) done.pid();
     assertFalse(processes.isAlive(pid));
+    assertFalse(ProcessWatch.isAliveNow(pid));
     assertNull(processes.onExit(pid, () -> {}));
     assertEquals(0, processes.watchedProcesses());
   }
@@ -111,6 +114,7 @@ class ProcessWatchTest {
       assertTrue(isZombie(zombie), "the child did not become a zombie");
       assertTrue(ProcessHandle.of(zombie).isPresent(), "the zombie's pid still exists");
       assertFalse(processes.isAlive(zombie));
+      assertFalse(ProcessWatch.isAliveNow(zombie), "the one-shot probe calls a zombie dead too");
     } finally {
       parent.destroyForcibly();
     }
@@ -154,6 +158,7 @@ class ProcessWatchTest {
   void aPidThatIsNotPositiveIsRefused() {
     assertThrows(IllegalArgumentException.class, () -> processes.isAlive(0));
     assertThrows(IllegalArgumentException.class, () -> processes.onExit(-1, () -> {}));
+    assertThrows(IllegalArgumentException.class, () -> ProcessWatch.isAliveNow(0));
   }
 
   private static boolean isZombie(int pid) throws Exception {

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * does not expect are echoed with the child's name. {@link #close()} kills a child still running
  * (it is ours), so a hung measurement never outlives the driver.
  */
-final class ChildProcess implements AutoCloseable {
+public final class ChildProcess implements AutoCloseable {
   private static final String END_OF_OUTPUT = new String("end of output"); // compared by identity
 
   private final String name;
@@ -46,7 +46,7 @@ final class ChildProcess implements AutoCloseable {
   }
 
   /** Starts any program. */
-  static ChildProcess start(String name, List<String> command) {
+  public static ChildProcess start(String name, List<String> command) {
     try {
       return new ChildProcess(name, command);
     } catch (IOException e) {
@@ -58,7 +58,7 @@ final class ChildProcess implements AutoCloseable {
    * Starts {@code mainClass} in a JVM like this one: the same java binary and class path, with
    * native access enabled.
    */
-  static ChildProcess startJava(String name, Class<?> mainClass, List<String> args) {
+  public static ChildProcess startJava(String name, Class<?> mainClass, List<String> args) {
     String java =
         ProcessHandle.current()
             .info()
@@ -79,7 +79,7 @@ final class ChildProcess implements AutoCloseable {
    *
    * @throws IllegalStateException if the child ends its output or {@code timeout} passes first
    */
-  String awaitLine(String prefix, Duration timeout) throws InterruptedException {
+  public String awaitLine(String prefix, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     for (; ; ) {
       String line = lines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
@@ -97,12 +97,26 @@ final class ChildProcess implements AutoCloseable {
     }
   }
 
+  /** The next line the child printed, if there is one now; null if none (or its output ended). */
+  public String pollLine() {
+    String line = lines.peek();
+    if (line == null || line == END_OF_OUTPUT) {
+      return null; // the end marker stays, so awaitLine still reports the end
+    }
+    return lines.poll();
+  }
+
+  /** Whether the process is still running. */
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
   /**
    * Waits for the child to exit.
    *
    * @throws IllegalStateException if it exits with a non-zero status or not within {@code timeout}
    */
-  void awaitSuccess(Duration timeout) throws InterruptedException {
+  public void awaitSuccess(Duration timeout) throws InterruptedException {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       throw new IllegalStateException(name + " did not exit within " + timeout);
     }
@@ -121,7 +135,7 @@ final class ChildProcess implements AutoCloseable {
   }
 
   /** Writes {@code line} to the child's stdin. */
-  void send(String line) {
+  public void send(String line) {
     try {
       process
           .getOutputStream()
@@ -132,12 +146,12 @@ final class ChildProcess implements AutoCloseable {
     }
   }
 
-  long pid() {
+  public long pid() {
     return process.pid();
   }
 
   /** SIGKILL. */
-  void kill() {
+  public void kill() {
     process.destroyForcibly();
   }
 

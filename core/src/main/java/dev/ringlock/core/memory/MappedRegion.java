@@ -76,11 +76,13 @@ public final class MappedRegion implements AutoCloseable {
   private final RegionGeometry geometry;
   private final int layoutVersion;
   private final boolean created;
+  private final boolean readOnly;
   private final Directory directory;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private MappedRegion(Path file, RegionFiles.Mapping mapping) {
     this.file = file;
+    this.readOnly = mapping.segment().isReadOnly();
     this.arena = mapping.arena();
     this.segment = mapping.segment();
     this.geometry = mapping.geometry();
@@ -110,7 +112,27 @@ public final class MappedRegion implements AutoCloseable {
       throws IOException {
     Objects.requireNonNull(file, "file");
     RegionGeometry ifCreated = RegionGeometry.forCreation(sizeIfCreated, capacityIfCreated);
-    MappedRegion region = new MappedRegion(file, RegionFiles.openOrCreate(file, ifCreated));
+    return checked(new MappedRegion(file, RegionFiles.openOrCreate(file, ifCreated)));
+  }
+
+  /**
+   * Attaches to the existing region file {@code file} for reading only, as inspection tools do: the
+   * file is opened read-only and mapped read-only, after the same checks as {@link #open}, so
+   * nothing this region does can change the file. {@link #segment()} is read-only and {@link
+   * #findOrCreate} throws; {@link #find} and {@link #objects()} work.
+   *
+   * @throws InvalidRegionException if the file is not a region this version can read (the file is
+   *     left untouched)
+   * @throws java.nio.file.NoSuchFileException if the file does not exist
+   * @throws IOException if the file cannot be read or mapped, or is a directory
+   */
+  public static MappedRegion openReadOnly(Path file) throws IOException {
+    Objects.requireNonNull(file, "file");
+    return checked(new MappedRegion(file, RegionFiles.attachReadOnly(file)));
+  }
+
+  /** The region, once its published directory passed the checks; closed if it did not. */
+  private static MappedRegion checked(MappedRegion region) throws InvalidRegionException {
     try {
       region.directory.checkPublished();
     } catch (InvalidRegionException | RuntimeException e) {
@@ -142,7 +164,10 @@ public final class MappedRegion implements AutoCloseable {
         new RegionFiles.Mapping(arena, segment, geometry, RegionDescriptor.LAYOUT_VERSION, true));
   }
 
-  /** The whole region, read-write. Valid until {@link #close()}. */
+  /**
+   * The whole region, read-write (read-only if opened with {@link #openReadOnly}). Valid until
+   * {@link #close()}.
+   */
   public MemorySegment segment() {
     return segment;
   }
@@ -176,6 +201,11 @@ public final class MappedRegion implements AutoCloseable {
     return layoutVersion;
   }
 
+  /** True if opened with {@link #openReadOnly}: nothing can be written through it. */
+  public boolean isReadOnly() {
+    return readOnly;
+  }
+
   /** True if this call created the file (always true in memory). */
   public boolean created() {
     return created;
@@ -193,6 +223,7 @@ public final class MappedRegion implements AutoCloseable {
    * @throws IllegalArgumentException if the name is empty, longer than {@link #MAX_NAME_BYTES}
    *     bytes of UTF-8 or not encodable; if type is 0 or objectBytes below 1; if the name exists
    *     with another type, or with fewer bytes than {@code objectBytes}
+   * @throws IllegalStateException if the region was opened with {@link #openReadOnly}
    * @throws dev.ringlock.core.RegionFullException if the directory or the data area is full
    * @throws java.io.UncheckedIOException wrapping an {@link InvalidRegionException} if the region
    *     was found corrupt
@@ -233,6 +264,10 @@ public final class MappedRegion implements AutoCloseable {
     }
     Objects.requireNonNull(initializer, "initializer");
     ensureOpen();
+    if (readOnly) {
+      throw new IllegalStateException(
+          this + " was opened read-only; open it with MappedRegion.open to create '" + name + "'");
+    }
     return directory.findOrCreate(name, utf8, type, objectBytes, minimumBytes, initializer);
   }
 
@@ -281,6 +316,7 @@ public final class MappedRegion implements AutoCloseable {
         + geometry.regionBytes()
         + " bytes, capacity "
         + geometry.capacity()
+        + (readOnly ? ", read-only" : "")
         + "]";
   }
 

@@ -40,6 +40,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * Attach: the file is opened READ and WRITE (a shared read-write mapping needs both), without
  * CREATE or TRUNCATE, its header is read and checked (RegionHeader) and only then is exactly
  * the recorded size mapped. Attaching writes nothing.
+ *
+ * Attach read-only (inspection tools): the same checks, but the file is opened READ only and
+ * mapped READ_ONLY, so no write through the mapping can reach the file (a write throws
+ * IllegalArgumentException; the kernel would refuse it below that). Works on a file this user
+ * may only read.
  */
 final class RegionFiles {
   /** How often to retry when a file keeps vanishing between losing the race and attaching. */
@@ -60,10 +65,7 @@ final class RegionFiles {
       boolean created) {}
 
   static Mapping openOrCreate(Path file, RegionGeometry ifCreated) throws IOException {
-    if (Files.isDirectory(file)) {
-      throw new FileSystemException(
-          file.toString(), null, "is a directory; a region is a file, pass a path inside it");
-    }
+    requireNotDirectory(file);
     for (int attempt = 1; ; attempt++) {
       try {
         return attach(file);
@@ -89,7 +91,32 @@ final class RegionFiles {
     try (FileChannel channel =
         FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       RegionHeader.Validated header = RegionHeader.read(file, channel);
-      return map(channel, header.geometry(), header.layoutVersion(), false);
+      return map(
+          channel,
+          FileChannel.MapMode.READ_WRITE,
+          header.geometry(),
+          header.layoutVersion(),
+          false);
+    }
+  }
+
+  /**
+   * Attaches to an existing region without the means to change it: opened for reading only and
+   * mapped read-only, after the same header checks as {@link #attach}.
+   */
+  static Mapping attachReadOnly(Path file) throws IOException {
+    requireNotDirectory(file);
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      RegionHeader.Validated header = RegionHeader.read(file, channel);
+      return map(
+          channel, FileChannel.MapMode.READ_ONLY, header.geometry(), header.layoutVersion(), false);
+    }
+  }
+
+  private static void requireNotDirectory(Path file) throws FileSystemException {
+    if (Files.isDirectory(file)) {
+      throw new FileSystemException(
+          file.toString(), null, "is a directory; a region is a file, pass a path inside it");
     }
   }
 
@@ -117,7 +144,8 @@ final class RegionFiles {
         return null;
       }
       // Same inode as the published name, so no second open can race a delete-and-recreate.
-      return map(channel, geometry, RegionDescriptor.LAYOUT_VERSION, true);
+      return map(
+          channel, FileChannel.MapMode.READ_WRITE, geometry, RegionDescriptor.LAYOUT_VERSION, true);
     } finally {
       Files.deleteIfExists(temporary);
     }
@@ -141,13 +169,16 @@ final class RegionFiles {
   }
 
   private static Mapping map(
-      FileChannel channel, RegionGeometry geometry, int layoutVersion, boolean created)
+      FileChannel channel,
+      FileChannel.MapMode mode,
+      RegionGeometry geometry,
+      int layoutVersion,
+      boolean created)
       throws IOException {
     Arena arena = Arena.ofShared();
     try {
       // Exactly the recorded size, which the header check proved within the file.
-      MemorySegment segment =
-          channel.map(FileChannel.MapMode.READ_WRITE, 0, geometry.regionBytes(), arena);
+      MemorySegment segment = channel.map(mode, 0, geometry.regionBytes(), arena);
       return new Mapping(arena, segment, geometry, layoutVersion, created);
     } catch (IOException | RuntimeException | Error e) {
       arena.close();

@@ -234,6 +234,9 @@ class InvalidRegionFileTest {
         assertThrows(InvalidRegionException.class, () -> MappedRegion.open(file, SIZE, CAPACITY));
 
     assertEquals(expected, e.problem(), e.getMessage());
+    InvalidRegionException readOnly =
+        assertThrows(InvalidRegionException.class, () -> MappedRegion.openReadOnly(file));
+    assertEquals(e.getMessage(), readOnly.getMessage(), "a read-only open checks the same");
     assertEquals(file, e.file());
     assertTrue(e.getMessage().startsWith(file.toString()), e.getMessage());
     assertTrue(e.getMessage().endsWith(expected.advice()), e.getMessage());

@@ -3,6 +3,7 @@ package dev.ringlock.core.memory;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -346,6 +347,40 @@ class MappedRegionTest {
     MappedRegion.inMemory(RegionDescriptor.minimumRegionBytes(4), 4).close();
     Path file = directory.resolve("never");
     assertThrows(IllegalArgumentException.class, () -> MappedRegion.open(file, SIZE, 0));
+    assertFalse(Files.exists(file));
+  }
+
+  @Test
+  void readOnlyOpenSeesTheObjectsAndCannotWriteOrCreate() throws IOException {
+    Path file = directory.resolve("region");
+    NamedObject orders;
+    try (MappedRegion creator = MappedRegion.open(file, SIZE, CAPACITY)) {
+      orders = creator.findOrCreate("orders", MUTEX, 8, o -> o.set(JAVA_INT, 0, 42));
+    }
+    // Readable only: a read-only open needs no write permission.
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--------"));
+    byte[] before = Files.readAllBytes(file);
+    try (MappedRegion reader = MappedRegion.openReadOnly(file)) {
+      assertTrue(reader.isReadOnly());
+      assertFalse(reader.created());
+      assertEquals(List.of(orders), reader.objects());
+      assertEquals(Optional.of(orders), reader.find("orders"));
+      assertEquals(42, reader.segment(orders).get(JAVA_INT, 0));
+      assertTrue(reader.segment().isReadOnly());
+      assertThrows(
+          IllegalArgumentException.class, () -> reader.segment(orders).set(JAVA_INT, 0, 7));
+      IllegalStateException e =
+          assertThrows(
+              IllegalStateException.class, () -> reader.findOrCreate("other", MUTEX, 8, NOTHING));
+      assertTrue(e.getMessage().contains("read-only"), e.getMessage());
+    }
+    assertArrayEquals(before, Files.readAllBytes(file));
+  }
+
+  @Test
+  void readOnlyOpenOfAMissingFileIsNoSuchFileAndCreatesNothing() {
+    Path file = directory.resolve("absent");
+    assertThrows(NoSuchFileException.class, () -> MappedRegion.openReadOnly(file));
     assertFalse(Files.exists(file));
   }
 

@@ -43,7 +43,7 @@ import java.nio.ByteOrder;
  * 1..MAX_HOLDER_PID, a count above MAX_PERMITS, or a count without a pid is corruption, thrown as
  * the region's corruption exception, never used as a number of permits.
  */
-final class HolderTable {
+public final class HolderTable {
   private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
   // The descriptor places the pid in the entry's first 4 bytes and the count in the next 4.
@@ -71,11 +71,13 @@ final class HolderTable {
         | (Integer.toUnsignedLong(held) << HELD_SHIFT);
   }
 
-  static int pidOf(long entry) {
+  /** The pid of a holder entry read as one 8-byte word (inspection tools decode it here too). */
+  public static int pidOf(long entry) {
     return (int) ((entry >>> PID_SHIFT) & U32);
   }
 
-  static int heldOf(long entry) {
+  /** The permits a holder entry read as one 8-byte word records. */
+  public static int heldOf(long entry) {
     return (int) ((entry >>> HELD_SHIFT) & U32);
   }
 

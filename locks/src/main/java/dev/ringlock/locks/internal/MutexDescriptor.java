@@ -51,12 +51,12 @@ public final class MutexDescriptor {
   private MutexDescriptor() {}
 
   /** The word's owner pid, 0 when free or not recoverable. */
-  static int ownerOf(int word) {
+  public static int ownerOf(int word) {
     return word & PID_MASK;
   }
 
   /** Whether the word says nobody can ever hold the mutex again. */
-  static boolean notRecoverable(int word) {
+  public static boolean notRecoverable(int word) {
     return (word & (PID_MASK | OWNER_DIED)) == OWNER_DIED;
   }
 }

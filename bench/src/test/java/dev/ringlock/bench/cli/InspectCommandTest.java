@@ -1,0 +1,294 @@
+package dev.ringlock.bench.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.ringlock.bench.xproc.ChildProcess;
+import dev.ringlock.bench.xproc.TakeoverHolder;
+import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.core.memory.NamedObject;
+import dev.ringlock.locks.Mutex;
+import dev.ringlock.locks.MutexGuard;
+import dev.ringlock.locks.Semaphore;
+import dev.ringlock.locks.SharedRegion;
+import dev.ringlock.locks.WaitQueue;
+import dev.ringlock.locks.internal.MutexDescriptor;
+import dev.ringlock.locks.internal.SemaphoreDescriptor;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(60)
+class InspectCommandTest {
+  private static final int OUR_PID = (int) ProcessHandle.current().pid();
+
+  @TempDir Path directory;
+
+  /** What one run of the command printed and returned. */
+  record Run(int exitCode, String out, String err) {
+    JsonObject json() {
+      return JsonParser.parseString(out.strip()).getAsJsonObject();
+    }
+
+    JsonObject object(String name) {
+      for (JsonElement object : json().getAsJsonArray("objects")) {
+        if (object.getAsJsonObject().get("name").getAsString().equals(name)) {
+          return object.getAsJsonObject();
+        }
+      }
+      throw new AssertionError("no object '" + name + "' in " + out);
+    }
+  }
+
+  static Run ringlock(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int exitCode =
+        Ringlock.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+    return new Run(exitCode, out.toString(), err.toString());
+  }
+
+  @Test
+  void aFileThatIsNotARegionExitsOneWithAMessageNamingIt() throws Exception {
+    Path text = directory.resolve("notes.txt");
+    Files.writeString(text, "this is not a region, just some text that is long enough ".repeat(9));
+    Path empty = Files.createFile(directory.resolve("empty"));
+    for (Path file : List.of(text, empty)) {
+      Run run = ringlock("inspect", file.toString());
+      assertEquals(Ringlock.FAILED, run.exitCode(), run.err());
+      assertEquals("", run.out());
+      assertTrue(run.err().startsWith("ringlock inspect: " + file), run.err());
+      assertTrue(run.err().contains("is not a ringlock region"), run.err());
+    }
+    Run missing = ringlock("inspect", directory.resolve("absent").toString());
+    assertEquals(Ringlock.FAILED, missing.exitCode());
+    assertTrue(missing.err().contains("absent: no such file"), missing.err());
+    Run aDirectory = ringlock("inspect", directory.toString());
+    assertEquals(Ringlock.FAILED, aDirectory.exitCode());
+    assertTrue(aDirectory.err().contains("is a directory"), aDirectory.err());
+  }
+
+  @Test
+  void badUsageExitsTwo() {
+    assertEquals(2, ringlock().exitCode());
+    assertEquals(2, ringlock("inspect").exitCode());
+    assertEquals(2, ringlock("inspect", "--no-such-option", "x").exitCode());
+    Run countWithoutWatch = ringlock("inspect", "--count", "2", "x");
+    assertEquals(2, countWithoutWatch.exitCode());
+    assertTrue(countWithoutWatch.err().contains("--count needs --watch"), countWithoutWatch.err());
+    assertEquals(0, ringlock("inspect", "--help").exitCode());
+  }
+
+  @Test
+  void jsonShowsEveryObjectWithItsTypeAndStateAndTheFileIsNotChanged() throws Exception {
+    Path file = directory.resolve("shapes.region");
+    try (SharedRegion region = SharedRegion.open(file)) {
+      Mutex held = region.mutex("held");
+      region.mutex("free");
+      Semaphore pool = region.semaphore("pool", 5);
+      WaitQueue queue = region.waitQueue("queue", 16);
+      region.condition("condition", 8);
+      MutexGuard guard = held.tryLock().orElseThrow();
+      assertTrue(pool.tryAcquire(2));
+      List<CompletableFuture<Void>> waiters =
+          List.of(queue.await(1), queue.await(2), queue.await(3));
+
+      FileTime longAgo = FileTime.from(Instant.parse("2001-02-03T04:05:06Z"));
+      Files.setLastModifiedTime(file, longAgo);
+      byte[] before = Files.readAllBytes(file);
+      Run run = ringlock("inspect", "--json", file.toString());
+      assertArrayEquals(before, Files.readAllBytes(file), "inspect wrote to the region");
+      assertEquals(longAgo, Files.getLastModifiedTime(file), "inspect changed the mtime");
+
+      assertEquals(0, run.exitCode(), run.err());
+      JsonObject json = run.json();
+      assertEquals(file.toString(), json.get("file").getAsString());
+      assertEquals(1, json.get("layoutVersion").getAsInt());
+      assertEquals(5, json.getAsJsonArray("objects").size());
+
+      JsonObject mutex = run.object("held");
+      assertEquals("mutex", mutex.get("type").getAsString());
+      assertEquals("held", mutex.get("state").getAsString());
+      assertEquals(OUR_PID, mutex.get("ownerPid").getAsInt());
+      assertTrue(mutex.get("ownerAlive").getAsBoolean());
+      assertTrue(mutex.get("consistent").getAsBoolean());
+      assertEquals(guard.fence(), mutex.get("lastFence").getAsLong());
+      assertTrue(mutex.get("problem").isJsonNull());
+
+      JsonObject free = run.object("free");
+      assertEquals("free", free.get("state").getAsString());
+      assertTrue(free.get("ownerPid").isJsonNull());
+
+      JsonObject semaphore = run.object("pool");
+      assertEquals("semaphore", semaphore.get("type").getAsString());
+      assertEquals(3, semaphore.get("permits").getAsInt());
+      assertTrue(semaphore.get("undoOnExit").getAsBoolean());
+      JsonArray holders = semaphore.getAsJsonArray("holders");
+      assertEquals(1, holders.size());
+      assertEquals(OUR_PID, holders.get(0).getAsJsonObject().get("pid").getAsInt());
+      assertEquals(2, holders.get(0).getAsJsonObject().get("permits").getAsInt());
+
+      JsonObject waitQueue = run.object("queue");
+      assertEquals("wait queue", waitQueue.get("type").getAsString());
+      assertEquals(3, waitQueue.get("waiting").getAsInt());
+      assertEquals(16, waitQueue.get("capacity").getAsInt());
+      JsonObject byProcess = waitQueue.getAsJsonArray("waitingByProcess").get(0).getAsJsonObject();
+      assertEquals(OUR_PID, byProcess.get("pid").getAsInt());
+      assertEquals(3, byProcess.get("waiting").getAsInt());
+
+      JsonObject condition = run.object("condition");
+      assertEquals("condition variable", condition.get("type").getAsString());
+      assertEquals(0, condition.get("waiting").getAsInt());
+      assertEquals(8, condition.get("capacity").getAsInt());
+
+      Run text = ringlock("inspect", file.toString());
+      assertEquals(0, text.exitCode());
+      assertTrue(
+          text.out().contains("held by pid " + OUR_PID + " (alive), consistent"), text.out());
+      assertTrue(text.out().contains("3 permits available"), text.out());
+      assertTrue(text.out().contains("3 waiting of 16"), text.out());
+
+      queue.wakeAll();
+      CompletableFuture.allOf(waiters.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+      pool.release(2);
+      guard.unlock();
+    }
+  }
+
+  @Test
+  void aMutexHeldByALiveProcessAndThenByADeadOneIsShownAsSuch() throws Exception {
+    Path file = directory.resolve("owner.region");
+    try (SharedRegion region = SharedRegion.open(file);
+        ChildProcess holder =
+            ChildProcess.startJava(
+                "holder", TakeoverHolder.class, List.of(file.toString(), "orders"))) {
+      Mutex mutex = region.mutex("orders");
+      holder.awaitLine("READY", Duration.ofSeconds(30));
+      holder.send("lock");
+      holder.awaitLine("HELD", Duration.ofSeconds(30));
+      int holderPid = (int) holder.pid();
+
+      Run alive = ringlock("inspect", "--json", file.toString());
+      assertEquals(0, alive.exitCode(), alive.err());
+      JsonObject whileAlive = alive.object("orders");
+      assertEquals("held", whileAlive.get("state").getAsString());
+      assertEquals(holderPid, whileAlive.get("ownerPid").getAsInt());
+      assertTrue(whileAlive.get("ownerAlive").getAsBoolean());
+      assertTrue(whileAlive.get("consistent").getAsBoolean());
+
+      holder.kill();
+      assertTrue(waitGone(holder), "the killed holder is still running");
+
+      Run dead = ringlock("inspect", "--json", file.toString());
+      assertEquals(0, dead.exitCode(), dead.err());
+      JsonObject whileDead = dead.object("orders");
+      assertEquals("held", whileDead.get("state").getAsString());
+      assertEquals(holderPid, whileDead.get("ownerPid").getAsInt());
+      assertFalse(whileDead.get("ownerAlive").getAsBoolean());
+      assertFalse(whileDead.get("consistent").getAsBoolean());
+      assertFalse(whileDead.get("ownerDied").getAsBoolean(), "nobody has taken it over yet");
+      Run deadText = ringlock("inspect", file.toString());
+      assertTrue(deadText.out().contains("held by pid " + holderPid + " (DEAD)"), deadText.out());
+
+      // Taken over here: ownerDied until marked consistent.
+      MutexGuard guard = mutex.lock().get(10, TimeUnit.SECONDS);
+      assertTrue(guard.ownerDied());
+      JsonObject takenOver = ringlock("inspect", "--json", file.toString()).object("orders");
+      assertEquals(OUR_PID, takenOver.get("ownerPid").getAsInt());
+      assertTrue(takenOver.get("ownerAlive").getAsBoolean());
+      assertTrue(takenOver.get("ownerDied").getAsBoolean());
+      assertFalse(takenOver.get("consistent").getAsBoolean());
+      guard.markConsistent();
+      JsonObject marked = ringlock("inspect", "--json", file.toString()).object("orders");
+      assertFalse(marked.get("ownerDied").getAsBoolean());
+      assertTrue(marked.get("consistent").getAsBoolean());
+      guard.unlock();
+      assertEquals(
+          "free",
+          ringlock("inspect", "--json", file.toString())
+              .object("orders")
+              .get("state")
+              .getAsString());
+    }
+  }
+
+  private static boolean waitGone(ChildProcess holder) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (holder.isAlive() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    return !holder.isAlive();
+  }
+
+  @Test
+  void damagedObjectsAreShownWithTheProblemAndExitThree() throws Exception {
+    Path file = directory.resolve("damaged.region");
+    try (SharedRegion region = SharedRegion.open(file)) {
+      region.mutex("mutex");
+      region.semaphore("semaphore", 1);
+    }
+    try (MappedRegion raw = MappedRegion.open(file, 1 << 20, 16)) {
+      NamedObject mutex = raw.find("mutex").orElseThrow();
+      NamedObject semaphore = raw.find("semaphore").orElseThrow();
+      raw.segment()
+          .set(
+              ValueLayout.JAVA_INT,
+              mutex.offset() + MutexDescriptor.STARVING_OFFSET,
+              Integer.MAX_VALUE);
+      raw.segment()
+          .set(ValueLayout.JAVA_INT, semaphore.offset() + SemaphoreDescriptor.FLAGS_OFFSET, 0x40);
+    }
+    Run run = ringlock("inspect", "--json", file.toString());
+    assertEquals(Ringlock.DAMAGED, run.exitCode(), run.out() + run.err());
+    assertTrue(
+        run.object("mutex").get("problem").getAsString().contains("starving slot 0"), run.out());
+    assertTrue(
+        run.object("semaphore").get("problem").getAsString().contains("unknown flag bits 0x40"),
+        run.out());
+    Run text = ringlock("inspect", file.toString());
+    assertEquals(Ringlock.DAMAGED, text.exitCode());
+    assertTrue(text.out().contains("[DAMAGED: starving slot 0 holds 2147483647]"), text.out());
+  }
+
+  @Test
+  void watchPrintsASnapshotPerInterval() throws Exception {
+    Path file = directory.resolve("watched.region");
+    try (SharedRegion region = SharedRegion.open(file)) {
+      region.mutex("m");
+    }
+    Run run =
+        ringlock(
+            "inspect", "--watch", "--count", "3", "--interval", "50", "--json", file.toString());
+    assertEquals(0, run.exitCode(), run.err());
+    List<String> lines = run.out().lines().toList();
+    assertEquals(3, lines.size(), run.out());
+    for (String line : lines) {
+      assertEquals(
+          "m",
+          JsonParser.parseString(line)
+              .getAsJsonObject()
+              .getAsJsonArray("objects")
+              .get(0)
+              .getAsJsonObject()
+              .get("name")
+              .getAsString());
+    }
+  }
+}
