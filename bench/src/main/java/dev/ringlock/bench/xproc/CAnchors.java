@@ -85,12 +85,13 @@ final class CAnchors {
   }
 
   /**
-   * One run of mutex_loop: two forked workers, {@code robust} or {@code plain}.
+   * One run of mutex_loop: {@code workers} forked workers (2 to 8), {@code robust} or {@code
+   * plain}.
    *
    * @return ns per critical section
    * @throws IllegalStateException if the counter was not exact or the program failed
    */
-  double mutexLoop(String variant, Path file, Duration warmup, Duration measure)
+  double mutexLoop(String variant, Path file, int workers, Duration warmup, Duration measure)
       throws InterruptedException {
     Map<String, String> fields =
         run(
@@ -99,7 +100,8 @@ final class CAnchors {
                 variant,
                 file.toString(),
                 Long.toString(warmup.toMillis()),
-                Long.toString(measure.toMillis())),
+                Long.toString(measure.toMillis()),
+                Integer.toString(workers)),
             warmup.plus(measure));
     if (!"1".equals(fields.get("counter_ok"))) {
       throw new IllegalStateException("mutex_loop " + variant + ": counter not exact: " + fields);
