@@ -142,6 +142,7 @@ public final class BenchmarkSuite {
               Goals.all(),
               before,
               after,
+              start,
               Duration.between(start, Instant.now()),
               suite.failures,
               suite.skipped);
@@ -408,14 +409,13 @@ public final class BenchmarkSuite {
           for (boolean robust : smoke ? List.of(true) : List.of(true, false)) {
             String label =
                 robust ? "pthread mutex, shared + robust (C)" : "pthread mutex, shared (C)";
-            harnessStep(
+            loopStep(
                 plan,
-                loop.title + ": " + label + of,
+                loop,
+                label + of,
                 loopSeconds + 0.5,
-                () -> {
-                  double ns = harness.cLoop(robust, processes, warmup, measure);
-                  addLoop(loop, label, false, ns);
-                });
+                () ->
+                    addLoop(loop, label, false, harness.cLoop(robust, processes, warmup, measure)));
           }
         }
         for (LoopVariant variant : LoopVariant.values()) {
@@ -424,14 +424,17 @@ public final class BenchmarkSuite {
           }
           boolean ringlock = variant == LoopVariant.RINGLOCK_MUTEX;
           String label = ringlock ? "ringlock Mutex" : variant.label();
-          harnessStep(
+          loopStep(
               plan,
-              loop.title + ": " + label + of,
+              loop,
+              label + of,
               loopSeconds + 2,
-              () -> {
-                double ns = harness.javaLoop(variant, processes, warmup, measure);
-                addLoop(loop, label, ringlock, ns);
-              });
+              () ->
+                  addLoop(
+                      loop,
+                      label,
+                      ringlock,
+                      harness.javaLoop(variant, processes, warmup, measure)));
         }
       }
 
@@ -479,6 +482,51 @@ public final class BenchmarkSuite {
                         pair[0], pair[1], mode.handoffWarmup, mode.handoffRounds)));
       }
 
+      Table lockHandoff =
+          results.table(
+              "xproc-lock-handoff",
+              "Lock handoff between 2 processes, to a waiter asleep in lock()",
+              "µs",
+              false,
+              "HandoffChild (mutex_handoff.c for pthread): the lock passes back and forth between"
+                  + " two processes, each handover a millisecond after the waiter asked (so it"
+                  + " sleeps in the lock); from just before the unlock to the waiter holding it."
+                  + " A ringlock handover to a thread blocked in lock().join() crosses three"
+                  + " thread wake-ups: the releasing process's ring thread (the release's"
+                  + " fire-and-forget FUTEX_WAKE goes out in the ring's next submission), the"
+                  + " waiter's ring thread (its FUTEX_WAIT completes, it takes the word) and the"
+                  + " joined thread; a pthread waiter is woken once, by the releaser's syscall.");
+      double lockHandoffSeconds = (mode.sleeperWarmup + mode.sleeperRounds) * 1.3e-3 + 3;
+      if (harness.hasCAnchors()) {
+        harnessStep(
+            plan,
+            lockHandoff.title + ": pthread mutex, shared + robust (C)" + of,
+            lockHandoffSeconds,
+            () ->
+                addLatency(
+                    lockHandoff,
+                    "pthread mutex, shared + robust (C)",
+                    false,
+                    harness.cHandoff(mode.sleeperWarmup, mode.sleeperRounds)));
+      }
+      for (LoopVariant variant : LoopVariant.values()) {
+        boolean ringlock = variant == LoopVariant.RINGLOCK_MUTEX;
+        if (smoke && !ringlock) {
+          continue;
+        }
+        String label = ringlock ? "ringlock Mutex" : variant.label();
+        harnessStep(
+            plan,
+            lockHandoff.title + ": " + label + of,
+            lockHandoffSeconds,
+            () ->
+                addLatency(
+                    lockHandoff,
+                    label,
+                    ringlock,
+                    harness.javaHandoff(variant, mode.sleeperWarmup, mode.sleeperRounds)));
+      }
+
       Table each =
           results.table(
               "xproc-fanout-each",
@@ -496,7 +544,7 @@ public final class BenchmarkSuite {
               "µs",
               false,
               "As above; per round, the latency of the last of the 3 waiters to run.");
-      double fanOutSeconds = (mode.fanOutWarmup + mode.fanOutRounds) * 1.3e-3 + 3;
+      double fanOutSeconds = (mode.sleeperWarmup + mode.sleeperRounds) * 1.3e-3 + 3;
       for (Harness.FanOutPeer peer : Harness.FanOutPeer.values()) {
         boolean ringlock = peer == Harness.FanOutPeer.RINGLOCK_QUEUE;
         String label =
@@ -507,7 +555,7 @@ public final class BenchmarkSuite {
             fanOutSeconds,
             () -> {
               Harness.FanOutResult result =
-                  harness.fanOut(peer, 3, mode.fanOutWarmup, mode.fanOutRounds);
+                  harness.fanOut(peer, 3, mode.sleeperWarmup, mode.sleeperRounds);
               addLatency(each, label, ringlock, result.perWaiter());
               addLatency(last, label, ringlock, result.lastWaiter());
             });
@@ -535,15 +583,7 @@ public final class BenchmarkSuite {
                   "Java threads %d before, %d with every waiter pending; one wakeAll resumed all"
                       + " in %.1f ms.",
                   f.javaThreadsBefore(), f.javaThreadsPending(), f.wakeAllMillis()));
-          harnessJson.add(
-              Json.object(
-                  Map.of(
-                      "table", "footprint",
-                      "waiters", f.waiters(),
-                      "bytes_per_waiter", f.bytesPerWaiter(),
-                      "java_threads_before", f.javaThreadsBefore(),
-                      "java_threads_pending", f.javaThreadsPending(),
-                      "wake_all_ms", f.wakeAllMillis())));
+          harnessJson.add(Json.record("footprint", f));
         });
 
     Table takeover =
@@ -573,16 +613,7 @@ public final class BenchmarkSuite {
                   "The pidfd exit notification itself arrived at p50 %.2f / p99 %.2f ms: the rest"
                       + " is ringlock's reaction.",
                   t.exitP50Ms(), t.exitP99Ms()));
-          harnessJson.add(
-              Json.object(
-                  Map.of(
-                      "table", "takeover",
-                      "kills", t.kills(),
-                      "p50_ms", t.p50Ms(),
-                      "p99_ms", t.p99Ms(),
-                      "max_ms", t.maxMs(),
-                      "exit_p50_ms", t.exitP50Ms(),
-                      "exit_p99_ms", t.exitP99Ms())));
+          harnessJson.add(Json.record("takeover", t));
         });
   }
 
@@ -706,6 +737,10 @@ public final class BenchmarkSuite {
 
   private void harnessStep(List<Step> plan, String title, double seconds, Action action) {
     plan.add(new Step(title, seconds, action));
+  }
+
+  private void loopStep(List<Step> plan, Table loop, String what, double seconds, Action action) {
+    harnessStep(plan, loop.title + ": " + what, seconds, action);
   }
 
   private void addLoop(Table table, String label, boolean ringlock, double nanosPerSection) {

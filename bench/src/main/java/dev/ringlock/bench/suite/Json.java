@@ -15,6 +15,20 @@ final class Json {
     return value(fields);
   }
 
+  /** A record as an object of its components, after a "table" field. */
+  static String record(String table, Record record) {
+    Map<String, Object> fields = new java.util.LinkedHashMap<>();
+    fields.put("table", table);
+    for (var component : record.getClass().getRecordComponents()) {
+      try {
+        fields.put(component.getName(), component.getAccessor().invoke(record));
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("cannot read " + component, e);
+      }
+    }
+    return object(fields);
+  }
+
   static String value(Object value) {
     return switch (value) {
       case null -> "null";

@@ -8,7 +8,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.ZonedDateTime;
+import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,7 +25,7 @@ final class Report {
   private final Duration duration;
   private final Map<String, String> failures;
   private final List<String> skipped;
-  private final String date = ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+  private final String date; // of the start
 
   Report(
       SuiteMode mode,
@@ -33,6 +33,7 @@ final class Report {
       List<Goal> goals,
       Environment before,
       Environment after,
+      Instant start,
       Duration duration,
       Map<String, String> failures,
       List<String> skipped) {
@@ -41,6 +42,10 @@ final class Report {
     this.outcomes = goals.stream().map(g -> g.evaluate(results)).toList();
     this.before = before;
     this.after = after;
+    this.date =
+        start
+            .atZone(java.time.ZoneId.systemDefault())
+            .format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
     this.duration = duration;
     this.failures = failures;
     this.skipped = skipped;

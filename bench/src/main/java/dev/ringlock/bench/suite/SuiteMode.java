@@ -9,9 +9,9 @@ import java.time.Duration;
  * writes its report).
  */
 enum SuiteMode {
-  SMOKE(0, 0, 1, 200, 1, 1, 100, 200, 200, 1_000, 20, 50, 2_000, 2),
+  SMOKE(0, 0, 1, 200, 1, 1, 100, 200, 200, 1_000, 10, 40, 2_000, 2),
   QUICK(1, 500, 3, 500, 1, 1, 300, 700, 2_000, 5_000, 100, 400, 10_000, 10),
-  FULL(3, 1_000, 6, 1_000, 2, 3, 1_000, 2_000, 10_000, 20_000, 300, 2_000, 100_000, 100);
+  FULL(3, 1_000, 8, 1_000, 2, 3, 1_000, 2_000, 10_000, 20_000, 300, 2_000, 100_000, 100);
 
   final int jmhWarmupIterations;
   final Duration jmhWarmupTime;
@@ -23,8 +23,8 @@ enum SuiteMode {
   final Duration loopMeasure;
   final int handoffWarmup;
   final int handoffRounds;
-  final int fanOutWarmup;
-  final int fanOutRounds;
+  final int sleeperWarmup; // rounds that wake a sleeper a millisecond apart: fan-out, lock handoff
+  final int sleeperRounds;
   final int footprintWaiters;
   final int kills;
 
@@ -39,8 +39,8 @@ enum SuiteMode {
       int loopMeasureMillis,
       int handoffWarmup,
       int handoffRounds,
-      int fanOutWarmup,
-      int fanOutRounds,
+      int sleeperWarmup,
+      int sleeperRounds,
       int footprintWaiters,
       int kills) {
     this.jmhWarmupIterations = jmhWarmupIterations;
@@ -53,8 +53,8 @@ enum SuiteMode {
     this.loopMeasure = Duration.ofMillis(loopMeasureMillis);
     this.handoffWarmup = handoffWarmup;
     this.handoffRounds = handoffRounds;
-    this.fanOutWarmup = fanOutWarmup;
-    this.fanOutRounds = fanOutRounds;
+    this.sleeperWarmup = sleeperWarmup;
+    this.sleeperRounds = sleeperRounds;
     this.footprintWaiters = footprintWaiters;
     this.kills = kills;
   }

@@ -15,11 +15,12 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * The C peers: mutex_loop.c and futex_pingpong.c, packaged in the jar under {@code c/}, copied out
- * and compiled with the system gcc when the driver starts, then run one measurement at a time.
+ * The C peers: mutex_loop.c, futex_pingpong.c and mutex_handoff.c, packaged in the jar under {@code
+ * c/}, copied out and compiled with the system gcc when the driver starts, then run one measurement
+ * at a time.
  */
 final class CAnchors {
-  static final List<String> PROGRAMS = List.of("mutex_loop", "futex_pingpong");
+  static final List<String> PROGRAMS = List.of("mutex_loop", "futex_pingpong", "mutex_handoff");
 
   private final Path binaries;
 
@@ -116,6 +117,15 @@ final class CAnchors {
             "futex_pingpong",
             List.of(file.toString(), Integer.toString(warmup), Integer.toString(rounds)),
             Duration.ofSeconds(60)));
+  }
+
+  /** One run of mutex_handoff: {@code handovers} in all, the first {@code warmup} not timed. */
+  RoundTripStats mutexHandoff(Path file, int warmup, int handovers) throws InterruptedException {
+    return RoundTripStats.parse(
+        run(
+            "mutex_handoff",
+            List.of(file.toString(), Integer.toString(warmup), Integer.toString(handovers)),
+            Duration.ofMillis(2L * handovers)));
   }
 
   private Map<String, String> run(String program, List<String> args, Duration expected)

@@ -52,6 +52,7 @@ final class ControlFile implements AutoCloseable {
   private static final long ARMED = 640; // int: fan-out waits armed so far, over all waiters
   private static final long STAMP = 768; // long: System.nanoTime() just before the fan-out's wake
   private static final long GENERATION = 896; // int: the fan-out's round, for the futex peer
+  private static final long TURN = 1024; // int: which HandoffChild (1 or 2) took the lock last
   private static final long SIZE = 4096;
 
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
@@ -187,6 +188,16 @@ final class ControlFile implements AutoCloseable {
 
   void setGeneration(int round) {
     INT.setVolatile(memory, GENERATION, round);
+  }
+
+  // ---- handoff word (the stamp is the fan-out's) ----
+
+  int turn() {
+    return (int) INT.getVolatile(memory, TURN);
+  }
+
+  void setTurn(int process) {
+    INT.setVolatile(memory, TURN, process);
   }
 
   /** Unmaps and closes. Only once no ring operation can still touch a word of this file. */

@@ -6,10 +6,8 @@ import dev.ringlock.core.FutexWord;
 import dev.ringlock.locks.SharedRegion;
 import dev.ringlock.locks.WaitQueue;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 /*
  * Overview
@@ -58,11 +56,7 @@ public final class FanOutWaiter {
         waitOnGeneration(control, samples);
       }
     }
-    System.out.println(
-        "RESULT fanout samples="
-            + Arrays.stream(samples, warmup, samples.length)
-                .mapToObj(Long::toString)
-                .collect(Collectors.joining(",")));
+    System.out.println("RESULT fanout samples=" + ResultLine.samples(samples, warmup));
   }
 
   private static void waitOnGeneration(ControlFile control, long[] samples) {

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.LongStream;
 
 /*
  * Overview
@@ -201,6 +202,60 @@ public final class Harness {
     }
   }
 
+  // ---- lock handoff ----
+
+  /**
+   * The lock handoff ping-pong (HandoffChild) of {@code variant} between two child JVMs: {@code
+   * warmup} + {@code handovers} handovers, each to a waiter asleep in lock() for a millisecond.
+   *
+   * @return the latency of the measured handovers, from just before the unlock to the waiter
+   *     holding the lock
+   */
+  public RoundTripStats javaHandoff(LoopVariant variant, int warmup, int handovers)
+      throws Exception {
+    Path controlPath = file("lock-handoff-" + variant.name(), "ctl");
+    Path regionPath = file("lock-handoff-" + variant.name(), "region");
+    int total = warmup + handovers;
+    List<ChildProcess> children = new ArrayList<>();
+    try (ControlFile control = ControlFile.create(controlPath)) {
+      for (int me = 1; me <= 2; me++) {
+        children.add(
+            ChildProcess.startJava(
+                variant + "-handoff#" + me,
+                HandoffChild.class,
+                List.of(
+                    variant.name(),
+                    controlPath.toString(),
+                    regionPath.toString(),
+                    Integer.toString(me),
+                    Integer.toString(warmup),
+                    Integer.toString(total))));
+        children.getLast().awaitLine("READY", START_PATIENCE); // process 1 holds it first
+      }
+      control.publishPhase(ControlFile.MEASURE);
+      long[] all = new long[0];
+      for (int me = 1; me <= 2; me++) {
+        ChildProcess child = children.get(me - 1);
+        long[] samples =
+            ResultLine.samples(
+                ResultLine.fields(child.awaitLine(ResultLine.PREFIX, LONG_PATIENCE)),
+                HandoffChild.measuredTakes(me, warmup, total));
+        child.awaitSuccess(START_PATIENCE);
+        all = LongStream.concat(Arrays.stream(all), Arrays.stream(samples)).toArray();
+      }
+      return RoundTripStats.of(all);
+    } finally {
+      children.forEach(ChildProcess::close);
+      Files.deleteIfExists(controlPath);
+      Files.deleteIfExists(regionPath);
+    }
+  }
+
+  /** The same handoff ping-pong on a process-shared robust pthread mutex, in C. */
+  public RoundTripStats cHandoff(int warmup, int handovers) throws InterruptedException {
+    return requireC().mutexHandoff(file("mutex-handoff", "shm"), warmup, warmup + handovers);
+  }
+
   // ---- fan-out ----
 
   /** Who waits in a fan-out, and so how the driver wakes. */
@@ -267,7 +322,7 @@ public final class Harness {
       long[][] samples = new long[processes][];
       for (int i = 0; i < processes; i++) {
         String line = children.get(i).awaitLine(ResultLine.PREFIX, START_PATIENCE);
-        samples[i] = parseSamples(ResultLine.field(ResultLine.fields(line), "samples"), rounds);
+        samples[i] = ResultLine.samples(ResultLine.fields(line), rounds);
       }
       for (ChildProcess child : children) {
         child.awaitSuccess(START_PATIENCE);
@@ -299,15 +354,6 @@ public final class Harness {
     }
   }
 
-  private static long[] parseSamples(String list, int expected) {
-    long[] samples = Arrays.stream(list.split(",")).mapToLong(Long::parseLong).toArray();
-    if (samples.length != expected) {
-      throw new IllegalStateException(
-          "a fan-out waiter reported " + samples.length + " samples, expected " + expected);
-    }
-    return samples;
-  }
-
   // ---- footprint and takeover ----
 
   /** What PendingWaitersFootprint measured. */
@@ -320,22 +366,19 @@ public final class Harness {
 
   /** PendingWaitersFootprint with {@code waiters} pending waiters, in a child JVM. */
   public Footprint footprint(int waiters) throws InterruptedException {
-    try (ChildProcess child =
-        ChildProcess.startJava(
-            "footprint",
-            List.of("-Xmx1g"),
-            PendingWaitersFootprint.class,
-            List.of(Integer.toString(waiters)))) {
-      Map<String, String> fields =
-          ResultLine.fields(child.awaitLine(ResultLine.PREFIX, LONG_PATIENCE));
-      child.awaitSuccess(START_PATIENCE);
-      return new Footprint(
-          Integer.parseInt(ResultLine.field(fields, "waiters")),
-          Double.parseDouble(ResultLine.field(fields, "bytes_per_waiter")),
-          Integer.parseInt(ResultLine.field(fields, "java_threads_before")),
-          Integer.parseInt(ResultLine.field(fields, "java_threads_pending")),
-          Double.parseDouble(ResultLine.field(fields, "wake_all_ms")));
-    }
+    Map<String, String> fields =
+        resultOf(
+            ChildProcess.startJava(
+                "footprint",
+                List.of("-Xmx1g"),
+                PendingWaitersFootprint.class,
+                List.of(Integer.toString(waiters))));
+    return new Footprint(
+        (int) number(fields, "waiters"),
+        number(fields, "bytes_per_waiter"),
+        (int) number(fields, "java_threads_before"),
+        (int) number(fields, "java_threads_pending"),
+        number(fields, "wake_all_ms"));
   }
 
   /** What OwnerDeathTakeover measured, in ms after the SIGKILL. */
@@ -344,22 +387,33 @@ public final class Harness {
 
   /** OwnerDeathTakeover with {@code kills} kills, in a child JVM. */
   public Takeover takeover(int kills) throws InterruptedException {
-    try (ChildProcess child =
-        ChildProcess.startJava(
-            "takeover",
-            OwnerDeathTakeover.class,
-            List.of(Integer.toString(kills), directory.toString()))) {
+    Map<String, String> fields =
+        resultOf(
+            ChildProcess.startJava(
+                "takeover",
+                OwnerDeathTakeover.class,
+                List.of(Integer.toString(kills), directory.toString())));
+    return new Takeover(
+        (int) number(fields, "kills"),
+        number(fields, "p50_ms"),
+        number(fields, "p99_ms"),
+        number(fields, "max_ms"),
+        number(fields, "exit_p50_ms"),
+        number(fields, "exit_p99_ms"));
+  }
+
+  /** The fields of the RESULT line of a one-shot child, once it has exited successfully. */
+  private static Map<String, String> resultOf(ChildProcess started) throws InterruptedException {
+    try (ChildProcess child = started) {
       Map<String, String> fields =
           ResultLine.fields(child.awaitLine(ResultLine.PREFIX, LONG_PATIENCE));
       child.awaitSuccess(START_PATIENCE);
-      return new Takeover(
-          Integer.parseInt(ResultLine.field(fields, "kills")),
-          Double.parseDouble(ResultLine.field(fields, "p50_ms")),
-          Double.parseDouble(ResultLine.field(fields, "p99_ms")),
-          Double.parseDouble(ResultLine.field(fields, "max_ms")),
-          Double.parseDouble(ResultLine.field(fields, "exit_p50_ms")),
-          Double.parseDouble(ResultLine.field(fields, "exit_p99_ms")));
+      return fields;
     }
+  }
+
+  private static double number(Map<String, String> fields, String key) {
+    return Double.parseDouble(ResultLine.field(fields, key));
   }
 
   // ---- files and environment ----

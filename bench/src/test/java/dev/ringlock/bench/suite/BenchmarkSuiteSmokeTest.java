@@ -14,9 +14,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * CI's check of the benchmark suite: the smoke mode (a few benchmarks, one short iteration each,
- * every kind of step: a JMH run, the C anchors when gcc is there, child-JVM loops, ping-pongs,
- * fan-out, footprint and takeover) runs through and writes report.md, results.json and charts. The
- * figures themselves are not judged: they mean nothing at this length.
+ * every kind of step: a JMH run, the C anchors when gcc is there, child-JVM loops, ping-pongs, lock
+ * handoffs, fan-out, footprint and takeover) runs through and writes report.md, results.json and
+ * charts. The figures themselves are not judged: they mean nothing at this length.
  */
 class BenchmarkSuiteSmokeTest {
   private static final byte[] PNG_MAGIC = {(byte) 0x89, 'P', 'N', 'G'};
@@ -47,6 +47,7 @@ class BenchmarkSuiteSmokeTest {
     assertTrue(report.contains("## 2 processes contending on one lock"), report);
     assertTrue(report.contains("## Handoff ping-pong between 2 processes"), report);
     assertTrue(report.contains("## Waking a waiter in each of 3 other processes"), report);
+    assertTrue(report.contains("## Lock handoff between 2 processes"), report);
     assertTrue(report.contains("| Owner-death takeover p99 | "), report);
 
     String json = Files.readString(folder.resolve("results.json"));
@@ -59,6 +60,7 @@ class BenchmarkSuiteSmokeTest {
             "ratios-uncontended.png",
             "ratios-xproc-loop-2.png",
             "latency-xproc-handoff.png",
+            "latency-xproc-lock-handoff.png",
             "latency-xproc-fanout-each.png")) {
       assertPng(folder.resolve(chart));
     }
