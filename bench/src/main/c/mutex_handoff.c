@@ -11,7 +11,7 @@
  * HandoffChild.
  *
  * The samples of handovers after the first WARMUP go into the file; the parent prints their
- * statistics (nearest-rank percentiles, as futex_pingpong).
+ * statistics (print_latency in anchors.h).
  *
  * Usage: mutex_handoff FILE WARMUP HANDOVERS
  * Prints: RESULT mutex_handoff mean_ns=... p50_ns=... p99_ns=... p999_ns=... rounds=...
@@ -29,24 +29,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "anchors.h"
+
 struct shared {
 	_Alignas(128) pthread_mutex_t mutex;
 	_Alignas(128) int turn;  /* the worker (1 or 2) that took the mutex last */
 	_Alignas(128) uint64_t stamp; /* CLOCK_MONOTONIC ns just before the giver's unlock */
 	_Alignas(128) uint64_t samples[]; /* by handover number - WARMUP - 1 */
 };
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(2);
-}
-
-static void die_errno(const char *what, int error)
-{
-	fprintf(stderr, "%s: %s\n", what, strerror(error));
-	exit(2);
-}
 
 static size_t file_size(long handovers)
 {
@@ -65,13 +55,6 @@ static struct shared *map_file(const char *path, long handovers, int create)
 		die("mmap");
 	close(fd);
 	return memory;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
 static void sleep_ns(long ns)
@@ -134,19 +117,6 @@ static void work(const char *path, int me, long warmup, long handovers, int *rea
 	exit(0);
 }
 
-static int compare_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
-/* Nearest rank: the smallest sample with at least fraction p of the samples at or below it. */
-static uint64_t percentile(const uint64_t *sorted, long n, double p)
-{
-	long rank = (long)(p * (double)n + 0.999999);
-	return sorted[(rank < 1 ? 1 : rank) - 1];
-}
-
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
@@ -197,16 +167,7 @@ int main(int argc, char **argv)
 		unlink(path);
 		return 1;
 	}
-	long n = handovers - warmup;
-	uint64_t *sorted = shared->samples;
-	double sum = 0;
-	for (long i = 0; i < n; i++)
-		sum += (double)sorted[i];
-	qsort(sorted, (size_t)n, sizeof(uint64_t), compare_u64);
-	printf("RESULT mutex_handoff mean_ns=%.0f p50_ns=%llu p99_ns=%llu p999_ns=%llu rounds=%ld\n",
-	       sum / (double)n, (unsigned long long)percentile(sorted, n, 0.50),
-	       (unsigned long long)percentile(sorted, n, 0.99),
-	       (unsigned long long)percentile(sorted, n, 0.999), n);
+	print_latency("mutex_handoff", shared->samples, handovers - warmup);
 	unlink(path);
 	return 0;
 }

@@ -34,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "anchors.h"
+
 enum phase { WAITING, WARMUP, MEASURE, STOP };
 
 #define MAX_WORKERS 8
@@ -50,18 +52,6 @@ struct shared {
 		uint64_t measured_ops;           /* sections seen in MEASURE */
 	} worker[MAX_WORKERS];
 };
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(2);
-}
-
-static void die_errno(const char *what, int error)
-{
-	fprintf(stderr, "%s: %s\n", what, strerror(error));
-	exit(2);
-}
 
 static struct shared *map_file(const char *path, int create)
 {
@@ -126,13 +116,6 @@ static void work(const char *path, int index)
 	shared->worker[index].total_ops = total;
 	shared->worker[index].measured_ops = measured;
 	exit(0);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
 static void sleep_ms(long ms)

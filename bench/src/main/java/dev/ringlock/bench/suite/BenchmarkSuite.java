@@ -448,16 +448,14 @@ public final class BenchmarkSuite {
                   + " ring (PingPongChild); the score is the mean round trip (median over rounds).");
       double handoffSeconds = (mode.handoffWarmup + mode.handoffRounds) * 60e-6 + 2;
       if (harness.hasCAnchors()) {
-        harnessStep(
+        latencyStep(
             plan,
-            handoff.title + ": futex syscalls (C)" + of,
+            handoff,
+            "futex syscalls (C)",
+            false,
+            of,
             handoffSeconds,
-            () ->
-                addLatency(
-                    handoff,
-                    "futex syscalls (C)",
-                    false,
-                    harness.cPingPong(mode.handoffWarmup, mode.handoffRounds)));
+            () -> harness.cPingPong(mode.handoffWarmup, mode.handoffRounds));
       }
       List<Harness.Style[]> styles =
           smoke
@@ -469,17 +467,14 @@ public final class BenchmarkSuite {
                   new Harness.Style[] {Harness.Style.CONTINUATION, Harness.Style.CONTINUATION});
       for (Harness.Style[] pair : styles) {
         String label = handoffLabel(pair[0], pair[1]);
-        harnessStep(
+        latencyStep(
             plan,
-            handoff.title + ": " + label + of,
+            handoff,
+            label,
+            true,
+            of,
             handoffSeconds,
-            () ->
-                addLatency(
-                    handoff,
-                    label,
-                    true,
-                    harness.ringPingPong(
-                        pair[0], pair[1], mode.handoffWarmup, mode.handoffRounds)));
+            () -> harness.ringPingPong(pair[0], pair[1], mode.handoffWarmup, mode.handoffRounds));
       }
 
       Table lockHandoff =
@@ -498,16 +493,14 @@ public final class BenchmarkSuite {
                   + " joined thread; a pthread waiter is woken once, by the releaser's syscall.");
       double lockHandoffSeconds = (mode.sleeperWarmup + mode.sleeperRounds) * 1.3e-3 + 3;
       if (harness.hasCAnchors()) {
-        harnessStep(
+        latencyStep(
             plan,
-            lockHandoff.title + ": pthread mutex, shared + robust (C)" + of,
+            lockHandoff,
+            "pthread mutex, shared + robust (C)",
+            false,
+            of,
             lockHandoffSeconds,
-            () ->
-                addLatency(
-                    lockHandoff,
-                    "pthread mutex, shared + robust (C)",
-                    false,
-                    harness.cHandoff(mode.sleeperWarmup, mode.sleeperRounds)));
+            () -> harness.cHandoff(mode.sleeperWarmup, mode.sleeperRounds));
       }
       for (LoopVariant variant : LoopVariant.values()) {
         boolean ringlock = variant == LoopVariant.RINGLOCK_MUTEX;
@@ -515,16 +508,14 @@ public final class BenchmarkSuite {
           continue;
         }
         String label = ringlock ? "ringlock Mutex" : variant.label();
-        harnessStep(
+        latencyStep(
             plan,
-            lockHandoff.title + ": " + label + of,
+            lockHandoff,
+            label,
+            ringlock,
+            of,
             lockHandoffSeconds,
-            () ->
-                addLatency(
-                    lockHandoff,
-                    label,
-                    ringlock,
-                    harness.javaHandoff(variant, mode.sleeperWarmup, mode.sleeperRounds)));
+            () -> harness.javaHandoff(variant, mode.sleeperWarmup, mode.sleeperRounds));
       }
 
       Table each =
@@ -536,7 +527,10 @@ public final class BenchmarkSuite {
               "One process wakes one waiter in each of 3 others, a millisecond after all slept:"
                   + " WaitQueue.wakeUpTo against a store and one FUTEX_WAKE of all on a shared word"
                   + " (a thread per process in futex_wait). From just before the wake to each"
-                  + " waiter running.");
+                  + " waiter running. wakeUpTo from a plain thread sends its wakes in the ring's"
+                  + " next submission (the waker's ring thread wakes first), and each waiter's"
+                  + " ring thread then wakes to run its continuation: two wake-ups in a row where"
+                  + " the futex waiter has one.");
       Table last =
           results.table(
               "xproc-fanout-last",
@@ -594,6 +588,7 @@ public final class BenchmarkSuite {
             false,
             "OwnerDeathTakeover: a waiter in another process holds the mutex (ownerDied) after"
                 + " the holder's SIGKILL; the score is the p99 over the kills.");
+    takeover.scoreName = "p99";
     harnessStep(
         plan,
         takeover.title + " (" + mode.kills + " kills)",
@@ -737,6 +732,26 @@ public final class BenchmarkSuite {
 
   private void harnessStep(List<Step> plan, String title, double seconds, Action action) {
     plan.add(new Step(title, seconds, action));
+  }
+
+  @FunctionalInterface
+  private interface LatencyMeasurement {
+    RoundTripStats measure() throws Exception;
+  }
+
+  private void latencyStep(
+      List<Step> plan,
+      Table table,
+      String label,
+      boolean ringlock,
+      String of,
+      double seconds,
+      LatencyMeasurement measurement) {
+    harnessStep(
+        plan,
+        table.title + ": " + label + of,
+        seconds,
+        () -> addLatency(table, label, ringlock, measurement.measure()));
   }
 
   private void loopStep(List<Step> plan, Table loop, String what, double seconds, Action action) {

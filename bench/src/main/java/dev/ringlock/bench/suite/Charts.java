@@ -117,8 +117,8 @@ final class Charts {
       }
       List<String> x = new ArrayList<>();
       List<Double> y = new ArrayList<>();
-      if (!table.id.equals("takeover")) {
-        x.add("mean");
+      if (!percentiles.containsKey(table.scoreName)) { // the score is not one of them already
+        x.add(table.scoreName);
         y.add(row.score());
       }
       percentiles.forEach(

@@ -222,7 +222,9 @@ final class Report {
     }
     boolean extras = table.rows.values().stream().anyMatch(r -> !r.extras.isEmpty());
     StringBuilder md =
-        new StringBuilder("| | ").append(table.unit).append(latency ? " (mean)" : "");
+        new StringBuilder("| | ")
+            .append(table.unit)
+            .append(latency ? " (" + table.scoreName + ")" : "");
     StringBuilder rule = new StringBuilder("|---|---");
     for (String key : percentileKeys) {
       md.append(" | ").append(key);

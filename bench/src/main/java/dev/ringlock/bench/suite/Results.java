@@ -77,6 +77,7 @@ final class Results {
     final String description;
     final Map<String, Row> rows = new LinkedHashMap<>();
     final List<String> notes = new ArrayList<>();
+    String scoreName = "mean"; // what the score column is, in latency tables
 
     Table(String id, String title, String unit, boolean higherIsBetter, String description) {
       this.id = id;

@@ -20,6 +20,8 @@ import java.util.regex.Pattern;
  * at a time.
  */
 final class CAnchors {
+  static final String HEADER = "anchors.h"; // what the programs share
+
   static final List<String> PROGRAMS = List.of("mutex_loop", "futex_pingpong", "mutex_handoff");
 
   private final Path binaries;
@@ -39,14 +41,9 @@ final class CAnchors {
       return Optional.empty();
     }
     Files.createDirectories(outputDirectory);
+    copyOut(HEADER, outputDirectory);
     for (String program : PROGRAMS) {
-      Path source = outputDirectory.resolve(program + ".c");
-      try (InputStream packaged = CAnchors.class.getResourceAsStream("/c/" + program + ".c")) {
-        if (packaged == null) {
-          throw new IllegalStateException("c/" + program + ".c is missing from the class path");
-        }
-        Files.copy(packaged, source, StandardCopyOption.REPLACE_EXISTING);
-      }
+      Path source = copyOut(program + ".c", outputDirectory);
       Process gccRun =
           new ProcessBuilder(
                   gcc.get().toString(),
@@ -66,6 +63,18 @@ final class CAnchors {
       }
     }
     return Optional.of(new CAnchors(outputDirectory));
+  }
+
+  /** Copies {@code c/name} from the class path into {@code directory}. */
+  private static Path copyOut(String name, Path directory) throws IOException {
+    Path file = directory.resolve(name);
+    try (InputStream packaged = CAnchors.class.getResourceAsStream("/c/" + name)) {
+      if (packaged == null) {
+        throw new IllegalStateException("c/" + name + " is missing from the class path");
+      }
+      Files.copy(packaged, file, StandardCopyOption.REPLACE_EXISTING);
+    }
+    return file;
   }
 
   private static Optional<Path> onPath(String program) {
