@@ -31,18 +31,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "anchors.h"
+
 #define STOP_ROUND UINT32_MAX /* rounds count up from 1 */
 
 struct words {
 	_Alignas(128) uint32_t ping; /* 128 apart: x86 prefetches cache lines in pairs */
 	_Alignas(128) uint32_t pong;
 };
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(2);
-}
 
 static struct words *map_file(const char *path, int create)
 {
@@ -108,26 +104,6 @@ static void round_trip(struct words *words, uint32_t round)
 		futex_wait(&words->pong, seen);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-}
-
-static int compare_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
-/* Nearest rank: the smallest sample with at least fraction p of the samples at or below it. */
-static uint64_t percentile(const uint64_t *sorted, long n, double p)
-{
-	long rank = (long)(p * (double)n + 0.999999);
-	return sorted[(rank < 1 ? 1 : rank) - 1];
-}
-
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
@@ -154,12 +130,10 @@ int main(int argc, char **argv)
 	uint32_t round = 0;
 	for (long i = 0; i < warmup; i++)
 		round_trip(words, ++round);
-	uint64_t sum = 0;
 	for (long i = 0; i < rounds; i++) {
 		uint64_t start = now_ns();
 		round_trip(words, ++round);
 		samples[i] = now_ns() - start;
-		sum += samples[i];
 	}
 
 	store(&words->ping, STOP_ROUND);
@@ -173,12 +147,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	qsort(samples, (size_t)rounds, sizeof(uint64_t), compare_u64);
-	printf("RESULT futex_pingpong mean_ns=%.0f p50_ns=%llu p99_ns=%llu p999_ns=%llu rounds=%ld\n",
-	       (double)sum / (double)rounds,
-	       (unsigned long long)percentile(samples, rounds, 0.50),
-	       (unsigned long long)percentile(samples, rounds, 0.99),
-	       (unsigned long long)percentile(samples, rounds, 0.999), rounds);
+	print_latency("futex_pingpong", samples, rounds);
 	free(samples);
 	return 0;
 }

@@ -1,23 +1,23 @@
 /*
  * mutex_loop: the cross-process contended-lock anchor.
  *
- * Two forked workers map one file (each maps it itself, as two unrelated programs would) and
- * loop: lock a process-shared pthread mutex, increment a plain 64-bit counter in the mapping,
- * unlock. The parent only steers the phases and keeps the time:
+ * WORKERS forked workers (2 unless given) map one file (each maps it itself, as unrelated
+ * programs would) and loop: lock a process-shared pthread mutex, increment a plain 64-bit
+ * counter in the mapping, unlock. The parent only steers the phases and keeps the time:
  *
  *   WAITING -> WARMUP (warmup_ms) -> MEASURE (measure_ms) -> STOP
  *
  * A worker reads the phase after every critical section and counts the section in the phase it
- * saw. ns_per_cs is the parent's MEASURE..STOP wall time divided by the sections both workers
+ * saw. ns_per_cs is the parent's MEASURE..STOP wall time divided by the sections all workers
  * counted in MEASURE: a throughput figure, like the Java variants of CrossProcessBench.
- * counter_ok says the counter equals every section of both workers (warm-up included), i.e. the
+ * counter_ok says the counter equals every section of all workers (warm-up included), i.e. the
  * mutex really excluded.
  *
  * Variants: "robust" is PTHREAD_PROCESS_SHARED + PTHREAD_MUTEX_ROBUST (glibc keeps the lock on
  * the thread's robust list, so a dead owner is detected: EOWNERDEAD); "plain" is
  * PTHREAD_PROCESS_SHARED only.
  *
- * Usage: mutex_loop robust|plain FILE WARMUP_MS MEASURE_MS
+ * Usage: mutex_loop robust|plain FILE WARMUP_MS MEASURE_MS [WORKERS, 2..MAX_WORKERS, default 2]
  * Prints: RESULT mutex_loop VARIANT ns_per_cs=... ops=... total_ops=... counter=... counter_ok=1
  */
 #define _GNU_SOURCE
@@ -34,9 +34,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "anchors.h"
+
 enum phase { WAITING, WARMUP, MEASURE, STOP };
 
-#define WORKERS 2
+#define MAX_WORKERS 8
+
+static int workers = 2;
 
 /* Hot words on their own cache lines, so the counts and the phase do not slow the mutex. */
 struct shared {
@@ -46,20 +50,8 @@ struct shared {
 	struct {
 		_Alignas(64) uint64_t total_ops; /* every section, warm-up included */
 		uint64_t measured_ops;           /* sections seen in MEASURE */
-	} worker[WORKERS];
+	} worker[MAX_WORKERS];
 };
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(2);
-}
-
-static void die_errno(const char *what, int error)
-{
-	fprintf(stderr, "%s: %s\n", what, strerror(error));
-	exit(2);
-}
 
 static struct shared *map_file(const char *path, int create)
 {
@@ -126,13 +118,6 @@ static void work(const char *path, int index)
 	exit(0);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec time = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
@@ -147,9 +132,17 @@ static void set_phase(struct shared *shared, int phase)
 
 int main(int argc, char **argv)
 {
-	if (argc != 5 || (strcmp(argv[1], "robust") != 0 && strcmp(argv[1], "plain") != 0)) {
-		fprintf(stderr, "usage: %s robust|plain FILE WARMUP_MS MEASURE_MS\n", argv[0]);
+	if ((argc != 5 && argc != 6) ||
+	    (strcmp(argv[1], "robust") != 0 && strcmp(argv[1], "plain") != 0)) {
+		fprintf(stderr, "usage: %s robust|plain FILE WARMUP_MS MEASURE_MS [WORKERS]\n", argv[0]);
 		return 2;
+	}
+	if (argc == 6) {
+		workers = atoi(argv[5]);
+		if (workers < 2 || workers > MAX_WORKERS) {
+			fprintf(stderr, "WORKERS must be 2..%d, not %s\n", MAX_WORKERS, argv[5]);
+			return 2;
+		}
 	}
 	const char *variant = argv[1], *path = argv[2];
 	long warmup_ms = atol(argv[3]), measure_ms = atol(argv[4]);
@@ -157,8 +150,8 @@ int main(int argc, char **argv)
 	struct shared *shared = map_file(path, 1);
 	init_mutex(&shared->mutex, strcmp(variant, "robust") == 0);
 
-	pid_t pids[WORKERS];
-	for (int i = 0; i < WORKERS; i++) {
+	pid_t pids[MAX_WORKERS];
+	for (int i = 0; i < workers; i++) {
 		pids[i] = fork();
 		if (pids[i] < 0)
 			die("fork");
@@ -175,14 +168,14 @@ int main(int argc, char **argv)
 	uint64_t elapsed = now_ns() - start;
 
 	int failed = 0;
-	for (int i = 0; i < WORKERS; i++) {
+	for (int i = 0; i < workers; i++) {
 		int status;
 		if (waitpid(pids[i], &status, 0) < 0)
 			die("waitpid");
 		failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
 	}
 	uint64_t total = 0, measured = 0;
-	for (int i = 0; i < WORKERS; i++) {
+	for (int i = 0; i < workers; i++) {
 		total += shared->worker[i].total_ops;
 		measured += shared->worker[i].measured_ops;
 	}

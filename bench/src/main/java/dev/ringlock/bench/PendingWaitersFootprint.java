@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
  * after full GCs, before the queue exists and with every waiter pending, divided by the waiters; so
  * the queue's per-slot tables are in it), the bytes allocated to queue them, and the threads of the
  * process (Java's count and the kernel's), which must not grow with the waiters. Then wakes them
- * all with one wakeAll and times it. Not JMH: a single shot.
+ * all with one wakeAll and times it. Not JMH: a single shot. The last line, {@code RESULT footprint
+ * ...}, is for the benchmark suite.
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -Xmx1g -cp bench/target/benchmarks.jar \
@@ -83,12 +84,21 @@ public final class PendingWaitersFootprint {
       long wakeStart = System.nanoTime();
       int woken = queue.wakeAll();
       CompletableFuture.allOf(pending).get(60, TimeUnit.SECONDS);
+      double wakeAllMillis = (System.nanoTime() - wakeStart) / 1e6;
       System.out.printf(
           "wakeAll woke %d; all resumed after %.1f ms; threads now Java %d, kernel %s%n",
           woken,
-          (System.nanoTime() - wakeStart) / 1e6,
+          wakeAllMillis,
           threads.getThreadCount(),
           describe(kernelThreads(), kernelThreadsBefore));
+      System.out.printf( // for the benchmark suite
+          "RESULT footprint waiters=%d bytes_per_waiter=%.1f java_threads_before=%d"
+              + " java_threads_pending=%d wake_all_ms=%.1f%n",
+          waiters,
+          (heapPending - heapBefore) / (double) waiters,
+          javaThreadsBefore,
+          javaThreadsPending,
+          wakeAllMillis);
       region.close();
     }
   }

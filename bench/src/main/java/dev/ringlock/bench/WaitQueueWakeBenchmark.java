@@ -19,6 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -46,7 +48,10 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  *   <li>{@code syscallPerWaiter*}: one platform thread per waiter, blocked in futex_wait on its own
  *       word, woken by one futex_wake system call each ({@link Futex#wake});
  *   <li>{@code sharedWord*}: the same threads all blocked on one word, woken by a single futex_wake
- *       of every waiter (the thundering herd).
+ *       of every waiter (the thundering herd);
+ *   <li>{@code conditionSignalAll}: the same threads waiting on one {@link Condition} of a {@link
+ *       ReentrantLock} for a generation count to move, woken by {@code signalAll()} (each resumes
+ *       once it holds the lock again, as a condition variable's waiter does).
  * </ul>
  *
  * The plain methods end when every waiter has resumed (its future completed, or its thread returned
@@ -81,7 +86,14 @@ public class WaitQueueWakeBenchmark {
       queueSide = new QueueSide(waiters, method.contains("WakeUpTo"));
       side = queueSide;
     } else {
-      threadSide = new ThreadSide(waiters, method.contains("sharedWord"));
+      threadSide =
+          new ThreadSide(
+              waiters,
+              method.contains("sharedWord")
+                  ? ThreadSide.Kind.SHARED_WORD
+                  : method.contains("condition")
+                      ? ThreadSide.Kind.CONDITION
+                      : ThreadSide.Kind.OWN_WORD);
       side = threadSide;
     }
   }
@@ -146,6 +158,12 @@ public class WaitQueueWakeBenchmark {
   @Benchmark
   public void sharedWordSent() {
     threadSide.wakeSharedWord();
+  }
+
+  @Benchmark
+  public void conditionSignalAll() throws InterruptedException {
+    threadSide.signalAll();
+    threadSide.awaitResumed();
   }
 
   // ---- the woken sides ----
@@ -276,11 +294,23 @@ public class WaitQueueWakeBenchmark {
     }
   }
 
-  /** A platform thread per waiter, blocked in futex_wait: on its own word, or all on one. */
+  /**
+   * A platform thread per waiter, blocked in futex_wait: on its own word, or all on one; or parked
+   * in a {@link Condition}'s await.
+   */
   private static final class ThreadSide extends Side {
+    enum Kind {
+      OWN_WORD,
+      SHARED_WORD,
+      CONDITION
+    }
+
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     final int waiters;
-    final boolean shared;
+    final Kind kind;
+    final ReentrantLock lock = new ReentrantLock();
+    final Condition condition = lock.newCondition();
+    long generation; // guarded by lock
     final Arena arena = Arena.ofShared();
     final MemorySegment memory;
     final FutexWord[] words;
@@ -289,9 +319,9 @@ public class WaitQueueWakeBenchmark {
     final List<String> tids = new ArrayList<>();
     volatile boolean running = true;
 
-    ThreadSide(int waiters, boolean shared) throws InterruptedException {
+    ThreadSide(int waiters, Kind kind) throws InterruptedException {
       this.waiters = waiters;
-      this.shared = shared;
+      this.kind = kind;
       memory = arena.allocate(4L * (waiters + 1), 64);
       words = new FutexWord[waiters];
       for (int i = 0; i < waiters; i++) {
@@ -310,10 +340,10 @@ public class WaitQueueWakeBenchmark {
                     () -> {
                       found[index] = ProcTasks.ownTid();
                       started.countDown();
-                      if (shared) {
-                        waitOnSharedWord();
-                      } else {
-                        waitOnOwnWord(words[index], 4L * index);
+                      switch (kind) {
+                        case OWN_WORD -> waitOnOwnWord(words[index], 4L * index);
+                        case SHARED_WORD -> waitOnSharedWord();
+                        case CONDITION -> waitOnCondition();
                       }
                     }));
       }
@@ -339,6 +369,31 @@ public class WaitQueueWakeBenchmark {
           Futex.await(sharedWord, seen, FutexRing.ANY_BITSET);
         }
         resumed.countDown();
+      }
+    }
+
+    private void waitOnCondition() {
+      lock.lock();
+      try {
+        while (running) {
+          long seen = generation;
+          while (generation == seen && running) {
+            condition.awaitUninterruptibly();
+          }
+          resumed.countDown();
+        }
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    void signalAll() {
+      lock.lock();
+      try {
+        generation++;
+        condition.signalAll();
+      } finally {
+        lock.unlock();
       }
     }
 
@@ -372,7 +427,13 @@ public class WaitQueueWakeBenchmark {
 
     @Override
     String describe() {
-      return (shared ? "one shared word, " : "a word each, ") + waiters + " threads";
+      return switch (kind) {
+            case OWN_WORD -> "a word each, ";
+            case SHARED_WORD -> "one shared word, ";
+            case CONDITION -> "a Condition, ";
+          }
+          + waiters
+          + " threads";
     }
 
     @Override
@@ -383,6 +444,7 @@ public class WaitQueueWakeBenchmark {
         Futex.wake(words[i], 1, FutexRing.ANY_BITSET);
       }
       wakeSharedWord();
+      signalAll();
       for (Thread thread : threads) {
         thread.join();
       }

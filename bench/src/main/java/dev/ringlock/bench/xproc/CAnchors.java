@@ -15,11 +15,14 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * The C peers: mutex_loop.c and futex_pingpong.c, packaged in the jar under {@code c/}, copied out
- * and compiled with the system gcc when the driver starts, then run one measurement at a time.
+ * The C peers: mutex_loop.c, futex_pingpong.c and mutex_handoff.c, packaged in the jar under {@code
+ * c/}, copied out and compiled with the system gcc when the driver starts, then run one measurement
+ * at a time.
  */
 final class CAnchors {
-  static final List<String> PROGRAMS = List.of("mutex_loop", "futex_pingpong");
+  static final String HEADER = "anchors.h"; // what the programs share
+
+  static final List<String> PROGRAMS = List.of("mutex_loop", "futex_pingpong", "mutex_handoff");
 
   private final Path binaries;
 
@@ -38,14 +41,9 @@ final class CAnchors {
       return Optional.empty();
     }
     Files.createDirectories(outputDirectory);
+    copyOut(HEADER, outputDirectory);
     for (String program : PROGRAMS) {
-      Path source = outputDirectory.resolve(program + ".c");
-      try (InputStream packaged = CAnchors.class.getResourceAsStream("/c/" + program + ".c")) {
-        if (packaged == null) {
-          throw new IllegalStateException("c/" + program + ".c is missing from the class path");
-        }
-        Files.copy(packaged, source, StandardCopyOption.REPLACE_EXISTING);
-      }
+      Path source = copyOut(program + ".c", outputDirectory);
       Process gccRun =
           new ProcessBuilder(
                   gcc.get().toString(),
@@ -67,6 +65,18 @@ final class CAnchors {
     return Optional.of(new CAnchors(outputDirectory));
   }
 
+  /** Copies {@code c/name} from the class path into {@code directory}. */
+  private static Path copyOut(String name, Path directory) throws IOException {
+    Path file = directory.resolve(name);
+    try (InputStream packaged = CAnchors.class.getResourceAsStream("/c/" + name)) {
+      if (packaged == null) {
+        throw new IllegalStateException("c/" + name + " is missing from the class path");
+      }
+      Files.copy(packaged, file, StandardCopyOption.REPLACE_EXISTING);
+    }
+    return file;
+  }
+
   private static Optional<Path> onPath(String program) {
     String path = System.getenv("PATH");
     if (path == null) {
@@ -85,12 +95,13 @@ final class CAnchors {
   }
 
   /**
-   * One run of mutex_loop: two forked workers, {@code robust} or {@code plain}.
+   * One run of mutex_loop: {@code workers} forked workers (2 to 8), {@code robust} or {@code
+   * plain}.
    *
    * @return ns per critical section
    * @throws IllegalStateException if the counter was not exact or the program failed
    */
-  double mutexLoop(String variant, Path file, Duration warmup, Duration measure)
+  double mutexLoop(String variant, Path file, int workers, Duration warmup, Duration measure)
       throws InterruptedException {
     Map<String, String> fields =
         run(
@@ -99,7 +110,8 @@ final class CAnchors {
                 variant,
                 file.toString(),
                 Long.toString(warmup.toMillis()),
-                Long.toString(measure.toMillis())),
+                Long.toString(measure.toMillis()),
+                Integer.toString(workers)),
             warmup.plus(measure));
     if (!"1".equals(fields.get("counter_ok"))) {
       throw new IllegalStateException("mutex_loop " + variant + ": counter not exact: " + fields);
@@ -114,6 +126,15 @@ final class CAnchors {
             "futex_pingpong",
             List.of(file.toString(), Integer.toString(warmup), Integer.toString(rounds)),
             Duration.ofSeconds(60)));
+  }
+
+  /** One run of mutex_handoff: {@code handovers} in all, the first {@code warmup} not timed. */
+  RoundTripStats mutexHandoff(Path file, int warmup, int handovers) throws InterruptedException {
+    return RoundTripStats.parse(
+        run(
+            "mutex_handoff",
+            List.of(file.toString(), Integer.toString(warmup), Integer.toString(handovers)),
+            Duration.ofMillis(2L * handovers)));
   }
 
   private Map<String, String> run(String program, List<String> args, Duration expected)

@@ -59,6 +59,12 @@ public final class ChildProcess implements AutoCloseable {
    * native access enabled.
    */
   public static ChildProcess startJava(String name, Class<?> mainClass, List<String> args) {
+    return startJava(name, List.of(), mainClass, args);
+  }
+
+  /** As {@link #startJava(String, Class, List)}, with {@code jvmOptions} before the class path. */
+  public static ChildProcess startJava(
+      String name, List<String> jvmOptions, Class<?> mainClass, List<String> args) {
     String java =
         ProcessHandle.current()
             .info()
@@ -67,6 +73,7 @@ public final class ChildProcess implements AutoCloseable {
     List<String> command = new ArrayList<>();
     command.add(java);
     command.add("--enable-native-access=ALL-UNNAMED");
+    command.addAll(jvmOptions);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(mainClass.getName());

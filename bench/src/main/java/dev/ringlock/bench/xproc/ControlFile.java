@@ -30,7 +30,9 @@ import java.util.concurrent.locks.LockSupport;
  * the lock under test makes it exact, and the driver reads it after both children have exited.
  * The spin lock is acquired by compareAndSet and released by setRelease (a release store pairs
  * with the acquiring CAS of the next owner). Ping and pong are written with setVolatile before
- * the wake's system call and read with getVolatile, as in PingPong.
+ * the wake's system call and read with getVolatile, as in PingPong. The fan-out's armed count is
+ * added to atomically (several waiter processes); its stamp and generation are written with
+ * setVolatile before the wake and read with getVolatile after it.
  */
 final class ControlFile implements AutoCloseable {
   static final int WAITING = 0; // children map the file and report READY
@@ -47,9 +49,14 @@ final class ControlFile implements AutoCloseable {
   private static final long SPIN_LOCK = 256; // int: 0 = free, else the owner's pid
   private static final long PING = 384; // int: the initiator's last round, or STOP_ROUND
   private static final long PONG = 512; // int: the responder's last answer, or FAILED_ROUND
+  private static final long ARMED = 640; // int: fan-out waits armed so far, over all waiters
+  private static final long STAMP = 768; // long: System.nanoTime() just before the fan-out's wake
+  private static final long GENERATION = 896; // int: the fan-out's round, for the futex peer
+  private static final long TURN = 1024; // int: which HandoffChild (1 or 2) took the lock last
   private static final long SIZE = 4096;
 
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+  private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
   private final FileChannel channel;
   private final Arena arena = Arena.ofShared();
@@ -151,6 +158,46 @@ final class ControlFile implements AutoCloseable {
 
   void setPongVolatile(int round) {
     INT.setVolatile(memory, PONG, round);
+  }
+
+  // ---- fan-out words ----
+
+  void addArmed() {
+    INT.getAndAdd(memory, ARMED, 1);
+  }
+
+  int armed() {
+    return (int) INT.getVolatile(memory, ARMED);
+  }
+
+  void setStamp(long nanoTime) {
+    LONG.setVolatile(memory, STAMP, nanoTime);
+  }
+
+  long stamp() {
+    return (long) LONG.getVolatile(memory, STAMP);
+  }
+
+  FutexWord generationWord() {
+    return FutexWord.of(memory, GENERATION, FutexScope.SHARED);
+  }
+
+  int generation() {
+    return (int) INT.getVolatile(memory, GENERATION);
+  }
+
+  void setGeneration(int round) {
+    INT.setVolatile(memory, GENERATION, round);
+  }
+
+  // ---- handoff word (the stamp is the fan-out's) ----
+
+  int turn() {
+    return (int) INT.getVolatile(memory, TURN);
+  }
+
+  void setTurn(int process) {
+    INT.setVolatile(memory, TURN, process);
   }
 
   /** Unmaps and closes. Only once no ring operation can still touch a word of this file. */

@@ -36,12 +36,10 @@ import java.util.function.ToDoubleFunction;
  * round of everything rather than every round of one thing; the table shows each round and the
  * median, then the ratios against the project's goals. Compare ratios within one run only.
  *
- * The C programs are compiled into bench/target/c/ with the system gcc; without gcc their rows
- * say so and the goals that need them are not judged.
+ * The measurements themselves are Harness's. The C programs are compiled into bench/target/c/
+ * with the system gcc; without gcc their rows say so and the goals that need them are not judged.
  */
 public final class CrossProcessBench {
-  private static final Duration START_PATIENCE = Duration.ofSeconds(60);
-  private static final Duration HANDOFF_PATIENCE = Duration.ofSeconds(120);
 
   private static final String C_ROBUST = "pthread robust (C)";
   private static final String C_PLAIN = "pthread plain (C)";
@@ -51,14 +49,13 @@ public final class CrossProcessBench {
   private static final String RING_BOTH = "ringlock ring, continuations both sides";
 
   private final Settings settings;
-  private final Optional<CAnchors> c;
-  private final String filePrefix = "ringlock-xproc-" + ProcessHandle.current().pid() + "-";
+  private final Harness harness;
   private final Map<String, List<Double>> loopNanos = new LinkedHashMap<>();
   private final Map<String, List<RoundTripStats>> handoffs = new LinkedHashMap<>();
 
-  private CrossProcessBench(Settings settings, Optional<CAnchors> c) {
+  private CrossProcessBench(Settings settings, Harness harness) {
     this.settings = settings;
-    this.c = c;
+    this.harness = harness;
   }
 
   /** How long and how often to measure. */
@@ -103,9 +100,6 @@ public final class CrossProcessBench {
 
   public static void main(String[] args) throws Exception {
     Settings settings = Settings.parse(args);
-    if (!Files.isDirectory(settings.directory())) {
-      throw new IllegalArgumentException(settings.directory() + " is not a directory");
-    }
     System.out.printf(
         "Cross-process benchmark: %d rounds; loops %d ms warm-up + %d ms measured;"
             + " handoffs %d + %d round trips; files in %s%n",
@@ -116,42 +110,47 @@ public final class CrossProcessBench {
         settings.handoffRounds(),
         settings.directory());
     System.out.println("load average at start: " + loadAverage());
-    Optional<CAnchors> c = CAnchors.compile(targetDirectory().resolve("c"));
+    Harness harness = Harness.open(settings.directory());
     System.out.println(
-        c.isPresent()
-            ? "C anchors compiled into " + targetDirectory().resolve("c")
+        harness.hasCAnchors()
+            ? "C anchors compiled into " + Harness.cDirectory()
             : "C anchors: skipped: no gcc on PATH");
-    CrossProcessBench bench = new CrossProcessBench(settings, c);
+    CrossProcessBench bench = new CrossProcessBench(settings, harness);
     for (int round = 1; round <= settings.rounds(); round++) {
       System.out.println("-- round " + round);
-      bench.runRound(round);
+      bench.runRound();
     }
     System.out.println("load average at end: " + loadAverage());
     bench.printTables();
   }
 
-  private void runRound(int round) throws Exception {
-    if (c.isPresent()) {
-      record(C_ROBUST, cLoop("robust", round));
-      record(C_PLAIN, cLoop("plain", round));
+  private void runRound() throws Exception {
+    Duration warmup = settings.loopWarmup();
+    Duration measure = settings.loopMeasure();
+    if (harness.hasCAnchors()) {
+      record(C_ROBUST, harness.cLoop(true, 2, warmup, measure));
+      record(C_PLAIN, harness.cLoop(false, 2, warmup, measure));
     }
     for (LoopVariant variant : LoopVariant.values()) {
-      record(variant.label, javaLoop(variant, round));
+      record(variant.label, harness.javaLoop(variant, 2, warmup, measure));
     }
-    if (c.isPresent()) {
-      Path words = file("futex", round, "shm");
-      record(
-          C_FUTEX,
-          c.get().futexPingPong(words, settings.handoffWarmup(), settings.handoffRounds()));
+    int handoffWarmup = settings.handoffWarmup();
+    int handoffRounds = settings.handoffRounds();
+    if (harness.hasCAnchors()) {
+      record(C_FUTEX, harness.cPingPong(handoffWarmup, handoffRounds));
     }
-    record(RING_THREAD, ringHandoff("thread", "thread", round));
-    record(RING_CONTINUATION, ringHandoff("thread", "continuation", round));
-    record(RING_BOTH, ringHandoff("continuation", "continuation", round));
-  }
-
-  private double cLoop(String variant, int round) throws InterruptedException {
-    Path file = file(variant, round, "shm");
-    return c.orElseThrow().mutexLoop(variant, file, settings.loopWarmup(), settings.loopMeasure());
+    record(
+        RING_THREAD,
+        harness.ringPingPong(
+            Harness.Style.THREAD, Harness.Style.THREAD, handoffWarmup, handoffRounds));
+    record(
+        RING_CONTINUATION,
+        harness.ringPingPong(
+            Harness.Style.THREAD, Harness.Style.CONTINUATION, handoffWarmup, handoffRounds));
+    record(
+        RING_BOTH,
+        harness.ringPingPong(
+            Harness.Style.CONTINUATION, Harness.Style.CONTINUATION, handoffWarmup, handoffRounds));
   }
 
   private void record(String label, double nanosPerSection) {
@@ -164,95 +163,6 @@ public final class CrossProcessBench {
     handoffs.computeIfAbsent(label, unused -> new ArrayList<>()).add(stats);
   }
 
-  private Path file(String what, int round, String suffix) {
-    return settings.directory().resolve(filePrefix + what + "-" + round + "." + suffix);
-  }
-
-  // ---- Java measurements ----
-
-  /** One contended loop of two LoopChild JVMs; returns ns per critical section. */
-  private double javaLoop(LoopVariant variant, int round) throws Exception {
-    Path controlPath = file(variant.name(), round, "ctl");
-    Path regionPath = file(variant.name(), round, "region");
-    try (ControlFile control = ControlFile.create(controlPath)) {
-      List<String> args = List.of(variant.name(), controlPath.toString(), regionPath.toString());
-      try (ChildProcess first = ChildProcess.startJava(variant + "#1", LoopChild.class, args);
-          ChildProcess second = ChildProcess.startJava(variant + "#2", LoopChild.class, args)) {
-        first.awaitLine("READY", START_PATIENCE);
-        second.awaitLine("READY", START_PATIENCE);
-        control.publishPhase(ControlFile.WARMUP);
-        Thread.sleep(settings.loopWarmup());
-        long start = System.nanoTime();
-        control.publishPhase(ControlFile.MEASURE);
-        Thread.sleep(settings.loopMeasure());
-        control.publishPhase(ControlFile.STOP);
-        long elapsed = System.nanoTime() - start;
-
-        Map<String, String> firstResult =
-            ResultLine.fields(first.awaitLine(ResultLine.PREFIX, START_PATIENCE));
-        Map<String, String> secondResult =
-            ResultLine.fields(second.awaitLine(ResultLine.PREFIX, START_PATIENCE));
-        first.awaitSuccess(START_PATIENCE);
-        second.awaitSuccess(START_PATIENCE);
-        long total = count(firstResult, "total_ops") + count(secondResult, "total_ops");
-        long measured = count(firstResult, "measured_ops") + count(secondResult, "measured_ops");
-        if (control.counter() != total) {
-          throw new IllegalStateException(
-              variant.label
-                  + ": the counter is "
-                  + control.counter()
-                  + " after "
-                  + total
-                  + " critical sections: the lock did not exclude");
-        }
-        if (measured == 0) {
-          throw new IllegalStateException(variant.label + ": no critical section was measured");
-        }
-        return (double) elapsed / measured;
-      }
-    } finally {
-      Files.deleteIfExists(controlPath);
-      Files.deleteIfExists(regionPath);
-    }
-  }
-
-  private static long count(Map<String, String> fields, String key) {
-    return Long.parseLong(ResultLine.field(fields, key));
-  }
-
-  /** One handoff ping-pong between an initiator JVM and a responder JVM, each in its style. */
-  private RoundTripStats ringHandoff(String initiatorStyle, String responderStyle, int round)
-      throws Exception {
-    Path controlPath = file("handoff-" + initiatorStyle + "-" + responderStyle, round, "ctl");
-    String control = controlPath.toString();
-    try (ControlFile words = ControlFile.create(controlPath);
-        ChildProcess responder =
-            ChildProcess.startJava(
-                "responder-" + responderStyle,
-                PingPongChild.class,
-                List.of("responder", responderStyle, control));
-        ChildProcess initiator =
-            ChildProcess.startJava(
-                "initiator-" + initiatorStyle,
-                PingPongChild.class,
-                List.of(
-                    "initiator",
-                    initiatorStyle,
-                    control,
-                    Integer.toString(settings.handoffWarmup()),
-                    Integer.toString(settings.handoffRounds())))) {
-      responder.awaitLine("READY", START_PATIENCE);
-      initiator.awaitLine("READY", START_PATIENCE);
-      words.publishPhase(ControlFile.MEASURE);
-      String result = initiator.awaitLine(ResultLine.PREFIX, HANDOFF_PATIENCE);
-      initiator.awaitSuccess(START_PATIENCE);
-      responder.awaitSuccess(START_PATIENCE);
-      return RoundTripStats.parse(ResultLine.fields(result));
-    } finally {
-      Files.deleteIfExists(controlPath);
-    }
-  }
-
   // ---- report ----
 
   private void printTables() {
@@ -263,7 +173,7 @@ public final class CrossProcessBench {
       System.out.printf("%10s", "round " + round);
     }
     System.out.printf("%10s%n", "median");
-    if (c.isEmpty()) {
+    if (!harness.hasCAnchors()) {
       System.out.printf("%-40s skipped: no gcc on PATH%n", C_ROBUST);
       System.out.printf("%-40s skipped: no gcc on PATH%n", C_PLAIN);
     }
@@ -279,7 +189,7 @@ public final class CrossProcessBench {
         "== Handoff round trip, 2 processes: µs (median over rounds of each statistic)");
     System.out.printf(
         "%-40s%10s%10s%10s%10s   %s%n", "", "mean", "p50", "p99", "p99.9", "means by round");
-    if (c.isEmpty()) {
+    if (!harness.hasCAnchors()) {
       System.out.printf("%-40s skipped: no gcc on PATH%n", C_FUTEX);
     }
     handoffs.forEach(
@@ -376,14 +286,6 @@ public final class CrossProcessBench {
   }
 
   // ---- environment ----
-
-  /** bench/target, found from where this class was loaded (benchmarks.jar or classes/). */
-  private static Path targetDirectory() throws Exception {
-    Path location =
-        Path.of(
-            CrossProcessBench.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-    return location.getParent();
-  }
 
   private static String loadAverage() {
     try {

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /** The Java locks the contended loop measures, each opened in a child process. */
-enum LoopVariant {
+public enum LoopVariant {
   FILE_LOCK("FileChannel.lock") {
     @Override
     ContendedLock open(ControlFile control, Path regionFile) {
@@ -28,6 +28,11 @@ enum LoopVariant {
 
   LoopVariant(String label) {
     this.label = label;
+  }
+
+  /** The variant's name in tables. */
+  public String label() {
+    return label;
   }
 
   /**

@@ -21,6 +21,33 @@ final class ResultLine {
     return fields;
   }
 
+  /** {@code samples[from..]} as the value of a {@code samples=} field: comma-separated. */
+  static String samples(long[] samples, int from) {
+    StringBuilder text = new StringBuilder();
+    for (int i = from; i < samples.length; i++) {
+      text.append(i > from ? "," : "").append(samples[i]);
+    }
+    return text.toString();
+  }
+
+  /**
+   * The {@code samples=} field of a result line.
+   *
+   * @throws IllegalStateException if it does not hold {@code expected} numbers
+   */
+  static long[] samples(Map<String, String> fields, int expected) {
+    String list = field(fields, "samples");
+    long[] samples =
+        list.isEmpty()
+            ? new long[0]
+            : java.util.Arrays.stream(list.split(",")).mapToLong(Long::parseLong).toArray();
+    if (samples.length != expected) {
+      throw new IllegalStateException(
+          "a child reported " + samples.length + " samples, expected " + expected);
+    }
+    return samples;
+  }
+
   static String field(Map<String, String> fields, String key) {
     String value = fields.get(key);
     if (value == null) {

@@ -7,8 +7,8 @@ import java.util.Map;
  * Round-trip statistics in nanoseconds, computed as futex_pingpong.c computes them (percentiles by
  * nearest rank), printed and parsed as {@code mean_ns= p50_ns= p99_ns= p999_ns=} fields.
  */
-record RoundTripStats(double meanNs, long p50Ns, long p99Ns, long p999Ns) {
-  static RoundTripStats of(long[] samples) {
+public record RoundTripStats(double meanNs, long p50Ns, long p99Ns, long p999Ns) {
+  public static RoundTripStats of(long[] samples) {
     long[] sorted = samples.clone();
     Arrays.sort(sorted);
     double sum = 0;
@@ -36,7 +36,7 @@ record RoundTripStats(double meanNs, long p50Ns, long p99Ns, long p999Ns) {
         Long.parseLong(ResultLine.field(fields, "p999_ns")));
   }
 
-  String resultFields() {
+  public String resultFields() {
     return String.format(
         "mean_ns=%.0f p50_ns=%d p99_ns=%d p999_ns=%d", meanNs, p50Ns, p99Ns, p999Ns);
   }

@@ -1,0 +1,804 @@
+package dev.ringlock.bench.suite;
+
+import dev.ringlock.bench.AsyncContentionBenchmark;
+import dev.ringlock.bench.DirectPingPongBenchmark;
+import dev.ringlock.bench.MutexUncontendedBenchmark;
+import dev.ringlock.bench.RingPingPongBenchmark;
+import dev.ringlock.bench.SemaphoreBenchmark;
+import dev.ringlock.bench.WaitQueueWakeBenchmark;
+import dev.ringlock.bench.WakeBatchBenchmark;
+import dev.ringlock.bench.suite.Results.Figure;
+import dev.ringlock.bench.suite.Results.Row;
+import dev.ringlock.bench.suite.Results.Table;
+import dev.ringlock.bench.xproc.Harness;
+import dev.ringlock.bench.xproc.LoopVariant;
+import dev.ringlock.bench.xproc.RoundTripStats;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
+
+/*
+ * Overview
+ *
+ * The one-command benchmark suite: ringlock against its peers, every benchmark of bench/ and the
+ * cross-process harness, into bench/results/<date>-<hostname>/ (report.md, results.json, PNG
+ * charts). Usage:
+ *
+ *   java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar \
+ *       dev.ringlock.bench.suite.BenchmarkSuite [--quick | --full | --smoke] [--out DIR]
+ *       [--dir SHM_DIR]
+ *
+ * The run is a flat plan of steps, each one JMH run (one benchmark method with one parameter
+ * set, in forked JVMs) or one cross-process measurement (one variant, one round; rounds are
+ * interleaved so that a noisy moment hits one round of everything). Before each step it prints
+ * "[i/N] what, elapsed, about T left"; the time left is the plan's estimate of the remaining
+ * steps, scaled by how the finished steps compared with their estimates.
+ *
+ * Each step files its figures under a table (Results) and keeps its raw output: JMH's own JSON,
+ * and a JSON object per harness measurement. A step that fails is reported in report.md with
+ * its error and the run goes on; the exit status is then 1. At the end the goals (Goals) are
+ * judged, and Report writes the three outputs.
+ *
+ * JMH runs use the suite's iteration counts and times (SuiteMode), not the benchmarks' own
+ * annotations, so that the run's length is known; the annotations' JVM arguments still apply.
+ * WaitQueueWakeBenchmark and the in-process ping-pongs run in SampleTime mode, for percentiles.
+ */
+/** The benchmark suite's entry point: see the overview comment for usage. */
+public final class BenchmarkSuite {
+  static final String USAGE =
+      "usage: BenchmarkSuite [--quick | --full | --smoke] [--out DIR] [--dir SHM_DIR]";
+
+  private final SuiteMode mode;
+  private final Path shmDirectory;
+  private final Results results = new Results();
+  private final List<String> jmhJson = new ArrayList<>();
+  private final List<String> harnessJson = new ArrayList<>();
+  private final Map<String, String> failures = new LinkedHashMap<>();
+  private final List<String> skipped = new ArrayList<>();
+  private final Path scratch;
+  private Harness harness;
+
+  private BenchmarkSuite(SuiteMode mode, Path shmDirectory, Path scratch) {
+    this.mode = mode;
+    this.shmDirectory = shmDirectory;
+    this.scratch = scratch;
+  }
+
+  /** A step of the plan. */
+  private record Step(String title, double estimateSeconds, Action action) {}
+
+  @FunctionalInterface
+  private interface Action {
+    void run() throws Exception;
+  }
+
+  public static void main(String[] args) throws Exception {
+    SuiteMode mode = SuiteMode.FULL;
+    Path out = null;
+    Path shm = Path.of("/dev/shm");
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--quick" -> mode = SuiteMode.QUICK;
+        case "--full" -> mode = SuiteMode.FULL;
+        case "--smoke" -> mode = SuiteMode.SMOKE;
+        case "--out" -> out = Path.of(value(args, ++i));
+        case "--dir" -> shm = Path.of(value(args, ++i));
+        case "-h", "--help" -> {
+          System.out.println(USAGE);
+          return;
+        }
+        default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; " + USAGE);
+      }
+    }
+    System.exit(run(mode, out, shm));
+  }
+
+  private static String value(String[] args, int index) {
+    if (index >= args.length) {
+      throw new IllegalArgumentException(args[index - 1] + " needs a value; " + USAGE);
+    }
+    return args[index];
+  }
+
+  /**
+   * Runs the suite and writes its folder under {@code outRoot} (default: bench/results of the
+   * current directory).
+   *
+   * @return 0, or 1 if a step failed (the report says which)
+   */
+  static int run(SuiteMode mode, Path outRoot, Path shmDirectory) throws Exception {
+    System.setProperty("java.awt.headless", "true"); // charts are drawn off-screen
+    Path root = outRoot != null ? outRoot : defaultOutRoot();
+    Path folder = newFolder(root, LocalDate.now() + "-" + Environment.localHostname());
+    Path scratch = Files.createTempDirectory("ringlock-suite-");
+    try {
+      BenchmarkSuite suite = new BenchmarkSuite(mode, shmDirectory, scratch);
+      Instant start = Instant.now();
+      Environment before = Environment.capture();
+      suite.execute();
+      Environment after = Environment.capture();
+      Report report =
+          new Report(
+              mode,
+              suite.results,
+              Goals.all(),
+              before,
+              after,
+              start,
+              Duration.between(start, Instant.now()),
+              suite.failures,
+              suite.skipped);
+      report.write(folder, suite.jmhJson, suite.harnessJson);
+      System.out.println("report written to " + folder.resolve("report.md"));
+      report.printGoals(System.out);
+      return suite.failures.isEmpty() ? 0 : 1;
+    } finally {
+      deleteTree(scratch);
+    }
+  }
+
+  private static Path defaultOutRoot() {
+    Path bench = Path.of("bench");
+    if (!Files.isDirectory(bench)) {
+      throw new IllegalArgumentException(
+          "run from the repository's root (no bench/ here) or give --out DIR for the results");
+    }
+    return bench.resolve("results");
+  }
+
+  /** {@code root/name}, or {@code name-2}, {@code -3}... if taken: a run never overwrites one. */
+  private static Path newFolder(Path root, String name) throws IOException {
+    Path folder = root.resolve(name);
+    for (int n = 2; Files.exists(folder); n++) {
+      folder = root.resolve(name + "-" + n);
+    }
+    return Files.createDirectories(folder);
+  }
+
+  private void execute() throws Exception {
+    harness = Harness.open(shmDirectory);
+    if (!harness.hasCAnchors()) {
+      String line =
+          "C anchors (robust pthread mutex loop, raw futex ping-pong): skipped: no gcc on PATH;"
+              + " the goals against them are not judged";
+      System.out.println(line);
+      skipped.add(line);
+    }
+    List<Step> plan = plan();
+    Progress progress = new Progress(plan.stream().mapToDouble(Step::estimateSeconds).toArray());
+    System.out.printf(
+        "ringlock benchmark suite, %s mode: %d steps, about %s%n",
+        mode.name().toLowerCase(java.util.Locale.ROOT),
+        plan.size(),
+        Progress.format(progress.totalEstimate()));
+    for (int i = 0; i < plan.size(); i++) {
+      Step step = plan.get(i);
+      System.out.println(progress.before(i, step.title()));
+      try {
+        step.action().run();
+      } catch (Exception | Error e) {
+        String message = e.getClass().getSimpleName() + ": " + e.getMessage();
+        System.out.println("  FAILED: " + message);
+        failures.put(step.title(), message);
+      }
+      progress.after(i);
+    }
+    System.out.println(progress.done());
+  }
+
+  // ---- the plan ----
+
+  private List<Step> plan() {
+    List<Step> plan = new ArrayList<>();
+    boolean smoke = mode == SuiteMode.SMOKE;
+
+    Table uncontended =
+        results.table(
+            "uncontended",
+            "Uncontended lock + increment + unlock, one thread",
+            "ns/op",
+            false,
+            "MutexUncontendedBenchmark; JMH -prof gc gives the bytes allocated per operation.");
+    jmh(plan, uncontended, MutexUncontendedBenchmark.class, "ringlockLock", true, null, Map.of())
+            .gc =
+        true;
+    if (!smoke) {
+      jmh(
+                  plan,
+                  uncontended,
+                  MutexUncontendedBenchmark.class,
+                  "ringlockTryLock",
+                  true,
+                  null,
+                  Map.of())
+              .gc =
+          true;
+    }
+    jmh(plan, uncontended, MutexUncontendedBenchmark.class, "reentrantLock", false, null, Map.of())
+            .gc =
+        true;
+
+    if (!smoke) {
+      Table async =
+          results.table(
+              "async-contention",
+              "1000 tasks contending for one lock on 2 threads",
+              "batches/s",
+              true,
+              "AsyncContentionBenchmark: a batch is 1000 lock → increment → unlock tasks.");
+      for (String method :
+          List.of("ringlockMutex", "fairAsyncLock", "reentrantLockOnVirtualThreads")) {
+        jmh(
+            plan,
+            async,
+            AsyncContentionBenchmark.class,
+            method,
+            method.startsWith("ringlock"),
+            null,
+            Map.of());
+      }
+      Table semaphoreUncontended =
+          results.table(
+              "semaphore-uncontended",
+              "Semaphore, uncontended acquire + release (1 permit)",
+              "ns/op",
+              false,
+              "SemaphoreBenchmark, uncontended methods (ringlock with its undo record on exit).");
+      for (String method :
+          List.of(
+              "uncontendedRinglockAcquire",
+              "uncontendedRinglockTryAcquire",
+              "uncontendedJucSemaphore",
+              "uncontendedIbmFairAsyncSemaphore")) {
+        jmh(
+            plan,
+            semaphoreUncontended,
+            SemaphoreBenchmark.class,
+            method,
+            method.contains("Ringlock"),
+            null,
+            Map.of());
+      }
+      Table semaphoreContended =
+          results.table(
+              "semaphore-contended",
+              "Semaphore, 1000 tasks contending for 1 permit on 2 threads",
+              "batches/s",
+              true,
+              "SemaphoreBenchmark, contended methods.");
+      for (String method :
+          List.of(
+              "contendedRinglock",
+              "contendedIbmFairAsyncSemaphore",
+              "contendedJucSemaphoreOnVirtualThreads")) {
+        jmh(
+            plan,
+            semaphoreContended,
+            SemaphoreBenchmark.class,
+            method,
+            method.contains("Ringlock"),
+            null,
+            Map.of());
+      }
+      List<Integer> sizes = mode == SuiteMode.FULL ? List.of(64, 1024) : List.of(1024);
+      for (int n : sizes) {
+        Table wake =
+            results.table(
+                "wake-" + n,
+                "Waking " + n + " sleeping waiters until all have resumed",
+                "µs",
+                false,
+                "WaitQueueWakeBenchmark (SampleTime): a WaitQueue's waiters (futures on one ring)"
+                    + " against "
+                    + n
+                    + " platform threads in futex_wait woken one syscall each, all on one word"
+                    + " woken by one FUTEX_WAKE, or in a j.u.c Condition's await woken by"
+                    + " signalAll.");
+        for (String method :
+            List.of(
+                "queueWakeAll",
+                "queueWakeUpTo",
+                "syscallPerWaiter",
+                "sharedWord",
+                "conditionSignalAll")) {
+          jmh(
+              plan,
+              wake,
+              WaitQueueWakeBenchmark.class,
+              method,
+              method.startsWith("queue"),
+              Mode.SampleTime,
+              Map.of("waiters", Integer.toString(n)));
+        }
+      }
+      Table roundTrip =
+          results.table(
+              "wake-round-trip",
+              "Wake round trip between two threads of one process",
+              "µs",
+              false,
+              "DirectPingPongBenchmark (futex syscalls) against RingPingPongBenchmark (FUTEX"
+                  + " doorbell, DEFER_TASKRUN), SampleTime.");
+      jmh(
+                  plan,
+                  roundTrip,
+                  DirectPingPongBenchmark.class,
+                  "roundTrip",
+                  false,
+                  Mode.SampleTime,
+                  Map.of())
+              .label =
+          "futex syscalls, threads";
+      for (String responder : List.of("THREAD", "CONTINUATION")) {
+        jmh(
+                    plan,
+                    roundTrip,
+                    RingPingPongBenchmark.class,
+                    "roundTrip",
+                    true,
+                    Mode.SampleTime,
+                    Map.of("responder", responder, "doorbell", "FUTEX", "setup", "DEFER_TASKRUN"))
+                .label =
+            "ringlock ring, " + responder.toLowerCase(java.util.Locale.ROOT) + " responder";
+      }
+      Table batch =
+          results.table(
+              "wake-batch-1024",
+              "1024 fire-and-forget wakes of words nobody waits on",
+              "ns/op",
+              false,
+              "WakeBatchBenchmark (AverageTime): one ring.wakeEach request against 1024"
+                  + " futex_wake syscalls.");
+      for (String method : List.of("ringWakeEach", "directSyscalls")) {
+        jmh(
+            plan,
+            batch,
+            WakeBatchBenchmark.class,
+            method,
+            method.startsWith("ring"),
+            Mode.AverageTime,
+            Map.of("wakes", "1024"));
+      }
+    }
+
+    crossProcess(plan, smoke);
+    return plan;
+  }
+
+  private void crossProcess(List<Step> plan, boolean smoke) {
+    List<Integer> processCounts = smoke ? List.of(2) : List.of(2, 4);
+    Duration warmup = mode.loopWarmup;
+    Duration measure = mode.loopMeasure;
+    double loopSeconds = (warmup.toMillis() + measure.toMillis()) / 1e3;
+    for (int round = 1; round <= mode.rounds; round++) {
+      String of = mode.rounds > 1 ? ", round " + round : "";
+      for (int processes : processCounts) {
+        Table loop =
+            results.table(
+                "xproc-loop-" + processes,
+                processes + " processes contending on one lock (lock → increment → unlock)",
+                "ns/op",
+                false,
+                "CrossProcessBench's loop in "
+                    + processes
+                    + " processes for "
+                    + measure.toMillis()
+                    + " ms after "
+                    + warmup.toMillis()
+                    + " ms of warm-up; ns per critical section of all processes together;"
+                    + " the score is the median over rounds, the error half their spread.");
+        if (harness.hasCAnchors()) {
+          for (boolean robust : smoke ? List.of(true) : List.of(true, false)) {
+            String label =
+                robust ? "pthread mutex, shared + robust (C)" : "pthread mutex, shared (C)";
+            loopStep(
+                plan,
+                loop,
+                label + of,
+                loopSeconds + 0.5,
+                () ->
+                    addLoop(loop, label, false, harness.cLoop(robust, processes, warmup, measure)));
+          }
+        }
+        for (LoopVariant variant : LoopVariant.values()) {
+          if (smoke && variant == LoopVariant.SPIN_CAS) {
+            continue;
+          }
+          boolean ringlock = variant == LoopVariant.RINGLOCK_MUTEX;
+          String label = ringlock ? "ringlock Mutex" : variant.label();
+          loopStep(
+              plan,
+              loop,
+              label + of,
+              loopSeconds + 2,
+              () ->
+                  addLoop(
+                      loop,
+                      label,
+                      ringlock,
+                      harness.javaLoop(variant, processes, warmup, measure)));
+        }
+      }
+
+      Table handoff =
+          results.table(
+              "xproc-handoff",
+              "Handoff ping-pong between 2 processes (round trip)",
+              "µs",
+              false,
+              "A two-word ping-pong: C futex syscalls (futex_pingpong.c) against each process's"
+                  + " ring (PingPongChild); the score is the mean round trip (median over rounds).");
+      double handoffSeconds = (mode.handoffWarmup + mode.handoffRounds) * 60e-6 + 2;
+      if (harness.hasCAnchors()) {
+        latencyStep(
+            plan,
+            handoff,
+            "futex syscalls (C)",
+            false,
+            of,
+            handoffSeconds,
+            () -> harness.cPingPong(mode.handoffWarmup, mode.handoffRounds));
+      }
+      List<Harness.Style[]> styles =
+          smoke
+              ? List.<Harness.Style[]>of(
+                  new Harness.Style[] {Harness.Style.THREAD, Harness.Style.CONTINUATION})
+              : List.of(
+                  new Harness.Style[] {Harness.Style.THREAD, Harness.Style.THREAD},
+                  new Harness.Style[] {Harness.Style.THREAD, Harness.Style.CONTINUATION},
+                  new Harness.Style[] {Harness.Style.CONTINUATION, Harness.Style.CONTINUATION});
+      for (Harness.Style[] pair : styles) {
+        String label = handoffLabel(pair[0], pair[1]);
+        latencyStep(
+            plan,
+            handoff,
+            label,
+            true,
+            of,
+            handoffSeconds,
+            () -> harness.ringPingPong(pair[0], pair[1], mode.handoffWarmup, mode.handoffRounds));
+      }
+
+      Table lockHandoff =
+          results.table(
+              "xproc-lock-handoff",
+              "Lock handoff between 2 processes, to a waiter asleep in lock()",
+              "µs",
+              false,
+              "HandoffChild (mutex_handoff.c for pthread): the lock passes back and forth between"
+                  + " two processes, each handover a millisecond after the waiter asked (so it"
+                  + " sleeps in the lock); from just before the unlock to the waiter holding it."
+                  + " A ringlock handover to a thread blocked in lock().join() crosses three"
+                  + " thread wake-ups: the releasing process's ring thread (the release's"
+                  + " fire-and-forget FUTEX_WAKE goes out in the ring's next submission), the"
+                  + " waiter's ring thread (its FUTEX_WAIT completes, it takes the word) and the"
+                  + " joined thread; a pthread waiter is woken once, by the releaser's syscall.");
+      double lockHandoffSeconds = (mode.sleeperWarmup + mode.sleeperRounds) * 1.3e-3 + 3;
+      if (harness.hasCAnchors()) {
+        latencyStep(
+            plan,
+            lockHandoff,
+            "pthread mutex, shared + robust (C)",
+            false,
+            of,
+            lockHandoffSeconds,
+            () -> harness.cHandoff(mode.sleeperWarmup, mode.sleeperRounds));
+      }
+      for (LoopVariant variant : LoopVariant.values()) {
+        boolean ringlock = variant == LoopVariant.RINGLOCK_MUTEX;
+        if (smoke && !ringlock) {
+          continue;
+        }
+        String label = ringlock ? "ringlock Mutex" : variant.label();
+        latencyStep(
+            plan,
+            lockHandoff,
+            label,
+            ringlock,
+            of,
+            lockHandoffSeconds,
+            () -> harness.javaHandoff(variant, mode.sleeperWarmup, mode.sleeperRounds));
+      }
+
+      Table each =
+          results.table(
+              "xproc-fanout-each",
+              "Waking a waiter in each of 3 other processes: latency of each waiter",
+              "µs",
+              false,
+              "One process wakes one waiter in each of 3 others, a millisecond after all slept:"
+                  + " WaitQueue.wakeUpTo against a store and one FUTEX_WAKE of all on a shared word"
+                  + " (a thread per process in futex_wait). From just before the wake to each"
+                  + " waiter running. wakeUpTo from a plain thread sends its wakes in the ring's"
+                  + " next submission (the waker's ring thread wakes first), and each waiter's"
+                  + " ring thread then wakes to run its continuation: two wake-ups in a row where"
+                  + " the futex waiter has one.");
+      Table last =
+          results.table(
+              "xproc-fanout-last",
+              "Waking a waiter in each of 3 other processes: until the last one runs",
+              "µs",
+              false,
+              "As above; per round, the latency of the last of the 3 waiters to run.");
+      double fanOutSeconds = (mode.sleeperWarmup + mode.sleeperRounds) * 1.3e-3 + 3;
+      for (Harness.FanOutPeer peer : Harness.FanOutPeer.values()) {
+        boolean ringlock = peer == Harness.FanOutPeer.RINGLOCK_QUEUE;
+        String label =
+            ringlock ? "ringlock WaitQueue.wakeUpTo" : "futex_wait threads, one FUTEX_WAKE";
+        harnessStep(
+            plan,
+            each.title.replace(": latency of each waiter", "") + ": " + label + of,
+            fanOutSeconds,
+            () -> {
+              Harness.FanOutResult result =
+                  harness.fanOut(peer, 3, mode.sleeperWarmup, mode.sleeperRounds);
+              addLatency(each, label, ringlock, result.perWaiter());
+              addLatency(last, label, ringlock, result.lastWaiter());
+            });
+      }
+    }
+
+    Table footprint =
+        results.table(
+            "footprint",
+            "Heap per pending waiter",
+            "bytes",
+            false,
+            "PendingWaitersFootprint: live heap after full GCs with every waiter of one WaitQueue"
+                + " pending in the kernel, divided by the waiters (queue tables included).");
+    harnessStep(
+        plan,
+        footprint.title + " (" + mode.footprintWaiters + " waiters)",
+        mode.footprintWaiters * 1e-4 + 5,
+        () -> {
+          Harness.Footprint f = harness.footprint(mode.footprintWaiters);
+          Row row = footprint.row("ringlock WaitQueue, " + f.waiters() + " waiters", true);
+          row.figures.add(new Figure(f.bytesPerWaiter(), Double.NaN, Map.of()));
+          footprint.notes.add(
+              String.format(
+                  "Java threads %d before, %d with every waiter pending; one wakeAll resumed all"
+                      + " in %.1f ms.",
+                  f.javaThreadsBefore(), f.javaThreadsPending(), f.wakeAllMillis()));
+          harnessJson.add(Json.record("footprint", f));
+        });
+
+    Table takeover =
+        results.table(
+            "takeover",
+            "Owner-death takeover (ms after SIGKILL of the holder)",
+            "ms",
+            false,
+            "OwnerDeathTakeover: a waiter in another process holds the mutex (ownerDied) after"
+                + " the holder's SIGKILL; the score is the p99 over the kills.");
+    takeover.scoreName = "p99";
+    harnessStep(
+        plan,
+        takeover.title + " (" + mode.kills + " kills)",
+        mode.kills * 0.6 + 4,
+        () -> {
+          Harness.Takeover t = harness.takeover(mode.kills);
+          Map<String, Double> percentiles = new LinkedHashMap<>();
+          percentiles.put("p50", t.p50Ms());
+          percentiles.put("p99", t.p99Ms());
+          percentiles.put("max", t.maxMs());
+          takeover
+              .row("ringlock Mutex, " + t.kills() + " kills", true)
+              .figures
+              .add(new Figure(t.p99Ms(), Double.NaN, percentiles));
+          takeover.notes.add(
+              String.format(
+                  "The pidfd exit notification itself arrived at p50 %.2f / p99 %.2f ms: the rest"
+                      + " is ringlock's reaction.",
+                  t.exitP50Ms(), t.exitP99Ms()));
+          harnessJson.add(Json.record("takeover", t));
+        });
+  }
+
+  private static String handoffLabel(Harness.Style initiator, Harness.Style responder) {
+    if (initiator == responder) {
+      return "ringlock ring, "
+          + (initiator == Harness.Style.THREAD ? "threads" : "continuations")
+          + " both sides";
+    }
+    return "ringlock ring, thread initiator, continuation responder";
+  }
+
+  // ---- JMH steps ----
+
+  /** A JMH run in the plan; its label and profiler may be set after it is added. */
+  private final class JmhRun {
+    final Table table;
+    final Class<?> benchmark;
+    final String method;
+    final boolean ringlock;
+    final Mode benchmarkMode; // null: the benchmark's own
+    final Map<String, String> params;
+    String label;
+    boolean gc;
+
+    JmhRun(
+        Table table,
+        Class<?> benchmark,
+        String method,
+        boolean ringlock,
+        Mode benchmarkMode,
+        Map<String, String> params) {
+      this.table = table;
+      this.benchmark = benchmark;
+      this.method = method;
+      this.ringlock = ringlock;
+      this.benchmarkMode = benchmarkMode;
+      this.params = params;
+      this.label = method;
+    }
+
+    void run() throws Exception {
+      Path json = scratch.resolve("jmh-" + jmhJson.size() + ".json");
+      ChainedOptionsBuilder options =
+          new OptionsBuilder()
+              .include("^" + Pattern.quote(benchmark.getName() + "." + method) + "$")
+              .warmupIterations(mode.jmhWarmupIterations)
+              .warmupTime(TimeValue.milliseconds(Math.max(1, mode.jmhWarmupTime.toMillis())))
+              .measurementIterations(mode.jmhIterations)
+              .measurementTime(TimeValue.milliseconds(mode.jmhIterationTime.toMillis()))
+              .forks(mode.jmhForks)
+              .shouldFailOnError(true)
+              .verbosity(VerboseMode.SILENT)
+              .result(json.toString())
+              .resultFormat(ResultFormatType.JSON);
+      if (benchmarkMode != null) {
+        options.mode(benchmarkMode);
+      }
+      params.forEach(options::param);
+      if (gc) {
+        options.addProfiler(GCProfiler.class);
+      }
+      List<RunResult> runs = List.copyOf(new Runner(options.build()).run());
+      if (runs.size() != 1) {
+        throw new IllegalStateException(
+            benchmark.getSimpleName()
+                + "."
+                + method
+                + " "
+                + params
+                + " gave "
+                + runs.size()
+                + " results, expected 1");
+      }
+      jmhJson.add(Files.readString(json));
+      RunResult run = runs.getFirst();
+      Result<?> primary = run.getPrimaryResult();
+      Map<String, Double> percentiles = new LinkedHashMap<>();
+      if (run.getParams().getMode() == Mode.SampleTime) {
+        for (double p : new double[] {50, 99, 99.9}) {
+          percentiles.put(percentileName(p), primary.getStatistics().getPercentile(p));
+        }
+      }
+      Row row = table.row(label, ringlock);
+      row.figures.add(new Figure(primary.getScore(), primary.getScoreError(), percentiles));
+      run.getSecondaryResults()
+          .forEach(
+              (key, secondary) -> {
+                if (key.endsWith("gc.alloc.rate.norm")) {
+                  row.extras.put("bytes allocated per op (-prof gc)", secondary.getScore());
+                }
+              });
+      System.out.printf(
+          "  %s: %s ± %s %s%n",
+          label,
+          Goal.format(primary.getScore()),
+          Goal.format(primary.getScoreError()),
+          primary.getScoreUnit());
+    }
+  }
+
+  private JmhRun jmh(
+      List<Step> plan,
+      Table table,
+      Class<?> benchmark,
+      String method,
+      boolean ringlock,
+      Mode benchmarkMode,
+      Map<String, String> params) {
+    JmhRun run = new JmhRun(table, benchmark, method, ringlock, benchmarkMode, params);
+    String paramText = params.isEmpty() ? "" : " " + params;
+    plan.add(
+        new Step(
+            "JMH " + benchmark.getSimpleName() + "." + method + paramText,
+            mode.jmhSeconds(),
+            run::run));
+    return run;
+  }
+
+  // ---- harness steps ----
+
+  private void harnessStep(List<Step> plan, String title, double seconds, Action action) {
+    plan.add(new Step(title, seconds, action));
+  }
+
+  @FunctionalInterface
+  private interface LatencyMeasurement {
+    RoundTripStats measure() throws Exception;
+  }
+
+  private void latencyStep(
+      List<Step> plan,
+      Table table,
+      String label,
+      boolean ringlock,
+      String of,
+      double seconds,
+      LatencyMeasurement measurement) {
+    harnessStep(
+        plan,
+        table.title + ": " + label + of,
+        seconds,
+        () -> addLatency(table, label, ringlock, measurement.measure()));
+  }
+
+  private void loopStep(List<Step> plan, Table loop, String what, double seconds, Action action) {
+    harnessStep(plan, loop.title + ": " + what, seconds, action);
+  }
+
+  private void addLoop(Table table, String label, boolean ringlock, double nanosPerSection) {
+    table.row(label, ringlock).figures.add(new Figure(nanosPerSection, Double.NaN, Map.of()));
+    System.out.printf("  %s: %s %s%n", label, Goal.format(nanosPerSection), table.unit);
+    Map<String, Object> record = new LinkedHashMap<>();
+    record.put("table", table.id);
+    record.put("label", label);
+    record.put("ns_per_op", nanosPerSection);
+    record.put("ops_per_s", 1e9 / nanosPerSection);
+    harnessJson.add(Json.object(record));
+  }
+
+  private void addLatency(Table table, String label, boolean ringlock, RoundTripStats stats) {
+    Map<String, Double> percentiles = new LinkedHashMap<>();
+    percentiles.put("p50", stats.p50Ns() / 1e3);
+    percentiles.put("p99", stats.p99Ns() / 1e3);
+    percentiles.put("p99.9", stats.p999Ns() / 1e3);
+    table
+        .row(label, ringlock)
+        .figures
+        .add(new Figure(stats.meanNs() / 1e3, Double.NaN, percentiles));
+    System.out.printf("  %s: %s%n", label, stats.resultFields());
+    Map<String, Object> record = new LinkedHashMap<>();
+    record.put("table", table.id);
+    record.put("label", label);
+    record.put("mean_ns", stats.meanNs());
+    record.put("p50_ns", stats.p50Ns());
+    record.put("p99_ns", stats.p99Ns());
+    record.put("p999_ns", stats.p999Ns());
+    record.put("round_trips_per_s", 1e9 / stats.meanNs());
+    harnessJson.add(Json.object(record));
+  }
+
+  static String percentileName(double p) {
+    return p == Math.rint(p) ? "p" + (long) p : "p" + p;
+  }
+
+  private static void deleteTree(Path directory) throws IOException {
+    try (var paths = Files.walk(directory)) {
+      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package dev.ringlock.bench.suite;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * CI's check of the benchmark suite: the smoke mode (a few benchmarks, one short iteration each,
+ * every kind of step: a JMH run, the C anchors when gcc is there, child-JVM loops, ping-pongs, lock
+ * handoffs, fan-out, footprint and takeover) runs through and writes report.md, results.json and
+ * charts. The figures themselves are not judged: they mean nothing at this length.
+ */
+class BenchmarkSuiteSmokeTest {
+  private static final byte[] PNG_MAGIC = {(byte) 0x89, 'P', 'N', 'G'};
+
+  @Test
+  void theSmokeRunWritesAReportWithGoalsTablesRawResultsAndCharts(@TempDir Path out)
+      throws Exception {
+    int status = BenchmarkSuite.run(SuiteMode.SMOKE, out, Path.of("/dev/shm"));
+
+    List<Path> folders;
+    try (var list = Files.list(out)) {
+      folders = list.toList();
+    }
+    assertEquals(1, folders.size(), "one folder per run: " + folders);
+    Path folder = folders.getFirst();
+    assertTrue(
+        folder.getFileName().toString().matches("\\d{4}-\\d{2}-\\d{2}-.+"),
+        "named <date>-<hostname>: " + folder);
+    String report = Files.readString(folder.resolve("report.md"));
+    assertEquals(0, status, "a step failed:\n" + report);
+    assertTrue(report.contains("## Goals"), report);
+    assertTrue(
+        report.contains("| Uncontended lock + unlock vs ReentrantLock | "),
+        "the uncontended goal is judged:\n" + report);
+    assertTrue(report.contains("| **ringlockLock** | "), report);
+    assertTrue(report.contains("ringlock / reentrantLock"), report);
+    assertTrue(report.contains("B/op (gc)"), "the gc profiler's column:\n" + report);
+    assertTrue(report.contains("## 2 processes contending on one lock"), report);
+    assertTrue(report.contains("## Handoff ping-pong between 2 processes"), report);
+    assertTrue(report.contains("## Waking a waiter in each of 3 other processes"), report);
+    assertTrue(report.contains("## Lock handoff between 2 processes"), report);
+    assertTrue(report.contains("| Owner-death takeover p99 | "), report);
+
+    String json = Files.readString(folder.resolve("results.json"));
+    assertTrue(json.startsWith("{\"suite\": {"), json);
+    assertTrue(json.contains("\"primaryMetric\""), "JMH's raw JSON is in it");
+    assertTrue(json.contains("\"table\": \"xproc-handoff\""), "harness records are in it");
+
+    for (String chart :
+        List.of(
+            "ratios-uncontended.png",
+            "ratios-xproc-loop-2.png",
+            "latency-xproc-handoff.png",
+            "latency-xproc-lock-handoff.png",
+            "latency-xproc-fanout-each.png")) {
+      assertPng(folder.resolve(chart));
+    }
+  }
+
+  private static void assertPng(Path file) throws IOException {
+    assertTrue(Files.size(file) > 1000, file + " is too small for a chart");
+    try (InputStream in = Files.newInputStream(file)) {
+      assertArrayEquals(PNG_MAGIC, in.readNBytes(4), file + " is not a PNG");
+    }
+  }
+}
