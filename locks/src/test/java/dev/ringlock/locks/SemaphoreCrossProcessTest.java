@@ -44,7 +44,11 @@ class SemaphoreCrossProcessTest {
 
   @AfterEach
   void cleanUp() throws Exception {
-    children.forEach(Process::destroyForcibly);
+    // Wait for them to be gone: a child still starting could create the file after the delete.
+    for (Process child : children) {
+      child.destroyForcibly();
+      child.waitFor(10, TimeUnit.SECONDS);
+    }
     Files.deleteIfExists(regionFile);
   }
 
