@@ -5,14 +5,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes maps, lists, strings, numbers, booleans and nulls as JSON (RFC 8259), on one line: the
- * inspect tool's {@code --json} output, one document per snapshot. Small enough not to pull a JSON
- * library into the jar.
+ * Writes maps, lists, strings, numbers, booleans, nulls and {@link Raw} JSON text as JSON (RFC
+ * 8259), on one line: the inspect tool's {@code --json} output and the benchmark suite's
+ * results.json. Small enough not to pull a JSON library into the jar. Non-finite numbers, which
+ * JSON cannot express, are written as null; any other object as the string of its toString.
  */
-final class Json {
+public final class Json {
   private Json() {}
 
-  static String write(Object value) {
+  /** Already JSON text, written as it is (JMH's own output). */
+  public record Raw(String text) {}
+
+  public static String write(Object value) {
     StringBuilder out = new StringBuilder();
     write(value, out);
     return out.toString();
@@ -21,20 +25,22 @@ final class Json {
   private static void write(Object value, StringBuilder out) {
     switch (value) {
       case null -> out.append("null");
+      case Raw raw -> out.append(raw.text());
       case String text -> string(text, out);
       case Boolean bool -> out.append(bool);
-      case Integer number -> out.append(number);
-      case Long number -> out.append(number);
+      case Double number -> out.append(Double.isFinite(number) ? number.toString() : "null");
+      case Float number -> out.append(Float.isFinite(number) ? number.toString() : "null");
+      case Number number -> out.append(number);
       case Map<?, ?> map -> {
         out.append('{');
         Iterator<? extends Map.Entry<?, ?>> entries = map.entrySet().iterator();
         while (entries.hasNext()) {
           Map.Entry<?, ?> entry = entries.next();
           string(entry.getKey().toString(), out);
-          out.append(':');
+          out.append(": ");
           write(entry.getValue(), out);
           if (entries.hasNext()) {
-            out.append(',');
+            out.append(", ");
           }
         }
         out.append('}');
@@ -43,15 +49,13 @@ final class Json {
         out.append('[');
         for (int i = 0; i < list.size(); i++) {
           if (i > 0) {
-            out.append(',');
+            out.append(", ");
           }
           write(list.get(i), out);
         }
         out.append(']');
       }
-      default ->
-          throw new IllegalArgumentException(
-              "no JSON form for " + value.getClass().getName() + ": " + value);
+      default -> string(value.toString(), out);
     }
   }
 

@@ -1,23 +1,21 @@
 package dev.ringlock.bench.suite;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-/** The little JSON the suite writes itself: objects of strings, numbers, lists and raw JSON. */
+/** What the suite adds to the JSON writer it shares with the inspect tool (cli.Json). */
 final class Json {
   private Json() {}
 
-  /** Already JSON text, written as it is (JMH's own output). */
-  record Raw(String text) {}
-
   static String object(Map<String, ?> fields) {
-    return value(fields);
+    return dev.ringlock.bench.cli.Json.write(fields);
   }
 
   /** A record as an object of its components, after a "table" field. */
   static String record(String table, Record record) {
-    Map<String, Object> fields = new java.util.LinkedHashMap<>();
+    Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("table", table);
     for (var component : record.getClass().getRecordComponents()) {
       try {
@@ -27,45 +25,6 @@ final class Json {
       }
     }
     return object(fields);
-  }
-
-  static String value(Object value) {
-    return switch (value) {
-      case null -> "null";
-      case Raw raw -> raw.text();
-      case Double d -> Double.isFinite(d) ? Double.toString(d) : "null";
-      case Float f -> Float.isFinite(f) ? Float.toString(f) : "null";
-      case Number n -> n.toString();
-      case Boolean b -> b.toString();
-      case Map<?, ?> map ->
-          map.entrySet().stream()
-              .map(e -> string(e.getKey().toString()) + ": " + value(e.getValue()))
-              .collect(Collectors.joining(", ", "{", "}"));
-      case List<?> list ->
-          list.stream().map(Json::value).collect(Collectors.joining(", ", "[", "]"));
-      default -> string(value.toString());
-    };
-  }
-
-  static String string(String text) {
-    StringBuilder out = new StringBuilder("\"");
-    for (char c : text.toCharArray()) {
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        case '\n' -> out.append("\\n");
-        case '\r' -> out.append("\\r");
-        case '\t' -> out.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            out.append(String.format("\\u%04x", (int) c));
-          } else {
-            out.append(c);
-          }
-        }
-      }
-    }
-    return out.append('"').toString();
   }
 
   /** The elements of JMH result files (each a JSON array), as one array. */

@@ -328,8 +328,8 @@ final class Report {
     all.put("suite", suite);
     all.put("goals", goals);
     all.put("tables", tables);
-    all.put("harness", harnessJson.stream().map(Json.Raw::new).toList());
-    all.put("jmh", new Json.Raw(Json.concatArrays(jmhJson)));
-    return Json.value(all) + "\n";
+    all.put("harness", harnessJson.stream().map(dev.ringlock.bench.cli.Json.Raw::new).toList());
+    all.put("jmh", new dev.ringlock.bench.cli.Json.Raw(Json.concatArrays(jmhJson)));
+    return Json.object(all) + "\n";
   }
 }
