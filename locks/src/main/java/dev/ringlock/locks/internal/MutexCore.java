@@ -599,6 +599,11 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     return watches;
   }
 
+  /**
+   * Called under this monitor, which then takes ProcessWatch's: the only order the two are taken
+   * in, since ProcessWatch runs its listeners (watchedProcessExited, which takes this monitor)
+   * after releasing its own. The first question about a pid costs its syscalls here, once.
+   */
   private boolean addExitWatch(List<ProcessWatch.Subscription> watches, int watchedPid) {
     ProcessWatch.Subscription watch;
     try {

@@ -113,6 +113,8 @@ final class Sleeper {
   private void forget() {
     wait = null;
     deadline = Deadlines.NONE;
+    // Under the owner's monitor, then ProcessWatch's: the order MutexCore.addExitWatch explains.
+    // A listener already running may still call back; the owner treats that as spurious.
     for (ProcessWatch.Subscription exitWatch : exitWatches) {
       exitWatch.cancel();
     }
