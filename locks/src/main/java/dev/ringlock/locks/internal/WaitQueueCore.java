@@ -437,9 +437,14 @@ public final class WaitQueueCore implements WaitQueue {
     for (; ; ) {
       List<FutexWord> owedWakes = new ArrayList<>(0);
       QueueWaiter waiter = null;
+      boolean ownSlotsFreeing;
       lockList();
       try {
         int slot = allocate(owedWakes);
+        // Read with the failed allocation, under the lock: read after unlocking, it could already
+        // count a release that freed a slot after we found none, and the queue would seem full
+        // for good while a slot is free (seen: a capacity-1 queue refusing right after a cancel).
+        ownSlotsFreeing = slot == NONE && releasesPending > 0;
         if (slot != NONE) {
           waiter = new QueueWaiter(this, slot, deadline); // the key lives in the slot
           long at = slotAt(slot);
@@ -464,7 +469,7 @@ public final class WaitQueueCore implements WaitQueue {
       if (patienceEnd == 0) {
         patienceEnd = now + FULL_PATIENCE_NANOS;
       }
-      if (releasesPending == 0 || ring.inCompletionThread() || now - patienceEnd > 0) {
+      if (!ownSlotsFreeing || ring.inCompletionThread() || now - patienceEnd > 0) {
         throw new WaitQueueFullException(describe(), capacity);
       }
       LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
