@@ -138,6 +138,11 @@ final class CompletionLoop implements Runnable {
     return closing || head == CLOSED;
   }
 
+  /** Parked (or about to park) in io_uring_enter with nothing queued: a request would ring. */
+  boolean isAsleep() {
+    return head == SLEEPING;
+  }
+
   long counter(int which) {
     return (long) COUNTER.getOpaque(counters, which);
   }

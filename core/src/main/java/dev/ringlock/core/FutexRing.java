@@ -31,6 +31,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       future of this ring completes. Use the {@code *Async} variants, or {@link
  *       Options#completionExecutor(Executor)}, to run them elsewhere.
  *   <li>Requests made on the completion thread join the batch being built, with no doorbell.
+ *   <li>A {@link WakeSignal} from another thread while the completion thread sleeps is a direct
+ *       system call: the doorbell would cost the same call plus that thread's wake-up.
  *   <li>The completion thread is a platform daemon thread; the ring holds no other thread.
  * </ul>
  *
@@ -329,6 +331,11 @@ public final class FutexRing implements AutoCloseable {
   /** True on this ring's completion thread, where futures complete and requests join the batch. */
   public boolean inCompletionThread() {
     return Thread.currentThread() == loop.thread();
+  }
+
+  /** For tests: the completion thread sleeps in io_uring_enter with nothing queued. */
+  boolean completionThreadAsleep() {
+    return loop.isAsleep();
   }
 
   public boolean isClosed() {

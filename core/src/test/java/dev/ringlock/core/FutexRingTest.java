@@ -465,6 +465,28 @@ class FutexRingTest {
   }
 
   @Test
+  void aWakeSignalFromAnotherThreadWhileTheLoopSleepsWakesDirectlyAndLeavesTheLoopAsleep()
+      throws Exception {
+    FutexWord word = words.word(0);
+    try (FutexRing other = FutexRing.open()) {
+      CompletableFuture<WaitOutcome> waiter = other.wait(word, 0);
+      await(other.wake(words.word(15), 0)); // the wait is in the kernel
+      drainRing();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!ring.completionThreadAsleep()) {
+        assertTrue(System.nanoTime() < deadline, "the completion thread never went to sleep");
+        Thread.onSpinWait();
+      }
+      FutexRing.Stats before = ring.stats();
+      ring.wakeSignal(word, 1, ANY).signal();
+      assertTrue(await(waiter).isWoken());
+      FutexRing.Stats after = ring.stats();
+      assertEquals(before.doorbellWakeups(), after.doorbellWakeups(), "the doorbell was rung");
+      assertEquals(before.sqesSubmitted(), after.sqesSubmitted(), "the wake went through the ring");
+    }
+  }
+
+  @Test
   void wakeSignalsQueuedTogetherCoalesceIntoOneWake() throws Exception {
     FutexWord word = words.word(0);
     List<CompletableFuture<WaitOutcome>> waiters = new ArrayList<>();
