@@ -10,8 +10,9 @@
  * now - stamp, store its own number in the turn word. The same protocol as the suite's Java
  * HandoffChild.
  *
- * The samples of handovers after the first WARMUP go into the file; the parent prints their
- * statistics (print_latency in anchors.h).
+ * The first WARMUP handovers wait only WARMUP_GAP_NS (the Java side needs thousands of them to
+ * compile its code, and a millisecond each would take too long); the samples of the handovers
+ * after them go into the file; the parent prints their statistics (print_latency in anchors.h).
  *
  * Usage: mutex_handoff FILE WARMUP HANDOVERS
  * Prints: RESULT mutex_handoff mean_ns=... p50_ns=... p99_ns=... p999_ns=... rounds=...
@@ -30,6 +31,9 @@
 #include <unistd.h>
 
 #include "anchors.h"
+
+#define GAP_NS 1000000L      /* before a measured handover: the waiter is asleep in the lock */
+#define WARMUP_GAP_NS 100000L /* before a warm-up handover */
 
 struct shared {
 	_Alignas(128) pthread_mutex_t mutex;
@@ -99,7 +103,7 @@ static void work(const char *path, int me, long warmup, long handovers, int *rea
 			sleep_ns(10000); /* worker 1 holds the mutex first */
 	for (long n = 1; n <= handovers; n++) {
 		if (!takes(me, n)) {
-			sleep_ns(1000000);
+			sleep_ns(n <= warmup ? WARMUP_GAP_NS : GAP_NS);
 			__atomic_store_n(&shared->stamp, now_ns(), __ATOMIC_SEQ_CST);
 			unlock(&shared->mutex);
 			while (__atomic_load_n(&shared->turn, __ATOMIC_SEQ_CST) == me)

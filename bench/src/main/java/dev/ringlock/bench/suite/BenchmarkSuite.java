@@ -486,12 +486,13 @@ public final class BenchmarkSuite {
               "HandoffChild (mutex_handoff.c for pthread): the lock passes back and forth between"
                   + " two processes, each handover a millisecond after the waiter asked (so it"
                   + " sleeps in the lock); from just before the unlock to the waiter holding it."
-                  + " A ringlock handover to a thread blocked in lock().join() crosses three"
-                  + " thread wake-ups: the releasing process's ring thread (the release's"
-                  + " fire-and-forget FUTEX_WAKE goes out in the ring's next submission), the"
-                  + " waiter's ring thread (its FUTEX_WAIT completes, it takes the word) and the"
-                  + " joined thread; a pthread waiter is woken once, by the releaser's syscall.");
-      double lockHandoffSeconds = (mode.sleeperWarmup + mode.sleeperRounds) * 1.3e-3 + 3;
+                  + " A ringlock handover to a thread blocked in lock().join() crosses two"
+                  + " thread wake-ups: the waiter's ring thread (the releaser's FUTEX_WAKE"
+                  + " completes its FUTEX_WAIT; it takes the word and grants the future) and then"
+                  + " the joined thread; a pthread waiter is woken once, by the releaser's"
+                  + " syscall. The 'until granted' row times the same handovers to the grant on"
+                  + " the ring thread, so the difference is the joined thread's wake-up.");
+      double lockHandoffSeconds = mode.sleeperWarmup * 0.2e-3 + mode.sleeperRounds * 1.3e-3 + 3;
       if (harness.hasCAnchors()) {
         latencyStep(
             plan,
@@ -517,6 +518,14 @@ public final class BenchmarkSuite {
             lockHandoffSeconds,
             () -> harness.javaHandoff(variant, mode.sleeperWarmup, mode.sleeperRounds));
       }
+      latencyStep(
+          plan,
+          lockHandoff,
+          "ringlock Mutex, until granted on the waiter's ring thread",
+          true,
+          of,
+          lockHandoffSeconds,
+          () -> harness.ringlockHandoffUntilGranted(mode.sleeperWarmup, mode.sleeperRounds));
 
       Table each =
           results.table(
@@ -538,7 +547,7 @@ public final class BenchmarkSuite {
               "µs",
               false,
               "As above; per round, the latency of the last of the 3 waiters to run.");
-      double fanOutSeconds = (mode.sleeperWarmup + mode.sleeperRounds) * 1.3e-3 + 3;
+      double fanOutSeconds = mode.sleeperWarmup * 0.2e-3 + mode.sleeperRounds * 1.3e-3 + 3;
       for (Harness.FanOutPeer peer : Harness.FanOutPeer.values()) {
         boolean ringlock = peer == Harness.FanOutPeer.RINGLOCK_QUEUE;
         String label =

@@ -10,8 +10,8 @@ import java.time.Duration;
  */
 enum SuiteMode {
   SMOKE(0, 0, 1, 200, 1, 1, 100, 200, 200, 1_000, 10, 40, 2_000, 2),
-  QUICK(1, 500, 3, 500, 1, 1, 300, 700, 2_000, 5_000, 100, 400, 10_000, 10),
-  FULL(3, 1_000, 8, 1_000, 2, 3, 1_000, 2_000, 10_000, 20_000, 300, 2_000, 100_000, 100);
+  QUICK(1, 500, 3, 500, 1, 1, 300, 700, 2_000, 5_000, 3_000, 400, 10_000, 10),
+  FULL(3, 1_000, 8, 1_000, 2, 3, 1_000, 2_000, 10_000, 20_000, 10_000, 2_000, 100_000, 100);
 
   final int jmhWarmupIterations;
   final Duration jmhWarmupTime;
@@ -23,7 +23,8 @@ enum SuiteMode {
   final Duration loopMeasure;
   final int handoffWarmup;
   final int handoffRounds;
-  final int sleeperWarmup; // rounds that wake a sleeper a millisecond apart: fan-out, lock handoff
+  // rounds that wake a sleeper a millisecond apart (warm-up ones 0.1 ms): fan-out, lock handoff
+  final int sleeperWarmup;
   final int sleeperRounds;
   final int footprintWaiters;
   final int kills;

@@ -13,30 +13,43 @@ import java.util.concurrent.locks.LockSupport;
  *
  * Handovers are numbered 1..H. Process 1 takes the lock before READY; it gives it away on the odd
  * handovers and takes it back on the even ones; process 2 the reverse. Giving: sleep a
- * millisecond (the other process is blocked in lock() by then: it asked as soon as it saw this
+ * millisecond (a tenth of one in the WARMUP handovers) (the other process is blocked in lock() by then: it asked as soon as it saw this
  * one take the lock), store the stamp (System.nanoTime(), CLOCK_MONOTONIC: one clock for the
  * machine), unlock, then wait until the turn word names the other process, so that this one asks
  * for the lock again only once the other holds it. Taking: lock(), note now - stamp, store this
  * process in the turn word. So every handover goes to a waiter that is asleep in the lock, with
  * no barging by the process that just let go.
  *
+ * With UNTIL_GRANTED as a seventh argument (ringlock Mutex only), a handover is timed to the
+ * moment the waiter's ring thread granted the lock instead, before the thread blocked in join()
+ * wakes: the two figures side by side split the handover from that last wake-up.
+ *
  * On stdout: READY once process 1 holds the lock (or process 2 has the lock open); after the
  * driver moves the phase past WAITING, the handovers; then RESULT handoff samples=n,n,... (ns,
  * the handovers this process took after the first WARMUP handovers of both).
  *
- * Arguments: VARIANT CONTROL_FILE REGION_FILE 1|2 WARMUP HANDOVERS.
+ * Arguments: VARIANT CONTROL_FILE REGION_FILE 1|2 WARMUP HANDOVERS [UNTIL_GRANTED].
  */
 public final class HandoffChild {
   private static final long GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+  // Warm-up handovers come faster: the JIT needs thousands of them before the contended path is
+  // compiled (measured: p50 139 us after 200 warm-up handovers, 45 us after 6,000), and a
+  // millisecond each would make that take too long. A tenth of a millisecond still lets the
+  // waiter fall asleep in the kernel, so the same code runs.
+  static final long WARMUP_GAP_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
+  static final String UNTIL_GRANTED = "UNTIL_GRANTED";
 
   private HandoffChild() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length != 6
+    boolean untilGranted = args.length == 7 && args[6].equals(UNTIL_GRANTED);
+    if ((args.length != 6 && !untilGranted)
         || !(args[3].equals("1") || args[3].equals("2"))
-        || Integer.parseInt(args[5]) < 1) {
+        || Integer.parseInt(args[5]) < 1
+        || (untilGranted && !args[0].equals(LoopVariant.RINGLOCK_MUTEX.name()))) {
       throw new IllegalArgumentException(
-          "usage: HandoffChild VARIANT CONTROL_FILE REGION_FILE 1|2 WARMUP HANDOVERS (>= 1)");
+          "usage: HandoffChild VARIANT CONTROL_FILE REGION_FILE 1|2 WARMUP HANDOVERS (>= 1)"
+              + " [UNTIL_GRANTED, with RINGLOCK_MUTEX only]");
     }
     LoopVariant variant = LoopVariant.valueOf(args[0]);
     int me = Integer.parseInt(args[3]);
@@ -45,7 +58,10 @@ public final class HandoffChild {
     long[] samples = new long[handovers];
     int taken = 0;
     try (ControlFile control = ControlFile.attach(Path.of(args[1]));
-        ContendedLock lock = variant.open(control, Path.of(args[2]))) {
+        ContendedLock lock =
+            untilGranted
+                ? new RinglockMutexLock(Path.of(args[2]), true)
+                : variant.open(control, Path.of(args[2]))) {
       if (me == 1) {
         lock.lock();
         control.setTurn(1);
@@ -54,7 +70,7 @@ public final class HandoffChild {
       control.awaitStart();
       for (int handover = 1; handover <= handovers; handover++) {
         if (!takes(me, handover)) {
-          LockSupport.parkNanos(GAP_NANOS);
+          LockSupport.parkNanos(handover <= warmup ? WARMUP_GAP_NANOS : GAP_NANOS);
           control.setStamp(System.nanoTime());
           lock.unlock();
           while (control.turn() == me) {
@@ -62,7 +78,9 @@ public final class HandoffChild {
           }
         } else {
           lock.lock(); // the first time: process 1 held it before READY, so this one waits
-          long latency = System.nanoTime() - control.stamp();
+          long held =
+              untilGranted ? ((RinglockMutexLock) lock).grantedAtNanos() : System.nanoTime();
+          long latency = held - control.stamp();
           control.setTurn(me);
           if (handover > warmup) {
             samples[taken++] = latency;

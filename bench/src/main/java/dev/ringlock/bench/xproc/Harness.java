@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.LongStream;
+import java.util.stream.Stream;
 
 /*
  * Overview
@@ -213,6 +214,22 @@ public final class Harness {
    */
   public RoundTripStats javaHandoff(LoopVariant variant, int warmup, int handovers)
       throws Exception {
+    return javaHandoff(variant, warmup, handovers, List.of());
+  }
+
+  /**
+   * The ringlock Mutex's handoff ping-pong timed to the grant on the waiter's ring thread rather
+   * than to its joined thread running: with {@link #javaHandoff}, it splits a handover from the
+   * joined thread's wake-up.
+   */
+  public RoundTripStats ringlockHandoffUntilGranted(int warmup, int handovers) throws Exception {
+    return javaHandoff(
+        LoopVariant.RINGLOCK_MUTEX, warmup, handovers, List.of(HandoffChild.UNTIL_GRANTED));
+  }
+
+  private RoundTripStats javaHandoff(
+      LoopVariant variant, int warmup, int handovers, List<String> extraArguments)
+      throws Exception {
     Path controlPath = file("lock-handoff-" + variant.name(), "ctl");
     Path regionPath = file("lock-handoff-" + variant.name(), "region");
     int total = warmup + handovers;
@@ -223,13 +240,16 @@ public final class Harness {
             ChildProcess.startJava(
                 variant + "-handoff#" + me,
                 HandoffChild.class,
-                List.of(
-                    variant.name(),
-                    controlPath.toString(),
-                    regionPath.toString(),
-                    Integer.toString(me),
-                    Integer.toString(warmup),
-                    Integer.toString(total))));
+                Stream.concat(
+                        Stream.of(
+                            variant.name(),
+                            controlPath.toString(),
+                            regionPath.toString(),
+                            Integer.toString(me),
+                            Integer.toString(warmup),
+                            Integer.toString(total)),
+                        extraArguments.stream())
+                    .toList()));
         children.getLast().awaitLine("READY", START_PATIENCE); // process 1 holds it first
       }
       control.publishPhase(ControlFile.MEASURE);
@@ -280,7 +300,8 @@ public final class Harness {
 
   /**
    * This process wakes one waiter in each of {@code processes} other processes, {@code warmup} +
-   * {@code rounds} times, each round a millisecond after every waiter armed its next wait.
+   * {@code rounds} times, each round a millisecond after every waiter armed its next wait (a tenth
+   * of one in warm-up).
    */
   public FanOutResult fanOut(FanOutPeer peer, int processes, int warmup, int rounds)
       throws Exception {
@@ -306,7 +327,9 @@ public final class Harness {
       }
       for (int round = 1; round <= warmup + rounds; round++) {
         awaitArmed(control, processes * round, round);
-        LockSupport.parkNanos(FAN_OUT_ROUND_GAP_NANOS); // every waiter asleep in the kernel
+        // every waiter asleep in the kernel; warm-up rounds come faster, as in HandoffChild
+        LockSupport.parkNanos(
+            round <= warmup ? HandoffChild.WARMUP_GAP_NANOS : FAN_OUT_ROUND_GAP_NANOS);
         control.setStamp(System.nanoTime());
         if (queue != null) {
           int woken = queue.wakeUpTo(round);
