@@ -3,6 +3,7 @@ package dev.ringlock.bench.xproc;
 import dev.ringlock.core.Futex;
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexWord;
+import dev.ringlock.core.WakeSignal;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 
@@ -14,9 +15,11 @@ import java.util.concurrent.CompletableFuture;
  * control file, a MAP_SHARED file mapping, so both are SHARED futexes (keyed by inode and
  * offset): a wake in one process reaches the ring wait of the other.
  *
- * The initiator publishes round n in ping, wakes it with ring.wake and waits with
- * ring.wait(pong, seen) until pong holds n; the responder waits with ring.wait(ping, answered),
- * copies ping into pong and wakes pong. Each side runs in one of two styles:
+ * The initiator publishes round n in ping, wakes it and waits with ring.wait(pong, seen) until
+ * pong holds n; the responder waits with ring.wait(ping, answered), copies ping into pong and
+ * wakes pong. Wakes are WakeSignals, the fire-and-forget wake a lock's release makes: from the
+ * completion thread it joins the batch being built; from another thread while the completion
+ * thread sleeps it is a direct FUTEX_WAKE. Each side runs in one of two styles:
  *   thread        the main thread sends and sleeps in ring.wait(..).join(), so every round
  *                 parks and unparks it (the completion thread completes the future);
  *   continuation  no thread sleeps: the wait's continuation, on the ring's completion thread,
@@ -39,11 +42,15 @@ public final class PingPongChild {
   private final FutexRing ring = FutexRing.defaultRing();
   private final FutexWord ping;
   private final FutexWord pong;
+  private final WakeSignal wakePing;
+  private final WakeSignal wakePong;
 
   private PingPongChild(ControlFile control) {
     this.control = control;
     this.ping = control.pingWord();
     this.pong = control.pongWord();
+    this.wakePing = ring.wakeSignal(ping, 1, FutexRing.ANY_BITSET);
+    this.wakePong = ring.wakeSignal(pong, 1, FutexRing.ANY_BITSET);
   }
 
   /**
@@ -101,7 +108,7 @@ public final class PingPongChild {
 
   private void roundTrip(int round) {
     control.setPingVolatile(round);
-    ring.wake(ping, 1);
+    wakePing.signal();
     for (int seen; (seen = control.pongVolatile()) != round; ) {
       requireResponderAlive(seen);
       ring.wait(pong, seen).join();
@@ -142,7 +149,7 @@ public final class PingPongChild {
       round++;
       sentAt = System.nanoTime();
       control.setPingVolatile(round);
-      ring.wake(ping, 1);
+      wakePing.signal();
       awaitAnswer(round - 1); // pong still holds the previous round, unless answered already
     }
 
@@ -209,7 +216,7 @@ public final class PingPongChild {
 
   private void answer(int pinged) {
     control.setPongVolatile(pinged);
-    ring.wake(pong, 1);
+    wakePong.signal();
   }
 
   private void answerFromCompletionThread() {
