@@ -31,8 +31,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       future of this ring completes. Use the {@code *Async} variants, or {@link
  *       Options#completionExecutor(Executor)}, to run them elsewhere.
  *   <li>Requests made on the completion thread join the batch being built, with no doorbell.
- *   <li>A {@link WakeSignal} from another thread while the completion thread sleeps is a direct
- *       system call: the doorbell would cost the same call plus that thread's wake-up.
+ *   <li>A {@link WakeSignal}, or a {@link #wakeEach} of one word, from another thread while the
+ *       completion thread sleeps is a direct system call: the doorbell would cost the same call
+ *       plus that thread's wake-up.
  *   <li>The completion thread is a platform daemon thread; the ring holds no other thread.
  * </ul>
  *
@@ -269,7 +270,9 @@ public final class FutexRing implements AutoCloseable {
    * the kernel in the same io_uring_enter (more than one only if they overflow the submission
    * queue), and only the last posts a completion. For directed wake-ups of many waiters that each
    * sleep on a word of their own. The future completes when the last wake has run; the wakes are
-   * made even if the ring closes first (then by direct system calls).
+   * made even if the ring closes first (then by direct system calls). A single word from another
+   * thread while the completion thread sleeps is woken by a direct system call, as a {@link
+   * WakeSignal} is.
    *
    * @throws IllegalArgumentException if {@code words} is empty
    */
@@ -281,6 +284,15 @@ public final class FutexRing implements AutoCloseable {
     FutexWord[] copy = words.toArray(new FutexWord[0]);
     for (FutexWord word : copy) {
       Objects.requireNonNull(word, "a wakeEach word is null");
+    }
+    if (copy.length == 1 && !inCompletionThread() && loop.isAsleep()) {
+      // One wake, completion thread asleep: as for a WakeSignal, the doorbell would cost the same
+      // one system call plus that thread's wake-up. Batches keep going through the ring.
+      int result = Syscalls.futexWake(copy[0].address(), ANY_BITSET, 1, copy[0].futex2Flags());
+      return result >= 0
+          ? CompletableFuture.completedFuture(null)
+          : CompletableFuture.failedFuture(
+              new RingException("FUTEX_WAKE of " + copy[0] + " failed", -result));
     }
     WakeEachOp op = new WakeEachOp(loop, copy);
     loop.submit(op);

@@ -3,6 +3,7 @@ package dev.ringlock.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.function.Executable;
 
 @Timeout(120)
 class FutexRingTest {
@@ -466,8 +468,19 @@ class FutexRingTest {
 
   @Test
   void aWakeSignalFromAnotherThreadWhileTheLoopSleepsWakesDirectlyAndLeavesTheLoopAsleep()
-      throws Exception {
+      throws Throwable {
     FutexWord word = words.word(0);
+    assertWokenWithoutWakingTheLoop(word, () -> ring.wakeSignal(word, 1, ANY).signal());
+  }
+
+  @Test
+  void aWakeEachOfOneWordFromAnotherThreadWhileTheLoopSleepsWakesDirectly() throws Throwable {
+    FutexWord word = words.word(0);
+    assertWokenWithoutWakingTheLoop(word, () -> assertNull(await(ring.wakeEach(List.of(word)))));
+  }
+
+  /** A waiter on another ring is woken by {@code wake}, made while this ring's loop sleeps. */
+  private void assertWokenWithoutWakingTheLoop(FutexWord word, Executable wake) throws Throwable {
     try (FutexRing other = FutexRing.open()) {
       CompletableFuture<WaitOutcome> waiter = other.wait(word, 0);
       await(other.wake(words.word(15), 0)); // the wait is in the kernel
@@ -478,7 +491,7 @@ class FutexRingTest {
         Thread.onSpinWait();
       }
       FutexRing.Stats before = ring.stats();
-      ring.wakeSignal(word, 1, ANY).signal();
+      wake.execute();
       assertTrue(await(waiter).isWoken());
       FutexRing.Stats after = ring.stats();
       assertEquals(before.doorbellWakeups(), after.doorbellWakeups(), "the doorbell was rung");
