@@ -3,8 +3,13 @@ package dev.ringlock.bench;
 import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.SharedRegion;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /** Region files for benchmarks: in /dev/shm as in production (else the temp directory). */
 final class BenchFiles {
@@ -25,5 +30,17 @@ final class BenchFiles {
     SharedRegion region = SharedRegion.open(file, options);
     Files.delete(file);
     return region;
+  }
+
+  /** {@code bytes} of a fresh zeroed file mapped shared into {@code arena}, the file unlinked. */
+  static MemorySegment mapScratch(long bytes, Arena arena) throws IOException {
+    Path file = Files.createTempFile(sharedMemoryDirectory(), "ringlock-bench-", ".bin");
+    try (FileChannel channel =
+        FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      channel.write(ByteBuffer.allocate((int) bytes));
+      return channel.map(FileChannel.MapMode.READ_WRITE, 0, bytes, arena);
+    } finally {
+      Files.delete(file);
+    }
   }
 }

@@ -216,7 +216,9 @@ public final class BenchmarkSuite {
             "Uncontended lock + increment + unlock, one thread",
             "ns/op",
             false,
-            "MutexUncontendedBenchmark; JMH -prof gc gives the bytes allocated per operation.");
+            "MutexUncontendedBenchmark; JMH -prof gc gives the bytes allocated per operation."
+                + " mappedWordOnly is the floor under any lock on a mapped word: its CAS and its"
+                + " getAndSet on the same kind of mapping, nothing else.");
     jmh(plan, uncontended, MutexUncontendedBenchmark.class, "ringlockLock", true, null, Map.of())
             .gc =
         true;
@@ -235,6 +237,18 @@ public final class BenchmarkSuite {
     jmh(plan, uncontended, MutexUncontendedBenchmark.class, "reentrantLock", false, null, Map.of())
             .gc =
         true;
+    if (!smoke) {
+      jmh(
+                  plan,
+                  uncontended,
+                  MutexUncontendedBenchmark.class,
+                  "mappedWordOnly",
+                  false,
+                  null,
+                  Map.of())
+              .gc =
+          true;
+    }
 
     if (!smoke) {
       Table async =

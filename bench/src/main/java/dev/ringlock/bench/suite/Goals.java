@@ -16,16 +16,17 @@ final class Goals {
             1.3,
             false,
             "×",
-            "No system call and no ring on this path, but ringlock makes three atomic"
-                + " read-modify-writes per lock/unlock where ReentrantLock makes one CAS and one"
-                + " volatile store: the word's CAS, the guard's once-only flag (a CAS, so a racing"
-                + " double unlock cannot release a later holder's lock) and the release's"
-                + " getAndSet (atomic because it reads WAITERS). It also allocates the guard,"
-                + " which is the returned future (see the bytes per op from -prof gc in the"
-                + " table), and every access to the mapped word goes through a memory-segment var"
-                + " handle with bounds and liveness checks; the acquisition also reads the"
-                + " starving word and writes the fence. Cutting further means giving up the"
-                + " double-unlock check, the fence or the future itself."),
+            "No system call and no ring on this path. The mappedWordOnly row is the floor for"
+                + " a lock on a mapped word (its CAS and getAndSet through the same var handle, no"
+                + " more) and runs at ReentrantLock's speed; the rest is what the API and the"
+                + " cross-process guarantees cost, measured one piece at a time in scratch builds"
+                + " on this VM: the guard with its once-only CAS (a racing double unlock cannot"
+                + " release a later holder's lock) and the fence, about +4.5 ns; the guard being"
+                + " the returned, already-completed future, about +2 ns (bytes per op in the"
+                + " table); the bounded-barging check that no process is starving (four loads of"
+                + " the starving table), about +7 ns (17.5–19.1 ns without it, 25.2–25.4 ns with,"
+                + " same sitting). Cutting further means giving up the double-unlock check, the"
+                + " fence, the future or the fairness bound."),
         new Goal(
             "1000-task async contention vs IBM FairAsyncLock (throughput)",
             new String[] {"async-contention", "ringlockMutex"},
@@ -67,12 +68,12 @@ final class Goals {
             1.3,
             false,
             "×",
-            "With a thread blocked in join() on each side, every hop wakes the ring's completion"
+            "With a thread blocked in join() on each side, every hop is the sender's direct"
+                + " FUTEX_WAKE (a WakeSignal while its ring sleeps), the receiving ring's completion"
                 + " thread and then the parked thread: two sleeping-thread wake-ups where the C"
-                + " ping-pong needs one, each tens of microseconds on this VM. With the responder"
-                + " a continuation (next goal) the second wake-up is gone. The C floor is itself"
-                + " bimodal here (~6 µs while the guest's haltpoll keeps vCPUs polling, ~50 µs"
-                + " once they halt)."),
+                + " ping-pong needs one, each tens of microseconds on this VM. The C floor is"
+                + " itself bimodal here (~6 µs while the guest's haltpoll keeps vCPUs polling, ~50"
+                + " µs once they halt)."),
         new Goal(
             "Cross-process handoff round trip vs C futex ping-pong, continuation responder",
             new String[] {
