@@ -102,7 +102,7 @@ final class Charts {
         new CategoryChartBuilder()
             .width(WIDTH)
             .height(HEIGHT)
-            .title(table.title + ": " + (separate ? table.latencyName : "latency"))
+            .title(table.title + ": " + (separate ? table.latencyName + " latency" : "latency"))
             .xAxisTitle("statistic")
             .yAxisTitle((separate ? table.latencyUnit : table.unit) + " (log scale)")
             .build();
