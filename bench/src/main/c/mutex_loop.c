@@ -13,12 +13,20 @@
  * counter_ok says the counter equals every section of all workers (warm-up included), i.e. the
  * mutex really excluded.
  *
+ * Acquire latency: a worker times every SAMPLE_EVERY-th acquisition it makes in MEASURE, from
+ * just before pthread_mutex_lock to holding the mutex (CLOCK_MONOTONIC), and keeps a uniform
+ * sample of at most CAPACITY of them with Algorithm R in its slot of the mapping: the method of
+ * the Java side's LatencyReservoir, step for step (xorshift64 13/7/17 seeded with the pid, the
+ * slot from the high half of a 64 x 64-bit product). The parent prints every worker's sample on
+ * its RESULT line and the driver merges them as it merges the Java processes'.
+ *
  * Variants: "robust" is PTHREAD_PROCESS_SHARED + PTHREAD_MUTEX_ROBUST (glibc keeps the lock on
  * the thread's robust list, so a dead owner is detected: EOWNERDEAD); "plain" is
  * PTHREAD_PROCESS_SHARED only.
  *
  * Usage: mutex_loop robust|plain FILE WARMUP_MS MEASURE_MS [WORKERS, 2..MAX_WORKERS, default 2]
  * Prints: RESULT mutex_loop VARIANT ns_per_cs=... ops=... total_ops=... counter=... counter_ok=1
+ *         timed=T1,T2,... kept=K1,K2,... samples=(worker 1's K1 ns),(worker 2's K2),...
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,6 +47,8 @@
 enum phase { WAITING, WARMUP, MEASURE, STOP };
 
 #define MAX_WORKERS 8
+#define CAPACITY 20000   /* samples kept per worker: LatencyReservoir.CAPACITY */
+#define SAMPLE_EVERY 64  /* LatencyReservoir.SAMPLE_EVERY */
 
 static int workers = 2;
 
@@ -50,8 +60,40 @@ struct shared {
 	struct {
 		_Alignas(64) uint64_t total_ops; /* every section, warm-up included */
 		uint64_t measured_ops;           /* sections seen in MEASURE */
+		uint64_t timed;                  /* acquisitions timed (offered to the reservoir) */
+		uint64_t kept[CAPACITY];         /* the first min(timed, CAPACITY) are a uniform sample */
 	} worker[MAX_WORKERS];
 };
+
+/* Algorithm R over the worker's slot: see LatencyReservoir.java. */
+struct reservoir {
+	uint64_t *kept;
+	uint64_t timed;
+	uint64_t random; /* xorshift64 state, never 0 */
+};
+
+static struct reservoir reservoir_of(uint64_t *kept, uint64_t seed)
+{
+	uint64_t random = seed ^ 0x9E3779B97F4A7C15u;
+	return (struct reservoir){ .kept = kept, .random = random ? random : 0x9E3779B97F4A7C15u };
+}
+
+static void reservoir_offer(struct reservoir *reservoir, uint64_t latency)
+{
+	uint64_t timed = ++reservoir->timed;
+	if (timed <= CAPACITY) {
+		reservoir->kept[timed - 1] = latency;
+		return;
+	}
+	uint64_t x = reservoir->random;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	reservoir->random = x;
+	uint64_t slot = (uint64_t)(((unsigned __int128)x * timed) >> 64); /* uniform in [0, timed) */
+	if (slot < CAPACITY)
+		reservoir->kept[slot] = latency;
+}
 
 static struct shared *map_file(const char *path, int create)
 {
@@ -99,12 +141,20 @@ static int load_phase(struct shared *shared)
 static void work(const char *path, int index)
 {
 	struct shared *shared = map_file(path, 0);
+	struct reservoir latencies = reservoir_of(shared->worker[index].kept, (uint64_t)getpid());
 	uint64_t total = 0, measured = 0;
+	int until_timed = SAMPLE_EVERY;
 	int phase;
 	while ((phase = load_phase(shared)) == WAITING)
 		usleep(100); /* politely: the other worker may still be starting */
 	while (phase != STOP) {
+		int timed = phase == MEASURE && --until_timed == 0;
+		uint64_t before = timed ? now_ns() : 0;
 		lock(&shared->mutex);
+		if (timed) {
+			reservoir_offer(&latencies, now_ns() - before);
+			until_timed = SAMPLE_EVERY;
+		}
 		shared->counter++;
 		int error = pthread_mutex_unlock(&shared->mutex);
 		if (error)
@@ -115,6 +165,7 @@ static void work(const char *path, int index)
 	}
 	shared->worker[index].total_ops = total;
 	shared->worker[index].measured_ops = measured;
+	shared->worker[index].timed = latencies.timed;
 	exit(0);
 }
 
@@ -123,6 +174,32 @@ static void sleep_ms(long ms)
 	struct timespec time = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
 	while (nanosleep(&time, &time) != 0 && errno == EINTR)
 		;
+}
+
+static uint64_t kept_count(const struct shared *shared, int worker)
+{
+	uint64_t timed = shared->worker[worker].timed;
+	return timed < CAPACITY ? timed : CAPACITY;
+}
+
+/* " timed=T1,T2,... kept=K1,K2,... samples=..." and the end of the line: what LatencyReservoir parses. */
+static void print_samples(const struct shared *shared)
+{
+	printf(" timed=");
+	for (int i = 0; i < workers; i++)
+		printf("%s%llu", i ? "," : "", (unsigned long long)shared->worker[i].timed);
+	printf(" kept=");
+	for (int i = 0; i < workers; i++)
+		printf("%s%llu", i ? "," : "", (unsigned long long)kept_count(shared, i));
+	printf(" samples=");
+	const char *separator = "";
+	for (int i = 0; i < workers; i++) {
+		for (uint64_t k = 0; k < kept_count(shared, i); k++) {
+			printf("%s%llu", separator, (unsigned long long)shared->worker[i].kept[k]);
+			separator = ",";
+		}
+	}
+	printf("\n");
 }
 
 static void set_phase(struct shared *shared, int phase)
@@ -180,10 +257,11 @@ int main(int argc, char **argv)
 		measured += shared->worker[i].measured_ops;
 	}
 	int counter_ok = !failed && measured > 0 && shared->counter == total;
-	printf("RESULT mutex_loop %s ns_per_cs=%.2f ops=%llu total_ops=%llu counter=%llu counter_ok=%d\n",
+	printf("RESULT mutex_loop %s ns_per_cs=%.2f ops=%llu total_ops=%llu counter=%llu counter_ok=%d",
 	       variant, measured ? (double)elapsed / (double)measured : 0.0,
 	       (unsigned long long)measured, (unsigned long long)total,
 	       (unsigned long long)shared->counter, counter_ok);
+	print_samples(shared);
 	unlink(path);
 	return counter_ok ? 0 : 1;
 }

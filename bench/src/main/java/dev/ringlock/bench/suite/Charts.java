@@ -18,7 +18,8 @@ import org.knowm.xchart.style.Styler;
 /**
  * The run's PNG charts, drawn with XChart: per table with peers, a bar chart of the ratios ringlock
  * / peer with their error bars; per table with latency percentiles, a line per row over mean, p50,
- * p99 and p99.9 on a logarithmic axis.
+ * p99 and p99.9 on a logarithmic axis (only the percentiles where they measure something other than
+ * the score, e.g. the contended loops' acquire latency beside their ns/op).
  */
 final class Charts {
   private static final int WIDTH = 1000;
@@ -96,13 +97,14 @@ final class Charts {
   }
 
   private static CategoryChart latencyChart(Table table) {
+    boolean separate = table.hasSeparateLatency();
     CategoryChart chart =
         new CategoryChartBuilder()
             .width(WIDTH)
             .height(HEIGHT)
-            .title(table.title + ": latency")
+            .title(table.title + ": " + (separate ? table.latencyName + " latency" : "latency"))
             .xAxisTitle("statistic")
-            .yAxisTitle(table.unit + " (log scale)")
+            .yAxisTitle((separate ? table.latencyUnit : table.unit) + " (log scale)")
             .build();
     style(chart);
     chart.getStyler().setDefaultSeriesRenderStyle(CategorySeriesRenderStyle.Line);
@@ -114,7 +116,7 @@ final class Charts {
       }
       List<String> x = new ArrayList<>();
       List<Double> y = new ArrayList<>();
-      if (!percentiles.containsKey(table.scoreName)) { // the score is not one of them already
+      if (!separate && !percentiles.containsKey(table.scoreName)) { // not one of them already
         x.add(table.scoreName);
         y.add(row.score());
       }

@@ -224,10 +224,10 @@ final class Report {
     StringBuilder md =
         new StringBuilder("| | ")
             .append(table.unit)
-            .append(latency ? " (" + table.scoreName + ")" : "");
+            .append(latency && !table.hasSeparateLatency() ? " (" + table.scoreName + ")" : "");
     StringBuilder rule = new StringBuilder("|---|---");
     for (String key : percentileKeys) {
-      md.append(" | ").append(key);
+      md.append(" | ").append(table.percentileHeading(key));
       rule.append("|---");
     }
     if (extras) {
@@ -310,6 +310,10 @@ final class Report {
       t.put("title", table.title);
       t.put("unit", table.unit);
       t.put("higher_is_better", table.higherIsBetter);
+      if (table.hasSeparateLatency()) {
+        t.put("percentiles_of", table.latencyName);
+        t.put("percentile_unit", table.latencyUnit);
+      }
       t.put("rows", rows);
       t.put("notes", table.notes);
       tables.add(t);

@@ -78,6 +78,10 @@ final class Results {
     final Map<String, Row> rows = new LinkedHashMap<>();
     final List<String> notes = new ArrayList<>();
     String scoreName = "mean"; // what the score column is, in latency tables
+    // Set where the percentiles are not the score's spread but another measure in their own
+    // unit (the contended loops: ns/op, and the acquire latency in µs); null in latency tables.
+    String latencyName;
+    String latencyUnit;
 
     Table(String id, String title, String unit, boolean higherIsBetter, String description) {
       this.id = id;
@@ -101,6 +105,16 @@ final class Results {
 
     boolean hasLatency() {
       return rows.values().stream().anyMatch(r -> !r.percentiles().isEmpty());
+    }
+
+    /** Whether the percentiles are a latency of their own beside the score (latencyName). */
+    boolean hasSeparateLatency() {
+      return latencyName != null;
+    }
+
+    /** The heading of percentile column {@code key}. */
+    String percentileHeading(String key) {
+      return hasSeparateLatency() ? latencyName + " " + key + " (" + latencyUnit + ")" : key;
     }
   }
 

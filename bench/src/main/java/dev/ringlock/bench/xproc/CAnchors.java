@@ -98,10 +98,11 @@ final class CAnchors {
    * One run of mutex_loop: {@code workers} forked workers (2 to 8), {@code robust} or {@code
    * plain}.
    *
-   * @return ns per critical section
+   * @return ns per critical section, and the acquire latency merged over the workers
    * @throws IllegalStateException if the counter was not exact or the program failed
    */
-  double mutexLoop(String variant, Path file, int workers, Duration warmup, Duration measure)
+  Harness.LoopResult mutexLoop(
+      String variant, Path file, int workers, Duration warmup, Duration measure)
       throws InterruptedException {
     Map<String, String> fields =
         run(
@@ -116,7 +117,8 @@ final class CAnchors {
     if (!"1".equals(fields.get("counter_ok"))) {
       throw new IllegalStateException("mutex_loop " + variant + ": counter not exact: " + fields);
     }
-    return Double.parseDouble(ResultLine.field(fields, "ns_per_cs"));
+    return Harness.LoopResult.of(
+        Double.parseDouble(ResultLine.field(fields, "ns_per_cs")), LatencyReservoir.parse(fields));
   }
 
   /** One run of futex_pingpong. */

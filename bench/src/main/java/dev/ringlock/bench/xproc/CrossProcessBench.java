@@ -21,7 +21,9 @@ import java.util.function.ToDoubleFunction;
  * lock -> increment a plain counter in shared memory -> unlock. The driver steers the phases
  * WAITING -> WARMUP -> MEASURE -> STOP through a word of the control file and times MEASURE
  * itself; ns per section = that time / the sections both processes counted in MEASURE. Every
- * loop's counter must equal all sections of both processes, or the run fails.
+ * loop's counter must equal all sections of both processes, or the run fails. Beside it, the
+ * acquire latency (p50, p99, p99.9 in µs) of a uniform sample of the measured acquisitions
+ * (every 64th timed, LatencyReservoir).
  *   - C pthread mutex, PROCESS_SHARED + ROBUST, and PROCESS_SHARED only (mutex_loop.c);
  *   - FileChannel.lock, a spin-CAS word (Chronicle-style) and the ringlock Mutex, each in two
  *     child JVMs (LoopChild) that start together on the phase word.
@@ -50,7 +52,7 @@ public final class CrossProcessBench {
 
   private final Settings settings;
   private final Harness harness;
-  private final Map<String, List<Double>> loopNanos = new LinkedHashMap<>();
+  private final Map<String, List<Harness.LoopResult>> loops = new LinkedHashMap<>();
   private final Map<String, List<RoundTripStats>> handoffs = new LinkedHashMap<>();
 
   private CrossProcessBench(Settings settings, Harness harness) {
@@ -153,9 +155,11 @@ public final class CrossProcessBench {
             Harness.Style.CONTINUATION, Harness.Style.CONTINUATION, handoffWarmup, handoffRounds));
   }
 
-  private void record(String label, double nanosPerSection) {
-    System.out.printf("  %-40s %10.1f ns per critical section%n", label, nanosPerSection);
-    loopNanos.computeIfAbsent(label, unused -> new ArrayList<>()).add(nanosPerSection);
+  private void record(String label, Harness.LoopResult loop) {
+    System.out.printf(
+        "  %-40s %10.1f ns per critical section, acquire %s%n",
+        label, loop.nanosPerSection(), loop.acquireLatency().resultFields());
+    loops.computeIfAbsent(label, unused -> new ArrayList<>()).add(loop);
   }
 
   private void record(String label, RoundTripStats stats) {
@@ -167,21 +171,28 @@ public final class CrossProcessBench {
 
   private void printTables() {
     System.out.println();
-    System.out.println("== Contended loop, 2 processes: ns per critical section (lower is better)");
+    System.out.println(
+        "== Contended loop, 2 processes: ns per critical section (lower is better); acquire"
+            + " latency, µs (medians over rounds)");
     System.out.printf("%-40s", "");
     for (int round = 1; round <= settings.rounds(); round++) {
       System.out.printf("%10s", "round " + round);
     }
-    System.out.printf("%10s%n", "median");
+    System.out.printf("%10s%10s%10s%10s%n", "median", "p50", "p99", "p99.9");
     if (!harness.hasCAnchors()) {
       System.out.printf("%-40s skipped: no gcc on PATH%n", C_ROBUST);
       System.out.printf("%-40s skipped: no gcc on PATH%n", C_PLAIN);
     }
-    loopNanos.forEach(
-        (label, values) -> {
+    loops.forEach(
+        (label, results) -> {
           System.out.printf("%-40s", label);
-          values.forEach(value -> System.out.printf("%10.1f", value));
-          System.out.printf("%10.1f%n", median(values, Double::doubleValue));
+          results.forEach(result -> System.out.printf("%10.1f", result.nanosPerSection()));
+          System.out.printf(
+              "%10.1f%10.2f%10.2f%10.2f%n",
+              median(results, Harness.LoopResult::nanosPerSection),
+              median(results, r -> r.acquireLatency().p50Ns()) / 1e3,
+              median(results, r -> r.acquireLatency().p99Ns()) / 1e3,
+              median(results, r -> r.acquireLatency().p999Ns()) / 1e3);
         });
 
     System.out.println();
@@ -271,8 +282,8 @@ public final class CrossProcessBench {
   }
 
   private Optional<Double> loopMedian(String label) {
-    return Optional.ofNullable(loopNanos.get(label))
-        .map(values -> median(values, Double::doubleValue));
+    return Optional.ofNullable(loops.get(label))
+        .map(results -> median(results, Harness.LoopResult::nanosPerSection));
   }
 
   private Optional<Double> handoffMedian(String label, ToDoubleFunction<RoundTripStats> statistic) {

@@ -31,7 +31,10 @@ import java.util.stream.Stream;
  *   contended loop  N processes loop lock -> increment a plain shared counter -> unlock; the
  *                   driver steers WAITING -> WARMUP -> MEASURE -> STOP and divides the MEASURE
  *                   wall time by the sections all processes counted in it; the counter must come
- *                   out exact. C pthread mutexes (mutex_loop.c), or a LoopVariant in LoopChild.
+ *                   out exact. Each process also times every 64th acquisition in MEASURE into a
+ *                   uniform reservoir; the driver merges them in proportion to what each process
+ *                   timed (LatencyReservoir). C pthread mutexes (mutex_loop.c), or a LoopVariant
+ *                   in LoopChild.
  *   handoff         a two-word ping-pong between two processes: futex syscalls in C
  *                   (futex_pingpong.c) or through each process's ring (PingPongChild).
  *   fan-out         this process wakes the waiters of N other processes at once (FanOutWaiter):
@@ -82,24 +85,37 @@ public final class Harness {
 
   // ---- contended loop ----
 
+  /** A contended loop times every this many-th acquisition of each process in MEASURE. */
+  public static final int LOOP_TIMED_EVERY = LatencyReservoir.SAMPLE_EVERY;
+
+  /** A contended loop keeps at most this many acquire latencies per process. */
+  public static final int LOOP_SAMPLES_PER_PROCESS = LatencyReservoir.CAPACITY;
+
+  /**
+   * What a contended loop measured: the throughput figure, and the acquire latency (from just
+   * before lock() to holding the lock) of a uniform sample of {@code acquireSamples} of the MEASURE
+   * phase's acquisitions.
+   */
+  public record LoopResult(
+      double nanosPerSection, RoundTripStats acquireLatency, int acquireSamples) {
+    static LoopResult of(double nanosPerSection, List<LatencyReservoir.Sample> samples) {
+      long[] merged = LatencyReservoir.merge(samples);
+      return new LoopResult(nanosPerSection, RoundTripStats.of(merged), merged.length);
+    }
+  }
+
   /**
    * The contended loop on a process-shared pthread mutex, robust or plain, in {@code processes}
    * forked C workers.
-   *
-   * @return ns per critical section
    */
-  public double cLoop(boolean robust, int processes, Duration warmup, Duration measure)
+  public LoopResult cLoop(boolean robust, int processes, Duration warmup, Duration measure)
       throws InterruptedException {
     return requireC()
         .mutexLoop(robust ? "robust" : "plain", file("mutex", "shm"), processes, warmup, measure);
   }
 
-  /**
-   * The contended loop of {@code variant} in {@code processes} child JVMs.
-   *
-   * @return ns per critical section
-   */
-  public double javaLoop(LoopVariant variant, int processes, Duration warmup, Duration measure)
+  /** The contended loop of {@code variant} in {@code processes} child JVMs. */
+  public LoopResult javaLoop(LoopVariant variant, int processes, Duration warmup, Duration measure)
       throws Exception {
     Path controlPath = file(variant.name(), "ctl");
     Path regionPath = file(variant.name(), "region");
@@ -122,11 +138,13 @@ public final class Harness {
 
       long total = 0;
       long measured = 0;
+      List<LatencyReservoir.Sample> latencies = new ArrayList<>();
       for (ChildProcess child : children) {
         Map<String, String> result =
             ResultLine.fields(child.awaitLine(ResultLine.PREFIX, START_PATIENCE));
         total += Long.parseLong(ResultLine.field(result, "total_ops"));
         measured += Long.parseLong(ResultLine.field(result, "measured_ops"));
+        latencies.addAll(LatencyReservoir.parse(result));
       }
       for (ChildProcess child : children) {
         child.awaitSuccess(START_PATIENCE);
@@ -143,7 +161,7 @@ public final class Harness {
       if (measured == 0) {
         throw new IllegalStateException(variant.label + ": no critical section was measured");
       }
-      return (double) elapsed / measured;
+      return LoopResult.of((double) elapsed / measured, latencies);
     } finally {
       children.forEach(ChildProcess::close);
       Files.deleteIfExists(controlPath);

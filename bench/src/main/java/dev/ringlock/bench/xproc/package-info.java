@@ -9,7 +9,8 @@
  *
  * <ul>
  *   <li>contended loop, 2 processes, ns per critical section: C pthread mutex robust and plain,
- *       FileChannel.lock, a spin-CAS word, the ringlock Mutex;
+ *       FileChannel.lock, a spin-CAS word, the ringlock Mutex; beside it the acquire latency (p50,
+ *       p99, p99.9) of every 64th acquisition, a uniform sample kept by {@code LatencyReservoir};
  *   <li>handoff round trip, 2 processes: C futex syscalls, and ringlock's ring with a thread or a
  *       continuation as responder (mean, p50, p99, p99.9).
  * </ul>

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
  * CI's check of the benchmark suite: the smoke mode (a few benchmarks, one short iteration each,
  * every kind of step: a JMH run, the C anchors when gcc is there, child-JVM loops, ping-pongs, lock
  * handoffs, fan-out, footprint and takeover) runs through and writes report.md, results.json and
- * charts. The figures themselves are not judged: they mean nothing at this length.
+ * charts, the contended loops with their acquire-latency columns, records and chart. The figures
+ * themselves are not judged: they mean nothing at this length.
  */
 class BenchmarkSuiteSmokeTest {
   private static final byte[] PNG_MAGIC = {(byte) 0x89, 'P', 'N', 'G'};
@@ -45,6 +46,10 @@ class BenchmarkSuiteSmokeTest {
     assertTrue(report.contains("ringlock / reentrantLock"), report);
     assertTrue(report.contains("B/op (gc)"), "the gc profiler's column:\n" + report);
     assertTrue(report.contains("## 2 processes contending on one lock"), report);
+    assertTrue(
+        report.contains(
+            "| | ns/op | acquire p50 (µs) | acquire p99 (µs) | acquire p99.9 (µs) | ringlock / "),
+        "the loop table's acquire-latency columns:\n" + report);
     assertTrue(report.contains("## Handoff ping-pong between 2 processes"), report);
     assertTrue(report.contains("## Waking a waiter in each of 3 other processes"), report);
     assertTrue(report.contains("## Lock handoff between 2 processes"), report);
@@ -54,11 +59,20 @@ class BenchmarkSuiteSmokeTest {
     assertTrue(json.startsWith("{\"suite\": {"), json);
     assertTrue(json.contains("\"primaryMetric\""), "JMH's raw JSON is in it");
     assertTrue(json.contains("\"table\": \"xproc-handoff\""), "harness records are in it");
+    assertTrue(
+        json.matches(
+            "(?s).*\"table\": \"xproc-loop-2\", \"label\": \"ringlock Mutex\","
+                + " \"ns_per_op\": [-0-9.E]+, \"ops_per_s\": [-0-9.E]+, \"acquire_mean_ns\": [-0-9.E]+,"
+                + " \"acquire_p50_ns\": [0-9]+, \"acquire_p99_ns\": [0-9]+,"
+                + " \"acquire_p999_ns\": [0-9]+.*"),
+        "the loop records carry the acquire latency:\n" + json);
+    assertTrue(json.contains("\"percentiles_of\": \"acquire\""), json);
 
     for (String chart :
         List.of(
             "ratios-uncontended.png",
             "ratios-xproc-loop-2.png",
+            "latency-xproc-loop-2.png",
             "latency-xproc-handoff.png",
             "latency-xproc-lock-handoff.png",
             "latency-xproc-fanout-each.png")) {
