@@ -513,8 +513,7 @@ public final class BenchmarkSuite {
                   + " thread wake-ups: the waiter's ring thread (the releaser's FUTEX_WAKE"
                   + " completes its FUTEX_WAIT; it takes the word and grants the future) and then"
                   + " the joined thread; a pthread waiter is woken once, by the releaser's"
-                  + " syscall. The 'until granted' row times the same handovers to the grant on"
-                  + " the ring thread, so the difference is the joined thread's wake-up.");
+                  + " syscall.");
       double lockHandoffSeconds = mode.sleeperWarmup * 0.2e-3 + mode.sleeperRounds * 1.3e-3 + 3;
       if (harness.hasCAnchors()) {
         latencyStep(
@@ -541,14 +540,6 @@ public final class BenchmarkSuite {
             lockHandoffSeconds,
             () -> harness.javaHandoff(variant, mode.sleeperWarmup, mode.sleeperRounds));
       }
-      latencyStep(
-          plan,
-          lockHandoff,
-          "ringlock Mutex, until granted on the waiter's ring thread",
-          true,
-          of,
-          lockHandoffSeconds,
-          () -> harness.ringlockHandoffUntilGranted(mode.sleeperWarmup, mode.sleeperRounds));
 
       Table each =
           results.table(

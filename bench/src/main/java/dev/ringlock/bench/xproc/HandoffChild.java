@@ -20,15 +20,11 @@ import java.util.concurrent.locks.LockSupport;
  * process in the turn word. So every handover goes to a waiter that is asleep in the lock, with
  * no barging by the process that just let go.
  *
- * With UNTIL_GRANTED as a seventh argument (ringlock Mutex only), a handover is timed to the
- * moment the waiter's ring thread granted the lock instead, before the thread blocked in join()
- * wakes: the two figures side by side split the handover from that last wake-up.
- *
  * On stdout: READY once process 1 holds the lock (or process 2 has the lock open); after the
  * driver moves the phase past WAITING, the handovers; then RESULT handoff samples=n,n,... (ns,
  * the handovers this process took after the first WARMUP handovers of both).
  *
- * Arguments: VARIANT CONTROL_FILE REGION_FILE 1|2 WARMUP HANDOVERS [UNTIL_GRANTED].
+ * Arguments: VARIANT CONTROL_FILE REGION_FILE 1|2 WARMUP HANDOVERS.
  */
 public final class HandoffChild {
   private static final long GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
@@ -37,19 +33,15 @@ public final class HandoffChild {
   // millisecond each would make that take too long. A tenth of a millisecond still lets the
   // waiter fall asleep in the kernel, so the same code runs.
   static final long WARMUP_GAP_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
-  static final String UNTIL_GRANTED = "UNTIL_GRANTED";
 
   private HandoffChild() {}
 
   public static void main(String[] args) throws Exception {
-    boolean untilGranted = args.length == 7 && args[6].equals(UNTIL_GRANTED);
-    if ((args.length != 6 && !untilGranted)
+    if (args.length != 6
         || !(args[3].equals("1") || args[3].equals("2"))
-        || Integer.parseInt(args[5]) < 1
-        || (untilGranted && !args[0].equals(LoopVariant.RINGLOCK_MUTEX.name()))) {
+        || Integer.parseInt(args[5]) < 1) {
       throw new IllegalArgumentException(
-          "usage: HandoffChild VARIANT CONTROL_FILE REGION_FILE 1|2 WARMUP HANDOVERS (>= 1)"
-              + " [UNTIL_GRANTED, with RINGLOCK_MUTEX only]");
+          "usage: HandoffChild VARIANT CONTROL_FILE REGION_FILE 1|2 WARMUP HANDOVERS (>= 1)");
     }
     LoopVariant variant = LoopVariant.valueOf(args[0]);
     int me = Integer.parseInt(args[3]);
@@ -58,10 +50,7 @@ public final class HandoffChild {
     long[] samples = new long[handovers];
     int taken = 0;
     try (ControlFile control = ControlFile.attach(Path.of(args[1]));
-        ContendedLock lock =
-            untilGranted
-                ? new RinglockMutexLock(Path.of(args[2]), true)
-                : variant.open(control, Path.of(args[2]))) {
+        ContendedLock lock = variant.open(control, Path.of(args[2]))) {
       if (me == 1) {
         lock.lock();
         control.setTurn(1);
@@ -78,9 +67,7 @@ public final class HandoffChild {
           }
         } else {
           lock.lock(); // the first time: process 1 held it before READY, so this one waits
-          long held =
-              untilGranted ? ((RinglockMutexLock) lock).grantedAtNanos() : System.nanoTime();
-          long latency = held - control.stamp();
+          long latency = System.nanoTime() - control.stamp();
           control.setTurn(me);
           if (handover > warmup) {
             samples[taken++] = latency;

@@ -17,7 +17,6 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.LongStream;
-import java.util.stream.Stream;
 
 /*
  * Overview
@@ -232,22 +231,6 @@ public final class Harness {
    */
   public RoundTripStats javaHandoff(LoopVariant variant, int warmup, int handovers)
       throws Exception {
-    return javaHandoff(variant, warmup, handovers, List.of());
-  }
-
-  /**
-   * The ringlock Mutex's handoff ping-pong timed to the grant on the waiter's ring thread rather
-   * than to its joined thread running: with {@link #javaHandoff}, it splits a handover from the
-   * joined thread's wake-up.
-   */
-  public RoundTripStats ringlockHandoffUntilGranted(int warmup, int handovers) throws Exception {
-    return javaHandoff(
-        LoopVariant.RINGLOCK_MUTEX, warmup, handovers, List.of(HandoffChild.UNTIL_GRANTED));
-  }
-
-  private RoundTripStats javaHandoff(
-      LoopVariant variant, int warmup, int handovers, List<String> extraArguments)
-      throws Exception {
     Path controlPath = file("lock-handoff-" + variant.name(), "ctl");
     Path regionPath = file("lock-handoff-" + variant.name(), "region");
     int total = warmup + handovers;
@@ -258,16 +241,13 @@ public final class Harness {
             ChildProcess.startJava(
                 variant + "-handoff#" + me,
                 HandoffChild.class,
-                Stream.concat(
-                        Stream.of(
-                            variant.name(),
-                            controlPath.toString(),
-                            regionPath.toString(),
-                            Integer.toString(me),
-                            Integer.toString(warmup),
-                            Integer.toString(total)),
-                        extraArguments.stream())
-                    .toList()));
+                List.of(
+                    variant.name(),
+                    controlPath.toString(),
+                    regionPath.toString(),
+                    Integer.toString(me),
+                    Integer.toString(warmup),
+                    Integer.toString(total))));
         children.getLast().awaitLine("READY", START_PATIENCE); // process 1 holds it first
       }
       control.publishPhase(ControlFile.MEASURE);
