@@ -42,7 +42,7 @@ final class Goals {
                 + " (profile settings, 367 samples) put 22 % of the samples' top frames in that"
                 + " mapped-memory access, 27 % in the executor's queue that both share and 23 % in"
                 + " the rest of ringlock. The run-to-run spread of both rows on this 2-vCPU VM is"
-                + " ±15–30 % (earlier full runs: 0.84–0.95×)."),
+                + " ±15–30 % (full runs so far: 0.81–0.95×)."),
         new Goal(
             "2-process contended loop: times faster than FileChannel.lock",
             new String[] {"xproc-loop-2", "FileChannel.lock"},
