@@ -138,7 +138,13 @@ final class CompletionLoop implements Runnable {
     return closing || head == CLOSED;
   }
 
-  /** Parked (or about to park) in io_uring_enter with nothing queued: a request would ring. */
+  /**
+   * Parked (or about to park) in io_uring_enter with nothing queued: a request would ring the
+   * doorbell. Then a lone wake is cheaper as a direct system call (WakeSignal, FutexRing.wakeEach):
+   * the doorbell costs the caller the same one call and adds this thread's wake-up. Never true
+   * while the loop thread runs a continuation: it swings SLEEPING back to null before it reaps. A
+   * stale answer is harmless: a direct wake made while the loop wakes up is merely not batched.
+   */
   boolean isAsleep() {
     return head == SLEEPING;
   }
@@ -182,12 +188,13 @@ final class CompletionLoop implements Runnable {
   }
 
   /**
-   * A wake made by direct system call where a ring's wake cannot be: the request never reached the
-   * kernel (the ring closed, or it was abandoned first). Errors are ignored, because nobody could
-   * take them: this runs in shutdown, or for a fire-and-forget request.
+   * A wake made by direct system call where a ring's wake cannot be (the request never reached the
+   * kernel: the ring closed, or it was abandoned first) or need not be (a lone wake while the loop
+   * sleeps, see {@link #isAsleep}). Returns the number woken or -errno; fire-and-forget callers
+   * ignore it, because nobody could take an error.
    */
-  static void wakeBySyscall(FutexWord word, int count, int bitset) {
-    Syscalls.futexWake(word.address(), bitset, count, word.futex2Flags());
+  static int wakeBySyscall(FutexWord word, int count, int bitset) {
+    return Syscalls.futexWake(word.address(), bitset, count, word.futex2Flags());
   }
 
   /** Queues a WakeSignal's request; false if the loop has closed. */

@@ -285,14 +285,11 @@ public final class FutexRing implements AutoCloseable {
     for (FutexWord word : copy) {
       Objects.requireNonNull(word, "a wakeEach word is null");
     }
-    if (copy.length == 1 && !inCompletionThread() && loop.isAsleep()) {
-      // One wake, completion thread asleep: as for a WakeSignal, the doorbell would cost the same
-      // one system call plus that thread's wake-up. Batches keep going through the ring.
-      int result = Syscalls.futexWake(copy[0].address(), ANY_BITSET, 1, copy[0].futex2Flags());
+    if (copy.length == 1 && loop.isAsleep()) { // a lone wake; batches keep going through the ring
+      int result = CompletionLoop.wakeBySyscall(copy[0], 1, ANY_BITSET);
       return result >= 0
           ? CompletableFuture.completedFuture(null)
-          : CompletableFuture.failedFuture(
-              new RingException("FUTEX_WAKE of " + copy[0] + " failed", -result));
+          : CompletableFuture.failedFuture(WakeEachOp.failure(copy[0], -result));
     }
     WakeEachOp op = new WakeEachOp(loop, copy);
     loop.submit(op);

@@ -34,10 +34,11 @@ final class WakeEachOp extends RingOp<Void> {
 
   @Override
   void completed(int result, boolean ringClosing) {
-    deliver(
-        result >= 0
-            ? null
-            : new RingException("FUTEX_WAKE of " + words[words.length - 1] + " failed", -result));
+    deliver(result >= 0 ? null : failure(words[words.length - 1], -result));
+  }
+
+  static RingException failure(FutexWord word, int errno) {
+    return new RingException("FUTEX_WAKE of " + word + " failed", errno);
   }
 
   @Override

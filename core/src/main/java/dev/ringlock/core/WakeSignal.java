@@ -71,8 +71,9 @@ public final class WakeSignal {
       return;
     }
     if (loop.isAsleep()) {
-      // If the loop wakes meanwhile, this wake is merely not batched: a direct wake is always
-      // correct after the word's change, and the syscall orders it after that change.
+      // Correct whatever the loop does meanwhile: a direct wake made after the word's change
+      // serves it (the syscall orders it after the change), and a signal still queued from
+      // before is delivered by the loop or, on close, by dropped().
       wakeDirectly();
       return;
     }
