@@ -219,36 +219,28 @@ public final class BenchmarkSuite {
             "MutexUncontendedBenchmark; JMH -prof gc gives the bytes allocated per operation."
                 + " mappedWordOnly is the floor under any lock on a mapped word: its CAS and its"
                 + " getAndSet on the same kind of mapping, nothing else.");
-    jmh(plan, uncontended, MutexUncontendedBenchmark.class, "ringlockLock", true, null, Map.of())
-            .gc =
-        true;
+    // The uncontended rows carry -prof gc: bytes per acquisition are part of the explanation.
+    Map<String, Boolean> uncontendedRows = new LinkedHashMap<>(); // method -> is ringlock
+    uncontendedRows.put("ringlockLock", true);
     if (!smoke) {
-      jmh(
-                  plan,
-                  uncontended,
-                  MutexUncontendedBenchmark.class,
-                  "ringlockTryLock",
-                  true,
-                  null,
-                  Map.of())
-              .gc =
-          true;
+      uncontendedRows.put("ringlockTryLock", true);
     }
-    jmh(plan, uncontended, MutexUncontendedBenchmark.class, "reentrantLock", false, null, Map.of())
-            .gc =
-        true;
+    uncontendedRows.put("reentrantLock", false);
     if (!smoke) {
-      jmh(
-                  plan,
-                  uncontended,
-                  MutexUncontendedBenchmark.class,
-                  "mappedWordOnly",
-                  false,
-                  null,
-                  Map.of())
-              .gc =
-          true;
+      uncontendedRows.put("mappedWordOnly", false);
     }
+    uncontendedRows.forEach(
+        (method, ringlock) ->
+            jmh(
+                        plan,
+                        uncontended,
+                        MutexUncontendedBenchmark.class,
+                        method,
+                        ringlock,
+                        null,
+                        Map.of())
+                    .gc =
+                true);
 
     if (!smoke) {
       Table async =
