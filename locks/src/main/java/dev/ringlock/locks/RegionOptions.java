@@ -1,7 +1,9 @@
 package dev.ringlock.locks;
 
 import dev.ringlock.core.FutexRing;
+import dev.ringlock.core.memory.PidLock;
 import dev.ringlock.locks.internal.WaitQueueDescriptor;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -25,6 +27,9 @@ public final class RegionOptions {
   /** Spins (each a {@link Thread#onSpinWait()}) a contended lock() tries before it queues. */
   public static final int DEFAULT_SPIN_TRIES = 100;
 
+  /** How long a synchronous call waits for another live process holding an internal lock (5 s). */
+  public static final Duration DEFAULT_INTERNAL_LOCK_TIMEOUT = PidLock.DEFAULT_TIMEOUT;
+
   private static final RegionOptions DEFAULTS = builder().build();
 
   private final long regionSize;
@@ -33,6 +38,7 @@ public final class RegionOptions {
   private final int spinTries;
   private final boolean localHandoff;
   private final int waitQueueCapacity;
+  private final Duration internalLockTimeout;
 
   private RegionOptions(Builder builder) {
     this.regionSize = builder.regionSize;
@@ -41,6 +47,7 @@ public final class RegionOptions {
     this.spinTries = builder.spinTries;
     this.localHandoff = builder.localHandoff;
     this.waitQueueCapacity = builder.waitQueueCapacity;
+    this.internalLockTimeout = builder.internalLockTimeout;
   }
 
   public static RegionOptions defaults() {
@@ -77,6 +84,15 @@ public final class RegionOptions {
     return waitQueueCapacity;
   }
 
+  /**
+   * How long a synchronous call (await, wake, signal, creating an object, close) waits for another
+   * live process that holds one of the region's internal locks before it fails with {@link
+   * dev.ringlock.core.InternalLockTimeoutException}. See docs/internal-locks.md.
+   */
+  public Duration internalLockTimeout() {
+    return internalLockTimeout;
+  }
+
   @Override
   public String toString() {
     return "RegionOptions[size "
@@ -91,6 +107,8 @@ public final class RegionOptions {
         + localHandoff
         + ", waitQueueCapacity "
         + waitQueueCapacity
+        + ", internalLockTimeout "
+        + internalLockTimeout
         + "]";
   }
 
@@ -102,6 +120,7 @@ public final class RegionOptions {
     private int spinTries = DEFAULT_SPIN_TRIES;
     private boolean localHandoff = true;
     private int waitQueueCapacity = DEFAULT_WAIT_QUEUE_CAPACITY;
+    private Duration internalLockTimeout = DEFAULT_INTERNAL_LOCK_TIMEOUT;
 
     private Builder() {}
 
@@ -158,6 +177,22 @@ public final class RegionOptions {
     public Builder waitQueueCapacity(int waiters) {
       WaitQueueDescriptor.checkCapacity(waiters);
       this.waitQueueCapacity = waiters;
+      return this;
+    }
+
+    /**
+     * How long a synchronous call waits for another live process holding one of the region's
+     * internal locks (a wait queue's or condition's list lock, the directory lock) before it fails
+     * with {@link dev.ringlock.core.InternalLockTimeoutException}; 5 s by default. A timed await
+     * waits at most its own timeout. A dead holder's lock is taken over at once, whatever this is.
+     */
+    public Builder internalLockTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException(
+            "internal lock timeout must be positive, not " + timeout);
+      }
+      this.internalLockTimeout = timeout;
       return this;
     }
 

@@ -90,6 +90,7 @@ public final class SharedRegion implements AutoCloseable {
     Objects.requireNonNull(options, "options");
     FutexRing ring = options.ring(); // first: without a ring the region is useless
     MappedRegion memory = MappedRegion.open(file, options.regionSize(), options.capacity());
+    memory.internalLockTimeout(options.internalLockTimeout());
     return new SharedRegion(memory, options, ring);
   }
 
@@ -172,7 +173,15 @@ public final class SharedRegion implements AutoCloseable {
             type,
             WaitQueueDescriptor.bytesFor(capacity),
             WaitQueueDescriptor.initializer(capacity));
-    return new WaitQueueCore(ObjectType.name(type), name, memory, object, scope, ring, pid);
+    return new WaitQueueCore(
+        ObjectType.name(type),
+        name,
+        memory,
+        object,
+        scope,
+        ring,
+        pid,
+        options.internalLockTimeout());
   }
 
   /**
@@ -321,8 +330,12 @@ public final class SharedRegion implements AutoCloseable {
   }
 
   /**
-   * Fails pending acquisitions and waits, releases what this process holds, unmaps. Idempotent. A
-   * wait queue's wakes already issued reach their waiters before the memory goes.
+   * Fails pending acquisitions and waits with {@link RegionClosedException}, releases what this
+   * process holds, unmaps. A wait queue's wakes already issued reach their waiters before the
+   * memory goes. Always finishes, in bounded time, and never throws: an object whose internal lock
+   * another live process holds, or whose words are damaged, is closed without it (see
+   * docs/internal-locks.md), and the next object is closed regardless. Idempotent: a second call
+   * does nothing.
    */
   @Override
   public void close() {
@@ -332,11 +345,28 @@ public final class SharedRegion implements AutoCloseable {
       }
       closed = true;
     }
-    mutexes.values().forEach(MutexCore::close);
-    semaphores.values().forEach(SemaphoreCore::close);
-    waitQueues.values().forEach(WaitQueueCore::close);
-    conditions.values().forEach(ConditionCore::close);
-    memory.close();
+    try {
+      mutexes.values().forEach(mutex -> closeQuietly(mutex, mutex::close));
+      semaphores.values().forEach(semaphore -> closeQuietly(semaphore, semaphore::close));
+      waitQueues.values().forEach(queue -> closeQuietly(queue, queue::close));
+      conditions.values().forEach(condition -> closeQuietly(condition, condition::close));
+    } finally {
+      memory.close(); // unmapped whatever happened above
+    }
+  }
+
+  /**
+   * Closes one object; a failure (a damaged region) stops neither close() nor the other objects. It
+   * is logged: the caller of close() can do nothing about it, and each object has failed its own
+   * pending futures by then.
+   */
+  private void closeQuietly(Object object, Runnable close) {
+    try {
+      close.run();
+    } catch (RuntimeException e) {
+      System.getLogger(SharedRegion.class.getName())
+          .log(System.Logger.Level.WARNING, "closing " + object + " in " + this + " failed", e);
+    }
   }
 
   private void checkOpen() {

@@ -19,6 +19,7 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -61,6 +62,9 @@ final class Directory {
   private final Path file; // null in memory
   private final PidLock lock;
 
+  /** How long an insert waits for a live holder of the directory lock; see PidLock. */
+  private volatile long lockTimeoutNanos = PidLock.DEFAULT_TIMEOUT.toNanos();
+
   /** The thread inserting through this instance, so an initializer cannot deadlock on it. */
   private volatile Thread inserter;
 
@@ -72,6 +76,11 @@ final class Directory {
     this.geometry = geometry;
     this.file = file;
     this.lock = new PidLock(region, RegionDescriptor.DIRECTORY_LOCK_OFFSET, file, "directory");
+  }
+
+  /** How long an insert waits for a live holder of the directory lock before it gives up. */
+  void lockTimeout(Duration timeout) {
+    this.lockTimeoutNanos = timeout.toNanos();
   }
 
   /** Checks every published entry (and the count and cursor that cover them), at open. */
@@ -162,7 +171,10 @@ final class Directory {
               + name
               + "'");
     }
-    lock.lock(); // a dead owner's half-done insert is invisible: nothing to repair
+    // Bounded: a stopped holder fails this insert with InternalLockTimeoutException, never hangs
+    // it.
+    // A dead owner's half-done insert is invisible: nothing to repair.
+    lock.lock(lockTimeoutNanos, () -> false);
     inserter = Thread.currentThread();
     try {
       // Another thread or process may have inserted the name since our lock-free lookup.

@@ -272,6 +272,15 @@ public final class MappedRegion implements AutoCloseable {
   }
 
   /**
+   * How long creating an object waits for a live process holding the directory lock before it fails
+   * with {@link dev.ringlock.core.InternalLockTimeoutException}; {@link PidLock#DEFAULT_TIMEOUT}
+   * until set.
+   */
+  public void internalLockTimeout(java.time.Duration timeout) {
+    directory.lockTimeout(java.util.Objects.requireNonNull(timeout, "timeout"));
+  }
+
+  /**
    * Damage found in this region after it was opened (a value read from the mapping that no ringlock
    * writes), as every accessor reports it: an {@link java.io.UncheckedIOException} wrapping an
    * {@link InvalidRegionException} with {@link InvalidRegionException.Problem#CORRUPT} whose

@@ -5,6 +5,7 @@ import static dev.ringlock.core.memory.RegionDescriptor.LOCK_WAITERS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import dev.ringlock.core.InternalLockTimeoutException;
 import dev.ringlock.core.RingException;
 import dev.ringlock.core.ffi.Errno;
 import dev.ringlock.core.ffi.FutexFlags;
@@ -14,15 +15,17 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /*
  * Overview
  *
  * A short lock held by a process, in one 32-bit word of a region, across every thread and process
  * that maps it: the region's directory lock (inserts), and the list lock of each wait queue. It
- * blocks the calling thread, so it guards only short critical sections. The word:
+ * guards only short critical sections. The word:
  *
  *   0                      free
  *   pid                    held by process pid
@@ -37,6 +40,17 @@ import java.util.concurrent.TimeUnit;
  *
  * unlock() is getAndSet(0) (a volatile write: everything the holder wrote happens-before the
  * next holder's compareAndSet), then one futex_wake if the bit was set.
+ *
+ * Nobody waits for ever. A holder may be stopped (SIGSTOP, a debugger) or paused (a long GC) inside
+ * its critical section, and it is alive all that time. So:
+ *   - lock(timeout) gives up after its bound with InternalLockTimeoutException, naming the holder
+ *     (the bound is the caller's: RegionOptions.internalLockTimeout for public calls);
+ *   - tryLock() never waits, for threads that must not (a ring's completion thread). A caller that
+ *     cannot take it defers its work and waits asynchronously: waitValue() sets LOCK_WAITERS
+ *     exactly as a sleeper does and returns the value to FUTEX_WAIT on (through a ring); when that
+ *     wait ends it calls tryLockAfterWait() (pid | LOCK_WAITERS, like every woken sleeper) or, if the
+ *     wait timed out, takeOverIfDead(). The async waiter obeys the same protocol as a sleeping one,
+ *     so unlock() needs no change and its release path costs nothing more.
  *
  * Threads of one process contend like processes do: the word names the process, not the
  * thread, so the lock is not reentrant and a thread that locks twice waits forever.
@@ -63,6 +77,13 @@ public final class PidLock {
 
   /** How long a contended locker sleeps before it checks whether the owner is still alive. */
   private static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+  /**
+   * How long a synchronous call waits for a live holder by default before it gives up: far above
+   * any critical section (the longest, a wakeAll of 100,000 waiters, holds the lock for tens of
+   * milliseconds), far below "hung".
+   */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
 
   private final MemorySegment memory;
   private final long wordOffset;
@@ -101,23 +122,42 @@ public final class PidLock {
   }
 
   /**
-   * Takes the lock, sleeping while another thread or process holds it.
+   * Takes the lock, sleeping while another thread or process holds it, for at most {@link
+   * #DEFAULT_TIMEOUT}.
    *
    * @return true if the lock was taken over from a dead owner: what it guards may be half-updated
+   * @throws InternalLockTimeoutException if a live process held it all that time
    * @throws java.io.UncheckedIOException wrapping an InvalidRegionException (CORRUPT) if the word
    *     holds a value no ringlock writes
    */
   public boolean lock() {
+    return lock(DEFAULT_TIMEOUT.toNanos(), () -> false);
+  }
+
+  /**
+   * Takes the lock, sleeping while another thread or process holds it, for at most {@code
+   * timeoutNanos} (0: one try, with a dead owner's lock taken over) or until {@code giveUp} says so
+   * (asked every few milliseconds while waiting).
+   *
+   * @return true if the lock was taken over from a dead owner: what it guards may be half-updated
+   * @throws InternalLockTimeoutException if the time ran out or {@code giveUp} said so, the lock
+   *     still held
+   * @throws java.io.UncheckedIOException wrapping an InvalidRegionException (CORRUPT) if the word
+   *     holds a value no ringlock writes
+   */
+  public boolean lock(long timeoutNanos, BooleanSupplier giveUp) {
     if (casLock(0, ownPid)) {
       return false;
     }
+    long start = System.nanoTime();
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment deadline = arena.allocate(UringLayouts.KERNEL_TIMESPEC);
-      return lockContended(deadline);
+      return lockContended(deadline, start, Math.max(0, timeoutNanos), giveUp);
     }
   }
 
-  private boolean lockContended(MemorySegment deadline) {
+  private boolean lockContended(
+      MemorySegment deadline, long start, long timeoutNanos, BooleanSupplier giveUp) {
     for (; ; ) {
       int observed = lvLock();
       int owner = ownerOf(observed);
@@ -128,13 +168,22 @@ public final class PidLock {
         }
         continue;
       }
+      long left = timeoutNanos - (System.nanoTime() - start);
+      if (left <= 0 || giveUp.getAsBoolean()) {
+        // A last look for a dead owner: a zero timeout still takes over a crashed holder's lock.
+        if (!isAlive(owner) && casLock(observed, ownPid | LOCK_WAITERS)) {
+          return true;
+        }
+        throw new InternalLockTimeoutException(
+            guarded, file, owner, Duration.ofNanos(System.nanoTime() - start));
+      }
       if ((observed & LOCK_WAITERS) == 0) {
         if (!casLock(observed, observed | LOCK_WAITERS)) {
           continue; // unlocked or changed hands meanwhile: look again
         }
         observed |= LOCK_WAITERS;
       }
-      int result = sleepWhileHolds(observed, deadline);
+      int result = sleepWhileHolds(observed, deadline, Math.min(left, RECHECK_NANOS));
       if (result == -Errno.ETIMEDOUT
           && !isAlive(owner)
           && casLock(observed, ownPid | LOCK_WAITERS)) {
@@ -143,10 +192,51 @@ public final class PidLock {
     }
   }
 
-  /** futex_wait for at most RECHECK_NANOS: 0, -EAGAIN, -EINTR or -ETIMEDOUT. */
-  private int sleepWhileHolds(int expected, MemorySegment deadline) {
+  /** One attempt that never waits: true if the lock was free and is now held by this process. */
+  public boolean tryLock() {
+    return casLock(0, ownPid);
+  }
+
+  /**
+   * For an asynchronous waiter, after its wait on {@link #waitValue()} ended: one attempt, taking a
+   * free lock as {@code pid | LOCK_WAITERS} as every woken sleeper does (see the overview).
+   */
+  public boolean tryLockAfterWait() {
+    return casLock(0, ownPid | LOCK_WAITERS);
+  }
+
+  /**
+   * For an asynchronous waiter: announces it (LOCK_WAITERS) and returns the value to FUTEX_WAIT on,
+   * so that the holder's unlock wakes it; or 0 if the lock is free now (try it again).
+   *
+   * @throws java.io.UncheckedIOException wrapping an InvalidRegionException (CORRUPT) if the word
+   *     holds a value no ringlock writes
+   */
+  public int waitValue() {
+    for (; ; ) {
+      int observed = lvLock();
+      if (ownerOf(observed) == 0) {
+        return 0;
+      }
+      if ((observed & LOCK_WAITERS) != 0 || casLock(observed, observed | LOCK_WAITERS)) {
+        return observed | LOCK_WAITERS;
+      }
+    }
+  }
+
+  /**
+   * For an asynchronous waiter whose wait on {@code observed} timed out: takes the lock over if its
+   * owner is dead and the word is unchanged. True then: what it guards may be half-updated.
+   */
+  public boolean takeOverIfDead(int observed) {
+    int owner = observed & LOCK_OWNER_MASK;
+    return owner != 0 && !isAlive(owner) && casLock(observed, ownPid | LOCK_WAITERS);
+  }
+
+  /** futex_wait for at most {@code nanos}: 0, -EAGAIN, -EINTR or -ETIMEDOUT. */
+  private int sleepWhileHolds(int expected, MemorySegment deadline, long nanos) {
     // System.nanoTime is CLOCK_MONOTONIC on Linux, the clock futex_wait's deadline is read on.
-    long at = System.nanoTime() + RECHECK_NANOS;
+    long at = System.nanoTime() + nanos;
     deadline.set(JAVA_LONG, UringLayouts.TIMESPEC_SEC, at / 1_000_000_000L);
     deadline.set(JAVA_LONG, UringLayouts.TIMESPEC_NSEC, at % 1_000_000_000L);
     int result =

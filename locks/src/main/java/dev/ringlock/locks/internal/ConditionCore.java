@@ -1,5 +1,6 @@
 package dev.ringlock.locks.internal;
 
+import dev.ringlock.core.FutexRing;
 import dev.ringlock.locks.ConditionVariable;
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
@@ -25,7 +26,11 @@ import java.util.concurrent.TimeoutException;
  * mutex: a pending queue wait is cancelled (and the queue passes on a wake(1) it had consumed); a
  * pending re-acquisition is cancelled (a grant racing the cancel is released again by Grants). In
  * the second case the waiter had already consumed a signal it will not use, so it passes one on
- * here, with signal(): at worst a spurious wakeup for the next waiter, never a lost signal.
+ * here, with the queue's passOn(1): at worst a spurious wakeup for the next waiter, never a lost
+ * signal. Neither pass-on nor a signal made on the ring's completion thread (a continuation) ever
+ * waits for the queue's list lock: if another process holds it, the wake is deferred until the lock
+ * is free (see WaitQueueCore, Never waiting); signal and signalAll elsewhere wait for it at most the
+ * region's internal lock timeout.
  */
 public final class ConditionCore implements ConditionVariable {
   private static final long CONDITION_KEY = 0;
@@ -85,12 +90,12 @@ public final class ConditionCore implements ConditionVariable {
 
   @Override
   public void signal() {
-    queue.wake(1);
+    queue.signal(1);
   }
 
   @Override
   public void signalAll() {
-    queue.wakeAll();
+    queue.signal(FutexRing.WAKE_ALL);
   }
 
   @Override
@@ -145,7 +150,7 @@ public final class ConditionCore implements ConditionVariable {
       }
       if (relock == null) {
         if (cause == null) {
-          signal(); // cancelled as the signal arrived: it belongs to the next waiter
+          queue.passOn(1); // cancelled as the signal arrived: it belongs to the next waiter
         }
         return;
       }
@@ -183,7 +188,7 @@ public final class ConditionCore implements ConditionVariable {
       } else if (relock != null) {
         relock.cancel(false); // Grants releases a grant that raced this
         if (passOn) {
-          signal(); // this waiter consumed a signal it will not use
+          queue.passOn(1); // this waiter consumed a signal it will not use
         }
       }
     }

@@ -3,6 +3,7 @@ package dev.ringlock.locks.internal;
 import dev.ringlock.core.WaitOutcome;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A waiter of a wait queue: the future its caller holds, and the owner of one slot of the queue.
@@ -31,6 +32,9 @@ final class QueueWaiter extends WithdrawableFuture<Void> {
   QueueWaiter previousLocal; // this process's waiters that own a slot, for the periodic check
   QueueWaiter nextLocal;
   boolean seenStalled; // a periodic check found the slot chosen or cancelled, the wait still on
+
+  // its current kernel wait, so that a close without the list lock can wait for it to end
+  volatile CompletableFuture<WaitOutcome> kernelWait;
 
   // claimed once, by whoever passes on a WOKEN_ONE wake this waiter did not take; see WaitQueueCore
   @SuppressWarnings("unused") // through PASS_ON_CLAIMED

@@ -29,6 +29,7 @@ import dev.ringlock.core.Futex;
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexScope;
 import dev.ringlock.core.FutexWord;
+import dev.ringlock.core.InternalLockTimeoutException;
 import dev.ringlock.core.ProcessWatch;
 import dev.ringlock.core.RingException;
 import dev.ringlock.core.WaitOutcome;
@@ -42,6 +43,7 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
@@ -208,6 +210,13 @@ import java.util.concurrent.locks.LockSupport;
 public final class WaitQueueCore implements WaitQueue {
   private static final VarHandle INT = JAVA_INT.varHandle();
   private static final long CLOSE_PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+  /**
+   * How long a deferred task's ring wait on the list lock word lasts before it asks whether the
+   * holder is alive (a dead holder's lock is then taken over): see the overview, Never waiting.
+   */
+  private static final Duration LIST_LOCK_RECHECK = Duration.ofMillis(25);
+
   private static final long FULL_PATIENCE_NANOS =
       TimeUnit.SECONDS.toNanos(1); // a ring round trip; 100 ms was too short on a loaded 2-core VM
   private static final int KEYS_SHOWN = 4;
@@ -238,6 +247,8 @@ public final class WaitQueueCore implements WaitQueue {
   private final FutexRing ring;
   private final int pid;
   private final PidLock listLock;
+  private final FutexWord listLockWord; // for deferred work's ring wait on the lock
+  private final long lockTimeoutNanos; // how long a synchronous call waits for a live holder
   private final boolean shared; // other processes may own slots: distrust them (see the overview)
   // per slot, made on first use; a race makes two equal immutable words, which is harmless
   private final FutexWord[] words;
@@ -248,6 +259,9 @@ public final class WaitQueueCore implements WaitQueue {
   private final Set<CompletableFuture<Void>> wakesInFlight = ConcurrentHashMap.newKeySet();
   private final AtomicInteger publicCalls = new AtomicInteger();
   private final AtomicInteger internalCalls = new AtomicInteger();
+  // work that needs the list lock, from threads that must not wait for it, in arrival order
+  private final ArrayDeque<ListTask> deferred = new ArrayDeque<>(); // guarded by itself
+  private boolean deferredServed; // guarded by deferred: a ring wait or a thread will run them
 
   // guarded by the list lock: foreign processes whose slots this process examined, watched for
   // their exit (see the overview, Process death (b))
@@ -277,6 +291,22 @@ public final class WaitQueueCore implements WaitQueue {
       FutexScope scope,
       FutexRing ring,
       int pid) {
+    this(kind, name, region, object, scope, ring, pid, PidLock.DEFAULT_TIMEOUT);
+  }
+
+  /**
+   * @param lockTimeout how long a synchronous call waits for another live process holding the list
+   *     lock before it fails with {@link InternalLockTimeoutException}
+   */
+  public WaitQueueCore(
+      String kind,
+      String name,
+      MappedRegion region,
+      NamedObject object,
+      FutexScope scope,
+      FutexRing ring,
+      int pid,
+      Duration lockTimeout) {
     this.kind = Objects.requireNonNull(kind, "kind");
     this.name = Objects.requireNonNull(name, "name");
     this.region = region;
@@ -305,6 +335,8 @@ public final class WaitQueueCore implements WaitQueue {
     }
     this.capacity = recorded;
     this.listLock = new PidLock(memory, base + LIST_LOCK_OFFSET, region.file(), describe());
+    this.listLockWord = FutexWord.of(memory, base + LIST_LOCK_OFFSET, scope);
+    this.lockTimeoutNanos = lockTimeout.toNanos();
     this.shared = scope == FutexScope.SHARED;
     this.words = new FutexWord[capacity];
     this.local = new QueueWaiter[capacity];
@@ -424,6 +456,20 @@ public final class WaitQueueCore implements WaitQueue {
     try {
       waiter = occupySlot(key, deadline);
       wait = armKernelWait(waiter);
+    } catch (InternalLockTimeoutException e) {
+      if (deadline != Deadlines.NONE && Deadlines.passed(deadline) && !closed) {
+        // Its own timeout ran out first: the caller gets a TimeoutException on time, as for any
+        // timed wait, and nothing was queued.
+        TimeoutException timeout =
+            new TimeoutException(
+                describe()
+                    + ": no wake chose this waiter in time (its list lock was held by pid "
+                    + e.holderPid()
+                    + " all along, so it was never queued)");
+        timeout.initCause(e);
+        return CompletableFuture.failedFuture(timeout);
+      }
+      throw e;
     } finally {
       publicCalls.decrementAndGet();
     }
@@ -438,7 +484,7 @@ public final class WaitQueueCore implements WaitQueue {
       List<FutexWord> owedWakes = new ArrayList<>(0);
       QueueWaiter waiter = null;
       boolean ownSlotsFreeing;
-      lockList();
+      lockListFor(deadline);
       try {
         int slot = allocate(owedWakes);
         // Read with the failed allocation, under the lock: read after unlocking, it could already
@@ -510,44 +556,102 @@ public final class WaitQueueCore implements WaitQueue {
   }
 
   private static void listen(QueueWaiter waiter, CompletableFuture<WaitOutcome> wait) {
+    waiter.kernelWait = wait; // for a close without the list lock: see abandonSlots
     wait.whenComplete(waiter::kernelWaitEnded); // captures the waiter alone: 16 bytes a wait
   }
 
-  /** The waiter's kernel wait ended: woken, EAGAIN, timed out, or the ring failed. */
+  /**
+   * The waiter's kernel wait ended: woken, EAGAIN, timed out, or the ring failed. Usually on the
+   * ring's completion thread, which must never wait for the list lock (see the overview, Never
+   * waiting): if the lock is busy the decision is deferred, but a timeout fails the future now.
+   */
   void kernelWaitEnded(QueueWaiter waiter, Throwable failure) {
     Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
     if (!enterInternal()) {
-      return; // closed without waiting for this wait: its slot stays reserved (see overview)
+      return; // closed without waiting for this wait: see the overview, Closing
     }
-    Verdict verdict;
+    Decision decision = new Decision(waiter, cause);
+    Runnable outcome;
+    boolean deferIt = false;
+    boolean timedOutNow = false;
     CompletableFuture<WaitOutcome> again = null;
     try {
-      lockList();
-      try {
-        verdict = decide(waiter, cause);
-        if (verdict == Verdict.WOKEN_ONE) {
-          passOnsUnsettled.add(waiter); // before the guard is left: close() settles what is left
+      outcome = tryNow(decision);
+      if (outcome == null) {
+        // The list lock is busy. Lock-free, only this waiter's own slot word is read: the slot is
+        // ours until this waiter releases it (see the overview), so its state is meaningful.
+        int state = lvState(waiter.slot);
+        boolean timedOut =
+            cause instanceof TimeoutException
+                || (cause == null && Deadlines.passed(waiter.deadline));
+        if (state == WAITING && cause == null && !timedOut) {
+          again = armKernelWait(waiter); // a stale wake or EAGAIN: nothing to decide
+        } else {
+          timedOutNow = state == WAITING && timedOut;
+          deferIt = true; // the slot is freed (a late wake passed on) once the lock is free
         }
-      } finally {
-        unlockList();
-      }
-      if (verdict == Verdict.WAIT_AGAIN) {
-        again = armKernelWait(waiter);
       }
     } catch (RuntimeException e) { // a damaged region: tell the waiter rather than the ring
-      verdict = Verdict.FAILED;
-      cause = e;
+      outcome = () -> waiter.fail(e);
     } finally {
       internalCalls.decrementAndGet();
     }
-    switch (verdict) {
-      case WOKEN_ONE -> settlePassOn(waiter, waiter.woken());
-      case WOKEN_ALL -> waiter.woken();
-      case TIMED_OUT ->
-          waiter.fail(new TimeoutException(describe() + ": no wake chose this waiter in time"));
-      case FAILED -> waiter.fail(cause);
-      case WAIT_AGAIN -> listen(waiter, again);
-      case NOTHING -> {}
+    if (outcome != null) {
+      outcome.run();
+    } else if (again != null) {
+      listen(waiter, again);
+    } else if (deferIt) {
+      if (timedOutNow) {
+        waiter.fail(timeoutFailure()); // on time, whoever holds the list lock
+      }
+      defer(decision);
+    }
+  }
+
+  private TimeoutException timeoutFailure() {
+    return new TimeoutException(describe() + ": no wake chose this waiter in time");
+  }
+
+  /** What the end of a waiter's kernel wait means, decided under the list lock. */
+  private final class Decision implements ListTask {
+    private final QueueWaiter waiter;
+    private final Throwable cause;
+
+    Decision(QueueWaiter waiter, Throwable cause) {
+      this.waiter = waiter;
+      this.cause = cause;
+    }
+
+    @Override
+    public Runnable underLock(List<FutexWord> wakes) {
+      Verdict verdict = decide(waiter, cause);
+      switch (verdict) {
+        case WOKEN_ONE -> {
+          passOnsUnsettled.add(waiter); // before the guard is left: close() settles what is left
+          return () -> settlePassOn(waiter, waiter.woken());
+        }
+        case WOKEN_ALL -> {
+          return waiter::woken;
+        }
+        case TIMED_OUT -> {
+          return () -> waiter.fail(timeoutFailure());
+        }
+        case FAILED -> {
+          return () -> waiter.fail(cause);
+        }
+        case WAIT_AGAIN -> {
+          CompletableFuture<WaitOutcome> again = armKernelWait(waiter);
+          return () -> listen(waiter, again);
+        }
+        default -> {
+          return null;
+        }
+      }
+    }
+
+    @Override
+    public void abandoned(RuntimeException failure) {
+      waiter.fail(failure);
     }
   }
 
@@ -591,7 +695,7 @@ public final class WaitQueueCore implements WaitQueue {
     }
     try {
       if (!took && waiter.claimPassOn()) {
-        wakeWaiters(1, Long.MAX_VALUE, WOKEN_ONE);
+        passOn(1); // never waits: this may be the ring's completion thread
       }
       passOnsUnsettled.remove(waiter);
     } finally {
@@ -599,33 +703,37 @@ public final class WaitQueueCore implements WaitQueue {
     }
   }
 
-  /** The caller completed a pending waiter (cancel, complete, orTimeout...): take it off. */
+  /**
+   * The caller completed a pending waiter (cancel, complete, orTimeout...): take it off. Never
+   * waits for the list lock: the caller may be the ring's thread or the JDK's shared delayer
+   * thread.
+   */
   void withdraw(QueueWaiter waiter) {
-    if (!enterInternal()) {
-      return;
-    }
-    try {
-      boolean cancelled;
-      lockList();
-      try {
-        cancelled = !waiter.released && lvState(waiter.slot) == WAITING;
-        if (cancelled) {
-          unlink(waiter.slot);
-          soState(waiter.slot, CANCELLED);
-          releasesPending++;
-        }
-      } finally {
-        unlockList();
-      }
-      // Ends the kernel wait (or makes it end with EAGAIN when it arms); its completion frees
-      // the slot. A WOKEN slot needs nothing: its wake is on the way, and its completion
-      // passes the wake on if it was WOKEN_ONE.
-      if (cancelled) {
-        wakeOwnWord(waiter.slot);
-      }
-    } finally {
-      internalCalls.decrementAndGet();
-    }
+    runNowOrDefer(
+        wakes -> {
+          if (!waiter.released && lvState(waiter.slot) == WAITING) {
+            unlink(waiter.slot);
+            soState(waiter.slot, CANCELLED);
+            releasesPending++;
+            // Ends the kernel wait (or makes it end with EAGAIN when it arms); its completion
+            // frees the slot. A WOKEN slot needs nothing: its wake is on the way, and its
+            // completion passes the wake on if it was WOKEN_ONE.
+            wakeOwnWord(waiter.slot);
+          }
+          return null;
+        });
+  }
+
+  /**
+   * Passes on {@code count} WOKEN_ONE wakes this process consumed and will not use (a declined
+   * wake, a condition's consumed signal), to the longest waiters. Never waits for the list lock.
+   */
+  void passOn(int count) {
+    runNowOrDefer(
+        wakes -> {
+          choose(count, Long.MAX_VALUE, WOKEN_ONE, wakes);
+          return null;
+        });
   }
 
   // ---- waking ----
@@ -639,10 +747,33 @@ public final class WaitQueueCore implements WaitQueue {
     }
   }
 
+  /**
+   * A condition's signal (1) or signalAll ({@link FutexRing#WAKE_ALL}), which returns no count: on
+   * the ring's completion thread (a continuation), deferred if the list lock is busy rather than
+   * waited for; elsewhere as {@link #wake}, bounded by the lock timeout.
+   */
+  public void signal(int count) {
+    int wokenState = count == 1 ? WOKEN_ONE : WOKEN_ALL;
+    if (!ring.inCompletionThread()) {
+      wakePublic(count, Long.MAX_VALUE, wokenState);
+      return;
+    }
+    enterPublic();
+    try {
+      runNowOrDefer(
+          wakes -> {
+            choose(count, Long.MAX_VALUE, wokenState, wakes);
+            return null;
+          });
+    } finally {
+      publicCalls.decrementAndGet();
+    }
+  }
+
   /** Chooses up to {@code count} waiters with keys up to {@code keyLimit} and wakes them. */
   private int wakeWaiters(int count, long keyLimit, int wokenState) {
     List<FutexWord> chosen;
-    lockList();
+    lockListFor(Deadlines.NONE);
     try {
       chosen = new ArrayList<>(Math.min(count, waitingCount()));
       choose(count, keyLimit, wokenState, chosen);
@@ -706,7 +837,9 @@ public final class WaitQueueCore implements WaitQueue {
    * Fails this process's waiters with {@link RegionClosedException}, frees their slots (see the
    * overview for those whose kernel wait does not end in time), passes on the WOKEN_ONE wakes they
    * declined, and makes sure every wake this process handed to the ring has reached the kernel. The
-   * caller unmaps the memory afterwards. Idempotent.
+   * caller unmaps the memory afterwards. Finishes in bounded time whatever the state of the queue:
+   * a list lock held by a live process, or a damaged lock word or list, makes it close without the
+   * lock (see the overview, Closing). Idempotent; never throws.
    */
   public void close() {
     synchronized (this) {
@@ -715,12 +848,46 @@ public final class WaitQueueCore implements WaitQueue {
       }
       closed = true;
     }
-    awaitNone(publicCalls); // each finishes by itself: it waits for nothing but the list lock
+    awaitNone(publicCalls); // each finishes soon: a call waiting for the list lock gives way
     boolean patient = !ring.inCompletionThread(); // only that thread completes kernel waits
     RegionClosedException failure = closedException();
+    long patienceEnd = System.nanoTime() + (patient ? CLOSE_PATIENCE_NANOS : 0);
+    // On the completion thread, one try: it never waits for another process.
+    long lockNanos = patient ? Math.min(lockTimeoutNanos, CLOSE_PATIENCE_NANOS) : 0;
     List<QueueWaiter> ours = new ArrayList<>();
-    lockList();
+    List<Runnable> outcomes = new ArrayList<>();
+    boolean listed = cancelOursUnderLock(lockNanos, ours, outcomes);
+    outcomes.forEach(Runnable::run); // the work deferred before close, now done
+    if (!listed) {
+      closeWithoutLock(failure, patienceEnd);
+      return;
+    }
+    for (QueueWaiter waiter : ours) {
+      waiter.fail(failure);
+      wakeOwnWord(waiter.slot); // ends its kernel wait, whose completion frees the slot
+    }
+    while (localWaiters > 0 && System.nanoTime() - patienceEnd < 0) {
+      LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
+    }
+    drained = true;
+    awaitNone(internalCalls);
+    settleAfterDrain(failure, lockNanos, patienceEnd);
+    flushWakes(patient ? patienceEnd : 0);
+  }
+
+  /**
+   * Under the list lock, if it can be had within {@code lockNanos}: runs the work deferred so far,
+   * stops watching other processes, and takes this process's WAITING slots off the list
+   * (CANCELLED). False if the lock could not be had or the list is damaged.
+   */
+  private boolean cancelOursUnderLock(
+      long lockNanos, List<QueueWaiter> ours, List<Runnable> outcomes) {
+    if (!lockListForClose(lockNanos)) {
+      return false;
+    }
+    List<FutexWord> wakes = new ArrayList<>(0);
     try {
+      runDeferredLocked(wakes, outcomes);
       stopWatching();
       for (int slot = 0; slot < capacity; slot++) {
         QueueWaiter waiter = local[slot];
@@ -733,28 +900,31 @@ public final class WaitQueueCore implements WaitQueue {
           }
         }
       }
+    } catch (RuntimeException e) {
+      return false; // a damaged list: close without it
     } finally {
-      unlockList();
+      unlockForClose();
     }
-    for (QueueWaiter waiter : ours) {
-      waiter.fail(failure);
-      wakeOwnWord(waiter.slot); // ends its kernel wait, whose completion frees the slot
-    }
-    long patienceEnd = System.nanoTime() + (patient ? CLOSE_PATIENCE_NANOS : 0);
-    while (localWaiters > 0 && System.nanoTime() - patienceEnd < 0) {
-      LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
-    }
-    drained = true;
-    awaitNone(internalCalls);
-    settleAfterDrain(failure);
-    flushWakes(patient ? patienceEnd : 0);
+    issueWakes(wakes);
+    return true;
   }
 
   /** After the drain: give up slots still ours, and pass on the wakes nobody settled. */
-  private void settleAfterDrain(RegionClosedException failure) {
-    int owed = 0;
-    lockList();
+  private void settleAfterDrain(RegionClosedException failure, long lockNanos, long patienceEnd) {
+    List<QueueWaiter> unsettled = List.copyOf(passOnsUnsettled);
+    for (QueueWaiter waiter : unsettled) {
+      waiter.fail(failure); // if it has not taken the wake yet, it never will
+    }
+    if (!lockListForClose(lockNanos)) {
+      abandonDeferred(failure);
+      abandonSlots(patienceEnd); // those pass-ons are lost: see the overview, Closing
+      return;
+    }
+    List<FutexWord> wakes = new ArrayList<>(0);
+    List<Runnable> outcomes = new ArrayList<>();
     try {
+      runDeferredLocked(wakes, outcomes); // deferred since the first pass: pass-ons, mostly
+      int owed = 0;
       for (int slot = 0; slot < capacity; slot++) {
         QueueWaiter waiter = local[slot];
         if (waiter != null) {
@@ -765,17 +935,72 @@ public final class WaitQueueCore implements WaitQueue {
           }
         }
       }
+      for (QueueWaiter waiter : unsettled) {
+        if (!waiter.tookTheWake() && waiter.claimPassOn()) {
+          owed++;
+        }
+      }
+      choose(owed, Long.MAX_VALUE, WOKEN_ONE, wakes);
+    } catch (RuntimeException e) {
+      // A damaged list: the wakes owed cannot be passed on; the slots stay reserved as above.
     } finally {
-      unlockList();
+      unlockForClose();
     }
+    issueWakes(wakes);
+    outcomes.forEach(Runnable::run); // completions of failed waiters: no-ops by now
+  }
+
+  /**
+   * close() without the list lock (held by a live process, or damaged): fails every waiter of this
+   * process and makes its slots nobody's, so that any other process reclaims them as it reclaims a
+   * dead process's (see the overview, Closing). Touches only this process's own slots' words.
+   */
+  private void closeWithoutLock(RegionClosedException failure, long patienceEnd) {
+    drained = true;
+    awaitNone(internalCalls); // from now on nothing of this process touches the list
+    abandonDeferred(failure);
+    stopWatching(); // this process's own bookkeeping: the list lock guards it only locally
     for (QueueWaiter waiter : passOnsUnsettled) {
-      waiter.fail(failure); // if it has not taken the wake yet, it never will
-      if (!waiter.tookTheWake() && waiter.claimPassOn()) {
-        owed++;
+      waiter.fail(failure); // a wake it declined cannot be passed on without the lock
+    }
+    abandonSlots(patienceEnd);
+    flushWakes(patienceEnd);
+  }
+
+  /**
+   * After the drain, without the list lock: fails the waiters that still own a slot, ends their
+   * kernel waits, and writes 0 as each slot's owner once its wait has ended (or the patience ran
+   * out). Every process treats a slot owned by pid 0 as a dead process's: a waker walking the list
+   * skips and reclaims it, the periodic sweep frees it, and a WOKEN_ONE wake in it is passed on.
+   */
+  private void abandonSlots(long patienceEnd) {
+    RegionClosedException failure = closedException();
+    List<QueueWaiter> owning = new ArrayList<>();
+    for (int slot = 0; slot < capacity; slot++) {
+      QueueWaiter waiter = local[slot];
+      if (waiter != null && !waiter.released) {
+        owning.add(waiter);
+        waiter.released = true;
+        waiter.fail(failure);
+        wakeOwnWord(slot);
       }
     }
-    if (owed > 0) {
-      wakeWaiters(owed, Long.MAX_VALUE, WOKEN_ONE);
+    for (QueueWaiter waiter : owning) {
+      CompletableFuture<WaitOutcome> wait = waiter.kernelWait;
+      while (wait != null && !wait.isDone() && System.nanoTime() - patienceEnd < 0) {
+        LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
+      }
+      // Release: the states and wakes this process wrote before are seen by whoever reads 0.
+      INT.setRelease(memory, slotAt(waiter.slot) + OWNER_OFFSET, 0);
+    }
+  }
+
+  /** Releases the list lock at close, where a stolen lock (damage) is no reason to stop. */
+  private void unlockForClose() {
+    try {
+      unlockList();
+    } catch (RuntimeException e) {
+      // Another process took it from us: the region is damaged; close goes on regardless.
     }
   }
 
@@ -783,7 +1008,8 @@ public final class WaitQueueCore implements WaitQueue {
    * Every wake this process queued on the ring must reach the kernel while the memory is mapped: a
    * FUTEX_WAKE of an unmapped word fails, and its waiter, perhaps in another process, sleeps on.
    * Joins them until {@code patienceEnd}; any left are made here, by system call, for every slot
-   * still WOKEN (those are exactly the waiters still owed a wake, by us or anyone).
+   * still WOKEN (those are exactly the waiters still owed a wake, by us or anyone). The states are
+   * read without the list lock: a spurious wake is harmless, its waiter reads its state again.
    */
   private void flushWakes(long patienceEnd) {
     boolean allSent = true;
@@ -803,16 +1029,11 @@ public final class WaitQueueCore implements WaitQueue {
     if (allSent) {
       return;
     }
-    lockList();
-    try {
-      for (int slot = 0; slot < capacity; slot++) {
-        int state = lvState(slot);
-        if (state == WOKEN_ONE || state == WOKEN_ALL) {
-          wakeOwnWord(slot);
-        }
+    for (int slot = 0; slot < capacity; slot++) {
+      int state = lvState(slot);
+      if (state == WOKEN_ONE || state == WOKEN_ALL) {
+        wakeOwnWord(slot);
       }
-    } finally {
-      unlockList();
     }
   }
 
@@ -849,16 +1070,258 @@ public final class WaitQueueCore implements WaitQueue {
         describe() + " belongs to a closed SharedRegion; open the region again to use it");
   }
 
+  // ---- work that must not wait for the list lock (see the overview, Never waiting) ----
+
+  /** Work to do under the list lock, for a thread that must not wait for it. */
+  @FunctionalInterface
+  private interface ListTask {
+    /**
+     * Under the list lock and inside the internal guard: does the work, adds the words to wake
+     * through the ring to {@code wakes}, and returns what to do once both are left (complete
+     * futures: a continuation may call close()), or null.
+     */
+    Runnable underLock(List<FutexWord> wakes);
+
+    /** It will never run: the region is damaged, the ring failed, or the queue closed first. */
+    default void abandoned(RuntimeException cause) {}
+  }
+
+  private static final Runnable NOTHING_MORE = () -> {};
+
+  /**
+   * Inside the internal guard: runs {@code task} now if the list lock is free and no deferred work
+   * waits before it (its order is kept), and returns its outcome (never null); or returns null if
+   * it must be deferred. Never waits.
+   */
+  private Runnable tryNow(ListTask task) {
+    synchronized (deferred) {
+      if (deferredServed) {
+        return null; // behind the work already deferred
+      }
+    }
+    if (!listLock.tryLock()) {
+      return null;
+    }
+    List<FutexWord> wakes = new ArrayList<>(0);
+    Runnable outcome;
+    try {
+      outcome = task.underLock(wakes);
+    } finally {
+      unlockList();
+    }
+    issueWakes(wakes);
+    return outcome == null ? NOTHING_MORE : outcome;
+  }
+
+  /** Runs {@code task} under the list lock now if it is free, else defers it. Never waits. */
+  private void runNowOrDefer(ListTask task) {
+    if (!enterInternal()) {
+      return; // closed: close() has settled this process's waiters
+    }
+    Runnable outcome;
+    try {
+      outcome = tryNow(task);
+    } catch (RuntimeException e) {
+      outcome = () -> task.abandoned(e);
+    } finally {
+      internalCalls.decrementAndGet();
+    }
+    if (outcome == null) {
+      defer(task); // outside the guard: it may run the deferred work, and complete futures
+    } else {
+      outcome.run();
+    }
+  }
+
+  /** Queues {@code task} behind the deferred work, and starts serving it if nobody does. */
+  private void defer(ListTask task) {
+    boolean serve;
+    synchronized (deferred) {
+      deferred.add(task);
+      serve = !deferredServed;
+      deferredServed = true;
+    }
+    if (serve) {
+      serveDeferred(0, false);
+    }
+  }
+
+  /**
+   * Runs the deferred work once the list lock can be taken, without ever waiting for it: while it
+   * is held, a FUTEX_WAIT on the lock word goes through the ring (announced with LOCK_WAITERS, so
+   * the holder's unlock wakes it), bounded by LIST_LOCK_RECHECK so that a dead holder's lock is
+   * taken over. Only one server per queue at a time ({@code deferredServed}).
+   *
+   * @param observed the lock word the ring wait that just ended waited on, or 0
+   * @param waitTimedOut whether that wait timed out: the holder may have died
+   */
+  private void serveDeferred(int observed, boolean waitTimedOut) {
+    boolean timedOut = waitTimedOut;
+    for (; ; ) {
+      if (!enterInternal()) {
+        abandonDeferred(closedException());
+        return;
+      }
+      List<Runnable> outcomes = null;
+      CompletableFuture<WaitOutcome> lockWait = null;
+      int waitedOn = 0;
+      RuntimeException broken = null;
+      try {
+        boolean tookOver = timedOut && listLock.takeOverIfDead(observed);
+        if (tookOver || listLock.tryLockAfterWait()) {
+          outcomes = new ArrayList<>();
+          List<FutexWord> wakes = new ArrayList<>(0);
+          try {
+            if (tookOver) {
+              repair();
+            }
+            runDeferredLocked(wakes, outcomes);
+          } finally {
+            unlockList();
+          }
+          issueWakes(wakes);
+        } else {
+          waitedOn = listLock.waitValue();
+          if (waitedOn != 0) {
+            lockWait =
+                ring.wait(
+                    listLockWord,
+                    waitedOn,
+                    FutexRing.ANY_BITSET,
+                    LIST_LOCK_RECHECK,
+                    AbandonedWakeHandler.PASS_ON); // never abandoned: nobody cancels it
+          }
+        }
+      } catch (RuntimeException e) { // a damaged lock word or list, or the ring refused
+        broken = e;
+      } finally {
+        internalCalls.decrementAndGet();
+      }
+      if (broken != null) {
+        abandonDeferred(broken);
+        return;
+      }
+      if (lockWait != null) {
+        int expected = waitedOn;
+        lockWait.whenComplete((ignored, failure) -> listLockWaitEnded(expected, failure));
+        return; // the wait's end comes back here
+      }
+      if (outcomes != null) {
+        outcomes.forEach(Runnable::run);
+        synchronized (deferred) {
+          if (deferred.isEmpty()) {
+            deferredServed = false;
+            return;
+          }
+        }
+      }
+      timedOut = false; // more work came meanwhile, or the lock was freed just now: again
+    }
+  }
+
+  /** The ring wait on the list lock word ended (on the ring's completion thread). */
+  private void listLockWaitEnded(int observed, Throwable failure) {
+    Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+    if (cause == null || cause instanceof TimeoutException) {
+      serveDeferred(observed, cause != null);
+    } else {
+      abandonDeferred(
+          cause instanceof RuntimeException runtime
+              ? runtime
+              : new RingException(
+                  describe() + ": the ring failed while waiting for its list lock", 0, cause));
+    }
+  }
+
+  /** Under the list lock, inside the guard: runs the deferred work, in order. */
+  private void runDeferredLocked(List<FutexWord> wakes, List<Runnable> outcomes) {
+    for (; ; ) {
+      ListTask task;
+      synchronized (deferred) {
+        task = deferred.poll();
+      }
+      if (task == null) {
+        return;
+      }
+      try {
+        Runnable outcome = task.underLock(wakes);
+        if (outcome != null) {
+          outcomes.add(outcome);
+        }
+      } catch (RuntimeException e) { // a damaged list: the task's waiter learns of it
+        outcomes.add(() -> task.abandoned(e));
+      }
+    }
+  }
+
+  private void abandonDeferred(RuntimeException cause) {
+    List<ListTask> tasks;
+    synchronized (deferred) {
+      tasks = List.copyOf(deferred);
+      deferred.clear();
+      deferredServed = false;
+    }
+    for (ListTask task : tasks) {
+      task.abandoned(cause);
+    }
+  }
+
   // ---- the list (all under the list lock) ----
 
-  private void lockList() {
-    if (listLock.lock()) {
-      try {
-        repair(); // its last holder died in a critical section
-      } catch (RuntimeException e) {
-        listLock.unlock();
-        throw e;
+  /**
+   * For a synchronous call: takes the list lock, waiting at most the lock timeout for a live holder
+   * (and at most until {@code deadline}, a timed call's own); a call waiting when the queue closes
+   * gives up at once.
+   *
+   * @throws InternalLockTimeoutException if a live process held the lock all that time
+   * @throws RegionClosedException if the queue closed meanwhile
+   */
+  private void lockListFor(long deadline) {
+    long timeout = lockTimeoutNanos;
+    if (deadline != Deadlines.NONE) {
+      timeout = Math.min(timeout, deadline - System.nanoTime());
+    }
+    boolean tookOver;
+    try {
+      tookOver = listLock.lock(timeout, () -> closed);
+    } catch (InternalLockTimeoutException e) {
+      if (closed) {
+        throw closedException(); // close() waits for this call: give way
       }
+      throw e;
+    }
+    if (tookOver) {
+      repairOrUnlock();
+    }
+  }
+
+  /**
+   * For close(): as lockListFor, but never giving way to close and waiting at most {@code nanos}.
+   */
+  private boolean lockListForClose(long nanos) {
+    boolean tookOver;
+    try {
+      tookOver = listLock.lock(nanos, () -> false);
+    } catch (InternalLockTimeoutException | UncheckedIOException e) {
+      return false; // a live holder, or a damaged lock word: close without it
+    }
+    if (tookOver) {
+      try {
+        repairOrUnlock();
+      } catch (RuntimeException e) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** After taking the lock over from a dead holder. */
+  private void repairOrUnlock() {
+    try {
+      repair(); // its last holder died in a critical section
+    } catch (RuntimeException e) {
+      listLock.unlock();
+      throw e;
     }
   }
 
@@ -979,27 +1442,16 @@ public final class WaitQueueCore implements WaitQueue {
 
   /** The owner exited (on the ring's completion thread): reclaim its slots, pass on its wakes. */
   private void ownerExited(OwnerWatch watch) {
-    if (!enterInternal()) {
-      return;
-    }
-    try {
-      List<FutexWord> owedWakes = new ArrayList<>(0);
-      lockList();
-      try {
-        // Removed first, so that ownerAlive asks ProcessWatch again: a reused pid stays alive.
-        if (watchedOwners.remove(watch.owner, watch)) {
-          reclaimDeadSlots(0, capacity, owedWakes);
-        }
-      } finally {
-        unlockList();
-      }
-      issueWakes(owedWakes);
-    } catch (RuntimeException e) {
-      // A damaged region. Nobody to tell on the completion thread: the next call that takes the
-      // list lock reports it to its caller.
-    } finally {
-      internalCalls.decrementAndGet();
-    }
+    // Never waits for the list lock. A damaged region: nobody to tell on the completion thread;
+    // the next call that takes the list lock reports it to its caller.
+    runNowOrDefer(
+        wakes -> {
+          // Removed first, so that ownerAlive asks ProcessWatch again: a reused pid stays alive.
+          if (watchedOwners.remove(watch.owner, watch)) {
+            reclaimDeadSlots(0, capacity, wakes);
+          }
+          return null;
+        });
   }
 
   /** Under the list lock, at close: no more exit listeners or periodic checks for this queue. */
@@ -1086,44 +1538,31 @@ public final class WaitQueueCore implements WaitQueue {
    * slots for dead owners. See the overview, Dead wakers.
    */
   private void periodicCheck() {
-    if (!enterInternal()) {
-      return;
-    }
-    try {
-      List<FutexWord> stalled = new ArrayList<>(0);
-      List<FutexWord> owedWakes = new ArrayList<>(0);
-      lockList();
-      try {
-        recheck = null;
-        for (QueueWaiter waiter = firstLocal; waiter != null; waiter = waiter.nextLocal) {
-          // Chosen or cancelled, yet its kernel wait goes on. Only the second check to see it so
-          // wakes it: a completion merely on its way (a wakeAll of thousands) is left alone.
-          if (lvState(waiter.slot) != WAITING) {
-            if (waiter.seenStalled) {
-              stalled.add(word(waiter.slot));
+    // On the JVM's one timer thread, shared by every queue: never waits for a list lock. A damaged
+    // region: the waiters' own calls report it; the next await schedules a check.
+    runNowOrDefer(
+        wakes -> {
+          recheck = null;
+          for (QueueWaiter waiter = firstLocal; waiter != null; waiter = waiter.nextLocal) {
+            // Chosen or cancelled, yet its kernel wait goes on. Only the second check to see it so
+            // wakes it: a completion merely on its way (a wakeAll of thousands) is left alone.
+            if (lvState(waiter.slot) != WAITING) {
+              if (waiter.seenStalled) {
+                // Every waiter: a dead process's stale wait may sit before ours (Stale kernel
+                // waits). A system call under the lock: it never blocks.
+                Futex.wake(word(waiter.slot), FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
+              }
+              waiter.seenStalled = true;
             }
-            waiter.seenStalled = true;
           }
-        }
-        int sweep = Math.min(SWEEP_SLOTS, capacity);
-        reclaimDeadSlots(sweepCursor, sweep, owedWakes);
-        sweepCursor = (int) ((sweepCursor + (long) sweep) % capacity);
-        if (firstLocal != null && !closed) {
-          recheck = Rechecks.schedule(this::periodicCheck);
-        }
-      } finally {
-        unlockList();
-      }
-      for (FutexWord word : stalled) {
-        // Every waiter: a dead process's stale wait may sit before ours (see Stale kernel waits).
-        Futex.wake(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
-      }
-      issueWakes(owedWakes);
-    } catch (RuntimeException e) {
-      // A damaged region: the waiters' own calls report it; the next await schedules a check.
-    } finally {
-      internalCalls.decrementAndGet();
-    }
+          int sweep = Math.min(SWEEP_SLOTS, capacity);
+          reclaimDeadSlots(sweepCursor, sweep, wakes);
+          sweepCursor = (int) ((sweepCursor + (long) sweep) % capacity);
+          if (firstLocal != null && !closed) {
+            recheck = Rechecks.schedule(this::periodicCheck);
+          }
+          return null;
+        });
   }
 
   /**
