@@ -1,0 +1,164 @@
+package dev.ringlock.locks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ringlock.core.FutexRing;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real process stopped (SIGSTOP) for 10 s inside the list lock of queue "big" delays that queue
+ * only: another process's contended mutex on the same ring keeps granting throughout, and its timed
+ * awaits on "big" time out on time. The child takes the lock with the library's PidLock, as a waker
+ * or an awaiting process would, so the test needs no pause point in the release path.
+ */
+@Timeout(120)
+class ListLockStallCrossProcessTest {
+  private static final long STALL_MILLIS = 10_000;
+
+  @TempDir Path directory;
+
+  @Test
+  void aProcessStoppedInsideAListLockStallsOnlyThatQueue() throws Exception {
+    Path file = directory.resolve("stall-" + ProcessHandle.current().pid());
+    Path sync = Files.createDirectory(directory.resolve("sync"));
+    FutexRing ring = FutexRing.open();
+    // Every handover through FUTEX_WAKE and a wait on the ring: grants need the completion thread.
+    RegionOptions options =
+        RegionOptions.builder().ring(ring).localHandoff(false).spinTries(0).build();
+    Process child = null;
+    try (SharedRegion region = SharedRegion.open(file, options)) {
+      WaitQueue big = region.waitQueue("big");
+      Mutex other = region.mutex("other");
+      long earlyStart = System.nanoTime();
+      CompletableFuture<Void> early = big.await(0, Duration.ofSeconds(3)); // queued before
+      child =
+          ChildJvm.start(
+              directory.resolve("child.log"),
+              ListLockHolder.class,
+              file.toString(),
+              "big",
+              sync.toString());
+      while (!Files.exists(sync.resolve("locked"))) {
+        assertTrue(child.isAlive(), () -> "the holder died: " + log());
+        Thread.sleep(5);
+      }
+      signal(child, "STOP");
+      long stopped = System.nanoTime();
+
+      List<Long> grants = Collections.synchronizedList(new ArrayList<>());
+      List<Thread> contenders = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        contenders.add(
+            Thread.ofPlatform()
+                .start(
+                    () -> {
+                      while (System.nanoTime() - stopped
+                          < TimeUnit.MILLISECONDS.toNanos(STALL_MILLIS)) {
+                        try {
+                          MutexGuard guard = other.lock().get(30, TimeUnit.SECONDS);
+                          grants.add(System.nanoTime());
+                          Thread.sleep(0, 200_000);
+                          guard.unlock();
+                        } catch (Exception e) {
+                          grants.add(Long.MIN_VALUE); // a grant that never came: fails below
+                          return;
+                        }
+                      }
+                    }));
+      }
+
+      // The early await's kernel wait times out ~2 s into the stall, on the completion thread.
+      ExecutionException earlyFailure =
+          assertThrows(ExecutionException.class, () -> early.get(30, TimeUnit.SECONDS));
+      assertInstanceOf(TimeoutException.class, earlyFailure.getCause());
+      long earlyLate = millisSince(earlyStart) - 3_000;
+
+      // An await made during the stall fails with its own timeout, on time.
+      long lateStart = System.nanoTime();
+      CompletableFuture<Void> late = big.await(0, Duration.ofSeconds(2));
+      ExecutionException lateFailure =
+          assertThrows(ExecutionException.class, () -> late.get(30, TimeUnit.SECONDS));
+      assertInstanceOf(TimeoutException.class, lateFailure.getCause());
+      long lateTook = millisSince(lateStart);
+
+      for (Thread contender : contenders) {
+        contender.join();
+      }
+      signal(child, "CONT");
+      Files.createFile(sync.resolve("release"));
+      assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the holder did not finish");
+      assertEquals(0, child.exitValue(), log());
+
+      List<Long> times = new ArrayList<>(grants);
+      assertTrue(!times.contains(Long.MIN_VALUE), "a contended lock() was never granted");
+      Collections.sort(times);
+      long maxGap = 0;
+      long previous = stopped;
+      for (long at : times) {
+        maxGap = Math.max(maxGap, at - previous);
+        previous = at;
+      }
+      long maxGapMillis = TimeUnit.NANOSECONDS.toMillis(maxGap);
+      System.out.printf(
+          "list lock stalled %d ms: %d grants of the other mutex, longest gap %d ms; early await"
+              + " timed out %d ms late, an await made during the stall after %d ms (timeout"
+              + " 2000)%n",
+          STALL_MILLIS, times.size(), maxGapMillis, earlyLate, lateTook);
+      assertTrue(times.size() > 100, "only " + times.size() + " grants in the stall");
+      assertTrue(maxGapMillis < 1_000, "no grant for " + maxGapMillis + " ms");
+      assertTrue(earlyLate < 1_000, "the early await timed out " + earlyLate + " ms late");
+      assertTrue(lateTook >= 1_990 && lateTook < 3_000, "the late await took " + lateTook + " ms");
+
+      // The holder let go: the deferred clean-up frees the early await's slot; the queue works.
+      long cleanUp = System.nanoTime();
+      while (big.waiting() != 0) {
+        assertTrue(millisSince(cleanUp) < 10_000, "the timed-out slot was never cleaned up");
+        Thread.sleep(5);
+      }
+      CompletableFuture<Void> after = big.await(0);
+      assertEquals(1, big.wake(1));
+      assertNull(after.get(10, TimeUnit.SECONDS));
+    } finally {
+      if (child != null && child.isAlive()) {
+        signal(child, "CONT"); // a stopped child would not die of SIGKILL until continued
+        child.destroyForcibly();
+        child.waitFor(30, TimeUnit.SECONDS);
+      }
+      ring.close();
+      Files.deleteIfExists(file);
+    }
+  }
+
+  private String log() {
+    try {
+      return Files.readString(directory.resolve("child.log"));
+    } catch (Exception e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
+  private static void signal(Process process, String signal) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start();
+    assertTrue(kill.waitFor(30, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -" + signal);
+  }
+
+  private static long millisSince(long start) {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+  }
+}
