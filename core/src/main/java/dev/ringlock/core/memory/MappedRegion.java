@@ -65,8 +65,8 @@ import java.util.function.Consumer;
  * and processes must never shrink one and must share one PID namespace.
  *
  * A lost file. The file stays open (FileHandle) while mapped. RegionFileWatch checks every
- * period that it still has its name: link count above 0, and the path naming the same device
- * and inode. When it does not (deleted by systemd-logind's RemoveIPC or a tmp cleaner, or
+ * period that it still has its name: the path naming the same device and inode (the fd's link
+ * count then only words the report: deleted, or renamed away). When it does not (deleted by systemd-logind's RemoveIPC or a tmp cleaner, or
  * replaced), processes that open the path from then on use another file, so this region's
  * locks no longer exclude theirs. The loss is recorded once (fileProblem), logged as one ERROR,
  * passed to the onFileLost listeners (SharedRegion closes itself), and every later lookup
@@ -326,24 +326,23 @@ public final class MappedRegion implements AutoCloseable {
   /** The loss of the file, or null if it still has its name (or that cannot be told now). */
   private InvalidRegionException lookForLoss() {
     try {
-      Statx now = handle.stat();
-      if (now.linkCount() == 0) {
-        return lost("was deleted while this process mapped it (it has no name left)");
-      }
       Statx atPath = FileHandle.lstat(file);
+      if (atPath != null && atPath.sameFile(identity)) {
+        return null;
+      }
+      boolean nameless = handle.stat().linkCount() == 0;
       if (atPath == null) {
         return lost(
-            "was removed from its path (deleted, or renamed away) while this process mapped it");
+            nameless
+                ? "was deleted while this process mapped it"
+                : "was renamed away from its path while this process mapped it");
       }
-      if (!atPath.sameFile(identity)) {
-        return lost(
-            "was replaced while this process mapped it: its path now names another file (inode "
-                + Long.toUnsignedString(atPath.inode())
-                + "; this process maps inode "
-                + Long.toUnsignedString(identity.inode())
-                + ")");
-      }
-      return null;
+      return lost(
+          "was replaced while this process mapped it: its path now names another file (inode "
+              + Long.toUnsignedString(atPath.inode())
+              + "; this process maps inode "
+              + Long.toUnsignedString(identity.inode())
+              + (nameless ? ", which has no name left)" : ")"));
     } catch (IOException unknown) {
       return null; // e.g. the directory became unreadable: nothing proves a loss
     }

@@ -8,8 +8,8 @@ import java.util.concurrent.TimeUnit;
  * Overview
  *
  * One daemon thread per process checks, every period, that each open region file still has its
- * name (MappedRegion.checkFile: an fstat for the link count and an lstat of the path compared
- * by device and inode, about two microseconds). It is not the ring's completion thread: that
+ * name (MappedRegion.checkFile: an lstat of the path compared by device and inode with the
+ * mapped file's, a few microseconds per region). It is not the ring's completion thread: that
  * thread must never make a call that can block on a file system, and a region need not use a
  * ring. The thread exists only while some file-backed region is open (it times out when idle).
  *
