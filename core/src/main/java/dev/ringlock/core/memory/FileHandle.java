@@ -47,33 +47,36 @@ final class FileHandle implements AutoCloseable {
     }
   }
 
+  /** A statx buffer per thread: the watch checks often, and an allocation costs more than statx. */
+  private static final ThreadLocal<MemorySegment> STATX_BUFFER =
+      ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(Statx.LAYOUT));
+
   /** lstat of {@code file} (a symbolic link is described, not followed), or null if absent. */
   static Statx lstat(Path file) throws IOException {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment buffer = arena.allocate(Statx.LAYOUT);
-      int result =
-          Syscalls.statx(
-              Syscalls.AT_FDCWD, cPath(arena, file), Syscalls.AT_SYMLINK_NOFOLLOW, buffer);
-      if (result == -Errno.ENOENT || result == -Errno.ENOTDIR) {
-        return null;
-      }
-      if (result < 0) {
-        throw failure(file, "cannot be examined (statx)", -result);
-      }
-      return Statx.read(buffer);
+    return lstat(file, cPath(Arena.ofAuto(), file));
+  }
+
+  /** {@link #lstat(Path)} with the path already in C form ({@link #cPath}), for repeated checks. */
+  static Statx lstat(Path file, MemorySegment cPath) throws IOException {
+    MemorySegment buffer = STATX_BUFFER.get();
+    int result = Syscalls.statx(Syscalls.AT_FDCWD, cPath, Syscalls.AT_SYMLINK_NOFOLLOW, buffer);
+    if (result == -Errno.ENOENT || result == -Errno.ENOTDIR) {
+      return null;
     }
+    if (result < 0) {
+      throw failure(file, "cannot be examined (statx)", -result);
+    }
+    return Statx.read(buffer);
   }
 
   /** fstat of this open file. */
   Statx stat() throws IOException {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment buffer = arena.allocate(Statx.LAYOUT);
-      int result = Syscalls.statx(fd, arena.allocateFrom(""), Syscalls.AT_EMPTY_PATH, buffer);
-      if (result < 0) {
-        throw failure(file, "cannot be examined (fstat)", -result);
-      }
-      return Statx.read(buffer);
+    MemorySegment buffer = STATX_BUFFER.get();
+    int result = Syscalls.statx(fd, EMPTY_PATH, Syscalls.AT_EMPTY_PATH, buffer);
+    if (result < 0) {
+      throw failure(file, "cannot be examined (fstat)", -result);
     }
+    return Statx.read(buffer);
   }
 
   void changeGroup(int gid, String groupName) throws IOException {
@@ -122,7 +125,10 @@ final class FileHandle implements AutoCloseable {
     return new FileSystemException(file.toString(), null, what + ": " + Errno.name(errno));
   }
 
-  private static MemorySegment cPath(Arena arena, Path file) {
+  private static final MemorySegment EMPTY_PATH = Arena.global().allocateFrom("");
+
+  /** {@code file} as a NUL-terminated string in {@code arena}. */
+  static MemorySegment cPath(Arena arena, Path file) {
     return arena.allocateFrom(file.toString());
   }
 }

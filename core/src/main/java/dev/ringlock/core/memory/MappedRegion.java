@@ -95,16 +95,26 @@ public final class MappedRegion implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final FileHandle handle; // null in memory; open while mapped
   private final Statx identity; // the mapped file's status at open; null in memory
+  private final MemorySegment cPath; // the path in C form, for the watch's lstat; null in memory
   private final String accessWarning; // read-only: what open would refuse; else null
   private final ScheduledFuture<?> watch; // the periodic file check; null unless read-write file
   private final List<Consumer<InvalidRegionException>> fileLostListeners =
       new CopyOnWriteArrayList<>();
   private volatile InvalidRegionException fileLost; // set once, when the file lost its name
+  private volatile long lastGoodCheckNanos; // System.nanoTime() after the last check that passed
+
+  /**
+   * A check that passed this recently stands for a new one: creating thousands of objects in a row
+   * would otherwise pay an lstat (~3 µs here) each, against a watch period of a second.
+   */
+  private static final long CHECK_FRESH_NANOS = 1_000_000;
 
   private MappedRegion(Path file, RegionFiles.Mapping mapping) {
     this.file = file;
     this.handle = mapping.handle();
     this.identity = mapping.identity();
+    this.cPath = file == null ? null : FileHandle.cPath(Arena.ofAuto(), file);
+    this.lastGoodCheckNanos = System.nanoTime() - 2 * CHECK_FRESH_NANOS; // none yet
     this.accessWarning = mapping.accessWarning();
     this.readOnly = mapping.segment().isReadOnly();
     this.arena = mapping.arena();
@@ -287,7 +297,8 @@ public final class MappedRegion implements AutoCloseable {
   /**
    * Checks now that the file still has its name (the watch does so every {@value
    * RegionFileWatch#DEFAULT_PERIOD_MILLIS} ms by default; system property {@code
-   * ringlock.regionFileCheckMillis}).
+   * ringlock.regionFileCheckMillis}). A check that passed less than a millisecond ago counts as
+   * this one.
    *
    * @throws UncheckedIOException wrapping an {@link InvalidRegionException} with {@link
    *     Problem#FILE_REPLACED} if it was deleted or replaced
@@ -298,10 +309,15 @@ public final class MappedRegion implements AutoCloseable {
     }
     InvalidRegionException lost = fileLost;
     if (lost == null && !closed.get()) {
+      if (System.nanoTime() - lastGoodCheckNanos < CHECK_FRESH_NANOS) {
+        return;
+      }
       lost = lookForLoss();
       if (lost != null) {
         recordLoss(lost);
         lost = fileLost;
+      } else {
+        lastGoodCheckNanos = System.nanoTime();
       }
     }
     if (lost != null) {
@@ -326,7 +342,7 @@ public final class MappedRegion implements AutoCloseable {
   /** The loss of the file, or null if it still has its name (or that cannot be told now). */
   private InvalidRegionException lookForLoss() {
     try {
-      Statx atPath = FileHandle.lstat(file);
+      Statx atPath = FileHandle.lstat(file, cPath);
       if (atPath != null && atPath.sameFile(identity)) {
         return null;
       }
@@ -354,8 +370,8 @@ public final class MappedRegion implements AutoCloseable {
 
   private void recordLoss(InvalidRegionException lost) {
     synchronized (fileLostListeners) {
-      if (fileLost != null) {
-        return;
+      if (fileLost != null || closed.get()) {
+        return; // a check that raced close() found the file its owner deleted after closing
       }
       fileLost = lost;
     }

@@ -221,6 +221,7 @@ class RegionFileSafetyTest {
       List<InvalidRegionException> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
       region.onFileLost(heard::add);
       Files.delete(file);
+      Thread.sleep(5); // past the millisecond for which a passed check stands
 
       UncheckedIOException e =
           assertThrows(
