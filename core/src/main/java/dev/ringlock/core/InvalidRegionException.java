@@ -8,9 +8,10 @@ import java.nio.file.Path;
  * file was left exactly as it was: attaching never writes. {@link #problem()} says what is wrong
  * and the message names the file and what to do about it.
  *
- * <p>Thrown by {@code MappedRegion.open} when attaching. A region that turns out to be damaged
- * after it was opened (another process wrote garbage into it) surfaces as an {@link
- * java.io.UncheckedIOException} wrapping one of these, with {@link Problem#CORRUPT}.
+ * <p>Thrown by {@code MappedRegion.open} when attaching, before anything is read from a file whose
+ * type, owner or mode is refused. A region that turns out to be damaged after it was opened
+ * (another process wrote garbage into it) surfaces as an {@link java.io.UncheckedIOException}
+ * wrapping one of these, with {@link Problem#CORRUPT}.
  */
 public final class InvalidRegionException extends IOException {
   private static final long serialVersionUID = 1L;
@@ -42,7 +43,41 @@ public final class InvalidRegionException extends IOException {
     /** A header field or a directory entry holds a value no ringlock writes. */
     CORRUPT(
         "the region is damaged; delete the file if nothing uses it, and ringlock creates it"
-            + " again");
+            + " again"),
+    /**
+     * The path's last component is a symbolic link. ringlock never follows one there: a link
+     * planted at the region's name would aim this process's writes at a file of someone else's
+     * choosing.
+     */
+    SYMBOLIC_LINK(
+        "ringlock never follows a symbolic link at a region's name; pass the path of the file"
+            + " itself, or delete the link"),
+    /** Something other than a regular file is at the path: a FIFO, a socket, a device. */
+    NOT_A_REGULAR_FILE("a region is a regular file; remove what is there, or pass another path"),
+    /**
+     * The file is owned by another user (and, for a region shared with a group, is not of that
+     * group). Whoever can write a region can hold its locks for ever or crash its users.
+     */
+    FOREIGN_OWNER(
+        "another user may have created it to control or crash your processes, so it is not used;"
+            + " find out who made it, delete it, and keep region files in a directory only your"
+            + " service can write (see docs/region-files.md); to share a region between users,"
+            + " open it with RegionOptions.sharedWithGroup(group) in every process"),
+    /** The file's mode lets others (or, unless it is the sharing group, its group) write it. */
+    WRITABLE_BY_OTHERS(
+        "users outside the sharing processes could change your locks, so it is not used; if"
+            + " nobody else touched it, chmod it to 0600 (or to 0660 and open it with"
+            + " RegionOptions.sharedWithGroup), else delete it and ringlock creates it again"),
+    /**
+     * The file this process maps was deleted, or its path now names another file: processes that
+     * open the path now use other locks than this process. systemd-logind with RemoveIPC=yes
+     * deletes a user's files in /dev/shm when the user's last session ends, and tmp cleaners delete
+     * old files.
+     */
+    FILE_REPLACED(
+        "close the region and open it again so that every process uses one file, and keep region"
+            + " files where nothing deletes them (a directory the service owns, not /dev/shm"
+            + " under RemoveIPC=yes; see docs/region-files.md)");
 
     private final String advice;
 

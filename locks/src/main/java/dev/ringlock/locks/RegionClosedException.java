@@ -7,4 +7,12 @@ public final class RegionClosedException extends IllegalStateException {
   public RegionClosedException(String message) {
     super(message);
   }
+
+  /**
+   * @param cause why the region closed when it closed itself, e.g. the {@link
+   *     dev.ringlock.core.InvalidRegionException} of a region file that was deleted or replaced
+   */
+  public RegionClosedException(String message, Throwable cause) {
+    super(message, cause);
+  }
 }

@@ -5,6 +5,7 @@ import dev.ringlock.core.memory.PidLock;
 import dev.ringlock.locks.internal.WaitQueueDescriptor;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * How to open a {@link SharedRegion}. Size and capacity apply only when the call creates the region
@@ -13,6 +14,10 @@ import java.util.Objects;
  * <pre>{@code
  * RegionOptions options = RegionOptions.builder().regionSize(4 << 20).capacity(4096).build();
  * }</pre>
+ *
+ * <p>By default a region file is private to its owner: created 0600, and a file owned by another
+ * user or writable by others is refused. {@link Builder#sharedWithGroup(String)} shares it with a
+ * group instead (see docs/region-files.md for the trust model).
  */
 public final class RegionOptions {
   /** 1 MiB. */
@@ -39,8 +44,10 @@ public final class RegionOptions {
   private final boolean localHandoff;
   private final int waitQueueCapacity;
   private final Duration internalLockTimeout;
+  private final String sharingGroup; // null: private to the owner
 
   private RegionOptions(Builder builder) {
+    this.sharingGroup = builder.sharingGroup;
     this.regionSize = builder.regionSize;
     this.capacity = builder.capacity;
     this.ring = builder.ring;
@@ -93,6 +100,14 @@ public final class RegionOptions {
     return internalLockTimeout;
   }
 
+  /**
+   * The group the region file is shared with ({@link Builder#sharedWithGroup(String)}); empty for a
+   * file private to its owner.
+   */
+  public Optional<String> sharingGroup() {
+    return Optional.ofNullable(sharingGroup);
+  }
+
   @Override
   public String toString() {
     return "RegionOptions[size "
@@ -109,6 +124,7 @@ public final class RegionOptions {
         + waitQueueCapacity
         + ", internalLockTimeout "
         + internalLockTimeout
+        + (sharingGroup != null ? ", sharedWithGroup " + sharingGroup : "")
         + "]";
   }
 
@@ -121,8 +137,29 @@ public final class RegionOptions {
     private boolean localHandoff = true;
     private int waitQueueCapacity = DEFAULT_WAIT_QUEUE_CAPACITY;
     private Duration internalLockTimeout = DEFAULT_INTERNAL_LOCK_TIMEOUT;
+    private String sharingGroup;
 
     private Builder() {}
+
+    /**
+     * Shares the region file with the members of {@code group}, for services whose processes run as
+     * several users. A file this call creates gets that group and mode 0660 (set before the file
+     * appears under its name; the creating user must be a member). Attaching accepts a file of that
+     * group that others cannot write, whoever of the members owns it, as well as a file private to
+     * this user. Every process must pass the same group. Without this option a region is private:
+     * created 0600, and only files owned by this process's effective uid that nobody else may write
+     * are accepted.
+     *
+     * @param group a group name, looked up (getgrnam) when the region is opened
+     */
+    public Builder sharedWithGroup(String group) {
+      Objects.requireNonNull(group, "group");
+      if (group.isEmpty() || group.indexOf('\0') >= 0) {
+        throw new IllegalArgumentException("a group name must be nonempty, without NUL: " + group);
+      }
+      this.sharingGroup = group;
+      return this;
+    }
 
     /** Bytes of the region file when this call creates it (rounded up to 64). */
     public Builder regionSize(long bytes) {

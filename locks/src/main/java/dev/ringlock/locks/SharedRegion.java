@@ -2,8 +2,10 @@ package dev.ringlock.locks;
 
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexScope;
+import dev.ringlock.core.InvalidRegionException;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.NamedObject;
+import dev.ringlock.core.memory.RegionAccess;
 import dev.ringlock.locks.internal.ConditionCore;
 import dev.ringlock.locks.internal.MutexCore;
 import dev.ringlock.locks.internal.MutexDescriptor;
@@ -37,10 +39,20 @@ import java.util.function.Function;
  * }</pre>
  *
  * <p>{@link #open(Path)} creates the file (mode 0600, complete before it appears under its name) or
- * attaches to it after checking its header, directory and size; a file that is not a sound region
- * is refused with {@link dev.ringlock.core.InvalidRegionException} and left untouched. Names are 1
- * to {@value dev.ringlock.core.memory.MappedRegion#MAX_NAME_BYTES} bytes of UTF-8; several
- * processes creating the same name at once get the same object.
+ * attaches to it after checking its type, owner, mode, header, directory and size; a symbolic link,
+ * a file another user owns or others may write (unless {@link
+ * RegionOptions.Builder#sharedWithGroup(String)}), and a file that is not a sound region are
+ * refused with {@link dev.ringlock.core.InvalidRegionException} and left untouched.
+ *
+ * <p>If the file is deleted or replaced while the region is open (systemd-logind's {@code
+ * RemoveIPC=yes}, a tmp cleaner), processes opening the path afterwards no longer share this one's
+ * locks. The region notices within about a second (system property {@code
+ * ringlock.regionFileCheckMillis}; at once on a lookup of a new object), logs one ERROR and closes
+ * itself: every further call fails with {@link RegionClosedException}, whose cause is the {@link
+ * dev.ringlock.core.InvalidRegionException} with problem {@code FILE_REPLACED}. Open the region
+ * again to join the others on the new file. See docs/region-files.md. Names are 1 to {@value
+ * dev.ringlock.core.memory.MappedRegion#MAX_NAME_BYTES} bytes of UTF-8; several processes creating
+ * the same name at once get the same object.
  *
  * <p>Processes that share a region must trust each other, as with a POSIX process-shared mutex: any
  * of them can corrupt it. They must also share a PID namespace, since lock words hold PIDs. Never
@@ -62,6 +74,7 @@ public final class SharedRegion implements AutoCloseable {
   private final ConcurrentHashMap<String, WaitQueueCore> waitQueues = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, ConditionCore> conditions = new ConcurrentHashMap<>();
   private volatile boolean closed;
+  private volatile InvalidRegionException fileLost; // why the region closed itself, if it did
 
   private SharedRegion(MappedRegion memory, RegionOptions options, FutexRing ring) {
     this.memory = memory;
@@ -69,6 +82,12 @@ public final class SharedRegion implements AutoCloseable {
     this.ring = ring;
     this.scope = memory.isFileBacked() ? FutexScope.SHARED : FutexScope.PRIVATE;
     this.pid = Math.toIntExact(ProcessHandle.current().pid());
+  }
+
+  /** Closes the region once its file is lost: its locks no longer exclude other processes'. */
+  private void closeBecauseFileLost(InvalidRegionException lost) {
+    fileLost = lost;
+    close();
   }
 
   /** Creates the region file with the default options, or attaches to it. */
@@ -81,17 +100,24 @@ public final class SharedRegion implements AutoCloseable {
    * apply only when this call creates the file.
    *
    * @throws dev.ringlock.core.InvalidRegionException if the file exists but is not a sound region
-   *     (not a region, a newer layout, truncated, a directory pointing outside the file); the file
-   *     is not modified
+   *     (not a region, a newer layout, truncated, a directory pointing outside the file), or is a
+   *     symbolic link, not a regular file, owned by another user or writable by others (problems
+   *     SYMBOLIC_LINK, NOT_A_REGULAR_FILE, FOREIGN_OWNER, WRITABLE_BY_OTHERS); the file is not
+   *     modified
+   * @throws IllegalArgumentException if {@link RegionOptions#sharingGroup()} names no group
    * @throws dev.ringlock.core.IoUringUnavailableException if the ring cannot be opened
    */
   public static SharedRegion open(Path file, RegionOptions options) throws IOException {
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(options, "options");
     FutexRing ring = options.ring(); // first: without a ring the region is useless
-    MappedRegion memory = MappedRegion.open(file, options.regionSize(), options.capacity());
+    RegionAccess access =
+        options.sharingGroup().map(RegionAccess::sharedWithGroup).orElse(RegionAccess.ownerOnly());
+    MappedRegion memory = MappedRegion.open(file, options.regionSize(), options.capacity(), access);
     memory.internalLockTimeout(options.internalLockTimeout());
-    return new SharedRegion(memory, options, ring);
+    SharedRegion region = new SharedRegion(memory, options, ring);
+    memory.onFileLost(region::closeBecauseFileLost);
+    return region;
   }
 
   /** A region in this process's memory with the default options: private futexes, no file. */
@@ -297,6 +323,12 @@ public final class SharedRegion implements AutoCloseable {
     if (existing != null) {
       return existing;
     }
+    try {
+      memory.checkFile(); // an object new to this process: make sure the file is still the one
+    } catch (java.io.UncheckedIOException lost) {
+      checkOpen(); // the listener closed the region: say so the way every later call does
+      throw lost;
+    }
     // Attaching and close() both hold the monitor: an object is either attached before close
     // flips `closed` (and so is in the map close() then walks, and gets closed) or refused. Without
     // it, close could walk the maps while an attach was inserting, and that object's kernel waits
@@ -371,6 +403,10 @@ public final class SharedRegion implements AutoCloseable {
 
   private void checkOpen() {
     if (closed) {
+      InvalidRegionException lost = fileLost;
+      if (lost != null) {
+        throw new RegionClosedException(this + " closed itself because " + lost.getMessage(), lost);
+      }
       throw new RegionClosedException(this + " is closed; open it again to use its locks");
     }
   }

@@ -26,7 +26,10 @@ import picocli.CommandLine.Spec;
           + " (permits, holders), wait queues and condition variables (waiting, capacity, per"
           + " process).",
       "The file is opened and mapped read-only: inspect never changes it, takes no lock and"
-          + " needs no io_uring."
+          + " needs no io_uring. It refuses a symbolic link or a non-regular file (without"
+          + " blocking on a FIFO), but inspects a file whose owner or mode open refuses, with a"
+          + " warning line; it also warns of processes still mapping a deleted or replaced"
+          + " earlier file of the path (fileWarnings in --json; the exit status is unchanged)."
     })
 final class InspectCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -129,6 +132,9 @@ final class InspectCommand implements Callable<Integer> {
         snapshot.objects().size(),
         snapshot.capacity(),
         watch ? " (" + LocalTime.now().truncatedTo(ChronoUnit.SECONDS) + ")" : "");
+    for (String warning : snapshot.fileWarnings()) {
+      out.println("  warning: " + warning);
+    }
     int nameWidth = 4;
     int typeWidth = 4;
     for (RegionInspector.ObjectReport object : snapshot.objects()) {

@@ -79,9 +79,18 @@ final class RegionInspector {
     }
   }
 
-  /** The whole region as seen. */
+  /**
+   * The whole region as seen. {@code fileWarnings}: what is wrong with the file itself, not its
+   * objects (an owner or mode that open refuses, processes still mapping a deleted or replaced
+   * earlier file of the path).
+   */
   record Snapshot(
-      Path file, int layoutVersion, long size, int capacity, List<ObjectReport> objects) {
+      Path file,
+      int layoutVersion,
+      long size,
+      int capacity,
+      List<ObjectReport> objects,
+      List<String> fileWarnings) {
     boolean hasProblems() {
       return objects.stream().anyMatch(o -> o.problem() != null);
     }
@@ -93,6 +102,7 @@ final class RegionInspector {
       json.put("sizeBytes", size);
       json.put("capacity", capacity);
       json.put("objects", objects.stream().map(ObjectReport::toJson).toList());
+      json.put("fileWarnings", fileWarnings);
       return json;
     }
   }
@@ -110,11 +120,16 @@ final class RegionInspector {
       throw new NoSuchFileException(file.toString(), null, "no such file");
     }
     try (MappedRegion region = MappedRegion.openReadOnly(file)) {
-      return inspect(region);
+      return inspect(region, StaleMappings.find(file));
     }
   }
 
   Snapshot inspect(MappedRegion region) {
+    return inspect(region, List.of());
+  }
+
+  /** {@code moreWarnings} join the region's own access warning in {@link Snapshot#fileWarnings}. */
+  private Snapshot inspect(MappedRegion region, List<String> moreWarnings) {
     Map<Integer, Boolean> alive = new HashMap<>(); // one question per pid and snapshot
     Reader reader =
         new Reader(region.segment(), pid -> alive.computeIfAbsent(pid, liveness::apply));
@@ -122,8 +137,16 @@ final class RegionInspector {
     for (NamedObject object : region.objects()) {
       reports.add(reader.read(object));
     }
+    List<String> fileWarnings = new ArrayList<>();
+    region.accessWarning().ifPresent(fileWarnings::add);
+    fileWarnings.addAll(moreWarnings);
     return new Snapshot(
-        region.file(), region.layoutVersion(), region.size(), region.capacity(), reports);
+        region.file(),
+        region.layoutVersion(),
+        region.size(),
+        region.capacity(),
+        reports,
+        List.copyOf(fileWarnings));
   }
 
   /** Whether {@code pid} is alive: pidfd first; /proc if pidfd_open is refused (seccomp). */

@@ -22,6 +22,17 @@ public final class Errno {
   public static final int EALREADY = 114;
   public static final int ECANCELED = 125;
 
+  public static final int ENXIO = 6;
+  public static final int EXDEV = 18;
+  public static final int ENOTDIR = 20;
+  public static final int EISDIR = 21;
+  public static final int ENOSPC = 28;
+  public static final int EROFS = 30;
+  public static final int EMLINK = 31;
+  public static final int ERANGE = 34;
+  public static final int ENAMETOOLONG = 36;
+  public static final int ELOOP = 40;
+
   private Errno() {}
 
   /** The symbolic name of {@code errno} ("EAGAIN"), or "errno N" for one this table lacks. */
@@ -46,6 +57,16 @@ public final class Errno {
       case ETIMEDOUT -> "ETIMEDOUT";
       case EALREADY -> "EALREADY";
       case ECANCELED -> "ECANCELED";
+      case ENXIO -> "ENXIO";
+      case EXDEV -> "EXDEV";
+      case ENOTDIR -> "ENOTDIR";
+      case EISDIR -> "EISDIR";
+      case ENOSPC -> "ENOSPC";
+      case EROFS -> "EROFS";
+      case EMLINK -> "EMLINK";
+      case ERANGE -> "ERANGE";
+      case ENAMETOOLONG -> "ENAMETOOLONG";
+      case ELOOP -> "ELOOP";
       default -> "errno " + errno;
     };
   }

@@ -49,6 +49,20 @@ public final class Syscalls {
   public static final int EFD_CLOEXEC = 0x80000;
   public static final int CLOCK_MONOTONIC = 1;
 
+  // open(2) flags (asm-generic values, the same on x86_64 and aarch64)
+  public static final int O_RDONLY = 0;
+  public static final int O_RDWR = 0x2;
+  public static final int O_CREAT = 0x40;
+  public static final int O_EXCL = 0x80;
+  public static final int O_NONBLOCK = 0x800;
+  public static final int O_NOFOLLOW = 0x20000;
+  public static final int O_CLOEXEC = 0x80000;
+
+  // statx(2)
+  public static final int AT_FDCWD = -100;
+  public static final int AT_SYMLINK_NOFOLLOW = 0x100;
+  public static final int AT_EMPTY_PATH = 0x1000;
+
   private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
   private static final VarHandle ERRNO =
       CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
@@ -63,6 +77,12 @@ public final class Syscalls {
   private static final MethodHandle POLL;
   private static final MethodHandle EVENTFD;
   private static final MethodHandle WRITE_CRITICAL;
+  private static final MethodHandle OPEN;
+  private static final MethodHandle STATX;
+  private static final MethodHandle FCHMOD;
+  private static final MethodHandle FCHOWN;
+  private static final MethodHandle GETEUID;
+  private static final MethodHandle GETGRNAM_R;
 
   static {
     Linker linker = Linker.nativeLinker();
@@ -96,6 +116,29 @@ public final class Syscalls {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG),
             errno,
             critical);
+    OPEN =
+        linker.downcallHandle(
+            libc("open"),
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+            Linker.Option.firstVariadicArg(2),
+            errno);
+    STATX =
+        linker.downcallHandle(
+            libc("statx"),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS),
+            errno);
+    FCHMOD =
+        linker.downcallHandle(
+            libc("fchmod"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), errno);
+    FCHOWN =
+        linker.downcallHandle(
+            libc("fchown"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), errno);
+    GETEUID = linker.downcallHandle(libc("geteuid"), FunctionDescriptor.of(JAVA_INT), critical);
+    // getgrnam_r returns the error number itself (0, or ERANGE when the buffer is too small).
+    GETGRNAM_R =
+        linker.downcallHandle(
+            libc("getgrnam_r"),
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
   }
 
   private Syscalls() {}
@@ -252,6 +295,99 @@ public final class Syscalls {
     try {
       return orErrno(
           (long) WRITE_CRITICAL.invokeExact(state, fd, buffer, buffer.byteSize()), state);
+    } catch (Throwable t) {
+      throw linkageFailure(t);
+    }
+  }
+
+  /**
+   * open(2) of the NUL-terminated {@code path}: the new fd, or -errno. With O_NONBLOCK it never
+   * waits for a FIFO's other end, and with O_NOFOLLOW a symbolic link as the last component is
+   * -ELOOP.
+   */
+  public static int open(MemorySegment path, int flags, int mode) {
+    MemorySegment state = THREAD_CALL_STATE.get();
+    try {
+      return (int) orErrno((int) OPEN.invokeExact(state, path, flags, mode), state);
+    } catch (Throwable t) {
+      throw linkageFailure(t);
+    }
+  }
+
+  /**
+   * statx(2) into {@code buffer} (a {@link Statx#LAYOUT}): 0 or -errno. {@code fstat} of an fd is
+   * {@code statx(fd, "", AT_EMPTY_PATH, ...)}; {@code lstat} of a path is {@code statx(AT_FDCWD,
+   * path, AT_SYMLINK_NOFOLLOW, ...)}.
+   */
+  public static int statx(int dirFd, MemorySegment path, int flags, MemorySegment buffer) {
+    MemorySegment state = THREAD_CALL_STATE.get();
+    try {
+      return (int)
+          orErrno(
+              (int) STATX.invokeExact(state, dirFd, path, flags, Statx.BASIC_STATS, buffer), state);
+    } catch (Throwable t) {
+      throw linkageFailure(t);
+    }
+  }
+
+  /** fchmod(2): 0 or -errno. Unlike the mode given to open, it is not masked by the umask. */
+  public static int fchmod(int fd, int mode) {
+    MemorySegment state = THREAD_CALL_STATE.get();
+    try {
+      return (int) orErrno((int) FCHMOD.invokeExact(state, fd, mode), state);
+    } catch (Throwable t) {
+      throw linkageFailure(t);
+    }
+  }
+
+  /** fchown(2): 0 or -errno; -1 as uid or gid leaves that one unchanged. */
+  public static int fchown(int fd, int uid, int gid) {
+    MemorySegment state = THREAD_CALL_STATE.get();
+    try {
+      return (int) orErrno((int) FCHOWN.invokeExact(state, fd, uid, gid), state);
+    } catch (Throwable t) {
+      throw linkageFailure(t);
+    }
+  }
+
+  /** geteuid(2): the effective user id, which the kernel checks file permissions against. */
+  public static int geteuid() {
+    try {
+      return (int) GETEUID.invokeExact();
+    } catch (Throwable t) {
+      throw linkageFailure(t);
+    }
+  }
+
+  /**
+   * The id of the group called {@code name} (as {@code getgrnam_r(3)} finds it through NSS), or -1
+   * if there is none.
+   *
+   * @throws IllegalStateException if the lookup itself failed (NSS unreachable)
+   */
+  public static long groupId(String name) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment cName = arena.allocateFrom(name);
+      // struct group { char *gr_name; char *gr_passwd; gid_t gr_gid; char **gr_mem; }
+      MemorySegment group = arena.allocate(32, 8);
+      MemorySegment result = arena.allocate(ADDRESS);
+      for (long bufferBytes = 4096; ; bufferBytes *= 2) {
+        MemorySegment buffer = arena.allocate(bufferBytes);
+        int error = (int) GETGRNAM_R.invokeExact(cName, group, buffer, bufferBytes, result);
+        if (error == Errno.ERANGE && bufferBytes < (1 << 24)) {
+          continue;
+        }
+        if (error != 0) {
+          throw new IllegalStateException(
+              "getgrnam_r(\"" + name + "\") failed with " + Errno.name(error));
+        }
+        if (result.get(ADDRESS, 0).equals(MemorySegment.NULL)) {
+          return -1;
+        }
+        return Integer.toUnsignedLong(group.get(JAVA_INT, 16));
+      }
+    } catch (IllegalStateException e) {
+      throw e;
     } catch (Throwable t) {
       throw linkageFailure(t);
     }

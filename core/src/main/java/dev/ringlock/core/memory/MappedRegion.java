@@ -1,13 +1,18 @@
 package dev.ringlock.core.memory;
 
 import dev.ringlock.core.InvalidRegionException;
+import dev.ringlock.core.InvalidRegionException.Problem;
+import dev.ringlock.core.ffi.Statx;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
@@ -55,8 +60,17 @@ import java.util.function.Consumer;
  * Trust. Values read from the mapping are checked before use as an index or an offset; a bad
  * one is an InvalidRegionException (CORRUPT), unchecked after open. Still, processes sharing a
  * region must trust each other, as with a POSIX process-shared mutex: one that truncates the
- * file can crash the others. Keep region files 0600 (as created), never shrink one, and share
- * one PID namespace.
+ * file can crash the others. So open refuses a file another user could write (RegionAccess:
+ * owner, group and mode of the opened file, never of a symbolic link, which it never follows),
+ * and processes must never shrink one and must share one PID namespace.
+ *
+ * A lost file. The file stays open (FileHandle) while mapped. RegionFileWatch checks every
+ * period that it still has its name: the path naming the same device and inode (the fd's link
+ * count then only words the report: deleted, or renamed away). When it does not (deleted by systemd-logind's RemoveIPC or a tmp cleaner, or
+ * replaced), processes that open the path from then on use another file, so this region's
+ * locks no longer exclude theirs. The loss is recorded once (fileProblem), logged as one ERROR,
+ * passed to the onFileLost listeners (SharedRegion closes itself), and every later lookup
+ * throws it. findOrCreate also checks at once before it creates anything.
  */
 /**
  * A region of shared memory holding named objects, mapped from a file (shared between processes) or
@@ -79,9 +93,29 @@ public final class MappedRegion implements AutoCloseable {
   private final boolean readOnly;
   private final Directory directory;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final FileHandle handle; // null in memory; open while mapped
+  private final Statx identity; // the mapped file's status at open; null in memory
+  private final MemorySegment cPath; // the path in C form, for the watch's lstat; null in memory
+  private final String accessWarning; // read-only: what open would refuse; else null
+  private final ScheduledFuture<?> watch; // the periodic file check; null unless read-write file
+  private final List<Consumer<InvalidRegionException>> fileLostListeners =
+      new CopyOnWriteArrayList<>();
+  private volatile InvalidRegionException fileLost; // set once, when the file lost its name
+  private volatile long lastGoodCheckNanos; // System.nanoTime() after the last check that passed
+
+  /**
+   * A check that passed this recently stands for a new one: creating thousands of objects in a row
+   * would otherwise pay an lstat (~3 µs here) each, against a watch period of a second.
+   */
+  private static final long CHECK_FRESH_NANOS = 1_000_000;
 
   private MappedRegion(Path file, RegionFiles.Mapping mapping) {
     this.file = file;
+    this.handle = mapping.handle();
+    this.identity = mapping.identity();
+    this.cPath = file == null ? null : FileHandle.cPath(Arena.ofAuto(), file);
+    this.lastGoodCheckNanos = System.nanoTime() - 2 * CHECK_FRESH_NANOS; // none yet
+    this.accessWarning = mapping.accessWarning();
     this.readOnly = mapping.segment().isReadOnly();
     this.arena = mapping.arena();
     this.segment = mapping.segment();
@@ -89,6 +123,7 @@ public final class MappedRegion implements AutoCloseable {
     this.layoutVersion = mapping.layoutVersion();
     this.created = mapping.created();
     this.directory = new Directory(segment, geometry, file);
+    this.watch = file != null && !readOnly ? RegionFileWatch.watch(this::checkFileQuietly) : null;
   }
 
   /**
@@ -103,23 +138,39 @@ public final class MappedRegion implements AutoCloseable {
    *     (1..65536). Ignored when attaching.
    * @throws IllegalArgumentException if the size or capacity is out of range (checked even when the
    *     file exists)
-   * @throws InvalidRegionException if the file exists but is not a region this version can use (the
-   *     file is left untouched)
+   * @throws InvalidRegionException if the file exists but is not a region this version can use, is
+   *     a symbolic link or not a regular file, or is owned by another user or writable by others
+   *     (the file is left untouched)
    * @throws java.nio.file.NoSuchFileException if the file's directory does not exist
    * @throws IOException if the file cannot be created, read or mapped, or is a directory
    */
   public static MappedRegion open(Path file, long sizeIfCreated, int capacityIfCreated)
       throws IOException {
+    return open(file, sizeIfCreated, capacityIfCreated, RegionAccess.ownerOnly());
+  }
+
+  /**
+   * As {@link #open(Path, long, int)}, accepting and creating files as {@code access} says: owned
+   * by this process's effective uid and mode 0600, or shared with a group (0660).
+   *
+   * @throws IllegalArgumentException also if {@code access} names a group that does not exist
+   */
+  public static MappedRegion open(
+      Path file, long sizeIfCreated, int capacityIfCreated, RegionAccess access)
+      throws IOException {
     Objects.requireNonNull(file, "file");
+    Objects.requireNonNull(access, "access");
     RegionGeometry ifCreated = RegionGeometry.forCreation(sizeIfCreated, capacityIfCreated);
-    return checked(new MappedRegion(file, RegionFiles.openOrCreate(file, ifCreated)));
+    return checked(new MappedRegion(file, RegionFiles.openOrCreate(file, ifCreated, access)));
   }
 
   /**
    * Attaches to the existing region file {@code file} for reading only, as inspection tools do: the
    * file is opened read-only and mapped read-only, after the same checks as {@link #open}, so
    * nothing this region does can change the file. {@link #segment()} is read-only and {@link
-   * #findOrCreate} throws; {@link #find} and {@link #objects()} work.
+   * #findOrCreate} throws; {@link #find} and {@link #objects()} work. A symbolic link or a file
+   * that is not regular is refused as by {@link #open}, without blocking on a FIFO; an owner or
+   * mode that {@link #open} would refuse is not, but {@link #accessWarning()} describes it.
    *
    * @throws InvalidRegionException if the file is not a region this version can read (the file is
    *     left untouched)
@@ -161,7 +212,8 @@ public final class MappedRegion implements AutoCloseable {
         RegionDescriptor.HEADER_BYTES);
     return new MappedRegion(
         null,
-        new RegionFiles.Mapping(arena, segment, geometry, RegionDescriptor.LAYOUT_VERSION, true));
+        new RegionFiles.Mapping(
+            arena, segment, geometry, RegionDescriptor.LAYOUT_VERSION, true, null, null, null));
   }
 
   /**
@@ -212,6 +264,130 @@ public final class MappedRegion implements AutoCloseable {
   }
 
   /**
+   * For a region opened read-only: what {@link #open} would refuse about the file's owner or mode
+   * (another user's file, or one others may write), as a sentence naming owner, group and mode.
+   * Empty when open would accept it as a private region, and for regions opened read-write.
+   */
+  public Optional<String> accessWarning() {
+    return Optional.ofNullable(accessWarning);
+  }
+
+  /**
+   * The loss of the region's file, once noticed: it was deleted, or its path names another file now
+   * ({@link Problem#FILE_REPLACED}). Empty while the file is in place, and for in-memory and
+   * read-only regions, which are not watched.
+   */
+  public Optional<InvalidRegionException> fileProblem() {
+    return Optional.ofNullable(fileLost);
+  }
+
+  /**
+   * Runs {@code listener} once when the file is found lost (on the watch thread, or the thread
+   * whose lookup found it), or now if it already was. Keep it short: other regions' checks wait.
+   */
+  public void onFileLost(Consumer<InvalidRegionException> listener) {
+    Objects.requireNonNull(listener, "listener");
+    fileLostListeners.add(listener);
+    InvalidRegionException lost = fileLost;
+    if (lost != null && fileLostListeners.remove(listener)) {
+      listener.accept(lost);
+    }
+  }
+
+  /**
+   * Checks now that the file still has its name (the watch does so every {@value
+   * RegionFileWatch#DEFAULT_PERIOD_MILLIS} ms by default; system property {@code
+   * ringlock.regionFileCheckMillis}). A check that passed less than a millisecond ago counts as
+   * this one.
+   *
+   * @throws UncheckedIOException wrapping an {@link InvalidRegionException} with {@link
+   *     Problem#FILE_REPLACED} if it was deleted or replaced
+   */
+  public void checkFile() {
+    if (handle == null || readOnly) {
+      return;
+    }
+    InvalidRegionException lost = fileLost;
+    if (lost == null && !closed.get()) {
+      if (System.nanoTime() - lastGoodCheckNanos < CHECK_FRESH_NANOS) {
+        return;
+      }
+      lost = lookForLoss();
+      if (lost != null) {
+        recordLoss(lost);
+        lost = fileLost;
+      } else {
+        lastGoodCheckNanos = System.nanoTime();
+      }
+    }
+    if (lost != null) {
+      throw new UncheckedIOException(lost);
+    }
+  }
+
+  private void checkFileQuietly() {
+    try {
+      checkFile();
+    } catch (UncheckedIOException lost) {
+      if (watch != null) {
+        watch.cancel(false); // recorded and reported once; nothing more to learn
+      }
+    } catch (RuntimeException unexpected) {
+      // a failed check is retried next period; the watch must not die of it
+      System.getLogger(MappedRegion.class.getName())
+          .log(System.Logger.Level.WARNING, "checking region file " + file + " failed", unexpected);
+    }
+  }
+
+  /** The loss of the file, or null if it still has its name (or that cannot be told now). */
+  private InvalidRegionException lookForLoss() {
+    try {
+      Statx atPath = FileHandle.lstat(file, cPath);
+      if (atPath != null && atPath.sameFile(identity)) {
+        return null;
+      }
+      boolean nameless = handle.stat().linkCount() == 0;
+      if (atPath == null) {
+        return lost(
+            nameless
+                ? "was deleted while this process mapped it"
+                : "was renamed away from its path while this process mapped it");
+      }
+      return lost(
+          "was replaced while this process mapped it: its path now names another file (inode "
+              + Long.toUnsignedString(atPath.inode())
+              + "; this process maps inode "
+              + Long.toUnsignedString(identity.inode())
+              + (nameless ? ", which has no name left)" : ")"));
+    } catch (IOException unknown) {
+      return null; // e.g. the directory became unreadable: nothing proves a loss
+    }
+  }
+
+  private InvalidRegionException lost(String finding) {
+    return new InvalidRegionException(file, Problem.FILE_REPLACED, finding);
+  }
+
+  private void recordLoss(InvalidRegionException lost) {
+    synchronized (fileLostListeners) {
+      if (fileLost != null || closed.get()) {
+        return; // a check that raced close() found the file its owner deleted after closing
+      }
+      fileLost = lost;
+    }
+    System.getLogger(MappedRegion.class.getName())
+        .log(
+            System.Logger.Level.ERROR,
+            lost.getMessage()
+                + " (processes opening the path from now on do not share this process's locks)");
+    for (Consumer<InvalidRegionException> listener : fileLostListeners) {
+      if (fileLostListeners.remove(listener)) {
+        listener.accept(lost);
+      }
+    }
+  }
+
+  /**
    * The object called {@code name}, created if there is none: {@code objectBytes} bytes (rounded up
    * to whole 64-byte lines in the data area), zeroed, then passed to {@code initializer}, all
    * before any other thread or process can see it. The initializer runs once per object across all
@@ -226,7 +402,7 @@ public final class MappedRegion implements AutoCloseable {
    * @throws IllegalStateException if the region was opened with {@link #openReadOnly}
    * @throws dev.ringlock.core.RegionFullException if the directory or the data area is full
    * @throws java.io.UncheckedIOException wrapping an {@link InvalidRegionException} if the region
-   *     was found corrupt
+   *     was found corrupt, or its file deleted or replaced ({@link Problem#FILE_REPLACED})
    */
   public NamedObject findOrCreate(
       String name, int type, int objectBytes, Consumer<MemorySegment> initializer) {
@@ -268,6 +444,7 @@ public final class MappedRegion implements AutoCloseable {
       throw new IllegalStateException(
           this + " was opened read-only; open it with MappedRegion.open to create '" + name + "'");
     }
+    checkFile(); // a lost file's objects are not the ones other processes create now
     return directory.findOrCreate(name, utf8, type, objectBytes, minimumBytes, initializer);
   }
 
@@ -300,6 +477,7 @@ public final class MappedRegion implements AutoCloseable {
   public Optional<NamedObject> find(String name) {
     byte[] utf8 = ObjectNames.encode(name);
     ensureOpen();
+    throwIfFileLost();
     return Optional.ofNullable(directory.find(name, utf8));
   }
 
@@ -309,11 +487,30 @@ public final class MappedRegion implements AutoCloseable {
     return directory.objects();
   }
 
-  /** Unmaps the region. Idempotent. Segments obtained from it become inaccessible. */
+  private void throwIfFileLost() {
+    InvalidRegionException lost = fileLost;
+    if (lost != null) {
+      throw new UncheckedIOException(lost);
+    }
+  }
+
+  /**
+   * Unmaps the region and closes its file. Idempotent. Segments obtained from it become
+   * inaccessible.
+   */
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
-      arena.close();
+      if (watch != null) {
+        watch.cancel(false);
+      }
+      try {
+        arena.close();
+      } finally {
+        if (handle != null) {
+          handle.close();
+        }
+      }
     }
   }
 

@@ -1,0 +1,89 @@
+package dev.ringlock.locks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What systemd-logind's RemoveIPC=yes (or a tmp cleaner) does to a region in use: a child JVM holds
+ * mutex "m"; the file is deleted; this process opens the path, which creates a fresh file, and
+ * takes "m" too, with fence 1 again. The child must learn within its watch period that its locks no
+ * longer exclude anyone: its region closes itself, its next call fails with RegionClosedException
+ * caused by FILE_REPLACED, and it logs one ERROR.
+ */
+class RegionFileLostCrossProcessTest {
+  private static final long PERIOD_MILLIS = 100;
+
+  @TempDir Path directory;
+
+  @Test
+  @Timeout(120)
+  void processWhoseRegionFileIsDeletedFailsItsCallsWithinThePeriod() throws Exception {
+    Path file = Path.of("/dev/shm", "ringlock-lost-" + ProcessHandle.current().pid());
+    if (!Files.isDirectory(file.getParent())) {
+      file = directory.resolve("region");
+    }
+    Files.deleteIfExists(file);
+    Process child =
+        ChildJvm.startPiped(
+            List.of("-Dringlock.regionFileCheckMillis=" + PERIOD_MILLIS),
+            LostFileWorker.class,
+            file.toString());
+    try {
+      var output = child.inputReader();
+      StringBuilder transcript = new StringBuilder();
+      String locked = nextLine(output, "LOCKED ", transcript);
+      assertEquals("LOCKED 1", locked);
+
+      long deletedAt = System.currentTimeMillis();
+      Files.delete(file);
+      try (SharedRegion fresh = SharedRegion.open(file)) {
+        Optional<MutexGuard> second = fresh.mutex("m").tryLock();
+        // The split the watch exists for: two holders of "the" mutex, both with fence 1.
+        assertEquals(1, second.orElseThrow().fence());
+
+        String closed = nextLine(output, "CLOSED ", transcript);
+        String[] fields = closed.split(" ");
+        long noticedAfter = Long.parseLong(fields[1]) - deletedAt;
+        assertEquals(RegionClosedException.class.getName(), fields[2], closed);
+        assertEquals("FILE_REPLACED", fields[3], closed);
+        // The bound is one period plus the check; the margin is for a loaded 2-core machine.
+        assertTrue(noticedAfter < PERIOD_MILLIS + 3_000, "noticed after " + noticedAfter + " ms");
+        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "child did not exit");
+        assertEquals(0, child.exitValue());
+        transcript.append(new String(child.getInputStream().readAllBytes()));
+        String rest = transcript.toString();
+        long errors =
+            rest.lines()
+                .filter(line -> line.contains("was deleted while this process mapped it"))
+                .count();
+        assertEquals(1, errors, "one ERROR expected in: " + rest);
+        assertTrue(rest.contains("SEVERE"), rest);
+        second.get().unlock();
+      }
+    } finally {
+      child.destroyForcibly();
+      Files.deleteIfExists(file);
+    }
+  }
+
+  /** The next line starting with {@code prefix}; every line read is added to {@code seen}. */
+  private static String nextLine(java.io.BufferedReader output, String prefix, StringBuilder seen)
+      throws Exception {
+    for (String line; (line = output.readLine()) != null; ) {
+      seen.append(line).append('\n');
+      if (line.startsWith(prefix)) {
+        return line;
+      }
+    }
+    throw new AssertionError("the child ended without a line starting '" + prefix + "': " + seen);
+  }
+}
