@@ -63,6 +63,7 @@ public final class Syscalls {
   private static final MethodHandle POLL;
   private static final MethodHandle EVENTFD;
   private static final MethodHandle WRITE_CRITICAL;
+  private static final MethodHandle GETRLIMIT;
 
   static {
     Linker linker = Linker.nativeLinker();
@@ -96,6 +97,9 @@ public final class Syscalls {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG),
             errno,
             critical);
+    GETRLIMIT =
+        linker.downcallHandle(
+            libc("getrlimit"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), errno);
   }
 
   private Syscalls() {}
@@ -252,6 +256,19 @@ public final class Syscalls {
     try {
       return orErrno(
           (long) WRITE_CRITICAL.invokeExact(state, fd, buffer, buffer.byteSize()), state);
+    } catch (Throwable t) {
+      throw linkageFailure(t);
+    }
+  }
+
+  /**
+   * getrlimit(2) of {@code resource} into {@code limit}, a struct rlimit { u64 cur, max; } of 16
+   * bytes: 0 or -errno. libc's wrapper, since the syscall's number differs between architectures.
+   */
+  public static int getrlimit(int resource, MemorySegment limit) {
+    MemorySegment state = THREAD_CALL_STATE.get();
+    try {
+      return (int) orErrno((int) GETRLIMIT.invokeExact(state, resource, limit), state);
     } catch (Throwable t) {
       throw linkageFailure(t);
     }
