@@ -422,13 +422,19 @@ public final class ProcessWatch {
   private static void logExhaustion(String message) {
     long now = System.nanoTime();
     long last = lastExhaustionLog;
-    if (now - last >= LOG_INTERVAL_NANOS) {
-      lastExhaustionLog = now;
+    if (now - last < LOG_INTERVAL_NANOS) {
+      return;
+    }
+    lastExhaustionLog = now;
+    try {
       LOG.log(
           System.Logger.Level.ERROR,
           "ringlock cannot watch a process for its exit: {0}. Until it can, a lock or permit held"
               + " by a process that died is taken over only once a later look succeeds.",
           message);
+    } catch (RuntimeException | Error loggerFailed) {
+      // A logger may need a file too: java.util.logging's first record opens tzdb.dat and throws
+      // an Error when no descriptor is left. The caller's exception carries the same message.
     }
   }
 

@@ -32,9 +32,8 @@ public final class FileLimits {
           + " soft limit "
           + describeLimit(softLimit())
           + "). Raise it (ulimit -n, LimitNOFILE= in a systemd unit, --ulimit nofile= for a"
-          + " container) or close the files the application leaves open; ringlock itself keeps"
-          + " one ring fd per ring, one fd per open region, and one pidfd per other process it"
-          + " is waiting on";
+          + " container) or close the files the application leaves open; ringlock itself holds a"
+          + " few per ring and one pidfd per other process it is waiting on";
     }
     if (errno == Errno.ENFILE) {
       return call
