@@ -20,10 +20,10 @@ public final class InvalidRegionException extends IOException {
   public enum Problem {
     /** The file does not start with ringlock's magic number: it is some other file. */
     NOT_A_REGION("pass another file, or delete it if nothing uses it"),
-    /** A newer ringlock wrote the file, in a layout this one cannot read. */
+    /** Another ringlock version wrote the file, in a layout this one cannot read. */
     UNSUPPORTED_VERSION(
-        "upgrade ringlock in this process to the version the other processes use, or pass"
-            + " another file"),
+        "run the same ringlock version in every process that shares a region, or pass another"
+            + " file"),
     /** The file is shorter than its header says: it was cut short or shrunk. */
     TRUNCATED(
         "the file was shrunk or cut short; delete it if nothing uses it, and ringlock creates"

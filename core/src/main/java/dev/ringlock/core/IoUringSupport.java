@@ -3,6 +3,7 @@ package dev.ringlock.core;
 import dev.ringlock.core.IoUringUnavailableException.Reason;
 import dev.ringlock.core.ffi.Errno;
 import dev.ringlock.core.ffi.ErrnoException;
+import dev.ringlock.core.ffi.FileLimits;
 import dev.ringlock.core.uring.IoUringAbi;
 import dev.ringlock.core.uring.Ring;
 import java.io.IOException;
@@ -71,6 +72,10 @@ final class IoUringSupport {
         if (reason != null) {
           return new IoUringUnavailableException(reason, e.errno(), e.getMessage());
         }
+      }
+      String outOfFiles = FileLimits.explain(e.call(), e.errno());
+      if (outOfFiles != null) {
+        return new RingException("could not start the ring: " + outOfFiles, e.errno(), e);
       }
       return new RingException("could not start the ring: " + e.getMessage(), e.errno(), e);
     }

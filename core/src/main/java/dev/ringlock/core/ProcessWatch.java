@@ -1,31 +1,46 @@
 package dev.ringlock.core;
 
 import dev.ringlock.core.ffi.Errno;
+import dev.ringlock.core.ffi.FileLimits;
 import dev.ringlock.core.ffi.Syscalls;
 import dev.ringlock.core.uring.IoUringAbi;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /*
  * Overview
  *
- * Which other processes are alive, as this process knows it, kept current by the ring. The first
- * question about a pid opens a pidfd, a handle on that very process (a later process that reuses
- * the pid is not it), polls it once with a zero timeout (a pidfd is readable once its process has
- * exited, whether still a zombie or reaped), and if it has not exited arms one IORING_OP_POLL_ADD
- * on it. From then on that one poll answers every question and serves every listener about the
- * pid in this process: isAlive is a map lookup, and however many waiters watch one owner, one
- * POLL_ADD stands for them. When the process exits the completion thread drops the entry and runs
- * the listeners.
+ * Which other processes are alive, as this process knows it, kept current by the ring, with as
+ * few file descriptors as the callers' watches need.
  *
- * An entry lives as long as its process: one pidfd and one pending poll per live process this one
- * has asked about, however often it asked.
+ * Two ways to see a process exit, chosen once per JVM (the first pidfd_open that is refused
+ * switches for good; a seccomp filter is never lifted):
+ *   - pidfd (the normal one): pidfd_open gives a handle on that very process (a later process
+ *     that reuses the pid is not it); a zero-timeout poll tells whether it has exited (a pidfd is
+ *     readable once its process is a zombie); an IORING_OP_POLL_ADD on it completes at its exit.
+ *   - /proc (where pidfd_open is ENOSYS or EPERM: gVisor, old sandboxes, seccomp profiles that
+ *     lack it): the process is identified by pid and start time (ProcStat), and every watched
+ *     process is re-read every PROC_POLL_MILLIS by a timed wait on the ring that nothing wakes.
+ *     Detection is late by up to that period, never missed. If /proc cannot be read either,
+ *     requireExitDetection (called when a region is opened) refuses with a message naming
+ *     pidfd_open: never a lock whose dead owner nobody can detect.
+ *
+ * Entries. A pid gets an entry while at least one listener (onExit) waits for it: one pidfd and
+ * one pending poll (or one /proc identity) for every listener on that pid, however many. When its
+ * last listener is cancelled the entry goes at once and its poll is cancelled; the pidfd is
+ * closed when the cancelled poll completes, on the completion thread, a moment later. So the
+ * pidfds this process holds are bounded by the distinct live processes its waiters wait on now,
+ * not by every process it ever asked about (which, kept for each peer's lifetime, once took ~50
+ * of a 64-descriptor limit). isAlive answers from an entry if there is one, and otherwise probes:
+ * pidfd_open, poll, close (three system calls), or one read of /proc; it keeps nothing.
  *
  * PIDs are reused. Between a process's exit and the completion that drops its entry, isAlive still
  * answers true and the listeners are about to run, so the answer is late, never wrong for long.
@@ -34,43 +49,73 @@ import java.util.concurrent.CompletableFuture;
  * in between). One case no check can catch: a process that dies holding a word, and whose pid is
  * reused before anyone asks, looks alive until the new process exits.
  *
- * Locking: `this` guards the map and every entry's listener list. Listeners run outside it.
+ * Running out. pidfd_open failing with EMFILE or ENFILE throws a RingException whose message says
+ * which limit ran out, its value and what to do, and logs it (at most every LOG_INTERVAL): the
+ * callers that cannot tell then assume alive and ask again at their next re-check, and that must
+ * not happen silently.
+ *
+ * Locking: `this` guards the map, every entry's listener list and the /proc timer. Listeners run
+ * outside it, on the ring's completion thread; polls are cancelled outside it.
  */
 /**
  * Exit notifications for other processes, on one ring: {@link FutexRing#processes()}. One pidfd
- * poll per watched process serves every caller in this process.
+ * poll per watched process serves every caller in this process, and lasts only as long as someone
+ * listens; where pidfd_open is refused, /proc stands in (see {@link #requireExitDetection()}).
  */
 public final class ProcessWatch {
+  /** How often, where pidfd_open is refused, every watched process is looked up in /proc. */
+  public static final int PROC_POLL_MILLIS = 100;
+
   private static final int POLLFD_BYTES = 8; // struct pollfd { int fd; short events, revents; }
   private static final long POLLFD_EVENTS = 4;
   private static final long POLLFD_REVENTS = 6;
+  private static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+  private static final System.Logger LOG = System.getLogger(ProcessWatch.class.getName());
+
+  /** 0 while pidfd_open works (or has not been refused); else the errno it was refused with. */
+  private static volatile int pidfdRefusedErrno;
+
+  private static volatile long lastExhaustionLog = System.nanoTime() - LOG_INTERVAL_NANOS;
 
   private final FutexRing ring;
   private final Map<Integer, Watched> watched = new HashMap<>(); // guarded by this
+  private final FutexWord procTimer; // nothing wakes it: a timed wait on it is the /proc poll
+  private boolean procTimerArmed; // guarded by this
 
   ProcessWatch(FutexRing ring) {
     this.ring = ring;
+    this.procTimer = FutexWord.of(Arena.ofAuto().allocate(Integer.BYTES), 0, FutexScope.PRIVATE);
   }
 
   /** A listener registered with {@link #onExit}; cancelling it keeps it from running. */
   public interface Subscription {
-    /** Removes the listener; harmless after it ran. */
+    /** Removes the listener; harmless after it ran. The last one on a pid closes its pidfd. */
     void cancel();
   }
 
-  /** One watched process: its exit poll and who listens for it. */
+  /** One watched process: how its exit is seen, and who listens for it. */
   private final class Watched {
     final int pid;
+    final long startTime; // the /proc identity; ProcStat.NOT_ALIVE when a pidfd poll watches it
     final List<Listener> listeners = new ArrayList<>(); // guarded by ProcessWatch.this
+    CompletableFuture<Void> exitPoll; // guarded by ProcessWatch.this; the pidfd poll, or null
     boolean exited; // guarded by ProcessWatch.this; set once, as the entry leaves the map
 
-    Watched(int pid) {
+    Watched(int pid, long startTime) {
       this.pid = pid;
+      this.startTime = startTime;
+    }
+
+    boolean byProc() {
+      return startTime != ProcStat.NOT_ALIVE;
     }
 
     void exited() {
       List<Listener> toRun;
       synchronized (ProcessWatch.this) {
+        if (exited) {
+          return;
+        }
         exited = true;
         watched.remove(pid, this);
         toRun = List.copyOf(listeners);
@@ -93,21 +138,83 @@ public final class ProcessWatch {
 
     @Override
     public void cancel() {
+      CompletableFuture<Void> unneeded = null;
       synchronized (ProcessWatch.this) {
-        watched.listeners.remove(this);
+        if (!watched.listeners.remove(this) || !watched.listeners.isEmpty() || watched.exited) {
+          return;
+        }
+        // The last listener: nobody needs the entry. A /proc entry simply stops being polled.
+        ProcessWatch.this.watched.remove(watched.pid, watched);
+        unneeded = watched.exitPoll;
+        watched.exitPoll = null;
+      }
+      if (unneeded != null) {
+        unneeded.cancel(false); // ASYNC_CANCEL; the poll's completion closes the pidfd
       }
     }
   }
 
   /**
+   * Checks that this process can see other processes exit: pidfd_open works, or, where it is
+   * refused (ENOSYS, EPERM), /proc/&lt;pid&gt;/stat can be read instead. Called when a region is
+   * opened, so that a process that could never detect a dead lock owner fails at once.
+   *
+   * @throws ExitDetectionUnavailableException if neither works; the message names pidfd_open
+   */
+  public static void requireExitDetection() {
+    int self = (int) ProcessHandle.current().pid();
+    int pidfd = openPidfd(self);
+    if (pidfd >= 0) {
+      Syscalls.close(pidfd);
+      return;
+    }
+    if (pidfd != PIDFD_REFUSED) {
+      return; // EMFILE or the like: pidfd_open exists; the caller's next open will say so
+    }
+    try {
+      if (ProcStat.startTimeIfAlive(self) != ProcStat.NOT_ALIVE) {
+        return;
+      }
+      throw new RingException("/proc/self/stat does not describe this process", 0);
+    } catch (RingException e) {
+      throw new ExitDetectionUnavailableException(
+          "cannot detect the exit of other processes: pidfd_open is refused ("
+              + Errno.name(pidfdRefusedErrno)
+              + ", by a seccomp filter or an old kernel) and /proc cannot stand in for it ("
+              + e.getMessage()
+              + "). Without either, a lock whose owner dies would never be taken over. Allow"
+              + " pidfd_open (syscall 434) in the seccomp profile, or mount /proc",
+          pidfdRefusedErrno,
+          e);
+    }
+  }
+
+  /** True once pidfd_open has been refused in this JVM and /proc is read instead. */
+  public static boolean watchesByProc() {
+    return pidfdRefusedErrno != 0;
+  }
+
+  /**
    * Whether process {@code pid} has not exited, as far as this process can tell (see the overview:
-   * an exit is noticed within one ring completion). The first question about a pid costs three
-   * system calls and arms a poll; later ones are a lookup.
+   * an exit is noticed within one ring completion, or one /proc poll). A pid with a listener is a
+   * lookup; any other costs three system calls (or one /proc read) and keeps nothing open.
    *
    * @throws IllegalArgumentException if {@code pid} is not positive
+   * @throws RingException if it cannot tell (out of file descriptors: the message says which limit)
    */
   public boolean isAlive(int pid) {
-    return watch(pid) != null;
+    requirePositive(pid);
+    Watched entry;
+    synchronized (this) {
+      entry = watched.get(pid);
+    }
+    if (entry != null && !entry.byProc()) {
+      return true; // its poll has not completed: it has not exited, or has only just
+    }
+    if (entry != null) {
+      return ProcStat.isStillAlive(pid, entry.startTime);
+    }
+    return isAliveNow(pid);
   }
 
   /**
@@ -116,12 +223,17 @@ public final class ProcessWatch {
    *
    * @return the subscription, or null if the process has exited already (the listener never runs)
    * @throws IllegalArgumentException if {@code pid} is not positive
+   * @throws RingException if it cannot watch (out of file descriptors: the message says which)
    */
   public Subscription onExit(int pid, Runnable listener) {
+    requirePositive(pid);
     synchronized (this) {
-      Watched process = watch(pid);
+      Watched process = watched.get(pid);
       if (process == null) {
-        return null;
+        process = startWatching(pid);
+        if (process == null) {
+          return null;
+        }
       }
       Listener subscription = new Listener(process, listener);
       process.listeners.add(subscription);
@@ -129,25 +241,32 @@ public final class ProcessWatch {
     }
   }
 
-  /** The live entry for {@code pid}, made if there is none; null if the process has exited. */
-  private synchronized Watched watch(int pid) {
-    if (pid <= 0) {
-      throw new IllegalArgumentException("a process id must be positive, not " + pid);
+  /** A new entry for {@code pid}, watched from now on; null if the process has exited. */
+  private Watched startWatching(int pid) { // under this
+    int pidfd = openPidfd(pid);
+    if (pidfd == PIDFD_REFUSED) {
+      long startTime = ProcStat.startTimeIfAlive(pid);
+      if (startTime == ProcStat.NOT_ALIVE) {
+        return null;
+      }
+      Watched fresh = new Watched(pid, startTime);
+      watched.put(pid, fresh);
+      armProcTimer();
+      return fresh;
     }
-    Watched process = watched.get(pid);
-    if (process != null) {
-      return process;
-    }
-    int pidfd = openIfAlive(pid);
-    if (pidfd < 0) {
+    if (pidfd == NO_PROCESS || hasExited(pidfd, pid)) {
+      if (pidfd >= 0) {
+        Syscalls.close(pidfd);
+      }
       return null;
     }
-    Watched fresh = new Watched(pid);
-    CompletableFuture<Void> exit = ring.pollProcessExit(pid, pidfd);
+    Watched fresh = new Watched(pid, ProcStat.NOT_ALIVE);
     watched.put(pid, fresh);
-    // A closed (or closing) ring fails the poll: the entry goes, its listeners never run (nothing
-    // completes on a closed ring), and the process is not called dead: the next question probes
-    // it again with pidfd_open and poll, as this one did.
+    CompletableFuture<Void> exit = armExitPoll(pid, pidfd);
+    fresh.exitPoll = exit;
+    // A closed (or closing) ring fails the poll, and so does a cancel (the last listener went):
+    // the entry goes, its listeners never run (nothing completes on a closed ring), and the
+    // process is not called dead: the next question probes it again, as this one did.
     exit.whenComplete(
         (ignored, failure) -> {
           if (failure == null) {
@@ -163,42 +282,160 @@ public final class ProcessWatch {
   }
 
   /**
+   * The one place an exit poll is armed: POLL_ADD on {@code pidfd}, which the returned future owns
+   * and closes on every way out (its completion, its cancellation, the ring's close).
+   */
+  private CompletableFuture<Void> armExitPoll(int pid, int pidfd) {
+    return ring.pollProcessExit(pid, pidfd);
+  }
+
+  // ---- the /proc fallback's timer ----
+
+  /** Arms the next /proc poll unless one is armed: a timed wait on a word nothing wakes. */
+  private void armProcTimer() { // under this
+    if (procTimerArmed) {
+      return;
+    }
+    procTimerArmed = true;
+    ring.wait(procTimer, 0, FutexRing.ANY_BITSET, Duration.ofMillis(PROC_POLL_MILLIS))
+        .whenComplete((outcome, failure) -> pollProcEntries());
+  }
+
+  /** On the completion thread: looks up every /proc-watched process, runs the exits' listeners. */
+  private void pollProcEntries() {
+    List<Watched> polled = new ArrayList<>();
+    synchronized (this) {
+      procTimerArmed = false;
+      if (ring.isClosed()) {
+        // As a pidfd poll on a closed ring: the entries go, their listeners never run.
+        watched.values().removeIf(Watched::byProc);
+        return;
+      }
+      for (Watched entry : watched.values()) {
+        if (entry.byProc()) {
+          polled.add(entry);
+        }
+      }
+    }
+    for (Watched entry : polled) {
+      boolean alive;
+      try {
+        alive = ProcStat.isStillAlive(entry.pid, entry.startTime);
+      } catch (RingException e) {
+        logExhaustion(e.getMessage()); // cannot tell now: the next poll asks again
+        alive = true;
+      }
+      if (!alive) {
+        entry.exited();
+      }
+    }
+    synchronized (this) {
+      for (Watched entry : watched.values()) {
+        if (entry.byProc()) {
+          armProcTimer();
+          break;
+        }
+      }
+    }
+  }
+
+  // ---- one-shot questions ----
+
+  /**
    * Whether process {@code pid} has not exited, asked once and without a ring: pidfd_open, then a
    * zero-timeout poll of the pidfd, which is readable once the process has exited (a zombie counts
-   * as exited, unlike {@code kill(pid, 0)} or {@link ProcessHandle#isAlive()}). For tools that look
-   * at a region without taking part (they may run where io_uring is blocked); a process that waits
-   * for another's exit uses {@link FutexRing#processes()}, which keeps the answer current.
+   * as exited, unlike {@code kill(pid, 0)} or {@link ProcessHandle#isAlive()}); where pidfd_open is
+   * refused, a read of /proc/&lt;pid&gt;/stat and status, with the same answers. For tools that
+   * look at a region without taking part (they may run where io_uring is blocked); a process that
+   * waits for another's exit uses {@link FutexRing#processes()}, which keeps the answer current.
    *
    * @throws IllegalArgumentException if {@code pid} is not positive
    * @throws RingException if pidfd_open or poll fails for another reason than "no such process"
-   *     (EMFILE, for one)
+   *     (EMFILE, for one: the message says which limit ran out and what to do)
    */
   public static boolean isAliveNow(int pid) {
-    if (pid <= 0) {
-      throw new IllegalArgumentException("a process id must be positive, not " + pid);
+    requirePositive(pid);
+    int pidfd = openPidfd(pid);
+    if (pidfd == PIDFD_REFUSED) {
+      return ProcStat.startTimeIfAlive(pid) != ProcStat.NOT_ALIVE;
     }
-    int pidfd = openIfAlive(pid);
-    if (pidfd < 0) {
+    if (pidfd == NO_PROCESS) {
       return false;
     }
+    boolean exited = hasExited(pidfd, pid);
     Syscalls.close(pidfd);
-    return true;
+    return !exited;
   }
 
-  /** A pidfd on process {@code pid} if it has not exited (the caller closes it); else -1. */
-  private static int openIfAlive(int pid) {
+  private static final int NO_PROCESS = -1;
+  private static final int PIDFD_REFUSED = -2;
+
+  /**
+   * A pidfd on process {@code pid} (the caller closes it); NO_PROCESS if no process has that pid;
+   * PIDFD_REFUSED if pidfd_open is refused in this JVM (ENOSYS, EPERM), which it remembers.
+   *
+   * @throws RingException for any other failure, with the EMFILE and ENFILE explained
+   */
+  private static int openPidfd(int pid) {
+    if (pidfdRefusedErrno != 0) {
+      return PIDFD_REFUSED;
+    }
     int pidfd = Syscalls.pidfdOpen(pid, 0);
+    if (pidfd >= 0) {
+      return pidfd;
+    }
     if (namesNoProcess(pidfd)) {
-      return -1;
+      return NO_PROCESS;
     }
-    if (pidfd < 0) {
-      throw new RingException("pidfd_open(" + pid + ") failed", -pidfd);
+    if (pidfd == -Errno.ENOSYS || pidfd == -Errno.EPERM) {
+      pidfdRefused(-pidfd);
+      return PIDFD_REFUSED;
     }
-    if (hasExited(pidfd, pid)) {
-      Syscalls.close(pidfd);
-      return -1;
+    String explained = FileLimits.explain("pidfd_open(" + pid + ")", -pidfd);
+    if (explained != null) {
+      logExhaustion(explained);
+      throw new RingException(explained, -pidfd);
     }
-    return pidfd;
+    throw new RingException("pidfd_open(" + pid + ") failed", -pidfd);
+  }
+
+  private static void pidfdRefused(int errno) {
+    synchronized (ProcessWatch.class) {
+      if (pidfdRefusedErrno != 0) {
+        return;
+      }
+      pidfdRefusedErrno = errno;
+    }
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "pidfd_open is refused ({0}): ringlock now sees other processes exit by reading"
+            + " /proc/<pid>/stat every {1} ms (pid and start time, so a reused pid is not taken"
+            + " for the process it watched). Allow pidfd_open (syscall 434) for immediate"
+            + " notice.",
+        Errno.name(errno),
+        PROC_POLL_MILLIS);
+  }
+
+  /**
+   * Logs running out of file descriptors, at most every LOG_INTERVAL: never silent, not a flood.
+   */
+  private static void logExhaustion(String message) {
+    long now = System.nanoTime();
+    long last = lastExhaustionLog;
+    if (now - last < LOG_INTERVAL_NANOS) {
+      return;
+    }
+    lastExhaustionLog = now;
+    try {
+      LOG.log(
+          System.Logger.Level.ERROR,
+          "ringlock cannot watch a process for its exit: {0}. Until it can, a lock or permit held"
+              + " by a process that died is taken over only once a later look succeeds.",
+          message);
+    } catch (RuntimeException | Error loggerFailed) {
+      // A logger may need a file too: java.util.logging's first record opens tzdb.dat and throws
+      // an Error when no descriptor is left. The caller's exception carries the same message.
+    }
   }
 
   /**
@@ -220,13 +457,20 @@ public final class ProcessWatch {
       pollfd.set(ValueLayout.JAVA_SHORT, POLLFD_EVENTS, (short) IoUringAbi.POLLIN);
       int ready = Syscalls.poll(pollfd, 1, 0);
       if (ready < 0) {
+        Syscalls.close(pidfd);
         throw new RingException("poll of the pidfd of process " + pid + " failed", -ready);
       }
       return ready > 0 && (pollfd.get(ValueLayout.JAVA_SHORT, POLLFD_REVENTS) & 0xFFFF) != 0;
     }
   }
 
-  /** How many processes are watched now: one pidfd and one pending poll each. */
+  private static void requirePositive(int pid) {
+    if (pid <= 0) {
+      throw new IllegalArgumentException("a process id must be positive, not " + pid);
+    }
+  }
+
+  /** How many processes are watched now: one pidfd and one pending poll (or /proc entry) each. */
   public synchronized int watchedProcesses() {
     return watched.size();
   }

@@ -25,6 +25,19 @@ public final class JvmProcess {
     return builder(mainClass, args).redirectError(childLog()).start();
   }
 
+  /**
+   * As {@link #startReadingOutput}, run by bash after {@code ulimit -n maxFiles}, which then execs
+   * the JVM: a child with a low limit of open file descriptors.
+   */
+  public static Process startWithFileLimit(int maxFiles, Class<?> mainClass, String... args)
+      throws Exception {
+    StringBuilder script = new StringBuilder("ulimit -n " + maxFiles + " && exec");
+    for (String word : builder(mainClass, args).command()) {
+      script.append(" '").append(word.replace("'", "'\\''")).append('\'');
+    }
+    return new ProcessBuilder("bash", "-c", script.toString()).redirectError(childLog()).start();
+  }
+
   private static ProcessBuilder builder(Class<?> mainClass, String... args) throws Exception {
     Set<String> classPath = new LinkedHashSet<>();
     classPath.add(location(mainClass)); // target/test-classes

@@ -12,6 +12,8 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -159,6 +161,111 @@ class ProcessWatchTest {
     assertThrows(IllegalArgumentException.class, () -> processes.isAlive(0));
     assertThrows(IllegalArgumentException.class, () -> processes.onExit(-1, () -> {}));
     assertThrows(IllegalArgumentException.class, () -> ProcessWatch.isAliveNow(0));
+  }
+
+  @Test
+  void aPidfdIsClosedWhenTheLastListenerOnItsProcessIsCancelled() throws Exception {
+    List<Process> peers = startSleepers(5);
+    try {
+      int before = openPidfds();
+      List<ProcessWatch.Subscription> first = new ArrayList<>();
+      List<ProcessWatch.Subscription> second = new ArrayList<>();
+      for (Process peer : peers) {
+        first.add(processes.onExit((int) peer.pid(), () -> {}));
+        second.add(processes.onExit((int) peer.pid(), () -> {}));
+      }
+      assertEquals(before + 5, openPidfds(), "one pidfd per distinct process, shared");
+      assertEquals(5, processes.watchedProcesses());
+      first.forEach(ProcessWatch.Subscription::cancel);
+      assertEquals(5, processes.watchedProcesses(), "each still has a listener");
+      assertEquals(before + 5, openPidfds());
+      second.forEach(ProcessWatch.Subscription::cancel);
+      assertEquals(0, processes.watchedProcesses(), "no listener left: no entry");
+      // The cancelled polls complete on the ring's thread, which closes their pidfds.
+      assertEventually(() -> openPidfds() == before, "the unused pidfds were closed");
+    } finally {
+      peers.forEach(Process::destroyForcibly);
+    }
+  }
+
+  @Test
+  void askingWhetherProcessesAreAliveKeepsNoPidfdOpen() throws Exception {
+    List<Process> peers = startSleepers(5);
+    try {
+      int before = openPidfds();
+      for (int round = 0; round < 3; round++) {
+        for (Process peer : peers) {
+          assertTrue(processes.isAlive((int) peer.pid()));
+        }
+      }
+      assertEquals(before, openPidfds(), "isAlive alone keeps nothing");
+      assertEquals(0, processes.watchedProcesses());
+      ProcessWatch.Subscription watch = processes.onExit((int) peers.get(0).pid(), () -> {});
+      assertTrue(processes.isAlive((int) peers.get(0).pid()), "answered from the entry");
+      assertEquals(before + 1, openPidfds());
+      watch.cancel();
+      assertEventually(() -> openPidfds() == before, "the pidfd was closed");
+    } finally {
+      peers.forEach(Process::destroyForcibly);
+    }
+  }
+
+  @Test
+  void aListenerAddedAfterTheLastWasCancelledStillHearsTheExit() throws Exception {
+    Process sleeper = new ProcessBuilder("sleep", "60").start();
+    try {
+      int pid = (int) sleeper.pid();
+      processes.onExit(pid, () -> {}).cancel();
+      CountDownLatch exited = new CountDownLatch(1);
+      assertNotNull(processes.onExit(pid, exited::countDown));
+      sleeper.destroyForcibly();
+      assertTrue(exited.await(10, TimeUnit.SECONDS));
+      assertEquals(0, processes.watchedProcesses());
+    } finally {
+      sleeper.destroyForcibly();
+    }
+  }
+
+  /** Sleeping processes whose stdio is not piped to this JVM, so they hold none of its fds. */
+  static List<Process> startSleepers(int count) throws Exception {
+    List<Process> sleepers = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      sleepers.add(
+          new ProcessBuilder("sleep", "60")
+              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start());
+    }
+    return sleepers;
+  }
+
+  /** How many pidfds this process has open, as /proc/self/fd shows them. */
+  static int openPidfds() {
+    int count = 0;
+    try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+      for (Path fd : fds.toList()) {
+        try {
+          if (Files.readSymbolicLink(fd).toString().contains("pidfd")) {
+            count++;
+          }
+        } catch (java.io.IOException closedMeanwhile) {
+          // the listing's own fd, or one closed since
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return count;
+  }
+
+  static void assertEventually(java.util.function.BooleanSupplier condition, String what)
+      throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      assertTrue(System.nanoTime() < deadline, "not within 10 s: " + what);
+      Thread.sleep(10);
+    }
   }
 
   private static boolean isZombie(int pid) throws Exception {

@@ -17,6 +17,10 @@ import java.lang.invoke.MethodHandle;
  * io_uring_register (as a container's default profile does), then opens a FutexRing. It exits
  * {@link #EXIT_BASE} plus the ordinal of the IoUringUnavailableException reason it got; 1 if the
  * ring opened; 2 if the filter could not be installed.
+ *
+ * <p>With the arguments {@code refuse <errno> <syscall,...> <main class> <args...>} it installs a
+ * filter that fails those system calls with that errno instead, then runs the main class (from any
+ * module's test classes on the class path): how tests run a JVM where pidfd_open is refused.
  */
 public final class SeccompChild {
   static final int EXIT_BASE = 10;
@@ -31,6 +35,17 @@ public final class SeccompChild {
   private static final int SECCOMP_RET_ERRNO = 0x0005_0000;
 
   public static void main(String[] args) throws Throwable {
+    if (args[0].equals("refuse")) {
+      int[] syscalls =
+          java.util.Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray();
+      if (!installFilter(Integer.parseInt(args[1]), syscalls)) {
+        System.exit(2);
+      }
+      Class.forName(args[3])
+          .getMethod("main", String[].class)
+          .invoke(null, (Object) java.util.Arrays.copyOfRange(args, 4, args.length));
+      return;
+    }
     int errno = Integer.parseInt(args[0]);
     // Threads inherit the filter of the thread that creates them, so the ring's thread, which
     // this thread starts, runs under it.
@@ -47,6 +62,14 @@ public final class SeccompChild {
   }
 
   private static boolean installFilter(int errno) throws Throwable {
+    return installFilter(errno, 425, 426, 427); // io_uring_setup, io_uring_enter, _register
+  }
+
+  /**
+   * Installs a filter on this thread (and the threads it starts from now on) that fails {@code
+   * syscalls} with {@code errno} and allows every other call. False if it could not be installed.
+   */
+  static boolean installFilter(int errno, int... syscalls) throws Throwable {
     Linker linker = Linker.nativeLinker();
     MethodHandle prctl =
         linker.downcallHandle(
@@ -54,14 +77,15 @@ public final class SeccompChild {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(1));
     Arena arena = Arena.global();
-    int[][] program = {
-      {BPF_LD_W_ABS, 0, 0, 0}, // A = seccomp_data.nr
-      {BPF_JEQ_K, 3, 0, 425}, // io_uring_setup
-      {BPF_JEQ_K, 2, 0, 426}, // io_uring_enter
-      {BPF_JEQ_K, 1, 0, 427}, // io_uring_register
-      {BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW},
-      {BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | errno},
-    };
+    int n = syscalls.length;
+    int[][] program = new int[n + 3][];
+    program[0] = new int[] {BPF_LD_W_ABS, 0, 0, 0}; // A = seccomp_data.nr
+    for (int i = 0; i < n; i++) {
+      // on a match, jump over the remaining tests and the ALLOW, to the ERRNO return
+      program[1 + i] = new int[] {BPF_JEQ_K, n - i, 0, syscalls[i]};
+    }
+    program[n + 1] = new int[] {BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW};
+    program[n + 2] = new int[] {BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | errno};
     MemorySegment filter = arena.allocate(8L * program.length, 8);
     for (int i = 0; i < program.length; i++) {
       filter.set(JAVA_SHORT, 8L * i, (short) program[i][0]);

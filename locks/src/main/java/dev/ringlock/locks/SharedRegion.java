@@ -3,6 +3,7 @@ package dev.ringlock.locks;
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexScope;
 import dev.ringlock.core.InvalidRegionException;
+import dev.ringlock.core.ProcessWatch;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.NamedObject;
 import dev.ringlock.core.memory.RegionAccess;
@@ -106,11 +107,15 @@ public final class SharedRegion implements AutoCloseable {
    *     modified
    * @throws IllegalArgumentException if {@link RegionOptions#sharingGroup()} names no group
    * @throws dev.ringlock.core.IoUringUnavailableException if the ring cannot be opened
+   * @throws dev.ringlock.core.ExitDetectionUnavailableException if this process cannot see other
+   *     processes exit (pidfd_open refused, and no readable /proc): a dead owner's lock could never
+   *     be taken over
    */
   public static SharedRegion open(Path file, RegionOptions options) throws IOException {
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(options, "options");
     FutexRing ring = options.ring(); // first: without a ring the region is useless
+    ProcessWatch.requireExitDetection(); // before the file: refused, it is left untouched
     RegionAccess access =
         options.sharingGroup().map(RegionAccess::sharedWithGroup).orElse(RegionAccess.ownerOnly());
     MappedRegion memory = MappedRegion.open(file, options.regionSize(), options.capacity(), access);

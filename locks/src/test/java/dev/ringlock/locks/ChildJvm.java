@@ -33,6 +33,48 @@ final class ChildJvm {
         .start();
   }
 
+  /**
+   * As {@link #startPiped}, but the child runs under a seccomp filter that fails {@code syscall}
+   * with {@code errno} (core's test class SeccompChild installs it, then runs {@code mainClass}).
+   */
+  static Process startPipedRefusing(int errno, int syscall, Class<?> mainClass, String... args)
+      throws Exception {
+    List<String> command = command(List.of(), mainClass, args);
+    int main = command.indexOf(mainClass.getName());
+    command.addAll(
+        main,
+        List.of(
+            "dev.ringlock.core.SeccompChild",
+            "refuse",
+            Integer.toString(errno),
+            Integer.toString(syscall)));
+    int classPath = command.indexOf("-cp") + 1;
+    command.set(classPath, command.get(classPath) + File.pathSeparator + coreTestClasses());
+    return new ProcessBuilder(command).redirectErrorStream(true).start();
+  }
+
+  /**
+   * The child's command line run by bash after {@code ulimit -n maxFiles}, which then execs the
+   * JVM: a child with a low descriptor limit. Output as {@link #start}.
+   */
+  static Process startWithFileLimit(int maxFiles, Path log, Class<?> mainClass, String... args)
+      throws Exception {
+    List<String> command = command(List.of(), mainClass, args);
+    StringBuilder script = new StringBuilder("ulimit -n " + maxFiles + " && exec");
+    for (String word : command) {
+      script.append(" '").append(word.replace("'", "'\\''")).append('\'');
+    }
+    return new ProcessBuilder("bash", "-c", script.toString())
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
+  }
+
+  /** core's test classes (SeccompChild): beside core's classes or jar, in its target folder. */
+  private static String coreTestClasses() throws URISyntaxException {
+    return Path.of(location(FutexRing.class)).getParent().resolve("test-classes").toString();
+  }
+
   private static List<String> command(List<String> jvmOptions, Class<?> mainClass, String... args)
       throws URISyntaxException {
     Set<String> classPath = new LinkedHashSet<>();

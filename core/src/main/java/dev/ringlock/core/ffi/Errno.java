@@ -14,6 +14,7 @@ public final class Errno {
   public static final int EBUSY = 16;
   public static final int EEXIST = 17;
   public static final int EINVAL = 22;
+  public static final int ENFILE = 23;
   public static final int EMFILE = 24;
   public static final int ENOSYS = 38;
   public static final int ETIME = 62;
@@ -50,6 +51,7 @@ public final class Errno {
       case EBUSY -> "EBUSY";
       case EEXIST -> "EEXIST";
       case EINVAL -> "EINVAL";
+      case ENFILE -> "ENFILE";
       case EMFILE -> "EMFILE";
       case ENOSYS -> "ENOSYS";
       case ETIME -> "ETIME";

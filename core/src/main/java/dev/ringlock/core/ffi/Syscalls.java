@@ -83,6 +83,7 @@ public final class Syscalls {
   private static final MethodHandle FCHOWN;
   private static final MethodHandle GETEUID;
   private static final MethodHandle GETGRNAM_R;
+  private static final MethodHandle GETRLIMIT;
 
   static {
     Linker linker = Linker.nativeLinker();
@@ -139,6 +140,9 @@ public final class Syscalls {
         linker.downcallHandle(
             libc("getgrnam_r"),
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
+    GETRLIMIT =
+        linker.downcallHandle(
+            libc("getrlimit"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), errno);
   }
 
   private Syscalls() {}
@@ -300,6 +304,18 @@ public final class Syscalls {
     }
   }
 
+  /**
+   * getrlimit(2) of {@code resource} into {@code limit}, a struct rlimit { u64 cur, max; } of 16
+   * bytes: 0 or -errno. libc's wrapper, since the syscall's number differs between architectures.
+   */
+  public static int getrlimit(int resource, MemorySegment limit) {
+    MemorySegment state = THREAD_CALL_STATE.get();
+    try {
+      return (int) orErrno((int) GETRLIMIT.invokeExact(state, resource, limit), state);
+    } catch (Throwable t) {
+      throw linkageFailure(t);
+    }
+  }
   /**
    * open(2) of the NUL-terminated {@code path}: the new fd, or -errno. With O_NONBLOCK it never
    * waits for a FIFO's other end, and with O_NOFOLLOW a symbolic link as the last component is

@@ -31,8 +31,9 @@ import java.util.function.Consumer;
  * directory's PidLock, between every thread and process that maps the region.
  *
  * Publication. An insert, holding the lock, writes the object (zeroed, then the caller's
- * initializer), then the entry at index count, then two release stores:
+ * initializer), then the entry at index count, then three release stores:
  *
+ *   soIndexSlot(slot, count + 1)              pairs with lvIndexSlot in every lookup
  *   soDataCursor(cursor + object's lines)    pairs with lvDataCursor in every reader
  *   soEntryCount(count + 1)                   pairs with lvEntryCount in every reader
  *
@@ -44,13 +45,26 @@ import java.util.function.Consumer;
  *
  * Until the count's store, nothing of an insert is visible: a reader (or a lookup racing the
  * insert) simply does not see the entry, and an inserter that dies before that store leaves
- * nothing behind that the next insert does not overwrite. That is why the directory's PidLock
- * may hand a dead owner's lock to the next inserter with no repair.
+ * nothing behind that the next insert does not overwrite or step over. That is why the
+ * directory's PidLock may hand a dead owner's lock to the next inserter with no repair.
+ *
+ * Name index. Lookups do not scan the entries: they probe an open-addressing table (layout in
+ * RegionDescriptor) from nameHash(name), slot after slot, until a slot names an entry with that
+ * name (found) or a slot is 0 (absent), at most every slot once. A slot is written before the
+ * count that publishes its entry, so a lookup that acquired a count finds every entry below it.
+ * A slot naming an entry at or beyond the acquired count is an insert not yet published, or one
+ * whose inserter died before publishing (the entry will be rewritten by the next insert, and the
+ * slot then names that entry under another name): the lookup steps over it, as over a slot of
+ * another name. Slots are never cleared, so no probe chain is ever cut. Under the lock, an
+ * insert takes the first slot of its chain that is empty or names an unpublished entry (nobody
+ * else inserts then), so a dead inserter's slot is reused when the same chain needs one.
+ * The table has at least twice as many slots as the directory has entries, so it is at most half
+ * full and a probe is short; a full table is possible only if damaged (CORRUPT).
  *
  * Distrust. Another process can write anything into the mapping, so every value read from it is
  * checked before it is used as an index or an offset: the count against the capacity, the
  * cursor against the data area, each entry's name length, type and object bounds against the
- * cursor. A bad value is reported as InvalidRegionException(CORRUPT), wrapped in an
+ * cursor, each index slot against the capacity. A bad value is reported as InvalidRegionException(CORRUPT), wrapped in an
  * UncheckedIOException at run time; at open it is thrown as is.
  */
 final class Directory {
@@ -83,10 +97,28 @@ final class Directory {
     this.lockTimeoutNanos = timeout.toNanos();
   }
 
-  /** Checks every published entry (and the count and cursor that cover them), at open. */
+  /**
+   * Checks every published entry (and the count and cursor that cover them), every index slot, and
+   * that the index leads to every entry, at open.
+   */
   void checkPublished() throws InvalidRegionException {
     try {
-      objects();
+      for (int slot = 0; slot < geometry.indexSlots(); slot++) {
+        lvIndexSlot(slot);
+      }
+      int count = lvEntryCount();
+      long cursor = lvDataCursor();
+      for (int index = 0; index < count; index++) {
+        Entry entry = entry(index, cursor);
+        byte[] utf8 = nameOf(entry).toArray(JAVA_BYTE);
+        if (ObjectNames.decodeOrNull(utf8) == null) {
+          throw corruptEntry(index, "its name is not UTF-8");
+        }
+        Entry indexed = lookup(utf8);
+        if (indexed == null) {
+          throw corrupt(file, "has a name index that does not lead to directory entry " + index);
+        }
+      }
     } catch (UncheckedIOException e) {
       if (e.getCause() instanceof InvalidRegionException invalid) {
         throw invalid;
@@ -149,17 +181,53 @@ final class Directory {
     return List.copyOf(objects);
   }
 
+  /** The published entry named {@code utf8}, found through the name index; or null. */
   private Entry lookup(byte[] utf8) {
     int count = lvEntryCount();
     long cursor = lvDataCursor(); // after the count: covers every entry below it
     MemorySegment wanted = MemorySegment.ofArray(utf8);
-    for (int index = 0; index < count; index++) {
+    int slots = geometry.indexSlots();
+    int slot = RegionDescriptor.nameHash(utf8) & (slots - 1);
+    for (int probed = 0; probed < slots; probed++, slot = (slot + 1) & (slots - 1)) {
+      int named = lvIndexSlot(slot);
+      if (named == 0) {
+        return null; // the end of this name's chain
+      }
+      int index = named - 1;
+      if (index >= count) {
+        continue; // not published (yet, or ever): see the overview
+      }
       Entry entry = entry(index, cursor);
       if (entry.nameBytes == utf8.length && nameOf(entry).mismatch(wanted) == -1) {
         return entry;
       }
     }
-    return null;
+    return null; // every slot probed: a full (damaged) table, and the name is not in it
+  }
+
+  /**
+   * The slot an insert of entry {@code count} takes: the first of the chain of {@code utf8} that is
+   * empty or names an unpublished entry (under the lock, a dead inserter's). The caller has looked
+   * the name up under the lock and not found it.
+   */
+  private int freeIndexSlot(String name, byte[] utf8, int count) {
+    int slots = geometry.indexSlots();
+    int slot = RegionDescriptor.nameHash(utf8) & (slots - 1);
+    for (int probed = 0; probed < slots; probed++, slot = (slot + 1) & (slots - 1)) {
+      int named = lvIndexSlot(slot);
+      if (named == 0 || named - 1 >= count) {
+        return slot;
+      }
+    }
+    throw corrupt(
+        file,
+        "has a name index with no free slot for '"
+            + name
+            + "' ("
+            + slots
+            + " slots for "
+            + count
+            + " entries; a sound index is at most half full)");
   }
 
   private Entry insert(
@@ -207,6 +275,7 @@ final class Directory {
       region.set(JAVA_LONG, entry + ENTRY_OBJECT_BYTES_OFFSET, objectBytes);
       MemorySegment.copy(utf8, 0, region, JAVA_BYTE, entry + ENTRY_NAME_OFFSET, utf8.length);
 
+      soIndexSlot(freeIndexSlot(name, utf8, count), count + 1); // after the entry it names
       soDataCursor(cursor + lines);
       soEntryCount(count + 1); // the insert's only visible step; see the overview
       return new Entry(count, type, utf8.length, cursor, objectBytes);
@@ -284,6 +353,27 @@ final class Directory {
                   Long.toUnsignedString(cursor), geometry.dataStart(), geometry.regionBytes()));
     }
     return cursor;
+  }
+
+  /** Name index slot {@code slot} (already masked): 0, or an entry index + 1 within capacity. */
+  private int lvIndexSlot(int slot) {
+    int named = (int) INT.getAcquire(region, geometry.indexSlotOffset(slot));
+    if (Integer.compareUnsigned(named, geometry.capacity()) > 0) {
+      throw corrupt(
+          file,
+          "has a corrupt name index (slot "
+              + slot
+              + " names entry "
+              + (Integer.toUnsignedLong(named) - 1)
+              + "; the directory has "
+              + geometry.capacity()
+              + ")");
+    }
+    return named;
+  }
+
+  private void soIndexSlot(int slot, int named) {
+    INT.setRelease(region, geometry.indexSlotOffset(slot), named);
   }
 
   private void soEntryCount(int count) {

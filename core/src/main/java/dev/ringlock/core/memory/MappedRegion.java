@@ -2,11 +2,14 @@ package dev.ringlock.core.memory;
 
 import dev.ringlock.core.InvalidRegionException;
 import dev.ringlock.core.InvalidRegionException.Problem;
+import dev.ringlock.core.ffi.Errno;
+import dev.ringlock.core.ffi.FileLimits;
 import dev.ringlock.core.ffi.Statx;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -161,7 +164,11 @@ public final class MappedRegion implements AutoCloseable {
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(access, "access");
     RegionGeometry ifCreated = RegionGeometry.forCreation(sizeIfCreated, capacityIfCreated);
-    return checked(new MappedRegion(file, RegionFiles.openOrCreate(file, ifCreated, access)));
+    try {
+      return checked(new MappedRegion(file, RegionFiles.openOrCreate(file, ifCreated, access)));
+    } catch (FileSystemException e) {
+      throw explainedIfOutOfFiles(file, e);
+    }
   }
 
   /**
@@ -179,7 +186,32 @@ public final class MappedRegion implements AutoCloseable {
    */
   public static MappedRegion openReadOnly(Path file) throws IOException {
     Objects.requireNonNull(file, "file");
-    return checked(new MappedRegion(file, RegionFiles.attachReadOnly(file)));
+    try {
+      return checked(new MappedRegion(file, RegionFiles.attachReadOnly(file)));
+    } catch (FileSystemException e) {
+      throw explainedIfOutOfFiles(file, e);
+    }
+  }
+
+  /**
+   * EMFILE and ENFILE, which Java reports as "Too many open files (in system)", with which limit
+   * ran out, its value and what to do; any other failure as it was.
+   */
+  private static FileSystemException explainedIfOutOfFiles(Path file, FileSystemException e) {
+    int errno =
+        switch (String.valueOf(e.getReason())) {
+          case "Too many open files" -> Errno.EMFILE;
+          case "Too many open files in system" -> Errno.ENFILE;
+          default -> 0;
+        };
+    if (errno == 0) {
+      return e;
+    }
+    FileSystemException explained =
+        new FileSystemException(
+            file.toString(), null, FileLimits.explain("opening the region file", errno));
+    explained.initCause(e);
+    return explained;
   }
 
   /** The region, once its published directory passed the checks; closed if it did not. */

@@ -20,7 +20,14 @@ import java.lang.foreign.StructLayout;
  *   0                         64               header line 0: constant after creation
  *   64                        64               header line 1: the words inserters write
  *   directory_offset (128)    capacity * 128   directory: one entry per named object
+ *   index_offset              slots * 4        name index: entry index + 1 per slot, 0 = empty
  *   data_start                region - start   data: objects, each starting on a 64-byte line
+ *
+ * The name index (layout version 2) makes a lookup a hash probe rather than a scan of every
+ * entry: an open-addressing table of indexSlots(capacity) slots (the power of two at or above
+ * twice the capacity, so it is at most half full), probed linearly from nameHash(name) & (slots -
+ * 1). Directory's overview gives its protocol. index_offset is the line after the directory, and
+ * data_start the line after the index.
  *
  * Header line 0 is written once, before the file is published under its name, and never again,
  * so readers may cache it. Line 1 holds the directory lock, the published entry count and the
@@ -40,8 +47,11 @@ public final class RegionDescriptor {
   /** "RINGLOCK" in ASCII, read as a little-endian u64: a file starting otherwise is not ours. */
   public static final long MAGIC = 0x4B43_4F4C_474E_4952L;
 
-  /** The layout this code writes and the newest it reads. Versions start at 1; 0 is corrupt. */
-  public static final int LAYOUT_VERSION = 1;
+  /**
+   * The layout this code writes and the only one it reads. Versions start at 1; 0 is corrupt.
+   * Version 2 added the name index (version 1 files have none, and are refused).
+   */
+  public static final int LAYOUT_VERSION = 2;
 
   /** The longest name, in UTF-8 bytes: what a directory entry's name field holds. */
   public static final int MAX_NAME_BYTES = 96;
@@ -66,7 +76,7 @@ public final class RegionDescriptor {
           // The creator's PID namespace (the inode of /proc/self/ns/pid), 0 if unknown: the
           // lock words record owners as pids, which mean the same process only within it.
           JAVA_LONG.withName("pid_namespace"),
-          paddingLayout(8),
+          JAVA_LONG.withName("index_offset"), // the name index; since layout version 2
           // line 1: written by inserters under the directory lock
           JAVA_INT.withName("directory_lock"), // 0 = free, else owner pid | LOCK_WAITERS
           JAVA_INT.withName("entry_count"), // entries [0, count) are published; release-stored
@@ -84,6 +94,7 @@ public final class RegionDescriptor {
   public static final long ENTRY_BYTES_OFFSET = offset(HEADER, "entry_bytes");
   public static final long DATA_START_OFFSET = offset(HEADER, "data_start");
   public static final long PID_NAMESPACE_OFFSET = offset(HEADER, "pid_namespace");
+  public static final long INDEX_OFFSET_OFFSET = offset(HEADER, "index_offset");
   public static final long DIRECTORY_LOCK_OFFSET = offset(HEADER, "directory_lock");
   public static final long ENTRY_COUNT_OFFSET = offset(HEADER, "entry_count");
   public static final long DATA_CURSOR_OFFSET = offset(HEADER, "data_cursor");
@@ -116,9 +127,39 @@ public final class RegionDescriptor {
 
   private RegionDescriptor() {}
 
+  /** A name index slot: 0 = empty, else the index of the entry it names + 1. */
+  public static final int INDEX_SLOT_BYTES = Integer.BYTES;
+
+  /** How many name index slots a directory of {@code capacity} entries has: a power of two. */
+  public static int indexSlots(int capacity) {
+    return Integer.highestOneBit(2 * capacity - 1) << 1; // the power of two >= 2 * capacity
+  }
+
+  /** Where this version places the name index: on the line after the directory. */
+  public static long indexOffset(int capacity) {
+    return roundUpToLine(DIRECTORY_OFFSET + (long) capacity * ENTRY_BYTES);
+  }
+
   /** Where the data area starts in a region of this version with {@code capacity} entries. */
   public static long dataStart(int capacity) {
-    return roundUpToLine(DIRECTORY_OFFSET + (long) capacity * ENTRY_BYTES);
+    return roundUpToLine(indexOffset(capacity) + (long) indexSlots(capacity) * INDEX_SLOT_BYTES);
+  }
+
+  /**
+   * The hash a name's index probe starts from: FNV-1a over its UTF-8 bytes, then MurmurHash3's
+   * finaliser so that names differing in their last bytes spread over the low bits the probe uses.
+   * Part of the file format: every process must compute the same value.
+   */
+  public static int nameHash(byte[] utf8) {
+    int hash = 0x811C9DC5;
+    for (byte b : utf8) {
+      hash = (hash ^ (b & 0xFF)) * 0x0100_0193;
+    }
+    hash ^= hash >>> 16;
+    hash *= 0x85EB_CA6B;
+    hash ^= hash >>> 13;
+    hash *= 0xC2B2_AE35;
+    return hash ^ (hash >>> 16);
   }
 
   /** The smallest region with {@code capacity} entries: header, directory and one data line. */

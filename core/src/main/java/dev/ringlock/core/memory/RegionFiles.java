@@ -3,6 +3,7 @@ package dev.ringlock.core.memory;
 import dev.ringlock.core.InvalidRegionException;
 import dev.ringlock.core.InvalidRegionException.Problem;
 import dev.ringlock.core.ffi.Errno;
+import dev.ringlock.core.ffi.FileLimits;
 import dev.ringlock.core.ffi.Statx;
 import dev.ringlock.core.ffi.Syscalls;
 import java.io.IOException;
@@ -175,6 +176,10 @@ final class RegionFiles {
   /** Why open(2) of an existing path failed, as the exception the caller can act on. */
   private static IOException openFailure(Path file, int errno, RegionAccess access)
       throws IOException {
+    if (FileLimits.isExhaustion(errno)) {
+      return new FileSystemException(
+          file.toString(), null, FileLimits.explain("opening the region file", errno));
+    }
     Statx status = FileHandle.lstat(file);
     if (errno == Errno.ELOOP && status != null && status.type() == Statx.S_IFLNK) {
       String target;
@@ -306,6 +311,10 @@ final class RegionFiles {
 
   /** The temporary file could not be made: said of the caller's file, not the temporary one. */
   private static IOException createFailure(Path file, int errno) {
+    if (FileLimits.isExhaustion(errno)) {
+      return new FileSystemException(
+          file.toString(), null, FileLimits.explain("creating the region file", errno));
+    }
     String why =
         switch (errno) {
           case Errno.EACCES, Errno.EPERM ->

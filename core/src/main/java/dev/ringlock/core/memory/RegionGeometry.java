@@ -1,6 +1,7 @@
 package dev.ringlock.core.memory;
 
 import static dev.ringlock.core.memory.RegionDescriptor.ENTRY_BYTES;
+import static dev.ringlock.core.memory.RegionDescriptor.INDEX_SLOT_BYTES;
 
 /**
  * Where a region's parts lie: read from the constant header line once, at open, and trusted from
@@ -9,9 +10,12 @@ import static dev.ringlock.core.memory.RegionDescriptor.ENTRY_BYTES;
  * @param regionBytes the size of the whole region, a multiple of 64
  * @param directoryOffset where entry 0 starts
  * @param capacity how many entries the directory holds
+ * @param indexOffset where the name index starts: after the directory, ending at or before the data
+ *     area; {@link RegionDescriptor#indexSlots} slots
  * @param dataStart where the data area starts; the directory ends at or before it
  */
-record RegionGeometry(long regionBytes, long directoryOffset, int capacity, long dataStart) {
+record RegionGeometry(
+    long regionBytes, long directoryOffset, int capacity, long indexOffset, long dataStart) {
 
   /**
    * The geometry this version creates for the requested size and capacity.
@@ -53,11 +57,22 @@ record RegionGeometry(long regionBytes, long directoryOffset, int capacity, long
         regionBytes,
         RegionDescriptor.DIRECTORY_OFFSET,
         capacity,
+        RegionDescriptor.indexOffset(capacity),
         RegionDescriptor.dataStart(capacity));
   }
 
   /** Where directory entry {@code index} starts; the caller has checked it against capacity. */
   long entryOffset(int index) {
     return directoryOffset + (long) index * ENTRY_BYTES;
+  }
+
+  /** How many slots the name index has: a power of two. */
+  int indexSlots() {
+    return RegionDescriptor.indexSlots(capacity);
+  }
+
+  /** Where name index slot {@code slot} is; the caller has masked it with indexSlots() - 1. */
+  long indexSlotOffset(int slot) {
+    return indexOffset + (long) slot * INDEX_SLOT_BYTES;
   }
 }

@@ -10,6 +10,8 @@ import static dev.ringlock.core.memory.RegionDescriptor.ENTRY_BYTES_OFFSET;
 import static dev.ringlock.core.memory.RegionDescriptor.ENTRY_COUNT_OFFSET;
 import static dev.ringlock.core.memory.RegionDescriptor.HEADER_BYTES;
 import static dev.ringlock.core.memory.RegionDescriptor.HEADER_BYTES_OFFSET;
+import static dev.ringlock.core.memory.RegionDescriptor.INDEX_OFFSET_OFFSET;
+import static dev.ringlock.core.memory.RegionDescriptor.INDEX_SLOT_BYTES;
 import static dev.ringlock.core.memory.RegionDescriptor.LAYOUT_VERSION;
 import static dev.ringlock.core.memory.RegionDescriptor.LAYOUT_VERSION_OFFSET;
 import static dev.ringlock.core.memory.RegionDescriptor.LINE_BYTES;
@@ -62,6 +64,7 @@ final class RegionHeader {
     header.putInt((int) ENTRY_BYTES_OFFSET, ENTRY_BYTES);
     header.putLong((int) DATA_START_OFFSET, geometry.dataStart());
     header.putLong((int) PID_NAMESPACE_OFFSET, pidNamespaceOfThisProcess());
+    header.putLong((int) INDEX_OFFSET_OFFSET, geometry.indexOffset());
     header.putInt((int) DIRECTORY_LOCK_OFFSET, 0);
     header.putInt((int) ENTRY_COUNT_OFFSET, 0);
     header.putLong((int) DATA_CURSOR_OFFSET, geometry.dataStart());
@@ -104,6 +107,19 @@ final class RegionHeader {
     }
     if (version == 0) {
       throw corrupt(file, "has layout version 0, which no ringlock writes");
+    }
+    if (version < LAYOUT_VERSION) {
+      throw new InvalidRegionException(
+          file,
+          Problem.UNSUPPORTED_VERSION,
+          "was written by an older ringlock (layout version "
+              + version
+              + ", without the name index of version "
+              + LAYOUT_VERSION
+              + "; this one reads only version "
+              + LAYOUT_VERSION
+              + "). Stop every process that uses it, delete it, and ringlock creates it again"
+              + " in the new layout (its locks start free); or run the older ringlock everywhere");
     }
     int headerBytes = header.getInt((int) HEADER_BYTES_OFFSET);
     if (headerBytes != HEADER_BYTES) {
@@ -223,7 +239,27 @@ final class RegionHeader {
                   + " bytes (both must start on a 64-byte line, with at least one line of data)")
               .formatted(directoryOffset, dataStart, regionBytes));
     }
-    return new RegionGeometry(regionBytes, directoryOffset, capacity, dataStart);
+    long indexOffset = header.getLong((int) INDEX_OFFSET_OFFSET);
+    long indexBytes = (long) RegionDescriptor.indexSlots(capacity) * INDEX_SLOT_BYTES;
+    // directoryEnd <= dataStart <= regionBytes - 64 here, so the sum cannot overflow once
+    // indexOffset is known to lie between them.
+    if (!RegionDescriptor.isLineAligned(indexOffset)
+        || indexOffset < directoryEnd
+        || indexOffset > dataStart
+        || indexBytes > dataStart - indexOffset) {
+      throw new InvalidRegionException(
+          file,
+          Problem.DIRECTORY_OUT_OF_BOUNDS,
+          ("has its name index out of bounds (%d slots of %d bytes at offset %s; it must start on"
+                  + " a 64-byte line between the directory's end at %d and the data area at %d)")
+              .formatted(
+                  indexBytes / INDEX_SLOT_BYTES,
+                  INDEX_SLOT_BYTES,
+                  Long.toUnsignedString(indexOffset),
+                  directoryEnd,
+                  dataStart));
+    }
+    return new RegionGeometry(regionBytes, directoryOffset, capacity, indexOffset, dataStart);
   }
 
   /** A file shorter than the header: a cut-short region if what is there begins the magic. */

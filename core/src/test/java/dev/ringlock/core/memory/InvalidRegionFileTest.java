@@ -53,15 +53,52 @@ class InvalidRegionFileTest {
   }
 
   @Test
-  void regionOfANewerLayoutVersionAsksForAnUpgrade() throws IOException {
+  void regionOfANewerLayoutVersionIsRefused() throws IOException {
     Path file = region("newer");
-    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 2);
+    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 3);
     InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
     assertTrue(
         e.getMessage()
-            .contains("written by a newer ringlock (layout version 2; this one reads up to 1)"),
+            .contains("written by a newer ringlock (layout version 3; this one reads up to 2)"),
         e.getMessage());
-    assertTrue(e.getMessage().contains("upgrade"), e.getMessage());
+    assertTrue(e.getMessage().contains("same ringlock version"), e.getMessage());
+  }
+
+  @Test
+  void regionOfLayoutVersionOneWithoutANameIndexIsRefusedWithWhatToDo() throws IOException {
+    Path file = region("older");
+    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 1);
+    InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
+    assertTrue(
+        e.getMessage().contains("written by an older ringlock (layout version 1"), e.getMessage());
+    assertTrue(e.getMessage().contains("delete it"), e.getMessage());
+  }
+
+  @Test
+  void nameIndexOutsideItsPlaceIsOutOfBounds() throws IOException {
+    Path file = region("index-offset");
+    RegionFileEditor.putLong(
+        file, RegionDescriptor.INDEX_OFFSET_OFFSET, RegionDescriptor.dataStart(CAPACITY));
+    InvalidRegionException e = assertRefusedUntouched(file, Problem.DIRECTORY_OUT_OF_BOUNDS);
+    assertTrue(e.getMessage().contains("name index out of bounds"), e.getMessage());
+  }
+
+  @Test
+  void nameIndexSlotBeyondTheCapacityIsCorruptAtOpen() throws IOException {
+    Path file = region("index-slot");
+    RegionFileEditor.putInt(file, RegionDescriptor.indexOffset(CAPACITY) + 4, CAPACITY + 1);
+    InvalidRegionException e = assertRefusedUntouched(file, Problem.CORRUPT);
+    assertTrue(e.getMessage().contains("corrupt name index"), e.getMessage());
+  }
+
+  @Test
+  void nameIndexThatLostAnEntryIsCorruptAtOpen() throws IOException {
+    Path file = region("index-lost");
+    for (int slot = 0; slot < RegionDescriptor.indexSlots(CAPACITY); slot++) {
+      RegionFileEditor.putInt(file, RegionDescriptor.indexOffset(CAPACITY) + 4L * slot, 0);
+    }
+    InvalidRegionException e = assertRefusedUntouched(file, Problem.CORRUPT);
+    assertTrue(e.getMessage().contains("does not lead to directory entry 0"), e.getMessage());
   }
 
   @Test

@@ -61,7 +61,7 @@ class MappedRegionTest {
     try (MappedRegion reopened = MappedRegion.open(file, SIZE, CAPACITY)) {
       assertFalse(reopened.created());
       assertEquals(List.of(first), reopened.objects());
-      assertEquals(1, reopened.layoutVersion());
+      assertEquals(RegionDescriptor.LAYOUT_VERSION, reopened.layoutVersion());
       assertTrue(reopened.isFileBacked());
       assertEquals(file, reopened.file());
     }

@@ -49,10 +49,35 @@ class RegionDescriptorTest {
   }
 
   @Test
-  void dataStartsOnTheLineAfterTheDirectory() {
-    assertEquals(128 + 128, RegionDescriptor.dataStart(1));
-    assertEquals(128 + 16 * 128, RegionDescriptor.dataStart(16));
-    assertEquals(128 + 128 + 64, RegionDescriptor.minimumRegionBytes(1));
+  void theLastHeaderFieldOfLineZeroPlacesTheNameIndex() {
+    assertEquals(48, RegionDescriptor.PID_NAMESPACE_OFFSET);
+    assertEquals(56, RegionDescriptor.INDEX_OFFSET_OFFSET);
+    assertEquals(2, RegionDescriptor.LAYOUT_VERSION);
+  }
+
+  @Test
+  void theNameIndexHasAPowerOfTwoAtLeastTwiceTheCapacityInSlots() {
+    assertEquals(2, RegionDescriptor.indexSlots(1));
+    assertEquals(4, RegionDescriptor.indexSlots(2));
+    assertEquals(8, RegionDescriptor.indexSlots(3));
+    assertEquals(2048, RegionDescriptor.indexSlots(1024));
+    assertEquals(4096, RegionDescriptor.indexSlots(1025));
+    assertEquals(131_072, RegionDescriptor.indexSlots(RegionDescriptor.MAX_CAPACITY));
+  }
+
+  @Test
+  void theNameHashIsFixedByTheFormat() {
+    // Every process computes it: pinned, so a change is seen as the format change it is.
+    assertEquals(0x0EF4_A5A3, RegionDescriptor.nameHash("m".getBytes(StandardCharsets.UTF_8)));
+  }
+
+  @Test
+  void indexFollowsTheDirectoryAndDataFollowsTheIndex() {
+    assertEquals(128 + 128, RegionDescriptor.indexOffset(1));
+    assertEquals(128 + 128 + 64, RegionDescriptor.dataStart(1)); // 2 slots, one line
+    assertEquals(128 + 16 * 128, RegionDescriptor.indexOffset(16));
+    assertEquals(128 + 16 * 128 + 128, RegionDescriptor.dataStart(16)); // 32 slots, two lines
+    assertEquals(128 + 128 + 64 + 64, RegionDescriptor.minimumRegionBytes(1));
     assertEquals(0, RegionDescriptor.roundUpToLine(0));
     assertEquals(64, RegionDescriptor.roundUpToLine(1));
     assertEquals(128, RegionDescriptor.roundUpToLine(65));

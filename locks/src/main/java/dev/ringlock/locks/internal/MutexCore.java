@@ -98,7 +98,8 @@ import java.util.concurrent.locks.Lock;
  * release that finds the guard still inconsistent stores OWNER_DIED without a pid (not
  * recoverable, for good) and wakes every sleeper, and every process fails its queue.
  * tryLock and a later lock() check the owner the same way, so a death nobody was waiting for is
- * noticed too. Whether a pid is alive is a lookup after the first question (ProcessWatch).
+ * noticed too. Whether a pid is alive is a lookup while a watch on it exists, and otherwise a
+ * probe that keeps nothing open (ProcessWatch: pidfds are held only while watched).
  *
  * PID reuse: the watch (a pidfd, which names one process, never a number) is opened before the
  * sleeper is armed, and the sleeper's FUTEX_WAIT compares the word with the value the decision

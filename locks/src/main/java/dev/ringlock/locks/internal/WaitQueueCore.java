@@ -143,8 +143,8 @@ import java.util.concurrent.locks.LockSupport;
  * call close().
  *
  * Process death. Processes die without notice (kill -9), so every process distrusts the others'
- * slots, using this ring's ProcessWatch (one pidfd poll per other process; after the first question
- * about a pid, a map lookup). Under the list lock a slot's owner cannot change, so the pid read from
+ * slots, using this ring's ProcessWatch (one pidfd poll per other process while the queue watches
+ * it: a watched pid's question is a map lookup). Under the list lock a slot's owner cannot change, so the pid read from
  * it needs no second read after the question. Reclaiming a dead process's slot: unlink it if it
  * was WAITING; wake every kernel wait on its word (below); free it; and if it was WOKEN_ONE, that
  * wake was never taken, so it is passed on: wake(1) to the longest live waiter. This happens

@@ -1,0 +1,14 @@
+package dev.ringlock.core;
+
+/**
+ * This process cannot see other processes exit: pidfd_open is refused and /proc cannot stand in for
+ * it. ringlock then refuses to open a region, because it could never take over a lock whose owner
+ * died (a waiter would wait for ever). The message says what was refused and what to do.
+ */
+public final class ExitDetectionUnavailableException extends RingException {
+  private static final long serialVersionUID = 1L;
+
+  public ExitDetectionUnavailableException(String message, int errno, Throwable cause) {
+    super(message, errno, cause);
+  }
+}
