@@ -56,6 +56,8 @@ class RegionFileLostCrossProcessTest {
         long noticedAfter = Long.parseLong(fields[1]) - deletedAt;
         assertEquals(RegionClosedException.class.getName(), fields[2], closed);
         assertEquals("FILE_REPLACED", fields[3], closed);
+        System.out.println(
+            "deleted region file noticed by the child after " + noticedAfter + " ms");
         // The bound is one period plus the check; the margin is for a loaded 2-core machine.
         assertTrue(noticedAfter < PERIOD_MILLIS + 3_000, "noticed after " + noticedAfter + " ms");
         assertTrue(child.waitFor(60, TimeUnit.SECONDS), "child did not exit");
