@@ -11,7 +11,9 @@ import java.nio.file.Path;
  * <p>Thrown by {@code MappedRegion.open} when attaching, before anything is read from a file whose
  * type, owner or mode is refused. A region that turns out to be damaged after it was opened
  * (another process wrote garbage into it) surfaces as an {@link java.io.UncheckedIOException}
- * wrapping one of these, with {@link Problem#CORRUPT}.
+ * wrapping one of these, with {@link Problem#CORRUPT}; so does a region whose file was deleted or
+ * replaced while it was open, with {@link Problem#FILE_REPLACED} (a {@code SharedRegion} then
+ * closes itself, with this as the cause of its {@code RegionClosedException}).
  */
 public final class InvalidRegionException extends IOException {
   private static final long serialVersionUID = 1L;
