@@ -1,5 +1,7 @@
 package dev.ringlock.core;
 
+import dev.ringlock.core.ffi.Errno;
+import dev.ringlock.core.ffi.FileLimits;
 import dev.ringlock.core.ffi.FutexFlags;
 import dev.ringlock.core.ffi.Syscalls;
 import dev.ringlock.core.uring.IoUringAbi;
@@ -304,7 +306,11 @@ public final class FutexRing implements AutoCloseable {
    * reused: a caller that learned {@code pid} from shared memory must check again, after this call,
    * that it still names the process it meant.
    *
-   * @throws RingException if pidfd_open fails for another reason than ESRCH
+   * <p>Where pidfd_open is refused (ENOSYS, EPERM) the exit is seen through /proc instead, as
+   * {@link ProcessWatch} does; cancelling the returned future then ends the watch.
+   *
+   * @throws RingException if pidfd_open fails for another reason than ESRCH (EMFILE: the message
+   *     says which limit ran out)
    */
   public CompletableFuture<Void> onProcessExit(int pid) {
     if (pid <= 0) {
@@ -314,8 +320,13 @@ public final class FutexRing implements AutoCloseable {
     if (ProcessWatch.namesNoProcess(pidfd)) {
       return CompletableFuture.completedFuture(null);
     }
+    if (pidfd == -Errno.ENOSYS || pidfd == -Errno.EPERM) {
+      return processes.exitWithoutPidfd(pid, -pidfd); // a sandbox refuses it: /proc stands in
+    }
     if (pidfd < 0) {
-      throw new RingException("pidfd_open(" + pid + ") failed", -pidfd);
+      String outOfFiles = FileLimits.explain("pidfd_open(" + pid + ")", -pidfd);
+      throw new RingException(
+          outOfFiles != null ? outOfFiles : "pidfd_open(" + pid + ") failed", -pidfd);
     }
     return pollProcessExit(pid, pidfd);
   }

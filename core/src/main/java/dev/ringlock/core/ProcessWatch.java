@@ -13,7 +13,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /*
  * Overview
@@ -289,6 +291,22 @@ public final class ProcessWatch {
     return ring.pollProcessExit(pid, pidfd);
   }
 
+  /**
+   * FutexRing.onProcessExit where pidfd_open was refused with {@code refusedErrno}: a future that
+   * an exit watch completes; completing or cancelling it ends the watch.
+   */
+  CompletableFuture<Void> exitWithoutPidfd(int pid, int refusedErrno) {
+    pidfdRefused(refusedErrno);
+    CompletableFuture<Void> exit = new CompletableFuture<>();
+    Subscription watch = onExit(pid, () -> exit.complete(null));
+    if (watch == null) {
+      exit.complete(null);
+    } else {
+      exit.whenComplete((ignored, failure) -> watch.cancel()); // harmless after the exit
+    }
+    return exit;
+  }
+
   // ---- the /proc fallback's timer ----
 
   /** Arms the next /proc poll unless one is armed: a timed wait on a word nothing wakes. */
@@ -298,15 +316,22 @@ public final class ProcessWatch {
     }
     procTimerArmed = true;
     ring.wait(procTimer, 0, FutexRing.ANY_BITSET, Duration.ofMillis(PROC_POLL_MILLIS))
-        .whenComplete((outcome, failure) -> pollProcEntries());
+        .whenComplete((outcome, failure) -> pollProcEntries(failure));
   }
 
-  /** On the completion thread: looks up every /proc-watched process, runs the exits' listeners. */
-  private void pollProcEntries() {
+  /**
+   * On the completion thread: looks up every /proc-watched process, runs the exits' listeners.
+   * {@code timerFailure} is the timed wait's: a TimeoutException is the period ending; anything
+   * else means the ring cannot run the timer (it is closed or closing, and then the wait failed
+   * inline, so re-arming would recurse).
+   */
+  private void pollProcEntries(Throwable timerFailure) {
+    Throwable cause =
+        timerFailure instanceof CompletionException wrapped ? wrapped.getCause() : timerFailure;
     List<Watched> polled = new ArrayList<>();
     synchronized (this) {
       procTimerArmed = false;
-      if (ring.isClosed()) {
+      if ((cause != null && !(cause instanceof TimeoutException)) || ring.isClosed()) {
         // As a pidfd poll on a closed ring: the entries go, their listeners never run.
         watched.values().removeIf(Watched::byProc);
         return;

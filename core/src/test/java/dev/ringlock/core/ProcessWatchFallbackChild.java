@@ -47,6 +47,13 @@ public final class ProcessWatchFallbackChild {
       check(processes.watchedProcesses() == 0, "a cancelled watch leaves no entry");
       other.destroyForcibly();
 
+      Process fourth = new ProcessBuilder("sleep", "60").start();
+      java.util.concurrent.CompletableFuture<Void> exit = ring.onProcessExit((int) fourth.pid());
+      check(!exit.isDone(), "the ring's onProcessExit works without pidfd_open");
+      fourth.destroyForcibly();
+      exit.get(10, TimeUnit.SECONDS);
+      check(exit.isDone(), "and completes at the exit");
+
       // A zombie: the shell's background child exits and is never reaped.
       Process parent =
           new ProcessBuilder("sh", "-c", "sleep 0.1 & echo $!; exec sleep 30")
@@ -64,6 +71,13 @@ public final class ProcessWatchFallbackChild {
       check(processes.onExit(zombie, () -> {}) == null, "a zombie cannot be watched");
       parent.destroyForcibly();
     }
+    FutexRing closed = FutexRing.open();
+    closed.close();
+    Process third = new ProcessBuilder("sleep", "60").start();
+    closed.processes().onExit((int) third.pid(), () -> {});
+    check(closed.processes().watchedProcesses() == 0, "a closed ring keeps no /proc entry");
+    check(closed.processes().isAlive((int) third.pid()), "and still answers, by probing");
+    third.destroyForcibly();
     System.exit(failed ? 1 : 0);
   }
 
