@@ -400,7 +400,7 @@ public final class SharedRegion implements AutoCloseable {
   private void closeQuietly(Object object, Runnable close) {
     try {
       close.run();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | InternalError e) { // InternalError: a mapping whose file shrank
       System.getLogger(SharedRegion.class.getName())
           .log(System.Logger.Level.WARNING, "closing " + object + " in " + this + " failed", e);
     }

@@ -62,9 +62,13 @@ import java.util.concurrent.CompletableFuture;
  * <p><b>Threads.</b> Futures complete on the region's ring's completion thread; continuations that
  * block should use the {@code *Async} variants. Every call, and the end of every kernel wait (a
  * wake, a timeout), takes the queue's list lock for a short critical section: a lock word in the
- * region, shared by every thread of every process, which blocks the thread that waits for it (on
- * the completion thread too). A process that dies holding it is detected within about 10 ms, and
- * the next holder repairs the list. Thread-safe.
+ * region, shared by every thread of every process. The completion thread never waits for it: if
+ * another process holds it, that work is deferred for this queue alone until the lock is free, and
+ * a timed-out waiter fails with its {@code TimeoutException} on time. A synchronous call waits for
+ * a live holder at most {@code RegionOptions.internalLockTimeout} (5 s), then throws {@link
+ * dev.ringlock.core.InternalLockTimeoutException}; a timed await waits at most its own timeout. A
+ * process that dies holding the lock is detected within about 10 ms, and the next holder repairs
+ * the list. See docs/internal-locks.md. Thread-safe.
  */
 public interface WaitQueue {
   /** The name this queue has in its region. */

@@ -115,6 +115,7 @@ class InternalLockTest {
           assertThrows(ExecutionException.class, () -> timed.get(20, TimeUnit.SECONDS));
       long late = millisSince(start) - 400;
       assertInstanceOf(TimeoutException.class, timedOut.getCause());
+      System.out.println("timed await on a held list lock: " + late + " ms late");
       assertTrue(late < 1_500, "timed out " + late + " ms late");
 
       // The completion thread is free: another queue on the same ring waits and wakes.
@@ -216,6 +217,7 @@ class InternalLockTest {
     long start = System.nanoTime();
     region.close();
     long took = millisSince(start);
+    System.out.println("close with a held and a damaged list lock took " + took + " ms");
     assertTrue(took < 8_000, "close took " + took + " ms");
     assertInstanceOf(RegionClosedException.class, failureOf(queued));
     assertInstanceOf(RegionClosedException.class, failureOf(signalled));

@@ -9,9 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A child JVM that takes the list lock of a wait queue with the library's own PidLock, says so (a
- * file "locked" in the sync directory), holds it until a file "release" appears (the test stops it
- * with SIGSTOP meanwhile), then unlocks and exits. Args: region file, queue name, sync dir.
+ * A child JVM that, once a file "go" appears in the sync directory, takes the list lock of a wait
+ * queue with the library's own PidLock, says so (a file "locked" in the sync directory), holds it
+ * until a file "release" appears (the test stops it with SIGSTOP meanwhile), then unlocks and
+ * exits. Args: region file, queue name, sync dir.
  */
 final class ListLockHolder {
   private ListLockHolder() {}
@@ -27,6 +28,9 @@ final class ListLockHolder {
       MemorySegment bytes = raw.segment(raw.find(queue).orElseThrow());
       PidLock listLock =
           new PidLock(bytes, LIST_LOCK_OFFSET, regionFile, "wait queue '" + queue + "'");
+      while (!Files.exists(sync.resolve("go"))) { // the test queues its waiter first
+        Thread.sleep(5);
+      }
       listLock.lock();
       Files.createFile(sync.resolve("locked"));
       while (!Files.exists(sync.resolve("release"))) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ringlock.core.Futex;
 import dev.ringlock.core.FutexWord;
+import dev.ringlock.core.InternalLockTimeoutException;
 import dev.ringlock.core.ffi.FutexFlags;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -14,6 +15,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -125,6 +127,79 @@ class PidLockTest {
       UncheckedIOException e =
           assertThrows(UncheckedIOException.class, () -> region.findOrCreate("x", 1, 8, o -> {}));
       assertTrue(e.getMessage().contains("lock word"), e.getMessage());
+    }
+  }
+
+  @Test
+  void lockHeldByALiveProcessFailsAfterTheBoundNamingTheHolderAndTheObject() throws Exception {
+    try (Arena arena = Arena.ofShared()) {
+      MemorySegment memory = arena.allocate(256, 64);
+      PidLock lock = new PidLock(memory, 128, null, "wait queue 'q'");
+      INT.setVolatile(memory, 128L, 1); // init: alive for ever, and never unlocks
+      long start = System.nanoTime();
+      InternalLockTimeoutException e =
+          assertThrows(
+              InternalLockTimeoutException.class, () -> lock.lock(200_000_000L, () -> false));
+      long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertTrue(millis >= 195 && millis < 3_000, "gave up after " + millis + " ms");
+      assertEquals(1, e.holderPid());
+      assertEquals("wait queue 'q'", e.lockedObject());
+      assertTrue(e.getMessage().contains("pid 1"), e.getMessage());
+      assertEquals(1 | RegionDescriptor.LOCK_WAITERS, (int) INT.getVolatile(memory, 128L));
+
+      // Asked to give up (the caller's object closed): at once, whatever the bound.
+      start = System.nanoTime();
+      assertThrows(InternalLockTimeoutException.class, () -> lock.lock(Long.MAX_VALUE, () -> true));
+      assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 1_000);
+    }
+  }
+
+  @Test
+  void anAsynchronousWaiterAnnouncesItselfAndTakesOverOnlyADeadOwnersLock() throws Exception {
+    Process finished = new ProcessBuilder("true").start();
+    assertTrue(finished.waitFor(30, TimeUnit.SECONDS));
+    int deadPid = (int) finished.pid();
+    int self = (int) ProcessHandle.current().pid();
+    try (Arena arena = Arena.ofShared()) {
+      MemorySegment memory = arena.allocate(256, 64);
+      PidLock lock = new PidLock(memory, 64, null, "wait queue 'q'");
+      assertEquals(0, lock.waitValue(), "a free lock is not waited for");
+
+      INT.setVolatile(memory, 64L, 1);
+      assertFalse(lock.tryLock());
+      int observed = lock.waitValue();
+      assertEquals(1 | RegionDescriptor.LOCK_WAITERS, observed, "the holder's unlock must wake");
+      assertFalse(lock.takeOverIfDead(observed), "pid 1 is alive");
+      assertEquals(observed, (int) INT.getVolatile(memory, 64L));
+
+      INT.setVolatile(memory, 64L, deadPid);
+      observed = lock.waitValue();
+      assertTrue(lock.takeOverIfDead(observed));
+      assertEquals(self | RegionDescriptor.LOCK_WAITERS, (int) INT.getVolatile(memory, 64L));
+      lock.unlock();
+
+      assertTrue(lock.tryLockAfterWait());
+      assertEquals(
+          self | RegionDescriptor.LOCK_WAITERS,
+          (int) INT.getVolatile(memory, 64L),
+          "a woken waiter keeps the bit: other sleepers may remain");
+      lock.unlock();
+      assertTrue(lock.tryLock());
+      assertEquals(self, lock.holder());
+      lock.unlock();
+    }
+  }
+
+  @Test
+  void anInsertFailsAfterTheBoundWhileALiveProcessHoldsTheDirectoryLock() throws Exception {
+    try (MappedRegion region = MappedRegion.open(directory.resolve("r"), 64 * 1024, 8)) {
+      region.internalLockTimeout(Duration.ofMillis(200));
+      INT.setVolatile(region.segment(), LOCK, 1);
+      InternalLockTimeoutException e =
+          assertThrows(
+              InternalLockTimeoutException.class, () -> region.findOrCreate("x", 1, 8, o -> {}));
+      assertEquals("directory", e.lockedObject());
+      assertEquals(Optional.empty(), region.find("x"), "nothing was changed");
     }
   }
 }

@@ -96,15 +96,39 @@ import java.util.concurrent.locks.LockSupport;
  *          wake (below) and waits again.
  *
  * The waiter's side. Its kernel wait's completion (on the ring's completion thread; or at once,
- * on the awaiting thread, if the ring is closed) takes the list lock briefly and reads the state:
+ * on the awaiting thread, if the ring is closed) tries the list lock and reads the state (if the
+ * lock is busy, see Never waiting below):
  *   WOKEN_*    free the slot, then complete the future (free first, so that a continuation that
  *              awaits again finds room);
  *   WAITING    the timeout fired (or the ring failed): unlink, free, fail the future. A wake that
  *              chose the slot in the meantime changed the state first, so it is never lost: the
  *              waiter completes normally instead. Otherwise the wake was stale: wait again;
  *   CANCELLED  free the slot (the future was completed by whoever cancelled).
- * So timeouts are handled on the completion thread, which then takes the list lock; that is a
- * short blocking section on the ring's thread, as a contended lock may sleep in futex_wait.
+ * So timeouts are handled on the completion thread, which never waits for the list lock.
+ *
+ * Never waiting. The list lock is held by a process, which can be stopped (SIGSTOP, a debugger) or
+ * paused (GC) inside its critical section while alive. Threads that serve everyone must not wait
+ * for it: the ring's completion thread (kernel wait ends, exit listeners, pass-ons, a condition's
+ * signal from a continuation), the JVM-wide timer of the periodic check, and a thread cancelling a
+ * future (the JDK's shared delayer, for orTimeout). Their work is a ListTask: tryNow() runs it if
+ * the lock is free and no deferred work is queued (to keep the order); else it joins `deferred`,
+ * and one server per queue (deferredServed) submits a FUTEX_WAIT on the lock word through the ring
+ * after setting LOCK_WAITERS (PidLock.waitValue), exactly as a sleeping locker does, so the
+ * holder's unlock wakes it; the wait times out after LIST_LOCK_RECHECK so that a dead holder is
+ * taken over (PidLock.takeOverIfDead, then repair). When it gets the lock it runs every queued task
+ * in order under one hold, sends their wakes, and completes their futures after unlocking.
+ * A kernel wait's end that finds the lock busy does, lock-free, only what concerns its own slot,
+ * whose state is meaningful without the lock because the slot stays this waiter's until released:
+ *   WAITING, not timed out (a stale wake or EAGAIN): re-arm the kernel wait; nothing to decide;
+ *   WAITING, timed out: fail the future with TimeoutException now (timeouts fire on time), and
+ *              defer the decision. If a waker chooses the slot before the decision runs, the
+ *              decision finds WOKEN_ONE on a future already failed: the wake is declined and passed
+ *              on (as for a cancel). jcstress: TimedOutWaiterRacingWakeOne;
+ *   otherwise: defer the whole decision.
+ * Synchronous calls (await, wake*, signal* off the completion thread) wait for the lock in
+ * PidLock.lock, bounded by the region's internal lock timeout (InternalLockTimeoutException), a
+ * timed await also by its own deadline (then a future failed with TimeoutException), and give up
+ * at once when the queue closes.
  *
  * A slot is FREE only once its owner's kernel wait has ended, so at most one kernel wait, the
  * owner's, is ever queued on a slot's word: a wake of one waiter on a chosen word reaches the
@@ -135,7 +159,16 @@ import java.util.concurrent.locks.LockSupport;
  * would be lost, and a waiter in another process would sleep on). A slot whose kernel wait has
  * not ended by then (always so when close runs on the ring's completion thread, which alone
  * completes them) stays reserved by this process until it exits, when other processes reclaim it
- * (see Process death).
+ * (see Process death). close() must finish whatever the queue's state, so it waits for the list
+ * lock at most min(lock timeout, CLOSE_PATIENCE) (one try on the completion thread, which never
+ * waits for another process), and a damaged lock word or list is no reason to stop. Without the
+ * lock (closeWithoutLock): it drains its own calls first, so that this process's local state
+ * (local[], the watches) is quiescent and may be read without the lock, fails every local waiter,
+ * ends their kernel waits, and writes owner 0 into each slot it still has (abandonSlots). Every
+ * process treats owner 0 as a dead process (ownerAlive), so a waker skips and reclaims such a slot
+ * and a WOKEN_ONE stored in it is passed on: no wake is lost to it and the slot comes back. A
+ * declined wake whose slot was already freed (passOnsUnsettled) cannot be passed on without the
+ * lock: the one loss, which needs a stalled holder and that race at once (docs/internal-locks.md).
  *
  * Guards: public calls count themselves in publicCalls, internal ones (completions, withdrawals)
  * in internalCalls, so that close() can wait for both to leave the shared memory before it is
@@ -154,8 +187,8 @@ import java.util.concurrent.locks.LockSupport;
  *       walk over (none is counted in waiting() afterwards, none in the returned count);
  *   (b) when a watched process exits: every foreign owner this process examines (in (a), (c) or
  *       (d)) is subscribed to with onExit, once per queue and pid, until it exits or the queue
- *       closes. Its listener (on the ring's completion thread, which then takes the list lock, as
- *       kernelWaitEnded does) reclaims every slot of the dead process. This closes the race (a)
+ *       closes. Its listener (on the ring's completion thread, a ListTask as kernelWaitEnded's
+ *       decision is) reclaims every slot of the dead process. This closes the race (a)
  *       leaves open: the owner was alive when a waker chose its slot, and died before its
  *       completion took the WOKEN_ONE. The waker subscribed when it chose the slot, so it learns
  *       of the death one ring completion later and passes the wake on;
@@ -256,6 +289,8 @@ public final class WaitQueueCore implements WaitQueue {
   private final QueueWaiter[] local;
   // released WOKEN_ONE waiters whose pass-on (if they decline) is not settled yet
   private final Set<QueueWaiter> passOnsUnsettled = ConcurrentHashMap.newKeySet();
+  // claimed pass-ons (settlePassOn) not yet chosen: close() chooses them if they never run
+  private final AtomicInteger passOnsOwed = new AtomicInteger();
   private final Set<CompletableFuture<Void>> wakesInFlight = ConcurrentHashMap.newKeySet();
   private final AtomicInteger publicCalls = new AtomicInteger();
   private final AtomicInteger internalCalls = new AtomicInteger();
@@ -693,13 +728,26 @@ public final class WaitQueueCore implements WaitQueue {
     if (!enterInternal()) {
       return; // close() settles it: the waiter is still in passOnsUnsettled
     }
+    boolean owe;
     try {
-      if (!took && waiter.claimPassOn()) {
-        passOn(1); // never waits: this may be the ring's completion thread
+      owe = !took && waiter.claimPassOn();
+      if (owe) {
+        passOnsOwed.incrementAndGet(); // before leaving the guard: close() counts it if it must
       }
       passOnsUnsettled.remove(waiter);
     } finally {
       internalCalls.decrementAndGet();
+    }
+    if (owe) {
+      // Outside the guard: it may run deferred work, whose outcomes complete futures. Never
+      // waits: this may be the ring's completion thread.
+      runNowOrDefer(
+          wakes -> {
+            if (passOnsOwed.getAndUpdate(owed -> Math.max(0, owed - 1)) > 0) {
+              choose(1, Long.MAX_VALUE, WOKEN_ONE, wakes);
+            } // else close() took it over
+            return null;
+          });
     }
   }
 
@@ -758,16 +806,15 @@ public final class WaitQueueCore implements WaitQueue {
       wakePublic(count, Long.MAX_VALUE, wokenState);
       return;
     }
-    enterPublic();
-    try {
-      runNowOrDefer(
-          wakes -> {
-            choose(count, Long.MAX_VALUE, wokenState, wakes);
-            return null;
-          });
-    } finally {
-      publicCalls.decrementAndGet();
-    }
+    enterPublic(); // refused once closed, as any call
+    publicCalls.decrementAndGet();
+    // Outside the guard: it may run deferred work, whose outcomes complete futures. A close racing
+    // this finds it refused by the internal guard, which is as if the signal came after close.
+    runNowOrDefer(
+        wakes -> {
+          choose(count, Long.MAX_VALUE, wokenState, wakes);
+          return null;
+        });
   }
 
   /** Chooses up to {@code count} waiters with keys up to {@code keyLimit} and wakes them. */
@@ -940,6 +987,7 @@ public final class WaitQueueCore implements WaitQueue {
           owed++;
         }
       }
+      owed += passOnsOwed.getAndSet(0); // claimed, but refused by the drain or never run
       choose(owed, Long.MAX_VALUE, WOKEN_ONE, wakes);
     } catch (RuntimeException e) {
       // A damaged list: the wakes owed cannot be passed on; the slots stay reserved as above.
@@ -1113,7 +1161,10 @@ public final class WaitQueueCore implements WaitQueue {
     return outcome == null ? NOTHING_MORE : outcome;
   }
 
-  /** Runs {@code task} under the list lock now if it is free, else defers it. Never waits. */
+  /**
+   * Runs {@code task} under the list lock now if it is free, else defers it. Never waits. Called
+   * outside every guard of this queue: serving deferred work may complete futures.
+   */
   private void runNowOrDefer(ListTask task) {
     if (!enterInternal()) {
       return; // closed: close() has settled this process's waiters
