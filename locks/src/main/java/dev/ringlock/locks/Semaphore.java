@@ -73,6 +73,12 @@ public interface Semaphore {
   /** The largest number of permits a semaphore holds: 2^31 - 1. */
   int MAX_PERMITS = Integer.MAX_VALUE;
 
+  /**
+   * The largest number of permits a semaphore with undo on exit holds: 2^30 - 1 (its word keeps a
+   * bit for the repair of its count).
+   */
+  int MAX_UNDO_PERMITS = (1 << 30) - 1;
+
   /** The name this semaphore has in its region. */
   String name();
 

@@ -40,8 +40,12 @@ public final class RegionDescriptor {
   /** "RINGLOCK" in ASCII, read as a little-endian u64: a file starting otherwise is not ours. */
   public static final long MAGIC = 0x4B43_4F4C_474E_4952L;
 
-  /** The layout this code writes and the newest it reads. Versions start at 1; 0 is corrupt. */
-  public static final int LAYOUT_VERSION = 1;
+  /**
+   * The layout this code writes, and the only one it reads. Versions start at 1; 0 is corrupt.
+   * Version 2 gave undo semaphores their total and repair words (see the locks module's
+   * SemaphoreDescriptor); version 1 files are refused.
+   */
+  public static final int LAYOUT_VERSION = 2;
 
   /** The longest name, in UTF-8 bytes: what a directory entry's name field holds. */
   public static final int MAX_NAME_BYTES = 96;

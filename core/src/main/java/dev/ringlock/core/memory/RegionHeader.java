@@ -105,6 +105,20 @@ final class RegionHeader {
     if (version == 0) {
       throw corrupt(file, "has layout version 0, which no ringlock writes");
     }
+    if (version < LAYOUT_VERSION) {
+      // Version 1's undo semaphores kept no total to recompute their count from: reading one as
+      // version 2 would make its permits up. Nothing is converted in place (no file is modified
+      // on a failed open).
+      throw new InvalidRegionException(
+          file,
+          Problem.UNSUPPORTED_VERSION,
+          "was written by an older ringlock (layout version "
+              + version
+              + "; this one reads version "
+              + LAYOUT_VERSION
+              + " only): stop every process using it, delete the file and let the next open"
+              + " create it again");
+    }
     int headerBytes = header.getInt((int) HEADER_BYTES_OFFSET);
     if (headerBytes != HEADER_BYTES) {
       throw corrupt(

@@ -55,13 +55,23 @@ class InvalidRegionFileTest {
   @Test
   void regionOfANewerLayoutVersionAsksForAnUpgrade() throws IOException {
     Path file = region("newer");
-    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 2);
+    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 3);
     InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
     assertTrue(
         e.getMessage()
-            .contains("written by a newer ringlock (layout version 2; this one reads up to 1)"),
+            .contains("written by a newer ringlock (layout version 3; this one reads up to 2)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("upgrade"), e.getMessage());
+  }
+
+  @Test
+  void regionOfLayoutVersionOneIsRefusedWithWhatToDo() throws IOException {
+    Path file = region("older");
+    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 1);
+    InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
+    assertTrue(
+        e.getMessage().contains("written by an older ringlock (layout version 1;"), e.getMessage());
+    assertTrue(e.getMessage().contains("delete the file"), e.getMessage());
   }
 
   @Test

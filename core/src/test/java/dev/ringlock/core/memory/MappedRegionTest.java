@@ -61,7 +61,7 @@ class MappedRegionTest {
     try (MappedRegion reopened = MappedRegion.open(file, SIZE, CAPACITY)) {
       assertFalse(reopened.created());
       assertEquals(List.of(first), reopened.objects());
-      assertEquals(1, reopened.layoutVersion());
+      assertEquals(2, reopened.layoutVersion());
       assertTrue(reopened.isFileBacked());
       assertEquals(file, reopened.file());
     }
