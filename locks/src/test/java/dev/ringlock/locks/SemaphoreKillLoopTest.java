@@ -27,8 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * returned twice).
  *
  * <p>CI mode: 120 kills, or as many as 45 s allow (at least 30). Long mode, the issue's figure and
- * more: {@code mvn -B
- * -ntp verify -pl locks -am -Djcstress.skip=true -Dtest=SemaphoreKillLoopTest
+ * more: {@code mvn -B -ntp verify -pl locks -am -Djcstress.skip=true -Dtest=SemaphoreKillLoopTest
  * -Dsurefire.failIfNoSpecifiedTests=false -Dringlock.semaphoreKills=1000}.
  */
 class SemaphoreKillLoopTest {
