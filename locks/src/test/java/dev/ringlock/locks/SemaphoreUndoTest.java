@@ -306,6 +306,28 @@ class SemaphoreUndoTest extends RegionTestBase {
     await(waiting);
     assertEquals(List.of("self:1"), holders(object));
     assertEquals(1, semaphore.availablePermits());
+    // Another repair starts: a release waits for it, then moves its permit.
+    setWord(object, REPAIR | 1);
+    object.set(ValueLayout.JAVA_INT, REPAIRER_AT, 1);
+    Thread repairEnds =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  try {
+                    Thread.sleep(200);
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                  setWord(object, 1);
+                  object.set(ValueLayout.JAVA_INT, REPAIRER_AT, 0);
+                });
+    long start = System.nanoTime();
+    semaphore.release(1);
+    long waited = System.nanoTime() - start;
+    repairEnds.join();
+    assertTrue(waited >= 150_000_000L, "released during the repair, after " + waited + " ns");
+    assertEquals(2, semaphore.availablePermits());
+    assertEquals(List.of(), holders(object));
   }
 
   @Test
