@@ -219,14 +219,15 @@ public final class SemaphorePermitAccounting {
   }
 
   /*
-   * A dead process's entry in the holder table records 2 permits; the semaphore has none. Both
-   * views (two "processes") try to take 2: each finds too few, sweeps the table, finds the holder
-   * dead, and tries to claim its entry. Exactly one claim wins (a CAS of the whole entry to 0) and
-   * returns the 2 permits, which one of the two then takes. The arbiter reads what is left and
-   * whether the entry is still there.
+   * An undo semaphore of 2 permits: a dead process's entry in the holder table records both, and
+   * the word has none (as the dead process left it). Both views (two "processes") try to take 2:
+   * each finds too few, sweeps the table, finds the holder dead, and repairs: one takes the repair
+   * lease and recomputes the word (2 - the live records), the other finds the lease taken and
+   * waits for it, or repairs after it (recomputing the same value, never adding). The arbiter
+   * reads what is left and whether the entry is still there.
    *
-   * Fails when: both claim the entry and return its permits twice (both get 2, or 2 are left
-   * over), neither gets them (lost), or the entry survives its return (100 added to the count).
+   * Fails when: the permits come back twice (both get 2, or 2 are left over), neither gets them
+   * (lost), or the entry survives the repair (100 added to the count).
    */
   @JCStressTest
   @Outcome(
@@ -241,11 +242,12 @@ public final class SemaphorePermitAccounting {
         SemaphoreDescriptor.HOLDERS_OFFSET
             + (SemaphoreDescriptor.HOLDER_SLOTS - 1L) * SemaphoreDescriptor.HOLDER_BYTES;
 
-    private final Lease lease = SharedSemaphores.take();
+    private final Lease lease = SharedSemaphores.takeUndo();
 
     public DeadHolderIsReturnedOnce() {
       // The last slot: this process's own entries take the first free ones.
       lease.object().set(ValueLayout.JAVA_LONG, SLOT_AT, DEAD_ENTRY);
+      lease.object().set(ValueLayout.JAVA_INT, SemaphoreDescriptor.WORD_OFFSET, 0);
     }
 
     @Actor
@@ -262,9 +264,10 @@ public final class SemaphorePermitAccounting {
     public void arbiter(III_Result r) {
       boolean entryLeft = lease.object().get(ValueLayout.JAVA_LONG, SLOT_AT) != 0;
       r.r3 = lease.here().availablePermits() + (entryLeft ? 100 : 0);
-      // The winner holds the 2 permits (recorded for this process); the semaphore is at 0 again.
+      // The winner holds the 2 permits (recorded for its view): it gives them back.
       if (r.r1 + r.r2 == 1 && r.r3 == 0) {
-        SharedSemaphores.giveBack(lease);
+        (r.r1 == 1 ? lease.here() : lease.there()).release(2);
+        SharedSemaphores.giveBackUndo(lease);
       }
     }
   }

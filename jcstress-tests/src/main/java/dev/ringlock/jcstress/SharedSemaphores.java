@@ -3,6 +3,7 @@ package dev.ringlock.jcstress;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.Semaphore;
+import dev.ringlock.locks.SemaphoreOptions;
 import dev.ringlock.locks.SharedRegion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,13 +25,27 @@ import java.util.List;
  * FUTEX_WAKE. A third, raw mapping gives {@link Lease#object()}, the semaphore's bytes, for tests
  * that write its holder table. Files are unlinked as soon as all three are mapped, so no run leaves
  * one behind.
+ *
+ * <p>Two kinds: {@link #take()} lends a semaphore with undo on exit off, 0 permits, for the tests
+ * that signal (release permits a view never acquired); {@link #takeUndo()} one with undo on exit
+ * and {@value #UNDO_TOTAL} permits, all available and none recorded, for the tests of its records
+ * and their repair.
  */
 final class SharedSemaphores {
   private static final int CHUNK = 256;
   private static final int MAX_CHUNKS = 256;
+
+  /** The permits of an undo lease: its total. */
+  static final int UNDO_TOTAL = 2;
+
+  private static final SemaphoreOptions SIGNAL =
+      SemaphoreOptions.builder().undoOnExit(false).build();
   private static final List<Chunk> CHUNKS = new ArrayList<>(); // guarded by the class
+  private static final List<Chunk> UNDO_CHUNKS = new ArrayList<>(); // guarded by the class
   private static final ObjectPool<Lease> POOL =
-      new ObjectPool<>(CHUNK * MAX_CHUNKS, SharedSemaphores::make);
+      new ObjectPool<>(CHUNK * MAX_CHUNKS, number -> make(number, false));
+  private static final ObjectPool<Lease> UNDO_POOL =
+      new ObjectPool<>(CHUNK * MAX_CHUNKS, number -> make(number, true));
 
   /** One semaphore, through two regions (two "processes"), and its bytes. */
   record Lease(Semaphore here, Semaphore there, MemorySegment object) {}
@@ -40,14 +55,27 @@ final class SharedSemaphores {
 
   private SharedSemaphores() {}
 
-  /** A semaphore with 0 permits and nobody waiting, for this instance alone. */
+  /** A semaphore with undo on exit off, 0 permits and nobody waiting, for this instance alone. */
   static Lease take() {
     return POOL.take();
   }
 
-  /** Returns a semaphore the caller has left with 0 permits and nothing pending. */
+  /** Returns a semaphore of {@link #take()} the caller has left with 0 permits, nothing pending. */
   static void giveBack(Lease lease) {
     POOL.giveBack(lease);
+  }
+
+  /**
+   * A semaphore with undo on exit and UNDO_TOTAL permits, all available, no holder entry in use,
+   * nobody waiting, for this instance alone.
+   */
+  static Lease takeUndo() {
+    return UNDO_POOL.take();
+  }
+
+  /** Returns a semaphore of {@link #takeUndo()} left as it was lent. */
+  static void giveBackUndo(Lease lease) {
+    UNDO_POOL.giveBack(lease);
   }
 
   /**
@@ -64,22 +92,25 @@ final class SharedSemaphores {
     }
   }
 
-  private static Lease make(int number) {
-    Chunk chunk = chunk(number / CHUNK);
+  private static Lease make(int number, boolean undo) {
+    Chunk chunk = chunk(number / CHUNK, undo);
     String name = "semaphore-" + number % CHUNK;
-    Semaphore here = chunk.here().semaphore(name, 0);
-    Semaphore there = chunk.there().semaphore(name, 0);
+    SemaphoreOptions options = undo ? SemaphoreOptions.defaults() : SIGNAL;
+    int permits = undo ? UNDO_TOTAL : 0;
+    Semaphore here = chunk.here().semaphore(name, permits, options);
+    Semaphore there = chunk.there().semaphore(name, permits, options);
     return new Lease(here, there, chunk.raw().segment(chunk.raw().find(name).orElseThrow()));
   }
 
-  private static synchronized Chunk chunk(int index) {
-    while (CHUNKS.size() <= index) {
-      CHUNKS.add(openChunk(CHUNKS.size()));
+  private static synchronized Chunk chunk(int index, boolean undo) {
+    List<Chunk> chunks = undo ? UNDO_CHUNKS : CHUNKS;
+    while (chunks.size() <= index) {
+      chunks.add(openChunk((undo ? "undo-" : "") + chunks.size()));
     }
-    return CHUNKS.get(index);
+    return chunks.get(index);
   }
 
-  private static Chunk openChunk(int index) {
+  private static Chunk openChunk(String index) {
     Path shm = Path.of("/dev/shm");
     Path file =
         (Files.isDirectory(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir")))

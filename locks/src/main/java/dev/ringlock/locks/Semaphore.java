@@ -5,9 +5,10 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A counting semaphore in a 32-bit word of a {@link SharedRegion}: the same name is the same
- * semaphore in every process that maps the region. Permits are counts, not ownership: any process
- * may release permits it never acquired, which is how one process signals another (a producer
- * releases, a consumer acquires).
+ * semaphore in every process that maps the region. With undo on exit (the default) permits are
+ * owned: a process releases only what it acquired. With undo on exit off they are counts: any
+ * process may release permits it never acquired, which is how one process signals another (a
+ * producer releases, a consumer acquires).
  *
  * <p>An {@link #acquire(int)} that can take its permits at once is one compare-and-set and an
  * already-completed future: no system call, no ring. One that must wait parks no thread: its
@@ -17,7 +18,8 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p><b>Permit counts.</b> Every count passed in must be positive, and the available count never
  * exceeds {@value #MAX_PERMITS} (2^31 - 1, the word's 31 bits): a release that would pass it is
- * refused with {@link IllegalArgumentException} and changes nothing.
+ * refused with {@link IllegalArgumentException} and changes nothing. With undo on exit the limit is
+ * {@value #MAX_UNDO_PERMITS}, and the count never exceeds the initial permits.
  *
  * <p><b>Order.</b> Within a process, requests are served first come, first served: a queued request
  * for 5 permits is not overtaken by later requests for 1, and {@link #tryAcquire(int)} and {@link
@@ -35,12 +37,13 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p><b>When a process dies: undo on exit.</b> By default the semaphore records, in the region, the
  * permits each process holds: what it acquired (acquire, tryAcquire, drainPermits) minus what it
- * released, never below zero. When a process exits, however it exits (SIGKILL included), its
- * holding returns to the semaphore and the waiters are woken, as SysV semaphores do with SEM_UNDO.
- * That is right for a pool of resources. It is wrong for a semaphore that signals between
- * processes, where a dead consumer's permits were consumed for good: create those with {@link
- * SemaphoreOptions.Builder#undoOnExit(boolean) undoOnExit(false)}, and a dead process keeps what it
- * took. The options are fixed at creation; every process must open the semaphore with the same.
+ * released; a release beyond that is refused with {@link IllegalStateException}. When a process
+ * exits, however it exits (SIGKILL included), its holding returns to the semaphore and the waiters
+ * are woken, as SysV semaphores do with SEM_UNDO. That is right for a pool of resources. It is
+ * wrong for a semaphore that signals between processes, where a dead consumer's permits were
+ * consumed for good: create those with {@link SemaphoreOptions.Builder#undoOnExit(boolean)
+ * undoOnExit(false)}, and a dead process keeps what it took. The options are fixed at creation;
+ * every process must open the semaphore with the same.
  *
  * <ul>
  *   <li>Who returns a dead holder's permits: a process that waits for permits (it watches every
@@ -48,14 +51,19 @@ import java.util.concurrent.CompletableFuture;
  *       completion of the exit), or else the next {@code acquire} or {@code tryAcquire} that finds
  *       too few. Until some process needs them they stay recorded, and {@link #availablePermits()}
  *       does not count them. Exactly one process returns them, however many notice.
- *   <li>Not guaranteed: a process killed between taking permits and recording them (a few
- *       instructions), or between un-recording a release and adding it, loses those permits for
- *       good; the protocol is built so that a death never returns permits twice. A holder whose pid
- *       the kernel reuses before anyone asked about it looks alive until the new process exits.
- *       Every process sharing the region must share one PID namespace.
- *   <li>At most 64 processes hold permits of one semaphore at once; another process's acquire then
- *       fails with {@link SemaphoreHoldersFullException} and leaves the permits in the semaphore. A
- *       process leaves the table when it has released all it holds.
+ *   <li>A death at any instant, even between taking permits and recording them, loses no permit and
+ *       returns none twice: the records are the truth, and the process that returns a dead holder's
+ *       permits recomputes the count from the live holders' records (docs/semaphore-undo.md in the
+ *       project has the protocol). While it does, no permit moves: a {@code release} or {@code
+ *       drainPermits} waits for it (if its process is stopped, they give up after 5 s with {@link
+ *       IllegalStateException}, changing nothing), a {@code tryAcquire} waits up to 20 ms.
+ *   <li>Not guaranteed: a holder whose pid the kernel reuses before anyone asked about it looks
+ *       alive until the new process exits. Every process sharing the region must share one PID
+ *       namespace.
+ *   <li>At most 64 processes (region views) hold permits of one semaphore at once; another's
+ *       acquire then fails with {@link SemaphoreHoldersFullException} and leaves the permits in the
+ *       semaphore. A process leaves the table when it has released all it holds. Each {@link
+ *       SharedRegion} of a process is a holder of its own, and releases only what it acquired.
  *   <li>Closing a region releases nothing: the holding returns when the process exits, and a
  *       process that opens the region again may still release it.
  * </ul>
@@ -72,6 +80,12 @@ import java.util.concurrent.CompletableFuture;
 public interface Semaphore {
   /** The largest number of permits a semaphore holds: 2^31 - 1. */
   int MAX_PERMITS = Integer.MAX_VALUE;
+
+  /**
+   * The largest number of permits a semaphore with undo on exit holds: 2^30 - 1 (its word keeps a
+   * bit for the repair of its count).
+   */
+  int MAX_UNDO_PERMITS = (1 << 30) - 1;
 
   /** The name this semaphore has in its region. */
   String name();
@@ -109,10 +123,13 @@ public interface Semaphore {
   /**
    * Adds {@code permits} permits and lets every waiter that can now proceed have its permits: the
    * waiters of this process directly, those of other processes through one FUTEX_WAKE. With undo on
-   * exit, this process's recorded holding goes down by as many, never below zero.
+   * exit, this process's recorded holding goes down by as many.
    *
    * @throws IllegalArgumentException if {@code permits} is not positive, or the available count
    *     would exceed {@link #MAX_PERMITS} (then nothing changes)
+   * @throws IllegalStateException with undo on exit, if this process (through this region) holds
+   *     fewer than {@code permits}, or another process's repair of the count has not finished
+   *     within 5 s; nothing changes
    */
   void release(int permits);
 

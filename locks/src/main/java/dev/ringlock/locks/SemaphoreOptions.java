@@ -62,9 +62,11 @@ public final class SemaphoreOptions {
 
     /**
      * On (the default), the semaphore records the permits each process holds, what it acquired
-     * minus what it released, never below zero, and gives a process's holding back when the process
-     * exits, however it exits (SIGKILL included), waking the waiters: SysV's SEM_UNDO. That is
-     * right for a pool of resources, where a dead process's resources are free again.
+     * minus what it released (a release beyond that is refused: permits are owned), and gives a
+     * process's holding back when the process exits, however and whenever it exits (SIGKILL
+     * included), waking the waiters: SysV's SEM_UNDO. That is right for a pool of resources, where
+     * a dead process's resources are free again. Such a semaphore holds at most {@link
+     * Semaphore#MAX_UNDO_PERMITS} permits.
      *
      * <p>Off, permits are counts and nothing else: a process that dies keeps what it took. That is
      * right for a semaphore that signals between processes (a producer releases, a consumer

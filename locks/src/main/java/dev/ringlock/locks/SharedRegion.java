@@ -254,10 +254,11 @@ public final class SharedRegion implements AutoCloseable {
    * Every call with the same name returns the same object in this process, and the same semaphore
    * in every process.
    *
-   * @param initialPermits 0 or more; at most {@link Semaphore#MAX_PERMITS}
-   * @throws IllegalArgumentException if {@code initialPermits} is negative, or the name is empty,
-   *     longer than {@value MappedRegion#MAX_NAME_BYTES} UTF-8 bytes, or names another kind of
-   *     object
+   * @param initialPermits 0 or more; at most {@link Semaphore#MAX_PERMITS}, or {@link
+   *     Semaphore#MAX_UNDO_PERMITS} with undo on exit (the default)
+   * @throws IllegalArgumentException if {@code initialPermits} is negative or above that maximum,
+   *     or the name is empty, longer than {@value MappedRegion#MAX_NAME_BYTES} UTF-8 bytes, or
+   *     names another kind of object
    * @throws IllegalStateException if the semaphore exists with other options (undo on exit off)
    * @throws dev.ringlock.core.RegionFullException if the directory or the data area is full
    * @throws RegionClosedException if the region is closed
@@ -275,7 +276,7 @@ public final class SharedRegion implements AutoCloseable {
   public Semaphore semaphore(String name, int initialPermits, SemaphoreOptions options) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(options, "options");
-    SemaphoreCore.checkInitial(initialPermits);
+    SemaphoreCore.checkInitial(initialPermits, options);
     checkOpen();
     SemaphoreCore semaphore =
         cachedOrAttached(

@@ -34,10 +34,16 @@ import org.junit.jupiter.api.Timeout;
  * The Semaphore in one JVM. Several SharedRegions opened on one file stand for several processes:
  * each has its own queue and its own kernel wait, so their waiters meet only through the word and
  * FUTEX_WAIT/FUTEX_WAKE, as separate processes do.
+ *
+ * <p>Every semaphore here has undo on exit off (SIGNAL): these tests release permits a view never
+ * acquired, which is a signal only such a semaphore allows. Undo on exit is {@link
+ * SemaphoreUndoTest}'s.
  */
 @Timeout(120)
 class SemaphoreTest extends RegionTestBase {
   private static final int WAITERS_BIT = Integer.MIN_VALUE;
+  private static final SemaphoreOptions SIGNAL =
+      SemaphoreOptions.builder().undoOnExit(false).build();
 
   /** Another view of the region file, standing for another process. */
   private SharedRegion otherProcess() throws Exception {
@@ -53,7 +59,7 @@ class SemaphoreTest extends RegionTestBase {
 
   @Test
   void anImmediateAcquireCompletesAtOnceWithoutTouchingTheRing() throws Exception {
-    Semaphore semaphore = region.semaphore("s", 2);
+    Semaphore semaphore = region.semaphore("s", 2, SIGNAL);
     FutexRing.Stats before = ring.stats();
     for (int i = 0; i < 1000; i++) {
       CompletableFuture<Void> acquired = semaphore.acquire(2);
@@ -71,7 +77,7 @@ class SemaphoreTest extends RegionTestBase {
 
   @Test
   void theAlreadyCompletedFutureCannotBeAltered() {
-    CompletableFuture<Void> acquired = region.semaphore("s", 1).acquire(1);
+    CompletableFuture<Void> acquired = region.semaphore("s", 1, SIGNAL).acquire(1);
     assertFalse(acquired.cancel(false));
     assertFalse(acquired.completeExceptionally(new RuntimeException()));
     assertThrows(UnsupportedOperationException.class, () -> acquired.obtrudeValue(null));
@@ -83,25 +89,26 @@ class SemaphoreTest extends RegionTestBase {
 
   @Test
   void initialPermitsApplyOnlyWhenTheSemaphoreIsCreated() throws Exception {
-    Semaphore semaphore = region.semaphore("s", 3);
+    Semaphore semaphore = region.semaphore("s", 3, SIGNAL);
     assertEquals("s", semaphore.name());
     assertEquals(3, semaphore.availablePermits());
-    assertSame(semaphore, region.semaphore("s", 7));
+    assertSame(semaphore, region.semaphore("s", 7, SIGNAL));
     assertEquals(3, semaphore.availablePermits());
     try (SharedRegion other = otherProcess()) {
-      Semaphore seen = other.semaphore("s", 9);
+      Semaphore seen = other.semaphore("s", 9, SIGNAL);
       assertEquals(3, seen.availablePermits());
       seen.release(2);
       assertEquals(5, semaphore.availablePermits());
     }
-    assertEquals(0, region.semaphore("empty", 0).availablePermits());
+    assertEquals(0, region.semaphore("empty", 0, SIGNAL).availablePermits());
     assertEquals(
-        Semaphore.MAX_PERMITS, region.semaphore("full", Semaphore.MAX_PERMITS).availablePermits());
+        Semaphore.MAX_PERMITS,
+        region.semaphore("full", Semaphore.MAX_PERMITS, SIGNAL).availablePermits());
   }
 
   @Test
   void tryAcquireTakesOnlyWhatIsAvailable() {
-    Semaphore semaphore = region.semaphore("s", 3);
+    Semaphore semaphore = region.semaphore("s", 3, SIGNAL);
     assertTrue(semaphore.tryAcquire(2));
     assertFalse(semaphore.tryAcquire(2));
     assertEquals(1, semaphore.availablePermits());
@@ -112,7 +119,7 @@ class SemaphoreTest extends RegionTestBase {
 
   @Test
   void permitCountsThatAreNotPositiveAreRefused() throws Exception {
-    Semaphore semaphore = region.semaphore("s", 2);
+    Semaphore semaphore = region.semaphore("s", 2, SIGNAL);
     for (int bad : new int[] {0, -1, Integer.MIN_VALUE}) {
       IllegalArgumentException e =
           assertThrows(IllegalArgumentException.class, () -> semaphore.acquire(bad));
@@ -126,7 +133,7 @@ class SemaphoreTest extends RegionTestBase {
     assertThrows(NullPointerException.class, () -> semaphore.acquire(1, null));
     assertEquals(2, semaphore.availablePermits());
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> region.semaphore("t", -1));
+        assertThrows(IllegalArgumentException.class, () -> region.semaphore("t", -1, SIGNAL));
     assertTrue(e.getMessage().contains("0 or more"), e.getMessage());
     assertFalse(seenIn(region.file(), "t"), "a refused creation stored 't'");
   }
@@ -141,7 +148,7 @@ class SemaphoreTest extends RegionTestBase {
 
   @Test
   void aReleaseBeyondTheThirtyOneBitRangeIsRefusedAndChangesNothing() throws Exception {
-    Semaphore semaphore = region.semaphore("s", Semaphore.MAX_PERMITS - 1);
+    Semaphore semaphore = region.semaphore("s", Semaphore.MAX_PERMITS - 1, SIGNAL);
     semaphore.release(1);
     assertEquals(Semaphore.MAX_PERMITS, semaphore.availablePermits());
     IllegalArgumentException e =
@@ -167,18 +174,18 @@ class SemaphoreTest extends RegionTestBase {
   void aNameOfAnotherKindOfObjectIsRefused() {
     region.mutex("m");
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> region.semaphore("m", 1));
+        assertThrows(IllegalArgumentException.class, () -> region.semaphore("m", 1, SIGNAL));
     assertTrue(e.getMessage().contains("as a mutex, not a semaphore"), e.getMessage());
-    region.semaphore("s", 1);
+    region.semaphore("s", 1, SIGNAL);
     e = assertThrows(IllegalArgumentException.class, () -> region.mutex("s"));
     assertTrue(e.getMessage().contains("as a semaphore, not a mutex"), e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> region.semaphore("", 1));
-    assertThrows(NullPointerException.class, () -> region.semaphore(null, 1));
+    assertThrows(IllegalArgumentException.class, () -> region.semaphore("", 1, SIGNAL));
+    assertThrows(NullPointerException.class, () -> region.semaphore(null, 1, SIGNAL));
   }
 
   @Test
   void theObjectIsTheDescribedLayoutWithTheReservedRoomZero() throws Exception {
-    Semaphore semaphore = region.semaphore("s", 0);
+    Semaphore semaphore = region.semaphore("s", 0, SIGNAL);
     CompletableFuture<Void> waiter = semaphore.acquire(3);
     try (MappedRegion raw =
         MappedRegion.open(
@@ -189,25 +196,28 @@ class SemaphoreTest extends RegionTestBase {
       int word = bytes.get(ValueLayout.JAVA_INT, 0);
       assertEquals(WAITERS_BIT, word, "a sleeper sets WAITERS on the empty word");
       assertEquals(1, bytes.get(ValueLayout.JAVA_INT, 4), "processes sleeping");
+      assertEquals(1, bytes.get(ValueLayout.JAVA_INT, 12), "flags: FLAG_NO_UNDO");
       for (long at = 8; at < object.length(); at++) {
-        assertEquals(0, bytes.get(ValueLayout.JAVA_BYTE, at), "reserved byte " + at);
+        if (at < 12 || at >= 16) {
+          assertEquals(0, bytes.get(ValueLayout.JAVA_BYTE, at), "reserved byte " + at);
+        }
       }
       semaphore.release(5);
       await(waiter);
       assertEquals(2, bytes.get(ValueLayout.JAVA_INT, 0), "a release clears WAITERS");
-      region.semaphore("seven", 7);
+      region.semaphore("seven", 7, SIGNAL);
       assertEquals(7, raw.segment(raw.find("seven").orElseThrow()).get(ValueLayout.JAVA_INT, 0));
     }
   }
 
   @Test
   void drainPermitsTakesAllThatIsAvailableAndLeavesSleepersToBeWoken() throws Exception {
-    Semaphore semaphore = region.semaphore("s", 5);
+    Semaphore semaphore = region.semaphore("s", 5, SIGNAL);
     assertEquals(5, semaphore.drainPermits());
     assertEquals(0, semaphore.availablePermits());
     assertEquals(0, semaphore.drainPermits());
     try (SharedRegion other = otherProcess()) {
-      CompletableFuture<Void> waiter = other.semaphore("s", 0).acquire(2);
+      CompletableFuture<Void> waiter = other.semaphore("s", 0, SIGNAL).acquire(2);
       semaphore.release(1); // wakes the waiter, which sleeps again: 1 is not enough
       letWaitsSettle();
       assertEquals(1, semaphore.drainPermits());
@@ -222,7 +232,7 @@ class SemaphoreTest extends RegionTestBase {
 
   @Test
   void waitersOfOneProcessAreServedInArrivalOrder() throws Exception {
-    Semaphore semaphore = region.semaphore("s", 0);
+    Semaphore semaphore = region.semaphore("s", 0, SIGNAL);
     List<Integer> served = Collections.synchronizedList(new ArrayList<>());
     List<CompletableFuture<Void>> all = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
@@ -243,7 +253,7 @@ class SemaphoreTest extends RegionTestBase {
 
   @Test
   void aBigRequestIsNotOvertakenBySmallerOnesOfItsProcess() throws Exception {
-    Semaphore semaphore = region.semaphore("s", 0);
+    Semaphore semaphore = region.semaphore("s", 0, SIGNAL);
     CompletableFuture<Void> big = semaphore.acquire(5);
     CompletableFuture<Void> small = semaphore.acquire(1);
     semaphore.release(3);
@@ -266,7 +276,7 @@ class SemaphoreTest extends RegionTestBase {
 
   @Test
   void oneReleaseLetsEveryLocalWaiterThatFitsProceed() throws Exception {
-    Semaphore semaphore = region.semaphore("s", 0);
+    Semaphore semaphore = region.semaphore("s", 0, SIGNAL);
     List<CompletableFuture<Void>> waiters = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
       waiters.add(semaphore.acquire(1 + i % 2)); // 15 permits in all
@@ -281,18 +291,18 @@ class SemaphoreTest extends RegionTestBase {
 
   @Test
   void aReleaseInAnotherProcessWakesTheWaitersHere() throws Exception {
-    Semaphore semaphore = region.semaphore("s", 0);
+    Semaphore semaphore = region.semaphore("s", 0, SIGNAL);
     List<CompletableFuture<Void>> waiters = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       waiters.add(semaphore.acquire(1));
     }
     letWaitsSettle();
     try (SharedRegion other = otherProcess()) {
-      other.semaphore("s", 0).release(3);
+      other.semaphore("s", 0, SIGNAL).release(3);
       for (CompletableFuture<Void> waiter : waiters) {
         await(waiter);
       }
-      assertEquals(0, other.semaphore("s", 0).availablePermits());
+      assertEquals(0, other.semaphore("s", 0, SIGNAL).availablePermits());
     }
   }
 
@@ -304,24 +314,24 @@ class SemaphoreTest extends RegionTestBase {
     try (SharedRegion first = otherProcess();
         SharedRegion second = otherProcess();
         SharedRegion releaser = otherProcess()) {
-      CompletableFuture<Void> needsFive = first.semaphore("s", 0).acquire(5);
+      CompletableFuture<Void> needsFive = first.semaphore("s", 0, SIGNAL).acquire(5);
       letWaitsSettle();
-      CompletableFuture<Void> needsOne = second.semaphore("s", 0).acquire(1);
-      CompletableFuture<Void> needsTwo = region.semaphore("s", 0).acquire(2);
+      CompletableFuture<Void> needsOne = second.semaphore("s", 0, SIGNAL).acquire(1);
+      CompletableFuture<Void> needsTwo = region.semaphore("s", 0, SIGNAL).acquire(2);
       letWaitsSettle();
-      releaser.semaphore("s", 0).release(3);
+      releaser.semaphore("s", 0, SIGNAL).release(3);
       needsOne.get(5, TimeUnit.SECONDS);
       needsTwo.get(5, TimeUnit.SECONDS);
       assertFalse(needsFive.isDone());
-      releaser.semaphore("s", 0).release(5);
+      releaser.semaphore("s", 0, SIGNAL).release(5);
       await(needsFive);
     }
-    assertEquals(0, region.semaphore("s", 0).availablePermits());
+    assertEquals(0, region.semaphore("s", 0, SIGNAL).availablePermits());
   }
 
   @Test
   void continuationsThatReleaseDoNotNestOnTheStack() throws Exception {
-    Semaphore semaphore = region.semaphore("s", 0);
+    Semaphore semaphore = region.semaphore("s", 0, SIGNAL);
     int waiters = 20_000;
     AtomicInteger ran = new AtomicInteger();
     List<CompletableFuture<Void>> done = new ArrayList<>();
@@ -346,7 +356,7 @@ class SemaphoreTest extends RegionTestBase {
   @Test
   void anInMemoryRegionWaitsOnPrivateFutexes() throws Exception {
     try (SharedRegion local = SharedRegion.inMemory(withRing())) {
-      Semaphore semaphore = local.semaphore("s", 0);
+      Semaphore semaphore = local.semaphore("s", 0, SIGNAL);
       CompletableFuture<Void> waiter = semaphore.acquire(2);
       CompletableFuture<Void> timed = semaphore.acquire(1, Duration.ofMillis(30));
       assertInstanceOf(TimeoutException.class, failureOf(timed));
@@ -360,7 +370,7 @@ class SemaphoreTest extends RegionTestBase {
 
   @Test
   void aTimedAcquireFailsWithTimeoutExceptionAndTakesNoPermit() throws Exception {
-    Semaphore semaphore = region.semaphore("s", 1);
+    Semaphore semaphore = region.semaphore("s", 1, SIGNAL);
     long start = System.nanoTime();
     CompletableFuture<Void> timed = semaphore.acquire(2, Duration.ofMillis(100));
     Throwable failure = failureOf(timed);
@@ -373,7 +383,7 @@ class SemaphoreTest extends RegionTestBase {
 
   @Test
   void aTimedAcquireThatGetsItsPermitsInTimeSucceeds() throws Exception {
-    Semaphore semaphore = region.semaphore("s", 0);
+    Semaphore semaphore = region.semaphore("s", 0, SIGNAL);
     CompletableFuture<Void> timed = semaphore.acquire(1, Duration.ofSeconds(10));
     CompletableFuture<Void> shortOne = semaphore.acquire(1, Duration.ofMillis(50));
     assertInstanceOf(TimeoutException.class, failureOf(shortOne));
@@ -385,7 +395,7 @@ class SemaphoreTest extends RegionTestBase {
 
   @Test
   void aZeroTimeoutTakesWhatIsAvailableAndFailsOtherwise() throws Exception {
-    Semaphore semaphore = region.semaphore("s", 1);
+    Semaphore semaphore = region.semaphore("s", 1, SIGNAL);
     await(semaphore.acquire(1, Duration.ZERO));
     assertInstanceOf(TimeoutException.class, failureOf(semaphore.acquire(1, Duration.ZERO)));
     assertEquals(0, semaphore.availablePermits());
@@ -393,8 +403,8 @@ class SemaphoreTest extends RegionTestBase {
 
   @Test
   void aTimedOutHeadLetsTheNextRequestProceed() throws Exception {
-    Semaphore semaphore = region.semaphore("s", 2);
-    CompletableFuture<Void> big = semaphore.acquire(5, Duration.ofMillis(50));
+    Semaphore semaphore = region.semaphore("s", 2, SIGNAL);
+    CompletableFuture<Void> big = semaphore.acquire(5, Duration.ofSeconds(1)); // generous: load
     CompletableFuture<Void> small = semaphore.acquire(1);
     assertFalse(small.isDone());
     assertInstanceOf(TimeoutException.class, failureOf(big));
@@ -404,12 +414,13 @@ class SemaphoreTest extends RegionTestBase {
 
   @Test
   void aTimedWaiterInAnotherProcessIsWokenByTheKernelTimer() throws Exception {
-    region.semaphore("s", 0);
+    region.semaphore("s", 0, SIGNAL);
     try (SharedRegion other = otherProcess()) {
-      CompletableFuture<Void> timed = other.semaphore("s", 0).acquire(1, Duration.ofMillis(50));
+      CompletableFuture<Void> timed =
+          other.semaphore("s", 0, SIGNAL).acquire(1, Duration.ofMillis(50));
       assertInstanceOf(TimeoutException.class, failureOf(timed));
-      CompletableFuture<Void> later = other.semaphore("s", 0).acquire(1);
-      region.semaphore("s", 0).release(1);
+      CompletableFuture<Void> later = other.semaphore("s", 0, SIGNAL).acquire(1);
+      region.semaphore("s", 0, SIGNAL).release(1);
       await(later);
     }
   }
@@ -418,7 +429,7 @@ class SemaphoreTest extends RegionTestBase {
 
   @Test
   void aCancelledAcquireNeverTakesAPermit() throws Exception {
-    Semaphore semaphore = region.semaphore("s", 0);
+    Semaphore semaphore = region.semaphore("s", 0, SIGNAL);
     CompletableFuture<Void> cancelled = semaphore.acquire(1);
     CompletableFuture<Void> next = semaphore.acquire(1);
     assertTrue(cancelled.cancel(false));
@@ -430,7 +441,7 @@ class SemaphoreTest extends RegionTestBase {
 
   @Test
   void aCancelledHeadLetsTheNextRequestProceed() throws Exception {
-    Semaphore semaphore = region.semaphore("s", 3);
+    Semaphore semaphore = region.semaphore("s", 3, SIGNAL);
     CompletableFuture<Void> big = semaphore.acquire(5);
     CompletableFuture<Void> small = semaphore.acquire(2);
     assertFalse(small.isDone());
@@ -441,7 +452,7 @@ class SemaphoreTest extends RegionTestBase {
 
   @Test
   void anAcquireCompletedByOrTimeoutIsWithdrawn() throws Exception {
-    Semaphore semaphore = region.semaphore("s", 0);
+    Semaphore semaphore = region.semaphore("s", 0, SIGNAL);
     CompletableFuture<Void> request = semaphore.acquire(1).orTimeout(20, TimeUnit.MILLISECONDS);
     assertInstanceOf(TimeoutException.class, failureOf(request));
     semaphore.release(1);
@@ -458,7 +469,7 @@ class SemaphoreTest extends RegionTestBase {
     ibm.release(1);
     assertEquals(0, ibm.getAvailablePermits(), "IBM async-util 0.1.0 fixed its permit loss");
 
-    Semaphore ours = region.semaphore("s", 0);
+    Semaphore ours = region.semaphore("s", 0, SIGNAL);
     CompletableFuture<Void> ourRequest = ours.acquire(1);
     assertTrue(ourRequest.cancel(false));
     ours.release(1);
@@ -469,9 +480,9 @@ class SemaphoreTest extends RegionTestBase {
   void aStormOfCancelledAndTimedOutAcquiresLosesNoPermit() throws Exception {
     int permits = 4;
     int requests = 4000;
-    Semaphore here = region.semaphore("storm", 0);
+    Semaphore here = region.semaphore("storm", 0, SIGNAL);
     try (SharedRegion other = otherProcess()) {
-      Semaphore there = other.semaphore("storm", 0);
+      Semaphore there = other.semaphore("storm", 0, SIGNAL);
       SplittableRandom random = new SplittableRandom(7);
       AtomicInteger granted = new AtomicInteger();
       LinkedBlockingQueue<Integer> held = new LinkedBlockingQueue<>(); // permits of granted ones
@@ -562,9 +573,9 @@ class SemaphoreTest extends RegionTestBase {
 
   @Test
   void cancelRacingAReleaseNeverLosesThePermit() throws Exception {
-    Semaphore semaphore = region.semaphore("s", 0);
+    Semaphore semaphore = region.semaphore("s", 0, SIGNAL);
     try (SharedRegion other = otherProcess()) {
-      Semaphore releaser = other.semaphore("s", 0);
+      Semaphore releaser = other.semaphore("s", 0, SIGNAL);
       for (int round = 0; round < 2000; round++) {
         CompletableFuture<Void> request = semaphore.acquire(1);
         CompletableFuture<Boolean> cancel =
@@ -587,33 +598,33 @@ class SemaphoreTest extends RegionTestBase {
   void closingTheRegionFailsPendingAcquiresAndReleasesNothing() throws Exception {
     Path file = directory.resolve("closing");
     SharedRegion closing = SharedRegion.open(file, withRing());
-    Semaphore semaphore = closing.semaphore("s", 2);
+    Semaphore semaphore = closing.semaphore("s", 2, SIGNAL);
     await(semaphore.acquire(2));
     CompletableFuture<Void> pending = semaphore.acquire(1);
     try (SharedRegion observer = SharedRegion.open(file, withRing())) {
-      CompletableFuture<Void> elsewhere = observer.semaphore("s", 0).acquire(1);
+      CompletableFuture<Void> elsewhere = observer.semaphore("s", 0, SIGNAL).acquire(1);
       closing.close();
       closing.close(); // idempotent
       assertInstanceOf(RegionClosedException.class, failureOf(pending));
-      assertEquals(0, observer.semaphore("s", 0).availablePermits());
+      assertEquals(0, observer.semaphore("s", 0, SIGNAL).availablePermits());
       assertThrows(RegionClosedException.class, () -> semaphore.acquire(1));
       assertThrows(RegionClosedException.class, () -> semaphore.acquire(1, Duration.ZERO));
       assertThrows(RegionClosedException.class, () -> semaphore.tryAcquire(1));
       assertThrows(RegionClosedException.class, () -> semaphore.release(1));
       assertThrows(RegionClosedException.class, semaphore::availablePermits);
       assertThrows(RegionClosedException.class, semaphore::drainPermits);
-      assertThrows(RegionClosedException.class, () -> closing.semaphore("s", 1));
+      assertThrows(RegionClosedException.class, () -> closing.semaphore("s", 1, SIGNAL));
       assertTrue(semaphore.toString().contains("closed"), semaphore.toString());
       // a waiter of another process is not disturbed, and still gets its permit
       assertFalse(elsewhere.isDone());
-      observer.semaphore("s", 0).release(1);
+      observer.semaphore("s", 0, SIGNAL).release(1);
       await(elsewhere);
     }
   }
 
   @Test
   void toStringShowsTheStateForDiagnosis() throws Exception {
-    Semaphore semaphore = region.semaphore("s", 1);
+    Semaphore semaphore = region.semaphore("s", 1, SIGNAL);
     CompletableFuture<Void> waiter = semaphore.acquire(3);
     String state = semaphore.toString();
     assertTrue(state.contains("'s'"), state);

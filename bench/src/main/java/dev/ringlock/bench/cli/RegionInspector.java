@@ -280,8 +280,12 @@ final class RegionInspector {
       int word = lvInt(base + SemaphoreDescriptor.WORD_OFFSET);
       int sleepers = lvInt(base + SemaphoreDescriptor.SLEEPERS_OFFSET);
       int flags = lvInt(base + SemaphoreDescriptor.FLAGS_OFFSET);
-      int permits = word & SemaphoreDescriptor.PERMITS_MASK;
+      int total = lvInt(base + SemaphoreDescriptor.TOTAL_OFFSET);
+      int repairer = lvInt(base + SemaphoreDescriptor.REPAIRER_OFFSET);
       boolean undo = (flags & SemaphoreDescriptor.FLAG_NO_UNDO) == 0;
+      int permits =
+          word & (undo ? SemaphoreDescriptor.UNDO_PERMITS_MASK : SemaphoreDescriptor.PERMITS_MASK);
+      boolean repairing = undo && (word & SemaphoreDescriptor.REPAIR) != 0;
       List<String> problems = new ArrayList<>();
       if ((flags & ~SemaphoreDescriptor.KNOWN_FLAGS) != 0) {
         problems.add("unknown flag bits 0x" + Integer.toHexString(flags));
@@ -289,7 +293,18 @@ final class RegionInspector {
       if (sleepers < 0) {
         problems.add("sleepers count is " + sleepers);
       }
+      if (undo && (total < 0 || total > SemaphoreDescriptor.MAX_UNDO_PERMITS)) {
+        problems.add("total is " + Integer.toUnsignedString(total));
+      }
+      if (repairer < 0 || repairer > SemaphoreDescriptor.MAX_HOLDER_PID) {
+        problems.add("repairer is " + Integer.toUnsignedString(repairer));
+      }
+      // The records are the truth (SemaphoreCore): available + the live records = total, except
+      // while a move is half done (BUSY), a dead holder's records wait for the next repair, or a
+      // repair runs. Outside those, a difference is damage: permits lost or made up.
       List<Map<String, Object>> holders = new ArrayList<>();
+      long recorded = 0;
+      boolean settled = !repairing;
       if (undo) {
         for (int slot = 0; slot < SemaphoreDescriptor.HOLDER_SLOTS; slot++) {
           long entry =
@@ -302,25 +317,44 @@ final class RegionInspector {
           }
           int pid = HolderTable.pidOf(entry);
           int held = HolderTable.heldOf(entry);
-          if (pid <= 0 || pid > SemaphoreDescriptor.MAX_HOLDER_PID || held < 0) {
+          if (HolderTable.isDamaged(entry)) {
             problems.add(
                 "holder entry %d records pid %s holding %s"
                     .formatted(
                         slot, Integer.toUnsignedString(pid), Integer.toUnsignedString(held)));
+            settled = false;
             continue;
           }
           Map<String, Object> holder = process(pid);
+          holder.put("slot", slot);
           holder.put("permits", held);
+          holder.put("busy", HolderTable.isBusy(entry));
           holders.add(holder);
+          recorded += held;
+          if (HolderTable.isBusy(entry) || !Boolean.TRUE.equals(holder.get("alive"))) {
+            settled = false;
+          }
         }
+      }
+      boolean disagrees = undo && permits + recorded != total;
+      if (disagrees && settled) {
+        problems.add(
+            "the count disagrees with the records: %d available + %d recorded by live holders != total %d"
+                .formatted(permits, recorded, total));
       }
       StringBuilder summary = new StringBuilder(plural(permits, "permit", "permits"));
       summary.append(" available");
+      if (undo) {
+        summary.append(" of ").append(total);
+      }
       if (sleepers > 0) {
         summary.append(", ").append(plural(sleepers, "process", "processes")).append(" sleeping");
       }
       if (word < 0) {
         summary.append(", waiters bit set");
+      }
+      if (repairing) {
+        summary.append(", being repaired by pid ").append(repairer);
       }
       if (!undo) {
         summary.append(", no undo on exit");
@@ -329,9 +363,18 @@ final class RegionInspector {
       } else {
         List<String> described = new ArrayList<>();
         for (Map<String, Object> holder : holders) {
-          described.add(describe(holder) + " holds " + holder.get("permits"));
+          described.add(
+              describe(holder)
+                  + " holds "
+                  + holder.get("permits")
+                  + (Boolean.TRUE.equals(holder.get("busy")) ? " (busy)" : ""));
         }
         summary.append(", holders: ").append(String.join(", ", described));
+      }
+      if (disagrees && !settled) {
+        summary.append(
+            ", count and records differ by %d until the next repair"
+                .formatted(total - permits - recorded));
       }
 
       Map<String, Object> details = new LinkedHashMap<>();
@@ -339,6 +382,13 @@ final class RegionInspector {
       details.put("waitersBit", word < 0);
       details.put("sleepers", sleepers);
       details.put("undoOnExit", undo);
+      if (undo) {
+        details.put("total", total);
+        details.put("recorded", recorded);
+        details.put("repairing", repairing);
+        details.put("repairer", repairer);
+        details.put("countAgreesWithRecords", !disagrees);
+      }
       details.put("holders", holders);
       return report(object, type, summary, details, problems);
     }

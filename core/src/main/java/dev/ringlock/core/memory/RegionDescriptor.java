@@ -49,7 +49,8 @@ public final class RegionDescriptor {
 
   /**
    * The layout this code writes and the only one it reads. Versions start at 1; 0 is corrupt.
-   * Version 2 added the name index (version 1 files have none, and are refused).
+   * Version 2 added the name index and gave undo semaphores their total and repair words (see the
+   * locks module's SemaphoreDescriptor); version 1 files are refused.
    */
   public static final int LAYOUT_VERSION = 2;
 

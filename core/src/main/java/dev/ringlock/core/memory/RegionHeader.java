@@ -109,12 +109,14 @@ final class RegionHeader {
       throw corrupt(file, "has layout version 0, which no ringlock writes");
     }
     if (version < LAYOUT_VERSION) {
+      // Version 1 has no name index, and its undo semaphores kept no total to recompute their
+      // count from. Nothing is converted in place: no file is modified on a failed open.
       throw new InvalidRegionException(
           file,
           Problem.UNSUPPORTED_VERSION,
           "was written by an older ringlock (layout version "
               + version
-              + ", without the name index of version "
+              + ", without the name index and undo-semaphore totals of version "
               + LAYOUT_VERSION
               + "; this one reads only version "
               + LAYOUT_VERSION

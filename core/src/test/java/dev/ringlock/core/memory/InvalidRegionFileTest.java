@@ -65,7 +65,7 @@ class InvalidRegionFileTest {
   }
 
   @Test
-  void regionOfLayoutVersionOneWithoutANameIndexIsRefusedWithWhatToDo() throws IOException {
+  void regionOfLayoutVersionOneIsRefusedWithWhatToDo() throws IOException {
     Path file = region("older");
     RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 1);
     InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);

@@ -1,10 +1,11 @@
 package dev.ringlock.locks.internal;
 
 import static dev.ringlock.locks.internal.SemaphoreDescriptor.HOLDERS_OFFSET;
+import static dev.ringlock.locks.internal.SemaphoreDescriptor.HOLDER_BUSY;
 import static dev.ringlock.locks.internal.SemaphoreDescriptor.HOLDER_BYTES;
 import static dev.ringlock.locks.internal.SemaphoreDescriptor.HOLDER_SLOTS;
 import static dev.ringlock.locks.internal.SemaphoreDescriptor.MAX_HOLDER_PID;
-import static dev.ringlock.locks.internal.SemaphoreDescriptor.MAX_PERMITS;
+import static dev.ringlock.locks.internal.SemaphoreDescriptor.MAX_UNDO_PERMITS;
 
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.SemaphoreHoldersFullException;
@@ -18,30 +19,28 @@ import java.nio.ByteOrder;
  * Overview
  *
  * A semaphore's table of holding processes (SemaphoreDescriptor, lines 1 to 8): HOLDER_SLOTS
- * entries of (pid u32, held u32), each read and written as one 64-bit word, so that a pid and its
- * count change together. 0 is a free entry. An entry records permits that process `pid` took and
- * has not given back; when the process dies, a recoverer claims the entry (CAS entry -> 0) and
- * returns its permits to the semaphore's word (SemaphoreCore does that part).
+ * entries of (pid u32, held u32), each read and written as one 64-bit word, so that a pid, its
+ * BUSY bit and its count change together. 0 is a free entry. An entry records the permits its
+ * process took and has not given back; these records are the truth SemaphoreCore's repair
+ * recomputes the count from (available = total - the live holders' records).
  *
- * Who writes an entry: the process it names, while it lives (record and forget, below), and a
- * recoverer, only once that process is dead (claim). The two never meet on one entry, except
- * through PID reuse (see SemaphoreCore's overview). Every write is a CAS of the whole entry against
- * the value just read, so a claim and an update never mix: whichever CAS comes second fails and
- * looks again.
+ * One entry per view: each SemaphoreCore (one process's view of the semaphore through one
+ * SharedRegion) owns at most one entry, mySlot, which it claims (CAS 0 -> its pid | BUSY) when it
+ * first takes permits and frees when its count returns to 0. Two views in one process have two
+ * entries naming the same pid; neither touches the other's. A view never adopts an entry it did not
+ * claim, not even one naming its own pid (a dead process whose pid this one reuses left it).
  *
- * One process, several entries: two threads of one process (or two SharedRegions of one process on
- * the same file) can claim two free entries at once for the same pid. That is allowed: a holding
- * is the sum of the entries that name the process, forget walks them all, and each is freed when it
- * reaches 0. It costs slots only while both are non-zero.
- *
- * Costs: the entry this object last used (slotHint) is tried first, so an uncontended acquire and
- * release touch one entry each, one CAS each; an entry is freed by the same CAS that takes its
- * count to 0, so freeing costs nothing extra. The hint is a plain int: a stale value only sends the
- * caller to the full scan.
+ * BUSY: the owner sets it (lockMine) before its one CAS of the semaphore's word and clears it
+ * (unlockMine) in the same CAS of the entry that adds or removes the permits the word CAS moved.
+ * Between the two the entry's count is not yet what the word says, so a repair waits for a live
+ * process's BUSY to clear; a dead process's entry is dropped, BUSY or not. Owner-only writes while
+ * it lives (the caller serialises its view's calls), a repairer's drop only once the owner is dead:
+ * the entry has one writer at a time, so a failed CAS means another process wrote values no
+ * ringlock writes, reported as corruption.
  *
  * Distrust: every entry read is checked (checkedEntry) before it is used: a pid outside
- * 1..MAX_HOLDER_PID, a count above MAX_PERMITS, or a count without a pid is corruption, thrown as
- * the region's corruption exception, never used as a number of permits.
+ * 1..MAX_HOLDER_PID (pid bits 30 set), a count above MAX_UNDO_PERMITS, BUSY on a free pid, are
+ * corruption, thrown as the region's corruption exception, never used as a number of permits.
  */
 public final class HolderTable {
   private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
@@ -56,7 +55,10 @@ public final class HolderTable {
   private final long tableAt;
   private final int pid;
   private final String semaphore; // how messages name it: "semaphore 'pool'"
-  private int slotHint; // racy by design: validated against the entry before use
+
+  // ---- guarded by the owning SemaphoreCore's undo lock ----
+  private int mySlot = -1; // the entry this view claimed, or -1
+  private int freeHint; // where the last claim found a free entry: a stale value only costs a scan
 
   HolderTable(MappedRegion region, long objectOffset, int pid, String semaphore) {
     this.region = region;
@@ -66,19 +68,37 @@ public final class HolderTable {
     this.semaphore = semaphore;
   }
 
-  static long entry(int pid, int held) {
-    return (Integer.toUnsignedLong(pid) << PID_SHIFT)
+  static long entry(int pidField, int held) {
+    return (Integer.toUnsignedLong(pidField) << PID_SHIFT)
         | (Integer.toUnsignedLong(held) << HELD_SHIFT);
   }
 
-  /** The pid of a holder entry read as one 8-byte word (inspection tools decode it here too). */
+  /** The pid of a holder entry read as one 8-byte word, without BUSY (inspection uses it too). */
   public static int pidOf(long entry) {
-    return (int) ((entry >>> PID_SHIFT) & U32);
+    return (int) ((entry >>> PID_SHIFT) & U32) & ~HOLDER_BUSY;
+  }
+
+  /** Whether the entry's process is moving permits between the word and the entry. */
+  public static boolean isBusy(long entry) {
+    return (((entry >>> PID_SHIFT) & U32) & HOLDER_BUSY) != 0;
   }
 
   /** The permits a holder entry read as one 8-byte word records. */
   public static int heldOf(long entry) {
     return (int) ((entry >>> HELD_SHIFT) & U32);
+  }
+
+  /**
+   * Whether an entry is one no ringlock writes: a pid outside 1..MAX_HOLDER_PID (or bit 30 of its
+   * pid field set), a count above MAX_UNDO_PERMITS. 0 is a free entry and valid.
+   */
+  public static boolean isDamaged(long entry) {
+    if (entry == 0) {
+      return false;
+    }
+    int holder = pidOf(entry);
+    int held = heldOf(entry);
+    return holder <= 0 || holder > MAX_HOLDER_PID || held < 0 || held > MAX_UNDO_PERMITS;
   }
 
   // ---- shared memory, access mode in the name ----
@@ -96,134 +116,122 @@ public final class HolderTable {
   }
 
   /**
-   * The entry in {@code slot} (0..HOLDER_SLOTS-1), checked: 0, or a pid in 1..MAX_HOLDER_PID with a
-   * count in 0..MAX_PERMITS.
+   * The entry in {@code slot} (0..HOLDER_SLOTS-1), checked: 0, or a pid in 1..MAX_HOLDER_PID (BUSY
+   * or not) with a count in 0..MAX_UNDO_PERMITS.
    *
    * @throws UncheckedIOException of an InvalidRegionException (CORRUPT) for anything else
    */
   long checkedEntry(int slot) {
     long entry = lvEntry(slot);
-    int holder = pidOf(entry);
-    int held = heldOf(entry);
-    if (entry != 0 && (holder <= 0 || holder > MAX_HOLDER_PID || held < 0)) {
+    if (isDamaged(entry)) {
       throw region.corruption(
           "has a "
               + semaphore
               + " whose holder entry "
               + slot
               + " records process "
-              + Integer.toUnsignedString(holder)
+              + Integer.toUnsignedString((int) ((entry >>> PID_SHIFT) & U32))
               + " holding "
-              + Integer.toUnsignedString(held)
+              + Integer.toUnsignedString(heldOf(entry))
               + " permits (pids are 1 to "
               + MAX_HOLDER_PID
               + ", counts 0 to "
-              + MAX_PERMITS
+              + MAX_UNDO_PERMITS
               + ", and a free entry is all zero)");
     }
     return entry;
   }
 
-  /** Frees {@code slot} if it still holds {@code expected}: a recoverer's claim. */
-  boolean claim(int slot, long expected) {
+  /**
+   * A repairer's drop of a dead process's entry: frees {@code slot} if it still holds {@code
+   * expected}.
+   */
+  boolean drop(int slot, long expected) {
     return casEntry(slot, expected, 0);
   }
 
-  // ---- this process's holding ----
+  // ---- this view's entry: the caller holds its SemaphoreCore's undo lock ----
 
   /**
-   * Adds {@code permits} to this process's holding, already taken from the word. A holding is
-   * capped at MAX_PERMITS: more could never be returned to the word anyway.
+   * Sets BUSY on this view's entry, claiming a free entry (with 0 permits) if it has none and
+   * {@code claim}. Every lockMine that returns is followed by one {@link #unlockMine}.
    *
-   * @throws SemaphoreHoldersFullException if no entry names this process and none is free
+   * @return the permits the entry records, or -1 if this view has no entry and {@code claim} is
+   *     false (nothing was locked)
+   * @throws SemaphoreHoldersFullException if it must claim and every entry is taken
+   * @throws UncheckedIOException of an InvalidRegionException (CORRUPT) if the entry is damaged or
+   *     changed under its owner
    */
-  void record(int permits) {
-    if (addTo(slotHint, permits)) {
-      return;
+  int lockMine(boolean claim) {
+    if (mySlot >= 0) {
+      long entry = ownEntry(false);
+      if (!casEntry(mySlot, entry, entry | entry(HOLDER_BUSY, 0))) {
+        throw changedUnderOwner();
+      }
+      return heldOf(entry);
     }
-    while (true) {
-      int free = -1;
-      int mine = -1;
-      for (int slot = 0; slot < HOLDER_SLOTS && mine < 0; slot++) {
-        long entry = checkedEntry(slot);
-        if (entry != 0 && pidOf(entry) == pid) {
-          mine = slot;
-        } else if (entry == 0 && free < 0) {
-          free = slot;
-        }
-      }
-      int slot = mine >= 0 ? mine : free;
-      if (slot < 0) {
-        throw new SemaphoreHoldersFullException(semaphore, HOLDER_SLOTS);
-      }
-      if (addTo(slot, permits)) {
-        slotHint = slot;
-        return;
-      }
-      // that entry changed under us (another thread here, or another process took the free one)
+    if (!claim) {
+      return -1;
     }
+    for (int i = 0; i < HOLDER_SLOTS; i++) {
+      int slot = (freeHint + i) % HOLDER_SLOTS;
+      // checked: a damaged entry anywhere is reported, as the repair would report it
+      if (checkedEntry(slot) == 0 && casEntry(slot, 0, entry(pid | HOLDER_BUSY, 0))) {
+        mySlot = slot;
+        freeHint = slot;
+        return 0;
+      }
+    }
+    throw new SemaphoreHoldersFullException(semaphore, HOLDER_SLOTS);
   }
 
   /**
-   * Adds to {@code slot} if it is this process's entry or free; false if it names another process.
-   * Retries its own failed CASes: only this process and a recoverer of a dead one write the entry.
+   * Adds {@code delta} (negative to remove) to this view's entry and clears BUSY in the same CAS;
+   * frees the entry when its count reaches 0.
    */
-  private boolean addTo(int slot, int permits) {
-    for (long entry = checkedEntry(slot); ; entry = checkedEntry(slot)) {
-      if (entry != 0 && pidOf(entry) != pid) {
-        return false;
-      }
-      int held = (int) Math.min(MAX_PERMITS, (long) heldOf(entry) + permits);
-      if (casEntry(slot, entry, entry(pid, held))) {
-        return true;
-      }
+  void unlockMine(int delta) {
+    long entry = ownEntry(true);
+    int held = heldOf(entry) + delta;
+    if (held < 0 || held > MAX_UNDO_PERMITS) {
+      throw changedUnderOwner();
+    }
+    if (!casEntry(mySlot, entry, held == 0 ? 0 : entry(pid, held))) {
+      throw changedUnderOwner();
+    }
+    if (held == 0) {
+      mySlot = -1;
     }
   }
 
-  /**
-   * Takes up to {@code permits} off this process's holding, never below zero (a process may release
-   * permits it never acquired: they are a signal, not a holding), freeing each entry that reaches
-   * 0.
-   *
-   * @return how many were taken off
-   */
-  int forget(int permits) {
-    int left = takeFrom(slotHint, permits);
-    for (int slot = 0; slot < HOLDER_SLOTS && left > 0; slot++) {
-      int before = left;
-      left = takeFrom(slot, left);
-      if (left < before) {
-        slotHint = slot;
-      }
+  /** This view's entry, which must name this process with BUSY as {@code busy} says. */
+  private long ownEntry(boolean busy) {
+    long entry = checkedEntry(mySlot);
+    if (pidOf(entry) != pid || isBusy(entry) != busy) {
+      throw changedUnderOwner();
     }
-    return permits - left;
+    return entry;
   }
 
-  /** Takes up to {@code permits} off {@code slot} if it is this process's; returns what is left. */
-  private int takeFrom(int slot, int permits) {
-    for (long entry = checkedEntry(slot); ; entry = checkedEntry(slot)) {
-      if (entry == 0 || pidOf(entry) != pid) {
-        return permits;
-      }
-      int held = heldOf(entry);
-      int taken = Math.min(held, permits);
-      long next = held == taken ? 0 : entry(pid, held - taken);
-      if (casEntry(slot, entry, next)) {
-        return permits - taken;
-      }
-    }
+  private UncheckedIOException changedUnderOwner() {
+    long entry = lvEntry(mySlot);
+    return region.corruption(
+        "has a "
+            + semaphore
+            + " whose holder entry "
+            + mySlot
+            + ", owned by this process ("
+            + pid
+            + "), was changed by another to process "
+            + Integer.toUnsignedString(pidOf(entry))
+            + (isBusy(entry) ? " (busy)" : "")
+            + " holding "
+            + Integer.toUnsignedString(heldOf(entry))
+            + " permits");
   }
 
-  /** The permits this process's entries record (a snapshot). */
-  long heldHere() {
-    long held = 0;
-    for (int slot = 0; slot < HOLDER_SLOTS; slot++) {
-      long entry = checkedEntry(slot);
-      if (entry != 0 && pidOf(entry) == pid) {
-        held += heldOf(entry);
-      }
-    }
-    return held;
+  /** The permits this view's entry records (0 without one); caller holds the undo lock. */
+  int heldHere() {
+    return mySlot < 0 ? 0 : heldOf(ownEntry(false));
   }
 
   /** How many entries are in use (a snapshot). */
@@ -237,8 +245,16 @@ public final class HolderTable {
     return used;
   }
 
-  /** This process's id, as its entries record it. */
-  int pid() {
-    return pid;
+  /**
+   * The sum of every entry's permits, live or dead (a snapshot, for diagnostics).
+   *
+   * @throws UncheckedIOException of an InvalidRegionException (CORRUPT) for a damaged entry
+   */
+  long heldByAll() {
+    long held = 0;
+    for (int slot = 0; slot < HOLDER_SLOTS; slot++) {
+      held += heldOf(checkedEntry(slot));
+    }
+    return held;
   }
 }

@@ -2,7 +2,10 @@ package dev.ringlock.locks.internal;
 
 import static dev.ringlock.locks.internal.SemaphoreDescriptor.HOLDER_SLOTS;
 import static dev.ringlock.locks.internal.SemaphoreDescriptor.MAX_PERMITS;
+import static dev.ringlock.locks.internal.SemaphoreDescriptor.MAX_UNDO_PERMITS;
 import static dev.ringlock.locks.internal.SemaphoreDescriptor.PERMITS_MASK;
+import static dev.ringlock.locks.internal.SemaphoreDescriptor.REPAIR;
+import static dev.ringlock.locks.internal.SemaphoreDescriptor.UNDO_PERMITS_MASK;
 import static dev.ringlock.locks.internal.SemaphoreDescriptor.WAITERS;
 
 import dev.ringlock.core.Futex;
@@ -26,6 +29,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /*
  * Overview
@@ -79,9 +84,9 @@ import java.util.concurrent.CompletableFuture;
  * a wake, and the bit must stay for the next release to wake them.
  *
  * Cancel safety. Permits leave the word only in step 2, for a request unlinked in the same
- * critical section, or in a direct CAS whose caller gets a completed future (or, if the permits
- * cannot be recorded as a holding, goes back into the word at once: see undo on exit). A request completed
- * by its caller (cancel, complete, orTimeout) that is still queued is unlinked and never takes
+ * critical section, or in a direct CAS whose caller gets a completed future (with undo on exit,
+ * recorded in the same move: see below; a request whose entry cannot be claimed takes nothing and
+ * fails). A request completed by its caller (cancel, complete, orTimeout) that is still queued is unlinked and never takes
  * permits; if it was withdrawn as its head position let the next request fit, the queue is pumped
  * again. A grant that loses the race with the caller's completion (Grants sees grant() fail)
  * releases the permits it carried. An expired request is unlinked before it takes anything. So
@@ -101,53 +106,118 @@ import java.util.concurrent.CompletableFuture;
  * sleepers count is a plain atomic add: diagnostics only.
  *
  * Undo on exit (on unless the semaphore was created with SemaphoreOptions.undoOnExit(false), which
- * the descriptor's flags record; then none of this runs and the holder table stays zero). Each
- * process's holding, what it acquired minus what it released and never below zero, is recorded in
- * the holder table (HolderTable: entries of (pid, held), each changed only by a CAS of the whole
- * 8-byte entry). When a holder dies, its holding goes back to the word.
- *   - Acquiring takes the permits from the word first, then records them (in the pump, under the
- *     monitor, right after the CAS that took them; or right after the direct CAS). A death between
- *     the two loses those permits for good; the other order would return permits the dead process
- *     never got. If they cannot be recorded (no entry free: SemaphoreHoldersFullException; or a
- *     damaged table) they go back into the word at once and the acquire fails with the reason:
- *     permits are never held unrecorded. drainPermits records what it took likewise.
- *   - Releasing takes the permits off the holding first (at most what it holds: a release beyond
- *     it is a signal), then adds them to the word; a death between the two loses them, never
- *     doubles them. A release refused for overflow puts the holding back.
- *   - A grant that loses to its request's withdrawal gives back permits that were recorded: off
- *     the holding, then into the word.
- * Returning a dead holder's permits: read the entry, ask whether its pid is alive, and if not CAS
- * the entry as read to 0 and add its count to the word as a release does (clear WAITERS, wake
- * every sleeper; capped at MAX_PERMITS, which signalling releases by others can have filled).
- * Exactly one recoverer wins the CAS, however many processes notice the death at once; and the
- * holder cannot race it (it is dead). The CAS compares pid and count, so a holder that was alive
- * and changed its entry after the read (it released, or acquired, or a reused pid took a freed
- * entry) makes it fail. Who notices a death:
+ * the descriptor's flags record; then none of this runs, the holder table stays zero, and every
+ * path above is exactly as described). Permits are ownership: each view's holding, what it
+ * acquired minus what it released, is recorded in its own holder table entry (HolderTable), a
+ * release beyond it is refused (IllegalStateException), and the object's total (fixed at creation)
+ * is always available + every entry's count, except while some process is between its two steps
+ * below. The records are the truth; the word is a count derived from them that a repair recomputes
+ * whenever it may be wrong: available = total - the live holders' records.
+ *
+ * Moving permits (acquire, tryAcquire, drainPermits, a grant in the pump, release, a give-back),
+ * always under undoLock, so one view makes one move at a time:
+ *   1. set BUSY on this view's entry (claiming a free one, held 0, for a first acquire);
+ *   2. one CAS of the word: available -/+ n, refused if REPAIR is set (then nothing moved);
+ *   3. one CAS of the entry: held +/- n (or held unchanged if step 2 was refused) and BUSY off.
+ * Nothing waits between 1 and 3: step 2 is a CAS loop that gives up on REPAIR.
+ *
+ * Repair, by any process that finds a dead holder's entry, or REPAIR set with no live repairer:
+ *   R1. take the lease: CAS repairer 0 -> own pid, or dead pid -> own pid (a pid this JVM does not
+ *       repair with any more counts as dead: a dead process's pid reused by this one);
+ *   R2. set REPAIR in the word (CAS; kept if a dead repairer left it): from now on no step 2
+ *       succeeds, so no live entry's count changes except by finishing a move already past step 2;
+ *   R3. read every entry: skip free ones; a dead holder's entry counts nothing (whatever it was
+ *       doing); a live holder's entry is read again until BUSY is off (a bounded wait: a stopped
+ *       process makes the repair give up, see below) and its count is summed;
+ *   R4. drop the dead entries (CAS entry as read -> 0);
+ *   R5. write the word: total - sum, clearing REPAIR and WAITERS in one CAS, and wake every sleeper
+ *       if WAITERS was set (sleepers may have armed on REPAIR | WAITERS);
+ *   R6. give the lease back (CAS own pid -> 0).
+ * Giving up (a live entry stays BUSY past the bound, or the records exceed the total, which is
+ * corruption): clear REPAIR and WAITERS, keeping the count as it was (nothing moved it), wake the
+ * sleepers, give the lease back. The dead holders' permits stay recorded until the next repair.
+ *
+ * Every kill point, and why it is safe:
+ *   - a mover killed between 1 and 2: nothing moved; its entry (BUSY) is dead, so R3 counts
+ *     nothing for it and R5 makes the word total - the others: its old holding comes back.
+ *   - between 2 and 3 (the window that lost permits before): the word moved but the entry did not.
+ *     R3 ignores the entry entirely and the word is recomputed, so the move does not matter: an
+ *     acquire's permits are not lost, a release's are not returned twice.
+ *   - after 3: its entry is exact; R3 drops it and returns its holding, once (R5 writes an absolute
+ *     value, so a second repair writes the same value, never adds).
+ *   - a repairer killed before R2: the lease names a dead pid, the word is untouched; the next
+ *     repair takes the lease over.
+ *   - between R2 and R5: REPAIR stays set and every move waits; a waiter notices (a pump sees
+ *     REPAIR on its next completion, at most Sleeper.RECHECK_MILLIS later; a synchronous call
+ *     asks at once) that the lease names a dead pid and repairs from R1. R3 to R5 depend only on
+ *     the records, the live set and the total, so a repeat gives the same word. Entries dropped in
+ *     R4 were dead and count nothing either way.
+ *   - between R5 and R6: the word is right and unlocked; the stale lease is taken over by the next
+ *     repair (a dead pid).
+ * Races of a live mover with a repair: a step 2 before R2 is finished (step 3) before R3 reads that
+ * entry, as R3 waits for BUSY; a step 2 after R2 fails (the word has REPAIR), and step 3 restores
+ * the entry's count, so R3 reads it unchanged either way. A claim of a free entry after R3 passed
+ * it holds 0 and is freed again by its refused step 3. Two would-be repairers: one lease; the
+ * other treats the word as having no permits (a pump arms its sleeper on REPAIR | WAITERS and is
+ * woken by R5; a synchronous call waits, bounded).
+ *
+ * Who notices a death:
  *   (a) a process with requests queued: each pump that is about to arm a sleeper (and every
  *       sleeper completion pumps with none armed) sweeps the table, and subscribes with
  *       ProcessWatch.onExit to the exit of every other live holder, one subscription per entry;
- *       the exit's listener pumps with a sweep. The subscriptions go when the queue empties. A
- *       process that starts holding after the last sweep is seen at the next sleeper completion:
- *       a wake, a timeout, or the Sleeper's bounded periodic re-check;
- *   (b) tryAcquire that finds too few permits sweeps (asking isAlive, no subscriptions) and tries
- *       once more, and acquire queues and pumps: a death with nobody waiting is noticed by the
- *       next acquire that needs the permits;
+ *       the exit's listener pumps with a sweep; a sweep that finds a dead holder repairs;
+ *   (b) tryAcquire that finds too few permits sweeps (asking isAlive, no subscriptions), repairs if
+ *       it found a dead holder and tries once more; acquire queues and pumps;
  *   (c) nobody else: until some process needs permits, a dead holder's stay recorded.
- * PID reuse: a pid asked about names the process that has it now. A holder that died and whose
- * pid was reused before anyone asked looks alive until the new process exits (then its permits
- * return too). A new process with a reused pid also takes the dead holder's entry for its own:
- * the counts add up and return together at its exit; permits are late, never doubled. One window
- * is left: the entry freed by its live holder, that process dying, and a new process with its pid
- * recording the very same count in the same entry, all between a recoverer's read and its CAS.
+ * PID reuse: a pid asked about names the process that has it now. A holder that died and whose pid
+ * was reused before anyone asked looks alive until the new process exits (then its permits return
+ * too): late, never doubled. A repairer whose pid was reused so stalls the semaphore until the new
+ * process exits, unless that process is this JVM (then R1 takes the lease over).
+ *
+ * Costs with undo: an uncontended acquire or release is two CASes of the entry and one of the word
+ * (a first acquire scans for a free entry), under an uncontended Java lock. Without undo nothing
+ * of this runs: one CAS of the word.
  *
  * Locking: `this` guards the queue, the sleeper and the exit subscriptions. Futures are
  * completed, and sleepers cancelled, only after the monitor is released, because completion runs
  * user continuations. Subscriptions are made and cancelled under it: ProcessWatch runs listeners
- * outside its own monitor, so the order is always this, then ProcessWatch.
+ * outside its own monitor, so the order is always this, then ProcessWatch. undoLock guards this
+ * view's holder entry (HolderTable's mySlot) and serialises its moves; it is taken inside `this`
+ * (a grant in the pump) or alone, never the other way, and nothing waits while holding it. A
+ * repair runs outside undoLock (it waits for BUSY, which a holder of undoLock may have set).
  */
 public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> implements Semaphore {
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
   private static final CompletableFuture<Void> ACQUIRED = new Acquired();
+
+  // What a move of permits under undo on exit found (see the overview).
+  private static final int TAKEN = 0;
+  private static final int TOO_FEW = 1;
+  private static final int REPAIRING = 2;
+
+  /**
+   * How long a repair waits for a live holder's BUSY to clear before it gives up (for now): a move
+   * keeps BUSY for a few CASes unless its process is descheduled or stopped. A pump's repair runs
+   * on the ring's completion thread too, which must never wait for another process for long: it
+   * gives up sooner, and the sleeper's next re-check tries again.
+   */
+  private static final long BUSY_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  private static final long PUMP_BUSY_WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+
+  /**
+   * How long a synchronous release (or tryAcquire, briefly) waits for another live process's repair
+   * before it gives up: a repair takes microseconds unless its process is stopped.
+   */
+  static final long REPAIR_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+  private static final long TRY_REPAIR_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+  /**
+   * Repairs in progress in this JVM, of any semaphore: a lease naming this pid while it is 0 was
+   * left by a dead process whose pid this one reuses.
+   */
+  private static final AtomicInteger REPAIRS_HERE = new AtomicInteger();
 
   private final String name;
   private final MemorySegment memory;
@@ -157,7 +227,12 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   private final FutexRing ring;
   private final ProcessWatch processes;
   private final int pid;
+  private final MappedRegion region;
   private final HolderTable holders; // null: undo on exit is off
+  private final long totalAt;
+  private final long repairerAt;
+  private final int total; // with undo: available + every record, read once (fixed at creation)
+  private final Object undoLock = new Object(); // serialises this view's moves (see the overview)
 
   // ---- guarded by this: exit subscriptions while requests are queued, one per holder entry ----
   private final int[] watchedPids; // the pid of the entry each subscription watches, or 0
@@ -177,6 +252,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     FutexWord word = FutexWord.of(memory, offset + SemaphoreDescriptor.WORD_OFFSET, scope);
     super(new Sleeper(ring, word, memory, offset + SemaphoreDescriptor.SLEEPERS_OFFSET));
     this.name = name;
+    this.region = region;
     this.memory = memory;
     this.wordAt = offset + SemaphoreDescriptor.WORD_OFFSET;
     this.word = word;
@@ -197,6 +273,21 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
               + ")");
     }
     boolean undo = (flags & SemaphoreDescriptor.FLAG_NO_UNDO) == 0;
+    this.totalAt = offset + SemaphoreDescriptor.TOTAL_OFFSET;
+    this.repairerAt = offset + SemaphoreDescriptor.REPAIRER_OFFSET;
+    // Written by the creator before the object was published, never changed: a plain read, kept.
+    int total = memory.get(ValueLayout.JAVA_INT, totalAt);
+    if (undo ? total < 0 || total > MAX_UNDO_PERMITS : total != 0) {
+      throw region.corruption(
+          "has a "
+              + describe()
+              + " whose total is "
+              + Integer.toUnsignedString(total)
+              + (undo
+                  ? " (with undo on exit it is 0 to " + MAX_UNDO_PERMITS + ")"
+                  : " (without undo on exit it is 0)"));
+    }
+    this.total = total;
     this.holders = undo ? new HolderTable(region, offset, pid, describe()) : null;
     this.watchedPids = undo ? new int[HOLDER_SLOTS] : null;
     this.exitWatches = undo ? new Subscription[HOLDER_SLOTS] : null;
@@ -211,18 +302,33 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
    */
   public static void initialize(
       MemorySegment object, int initialPermits, SemaphoreOptions options) {
-    object.set(ValueLayout.JAVA_INT, SemaphoreDescriptor.WORD_OFFSET, checkInitial(initialPermits));
+    checkInitial(initialPermits, options);
+    object.set(ValueLayout.JAVA_INT, SemaphoreDescriptor.WORD_OFFSET, initialPermits);
     object.set(
         ValueLayout.JAVA_INT,
         SemaphoreDescriptor.FLAGS_OFFSET,
         options.undoOnExit() ? 0 : SemaphoreDescriptor.FLAG_NO_UNDO);
+    if (options.undoOnExit()) {
+      object.set(ValueLayout.JAVA_INT, SemaphoreDescriptor.TOTAL_OFFSET, initialPermits);
+    }
   }
 
-  /** Returns {@code initialPermits} if it is a valid initial count (0 is). */
-  public static int checkInitial(int initialPermits) {
+  /**
+   * Returns {@code initialPermits} if it is a valid initial count (0 is) for a semaphore of {@code
+   * options}: at most MAX_UNDO_PERMITS with undo on exit (its word gives a bit to REPAIR).
+   */
+  public static int checkInitial(int initialPermits, SemaphoreOptions options) {
     if (initialPermits < 0) {
       throw new IllegalArgumentException(
           "a semaphore's initial permits must be 0 or more, not " + initialPermits);
+    }
+    if (options.undoOnExit() && initialPermits > MAX_UNDO_PERMITS) {
+      throw new IllegalArgumentException(
+          "a semaphore with undo on exit holds at most "
+              + MAX_UNDO_PERMITS
+              + " permits, not "
+              + initialPermits
+              + "; ask for fewer, or create it with SemaphoreOptions.builder().undoOnExit(false)");
     }
     return initialPermits;
   }
@@ -256,6 +362,14 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     return INT.compareAndSet(memory, wordAt, expected, next);
   }
 
+  private int lvRepairer() {
+    return (int) INT.getVolatile(memory, repairerAt);
+  }
+
+  private boolean casRepairer(int expected, int next) {
+    return INT.compareAndSet(memory, repairerAt, expected, next);
+  }
+
   // ---- Semaphore ----
 
   @Override
@@ -278,46 +392,67 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   public boolean tryAcquire(int permits) {
     checkPermits(permits);
     checkOpen();
-    if (takeNow(permits)) {
-      return true;
+    if (holders == null) {
+      return queue.length() == 0 && tryTake(permits);
     }
-    // Too few: a dead holder's permits may be what is missing, and with nobody waiting nobody has
-    // returned them yet. Then one more try, as if they had been there.
-    return holders != null && returnDeadHoldings(false) > 0 && takeNow(permits);
+    if (queue.length() > 0) {
+      return false;
+    }
+    long giveUp = System.nanoTime() + TRY_REPAIR_WAIT_NANOS;
+    boolean swept = false;
+    while (true) {
+      int found = takeRecordedOrSweep(permits, false, false);
+      if (found == TAKEN) {
+        return true;
+      }
+      if (found == TOO_FEW) {
+        // A dead holder's permits may be what is missing, and with nobody waiting nobody has
+        // returned them yet. Then one more try, as if they had been there.
+        if (swept || !returnDeadHoldings(false)) {
+          return false;
+        }
+        swept = true;
+      } else if (!repairOrWait(giveUp)) {
+        return false; // another live process is still repairing: the count is not known now
+      }
+    }
   }
 
   @Override
   public void release(int permits) {
     checkPermits(permits);
     checkOpen();
-    // Off the holding first, then into the word: a death between the two loses these permits
-    // (the word never gets them) instead of returning them twice.
-    int forgotten = holders != null ? holders.forget(permits) : 0;
-    try {
+    if (holders == null) {
       add(permits, true);
-    } catch (IllegalArgumentException refused) {
-      // Changes nothing: the holding is put back. If the table filled meanwhile it cannot be, and
-      // these permits would not return if this process died; say so beside the refusal.
-      if (forgotten > 0) {
-        try {
-          holders.record(forgotten);
-        } catch (SemaphoreHoldersFullException full) {
-          refused.addSuppressed(full);
-        }
-      }
-      throw refused;
+      return;
     }
+    long giveUp = System.nanoTime() + REPAIR_WAIT_NANOS;
+    while (releaseRecorded(permits, true) == REPAIRING) {
+      if (!repairOrWait(giveUp)) {
+        throw new IllegalStateException(
+            describe()
+                + " is being repaired by process "
+                + lvRepairer()
+                + ", which has not finished in "
+                + TimeUnit.NANOSECONDS.toSeconds(REPAIR_WAIT_NANOS)
+                + " s (stopped?); nothing was released. Retry once it runs again");
+      }
+    }
+    pumpIfQueued();
   }
 
   @Override
   public int availablePermits() {
     checkOpen();
-    return lvWord() & PERMITS_MASK;
+    return lvWord() & (holders == null ? PERMITS_MASK : UNDO_PERMITS_MASK);
   }
 
   @Override
   public int drainPermits() {
     checkOpen();
+    if (holders != null) {
+      return drainRecorded();
+    }
     for (int v = lvWord(); ; v = lvWord()) {
       int available = v & PERMITS_MASK;
       // keeps WAITERS: nothing was added, and the next release must still wake the sleepers
@@ -325,9 +460,32 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
         return 0;
       }
       if (casWord(v, v & WAITERS)) {
-        throwIfRefused(recordTaken(available));
         return available;
       }
+    }
+  }
+
+  /** drainPermits with undo on exit: takes and records every available permit, as acquire does. */
+  private int drainRecorded() {
+    long giveUp = System.nanoTime() + REPAIR_WAIT_NANOS;
+    while (true) {
+      int available = lvWord() & UNDO_PERMITS_MASK;
+      if (available == 0 && (lvWord() & REPAIR) == 0) {
+        return 0;
+      }
+      int found = available == 0 ? REPAIRING : takeRecordedOrSweep(available, true, false);
+      if (found == TAKEN) {
+        return available;
+      }
+      if (found == REPAIRING && !repairOrWait(giveUp)) {
+        throw new IllegalStateException(
+            describe()
+                + " is being repaired by process "
+                + lvRepairer()
+                + ", which has not finished (stopped?); nothing was drained. Retry once it runs"
+                + " again");
+      }
+      // TOO_FEW: another process took some meanwhile; drain what is there now
     }
   }
 
@@ -350,9 +508,10 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     return "Semaphore['"
         + name
         + "', "
-        + (v & PERMITS_MASK)
+        + (v & (holders == null ? PERMITS_MASK : UNDO_PERMITS_MASK))
         + " permits available"
         + ((v & WAITERS) != 0 ? " with waiters" : "")
+        + (holders != null && (v & REPAIR) != 0 ? ", being repaired" : "")
         + local
         + ", sleeping processes "
         + sleeper.processesSleeping()
@@ -365,12 +524,20 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
       return ", undo on exit off";
     }
     try {
+      int heldHere;
+      synchronized (undoLock) {
+        heldHere = holders.heldHere();
+      }
       return ", held here "
-          + holders.heldHere()
+          + heldHere
           + ", holder entries in use "
           + holders.entriesInUse()
           + " of "
-          + HOLDER_SLOTS;
+          + HOLDER_SLOTS
+          + " recording "
+          + holders.heldByAll()
+          + ", total "
+          + total;
     } catch (UncheckedIOException corrupt) {
       return ", holder table corrupt: " + corrupt.getMessage();
     }
@@ -380,13 +547,20 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
 
   private CompletableFuture<Void> acquire(int permits, long deadline) {
     checkOpen();
-    if (queue.length() == 0 && tryTake(permits)) {
-      RuntimeException refused = recordTaken(permits);
-      if (refused == null) {
-        return ACQUIRED;
+    if (queue.length() == 0) {
+      if (holders == null) {
+        if (tryTake(permits)) {
+          return ACQUIRED;
+        }
+      } else {
+        try {
+          if (takeRecordedOrSweep(permits, false, false) == TAKEN) {
+            return ACQUIRED;
+          }
+        } catch (SemaphoreHoldersFullException | UncheckedIOException refused) {
+          return CompletableFuture.failedFuture(refused); // nothing was taken
+        }
       }
-      pumpIfQueued();
-      return CompletableFuture.failedFuture(refused);
     }
     SemaphoreRequest request = new SemaphoreRequest(this, permits, deadline);
     if (link(request)) {
@@ -395,16 +569,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     return request;
   }
 
-  /** Takes and records {@code permits} if they are available and nothing here is queued. */
-  private boolean takeNow(int permits) {
-    if (queue.length() == 0 && tryTake(permits)) {
-      throwIfRefused(recordTaken(permits));
-      return true;
-    }
-    return false;
-  }
-
-  /** Takes {@code permits} from the word if it has that many; keeps WAITERS as it is. */
+  /** Without undo: takes {@code permits} from the word if it has that many; keeps WAITERS. */
   private boolean tryTake(int permits) {
     for (int v = lvWord(); (v & PERMITS_MASK) >= permits; v = lvWord()) {
       if (casWord(v, v - permits)) {
@@ -414,33 +579,159 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     return false;
   }
 
+  // ---- moves under undo on exit (see the overview: steps 1 to 3) ----
+
   /**
-   * Records {@code permits} just taken from the word as this process's holding (with undo on exit).
-   * If they cannot be recorded they go back into the word, waking its sleepers, and the reason is
-   * returned: permits are never held unrecorded.
+   * Takes {@code permits} from the word and records them in this view's entry, as one move.
    *
-   * @return null if recorded (or undo is off); else the SemaphoreHoldersFullException or the
-   *     corruption found
+   * @param exactly with true, TOO_FEW also when the word has more than {@code permits} (drain)
+   * @return TAKEN, TOO_FEW or REPAIRING (then nothing was taken)
+   * @throws SemaphoreHoldersFullException if this view has no entry and none is free (nothing
+   *     taken)
+   * @throws UncheckedIOException of an InvalidRegionException (CORRUPT) for a damaged entry
    */
-  private RuntimeException recordTaken(int permits) {
-    if (holders == null) {
-      return null;
-    }
-    try {
-      holders.record(permits);
-      return null;
-    } catch (SemaphoreHoldersFullException | UncheckedIOException refused) {
-      addToWord(permits, false);
-      return refused;
+  private int takeRecorded(int permits, boolean exactly) {
+    synchronized (undoLock) {
+      int found = takeable(lvWord(), permits, exactly);
+      if (found != TAKEN) {
+        return found; // decided before claiming an entry: a refused acquire claims nothing
+      }
+      holders.lockMine(true); // step 1
+      int taken = 0;
+      try {
+        for (int v = lvWord(); ; v = lvWord()) {
+          found = takeable(v, permits, exactly);
+          if (found != TAKEN) {
+            return found;
+          }
+          if (casWord(v, v - permits)) { // step 2; WAITERS stays as it was
+            taken = permits;
+            return TAKEN;
+          }
+        }
+      } finally {
+        holders.unlockMine(taken); // step 3
+      }
     }
   }
 
-  /** Outside the monitor: the permits a refused record gave back may fit a request queued here. */
-  private void throwIfRefused(RuntimeException refused) {
-    if (refused != null) {
-      pumpIfQueued();
-      throw refused;
+  /**
+   * {@link #takeRecorded}, and if the table is full, a sweep first: dead processes' entries (even
+   * ones recording nothing, left by a kill during a first acquire) are freed by the repair. Not
+   * under undoLock (the repair must not run there).
+   *
+   * @param subscribe under the monitor with requests queued (see returnDeadHoldings)
+   */
+  private int takeRecordedOrSweep(int permits, boolean exactly, boolean subscribe) {
+    try {
+      return takeRecorded(permits, exactly);
+    } catch (SemaphoreHoldersFullException full) {
+      if (!returnDeadHoldings(subscribe)) {
+        throw full;
+      }
+      return takeRecorded(permits, exactly);
     }
+  }
+
+  private static int takeable(int v, int permits, boolean exactly) {
+    if ((v & REPAIR) != 0) {
+      return REPAIRING;
+    }
+    int available = v & UNDO_PERMITS_MASK;
+    return available < permits || (exactly && available != permits) ? TOO_FEW : TAKEN;
+  }
+
+  /**
+   * Takes {@code permits} off this view's entry and adds them to the word, as one move, clearing
+   * WAITERS and waking every sleeper if it was set (a WakeSignal: never blocks).
+   *
+   * @param refuseBeyond throw if this view holds fewer than {@code permits}; else (a give-back of
+   *     permits just recorded) the caller knows it holds them
+   * @return TAKEN (released) or REPAIRING (nothing changed)
+   * @throws IllegalStateException if this view holds fewer than {@code permits}
+   */
+  private int releaseRecorded(int permits, boolean refuseBeyond) {
+    int old;
+    synchronized (undoLock) {
+      int held = holders.heldHere();
+      if (held < permits) {
+        if (!refuseBeyond) {
+          return TAKEN; // cannot happen: a give-back's permits were recorded by this view
+        }
+        throw new IllegalStateException(
+            "releasing "
+                + permits
+                + " permits of "
+                + describe()
+                + ", which has undo on exit, but this process holds "
+                + held
+                + " through this region: with undo on exit permits are owned, and a process"
+                + " releases only what it acquired. Release at most "
+                + held
+                + ", or create the semaphore with SemaphoreOptions.builder().undoOnExit(false) to"
+                + " signal between processes");
+      }
+      if ((lvWord() & REPAIR) != 0) {
+        return REPAIRING;
+      }
+      holders.lockMine(false); // step 1 (the entry exists: it holds permits)
+      int released = 0;
+      try {
+        for (old = lvWord(); ; old = lvWord()) {
+          if ((old & REPAIR) != 0) {
+            return REPAIRING;
+          }
+          int available = old & UNDO_PERMITS_MASK;
+          if ((long) available + permits > total) {
+            // the word and the records disagree beyond what any move allows
+            throw corruptCount(available, permits);
+          }
+          if (casWord(old, available + permits)) { // step 2, clearing WAITERS
+            released = permits;
+            break;
+          }
+        }
+      } finally {
+        holders.unlockMine(-released); // step 3
+      }
+    }
+    if ((old & WAITERS) != 0) {
+      wakeAll.signal();
+    }
+    return TAKEN;
+  }
+
+  private UncheckedIOException corruptCount(int available, int releasing) {
+    return region.corruption(
+        "has a "
+            + describe()
+            + " whose word says "
+            + available
+            + " permits are available while this process releases "
+            + releasing
+            + " it holds: more than its total of "
+            + total);
+  }
+
+  /**
+   * A move found REPAIR: repairs if the repairer is dead (or there is none), else waits a little
+   * for the live one.
+   *
+   * @return true to try the move again; false once {@code giveUp} (System.nanoTime) has passed with
+   *     the repair still in progress
+   */
+  private boolean repairOrWait(long giveUp) {
+    for (int spins = 0; (lvWord() & REPAIR) != 0; spins++) {
+      if (repair(BUSY_WAIT_NANOS) || System.nanoTime() - giveUp > 0) {
+        return (lvWord() & REPAIR) == 0;
+      }
+      if (spins < 100) {
+        Thread.onSpinWait();
+      } else {
+        Thread.yield();
+      }
+    }
+    return true;
   }
 
   /**
@@ -489,22 +780,32 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
           unwatchHolders();
           break;
         }
-        if ((v & PERMITS_MASK) >= head.permits) {
-          if (casWord(v, v - head.permits)) {
-            queue.unlink(head);
-            RuntimeException refusal = recordTaken(head.permits);
-            if (refusal == null) {
+        if (holders == null) {
+          if ((v & PERMITS_MASK) >= head.permits) {
+            if (casWord(v, v - head.permits)) {
+              queue.unlink(head);
               granted = added(granted, head);
-            } else {
-              refused = added(refused, new Refusal(head, refusal));
             }
+            continue;
+          }
+        } else if (takeable(v, head.permits, false) == TAKEN) {
+          try {
+            if (takeRecordedOrSweep(head.permits, false, true) == TAKEN) {
+              queue.unlink(head);
+              granted = added(granted, head);
+            }
+          } catch (SemaphoreHoldersFullException | UncheckedIOException refusal) {
+            queue.unlink(head); // nothing was taken: the request fails with the reason
+            refused = added(refused, new Refusal(head, refusal));
           }
           continue;
         }
         if (sweep) {
           sweep = false;
           try {
-            if (returnDeadHoldings(true) > 0) {
+            // A dead holder's entry, or a repair left by a dead repairer: repair now. A live
+            // repairer's R5 wakes the sleeper armed below (on REPAIR | WAITERS).
+            if (returnDeadHoldings(true) || ((v & REPAIR) != 0 && repair(PUMP_BUSY_WAIT_NANOS))) {
               continue;
             }
           } catch (UncheckedIOException e) {
@@ -550,7 +851,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     return to;
   }
 
-  /** A request unlinked for a grant whose permits could not be recorded (and went back). */
+  /** A request unlinked for a grant whose permits could not be recorded (none were taken). */
   private record Refusal(SemaphoreRequest request, RuntimeException reason) {}
 
   /** Woken, the word changed before it slept, or the earliest deadline came: look again. */
@@ -583,19 +884,18 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     }
   }
 
-  // ---- dead holders ----
+  // ---- dead holders and the repair ----
 
   /**
-   * Returns to the word the permits of every holder process that has exited: claims its entry (CAS
-   * of the entry as read, to 0), then adds what it held, as a release does. With {@code subscribe}
-   * (under the monitor, requests queued) it also watches each live holder's exit, so that the exit
-   * pumps; without, it only asks.
+   * Sweeps the holder table for entries of processes that have exited, and repairs if it finds one.
+   * With {@code subscribe} (under the monitor, requests queued) it also watches each live holder's
+   * exit, so that the exit pumps; without, it only asks.
    *
-   * @return the permits returned
+   * @return whether a repair rewrote the word
    * @throws UncheckedIOException of an InvalidRegionException (CORRUPT) for a damaged entry
    */
-  private long returnDeadHoldings(boolean subscribe) {
-    long returned = 0;
+  private boolean returnDeadHoldings(boolean subscribe) {
+    boolean deadFound = false;
     for (int slot = 0; slot < HOLDER_SLOTS; slot++) {
       long entry = holders.checkedEntry(slot);
       int holder = HolderTable.pidOf(entry);
@@ -604,23 +904,14 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
         unwatch(slot); // the entry names another process now, or none
       }
       if (entry == 0 || holder == pid || watched || holderAlive(holder, subscribe ? slot : -1)) {
-        continue; // free, ours, or a live process whose exit a subscription will report
+        continue; // free, this process's, or a live process whose exit a subscription will report
       }
-      // Exited. The CAS compares pid and count with what was read before asking: if the process
-      // released or acquired meanwhile (it was alive then), or the entry was freed and taken by
-      // another process, it fails and the entry is left to that one. Only one recoverer wins it.
-      if (holders.claim(slot, entry)) {
-        int held = HolderTable.heldOf(entry);
-        if (held > 0) {
-          addToWord(held, false);
-          returned += held;
-        }
-      }
+      deadFound = true;
     }
-    if (!subscribe && returned > 0) {
-      pumpIfQueued();
+    if (!deadFound) {
+      return false;
     }
-    return returned;
+    return repair(subscribe ? PUMP_BUSY_WAIT_NANOS : BUSY_WAIT_NANOS);
   }
 
   /**
@@ -647,6 +938,143 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
       return true;
     }
     return false;
+  }
+
+  /** Whether {@code holder} is alive, for the repair: this process is; failures to ask say yes. */
+  private boolean aliveForRepair(int holder) {
+    if (holder == pid) {
+      return true;
+    }
+    try {
+      return processes.isAlive(holder);
+    } catch (RingException e) {
+      return true; // cannot tell: count its records, as if alive (late, never doubled)
+    }
+  }
+
+  /**
+   * Recomputes the word from the live holders' records (R1 to R6 in the overview), unless another
+   * live process holds the repair lease.
+   *
+   * @param busyWaitNanos how long to wait for one live entry's BUSY to clear before giving up
+   * @return true if this call rewrote the word; false if another live process is repairing, or this
+   *     one gave up (then the word is as it was, without REPAIR)
+   * @throws UncheckedIOException of an InvalidRegionException (CORRUPT) for a damaged entry or
+   *     repairer, or records that exceed the total (the word is left as it was, without REPAIR)
+   */
+  private boolean repair(long busyWaitNanos) {
+    REPAIRS_HERE.incrementAndGet(); // before the lease: a lease naming us is then never stale
+    try {
+      if (!takeRepairLease()) {
+        return false;
+      }
+      try {
+        return repairUnderLease(busyWaitNanos);
+      } finally {
+        casRepairer(pid, 0); // R6
+      }
+    } finally {
+      REPAIRS_HERE.decrementAndGet();
+    }
+  }
+
+  /** R1: the lease, if it is free or its holder is dead (see the overview). */
+  private boolean takeRepairLease() {
+    int owner = lvRepairer();
+    if (owner == 0) {
+      return casRepairer(0, pid);
+    }
+    if (owner < 0 || owner > SemaphoreDescriptor.MAX_HOLDER_PID) {
+      throw region.corruption(
+          "has a "
+              + describe()
+              + " whose repairer is "
+              + Integer.toUnsignedString(owner)
+              + " (0, or a pid from 1 to "
+              + SemaphoreDescriptor.MAX_HOLDER_PID
+              + ")");
+    }
+    boolean stale =
+        owner == pid ? REPAIRS_HERE.get() == 1 /* only this call */ : !aliveForRepair(owner);
+    return stale && casRepairer(owner, pid);
+  }
+
+  private boolean repairUnderLease(long busyWaitNanos) {
+    for (int v = lvWord(); (v & REPAIR) == 0; v = lvWord()) { // R2
+      if (casWord(v, v | REPAIR)) {
+        break;
+      }
+    }
+    long live = 0;
+    long[] dead = new long[HOLDER_SLOTS]; // the entries as read, 0 where not dead
+    try {
+      for (int slot = 0; slot < HOLDER_SLOTS; slot++) { // R3
+        long entry = holders.checkedEntry(slot);
+        long busySince = 0;
+        while (entry != 0
+            && aliveForRepair(HolderTable.pidOf(entry))
+            && HolderTable.isBusy(entry)) {
+          long now = System.nanoTime();
+          if (busySince == 0) {
+            busySince = now;
+          } else if (now - busySince > busyWaitNanos) {
+            giveUpRepair();
+            return false;
+          }
+          Thread.onSpinWait();
+          entry = holders.checkedEntry(slot);
+        }
+        if (entry == 0) {
+          continue;
+        }
+        if (aliveForRepair(HolderTable.pidOf(entry))) {
+          live += HolderTable.heldOf(entry);
+        } else {
+          dead[slot] = entry;
+        }
+      }
+    } catch (UncheckedIOException corrupt) {
+      giveUpRepair();
+      throw corrupt;
+    }
+    if (live > total) {
+      giveUpRepair();
+      throw region.corruption(
+          "has a "
+              + describe()
+              + " whose live holders record "
+              + live
+              + " permits, more than its total of "
+              + total);
+    }
+    for (int slot = 0; slot < HOLDER_SLOTS; slot++) { // R4
+      if (dead[slot] != 0) {
+        holders.drop(slot, dead[slot]); // fails only if the entry changed: then it was not dead
+      }
+    }
+    publishRepair((int) (total - live)); // R5
+    return true;
+  }
+
+  /** Giving up a repair: the count as it was (nothing moved it), without REPAIR. */
+  private void giveUpRepair() {
+    publishRepair(-1);
+  }
+
+  /**
+   * R5: writes {@code available} (or, if negative, the count as it is) clearing REPAIR and WAITERS
+   * in one CAS, and wakes every sleeper if WAITERS was set.
+   */
+  private void publishRepair(int available) {
+    int old;
+    for (old = lvWord(); ; old = lvWord()) {
+      if (casWord(old, available >= 0 ? available : old & UNDO_PERMITS_MASK)) {
+        break;
+      }
+    }
+    if ((old & WAITERS) != 0) {
+      wakeAll.signal();
+    }
   }
 
   /** On the ring's completion thread: a watched holder exited; its permits may now return. */
@@ -694,16 +1122,22 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   void giveBack(int permits) {
     if (!closed) {
       try {
-        if (holders != null) {
-          holders.forget(permits);
+        if (holders == null) {
+          add(permits, false);
+          return;
         }
-        add(permits, false);
+        long giveUp = System.nanoTime() + REPAIR_WAIT_NANOS;
+        while (releaseRecorded(permits, false) == REPAIRING) {
+          if (!repairOrWait(giveUp)) {
+            return; // still recorded as this view's holding: they return when this process exits
+          }
+        }
+        pumpIfQueued();
       } catch (IllegalStateException e) {
         // closed meanwhile (RegionClosedException, or the memory's arena): nothing to give back to
       } catch (UncheckedIOException corrupt) {
-        // a damaged holder table: the permits still go back; the damage is reported to the next
-        // caller that reads the table
-        add(permits, false);
+        // a damaged holder table: reported to the next caller that reads it; the permits stay
+        // recorded as this view's (the move did not happen)
       }
     }
   }

@@ -11,29 +11,39 @@ import dev.ringlock.locks.Semaphore;
  *
  * <pre>
  * offset  size  field
- *      0     4  word       permits available (bits 0..30) | WAITERS (bit 31)
+ *      0     4  word       permits available (bits 0..30) | WAITERS (bit 31). With undo on exit
+ *                          the permits are bits 0..29 and bit 30 is REPAIR
  *      4     4  sleepers   processes with a kernel wait armed on the word (diagnostics)
  *      8     4  starving   reserved (zero): a count of starving processes, should cross-process
  *                          fairness be added as the mutex has it
  *     12     4  flags      creation options, written before the object is published, never
  *                          changed: FLAG_NO_UNDO; every other bit is zero
- *     16    48  reserved   (zero)
+ *     16     4  total      with undo on exit, the permits the semaphore was created with, never
+ *                          changed: available + every holder's record (zero without undo)
+ *     20     4  repairer   with undo on exit, 0 or the pid of the process recomputing the word
+ *                          (the repair lease; see SemaphoreCore)
+ *     24    40  reserved   (zero)
  *     64   512  holders    HOLDER_SLOTS entries of (pid u32, held u32), each read and written as one
- *                          8-byte word (8-byte aligned): 0 = free; else the permits process pid took
- *                          and has not given back, 0..MAX_PERMITS. Untouched with FLAG_NO_UNDO
+ *                          8-byte word (8-byte aligned): 0 = free; else pid (bits 0..29, BUSY in
+ *                          bit 31 while the process moves permits between the word and the entry)
+ *                          and the permits it holds, 0..total. Untouched with FLAG_NO_UNDO
  * </pre>
  *
  * <p>The word is written only with atomic read-modify-writes (see {@link SemaphoreCore}); the
- * sleepers count with atomic adds; holder entries with 8-byte CAS ({@link HolderTable}). Every
- * value read from the flags and the holder table is checked before use (a pid, a held count,
- * unknown flag bits): any process sharing the region can write them, and a bad one is reported as
- * corruption.
+ * sleepers count with atomic adds; holder entries with 8-byte CAS ({@link HolderTable}); the
+ * repairer with CAS. Every value read from the flags, the total, the repairer and the holder table
+ * is checked before use (a pid, a held count, unknown flag bits, a total beyond MAX_UNDO_PERMITS):
+ * any process sharing the region can write them, and a bad one is reported as corruption.
+ *
+ * <p>Layout version 2 added total and repairer; version 1 files are refused at open.
  */
 public final class SemaphoreDescriptor {
   public static final int WORD_OFFSET = 0;
   public static final int SLEEPERS_OFFSET = 4;
   public static final int STARVING_OFFSET = 8;
   public static final int FLAGS_OFFSET = 12;
+  public static final int TOTAL_OFFSET = 16;
+  public static final int REPAIRER_OFFSET = 20;
 
   /** Where the holder table starts: the second line. */
   public static final int HOLDERS_OFFSET = 64;
@@ -66,6 +76,29 @@ public final class SemaphoreDescriptor {
 
   /** The permit count's bits. */
   public static final int PERMITS_MASK = MAX_PERMITS;
+
+  /**
+   * The largest number of permits an undo-on-exit semaphore holds: 2^30 - 1, since its word gives
+   * bit 30 to REPAIR. Its count never grows past its total (a release is bounded by the holding).
+   */
+  public static final int MAX_UNDO_PERMITS = Semaphore.MAX_UNDO_PERMITS;
+
+  /** The permit count's bits in an undo-on-exit semaphore's word. */
+  public static final int UNDO_PERMITS_MASK = MAX_UNDO_PERMITS;
+
+  /**
+   * Undo on exit only: set while a process recomputes the count from the holders' records. No
+   * permit moves while it is set: acquires and releases wait for the repair (or take it over from a
+   * dead repairer), and the repair's final write clears it with WAITERS and wakes every sleeper.
+   */
+  public static final int REPAIR = 1 << 30;
+
+  /**
+   * In a holder entry's pid field: the process is moving permits between the word and this entry
+   * (its one CAS of the word is pending or done, the entry's held not yet updated). A repair waits
+   * for a live process's BUSY to clear; a dead process's entry is dropped whatever its state.
+   */
+  public static final int HOLDER_BUSY = Integer.MIN_VALUE; // bit 31 of the pid field
 
   /**
    * Set while some process may be asleep in the kernel on the word: the next release clears it and
