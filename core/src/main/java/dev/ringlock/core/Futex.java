@@ -11,8 +11,9 @@ import java.util.Objects;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Direct futex system calls (futex2's futex_wake and futex_wait), without a ring: the blocking
- * counterpart of {@link FutexRing}, and the baseline ringlock's benchmarks compare it with.
+ * Direct futex system calls (futex(2)'s FUTEX_WAKE_BITSET and FUTEX_WAIT_BITSET, which every kernel
+ * ringlock runs on has), without a ring: the blocking counterpart of {@link FutexRing}, and the
+ * baseline ringlock's benchmarks compare it with.
  *
  * <p>{@link #await} blocks the calling thread in the kernel. On a virtual thread it pins the
  * carrier; prefer {@link FutexRing#wait} there.
@@ -35,7 +36,7 @@ public final class Futex {
       throw new IllegalArgumentException("wake count must be 0 or more, not " + count);
     }
     requireBitset(bitset);
-    int woken = Syscalls.futexWake(word.address(), bitset, count, word.futex2Flags());
+    int woken = count == 0 ? 0 : SyscallBackend.wakeDirectly(word, count, bitset);
     if (woken < 0) {
       throw new RingException("futex_wake of " + word + " failed", -woken);
     }
@@ -70,7 +71,8 @@ public final class Futex {
     }
     for (; ; ) {
       int result =
-          Syscalls.futexWait(word.address(), expected, bitset, word.futex2Flags(), deadline);
+          Syscalls.futexWaitBitset(
+              word.address(), expected, bitset, word.scope() == FutexScope.PRIVATE, deadline);
       switch (-result) {
         case 0 -> {
           return WaitOutcome.woken(0);

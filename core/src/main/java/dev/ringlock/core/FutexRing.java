@@ -11,12 +11,13 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * An io_uring ring that turns Linux futex operations into {@link CompletableFuture}s.
+ * Linux futex operations as {@link CompletableFuture}s: on an io_uring ring where io_uring works,
+ * else on plain futex system calls (see {@link Backend}).
  *
  * <p>A wait submits IORING_OP_FUTEX_WAIT and parks no thread: one completion thread per ring owns
  * the ring, submits every request, and completes the futures. A wake submits IORING_OP_FUTEX_WAKE.
@@ -54,6 +55,30 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </ul>
  *
  * <p>Words in memory that another process maps must be {@link FutexScope#SHARED}.
+ *
+ * <h2>Backends</h2>
+ *
+ * <p>{@link Options#backend} (default {@link Backend#AUTO}) or the system property {@value
+ * #BACKEND_PROPERTY} ({@code io_uring}, {@code syscalls} or {@code auto}; the property decides only
+ * when the option is AUTO) chooses what carries the requests. AUTO takes io_uring when this process
+ * may set up a ring with the futex operations (Linux 6.7+, not refused by seccomp or sysctl), else
+ * the syscalls backend, which needs only futex_waitv (Linux 5.16+), futex(2), pidfd_open and poll;
+ * the first choice in a JVM is logged at INFO with the reason. Both keep this class's whole
+ * contract and the same futex words, so processes on either backend share a region. On the syscalls
+ * backend:
+ *
+ * <ul>
+ *   <li>waits sleep in futex_waitv on at most {@value SyscallBackend#MAX_THREADS} platform threads
+ *       of the ring, {@value WaitvThread#CAPACITY} words each; a wait beyond that throws {@link
+ *       WaitCapacityException}. A wait with a bitset other than {@link #ANY_BITSET} takes a thread
+ *       of its own (futex_waitv has no bitsets), at most {@value SyscallBackend#MAX_BITSET_WAITS}
+ *       at once;
+ *   <li>futures complete on those threads (or the completion executor), and {@link
+ *       #inCompletionThread()} is true on each of them;
+ *   <li>every wake is a direct system call on the caller's thread, one per word: a wake's future is
+ *       complete when the method returns;
+ *   <li>{@link #stats()} maps its counters onto the ring's: see {@link Stats}.
+ * </ul>
  */
 public final class FutexRing implements AutoCloseable {
   /** The most words {@link #waitAny} takes (FUTEX_WAITV_MAX). */
@@ -65,16 +90,57 @@ public final class FutexRing implements AutoCloseable {
   /** A bitset that matches every waiter. */
   public static final int ANY_BITSET = FutexFlags.BITSET_MATCH_ANY;
 
+  /** The system property that chooses the backend when {@link Options#backend} is AUTO. */
+  public static final String BACKEND_PROPERTY = "ringlock.backend";
+
+  private static final System.Logger LOG = System.getLogger(FutexRing.class.getName());
   private static final AtomicInteger RING_NUMBER = new AtomicInteger();
+  private static final AtomicBoolean CHOICE_LOGGED = new AtomicBoolean();
   private static volatile FutexRing defaultRing; // started on first use; see defaultRing()
 
-  private final CompletionLoop loop;
+  private FutexBackend backend; // set once, by start()
   private final boolean processDefault;
   private final ProcessWatch processes = new ProcessWatch(this);
 
-  private FutexRing(Options options, String threadName, boolean processDefault) {
-    this.loop = new CompletionLoop(this, options, threadName);
+  private FutexRing(boolean processDefault) {
     this.processDefault = processDefault;
+  }
+
+  /** What carries a ring's requests to the kernel. */
+  public enum Backend {
+    /**
+     * io_uring where this process may use its futex operations, else {@link #SYSCALLS}; the {@value
+     * FutexRing#BACKEND_PROPERTY} system property may force either.
+     */
+    AUTO,
+    /** An io_uring ring and its completion thread (Linux 6.7+). */
+    IO_URING,
+    /** futex_waitv, futex(2), pidfd_open and poll on a few platform threads (Linux 5.16+). */
+    SYSCALLS;
+
+    /**
+     * The backend a {@value FutexRing#BACKEND_PROPERTY} value names: {@code io_uring}, {@code
+     * syscalls} or {@code auto}, in any case; null or blank is AUTO.
+     *
+     * @throws IllegalArgumentException for any other value
+     */
+    public static Backend fromProperty(String value) {
+      if (value == null || value.isBlank()) {
+        return AUTO;
+      }
+      return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+        case "auto" -> AUTO;
+        case "io_uring", "iouring", "io-uring" -> IO_URING;
+        case "syscalls", "syscall" -> SYSCALLS;
+        default ->
+            throw new IllegalArgumentException(
+                "-D"
+                    + BACKEND_PROPERTY
+                    + "="
+                    + value
+                    + " names no FutexRing backend; use io_uring, syscalls or auto");
+      };
+    }
   }
 
   /** Opens a ring with the default {@link Options}. */
@@ -83,29 +149,79 @@ public final class FutexRing implements AutoCloseable {
   }
 
   /**
-   * Opens a ring and starts its completion thread.
+   * Opens a ring on the backend {@link Options#backend} chooses and starts its threads.
    *
-   * @throws IoUringUnavailableException if this process cannot use io_uring futex operations; its
-   *     {@link IoUringUnavailableException#reason()} says why
-   * @throws RingException if the kernel refused the ring for another reason (ENOMEM, EMFILE)
+   * @throws IoUringUnavailableException if io_uring was asked for (IO_URING) and this process
+   *     cannot use its futex operations; or, on AUTO, if it cannot and the syscalls backend is
+   *     refused too (a suppressed exception says why). Its {@link
+   *     IoUringUnavailableException#reason()} says why io_uring is unavailable
+   * @throws RingException if the kernel refused for another reason (ENOMEM, EMFILE), or SYSCALLS
+   *     was asked for and futex_waitv is refused (before Linux 5.16, or by seccomp)
+   * @throws IllegalArgumentException if the {@value #BACKEND_PROPERTY} property names no backend
    */
   public static FutexRing open(Options options) {
     Objects.requireNonNull(options, "options");
-    return start(new FutexRing(options.copy(), options.threadName(), false));
+    Options copy = options.copy();
+    return start(new FutexRing(false), copy, copy.threadName());
   }
 
-  private static FutexRing start(FutexRing ring) {
-    ring.loop.start();
-    try {
-      ring.loop.started.join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof RuntimeException cause) {
-        cause.addSuppressed(new Exception("opening the FutexRing"));
-        throw cause;
+  private static FutexRing start(FutexRing ring, Options options, String threadName) {
+    Backend wanted = options.backend();
+    String why = "Options.backend(" + wanted + ")";
+    if (wanted == Backend.AUTO) {
+      wanted = Backend.fromProperty(System.getProperty(BACKEND_PROPERTY));
+      why = "-D" + BACKEND_PROPERTY + "=" + System.getProperty(BACKEND_PROPERTY);
+    }
+    switch (wanted) {
+      case IO_URING -> {
+        ring.backend = startUring(ring, options, threadName);
+        logChoice(Backend.IO_URING, "forced by " + why);
       }
-      throw e;
+      case SYSCALLS -> {
+        ring.backend = startSyscalls(ring, options, threadName);
+        logChoice(Backend.SYSCALLS, "forced by " + why);
+      }
+      case AUTO -> {
+        try {
+          ring.backend = startUring(ring, options, threadName);
+          logChoice(Backend.IO_URING, "io_uring and its futex operations work here");
+        } catch (IoUringUnavailableException unavailable) {
+          try {
+            ring.backend = startSyscalls(ring, options, threadName);
+          } catch (RingException refused) {
+            unavailable.addSuppressed(refused);
+            throw unavailable;
+          }
+          logChoice(
+              Backend.SYSCALLS,
+              "io_uring is unavailable ("
+                  + unavailable.reason()
+                  + ": "
+                  + unavailable.reason().advice()
+                  + ")");
+        }
+      }
     }
     return ring;
+  }
+
+  private static FutexBackend startUring(FutexRing ring, Options options, String threadName) {
+    UringBackend uring = new UringBackend(ring, options, threadName);
+    uring.start();
+    return uring;
+  }
+
+  private static FutexBackend startSyscalls(FutexRing ring, Options options, String threadName) {
+    SyscallBackend syscalls = new SyscallBackend(ring, options, threadName);
+    syscalls.start();
+    return syscalls;
+  }
+
+  private static void logChoice(Backend chosen, String why) {
+    if (CHOICE_LOGGED.compareAndSet(false, true)) {
+      LOG.log(
+          System.Logger.Level.INFO, "ringlock FutexRing backend: " + chosen + ", because " + why);
+    }
   }
 
   /**
@@ -113,7 +229,8 @@ public final class FutexRing implements AutoCloseable {
    * primitives when none is given. It closes when the JVM exits (a shutdown hook cancels its
    * kernel-side waits first); {@link #close()} on it throws.
    *
-   * @throws IoUringUnavailableException if this process cannot use io_uring futex operations
+   * @throws IoUringUnavailableException if neither io_uring futex operations nor futex_waitv are
+   *     usable here (see {@link #open(Options)})
    */
   public static FutexRing defaultRing() {
     FutexRing ring = defaultRing;
@@ -129,7 +246,7 @@ public final class FutexRing implements AutoCloseable {
   }
 
   private static FutexRing startDefault() {
-    FutexRing ring = start(new FutexRing(options(), "ringlock-default-ring", true));
+    FutexRing ring = start(new FutexRing(true), options(), "ringlock-default-ring");
     Runtime.getRuntime()
         .addShutdownHook(
             Thread.ofPlatform().name("ringlock-default-ring-close").unstarted(ring::closeRing));
@@ -184,9 +301,7 @@ public final class FutexRing implements AutoCloseable {
     Objects.requireNonNull(word, "word");
     Objects.requireNonNull(onAbandonedWake, "onAbandonedWake");
     requireBitset(bitset);
-    WaitOp op = new WaitOp(loop, word, expected, bitset, timeoutNanos(timeout), onAbandonedWake);
-    loop.submit(op);
-    return op;
+    return backend.wait(word, expected, bitset, timeoutNanos(timeout), onAbandonedWake);
   }
 
   /** Waits for a wake on any of {@code targets}; the outcome's index says which. */
@@ -222,9 +337,7 @@ public final class FutexRing implements AutoCloseable {
     for (WaitTarget target : copy) {
       Objects.requireNonNull(target, "a waitAny target is null");
     }
-    WaitAnyOp op = new WaitAnyOp(loop, copy, timeoutNanos(timeout), onAbandonedWake);
-    loop.submit(op);
-    return op;
+    return backend.waitAny(copy, timeoutNanos(timeout), onAbandonedWake);
   }
 
   // ---- wakes ----
@@ -247,9 +360,7 @@ public final class FutexRing implements AutoCloseable {
       throw new IllegalArgumentException("wake count must be 0 or more, not " + count);
     }
     requireBitset(bitset);
-    WakeOp op = new WakeOp(loop, word, count, bitset);
-    loop.submit(op);
-    return op;
+    return backend.wake(word, count, bitset);
   }
 
   /**
@@ -264,7 +375,7 @@ public final class FutexRing implements AutoCloseable {
       throw new IllegalArgumentException("a wake signal's count must be positive, not " + count);
     }
     requireBitset(bitset);
-    return new WakeSignal(loop, word, count, bitset);
+    return backend.wakeSignal(word, count, bitset);
   }
 
   /**
@@ -287,15 +398,7 @@ public final class FutexRing implements AutoCloseable {
     for (FutexWord word : copy) {
       Objects.requireNonNull(word, "a wakeEach word is null");
     }
-    if (copy.length == 1 && loop.isAsleep()) { // a lone wake; batches keep going through the ring
-      int result = CompletionLoop.wakeBySyscall(copy[0], 1, ANY_BITSET);
-      return result >= 0
-          ? CompletableFuture.completedFuture(null)
-          : CompletableFuture.failedFuture(WakeEachOp.failure(copy[0], -result));
-    }
-    WakeEachOp op = new WakeEachOp(loop, copy);
-    loop.submit(op);
-    return op;
+    return backend.wakeEach(copy);
   }
 
   // ---- process exit ----
@@ -331,11 +434,12 @@ public final class FutexRing implements AutoCloseable {
     return pollProcessExit(pid, pidfd);
   }
 
-  /** POLL_ADD on {@code pidfd}, which the returned op owns and closes on every way out. */
+  /**
+   * An exit watch on {@code pidfd} (a POLL_ADD on io_uring, poll(2) on the syscalls backend), which
+   * the returned future owns and closes on every way out.
+   */
   CompletableFuture<Void> pollProcessExit(int pid, int pidfd) {
-    ProcessExitOp op = new ProcessExitOp(loop, pid, pidfd);
-    loop.submit(op);
-    return op;
+    return backend.pollProcessExit(pid, pidfd);
   }
 
   /**
@@ -348,29 +452,31 @@ public final class FutexRing implements AutoCloseable {
 
   // ---- state ----
 
-  /** True on this ring's completion thread, where futures complete and requests join the batch. */
+  /**
+   * True on a thread where this ring completes futures: the completion thread of an io_uring ring,
+   * where requests join the batch; any of the syscalls backend's threads.
+   */
   public boolean inCompletionThread() {
-    return Thread.currentThread() == loop.thread();
+    return backend.inCompletionThread();
   }
 
-  /** For tests: the completion thread sleeps in io_uring_enter with nothing queued. */
+  /** Which backend this ring runs on: {@link Backend#IO_URING} or {@link Backend#SYSCALLS}. */
+  public Backend backend() {
+    return backend.kind();
+  }
+
+  /** For tests: the completion thread (every thread, on syscalls) sleeps with nothing queued. */
   boolean completionThreadAsleep() {
-    return loop.isAsleep();
+    return backend.completionThreadAsleep();
   }
 
   public boolean isClosed() {
-    return loop.isClosing();
+    return backend.isClosing();
   }
 
   /** Counters since the ring opened: exact once closed, a recent snapshot before that. */
   public Stats stats() {
-    return new Stats(
-        loop.counter(CompletionLoop.ENTER_CALLS),
-        loop.counter(CompletionLoop.SQES_SUBMITTED),
-        loop.counter(CompletionLoop.COMPLETIONS),
-        loop.counter(CompletionLoop.DOORBELL_WAKEUPS),
-        loop.counter(CompletionLoop.LARGEST_SUBMISSION),
-        loop.inFlight());
+    return backend.stats();
   }
 
   /**
@@ -392,25 +498,16 @@ public final class FutexRing implements AutoCloseable {
   }
 
   private void closeRing() {
-    loop.requestClose();
-    if (!inCompletionThread()) {
-      boolean interrupted = false;
-      while (loop.thread().isAlive()) { // the thread ends only after shutdown has finished
-        try {
-          loop.thread().join();
-        } catch (InterruptedException e) {
-          interrupted = true; // close must finish: remember the interrupt and wait on
-        }
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    backend.close();
   }
 
   @Override
   public String toString() {
-    return "FutexRing[" + loop.thread().getName() + (isClosed() ? ", closed" : "") + "]";
+    return "FutexRing["
+        + backend.threadName()
+        + (backend.kind() == Backend.SYSCALLS ? ", syscalls" : "")
+        + (isClosed() ? ", closed" : "")
+        + "]";
   }
 
   private static void requireBitset(int bitset) {
@@ -436,7 +533,11 @@ public final class FutexRing implements AutoCloseable {
   }
 
   /**
-   * Counters of a ring.
+   * Counters of a ring. On the syscalls backend, which has no ring: enterCalls counts the blocking
+   * calls its threads made (futex_waitv, futex waits, poll), sqesSubmitted is 0, completions counts
+   * the futures it completed, doorbellWakeups the times a sleeping thread was woken to take a new
+   * or abandoned wait, largestSubmission the most words one futex_waitv waited on, and inFlight the
+   * pending waits and watched processes. Wakes are direct system calls there and are not counted.
    *
    * @param enterCalls io_uring_enter system calls made by the completion thread
    * @param sqesSubmitted SQEs the kernel consumed
@@ -488,8 +589,23 @@ public final class FutexRing implements AutoCloseable {
     private DoorbellKind doorbell = DoorbellKind.FUTEX;
     private Executor completionExecutor;
     private String threadName;
+    private Backend backend = Backend.AUTO;
 
     private Options() {}
+
+    /**
+     * Which backend carries the ring's requests. Default {@link Backend#AUTO}, which lets the
+     * {@value FutexRing#BACKEND_PROPERTY} system property decide, then io_uring where it works. The
+     * io_uring options (queue sizes, setup flags, doorbell) do not apply to SYSCALLS.
+     */
+    public Options backend(Backend backend) {
+      this.backend = Objects.requireNonNull(backend, "backend");
+      return this;
+    }
+
+    Backend backend() {
+      return backend;
+    }
 
     /**
      * SQ size: the most requests one io_uring_enter submits (the kernel rounds up to a power of
@@ -591,6 +707,7 @@ public final class FutexRing implements AutoCloseable {
       copy.doorbell = doorbell;
       copy.completionExecutor = completionExecutor;
       copy.threadName = threadName;
+      copy.backend = backend;
       return copy;
     }
   }

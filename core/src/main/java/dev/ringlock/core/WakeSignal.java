@@ -37,14 +37,17 @@ public final class WakeSignal {
   private final FutexWord word;
   private final int count;
   private final int bitset;
-  private final Request request;
+  private final Request request; // null on the syscalls backend: every signal is a direct wake
+  private final SyscallBackend syscalls; // the syscalls backend, or null on io_uring
   private volatile int queued; // 1 while the request sits in the loop's request stack
 
-  WakeSignal(CompletionLoop loop, FutexWord word, int count, int bitset) {
+  /** {@code loop} null: no ring, every signal is a direct system call of {@code syscalls}. */
+  WakeSignal(CompletionLoop loop, SyscallBackend syscalls, FutexWord word, int count, int bitset) {
+    this.syscalls = syscalls;
     this.word = word;
     this.count = count;
     this.bitset = bitset;
-    this.request = new Request(loop, this);
+    this.request = loop == null ? null : new Request(loop, this);
   }
 
   public FutexWord word() {
@@ -61,6 +64,10 @@ public final class WakeSignal {
    * ring's completion thread the wake joins the current batch.
    */
   public void signal() {
+    if (request == null) {
+      syscalls.wakeInOrder(word, count, bitset);
+      return;
+    }
     CompletionLoop loop = request.loop;
     if (Thread.currentThread() == loop.thread()) {
       if (loop.isClosing()) {

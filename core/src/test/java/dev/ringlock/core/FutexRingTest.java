@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.function.Executable;
 
@@ -35,10 +36,24 @@ class FutexRingTest {
   private FutexRing ring;
   private Words words;
 
+  /**
+   * The ring under test: on the backend -Dringlock.backend chooses (CI runs this class once per
+   * backend), or io_uring for a test marked {@link IoUringOnly}.
+   */
   @BeforeEach
-  void openRing() {
-    ring = FutexRing.open();
+  void openRing(TestInfo test) {
+    boolean ioUringOnly =
+        test.getTestMethod().map(m -> m.isAnnotationPresent(IoUringOnly.class)).orElse(false);
+    ring =
+        ioUringOnly
+            ? FutexRing.open(FutexRing.options().backend(FutexRing.Backend.IO_URING))
+            : FutexRing.open();
     words = new Words(16);
+  }
+
+  /** A second ring on the same backend as {@link #ring}. */
+  private FutexRing openAnother(FutexRing.Options options) {
+    return FutexRing.open(options.backend(ring.backend()));
   }
 
   @AfterEach
@@ -239,6 +254,8 @@ class FutexRingTest {
    * holds the completion back while the completion thread is busy, which opens the window wide.
    */
   @Test
+  @IoUringOnly(
+      "a fact of io_uring's FUTEX_WAITV under DEFER_TASKRUN; SyscallBackendTest covers the syscalls backend's repair")
   void aWokenWaitAnySwallowsAWakeOnItsOtherWordsUntilItCompletes() throws Exception {
     FutexWord a = words.word(0);
     FutexWord b = words.word(1);
@@ -358,6 +375,8 @@ class FutexRingTest {
   }
 
   @Test
+  @IoUringOnly(
+      "forces the race by blocking the completion thread while its waits stay queued in the kernel; a syscalls thread leaves the kernel to run continuations (cancelRacingWakeNeverLosesTheWake runs on both)")
   void aWakeConsumedByACancelledWaitIsPassedToTheNextWaiter() throws Exception {
     FutexWord word = words.word(0);
     AtomicInteger passedOn = new AtomicInteger();
@@ -383,6 +402,8 @@ class FutexRingTest {
   }
 
   @Test
+  @IoUringOnly(
+      "a pure wake racing a cancel: on syscalls the cancel takes the thread out of the kernel with all its waits for a moment, and a wake that changes no word then finds nobody; SyscallBackendTest races the cancel with a wake that changes the word, as every protocol does")
   void cancelRacingWakeNeverLosesTheWake() throws Exception {
     FutexWord word = words.word(0);
     ExecutorService canceller = Executors.newSingleThreadExecutor();
@@ -420,6 +441,7 @@ class FutexRingTest {
   // ---- batching ----
 
   @Test
+  @IoUringOnly("io_uring batching")
   void requestsGatheredWhileTheLoopIsBusyGoToTheKernelInOneEnter() throws Exception {
     Words targets = new Words(200);
     CountDownLatch release = blockCompletionThread();
@@ -437,6 +459,7 @@ class FutexRingTest {
   }
 
   @Test
+  @IoUringOnly("io_uring batching")
   void wakesRequestedOnTheCompletionThreadJoinTheSameBatch() throws Exception {
     Words targets = new Words(64);
     CompletableFuture<List<CompletableFuture<Integer>>> requested =
@@ -481,7 +504,7 @@ class FutexRingTest {
 
   /** A waiter on another ring is woken by {@code wake}, made while this ring's loop sleeps. */
   private void assertWokenWithoutWakingTheLoop(FutexWord word, Executable wake) throws Throwable {
-    try (FutexRing other = FutexRing.open()) {
+    try (FutexRing other = openAnother(FutexRing.options())) {
       CompletableFuture<WaitOutcome> waiter = other.wait(word, 0);
       await(other.wake(words.word(15), 0)); // the wait is in the kernel
       drainRing();
@@ -500,6 +523,7 @@ class FutexRingTest {
   }
 
   @Test
+  @IoUringOnly("coalescing in the ring's request stack; on syscalls every signal is a system call")
   void wakeSignalsQueuedTogetherCoalesceIntoOneWake() throws Exception {
     FutexWord word = words.word(0);
     List<CompletableFuture<WaitOutcome>> waiters = new ArrayList<>();
@@ -524,6 +548,7 @@ class FutexRingTest {
   }
 
   @Test
+  @IoUringOnly("the ring's stamped SQE image; SyscallBackendTest covers bitsets on syscalls")
   void fireAndForgetWakesOfDifferentCountsBitsetsAndScopesInOneBatchEachKeepTheirOwn()
       throws Exception {
     // The SQEs of these wakes are stamped from one image, rebuilt whenever a wake differs from the
@@ -565,7 +590,7 @@ class FutexRingTest {
   void aWakeSignalOnAClosedRingWakesWithADirectSystemCall() throws Exception {
     FutexWord word = words.word(0);
     WakeSignal signal = ring.wakeSignal(word, 1, ANY);
-    try (FutexRing other = FutexRing.open()) {
+    try (FutexRing other = openAnother(FutexRing.options())) {
       CompletableFuture<WaitOutcome> waiter = other.wait(word, 0);
       await(other.wake(words.word(15), 0)); // the wait is in the kernel
       ring.close();
@@ -575,12 +600,13 @@ class FutexRingTest {
   }
 
   @Test
+  @IoUringOnly("io_uring batching; SyscallBackendTest covers wakeEach on syscalls")
   void wakeEachWakesOneWaiterOnEveryWordInOneEnter() throws Exception {
     Words targets = new Words(200);
     List<CompletableFuture<WaitOutcome>> waiters = new ArrayList<>();
     List<FutexWord> batch = new ArrayList<>();
     // The waiters sleep through another ring, so this ring's counters see only the batch.
-    try (FutexRing waiting = FutexRing.open()) {
+    try (FutexRing waiting = openAnother(FutexRing.options())) {
       for (int i = 0; i < 200; i++) {
         waiters.add(waiting.wait(targets.word(i), 0));
         waiters.add(waiting.wait(targets.word(i), 0)); // a second waiter per word stays asleep
@@ -606,7 +632,7 @@ class FutexRingTest {
 
   @Test
   void wakeEachLargerThanTheSubmissionQueueStillWakesEveryWord() throws Exception {
-    try (FutexRing small = FutexRing.open(FutexRing.options().submissionQueueEntries(16))) {
+    try (FutexRing small = openAnother(FutexRing.options().submissionQueueEntries(16))) {
       Words targets = new Words(100);
       List<CompletableFuture<WaitOutcome>> waiters = new ArrayList<>();
       List<FutexWord> batch = new ArrayList<>();
@@ -625,7 +651,7 @@ class FutexRingTest {
   @Test
   void wakeEachOnAClosedRingWakesWithDirectSystemCalls() throws Exception {
     FutexWord word = words.word(0);
-    try (FutexRing other = FutexRing.open()) {
+    try (FutexRing other = openAnother(FutexRing.options())) {
       CompletableFuture<WaitOutcome> waiter = other.wait(word, 0);
       await(other.wake(words.word(15), 0)); // the wait is in the kernel
       ring.close();
@@ -645,14 +671,17 @@ class FutexRingTest {
   // ---- scale ----
 
   @Test
+  @IoUringOnly(
+      "the syscalls backend holds at most 2032 waits (SyscallBackendTest checks its refusal)")
   void tenThousandPendingWaitsOnOneRingAreAllWoken() throws Exception {
     assertAllWoken(ring, 10_000);
   }
 
   @Test
+  @IoUringOnly("io_uring queue sizes")
   void smallQueuesOverflowWithoutLosingCompletions() throws Exception {
     try (FutexRing small =
-        FutexRing.open(FutexRing.options().submissionQueueEntries(16).completionQueueEntries(32))) {
+        openAnother(FutexRing.options().submissionQueueEntries(16).completionQueueEntries(32))) {
       assertAllWoken(small, 10_000);
     }
   }
@@ -686,7 +715,7 @@ class FutexRingTest {
   void futuresCompleteOnTheCompletionExecutorWhenOneIsSet() throws Exception {
     ExecutorService executor =
         Executors.newSingleThreadExecutor(r -> new Thread(r, "completion-executor"));
-    try (FutexRing onExecutor = FutexRing.open(FutexRing.options().completionExecutor(executor))) {
+    try (FutexRing onExecutor = openAnother(FutexRing.options().completionExecutor(executor))) {
       FutexWord word = words.word(0);
       AtomicReference<String> thread = new AtomicReference<>();
       CompletableFuture<WaitOutcome> wait = onExecutor.wait(word, 0);
@@ -710,9 +739,10 @@ class FutexRingTest {
   }
 
   @Test
+  @IoUringOnly("io_uring doorbell")
   void theEventfdDoorbellWakesTheLoopToo() throws Exception {
     try (FutexRing eventfd =
-        FutexRing.open(FutexRing.options().doorbell(FutexRing.DoorbellKind.EVENTFD))) {
+        openAnother(FutexRing.options().doorbell(FutexRing.DoorbellKind.EVENTFD))) {
       for (int i = 0; i < 20; i++) {
         Thread.sleep(5); // time for the idle loop to park, so the request must ring the eventfd
         assertEquals(0, await(eventfd.wake(words.word(0), 1)));
@@ -722,10 +752,11 @@ class FutexRingTest {
   }
 
   @Test
+  @IoUringOnly("io_uring setup flags")
   void ringsWithoutDeferredTaskRunWork() throws Exception {
     var flags =
         java.util.EnumSet.of(FutexRing.SetupFlag.SUBMIT_ALL, FutexRing.SetupFlag.COOP_TASKRUN);
-    try (FutexRing coop = FutexRing.open(FutexRing.options().setupFlags(flags))) {
+    try (FutexRing coop = openAnother(FutexRing.options().setupFlags(flags))) {
       assertAllWoken(coop, 1000);
     }
   }
@@ -780,6 +811,8 @@ class FutexRingTest {
   }
 
   @Test
+  @IoUringOnly(
+      "blocks the one completion thread; a busy syscalls thread closes the same way (closeFromTheCompletionThreadFinishesAfterTheIteration)")
   void aCloseRequestedWhileTheLoopIsBusyStillCloses() throws Exception {
     // Regression: the loop drained the close request, found nothing to reap, and went to sleep
     // with nobody left to ring the doorbell.
@@ -815,7 +848,7 @@ class FutexRingTest {
   @Test
   void aWaitOnSharedMemoryIsWokenThroughAnotherRing() throws Exception {
     try (Arena arena = Arena.ofShared();
-        FutexRing other = FutexRing.open()) {
+        FutexRing other = openAnother(FutexRing.options())) {
       FutexWord word = FutexWord.of(arena.allocate(4, 4), 0, FutexScope.SHARED);
       CompletableFuture<WaitOutcome> wait = ring.wait(word, 0);
       drainRing();

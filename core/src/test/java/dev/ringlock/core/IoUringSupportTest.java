@@ -47,10 +47,22 @@ class IoUringSupportTest {
   @Test
   void aSeccompFilterThatRefusesIoUringIsNamedAsSuch() throws Exception {
     for (int errno : new int[] {Errno.EPERM, Errno.ENOSYS}) {
-      Process child = JvmProcess.start(SeccompChild.class, Integer.toString(errno));
+      Process child = JvmProcess.start(SeccompChild.class, Integer.toString(errno), "io_uring");
       assertTrue(child.waitFor(60, TimeUnit.SECONDS));
       assertEquals(
           SeccompChild.EXIT_BASE + Reason.BLOCKED_BY_SECCOMP.ordinal(),
+          child.exitValue(),
+          "the child (filter answering " + Errno.name(errno) + ") exited " + child.exitValue());
+    }
+  }
+
+  @Test
+  void underAFilterThatRefusesIoUringAutoRunsOnTheSyscallsBackend() throws Exception {
+    for (int errno : new int[] {Errno.EPERM, Errno.ENOSYS}) {
+      Process child = JvmProcess.start(SeccompChild.class, Integer.toString(errno), "auto");
+      assertTrue(child.waitFor(60, TimeUnit.SECONDS));
+      assertEquals(
+          0,
           child.exitValue(),
           "the child (filter answering " + Errno.name(errno) + ") exited " + child.exitValue());
     }

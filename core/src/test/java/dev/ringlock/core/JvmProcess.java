@@ -45,6 +45,10 @@ public final class JvmProcess {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("--enable-native-access=ALL-UNNAMED");
+    String backend = System.getProperty(FutexRing.BACKEND_PROPERTY);
+    if (backend != null) { // children run on the backend this test run was asked for
+      command.add("-D" + FutexRing.BACKEND_PROPERTY + "=" + backend);
+    }
     command.add("-cp");
     command.add(String.join(File.pathSeparator, classPath));
     command.add(mainClass.getName());

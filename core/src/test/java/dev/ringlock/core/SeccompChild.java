@@ -14,9 +14,12 @@ import java.lang.invoke.MethodHandle;
 
 /**
  * A child JVM that installs a seccomp filter refusing io_uring_setup, io_uring_enter and
- * io_uring_register (as a container's default profile does), then opens a FutexRing. It exits
- * {@link #EXIT_BASE} plus the ordinal of the IoUringUnavailableException reason it got; 1 if the
- * ring opened; 2 if the filter could not be installed.
+ * io_uring_register (as a container's default profile does), then opens a FutexRing.
+ *
+ * <p>Arguments: the errno the filter answers, then {@code io_uring} or {@code auto}. Forced onto
+ * io_uring it exits {@link #EXIT_BASE} plus the ordinal of the IoUringUnavailableException reason
+ * it got, or 1 if the ring opened. On AUTO it exits 0 if the ring opened on the syscalls backend
+ * and a wait was woken through it, 3 otherwise. 2 if the filter could not be installed.
  *
  * <p>With the arguments {@code refuse <errno> <syscall,...> <main class> <args...>} it installs a
  * filter that fails those system calls with that errno instead, then runs the main class (from any
@@ -52,12 +55,29 @@ public final class SeccompChild {
     if (!installFilter(errno)) {
       System.exit(2);
     }
-    try (FutexRing ring = FutexRing.open()) {
+    if (args[1].equals("auto")) {
+      System.exit(wakesThroughAuto() ? 0 : 3);
+    }
+    try (FutexRing ring = FutexRing.open(FutexRing.options().backend(FutexRing.Backend.IO_URING))) {
       System.err.println("the ring opened under a filter that refuses io_uring: " + ring);
       System.exit(1);
     } catch (IoUringUnavailableException e) {
       System.err.println(e.getMessage());
       System.exit(EXIT_BASE + e.reason().ordinal());
+    }
+  }
+
+  private static boolean wakesThroughAuto() throws Exception {
+    try (FutexRing ring = FutexRing.open()) {
+      Words words = new Words(1);
+      var wait = ring.wait(words.word(0), 0);
+      int woken = ring.wake(words.word(0), 1).get(10, java.util.concurrent.TimeUnit.SECONDS);
+      boolean ok =
+          ring.backend() == FutexRing.Backend.SYSCALLS
+              && woken == 1
+              && wait.get(10, java.util.concurrent.TimeUnit.SECONDS).isWoken();
+      System.err.println(ring + " on " + ring.backend() + ": woke " + woken);
+      return ok;
     }
   }
 

@@ -91,6 +91,10 @@ final class ChildJvm {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("--enable-native-access=ALL-UNNAMED");
     command.add("-Xmx256m");
+    String backend = System.getProperty(FutexRing.BACKEND_PROPERTY);
+    if (backend != null) { // children run on the backend this test run was asked for
+      command.add("-D" + FutexRing.BACKEND_PROPERTY + "=" + backend);
+    }
     command.addAll(jvmOptions);
     command.add("-cp");
     command.add(String.join(File.pathSeparator, classPath));

@@ -39,6 +39,13 @@ public final class Syscalls {
   public static final long SYS_IO_URING_ENTER = 426;
   public static final long SYS_IO_URING_REGISTER = 427;
   public static final long SYS_PIDFD_OPEN = 434;
+
+  /** futex(2), the classic multiplexed call: every Linux version. */
+  public static final long SYS_FUTEX = 202;
+
+  /** futex_waitv(2): Linux 5.16. */
+  public static final long SYS_FUTEX_WAITV = 449;
+
   public static final long SYS_FUTEX_WAKE = 454;
   public static final long SYS_FUTEX_WAIT = 455;
 
@@ -62,6 +69,13 @@ public final class Syscalls {
   public static final int AT_FDCWD = -100;
   public static final int AT_SYMLINK_NOFOLLOW = 0x100;
   public static final int AT_EMPTY_PATH = 0x1000;
+  /** futex(2) operations: FUTEX_WAIT_BITSET and FUTEX_WAKE_BITSET, and the private flag. */
+  public static final int FUTEX_WAIT_BITSET = 9;
+
+  public static final int FUTEX_REQUEUE = 3;
+
+  public static final int FUTEX_WAKE_BITSET = 10;
+  public static final int FUTEX_PRIVATE_FLAG = 128;
 
   private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
   private static final VarHandle ERRNO =
@@ -84,6 +98,7 @@ public final class Syscalls {
   private static final MethodHandle GETEUID;
   private static final MethodHandle GETGRNAM_R;
   private static final MethodHandle GETRLIMIT;
+  private static final MethodHandle READ;
 
   static {
     Linker linker = Linker.nativeLinker();
@@ -143,6 +158,9 @@ public final class Syscalls {
     GETRLIMIT =
         linker.downcallHandle(
             libc("getrlimit"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), errno);
+    READ =
+        linker.downcallHandle(
+            libc("read"), FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), errno);
   }
 
   private Syscalls() {}
@@ -171,6 +189,16 @@ public final class Syscalls {
     MemorySegment state = THREAD_CALL_STATE.get();
     try {
       return orErrno((long) SYSCALL_CRITICAL.invokeExact(state, nr, a1, a2, a3, a4, 0L, 0L), state);
+    } catch (Throwable t) {
+      throw linkageFailure(t);
+    }
+  }
+
+  private static long syscallCriticalWide(
+      long nr, long a1, long a2, long a3, long a4, long a5, long a6) {
+    MemorySegment state = THREAD_CALL_STATE.get();
+    try {
+      return orErrno((long) SYSCALL_CRITICAL.invokeExact(state, nr, a1, a2, a3, a4, a5, a6), state);
     } catch (Throwable t) {
       throw linkageFailure(t);
     }
@@ -238,6 +266,71 @@ public final class Syscalls {
             futex2Flags,
             timeout.address(),
             CLOCK_MONOTONIC);
+  }
+
+  /**
+   * futex(2) FUTEX_WAKE_BITSET: wakes up to {@code count} waiters whose bitset shares a bit with
+   * {@code mask}; the number woken, or -errno. Never blocks. Unlike {@link #futexWake} (Linux 6.7)
+   * it works on every kernel, so the backend that must serve kernels without io_uring's futex
+   * operations uses it.
+   *
+   * @param privateFutex true for memory no other process maps (FUTEX_PRIVATE_FLAG)
+   */
+  public static int futexWakeBitset(long address, int count, int mask, boolean privateFutex) {
+    int op = FUTEX_WAKE_BITSET | (privateFutex ? FUTEX_PRIVATE_FLAG : 0);
+    return (int)
+        syscallCriticalWide(SYS_FUTEX, address, op, count, 0L, 0L, Integer.toUnsignedLong(mask));
+  }
+
+  /**
+   * futex(2) FUTEX_WAIT_BITSET: 0 when woken, -EAGAIN when the word did not hold {@code expected},
+   * -ETIMEDOUT when {@code deadline} (an absolute CLOCK_MONOTONIC struct timespec, or NULL) passed,
+   * -EINTR on a signal. Blocks.
+   */
+  public static int futexWaitBitset(
+      long address, int expected, int mask, boolean privateFutex, MemorySegment deadline) {
+    int op = FUTEX_WAIT_BITSET | (privateFutex ? FUTEX_PRIVATE_FLAG : 0);
+    return (int)
+        syscall(
+            SYS_FUTEX,
+            address,
+            op,
+            Integer.toUnsignedLong(expected),
+            deadline.address(),
+            0L,
+            Integer.toUnsignedLong(mask));
+  }
+
+  /**
+   * How many waiters are queued on the futex at {@code address}, without waking any: futex(2)
+   * FUTEX_REQUEUE of the word onto itself, waking none and requeueing all (each goes to the back of
+   * the same queue), returns their number; or -errno. Never blocks.
+   */
+  public static int futexCountWaiters(long address, boolean privateFutex) {
+    int op = FUTEX_REQUEUE | (privateFutex ? FUTEX_PRIVATE_FLAG : 0);
+    return (int) syscallCriticalWide(SYS_FUTEX, address, op, 0L, Integer.MAX_VALUE, address, 0L);
+  }
+
+  /**
+   * futex_waitv(2): sleeps until one of {@code count} struct futex_waitv entries at {@code waiters}
+   * is woken; its index, or -EAGAIN when a word did not hold its value, -ETIMEDOUT when {@code
+   * deadline} (absolute CLOCK_MONOTONIC struct __kernel_timespec, or NULL) passed, -EINTR on a
+   * signal, -ENOSYS before Linux 5.16. Blocks.
+   */
+  public static int futexWaitv(MemorySegment waiters, int count, MemorySegment deadline) {
+    return (int)
+        syscall(
+            SYS_FUTEX_WAITV, waiters.address(), count, 0L, deadline.address(), CLOCK_MONOTONIC, 0L);
+  }
+
+  /** read(2), which may block: bytes read, or -errno. */
+  public static long read(int fd, MemorySegment buffer) {
+    MemorySegment state = THREAD_CALL_STATE.get();
+    try {
+      return orErrno((long) READ.invokeExact(state, fd, buffer, buffer.byteSize()), state);
+    } catch (Throwable t) {
+      throw linkageFailure(t);
+    }
   }
 
   /** mmap(2) of a file descriptor: the address, or -errno. */

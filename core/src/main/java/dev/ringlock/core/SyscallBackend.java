@@ -1,0 +1,773 @@
+package dev.ringlock.core;
+
+import dev.ringlock.core.ffi.Errno;
+import dev.ringlock.core.ffi.FutexFlags;
+import dev.ringlock.core.ffi.Syscalls;
+import dev.ringlock.core.uring.UringLayouts;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+
+/*
+ * Overview
+ *
+ * The FutexRing backend for processes that may not use io_uring (a container's default seccomp
+ * profile, kernel.io_uring_disabled, a kernel before 6.7): the same futex words and the same
+ * contract, on plain system calls.
+ *
+ *   - Waits: up to MAX_THREADS WaitvThreads, started as needed, each asleep in futex_waitv(2) on
+ *     up to 127 words plus a control word used to hand it new waits (see WaitvThread). A wait
+ *     goes to the caller's own WaitvThread when it has room (a continuation re-arming), else to
+ *     the first with room; a waitAny larger than any thread's room is split over several, and
+ *     the first entry woken completes it. Past MAX_PENDING_WAITS a wait throws
+ *     WaitCapacityException. futex_waitv has no bitsets, so a wait with a bitset other than
+ *     all-ones sleeps in futex(2) FUTEX_WAIT_BITSET on a thread of its own (at most
+ *     MAX_BITSET_WAITS at once); it re-checks cancellation and close every BITSET_SLICE.
+ *   - Wakes: a direct futex(2) FUTEX_WAKE_BITSET on the caller's thread, one system call per
+ *     word (no batching without a ring); their futures are complete when the call returns.
+ *   - Process exits: one ExitPoller thread in poll(2) on every watched pidfd.
+ *   - Futures complete on the backend's threads (or the completion executor), and
+ *     inCompletionThread() is true on any of them: a continuation that blocks stalls the waits
+ *     of its thread only, but must still not block.
+ *
+ * Everything here uses calls that exist since Linux 5.16 (futex_waitv) or earlier (futex(2),
+ * pidfd_open 5.3, poll, eventfd), which start() probes.
+ *
+ * Closing: `closing` is set, every thread is poked; each fails what it holds with
+ * RingClosedException and leaves the kernel before it ends, so no wait of a closed ring stays
+ * queued on a futex to swallow a wake. close() joins them.
+ */
+final class SyscallBackend implements FutexBackend {
+  static final int MAX_THREADS = 16;
+  static final int MAX_PENDING_WAITS = MAX_THREADS * WaitvThread.CAPACITY;
+  static final int MAX_BITSET_WAITS = 16;
+
+  private static final System.Logger LOG = System.getLogger(FutexRing.class.getName());
+  private static final long BITSET_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+  private static final long SETTLE_PATIENCE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+  private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+  private static final ThreadLocal<SyscallBackend> OWNER = new ThreadLocal<>();
+
+  // counters, for stats()
+  private static final int WAIT_CALLS = 0;
+  private static final int COMPLETIONS = 1;
+  private static final int POKES = 2;
+  private static final int LARGEST_WAIT = 3;
+
+  private final FutexRing ring;
+  private final Executor completionExecutor;
+  private final String name;
+  private final WaitvThread[] threads = new WaitvThread[MAX_THREADS];
+  private volatile int threadCount; // threads[0..threadCount) are started
+  private volatile ExitPoller poller; // started on first watch
+  private final AtomicInteger bitsetWaits = new AtomicInteger();
+  private final Set<BitsetWait> bitsetThreads = ConcurrentHashMap.newKeySet();
+  private final AtomicLongArray counters = new AtomicLongArray(4);
+  // address -> bitmask of the WaitvThreads holding a wait on it: spreads waits on one word
+  private final ConcurrentHashMap<Long, Integer> holders = new ConcurrentHashMap<>();
+  private volatile boolean closing;
+  private volatile Throwable failure; // why a backend thread failed, if one did
+
+  SyscallBackend(FutexRing ring, FutexRing.Options options, String name) {
+    this.ring = ring;
+    this.completionExecutor = options.completionExecutor();
+    this.name = name;
+  }
+
+  @Override
+  public FutexRing.Backend kind() {
+    return FutexRing.Backend.SYSCALLS;
+  }
+
+  @Override
+  public void start() {
+    probe();
+  }
+
+  /**
+   * Proves that futex_waitv and futex(2) are allowed here: a futex_waitv on a private word that
+   * does not hold the expected value must say EAGAIN at once, a wake of it must wake nobody.
+   *
+   * @throws RingException naming the refused call and what it means
+   */
+  static void probe() {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment word = arena.allocate(Integer.BYTES, Integer.BYTES);
+      word.set(ValueLayout.JAVA_INT, 0, 1);
+      MemorySegment waitv = arena.allocate(UringLayouts.FUTEX_WAITV);
+      waitv.set(ValueLayout.JAVA_LONG, UringLayouts.WAITV_VAL, 0L);
+      waitv.set(ValueLayout.JAVA_LONG, UringLayouts.WAITV_UADDR, word.address());
+      waitv.set(
+          ValueLayout.JAVA_INT, UringLayouts.WAITV_FLAGS, FutexFlags.SIZE_U32 | FutexFlags.PRIVATE);
+      int waited = Syscalls.futexWaitv(waitv, 1, MemorySegment.NULL);
+      if (waited != -Errno.EAGAIN) {
+        throw new RingException(
+            "the syscalls backend needs futex_waitv(2) (Linux 5.16 or newer, allowed by any"
+                + " seccomp filter); it answered "
+                + (waited < 0 ? Errno.name(-waited) : String.valueOf(waited))
+                + ". Below Linux 5.16 ringlock's primitives cannot run; run on a newer kernel, or"
+                + " allow futex_waitv in the seccomp profile",
+            waited < 0 ? -waited : 0);
+      }
+      int woken = Syscalls.futexWakeBitset(word.address(), 1, FutexRing.ANY_BITSET, true);
+      if (woken < 0) {
+        throw new RingException(
+            "the syscalls backend needs futex(2) FUTEX_WAKE_BITSET, which was refused", -woken);
+      }
+    }
+  }
+
+  // ---- waits ----
+
+  @Override
+  public CompletableFuture<WaitOutcome> wait(
+      FutexWord word,
+      int expected,
+      int bitset,
+      long timeoutNanos,
+      AbandonedWakeHandler onAbandonedWake) {
+    SyscallWait op =
+        new SyscallWait(this, word, expected, null, bitset, timeoutNanos, onAbandonedWake);
+    if (bitset != FutexRing.ANY_BITSET) {
+      return waitWithBitset(op, word, expected, bitset);
+    }
+    return place(op);
+  }
+
+  @Override
+  public CompletableFuture<WaitOutcome> waitAny(
+      WaitTarget[] targets, long timeoutNanos, AbandonedWakeHandler onAbandonedWake) {
+    return place(
+        new SyscallWait(
+            this, null, 0, targets, FutexRing.ANY_BITSET, timeoutNanos, onAbandonedWake));
+  }
+
+  /** Hands a wait's entries to WaitvThreads with room; see the overview. */
+  private CompletableFuture<WaitOutcome> place(SyscallWait op) {
+    if (closing) {
+      op.claim();
+      op.deliver(closedException());
+      return op;
+    }
+    int needed = op.entries();
+    int held = needed == 1 ? holders.getOrDefault(op.word(0).address(), 0) : 0;
+    WaitvThread own = ownThread();
+    if (own != null && (held & (1 << own.index)) == 0 && reserveAll(own, needed)) {
+      return placed(op, own);
+    }
+    // First a thread that holds no wait on this word yet, starting one if need be: one futex_waitv
+    // reports one woken entry, so waits on one word are spread over threads (see WaitvThread).
+    for (int i = 0; ; i++) {
+      if (i >= threadCount && !startThread(i)) {
+        break;
+      }
+      WaitvThread thread = threads[i];
+      if ((held & (1 << i)) == 0 && reserveAll(thread, needed)) {
+        return placed(op, thread);
+      }
+    }
+    for (int i = 0; i < threadCount; i++) {
+      if (reserveAll(threads[i], needed)) {
+        return placed(op, threads[i]);
+      }
+    }
+    return split(op, needed);
+  }
+
+  private SyscallWait placed(SyscallWait op, WaitvThread thread) {
+    int heldBefore = 0;
+    for (int entry = 0; entry < op.entries(); entry++) {
+      heldBefore |= holders.merge(op.word(entry).address(), 1 << thread.index, (a, b) -> a | b);
+    }
+    op.homes(thread);
+    thread.add(op);
+    if ((heldBefore & ~(1 << thread.index)) != 0 && !inCompletionThread()) {
+      // Another thread sleeps on this word already: the kernel wakes waiters on a word oldest
+      // first, so this one must be queued before wait() returns to keep that order.
+      long deadline = 0;
+      int spins = 0;
+      while (!thread.settled() && (deadline = backOff(deadline, spins++)) != -1) {
+        // waiting for the thread to arm
+      }
+    }
+    return op;
+  }
+
+  /** Thread {@code index} holds no wait on {@code address} any more. */
+  void dropHolder(long address, int index) {
+    holders.computeIfPresent(
+        address, (key, mask) -> (mask & ~(1 << index)) == 0 ? null : mask & ~(1 << index));
+  }
+
+  private static boolean reserveAll(WaitvThread thread, int needed) {
+    int granted = thread.reserve(needed);
+    if (granted == needed) {
+      return true;
+    }
+    thread.release(granted);
+    return false;
+  }
+
+  /** Too big for any one thread's room: spread over several, or refuse. */
+  private CompletableFuture<WaitOutcome> split(SyscallWait op, int needed) {
+    int count = threadCount;
+    int[] granted = new int[count];
+    int total = 0;
+    for (int i = 0; i < count && total < needed; i++) {
+      granted[i] = threads[i].reserve(needed - total);
+      total += granted[i];
+    }
+    if (total < needed) {
+      for (int i = 0; i < count; i++) {
+        threads[i].release(granted[i]);
+      }
+      throw new WaitCapacityException(
+          "the syscalls backend holds at most "
+              + MAX_PENDING_WAITS
+              + " pending kernel waits per FutexRing ("
+              + MAX_THREADS
+              + " threads in futex_waitv, "
+              + WaitvThread.CAPACITY
+              + " words each), and this wait needs "
+              + needed
+              + " more. Each WaitQueue waiter takes one; Mutex and Semaphore take one per object."
+              + " Spread the waiters over more FutexRings (each has its own threads), or run"
+              + " where io_uring is allowed (-Dringlock.backend=io_uring), which has no such"
+              + " bound");
+    }
+    int parts = 0;
+    for (int g : granted) {
+      parts += g > 0 ? 1 : 0;
+    }
+    WaitvThread[] homes = new WaitvThread[parts];
+    WaitvThread.Placement[] placements = new WaitvThread.Placement[parts];
+    int from = 0;
+    for (int i = 0, part = 0; i < count; i++) {
+      if (granted[i] > 0) {
+        homes[part] = threads[i];
+        placements[part++] = new WaitvThread.Placement(op, from, from + granted[i]);
+        from += granted[i];
+      }
+    }
+    op.homes(homes);
+    for (int part = 0; part < parts; part++) {
+      WaitvThread.Placement placement = placements[part];
+      for (int entry = placement.from(); entry < placement.to(); entry++) {
+        holders.merge(op.word(entry).address(), 1 << homes[part].index, (a, b) -> a | b);
+      }
+      homes[part].add(placement);
+    }
+    return op;
+  }
+
+  private WaitvThread ownThread() {
+    if (OWNER.get() != this) {
+      return null;
+    }
+    Thread current = Thread.currentThread();
+    int count = threadCount;
+    for (int i = 0; i < count; i++) {
+      if (threads[i].thread() == current) {
+        return threads[i];
+      }
+    }
+    return null;
+  }
+
+  /** Starts thread {@code index} if none is there yet; false past MAX_THREADS or when closing. */
+  private synchronized boolean startThread(int index) {
+    if (index < threadCount) {
+      return true;
+    }
+    if (index >= MAX_THREADS || closing) {
+      return false;
+    }
+    WaitvThread thread = new WaitvThread(this, index, name + "-waitv-" + index);
+    threads[index] = thread;
+    thread.start();
+    threadCount = index + 1;
+    return true;
+  }
+
+  /** A wait with a bitset: futex(2) FUTEX_WAIT_BITSET on a thread of its own. */
+  private CompletableFuture<WaitOutcome> waitWithBitset(
+      SyscallWait op, FutexWord word, int expected, int bitset) {
+    if (closing) {
+      op.claim();
+      op.deliver(closedException());
+      return op;
+    }
+    if (bitsetWaits.incrementAndGet() > MAX_BITSET_WAITS) {
+      bitsetWaits.decrementAndGet();
+      throw new WaitCapacityException(
+          "the syscalls backend runs at most "
+              + MAX_BITSET_WAITS
+              + " waits with a bitset other than ANY_BITSET at once (futex_waitv has no bitsets,"
+              + " so each takes a thread of its own); wait with ANY_BITSET, or run where io_uring"
+              + " is allowed");
+    }
+    BitsetWait wait = new BitsetWait(op, word, expected, bitset);
+    bitsetThreads.add(wait);
+    wait.thread.start();
+    return op;
+  }
+
+  /** One wait with a bitset, on a thread of its own in futex(2) FUTEX_WAIT_BITSET. */
+  private final class BitsetWait implements Runnable {
+    final SyscallWait op;
+    final FutexWord word;
+    final int expected;
+    final int bitset;
+    final Thread thread;
+    volatile boolean sleeping; // in (or about to enter) the futex wait
+    volatile int tid;
+
+    BitsetWait(SyscallWait op, FutexWord word, int expected, int bitset) {
+      this.op = op;
+      this.word = word;
+      this.expected = expected;
+      this.bitset = bitset;
+      this.thread = Thread.ofPlatform().name(name + "-bitset-wait").daemon(true).unstarted(this);
+    }
+
+    /** In the kernel's futex queue, or done: a wake made now reaches it or is not for it. */
+    boolean settled() {
+      return op.finished() || !thread.isAlive() || (sleeping && threadSleeps(tid));
+    }
+
+    @Override
+    public void run() {
+      markBackendThread(SyscallBackend.this);
+      tid = currentTid();
+      try {
+        waitForWake();
+      } finally {
+        bitsetWaits.decrementAndGet();
+        bitsetThreads.remove(this);
+      }
+    }
+
+    private void waitForWake() {
+      boolean privateFutex = word.scope() == FutexScope.PRIVATE;
+      try (Arena arena = Arena.ofConfined()) {
+        MemorySegment until = arena.allocate(UringLayouts.KERNEL_TIMESPEC);
+        while (!op.finished()) {
+          if (closing) {
+            if (op.claim()) {
+              op.deliver(closedException());
+            }
+            return;
+          }
+          long now = System.nanoTime();
+          if (op.deadline - now <= 0) {
+            if (op.claim()) {
+              op.deliverTimeout();
+            }
+            return;
+          }
+          long at = Math.min(op.deadline - now, BITSET_SLICE_NANOS) + now;
+          until.set(ValueLayout.JAVA_LONG, UringLayouts.TIMESPEC_SEC, at / 1_000_000_000L);
+          until.set(ValueLayout.JAVA_LONG, UringLayouts.TIMESPEC_NSEC, at % 1_000_000_000L);
+          countWait(1);
+          sleeping = true;
+          int result =
+              Syscalls.futexWaitBitset(word.address(), expected, bitset, privateFutex, until);
+          sleeping = false;
+          if (result == 0) {
+            if (op.claim()) {
+              op.deliverWoken(0);
+            } else {
+              op.passOn(0); // abandoned while it slept: the wake it took was someone else's
+            }
+            return;
+          }
+          if (result == -Errno.EAGAIN) {
+            if (op.claim()) {
+              op.deliverValueChanged();
+            }
+            return;
+          }
+          if (result != -Errno.ETIMEDOUT && result != -Errno.EINTR) {
+            if (op.claim()) {
+              op.deliver(new RingException("futex(FUTEX_WAIT_BITSET) failed", -result));
+            }
+            return;
+          }
+        }
+      }
+    }
+  }
+
+  // ---- wakes: direct system calls ----
+
+  /** FUTEX_WAKE_BITSET of {@code word}: the number woken, or -errno. Works on every kernel. */
+  static int wakeDirectly(FutexWord word, int count, int bitset) {
+    if (count == 0) {
+      return 0; // futex(2) would wake one: it counts only after a wake
+    }
+    return Syscalls.futexWakeBitset(
+        word.address(), count, bitset, word.scope() == FutexScope.PRIVATE);
+  }
+
+  /**
+   * A wake made in order after every wait this process asked for before it (see WaitvThread's
+   * overview), and that no thread of this backend swallows: the wake every method of this backend
+   * makes. On a thread of the backend's own it is a plain system call.
+   */
+  int wakeInOrder(FutexWord word, int count, int bitset) {
+    int threads = threadCount;
+    if (inCompletionThread()) {
+      WaitvThread own = ownThread();
+      int local = own == null || count == 0 ? 0 : own.wakeLocally(word.address(), count);
+      if (local == count) {
+        return local;
+      }
+      int woken = wakeDirectly(word, count - local, bitset);
+      return woken < 0 ? woken : woken + local;
+    }
+    if (threads == 0 && bitsetThreads.isEmpty()) {
+      return wakeDirectly(word, count, bitset);
+    }
+    awaitSettled(threads);
+    long[] generations = null;
+    boolean[] holds = null;
+    int value = 0;
+    try {
+      value = (int) INT.getVolatile(MemorySegment.ofAddress(word.address()).reinterpret(4), 0L);
+      for (int i = 0; i < threads; i++) {
+        long generation = this.threads[i].armGeneration();
+        if (this.threads[i].sleptOn(generation, word.address(), value)) {
+          if (generations == null) {
+            generations = new long[threads];
+            holds = new boolean[threads];
+          }
+          generations[i] = generation;
+          holds[i] = true;
+        }
+      }
+    } catch (InternalError e) {
+      // an unreadable word: the wake below fails or wakes; nothing to settle
+    }
+    int woken = wakeDirectly(word, count, bitset);
+    if (woken > 0 && holds != null) {
+      for (int i = 0; i < threads; i++) {
+        WaitvThread thread = this.threads[i];
+        if (holds[i] && !(thread.armGeneration() == generations[i] && thread.asleepInKernel())) {
+          awaitRearmed(thread, generations[i]);
+        }
+      }
+    }
+    return woken;
+  }
+
+  /** Waits, bounded, until every thread has drained what was queued and sleeps in the kernel. */
+  private void awaitSettled(int threads) {
+    long deadline = 0;
+    int spins = 0;
+    for (int i = 0; i < threads; i++) {
+      WaitvThread thread = this.threads[i];
+      while (!thread.settled()) {
+        deadline = backOff(deadline, spins++);
+        if (deadline == -1) {
+          return;
+        }
+      }
+    }
+    for (BitsetWait wait : bitsetThreads) {
+      while (!wait.settled()) {
+        deadline = backOff(deadline, spins++);
+        if (deadline == -1) {
+          return;
+        }
+      }
+    }
+  }
+
+  /** Waits, bounded, until {@code thread} has left generation {@code generation} and settled. */
+  private void awaitRearmed(WaitvThread thread, long generation) {
+    long deadline = 0;
+    int spins = 0;
+    while (thread.armGeneration() == generation || !thread.settled()) {
+      deadline = backOff(deadline, spins++);
+      if (deadline == -1) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * One step of a bounded wait for another thread: spin, then yield, then sleep 20 us; returns the
+   * deadline to keep, or -1 once the patience is spent (a thread held up by a blocking continuation
+   * must not stall a wake for long: the wake goes ahead, unordered).
+   */
+  private static long backOff(long deadline, int spins) {
+    long now = System.nanoTime();
+    if (deadline == 0) {
+      return now + SETTLE_PATIENCE_NANOS;
+    }
+    if (now - deadline > 0) {
+      return -1;
+    }
+    if (spins < 64) {
+      Thread.onSpinWait();
+    } else if (spins < 128) {
+      Thread.yield();
+    } else {
+      LockSupport.parkNanos(20_000);
+    }
+    return deadline;
+  }
+
+  /** The kernel's id of the calling thread (from /proc/thread-self), or 0 if unknown. */
+  static int currentTid() {
+    try {
+      Path link = Files.readSymbolicLink(Path.of("/proc/thread-self"));
+      return Integer.parseInt(link.getFileName().toString());
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
+  /**
+   * Whether thread {@code tid} of this process is asleep ('S' in /proc/self/task/TID/stat), that
+   * is, not woken; true when that cannot be read, so that a wake never waits on a guess.
+   */
+  static boolean threadSleeps(int tid) {
+    if (tid == 0) {
+      return true;
+    }
+    try {
+      byte[] stat = Files.readAllBytes(Path.of("/proc/self/task/" + tid + "/stat"));
+      for (int i = stat.length - 1; i > 0; i--) {
+        if (stat[i] == ')') { // the state follows the command name, which may hold anything
+          return i + 2 < stat.length && stat[i + 2] == 'S';
+        }
+      }
+      return true;
+    } catch (IOException | RuntimeException e) {
+      return true;
+    }
+  }
+
+  @Override
+  public CompletableFuture<Integer> wake(FutexWord word, int count, int bitset) {
+    if (closing) {
+      return CompletableFuture.failedFuture(closedException());
+    }
+    int woken = wakeInOrder(word, count, bitset);
+    return woken >= 0
+        ? CompletableFuture.completedFuture(woken)
+        : CompletableFuture.failedFuture(
+            new RingException("FUTEX_WAKE of " + word + " failed", -woken));
+  }
+
+  @Override
+  public WakeSignal wakeSignal(FutexWord word, int count, int bitset) {
+    return new WakeSignal(null, this, word, count, bitset);
+  }
+
+  @Override
+  public CompletableFuture<Void> wakeEach(FutexWord[] words) {
+    RingException failed = null;
+    for (FutexWord word : words) { // made even on a closed ring, as the io_uring backend does
+      int woken = wakeInOrder(word, 1, FutexRing.ANY_BITSET);
+      if (woken < 0 && failed == null) {
+        failed = WakeEachOp.failure(word, -woken);
+      }
+    }
+    if (closing) {
+      return CompletableFuture.failedFuture(closedException());
+    }
+    return failed == null
+        ? CompletableFuture.completedFuture(null)
+        : CompletableFuture.failedFuture(failed);
+  }
+
+  // ---- process exits ----
+
+  @Override
+  public CompletableFuture<Void> pollProcessExit(int pid, int pidfd) {
+    ExitPoller current = closing ? null : exitPoller();
+    if (current == null) {
+      Syscalls.close(pidfd);
+      return CompletableFuture.failedFuture(
+          new RingClosedException("the ring was closed while watching process " + pid));
+    }
+    return current.watch(pid, pidfd);
+  }
+
+  private ExitPoller exitPoller() {
+    ExitPoller current = poller;
+    if (current != null) {
+      return current;
+    }
+    synchronized (this) {
+      if (poller == null && !closing) {
+        ExitPoller fresh = new ExitPoller(this, name + "-exits");
+        fresh.start();
+        poller = fresh;
+      }
+      return poller;
+    }
+  }
+
+  // ---- state ----
+
+  /** Tags the current thread as one of {@code backend}'s: its futures complete there. */
+  static void markBackendThread(SyscallBackend backend) {
+    OWNER.set(backend);
+  }
+
+  @Override
+  public boolean inCompletionThread() {
+    return OWNER.get() == this;
+  }
+
+  @Override
+  public boolean completionThreadAsleep() {
+    int count = threadCount;
+    for (int i = 0; i < count; i++) {
+      if (!threads[i].idle()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public boolean isClosing() {
+    return closing;
+  }
+
+  Executor completionExecutor() {
+    return completionExecutor;
+  }
+
+  void countWait(int words) {
+    counters.incrementAndGet(WAIT_CALLS);
+    if (words > counters.get(LARGEST_WAIT)) {
+      counters.accumulateAndGet(LARGEST_WAIT, words, Math::max);
+    }
+  }
+
+  void countCompletion() {
+    counters.incrementAndGet(COMPLETIONS);
+  }
+
+  void countDoorbell() {
+    counters.incrementAndGet(POKES);
+  }
+
+  /**
+   * The counters, mapped onto the io_uring ones: enterCalls are the blocking calls the backend's
+   * threads made (futex_waitv, futex(2) waits, poll), sqesSubmitted is 0 (there is no ring),
+   * completions the futures the backend completed, doorbellWakeups the times a sleeping thread was
+   * woken to take a new wait, largestSubmission the most words one futex_waitv waited on, inFlight
+   * the pending waits and watched processes.
+   */
+  @Override
+  public FutexRing.Stats stats() {
+    int inFlight = bitsetWaits.get();
+    int count = threadCount;
+    for (int i = 0; i < count; i++) {
+      inFlight += threads[i].reserved.get();
+    }
+    ExitPoller current = poller;
+    if (current != null) {
+      inFlight += current.watching();
+    }
+    return new FutexRing.Stats(
+        counters.get(WAIT_CALLS),
+        0,
+        counters.get(COMPLETIONS),
+        counters.get(POKES),
+        counters.get(LARGEST_WAIT),
+        inFlight);
+  }
+
+  void handOnConsumedWake(AbandonedWakeHandler handler, FutexWord word, int bitset) {
+    try {
+      handler.wakeConsumed(ring, word, bitset == -1 ? FutexRing.ANY_BITSET : bitset);
+    } catch (RuntimeException | Error e) {
+      LOG.log(System.Logger.Level.ERROR, "AbandonedWakeHandler failed for " + word, e);
+    }
+  }
+
+  RingClosedException closedException() {
+    Throwable cause = failure;
+    return cause == null
+        ? new RingClosedException("the FutexRing is closed")
+        : new RingClosedException("the FutexRing failed and is closed: " + cause, cause);
+  }
+
+  /** A backend thread failed: the ring fails as a whole, as the io_uring loop's failure does. */
+  void threadFailed(Object who, Throwable t) {
+    failure = new RingException("a thread of the syscalls backend failed: " + t, 0, t);
+    LOG.log(System.Logger.Level.ERROR, "FutexRing syscalls backend thread failed: " + who, t);
+    closing = true;
+    pokeAll();
+  }
+
+  private void pokeAll() {
+    int count = threadCount;
+    for (int i = 0; i < count; i++) {
+      threads[i].poke();
+    }
+    ExitPoller current = poller;
+    if (current != null) {
+      current.poke();
+    }
+  }
+
+  @Override
+  public void close() {
+    synchronized (this) {
+      closing = true; // under the lock: no thread starts after this
+    }
+    pokeAll();
+    if (inCompletionThread()) {
+      return; // the threads finish the close when they next look
+    }
+    boolean interrupted = false;
+    int count = threadCount;
+    for (int i = 0; i <= count; i++) {
+      Thread thread = i < count ? threads[i].thread() : (poller == null ? null : poller.thread());
+      while (thread != null && thread.isAlive()) {
+        try {
+          thread.join();
+        } catch (InterruptedException e) {
+          interrupted = true; // close must finish: remember the interrupt and wait on
+        }
+      }
+    }
+    for (BitsetWait wait : bitsetThreads) {
+      while (wait.thread.isAlive()) {
+        try {
+          wait.thread.join();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public String threadName() {
+    return name;
+  }
+}

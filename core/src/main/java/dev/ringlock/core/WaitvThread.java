@@ -1,0 +1,484 @@
+package dev.ringlock.core;
+
+import dev.ringlock.core.ffi.Errno;
+import dev.ringlock.core.ffi.FutexFlags;
+import dev.ringlock.core.ffi.Syscalls;
+import dev.ringlock.core.uring.UringLayouts;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/*
+ * Overview
+ *
+ * One platform thread of the syscalls backend, asleep in futex_waitv(2) on up to 127 waited
+ * words (entries 0..n-1 of its array) plus entry n, a private control word of its own. Entries
+ * are kept dense: entry p of the kernel array is (ops[p], entryOf[p]). The control word is last
+ * because the kernel queues the entries in order: once it is queued, so is every other.
+ *
+ * Adding and removing waits: any thread queues the request (incoming) and pokes: it bumps the
+ * control word and, if this thread sleeps, FUTEX_WAKEs it. This thread reads the control word
+ * BEFORE it drains the queue and waits for exactly that value, so a request queued after the
+ * drain has changed the word and the futex_waitv returns -EAGAIN at once: no request waits for
+ * another wake-up. The poker reads `sleeping` after its bump and this thread sets it before it
+ * enters the kernel (both volatile), so at least one of them sees the other: a poke that skips
+ * the FUTEX_WAKE is always caught by the value check.
+ *
+ * Swallowed wakes, and their repair. futex_waitv leaves its other entries queued until the
+ * woken thread runs; a second wake on another of its words in that window counts as delivered
+ * and wakes nobody, and the call reports only one index. So after every return that reports a
+ * wake (r >= 0), every live entry is re-checked: the reported one, and each whose word no longer
+ * holds the expected value, completes as woken (a spurious wake costs a re-check, a swallowed
+ * one would strand a waiter: every wake ringlock makes follows a change of the word). An entry
+ * of a finished wait (abandoned by its caller, or completed through another entry on another
+ * thread) that was in that call may have consumed a wake meant for a live waiter, so its wake
+ * goes to its AbandonedWakeHandler (pass it on); the entries of a wait completed in this very
+ * pass are the caller's to repair, exactly as a waitAny on io_uring.
+ *
+ * Returns with no wake (-EAGAIN, -ETIMEDOUT, -EINTR) consumed nothing: finished entries just
+ * go; with -EAGAIN each live entry whose word changed completes as value-changed.
+ *
+ * Order, as on a ring: a wake that another thread makes after wait() returned reaches that
+ * wait. Before such a wake the backend waits (briefly, bounded) until every thread is settled:
+ * it drained every request queued before, and it is queued in the kernel in the generation it
+ * announced (armGeneration, bumped before each call). The last is proved without waking it: a
+ * FUTEX_REQUEUE of the control word onto itself, waking none, counts the waiters queued on it.
+ * And a wake that does not change the word (a pure wake) could be swallowed by a thread woken a
+ * moment before on another word; so after a wake that woke someone, a thread that holds the word
+ * with the value it still has (a table published with the generation) and is no longer asleep
+ * (its /proc state) is waited for until it is settled again. Wakes made on the backend's own
+ * threads do neither: they must not wait for a thread that may be waiting for them.
+ *
+ * Timeouts: the call's absolute CLOCK_MONOTONIC deadline is the nearest deadline of the set
+ * (System.nanoTime is CLOCK_MONOTONIC on Linux); overdue entries complete with
+ * TimeoutException at the top of each pass.
+ */
+final class WaitvThread implements Runnable {
+  /** Waited words per thread: futex_waitv takes 128 entries, one is the control word. */
+  static final int CAPACITY = FutexRing.MAX_WAIT_ANY - 1;
+
+  private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+  private static final long ENTRY_BYTES = UringLayouts.FUTEX_WAITV.byteSize();
+  private static final int CONTROL_FLAGS = FutexFlags.SIZE_U32 | FutexFlags.PRIVATE;
+  private static final int TABLE_SIZE = 512; // a power of two, at least 2 x CAPACITY
+
+  private final SyscallBackend backend;
+  final int index; // its bit in SyscallBackend's holders masks
+  private final Map<Long, Integer> heldWords = new HashMap<>(); // address -> entries; this thread
+  private final Thread thread;
+  final AtomicInteger reserved = new AtomicInteger(); // entries promised to queued or held waits
+  private final ConcurrentLinkedQueue<Object> incoming = new ConcurrentLinkedQueue<>();
+  // Automatic: a late poke() from another thread may touch the control word after this thread ends.
+  private final Arena arena = Arena.ofAuto();
+  private final MemorySegment control = arena.allocate(Integer.BYTES, Integer.BYTES);
+  private final MemorySegment waitv =
+      arena.allocate(ENTRY_BYTES * FutexRing.MAX_WAIT_ANY, Long.BYTES);
+  private final MemorySegment deadlineSpec = arena.allocate(UringLayouts.KERNEL_TIMESPEC);
+  private volatile boolean sleeping; // in (or about to enter) futex_waitv
+  private volatile boolean exited; // the run loop has ended
+  private final AtomicLong submitted = new AtomicLong(); // requests queued so far
+  private volatile long drainedUpTo; // every request counted up to here is in the array
+  private volatile long armGeneration; // bumped (after the table) before each futex_waitv
+  private volatile long confirmedGeneration = -1; // a generation proved queued in the kernel
+  private final long[] tableAddress = new long[TABLE_SIZE]; // 0 = empty; open addressing
+  private final int[] tableExpected = new int[TABLE_SIZE];
+  private volatile int tid; // the kernel's id of this thread, for its /proc state
+
+  // ---- this thread only ----
+  private final SyscallWait[] ops = new SyscallWait[CAPACITY];
+  private final int[] entryOf = new int[CAPACITY];
+  private int count;
+  private final List<SyscallWait> completedThisPass = new ArrayList<>();
+
+  /** One wait's entries [from, to) that this thread holds, when a wait is split over threads. */
+  record Placement(SyscallWait op, int from, int to) {}
+
+  WaitvThread(SyscallBackend backend, int index, String name) {
+    this.backend = backend;
+    this.index = index;
+    this.thread = Thread.ofPlatform().name(name).daemon(true).unstarted(this);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  Thread thread() {
+    return thread;
+  }
+
+  boolean idle() {
+    return sleeping && incoming.isEmpty();
+  }
+
+  /** Reserves up to {@code wanted} entries; returns how many it got (0 when full). */
+  int reserve(int wanted) {
+    for (; ; ) {
+      int used = reserved.get();
+      int granted = Math.min(wanted, CAPACITY - used);
+      if (granted <= 0) {
+        return 0;
+      }
+      if (reserved.compareAndSet(used, used + granted)) {
+        return granted;
+      }
+    }
+  }
+
+  void release(int entries) {
+    reserved.addAndGet(-entries);
+  }
+
+  /** Queues all of {@code op}'s entries (reserved already), or a {@link Placement}. */
+  void add(Object request) {
+    incoming.add(request);
+    submitted.incrementAndGet(); // after the add: a drain that counts it finds it
+    if (Thread.currentThread() != thread) {
+      poke();
+    }
+    if (exited) { // closed meanwhile: the final drain may have missed it
+      failQueued();
+    }
+  }
+
+  /** Makes the thread look at its queue and its waits again. Any thread. */
+  void poke() {
+    INT.getAndAdd(control, 0L, 1);
+    if (sleeping) {
+      backend.countDoorbell();
+      Syscalls.futexWakeBitset(control.address(), 1, FutexRing.ANY_BITSET, true);
+    }
+  }
+
+  @Override
+  public void run() {
+    SyscallBackend.markBackendThread(backend);
+    tid = SyscallBackend.currentTid();
+    try {
+      while (!backend.isClosing()) {
+        int controlValue = (int) INT.getAcquire(control, 0L); // before the drain: see overview
+        long queued = submitted.get();
+        completedThisPass.clear();
+        drain();
+        long deadline = expireAndSweep();
+        if (backend.isClosing()) {
+          break;
+        }
+        long at = count * ENTRY_BYTES; // the control word goes last: see overview
+        waitv.set(
+            ValueLayout.JAVA_LONG,
+            at + UringLayouts.WAITV_VAL,
+            Integer.toUnsignedLong(controlValue));
+        waitv.set(ValueLayout.JAVA_LONG, at + UringLayouts.WAITV_UADDR, control.address());
+        waitv.set(ValueLayout.JAVA_INT, at + UringLayouts.WAITV_FLAGS, CONTROL_FLAGS);
+        waitv.set(ValueLayout.JAVA_INT, at + UringLayouts.WAITV_RESERVED, 0);
+        publishTable();
+        drainedUpTo = queued;
+        MemorySegment timeout = MemorySegment.NULL;
+        if (deadline != SyscallWait.NO_DEADLINE) {
+          deadlineSpec.set(
+              ValueLayout.JAVA_LONG, UringLayouts.TIMESPEC_SEC, deadline / 1_000_000_000L);
+          deadlineSpec.set(
+              ValueLayout.JAVA_LONG, UringLayouts.TIMESPEC_NSEC, deadline % 1_000_000_000L);
+          timeout = deadlineSpec;
+        }
+        backend.countWait(count);
+        sleeping = true;
+        armGeneration++; // single writer; volatile: publishes the table and drainedUpTo
+        int result = Syscalls.futexWaitv(waitv, count + 1, timeout);
+        sleeping = false;
+        afterWait(result);
+      }
+    } catch (Throwable t) {
+      backend.threadFailed(this, t);
+    } finally {
+      shutdown();
+    }
+  }
+
+  private void drain() {
+    Object request;
+    while ((request = incoming.poll()) != null) {
+      if (request instanceof SyscallWait op) {
+        place(op, 0, op.entries());
+      } else if (request instanceof Placement part) {
+        place(part.op(), part.from(), part.to());
+      }
+    }
+  }
+
+  private void place(SyscallWait op, int from, int to) {
+    if (op.finished()) { // abandoned before it reached the kernel: nothing consumed
+      release(to - from);
+      for (int entry = from; entry < to; entry++) {
+        if (!heldWords.containsKey(op.word(entry).address())) {
+          backend.dropHolder(op.word(entry).address(), index);
+        }
+      }
+      return;
+    }
+    for (int entry = from; entry < to; entry++) {
+      FutexWord word = op.word(entry);
+      heldWords.merge(word.address(), 1, Integer::sum);
+      long at = count * ENTRY_BYTES;
+      waitv.set(
+          ValueLayout.JAVA_LONG,
+          at + UringLayouts.WAITV_VAL,
+          Integer.toUnsignedLong(op.expected(entry)));
+      waitv.set(ValueLayout.JAVA_LONG, at + UringLayouts.WAITV_UADDR, word.address());
+      waitv.set(ValueLayout.JAVA_INT, at + UringLayouts.WAITV_FLAGS, word.futex2Flags());
+      waitv.set(ValueLayout.JAVA_INT, at + UringLayouts.WAITV_RESERVED, 0);
+      ops[count] = op;
+      entryOf[count] = entry;
+      count++;
+    }
+  }
+
+  /** Times out overdue waits, drops finished ones (none was in the kernel since the last pass). */
+  private long expireAndSweep() {
+    long now = System.nanoTime();
+    long nearest = SyscallWait.NO_DEADLINE;
+    for (int p = count - 1; p >= 0; p--) {
+      SyscallWait op = ops[p];
+      if (!op.finished() && op.deadline - now <= 0 && op.claim()) {
+        op.deliverTimeout();
+      }
+      if (op.finished()) {
+        remove(p);
+      } else if (op.deadline < nearest) {
+        nearest = op.deadline;
+      }
+    }
+    return nearest;
+  }
+
+  private void afterWait(int result) {
+    if (result >= 0) {
+      woken(result);
+    } else if (result == -Errno.EAGAIN) {
+      valueChanged();
+    } else if (result != -Errno.ETIMEDOUT && result != -Errno.EINTR) {
+      failAll(new RingException("futex_waitv failed", -result));
+    } // ETIMEDOUT, EINTR: nothing consumed; the next pass times out and sweeps
+  }
+
+  /** Entry {@code reported} (count = control) was woken; others may have been too: see overview. */
+  private void woken(int reported) {
+    completedThisPass.clear();
+    for (int p = 0; p < count; p++) {
+      SyscallWait op = ops[p];
+      if (op.finished()) {
+        continue;
+      }
+      int entry = entryOf[p];
+      if ((p == reported || holdsOther(p) || sameWord(p, reported)) && op.claim()) {
+        completedThisPass.add(op);
+        op.deliverWoken(entry);
+      }
+    }
+    for (int p = count - 1; p >= 0; p--) {
+      SyscallWait op = ops[p];
+      if (!op.finished()) {
+        continue;
+      }
+      if (!completedThisPass.contains(op)) {
+        op.passOn(entryOf[p]); // it was in the kernel and may have consumed a wake
+      }
+      remove(p);
+    }
+    completedThisPass.clear();
+  }
+
+  private void valueChanged() {
+    for (int p = 0; p < count; p++) {
+      SyscallWait op = ops[p];
+      if (!op.finished() && holdsOther(p) && op.claim()) {
+        op.deliverValueChanged();
+      }
+    }
+    for (int p = count - 1; p >= 0; p--) {
+      if (ops[p].finished()) {
+        remove(p);
+      }
+    }
+  }
+
+  /**
+   * Whether entry p waits on the same word as the reported entry: a wake of several waiters on one
+   * word that reached more than one entry of this thread is reported once, so every entry on that
+   * word counts as woken (a spurious wake at worst). The backend spreads the waits on one word over
+   * its threads to make this rare.
+   */
+  private boolean sameWord(int p, int reported) {
+    return reported < count
+        && waitv.get(ValueLayout.JAVA_LONG, p * ENTRY_BYTES + UringLayouts.WAITV_UADDR)
+            == waitv.get(ValueLayout.JAVA_LONG, reported * ENTRY_BYTES + UringLayouts.WAITV_UADDR);
+  }
+
+  /** Whether entry p's word no longer holds its expected value (unreadable counts as changed). */
+  private boolean holdsOther(int p) {
+    long at = p * ENTRY_BYTES;
+    long address = waitv.get(ValueLayout.JAVA_LONG, at + UringLayouts.WAITV_UADDR);
+    int expected = (int) waitv.get(ValueLayout.JAVA_LONG, at + UringLayouts.WAITV_VAL);
+    try {
+      MemorySegment word = MemorySegment.ofAddress(address).reinterpret(Integer.BYTES);
+      return (int) INT.getAcquire(word, 0L) != expected;
+    } catch (InternalError e) { // a mapping shrunk underneath: let the waiter find out
+      return true;
+    }
+  }
+
+  /** Removes entry p, keeping the others in order: the kernel queues them in array order. */
+  private void remove(int p) {
+    long address = waitv.get(ValueLayout.JAVA_LONG, p * ENTRY_BYTES + UringLayouts.WAITV_UADDR);
+    int last = count - 1;
+    if (p != last) {
+      MemorySegment.copy(
+          waitv, (p + 1) * ENTRY_BYTES, waitv, p * ENTRY_BYTES, (last - p) * ENTRY_BYTES);
+      System.arraycopy(ops, p + 1, ops, p, last - p);
+      System.arraycopy(entryOf, p + 1, entryOf, p, last - p);
+    }
+    ops[last] = null;
+    count = last;
+    release(1);
+    if (heldWords.merge(address, -1, (held, minus) -> held + minus == 0 ? null : held + minus)
+        == null) {
+      backend.dropHolder(address, index);
+    }
+  }
+
+  /**
+   * A wake made on this very thread, between its futex_waitv calls (in a continuation, or an
+   * AbandonedWakeHandler): its own waits are not queued in the kernel now, so a wake of a word it
+   * holds goes to them here, up to {@code count}, as the kernel would have delivered it. Returns
+   * how many it woke. This thread only.
+   */
+  int wakeLocally(long address, int count) {
+    int woken = 0;
+    for (int p = 0; p < this.count && woken < count; p++) {
+      SyscallWait op = ops[p];
+      if (!op.finished()
+          && waitv.get(ValueLayout.JAVA_LONG, p * ENTRY_BYTES + UringLayouts.WAITV_UADDR) == address
+          && op.claim()) {
+        completedThisPass.add(op); // no wake was consumed in the kernel: nothing to pass on
+        op.deliverWoken(entryOf[p]);
+        woken++;
+      }
+    }
+    return woken;
+  }
+
+  // ---- what wakers ask (any thread) ----
+
+  /** The table of (address, expected) this thread sleeps on; plain writes, published by armGen. */
+  private void publishTable() {
+    Arrays.fill(tableAddress, 0L);
+    for (int p = 0; p < count; p++) {
+      long at = p * ENTRY_BYTES;
+      long address = waitv.get(ValueLayout.JAVA_LONG, at + UringLayouts.WAITV_UADDR);
+      int slot = slotOf(address);
+      while (tableAddress[slot] != 0) {
+        slot = (slot + 1) & (TABLE_SIZE - 1);
+      }
+      tableAddress[slot] = address;
+      tableExpected[slot] = (int) waitv.get(ValueLayout.JAVA_LONG, at + UringLayouts.WAITV_VAL);
+    }
+  }
+
+  private static int slotOf(long address) {
+    return (int) ((address >>> 2) * 0x9E3779B97F4A7C15L >>> 55) & (TABLE_SIZE - 1);
+  }
+
+  long armGeneration() {
+    return armGeneration;
+  }
+
+  /**
+   * Whether the thread slept in generation {@code generation} on {@code address} expecting {@code
+   * value}: a pure wake of that word may have reached it. The table is read racily (the thread may
+   * be rebuilding it); a generation that moved on answers true, and the caller settles it.
+   */
+  boolean sleptOn(long generation, long address, int value) {
+    if (armGeneration != generation) {
+      return true;
+    }
+    int slot = slotOf(address);
+    for (int probes = 0; probes < TABLE_SIZE; probes++) {
+      long held = tableAddress[slot];
+      if (held == 0) {
+        break;
+      }
+      if (held == address && tableExpected[slot] == value) {
+        return true;
+      }
+      slot = (slot + 1) & (TABLE_SIZE - 1);
+    }
+    return armGeneration != generation;
+  }
+
+  /**
+   * Settled: every request queued so far is in the array, and the thread is queued in the kernel on
+   * it (proved by a FUTEX_REQUEUE of the control word onto itself, once per generation).
+   */
+  boolean settled() {
+    if (exited) {
+      return true;
+    }
+    long queued = submitted.get();
+    long generation = armGeneration;
+    if (!sleeping || drainedUpTo < queued) {
+      return false;
+    }
+    if (confirmedGeneration == generation) {
+      return true;
+    }
+    int waiting = Syscalls.futexCountWaiters(control.address(), true);
+    if (waiting >= 1 && sleeping && armGeneration == generation) {
+      confirmedGeneration = generation;
+      return true;
+    }
+    return false;
+  }
+
+  /** Whether the kernel has this thread asleep now ('S' in its /proc stat); true if unknown. */
+  boolean asleepInKernel() {
+    return SyscallBackend.threadSleeps(tid);
+  }
+
+  private void failAll(Throwable failure) {
+    for (int p = count - 1; p >= 0; p--) {
+      SyscallWait op = ops[p];
+      if (op.claim()) {
+        op.deliver(failure);
+      }
+      remove(p);
+    }
+  }
+
+  private void shutdown() {
+    exited = true;
+    drain();
+    failAll(backend.closedException());
+    failQueued();
+  }
+
+  /** Fails whatever is still queued: the thread has exited. */
+  private void failQueued() {
+    Object request;
+    while ((request = incoming.poll()) != null) {
+      SyscallWait op = request instanceof SyscallWait whole ? whole : ((Placement) request).op();
+      if (op.claim()) {
+        op.deliver(backend.closedException());
+      }
+    }
+  }
+}

@@ -1,0 +1,207 @@
+package dev.ringlock.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** What only the syscalls backend has: its thread bound, its placement, its repairs, selection. */
+@Timeout(120)
+class SyscallBackendTest {
+  private FutexRing ring;
+
+  @BeforeEach
+  void openRing() {
+    ring = FutexRing.open(FutexRing.options().backend(FutexRing.Backend.SYSCALLS));
+  }
+
+  @AfterEach
+  void closeRing() {
+    ring.close();
+  }
+
+  private static <T> T await(CompletableFuture<T> future) throws Exception {
+    return future.get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void theRingSaysWhichBackendItRunsOn() {
+    assertEquals(FutexRing.Backend.SYSCALLS, ring.backend());
+    assertTrue(ring.toString().contains("syscalls"), ring.toString());
+    assertEquals(0, ring.stats().sqesSubmitted(), "there is no ring to submit to");
+  }
+
+  @Test
+  void theBackendPropertyNamesABackendOrFailsClearly() {
+    assertEquals(FutexRing.Backend.AUTO, FutexRing.Backend.fromProperty(null));
+    assertEquals(FutexRing.Backend.AUTO, FutexRing.Backend.fromProperty(" auto "));
+    assertEquals(FutexRing.Backend.IO_URING, FutexRing.Backend.fromProperty("IO_URING"));
+    assertEquals(FutexRing.Backend.SYSCALLS, FutexRing.Backend.fromProperty("syscalls"));
+    IllegalArgumentException bad =
+        assertThrows(IllegalArgumentException.class, () -> FutexRing.Backend.fromProperty("epoll"));
+    assertTrue(bad.getMessage().contains("io_uring, syscalls or auto"), bad.getMessage());
+  }
+
+  @Test
+  void waitsBeyondSixteenThreadsOf127WordsAreRefusedWithWhatToDo() throws Exception {
+    int capacity = SyscallBackend.MAX_PENDING_WAITS;
+    assertEquals(16 * 127, capacity);
+    Words words = new Words(capacity + 1);
+    List<CompletableFuture<WaitOutcome>> waits = new ArrayList<>();
+    for (int i = 0; i < capacity; i++) {
+      waits.add(ring.wait(words.word(i), 0));
+    }
+    WaitCapacityException full =
+        assertThrows(WaitCapacityException.class, () -> ring.wait(words.word(capacity), 0));
+    assertTrue(full.getMessage().contains("2032"), full.getMessage());
+    long waitThreads =
+        Thread.getAllStackTraces().keySet().stream()
+            .filter(t -> t.getName().startsWith(threadPrefix()) && t.getName().contains("waitv"))
+            .count();
+    assertEquals(16, waitThreads, "one thread per 127 waits, no more than 16");
+    assertEquals(capacity, ring.stats().inFlight());
+    assertEquals(0, await(ring.wake(words.word(capacity), 1)));
+    assertEquals(1, await(ring.wake(words.word(capacity - 1), 1)));
+    assertTrue(await(waits.get(capacity - 1)).isWoken());
+    // room again for one
+    CompletableFuture<WaitOutcome> more = ring.wait(words.word(capacity), 0);
+    assertEquals(1, await(ring.wake(words.word(capacity), 1)));
+    assertTrue(await(more).isWoken());
+  }
+
+  private String threadPrefix() {
+    String name = ring.toString();
+    return name.substring("FutexRing[".length(), name.indexOf(','));
+  }
+
+  @Test
+  void aWaitAnyTooBigForOneThreadIsSplitAndTheFirstWakeCompletesIt() throws Exception {
+    Words words = new Words(FutexRing.MAX_WAIT_ANY + 1);
+    CompletableFuture<WaitOutcome> single = ring.wait(words.word(FutexRing.MAX_WAIT_ANY), 0);
+    List<WaitTarget> targets = new ArrayList<>();
+    for (int i = 0; i < FutexRing.MAX_WAIT_ANY; i++) {
+      targets.add(new WaitTarget(words.word(i), 0));
+    }
+    CompletableFuture<WaitOutcome> any = ring.waitAny(targets); // 128 words: two threads
+    assertEquals(1, await(ring.wake(words.word(5), 1)));
+    assertEquals(5, await(any).wokenIndex());
+    awaitInFlight(1); // the other thread dropped its part of the waitAny
+    assertEquals(0, await(ring.wake(words.word(127), 1)), "no stray entry left in the kernel");
+    assertFalse(single.isDone());
+    single.cancel(false);
+  }
+
+  @Test
+  void pureWakesOfTwoWordsOfOneThreadMadeBackToBackBothArrive() throws Exception {
+    Words words = new Words(2);
+    for (int round = 0; round < 200; round++) {
+      CompletableFuture<WaitOutcome> a = ring.wait(words.word(0), 0);
+      CompletableFuture<WaitOutcome> b = ring.wait(words.word(1), 0);
+      // Both sit in one futex_waitv; the second wake lands while the thread is leaving the
+      // kernel for the first, unless the backend waits for it to come back.
+      assertEquals(1, await(ring.wake(words.word(0), 1)), "round " + round);
+      assertEquals(1, await(ring.wake(words.word(1), 1)), "round " + round);
+      assertTrue(await(a).isWoken());
+      assertTrue(await(b).isWoken());
+    }
+  }
+
+  @Test
+  void waitsOnOneWordAreSpreadSoThatAWakeOfAllReachesEveryOne() throws Exception {
+    Words words = new Words(1);
+    List<CompletableFuture<WaitOutcome>> waits = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      waits.add(ring.wait(words.word(0), 0));
+    }
+    assertEquals(10, await(ring.wake(words.word(0), FutexRing.WAKE_ALL)));
+    for (CompletableFuture<WaitOutcome> wait : waits) {
+      assertTrue(await(wait).isWoken());
+    }
+  }
+
+  @Test
+  void aCancelRacingAWakeThatChangesTheWordNeverStrandsTheLiveWaiter() throws Exception {
+    Words words = new Words(1);
+    FutexWord word = words.word(0);
+    ExecutorService canceller = Executors.newSingleThreadExecutor();
+    try {
+      for (int round = 0; round < 500; round++) {
+        int value = round;
+        words.set(0, value);
+        CompletableFuture<WaitOutcome> abandoned = ring.wait(word, value);
+        CompletableFuture<WaitOutcome> live = ring.wait(word, value);
+        CyclicBarrier start = new CyclicBarrier(2);
+        Future<Boolean> cancelled =
+            canceller.submit(
+                () -> {
+                  start.await();
+                  return abandoned.cancel(false);
+                });
+        start.await();
+        words.set(0, value + 1); // as every protocol does: change the word, then wake
+        ring.wake(word, 1);
+        if (!cancelled.get(10, TimeUnit.SECONDS)) {
+          assertTrue(await(abandoned).isWoken() || abandoned.join().isValueChanged());
+          ring.wake(word, 1);
+        }
+        // Woken directly, through the cancelled wait's hand-on, or by the change of the word;
+        // a stranded waiter times out here.
+        WaitOutcome outcome = await(live);
+        assertTrue(outcome.isWoken() || outcome.isValueChanged(), "round " + round);
+        awaitInFlight(0);
+      }
+    } finally {
+      canceller.shutdownNow();
+    }
+  }
+
+  @Test
+  void aWaitWithABitsetTakesAThreadOfItsOwnAndTimesOut() throws Exception {
+    Words words = new Words(1);
+    CompletableFuture<WaitOutcome> timed =
+        ring.wait(words.word(0), 0, 0b100, java.time.Duration.ofMillis(120));
+    Throwable failure =
+        assertThrows(java.util.concurrent.ExecutionException.class, () -> await(timed)).getCause();
+    assertInstanceOf(java.util.concurrent.TimeoutException.class, failure);
+  }
+
+  @Test
+  void aClosedRingFailsItsPendingWaitsAndLeavesNoneInTheKernel() throws Exception {
+    Words words = new Words(3);
+    CompletableFuture<WaitOutcome> plain = ring.wait(words.word(0), 0);
+    CompletableFuture<WaitOutcome> bitset = ring.wait(words.word(1), 0, 0b1);
+    CompletableFuture<WaitOutcome> any =
+        ring.waitAny(List.of(new WaitTarget(words.word(2), 0), new WaitTarget(words.word(0), 0)));
+    ring.close();
+    for (CompletableFuture<WaitOutcome> wait : List.of(plain, bitset, any)) {
+      Throwable failure =
+          assertThrows(java.util.concurrent.ExecutionException.class, () -> await(wait)).getCause();
+      assertInstanceOf(RingClosedException.class, failure);
+    }
+    for (int i = 0; i < 3; i++) {
+      assertEquals(0, Futex.wake(words.word(i), FutexRing.WAKE_ALL, FutexRing.ANY_BITSET));
+    }
+  }
+
+  private void awaitInFlight(int expected) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (ring.stats().inFlight() != expected && System.nanoTime() < deadline) {
+      Thread.sleep(1);
+    }
+    assertEquals(expected, ring.stats().inFlight());
+  }
+}
