@@ -43,6 +43,9 @@ public interface ConditionVariable {
    *
    * @throws IllegalStateException if the guard was already unlocked (nothing is queued then)
    * @throws WaitQueueFullException if the condition has no free waiter slot (the guard is kept)
+   * @throws dev.ringlock.core.InternalLockTimeoutException if another live process held the
+   *     condition's list lock for longer than {@code RegionOptions.internalLockTimeout} (the guard
+   *     is kept, nothing queued)
    */
   CompletableFuture<MutexGuard> await(MutexGuard guard);
 
@@ -53,7 +56,14 @@ public interface ConditionVariable {
    */
   CompletableFuture<MutexGuard> await(MutexGuard guard, Duration timeout);
 
-  /** Wakes the longest-waiting waiter of a live process, if any. */
+  /**
+   * Wakes the longest-waiting waiter of a live process, if any. On the ring's completion thread (a
+   * continuation) it never waits for another process holding the condition's list lock: the signal
+   * is then made as soon as the lock is free, and this returns at once.
+   *
+   * @throws dev.ringlock.core.InternalLockTimeoutException off the completion thread, if another
+   *     live process held the list lock for longer than {@code RegionOptions.internalLockTimeout}
+   */
   void signal();
 
   /** Wakes every waiter, with one batched submission (one io_uring_enter). */

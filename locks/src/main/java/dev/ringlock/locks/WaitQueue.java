@@ -80,12 +80,16 @@ public interface WaitQueue {
    * @param key what {@link #wakeUpTo} compares; any value for callers that only use {@link #wake}
    * @throws WaitQueueFullException if {@link #capacity()} waiters are waiting already
    * @throws RegionClosedException if the region is closed
+   * @throws dev.ringlock.core.InternalLockTimeoutException if another live process held the queue's
+   *     list lock for longer than {@code RegionOptions.internalLockTimeout}; nothing queued
    */
   CompletableFuture<Void> await(long key);
 
   /**
    * As {@link #await(long)}, failing with {@link java.util.concurrent.TimeoutException} if no wake
-   * chooses this waiter within {@code timeout} (a linked timeout in the kernel).
+   * chooses this waiter within {@code timeout} (a linked timeout in the kernel). If another process
+   * holds the list lock until the timeout runs out, the returned future has failed with that {@code
+   * TimeoutException}, on time, and nothing was queued.
    *
    * @throws IllegalArgumentException if the timeout is negative
    */
@@ -104,6 +108,7 @@ public interface WaitQueue {
    *
    * @return how many waiters were woken
    * @throws IllegalArgumentException if {@code count} is negative
+   * @throws dev.ringlock.core.InternalLockTimeoutException as {@link #await(long)}; nobody woken
    */
   int wake(int count);
 
