@@ -2,6 +2,7 @@ package dev.ringlock.locks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,11 +40,17 @@ class SemaphoreKillLoopTest {
 
   /**
    * CI mode stops at 45 s even short of its kills (a JVM start is the pace, and a loaded machine
-   * starts fewer); it needs MIN_CI_KILLS. Long mode has no time limit.
+   * starts fewer), once it has MIN_CI_KILLS. Long mode has no time limit.
    */
   private static final long CI_BUDGET_NANOS = TimeUnit.SECONDS.toNanos(45);
 
   private static final int MIN_CI_KILLS = 30;
+
+  /**
+   * No child READY for this long: the loop has stalled. A new child says READY after one acquire
+   * and release, so lost permits stall it; the final check then says so.
+   */
+  private static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(30);
 
   @TempDir Path directory;
 
@@ -104,8 +112,12 @@ class SemaphoreKillLoopTest {
       int kills = 0;
       int highest = 0;
       List<Long> readyToKill = new ArrayList<>();
+      long progressAt = began;
       while (kills < KILLS
-          && (LONG_MODE_KILLS != null || System.nanoTime() - began < CI_BUDGET_NANOS)) {
+          && (LONG_MODE_KILLS != null
+              || System.nanoTime() - began < CI_BUDGET_NANOS
+              || kills < MIN_CI_KILLS)
+          && System.nanoTime() - progressAt < STALL_NANOS) {
         List<Integer> ready = new ArrayList<>();
         for (int i = 0; i < CHILDREN; i++) {
           if (ready(i)) {
@@ -125,10 +137,10 @@ class SemaphoreKillLoopTest {
         assertTrue(children[victim].waitFor(20, TimeUnit.SECONDS), "a killed child lingered");
         readyToKill.add(System.nanoTime() - readyAt);
         kills++;
+        progressAt = System.nanoTime();
         start(victim);
       }
       long runMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began);
-      assertTrue(kills >= Math.min(KILLS, MIN_CI_KILLS), "only " + kills + " kills in time");
       for (int i = 0; i < CHILDREN; i++) {
         String log = Files.readString(logs[i]);
         assertTrue(children[i].isAlive(), "child " + i + " exited: " + log);
@@ -136,11 +148,28 @@ class SemaphoreKillLoopTest {
         assertTrue(children[i].waitFor(20, TimeUnit.SECONDS));
       }
       // Every holder is dead now: its records are the only trace, and a repair returns them.
-      pool.acquire(PERMITS, Duration.ofSeconds(20)).get(30, TimeUnit.SECONDS);
+      Throwable lost = null;
+      try {
+        pool.acquire(PERMITS, Duration.ofSeconds(20)).get(30, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        lost = e.getCause();
+      }
+      assertNull(
+          lost,
+          "permits lost after "
+              + kills
+              + " kills: "
+              + pool
+              + " (available: "
+              + pool.availablePermits()
+              + ")");
       assertFalse(pool.tryAcquire(1), "a permit was returned twice: " + pool);
       pool.release(PERMITS);
       assertEquals(PERMITS, pool.availablePermits(), pool.toString());
       assertTrue(pool.toString().contains(" recording 0, total 3"), "dead records left: " + pool);
+      assertTrue(
+          kills >= Math.min(KILLS, MIN_CI_KILLS),
+          "only " + kills + " kills: no child said READY for 30 s (count right: a slow machine)");
       System.out.println(
           "semaphore kill loop: "
               + kills
@@ -155,8 +184,10 @@ class SemaphoreKillLoopTest {
               + ", most ever seen available "
               + highest
               + ", median ready-to-kill "
-              + TimeUnit.NANOSECONDS.toMillis(
-                  readyToKill.stream().sorted().toList().get(readyToKill.size() / 2))
+              + (readyToKill.isEmpty()
+                  ? "-"
+                  : TimeUnit.NANOSECONDS.toMillis(
+                      readyToKill.stream().sorted().toList().get(readyToKill.size() / 2)))
               + " ms");
     }
   }
