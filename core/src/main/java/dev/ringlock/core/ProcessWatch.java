@@ -177,7 +177,8 @@ public final class ProcessWatch {
       if (ProcStat.startTimeIfAlive(self) != ProcStat.NOT_ALIVE) {
         return;
       }
-      throw new RingException("/proc/self/stat does not describe this process", 0);
+      throw new RingException(
+          "/proc/" + self + "/stat, this process's own, is missing: is /proc mounted?", 0);
     } catch (RingException e) {
       throw new ExitDetectionUnavailableException(
           "cannot detect the exit of other processes: pidfd_open is refused ("

@@ -45,6 +45,43 @@ final class ChildJvm {
    */
   static Process startPipedRefusing(int errno, int syscall, Class<?> mainClass, String... args)
       throws Exception {
+    return new ProcessBuilder(refusingCommand(errno, syscall, mainClass, args))
+        .redirectErrorStream(true)
+        .start();
+  }
+
+  /**
+   * As {@link #startPipedRefusing}, in a mount namespace of its own where /proc is unmounted
+   * (unshare, as root): a child that can neither open pidfds nor read /proc. The dynamic loader
+   * finds the JVM's libraries through /proc/self/exe, so LD_LIBRARY_PATH names them instead. Output
+   * as {@link #start}.
+   */
+  static Process startRefusingWithoutProc(
+      int errno, int syscall, Path log, Class<?> mainClass, String... args) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.addAll(
+        List.of(
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            "umount -l /proc && exec \"$@\"",
+            "sh"));
+    command.addAll(refusingCommand(errno, syscall, mainClass, args));
+    ProcessBuilder builder = new ProcessBuilder(command);
+    Path javaHome = Path.of(System.getProperty("java.home"));
+    builder
+        .environment()
+        .put(
+            "LD_LIBRARY_PATH",
+            javaHome.resolve("lib") + File.pathSeparator + javaHome.resolve("lib/server"));
+    return builder.redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
+  private static List<String> refusingCommand(
+      int errno, int syscall, Class<?> mainClass, String... args) throws URISyntaxException {
     List<String> command = command(List.of(), mainClass, args);
     int main = command.indexOf(mainClass.getName());
     command.addAll(
@@ -56,7 +93,7 @@ final class ChildJvm {
             Integer.toString(syscall)));
     int classPath = command.indexOf("-cp") + 1;
     command.set(classPath, command.get(classPath) + File.pathSeparator + coreTestClasses());
-    return new ProcessBuilder(command).redirectErrorStream(true).start();
+    return command;
   }
 
   /**

@@ -1,0 +1,47 @@
+package dev.ringlock.locks;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Where pidfd_open is refused and /proc cannot be read either, no owner's death could ever be seen,
+ * so SharedRegion.open refuses, naming pidfd_open, and creates no file: a child JVM under a seccomp
+ * filter refusing pidfd_open, in a mount namespace with /proc unmounted (CI runs as root).
+ */
+@Timeout(60)
+class ExitDetectionRefusalTest {
+  @TempDir Path directory;
+
+  @Test
+  void withNeitherPidfdNorProcTheOpenIsRefusedNamingPidfdOpen() throws Exception {
+    Path region = directory.resolve("region");
+    Path log = directory.resolve("child.log");
+    Process child =
+        ChildJvm.startRefusingWithoutProc(
+            38 /* ENOSYS */, 434 /* pidfd_open */, log, RefusedOpenChild.class, region.toString());
+    try {
+      assertTrue(child.waitFor(45, TimeUnit.SECONDS), "the child did not finish");
+    } finally {
+      child.destroyForcibly();
+    }
+    List<String> output = Files.readAllLines(log);
+    System.out.println(String.join("\n", output));
+    String refused =
+        output.stream()
+            .filter(line -> line.startsWith("REFUSED "))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("not refused: " + output));
+    assertTrue(refused.contains("pidfd_open is refused (ENOSYS"), refused);
+    assertTrue(refused.contains("/proc"), refused);
+    assertTrue(refused.contains("syscall 434"), refused);
+    assertTrue(output.contains("FILE EXISTS false"), "the open created the file: " + output);
+    assertTrue(Files.notExists(region));
+  }
+}
