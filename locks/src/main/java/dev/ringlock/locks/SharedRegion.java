@@ -125,7 +125,7 @@ public final class SharedRegion implements AutoCloseable {
     NamedObject object = namedObject(name, ObjectType.MUTEX, MutexDescriptor.SIZE, created -> {});
     return new MutexCore(
         name,
-        memory.segment(),
+        memory,
         object.offset(),
         scope,
         ring,

@@ -1,5 +1,6 @@
 package dev.ringlock.locks.internal;
 
+import static dev.ringlock.locks.internal.MutexDescriptor.MAX_PID;
 import static dev.ringlock.locks.internal.MutexDescriptor.OWNER_DIED;
 import static dev.ringlock.locks.internal.MutexDescriptor.PID_MASK;
 import static dev.ringlock.locks.internal.MutexDescriptor.STARVING_SLOTS;
@@ -21,11 +22,13 @@ import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.NotRecoverableException;
 import dev.ringlock.locks.RegionClosedException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -132,13 +135,25 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   /** In-process handoffs allowed in a row while another process sleeps on the word. */
   public static final int LOCAL_HANDOFF_LIMIT = 32;
 
+  /**
+   * How long one process must see the same starving marks on a free word, at every look, before it
+   * clears them as stale. A starving process that is really waiting takes a free word within one
+   * re-check of its sleeper (Sleeper.RECHECK_MILLIS) at the latest, so a mark that outlives two
+   * re-checks on a free word names a process that is not waiting here: a pid reused by an unrelated
+   * process, or a value written by something outside the protocol.
+   */
+  public static final int STARVING_MARK_DECAY_MILLIS = 2 * Sleeper.RECHECK_MILLIS;
+
   private static final long STARVATION_NANOS = TimeUnit.MILLISECONDS.toNanos(STARVATION_MILLIS);
+  private static final long STARVING_MARK_DECAY_NANOS =
+      TimeUnit.MILLISECONDS.toNanos(STARVING_MARK_DECAY_MILLIS);
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
   // a region's header and one directory entry, around a private condition's queue
   private static final long LOCAL_CONDITION_SPARE_BYTES = 4096;
   private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
   private final String name;
+  private final MappedRegion region; // names the file in corruption reports
   private final MemorySegment memory;
   private final long wordAt;
   private final long starvingAt;
@@ -154,6 +169,13 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   private final List<ConditionCore> localConditions = new ArrayList<>(); // guarded by this
 
   private volatile BlockingLock lockView;
+
+  /** Starving marks seen on a free word, and since when (see STARVING_MARK_DECAY_MILLIS). */
+  private record MarkSighting(long[] marks, long since) {}
+
+  // Any thread: a race between two sightings only restarts or shortens one observation, and a
+  // wrongly cleared mark costs fairness, never safety (its process marks itself again).
+  private volatile MarkSighting markSighting;
   private final Set<AnyMutex> anyWaiters = ConcurrentHashMap.newKeySet(); // lockAny waits on us
   // This object holds the word for one of its guards. Plain: written by whoever takes or clears
   // the word, ordered by the word's own volatile CAS/getAndSet; pump reads it only together with
@@ -170,7 +192,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
    */
   public MutexCore(
       String name,
-      MemorySegment memory,
+      MappedRegion region,
       long offset,
       FutexScope scope,
       FutexRing ring,
@@ -181,9 +203,11 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     if (pid <= 0 || pid > PID_MASK) {
       throw new IllegalArgumentException("process id " + pid + " does not fit the lock word");
     }
+    MemorySegment memory = region.segment();
     FutexWord word = FutexWord.of(memory, offset + MutexDescriptor.WORD_OFFSET, scope);
     super(new Sleeper(ring, word, memory, offset + MutexDescriptor.SLEEPERS_OFFSET));
     this.name = name;
+    this.region = region;
     this.memory = memory;
     this.wordAt = offset + MutexDescriptor.WORD_OFFSET;
     this.starvingAt = offset + MutexDescriptor.STARVING_OFFSET;
@@ -212,7 +236,18 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     return (int) INT.getAndSet(memory, wordAt, next);
   }
 
+  /** A starving slot's pid: 0 or a possible pid, checked before anyone asks about it. */
   private int lvStarvingPid(int slot) {
+    int starving = lvStarvingPidUnchecked(slot);
+    String problem = MutexDescriptor.starvingProblem(slot, starving);
+    if (problem != null) {
+      throw corrupt(problem);
+    }
+    return starving;
+  }
+
+  /** For diagnostics (toString) only: never throws, never used for a decision. */
+  private int lvStarvingPidUnchecked(int slot) {
     return (int) INT.getVolatile(memory, starvingAt + (long) Integer.BYTES * slot);
   }
 
@@ -234,11 +269,41 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     INT.getAndBitwiseAnd(memory, wordAt, ~OWNER_DIED);
   }
 
-  /** Only the holder calls this, so a plain increment is enough; the word orders it. */
+  /**
+   * Only the holder calls this, so a plain increment is enough; the word orders it. A recorded
+   * fence that cannot be incremented is corruption: the word just taken is released again (waking a
+   * sleeper if it had WAITERS), so the mutex is left as free as it was, and every acquisition
+   * reports the damage instead of handing out a negative fence.
+   */
   private long nextFence() {
-    long fence = (long) LONG.getAcquire(memory, fenceAt) + 1;
+    long last = (long) LONG.getAcquire(memory, fenceAt);
+    String problem = MutexDescriptor.fenceProblem(last);
+    if (problem != null) {
+      holding = false;
+      if ((xchgWord(0) & WAITERS) != 0) {
+        wakeOne.signal();
+      }
+      throw corrupt(problem);
+    }
+    long fence = last + 1;
     LONG.setRelease(memory, fenceAt, fence);
     return fence;
+  }
+
+  /** Damage found in this mutex's memory, named after it (InvalidRegionException, CORRUPT). */
+  private UncheckedIOException corrupt(String problem) {
+    return region.corruption("has a " + describe() + " whose " + problem);
+  }
+
+  /**
+   * {@code owner} (a nonzero pid read from the word) checked before it is asked about: ProcessWatch
+   * refuses what is not a pid, and a number no pid can be is damage, not a dead owner.
+   */
+  private int checkedOwner(int owner) {
+    if (owner > MutexDescriptor.MAX_PID) {
+      throw corrupt("lock word names pid " + owner + ", above the largest pid " + MAX_PID);
+    }
+    return owner;
   }
 
   // ---- Mutex ----
@@ -317,7 +382,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     }
     List<Integer> starving = new ArrayList<>();
     for (int i = 0; i < STARVING_SLOTS; i++) {
-      int starvingPid = lvStarvingPid(i);
+      int starvingPid = lvStarvingPidUnchecked(i);
       if (starvingPid != 0) {
         starving.add(starvingPid);
       }
@@ -391,13 +456,13 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
       if (queue.length() != 0) {
         return null; // queued requests come first; their pump watches the owner
       }
+      int owner = ownerOf(v);
       if (anyStarving()) {
-        if (!clearDeadStarving()) {
+        if (!clearDeadStarving() && !(owner == 0 && clearStaleStarving())) {
           return null;
         }
         continue;
       }
-      int owner = ownerOf(v);
       if (owner == 0) {
         return tryAcquireFree() ? newGuard(false) : null;
       }
@@ -432,6 +497,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
    * is then taken over at a later look, never a live one now.
    */
   private boolean alive(int pid) {
+    checkedOwner(pid);
     try {
       return processes.isAlive(pid);
     } catch (RingException e) {
@@ -471,6 +537,8 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   private void pump(boolean woken, boolean afterWait, long arrivingDeadline) {
     List<LockFuture> expired;
     List<LockFuture> refused = List.of();
+    List<LockFuture> damaged = List.of(); // failed with `damage`: a bad value read from the region
+    UncheckedIOException damage = null;
     CompletableFuture<WaitOutcome> cancelled = null;
     CompletableFuture<WaitOutcome> armed = null;
     LockFuture winner = null;
@@ -489,73 +557,90 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
         // Every `continue` follows a failed CAS, or a repair of the starving table: the word or
         // the table changed under us. Deciding afresh on the new value is always safe, and each
         // pass ends in a win, a break or an armed sleeper unless the word keeps changing.
-        for (int v = lvWord(); ; v = lvWord()) {
-          if (notRecoverable(v)) {
-            refused = queue.unlinkAll();
-            stopStarving();
-            break;
-          }
-          // Count before deciding: a process that stood back and only then counted itself
-          // would sleep on a free word, and once every process did so nobody would wake.
-          if (afterWait
-              && starvingSlot < 0
-              && System.nanoTime() - queue.head().queuedAt >= STARVATION_NANOS) {
-            startStarving();
-          }
-          int owner = ownerOf(v);
-          boolean free = owner == 0;
-          boolean mayTakeFree = woken || starvingSlot >= 0 || !anyStarving();
-          boolean ownerDied = !free && owner != pid && !alive(owner);
-          if ((free && mayTakeFree) || ownerDied) {
-            int acquired =
-                ownerDied ? pid | WAITERS | OWNER_DIED : pid | (woken ? WAITERS : v & WAITERS);
-            if (!casWord(v, acquired)) {
-              continue;
-            }
-            holding = true;
-            winner = queue.unlink(queue.head());
-            winnerGuard = newGuard(ownerDied);
-            localHandoffsInARow = 0;
-            stopStarving();
-            if (queue.isEmpty()) {
+        // A bad value read from the region (a pid no process can have, a fence that would
+        // overflow) fails the whole queue with the damage: nothing here could ever succeed, and a
+        // throw out of this pump (often on the ring's completion thread) would strand the queue.
+        try {
+          for (int v = lvWord(); ; v = lvWord()) {
+            if (notRecoverable(v)) {
+              refused = queue.unlinkAll();
+              stopStarving();
               break;
             }
-            v = acquired; // the rest of the queue waits behind this process's hold
-            owner = pid;
-            free = false;
-            woken = false;
-            afterWait = false;
-          }
-          if (free && clearDeadStarving()) {
-            continue; // stood back for a process that is gone: decide again
-          }
-          if (localHandoff && owner == pid && holding && queue.timed() == 0) {
-            // Held here: the holder's release hands over, or pumps after clearing the word. But
-            // a woken sleeper that does not sleep again must leave WAITERS set, as mutex3's
-            // woken waiter does: the wake it consumed may have been meant for another process,
-            // whose sleeper then depends on our release seeing the bit.
-            if (woken && (v & WAITERS) == 0 && !casWord(v, v | WAITERS)) {
+            // Count before deciding: a process that stood back and only then counted itself
+            // would sleep on a free word, and once every process did so nobody would wake.
+            if (starvingSlot >= 0 && lvStarvingPid(starvingSlot) != pid) {
+              starvingSlot = -1; // another process cleared our mark as stale: mark again below
+            }
+            if (afterWait
+                && starvingSlot < 0
+                && System.nanoTime() - queue.head().queuedAt >= STARVATION_NANOS) {
+              startStarving();
+            }
+            int owner = ownerOf(v);
+            boolean free = owner == 0;
+            boolean mayTakeFree = woken || starvingSlot >= 0 || !anyStarving();
+            boolean ownerDied = !free && owner != pid && !alive(owner);
+            if ((free && mayTakeFree) || ownerDied) {
+              int acquired =
+                  ownerDied ? pid | WAITERS | OWNER_DIED : pid | (woken ? WAITERS : v & WAITERS);
+              if (!casWord(v, acquired)) {
+                continue;
+              }
+              holding = true;
+              winner = queue.unlink(queue.head());
+              winnerGuard = newGuard(ownerDied);
+              localHandoffsInARow = 0;
+              stopStarving();
+              if (queue.isEmpty()) {
+                break;
+              }
+              v = acquired; // the rest of the queue waits behind this process's hold
+              owner = pid;
+              free = false;
+              woken = false;
+              afterWait = false;
+            }
+            if (free && (clearDeadStarving() || (!mayTakeFree && clearStaleStarving()))) {
+              continue; // stood back for a process that is gone, or not waiting: decide again
+            }
+            if (localHandoff && owner == pid && holding && queue.timed() == 0) {
+              // Held here: the holder's release hands over, or pumps after clearing the word. But
+              // a woken sleeper that does not sleep again must leave WAITERS set, as mutex3's
+              // woken waiter does: the wake it consumed may have been meant for another process,
+              // whose sleeper then depends on our release seeing the bit.
+              if (woken && (v & WAITERS) == 0 && !casWord(v, v | WAITERS)) {
+                continue;
+              }
+              break;
+            }
+            int expected = v | WAITERS;
+            if (v != expected && !casWord(v, expected)) {
               continue;
             }
+            if (free && !anyStarving()) {
+              // Stood back on a free word, but the starving process it stood back for has since
+              // won the word and released it (ABA: free again, and its release saw no WAITERS to
+              // wake us for). Decide again: the free word may now be taken. A process still
+              // marked after our CAS keeps the bit when it takes the word, so its release wakes.
+              continue;
+            }
+            List<ProcessWatch.Subscription> exitWatches = watchWhoWeWaitFor(owner);
+            if (exitWatches == null) {
+              continue; // one of them has exited already: decide again
+            }
+            armed = sleeper.arm(expected, queue.earliestDeadline(), exitWatches);
             break;
           }
-          int expected = v | WAITERS;
-          if (v != expected && !casWord(v, expected)) {
-            continue;
+        } catch (UncheckedIOException e) {
+          damage = e;
+          damaged = queue.unlinkAll();
+          if (winner != null && winnerGuard == null) {
+            damaged = new ArrayList<>(damaged);
+            damaged.add(winner); // its guard's fence was refused; the word was freed again
+            winner = null;
           }
-          if (free && !anyStarving()) {
-            // Stood back on a free word, but the starving process it stood back for has since
-            // won the word and released it (ABA: free again, and its release saw no WAITERS to
-            // wake us for). Decide again: the free word may now be taken. A process still
-            // marked after our CAS keeps the bit when it takes the word, so its release wakes.
-            continue;
-          }
-          List<ProcessWatch.Subscription> exitWatches = watchWhoWeWaitFor(owner);
-          if (exitWatches == null) {
-            continue; // one of them has exited already: decide again
-          }
-          armed = sleeper.arm(expected, queue.earliestDeadline(), exitWatches);
-          break;
+          stopStarving();
         }
       }
     }
@@ -568,6 +653,9 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     }
     if (passOnWake) {
       wakeOne.signal();
+    }
+    for (LockFuture request : damaged) {
+      request.fail(damage);
     }
     if (!refused.isEmpty()) {
       NotRecoverableException failure = notRecoverableException();
@@ -606,6 +694,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
    */
   private boolean addExitWatch(List<ProcessWatch.Subscription> watches, int watchedPid) {
     ProcessWatch.Subscription watch;
+    checkedOwner(watchedPid);
     try {
       watch = processes.onExit(watchedPid, this::watchedProcessExited);
     } catch (RingException e) {
@@ -884,6 +973,37 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     for (int i = 0; i < STARVING_SLOTS; i++) {
       int starving = lvStarvingPid(i);
       if (starving != 0 && starving != pid && !alive(starving) && casStarvingPid(i, starving, 0)) {
+        cleared = true;
+      }
+    }
+    return cleared;
+  }
+
+  /**
+   * Clears starving marks that this process has seen, unchanged and on a free word at every look,
+   * for STARVING_MARK_DECAY_MILLIS: their processes are not waiting here (see the constant). Each
+   * with a CAS from the pid read, never this process's own. True if it cleared one. The caller has
+   * just seen the word free.
+   */
+  private boolean clearStaleStarving() {
+    long[] marks = new long[STARVING_SLOTS / 2];
+    for (int i = 0; i < marks.length; i++) {
+      marks[i] = (long) LONG.getVolatile(memory, starvingAt + (long) Long.BYTES * i);
+    }
+    long now = System.nanoTime();
+    MarkSighting seen = markSighting;
+    if (seen == null || !Arrays.equals(seen.marks, marks)) {
+      markSighting = new MarkSighting(marks, now);
+      return false;
+    }
+    if (now - seen.since < STARVING_MARK_DECAY_NANOS) {
+      return false;
+    }
+    markSighting = null;
+    boolean cleared = false;
+    for (int i = 0; i < STARVING_SLOTS; i++) {
+      int starving = lvStarvingPid(i);
+      if (starving != 0 && starving != pid && casStarvingPid(i, starving, 0)) {
         cleared = true;
       }
     }
