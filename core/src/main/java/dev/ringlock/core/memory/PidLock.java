@@ -199,16 +199,21 @@ public final class PidLock {
 
   /** The owner's pid, or 0 when free; a word with bits no ringlock sets is corruption. */
   private int ownerOf(int word) {
-    if ((word & ~(LOCK_OWNER_MASK | LOCK_WAITERS)) != 0) {
-      throw Directory.corrupt(
-          file,
-          "has a "
-              + guarded
-              + " lock word of 0x"
-              + Integer.toHexString(word)
-              + ", which no ringlock writes");
+    String problem = wordProblem(word);
+    if (problem != null) {
+      throw Directory.corrupt(file, "has a " + guarded + " " + problem);
     }
     return word & LOCK_OWNER_MASK;
+  }
+
+  /**
+   * What is wrong with a lock word read from a region, or null if it is one a PidLock writes: the
+   * one rule lock() applies and inspection tools report.
+   */
+  public static String wordProblem(int word) {
+    return (word & ~(LOCK_OWNER_MASK | LOCK_WAITERS)) == 0
+        ? null
+        : "lock word of 0x%08x, which no ringlock writes".formatted(word);
   }
 
   /** Whether process {@code pid} exists: a pid from shared memory, checked for its owner. */

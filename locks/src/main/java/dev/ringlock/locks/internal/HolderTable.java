@@ -3,7 +3,6 @@ package dev.ringlock.locks.internal;
 import static dev.ringlock.locks.internal.SemaphoreDescriptor.HOLDERS_OFFSET;
 import static dev.ringlock.locks.internal.SemaphoreDescriptor.HOLDER_BYTES;
 import static dev.ringlock.locks.internal.SemaphoreDescriptor.HOLDER_SLOTS;
-import static dev.ringlock.locks.internal.SemaphoreDescriptor.MAX_HOLDER_PID;
 import static dev.ringlock.locks.internal.SemaphoreDescriptor.MAX_PERMITS;
 
 import dev.ringlock.core.memory.MappedRegion;
@@ -105,21 +104,9 @@ public final class HolderTable {
     long entry = lvEntry(slot);
     int holder = pidOf(entry);
     int held = heldOf(entry);
-    if (entry != 0 && (holder <= 0 || holder > MAX_HOLDER_PID || held < 0)) {
-      throw region.corruption(
-          "has a "
-              + semaphore
-              + " whose holder entry "
-              + slot
-              + " records process "
-              + Integer.toUnsignedString(holder)
-              + " holding "
-              + Integer.toUnsignedString(held)
-              + " permits (pids are 1 to "
-              + MAX_HOLDER_PID
-              + ", counts 0 to "
-              + MAX_PERMITS
-              + ", and a free entry is all zero)");
+    String problem = SemaphoreDescriptor.holderProblem(slot, holder, held);
+    if (problem != null) {
+      throw region.corruption("has a " + semaphore + " whose " + problem);
     }
     return entry;
   }

@@ -186,15 +186,9 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     this.pid = pid;
     // Written by the creator before the object was published, never changed: a plain read.
     int flags = memory.get(ValueLayout.JAVA_INT, offset + SemaphoreDescriptor.FLAGS_OFFSET);
-    if ((flags & ~SemaphoreDescriptor.KNOWN_FLAGS) != 0) {
-      throw region.corruption(
-          "has a "
-              + describe()
-              + " whose flags 0x"
-              + Integer.toHexString(flags)
-              + " have bits no ringlock of this version writes (it knows 0x"
-              + Integer.toHexString(SemaphoreDescriptor.KNOWN_FLAGS)
-              + ")");
+    String flagsProblem = SemaphoreDescriptor.flagsProblem(flags);
+    if (flagsProblem != null) {
+      throw region.corruption("has a " + describe() + " whose " + flagsProblem);
     }
     boolean undo = (flags & SemaphoreDescriptor.FLAG_NO_UNDO) == 0;
     this.holders = undo ? new HolderTable(region, offset, pid, describe()) : null;

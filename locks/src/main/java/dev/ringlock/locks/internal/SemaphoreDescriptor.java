@@ -74,4 +74,32 @@ public final class SemaphoreDescriptor {
   public static final int WAITERS = Integer.MIN_VALUE; // bit 31
 
   private SemaphoreDescriptor() {}
+
+  // ---- validation, shared by SemaphoreCore, HolderTable and the read-only RegionReport ----
+
+  /** What is wrong with the flags, or null if every bit set is one this version writes. */
+  public static String flagsProblem(int flags) {
+    return (flags & ~KNOWN_FLAGS) == 0
+        ? null
+        : "flags 0x%x have bits no ringlock of this version writes (it knows 0x%x)"
+            .formatted(flags, KNOWN_FLAGS);
+  }
+
+  /**
+   * What is wrong with a holder entry (its pid and count), or null: all zero (free), or a pid in
+   * 1..MAX_HOLDER_PID with a count in 0..MAX_PERMITS.
+   */
+  public static String holderProblem(int slot, int pid, int held) {
+    if ((pid == 0 && held == 0) || (pid > 0 && pid <= MAX_HOLDER_PID && held >= 0)) {
+      return null;
+    }
+    return ("holder entry %d records process %s holding %s permits (pids are 1 to %d, counts 0"
+            + " to %d, and a free entry is all zero)")
+        .formatted(
+            slot,
+            Integer.toUnsignedString(pid),
+            Integer.toUnsignedString(held),
+            MAX_HOLDER_PID,
+            MAX_PERMITS);
+  }
 }
