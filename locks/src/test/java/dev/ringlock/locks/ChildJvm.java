@@ -33,7 +33,7 @@ final class ChildJvm {
         .start();
   }
 
-  private static List<String> command(List<String> jvmOptions, Class<?> mainClass, String... args)
+  static List<String> command(List<String> jvmOptions, Class<?> mainClass, String... args)
       throws URISyntaxException {
     Set<String> classPath = new LinkedHashSet<>();
     classPath.add(location(mainClass)); // locks/target/test-classes

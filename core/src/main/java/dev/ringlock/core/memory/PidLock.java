@@ -225,8 +225,14 @@ public final class PidLock {
     return (int) INT.getAcquire(memory, wordOffset);
   }
 
+  /**
+   * Read first, then CAS (test-and-test-and-set): on a page that the file no longer covers (shrunk
+   * under the mapping) a compareAndSet kills the JVM with SIGBUS, where the read throws
+   * InternalError, which the public API turns into InvalidRegionException(TRUNCATED). A value that
+   * differs would fail the CAS anyway. See docs/validation.md, the CAS audit.
+   */
   private boolean casLock(int expected, int replacement) {
-    return INT.compareAndSet(memory, wordOffset, expected, replacement);
+    return lvLock() == expected && INT.compareAndSet(memory, wordOffset, expected, replacement);
   }
 
   private int xchgLock(int replacement) {

@@ -86,8 +86,14 @@ public final class HolderTable {
     return (long) LONG.getVolatile(memory, entryAt(slot));
   }
 
+  /**
+   * Read first, then CAS (test-and-test-and-set): on a page that the file no longer covers (shrunk
+   * under the mapping) a compareAndSet kills the JVM with SIGBUS, where the read throws
+   * InternalError, which the public API turns into InvalidRegionException(TRUNCATED). A value that
+   * differs would fail the CAS anyway. See docs/validation.md, the CAS audit.
+   */
   private boolean casEntry(int slot, long expected, long next) {
-    return LONG.compareAndSet(memory, entryAt(slot), expected, next);
+    return lvEntry(slot) == expected && LONG.compareAndSet(memory, entryAt(slot), expected, next);
   }
 
   private long entryAt(int slot) {

@@ -228,8 +228,14 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     return (int) INT.getVolatile(memory, wordAt);
   }
 
+  /**
+   * Read first, then CAS (test-and-test-and-set): on a page that the file no longer covers (shrunk
+   * under the mapping) a compareAndSet kills the JVM with SIGBUS, where the read throws
+   * InternalError, which the public API turns into InvalidRegionException(TRUNCATED). A value that
+   * differs would fail the CAS anyway. See docs/validation.md, the CAS audit.
+   */
   private boolean casWord(int expected, int next) {
-    return INT.compareAndSet(memory, wordAt, expected, next);
+    return lvWord() == expected && INT.compareAndSet(memory, wordAt, expected, next);
   }
 
   private int xchgWord(int next) {
@@ -251,8 +257,11 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     return (int) INT.getVolatile(memory, starvingAt + (long) Integer.BYTES * slot);
   }
 
+  /** Read first, then CAS, as {@link #casWord}. */
   private boolean casStarvingPid(int slot, int expected, int next) {
-    return INT.compareAndSet(memory, starvingAt + (long) Integer.BYTES * slot, expected, next);
+    long at = starvingAt + (long) Integer.BYTES * slot;
+    return (int) INT.getVolatile(memory, at) == expected
+        && INT.compareAndSet(memory, at, expected, next);
   }
 
   /** Whether any process is marked starving: the table read as longs, on the word's own line. */
@@ -313,43 +322,66 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     return name;
   }
 
+  // Every public entry that reads the region turns a fault on its memory (InternalError: the file
+  // shrank under the mapping) into InvalidRegionException(TRUNCATED); see regionFaulted.
+
   @Override
   public CompletableFuture<MutexGuard> lock() {
-    return acquire(LockFuture.NO_DEADLINE);
+    try {
+      return acquire(LockFuture.NO_DEADLINE);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
   }
 
   @Override
   public CompletableFuture<MutexGuard> lock(Duration timeout) {
-    return acquire(Deadlines.after(timeout));
+    try {
+      return acquire(Deadlines.after(timeout));
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
   }
 
   @Override
   public Optional<MutexGuard> tryLock() {
     checkOpen();
-    if (mayBarge() && tryAcquireFree()) {
-      return Optional.of(newGuard(false));
+    try {
+      if (mayBarge() && tryAcquireFree()) {
+        return Optional.of(newGuard(false));
+      }
+      return Optional.ofNullable(tryAcquireAfterDeath());
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
     }
-    return Optional.ofNullable(tryAcquireAfterDeath());
   }
 
   @Override
   public boolean isLocked() {
-    return ownerOf(lvWord()) != 0;
+    return ownerPid() != 0;
   }
 
   @Override
   public int ownerPid() {
-    return ownerOf(lvWord());
+    try {
+      return ownerOf(lvWord());
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
   }
 
   @Override
   public boolean isConsistent() {
-    int v = lvWord();
-    if ((v & OWNER_DIED) != 0) {
-      return false;
+    try {
+      int v = lvWord();
+      if ((v & OWNER_DIED) != 0) {
+        return false;
+      }
+      int owner = ownerOf(v);
+      return owner == 0 || owner == pid || alive(owner);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
     }
-    int owner = ownerOf(v);
-    return owner == 0 || owner == pid || alive(owner);
   }
 
   @Override
@@ -632,8 +664,10 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
             armed = sleeper.arm(expected, queue.earliestDeadline(), exitWatches);
             break;
           }
-        } catch (UncheckedIOException e) {
-          damage = e;
+        } catch (UncheckedIOException | InternalError e) {
+          // InternalError: a fault on the memory (the file shrank); TRUNCATED, not an Error
+          damage =
+              e instanceof InternalError fault ? region.truncated(fault) : (UncheckedIOException) e;
           damaged = queue.unlinkAll();
           if (winner != null && winnerGuard == null) {
             damaged = new ArrayList<>(damaged);
@@ -739,6 +773,14 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
    */
   void release(Guard guard) {
     checkOpen();
+    try {
+      releaseChecked(guard);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
+  }
+
+  private void releaseChecked(Guard guard) {
     if (guard.leavesInconsistent()) {
       releaseNotRecoverable();
       return;
@@ -781,7 +823,11 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   /** The holder has repaired the state a dead owner left: the mutex is consistent again. */
   void markConsistent() {
     checkOpen();
-    clearOwnerDied();
+    try {
+      clearOwnerDied();
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
   }
 
   private LockFuture takeForLocalHandoff() {
@@ -921,6 +967,11 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   @Override
   String describe() {
     return "mutex '" + name + "'";
+  }
+
+  @Override
+  RuntimeException regionFault(InternalError fault) {
+    return region.truncated(fault);
   }
 
   @Override

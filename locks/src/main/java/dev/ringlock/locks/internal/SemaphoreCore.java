@@ -158,6 +158,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   private final ProcessWatch processes;
   private final int pid;
   private final HolderTable holders; // null: undo on exit is off
+  private final MappedRegion region; // names the file when its memory faults (regionFault)
 
   // ---- guarded by this: exit subscriptions while requests are queued, one per holder entry ----
   private final int[] watchedPids; // the pid of the entry each subscription watches, or 0
@@ -177,6 +178,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     FutexWord word = FutexWord.of(memory, offset + SemaphoreDescriptor.WORD_OFFSET, scope);
     super(new Sleeper(ring, word, memory, offset + SemaphoreDescriptor.SLEEPERS_OFFSET));
     this.name = name;
+    this.region = region;
     this.memory = memory;
     this.wordAt = offset + SemaphoreDescriptor.WORD_OFFSET;
     this.word = word;
@@ -246,8 +248,14 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     return (int) INT.getVolatile(memory, wordAt);
   }
 
+  /**
+   * Read first, then CAS (test-and-test-and-set): on a page that the file no longer covers (shrunk
+   * under the mapping) a compareAndSet kills the JVM with SIGBUS, where the read throws
+   * InternalError, which the public API turns into InvalidRegionException(TRUNCATED). A value that
+   * differs would fail the CAS anyway. See docs/validation.md, the CAS audit.
+   */
   private boolean casWord(int expected, int next) {
-    return INT.compareAndSet(memory, wordAt, expected, next);
+    return lvWord() == expected && INT.compareAndSet(memory, wordAt, expected, next);
   }
 
   // ---- Semaphore ----
@@ -257,33 +265,58 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     return name;
   }
 
+  // Every public entry that reads the region turns a fault on its memory (InternalError: the file
+  // shrank under the mapping) into InvalidRegionException(TRUNCATED); see regionFaulted.
+
   @Override
   public CompletableFuture<Void> acquire(int permits) {
-    return acquire(checkPermits(permits), SemaphoreRequest.NO_DEADLINE);
+    checkPermits(permits);
+    try {
+      return acquire(permits, SemaphoreRequest.NO_DEADLINE);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
   }
 
   @Override
   public CompletableFuture<Void> acquire(int permits, Duration timeout) {
     checkPermits(permits);
-    return acquire(permits, Deadlines.after(timeout));
+    long deadline = Deadlines.after(timeout);
+    try {
+      return acquire(permits, deadline);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
   }
 
   @Override
   public boolean tryAcquire(int permits) {
     checkPermits(permits);
     checkOpen();
-    if (takeNow(permits)) {
-      return true;
+    try {
+      if (takeNow(permits)) {
+        return true;
+      }
+      // Too few: a dead holder's permits may be what is missing, and with nobody waiting nobody
+      // has returned them yet. Then one more try, as if they had been there.
+      return holders != null && returnDeadHoldings(false) > 0 && takeNow(permits);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
     }
-    // Too few: a dead holder's permits may be what is missing, and with nobody waiting nobody has
-    // returned them yet. Then one more try, as if they had been there.
-    return holders != null && returnDeadHoldings(false) > 0 && takeNow(permits);
   }
 
   @Override
   public void release(int permits) {
     checkPermits(permits);
     checkOpen();
+    try {
+      releaseChecked(permits);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
+  }
+
+  private void releaseChecked(int permits) {
     // Off the holding first, then into the word: a death between the two loses these permits
     // (the word never gets them) instead of returning them twice.
     int forgotten = holders != null ? holders.forget(permits) : 0;
@@ -306,12 +339,24 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   @Override
   public int availablePermits() {
     checkOpen();
-    return lvWord() & PERMITS_MASK;
+    try {
+      return lvWord() & PERMITS_MASK;
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
   }
 
   @Override
   public int drainPermits() {
     checkOpen();
+    try {
+      return drainChecked();
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
+  }
+
+  private int drainChecked() {
     for (int v = lvWord(); ; v = lvWord()) {
       int available = v & PERMITS_MASK;
       // keeps WAITERS: nothing was added, and the next release must still wake the sleepers
@@ -762,6 +807,11 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   @Override
   String describe() {
     return "semaphore '" + name + "'";
+  }
+
+  @Override
+  RuntimeException regionFault(InternalError fault) {
+    return region.truncated(fault);
   }
 
   @Override

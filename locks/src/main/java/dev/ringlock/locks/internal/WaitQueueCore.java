@@ -342,6 +342,8 @@ public final class WaitQueueCore implements WaitQueue {
     enterPublic();
     try {
       return checkedCount((int) INT.getAcquire(memory, base + WAITING_OFFSET), "waiting");
+    } catch (InternalError fault) {
+      throw region.truncated(fault);
     } finally {
       publicCalls.decrementAndGet();
     }
@@ -411,6 +413,8 @@ public final class WaitQueueCore implements WaitQueue {
     try {
       waiter = occupySlot(key, deadline);
       wait = armKernelWait(waiter);
+    } catch (InternalError fault) {
+      throw region.truncated(fault); // the file shrank under the mapping: see docs/validation.md
     } finally {
       publicCalls.decrementAndGet();
     }
@@ -524,6 +528,9 @@ public final class WaitQueueCore implements WaitQueue {
     } catch (RuntimeException e) { // a damaged region: tell the waiter rather than the ring
       verdict = Verdict.FAILED;
       cause = e;
+    } catch (InternalError fault) { // a truncated file: the same, as a ringlock exception
+      verdict = Verdict.FAILED;
+      cause = region.truncated(fault);
     } finally {
       internalCalls.decrementAndGet();
     }
@@ -621,6 +628,8 @@ public final class WaitQueueCore implements WaitQueue {
     enterPublic();
     try {
       return wakeWaiters(count, keyLimit, wokenState);
+    } catch (InternalError fault) {
+      throw region.truncated(fault);
     } finally {
       publicCalls.decrementAndGet();
     }

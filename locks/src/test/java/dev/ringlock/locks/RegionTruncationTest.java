@@ -1,0 +1,125 @@
+package dev.ringlock.locks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A region file truncated under live processes: every JVM survives (no SIGBUS from a
+ * compare-and-set on a page the file no longer covers), and every operation on every primitive
+ * fails with InvalidRegionException(TRUNCATED), never an InternalError, and never hangs.
+ *
+ * <p>Two child JVMs run every primitive's operations in loops; one is interpreted only ({@code
+ * -Xint}), since an interpreted compareAndSet is the one that dies of SIGBUS where a read throws
+ * InternalError: each CAS on region memory must come after a read of the same word.
+ */
+@Timeout(120)
+class RegionTruncationTest {
+  private static final Pattern RESULT =
+      Pattern.compile(
+          "RESULT (\\S+) done=(\\d+) truncated=(\\d+) timedOut=(\\d+) leaked=(\\d+) hung=(\\d+)"
+              + " other=(\\d+) first=(.*)");
+
+  @Test
+  void truncatingTheFileUnderLiveProcessesKillsNoJvmAndFailsEveryOperationAsTruncated()
+      throws Exception {
+    String unique = "ringlock-truncation-" + ProcessHandle.current().pid();
+    Path regionFile = Path.of("/dev/shm", unique);
+    Path stop = Path.of("/dev/shm", unique + ".stop");
+    Path interpretedLog = Files.createTempFile(unique, ".xint.log");
+    Path compiledLog = Files.createTempFile(unique, ".log");
+    List<Process> children = new ArrayList<>();
+    try {
+      // created here, so both children attach to one file of the default size
+      SharedRegion.open(regionFile).close();
+      children.add(
+          new ProcessBuilder(javaCommand(List.of("-Xint"), regionFile.toString(), stop.toString()))
+              .redirectErrorStream(true)
+              .redirectOutput(interpretedLog.toFile())
+              .start());
+      children.add(
+          ChildJvm.start(
+              compiledLog, TruncationWorker.class, regionFile.toString(), stop.toString()));
+      for (Path log : List.of(interpretedLog, compiledLog)) {
+        awaitLine(log, "READY", 60);
+      }
+      Thread.sleep(1_000); // every operation runs before the file shrinks
+
+      try (FileChannel file = FileChannel.open(regionFile, StandardOpenOption.WRITE)) {
+        file.truncate(4096); // the header stays; the directory's tail and every object go
+      }
+      Thread.sleep(1_500); // and keeps running after
+      Files.createFile(stop);
+
+      for (int i = 0; i < children.size(); i++) {
+        Process child = children.get(i);
+        Path log = i == 0 ? interpretedLog : compiledLog;
+        assertTrue(child.waitFor(40, TimeUnit.SECONDS), "a worker did not stop: " + read(log));
+        String output = read(log);
+        assertEquals(0, child.exitValue(), "the worker JVM died (SIGBUS is 134/135): " + output);
+        assertResults(output);
+      }
+    } finally {
+      children.forEach(Process::destroyForcibly);
+      Files.deleteIfExists(regionFile);
+      Files.deleteIfExists(stop);
+      Files.copy(
+          interpretedLog,
+          Path.of("/tmp/rv/xint.log"),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(
+          compiledLog, Path.of("/tmp/rv/c.log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.deleteIfExists(interpretedLog);
+      Files.deleteIfExists(compiledLog);
+    }
+  }
+
+  /** Every primitive ran before, failed as TRUNCATED after, and nothing else went wrong. */
+  private static void assertResults(String output) {
+    int primitives = 0;
+    for (String line : output.lines().toList()) {
+      Matcher result = RESULT.matcher(line);
+      if (!result.matches()) {
+        continue;
+      }
+      primitives++;
+      String name = result.group(1);
+      assertTrue(Integer.parseInt(result.group(2)) > 0, name + " never ran: " + line);
+      assertTrue(
+          Integer.parseInt(result.group(3)) > 0, name + " never failed as TRUNCATED: " + line);
+      assertEquals("0", result.group(5), name + " leaked an InternalError: " + line);
+      assertEquals("0", result.group(6), name + " left a future hanging: " + line);
+      assertEquals("0", result.group(7), name + " failed otherwise: " + line);
+    }
+    assertEquals(5, primitives, output);
+  }
+
+  private static List<String> javaCommand(List<String> jvmOptions, String... args)
+      throws Exception {
+    // ChildJvm's command line, with JVM options: through startPiped's builder, not started
+    return ChildJvm.command(jvmOptions, TruncationWorker.class, args);
+  }
+
+  private static void awaitLine(Path log, String line, int seconds) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!read(log).lines().anyMatch(l -> l.startsWith(line))) {
+      assertTrue(System.nanoTime() < deadline, "no " + line + " from a worker: " + read(log));
+      Thread.sleep(20);
+    }
+  }
+
+  private static String read(Path log) throws Exception {
+    return Files.readString(log);
+  }
+}
