@@ -74,12 +74,6 @@ class RegionTruncationTest {
       children.forEach(Process::destroyForcibly);
       Files.deleteIfExists(regionFile);
       Files.deleteIfExists(stop);
-      Files.copy(
-          interpretedLog,
-          Path.of("/tmp/rv/xint.log"),
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      Files.copy(
-          compiledLog, Path.of("/tmp/rv/c.log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       Files.deleteIfExists(interpretedLog);
       Files.deleteIfExists(compiledLog);
     }
