@@ -117,6 +117,19 @@ import java.util.concurrent.locks.Lock;
  *
  * Starving processes are recorded by pid (MutexDescriptor), so a dead one's mark is found and
  * cleared (by whoever stands back for it, or by tryLock) instead of blocking barging for ever.
+ * A mark of a live process that is not waiting here (a pid reused, or written from outside the
+ * protocol) decays: a process that sees the same marks on a free word at every look for
+ * STARVING_MARK_DECAY_MILLIS clears them (clearStaleStarving), since a real starving process takes
+ * a free word within one sleeper re-check. A process whose mark was cleared that way notices it
+ * in its next pump and marks itself again.
+ *
+ * Distrust. Every pid read from the region (the owner in the word, a starving slot) is checked
+ * against pid_max before ProcessWatch is asked about it, and the fence before it is incremented;
+ * a bad one is InvalidRegionException(CORRUPT) naming this mutex (MutexDescriptor's *Problem
+ * methods, shared with RegionReport), thrown to the caller or, found by the pump, failing every
+ * queued request. A fault on the memory itself (InternalError: the file shrank) becomes
+ * TRUNCATED the same way, and every CAS on the region reads the word first (casWord), since a
+ * CAS on a vanished page kills the JVM with SIGBUS where a read only throws.
  * The count of sleeping processes is not repaired: a dead process stays counted, which only
  * makes releases go through the word once every LOCAL_HANDOFF_LIMIT in-process handoffs.
  *
