@@ -20,9 +20,13 @@ import org.junit.jupiter.api.Timeout;
  * compare-and-set on a page the file no longer covers), and every operation on every primitive
  * fails with InvalidRegionException(TRUNCATED), never an InternalError, and never hangs.
  *
- * <p>Two child JVMs run every primitive's operations in loops; one is interpreted only ({@code
- * -Xint}), since an interpreted compareAndSet is the one that dies of SIGBUS where a read throws
- * InternalError: each CAS on region memory must come after a read of the same word.
+ * <p>Two child JVMs. One runs a thread per primitive, looping through the truncation. The other is
+ * interpreted only ({@code -Xint}), since an interpreted compareAndSet is the one that dies of
+ * SIGBUS where a read throws InternalError, and runs every operation once before and once after the
+ * truncation, on one thread: deterministically, each operation's first access comes after the file
+ * shrank, so each CAS on region memory must come after a read of the same word (without that,
+ * PidLock.lock's leading CAS killed this JVM). A CAS already past its read at the very instant of a
+ * truncation still kills a JVM; the looping worker is paced so that this window is rarely open.
  */
 @Timeout(120)
 class RegionTruncationTest {
@@ -37,6 +41,7 @@ class RegionTruncationTest {
     String unique = "ringlock-truncation-" + ProcessHandle.current().pid();
     Path regionFile = Path.of("/dev/shm", unique);
     Path stop = Path.of("/dev/shm", unique + ".stop");
+    Path truncated = Path.of("/dev/shm", unique + ".truncated");
     Path interpretedLog = Files.createTempFile(unique, ".xint.log");
     Path compiledLog = Files.createTempFile(unique, ".log");
     List<Process> children = new ArrayList<>();
@@ -46,8 +51,15 @@ class RegionTruncationTest {
       // A JVM killed by SIGBUS writes its hs_err file beside the logs, not into the source tree.
       String errorFile =
           "-XX:ErrorFile=" + interpretedLog.getParent().resolve(unique + "-hs_err_%p.log");
-      children.add(start(List.of("-Xint", errorFile), regionFile, stop, interpretedLog));
-      children.add(start(List.of(errorFile), regionFile, stop, compiledLog));
+      children.add(
+          start(
+              List.of("-Xint", errorFile),
+              regionFile,
+              stop,
+              truncated,
+              "sequential",
+              interpretedLog));
+      children.add(start(List.of(errorFile), regionFile, stop, truncated, "live", compiledLog));
       for (Path log : List.of(interpretedLog, compiledLog)) {
         awaitLine(log, "READY", 60);
       }
@@ -56,6 +68,7 @@ class RegionTruncationTest {
       try (FileChannel file = FileChannel.open(regionFile, StandardOpenOption.WRITE)) {
         file.truncate(4096); // the header stays; the directory's tail and every object go
       }
+      Files.createFile(truncated);
       Thread.sleep(1_500); // and keeps running after
       Files.createFile(stop);
 
@@ -71,6 +84,7 @@ class RegionTruncationTest {
       children.forEach(Process::destroyForcibly);
       Files.deleteIfExists(regionFile);
       Files.deleteIfExists(stop);
+      Files.deleteIfExists(truncated);
       Files.deleteIfExists(interpretedLog);
       Files.deleteIfExists(compiledLog);
     }
@@ -96,11 +110,17 @@ class RegionTruncationTest {
     assertEquals(5, primitives, output);
   }
 
-  private static Process start(List<String> jvmOptions, Path regionFile, Path stop, Path log)
+  private static Process start(
+      List<String> jvmOptions, Path regionFile, Path stop, Path truncated, String mode, Path log)
       throws Exception {
     return new ProcessBuilder(
             ChildJvm.command(
-                jvmOptions, TruncationWorker.class, regionFile.toString(), stop.toString()))
+                jvmOptions,
+                TruncationWorker.class,
+                regionFile.toString(),
+                stop.toString(),
+                truncated.toString(),
+                mode))
         .redirectErrorStream(true)
         .redirectOutput(log.toFile())
         .start();
