@@ -13,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -105,6 +106,17 @@ class MutexDamageTest extends RegionTestBase {
       assertEquals(Long.MAX_VALUE, guard.fence());
     }
     assertCorruptNaming("m", assertThrows(UncheckedIOException.class, mutex::tryLock));
+  }
+
+  @Test
+  void aFenceThatCannotGrowFailsTheRequestAnInProcessHandoffWasFor() throws Exception {
+    Mutex mutex = region.mutex("m");
+    MutexGuard held = mutex.tryLock().orElseThrow();
+    CompletableFuture<MutexGuard> queued = mutex.lock(); // handed over in-process on unlock
+    object("m").set(ValueLayout.JAVA_LONG, MutexDescriptor.FENCE_OFFSET, Long.MAX_VALUE);
+    assertCorruptNaming("m", assertThrows(UncheckedIOException.class, held::unlock));
+    assertCorruptNaming("m", failureOf(queued));
+    assertEquals(0, mutex.ownerPid(), "the word is free again");
   }
 
   @Test

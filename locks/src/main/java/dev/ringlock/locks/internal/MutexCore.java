@@ -612,11 +612,11 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
               stopStarving();
               break;
             }
-            // Count before deciding: a process that stood back and only then counted itself
-            // would sleep on a free word, and once every process did so nobody would wake.
             if (starvingSlot >= 0 && lvStarvingPid(starvingSlot) != pid) {
               starvingSlot = -1; // another process cleared our mark as stale: mark again below
             }
+            // Count before deciding: a process that stood back and only then counted itself
+            // would sleep on a free word, and once every process did so nobody would wake.
             if (afterWait
                 && starvingSlot < 0
                 && System.nanoTime() - queue.head().queuedAt >= STARVATION_NANOS) {
@@ -800,7 +800,17 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     }
     LockFuture next = queue.length() > 0 ? takeForLocalHandoff() : null;
     if (next != null) {
-      Grants.grant(next, newGuard(false));
+      Guard handed;
+      try {
+        handed = newGuard(false);
+      } catch (UncheckedIOException damage) {
+        // a fence that cannot grow: nextFence freed the word; the request taken off the queue
+        // for this handoff, and every other, fail with the damage rather than wait for ever
+        next.fail(damage);
+        failAll(damage);
+        throw damage;
+      }
+      Grants.grant(next, handed);
       return;
     }
     holding = false;
