@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -146,12 +145,11 @@ public final class RegionReport {
       throw new NoSuchFileException(file.toString(), null, "no such file");
     }
     if (!attributes.isRegularFile()) {
+      // Checked before the open: a file swapped in between is opened as the library opens it.
       String what =
           attributes.isDirectory()
               ? "a directory"
-              : Files.isSymbolicLink(file) && !Files.exists(file, LinkOption.NOFOLLOW_LINKS)
-                  ? "a dangling link"
-                  : "not a regular file (a FIFO, socket or device)";
+              : "not a regular file (a FIFO, socket or device)";
       throw new IOException(file + " is " + what + "; a region is a regular file");
     }
     try (MappedRegion region = MappedRegion.openReadOnly(file)) {
