@@ -157,7 +157,7 @@ public final class SharedRegion implements AutoCloseable {
     NamedObject object = namedObject(name, ObjectType.MUTEX, MutexDescriptor.SIZE, created -> {});
     return new MutexCore(
         name,
-        memory.segment(),
+        memory,
         object.offset(),
         scope,
         ring,
@@ -341,7 +341,11 @@ public final class SharedRegion implements AutoCloseable {
     // would outlive the mapping. A cached object found after close fails its own calls.
     synchronized (this) {
       checkOpen();
-      return cache.computeIfAbsent(name, attach);
+      try {
+        return cache.computeIfAbsent(name, attach);
+      } catch (InternalError fault) {
+        throw memory.truncated(fault); // the file shrank under the mapping
+      }
     }
   }
 

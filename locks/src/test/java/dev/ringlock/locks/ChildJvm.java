@@ -118,7 +118,7 @@ final class ChildJvm {
     return Path.of(location(FutexRing.class)).getParent().resolve("test-classes").toString();
   }
 
-  private static List<String> command(List<String> jvmOptions, Class<?> mainClass, String... args)
+  static List<String> command(List<String> jvmOptions, Class<?> mainClass, String... args)
       throws URISyntaxException {
     Set<String> classPath = new LinkedHashSet<>();
     classPath.add(location(mainClass)); // locks/target/test-classes

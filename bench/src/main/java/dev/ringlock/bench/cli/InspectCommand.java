@@ -1,6 +1,7 @@
 package dev.ringlock.bench.cli;
 
 import dev.ringlock.core.InvalidRegionException;
+import dev.ringlock.locks.RegionReport;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -60,16 +61,6 @@ final class InspectCommand implements Callable<Integer> {
       description = "with --watch: stop after n snapshots (default: until interrupted)")
   Integer count;
 
-  private final RegionInspector inspector;
-
-  InspectCommand() {
-    this(RegionInspector.probingProcesses());
-  }
-
-  InspectCommand(RegionInspector inspector) {
-    this.inspector = inspector;
-  }
-
   @Override
   public Integer call() throws InterruptedException {
     if (intervalMillis < 50) {
@@ -88,17 +79,22 @@ final class InspectCommand implements Callable<Integer> {
       if (i > 0) {
         Thread.sleep(intervalMillis);
       }
-      RegionInspector.Snapshot snapshot;
+      RegionReport snapshot;
       try {
-        snapshot = inspector.inspect(file);
+        snapshot = RegionReport.read(file);
       } catch (NoSuchFileException e) {
-        return fail(file + ": no such file");
+        return fail(file + ": no such file", Ringlock.FAILED);
       } catch (InvalidRegionException e) {
-        return fail(e.getMessage());
+        return fail(e.getMessage(), exitCodeFor(e));
       } catch (UncheckedIOException e) {
-        return fail(e.getMessage()); // a directory found corrupt after the header's checks
+        // a directory found corrupt after the header's checks
+        return fail(
+            e.getMessage(),
+            e.getCause() instanceof InvalidRegionException invalid
+                ? exitCodeFor(invalid)
+                : Ringlock.FAILED);
       } catch (IOException e) {
-        return fail(file + ": cannot be read: " + e.getMessage());
+        return fail(file + ": cannot be read: " + e.getMessage(), Ringlock.FAILED);
       }
       if (json) {
         out.println(Json.write(snapshot.toJson()));
@@ -116,17 +112,59 @@ final class InspectCommand implements Callable<Integer> {
     return status;
   }
 
-  private int fail(String message) {
+  private int fail(String message, int exitCode) {
     PrintWriter err = spec.commandLine().getErr();
-    err.println("ringlock inspect: " + message);
+    err.println("ringlock inspect: " + escape(message));
     err.flush();
-    return Ringlock.FAILED;
+    return exitCode;
   }
 
-  private void printText(RegionInspector.Snapshot snapshot, PrintWriter out) {
+  /**
+   * A ringlock region whose header or directory is damaged is a damage like any object's: exit 3,
+   * as for every value the library refuses. A file that is no region of this version (another file,
+   * a newer layout, another PID namespace) is a failure to inspect: exit 1.
+   */
+  private static int exitCodeFor(InvalidRegionException e) {
+    return switch (e.problem()) {
+      case CORRUPT, TRUNCATED, DIRECTORY_OUT_OF_BOUNDS -> Ringlock.DAMAGED;
+      default -> Ringlock.FAILED; // another file, a newer layout, another PID namespace...
+    };
+  }
+
+  /**
+   * Text as one line of the table: control characters (a newline in an object's name would forge a
+   * row; an escape sequence would rewrite the terminal) and backslashes become escapes, so every
+   * name reads back unambiguously. JSON output escapes on its own.
+   */
+  static String escape(String text) {
+    StringBuilder escaped = new StringBuilder(text.length());
+    text.codePoints()
+        .forEach(
+            c -> {
+              if (c == '\\') {
+                escaped.append("\\\\");
+              } else if (c == '\n') {
+                escaped.append("\\n");
+              } else if (c == '\t') {
+                escaped.append("\\t");
+              } else if (c == '\r') {
+                escaped.append("\\r");
+              } else if (Character.isISOControl(c)
+                  || Character.getType(c) == Character.FORMAT
+                  || c == 0x2028
+                  || c == 0x2029) {
+                escaped.append(c <= 0xFFFF ? "\\u%04x".formatted(c) : "\\U%08x".formatted(c));
+              } else {
+                escaped.appendCodePoint(c);
+              }
+            });
+    return escaped.toString();
+  }
+
+  private void printText(RegionReport snapshot, PrintWriter out) {
     out.printf(
         "%s: layout version %d, %,d bytes, %d of %d objects%s%n",
-        snapshot.file(),
+        escape(snapshot.file().toString()),
         snapshot.layoutVersion(),
         snapshot.size(),
         snapshot.objects().size(),
@@ -137,8 +175,8 @@ final class InspectCommand implements Callable<Integer> {
     }
     int nameWidth = 4;
     int typeWidth = 4;
-    for (RegionInspector.ObjectReport object : snapshot.objects()) {
-      nameWidth = Math.max(nameWidth, object.name().length());
+    for (RegionReport.ObjectReport object : snapshot.objects()) {
+      nameWidth = Math.max(nameWidth, escape(object.name()).length());
       typeWidth = Math.max(typeWidth, object.type().length());
     }
     if (snapshot.objects().isEmpty()) {
@@ -147,8 +185,8 @@ final class InspectCommand implements Callable<Integer> {
     }
     String row = "  %-" + typeWidth + "s  %-" + nameWidth + "s  %s%n";
     out.printf(row, "TYPE", "NAME", "STATE");
-    for (RegionInspector.ObjectReport object : snapshot.objects()) {
-      out.printf(row, object.type(), object.name(), object.summary());
+    for (RegionReport.ObjectReport object : snapshot.objects()) {
+      out.printf(row, object.type(), escape(object.name()), escape(object.summary()));
     }
   }
 }

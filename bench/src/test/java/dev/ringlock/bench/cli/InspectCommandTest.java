@@ -13,6 +13,7 @@ import dev.ringlock.bench.xproc.ChildProcess;
 import dev.ringlock.bench.xproc.TakeoverHolder;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.NamedObject;
+import dev.ringlock.core.memory.RegionDescriptor;
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.Semaphore;
@@ -20,6 +21,7 @@ import dev.ringlock.locks.SharedRegion;
 import dev.ringlock.locks.WaitQueue;
 import dev.ringlock.locks.internal.MutexDescriptor;
 import dev.ringlock.locks.internal.SemaphoreDescriptor;
+import dev.ringlock.locks.internal.WaitQueueDescriptor;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.foreign.ValueLayout;
@@ -263,11 +265,171 @@ class InspectCommandTest {
     assertTrue(
         run.object("mutex").get("problem").getAsString().contains("starving slot 0"), run.out());
     assertTrue(
-        run.object("semaphore").get("problem").getAsString().contains("unknown flag bits 0x40"),
+        run.object("semaphore").get("problem").getAsString().contains("flags 0x40 have bits"),
         run.out());
     Run text = ringlock("inspect", file.toString());
     assertEquals(Ringlock.DAMAGED, text.exitCode());
-    assertTrue(text.out().contains("[DAMAGED: starving slot 0 holds 2147483647]"), text.out());
+    assertTrue(
+        text.out().contains("[DAMAGED: starving slot 0 holds 2147483647, not a pid"), text.out());
+  }
+
+  /** A region with one object of each kind, closed, and a raw mapping to damage it with. */
+  private Path regionWithEveryKind(String fileName) throws Exception {
+    Path file = directory.resolve(fileName);
+    try (SharedRegion region = SharedRegion.open(file)) {
+      region.mutex("mutex");
+      region.semaphore("semaphore", 1);
+      region.waitQueue("queue", 8);
+      region.condition("condition", 8);
+    }
+    return file;
+  }
+
+  /** Plants {@code value} at {@code offset} of object {@code name}. */
+  private static void plant(Path file, String name, long offset, int value) throws Exception {
+    try (MappedRegion raw = MappedRegion.open(file, 1 << 20, 16)) {
+      NamedObject object = raw.find(name).orElseThrow();
+      raw.segment().set(ValueLayout.JAVA_INT, object.offset() + offset, value);
+    }
+  }
+
+  private static void plantLong(Path file, String name, long offset, long value) throws Exception {
+    try (MappedRegion raw = MappedRegion.open(file, 1 << 20, 16)) {
+      NamedObject object = raw.find(name).orElseThrow();
+      raw.segment().set(ValueLayout.JAVA_LONG, object.offset() + offset, value);
+    }
+  }
+
+  private static void assertDamaged(Path file, String name, String problem) {
+    Run run = ringlock("inspect", "--json", file.toString());
+    assertEquals(Ringlock.DAMAGED, run.exitCode(), run.out() + run.err());
+    String reported = run.object(name).get("problem").getAsString();
+    assertTrue(reported.contains(problem), reported);
+    Run text = ringlock("inspect", file.toString());
+    assertEquals(Ringlock.DAMAGED, text.exitCode(), text.out());
+    assertTrue(text.out().contains("[DAMAGED: "), text.out());
+  }
+
+  @Test
+  void everyValueTheLibraryRefusesMakesInspectExitThree() throws Exception {
+    long slot0 = WaitQueueDescriptor.slotOffset(0);
+    Path state = regionWithEveryKind("state.region");
+    plant(state, "queue", slot0 + WaitQueueDescriptor.STATE_OFFSET, 9);
+    assertDamaged(state, "queue", "slot 0 in state 9");
+
+    Path lockWord = regionWithEveryKind("lock-word.region");
+    plant(lockWord, "condition", WaitQueueDescriptor.LIST_LOCK_OFFSET, 0xffffffff);
+    assertDamaged(lockWord, "condition", "lock word of 0xffffffff");
+
+    Path head = regionWithEveryKind("head.region");
+    plant(head, "queue", WaitQueueDescriptor.HEAD_OFFSET, 999);
+    assertDamaged(head, "queue", "head index of 999, outside its 8 slots");
+
+    Path link = regionWithEveryKind("link.region");
+    plant(link, "queue", WaitQueueDescriptor.slotOffset(7) + WaitQueueDescriptor.PREV_OFFSET, 8);
+    assertDamaged(link, "queue", "slot 7 prev index of 8");
+
+    Path hint = regionWithEveryKind("hint.region");
+    plant(hint, "queue", WaitQueueDescriptor.HINT_OFFSET, -2);
+    assertDamaged(hint, "queue", "allocation hint index of -2");
+
+    Path count = regionWithEveryKind("count.region");
+    plant(count, "queue", WaitQueueDescriptor.OCCUPIED_OFFSET, 9);
+    assertDamaged(count, "queue", "9 occupied slots, outside 0..8");
+
+    Path mutexWord = regionWithEveryKind("mutex-word.region");
+    plant(mutexWord, "mutex", MutexDescriptor.WORD_OFFSET, 0xffffffff);
+    assertDamaged(mutexWord, "mutex", "lock word 0xffffffff names pid 1073741823");
+
+    Path starving = regionWithEveryKind("starving.region");
+    plant(starving, "mutex", MutexDescriptor.STARVING_OFFSET + 8, -1);
+    assertDamaged(starving, "mutex", "starving slot 2 holds -1");
+
+    Path fence = regionWithEveryKind("fence.region");
+    plantLong(fence, "mutex", MutexDescriptor.FENCE_OFFSET, Long.MAX_VALUE);
+    assertDamaged(fence, "mutex", "last fence is 9223372036854775807");
+
+    Path holder = regionWithEveryKind("holder.region");
+    plant(holder, "semaphore", SemaphoreDescriptor.HOLDERS_OFFSET + 3 * 8 + 4, 5); // no pid
+    assertDamaged(holder, "semaphore", "holder entry 3 records process 0 holding 5");
+  }
+
+  @Test
+  void aDamagedDirectoryMakesInspectExitThreeNamingTheEntry() throws Exception {
+    // "semaphore" moved onto "mutex"'s line: overlapping entries are refused at open
+    Path overlap = regionWithEveryKind("overlap.region");
+    long mutexOffset;
+    try (MappedRegion raw = MappedRegion.open(overlap, 1 << 20, 16)) {
+      mutexOffset = raw.find("mutex").orElseThrow().offset();
+      long entry = directoryEntry(raw, 1);
+      raw.segment()
+          .set(
+              ValueLayout.JAVA_LONG,
+              entry + RegionDescriptor.ENTRY_OBJECT_OFFSET_OFFSET,
+              mutexOffset);
+    }
+    Run run = ringlock("inspect", overlap.toString());
+    assertEquals(Ringlock.DAMAGED, run.exitCode(), run.out() + run.err());
+    assertTrue(run.err().contains("directory entry 1"), run.err());
+    assertTrue(run.err().contains("never share bytes"), run.err());
+
+    // a mutex whose entry records fewer bytes than a mutex has
+    Path tooShort = regionWithEveryKind("short.region");
+    try (MappedRegion raw = MappedRegion.open(tooShort, 1 << 20, 16)) {
+      long entry = directoryEntry(raw, 0);
+      raw.segment()
+          .set(ValueLayout.JAVA_LONG, entry + RegionDescriptor.ENTRY_OBJECT_BYTES_OFFSET, 8L);
+    }
+    assertDamaged(tooShort, "mutex", "a mutex of 8 bytes; it needs 64");
+
+    // a type no ringlock of this layout writes
+    Path unknown = regionWithEveryKind("unknown.region");
+    try (MappedRegion raw = MappedRegion.open(unknown, 1 << 20, 16)) {
+      long entry = directoryEntry(raw, 0);
+      raw.segment().set(ValueLayout.JAVA_INT, entry + RegionDescriptor.ENTRY_TYPE_OFFSET, 77);
+    }
+    assertDamaged(unknown, "mutex", "type 77");
+  }
+
+  /** Where directory entry {@code index} starts in the region. */
+  private static long directoryEntry(MappedRegion raw, int index) {
+    long directory =
+        raw.segment().get(ValueLayout.JAVA_LONG, RegionDescriptor.DIRECTORY_OFFSET_OFFSET);
+    return directory + (long) index * RegionDescriptor.ENTRY_BYTES;
+  }
+
+  @Test
+  void controlCharactersInANameCannotForgeATableRow() throws Exception {
+    Path file = directory.resolve("names.region");
+    String forged = "innocent\n  mutex       forged  free\u001b[2J\\";
+    try (SharedRegion region = SharedRegion.open(file)) {
+      region.mutex(forged);
+    }
+    Run text = ringlock("inspect", file.toString());
+    assertEquals(0, text.exitCode(), text.err());
+    List<String> lines = text.out().lines().toList();
+    assertEquals(3, lines.size(), text.out()); // the region line, the column heads, one row
+    assertTrue(
+        lines.get(2).contains("innocent\\n  mutex       forged  free\\u001b[2J\\\\"), lines.get(2));
+    assertFalse(text.out().contains("\u001b"), "an escape sequence reached the terminal");
+    // JSON keeps the name exactly, escaped by the JSON writer
+    Run json = ringlock("inspect", "--json", file.toString());
+    assertEquals(1, json.out().strip().lines().count(), json.out());
+    assertEquals(forged, json.object(forged).get("name").getAsString());
+  }
+
+  @Test
+  @Timeout(20)
+  void aFifoAtThePathIsRefusedWithoutBlocking() throws Exception {
+    Path fifo = directory.resolve("fifo.region");
+    Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+    assertEquals(0, mkfifo.waitFor());
+    long start = System.nanoTime();
+    Run run = ringlock("inspect", fifo.toString());
+    assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) < 5, "inspect blocked");
+    assertEquals(Ringlock.FAILED, run.exitCode(), run.err());
+    assertTrue(run.err().contains("not a regular file"), run.err());
+    assertEquals("", run.out());
   }
 
   @Test

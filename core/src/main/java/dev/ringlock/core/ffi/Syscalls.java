@@ -69,6 +69,7 @@ public final class Syscalls {
   public static final int AT_FDCWD = -100;
   public static final int AT_SYMLINK_NOFOLLOW = 0x100;
   public static final int AT_EMPTY_PATH = 0x1000;
+
   /** futex(2) operations: FUTEX_WAIT_BITSET and FUTEX_WAKE_BITSET, and the private flag. */
   public static final int FUTEX_WAIT_BITSET = 9;
 
@@ -409,6 +410,7 @@ public final class Syscalls {
       throw linkageFailure(t);
     }
   }
+
   /**
    * open(2) of the NUL-terminated {@code path}: the new fd, or -errno. With O_NONBLOCK it never
    * waits for a FIFO's other end, and with O_NOFOLLOW a symbolic link as the last component is

@@ -119,11 +119,36 @@ final class Directory {
           throw corrupt(file, "has a name index that does not lead to directory entry " + index);
         }
       }
+      checkDisjoint();
     } catch (UncheckedIOException e) {
       if (e.getCause() instanceof InvalidRegionException invalid) {
         throw invalid;
       }
       throw e;
+    }
+  }
+
+  /**
+   * Refuses published objects that share bytes. Every insert takes the lines at the data cursor and
+   * moves the cursor past them, so in creation order each object starts at or after the end of the
+   * lines of the one before. Entries that break this would make one object's writes another's
+   * values (a mutex placed on a semaphore's word reads its permit count as an owner pid). One pass,
+   * at open; kept in this one method so the rest of the directory's reads need not know of it.
+   */
+  private void checkDisjoint() {
+    int count = lvEntryCount();
+    long cursor = lvDataCursor();
+    long previousEnd = geometry.dataStart();
+    for (int index = 0; index < count; index++) {
+      Entry entry = entry(index, cursor); // offset and length checked against the cursor
+      if (entry.offset < previousEnd) {
+        throw corruptEntry(
+            index,
+            ("an object at offset %d, inside the lines of the object before it, which end at %d;"
+                    + " objects never share bytes")
+                .formatted(entry.offset, previousEnd));
+      }
+      previousEnd = entry.offset + RegionDescriptor.roundUpToLine(entry.length);
     }
   }
 
@@ -152,14 +177,12 @@ final class Directory {
           "'" + name + "' already exists as type " + entry.type + " (asked for type " + type + ")");
     }
     if (entry.length < minimumBytes) {
-      throw new IllegalArgumentException(
-          "'"
-              + name
-              + "' already exists with "
-              + entry.length
-              + " bytes (asked for "
-              + objectBytes
-              + ")");
+      // Every creator of a type asks for the same bytes: a shorter object of that type was not
+      // written by ringlock, and using it would read and write past its end.
+      throw corruptEntry(
+          entry.index,
+          "'%s', a type %d object of %d bytes; that type needs at least %d"
+              .formatted(name, type, entry.length, minimumBytes));
     }
     return new NamedObject(name, entry.type, entry.offset, entry.length);
   }

@@ -502,6 +502,31 @@ public final class MappedRegion implements AutoCloseable {
   }
 
   /**
+   * The ringlock exception for a fault on this region's memory, to throw in place of the JVM's
+   * {@link InternalError} ("a fault occurred in an unsafe memory access"): the file was shrunk
+   * under the mapping, so the pages past its new end no longer exist. An {@link
+   * java.io.UncheckedIOException} wrapping an {@link InvalidRegionException} with {@link
+   * InvalidRegionException.Problem#TRUNCATED}, naming the file and its sizes, with the fault as its
+   * cause. Called only once a fault was thrown, so it costs nothing on any hot path.
+   */
+  public java.io.UncheckedIOException truncated(InternalError fault) {
+    String now;
+    try {
+      now = file == null ? "?" : "%,d".formatted(java.nio.file.Files.size(file));
+    } catch (IOException | RuntimeException e) {
+      now = "?"; // deleted as well, or unreadable: the mapping's fault says enough
+    }
+    InvalidRegionException truncated =
+        new InvalidRegionException(
+            file,
+            InvalidRegionException.Problem.TRUNCATED,
+            "faulted when its mapping of %,d bytes was accessed: the file is now %s bytes long"
+                .formatted(size(), now));
+    truncated.initCause(fault);
+    return new java.io.UncheckedIOException(truncated.getMessage(), truncated);
+  }
+
+  /**
    * The object called {@code name}, if one has been published.
    *
    * @throws IllegalArgumentException if the name could never be stored (see {@link #findOrCreate})

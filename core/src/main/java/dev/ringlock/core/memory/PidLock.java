@@ -289,16 +289,21 @@ public final class PidLock {
 
   /** The owner's pid, or 0 when free; a word with bits no ringlock sets is corruption. */
   private int ownerOf(int word) {
-    if ((word & ~(LOCK_OWNER_MASK | LOCK_WAITERS)) != 0) {
-      throw Directory.corrupt(
-          file,
-          "has a "
-              + guarded
-              + " lock word of 0x"
-              + Integer.toHexString(word)
-              + ", which no ringlock writes");
+    String problem = wordProblem(word);
+    if (problem != null) {
+      throw Directory.corrupt(file, "has a " + guarded + " " + problem);
     }
     return word & LOCK_OWNER_MASK;
+  }
+
+  /**
+   * What is wrong with a lock word read from a region, or null if it is one a PidLock writes: the
+   * one rule lock() applies and inspection tools report.
+   */
+  public static String wordProblem(int word) {
+    return (word & ~(LOCK_OWNER_MASK | LOCK_WAITERS)) == 0
+        ? null
+        : "lock word of 0x%08x, which no ringlock writes".formatted(word);
   }
 
   /** Whether process {@code pid} exists: a pid from shared memory, checked for its owner. */
@@ -310,8 +315,14 @@ public final class PidLock {
     return (int) INT.getAcquire(memory, wordOffset);
   }
 
+  /**
+   * Read first, then CAS (test-and-test-and-set): on a page that the file no longer covers (shrunk
+   * under the mapping) a compareAndSet kills the JVM with SIGBUS, where the read throws
+   * InternalError, which the public API turns into InvalidRegionException(TRUNCATED). A value that
+   * differs would fail the CAS anyway. See docs/validation.md, the CAS audit.
+   */
   private boolean casLock(int expected, int replacement) {
-    return INT.compareAndSet(memory, wordOffset, expected, replacement);
+    return lvLock() == expected && INT.compareAndSet(memory, wordOffset, expected, replacement);
   }
 
   private int xchgLock(int replacement) {

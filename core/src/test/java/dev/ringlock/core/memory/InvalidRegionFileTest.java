@@ -226,6 +226,27 @@ class InvalidRegionFileTest {
   }
 
   @Test
+  void overlappingEntriesAreRefusedAtOpen() throws IOException {
+    // "b" moved onto "a"'s line: a write to one would be a value of the other
+    Path file = region("overlap");
+    long a = RegionFileEditor.entryOffset(0);
+    long b = RegionFileEditor.entryOffset(1);
+    long aOffset;
+    try (MappedRegion region = MappedRegion.openReadOnly(file)) {
+      aOffset = region.find("a").orElseThrow().offset();
+    }
+    RegionFileEditor.putLong(file, b + RegionDescriptor.ENTRY_OBJECT_OFFSET_OFFSET, aOffset);
+    InvalidRegionException e = assertRefusedUntouched(file, Problem.CORRUPT);
+    assertTrue(e.getMessage().contains("directory entry 1"), e.getMessage());
+    assertTrue(e.getMessage().contains("never share bytes"), e.getMessage());
+
+    // an object longer than the lines before the next one begins also overlaps it
+    Path longer = region("longer");
+    RegionFileEditor.putLong(longer, a + RegionDescriptor.ENTRY_OBJECT_BYTES_OFFSET, 65);
+    assertRefusedUntouched(longer, Problem.CORRUPT);
+  }
+
+  @Test
   void countAboveTheCapacityIsCorrupt() throws IOException {
     Path file = region("count");
     RegionFileEditor.putInt(file, RegionDescriptor.ENTRY_COUNT_OFFSET, CAPACITY + 1);

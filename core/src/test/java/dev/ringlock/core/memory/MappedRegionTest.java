@@ -227,13 +227,18 @@ class MappedRegionTest {
   }
 
   @Test
-  void nameThatExistsWithFewerBytesIsRefused() {
+  void anObjectShorterThanItsTypeIsCorruptionNamingIt() {
+    // every creator of a type asks for the same bytes: a shorter one is damage, not a user error
     try (MappedRegion region = MappedRegion.inMemory(SIZE, CAPACITY)) {
       region.findOrCreate("x", MUTEX, 8, NOTHING);
-      IllegalArgumentException e =
+      java.io.UncheckedIOException e =
           assertThrows(
-              IllegalArgumentException.class, () -> region.findOrCreate("x", MUTEX, 9, NOTHING));
-      assertTrue(e.getMessage().contains("8 bytes"), e.getMessage());
+              java.io.UncheckedIOException.class,
+              () -> region.findOrCreate("x", MUTEX, 9, NOTHING));
+      InvalidRegionException invalid = (InvalidRegionException) e.getCause();
+      assertEquals(InvalidRegionException.Problem.CORRUPT, invalid.problem());
+      assertTrue(e.getMessage().contains("'x', a type 1 object of 8 bytes"), e.getMessage());
+      assertTrue(e.getMessage().contains("needs at least 9"), e.getMessage());
     }
   }
 

@@ -101,14 +101,38 @@ public final class HolderTable {
     return holder <= 0 || holder > MAX_HOLDER_PID || held < 0 || held > MAX_UNDO_PERMITS;
   }
 
+  /**
+   * What is wrong with the entry in {@code slot}, or null if it is one a ringlock writes (see
+   * {@link #isDamaged}): the one rule the library and the read-only RegionReport apply.
+   */
+  public static String entryProblem(int slot, long entry) {
+    if (!isDamaged(entry)) {
+      return null;
+    }
+    return ("holder entry %d records process %s holding %s permits (pids are 1 to %d, counts 0"
+            + " to %d, and a free entry is all zero)")
+        .formatted(
+            slot,
+            Integer.toUnsignedString((int) ((entry >>> PID_SHIFT) & U32)),
+            Integer.toUnsignedString(heldOf(entry)),
+            MAX_HOLDER_PID,
+            MAX_UNDO_PERMITS);
+  }
+
   // ---- shared memory, access mode in the name ----
 
   private long lvEntry(int slot) {
     return (long) LONG.getVolatile(memory, entryAt(slot));
   }
 
+  /**
+   * Read first, then CAS (test-and-test-and-set): on a page that the file no longer covers (shrunk
+   * under the mapping) a compareAndSet kills the JVM with SIGBUS, where the read throws
+   * InternalError, which the public API turns into InvalidRegionException(TRUNCATED). A value that
+   * differs would fail the CAS anyway. See docs/validation.md, the CAS audit.
+   */
   private boolean casEntry(int slot, long expected, long next) {
-    return LONG.compareAndSet(memory, entryAt(slot), expected, next);
+    return lvEntry(slot) == expected && LONG.compareAndSet(memory, entryAt(slot), expected, next);
   }
 
   private long entryAt(int slot) {
@@ -123,21 +147,9 @@ public final class HolderTable {
    */
   long checkedEntry(int slot) {
     long entry = lvEntry(slot);
-    if (isDamaged(entry)) {
-      throw region.corruption(
-          "has a "
-              + semaphore
-              + " whose holder entry "
-              + slot
-              + " records process "
-              + Integer.toUnsignedString((int) ((entry >>> PID_SHIFT) & U32))
-              + " holding "
-              + Integer.toUnsignedString(heldOf(entry))
-              + " permits (pids are 1 to "
-              + MAX_HOLDER_PID
-              + ", counts 0 to "
-              + MAX_UNDO_PERMITS
-              + ", and a free entry is all zero)");
+    String problem = entryProblem(slot, entry);
+    if (problem != null) {
+      throw region.corruption("has a " + semaphore + " whose " + problem);
     }
     return entry;
   }

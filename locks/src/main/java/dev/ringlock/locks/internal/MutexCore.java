@@ -1,5 +1,6 @@
 package dev.ringlock.locks.internal;
 
+import static dev.ringlock.locks.internal.MutexDescriptor.MAX_PID;
 import static dev.ringlock.locks.internal.MutexDescriptor.OWNER_DIED;
 import static dev.ringlock.locks.internal.MutexDescriptor.PID_MASK;
 import static dev.ringlock.locks.internal.MutexDescriptor.STARVING_SLOTS;
@@ -21,11 +22,13 @@ import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.NotRecoverableException;
 import dev.ringlock.locks.RegionClosedException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -115,6 +118,19 @@ import java.util.concurrent.locks.Lock;
  *
  * Starving processes are recorded by pid (MutexDescriptor), so a dead one's mark is found and
  * cleared (by whoever stands back for it, or by tryLock) instead of blocking barging for ever.
+ * A mark of a live process that is not waiting here (a pid reused, or written from outside the
+ * protocol) decays: a process that sees the same marks on a free word at every look for
+ * STARVING_MARK_DECAY_MILLIS clears them (clearStaleStarving), since a real starving process takes
+ * a free word within one sleeper re-check. A process whose mark was cleared that way notices it
+ * in its next pump and marks itself again.
+ *
+ * Distrust. Every pid read from the region (the owner in the word, a starving slot) is checked
+ * against pid_max before ProcessWatch is asked about it, and the fence before it is incremented;
+ * a bad one is InvalidRegionException(CORRUPT) naming this mutex (MutexDescriptor's *Problem
+ * methods, shared with RegionReport), thrown to the caller or, found by the pump, failing every
+ * queued request. A fault on the memory itself (InternalError: the file shrank) becomes
+ * TRUNCATED the same way, and every CAS on the region reads the word first (casWord), since a
+ * CAS on a vanished page kills the JVM with SIGBUS where a read only throws.
  * The count of sleeping processes is not repaired: a dead process stays counted, which only
  * makes releases go through the word once every LOCAL_HANDOFF_LIMIT in-process handoffs.
  *
@@ -133,13 +149,25 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   /** In-process handoffs allowed in a row while another process sleeps on the word. */
   public static final int LOCAL_HANDOFF_LIMIT = 32;
 
+  /**
+   * How long one process must see the same starving marks on a free word, at every look, before it
+   * clears them as stale. A starving process that is really waiting takes a free word within one
+   * re-check of its sleeper (Sleeper.RECHECK_MILLIS) at the latest, so a mark that outlives two
+   * re-checks on a free word names a process that is not waiting here: a pid reused by an unrelated
+   * process, or a value written by something outside the protocol.
+   */
+  public static final int STARVING_MARK_DECAY_MILLIS = 2 * Sleeper.RECHECK_MILLIS;
+
   private static final long STARVATION_NANOS = TimeUnit.MILLISECONDS.toNanos(STARVATION_MILLIS);
+  private static final long STARVING_MARK_DECAY_NANOS =
+      TimeUnit.MILLISECONDS.toNanos(STARVING_MARK_DECAY_MILLIS);
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
   // a region's header and one directory entry, around a private condition's queue
   private static final long LOCAL_CONDITION_SPARE_BYTES = 4096;
   private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
   private final String name;
+  private final MappedRegion region; // names the file in corruption reports
   private final MemorySegment memory;
   private final long wordAt;
   private final long starvingAt;
@@ -155,6 +183,13 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   private final List<ConditionCore> localConditions = new ArrayList<>(); // guarded by this
 
   private volatile BlockingLock lockView;
+
+  /** Starving marks seen on a free word, and since when (see STARVING_MARK_DECAY_MILLIS). */
+  private record MarkSighting(long[] marks, long since) {}
+
+  // Any thread: a race between two sightings only restarts or shortens one observation, and a
+  // wrongly cleared mark costs fairness, never safety (its process marks itself again).
+  private volatile MarkSighting markSighting;
   private final Set<AnyMutex> anyWaiters = ConcurrentHashMap.newKeySet(); // lockAny waits on us
   // This object holds the word for one of its guards. Plain: written by whoever takes or clears
   // the word, ordered by the word's own volatile CAS/getAndSet; pump reads it only together with
@@ -171,7 +206,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
    */
   public MutexCore(
       String name,
-      MemorySegment memory,
+      MappedRegion region,
       long offset,
       FutexScope scope,
       FutexRing ring,
@@ -182,9 +217,11 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     if (pid <= 0 || pid > PID_MASK) {
       throw new IllegalArgumentException("process id " + pid + " does not fit the lock word");
     }
+    MemorySegment memory = region.segment();
     FutexWord word = FutexWord.of(memory, offset + MutexDescriptor.WORD_OFFSET, scope);
     super(new Sleeper(ring, word, memory, offset + MutexDescriptor.SLEEPERS_OFFSET));
     this.name = name;
+    this.region = region;
     this.memory = memory;
     this.wordAt = offset + MutexDescriptor.WORD_OFFSET;
     this.starvingAt = offset + MutexDescriptor.STARVING_OFFSET;
@@ -205,20 +242,40 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     return (int) INT.getVolatile(memory, wordAt);
   }
 
+  /**
+   * Read first, then CAS (test-and-test-and-set): on a page that the file no longer covers (shrunk
+   * under the mapping) a compareAndSet kills the JVM with SIGBUS, where the read throws
+   * InternalError, which the public API turns into InvalidRegionException(TRUNCATED). A value that
+   * differs would fail the CAS anyway. See docs/validation.md, the CAS audit.
+   */
   private boolean casWord(int expected, int next) {
-    return INT.compareAndSet(memory, wordAt, expected, next);
+    return lvWord() == expected && INT.compareAndSet(memory, wordAt, expected, next);
   }
 
   private int xchgWord(int next) {
     return (int) INT.getAndSet(memory, wordAt, next);
   }
 
+  /** A starving slot's pid: 0 or a possible pid, checked before anyone asks about it. */
   private int lvStarvingPid(int slot) {
+    int starving = lvStarvingPidUnchecked(slot);
+    String problem = MutexDescriptor.starvingProblem(slot, starving);
+    if (problem != null) {
+      throw corrupt(problem);
+    }
+    return starving;
+  }
+
+  /** For diagnostics (toString) only: never throws, never used for a decision. */
+  private int lvStarvingPidUnchecked(int slot) {
     return (int) INT.getVolatile(memory, starvingAt + (long) Integer.BYTES * slot);
   }
 
+  /** Read first, then CAS, as {@link #casWord}. */
   private boolean casStarvingPid(int slot, int expected, int next) {
-    return INT.compareAndSet(memory, starvingAt + (long) Integer.BYTES * slot, expected, next);
+    long at = starvingAt + (long) Integer.BYTES * slot;
+    return (int) INT.getVolatile(memory, at) == expected
+        && INT.compareAndSet(memory, at, expected, next);
   }
 
   /** Whether any process is marked starving: the table read as longs, on the word's own line. */
@@ -235,11 +292,41 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     INT.getAndBitwiseAnd(memory, wordAt, ~OWNER_DIED);
   }
 
-  /** Only the holder calls this, so a plain increment is enough; the word orders it. */
+  /**
+   * Only the holder calls this, so a plain increment is enough; the word orders it. A recorded
+   * fence that cannot be incremented is corruption: the word just taken is released again (waking a
+   * sleeper if it had WAITERS), so the mutex is left as free as it was, and every acquisition
+   * reports the damage instead of handing out a negative fence.
+   */
   private long nextFence() {
-    long fence = (long) LONG.getAcquire(memory, fenceAt) + 1;
+    long last = (long) LONG.getAcquire(memory, fenceAt);
+    String problem = MutexDescriptor.fenceProblem(last);
+    if (problem != null) {
+      holding = false;
+      if ((xchgWord(0) & WAITERS) != 0) {
+        wakeOne.signal();
+      }
+      throw corrupt(problem);
+    }
+    long fence = last + 1;
     LONG.setRelease(memory, fenceAt, fence);
     return fence;
+  }
+
+  /** Damage found in this mutex's memory, named after it (InvalidRegionException, CORRUPT). */
+  private UncheckedIOException corrupt(String problem) {
+    return region.corruption("has a " + describe() + " whose " + problem);
+  }
+
+  /**
+   * {@code owner} (a nonzero pid read from the word) checked before it is asked about: ProcessWatch
+   * refuses what is not a pid, and a number no pid can be is damage, not a dead owner.
+   */
+  private int checkedOwner(int owner) {
+    if (owner > MutexDescriptor.MAX_PID) {
+      throw corrupt("lock word names pid " + owner + ", above the largest pid " + MAX_PID);
+    }
+    return owner;
   }
 
   // ---- Mutex ----
@@ -249,43 +336,66 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     return name;
   }
 
+  // Every public entry that reads the region turns a fault on its memory (InternalError: the file
+  // shrank under the mapping) into InvalidRegionException(TRUNCATED); see regionFaulted.
+
   @Override
   public CompletableFuture<MutexGuard> lock() {
-    return acquire(LockFuture.NO_DEADLINE);
+    try {
+      return acquire(LockFuture.NO_DEADLINE);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
   }
 
   @Override
   public CompletableFuture<MutexGuard> lock(Duration timeout) {
-    return acquire(Deadlines.after(timeout));
+    try {
+      return acquire(Deadlines.after(timeout));
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
   }
 
   @Override
   public Optional<MutexGuard> tryLock() {
     checkOpen();
-    if (mayBarge() && tryAcquireFree()) {
-      return Optional.of(newGuard(false));
+    try {
+      if (mayBarge() && tryAcquireFree()) {
+        return Optional.of(newGuard(false));
+      }
+      return Optional.ofNullable(tryAcquireAfterDeath());
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
     }
-    return Optional.ofNullable(tryAcquireAfterDeath());
   }
 
   @Override
   public boolean isLocked() {
-    return ownerOf(lvWord()) != 0;
+    return ownerPid() != 0;
   }
 
   @Override
   public int ownerPid() {
-    return ownerOf(lvWord());
+    try {
+      return ownerOf(lvWord());
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
   }
 
   @Override
   public boolean isConsistent() {
-    int v = lvWord();
-    if ((v & OWNER_DIED) != 0) {
-      return false;
+    try {
+      int v = lvWord();
+      if ((v & OWNER_DIED) != 0) {
+        return false;
+      }
+      int owner = ownerOf(v);
+      return owner == 0 || owner == pid || alive(owner);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
     }
-    int owner = ownerOf(v);
-    return owner == 0 || owner == pid || alive(owner);
   }
 
   @Override
@@ -318,7 +428,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     }
     List<Integer> starving = new ArrayList<>();
     for (int i = 0; i < STARVING_SLOTS; i++) {
-      int starvingPid = lvStarvingPid(i);
+      int starvingPid = lvStarvingPidUnchecked(i);
       if (starvingPid != 0) {
         starving.add(starvingPid);
       }
@@ -392,13 +502,13 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
       if (queue.length() != 0) {
         return null; // queued requests come first; their pump watches the owner
       }
+      int owner = ownerOf(v);
       if (anyStarving()) {
-        if (!clearDeadStarving()) {
+        if (!clearDeadStarving() && !(owner == 0 && clearStaleStarving())) {
           return null;
         }
         continue;
       }
-      int owner = ownerOf(v);
       if (owner == 0) {
         return tryAcquireFree() ? newGuard(false) : null;
       }
@@ -433,6 +543,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
    * is then taken over at a later look, never a live one now.
    */
   private boolean alive(int pid) {
+    checkedOwner(pid);
     try {
       return processes.isAlive(pid);
     } catch (RingException e) {
@@ -472,6 +583,8 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   private void pump(boolean woken, boolean afterWait, long arrivingDeadline) {
     List<LockFuture> expired;
     List<LockFuture> refused = List.of();
+    List<LockFuture> damaged = List.of(); // failed with `damage`: a bad value read from the region
+    UncheckedIOException damage = null;
     CompletableFuture<WaitOutcome> cancelled = null;
     CompletableFuture<WaitOutcome> armed = null;
     LockFuture winner = null;
@@ -490,73 +603,92 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
         // Every `continue` follows a failed CAS, or a repair of the starving table: the word or
         // the table changed under us. Deciding afresh on the new value is always safe, and each
         // pass ends in a win, a break or an armed sleeper unless the word keeps changing.
-        for (int v = lvWord(); ; v = lvWord()) {
-          if (notRecoverable(v)) {
-            refused = queue.unlinkAll();
-            stopStarving();
-            break;
-          }
-          // Count before deciding: a process that stood back and only then counted itself
-          // would sleep on a free word, and once every process did so nobody would wake.
-          if (afterWait
-              && starvingSlot < 0
-              && System.nanoTime() - queue.head().queuedAt >= STARVATION_NANOS) {
-            startStarving();
-          }
-          int owner = ownerOf(v);
-          boolean free = owner == 0;
-          boolean mayTakeFree = woken || starvingSlot >= 0 || !anyStarving();
-          boolean ownerDied = !free && owner != pid && !alive(owner);
-          if ((free && mayTakeFree) || ownerDied) {
-            int acquired =
-                ownerDied ? pid | WAITERS | OWNER_DIED : pid | (woken ? WAITERS : v & WAITERS);
-            if (!casWord(v, acquired)) {
-              continue;
-            }
-            holding = true;
-            winner = queue.unlink(queue.head());
-            winnerGuard = newGuard(ownerDied);
-            localHandoffsInARow = 0;
-            stopStarving();
-            if (queue.isEmpty()) {
+        // A bad value read from the region (a pid no process can have, a fence that would
+        // overflow) fails the whole queue with the damage: nothing here could ever succeed, and a
+        // throw out of this pump (often on the ring's completion thread) would strand the queue.
+        try {
+          for (int v = lvWord(); ; v = lvWord()) {
+            if (notRecoverable(v)) {
+              refused = queue.unlinkAll();
+              stopStarving();
               break;
             }
-            v = acquired; // the rest of the queue waits behind this process's hold
-            owner = pid;
-            free = false;
-            woken = false;
-            afterWait = false;
-          }
-          if (free && clearDeadStarving()) {
-            continue; // stood back for a process that is gone: decide again
-          }
-          if (localHandoff && owner == pid && holding && queue.timed() == 0) {
-            // Held here: the holder's release hands over, or pumps after clearing the word. But
-            // a woken sleeper that does not sleep again must leave WAITERS set, as mutex3's
-            // woken waiter does: the wake it consumed may have been meant for another process,
-            // whose sleeper then depends on our release seeing the bit.
-            if (woken && (v & WAITERS) == 0 && !casWord(v, v | WAITERS)) {
+            if (starvingSlot >= 0 && lvStarvingPid(starvingSlot) != pid) {
+              starvingSlot = -1; // another process cleared our mark as stale: mark again below
+            }
+            // Count before deciding: a process that stood back and only then counted itself
+            // would sleep on a free word, and once every process did so nobody would wake.
+            if (afterWait
+                && starvingSlot < 0
+                && System.nanoTime() - queue.head().queuedAt >= STARVATION_NANOS) {
+              startStarving();
+            }
+            int owner = ownerOf(v);
+            boolean free = owner == 0;
+            boolean mayTakeFree = woken || starvingSlot >= 0 || !anyStarving();
+            boolean ownerDied = !free && owner != pid && !alive(owner);
+            if ((free && mayTakeFree) || ownerDied) {
+              int acquired =
+                  ownerDied ? pid | WAITERS | OWNER_DIED : pid | (woken ? WAITERS : v & WAITERS);
+              if (!casWord(v, acquired)) {
+                continue;
+              }
+              holding = true;
+              winner = queue.unlink(queue.head());
+              winnerGuard = newGuard(ownerDied);
+              localHandoffsInARow = 0;
+              stopStarving();
+              if (queue.isEmpty()) {
+                break;
+              }
+              v = acquired; // the rest of the queue waits behind this process's hold
+              owner = pid;
+              free = false;
+              woken = false;
+              afterWait = false;
+            }
+            if (free && (clearDeadStarving() || (!mayTakeFree && clearStaleStarving()))) {
+              continue; // stood back for a process that is gone, or not waiting: decide again
+            }
+            if (localHandoff && owner == pid && holding && queue.timed() == 0) {
+              // Held here: the holder's release hands over, or pumps after clearing the word. But
+              // a woken sleeper that does not sleep again must leave WAITERS set, as mutex3's
+              // woken waiter does: the wake it consumed may have been meant for another process,
+              // whose sleeper then depends on our release seeing the bit.
+              if (woken && (v & WAITERS) == 0 && !casWord(v, v | WAITERS)) {
+                continue;
+              }
+              break;
+            }
+            int expected = v | WAITERS;
+            if (v != expected && !casWord(v, expected)) {
               continue;
             }
+            if (free && !anyStarving()) {
+              // Stood back on a free word, but the starving process it stood back for has since
+              // won the word and released it (ABA: free again, and its release saw no WAITERS to
+              // wake us for). Decide again: the free word may now be taken. A process still
+              // marked after our CAS keeps the bit when it takes the word, so its release wakes.
+              continue;
+            }
+            List<ProcessWatch.Subscription> exitWatches = watchWhoWeWaitFor(owner);
+            if (exitWatches == null) {
+              continue; // one of them has exited already: decide again
+            }
+            armed = sleeper.arm(expected, queue.earliestDeadline(), exitWatches);
             break;
           }
-          int expected = v | WAITERS;
-          if (v != expected && !casWord(v, expected)) {
-            continue;
+        } catch (UncheckedIOException | InternalError e) {
+          // InternalError: a fault on the memory (the file shrank); TRUNCATED, not an Error
+          damage =
+              e instanceof InternalError fault ? region.truncated(fault) : (UncheckedIOException) e;
+          damaged = queue.unlinkAll();
+          if (winner != null && winnerGuard == null) {
+            damaged = new ArrayList<>(damaged);
+            damaged.add(winner); // its guard's fence was refused; the word was freed again
+            winner = null;
           }
-          if (free && !anyStarving()) {
-            // Stood back on a free word, but the starving process it stood back for has since
-            // won the word and released it (ABA: free again, and its release saw no WAITERS to
-            // wake us for). Decide again: the free word may now be taken. A process still
-            // marked after our CAS keeps the bit when it takes the word, so its release wakes.
-            continue;
-          }
-          List<ProcessWatch.Subscription> exitWatches = watchWhoWeWaitFor(owner);
-          if (exitWatches == null) {
-            continue; // one of them has exited already: decide again
-          }
-          armed = sleeper.arm(expected, queue.earliestDeadline(), exitWatches);
-          break;
+          stopStarving();
         }
       }
     }
@@ -569,6 +701,9 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     }
     if (passOnWake) {
       wakeOne.signal();
+    }
+    for (LockFuture request : damaged) {
+      request.fail(damage);
     }
     if (!refused.isEmpty()) {
       NotRecoverableException failure = notRecoverableException();
@@ -607,6 +742,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
    */
   private boolean addExitWatch(List<ProcessWatch.Subscription> watches, int watchedPid) {
     ProcessWatch.Subscription watch;
+    checkedOwner(watchedPid);
     try {
       watch = processes.onExit(watchedPid, this::watchedProcessExited);
     } catch (RingException e) {
@@ -651,13 +787,31 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
    */
   void release(Guard guard) {
     checkOpen();
+    try {
+      releaseChecked(guard);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
+  }
+
+  private void releaseChecked(Guard guard) {
     if (guard.leavesInconsistent()) {
       releaseNotRecoverable();
       return;
     }
     LockFuture next = queue.length() > 0 ? takeForLocalHandoff() : null;
     if (next != null) {
-      Grants.grant(next, newGuard(false));
+      Guard handed;
+      try {
+        handed = newGuard(false);
+      } catch (UncheckedIOException damage) {
+        // a fence that cannot grow: nextFence freed the word; the request taken off the queue
+        // for this handoff, and every other, fail with the damage rather than wait for ever
+        next.fail(damage);
+        failAll(damage);
+        throw damage;
+      }
+      Grants.grant(next, handed);
       return;
     }
     holding = false;
@@ -693,7 +847,11 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   /** The holder has repaired the state a dead owner left: the mutex is consistent again. */
   void markConsistent() {
     checkOpen();
-    clearOwnerDied();
+    try {
+      clearOwnerDied();
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
   }
 
   private LockFuture takeForLocalHandoff() {
@@ -836,6 +994,11 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   }
 
   @Override
+  RuntimeException regionFault(InternalError fault) {
+    return region.truncated(fault);
+  }
+
+  @Override
   String timeoutMessage(LockFuture request) {
     return describe() + " was not acquired within the timeout";
   }
@@ -885,6 +1048,37 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     for (int i = 0; i < STARVING_SLOTS; i++) {
       int starving = lvStarvingPid(i);
       if (starving != 0 && starving != pid && !alive(starving) && casStarvingPid(i, starving, 0)) {
+        cleared = true;
+      }
+    }
+    return cleared;
+  }
+
+  /**
+   * Clears starving marks that this process has seen, unchanged and on a free word at every look,
+   * for STARVING_MARK_DECAY_MILLIS: their processes are not waiting here (see the constant). Each
+   * with a CAS from the pid read, never this process's own. True if it cleared one. The caller has
+   * just seen the word free.
+   */
+  private boolean clearStaleStarving() {
+    long[] marks = new long[STARVING_SLOTS / 2];
+    for (int i = 0; i < marks.length; i++) {
+      marks[i] = (long) LONG.getVolatile(memory, starvingAt + (long) Long.BYTES * i);
+    }
+    long now = System.nanoTime();
+    MarkSighting seen = markSighting;
+    if (seen == null || !Arrays.equals(seen.marks, marks)) {
+      markSighting = new MarkSighting(marks, now);
+      return false;
+    }
+    if (now - seen.since < STARVING_MARK_DECAY_NANOS) {
+      return false;
+    }
+    markSighting = null;
+    boolean cleared = false;
+    for (int i = 0; i < STARVING_SLOTS; i++) {
+      int starving = lvStarvingPid(i);
+      if (starving != 0 && starving != pid && casStarvingPid(i, starving, 0)) {
         cleared = true;
       }
     }

@@ -48,7 +48,44 @@ public final class MutexDescriptor {
    */
   public static final int OWNER_DIED = 1 << 31;
 
+  /**
+   * The largest pid Linux hands out: pids are below pid_max, which is at most 2^22 (the kernel's
+   * PID_MAX_LIMIT on 64-bit). A pid above it in the word or the starving table is corruption.
+   */
+  public static final int MAX_PID = (1 << 22) - 1;
+
+  /**
+   * The largest fence a mutex may record: the next acquisition adds one, which must stay positive.
+   * No real mutex gets there (2^63 acquisitions), so a fence beyond it is corruption.
+   */
+  public static final long MAX_FENCE = Long.MAX_VALUE - 1;
+
   private MutexDescriptor() {}
+
+  // ---- validation, shared by MutexCore and the read-only RegionReport: one rule, one message ----
+
+  /** What is wrong with a lock word read from the region, or null if it is one ringlock writes. */
+  public static String wordProblem(int word) {
+    int owner = ownerOf(word);
+    return owner <= MAX_PID
+        ? null
+        : "lock word 0x%08x names pid %d, above the largest pid %d".formatted(word, owner, MAX_PID);
+  }
+
+  /** What is wrong with a starving slot's pid, or null if it is 0 (empty) or a possible pid. */
+  public static String starvingProblem(int slot, int pid) {
+    return pid >= 0 && pid <= MAX_PID
+        ? null
+        : "starving slot %d holds %d, not a pid (0 or 1..%d)".formatted(slot, pid, MAX_PID);
+  }
+
+  /** What is wrong with the recorded fence, or null if the next acquisition can add one. */
+  public static String fenceProblem(long fence) {
+    return fence >= 0 && fence <= MAX_FENCE
+        ? null
+        : "last fence is %d, outside 0..%d (the next fence would overflow)"
+            .formatted(fence, MAX_FENCE);
+  }
 
   /** The word's owner pid, 0 when free or not recoverable. */
   public static int ownerOf(int word) {

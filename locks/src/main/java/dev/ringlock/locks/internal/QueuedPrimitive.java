@@ -36,6 +36,27 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
    */
   abstract void sleeperCompleted(boolean woken);
 
+  /**
+   * The ringlock exception for a fault on the region's memory (an InternalError: the file shrank
+   * under the mapping), naming the region: MappedRegion.truncated.
+   */
+  abstract RuntimeException regionFault(InternalError fault);
+
+  /**
+   * A fault on the region's memory was caught: nothing queued here can ever be granted, so every
+   * queued request fails with the ringlock exception, which is returned for the caller to throw.
+   * Only on that path, so the hot paths pay nothing (a catch clause costs nothing until thrown).
+   */
+  final RuntimeException regionFaulted(InternalError fault) {
+    RuntimeException failure = regionFault(fault);
+    try {
+      failAll(failure);
+    } catch (InternalError again) {
+      // a subclass's failAll reads the word after failing the queue: the queue is failed already
+    }
+    return failure;
+  }
+
   /** Runs under the monitor as {@link #closeQueue()} empties the queue. */
   void closing() {}
 
@@ -71,7 +92,11 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
     }
     Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
     if (cause == null || cause instanceof TimeoutException) {
-      sleeperCompleted(cause == null && outcome.isWoken());
+      try {
+        sleeperCompleted(cause == null && outcome.isWoken());
+      } catch (InternalError fault) {
+        regionFaulted(fault); // on the ring's thread: the queue's futures carry it
+      }
     } else {
       failAll(cause); // the ring closed or failed: nothing can wait any more
     }

@@ -262,30 +262,18 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     this.pid = pid;
     // Written by the creator before the object was published, never changed: a plain read.
     int flags = memory.get(ValueLayout.JAVA_INT, offset + SemaphoreDescriptor.FLAGS_OFFSET);
-    if ((flags & ~SemaphoreDescriptor.KNOWN_FLAGS) != 0) {
-      throw region.corruption(
-          "has a "
-              + describe()
-              + " whose flags 0x"
-              + Integer.toHexString(flags)
-              + " have bits no ringlock of this version writes (it knows 0x"
-              + Integer.toHexString(SemaphoreDescriptor.KNOWN_FLAGS)
-              + ")");
+    String flagsProblem = SemaphoreDescriptor.flagsProblem(flags);
+    if (flagsProblem != null) {
+      throw region.corruption("has a " + describe() + " whose " + flagsProblem);
     }
     boolean undo = (flags & SemaphoreDescriptor.FLAG_NO_UNDO) == 0;
     this.totalAt = offset + SemaphoreDescriptor.TOTAL_OFFSET;
     this.repairerAt = offset + SemaphoreDescriptor.REPAIRER_OFFSET;
     // Written by the creator before the object was published, never changed: a plain read, kept.
     int total = memory.get(ValueLayout.JAVA_INT, totalAt);
-    if (undo ? total < 0 || total > MAX_UNDO_PERMITS : total != 0) {
-      throw region.corruption(
-          "has a "
-              + describe()
-              + " whose total is "
-              + Integer.toUnsignedString(total)
-              + (undo
-                  ? " (with undo on exit it is 0 to " + MAX_UNDO_PERMITS + ")"
-                  : " (without undo on exit it is 0)"));
+    String totalProblem = SemaphoreDescriptor.totalProblem(undo, total);
+    if (totalProblem != null) {
+      throw region.corruption("has a " + describe() + " whose " + totalProblem);
     }
     this.total = total;
     this.holders = undo ? new HolderTable(region, offset, pid, describe()) : null;
@@ -358,16 +346,23 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     return (int) INT.getVolatile(memory, wordAt);
   }
 
+  /**
+   * Read first, then CAS (test-and-test-and-set): on a page that the file no longer covers (shrunk
+   * under the mapping) a compareAndSet kills the JVM with SIGBUS, where the read throws
+   * InternalError, which the public API turns into InvalidRegionException(TRUNCATED). A value that
+   * differs would fail the CAS anyway. See docs/validation.md, the CAS audit.
+   */
   private boolean casWord(int expected, int next) {
-    return INT.compareAndSet(memory, wordAt, expected, next);
+    return lvWord() == expected && INT.compareAndSet(memory, wordAt, expected, next);
   }
 
   private int lvRepairer() {
     return (int) INT.getVolatile(memory, repairerAt);
   }
 
+  /** Read first, then CAS, as {@link #casWord}. */
   private boolean casRepairer(int expected, int next) {
-    return INT.compareAndSet(memory, repairerAt, expected, next);
+    return lvRepairer() == expected && INT.compareAndSet(memory, repairerAt, expected, next);
   }
 
   // ---- Semaphore ----
@@ -377,21 +372,42 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     return name;
   }
 
+  // Every public entry that reads the region turns a fault on its memory (InternalError: the file
+  // shrank under the mapping) into InvalidRegionException(TRUNCATED); see regionFaulted.
+
   @Override
   public CompletableFuture<Void> acquire(int permits) {
-    return acquire(checkPermits(permits), SemaphoreRequest.NO_DEADLINE);
+    checkPermits(permits);
+    try {
+      return acquire(permits, SemaphoreRequest.NO_DEADLINE);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
   }
 
   @Override
   public CompletableFuture<Void> acquire(int permits, Duration timeout) {
     checkPermits(permits);
-    return acquire(permits, Deadlines.after(timeout));
+    long deadline = Deadlines.after(timeout);
+    try {
+      return acquire(permits, deadline);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
   }
 
   @Override
   public boolean tryAcquire(int permits) {
     checkPermits(permits);
     checkOpen();
+    try {
+      return tryAcquireChecked(permits);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
+  }
+
+  private boolean tryAcquireChecked(int permits) {
     if (holders == null) {
       return queue.length() == 0 && tryTake(permits);
     }
@@ -422,6 +438,14 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   public void release(int permits) {
     checkPermits(permits);
     checkOpen();
+    try {
+      releaseChecked(permits);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
+  }
+
+  private void releaseChecked(int permits) {
     if (holders == null) {
       add(permits, true);
       return;
@@ -444,12 +468,24 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   @Override
   public int availablePermits() {
     checkOpen();
-    return lvWord() & (holders == null ? PERMITS_MASK : UNDO_PERMITS_MASK);
+    try {
+      return lvWord() & (holders == null ? PERMITS_MASK : UNDO_PERMITS_MASK);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
   }
 
   @Override
   public int drainPermits() {
     checkOpen();
+    try {
+      return drainChecked();
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
+  }
+
+  private int drainChecked() {
     if (holders != null) {
       return drainRecorded();
     }
@@ -1235,5 +1271,10 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     public void obtrudeException(Throwable failure) {
       throw new UnsupportedOperationException("an acquire's result cannot be replaced");
     }
+  }
+
+  @Override
+  RuntimeException regionFault(InternalError fault) {
+    return region.truncated(fault);
   }
 }

@@ -107,4 +107,29 @@ public final class SemaphoreDescriptor {
   public static final int WAITERS = Integer.MIN_VALUE; // bit 31
 
   private SemaphoreDescriptor() {}
+
+  // ---- validation, shared by SemaphoreCore, HolderTable and the read-only RegionReport ----
+
+  /** What is wrong with the flags, or null if every bit set is one this version writes. */
+  public static String flagsProblem(int flags) {
+    return (flags & ~KNOWN_FLAGS) == 0
+        ? null
+        : "flags 0x%x have bits no ringlock of this version writes (it knows 0x%x)"
+            .formatted(flags, KNOWN_FLAGS);
+  }
+
+  /**
+   * What is wrong with the total, or null: with undo on exit 0..MAX_UNDO_PERMITS (the permits the
+   * semaphore was created with), without it 0 (never written).
+   */
+  public static String totalProblem(boolean undo, int total) {
+    if (undo ? total >= 0 && total <= MAX_UNDO_PERMITS : total == 0) {
+      return null;
+    }
+    return "total is "
+        + Integer.toUnsignedString(total)
+        + (undo
+            ? " (with undo on exit it is 0 to " + MAX_UNDO_PERMITS + ")"
+            : " (without undo on exit it is 0)");
+  }
 }

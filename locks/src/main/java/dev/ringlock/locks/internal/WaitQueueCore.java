@@ -7,13 +7,11 @@ import static dev.ringlock.locks.internal.WaitQueueDescriptor.HEAD_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.HINT_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.KEY_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.LIST_LOCK_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.MAX_CAPACITY;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.NEXT_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.NONE;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.OCCUPIED_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.OWNER_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.PREV_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.SLOT_BYTES;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.SLOT_BYTES_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.STATE_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.TAIL_OFFSET;
@@ -353,20 +351,9 @@ public final class WaitQueueCore implements WaitQueue {
     // Constant after creation, so plain reads; checked against the object's length.
     int recorded = memory.get(JAVA_INT, base + CAPACITY_OFFSET);
     int slotBytes = memory.get(JAVA_INT, base + SLOT_BYTES_OFFSET);
-    if (slotBytes != SLOT_BYTES
-        || recorded < 1
-        || recorded > MAX_CAPACITY
-        || WaitQueueDescriptor.bytesFor(recorded) > object.length()) {
-      throw region.corruption(
-          "has a "
-              + describe()
-              + " whose header records a capacity of "
-              + Integer.toUnsignedString(recorded)
-              + " slots of "
-              + Integer.toUnsignedString(slotBytes)
-              + " bytes, which does not fit its "
-              + object.length()
-              + " bytes");
+    String problem = WaitQueueDescriptor.headerProblem(recorded, slotBytes, object.length());
+    if (problem != null) {
+      throw region.corruption("has a " + describe() + " whose " + problem);
     }
     this.capacity = recorded;
     this.listLock = new PidLock(memory, base + LIST_LOCK_OFFSET, region.file(), describe());
@@ -422,6 +409,8 @@ public final class WaitQueueCore implements WaitQueue {
     enterPublic();
     try {
       return checkedCount((int) INT.getAcquire(memory, base + WAITING_OFFSET), "waiting");
+    } catch (InternalError fault) {
+      throw region.truncated(fault);
     } finally {
       publicCalls.decrementAndGet();
     }
@@ -505,6 +494,8 @@ public final class WaitQueueCore implements WaitQueue {
         return CompletableFuture.failedFuture(timeout);
       }
       throw e;
+    } catch (InternalError fault) {
+      throw region.truncated(fault); // the file shrank under the mapping: see docs/validation.md
     } finally {
       publicCalls.decrementAndGet();
     }
@@ -628,6 +619,9 @@ public final class WaitQueueCore implements WaitQueue {
       }
     } catch (RuntimeException e) { // a damaged region: tell the waiter rather than the ring
       outcome = () -> waiter.fail(e);
+    } catch (InternalError fault) { // a truncated file: the same, as a ringlock exception
+      RuntimeException truncated = region.truncated(fault);
+      outcome = () -> waiter.fail(truncated);
     } finally {
       internalCalls.decrementAndGet();
     }
@@ -790,6 +784,8 @@ public final class WaitQueueCore implements WaitQueue {
     enterPublic();
     try {
       return wakeWaiters(count, keyLimit, wokenState);
+    } catch (InternalError fault) {
+      throw region.truncated(fault);
     } finally {
       publicCalls.decrementAndGet();
     }
@@ -1725,21 +1721,23 @@ public final class WaitQueueCore implements WaitQueue {
   }
 
   private int checkedIndex(int index, String field) {
-    if (index == NONE || (index >= 0 && index < capacity)) {
+    String problem = WaitQueueDescriptor.indexProblem(field, index, capacity);
+    if (problem == null) {
       return index;
     }
-    throw corrupt("has a " + field + " index of " + index + ", outside its " + capacity + " slots");
+    throw corrupt("has a " + problem);
   }
 
   private int checkedCount(int count, String field) {
-    if (count >= 0 && count <= capacity) {
+    String problem = WaitQueueDescriptor.countProblem(field, count, capacity);
+    if (problem == null) {
       return count;
     }
-    throw corrupt("records " + count + " " + field + " slots, outside 0.." + capacity);
+    throw corrupt("records " + problem);
   }
 
   private UncheckedIOException badState(int slot, int state) {
-    return corrupt("has slot " + slot + " in state " + state + ", which no ringlock writes there");
+    return corrupt("has " + WaitQueueDescriptor.stateProblem(slot, state));
   }
 
   private UncheckedIOException corrupt(String finding) {

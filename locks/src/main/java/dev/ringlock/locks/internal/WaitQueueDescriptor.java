@@ -148,6 +148,45 @@ public final class WaitQueueDescriptor {
     };
   }
 
+  // ---- validation, shared by WaitQueueCore and the read-only RegionReport ----
+  // Each rule holds for every single field at every instant, even while a list lock holder is
+  // half-way through an update: writers only ever store values that pass. So a reader without the
+  // lock (inspect) can apply them without false alarms.
+
+  /** What is wrong with a queue header's shape, or null if its slots fit the object's bytes. */
+  public static String headerProblem(int capacity, int slotBytes, long objectBytes) {
+    if (slotBytes == SLOT_BYTES
+        && capacity >= 1
+        && capacity <= MAX_CAPACITY
+        && HEADER_BYTES + (long) capacity * SLOT_BYTES <= objectBytes) {
+      return null;
+    }
+    return "header records a capacity of %s slots of %s bytes, which does not fit its %d bytes"
+        .formatted(
+            Integer.toUnsignedString(capacity), Integer.toUnsignedString(slotBytes), objectBytes);
+  }
+
+  /** What is wrong with a slot index (head, tail, next, prev, hint), or null: NONE or a slot. */
+  public static String indexProblem(String field, int index, int capacity) {
+    return index == NONE || (index >= 0 && index < capacity)
+        ? null
+        : "%s index of %d, outside its %d slots".formatted(field, index, capacity);
+  }
+
+  /** What is wrong with a count of slots (waiting, occupied), or null: 0..capacity. */
+  public static String countProblem(String field, int count, int capacity) {
+    return count >= 0 && count <= capacity
+        ? null
+        : "%d %s slots, outside 0..%d".formatted(count, field, capacity);
+  }
+
+  /** What is wrong with a slot's state word, or null if it is one of the five states. */
+  public static String stateProblem(int slot, int state) {
+    return state >= FREE && state <= CANCELLED
+        ? null
+        : "slot %d in state %d, which no ringlock writes there".formatted(slot, state);
+  }
+
   private static long offset(StructLayout layout, String field) {
     return layout.byteOffset(groupElement(field));
   }

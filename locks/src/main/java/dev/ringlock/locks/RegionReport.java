@@ -1,4 +1,4 @@
-package dev.ringlock.bench.cli;
+package dev.ringlock.locks;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -7,6 +7,7 @@ import dev.ringlock.core.ProcessWatch;
 import dev.ringlock.core.RingException;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.NamedObject;
+import dev.ringlock.core.memory.PidLock;
 import dev.ringlock.locks.internal.HolderTable;
 import dev.ringlock.locks.internal.MutexDescriptor;
 import dev.ringlock.locks.internal.ObjectType;
@@ -18,11 +19,14 @@ import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.function.IntFunction;
 
@@ -30,46 +34,86 @@ import java.util.function.IntFunction;
  * Overview
  *
  * Reads the state of every named object of a region mapped read-only (MappedRegion.openReadOnly),
- * for `ringlock inspect`. It takes part in no protocol: it never writes, never takes a lock, and
- * reads every word with an acquire load, so what it shows is a snapshot that may be stale by the
- * time it is printed (a wait queue's per-process counts come from a scan of its slots without the
- * list lock, so they may disagree with its `waiting` count while a wake runs).
+ * for tools such as `ringlock inspect`. It takes part in no protocol: it never writes, never takes
+ * a lock, and reads every word with an acquire load, so what it shows is a snapshot that may be
+ * stale by the time it is printed (a wait queue's per-process counts come from a scan of its slots
+ * without the list lock, so they may disagree with its `waiting` count while a wake runs).
  *
- * Layouts come from the locks module's descriptors (MutexDescriptor, SemaphoreDescriptor and
- * HolderTable's entry codec, WaitQueueDescriptor), never re-declared here. The region's directory
- * (names, types, offsets, lengths) is checked by MappedRegion; the objects' bytes are not, so every
- * value read here is checked before it is believed: an object too short for its type, a pid out of
- * range, a count above its bound, unknown flag bits. A bad value becomes the object's `problem`
- * and is shown, never used as an index or a length (slot scans are bounded by a capacity that was
- * first checked against the object's length).
+ * One validation. The region's header and directory (names, types, offsets, lengths, overlaps) are
+ * checked by MappedRegion at open, exactly as SharedRegion.open checks them. Every field of every
+ * object is then checked with the rules the library itself applies when it reads that field: the
+ * *Descriptor validators (MutexDescriptor.wordProblem, starvingProblem, fenceProblem;
+ * SemaphoreDescriptor.flagsProblem, totalProblem; HolderTable.entryProblem; WaitQueueDescriptor.headerProblem,
+ * indexProblem, countProblem, stateProblem) and PidLock.wordProblem for a list lock. So whatever
+ * value the library refuses as corruption is reported here as the object's `problem`. Each of those
+ * rules holds for a single field at every instant (writers only store values that pass), so a
+ * snapshot taken without any lock raises no false alarm; nothing here checks relations between
+ * fields that an update in progress may break for a moment (a list's links against its count).
+ *
+ * A bad value becomes the object's problem and is shown, never used as an index or a length: slot
+ * scans are bounded by a capacity first checked against the object's length.
  *
  * Liveness of a pid is asked once per snapshot and pid, without an io_uring ring
- * (ProcessWatch.isAliveNow: pidfd_open and poll; a zombie counts as dead), so inspect works where
+ * (ProcessWatch.isAliveNow: pidfd_open and poll; a zombie counts as dead), so it works where
  * io_uring is blocked.
  */
-/** A read-only snapshot of every object of a region, as `ringlock inspect` prints it. */
-final class RegionInspector {
+/**
+ * A read-only snapshot of every object of a region file, with every damage the library would refuse
+ * (each as the object's {@link ObjectReport#problem()}), as {@code ringlock inspect} prints it.
+ *
+ * <pre>{@code
+ * RegionReport report = RegionReport.read(Path.of("/dev/shm/orders.locks"));
+ * if (report.hasProblems()) { ... report.objects() ... }
+ * }</pre>
+ *
+ * <p>Reading never changes the file, takes no lock and needs no io_uring. Only a regular file is
+ * opened: a FIFO, device or directory at the path is refused without opening it, so reading never
+ * blocks.
+ */
+public final class RegionReport {
   private static final VarHandle INT = JAVA_INT.varHandle();
   private static final VarHandle LONG = JAVA_LONG.varHandle();
 
-  private final IntFunction<Boolean> liveness;
+  private final Path file;
+  private final int layoutVersion;
+  private final long size;
+  private final int capacity;
+  private final List<ObjectReport> objects;
+  private final List<String> fileWarnings;
+
+  private RegionReport(
+      Path file,
+      int layoutVersion,
+      long size,
+      int capacity,
+      List<ObjectReport> objects,
+      List<String> fileWarnings) {
+    this.file = file;
+    this.layoutVersion = layoutVersion;
+    this.size = size;
+    this.capacity = capacity;
+    this.objects = List.copyOf(objects);
+    this.fileWarnings = List.copyOf(fileWarnings);
+  }
 
   /**
-   * @param liveness whether a pid names a live process; null if that cannot be told
+   * One object as seen.
+   *
+   * @param name its name, as stored (it may contain any character: escape it before printing)
+   * @param type "mutex", "semaphore", "wait queue", "condition variable", or "unknown"
+   * @param summary one line saying what it is doing, ending with "[DAMAGED: problem]" if damaged
+   * @param details its fields, for JSON: strings, numbers, booleans, null, lists and maps of these
+   * @param problem what is damaged, or null if every field is one the library accepts
    */
-  RegionInspector(IntFunction<Boolean> liveness) {
-    this.liveness = liveness;
-  }
-
-  /** An inspector that asks the kernel, once per pid and snapshot. */
-  static RegionInspector probingProcesses() {
-    return new RegionInspector(RegionInspector::probe);
-  }
-
-  /** One object as seen: {@code details} are its fields for JSON, {@code summary} one line. */
-  record ObjectReport(
+  public record ObjectReport(
       String name, String type, String summary, Map<String, Object> details, String problem) {
-    Map<String, Object> toJson() {
+    public ObjectReport {
+      Objects.requireNonNull(name, "name");
+      details = Collections.unmodifiableMap(new LinkedHashMap<>(details));
+    }
+
+    /** Name, type, details and problem, in that order, for a JSON writer. */
+    public Map<String, Object> toJson() {
       Map<String, Object> json = new LinkedHashMap<>();
       json.put("name", name);
       json.put("type", type);
@@ -80,56 +124,54 @@ final class RegionInspector {
   }
 
   /**
-   * The whole region as seen. {@code fileWarnings}: what is wrong with the file itself, not its
-   * objects (an owner or mode that open refuses, processes still mapping a deleted or replaced
-   * earlier file of the path).
+   * Maps {@code file} read-only and reads it, asking the kernel whether each pid is alive.
+   *
+   * @throws dev.ringlock.core.InvalidRegionException if it is not a region this version reads, or
+   *     its header or directory is damaged ({@link
+   *     dev.ringlock.core.InvalidRegionException.Problem#CORRUPT} and others)
+   * @throws NoSuchFileException if there is no such file
+   * @throws IOException if it is not a regular file, or cannot be read
    */
-  record Snapshot(
-      Path file,
-      int layoutVersion,
-      long size,
-      int capacity,
-      List<ObjectReport> objects,
-      List<String> fileWarnings) {
-    boolean hasProblems() {
-      return objects.stream().anyMatch(o -> o.problem() != null);
-    }
-
-    Map<String, Object> toJson() {
-      Map<String, Object> json = new LinkedHashMap<>();
-      json.put("file", file.toString());
-      json.put("layoutVersion", layoutVersion);
-      json.put("sizeBytes", size);
-      json.put("capacity", capacity);
-      json.put("objects", objects.stream().map(ObjectReport::toJson).toList());
-      json.put("fileWarnings", fileWarnings);
-      return json;
-    }
+  public static RegionReport read(Path file) throws IOException {
+    return read(file, RegionReport::probe);
   }
 
   /**
-   * Maps {@code file} read-only and reads it.
-   *
-   * @throws dev.ringlock.core.InvalidRegionException if it is not a region this version reads
-   * @throws NoSuchFileException if there is no such file
-   * @throws IOException if it cannot be read
+   * As {@link #read(Path)}, with {@code liveness} saying whether a pid names a live process (null:
+   * cannot tell). It is asked at most once per pid.
    */
-  Snapshot inspect(Path file) throws IOException {
-    if (!Files.exists(file)) {
-      // Checked here so the message does not depend on how the JDK words a failed open.
+  public static RegionReport read(Path file, IntFunction<Boolean> liveness) throws IOException {
+    Objects.requireNonNull(file, "file");
+    Objects.requireNonNull(liveness, "liveness");
+    BasicFileAttributes attributes;
+    try {
+      // Follows a symlink, as opening would; the target must be a regular file: opening a FIFO
+      // blocks until a writer comes, and a device may do anything.
+      attributes = Files.readAttributes(file, BasicFileAttributes.class);
+    } catch (NoSuchFileException e) {
       throw new NoSuchFileException(file.toString(), null, "no such file");
     }
+    if (!attributes.isRegularFile()) {
+      // Checked before the open: a file swapped in between is opened as the library opens it.
+      String what =
+          attributes.isDirectory()
+              ? "a directory"
+              : "not a regular file (a FIFO, socket or device)";
+      throw new IOException(file + " is " + what + "; a region is a regular file");
+    }
     try (MappedRegion region = MappedRegion.openReadOnly(file)) {
-      return inspect(region, StaleMappings.find(file));
+      return read(region, liveness, StaleMappings.find(file));
     }
   }
 
-  Snapshot inspect(MappedRegion region) {
-    return inspect(region, List.of());
+  /** Reads an open region (any mapping, for tests and tools that map it themselves). */
+  static RegionReport read(MappedRegion region, IntFunction<Boolean> liveness) {
+    return read(region, liveness, List.of());
   }
 
-  /** {@code moreWarnings} join the region's own access warning in {@link Snapshot#fileWarnings}. */
-  private Snapshot inspect(MappedRegion region, List<String> moreWarnings) {
+  /** {@code moreWarnings} join the region's own access warning in {@link #fileWarnings()}. */
+  private static RegionReport read(
+      MappedRegion region, IntFunction<Boolean> liveness, List<String> moreWarnings) {
     Map<Integer, Boolean> alive = new HashMap<>(); // one question per pid and snapshot
     Reader reader =
         new Reader(region.segment(), pid -> alive.computeIfAbsent(pid, liveness::apply));
@@ -140,17 +182,67 @@ final class RegionInspector {
     List<String> fileWarnings = new ArrayList<>();
     region.accessWarning().ifPresent(fileWarnings::add);
     fileWarnings.addAll(moreWarnings);
-    return new Snapshot(
+    return new RegionReport(
         region.file(),
         region.layoutVersion(),
         region.size(),
         region.capacity(),
         reports,
-        List.copyOf(fileWarnings));
+        fileWarnings);
+  }
+
+  /** The region file. */
+  public Path file() {
+    return file;
+  }
+
+  public int layoutVersion() {
+    return layoutVersion;
+  }
+
+  /** The region's size in bytes. */
+  public long size() {
+    return size;
+  }
+
+  /** How many objects its directory holds. */
+  public int capacity() {
+    return capacity;
+  }
+
+  /** Every object, in creation order. */
+  public List<ObjectReport> objects() {
+    return objects;
+  }
+
+  /**
+   * What is wrong with the file itself, not its objects: an owner or mode that {@link
+   * SharedRegion#open} refuses, processes still mapping a deleted or replaced earlier file of the
+   * path. Warnings, not damage: {@link #hasProblems()} ignores them.
+   */
+  public List<String> fileWarnings() {
+    return fileWarnings;
+  }
+
+  /** Whether any object is damaged. */
+  public boolean hasProblems() {
+    return objects.stream().anyMatch(o -> o.problem() != null);
+  }
+
+  /** The whole report, for a JSON writer. */
+  public Map<String, Object> toJson() {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("file", file.toString());
+    json.put("layoutVersion", layoutVersion);
+    json.put("sizeBytes", size);
+    json.put("capacity", capacity);
+    json.put("objects", objects.stream().map(ObjectReport::toJson).toList());
+    json.put("fileWarnings", fileWarnings);
+    return json;
   }
 
   /** Whether {@code pid} is alive: pidfd first; /proc if pidfd_open is refused (seccomp). */
-  static Boolean probe(int pid) {
+  private static Boolean probe(int pid) {
     try {
       return ProcessWatch.isAliveNow(pid);
     } catch (RingException e) {
@@ -184,12 +276,13 @@ final class RegionInspector {
         case ObjectType.SEMAPHORE -> semaphore(object);
         case ObjectType.WAIT_QUEUE, ObjectType.CONDITION -> waitQueue(object);
         default ->
-            new ObjectReport(
-                object.name(),
+            damaged(
+                object,
                 "unknown",
-                "an object of type " + object.type() + ", which this version does not know",
                 Map.of("typeCode", object.type(), "bytes", object.length()),
-                null);
+                // the layout version covers the types: one this version does not know was not
+                // written by a ringlock that reads this layout
+                "type " + object.type() + ", which no ringlock of this layout version writes");
       };
     }
 
@@ -203,11 +296,14 @@ final class RegionInspector {
       long fence = lvLong(base + MutexDescriptor.FENCE_OFFSET);
       int sleepers = lvInt(base + MutexDescriptor.SLEEPERS_OFFSET);
       List<String> problems = new ArrayList<>();
+      addIfAny(problems, MutexDescriptor.wordProblem(word));
+      addIfAny(problems, MutexDescriptor.fenceProblem(fence));
       List<Map<String, Object>> starving = new ArrayList<>();
       for (int i = 0; i < MutexDescriptor.STARVING_SLOTS; i++) {
         int pid = lvInt(base + MutexDescriptor.STARVING_OFFSET + (long) i * Integer.BYTES);
-        if (pid < 0 || pid > MutexDescriptor.PID_MASK) {
-          problems.add("starving slot " + i + " holds " + Integer.toUnsignedString(pid));
+        String problem = MutexDescriptor.starvingProblem(i, pid);
+        if (problem != null) {
+          problems.add(problem);
         } else if (pid != 0) {
           starving.add(process(pid));
         }
@@ -215,14 +311,13 @@ final class RegionInspector {
       if (sleepers < 0) {
         problems.add("sleepers count is " + sleepers);
       }
-      if (fence < 0) {
-        problems.add("fence is " + Long.toUnsignedString(fence));
-      }
 
       int owner = MutexDescriptor.ownerOf(word);
       boolean ownerDiedBit = (word & MutexDescriptor.OWNER_DIED) != 0;
       boolean notRecoverable = MutexDescriptor.notRecoverable(word);
-      Boolean ownerAlive = owner == 0 ? null : alive.apply(owner);
+      // A pid no process can have is not asked about: it is the damage reported above.
+      Boolean ownerAlive =
+          owner == 0 || owner > MutexDescriptor.MAX_PID ? null : alive.apply(owner);
       String state;
       StringBuilder summary = new StringBuilder();
       if (notRecoverable) {
@@ -287,15 +382,11 @@ final class RegionInspector {
           word & (undo ? SemaphoreDescriptor.UNDO_PERMITS_MASK : SemaphoreDescriptor.PERMITS_MASK);
       boolean repairing = undo && (word & SemaphoreDescriptor.REPAIR) != 0;
       List<String> problems = new ArrayList<>();
-      if ((flags & ~SemaphoreDescriptor.KNOWN_FLAGS) != 0) {
-        problems.add("unknown flag bits 0x" + Integer.toHexString(flags));
-      }
+      addIfAny(problems, SemaphoreDescriptor.flagsProblem(flags));
       if (sleepers < 0) {
         problems.add("sleepers count is " + sleepers);
       }
-      if (undo && (total < 0 || total > SemaphoreDescriptor.MAX_UNDO_PERMITS)) {
-        problems.add("total is " + Integer.toUnsignedString(total));
-      }
+      addIfAny(problems, SemaphoreDescriptor.totalProblem(undo, total));
       if (repairer < 0 || repairer > SemaphoreDescriptor.MAX_HOLDER_PID) {
         problems.add("repairer is " + Integer.toUnsignedString(repairer));
       }
@@ -315,16 +406,14 @@ final class RegionInspector {
           if (entry == 0) {
             continue;
           }
-          int pid = HolderTable.pidOf(entry);
-          int held = HolderTable.heldOf(entry);
-          if (HolderTable.isDamaged(entry)) {
-            problems.add(
-                "holder entry %d records pid %s holding %s"
-                    .formatted(
-                        slot, Integer.toUnsignedString(pid), Integer.toUnsignedString(held)));
+          String problem = HolderTable.entryProblem(slot, entry);
+          if (problem != null) {
+            problems.add(problem);
             settled = false;
             continue;
           }
+          int pid = HolderTable.pidOf(entry);
+          int held = HolderTable.heldOf(entry);
           Map<String, Object> holder = process(pid);
           holder.put("slot", slot);
           holder.put("permits", held);
@@ -339,7 +428,8 @@ final class RegionInspector {
       boolean disagrees = undo && permits + recorded != total;
       if (disagrees && settled) {
         problems.add(
-            "the count disagrees with the records: %d available + %d recorded by live holders != total %d"
+            ("the count disagrees with the records: %d available + %d recorded by live holders"
+                    + " != total %d")
                 .formatted(permits, recorded, total));
       }
       StringBuilder summary = new StringBuilder(plural(permits, "permit", "permits"));
@@ -401,45 +491,61 @@ final class RegionInspector {
       long base = object.offset();
       int capacity = lvInt(base + WaitQueueDescriptor.CAPACITY_OFFSET);
       int slotBytes = lvInt(base + WaitQueueDescriptor.SLOT_BYTES_OFFSET);
-      if (slotBytes != WaitQueueDescriptor.SLOT_BYTES
-          || capacity < 1
-          || capacity > WaitQueueDescriptor.MAX_CAPACITY
-          || WaitQueueDescriptor.bytesFor(capacity) > object.length()) {
-        return new ObjectReport(
-            object.name(),
-            type,
-            "damaged",
-            Map.of(),
-            "its header records %s slots of %s bytes, which do not fit its %d bytes"
-                .formatted(
-                    Integer.toUnsignedString(capacity),
-                    Integer.toUnsignedString(slotBytes),
-                    object.length()));
+      String shape = WaitQueueDescriptor.headerProblem(capacity, slotBytes, object.length());
+      if (shape != null) {
+        return damaged(object, type, Map.of(), shape);
       }
       int waiting = lvInt(base + WaitQueueDescriptor.WAITING_OFFSET);
       int occupied = lvInt(base + WaitQueueDescriptor.OCCUPIED_OFFSET);
       int lockWord = lvInt(base + WaitQueueDescriptor.LIST_LOCK_OFFSET);
       List<String> problems = new ArrayList<>();
-      if (waiting < 0 || waiting > capacity) {
-        problems.add("waiting count " + waiting + " outside 0.." + capacity);
-      }
-      if (occupied < 0 || occupied > capacity) {
-        problems.add("occupied count " + occupied + " outside 0.." + capacity);
-      }
-      // Waiting slots per owner: capacity was checked against the object's length above.
+      addIfAny(problems, PidLock.wordProblem(lockWord));
+      addIfAny(problems, WaitQueueDescriptor.countProblem("waiting", waiting, capacity));
+      addIfAny(problems, WaitQueueDescriptor.countProblem("occupied", occupied, capacity));
+      addIndexProblem(problems, "head", lvInt(base + WaitQueueDescriptor.HEAD_OFFSET), capacity);
+      addIndexProblem(problems, "tail", lvInt(base + WaitQueueDescriptor.TAIL_OFFSET), capacity);
+      addIndexProblem(
+          problems, "allocation hint", lvInt(base + WaitQueueDescriptor.HINT_OFFSET), capacity);
+      // Per slot: its state, its links, and who waits. capacity was checked against the length.
       Map<Integer, Integer> waitingByPid = new TreeMap<>();
       int badOwners = 0;
+      int badSlots = 0;
+      String firstBadSlot = null;
       for (int slot = 0; slot < capacity; slot++) {
         long at = base + WaitQueueDescriptor.slotOffset(slot);
-        if (lvInt(at + WaitQueueDescriptor.STATE_OFFSET) != WaitQueueDescriptor.WAITING) {
+        int state = lvInt(at + WaitQueueDescriptor.STATE_OFFSET);
+        String problem = WaitQueueDescriptor.stateProblem(slot, state);
+        if (problem == null) {
+          problem =
+              WaitQueueDescriptor.indexProblem(
+                  "slot " + slot + " next", lvInt(at + WaitQueueDescriptor.NEXT_OFFSET), capacity);
+        }
+        if (problem == null) {
+          problem =
+              WaitQueueDescriptor.indexProblem(
+                  "slot " + slot + " prev", lvInt(at + WaitQueueDescriptor.PREV_OFFSET), capacity);
+        }
+        if (problem != null) {
+          badSlots++;
+          firstBadSlot = firstBadSlot == null ? problem : firstBadSlot;
+          continue;
+        }
+        if (state != WaitQueueDescriptor.WAITING) {
           continue;
         }
         int owner = lvInt(at + WaitQueueDescriptor.OWNER_OFFSET);
-        if (owner <= 0 || owner > MutexDescriptor.PID_MASK) {
+        if (owner <= 0 || owner > MutexDescriptor.MAX_PID) {
           badOwners++;
         } else {
           waitingByPid.merge(owner, 1, Integer::sum);
         }
+      }
+      if (badSlots > 0) {
+        // one example, then how many: a queue of 16 million slots must not print them all
+        problems.add(
+            badSlots == 1
+                ? firstBadSlot
+                : firstBadSlot + " (and " + (badSlots - 1) + " more damaged slots)");
       }
       if (badOwners > 0) {
         problems.add(plural(badOwners, "waiting slot", "waiting slots") + " without a valid pid");
@@ -451,7 +557,7 @@ final class RegionInspector {
             process.put("waiting", count);
             byProcess.add(process);
           });
-      int lockHolder = MutexDescriptor.ownerOf(lockWord);
+      int lockHolder = lockWord & MutexDescriptor.PID_MASK;
 
       StringBuilder summary =
           new StringBuilder().append(waiting).append(" waiting of ").append(capacity);
@@ -463,7 +569,7 @@ final class RegionInspector {
         summary.append("; by process: ").append(String.join(", ", described));
       }
       Map<String, Object> lockHolderJson = null;
-      if (lockHolder != 0) {
+      if (lockHolder != 0 && lockHolder <= MutexDescriptor.MAX_PID) {
         lockHolderJson = process(lockHolder);
         summary.append("; list lock held by ").append(describe(lockHolderJson));
       }
@@ -474,7 +580,19 @@ final class RegionInspector {
       details.put("occupied", occupied);
       details.put("waitingByProcess", byProcess);
       details.put("listLockHolder", lockHolderJson);
+      details.put("listLockWord", "0x%08x".formatted(lockWord));
       return report(object, type, summary, details, problems);
+    }
+
+    private static void addIndexProblem(
+        List<String> problems, String field, int index, int capacity) {
+      addIfAny(problems, WaitQueueDescriptor.indexProblem(field, index, capacity));
+    }
+
+    private static void addIfAny(List<String> problems, String problem) {
+      if (problem != null) {
+        problems.add(problem);
+      }
     }
 
     private Map<String, Object> process(int pid) {
@@ -515,12 +633,17 @@ final class RegionInspector {
     }
 
     private static ObjectReport tooShort(NamedObject object, String type, int needed) {
-      return new ObjectReport(
-          object.name(),
+      return damaged(
+          object,
           type,
-          "damaged",
           Map.of(),
           "a " + type + " of " + object.length() + " bytes; it needs " + needed);
+    }
+
+    /** An object too damaged to read any further. */
+    private static ObjectReport damaged(
+        NamedObject object, String type, Map<String, Object> details, String problem) {
+      return new ObjectReport(object.name(), type, "[DAMAGED: " + problem + "]", details, problem);
     }
 
     private int lvInt(long offset) {

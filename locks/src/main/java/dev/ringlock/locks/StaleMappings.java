@@ -1,4 +1,4 @@
-package dev.ringlock.bench.cli;
+package dev.ringlock.locks;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;

@@ -1,0 +1,191 @@
+package dev.ringlock.locks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ringlock.core.InvalidRegionException;
+import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.core.memory.RegionDescriptor;
+import dev.ringlock.locks.internal.MutexDescriptor;
+import dev.ringlock.locks.internal.SemaphoreDescriptor;
+import dev.ringlock.locks.internal.WaitQueueDescriptor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.function.Executable;
+
+/**
+ * One validation: every damage RegionReport (what {@code ringlock inspect} prints) reports is one
+ * the library refuses with InvalidRegionException(CORRUPT) naming the object, and a sound region
+ * reports none.
+ */
+@Timeout(60)
+class RegionReportTest extends RegionTestBase {
+  private MappedRegion raw;
+
+  @BeforeEach
+  void mapRaw() throws Exception {
+    raw = openRawMapping();
+  }
+
+  @AfterEach
+  void unmapRaw() {
+    raw.close();
+  }
+
+  private MemorySegment object(String name) {
+    return raw.segment(raw.find(name).orElseThrow());
+  }
+
+  private RegionReport.ObjectReport reported(String name) throws IOException {
+    RegionReport report = RegionReport.read(region.file(), pid -> true);
+    return report.objects().stream().filter(o -> o.name().equals(name)).findFirst().orElseThrow();
+  }
+
+  /** RegionReport names {@code problem} for the object, and {@code use} is refused as corrupt. */
+  private void assertReportedAndRefused(String name, String kind, String problem, Executable use)
+      throws Exception {
+    RegionReport.ObjectReport report = reported(name);
+    assertTrue(
+        report.problem() != null && report.problem().contains(problem),
+        "reported: " + report.problem());
+    Throwable thrown = assertThrows(Throwable.class, use);
+    if (thrown instanceof ExecutionException e) {
+      thrown = e.getCause();
+    }
+    UncheckedIOException unchecked = assertInstanceOf(UncheckedIOException.class, thrown);
+    InvalidRegionException invalid =
+        assertInstanceOf(InvalidRegionException.class, unchecked.getCause());
+    assertEquals(InvalidRegionException.Problem.CORRUPT, invalid.problem());
+    assertTrue(invalid.getMessage().contains(kind + " '" + name + "'"), invalid.getMessage());
+    assertTrue(invalid.getMessage().contains(problem), invalid.getMessage());
+  }
+
+  @Test
+  void aSoundRegionReportsNothing() throws Exception {
+    region.mutex("m").tryLock().orElseThrow();
+    region.semaphore("s", 3).tryAcquire(1);
+    region.waitQueue("q", 8).await(1);
+    region.condition("c", 8);
+    RegionReport report = RegionReport.read(region.file());
+    assertEquals(4, report.objects().size());
+    assertFalse(report.hasProblems(), report.toJson().toString());
+    report.objects().forEach(o -> assertNull(o.problem(), o.summary()));
+  }
+
+  @Test
+  void aNegativeStarvingPidIsReportedAndRefused() throws Exception {
+    Mutex mutex = region.mutex("m");
+    object("m").set(ValueLayout.JAVA_INT, MutexDescriptor.STARVING_OFFSET + 4, -9);
+    assertReportedAndRefused("m", "mutex", "starving slot 1 holds -9", mutex::tryLock);
+  }
+
+  @Test
+  void anOwnerWordOfAllOnesIsReportedAndRefused() throws Exception {
+    Mutex mutex = region.mutex("m");
+    object("m").set(ValueLayout.JAVA_INT, MutexDescriptor.WORD_OFFSET, 0xffffffff);
+    assertReportedAndRefused("m", "mutex", "names pid 1073741823", mutex::tryLock);
+  }
+
+  @Test
+  void aFenceAtLongMaxValueIsReportedAndRefused() throws Exception {
+    Mutex mutex = region.mutex("m");
+    object("m").set(ValueLayout.JAVA_LONG, MutexDescriptor.FENCE_OFFSET, Long.MAX_VALUE);
+    assertReportedAndRefused("m", "mutex", "last fence is " + Long.MAX_VALUE, mutex::tryLock);
+  }
+
+  @Test
+  void aHeadIndexBeyondTheSlotsIsReportedAndRefused() throws Exception {
+    WaitQueue queue = region.waitQueue("q", 8);
+    object("q").set(ValueLayout.JAVA_INT, WaitQueueDescriptor.HEAD_OFFSET, 999);
+    assertReportedAndRefused(
+        "q", "wait queue", "head index of 999, outside its 8 slots", () -> queue.wake(1));
+  }
+
+  @Test
+  void aListLockWordOfAllOnesIsReportedAndRefused() throws Exception {
+    ConditionVariable condition = region.condition("c", 8);
+    object("c").set(ValueLayout.JAVA_INT, WaitQueueDescriptor.LIST_LOCK_OFFSET, 0xffffffff);
+    assertReportedAndRefused(
+        "c", "condition variable", "lock word of 0xffffffff", condition::signalAll);
+    object("c").set(ValueLayout.JAVA_INT, WaitQueueDescriptor.LIST_LOCK_OFFSET, 0); // to close
+  }
+
+  @Test
+  void aSlotInAStateNoRinglockWritesIsReportedAndRefused() throws Exception {
+    WaitQueue queue = region.waitQueue("q", 8);
+    // slot 0 in state 9 with no owner, and the queue full: an await reclaims it and reads the state
+    MemorySegment q = object("q");
+    q.set(ValueLayout.JAVA_INT, WaitQueueDescriptor.slotOffset(0), 9);
+    q.set(ValueLayout.JAVA_INT, WaitQueueDescriptor.OCCUPIED_OFFSET, 8);
+    assertReportedAndRefused(
+        "q", "wait queue", "slot 0 in state 9", () -> queue.await(1).get(20, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void aHolderEntryWithoutAPidIsReportedAndRefused() throws Exception {
+    Semaphore semaphore = region.semaphore("s", 0);
+    object("s")
+        .set(ValueLayout.JAVA_INT, SemaphoreDescriptor.HOLDERS_OFFSET + 8L * 5 + 4, 3); // held 3
+    assertReportedAndRefused(
+        "s",
+        "semaphore",
+        "holder entry 5 records process 0 holding 3",
+        () -> semaphore.tryAcquire(1)); // too few permits: it sweeps the holders' table
+  }
+
+  @Test
+  void anObjectShorterThanItsTypeIsReportedAndRefused() throws Exception {
+    region.semaphore("s", 2);
+    // "s" recorded as 64 bytes, a ninth of a semaphore; a process that has not attached it yet
+    long directory =
+        raw.segment().get(ValueLayout.JAVA_LONG, RegionDescriptor.DIRECTORY_OFFSET_OFFSET);
+    raw.segment()
+        .set(ValueLayout.JAVA_LONG, directory + RegionDescriptor.ENTRY_OBJECT_BYTES_OFFSET, 64L);
+    RegionReport.ObjectReport report = reported("s");
+    assertTrue(
+        report.problem().contains("a semaphore of 64 bytes; it needs 576"), report.problem());
+    try (SharedRegion other = SharedRegion.open(region.file(), withRing())) {
+      UncheckedIOException e =
+          assertThrows(UncheckedIOException.class, () -> other.semaphore("s", 2));
+      InvalidRegionException invalid = assertInstanceOf(InvalidRegionException.class, e.getCause());
+      assertEquals(InvalidRegionException.Problem.CORRUPT, invalid.problem());
+      assertTrue(invalid.getMessage().contains("'s'"), invalid.getMessage());
+    }
+  }
+
+  @Test
+  void overlappingObjectsAreRefusedAtOpenByTheLibraryAndTheReport() throws Exception {
+    region.semaphore("s", 2);
+    region.mutex("m");
+    long directory =
+        raw.segment().get(ValueLayout.JAVA_LONG, RegionDescriptor.DIRECTORY_OFFSET_OFFSET);
+    long semaphoreAt = raw.find("s").orElseThrow().offset();
+    // the mutex placed on the semaphore's word: it would read 2 permits as pid 2
+    raw.segment()
+        .set(
+            ValueLayout.JAVA_LONG,
+            directory + RegionDescriptor.ENTRY_BYTES + RegionDescriptor.ENTRY_OBJECT_OFFSET_OFFSET,
+            semaphoreAt);
+    Path file = region.file();
+    InvalidRegionException opened =
+        assertThrows(InvalidRegionException.class, () -> SharedRegion.open(file, withRing()));
+    assertEquals(InvalidRegionException.Problem.CORRUPT, opened.problem());
+    assertTrue(opened.getMessage().contains("directory entry 1"), opened.getMessage());
+    InvalidRegionException read =
+        assertThrows(InvalidRegionException.class, () -> RegionReport.read(file));
+    assertEquals(opened.getMessage(), read.getMessage());
+  }
+}
