@@ -19,7 +19,6 @@ import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -67,8 +66,7 @@ import java.util.function.IntFunction;
  * }</pre>
  *
  * <p>Reading never changes the file, takes no lock and needs no io_uring. Only a regular file is
- * opened: a FIFO, device or directory at the path is refused without opening it, so reading never
- * blocks.
+ * read: a symbolic link, FIFO, device or directory at the path is refused without blocking.
  */
 public final class RegionReport {
   private static final VarHandle INT = JAVA_INT.varHandle();
@@ -143,22 +141,8 @@ public final class RegionReport {
   public static RegionReport read(Path file, IntFunction<Boolean> liveness) throws IOException {
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(liveness, "liveness");
-    BasicFileAttributes attributes;
-    try {
-      // Follows a symlink, as opening would; the target must be a regular file: opening a FIFO
-      // blocks until a writer comes, and a device may do anything.
-      attributes = Files.readAttributes(file, BasicFileAttributes.class);
-    } catch (NoSuchFileException e) {
-      throw new NoSuchFileException(file.toString(), null, "no such file");
-    }
-    if (!attributes.isRegularFile()) {
-      // Checked before the open: a file swapped in between is opened as the library opens it.
-      String what =
-          attributes.isDirectory()
-              ? "a directory"
-              : "not a regular file (a FIFO, socket or device)";
-      throw new IOException(file + " is " + what + "; a region is a regular file");
-    }
+    // The open refuses a symbolic link and anything but a regular file before reading a byte,
+    // and never blocks on a FIFO (O_NOFOLLOW | O_NONBLOCK, then fstat): see MappedRegion.
     try (MappedRegion region = MappedRegion.openReadOnly(file)) {
       return read(region, liveness, StaleMappings.find(file));
     }
