@@ -6,7 +6,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A child JVM that attaches to a region and looks up {@code count} mutexes created by another
- * process ("object-0" ...), printing {@code LOOKUP <ms>} for all of them, or {@code MISSING name}.
+ * process ("object-0" ...), printing {@code LOOKUP <wall ms> CPU <this thread's CPU ms>} for all of
+ * them, and {@code CREATED n} if it created any instead of finding them.
  *
  * <p>Arguments: region file, count.
  */
@@ -20,15 +21,18 @@ public final class DirectoryLookupChild {
     try (SharedRegion region = SharedRegion.open(file)) {
       int before = objectsIn(file);
       long start = System.nanoTime();
+      long startCpu = DirectoryScaleTest.threadCpuNanos();
       for (int i = 0; i < count; i++) {
         region.mutex(DirectoryScaleTest.name(i));
       }
+      long cpuMillis =
+          TimeUnit.NANOSECONDS.toMillis(DirectoryScaleTest.threadCpuNanos() - startCpu);
       long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       int after = objectsIn(file);
       if (after != before) {
         System.out.println("CREATED " + (after - before) + " instead of finding them");
       }
-      System.out.println("LOOKUP " + millis);
+      System.out.println("LOOKUP " + millis + " CPU " + cpuMillis);
     }
     System.exit(0);
   }
