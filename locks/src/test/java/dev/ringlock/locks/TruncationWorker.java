@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -29,6 +30,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * once before the truncation and once after it, on one thread).
  */
 public final class TruncationWorker {
+  private static final int LOOPING_THREADS = 5;
+  private static volatile boolean pauseRequested;
+  private static final CountDownLatch paused = new CountDownLatch(LOOPING_THREADS);
+  private static final CountDownLatch resume = new CountDownLatch(1);
+
   private TruncationWorker() {}
 
   /** An operation that may throw anything, futures included. */
@@ -78,7 +84,9 @@ public final class TruncationWorker {
           timedOut.incrementAndGet();
         } else if (t instanceof Error) {
           leaked.incrementAndGet();
-          firstOther.compareAndSet("-", t.toString());
+          if (firstOther.compareAndSet("-", t.toString())) {
+            thrown.printStackTrace(System.out); // where it escaped: the log shows it on failure
+          }
         } else if (t instanceof RingException || t instanceof UncheckedIOException) {
           // another ringlock failure (a futex wait refused on the vanished page, damage read from
           // a page that faulted half-way): acceptable, but shown
@@ -129,6 +137,7 @@ public final class TruncationWorker {
     Path stop = Path.of(args[1]);
     Path truncated = Path.of(args[2]);
     boolean sequential = args[3].equals("sequential");
+    Path pause = Path.of(args[2] + ".pause");
     ChildJvm.startWatchdog(60_000, () -> "truncation worker");
     SharedRegion region = SharedRegion.open(regionFile);
     Mutex mutex = region.mutex("mutex");
@@ -247,14 +256,42 @@ public final class TruncationWorker {
         }
       }
     } else {
+      // Held across the truncation: released (refused) after it.
+      Tally held = new Tally("held");
+      Mutex heldMutex = region.mutex("held");
+      Semaphore heldPermits = region.semaphore("held-permits", 1);
+      AtomicReference<MutexGuard> guard = new AtomicReference<>();
+      held.count(() -> guard.set(heldMutex.tryLock().orElseThrow()));
+      held.count(
+          () -> {
+            if (!heldPermits.tryAcquire(1)) {
+              throw new IllegalStateException("no permit");
+            }
+          });
+      tallies.add(held);
       threads.forEach(Thread::start);
       System.out.println("READY " + System.nanoTime() / 1_000_000);
+      while (!Files.exists(pause)) {
+        Thread.sleep(5);
+      }
+      // Every thread finishes the operation it is in and waits: no access to the region is under
+      // way when the file shrinks. One that is, between its read and its CAS, dies of SIGBUS; no
+      // Java code can close that instant (see docs/validation.md), so the test avoids it.
+      pauseRequested = true;
+      paused.await();
+      System.out.println("PAUSED " + System.nanoTime() / 1_000_000);
+      while (!Files.exists(truncated)) {
+        Thread.sleep(5);
+      }
+      resume.countDown();
+      held.count(() -> guard.get().unlock());
+      held.count(() -> heldPermits.release(1));
       for (Thread thread : threads) {
         thread.join();
       }
     }
     System.out.println("STOPPED " + System.nanoTime() / 1_000_000);
-    for (Tally tally : List.of(mutexes, semaphores, queues, conditions, lookups)) {
+    for (Tally tally : tallies) {
       System.out.println(tally.line());
     }
     try {
@@ -277,14 +314,16 @@ public final class TruncationWorker {
             .name(name)
             .unstarted(
                 () -> {
+                  boolean waited = false;
                   for (int i = 0; !Files.exists(stop); i++) {
                     tally.count(ops[i % ops.length]);
                     try {
-                      // Paced: a truncation can only kill a JVM that is between a read and its
-                      // CAS at that instant (see docs/validation.md), so a thread spends most
-                      // of its time away from that window, and the test stays deterministic in
-                      // practice; the sequential worker checks the ordering itself.
-                      Thread.sleep(1);
+                      if (pauseRequested && !waited) {
+                        waited = true;
+                        paused.countDown();
+                        resume.await(); // the file shrinks meanwhile
+                      }
+                      Thread.sleep(1); // leave the 2 cores to the other worker
                     } catch (InterruptedException e) {
                       return;
                     }

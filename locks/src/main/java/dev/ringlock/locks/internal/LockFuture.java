@@ -15,7 +15,13 @@ final class LockFuture extends QueuedRequest<MutexGuard, LockFuture> {
 
   @Override
   void withdrawn() {
-    mutex.withdraw(this);
+    try {
+      mutex.withdraw(this);
+    } catch (InternalError fault) {
+      // the file shrank under the mapping: fail what is queued (TRUNCATED); never throw from the
+      // caller's cancel or timeout
+      mutex.regionFaulted(fault);
+    }
   }
 
   /** The lock must not stay with nobody: releasing it hands it on to the next waiter. */

@@ -762,15 +762,19 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
    * Cancel the sleeper and decide afresh.
    */
   private void watchedProcessExited() {
-    CompletableFuture<WaitOutcome> cancelled;
-    synchronized (this) {
-      if (closed || !sleeper.isArmed()) {
-        return; // nothing sleeps here; whoever arms next looks at the word first
+    try {
+      CompletableFuture<WaitOutcome> cancelled;
+      synchronized (this) {
+        if (closed || !sleeper.isArmed()) {
+          return; // nothing sleeps here; whoever arms next looks at the word first
+        }
+        cancelled = sleeper.detach();
       }
-      cancelled = sleeper.detach();
+      finish(null, cancelled);
+      pump(false, false, LockFuture.NO_DEADLINE);
+    } catch (InternalError fault) {
+      regionFaulted(fault); // the file shrank: the queue fails with TRUNCATED
     }
-    finish(null, cancelled);
-    pump(false, false, LockFuture.NO_DEADLINE);
   }
 
   @Override

@@ -85,20 +85,24 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
 
   private void sleeperDone(
       CompletableFuture<WaitOutcome> done, WaitOutcome outcome, Throwable failure) {
-    synchronized (this) {
-      if (!sleeper.completed(done)) {
-        return; // cancelled by us: the ring passes on any wake it consumed
+    // On the ring's thread. A fault on the region's memory (the file shrank: the sleeper's count,
+    // the word) fails the queue with TRUNCATED, never with the InternalError itself.
+    try {
+      synchronized (this) {
+        if (!sleeper.completed(done)) {
+          return; // cancelled by us: the ring passes on any wake it consumed
+        }
       }
-    }
-    Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
-    if (cause == null || cause instanceof TimeoutException) {
-      try {
+      Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+      if (cause == null || cause instanceof TimeoutException) {
         sleeperCompleted(cause == null && outcome.isWoken());
-      } catch (InternalError fault) {
-        regionFaulted(fault); // on the ring's thread: the queue's futures carry it
+      } else if (cause instanceof InternalError fault) {
+        regionFaulted(fault);
+      } else {
+        failAll(cause); // the ring closed or failed: nothing can wait any more
       }
-    } else {
-      failAll(cause); // the ring closed or failed: nothing can wait any more
+    } catch (InternalError fault) {
+      regionFaulted(fault);
     }
   }
 

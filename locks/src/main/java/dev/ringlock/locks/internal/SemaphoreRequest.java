@@ -13,7 +13,13 @@ final class SemaphoreRequest extends QueuedRequest<Void, SemaphoreRequest> {
 
   @Override
   void withdrawn() {
-    semaphore.withdraw(this);
+    try {
+      semaphore.withdraw(this);
+    } catch (InternalError fault) {
+      // the file shrank under the mapping: fail what is queued (TRUNCATED); never throw from the
+      // caller's cancel or timeout
+      semaphore.regionFaulted(fault);
+    }
   }
 
   /** The permits were taken from the word for this request: they go back, so none is lost. */
