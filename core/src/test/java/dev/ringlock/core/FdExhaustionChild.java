@@ -25,7 +25,7 @@ public final class FdExhaustionChild {
     int pid = (int) sleeper.pid();
     // Every path once while descriptors remain: at the limit, loading a class from a file fails.
     ProcessWatch.isAliveNow(pid);
-    FutexRing.open().close();
+    ioUringRing().close();
     MappedRegion.open(regionFile, 1 << 16, 4).close();
     Files.delete(regionFile);
     FileLimits.explain("warm-up", 24);
@@ -48,7 +48,7 @@ public final class FdExhaustionChild {
       report.add("MESSAGE pidfd: " + e.getMessage());
     }
     try {
-      FutexRing.open().close();
+      ioUringRing().close();
       report.add("NO FAILURE ring");
     } catch (RingException e) {
       report.add("MESSAGE ring: " + e.getMessage());
@@ -66,5 +66,13 @@ public final class FdExhaustionChild {
     sleeper.destroyForcibly();
     report.forEach(System.out::println);
     System.exit(0);
+  }
+
+  /**
+   * A ring on io_uring whatever -Dringlock.backend says: io_uring_setup is the ring call that needs
+   * descriptors (the ring's fd, its eventfd); the syscalls backend opens none.
+   */
+  private static FutexRing ioUringRing() {
+    return FutexRing.open(FutexRing.options().backend(FutexRing.Backend.IO_URING));
   }
 }
