@@ -16,7 +16,13 @@ final class ChildJvm {
 
   /** The child's stdout and stderr go to {@code log}; read it when the child has exited. */
   static Process start(Path log, Class<?> mainClass, String... args) throws Exception {
-    return new ProcessBuilder(command(List.of(), mainClass, args))
+    return start(log, List.of(), mainClass, args);
+  }
+
+  /** As {@link #start(Path, Class, String...)}, with {@code jvmOptions} before the main class. */
+  static Process start(Path log, List<String> jvmOptions, Class<?> mainClass, String... args)
+      throws Exception {
+    return new ProcessBuilder(command(jvmOptions, mainClass, args))
         .redirectErrorStream(true)
         .redirectOutput(log.toFile())
         .start();
