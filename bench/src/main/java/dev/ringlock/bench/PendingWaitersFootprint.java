@@ -2,7 +2,10 @@ package dev.ringlock.bench;
 
 import com.sun.management.ThreadMXBean;
 import dev.ringlock.core.FutexRing;
+import dev.ringlock.locks.Mutex;
+import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.RegionOptions;
+import dev.ringlock.locks.Semaphore;
 import dev.ringlock.locks.SharedRegion;
 import dev.ringlock.locks.WaitQueue;
 import java.io.IOException;
@@ -26,14 +29,20 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -Xmx1g -cp bench/target/benchmarks.jar \
- *     dev.ringlock.bench.PendingWaitersFootprint [waiters]
+ *     dev.ringlock.bench.PendingWaitersFootprint [waiters] [waitqueue|mutex|semaphore]
  * </pre>
+ *
+ * <p>{@code mutex}: the waiters are lock() requests on one mutex this process holds, released by a
+ * chain of unlocks; {@code semaphore}: acquire(1) requests on a semaphore with no permit, released
+ * by one release(waiters). Both keep one kernel wait per process per object, so these are the modes
+ * that fit the syscalls backend's 2,032 kernel waits per ring (-Dringlock.backend=syscalls).
  */
 public final class PendingWaitersFootprint {
   private PendingWaitersFootprint() {}
 
   public static void main(String[] args) throws Exception {
     int waiters = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+    String mode = args.length > 1 ? args[1] : "waitqueue";
     ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
     CompletableFuture<?>[] pending = new CompletableFuture<?>[waiters]; // the caller's, not counted
     try (FutexRing ring = FutexRing.open()) {
@@ -47,16 +56,25 @@ public final class PendingWaitersFootprint {
                   .regionSize(64L * waiters + (1 << 20))
                   .waitQueueCapacity(waiters)
                   .build());
-      WaitQueue queue = region.waitQueue("footprint");
+      WaitQueue queue = mode.equals("waitqueue") ? region.waitQueue("footprint") : null;
+      Mutex mutex = mode.equals("mutex") ? region.mutex("footprint") : null;
+      Semaphore semaphore = mode.equals("semaphore") ? region.semaphore("footprint", 0) : null;
+      MutexGuard held = mutex != null ? mutex.lock().get(10, TimeUnit.SECONDS) : null;
       long allocatedBefore = threads.getCurrentThreadAllocatedBytes();
       long start = System.nanoTime();
       for (int i = 0; i < waiters; i++) {
-        pending[i] = queue.await(i);
+        if (queue != null) {
+          pending[i] = queue.await(i);
+        } else if (mutex != null) {
+          pending[i] = mutex.lock();
+        } else {
+          pending[i] = semaphore.acquire(1);
+        }
       }
       long queued = System.nanoTime() - start;
       long allocated = threads.getCurrentThreadAllocatedBytes() - allocatedBefore;
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (ring.stats().inFlight() < waiters) {
+      while (queue != null && ring.stats().inFlight() < waiters) {
         if (System.nanoTime() > end) {
           throw new IllegalStateException("not every wait reached the kernel: " + ring.stats());
         }
@@ -66,8 +84,8 @@ public final class PendingWaitersFootprint {
       int javaThreadsPending = threads.getThreadCount();
       List<String> kernelThreadsPending = kernelThreads();
       System.out.printf(
-          "%d pending waiters (queued in %.0f ms, %d waiting, %d waits in the kernel)%n",
-          waiters, queued / 1e6, queue.waiting(), ring.stats().inFlight());
+          "%d pending %s waiters on the %s backend (queued in %.0f ms, %d waits in the kernel)%n",
+          waiters, mode, ring.backend(), queued / 1e6, ring.stats().inFlight());
       System.out.printf(
           "live heap: %.1f bytes per waiter (%.1f MiB in all, queue tables included);"
               + " allocated while queueing: %.1f bytes per waiter%n",
@@ -82,7 +100,17 @@ public final class PendingWaitersFootprint {
           describe(kernelThreadsPending, kernelThreadsBefore));
 
       long wakeStart = System.nanoTime();
-      int woken = queue.wakeAll();
+      int woken = waiters;
+      if (queue != null) {
+        woken = queue.wakeAll();
+      } else if (mutex != null) {
+        for (CompletableFuture<?> lock : pending) { // each holder hands on to the next
+          lock.thenAccept(guard -> ((MutexGuard) guard).unlock());
+        }
+        held.unlock();
+      } else {
+        semaphore.release(waiters);
+      }
       CompletableFuture.allOf(pending).get(60, TimeUnit.SECONDS);
       double wakeAllMillis = (System.nanoTime() - wakeStart) / 1e6;
       System.out.printf(

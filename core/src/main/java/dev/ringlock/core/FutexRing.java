@@ -73,8 +73,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       WaitCapacityException}. A wait with a bitset other than {@link #ANY_BITSET} takes a thread
  *       of its own (futex_waitv has no bitsets), at most {@value SyscallBackend#MAX_BITSET_WAITS}
  *       at once;
- *   <li>futures complete on those threads (or the completion executor), and {@link
- *       #inCompletionThread()} is true on each of them;
+ *   <li>futures complete on one completion thread of the backend's (or the completion executor), as
+ *       on io_uring; the waitv threads hand their outcomes to it;
  *   <li>every wake is a direct system call on the caller's thread, one per word: a wake's future is
  *       complete when the method returns;
  *   <li>{@link #stats()} maps its counters onto the ring's: see {@link Stats}.
@@ -453,8 +453,8 @@ public final class FutexRing implements AutoCloseable {
   // ---- state ----
 
   /**
-   * True on a thread where this ring completes futures: the completion thread of an io_uring ring,
-   * where requests join the batch; any of the syscalls backend's threads.
+   * True on the thread where this ring completes futures: the completion thread (on io_uring, where
+   * requests made join the batch).
    */
   public boolean inCompletionThread() {
     return backend.inCompletionThread();

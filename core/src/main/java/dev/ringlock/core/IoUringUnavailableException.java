@@ -2,7 +2,9 @@ package dev.ringlock.core;
 
 /**
  * This process cannot use io_uring futex operations. {@link #reason()} says which obstacle was
- * found, and the message says what to do about it.
+ * found, and the message says what to do about it. Thrown where io_uring is asked for ({@link
+ * FutexRing.Backend#IO_URING}); on {@link FutexRing.Backend#AUTO} only where the futex-syscalls
+ * backend is refused too (a suppressed exception says why).
  */
 public final class IoUringUnavailableException extends RingException {
   private static final long serialVersionUID = 1L;
@@ -11,8 +13,9 @@ public final class IoUringUnavailableException extends RingException {
   public enum Reason {
     /** io_uring_setup is ENOSYS and no seccomp filter is installed: a kernel built without it. */
     NOT_IN_KERNEL(
-        "this kernel has no io_uring (io_uring_setup is ENOSYS). ringlock needs Linux 6.7 or"
-            + " newer built with CONFIG_IO_URING=y"),
+        "this kernel has no io_uring (io_uring_setup is ENOSYS). The io_uring backend needs Linux"
+            + " 6.7 or newer built with CONFIG_IO_URING=y; Backend.AUTO runs on futex system calls"
+            + " instead"),
     /** sysctl kernel.io_uring_disabled=2 forbids io_uring to every process. */
     DISABLED_BY_SYSCTL(
         "io_uring is disabled for every process by sysctl kernel.io_uring_disabled=2. Set it to"
@@ -37,7 +40,8 @@ public final class IoUringUnavailableException extends RingException {
     /** io_uring works but lacks the futex opcodes (Linux before 6.7), or a setup flag. */
     FUTEX_OPERATIONS_MISSING(
         "this kernel's io_uring lacks the futex operations (FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAITV)"
-            + " or a setup flag ringlock needs. ringlock needs Linux 6.7 or newer");
+            + " or a setup flag ringlock needs (Linux 6.7 or newer); Backend.AUTO runs on futex"
+            + " system calls instead (Linux 5.16 or newer)");
 
     private final String advice;
 

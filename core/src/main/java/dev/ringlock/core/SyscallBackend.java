@@ -38,9 +38,10 @@ import java.util.concurrent.locks.LockSupport;
  *   - Wakes: a direct futex(2) FUTEX_WAKE_BITSET on the caller's thread, one system call per
  *     word (no batching without a ring); their futures are complete when the call returns.
  *   - Process exits: one ExitPoller thread in poll(2) on every watched pidfd.
- *   - Futures complete on the backend's threads (or the completion executor), and
- *     inCompletionThread() is true on any of them: a continuation that blocks stalls the waits
- *     of its thread only, but must still not block.
+ *   - Futures complete on one completion thread (SyscallCompleter), or the completion
+ *     executor, and AbandonedWakeHandlers run there too: the io_uring backend's threading
+ *     contract. The waitv threads only hand their outcomes over and go back into the kernel, so
+ *     no continuation keeps their other waits out of it.
  *
  * Everything here uses calls that exist since Linux 5.16 (futex_waitv) or earlier (futex(2),
  * pidfd_open 5.3, poll, eventfd), which start() probes.
@@ -67,12 +68,14 @@ final class SyscallBackend implements FutexBackend {
   private static final int LARGEST_WAIT = 3;
 
   private final FutexRing ring;
+  private final SyscallCompleter completer; // where futures complete and handlers run
   private final Executor completionExecutor;
   private final String name;
   private final WaitvThread[] threads = new WaitvThread[MAX_THREADS];
   private volatile int threadCount; // threads[0..threadCount) are started
   private volatile ExitPoller poller; // started on first watch
   private final AtomicInteger bitsetWaits = new AtomicInteger();
+  private final AtomicInteger pendingWaits = new AtomicInteger(); // placed, not yet let go
   private final Set<BitsetWait> bitsetThreads = ConcurrentHashMap.newKeySet();
   private final AtomicLongArray counters = new AtomicLongArray(4);
   // address -> bitmask of the WaitvThreads holding a wait on it: spreads waits on one word
@@ -84,6 +87,7 @@ final class SyscallBackend implements FutexBackend {
     this.ring = ring;
     this.completionExecutor = options.completionExecutor();
     this.name = name;
+    this.completer = new SyscallCompleter(this, name);
   }
 
   @Override
@@ -94,6 +98,23 @@ final class SyscallBackend implements FutexBackend {
   @Override
   public void start() {
     probe();
+    completer.start();
+  }
+
+  SyscallCompleter completer() {
+    return completer;
+  }
+
+  /** Every thread but the completer has ended (close: the completer drains what they left). */
+  boolean othersEnded() {
+    int count = threadCount;
+    for (int i = 0; i < count; i++) {
+      if (threads[i].thread().isAlive()) {
+        return false;
+      }
+    }
+    ExitPoller current = poller;
+    return (current == null || !current.thread().isAlive()) && bitsetThreads.isEmpty();
   }
 
   /**
@@ -193,7 +214,7 @@ final class SyscallBackend implements FutexBackend {
     }
     op.homes(thread);
     thread.add(op);
-    if ((heldBefore & ~(1 << thread.index)) != 0 && !inCompletionThread()) {
+    if ((heldBefore & ~(1 << thread.index)) != 0 && ownThread() == null) {
       // Another thread sleeps on this word already: the kernel wakes waiters on a word oldest
       // first, so this one must be queued before wait() returns to keep that order.
       long deadline = 0;
@@ -428,16 +449,8 @@ final class SyscallBackend implements FutexBackend {
    */
   int wakeInOrder(FutexWord word, int count, int bitset) {
     int threads = threadCount;
-    if (inCompletionThread()) {
-      WaitvThread own = ownThread();
-      int local = own == null || count == 0 ? 0 : own.wakeLocally(word.address(), count);
-      if (local == count) {
-        return local;
-      }
-      int woken = wakeDirectly(word, count - local, bitset);
-      return woken < 0 ? woken : woken + local;
-    }
-    if (threads == 0 && bitsetThreads.isEmpty()) {
+    if (threads == 0 && bitsetThreads.isEmpty() || OWNER.get() == this && !inCompletionThread()) {
+      // nothing to order against; or a waitv, bitset or exit thread, which never waits for others
       return wakeDirectly(word, count, bitset);
     }
     awaitSettled(threads);
@@ -632,11 +645,14 @@ final class SyscallBackend implements FutexBackend {
 
   @Override
   public boolean inCompletionThread() {
-    return OWNER.get() == this;
+    return Thread.currentThread() == completer.thread();
   }
 
   @Override
   public boolean completionThreadAsleep() {
+    if (!completer.idle()) {
+      return false;
+    }
     int count = threadCount;
     for (int i = 0; i < count; i++) {
       if (!threads[i].idle()) {
@@ -662,6 +678,14 @@ final class SyscallBackend implements FutexBackend {
     }
   }
 
+  void waitStarted() {
+    pendingWaits.incrementAndGet();
+  }
+
+  void waitEnded() {
+    pendingWaits.decrementAndGet();
+  }
+
   void countCompletion() {
     counters.incrementAndGet(COMPLETIONS);
   }
@@ -679,11 +703,7 @@ final class SyscallBackend implements FutexBackend {
    */
   @Override
   public FutexRing.Stats stats() {
-    int inFlight = bitsetWaits.get();
-    int count = threadCount;
-    for (int i = 0; i < count; i++) {
-      inFlight += threads[i].reserved.get();
-    }
+    int inFlight = bitsetWaits.get() + pendingWaits.get(); // waits, not their words
     ExitPoller current = poller;
     if (current != null) {
       inFlight += current.watching();
@@ -697,12 +717,16 @@ final class SyscallBackend implements FutexBackend {
         inFlight);
   }
 
+  /** Runs {@code handler} on the completion thread, as the io_uring backend does. */
   void handOnConsumedWake(AbandonedWakeHandler handler, FutexWord word, int bitset) {
-    try {
-      handler.wakeConsumed(ring, word, bitset == -1 ? FutexRing.ANY_BITSET : bitset);
-    } catch (RuntimeException | Error e) {
-      LOG.log(System.Logger.Level.ERROR, "AbandonedWakeHandler failed for " + word, e);
-    }
+    completer.execute(
+        () -> {
+          try {
+            handler.wakeConsumed(ring, word, bitset == -1 ? FutexRing.ANY_BITSET : bitset);
+          } catch (RuntimeException | Error e) {
+            LOG.log(System.Logger.Level.ERROR, "AbandonedWakeHandler failed for " + word, e);
+          }
+        });
   }
 
   RingClosedException closedException() {
@@ -737,8 +761,8 @@ final class SyscallBackend implements FutexBackend {
       closing = true; // under the lock: no thread starts after this
     }
     pokeAll();
-    if (inCompletionThread()) {
-      return; // the threads finish the close when they next look
+    if (OWNER.get() == this) {
+      return; // the threads finish the close when they next look; the completer drains last
     }
     boolean interrupted = false;
     int count = threadCount;
@@ -759,6 +783,14 @@ final class SyscallBackend implements FutexBackend {
         } catch (InterruptedException e) {
           interrupted = true;
         }
+      }
+    }
+    LockSupport.unpark(completer.thread());
+    while (completer.thread().isAlive()) { // it ends once it ran what the others delivered
+      try {
+        completer.thread().join();
+      } catch (InterruptedException e) {
+        interrupted = true;
       }
     }
     if (interrupted) {

@@ -68,10 +68,10 @@ abstract class SyscallFuture<T> extends CompletableFuture<T> implements Runnable
         executor.execute(this);
         return;
       } catch (RejectedExecutionException e) {
-        // a shut-down executor must not strand the future: complete it here
+        // a shut-down executor must not strand the future: complete it on the completer
       }
     }
-    run();
+    backend.completer().execute(this);
   }
 
   /**

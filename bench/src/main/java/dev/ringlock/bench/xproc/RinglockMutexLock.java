@@ -1,7 +1,9 @@
 package dev.ringlock.bench.xproc;
 
+import dev.ringlock.core.FutexRing;
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
+import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.SharedRegion;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -15,12 +17,20 @@ import java.nio.file.Path;
 final class RinglockMutexLock implements ContendedLock {
   static final String NAME = "bench";
 
+  private final FutexRing ring; // its own ring when a backend is forced, else null
   private final SharedRegion region;
   private final Mutex mutex;
   private MutexGuard guard; // null when not held
 
-  RinglockMutexLock(Path regionFile) throws IOException {
-    this.region = SharedRegion.open(regionFile);
+  RinglockMutexLock(Path regionFile, FutexRing.Backend backend) throws IOException {
+    this.ring =
+        backend == FutexRing.Backend.AUTO
+            ? null
+            : FutexRing.open(FutexRing.options().backend(backend));
+    this.region =
+        ring == null
+            ? SharedRegion.open(regionFile)
+            : SharedRegion.open(regionFile, RegionOptions.builder().ring(ring).build());
     this.mutex = region.mutex(NAME);
   }
 
@@ -38,5 +48,8 @@ final class RinglockMutexLock implements ContendedLock {
   @Override
   public void close() {
     region.close(); // releases the mutex too, should this process still hold it
+    if (ring != null) {
+      ring.close();
+    }
   }
 }
