@@ -21,15 +21,24 @@ final class BenchFiles {
   }
 
   /**
-   * A fresh region file, unlinked as soon as it is mapped: the mapping lives on, and a benchmark
-   * that dies leaves nothing behind.
+   * A fresh region file, deleted when this JVM exits. Not before: a region whose file is deleted
+   * under it notices and closes itself (the README's guarantees).
    */
   static SharedRegion openRegion(RegionOptions options) throws IOException {
     Path file = Files.createTempFile(sharedMemoryDirectory(), "ringlock-bench-", ".region");
     Files.delete(file); // SharedRegion creates it whole, or not at all
-    SharedRegion region = SharedRegion.open(file, options);
-    Files.delete(file);
-    return region;
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    Files.deleteIfExists(file);
+                  } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                  }
+                },
+                "delete " + file));
+    return SharedRegion.open(file, options);
   }
 
   /** {@code bytes} of a fresh zeroed file mapped shared into {@code arena}, the file unlinked. */

@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -51,14 +50,6 @@ public class DeadOwnerTakeover {
   private static final MappedRegion RAW = openRaw();
   private static final int DEAD_PID = deadPid();
   private static final ObjectPool<Taken> POOL = new ObjectPool<>(MAX_OBJECTS, Taken::new);
-
-  static {
-    try {
-      Files.delete(FILE); // mapped three times; nothing to leave behind
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 
   /** One mutex as both takers see it, and its word. */
   private static final class Taken {
@@ -116,9 +107,8 @@ public class DeadOwnerTakeover {
   }
 
   private static Path regionFile() {
-    Path shm = Path.of("/dev/shm");
-    return (Files.isDirectory(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir")))
-        .resolve("ringlock-jcstress-dead-owner-" + ProcessHandle.current().pid());
+    return RegionFiles.deletedAtExit(
+        "ringlock-jcstress-dead-owner-" + ProcessHandle.current().pid());
   }
 
   private static SharedRegion open() {

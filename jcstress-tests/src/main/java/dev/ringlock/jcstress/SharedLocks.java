@@ -5,7 +5,6 @@ import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.SharedRegion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -48,18 +47,13 @@ final class SharedLocks {
   }
 
   /**
-   * A region file on {@link SharedRing#RING}, in /dev/shm (else the temp directory), unlinked as
-   * soon as it is mapped.
+   * A region file on {@link SharedRing#RING}, in /dev/shm (else the temp directory), deleted when
+   * the fork exits.
    */
   static SharedRegion openRegion(String prefix, RegionOptions.Builder options) {
-    Path shm = Path.of("/dev/shm");
-    Path file =
-        (Files.isDirectory(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir")))
-            .resolve(prefix + ProcessHandle.current().pid());
+    Path file = RegionFiles.deletedAtExit(prefix + ProcessHandle.current().pid());
     try {
-      SharedRegion region = SharedRegion.open(file, options.ring(SharedRing.RING).build());
-      Files.delete(file);
-      return region;
+      return SharedRegion.open(file, options.ring(SharedRing.RING).build());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -111,17 +111,15 @@ final class SharedSemaphores {
   }
 
   private static Chunk openChunk(String index) {
-    Path shm = Path.of("/dev/shm");
     Path file =
-        (Files.isDirectory(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir")))
-            .resolve("ringlock-jcstress-semaphores-" + ProcessHandle.current().pid() + "-" + index);
+        RegionFiles.deletedAtExit(
+            "ringlock-jcstress-semaphores-" + ProcessHandle.current().pid() + "-" + index);
     RegionOptions options =
         RegionOptions.builder().regionSize(256 << 10).capacity(CHUNK).ring(SharedRing.RING).build();
     try {
       SharedRegion here = SharedRegion.open(file, options);
       SharedRegion there = SharedRegion.open(file, options);
       MappedRegion raw = MappedRegion.open(file, options.regionSize(), options.capacity());
-      Files.delete(file);
       return new Chunk(here, there, raw);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
