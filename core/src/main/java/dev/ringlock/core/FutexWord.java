@@ -2,6 +2,8 @@ package dev.ringlock.core;
 
 import dev.ringlock.core.ffi.FutexFlags;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 import java.util.Objects;
 
 /**
@@ -12,8 +14,11 @@ import java.util.Objects;
  * <p>Words are immutable and meant to be created once per lock and reused for every operation.
  */
 public final class FutexWord {
-  // Never read: holding it keeps an automatic arena's memory mapped while an op holds the word.
-  private final MemorySegment segment;
+  private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+
+  // Holding it keeps an automatic arena's memory mapped while an op holds the word, and reads
+  // through it (getAcquire) are checked against its arena: never a read of unmapped memory.
+  private final MemorySegment segment; // null for a word made from a raw address
   private final long address;
   private final FutexScope scope;
 
@@ -80,6 +85,23 @@ public final class FutexWord {
 
   public long address() {
     return address;
+  }
+
+  /**
+   * The word's value (an acquire load), for a backend that must look at it from Java (the syscalls
+   * backend; io_uring's kernel reads it itself). Read through the word's segment, so memory whose
+   * arena has closed since (a region closed while a wait was pending) throws IllegalStateException
+   * instead of faulting the JVM; a word made {@link #ofAddress from an address} is read raw, its
+   * caller having promised to keep that memory mapped.
+   *
+   * @throws IllegalStateException if the segment's arena is closed
+   * @throws InternalError if the file under a mapping shrank
+   */
+  int getAcquire() {
+    if (segment == null) {
+      return (int) INT.getAcquire(MemorySegment.ofAddress(address).reinterpret(Integer.BYTES), 0L);
+    }
+    return (int) INT.getAcquire(segment, address - segment.address());
   }
 
   public FutexScope scope() {

@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -58,7 +57,6 @@ final class SyscallBackend implements FutexBackend {
   private static final System.Logger LOG = System.getLogger(FutexRing.class.getName());
   private static final long BITSET_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
   private static final long SETTLE_PATIENCE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
-  private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
   private static final ThreadLocal<SyscallBackend> OWNER = new ThreadLocal<>();
 
   // counters, for stats()
@@ -458,7 +456,7 @@ final class SyscallBackend implements FutexBackend {
     boolean[] holds = null;
     int value = 0;
     try {
-      value = (int) INT.getVolatile(MemorySegment.ofAddress(word.address()).reinterpret(4), 0L);
+      value = word.getAcquire();
       for (int i = 0; i < threads; i++) {
         long generation = this.threads[i].armGeneration();
         if (this.threads[i].sleptOn(generation, word.address(), value)) {
@@ -470,8 +468,9 @@ final class SyscallBackend implements FutexBackend {
           holds[i] = true;
         }
       }
-    } catch (InternalError e) {
-      // an unreadable word: the wake below fails or wakes; nothing to settle
+    } catch (InternalError | IllegalStateException e) {
+      // an unreadable word (its file shrank, its arena closed): the wake below fails or wakes;
+      // nothing to settle
     }
     int woken = wakeDirectly(word, count, bitset);
     if (woken > 0 && holds != null) {

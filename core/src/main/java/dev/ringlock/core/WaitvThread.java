@@ -327,13 +327,12 @@ final class WaitvThread implements Runnable {
 
   /** Whether entry p's word no longer holds its expected value (unreadable counts as changed). */
   private boolean holdsOther(int p) {
-    long at = p * ENTRY_BYTES;
-    long address = waitv.get(ValueLayout.JAVA_LONG, at + UringLayouts.WAITV_UADDR);
-    int expected = (int) waitv.get(ValueLayout.JAVA_LONG, at + UringLayouts.WAITV_VAL);
+    int expected = (int) waitv.get(ValueLayout.JAVA_LONG, p * ENTRY_BYTES + UringLayouts.WAITV_VAL);
     try {
-      MemorySegment word = MemorySegment.ofAddress(address).reinterpret(Integer.BYTES);
-      return (int) INT.getAcquire(word, 0L) != expected;
-    } catch (InternalError e) { // a mapping shrunk underneath: let the waiter find out
+      // Through the op's word, never the raw address: its region may have closed (unmapped) since
+      // the wait was armed, and a raw read of unmapped memory would kill the JVM.
+      return ops[p].word(entryOf[p]).getAcquire() != expected;
+    } catch (InternalError | IllegalStateException e) { // shrunk or unmapped: let the waiter see
       return true;
     }
   }

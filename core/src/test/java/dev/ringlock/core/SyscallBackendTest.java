@@ -6,6 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -43,6 +49,33 @@ class SyscallBackendTest {
     assertEquals(FutexRing.Backend.SYSCALLS, ring.backend());
     assertTrue(ring.toString().contains("syscalls"), ring.toString());
     assertEquals(0, ring.stats().sqesSubmitted(), "there is no ring to submit to");
+  }
+
+  /**
+   * A wake on a word whose file mapping was unmapped while a wait on it was pending (a region
+   * closed meanwhile) must not read the unmapped memory from Java: that read would kill the JVM
+   * with SIGSEGV, where the kernel's own read is a harmless EFAULT.
+   */
+  @Test
+  void aWordUnmappedWhileAWaitIsPendingIsNeverReadFromJava() throws Exception {
+    Path file = Files.createTempFile(Path.of("/dev/shm"), "ringlock-unmapped-", ".word");
+    try {
+      Arena arena = Arena.ofShared();
+      MemorySegment mapping;
+      try (FileChannel channel =
+          FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        mapping = channel.map(FileChannel.MapMode.READ_WRITE, 0, 4096, arena);
+      }
+      FutexWord word = FutexWord.of(mapping, 0);
+      CompletableFuture<WaitOutcome> wait = ring.wait(word, 0);
+      arena.close(); // munmap: the page is gone
+      CompletableFuture<Integer> woken = ring.wake(word, 1); // survives: no raw read
+      assertTrue(woken.isDone());
+      ring.close();
+      assertTrue(wait.isDone(), "close completes the pending wait");
+    } finally {
+      Files.deleteIfExists(file);
+    }
   }
 
   @Test
