@@ -27,7 +27,8 @@ import java.util.concurrent.locks.LockSupport;
  * contract, on plain system calls.
  *
  *   - Waits: up to MAX_THREADS WaitvThreads, started as needed, each asleep in futex_waitv(2) on
- *     up to 127 words plus a control word used to hand it new waits (see WaitvThread). A wait
+ *     up to 126 words between a control word used to hand it new waits and a sentinel (see
+ *     WaitvThread). A wait
  *     goes to the caller's own WaitvThread when it has room (a continuation re-arming), else to
  *     the first with room; a waitAny larger than any thread's room is split over several, and
  *     the first entry woken completes it. Past MAX_PENDING_WAITS a wait throws

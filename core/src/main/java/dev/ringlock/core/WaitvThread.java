@@ -20,10 +20,16 @@ import java.util.concurrent.atomic.AtomicLong;
 /*
  * Overview
  *
- * One platform thread of the syscalls backend, asleep in futex_waitv(2) on up to 127 waited
- * words (entries 0..n-1 of its array) plus entry n, a private control word of its own. Entries
- * are kept dense: entry p of the kernel array is (ops[p], entryOf[p]). The control word is last
- * because the kernel queues the entries in order: once it is queued, so is every other.
+ * One platform thread of the syscalls backend, asleep in futex_waitv(2) on up to 126 waited
+ * words between two private words of its own: the kernel array is [control, entry 0..n-1,
+ * sentinel]. Entries are kept dense: entry p (kernel index p + 1) is (ops[p], entryOf[p]).
+ *
+ * Why this order. futex_waitv returns the index of the LAST entry found woken when it leaves the
+ * kernel (futex_unqueue_multiple), and every entry after it was not woken. The control word is
+ * first, so a poke never hides a wake of a waited word: a return of 0 means that no waited word
+ * was woken, and a return p + 1 means entry p was woken and no later entry was. The sentinel
+ * (private, always 0, never woken) is last because the kernel queues the entries in order: once
+ * it is queued, so is every other, which is what settled() counts.
  *
  * Adding and removing waits: any thread queues the request (incoming) and pokes: it bumps the
  * control word and, if this thread sleeps, FUTEX_WAKEs it. This thread reads the control word
@@ -35,23 +41,26 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * Swallowed wakes, and their repair. futex_waitv leaves its other entries queued until the
  * woken thread runs; a second wake on another of its words in that window counts as delivered
- * and wakes nobody, and the call reports only one index. So after every return that reports a
- * wake (r >= 0), every live entry is re-checked: the reported one, and each whose word no longer
- * holds the expected value, completes as woken (a spurious wake costs a re-check, a swallowed
- * one would strand a waiter: every wake ringlock makes follows a change of the word). An entry
- * of a finished wait (abandoned by its caller, or completed through another entry on another
- * thread) that was in that call may have consumed a wake meant for a live waiter, so its wake
+ * and wakes nobody, and the call reports only one index, the last woken. So after a return that
+ * reports entry r woken, every live entry is re-checked: r and this thread's earlier entries on
+ * r's word complete as woken (a word's waiters are woken oldest first); every other entry whose
+ * word no longer holds the expected value completes as value changed (it must not sleep on: every
+ * wake ringlock makes follows a change of the word), and one before r, which may have consumed a
+ * wake, passes that wake on (calling it woken would end a wait no wake was for). An entry of a
+ * finished wait (abandoned by its caller, or completed through another entry on another thread)
+ * up to r (any entry of a waitAny) may have consumed a wake meant for a live waiter, so its wake
  * goes to its AbandonedWakeHandler (pass it on); the entries of a wait completed in this very
  * pass are the caller's to repair, exactly as a waitAny on io_uring.
  *
- * Returns with no wake (-EAGAIN, -ETIMEDOUT, -EINTR) consumed nothing: finished entries just
+ * Returns with no waited word woken (the control word, -EAGAIN, -ETIMEDOUT, -EINTR) consumed
+ * nothing: finished entries just
  * go; with -EAGAIN each live entry whose word changed completes as value-changed.
  *
  * Order, as on a ring: a wake that another thread makes after wait() returned reaches that
  * wait. Before such a wake the backend waits (briefly, bounded) until every thread is settled:
  * it drained every request queued before, and it is queued in the kernel in the generation it
  * announced (armGeneration, bumped before each call). The last is proved without waking it: a
- * FUTEX_REQUEUE of the control word onto itself, waking none, counts the waiters queued on it.
+ * FUTEX_REQUEUE of the sentinel onto itself, waking none, counts the waiters queued on it.
  * And a wake that does not change the word (a pure wake) could be swallowed by a thread woken a
  * moment before on another word; so after a wake that woke someone, a thread that holds the word
  * with the value it still has (a table published with the generation) and is no longer asleep
@@ -63,8 +72,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * TimeoutException at the top of each pass.
  */
 final class WaitvThread implements Runnable {
-  /** Waited words per thread: futex_waitv takes 128 entries, one is the control word. */
-  static final int CAPACITY = FutexRing.MAX_WAIT_ANY - 1;
+  /** Waited words per thread: futex_waitv takes 128 entries; the control word and sentinel. */
+  static final int CAPACITY = FutexRing.MAX_WAIT_ANY - 2;
 
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
   private static final long ENTRY_BYTES = UringLayouts.FUTEX_WAITV.byteSize();
@@ -80,8 +89,11 @@ final class WaitvThread implements Runnable {
   // Automatic: a late poke() from another thread may touch the control word after this thread ends.
   private final Arena arena = Arena.ofAuto();
   private final MemorySegment control = arena.allocate(Integer.BYTES, Integer.BYTES);
-  private final MemorySegment waitv =
+  private final MemorySegment sentinel = arena.allocate(Integer.BYTES, Integer.BYTES); // always 0
+  // the kernel array: [control, entries..., sentinel]; `waitv` is its entries, from index 1
+  private final MemorySegment kernelArray =
       arena.allocate(ENTRY_BYTES * FutexRing.MAX_WAIT_ANY, Long.BYTES);
+  private final MemorySegment waitv = kernelArray.asSlice(ENTRY_BYTES);
   private final MemorySegment deadlineSpec = arena.allocate(UringLayouts.KERNEL_TIMESPEC);
   private volatile boolean sleeping; // in (or about to enter) futex_waitv
   private volatile boolean exited; // the run loop has ended
@@ -173,14 +185,9 @@ final class WaitvThread implements Runnable {
         if (backend.isClosing()) {
           break;
         }
-        long at = count * ENTRY_BYTES; // the control word goes last: see overview
-        waitv.set(
-            ValueLayout.JAVA_LONG,
-            at + UringLayouts.WAITV_VAL,
-            Integer.toUnsignedLong(controlValue));
-        waitv.set(ValueLayout.JAVA_LONG, at + UringLayouts.WAITV_UADDR, control.address());
-        waitv.set(ValueLayout.JAVA_INT, at + UringLayouts.WAITV_FLAGS, CONTROL_FLAGS);
-        waitv.set(ValueLayout.JAVA_INT, at + UringLayouts.WAITV_RESERVED, 0);
+        // the control word first, the sentinel last: see overview
+        setEntry(kernelArray, 0, control.address(), controlValue);
+        setEntry(waitv, count * ENTRY_BYTES, sentinel.address(), 0);
         publishTable();
         drainedUpTo = queued;
         MemorySegment timeout = MemorySegment.NULL;
@@ -192,9 +199,11 @@ final class WaitvThread implements Runnable {
           timeout = deadlineSpec;
         }
         backend.countWait(count);
+        // single writer; volatile: publishes the table and drainedUpTo. Before `sleeping`, so that
+        // a settled() that reads one generation on both sides of `sleeping` knows which call it is
+        armGeneration++;
         sleeping = true;
-        armGeneration++; // single writer; volatile: publishes the table and drainedUpTo
-        int result = Syscalls.futexWaitv(waitv, count + 1, timeout);
+        int result = Syscalls.futexWaitv(kernelArray, count + 2, timeout);
         sleeping = false;
         afterWait(result);
       }
@@ -244,6 +253,13 @@ final class WaitvThread implements Runnable {
     }
   }
 
+  private static void setEntry(MemorySegment array, long at, long address, int expected) {
+    array.set(ValueLayout.JAVA_LONG, at + UringLayouts.WAITV_VAL, Integer.toUnsignedLong(expected));
+    array.set(ValueLayout.JAVA_LONG, at + UringLayouts.WAITV_UADDR, address);
+    array.set(ValueLayout.JAVA_INT, at + UringLayouts.WAITV_FLAGS, CONTROL_FLAGS);
+    array.set(ValueLayout.JAVA_INT, at + UringLayouts.WAITV_RESERVED, 0);
+  }
+
   /** Times out overdue waits, drops finished ones (none was in the kernel since the last pass). */
   private long expireAndSweep() {
     long now = System.nanoTime();
@@ -263,8 +279,10 @@ final class WaitvThread implements Runnable {
   }
 
   private void afterWait(int result) {
-    if (result >= 0) {
-      woken(result);
+    if (result >= 1 && result <= count) {
+      woken(result - 1);
+    } else if (result >= 0) {
+      dropFinished(-1); // the control word was the last entry woken, so no waited word was
     } else if (result == -Errno.EAGAIN) {
       valueChanged();
     } else if (result != -Errno.ETIMEDOUT && result != -Errno.EINTR) {
@@ -272,7 +290,12 @@ final class WaitvThread implements Runnable {
     } // ETIMEDOUT, EINTR: nothing consumed; the next pass times out and sweeps
   }
 
-  /** Entry {@code reported} (count = control) was woken; others may have been too: see overview. */
+  /**
+   * Entry {@code reported} was the last one woken: no later entry was, and an earlier one may have
+   * been too (see overview). Earlier entries on the same word were: the kernel wakes the waiters of
+   * a word oldest first and queued this thread's in array order, so its woken entries on a word are
+   * a prefix of them. An entry on another word whose word changed ends as value changed.
+   */
   private void woken(int reported) {
     completedThisPass.clear();
     for (int p = 0; p < count; p++) {
@@ -281,22 +304,44 @@ final class WaitvThread implements Runnable {
         continue;
       }
       int entry = entryOf[p];
-      if ((p == reported || holdsOther(p) || sameWord(p, reported)) && op.claim()) {
+      if (p == reported || p < reported && sameWord(p, reported)) {
+        if (op.claim()) {
+          completedThisPass.add(op);
+          op.deliverWoken(entry);
+        }
+      } else if (holdsOther(p) && op.claim()) {
+        // Its word changed, so it must not sleep on. After the last woken entry it was not woken;
+        // before it, it may have been (a wake swallowed in the window) or not: it ends as value
+        // changed either way, and the wake it may have consumed is passed on, as an abandoned
+        // wait's is. Calling it woken instead would end a wait that no wake was for.
         completedThisPass.add(op);
-        op.deliverWoken(entry);
+        op.deliverValueChanged();
+        if (p < reported) {
+          op.passOn(entry);
+        }
       }
     }
+    dropFinished(reported);
+    completedThisPass.clear();
+  }
+
+  /**
+   * Removes the entries of finished waits after a call that returned, {@code lastWoken} being the
+   * last entry woken (-1: none). A finished single wait's entry up to it may have consumed a wake,
+   * which goes to its handler; one after it consumed none. A finished waitAny hands every entry on,
+   * as an abandoned FUTEX_WAITV does on io_uring (FutexRing's contract for waitAny).
+   */
+  private void dropFinished(int lastWoken) {
     for (int p = count - 1; p >= 0; p--) {
       SyscallWait op = ops[p];
       if (!op.finished()) {
         continue;
       }
-      if (!completedThisPass.contains(op)) {
+      if ((p <= lastWoken || op.entries() > 1) && !completedThisPass.contains(op)) {
         op.passOn(entryOf[p]); // it was in the kernel and may have consumed a wake
       }
       remove(p);
     }
-    completedThisPass.clear();
   }
 
   private void valueChanged() {
@@ -315,14 +360,13 @@ final class WaitvThread implements Runnable {
 
   /**
    * Whether entry p waits on the same word as the reported entry: a wake of several waiters on one
-   * word that reached more than one entry of this thread is reported once, so every entry on that
-   * word counts as woken (a spurious wake at worst). The backend spreads the waits on one word over
-   * its threads to make this rare.
+   * word that reached more than one entry of this thread is reported once, at the last of them, so
+   * the entries on that word before it were woken too, and those after it were not (woken in FIFO
+   * order). The backend spreads the waits on one word over its threads to make this rare.
    */
   private boolean sameWord(int p, int reported) {
-    return reported < count
-        && waitv.get(ValueLayout.JAVA_LONG, p * ENTRY_BYTES + UringLayouts.WAITV_UADDR)
-            == waitv.get(ValueLayout.JAVA_LONG, reported * ENTRY_BYTES + UringLayouts.WAITV_UADDR);
+    return waitv.get(ValueLayout.JAVA_LONG, p * ENTRY_BYTES + UringLayouts.WAITV_UADDR)
+        == waitv.get(ValueLayout.JAVA_LONG, reported * ENTRY_BYTES + UringLayouts.WAITV_UADDR);
   }
 
   /** Whether entry p's word no longer holds its expected value (unreadable counts as changed). */
@@ -408,21 +452,24 @@ final class WaitvThread implements Runnable {
 
   /**
    * Settled: every request queued so far is in the array, and the thread is queued in the kernel on
-   * it (proved by a FUTEX_REQUEUE of the control word onto itself, once per generation).
+   * it (proved by a FUTEX_REQUEUE of the sentinel onto itself, once per generation).
    */
   boolean settled() {
     if (exited) {
       return true;
     }
     long queued = submitted.get();
+    // One generation read on both sides of drainedUpTo and sleeping (written in that order, before
+    // and after the generation): both belong to that generation's call, not to the next one's.
     long generation = armGeneration;
-    if (!sleeping || drainedUpTo < queued) {
+    boolean drained = drainedUpTo >= queued;
+    if (!drained || !sleeping || armGeneration != generation) {
       return false;
     }
     if (confirmedGeneration == generation) {
       return true;
     }
-    int waiting = Syscalls.futexCountWaiters(control.address(), true);
+    int waiting = Syscalls.futexCountWaiters(sentinel.address(), true);
     if (waiting >= 1 && sleeping && armGeneration == generation) {
       confirmedGeneration = generation;
       return true;

@@ -672,7 +672,7 @@ class FutexRingTest {
 
   @Test
   @IoUringOnly(
-      "the syscalls backend holds at most 2032 waits (SyscallBackendTest checks its refusal)")
+      "the syscalls backend holds at most 2016 waits (SyscallBackendTest checks its refusal)")
   void tenThousandPendingWaitsOnOneRingAreAllWoken() throws Exception {
     assertAllWoken(ring, 10_000);
   }
