@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,8 +54,8 @@ class InspectFileWarningsTest {
 
   @Test
   void regionOwnedByAnotherUserIsInspectedWithAWarning() throws Exception {
-    Assumptions.assumeTrue(
-        "root".equals(System.getProperty("user.name")), "giving a file away needs root (CI)");
+    assertEquals(
+        "root", System.getProperty("user.name"), "giving a file away needs root: run as root");
     Path file = region("foreign");
     Files.setAttribute(file, "unix:uid", 65534);
     Run run = InspectCommandTest.ringlock("inspect", file.toString());

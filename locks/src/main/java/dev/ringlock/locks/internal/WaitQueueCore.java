@@ -203,7 +203,7 @@ import java.util.concurrent.locks.LockSupport;
  * closed ring ProcessWatch watches nothing but still answers (it probes the pidfd each time).
  *
  * Stale kernel waits. A dead process's ring may leave its kernel wait queued on the futex for about
- * a millisecond after the process is gone (KERNEL.md). Every slot has a futex word of its own, and
+ * a millisecond after the process is gone (docs/internal-locks.md). Every slot has a futex word of its own, and
  * a wake is always sent to the word of the slot it chose: a stale wait on a dead slot's word can
  * swallow only a wake that was meant for that dead slot, whose WOKEN_ONE state is passed on when
  * the slot is reclaimed. So the queue is immune to the hazard a mutex has, where every waiter sleeps
