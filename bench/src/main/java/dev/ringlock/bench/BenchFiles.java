@@ -22,7 +22,7 @@ final class BenchFiles {
 
   /**
    * A fresh region file, deleted when this JVM exits. Not before: a region whose file is deleted
-   * under it notices and closes itself (the README's guarantees).
+   * under it notices and closes itself (docs/guarantees.md).
    */
   static SharedRegion openRegion(RegionOptions options) throws IOException {
     Path file = Files.createTempFile(sharedMemoryDirectory(), "ringlock-bench-", ".region");

@@ -7,8 +7,8 @@ import java.nio.file.Path;
 
 /**
  * Where the tests' region files live, and their removal. A file stays under its name while the fork
- * uses it (a region notices its file being deleted or replaced and closes itself, see the README's
- * guarantees) and is deleted when the fork's JVM exits.
+ * uses it (a region notices its file being deleted or replaced and closes itself, see
+ * docs/guarantees.md) and is deleted when the fork's JVM exits.
  */
 final class RegionFiles {
   private RegionFiles() {}

@@ -24,9 +24,9 @@ import java.util.concurrent.TimeUnit;
  * <p>No wait sleeps longer than {@link #RECHECK_MILLIS}: then it completes as if timed out and its
  * owner looks at the word again. That bounds what a lost wake costs. Wakes are lost to processes
  * that die: one killed between freeing a word and waking a sleeper, or one whose kernel wait
- * outlives it briefly and consumes a wake meant for a live sleeper (docs/backends.md, Close; the ring's close cancels its own waits first). The first is
- * also caught at once by the exit watches a wait carries (the processes it waits on); the second
- * only by the re-check.
+ * outlives it briefly and consumes a wake meant for a live sleeper (docs/backends.md, Close; the
+ * ring's close cancels its own waits first). The first is also caught at once by the exit watches a
+ * wait carries (the processes it waits on); the second only by the re-check.
  */
 final class Sleeper {
   /** The longest a kernel wait sleeps before its owner looks at the word again, woken or not. */
