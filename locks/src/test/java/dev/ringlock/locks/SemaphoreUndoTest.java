@@ -18,7 +18,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -343,6 +345,28 @@ class SemaphoreUndoTest extends RegionTestBase {
     plant(object, 1, 1, 3); // its move ends
     assertTrue(semaphore.tryAcquire(1), semaphore.toString());
     assertEquals(List.of("self:1", "1:3"), holders(object));
+  }
+
+  @Test
+  void aMoveOfThisProcessDescheduledPastTheBoundIsWaitedOutNotGivenUp() throws Exception {
+    Semaphore semaphore = region.semaphore("s", 4);
+    MemorySegment object = object("s");
+    plant(object, 0, deadPid(), 1);
+    // Another view of this process, in the middle of a move (one of our threads, descheduled
+    // between its two CASes) for 400 ms: four times the bound a stopped process gets.
+    plant(object, 1, self | BUSY, 3);
+    setWord(object, 0);
+    Thread mover =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(400));
+                  plant(object, 1, self, 3); // its move ends
+                });
+    assertTrue(semaphore.tryAcquire(1), "the repair waited for our own mover and returned 1");
+    mover.join();
+    assertEquals(List.of("self:1", "self:3"), holders(object), "the dead holder's entry is gone");
+    assertEquals(0, word(object));
   }
 
   @Test

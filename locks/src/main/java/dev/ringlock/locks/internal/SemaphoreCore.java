@@ -128,7 +128,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       succeeds, so no live entry's count changes except by finishing a move already past step 2;
  *   R3. read every entry: skip free ones; a dead holder's entry counts nothing (whatever it was
  *       doing); a live holder's entry is read again until BUSY is off (a bounded wait: a stopped
- *       process makes the repair give up, see below) and its count is summed;
+ *       process makes the repair give up, see below; an entry of this process, a thread of ours
+ *       between two CASes, is waited out, up to REPAIR_WAIT_NANOS) and its count is summed;
  *   R4. drop the dead entries (CAS entry as read -> 0);
  *   R5. write the word: total - sum, clearing REPAIR and WAITERS in one CAS, and wake every sleeper
  *       if WAITERS was set (sleepers may have armed on REPAIR | WAITERS);
@@ -453,13 +454,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     long giveUp = System.nanoTime() + REPAIR_WAIT_NANOS;
     while (releaseRecorded(permits, true) == REPAIRING) {
       if (!repairOrWait(giveUp)) {
-        throw new IllegalStateException(
-            describe()
-                + " is being repaired by process "
-                + lvRepairer()
-                + ", which has not finished in "
-                + TimeUnit.NANOSECONDS.toSeconds(REPAIR_WAIT_NANOS)
-                + " s (stopped?); nothing was released. Retry once it runs again");
+        throw repairStalled("nothing was released");
       }
     }
     pumpIfQueued();
@@ -514,12 +509,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
         return available;
       }
       if (found == REPAIRING && !repairOrWait(giveUp)) {
-        throw new IllegalStateException(
-            describe()
-                + " is being repaired by process "
-                + lvRepairer()
-                + ", which has not finished (stopped?); nothing was drained. Retry once it runs"
-                + " again");
+        throw repairStalled("nothing was drained");
       }
       // TOO_FEW: another process took some meanwhile; drain what is there now
     }
@@ -749,6 +739,22 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
             + total);
   }
 
+  /** A release or drain that waited REPAIR_WAIT_NANOS for a repair that never ended. */
+  private IllegalStateException repairStalled(String nothingMoved) {
+    int repairer = lvRepairer();
+    return new IllegalStateException(
+        describe()
+            + " has been under repair for over "
+            + TimeUnit.NANOSECONDS.toSeconds(REPAIR_WAIT_NANOS)
+            + " s ("
+            + (repairer == 0
+                ? "repairs kept starting over"
+                : "its repairer, process " + repairer + ", is alive but not finishing: stopped?")
+            + "); "
+            + nothingMoved
+            + ". Retry once the repair has ended");
+  }
+
   /**
    * A move found REPAIR: repairs if the repairer is dead (or there is none), else waits a little
    * for the live one.
@@ -758,7 +764,13 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
    */
   private boolean repairOrWait(long giveUp) {
     for (int spins = 0; (lvWord() & REPAIR) != 0; spins++) {
-      if (repair(BUSY_WAIT_NANOS) || System.nanoTime() - giveUp > 0) {
+      if (repair(BUSY_WAIT_NANOS)) {
+        // This call rewrote the word. Another repair may have set REPAIR again since (a process
+        // that found a dead holder before ours dropped it): the move retries, and meets that one
+        // with the same giveUp, rather than calling this a repair that never finished.
+        return true;
+      }
+      if (System.nanoTime() - giveUp > 0) {
         return (lvWord() & REPAIR) == 0;
       }
       if (spins < 100) {
@@ -1047,17 +1059,25 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
       for (int slot = 0; slot < HOLDER_SLOTS; slot++) { // R3
         long entry = holders.checkedEntry(slot);
         long busySince = 0;
-        while (entry != 0
-            && aliveForRepair(HolderTable.pidOf(entry))
-            && HolderTable.isBusy(entry)) {
+        for (int spins = 0;
+            entry != 0 && aliveForRepair(HolderTable.pidOf(entry)) && HolderTable.isBusy(entry);
+            spins++) {
+          // A busy entry of this process is a thread of ours between two CASes: never stopped
+          // while we run, only descheduled (on a loaded machine for longer than busyWaitNanos), so
+          // it is waited out. Another process's may be stopped (SIGSTOP): give up after the bound.
+          long bound = HolderTable.pidOf(entry) == pid ? REPAIR_WAIT_NANOS : busyWaitNanos;
           long now = System.nanoTime();
           if (busySince == 0) {
             busySince = now;
-          } else if (now - busySince > busyWaitNanos) {
+          } else if (now - busySince > bound) {
             giveUpRepair();
             return false;
           }
-          Thread.onSpinWait();
+          if (spins < 100) {
+            Thread.onSpinWait();
+          } else {
+            Thread.yield(); // let a descheduled mover run: with 2 cores it may need ours
+          }
           entry = holders.checkedEntry(slot);
         }
         if (entry == 0) {
@@ -1069,9 +1089,10 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
           dead[slot] = entry;
         }
       }
-    } catch (UncheckedIOException corrupt) {
+    } catch (RuntimeException failed) {
+      // a damaged entry (CORRUPT), or the region closing under us: never leave REPAIR behind
       giveUpRepair();
-      throw corrupt;
+      throw failed;
     }
     if (live > total) {
       giveUpRepair();
