@@ -1,6 +1,6 @@
 /**
- * ringlock locks: the primitives (Mutex, and the rest to come) that live in 32-bit words of a
- * shared region and wait through {@code dev.ringlock.core.FutexRing}.
+ * ringlock locks: the primitives (Mutex, lockAny, Semaphore, WaitQueue, ConditionVariable) that
+ * live in 32-bit words of a shared region and wait through {@code dev.ringlock.core.FutexRing}.
  */
 module dev.ringlock.locks {
   requires transitive dev.ringlock.core;
