@@ -209,6 +209,8 @@ public final class WaitQueueCore implements WaitQueue {
   private final PriorityQueue<QueueWaiter> deadlines =
       new PriorityQueue<>((a, b) -> Long.compare(a.deadline - b.deadline, 0)); // lazy removal
   private int timedLocal; // local waiters with a deadline (the heap may hold released ones too)
+  // out of the heap, failed on time while the list lock was busy: the next scan frees their slots
+  private final List<QueueWaiter> expiredEarly = new ArrayList<>(0);
   private final Sleeper sleeper; // the one kernel wait on W
   private boolean scanPending; // the sleeper ended; its scan (which re-arms it) has not run yet
   private int lastSequence; // W at the last scan
@@ -524,23 +526,53 @@ public final class WaitQueueCore implements WaitQueue {
     if (!enterInternal()) {
       return; // closed: close() settled this view's waiters
     }
+    boolean scanWaiting;
     try {
       synchronized (this) {
         if (!sleeper.completed(done)) {
           return; // replaced or cancelled by us
         }
+        scanWaiting = scanPending;
         scanPending = true;
       }
     } catch (InternalError fault) { // the sleepers count sits in a truncated file
+      scanWaiting = false;
       cause = region.truncated(fault);
     } finally {
       internalCalls.decrementAndGet();
     }
-    if (cause == null || cause instanceof TimeoutException) {
-      tasks.runNowOrDefer(new Scan(cause != null));
-    } else {
+    if (cause != null && !(cause instanceof TimeoutException)) {
       tasks.runNowOrDefer(new FailLocal(cause));
+    } else if (scanWaiting) {
+      whileScanWaits(); // one scan waits for the list lock already: one is enough
+    } else {
+      tasks.runNowOrDefer(new Scan(cause != null));
     }
+  }
+
+  /**
+   * A scan waits for a busy (or damaged) list lock. Meanwhile, lock-free: local waiters whose
+   * deadline has passed fail on time, and the sleeper is armed again, on W's current value (on the
+   * old one it would end at once), so that later deadlines fire on time too.
+   */
+  private void whileScanWaits() {
+    failExpiredEarly();
+    SleeperChange change = SleeperChange.NONE;
+    if (!enterInternal()) {
+      return;
+    }
+    try {
+      synchronized (this) {
+        if (scanPending && firstLocal != null && !closed && !sleeper.isArmed()) {
+          change = new SleeperChange(sleeper.arm(list.lvSequence(), earliestDeadline()), null);
+        }
+      }
+    } catch (RuntimeException | InternalError e) {
+      // the ring refused, or a truncated file: the deferred scan (or close) settles the waiters
+    } finally {
+      internalCalls.decrementAndGet();
+    }
+    change.apply(this);
   }
 
   /** Under the list lock: the sleeper's end, as the overview describes it. */
@@ -586,20 +618,21 @@ public final class WaitQueueCore implements WaitQueue {
 
     @Override
     public void deferred() {
-      failExpiredEarly();
+      whileScanWaits();
     }
 
     @Override
     public void abandoned(RuntimeException cause) {
-      List<QueueWaiter> waiters = new ArrayList<>();
+      // A damaged lock word or list. The waiters keep waiting (close fails them); the timed ones
+      // still time out, and the next end of the sleeper tries again.
       synchronized (WaitQueueCore.this) {
-        scanPending = false;
-        for (QueueWaiter w = firstLocal; w != null; w = w.nextLocal) {
-          waiters.add(w);
+        if (!scanPending) {
+          return;
         }
       }
-      for (QueueWaiter waiter : waiters) {
-        waiter.fail(cause); // a damaged region or a failed ring: tell the waiters, not the ring
+      whileScanWaits();
+      synchronized (WaitQueueCore.this) {
+        scanPending = false;
       }
     }
   }
@@ -622,15 +655,20 @@ public final class WaitQueueCore implements WaitQueue {
 
   /** Under both locks: local waiters whose deadline passed time out, unless chosen first. */
   private void expire(WaitQueueBatch batch) {
+    while (!expiredEarly.isEmpty()) {
+      expireOne(expiredEarly.removeLast(), batch);
+    }
     for (QueueWaiter first; (first = deadlines.peek()) != null; ) {
       if (!first.released && !Deadlines.passed(first.deadline)) {
         return;
       }
       deadlines.poll();
-      if (first.released) {
-        continue;
-      }
-      QueueWaiter waiter = first;
+      expireOne(first, batch);
+    }
+  }
+
+  private void expireOne(QueueWaiter waiter, WaitQueueBatch batch) {
+    if (!waiter.released) {
       int state = list.lvState(waiter.slot);
       if (state == WAITING) {
         list.unlink(waiter.slot);
@@ -659,11 +697,13 @@ public final class WaitQueueCore implements WaitQueue {
             break;
           }
           deadlines.poll();
-          if (!first.released && list.lvState(first.slot) == WAITING) {
-            expired.add(first);
+          if (!first.released) {
+            expiredEarly.add(first); // the deferred scan decides for them (expire)
+            if (list.lvState(first.slot) == WAITING) {
+              expired.add(first);
+            }
           }
         }
-        deadlines.addAll(expired); // the deferred scan decides for them
       }
     } catch (RuntimeException | InternalError e) {
       return; // a damaged region: the deferred scan reports it
@@ -705,7 +745,16 @@ public final class WaitQueueCore implements WaitQueue {
 
     @Override
     public void abandoned(RuntimeException failure) {
-      new Scan(false).abandoned(failure);
+      List<QueueWaiter> waiters = new ArrayList<>();
+      synchronized (WaitQueueCore.this) {
+        scanPending = false;
+        for (QueueWaiter w = firstLocal; w != null; w = w.nextLocal) {
+          waiters.add(w);
+        }
+      }
+      for (QueueWaiter waiter : waiters) {
+        waiter.fail(cause); // the ring failed: nothing of this view can wait any more
+      }
     }
   }
 
