@@ -216,6 +216,8 @@ public final class WaitQueueCore implements WaitQueue {
   private int lastSequence; // W at the last scan
   private int lastReorders; // the reorder count at the last scan
   private int lastFullSequence; // W at the last scan of every local waiter
+  private long scans; // for scanStats
+  private volatile ScanStats scanStats = new ScanStats(0, 0, 0); // written under both locks
 
   // released WOKEN_ONE waiters whose pass-on (if they decline) is not settled yet
   private final Set<QueueWaiter> passOnsUnsettled = ConcurrentHashMap.newKeySet();
@@ -639,7 +641,9 @@ public final class WaitQueueCore implements WaitQueue {
 
   /** Under both locks: completes the local waiters whose slots were chosen (see the overview). */
   private void scanLocal(boolean all, WaitQueueBatch batch) {
-    for (QueueWaiter waiter = firstLocal; waiter != null; ) {
+    long start = System.nanoTime();
+    int examined = 0;
+    for (QueueWaiter waiter = firstLocal; waiter != null; examined++) {
       QueueWaiter next = waiter.nextLocal;
       int state = list.lvState(waiter.slot);
       if (state == WOKEN_ONE || state == WOKEN_ALL) {
@@ -647,10 +651,28 @@ public final class WaitQueueCore implements WaitQueue {
       } else if (state != WAITING) {
         throw list.badState(waiter.slot, state);
       } else if (!all) {
-        return; // a wake from the head marks a prefix of the local list: the rest wait
+        break; // a wake from the head marks a prefix of the local list: the rest wait
       }
       waiter = next;
     }
+    long took = System.nanoTime() - start;
+    scans++;
+    if (examined >= scanStats.longestScan()) {
+      scanStats = new ScanStats(scans, examined, took);
+    } else {
+      scanStats = new ScanStats(scans, scanStats.longestScan(), scanStats.longestScanNanos());
+    }
+  }
+
+  /**
+   * What this view's scans have cost: how many ran, and the one that examined the most local
+   * waiters (a scan of all of them, usually), with its time; for tests and benchmarks.
+   */
+  public record ScanStats(long scans, int longestScan, long longestScanNanos) {}
+
+  /** This view's scans so far (a snapshot). */
+  public ScanStats scanStats() {
+    return scanStats;
   }
 
   /** Under both locks: local waiters whose deadline passed time out, unless chosen first. */
