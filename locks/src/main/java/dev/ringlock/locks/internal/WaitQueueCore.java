@@ -893,6 +893,7 @@ public final class WaitQueueCore implements WaitQueue {
       } finally {
         unlockList();
       }
+      TestPausePoints.afterChoosingWaiters(name);
       send(batch);
     } catch (InternalError fault) {
       throw region.truncated(fault);
