@@ -1,6 +1,5 @@
 package dev.ringlock.locks.internal;
 
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.FREE;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.LIST_LOCK_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.NONE;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.SLEEPERS_OFFSET;
@@ -14,8 +13,6 @@ import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexScope;
 import dev.ringlock.core.FutexWord;
 import dev.ringlock.core.InternalLockTimeoutException;
-import dev.ringlock.core.ProcessWatch;
-import dev.ringlock.core.RingException;
 import dev.ringlock.core.WaitOutcome;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.NamedObject;
@@ -26,9 +23,7 @@ import dev.ringlock.locks.WaitQueueFullException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.PriorityQueue;
 import java.util.Set;
@@ -185,9 +180,6 @@ public final class WaitQueueCore implements WaitQueue {
   private static final long FULL_PATIENCE_NANOS =
       TimeUnit.SECONDS.toNanos(1); // a ring round trip; 100 ms was too short on a loaded 2-core VM
 
-  /** Slots a re-check examines for dead owners each time, from where the last stopped. */
-  private static final int SWEEP_SLOTS = 4096;
-
   private final String kind; // "wait queue", for messages
   private final String name;
   private final MappedRegion region;
@@ -229,10 +221,7 @@ public final class WaitQueueCore implements WaitQueue {
   private final AtomicInteger internalCalls = new AtomicInteger();
   private final WaitQueueTasks tasks;
 
-  // guarded by the list lock: foreign processes whose slots this process examined, watched for
-  // their exit (see the overview, Process death (b))
-  private final Map<Integer, OwnerWatch> watchedOwners = new HashMap<>();
-  private int sweepCursor; // guarded by the list lock: where the next sweep starts
+  private final WaitQueueReaper reaper; // dead processes' slots: see the overview, Process death
 
   private volatile int localWaiters; // slots this view owns; written under both locks
   private volatile boolean closed; // public calls refused
@@ -290,6 +279,7 @@ public final class WaitQueueCore implements WaitQueue {
     this.sleeper =
         new Sleeper(ring, sequenceWord, list.memory(), list.offsetOf(SLEEPERS_OFFSET), waitBitset);
     this.tasks = new WaitQueueTasks(this);
+    this.reaper = new WaitQueueReaper(this, list, ring, pid, shared);
   }
 
   /** A pid's bit in a wake's bitset: a multiplicative hash, so that neighbouring pids differ. */
@@ -424,7 +414,7 @@ public final class WaitQueueCore implements WaitQueue {
       lockListFor(deadline);
       try {
         int slot = list.allocate(pid, key);
-        if (slot == NONE && reclaimDeadSlots(0, capacity, batch)) {
+        if (slot == NONE && reaper.reclaimDeadSlots(0, capacity, batch)) {
           slot = list.allocate(pid, key); // (d) in the overview's Process death
         }
         if (slot != NONE) {
@@ -603,10 +593,8 @@ public final class WaitQueueCore implements WaitQueue {
           }
         }
         expire(batch);
-        if (timedOut && shared) {
-          int sweep = Math.min(SWEEP_SLOTS, capacity);
-          reclaimDeadSlots(sweepCursor, sweep, batch);
-          sweepCursor = (int) ((sweepCursor + (long) sweep) % capacity);
+        if (timedOut) {
+          reaper.sweep(batch);
         }
         if (firstLocal != null && !closed && !sleeper.isArmed()) {
           change = new SleeperChange(sleeper.arm(lastSequence, earliestDeadline()), null);
@@ -944,8 +932,8 @@ public final class WaitQueueCore implements WaitQueue {
         throw list.badState(slot, state);
       }
       int owner = list.owner(slot);
-      if (!ownerAlive(owner)) {
-        reclaim(slot, state); // a dead waiter takes no wake: see the overview, Process death (a)
+      if (!reaper.ownerAlive(owner)) {
+        reaper.reclaim(slot, state); // a dead waiter takes no wake: see the overview, Process death
       } else if (list.key(slot) <= keyLimit) {
         list.unlink(slot);
         list.soState(slot, wokenState); // before the bump of W: see the overview
@@ -1014,7 +1002,7 @@ public final class WaitQueueCore implements WaitQueue {
     if (listed) {
       try {
         tasks.runDeferredLocked(batch);
-        stopWatching();
+        reaper.stopWatching();
         synchronized (this) {
           for (QueueWaiter waiter = firstLocal; waiter != null; ) {
             QueueWaiter next = waiter.nextLocal;
@@ -1106,7 +1094,7 @@ public final class WaitQueueCore implements WaitQueue {
     drained = true;
     awaitNone(internalCalls); // from now on nothing of this process touches the list
     tasks.abandonDeferred(failure);
-    stopWatching(); // this process's own bookkeeping: the list lock guards it only locally
+    reaper.stopWatching(); // this process's own bookkeeping: the list lock guards it only locally
     for (QueueWaiter waiter : passOnsUnsettled) {
       waiter.fail(failure); // a wake it declined cannot be passed on without the lock
     }
@@ -1295,110 +1283,26 @@ public final class WaitQueueCore implements WaitQueue {
     return region.truncated(fault);
   }
 
-  // ---- process death (see the overview) ----
+  // ---- for the reaper ----
 
-  /**
-   * Under the list lock: whether a slot's owner, as the slot names it, is alive. A live foreign
-   * owner is watched from now on (once per queue and pid), so that its death reclaims its slots.
-   */
-  private boolean ownerAlive(int owner) {
-    if (owner == pid || !shared) {
-      return true; // no other process maps a private queue
-    }
-    if (owner <= 0) {
-      return false; // a slot half-freed by a list lock holder that died, or abandoned: nobody's
-    }
-    if (watchedOwners.containsKey(owner)) {
-      return true; // or it has just died, and its exit listener waits for the list lock
-    }
-    try {
-      if (closed) { // closing: ask, but leave no listener behind
-        return ring.processes().isAlive(owner);
-      }
-      OwnerWatch watch = new OwnerWatch(owner);
-      ProcessWatch.Subscription subscription = ring.processes().onExit(owner, watch);
-      if (subscription == null) {
-        return false;
-      }
-      watch.subscription = subscription;
-      watchedOwners.put(owner, watch);
-      return true;
-    } catch (RingException e) {
-      // pidfd_open failed (out of file descriptors?): never fail a wake over it, ask /proc
-      return PidLock.isAlive(owner);
+  /** Under the list lock: whether this view owns the slot. */
+  boolean ownsSlot(int slot) {
+    synchronized (this) {
+      return local[slot] != null;
     }
   }
 
-  /** A foreign owner this queue watches: its exit reclaims its slots. */
-  private final class OwnerWatch implements Runnable {
-    final int owner;
-    ProcessWatch.Subscription subscription; // guarded by the list lock
-
-    OwnerWatch(int owner) {
-      this.owner = owner;
-    }
-
-    @Override
-    public void run() {
-      // On the ring's completion thread: never waits for the list lock. A damaged region: nobody
-      // to tell here; the next call that takes the list lock reports it to its caller.
-      tasks.runNowOrDefer(
-          batch -> {
-            // Removed first, so that ownerAlive asks ProcessWatch again: a reused pid stays alive.
-            if (watchedOwners.remove(owner, this)) {
-              reclaimDeadSlots(0, capacity, batch);
-            }
-          });
-    }
+  /** Under the list lock: passes on WOKEN_ONE wakes that dead processes never took. */
+  void passOnDeclined(int count, WaitQueueBatch batch) {
+    choose(count, Long.MAX_VALUE, WOKEN_ONE, batch);
   }
 
-  /** Under the list lock, at close: no more exit listeners for this queue. */
-  private void stopWatching() {
-    for (OwnerWatch watch : watchedOwners.values()) {
-      watch.subscription.cancel();
-    }
-    watchedOwners.clear();
+  boolean isClosed() {
+    return closed;
   }
 
-  /**
-   * Under the list lock: reclaims the slots of dead processes among {@code count} slots from {@code
-   * from} (wrapping around), and passes on the WOKEN_ONE wakes they did not take. True if any slot
-   * was freed.
-   */
-  private boolean reclaimDeadSlots(int from, int count, WaitQueueBatch batch) {
-    int reclaimed = 0;
-    int declined = 0;
-    for (int i = 0, slot = from; i < count; i++, slot = list.nextIndex(slot)) {
-      int state = list.lvState(slot);
-      boolean mine;
-      synchronized (this) {
-        mine = local[slot] != null;
-      }
-      if (state != FREE && !mine && !ownerAlive(list.owner(slot))) {
-        if (reclaim(slot, state)) {
-          declined++;
-        }
-        reclaimed++;
-      }
-    }
-    if (declined > 0) {
-      choose(declined, Long.MAX_VALUE, WOKEN_ONE, batch);
-    }
-    return reclaimed > 0;
-  }
-
-  /**
-   * Under the list lock: frees a dead process's slot. True if the slot held a WOKEN_ONE wake that
-   * nobody took, which the caller passes on.
-   */
-  private boolean reclaim(int slot, int state) {
-    switch (state) {
-      case WAITING -> list.unlink(slot);
-      case WOKEN_ONE, WOKEN_ALL -> {}
-      default -> throw list.badState(slot, state);
-    }
-    list.free(slot);
-    return state == WOKEN_ONE;
+  WaitQueueTasks tasks() {
+    return tasks;
   }
 
   String describe() {
