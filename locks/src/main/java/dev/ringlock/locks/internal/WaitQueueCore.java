@@ -25,7 +25,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -44,7 +43,8 @@ import java.util.concurrent.locks.LockSupport;
  * another type). The shared state is the object of WaitQueueDescriptor (WaitQueueList reads and
  * writes it): a header with the list lock and the wake sequence W, and a slot per waiter holding
  * its state, owner pid, key and the list links, by index. The local state is, per slot this view
- * owns, its QueueWaiter, kept in local[] and in a FIFO list in the order the slots were linked.
+ * owns, its QueueWaiter, kept by WaitQueueLocals: by slot, in the order the slots were linked, and
+ * by deadline.
  *
  * Slot states:
  *
@@ -129,9 +129,9 @@ import java.util.concurrent.locks.LockSupport;
  * deadline, and give up at once when the queue closes.
  *
  * Locks. The list lock, then this object's monitor, never the other way round. The monitor guards
- * the local state: local[], the local list, the deadline heap, the sleeper, the scan flags; what
- * changes both shared and local state holds both, so close() without the list lock can still read
- * the local state under the monitor alone.
+ * the local state: the WaitQueueLocals, the sleeper, the scan flags; what changes both shared and
+ * local state holds both, so close() without the list lock can still read the local state under
+ * the monitor alone.
  *
  * Guards: public calls count themselves in publicCalls, internal ones (completions, withdrawals)
  * in internalCalls, so that close() can wait for both to leave the shared memory before it is
@@ -195,14 +195,7 @@ public final class WaitQueueCore implements WaitQueue {
   private final boolean shared; // other processes may own slots: distrust them (see the overview)
 
   // ---- local state: guarded by this (written under the list lock too; see the overview) ----
-  private final QueueWaiter[] local; // the waiter of this view that owns each slot
-  private QueueWaiter firstLocal; // through QueueWaiter.nextLocal, in the order they were linked
-  private QueueWaiter lastLocal;
-  private final PriorityQueue<QueueWaiter> deadlines =
-      new PriorityQueue<>((a, b) -> Long.compare(a.deadline - b.deadline, 0)); // lazy removal
-  private int timedLocal; // local waiters with a deadline (the heap may hold released ones too)
-  // out of the heap, failed on time while the list lock was busy: the next scan frees their slots
-  private final List<QueueWaiter> expiredEarly = new ArrayList<>(0);
+  private final WaitQueueLocals locals; // this view's waiters
   private final Sleeper sleeper; // the one kernel wait on W
   private boolean scanPending; // the sleeper ended; its scan (which re-arms it) has not run yet
   private int lastSequence; // W at the last scan
@@ -272,7 +265,7 @@ public final class WaitQueueCore implements WaitQueue {
     this.sequenceWord = FutexWord.of(list.memory(), list.offsetOf(WAKE_SEQUENCE_OFFSET), scope);
     this.lockTimeoutNanos = lockTimeout.toNanos();
     this.shared = scope == FutexScope.SHARED;
-    this.local = new QueueWaiter[capacity];
+    this.locals = new WaitQueueLocals(capacity);
     // futex_waitv has no bitsets: a bitset wait would cost a thread of its own there (overview)
     int waitBitset =
         ring.backend() == FutexRing.Backend.SYSCALLS ? FutexRing.ANY_BITSET : processBit;
@@ -445,31 +438,20 @@ public final class WaitQueueCore implements WaitQueue {
   /** Under the list lock: the new waiter joins the local state; the sleeper covers it. */
   private SleeperChange addLocal(QueueWaiter waiter) {
     synchronized (this) {
-      if (firstLocal == null) {
+      if (locals.isEmpty()) {
         // Nothing local to scan for: any wake from now on is news to this view.
         lastSequence = list.lvSequence();
         lastReorders = list.lvReorders();
         lastFullSequence = lastSequence;
       }
-      waiter.previousLocal = lastLocal;
-      if (lastLocal == null) {
-        firstLocal = waiter;
-      } else {
-        lastLocal.nextLocal = waiter;
-      }
-      lastLocal = waiter;
-      local[waiter.slot] = waiter;
-      localWaiters++;
-      if (waiter.deadline != Deadlines.NONE) {
-        deadlines.add(waiter);
-        timedLocal++;
-      }
+      locals.add(waiter);
+      localWaiters = locals.size();
       if (scanPending || closed) {
         return SleeperChange.NONE; // the scan arms the sleeper when it has run
       }
       try {
         if (!sleeper.isArmed()) {
-          return new SleeperChange(sleeper.arm(lastSequence, earliestDeadline()), null);
+          return new SleeperChange(sleeper.arm(lastSequence, locals.earliestDeadline()), null);
         }
         if (waiter.deadline - sleeper.deadline() < 0) { // an earlier deadline: arm again
           CompletableFuture<WaitOutcome> replaced = sleeper.detach();
@@ -482,16 +464,6 @@ public final class WaitQueueCore implements WaitQueue {
         throw e;
       }
     }
-  }
-
-  /** Guarded by this: the earliest deadline of a local waiter, or NONE. */
-  private long earliestDeadline() {
-    for (QueueWaiter first; (first = deadlines.peek()) != null; deadlines.poll()) {
-      if (!first.released) {
-        return first.deadline;
-      }
-    }
-    return Deadlines.NONE;
   }
 
   /** What to do with the sleeper once the locks are left: watch the new wait, cancel the old. */
@@ -555,8 +527,9 @@ public final class WaitQueueCore implements WaitQueue {
     }
     try {
       synchronized (this) {
-        if (scanPending && firstLocal != null && !closed && !sleeper.isArmed()) {
-          change = new SleeperChange(sleeper.arm(list.lvSequence(), earliestDeadline()), null);
+        if (scanPending && !locals.isEmpty() && !closed && !sleeper.isArmed()) {
+          change =
+              new SleeperChange(sleeper.arm(list.lvSequence(), locals.earliestDeadline()), null);
         }
       }
     } catch (RuntimeException | InternalError e) {
@@ -596,8 +569,8 @@ public final class WaitQueueCore implements WaitQueue {
         if (timedOut) {
           reaper.sweep(batch);
         }
-        if (firstLocal != null && !closed && !sleeper.isArmed()) {
-          change = new SleeperChange(sleeper.arm(lastSequence, earliestDeadline()), null);
+        if (!locals.isEmpty() && !closed && !sleeper.isArmed()) {
+          change = new SleeperChange(sleeper.arm(lastSequence, locals.earliestDeadline()), null);
         }
       }
       if (change.armed() != null) {
@@ -631,7 +604,7 @@ public final class WaitQueueCore implements WaitQueue {
   private void scanLocal(boolean all, WaitQueueBatch batch) {
     long start = System.nanoTime();
     int examined = 0;
-    for (QueueWaiter waiter = firstLocal; waiter != null; examined++) {
+    for (QueueWaiter waiter = locals.first(); waiter != null; examined++) {
       QueueWaiter next = waiter.nextLocal;
       int state = list.lvState(waiter.slot);
       if (state == WOKEN_ONE || state == WOKEN_ALL) {
@@ -665,15 +638,8 @@ public final class WaitQueueCore implements WaitQueue {
 
   /** Under both locks: local waiters whose deadline passed time out, unless chosen first. */
   private void expire(WaitQueueBatch batch) {
-    while (!expiredEarly.isEmpty()) {
-      expireOne(expiredEarly.removeLast(), batch);
-    }
-    for (QueueWaiter first; (first = deadlines.peek()) != null; ) {
-      if (!first.released && !Deadlines.passed(first.deadline)) {
-        return;
-      }
-      deadlines.poll();
-      expireOne(first, batch);
+    for (QueueWaiter expired; (expired = locals.pollExpired()) != null; ) {
+      expireOne(expired, batch);
     }
   }
 
@@ -702,16 +668,9 @@ public final class WaitQueueCore implements WaitQueue {
     }
     try {
       synchronized (this) {
-        for (QueueWaiter first; (first = deadlines.peek()) != null; ) {
-          if (!first.released && !Deadlines.passed(first.deadline)) {
-            break;
-          }
-          deadlines.poll();
-          if (!first.released) {
-            expiredEarly.add(first); // the deferred scan decides for them (expire)
-            if (list.lvState(first.slot) == WAITING) {
-              expired.add(first);
-            }
+        for (QueueWaiter waiter : locals.setAsideExpired()) {
+          if (list.lvState(waiter.slot) == WAITING) {
+            expired.add(waiter);
           }
         }
       }
@@ -737,7 +696,7 @@ public final class WaitQueueCore implements WaitQueue {
     public void underLock(WaitQueueBatch batch) {
       synchronized (WaitQueueCore.this) {
         scanPending = false;
-        for (QueueWaiter waiter = firstLocal; waiter != null; ) {
+        for (QueueWaiter waiter = locals.first(); waiter != null; ) {
           QueueWaiter next = waiter.nextLocal;
           int state = list.lvState(waiter.slot);
           if (state == WAITING) {
@@ -758,9 +717,7 @@ public final class WaitQueueCore implements WaitQueue {
       List<QueueWaiter> waiters = new ArrayList<>();
       synchronized (WaitQueueCore.this) {
         scanPending = false;
-        for (QueueWaiter w = firstLocal; w != null; w = w.nextLocal) {
-          waiters.add(w);
-        }
+        waiters.addAll(locals.snapshot());
       }
       for (QueueWaiter waiter : waiters) {
         waiter.fail(cause); // the ring failed: nothing of this view can wait any more
@@ -789,29 +746,8 @@ public final class WaitQueueCore implements WaitQueue {
   /** Under both locks: frees the waiter's slot (already off the list) and forgets it here. */
   private void release(QueueWaiter waiter) {
     list.free(waiter.slot);
-    local[waiter.slot] = null;
-    localWaiters--;
-    QueueWaiter previous = waiter.previousLocal;
-    QueueWaiter next = waiter.nextLocal;
-    if (previous == null) {
-      firstLocal = next;
-    } else {
-      previous.nextLocal = next;
-    }
-    if (next == null) {
-      lastLocal = previous;
-    } else {
-      next.previousLocal = previous;
-    }
-    waiter.previousLocal = null;
-    waiter.nextLocal = null;
-    waiter.released = true;
-    if (waiter.deadline != Deadlines.NONE) {
-      timedLocal--;
-      if (deadlines.size() > 2 * timedLocal + 64) {
-        deadlines.removeIf(w -> w.released); // released ones leave the heap lazily: compact
-      }
-    }
+    locals.remove(waiter);
+    localWaiters = locals.size();
   }
 
   /**
@@ -1004,7 +940,7 @@ public final class WaitQueueCore implements WaitQueue {
         tasks.runDeferredLocked(batch);
         reaper.stopWatching();
         synchronized (this) {
-          for (QueueWaiter waiter = firstLocal; waiter != null; ) {
+          for (QueueWaiter waiter = locals.first(); waiter != null; ) {
             QueueWaiter next = waiter.nextLocal;
             int state = list.lvState(waiter.slot);
             if (state == WAITING) {
@@ -1100,12 +1036,8 @@ public final class WaitQueueCore implements WaitQueue {
     }
     List<QueueWaiter> owning = new ArrayList<>();
     synchronized (this) {
-      for (QueueWaiter waiter = firstLocal; waiter != null; waiter = waiter.nextLocal) {
-        owning.add(waiter);
-        waiter.released = true;
-      }
-      firstLocal = null;
-      lastLocal = null;
+      owning.addAll(locals.removeAll());
+      localWaiters = 0;
     }
     for (QueueWaiter waiter : owning) {
       waiter.fail(failure);
@@ -1288,7 +1220,7 @@ public final class WaitQueueCore implements WaitQueue {
   /** Under the list lock: whether this view owns the slot. */
   boolean ownsSlot(int slot) {
     synchronized (this) {
-      return local[slot] != null;
+      return locals.owns(slot);
     }
   }
 
