@@ -57,8 +57,9 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p><b>Re-check.</b> While a process has waiters on a queue, its kernel wait ends at least every
  * 250 ms (no thread of its own, whatever the number of waiters): a waiter whose wake was lost,
- * because its waker died between choosing it and sending the wake, completes then, and a slice of
- * the slots is checked for dead owners. So a lost wake costs at most about 250 ms.
+ * because its waker died between choosing it and sending the wake, completes then, and about once a
+ * second a slice of the slots is checked for dead owners. So a lost wake costs at most about 250
+ * ms.
  *
  * <p><b>Threads.</b> Futures complete on the region's ring's completion thread; continuations that
  * block should use the {@code *Async} variants. Every call, and the end of the process's kernel

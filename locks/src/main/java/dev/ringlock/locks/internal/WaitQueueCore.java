@@ -98,7 +98,8 @@ import java.util.concurrent.locks.LockSupport;
  * normally (a timeout) or passes the wake on (a cancel: see Declined wakes).
  *
  * Dead wakers. The wait never sleeps longer than Sleeper.RECHECK_MILLIS (250 ms): then it ends
- * as if timed out and the view scans if W moved. A waker killed after its bump but before its
+ * as if timed out and the view scans if W moved (a re-check that finds nothing to do re-arms at
+ * once, without the list lock: quietTick). A waker killed after its bump but before its
  * FUTEX_WAKE reached the kernel therefore costs its chosen waiters at most 250 ms. One killed
  * under the list lock (between marks and bump) is replaced by the next locker, which repairs the
  * list, bumps the reorder count and W, and wakes every process. A dead process's kernel wait that
@@ -161,8 +162,9 @@ import java.util.concurrent.locks.LockSupport;
  *       with onExit, once per queue and pid, until it exits or the queue closes; its listener (a
  *       WaitQueueTask) reclaims the dead process's slots. This covers a waiter that died after a waker
  *       chose it: the waker subscribed when it chose it;
- *   (c) at every re-check of a view with waiters: it sweeps SWEEP_SLOTS slots from a cursor,
- *       subscribing to the live owners it meets, for the case where the waker closed or died too;
+ *   (c) at a re-check of a view with waiters (at least every SWEEP_TICKS-th, about once a
+ *       second): it sweeps SWEEP_SLOTS slots from a cursor, subscribing to the live owners it
+ *       meets, for the case where the waker closed or died too;
  *   (d) when an await finds the queue full: every slot is examined.
  * A pid is asked about again after its exit listener has run, so a reused pid names the new
  * process and its slots stay. One case no check catches (as with every pid-owned lock): a process
@@ -176,6 +178,9 @@ import java.util.concurrent.locks.LockSupport;
 /** One process's view of a wait queue in a region; see the overview in the source. */
 public final class WaitQueueCore implements WaitQueue {
   private static final long CLOSE_PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+  /** Every how many quiet re-checks (Sleeper.RECHECK_MILLIS each) a view sweeps for the dead. */
+  private static final int SWEEP_TICKS = 4;
 
   private static final long FULL_PATIENCE_NANOS =
       TimeUnit.SECONDS.toNanos(1); // a ring round trip; 100 ms was too short on a loaded 2-core VM
@@ -201,6 +206,7 @@ public final class WaitQueueCore implements WaitQueue {
   private int lastSequence; // W at the last scan
   private int lastReorders; // the reorder count at the last scan
   private int lastFullSequence; // W at the last scan of every local waiter
+  private int quietTicks; // re-checks that needed no scan; every SWEEP_TICKS-th sweeps anyway
   private long scans; // for scanStats
   private volatile ScanStats scanStats = new ScanStats(0, 0, 0); // written under both locks
 
@@ -403,7 +409,7 @@ public final class WaitQueueCore implements WaitQueue {
     long patienceEnd = 0;
     for (; ; ) {
       WaitQueueBatch batch = new WaitQueueBatch();
-      Occupied occupied = null;
+      QueueWaiter waiter = null;
       lockListFor(deadline);
       try {
         int slot = list.allocate(pid, key);
@@ -412,15 +418,20 @@ public final class WaitQueueCore implements WaitQueue {
         }
         if (slot != NONE) {
           list.linkLast(slot);
-          QueueWaiter waiter = new QueueWaiter(this, slot, deadline);
-          occupied = new Occupied(waiter, addLocal(waiter));
+          waiter = new QueueWaiter(this, slot, deadline);
+          addLocal(waiter);
         }
       } finally {
         unlockList();
       }
       finish(batch); // wakes declined by dead processes whose slots were reclaimed
-      if (occupied != null) {
-        return occupied;
+      if (waiter != null) {
+        try {
+          return new Occupied(waiter, coverWith(waiter));
+        } catch (RuntimeException e) { // the ring refused the wait: this waiter is not queued
+          withdraw(waiter);
+          throw e;
+        }
       }
       // Full. If this view has cancels still deferred behind a busy list lock, they free slots
       // soon: wait for them, briefly; not on the completion thread, which serves them.
@@ -435,8 +446,8 @@ public final class WaitQueueCore implements WaitQueue {
     }
   }
 
-  /** Under the list lock: the new waiter joins the local state; the sleeper covers it. */
-  private SleeperChange addLocal(QueueWaiter waiter) {
+  /** Under the list lock: the new waiter joins the local state. */
+  private void addLocal(QueueWaiter waiter) {
     synchronized (this) {
       if (locals.isEmpty()) {
         // Nothing local to scan for: any wake from now on is news to this view.
@@ -446,23 +457,44 @@ public final class WaitQueueCore implements WaitQueue {
       }
       locals.add(waiter);
       localWaiters = locals.size();
-      if (scanPending || closed) {
+    }
+  }
+
+  /**
+   * After the list lock (inside a guard): makes sure the sleeper covers a new waiter, arming it or
+   * arming it again for an earlier deadline. Never under the list lock: on the syscalls backend
+   * handing a wait to a thread may take a while, and every process's wakes wait for the lock.
+   */
+  private SleeperChange coverWith(QueueWaiter waiter) {
+    synchronized (this) {
+      if (scanPending || closed || waiter.released) {
         return SleeperChange.NONE; // the scan arms the sleeper when it has run
       }
-      try {
-        if (!sleeper.isArmed()) {
-          return new SleeperChange(sleeper.arm(lastSequence, locals.earliestDeadline()), null);
-        }
-        if (waiter.deadline - sleeper.deadline() < 0) { // an earlier deadline: arm again
-          CompletableFuture<WaitOutcome> replaced = sleeper.detach();
-          return new SleeperChange(sleeper.arm(lastSequence, waiter.deadline), replaced);
-        }
-        return SleeperChange.NONE;
-      } catch (RuntimeException e) { // the ring refused the wait: this waiter is not queued
-        list.unlink(waiter.slot);
-        release(waiter);
-        throw e;
+      if (!sleeper.isArmed()) {
+        return new SleeperChange(sleeper.arm(lastSequence, locals.earliestDeadline()), null);
       }
+      if (waiter.deadline - sleeper.deadline() < 0) { // an earlier deadline: arm again
+        CompletableFuture<WaitOutcome> replaced = sleeper.detach();
+        return new SleeperChange(sleeper.arm(lastSequence, waiter.deadline), replaced);
+      }
+      return SleeperChange.NONE;
+    }
+  }
+
+  /**
+   * After a hold of the list lock whose scan left the sleeper disarmed (inside a guard): arms it on
+   * the wake sequence the scan read, if this view still has waiters and no other scan is due.
+   */
+  void rearm(WaitQueueBatch batch) {
+    SleeperChange change = SleeperChange.NONE;
+    synchronized (this) {
+      if (!scanPending && !locals.isEmpty() && !closed && !sleeper.isArmed()) {
+        change = new SleeperChange(sleeper.arm(lastSequence, locals.earliestDeadline()), null);
+      }
+    }
+    if (change.armed() != null) {
+      SleeperChange armed = change;
+      batch.then(() -> armed.apply(this));
     }
   }
 
@@ -509,9 +541,47 @@ public final class WaitQueueCore implements WaitQueue {
       tasks.runNowOrDefer(new FailLocal(cause));
     } else if (scanWaiting) {
       whileScanWaits(); // one scan waits for the list lock already: one is enough
-    } else {
+    } else if (cause == null || !quietTick()) {
       tasks.runNowOrDefer(new Scan(cause != null));
     }
+  }
+
+  /**
+   * A timed-out sleeper with nothing to do needs no list lock: W and the reorder count have not
+   * moved since the last scan (a waker's marks precede its bump), every scan since W last moved was
+   * a full one, no local deadline has passed, and no sweep is due. Then the sleeper is armed again
+   * at once and true returned. So an idle process takes its queue's list lock once per SWEEP_TICKS
+   * re-checks, for the sweep, and not at every one.
+   */
+  private boolean quietTick() {
+    if (!enterInternal()) {
+      return true; // closed: close() settled this view's waiters
+    }
+    SleeperChange change = SleeperChange.NONE;
+    try {
+      synchronized (this) {
+        long earliest = locals.earliestDeadline();
+        boolean quiet =
+            list.lvSequence() == lastSequence
+                && list.lvReorders() == lastReorders
+                && lastFullSequence == lastSequence
+                && !Deadlines.passed(earliest)
+                && (!shared || ++quietTicks % SWEEP_TICKS != 0);
+        if (!quiet) {
+          return false;
+        }
+        scanPending = false;
+        if (!locals.isEmpty() && !closed && !sleeper.isArmed()) {
+          change = new SleeperChange(sleeper.arm(lastSequence, earliest), null);
+        }
+      }
+    } catch (RuntimeException | InternalError e) {
+      return false; // the scan, under the lock, reports what is wrong
+    } finally {
+      internalCalls.decrementAndGet();
+    }
+    change.apply(this);
+    return true;
   }
 
   /**
@@ -552,7 +622,6 @@ public final class WaitQueueCore implements WaitQueue {
     public void underLock(WaitQueueBatch batch) {
       int sequence = list.lvSequence(); // first: the marks of every bump up to it are visible
       int reorders = list.lvReorders();
-      SleeperChange change = SleeperChange.NONE;
       synchronized (WaitQueueCore.this) {
         scanPending = false;
         boolean all =
@@ -569,14 +638,8 @@ public final class WaitQueueCore implements WaitQueue {
         if (timedOut) {
           reaper.sweep(batch);
         }
-        if (!locals.isEmpty() && !closed && !sleeper.isArmed()) {
-          change = new SleeperChange(sleeper.arm(lastSequence, locals.earliestDeadline()), null);
-        }
       }
-      if (change.armed() != null) {
-        SleeperChange armed = change;
-        batch.then(() -> armed.apply(WaitQueueCore.this));
-      }
+      batch.rearm = true; // after the lock: see rearm
     }
 
     @Override
@@ -892,6 +955,10 @@ public final class WaitQueueCore implements WaitQueue {
 
   /** Sends the batch's one wake of W (if any); for close, remembers it until it has been made. */
   void send(WaitQueueBatch batch) {
+    if (batch.rearm) {
+      batch.rearm = false;
+      rearm(batch);
+    }
     if (batch.bits == 0) {
       return;
     }
