@@ -5,8 +5,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A condition variable in a {@link SharedRegion}, used with any {@link Mutex}: the same name is the
- * same condition in every process. It is a {@link WaitQueue} underneath, so each waiter sleeps on a
- * futex word of its own and a signal wakes exactly one waiter, the longest-waiting (FIFO).
+ * same condition in every process. It is a {@link WaitQueue} underneath, so each waiter has a slot
+ * of its own and a signal wakes exactly one waiter, the longest-waiting (FIFO).
  *
  * <pre>{@code
  * CompletableFuture<MutexGuard> whenReady(MutexGuard guard) {      // guard holds `mutex`
@@ -66,7 +66,7 @@ public interface ConditionVariable {
    */
   void signal();
 
-  /** Wakes every waiter, with one batched submission (one io_uring_enter). */
+  /** Wakes every waiter, with one kernel wake for all of them. */
   void signalAll();
 
   /** How many waiters are queued now, in every process (a snapshot). */

@@ -494,6 +494,7 @@ public final class RegionReport {
       Map<Integer, Integer> waitingByPid = new TreeMap<>();
       int badOwners = 0;
       int badSlots = 0;
+      int woken = 0;
       String firstBadSlot = null;
       for (int slot = 0; slot < capacity; slot++) {
         long at = base + WaitQueueDescriptor.slotOffset(slot);
@@ -513,6 +514,9 @@ public final class RegionReport {
           badSlots++;
           firstBadSlot = firstBadSlot == null ? problem : firstBadSlot;
           continue;
+        }
+        if (state == WaitQueueDescriptor.WOKEN_ONE || state == WaitQueueDescriptor.WOKEN_ALL) {
+          woken++; // chosen by a wake, not yet taken by its process's scan
         }
         if (state != WaitQueueDescriptor.WAITING) {
           continue;
@@ -563,6 +567,11 @@ public final class RegionReport {
       details.put("capacity", capacity);
       details.put("occupied", occupied);
       details.put("waitingByProcess", byProcess);
+      details.put("wokenNotTaken", woken);
+      // The wake sequence every waker bumps, and the processes asleep on it (a process killed
+      // while asleep stays counted: a diagnostic, not a count anything relies on).
+      details.put("wakeSequence", lvInt(base + WaitQueueDescriptor.WAKE_SEQUENCE_OFFSET));
+      details.put("processesAsleep", lvInt(base + WaitQueueDescriptor.SLEEPERS_OFFSET));
       details.put("listLockHolder", lockHolderJson);
       details.put("listLockWord", "0x%08x".formatted(lockWord));
       return report(object, type, summary, details, problems);

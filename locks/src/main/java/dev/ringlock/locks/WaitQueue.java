@@ -12,15 +12,17 @@ import java.util.concurrent.CompletableFuture;
  * WaitQueue flushed = region.waitQueue("wal-flushed");
  * flushed.await(myLsn).thenRun(this::commitDone);   // a waiter: "wake me when LSN >= myLsn"
  * ...
- * flushed.wakeUpTo(flushedLsn);                     // the flusher: one io_uring_enter for all
+ * flushed.wakeUpTo(flushedLsn);                     // the flusher: one kernel wake for all
  * }</pre>
  *
- * <p><b>Directed wake-ups.</b> Each waiter has a slot of its own in the region, with its own 32-bit
- * futex word, so a wake reaches exactly the waiters it chose and no other (no thundering herd). All
- * the FUTEX_WAKEs of one {@link #wakeUpTo}, {@link #wake} or {@link #wakeAll} call go to the kernel
- * in a single {@code io_uring_enter} of the region's ring (more only if they overflow its
- * submission queue). The call returns once the waiters are chosen; the wakes themselves are
- * fire-and-forget, and the chosen waiters' futures complete on the waiters' rings.
+ * <p><b>Directed wake-ups.</b> Each waiter has a slot of its own in the region, so a wake completes
+ * exactly the waiters it chose and no other. Each process keeps one kernel wait per queue, however
+ * many waiters it has there (on the queue's wake sequence, a word in its header), so one {@link
+ * #wakeUpTo}, {@link #wake} or {@link #wakeAll} call makes one FUTEX_WAKE, which reaches the
+ * processes of the waiters it chose (others whose pid hashes to the same bit, and on the syscalls
+ * backend every process waiting on the queue, wake up, find nothing for them and sleep again). The
+ * call returns once the waiters are chosen; the wake itself is fire-and-forget, and the chosen
+ * waiters' futures complete on the waiters' rings.
  *
  * <p><b>Ordering.</b> A waiter is on the queue from the moment {@link #await} returns: a wake
  * issued after that, by any thread or process, reaches it or a later waiter it chose. Waiters are
@@ -33,9 +35,9 @@ import java.util.concurrent.CompletableFuture;
  * it completes normally instead. A wake from {@link #wake(int)} was meant for that many waiters: if
  * one it chose is cancelled (or its region closed) before its future completes, the wake is passed
  * on to the next longest-waiting waiter, so no wake of {@code wake(1)} is lost. Wakes from {@link
- * #wakeUpTo} and {@link #wakeAll} are not passed on. A cancelled waiter's slot is free again once
- * its kernel wait has ended (one ring round trip later), and an {@link #await} that finds the queue
- * full while this process still has such slots waits for them, briefly.
+ * #wakeUpTo} and {@link #wakeAll} are not passed on. A cancelled waiter's slot is free again at
+ * once (or, if another process holds the queue's list lock, as soon as it lets go: an {@link
+ * #await} that finds the queue full meanwhile waits for that, briefly).
  *
  * <p><b>Capacity.</b> A queue holds at most {@link #capacity()} waiters at once, across all
  * processes, fixed when it is created. {@link #await} on a full queue throws {@link
@@ -47,25 +49,25 @@ import java.util.concurrent.CompletableFuture;
  * a wake returns nor, once freed, in {@link #waiting()}. If a waiter's process dies after a {@code
  * wake(n)} chose it and before it took the wake, the wake is passed on to the next live waiter:
  * within one ring completion when the waking process (or another that watches the dead one) is
- * alive, else by the periodic check below. Dead processes' slots are freed when a wake walks over
- * them, when a watching process learns of the death, by the periodic check, and when an {@code
- * await} finds the queue full. Death is detected with a pidfd per process (processes sharing a
- * region must share a PID namespace); a pid reused by a new process before anyone asked about the
- * dead one keeps that one's slots until the new process exits.
+ * alive, else by the re-check below. Dead processes' slots are freed when a wake walks over them,
+ * when a watching process learns of the death, by the re-check, and when an {@code await} finds the
+ * queue full. Death is detected with a pidfd per process (processes sharing a region must share a
+ * PID namespace); a pid reused by a new process before anyone asked about the dead one keeps that
+ * one's slots until the new process exits.
  *
- * <p><b>Periodic check.</b> While a process has waiters on a queue of a region file, it checks the
- * queue every 250 ms (one timer thread per JVM, whatever the number of waiters): a waiter whose
- * wake was lost, because its waker died between choosing it and sending the wake, is woken then,
- * and a slice of the slots is checked for dead owners. So a lost wake costs at most about half a
- * second.
+ * <p><b>Re-check.</b> While a process has waiters on a queue, its kernel wait ends at least every
+ * 250 ms (no thread of its own, whatever the number of waiters): a waiter whose wake was lost,
+ * because its waker died between choosing it and sending the wake, completes then, and about once a
+ * second a slice of the slots is checked for dead owners. So a lost wake costs at most about 250
+ * ms.
  *
  * <p><b>Threads.</b> Futures complete on the region's ring's completion thread; continuations that
- * block should use the {@code *Async} variants. Every call, and the end of every kernel wait (a
- * wake, a timeout), takes the queue's list lock for a short critical section: a lock word in the
- * region, shared by every thread of every process. The completion thread never waits for it: if
- * another process holds it, that work is deferred for this queue alone until the lock is free, and
- * a timed-out waiter fails with its {@code TimeoutException} on time. A synchronous call waits for
- * a live holder at most {@code RegionOptions.internalLockTimeout} (5 s), then throws {@link
+ * block should use the {@code *Async} variants. Every call, and the end of the process's kernel
+ * wait (a wake, a timeout), takes the queue's list lock for a short critical section: a lock word
+ * in the region, shared by every thread of every process. The completion thread never waits for it:
+ * if another process holds it, that work is deferred for this queue alone until the lock is free,
+ * and a timed-out waiter fails with its {@code TimeoutException} on time. A synchronous call waits
+ * for a live holder at most {@code RegionOptions.internalLockTimeout} (5 s), then throws {@link
  * dev.ringlock.core.InternalLockTimeoutException}; a timed await waits at most its own timeout. A
  * process that dies holding the lock is detected within about 10 ms, and the next holder repairs
  * the list. See docs/internal-locks.md. Thread-safe.

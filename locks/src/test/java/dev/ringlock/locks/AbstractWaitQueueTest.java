@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexWord;
+import dev.ringlock.locks.internal.WaitQueueCore;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -181,28 +182,17 @@ abstract class AbstractWaitQueueTest {
       waiters.add(queue.await(i));
     }
     assertEquals(300, queue.waiting());
-    // every wait in the kernel first, so the batch below holds the wakes and nothing else
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (ring.stats().inFlight() < 300) {
-      assertTrue(
-          System.nanoTime() < deadline, "the waits never reached the kernel: " + ring.stats());
-      Thread.sleep(1);
-    }
+    long wakesBefore = ((WaitQueueCore) queue).kernelWakes();
     FutexRing.Stats before = ring.stats();
     assertEquals(300, queue.wakeAll());
     CompletableFuture.allOf(waiters.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
     assertEquals(0, queue.waiting());
     FutexRing.Stats after = ring.stats();
-    // io_uring: 300 FUTEX_WAKEs travel as one request: at least 300 SQEs went in, in few system
-    // calls (the waits' completions and the slots' frees need a few more, but not one per
-    // waiter). The syscalls backend has no batching (a system call per wake): there every one
-    // of the 300 waits completes, counted by completions.
-    if (ring.backend() == FutexRing.Backend.IO_URING) {
-      assertTrue(after.sqesSubmitted() - before.sqesSubmitted() >= 300, before + " " + after);
-      assertTrue(after.largestSubmission() >= 300, "the wakes were split: " + after);
-    } else {
-      assertTrue(after.completions() - before.completions() >= 300, before + " " + after);
-    }
+    // One kernel wait for the 300 waiters, so one wake for all of them, on either backend.
+    assertEquals(1, ((WaitQueueCore) queue).kernelWakes() - wakesBefore);
+    assertTrue(
+        after.completions() - before.completions() < 10,
+        "a completion per waiter, not one for the process: " + before + " " + after);
   }
 
   @Test

@@ -86,6 +86,27 @@ class RegionReportTest extends RegionTestBase {
   }
 
   @Test
+  void aQueuesWakeSequenceAndTheProcessesAsleepOnItAreReported() throws Exception {
+    WaitQueue queue = region.waitQueue("q", 8);
+    var first = queue.await(1);
+    var second = queue.await(2);
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!reported("q").details().get("processesAsleep").equals(1)) {
+      assertTrue(System.nanoTime() < end, "never asleep: " + reported("q").details());
+      Thread.sleep(1);
+    }
+    assertEquals(0, reported("q").details().get("wakeSequence"));
+    assertEquals(1, queue.wake(1));
+    await(first);
+    RegionReport.ObjectReport after = reported("q");
+    assertEquals(1, after.details().get("wakeSequence"), "a wake bumps it once");
+    assertEquals(0, after.details().get("wokenNotTaken"));
+    assertEquals(1, after.details().get("waiting"));
+    queue.wakeAll();
+    await(second);
+  }
+
+  @Test
   void aNegativeStarvingPidIsReportedAndRefused() throws Exception {
     Mutex mutex = region.mutex("m");
     object("m").set(ValueLayout.JAVA_INT, MutexDescriptor.STARVING_OFFSET + 4, -9);

@@ -3,6 +3,7 @@ package dev.ringlock.locks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ringlock.core.FutexRing;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,14 +17,15 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Real JVMs on one region file: waiters in two processes woken by a wakeUpTo from a third (exactly
- * the keys up to the limit, in both), and the slots of a process killed with waiters reclaimed.
+ * Real JVMs on one region file: waiters in three processes woken by a wakeUpTo from a fourth
+ * (exactly the keys up to the limit, in all three, with one kernel wake), and the slots of a
+ * process killed with waiters reclaimed.
  */
 class WaitQueueCrossProcessTest {
   @TempDir Path directory;
 
   @Test
-  @Timeout(120)
+  @Timeout(240)
   void wakeUpToFromAnotherProcessWakesExactlyTheKeysUpToTheLimit() throws Exception {
     Path regionFile =
         Path.of("/dev/shm").resolve("ringlock-wq-test-" + ProcessHandle.current().pid());
@@ -32,28 +34,26 @@ class WaitQueueCrossProcessTest {
     }
     Files.deleteIfExists(regionFile);
     Path sync = Files.createDirectory(directory.resolve("sync"));
-    long[] childKeys = LongStream.range(0, 20).map(i -> 2 * i).toArray(); // 0, 2, ... 38
-    long[] parentKeys = LongStream.range(0, 20).map(i -> 2 * i + 1).toArray(); // 1, 3, ... 39
+    long[] childKeys = LongStream.range(0, 20).map(i -> 3 * i).toArray(); // 0, 3, ... 57
+    long[] otherChildKeys = LongStream.range(0, 20).map(i -> 3 * i + 1).toArray(); // 1, 4, ... 58
+    long[] parentKeys = LongStream.range(0, 20).map(i -> 3 * i + 2).toArray(); // 2, 5, ... 59
     List<Process> children = new ArrayList<>();
     try (SharedRegion region = SharedRegion.open(regionFile)) {
       WaitQueue queue = region.waitQueue("wq", 64);
       WaitQueue small = region.waitQueue("small", WaitQueueWorker.SMALL_CAPACITY);
       Path waiterLog = directory.resolve("waiter.log");
+      Path otherWaiterLog = directory.resolve("other-waiter.log");
       Path wakerLog = directory.resolve("waker.log");
       Path hogLog = directory.resolve("hog.log");
-      List<String> waiterArgs = new ArrayList<>(List.of("wait", regionFile.toString()));
-      waiterArgs.add(sync.toString());
-      waiterArgs.add("a");
-      LongStream.of(childKeys).forEach(key -> waiterArgs.add(Long.toString(key)));
-      Process waiter =
-          ChildJvm.start(waiterLog, WaitQueueWorker.class, waiterArgs.toArray(String[]::new));
+      Process waiter = startWaiter(waiterLog, regionFile, sync, "a", childKeys);
+      Process otherWaiter = startWaiter(otherWaiterLog, regionFile, sync, "b", otherChildKeys);
       Process waker =
           ChildJvm.start(
               wakerLog, WaitQueueWorker.class, "wake", regionFile.toString(), sync.toString());
       Process hog =
           ChildJvm.start(
               hogLog, WaitQueueWorker.class, "hog", regionFile.toString(), sync.toString());
-      children.addAll(List.of(waiter, waker, hog));
+      children.addAll(List.of(waiter, otherWaiter, waker, hog));
 
       List<CompletableFuture<Void>> mine = new ArrayList<>();
       for (long key : parentKeys) {
@@ -65,17 +65,22 @@ class WaitQueueCrossProcessTest {
       Files.createFile(sync.resolve("checked-parent"));
       CompletableFuture.allOf(mine.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
 
-      for (Process child : List.of(waiter, waker)) {
-        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "a child hung");
+      for (Process child : List.of(waiter, otherWaiter, waker)) {
+        assertTrue(child.waitFor(120, TimeUnit.SECONDS), "a child hung");
       }
       String waiterOut = Files.readString(waiterLog);
+      String otherWaiterOut = Files.readString(otherWaiterLog);
       String wakerOut = Files.readString(wakerLog);
       assertEquals(0, waiter.exitValue(), waiterOut);
+      assertEquals(0, otherWaiter.exitValue(), otherWaiterOut);
       assertEquals(0, waker.exitValue(), wakerOut);
       assertTrue(waiterOut.contains(expectedWoke(childKeys) + "\n"), waiterOut);
       assertTrue(waiterOut.contains("ALL DONE"), waiterOut);
-      assertTrue(wakerOut.contains("WOKEN 20 "), wakerOut); // 10 keys <= 19 in each process
-      assertTrue(wakerOut.contains("ALL 20"), wakerOut);
+      assertTrue(otherWaiterOut.contains(expectedWoke(otherChildKeys) + "\n"), otherWaiterOut);
+      assertTrue(otherWaiterOut.contains("ALL DONE"), otherWaiterOut);
+      // keys 0..19: 7 + 7 + 6 in the three processes, reached by one FUTEX_WAKE
+      assertTrue(wakerOut.contains("WOKEN 20 WITH 1 KERNEL WAKES "), wakerOut);
+      assertTrue(wakerOut.contains("ALL 40"), wakerOut);
       assertEquals(0, queue.waiting());
 
       // A process killed with every slot of "small": the next await reclaims them.
@@ -91,6 +96,69 @@ class WaitQueueCrossProcessTest {
       children.forEach(Process::destroyForcibly);
       Files.deleteIfExists(regionFile);
     }
+  }
+
+  @Test
+  @Timeout(120)
+  void aWakerKilledBetweenChoosingAndWakingCostsItsWaiterOneReCheck() throws Exception {
+    Path regionFile =
+        Path.of("/dev/shm").resolve("ringlock-wq-killed-" + ProcessHandle.current().pid());
+    if (!Files.isDirectory(regionFile.getParent())) {
+      regionFile = directory.resolve("region");
+    }
+    Files.deleteIfExists(regionFile);
+    Path sync = Files.createDirectory(directory.resolve("sync"));
+    Path wakerLog = directory.resolve("waker.log");
+    Process waker = null;
+    try (FutexRing ring = FutexRing.open();
+        SharedRegion region =
+            SharedRegion.open(regionFile, RegionOptions.builder().ring(ring).build())) {
+      WaitQueue queue = region.waitQueue("lost");
+      CompletableFuture<Void> waiter = queue.await(1);
+      while (ring.stats().inFlight() < 1) {
+        Thread.sleep(1); // its kernel wait sleeps: only a wake or the re-check ends it
+      }
+      waker =
+          ChildJvm.start(
+              wakerLog,
+              List.of("-Ddev.ringlock.test.pauseAfterChoosing=lost"),
+              WaitQueueWorker.class,
+              "wake-one",
+              regionFile.toString(),
+              sync.toString(),
+              "lost");
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!Files.readString(wakerLog).contains("PAUSED")) {
+        assertTrue(
+            System.nanoTime() < end, "the waker never paused: " + Files.readString(wakerLog));
+        Thread.sleep(5);
+      }
+      waker.destroyForcibly(); // chose and marked the waiter, bumped W; no FUTEX_WAKE ever comes
+      assertTrue(waker.waitFor(30, TimeUnit.SECONDS));
+      long killedAt = System.nanoTime();
+      waiter.get(30, TimeUnit.SECONDS);
+      long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
+      System.out.println(
+          "a waiter whose waker was killed before its wake resumed "
+              + millis
+              + " ms after the kill");
+      // One re-check period (250 ms) at most, plus scheduling on a loaded machine.
+      assertTrue(millis < 250 + 1_000, "resumed " + millis + " ms after the kill");
+      assertEquals(0, queue.waiting());
+    } finally {
+      if (waker != null) {
+        waker.destroyForcibly();
+      }
+      Files.deleteIfExists(regionFile);
+    }
+  }
+
+  private static Process startWaiter(Path log, Path regionFile, Path sync, String name, long[] keys)
+      throws Exception {
+    List<String> args = new ArrayList<>(List.of("wait", regionFile.toString(), sync.toString()));
+    args.add(name);
+    LongStream.of(keys).forEach(key -> args.add(Long.toString(key)));
+    return ChildJvm.start(log, WaitQueueWorker.class, args.toArray(String[]::new));
   }
 
   private static String expectedWoke(long[] keys) {

@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -72,11 +74,34 @@ class WaitQueueOwnerDeathTest {
   }
 
   /** SIGSTOP, and waits until every thread of the child has stopped. */
-  private static void stop(Process child) throws Exception {
-    Process kill = new ProcessBuilder("kill", "-STOP", Long.toString(child.pid())).start();
+  /**
+   * Stops the child outside the queue's list lock: a process with waiters takes it now and then
+   * (its re-check's sweep), and one stopped inside it would stall every waker, which is another
+   * test (ListLockStallCrossProcessTest).
+   */
+  private void stop(Process child) throws Exception {
+    for (int attempt = 0; ; attempt++) {
+      signal(child, "STOP");
+      eventually(() -> allThreadsStopped(child.pid()), "the child's threads did not all stop");
+      if (listLockHolder() != child.pid()) {
+        return;
+      }
+      assertTrue(attempt < 100, "the child always held the list lock when stopped");
+      signal(child, "CONT");
+      Thread.sleep(7);
+    }
+  }
+
+  private static void signal(Process child, String signal) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(child.pid())).start();
     assertTrue(kill.waitFor(20, TimeUnit.SECONDS));
     assertEquals(0, kill.exitValue());
-    eventually(() -> allThreadsStopped(child.pid()), "the child's threads did not all stop");
+  }
+
+  /** The pid holding queue "q"'s list lock, as the queue's toString shows it, or 0. */
+  private long listLockHolder() {
+    Matcher holder = Pattern.compile("list lock held by pid (\\d+)").matcher(queue.toString());
+    return holder.find() ? Long.parseLong(holder.group(1)) : 0;
   }
 
   private static boolean allThreadsStopped(long pid) {

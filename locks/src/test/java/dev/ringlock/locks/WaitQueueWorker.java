@@ -1,5 +1,6 @@
 package dev.ringlock.locks;
 
+import dev.ringlock.locks.internal.WaitQueueCore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,10 +17,12 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code wait NAME KEY...}: awaits each key on queue "wq", announces "armed-NAME", and once
  *       "woken" appears reports which waiters a wakeUpTo(LIMIT) woke (and that the others stay
  *       pending), announces "checked-NAME", then waits for the rest.
- *   <li>{@code wake}: once "armed-a" and "armed-parent" exist, wakeUpTo(LIMIT) from this process;
- *       after both "checked-" files, wakeAll.
+ *   <li>{@code wake}: once "armed-a", "armed-b" and "armed-parent" exist, wakeUpTo(LIMIT) from this
+ *       process, reporting how many kernel wakes it made; after the three "checked-" files,
+ *       wakeAll.
  *   <li>{@code hog}: fills queue "small" with waiters, announces "armed-hog" and sleeps until it is
  *       killed.
+ *   <li>{@code wake-one NAME}: wake(1) on queue NAME (which a pause point may stop half-way).
  * </ul>
  *
  * A watchdog prints the queue's state and exits 4 if the worker is stuck.
@@ -29,7 +32,8 @@ import java.util.concurrent.TimeUnit;
 public final class WaitQueueWorker {
   static final long LIMIT = 19;
   static final int SMALL_CAPACITY = 4;
-  private static final long STEP_MILLIS = 15_000;
+  static final List<String> WAITERS = List.of("a", "b", "parent"); // the processes with waiters
+  private static final long STEP_MILLIS = 30_000; // four JVMs start at once on a loaded 2-core VM
 
   private WaitQueueWorker() {}
 
@@ -40,11 +44,12 @@ public final class WaitQueueWorker {
     try (SharedRegion region = SharedRegion.open(regionFile)) {
       WaitQueue queue = region.waitQueue("wq", 64);
       WaitQueue small = region.waitQueue("small", SMALL_CAPACITY);
-      ChildJvm.startWatchdog(40_000, () -> queue + " / " + small);
+      ChildJvm.startWatchdog(90_000, () -> queue + " / " + small);
       switch (role) {
         case "wait" -> waitRole(queue, sync, args[3], keys(args));
         case "wake" -> wakeRole(queue, sync);
         case "hog" -> hogRole(small, sync);
+        case "wake-one" -> System.out.println("WOKE " + region.waitQueue(args[3]).wake(1));
         default -> throw new IllegalArgumentException(role);
       }
     }
@@ -98,13 +103,17 @@ public final class WaitQueueWorker {
   }
 
   private static void wakeRole(WaitQueue queue, Path sync) throws Exception {
-    awaitFile(sync.resolve("armed-a"), queue);
-    awaitFile(sync.resolve("armed-parent"), queue);
+    for (String waiter : WAITERS) {
+      awaitFile(sync.resolve("armed-" + waiter), queue);
+    }
+    long kernelWakes = ((WaitQueueCore) queue).kernelWakes();
     int woken = queue.wakeUpTo(LIMIT);
-    System.out.println("WOKEN " + woken + " " + queue);
+    long madeByIt = ((WaitQueueCore) queue).kernelWakes() - kernelWakes;
+    System.out.println("WOKEN " + woken + " WITH " + madeByIt + " KERNEL WAKES " + queue);
     Files.createFile(sync.resolve("woken"));
-    awaitFile(sync.resolve("checked-a"), queue);
-    awaitFile(sync.resolve("checked-parent"), queue);
+    for (String waiter : WAITERS) {
+      awaitFile(sync.resolve("checked-" + waiter), queue);
+    }
     System.out.println("ALL " + queue.wakeAll());
   }
 

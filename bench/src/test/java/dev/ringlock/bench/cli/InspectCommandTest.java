@@ -122,7 +122,7 @@ class InspectCommandTest {
       assertEquals(0, run.exitCode(), run.err());
       JsonObject json = run.json();
       assertEquals(file.toString(), json.get("file").getAsString());
-      assertEquals(2, json.get("layoutVersion").getAsInt());
+      assertEquals(3, json.get("layoutVersion").getAsInt());
       assertEquals(5, json.getAsJsonArray("objects").size());
 
       JsonObject mutex = run.object("held");

@@ -50,9 +50,12 @@ public final class RegionDescriptor {
   /**
    * The layout this code writes and the only one it reads. Versions start at 1; 0 is corrupt.
    * Version 2 added the name index and gave undo semaphores their total and repair words (see the
-   * locks module's SemaphoreDescriptor); version 1 files are refused.
+   * locks module's SemaphoreDescriptor). Version 3 gave wait queues (and condition variables) a
+   * wake sequence that each process sleeps on, instead of a kernel wait per waiter on its slot (the
+   * locks module's WaitQueueDescriptor): a version 2 process would sleep where no version 3 waker
+   * wakes. Older files are refused.
    */
-  public static final int LAYOUT_VERSION = 2;
+  public static final int LAYOUT_VERSION = 3;
 
   /** The longest name, in UTF-8 bytes: what a directory entry's name field holds. */
   public static final int MAX_NAME_BYTES = 96;

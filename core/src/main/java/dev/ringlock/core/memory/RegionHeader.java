@@ -110,13 +110,19 @@ final class RegionHeader {
     }
     if (version < LAYOUT_VERSION) {
       // Version 1 has no name index, and its undo semaphores kept no total to recompute their
-      // count from. Nothing is converted in place: no file is modified on a failed open.
+      // count from; version 2's wait queues have no wake sequence, and its processes sleep on
+      // their slots, where no version 3 waker wakes them. Nothing is converted in place: no file
+      // is modified on a failed open.
       throw new InvalidRegionException(
           file,
           Problem.UNSUPPORTED_VERSION,
           "was written by an older ringlock (layout version "
               + version
-              + ", without the name index and undo-semaphore totals of version "
+              + (version == 1
+                  ? ", without the name index, the undo-semaphore totals and the wait-queue wake"
+                      + " sequences"
+                  : ", without the wait-queue wake sequences")
+              + " of version "
               + LAYOUT_VERSION
               + "; this one reads only version "
               + LAYOUT_VERSION

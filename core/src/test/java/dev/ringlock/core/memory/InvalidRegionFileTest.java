@@ -55,11 +55,11 @@ class InvalidRegionFileTest {
   @Test
   void regionOfANewerLayoutVersionIsRefused() throws IOException {
     Path file = region("newer");
-    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 3);
+    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 4);
     InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
     assertTrue(
         e.getMessage()
-            .contains("written by a newer ringlock (layout version 3; this one reads up to 2)"),
+            .contains("written by a newer ringlock (layout version 4; this one reads up to 3)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("same ringlock version"), e.getMessage());
   }
@@ -71,6 +71,20 @@ class InvalidRegionFileTest {
     InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
     assertTrue(
         e.getMessage().contains("written by an older ringlock (layout version 1"), e.getMessage());
+    assertTrue(e.getMessage().contains("delete it"), e.getMessage());
+  }
+
+  @Test
+  void regionOfLayoutVersionTwoIsRefusedWithWhatToDo() throws IOException {
+    Path file = region("version-two");
+    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 2);
+    InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
+    assertTrue(
+        e.getMessage()
+            .contains(
+                "written by an older ringlock (layout version 2, without the wait-queue wake"
+                    + " sequences of version 3; this one reads only version 3)"),
+        e.getMessage());
     assertTrue(e.getMessage().contains("delete it"), e.getMessage());
   }
 

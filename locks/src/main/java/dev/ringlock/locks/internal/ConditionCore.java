@@ -20,7 +20,7 @@ import java.util.concurrent.TimeoutException;
  *           ...woken, or the time ran out...
  *           mutex.lock()     re-acquire; the await completes with the new guard
  *   signal: queue.wake(1)    the longest-waiting slot, FIFO
- *   signalAll: queue.wakeAll()   one wakeEach: one io_uring_enter for every waiter
+ *   signalAll: queue.wakeAll()   one FUTEX_WAKE for every waiter, in every process
  *
  * Cancelling an await withdraws whichever step is pending and never leaves the caller holding the
  * mutex: a pending queue wait is cancelled (and the queue passes on a wake(1) it had consumed); a

@@ -1,9 +1,7 @@
 package dev.ringlock.locks.internal;
 
-import dev.ringlock.core.WaitOutcome;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * A waiter of a wait queue: the future its caller holds, and the owner of one slot of the queue.
@@ -27,14 +25,10 @@ final class QueueWaiter extends WithdrawableFuture<Void> {
   final long
       deadline; // System.nanoTime() by which to fail with TimeoutException, or Deadlines.NONE
 
-  // guarded by the queue's list lock
+  // guarded by the queue's monitor (and written under its list lock too): see WaitQueueCore
   boolean released; // the slot is no longer this waiter's (freed, or given up at close)
-  QueueWaiter previousLocal; // this process's waiters that own a slot, for the periodic check
+  QueueWaiter previousLocal; // this process's waiters that own a slot, in the order they queued
   QueueWaiter nextLocal;
-  boolean seenStalled; // a periodic check found the slot chosen or cancelled, the wait still on
-
-  // its current kernel wait, so that a close without the list lock can wait for it to end
-  volatile CompletableFuture<WaitOutcome> kernelWait;
 
   // claimed once, by whoever passes on a WOKEN_ONE wake this waiter did not take; see WaitQueueCore
   @SuppressWarnings("unused") // through PASS_ON_CLAIMED
@@ -44,11 +38,6 @@ final class QueueWaiter extends WithdrawableFuture<Void> {
     this.queue = queue;
     this.slot = slot;
     this.deadline = deadline;
-  }
-
-  /** Its kernel wait ended (on the ring's completion thread, usually): see WaitQueueCore. */
-  void kernelWaitEnded(WaitOutcome ignored, Throwable failure) {
-    queue.kernelWaitEnded(this, failure);
   }
 
   /** Completes the wait: a wake chose this waiter. False if the caller completed it first. */

@@ -39,16 +39,27 @@ final class Sleeper {
   private final FutexWord word;
   private final MemorySegment memory;
   private final long countAt; // the region's count of processes with a kernel wait armed
+  private final int bitset; // the wait's: only wakes sharing a bit with it end it
 
   private CompletableFuture<WaitOutcome> wait; // armed, or null
   private long deadline = Deadlines.NONE; // the armed wait's timeout, as a deadline
   private List<ProcessWatch.Subscription> exitWatches = List.of(); // cancelled with the wait
 
   Sleeper(FutexRing ring, FutexWord word, MemorySegment memory, long countAt) {
+    this(ring, word, memory, countAt, FutexRing.ANY_BITSET);
+  }
+
+  /**
+   * A sleeper whose wait carries {@code bitset}: a wait queue's, so that a wake aimed at other
+   * processes passes it by (where the backend supports bitsets on a shared thread; see
+   * WaitQueueCore).
+   */
+  Sleeper(FutexRing ring, FutexWord word, MemorySegment memory, long countAt, int bitset) {
     this.ring = ring;
     this.word = word;
     this.memory = memory;
     this.countAt = countAt;
+    this.bitset = bitset;
   }
 
   boolean isArmed() {
@@ -81,7 +92,7 @@ final class Sleeper {
         ring.wait(
             word,
             expected,
-            FutexRing.ANY_BITSET,
+            bitset,
             untilDeadline != null && untilDeadline.compareTo(recheck) < 0 ? untilDeadline : recheck,
             AbandonedWakeHandler.PASS_ON);
     this.deadline = deadline;

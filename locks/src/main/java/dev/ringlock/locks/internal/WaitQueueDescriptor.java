@@ -14,7 +14,9 @@ import java.util.function.Consumer;
  * The layout of a wait queue in a region (and of a condition variable, which is one), defined once:
  * a 64-byte header line, then {@code capacity} slots of 32 bytes, one per waiter. Slots are linked
  * into a FIFO list by index, not by pointer (as PostgreSQL's proclist does), since every process
- * maps the region at its own address. See {@link WaitQueueCore} for the protocol.
+ * maps the region at its own address. Nobody sleeps on a slot: each process with waiters sleeps on
+ * the header's wake sequence, which every waker bumps after marking its slots (since layout version
+ * 3). See {@link WaitQueueCore} for the protocol.
  *
  * <pre>
  * header (64 bytes)
@@ -27,10 +29,13 @@ import java.util.function.Consumer;
  *     20     4  slot_bytes       SLOT_BYTES; constant, checked on attach
  *     24     4  occupied         slots not FREE
  *     28     4  allocation_hint  where the next scan for a FREE slot starts
- *     32    32  reserved         (zero)
+ *     32     4  wake_sequence    futex word: bumped by every waker after it marks its slots
+ *     36     4  sleepers         processes with a kernel wait armed on wake_sequence
+ *     40     4  reorders         bumped by a waker whose choice is not the list's head (wakeUpTo)
+ *     44    20  reserved         (zero)
  *
  * slot i at 64 + 32 * i
- *      0     4  state            the futex word its owner waits on: FREE, WAITING, WOKEN_ONE...
+ *      0     4  state            FREE, WAITING, WOKEN_ONE or WOKEN_ALL
  *      4     4  owner_pid        the process that allocated it (0 when FREE)
  *      8     8  key              what the owner passed to await (wakeUpTo compares it, signed)
  *     16     4  next             the next newer slot on the list, or NONE
@@ -38,8 +43,9 @@ import java.util.function.Consumer;
  *     24     8  reserved         (zero)
  * </pre>
  *
- * <p>Every field but the state word is read and written only under the list lock; the state word is
- * also read by the kernel (FUTEX_WAIT compares it) and, for diagnostics, without the lock.
+ * <p>Every field is written only under the list lock. The wake sequence is also read by the kernel
+ * (FUTEX_WAIT compares it); a slot's state by its owner's scan (acquire) and, for diagnostics,
+ * without the lock; the sleepers count is changed by each process as it arms and ends its wait.
  */
 public final class WaitQueueDescriptor {
   /** An index that names no slot: the end of the list. */
@@ -48,7 +54,7 @@ public final class WaitQueueDescriptor {
   /** A slot nobody owns. */
   public static final int FREE = 0;
 
-  /** On the list; the owner's kernel wait sleeps while the word holds this. */
+  /** On the list, waiting for a wake to choose it. */
   public static final int WAITING = 1;
 
   /** Chosen by wake(count): meant for one waiter, so a waiter that declines passes it on. */
@@ -56,9 +62,6 @@ public final class WaitQueueDescriptor {
 
   /** Chosen by wakeUpTo or wakeAll: a waiter that declines passes nothing on. */
   public static final int WOKEN_ALL = 3;
-
-  /** Taken off the list by its owner (cancel, close); FREE once the owner's kernel wait ended. */
-  public static final int CANCELLED = 4;
 
   /** The largest capacity: 512 MiB of slots, half the largest region. */
   public static final int MAX_CAPACITY = 1 << 24;
@@ -73,7 +76,10 @@ public final class WaitQueueDescriptor {
           JAVA_INT.withName("slot_bytes"),
           JAVA_INT.withName("occupied"),
           JAVA_INT.withName("allocation_hint"),
-          paddingLayout(32));
+          JAVA_INT.withName("wake_sequence"),
+          JAVA_INT.withName("sleepers"),
+          JAVA_INT.withName("reorders"),
+          paddingLayout(20));
 
   public static final StructLayout SLOT =
       structLayout(
@@ -95,6 +101,9 @@ public final class WaitQueueDescriptor {
   public static final long SLOT_BYTES_OFFSET = offset(HEADER, "slot_bytes");
   public static final long OCCUPIED_OFFSET = offset(HEADER, "occupied");
   public static final long HINT_OFFSET = offset(HEADER, "allocation_hint");
+  public static final long WAKE_SEQUENCE_OFFSET = offset(HEADER, "wake_sequence");
+  public static final long SLEEPERS_OFFSET = offset(HEADER, "sleepers");
+  public static final long REORDERS_OFFSET = offset(HEADER, "reorders");
 
   public static final long STATE_OFFSET = offset(SLOT, "state");
   public static final long OWNER_OFFSET = offset(SLOT, "owner_pid");
@@ -180,9 +189,9 @@ public final class WaitQueueDescriptor {
         : "%d %s slots, outside 0..%d".formatted(count, field, capacity);
   }
 
-  /** What is wrong with a slot's state word, or null if it is one of the five states. */
+  /** What is wrong with a slot's state word, or null if it is one of the four states. */
   public static String stateProblem(int slot, int state) {
-    return state >= FREE && state <= CANCELLED
+    return state >= FREE && state <= WOKEN_ALL
         ? null
         : "slot %d in state %d, which no ringlock writes there".formatted(slot, state);
   }
