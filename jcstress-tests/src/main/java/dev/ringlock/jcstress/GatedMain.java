@@ -40,16 +40,17 @@ import org.openjdk.jcstress.infra.grading.ReportUtils;
  * <p>It adds one mode, {@code -m ci}: jcstress's {@code quick} preset (200 ms per iteration) with
  * {@value #CI_ITERATIONS} iterations instead of 5, {@value #CI_STRIDE_COUNT} strides of 256
  * instances per epoch instead of 40, and no heap pre-touch, so that CI can run every test on both
- * backends in the time one backend took in {@code quick} mode. Per fork, {@code quick} spent most
- * of its time outside the iterations: pre-touching the 256 MB heap costs a JVM start about a second
- * of CPU on this VM, and before its iterations a fork sizes its epoch by running 5 trial epochs at
- * every size from 1 instance up to strideSize x strideCount (each 1.2 times the last, until one
- * trial exceeds the iteration time), which takes seconds at 10,240 instances whose actors wait in
- * the kernel. Neither pre-touch (it steadies timing) nor the epoch length (the race each instance
- * plays is the same) changes what a test checks; fewer iterations take fewer samples, and the two
- * backends together still sample each test and VM configuration for 1.2 s where {@code quick} on
- * one backend took 1 s. An option given explicitly wins over the mode's value, and the other modes
- * ({@code quick}, {@code default}, {@code tough}, ...) are jcstress's own, unchanged.
+ * backends in about the time one backend took in {@code quick} mode. Per fork, {@code quick} spent
+ * most of its time outside the iterations: pre-touching the 256 MB heap costs a JVM start about a
+ * second of CPU on this VM, and before its iterations a fork sizes its epoch by running 5 trial
+ * epochs at every size from 1 instance up to strideSize x strideCount, each size 1.2 times the
+ * last, until a trial exceeds the iteration time: up to 30 iteration times (6 s) for tests whose
+ * 10,240 instances wait in the kernel, against trial epochs of at most 512 instances here. Neither
+ * pre-touch (it steadies timing) nor the epoch length (the race each instance plays is the same)
+ * changes what a test checks; fewer iterations take fewer samples, and the two backends together
+ * still sample each test and VM configuration for 1.2 s where {@code quick} on one backend took 1
+ * s. An option given explicitly wins over the mode's value, and the other modes ({@code quick},
+ * {@code default}, {@code tough}, ...) are jcstress's own, unchanged.
  */
 public final class GatedMain {
   /** The iterations per fork in {@code -m ci}. */
