@@ -17,13 +17,25 @@ import java.lang.invoke.VarHandle;
  * force-exits after a STALE result must not hang in a hook waiting on a stuck ring.
  */
 final class SharedRing {
-  static final FutexRing RING =
-      FutexRing.open(FutexRing.options().threadName("jcstress-shared-ring"));
+  /**
+   * What a fork prints to its stderr, followed by its ring's {@link FutexRing#backend()}: jcstress
+   * keeps that stream with the fork's result, and {@link GatedMain} checks every fork ran on the
+   * backend -Dringlock.backend asked for.
+   */
+  static final String BACKEND_REPORT = "ringlock jcstress fork ring backend: ";
+
+  static final FutexRing RING = openAndReportBackend();
 
   // coordinates (segment, offset); volatile access modes only, as the futex protocol needs
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
   private SharedRing() {}
+
+  private static FutexRing openAndReportBackend() {
+    FutexRing ring = FutexRing.open(FutexRing.options().threadName("jcstress-shared-ring"));
+    System.err.println(BACKEND_REPORT + ring.backend());
+    return ring;
+  }
 
   /**
    * A fresh 0 word per test instance. An automatic arena frees it once unreachable; a wait that is

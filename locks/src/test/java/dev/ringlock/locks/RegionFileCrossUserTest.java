@@ -178,16 +178,23 @@ class RegionFileCrossUserTest {
   /** Runs RegionAttachWorker as {@code user} (with its groups) and returns its output line. */
   private static String child(String user, Path file, String group) throws Exception {
     List<String> command =
+        new ArrayList<>(
+            List.of(
+                "setpriv",
+                "--reuid=" + user,
+                "--regid=" + "users",
+                "--init-groups",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-XX:-UsePerfData",
+                "-Xmx64m",
+                "-Djava.io.tmpdir=/tmp"));
+    String backend = System.getProperty(FutexRing.BACKEND_PROPERTY);
+    if (backend != null) { // the child opens its region on the backend this run was asked for
+      command.add("-D" + FutexRing.BACKEND_PROPERTY + "=" + backend);
+    }
+    command.addAll(
         List.of(
-            "setpriv",
-            "--reuid=" + user,
-            "--regid=" + "users",
-            "--init-groups",
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--enable-native-access=ALL-UNNAMED",
-            "-XX:-UsePerfData",
-            "-Xmx64m",
-            "-Djava.io.tmpdir=/tmp",
             "-cp",
             String.join(
                 ":",
@@ -196,7 +203,7 @@ class RegionFileCrossUserTest {
                 classes.resolve("core-classes").toString()),
             RegionAttachWorker.class.getName(),
             file.toString(),
-            group);
+            group));
     Process process =
         new ProcessBuilder(command).directory(classes.toFile()).redirectErrorStream(true).start();
     assertTrue(process.waitFor(120, TimeUnit.SECONDS), "child as " + user + " hung");

@@ -28,23 +28,27 @@ import org.junit.jupiter.api.io.TempDir;
  * exactly {@value #PERMITS}: all of them can be acquired (nothing lost), and no more (nothing
  * returned twice).
  *
- * <p>CI mode: 120 kills, or as many as 45 s allow (at least 30). Long mode, the issue's figure and
- * more: {@code mvn -B -ntp verify -pl locks -am -Djcstress.skip=true -Dtest=SemaphoreKillLoopTest
- * -Dsurefire.failIfNoSpecifiedTests=false -Dringlock.semaphoreKills=1000}.
+ * <p>CI mode: 60 kills, or as many as 22 s allow (at least 15), in each of the two runs `mvn
+ * verify` makes (default-test and the syscalls-backend execution), so 120 kills per build as when
+ * this test ran once: the undo records the kills attack live in the region and are the same on both
+ * backends, and each backend still delivers the repairs' wakes through 60 kills. Long mode, the
+ * issue's figure and more: {@code mvn -B -ntp verify -pl locks -am -Djcstress.skip=true
+ * -Dtest=SemaphoreKillLoopTest -Dsurefire.failIfNoSpecifiedTests=false
+ * -Dringlock.semaphoreKills=1000} (on both backends; add -Dskip.syscalls.tests=true for one).
  */
 class SemaphoreKillLoopTest {
   private static final int CHILDREN = 4;
   private static final int PERMITS = 3;
   private static final Integer LONG_MODE_KILLS = Integer.getInteger("ringlock.semaphoreKills");
-  private static final int KILLS = LONG_MODE_KILLS != null ? LONG_MODE_KILLS : 120;
+  private static final int KILLS = LONG_MODE_KILLS != null ? LONG_MODE_KILLS : 60;
 
   /**
-   * CI mode stops at 45 s even short of its kills (a JVM start is the pace, and a loaded machine
+   * CI mode stops at 22 s even short of its kills (a JVM start is the pace, and a loaded machine
    * starts fewer), once it has MIN_CI_KILLS. Long mode has no time limit.
    */
-  private static final long CI_BUDGET_NANOS = TimeUnit.SECONDS.toNanos(45);
+  private static final long CI_BUDGET_NANOS = TimeUnit.SECONDS.toNanos(22);
 
-  private static final int MIN_CI_KILLS = 30;
+  private static final int MIN_CI_KILLS = 15;
 
   /**
    * No child READY for this long: the loop has stalled. A new child says READY after one acquire
