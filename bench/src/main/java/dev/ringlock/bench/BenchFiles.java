@@ -1,5 +1,6 @@
 package dev.ringlock.bench;
 
+import dev.ringlock.core.FutexRing;
 import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.SharedRegion;
 import java.io.IOException;
@@ -14,6 +15,18 @@ import java.nio.file.StandardOpenOption;
 /** Region files for benchmarks: in /dev/shm as in production (else the temp directory). */
 final class BenchFiles {
   private BenchFiles() {}
+
+  /**
+   * A ring of its own on {@code backend} (a {@link FutexRing.Backend} name, as a benchmark's {@code
+   * backend} parameter gives it), or null for {@code AUTO}: the caller then uses the default ring,
+   * which AUTO picks (and {@code -Dringlock.backend} forces) for the whole JVM.
+   */
+  static FutexRing openRing(String backend) {
+    FutexRing.Backend wanted = FutexRing.Backend.valueOf(backend);
+    return wanted == FutexRing.Backend.AUTO
+        ? null
+        : FutexRing.open(FutexRing.options().backend(wanted));
+  }
 
   static Path sharedMemoryDirectory() {
     Path shm = Path.of("/dev/shm");
