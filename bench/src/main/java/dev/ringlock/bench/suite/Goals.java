@@ -207,10 +207,13 @@ final class Goals {
           + " with a continuation responder, two on the responder's side.";
 
   private static final String SYSCALLS_WAKE_ALL =
-      "On this backend N wakes are N futex(2) calls on the waker's thread, as in the baseline,"
-          + " and each WaitQueue waiter has its own futex_waitv entry (126 per thread): a wakeAll"
-          + " also walks the queue's list under its lock, and each futex_waitv thread that a wake"
-          + " reaches leaves the kernel, hands its outcome to the completion thread and re-arms"
-          + " its other entries while the wakes go on. ringWakeEach (syscalls) is the same wakes"
-          + " without the queue.";
+      "On this backend N wakes are N futex(2) calls on the waker's thread, as in the baseline, but"
+          + " each is made in order: before every wake the waker waits (spin, yield, then 20 µs"
+          + " parks, at most 200 ms) until each futex_waitv thread of its process sleeps in the"
+          + " kernel again. 1024 waits fill 9 threads, and the first wake of a thread's word wakes"
+          + " it, so the next wake waits for it to repair its 126 entries and re-arm: the wakes are"
+          + " serialized behind those re-arms, and under load each is a scheduling delay (see the"
+          + " blocking calls and context switches per operation the benchmark prints). Settling"
+          + " once before and once after a wakeEach, not before each word, would remove all but"
+          + " one. ringWakeEach (syscalls) is the same wakes without the queue.";
 }

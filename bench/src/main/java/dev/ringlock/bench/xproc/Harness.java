@@ -1,5 +1,6 @@
 package dev.ringlock.bench.xproc;
 
+import dev.ringlock.bench.BenchFiles;
 import dev.ringlock.bench.PendingWaitersFootprint;
 import dev.ringlock.core.Futex;
 import dev.ringlock.core.FutexRing;
@@ -392,15 +393,23 @@ public final class Harness {
       int javaThreadsPending,
       double wakeAllMillis) {}
 
-  /** PendingWaitersFootprint with {@code waiters} pending waiters, in a child JVM. */
-  public Footprint footprint(int waiters) throws InterruptedException {
-    Map<String, String> fields =
-        resultOf(
-            ChildProcess.startJava(
-                "footprint",
-                List.of("-Xmx1g"),
-                PendingWaitersFootprint.class,
-                List.of(Integer.toString(waiters))));
+  /**
+   * PendingWaitersFootprint with {@code waiters} pending waiters, in a child JVM; the region file
+   * of a child that had to be killed is deleted.
+   */
+  public Footprint footprint(int waiters) throws InterruptedException, IOException {
+    ChildProcess child =
+        ChildProcess.startJava(
+            "footprint",
+            List.of("-Xmx1g"),
+            PendingWaitersFootprint.class,
+            List.of(Integer.toString(waiters)));
+    Map<String, String> fields;
+    try {
+      fields = resultOf(child);
+    } finally {
+      BenchFiles.deleteLeftBy(child.pid());
+    }
     return new Footprint(
         (int) number(fields, "waiters"),
         number(fields, "bytes_per_waiter"),
