@@ -1,5 +1,6 @@
 package dev.ringlock.bench;
 
+import dev.ringlock.core.FutexRing;
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.RegionOptions;
@@ -17,6 +18,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -30,6 +32,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>{@link #mappedWordOnly} is the floor under any lock whose word lives in a mapped file: the CAS
  * that takes the word and the getAndSet that frees it (and reads a waiters bit), through the same
  * memory-segment var handle, with nothing else: no guard, no future, no fairness check.
+ *
+ * <p>{@link #backend} is the backend of the region's ring: {@code AUTO} (the default ring, io_uring
+ * where it works) or a forced {@code IO_URING} or {@code SYSCALLS} ({@code -p backend=SYSCALLS}).
+ * No backend is on the uncontended path, so the ringlock rows must not move with it: the benchmark
+ * suite compares the two as the goal "uncontended lock: unchanged". The other methods ignore it.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -43,6 +50,10 @@ public class MutexUncontendedBenchmark {
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
   private static final int WAITERS = 1 << 30;
 
+  @Param({"AUTO"})
+  public String backend;
+
+  private FutexRing ring; // the region's own ring when a backend is forced, else null
   private SharedRegion region;
   private Mutex mutex;
   private final ReentrantLock reentrantLock = new ReentrantLock();
@@ -53,7 +64,10 @@ public class MutexUncontendedBenchmark {
 
   @Setup(Level.Trial)
   public void open() throws Exception {
-    region = BenchFiles.openRegion(RegionOptions.defaults());
+    ring = BenchFiles.openRing(backend);
+    region =
+        BenchFiles.openRegion(
+            ring == null ? RegionOptions.defaults() : RegionOptions.builder().ring(ring).build());
     mutex = region.mutex("uncontended");
     arena = Arena.ofShared(); // as a region maps its file
     mappedWord = BenchFiles.mapScratch(Integer.BYTES, arena);
@@ -62,6 +76,9 @@ public class MutexUncontendedBenchmark {
   @TearDown(Level.Trial)
   public void close() throws Exception {
     region.close();
+    if (ring != null) {
+      ring.close();
+    }
     arena.close();
   }
 

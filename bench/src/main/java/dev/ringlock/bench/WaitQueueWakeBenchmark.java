@@ -52,17 +52,27 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  *       of every waiter (the thundering herd);
  *   <li>{@code conditionSignalAll}: the same threads waiting on one {@link Condition} of a {@link
  *       ReentrantLock} for a generation count to move, woken by {@code signalAll()} (each resumes
- *       once it holds the lock again, as a condition variable's waiter does).
+ *       once it holds the lock again, as a condition variable's waiter does);
+ *   <li>{@code ringWakeEach}: the backend-level row under the queue: {@code waiters} waits of one
+ *       ring ({@code ring.wait(word, 0)}), each on a word of its own in a mapped file as a region's
+ *       words are, woken by one {@link FutexRing#wakeEach} over all the words after a store of 1 to
+ *       each (io_uring: one batch in one io_uring_enter; syscalls: one futex(2) wake per word).
  * </ul>
  *
  * The plain methods end when every waiter has resumed (its future completed, or its thread returned
  * from futex_wait and counted down); the {@code *Sent} methods when the waker's wakes have all been
  * made in the kernel (for the queue: its one wake's completion joined).
  *
- * <p>At the end of a trial it prints, per operation: io_uring_enter calls of the queue's ring, and
- * voluntary context switches of the woken side (the ring's completion thread, or the sum over the
- * waiting threads), from /proc/self/task/TID/status, counted from "all asleep" to "all asleep
- * again".
+ * <p>{@link #backend} is the backend of the ring under the {@code queue*} and {@code ring*}
+ * methods: {@code AUTO} (io_uring where it works), {@code IO_URING} or {@code SYSCALLS} ({@code -p
+ * backend=SYSCALLS}); the thread baselines ignore it. The queue keeps one kernel wait per process
+ * whatever its number of waiters, so every size fits on either backend.
+ *
+ * <p>At the end of a trial it prints, per operation: the blocking kernel calls of the ring
+ * (io_uring_enter; on the syscalls backend futex_waitv, futex waits and poll), and voluntary
+ * context switches of the woken side (the ring's completion thread and, on the syscalls backend,
+ * its futex_waitv threads; or the sum over the waiting threads), from /proc/self/task/TID/status,
+ * counted from "all asleep" to "all asleep again".
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -76,16 +86,24 @@ public class WaitQueueWakeBenchmark {
   @Param({"1", "64", "1024"})
   public int waiters;
 
+  @Param({"AUTO"})
+  public String backend;
+
   private Side side;
   private QueueSide queueSide; // the side, when it is a queue
+  private RingSide ringSide; // the side, when it is bare ring waits
   private ThreadSide threadSide; // the side, when it is threads
 
   @Setup(Level.Trial)
   public void open(BenchmarkParams params) throws Exception {
-    String method = params.getBenchmark();
-    if (method.contains(".queue")) {
-      queueSide = new QueueSide(waiters, method.contains("WakeUpTo"));
+    String benchmark = params.getBenchmark();
+    String method = benchmark.substring(benchmark.lastIndexOf('.') + 1);
+    if (method.startsWith("queue")) {
+      queueSide = new QueueSide(waiters, method.contains("WakeUpTo"), backend);
       side = queueSide;
+    } else if (method.startsWith("ring")) {
+      ringSide = new RingSide(waiters, backend);
+      side = ringSide;
     } else {
       threadSide =
           new ThreadSide(
@@ -140,6 +158,12 @@ public class WaitQueueWakeBenchmark {
   }
 
   @Benchmark
+  public void ringWakeEach() throws InterruptedException {
+    ringSide.wakeEach();
+    ringSide.awaitResumed();
+  }
+
+  @Benchmark
   public void syscallPerWaiter() throws InterruptedException {
     threadSide.wakeEachWord();
     threadSide.awaitResumed();
@@ -177,7 +201,7 @@ public class WaitQueueWakeBenchmark {
     long enters;
     long operations;
 
-    abstract void arm();
+    abstract void arm() throws InterruptedException;
 
     abstract List<String> wokenSideTids();
 
@@ -197,7 +221,7 @@ public class WaitQueueWakeBenchmark {
     void awaitAsleep() throws InterruptedException {
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       for (String tid : wokenSideTids()) {
-        while (ProcTasks.state(tid) != 'S') {
+        for (char state; (state = ProcTasks.state(tid)) != 'S' && state != 'X'; ) {
           if (System.nanoTime() > end) {
             throw new IllegalStateException("thread " + tid + " never went to sleep");
           }
@@ -227,55 +251,93 @@ public class WaitQueueWakeBenchmark {
 
     void report() {
       System.out.printf(
-          "%n[%s] per operation, over %d: %.2f io_uring_enter, %.2f voluntary context switches"
-              + " of the woken side%n",
+          "%n[%s] per operation, over %d: %.2f blocking kernel calls of the ring (io_uring_enter;"
+              + " on the syscalls backend futex_waitv, futex waits and poll), %.2f voluntary"
+              + " context switches of the woken side%n",
           describe(), operations, enters / (double) operations, switches / (double) operations);
     }
   }
 
-  /** A wait queue's waiters: futures on one ring, whose completion thread is the woken side. */
+  /**
+   * The threads of a ring named {@code ringName}: its completion thread and, on the syscalls
+   * backend, its futex_waitv threads (started as waits need them, so looked up each time). Short
+   * names, so that /proc's 15-character comm holds them whole.
+   */
+  private static List<String> ringThreads(String ringName) {
+    return ProcTasks.tidsNamed(
+        comm -> comm.equals(ringName) || comm.startsWith(ringName + "-waitv-"));
+  }
+
+  /**
+   * Waits until the ring's waits are in the kernel: {@code expected} pending waits, or, when the
+   * waiters share fewer kernel waits than that (a queue that keeps one kernel wait per process), a
+   * count that no longer changes while every thread of the ring sleeps.
+   */
+  private static void awaitArmed(FutexRing ring, String ringName, int expected, Object what)
+      throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    long previous = -1;
+    int stableChecks = 0;
+    for (long inFlight; (inFlight = ring.stats().inFlight()) < expected; ) {
+      boolean settled =
+          inFlight > 0
+              && inFlight == previous
+              && ringThreads(ringName).stream()
+                  .allMatch(tid -> ProcTasks.state(tid) == 'S' || ProcTasks.state(tid) == 'X');
+      stableChecks = settled ? stableChecks + 1 : 0;
+      if (stableChecks == 3) {
+        return;
+      }
+      if (System.nanoTime() > end) {
+        throw new IllegalStateException("waits not armed: " + ring.stats() + " " + what);
+      }
+      previous = inFlight;
+      Thread.sleep(1);
+    }
+  }
+
+  /**
+   * A wait queue's waiters: futures on one ring, whose completion thread (and futex_waitv threads)
+   * are the woken side.
+   */
   private static final class QueueSide extends Side {
-    private static final String RING_THREAD = "wq-bench-ring"; // under 16 chars: the whole comm
+    private static final String RING_THREAD = "wqb-queue"; // with "-waitv-N", under 16 chars
     final FutexRing ring;
     final SharedRegion region;
     final WaitQueue queue;
     final int waiters;
     final int bystanders;
-    final String ringTid;
 
-    QueueSide(int waiters, boolean withBystanders) throws Exception {
+    QueueSide(int waiters, boolean withBystanders, String backend) throws Exception {
       this.waiters = waiters;
       this.bystanders = withBystanders ? waiters : 0;
-      ring = FutexRing.open(FutexRing.options().threadName(RING_THREAD));
+      ring =
+          FutexRing.open(
+              FutexRing.options()
+                  .backend(FutexRing.Backend.valueOf(backend))
+                  .threadName(RING_THREAD));
       region =
           BenchFiles.openRegion(RegionOptions.builder().ring(ring).regionSize(4 << 20).build());
       queue = region.waitQueue("bench", 2 * waiters);
       for (int i = 0; i < bystanders; i++) {
         queue.await(waiters + i); // never woken: wakeUpTo(waiters - 1) passes them by
       }
-      ringTid = ProcTasks.tidNamed(RING_THREAD);
     }
 
     @Override
-    void arm() {
+    void arm() throws InterruptedException {
       CountDownLatch latch = new CountDownLatch(waiters);
       resumed = latch;
       for (int i = 0; i < waiters; i++) {
         queue.await(i).thenRun(latch::countDown);
       }
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      // The queue keeps one kernel wait for all its waiters in this process: it is in the kernel.
-      while (ring.stats().inFlight() < 1) {
-        if (System.nanoTime() > end) {
-          throw new IllegalStateException("waits not armed: " + ring.stats() + " " + queue);
-        }
-        Thread.onSpinWait();
-      }
+      // The queue keeps one kernel wait for all its waiters in this process.
+      awaitArmed(ring, RING_THREAD, 1, queue);
     }
 
     @Override
     List<String> wokenSideTids() {
-      return List.of(ringTid);
+      return ringThreads(RING_THREAD);
     }
 
     @Override
@@ -285,7 +347,7 @@ public class WaitQueueWakeBenchmark {
 
     @Override
     String describe() {
-      return "queue, " + waiters + " woken of " + (waiters + bystanders);
+      return "queue on " + ring.backend() + ", " + waiters + " woken of " + (waiters + bystanders);
     }
 
     @Override
@@ -293,6 +355,76 @@ public class WaitQueueWakeBenchmark {
       queue.wakeAll();
       region.close();
       ring.close();
+    }
+  }
+
+  /**
+   * Bare ring waits, a word each in a mapped file, woken by one wakeEach: what the queue's wakeAll
+   * costs on the backend without the queue's list and slots.
+   */
+  private static final class RingSide extends Side {
+    private static final String RING_THREAD = "wqb-ring";
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    final FutexRing ring;
+    final Arena arena = Arena.ofShared();
+    final MemorySegment memory;
+    final List<FutexWord> words;
+
+    RingSide(int waiters, String backend) throws IOException {
+      ring =
+          FutexRing.open(
+              FutexRing.options()
+                  .backend(FutexRing.Backend.valueOf(backend))
+                  .threadName(RING_THREAD));
+      memory = BenchFiles.mapScratch(4L * waiters, arena);
+      List<FutexWord> list = new ArrayList<>();
+      for (int i = 0; i < waiters; i++) {
+        list.add(FutexWord.of(memory, 4L * i));
+      }
+      words = List.copyOf(list);
+    }
+
+    @Override
+    void arm() throws InterruptedException {
+      CountDownLatch latch = new CountDownLatch(words.size());
+      resumed = latch;
+      for (int i = 0; i < words.size(); i++) {
+        INT.setVolatile(memory, 4L * i, 0);
+        ring.wait(words.get(i), 0).thenRun(latch::countDown);
+      }
+      awaitArmed(ring, RING_THREAD, words.size(), this);
+    }
+
+    void wakeEach() {
+      for (int i = 0; i < words.size(); i++) {
+        INT.setVolatile(memory, 4L * i, 1); // as a lock's release changes its word, then wakes
+      }
+      ring.wakeEach(words).join();
+    }
+
+    @Override
+    List<String> wokenSideTids() {
+      return ringThreads(RING_THREAD);
+    }
+
+    @Override
+    long enterCalls() {
+      return ring.stats().enterCalls();
+    }
+
+    @Override
+    String describe() {
+      return "ring waits on " + ring.backend() + ", " + words.size() + " words";
+    }
+
+    @Override
+    void close() {
+      for (int i = 0; i < words.size(); i++) {
+        INT.setVolatile(memory, 4L * i, 1);
+      }
+      ring.wakeEach(words).join();
+      ring.close();
+      arena.close();
     }
   }
 
@@ -467,25 +599,41 @@ public class WaitQueueWakeBenchmark {
       }
     }
 
-    static String tidNamed(String comm) throws IOException {
+    /** The threads whose comm (name, cut to 15 characters) {@code wanted} accepts. */
+    static List<String> tidsNamed(java.util.function.Predicate<String> wanted) {
+      List<String> found = new ArrayList<>();
       try (var tasks = Files.list(Path.of("/proc/self/task"))) {
         for (Path task : (Iterable<Path>) tasks::iterator) {
-          if (Files.readString(task.resolve("comm")).strip().equals(comm)) {
-            return task.getFileName().toString();
+          try {
+            if (wanted.test(Files.readString(task.resolve("comm")).strip())) {
+              found.add(task.getFileName().toString());
+            }
+          } catch (java.nio.file.NoSuchFileException exited) {
+            // a thread that ended while we listed: not one we wait for
           }
         }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
-      throw new IllegalStateException("no thread named " + comm);
+      if (found.isEmpty()) {
+        throw new IllegalStateException("no thread named as wanted in /proc/self/task");
+      }
+      return found;
     }
 
-    /** The scheduler state letter: S sleeping, R running... */
+    /** The scheduler state letter: S sleeping, R running...; X for a thread that has ended. */
     static char state(String tid) {
       String stat = read(tid, "stat");
-      return stat.charAt(stat.lastIndexOf(')') + 2);
+      return stat.isEmpty() ? 'X' : stat.charAt(stat.lastIndexOf(')') + 2);
     }
 
+    /** 0 for a thread that has ended (a futex_waitv thread of the syscalls backend may). */
     static long voluntarySwitches(String tid) {
-      for (String line : read(tid, "status").split("\n")) {
+      String status = read(tid, "status");
+      if (status.isEmpty()) {
+        return 0;
+      }
+      for (String line : status.split("\n")) {
         if (line.startsWith("voluntary_ctxt_switches:")) {
           return Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
         }
@@ -493,9 +641,12 @@ public class WaitQueueWakeBenchmark {
       throw new IllegalStateException("no voluntary_ctxt_switches for thread " + tid);
     }
 
+    /** The file's text, or "" if the thread has ended. */
     private static String read(String tid, String file) {
       try {
         return Files.readString(Path.of("/proc/self/task", tid, file));
+      } catch (java.nio.file.NoSuchFileException ended) {
+        return "";
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

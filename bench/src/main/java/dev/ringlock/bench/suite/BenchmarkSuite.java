@@ -13,6 +13,7 @@ import dev.ringlock.bench.suite.Results.Table;
 import dev.ringlock.bench.xproc.Harness;
 import dev.ringlock.bench.xproc.LoopVariant;
 import dev.ringlock.bench.xproc.RoundTripStats;
+import dev.ringlock.core.FutexRing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,6 +64,12 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  */
 /** The benchmark suite's entry point: see the overview comment for usage. */
 public final class BenchmarkSuite {
+  /** The benchmarks' backend parameter that forces the futex-syscalls backend. */
+  private static final String SYSCALLS = FutexRing.Backend.SYSCALLS.name();
+
+  /** What a row label gets when the row runs on the syscalls backend. */
+  static final String ON_SYSCALLS = " (syscalls)";
+
   static final String USAGE =
       "usage: BenchmarkSuite [--quick | --full | --smoke] [--out DIR] [--dir SHM_DIR]";
 
@@ -126,6 +133,12 @@ public final class BenchmarkSuite {
    */
   static int run(SuiteMode mode, Path outRoot, Path shmDirectory) throws Exception {
     System.setProperty("java.awt.headless", "true"); // charts are drawn off-screen
+    if (mode == SuiteMode.SMOKE) {
+      // JMH refuses to start while another JMH run on the machine holds /tmp/jmh.lock, which
+      // guards the figures; the smoke run's figures mean nothing, and CI's test must not fail
+      // because someone benchmarks beside it.
+      System.setProperty("jmh.ignoreLock", "true");
+    }
     Path root = outRoot != null ? outRoot : defaultOutRoot();
     Path folder = newFolder(root, LocalDate.now() + "-" + Environment.localHostname());
     Path scratch = Files.createTempDirectory("ringlock-suite-");
@@ -218,29 +231,90 @@ public final class BenchmarkSuite {
             false,
             "MutexUncontendedBenchmark; JMH -prof gc gives the bytes allocated per operation."
                 + " mappedWordOnly is the floor under any lock on a mapped word: its CAS and its"
-                + " getAndSet on the same kind of mapping, nothing else.");
+                + " getAndSet on the same kind of mapping, nothing else. The rows marked"
+                + " (syscalls) open their region on a ring of the futex-syscalls backend, the"
+                + " others on the default ring (the backend AUTO picks, see the header): no"
+                + " backend is on this path, so the two must not differ beyond the noise.");
     // The uncontended rows carry -prof gc: bytes per acquisition are part of the explanation.
-    Map<String, Boolean> uncontendedRows = new LinkedHashMap<>(); // method -> is ringlock
-    uncontendedRows.put("ringlockLock", true);
-    if (!smoke) {
-      uncontendedRows.put("ringlockTryLock", true);
-    }
-    uncontendedRows.put("reentrantLock", false);
-    if (!smoke) {
-      uncontendedRows.put("mappedWordOnly", false);
-    }
-    uncontendedRows.forEach(
-        (method, ringlock) ->
+    // Each ringlock row is followed by its syscalls twin, so that drift hits both alike.
+    List<String> uncontendedMethods =
+        smoke
+            ? List.of("ringlockLock", "reentrantLock")
+            : List.of("ringlockLock", "ringlockTryLock", "reentrantLock", "mappedWordOnly");
+    for (String method : uncontendedMethods) {
+      boolean ringlock = method.startsWith("ringlock");
+      jmh(plan, uncontended, MutexUncontendedBenchmark.class, method, ringlock, null, Map.of()).gc =
+          true;
+      if (ringlock) {
+        JmhRun syscalls =
             jmh(
-                        plan,
-                        uncontended,
-                        MutexUncontendedBenchmark.class,
-                        method,
-                        ringlock,
-                        null,
-                        Map.of())
-                    .gc =
-                true);
+                plan,
+                uncontended,
+                MutexUncontendedBenchmark.class,
+                method,
+                true,
+                null,
+                Map.of("backend", SYSCALLS));
+        syscalls.gc = true;
+        syscalls.label = method + ON_SYSCALLS;
+      }
+    }
+
+    // Waking 1024 sleeping waiters: every backend's queue and bare-ring rows beside the syscall
+    // baseline; the smoke run keeps the syscalls backend's rows and the baseline, at 1024.
+    List<Integer> sizes = mode == SuiteMode.FULL ? List.of(64, 1024) : List.of(1024);
+    for (int n : sizes) {
+      Table wake =
+          results.table(
+              "wake-" + n,
+              "Waking " + n + " sleeping waiters until all have resumed",
+              "µs",
+              false,
+              "WaitQueueWakeBenchmark (SampleTime): a WaitQueue's waiters (futures on one ring)"
+                  + " woken by wakeAll or wakeUpTo, and the bare ring under it (ringWakeEach: "
+                  + n
+                  + " ring waits on words of a mapped file, one wakeEach over all), against "
+                  + n
+                  + " platform threads in futex_wait woken one syscall each, all on one word"
+                  + " woken by one FUTEX_WAKE, or in a j.u.c Condition's await woken by"
+                  + " signalAll. Rows marked (syscalls) run on a ring of the futex-syscalls"
+                  + " backend, the others on io_uring where AUTO picks it; queueWakeUpTo, with as"
+                  + " many bystanders as waiters, needs more pending waits than a syscalls ring"
+                  + " holds (2,016) and runs on io_uring only.");
+      List<String[]> rows = new ArrayList<>(); // method, backend (null: the benchmark's AUTO)
+      if (!smoke) {
+        rows.add(new String[] {"queueWakeAll", null});
+      }
+      rows.add(new String[] {"queueWakeAll", SYSCALLS});
+      if (!smoke) {
+        rows.add(new String[] {"queueWakeUpTo", null});
+        rows.add(new String[] {"ringWakeEach", null});
+      }
+      rows.add(new String[] {"ringWakeEach", SYSCALLS});
+      rows.add(new String[] {"syscallPerWaiter", null});
+      if (!smoke) {
+        rows.add(new String[] {"sharedWord", null});
+        rows.add(new String[] {"conditionSignalAll", null});
+      }
+      for (String[] row : rows) {
+        String method = row[0];
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("waiters", Integer.toString(n));
+        if (row[1] != null) {
+          params.put("backend", row[1]);
+        }
+        jmh(
+                    plan,
+                    wake,
+                    WaitQueueWakeBenchmark.class,
+                    method,
+                    method.startsWith("queue") || method.startsWith("ring"),
+                    Mode.SampleTime,
+                    params)
+                .label =
+            row[1] == null ? method : method + ON_SYSCALLS;
+      }
+    }
 
     if (!smoke) {
       Table async =
@@ -303,37 +377,6 @@ public final class BenchmarkSuite {
             method.contains("Ringlock"),
             null,
             Map.of());
-      }
-      List<Integer> sizes = mode == SuiteMode.FULL ? List.of(64, 1024) : List.of(1024);
-      for (int n : sizes) {
-        Table wake =
-            results.table(
-                "wake-" + n,
-                "Waking " + n + " sleeping waiters until all have resumed",
-                "µs",
-                false,
-                "WaitQueueWakeBenchmark (SampleTime): a WaitQueue's waiters (futures on one ring)"
-                    + " against "
-                    + n
-                    + " platform threads in futex_wait woken one syscall each, all on one word"
-                    + " woken by one FUTEX_WAKE, or in a j.u.c Condition's await woken by"
-                    + " signalAll.");
-        for (String method :
-            List.of(
-                "queueWakeAll",
-                "queueWakeUpTo",
-                "syscallPerWaiter",
-                "sharedWord",
-                "conditionSignalAll")) {
-          jmh(
-              plan,
-              wake,
-              WaitQueueWakeBenchmark.class,
-              method,
-              method.startsWith("queue"),
-              Mode.SampleTime,
-              Map.of("waiters", Integer.toString(n)));
-        }
       }
       Table roundTrip =
           results.table(
@@ -460,7 +503,11 @@ public final class BenchmarkSuite {
               "µs",
               false,
               "A two-word ping-pong: C futex syscalls (futex_pingpong.c) against each process's"
-                  + " ring (PingPongChild); the score is the mean round trip (median over rounds).");
+                  + " ring (PingPongChild); the score is the mean round trip (median over rounds)."
+                  + " Rows marked (syscalls) run both processes on the futex-syscalls backend"
+                  + " (-Dringlock.backend=syscalls): a wait sleeps in a futex_waitv thread, which"
+                  + " hands the outcome to the completion thread; a wake is a futex(2) call on the"
+                  + " caller's thread.");
       double handoffSeconds = (mode.handoffWarmup + mode.handoffRounds) * 60e-6 + 2;
       if (harness.hasCAnchors()) {
         latencyStep(
@@ -480,16 +527,24 @@ public final class BenchmarkSuite {
                   new Harness.Style[] {Harness.Style.THREAD, Harness.Style.THREAD},
                   new Harness.Style[] {Harness.Style.THREAD, Harness.Style.CONTINUATION},
                   new Harness.Style[] {Harness.Style.CONTINUATION, Harness.Style.CONTINUATION});
+      // Each style on io_uring (where AUTO picks it) and then on the syscalls backend.
       for (Harness.Style[] pair : styles) {
-        String label = handoffLabel(pair[0], pair[1]);
-        latencyStep(
-            plan,
-            handoff,
-            label,
-            true,
-            of,
-            handoffSeconds,
-            () -> harness.ringPingPong(pair[0], pair[1], mode.handoffWarmup, mode.handoffRounds));
+        for (FutexRing.Backend backend :
+            List.of(FutexRing.Backend.AUTO, FutexRing.Backend.SYSCALLS)) {
+          String label =
+              handoffLabel(pair[0], pair[1])
+                  + (backend == FutexRing.Backend.SYSCALLS ? ON_SYSCALLS : "");
+          latencyStep(
+              plan,
+              handoff,
+              label,
+              true,
+              of,
+              handoffSeconds,
+              () ->
+                  harness.ringPingPong(
+                      pair[0], pair[1], backend, mode.handoffWarmup, mode.handoffRounds));
+        }
       }
 
       Table lockHandoff =
@@ -598,33 +653,44 @@ public final class BenchmarkSuite {
     Table takeover =
         results.table(
             "takeover",
-            "Owner-death takeover (ms after SIGKILL of the holder)",
+            "Owner-death takeover (ms after SIGKILL of the holder, " + mode.kills + " kills)",
             "ms",
             false,
             "OwnerDeathTakeover: a waiter in another process holds the mutex (ownerDied) after"
-                + " the holder's SIGKILL; the score is the p99 over the kills.");
+                + " the holder's SIGKILL; the score is the p99 over the kills. The row marked"
+                + " (syscalls) runs the waiter and its holders on the futex-syscalls backend,"
+                + " where the exit watch is a poll(2) thread on the holder's pidfd.");
     takeover.scoreName = "p99";
-    harnessStep(
-        plan,
-        takeover.title + " (" + mode.kills + " kills)",
-        mode.kills * 0.6 + 4,
-        () -> {
-          Harness.Takeover t = harness.takeover(mode.kills);
-          Map<String, Double> percentiles = new LinkedHashMap<>();
-          percentiles.put("p50", t.p50Ms());
-          percentiles.put("p99", t.p99Ms());
-          percentiles.put("max", t.maxMs());
-          takeover
-              .row("ringlock Mutex, " + t.kills() + " kills", true)
-              .figures
-              .add(new Figure(t.p99Ms(), Double.NaN, percentiles));
-          takeover.notes.add(
-              String.format(
-                  "The pidfd exit notification itself arrived at p50 %.2f / p99 %.2f ms: the rest"
-                      + " is ringlock's reaction.",
-                  t.exitP50Ms(), t.exitP99Ms()));
-          harnessJson.add(Json.record("takeover", t));
-        });
+    for (FutexRing.Backend backend : List.of(FutexRing.Backend.AUTO, FutexRing.Backend.SYSCALLS)) {
+      String label = "ringlock Mutex" + (backend == FutexRing.Backend.SYSCALLS ? ON_SYSCALLS : "");
+      harnessStep(
+          plan,
+          takeover.title + ": " + label,
+          mode.kills * 0.6 + 4,
+          () -> {
+            Harness.Takeover t = harness.takeover(mode.kills, backend);
+            Map<String, Double> percentiles = new LinkedHashMap<>();
+            percentiles.put("p50", t.p50Ms());
+            percentiles.put("p99", t.p99Ms());
+            percentiles.put("max", t.maxMs());
+            takeover.row(label, true).figures.add(new Figure(t.p99Ms(), Double.NaN, percentiles));
+            takeover.notes.add(
+                String.format(
+                    "%s: the pidfd exit notification itself arrived at p50 %.2f / p99 %.2f ms"
+                        + " (%d kills): the rest is ringlock's reaction.",
+                    label, t.exitP50Ms(), t.exitP99Ms(), t.kills()));
+            Map<String, Object> record = new LinkedHashMap<>();
+            record.put("table", takeover.id);
+            record.put("label", label);
+            record.put("kills", t.kills());
+            record.put("p50_ms", t.p50Ms());
+            record.put("p99_ms", t.p99Ms());
+            record.put("max_ms", t.maxMs());
+            record.put("exit_p50_ms", t.exitP50Ms());
+            record.put("exit_p99_ms", t.exitP99Ms());
+            harnessJson.add(Json.object(record));
+          });
+    }
   }
 
   private static String handoffLabel(Harness.Style initiator, Harness.Style responder) {

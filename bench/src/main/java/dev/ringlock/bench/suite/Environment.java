@@ -1,12 +1,19 @@
 package dev.ringlock.bench.suite;
 
+import dev.ringlock.core.FutexRing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The machine the suite ran on, and its load at one moment. */
 record Environment(
-    String hostname, String kernel, int cpus, String jdk, String loadAverage, long memoryMiB) {
+    String hostname,
+    String kernel,
+    int cpus,
+    String jdk,
+    String loadAverage,
+    long memoryMiB,
+    String autoBackend) {
   static Environment capture() {
     return new Environment(
         localHostname(),
@@ -14,7 +21,20 @@ record Environment(
         Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.vm.vendor") + " " + System.getProperty("java.runtime.version"),
         String.join(" ", java.util.Arrays.copyOf(read("/proc/loadavg").split("\\s+"), 3)),
-        readMemoryMiB());
+        readMemoryMiB(),
+        chosenBackend());
+  }
+
+  /**
+   * The backend of this JVM's default ring: what AUTO picks here (or -Dringlock.backend forces),
+   * and so what the rows without "(syscalls)" ran on.
+   */
+  private static String chosenBackend() {
+    try {
+      return FutexRing.defaultRing().backend().name();
+    } catch (RuntimeException e) {
+      return "none (" + e.getMessage() + ")";
+    }
   }
 
   static String localHostname() {

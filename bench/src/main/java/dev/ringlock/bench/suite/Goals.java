@@ -2,7 +2,11 @@ package dev.ringlock.bench.suite;
 
 import java.util.List;
 
-/** The project's performance goals (issue 6), with what is known when one fails. */
+/**
+ * The project's performance goals (issue 6), and the futex-syscalls backend's (issue 15: the same
+ * run measures each of them beside the io_uring row and the C anchor), with what is known when one
+ * fails.
+ */
 final class Goals {
   private Goals() {}
 
@@ -27,6 +31,18 @@ final class Goals {
                 + " the starving table), about +7 ns (17.5–19.1 ns without it, 25.2–25.4 ns with,"
                 + " same sitting). Cutting further means giving up the double-unlock check, the"
                 + " fence, the future or the fairness bound."),
+        new Goal(
+            "Uncontended lock + unlock on the syscalls backend vs on io_uring (unchanged)",
+            new String[] {"uncontended", "ringlockLock" + BenchmarkSuite.ON_SYSCALLS},
+            new String[] {"uncontended", "ringlockLock"},
+            false,
+            1.15,
+            false,
+            "×",
+            "The same code runs on both: an uncontended lock and unlock touch the word, the guard"
+                + " and the starving table, never the ring. A gap here is the noise of two JMH"
+                + " runs a minute apart on a shared 2-vCPU VM (consecutive runs of one row differ"
+                + " by up to ±15 %); compare the ringlockTryLock pair."),
         new Goal(
             "1000-task async contention vs IBM FairAsyncLock (throughput)",
             new String[] {"async-contention", "ringlockMutex"},
@@ -108,6 +124,31 @@ final class Goals {
             "The initiator still parks a thread in join() (one extra wake-up per round trip);"
                 + " the C floor moves between ~6 and ~50 µs with the VM's idle polling."),
         new Goal(
+            "Cross-process handoff round trip on the syscalls backend vs C futex ping-pong,"
+                + " blocked threads",
+            new String[] {
+              "xproc-handoff", "ringlock ring, threads both sides" + BenchmarkSuite.ON_SYSCALLS
+            },
+            new String[] {"xproc-handoff", "futex syscalls (C)"},
+            false,
+            1.3,
+            false,
+            "×",
+            SYSCALLS_HANDOFF),
+        new Goal(
+            "Cross-process handoff round trip on the syscalls backend vs C futex ping-pong,"
+                + " continuation responder",
+            new String[] {
+              "xproc-handoff",
+              "ringlock ring, thread initiator, continuation responder" + BenchmarkSuite.ON_SYSCALLS
+            },
+            new String[] {"xproc-handoff", "futex syscalls (C)"},
+            false,
+            1.3,
+            false,
+            "×",
+            SYSCALLS_HANDOFF),
+        new Goal(
             "wakeAll of 1024 waiters vs 1024 futex_wake syscalls",
             new String[] {"wake-1024", "queueWakeAll"},
             new String[] {"wake-1024", "syscallPerWaiter"},
@@ -116,6 +157,15 @@ final class Goals {
             false,
             "×",
             "All 1024 FUTEX_WAKEs go in one io_uring_enter; see WaitQueueWakeBenchmark."),
+        new Goal(
+            "wakeAll of 1024 waiters on the syscalls backend vs 1024 futex_wake syscalls",
+            new String[] {"wake-1024", "queueWakeAll" + BenchmarkSuite.ON_SYSCALLS},
+            new String[] {"wake-1024", "syscallPerWaiter"},
+            false,
+            1.1,
+            false,
+            "×",
+            SYSCALLS_WAKE_ALL),
         new Goal(
             "Heap per pending waiter",
             new String[] {"footprint", null},
@@ -128,13 +178,42 @@ final class Goals {
                 + " per-slot tables are counted in too."),
         new Goal(
             "Owner-death takeover p99",
-            new String[] {"takeover", null},
+            new String[] {"takeover", "ringlock Mutex"},
             null,
             false,
             100,
             true,
             " ms",
             "Most of it is the kernel tearing the killed process down before its pidfd becomes"
-                + " readable (see the pidfd row in the takeover notes)."));
+                + " readable (see the pidfd row in the takeover notes)."),
+        new Goal(
+            "Owner-death takeover p99 on the syscalls backend",
+            new String[] {"takeover", "ringlock Mutex" + BenchmarkSuite.ON_SYSCALLS},
+            null,
+            false,
+            100,
+            true,
+            " ms",
+            "The exit watch is a poll(2) thread on the holder's pidfd, woken when the kernel has"
+                + " torn the killed process down (the pidfd row in the takeover notes); then the"
+                + " completion thread cancels the wait and takes the word."));
   }
+
+  private static final String SYSCALLS_HANDOFF =
+      "On this backend a wait sleeps in a futex_waitv thread, which hands the outcome to the"
+          + " ring's completion thread: with a responder thread blocked in join() each hop is the"
+          + " sender's futex(2) wake, the receiver's futex_waitv thread, its completion thread and"
+          + " the parked thread, three sleeping-thread wake-ups where the C ping-pong needs one;"
+          + " with a continuation responder, two on the responder's side.";
+
+  private static final String SYSCALLS_WAKE_ALL =
+      "On this backend N wakes are N futex(2) calls on the waker's thread, as in the baseline, but"
+          + " each is made in order: before every wake the waker waits (spin, yield, then 20 µs"
+          + " parks, at most 200 ms) until each futex_waitv thread of its process sleeps in the"
+          + " kernel again. 1024 waits fill 9 threads, and the first wake of a thread's word wakes"
+          + " it, so the next wake waits for it to repair its 126 entries and re-arm: the wakes are"
+          + " serialized behind those re-arms, and under load each is a scheduling delay (see the"
+          + " blocking calls and context switches per operation the benchmark prints). Settling"
+          + " once before and once after a wakeEach, not before each word, would remove all but"
+          + " one. ringWakeEach (syscalls) is the same wakes without the queue.";
 }

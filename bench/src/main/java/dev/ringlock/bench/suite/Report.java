@@ -121,7 +121,9 @@ final class Report {
         .append(before.loadAverage())
         .append(" at the start, ")
         .append(after.loadAverage())
-        .append(" at the end.\n\n");
+        .append(" at the end. Backend AUTO picked: ")
+        .append(before.autoBackend())
+        .append(" (the ringlock rows without \"(syscalls)\" ran on it).\n\n");
     md.append(
         "Errors: a JMH score's error is its 99.9 % confidence half-width; a cross-process"
             + " score is the median over rounds and its error half their spread (– with one"
@@ -277,6 +279,7 @@ final class Report {
     suite.put("jdk", before.jdk());
     suite.put("load_average_start", before.loadAverage());
     suite.put("load_average_end", after.loadAverage());
+    suite.put("auto_backend", before.autoBackend());
     suite.put("skipped", skipped);
     suite.put("failures", failures);
 

@@ -1,5 +1,6 @@
 package dev.ringlock.bench.xproc;
 
+import dev.ringlock.core.FutexRing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -144,15 +145,27 @@ public final class CrossProcessBench {
     record(
         RING_THREAD,
         harness.ringPingPong(
-            Harness.Style.THREAD, Harness.Style.THREAD, handoffWarmup, handoffRounds));
+            Harness.Style.THREAD,
+            Harness.Style.THREAD,
+            FutexRing.Backend.AUTO,
+            handoffWarmup,
+            handoffRounds));
     record(
         RING_CONTINUATION,
         harness.ringPingPong(
-            Harness.Style.THREAD, Harness.Style.CONTINUATION, handoffWarmup, handoffRounds));
+            Harness.Style.THREAD,
+            Harness.Style.CONTINUATION,
+            FutexRing.Backend.AUTO,
+            handoffWarmup,
+            handoffRounds));
     record(
         RING_BOTH,
         harness.ringPingPong(
-            Harness.Style.CONTINUATION, Harness.Style.CONTINUATION, handoffWarmup, handoffRounds));
+            Harness.Style.CONTINUATION,
+            Harness.Style.CONTINUATION,
+            FutexRing.Backend.AUTO,
+            handoffWarmup,
+            handoffRounds));
   }
 
   private void record(String label, Harness.LoopResult loop) {

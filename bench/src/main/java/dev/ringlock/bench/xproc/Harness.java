@@ -1,5 +1,6 @@
 package dev.ringlock.bench.xproc;
 
+import dev.ringlock.bench.BenchFiles;
 import dev.ringlock.bench.PendingWaitersFootprint;
 import dev.ringlock.core.Futex;
 import dev.ringlock.core.FutexRing;
@@ -187,20 +188,27 @@ public final class Harness {
     }
   }
 
-  /** The handoff ping-pong through each process's default ring. */
-  public RoundTripStats ringPingPong(Style initiator, Style responder, int warmup, int rounds)
+  /**
+   * The handoff ping-pong through each process's default ring, on {@code backend} in both processes
+   * (AUTO: what the child JVMs choose, or this JVM's -Dringlock.backend, which they inherit).
+   */
+  public RoundTripStats ringPingPong(
+      Style initiator, Style responder, FutexRing.Backend backend, int warmup, int rounds)
       throws Exception {
     Path controlPath = file("handoff", "ctl");
     String control = controlPath.toString();
+    List<String> jvmOptions = backendOptions(backend);
     try (ControlFile words = ControlFile.create(controlPath);
         ChildProcess responderChild =
             ChildProcess.startJava(
                 "responder-" + responder.argument(),
+                jvmOptions,
                 PingPongChild.class,
                 List.of("responder", responder.argument(), control));
         ChildProcess initiatorChild =
             ChildProcess.startJava(
                 "initiator-" + initiator.argument(),
+                jvmOptions,
                 PingPongChild.class,
                 List.of(
                     "initiator",
@@ -385,15 +393,23 @@ public final class Harness {
       int javaThreadsPending,
       double wakeAllMillis) {}
 
-  /** PendingWaitersFootprint with {@code waiters} pending waiters, in a child JVM. */
-  public Footprint footprint(int waiters) throws InterruptedException {
-    Map<String, String> fields =
-        resultOf(
-            ChildProcess.startJava(
-                "footprint",
-                List.of("-Xmx1g"),
-                PendingWaitersFootprint.class,
-                List.of(Integer.toString(waiters))));
+  /**
+   * PendingWaitersFootprint with {@code waiters} pending waiters, in a child JVM; the region file
+   * of a child that had to be killed is deleted.
+   */
+  public Footprint footprint(int waiters) throws InterruptedException, IOException {
+    ChildProcess child =
+        ChildProcess.startJava(
+            "footprint",
+            List.of("-Xmx1g"),
+            PendingWaitersFootprint.class,
+            List.of(Integer.toString(waiters)));
+    Map<String, String> fields;
+    try {
+      fields = resultOf(child);
+    } finally {
+      BenchFiles.deleteLeftBy(child.pid());
+    }
     return new Footprint(
         (int) number(fields, "waiters"),
         number(fields, "bytes_per_waiter"),
@@ -406,12 +422,16 @@ public final class Harness {
   public record Takeover(
       int kills, double p50Ms, double p99Ms, double maxMs, double exitP50Ms, double exitP99Ms) {}
 
-  /** OwnerDeathTakeover with {@code kills} kills, in a child JVM. */
-  public Takeover takeover(int kills) throws InterruptedException {
+  /**
+   * OwnerDeathTakeover with {@code kills} kills, in a child JVM on {@code backend} (and so its
+   * holders, which inherit the property; AUTO: as in {@link #ringPingPong}).
+   */
+  public Takeover takeover(int kills, FutexRing.Backend backend) throws InterruptedException {
     Map<String, String> fields =
         resultOf(
             ChildProcess.startJava(
                 "takeover",
+                backendOptions(backend),
                 OwnerDeathTakeover.class,
                 List.of(Integer.toString(kills), directory.toString())));
     return new Takeover(
@@ -438,6 +458,18 @@ public final class Harness {
   }
 
   // ---- files and environment ----
+
+  /**
+   * The JVM option that puts a child's default ring on {@code backend}; none for AUTO. It comes
+   * after the inherited -Dringlock.backend on the command line, and the last -D of a name wins.
+   */
+  private static List<String> backendOptions(FutexRing.Backend backend) {
+    return switch (backend) {
+      case AUTO -> List.of();
+      case IO_URING -> List.of("-D" + FutexRing.BACKEND_PROPERTY + "=io_uring");
+      case SYSCALLS -> List.of("-D" + FutexRing.BACKEND_PROPERTY + "=syscalls");
+    };
+  }
 
   private CAnchors requireC() {
     return c.orElseThrow(

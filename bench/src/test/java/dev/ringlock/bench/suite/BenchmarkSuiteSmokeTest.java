@@ -8,7 +8,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
  * CI's check of the benchmark suite: the smoke mode (a few benchmarks, one short iteration each,
  * every kind of step: a JMH run, the C anchors when gcc is there, child-JVM loops, ping-pongs, lock
  * handoffs, fan-out, footprint and takeover) runs through and writes report.md, results.json and
- * charts, the contended loops with their acquire-latency columns, records and chart. The figures
+ * charts, the contended loops with their acquire-latency columns, records and chart; and the rows
+ * of the futex-syscalls backend beside their io_uring rows, with its goals judged. The figures
  * themselves are not judged: they mean nothing at this length.
  */
 class BenchmarkSuiteSmokeTest {
@@ -54,6 +57,34 @@ class BenchmarkSuiteSmokeTest {
     assertTrue(report.contains("## Waking a waiter in each of 3 other processes"), report);
     assertTrue(report.contains("## Lock handoff between 2 processes"), report);
     assertTrue(report.contains("| Owner-death takeover p99 | "), report);
+    // the syscalls backend's rows, each beside its io_uring row and anchor, and their goals judged
+    for (String row :
+        List.of(
+            "| **ringlockLock (syscalls)** | ",
+            "| **queueWakeAll (syscalls)** | ",
+            "| **ringWakeEach (syscalls)** | ",
+            "| **ringlock ring, thread initiator, continuation responder (syscalls)** | ",
+            "| **ringlock Mutex (syscalls)** | ")) {
+      assertTrue(report.contains(row), "row " + row + " missing:\n" + report);
+    }
+    List<String> goals =
+        new ArrayList<>(
+            List.of(
+                "Uncontended lock + unlock on the syscalls backend vs on io_uring (unchanged)",
+                "wakeAll of 1024 waiters on the syscalls backend vs 1024 futex_wake syscalls",
+                "Owner-death takeover p99 on the syscalls backend"));
+    if (!report.contains("**Skipped:** C anchors")) { // those goals' anchors need gcc
+      goals.add(
+          "Cross-process handoff round trip on the syscalls backend vs C futex ping-pong,"
+              + " continuation responder");
+      goals.add("2-process contended loop on the syscalls backend vs robust pthread mutex");
+    }
+    for (String goal : goals) {
+      assertTrue(
+          report.matches("(?s).*\\| " + Pattern.quote(goal) + " \\| [0-9].*"),
+          "goal not judged: " + goal + "\n" + report);
+    }
+    assertTrue(report.contains("Backend AUTO picked: "), report);
 
     String json = Files.readString(folder.resolve("results.json"));
     assertTrue(json.startsWith("{\"suite\": {"), json);
