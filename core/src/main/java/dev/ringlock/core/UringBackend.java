@@ -68,7 +68,7 @@ final class UringBackend implements FutexBackend {
   @Override
   public CompletableFuture<Void> wakeEach(FutexWord[] words) {
     if (words.length == 1 && loop.isAsleep()) { // a lone wake; batches keep going through the ring
-      int result = CompletionLoop.wakeBySyscall(words[0], 1, FutexRing.ANY_BITSET);
+      int result = SyscallBackend.wakeDirectly(words[0], 1, FutexRing.ANY_BITSET);
       return result >= 0
           ? CompletableFuture.completedFuture(null)
           : CompletableFuture.failedFuture(WakeEachOp.failure(words[0], -result));
