@@ -600,6 +600,40 @@ class FutexRingTest {
   }
 
   @Test
+  @IoUringOnly("the ring's request stack; on syscalls every signal is a system call")
+  void aWakeSignalStillQueuedWhenTheRingShutsDownIsMadeByDirectSystemCall() throws Exception {
+    FutexWord word = words.word(0);
+    WakeSignal signal = ring.wakeSignal(word, 1, ANY);
+    try (FutexRing other = openAnother(FutexRing.options())) {
+      CompletableFuture<WaitOutcome> waiter = other.wait(word, 0);
+      await(other.wake(words.word(15), 0)); // the wait is in the kernel
+      CountDownLatch closeRequested = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      // The completion thread asks for the close and stays busy: its loop ends after this
+      // iteration without draining the stack again, so a signal queued now is still there when
+      // the loop shuts down.
+      CompletableFuture<Object> closing =
+          onCompletionThread(
+              () -> {
+                ring.close();
+                closeRequested.countDown();
+                try {
+                  release.await();
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+                return null;
+              });
+      assertTrue(closeRequested.await(10, TimeUnit.SECONDS));
+      assertFalse(ring.completionThreadAsleep());
+      signal.signal(); // the loop is awake and not yet closing: the signal is queued, not made
+      release.countDown();
+      await(closing);
+      assertTrue(await(waiter).isWoken());
+    }
+  }
+
+  @Test
   @IoUringOnly("io_uring batching; SyscallBackendTest covers wakeEach on syscalls")
   void wakeEachWakesOneWaiterOnEveryWordInOneEnter() throws Exception {
     Words targets = new Words(200);
