@@ -63,7 +63,7 @@ public final class WakeSignal {
       if (loop.isClosing()) {
         SyscallBackend.wakeDirectly(word, count, bitset);
       } else {
-        loop.submission().fireAndForgetWake(word, count, bitset);
+        loop.submission().reserve(1, 0).fireAndForgetWake(word, count, bitset);
       }
     } else if (loop.isAsleep()) {
       // Correct whatever the loop does meanwhile: a direct wake made after the word's change
@@ -129,7 +129,7 @@ public final class WakeSignal {
       // Cleared before the SQE is written: a signal from now on must queue again, as this SQE
       // may reach the kernel before that signaller's change to the word.
       queued = 0;
-      loop.submission().fireAndForgetWake(word, count, bitset);
+      loop.submission().reserve(1, 0).fireAndForgetWake(word, count, bitset);
     }
 
     /** The ring closed first: a signal the ring accepted is delivered, ring or no ring. */

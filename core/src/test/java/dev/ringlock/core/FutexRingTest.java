@@ -720,6 +720,68 @@ class FutexRingTest {
     }
   }
 
+  @Test
+  @IoUringOnly("io_uring queue sizes")
+  void wakeSignalsOnTheCompletionThreadThatOverflowTheSubmissionQueueAreAllMade() throws Exception {
+    assertSignalsOverflowingASmallRingAreAllMade(false);
+  }
+
+  @Test
+  @IoUringOnly("io_uring queue sizes")
+  void wakeSignalsQueuedFromAnotherThreadThatOverflowTheSubmissionQueueAreAllMade()
+      throws Exception {
+    assertSignalsOverflowingASmallRingAreAllMade(true);
+  }
+
+  /**
+   * 40 signals of distinct words through a ring whose SQ holds 16, all made in one iteration of its
+   * loop: on its completion thread, or queued from this thread while that thread is busy.
+   */
+  private void assertSignalsOverflowingASmallRingAreAllMade(boolean fromAnotherThread)
+      throws Exception {
+    int count = 40;
+    Words targets = new Words(count + 1);
+    FutexWord trigger = targets.word(count);
+    List<CompletableFuture<WaitOutcome>> waiters = new ArrayList<>();
+    try (FutexRing small = openAnother(FutexRing.options().submissionQueueEntries(16))) {
+      List<WakeSignal> signals = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        waiters.add(ring.wait(targets.word(i), 0));
+        signals.add(small.wakeSignal(targets.word(i), 1, ANY));
+      }
+      drainRing(); // every wait is in the kernel
+      CountDownLatch busy = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      CompletableFuture<Void> continuation =
+          small
+              .wait(trigger, 0)
+              .thenRun(
+                  () -> {
+                    if (!fromAnotherThread) {
+                      signals.forEach(WakeSignal::signal);
+                    }
+                    busy.countDown();
+                    try {
+                      release.await();
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  });
+      await(small.wake(targets.word(count - 1), 0)); // the trigger's wait is in the kernel
+      assertEquals(1, await(small.wake(trigger, 1)));
+      assertTrue(busy.await(10, TimeUnit.SECONDS));
+      if (fromAnotherThread) {
+        assertFalse(small.completionThreadAsleep());
+        signals.forEach(WakeSignal::signal); // the loop is busy: each is queued, not made
+      }
+      release.countDown();
+      await(continuation);
+      for (CompletableFuture<WaitOutcome> waiter : waiters) {
+        assertTrue(await(waiter).isWoken());
+      }
+    }
+  }
+
   private void assertAllWoken(FutexRing target, int count) throws Exception {
     FutexWord word = words.word(0);
     List<CompletableFuture<WaitOutcome>> waits = new ArrayList<>(count);
