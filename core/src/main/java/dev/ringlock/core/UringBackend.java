@@ -5,7 +5,8 @@ import java.util.concurrent.CompletionException;
 
 /**
  * The io_uring backend: one ring and the {@link CompletionLoop} thread that owns it. Each request
- * becomes a {@link RingOp} (its future) handed to the loop; see CompletionLoop's overview.
+ * becomes a {@link LoopRequest} handed to the loop: a {@link RingOp}, which is its future, or a
+ * {@link WakeSignal}'s queued wake; see CompletionLoop's overview.
  */
 final class UringBackend implements FutexBackend {
   private final CompletionLoop loop;

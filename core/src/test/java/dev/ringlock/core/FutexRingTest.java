@@ -98,15 +98,20 @@ class FutexRingTest {
     onCompletionThread(
         () -> {
           running.countDown();
-          try {
-            release.await();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
+          awaitRelease(release);
           return null;
         });
     assertTrue(running.await(10, TimeUnit.SECONDS));
     return release;
+  }
+
+  /** Holds a completion thread until the test counts {@code release} down. */
+  private static void awaitRelease(CountDownLatch release) {
+    try {
+      release.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private void awaitInFlight(int expected) throws InterruptedException {
@@ -617,11 +622,7 @@ class FutexRingTest {
               () -> {
                 ring.close();
                 closeRequested.countDown();
-                try {
-                  release.await();
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                }
+                awaitRelease(release);
                 return null;
               });
       assertTrue(closeRequested.await(10, TimeUnit.SECONDS));
@@ -761,11 +762,7 @@ class FutexRingTest {
                       signals.forEach(WakeSignal::signal);
                     }
                     busy.countDown();
-                    try {
-                      release.await();
-                    } catch (InterruptedException e) {
-                      Thread.currentThread().interrupt();
-                    }
+                    awaitRelease(release);
                   });
       await(small.wake(targets.word(count - 1), 0)); // the trigger's wait is in the kernel
       assertEquals(1, await(small.wake(trigger, 1)));
