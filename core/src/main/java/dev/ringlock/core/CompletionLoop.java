@@ -1,16 +1,12 @@
 package dev.ringlock.core;
 
 import dev.ringlock.core.ffi.Errno;
-import dev.ringlock.core.ffi.Syscalls;
 import dev.ringlock.core.uring.CompletionQueue;
 import dev.ringlock.core.uring.IoUringAbi;
 import dev.ringlock.core.uring.Prep;
 import dev.ringlock.core.uring.Ring;
 import dev.ringlock.core.uring.SubmissionQueue;
-import dev.ringlock.core.uring.UringLayouts;
 import dev.ringlock.core.uring.UserData;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
@@ -23,13 +19,15 @@ import java.util.concurrent.TimeUnit;
  * Overview
  *
  * The one platform thread that owns a ring. It creates the ring (so that SINGLE_ISSUER names
- * it), and it alone writes SQEs, enters the kernel and reaps CQEs. Any thread may request an
- * operation; requests reach the loop through a lock-free intrusive stack whose nodes are the
- * operations' futures, so a request allocates nothing beyond its future.
+ * it), and it alone writes SQEs, enters the kernel and reaps CQEs. Any thread may make a
+ * request; requests reach the loop through a lock-free intrusive stack of LoopRequests: an
+ * operation's future (RingOp), a WakeSignal's queued wake (plain data, no future), a close. A
+ * request is its own node, so it allocates nothing beyond its future, and a signal nothing.
  *
  * One iteration:
- *   1. drain: take the whole request stack with one getAndSet, restore FIFO order, and write
- *      each request's SQEs (or an ASYNC_CANCEL for a cancel request);
+ *   1. drain: take the whole request stack with one getAndSet, restore FIFO order, and let
+ *      each request act (takenBy): write its SQEs into the Submission, or an ASYNC_CANCEL, or
+ *      end the loop. The loop never asks what kind a request is;
  *   2. reap: complete a future per CQE. Continuations run here, on this thread, and whatever
  *      they request (a wake in a continuation, say) is written straight into the SQ;
  *   3. enter: submit everything written in 1 and 2 with one io_uring_enter. If nothing was
@@ -48,10 +46,10 @@ import java.util.concurrent.TimeUnit;
  * so a completion finds its future without a map and, in steady state, without allocating.
  *
  * Closing: the close request travels through the stack like any other. The loop then swings
- * the head to CLOSED (failing whatever was queued), cancels every request it has in the
- * kernel with ASYNC_CANCEL(ANY|ALL), and reaps until none is left, because a futex wait left
- * queued after the fd closes would swallow a wake meant for a live waiter. Only then does it
- * unmap and close the ring.
+ * the head to CLOSED and refuses whatever was queued (a future fails, a queued wake is made by
+ * system call), cancels every request it has in the kernel with ASYNC_CANCEL(ANY|ALL), and
+ * reaps until none is left, because a futex wait left queued after the fd closes would swallow
+ * a wake meant for a live waiter. Only then does it unmap and close the ring.
  */
 final class CompletionLoop implements Runnable {
   static final int KIND_OPERATION = 1;
@@ -63,7 +61,6 @@ final class CompletionLoop implements Runnable {
 
   private static final System.Logger LOG = System.getLogger(FutexRing.class.getName());
   private static final int INITIAL_SLOTS = 1024;
-  private static final int SCRATCH_BYTES = 64 * 1024;
   private static final long CLOSE_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
   private static final long CLOSE_PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
@@ -73,15 +70,15 @@ final class CompletionLoop implements Runnable {
   static {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
-      HEAD = lookup.findVarHandle(CompletionLoop.class, "head", RingOp.class);
+      HEAD = lookup.findVarHandle(CompletionLoop.class, "head", LoopRequest.class);
       COUNTER = MethodHandles.arrayElementVarHandle(long[].class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
   }
 
-  private static final RingOp<?> SLEEPING = new Marker(null);
-  private static final RingOp<?> CLOSED = new Marker(null);
+  private static final LoopRequest SLEEPING = new Sentinel("SLEEPING");
+  private static final LoopRequest CLOSED = new Sentinel("CLOSED");
 
   // counters, written by the loop thread with opaque stores and read by stats()
   static final int ENTER_CALLS = 0;
@@ -98,7 +95,7 @@ final class CompletionLoop implements Runnable {
   private final long[] counters = new long[6];
   final CompletableFuture<Void> started = new CompletableFuture<>();
 
-  private volatile RingOp<?> head; // null, SLEEPING, CLOSED or the newest request
+  private volatile LoopRequest head; // null, SLEEPING, CLOSED or the newest request
   private volatile boolean closing; // set on the loop thread when shutdown begins
   private volatile Throwable failure; // why the ring failed, if it did
 
@@ -163,73 +160,42 @@ final class CompletionLoop implements Runnable {
 
   // ---- requests from any thread ----
 
-  /** Hands {@code op} to the loop: straight into the SQ on the loop thread, else via the stack. */
-  void submit(RingOp<?> op) {
+  /**
+   * Hands {@code request} to the loop: on the loop thread it is taken at once (its SQEs join the
+   * batch being built); from any other thread it goes through the stack. A request the loop will
+   * never take, because it has closed, is refused.
+   */
+  void submit(LoopRequest request) {
     if (Thread.currentThread() == thread) {
       if (closing) {
-        op.failClosed(failure);
+        request.refused(failure);
       } else {
-        prepare(op);
+        request.takenBy(this);
       }
-      return;
+    } else if (!push(request)) {
+      request.refused(failure);
     }
-    if (!push(op)) {
-      op.failClosed(failure);
-    }
-  }
-
-  /** An abandoned op in the kernel: send it an ASYNC_CANCEL. */
-  void requestCancel(RingOp<?> op) {
-    if (Thread.currentThread() == thread) {
-      handleRequest(op);
-    } else {
-      push(op); // if the loop has closed, it has cancelled everything already
-    }
-  }
-
-  /**
-   * A wake made by direct system call where a ring's wake cannot be (the request never reached the
-   * kernel: the ring closed, or it was abandoned first) or need not be (a lone wake while the loop
-   * sleeps, see {@link #isAsleep}). Returns the number woken or -errno; fire-and-forget callers
-   * ignore it, because nobody could take an error.
-   */
-  static int wakeBySyscall(FutexWord word, int count, int bitset) {
-    return Syscalls.futexWake(word.address(), bitset, count, word.futex2Flags());
-  }
-
-  /** Queues a WakeSignal's request; false if the loop has closed. */
-  boolean pushSignal(WakeSignal.Request request) {
-    return push(request);
-  }
-
-  /** Writes a WakeSignal's SQE into the current submission. Loop thread. */
-  void prepareSignal(WakeSignal signal) {
-    signal.prepare(submission.reserve(1, 0));
   }
 
   void requestClose() {
-    if (Thread.currentThread() == thread) {
-      closeRequested = true;
-    } else {
-      push(new CloseRequest(this));
-    }
+    submit(new CloseRequest());
   }
 
   /**
    * Treiber push. The CAS fails only when another producer pushed, or the loop took the stack,
-   * swung null to SLEEPING or back, or closed it; each retry re-reads the head, so op.next always
-   * names the head the successful CAS replaced. Replacing SLEEPING makes this producer the only one
-   * to ring for that sleep: any other push now sees a request, not SLEEPING. Replacing CLOSED is
-   * impossible, so nothing is pushed after the loop's final drain.
+   * swung null to SLEEPING or back, or closed it; each retry re-reads the head, so the request's
+   * next always names the head the successful CAS replaced. Replacing SLEEPING makes this producer
+   * the only one to ring for that sleep: any other push now sees a request, not SLEEPING. Replacing
+   * CLOSED is impossible, so nothing is pushed after the loop's final drain.
    */
-  private boolean push(RingOp<?> op) {
+  private boolean push(LoopRequest request) {
     for (; ; ) {
-      RingOp<?> current = head;
+      LoopRequest current = head;
       if (current == CLOSED) {
         return false;
       }
-      op.next = current == SLEEPING ? null : current;
-      if (HEAD.compareAndSet(this, current, op)) {
+      request.setNext(current == SLEEPING ? null : current);
+      if (HEAD.compareAndSet(this, current, request)) {
         if (current == SLEEPING) {
           doorbell.ring();
         }
@@ -237,6 +203,40 @@ final class CompletionLoop implements Runnable {
       }
     }
   }
+
+  // ---- for a request the loop has taken (loop thread) ----
+
+  /** Where a request taken by the loop writes its SQEs. Loop thread. */
+  Submission submission() {
+    return submission;
+  }
+
+  /**
+   * Writes {@code op}'s SQEs under a slot of its own, unless it was abandoned while queued: then it
+   * never reaches the kernel. Loop thread.
+   */
+  void prepare(RingOp<?> op) {
+    Submission s = submission.reserve(op.sqeCount(), op.scratchBytes());
+    if (!op.casRequestState(RingOp.QUEUED, RingOp.IN_KERNEL)) {
+      op.setDone(); // abandoned while queued: it never reaches the kernel
+      op.dropped();
+      return;
+    }
+    int slot = acquireSlot(op);
+    long userData = UserData.encode(KIND_OPERATION, generations[slot], slot);
+    op.userData = userData;
+    op.prepare(s, userData);
+  }
+
+  /** Writes an ASYNC_CANCEL of the request in the kernel under {@code userData}. Loop thread. */
+  void cancel(long userData) {
+    Submission s = submission.reserve(1, 0);
+    long sqe = s.sqe();
+    Prep.asyncCancel(s.sqes(), sqe, userData, 0);
+    Prep.userData(s.sqes(), sqe, UserData.encode(KIND_CANCEL, 0, 0));
+  }
+
+  // ---- for an op that completes ----
 
   boolean deliverOnExecutor(RingOp<?> op) {
     if (completionExecutor == null) {
@@ -277,10 +277,10 @@ final class CompletionLoop implements Runnable {
       sq = uring.submissionQueue();
       cq = uring.completionQueue();
       getEventsOnSubmit = (options.setupFlagBits() & IoUringAbi.SETUP_DEFER_TASKRUN) != 0;
-      submission = new Submission();
+      submission = new Submission(sq, this::submitAll);
       IoUringSupport.requireFutexOperations(uring);
       doorbell = Doorbell.create(options.doorbell());
-      IoUringSupport.requireWorkingEnter(uring, submission);
+      IoUringSupport.requireWorkingEnter(nopRoundTrip());
     } catch (Throwable t) {
       HEAD.setVolatile(this, CLOSED);
       if (doorbell != null) {
@@ -322,64 +322,23 @@ final class CompletionLoop implements Runnable {
   }
 
   private void drainRequests() {
-    RingOp<?> list = (RingOp<?>) HEAD.getAndSet(this, null);
+    LoopRequest list = (LoopRequest) HEAD.getAndSet(this, null);
     if (list == null || list == SLEEPING) {
       return;
     }
-    RingOp<?> fifo = null; // the stack is newest first; reverse it so requests keep their order
+    LoopRequest fifo = null; // the stack is newest first; reverse it so requests keep their order
     while (list != null) {
-      RingOp<?> next = list.next;
-      list.next = fifo;
+      LoopRequest next = list.next();
+      list.setNext(fifo);
       fifo = list;
       list = next;
     }
     while (fifo != null) {
-      RingOp<?> op = fifo;
-      fifo = op.next;
-      op.next = null; // before handleRequest: a canceller may push op again once it is IN_KERNEL
-      handleRequest(op);
+      LoopRequest request = fifo;
+      fifo = request.next();
+      request.setNext(null); // before takenBy: a RingOp may be pushed again once it is IN_KERNEL
+      request.takenBy(this);
     }
-  }
-
-  private void handleRequest(RingOp<?> op) {
-    if (op instanceof CloseRequest) {
-      closeRequested = true;
-      return;
-    }
-    if (op instanceof WakeSignal.Request request) {
-      // Cleared before the SQE is written: a signal from now on must queue again, as this SQE
-      // may reach the kernel before that signaller's change to the word.
-      request.signal.dequeued();
-      prepareSignal(request.signal);
-      return;
-    }
-    switch (op.requestState()) {
-      case RingOp.QUEUED -> prepare(op);
-      case RingOp.ABANDONED_QUEUED -> {
-        op.setDone();
-        op.dropped();
-      }
-      case RingOp.CANCEL_REQUESTED -> {
-        Submission s = submission.reserve(1, 0);
-        long sqe = s.sqe();
-        Prep.asyncCancel(s.sqes(), sqe, op.userData, 0);
-        Prep.userData(s.sqes(), sqe, UserData.encode(KIND_CANCEL, 0, 0));
-      }
-      default -> {} // DONE: completed before its cancel request was drained
-    }
-  }
-
-  private void prepare(RingOp<?> op) {
-    Submission s = submission.reserve(op.sqeCount(), op.scratchBytes());
-    if (!op.casRequestState(RingOp.QUEUED, RingOp.IN_KERNEL)) {
-      op.setDone(); // abandoned while queued: it never reaches the kernel
-      op.dropped();
-      return;
-    }
-    int slot = acquireSlot(op);
-    long userData = UserData.encode(KIND_OPERATION, generations[slot], slot);
-    op.userData = userData;
-    op.prepare(s, userData);
   }
 
   /**
@@ -428,8 +387,8 @@ final class CompletionLoop implements Runnable {
         count(DOORBELL_WAKEUPS, 1);
         doorbell.completed();
       }
-      case KIND_SIGNAL -> // only failures post (CQE_SKIP_SUCCESS): WakeSignal, wakeEach's leading
-          // wakes
+      // only failures post (CQE_SKIP_SUCCESS): a WakeSignal's wake, wakeEach's leading wakes
+      case KIND_SIGNAL ->
           LOG.log(
               System.Logger.Level.WARNING,
               "a fire-and-forget FUTEX_WAKE failed: " + Errno.name(-result));
@@ -475,6 +434,24 @@ final class CompletionLoop implements Runnable {
           reapCompletions(); // make room in the kernel, retry next time
       default -> throw new RingException("io_uring_enter failed", -result);
     }
+  }
+
+  /** Submits a NOP and waits for it: proves io_uring_enter works here. Returns its result. */
+  private int nopRoundTrip() {
+    long sqe = submission.reserve(1, 0).sqe();
+    Prep.nop(sq.sqes(), sqe);
+    Prep.userData(sq.sqes(), sqe, UserData.encode(KIND_TICK, 0, 0));
+    int entered = uring.enter(sq.flush(), 1, IoUringAbi.ENTER_GETEVENTS);
+    if (entered < 0) {
+      return entered;
+    }
+    int next = cq.head();
+    if (next == cq.tail()) {
+      return -Errno.EAGAIN;
+    }
+    int result = cq.result(next);
+    cq.advance(next + 1);
+    return result;
   }
 
   /** Submits until the SQ is empty; used when it is full mid-iteration. */
@@ -525,15 +502,12 @@ final class CompletionLoop implements Runnable {
     closing = true;
     // After this swap every push fails (and fails its op), so the list taken here is the last
     // set of requests that can reach the loop: none is stranded between a push and a drain.
-    RingOp<?> queued = (RingOp<?>) HEAD.getAndSet(this, CLOSED);
-    for (RingOp<?> op = queued; op != null && op != SLEEPING; ) {
-      RingOp<?> next = op.next;
-      op.next = null;
-      int state = op.requestState(); // a WakeSignal's request stays QUEUED: its dropped() wakes
-      if (state == RingOp.QUEUED || state == RingOp.ABANDONED_QUEUED) {
-        op.failClosed(cause);
-      }
-      op = next;
+    LoopRequest queued = (LoopRequest) HEAD.getAndSet(this, CLOSED);
+    for (LoopRequest request = queued; request != null && request != SLEEPING; ) {
+      LoopRequest next = request.next();
+      request.setNext(null);
+      request.refused(cause);
+      request = next;
     }
     try {
       cancelEverythingInKernel();
@@ -559,7 +533,7 @@ final class CompletionLoop implements Runnable {
   private void cancelEverythingInKernel() {
     long deadline = System.nanoTime() + CLOSE_PATIENCE_NANOS;
     while ((counters[IN_FLIGHT] > 0 || doorbell.armed()) && System.nanoTime() < deadline) {
-      Submission s = submission.reserve(2, CompletionLoop.Submission.TIMESPEC_BYTES);
+      Submission s = submission.reserve(2, Submission.TIMESPEC_BYTES);
       long cancel = s.sqe();
       Prep.asyncCancel(
           s.sqes(), cancel, 0L, IoUringAbi.ASYNC_CANCEL_ANY | IoUringAbi.ASYNC_CANCEL_ALL);
@@ -570,153 +544,60 @@ final class CompletionLoop implements Runnable {
     }
   }
 
-  /**
-   * A request that is no kernel operation: the SLEEPING and CLOSED sentinels of the request stack,
-   * and (as {@link CloseRequest}) a close carried through the stack so that it can wake a sleeping
-   * loop.
-   */
-  private static class Marker extends RingOp<Void> {
-    Marker(CompletionLoop loop) {
-      super(loop);
+  /** The SLEEPING and CLOSED heads of the request stack: never a node, so never taken. */
+  private static final class Sentinel implements LoopRequest {
+    private final String name;
+
+    Sentinel(String name) {
+      this.name = name;
     }
 
     @Override
-    int sqeCount() {
-      return 0;
+    public LoopRequest next() {
+      return null;
     }
 
     @Override
-    void prepare(Submission submission, long userData) {}
+    public void setNext(LoopRequest next) {
+      throw new AssertionError(name + " is never pushed");
+    }
 
     @Override
-    void completed(int result, boolean ringClosing) {}
+    public void takenBy(CompletionLoop loop) {
+      throw new AssertionError(name + " is never taken");
+    }
+
+    @Override
+    public void refused(Throwable cause) {
+      throw new AssertionError(name + " is never refused");
+    }
+
+    @Override
+    public String toString() {
+      return name;
+    }
   }
 
-  private static final class CloseRequest extends Marker {
-    CloseRequest(CompletionLoop loop) {
-      super(loop);
-    }
-  }
+  /** A close carried through the stack, so that it wakes a sleeping loop like any request. */
+  private static final class CloseRequest implements LoopRequest {
+    private LoopRequest next;
 
-  /*
-   * What a request may write into: SQEs, and scratch memory for the structs they point at.
-   * The kernel copies those structs at submission (IORING_FEAT_SUBMIT_STABLE), so the scratch
-   * is a bump allocator reset whenever the SQ has been fully consumed. reserve() guarantees
-   * the room a request asked for, submitting first when the SQ or the scratch is full.
-   */
-  final class Submission {
-    static final int TIMESPEC_BYTES = (int) UringLayouts.KERNEL_TIMESPEC.byteSize();
-
-    private final Arena arena = Arena.ofShared();
-    private final MemorySegment scratch = arena.allocate(SCRATCH_BYTES, 8);
-    private long scratchUsed;
-    // A fire-and-forget FUTEX_WAKE's SQE, but for the word: stamped out for each such wake.
-    private final MemorySegment wakeImage = arena.allocate(UringLayouts.SQE.byteSize(), 8);
-    private int imageFlags = -1; // the futex2 flags, count and bitset wakeImage holds
-    private int imageCount;
-    private int imageBitset;
-
-    Submission reserve(int sqes, int scratchBytes) {
-      if (scratchBytes > SCRATCH_BYTES || sqes > sq.entries()) {
-        throw new IllegalArgumentException("a request needs more room than a submission has");
-      }
-      if (sq.free() < sqes || scratchUsed + scratchBytes > SCRATCH_BYTES) {
-        submitAll();
-      }
-      return this;
+    @Override
+    public LoopRequest next() {
+      return next;
     }
 
-    MemorySegment sqes() {
-      return sq.sqes();
+    @Override
+    public void setNext(LoopRequest next) {
+      this.next = next;
     }
 
-    /** The next SQE; reserve() made sure there is one. */
-    long sqe() {
-      long sqe = sq.next();
-      if (sqe < 0) {
-        throw new IllegalStateException("SQ full after reserve()");
-      }
-      return sqe;
+    @Override
+    public void takenBy(CompletionLoop loop) {
+      loop.closeRequested = true;
     }
 
-    /** Offset in {@link #scratchMemory()} of {@code bytes} bytes, 8-byte aligned. */
-    long scratch(long bytes) {
-      long offset = scratchUsed;
-      scratchUsed += (bytes + 7) & ~7L;
-      return offset;
-    }
-
-    MemorySegment scratchMemory() {
-      return scratch;
-    }
-
-    long scratchAddress(long offset) {
-      return scratch.address() + offset;
-    }
-
-    /** Links a LINK_TIMEOUT of {@code nanos} behind the SQE at {@code sqe}. */
-    void linkTimeout(long sqe, long nanos) {
-      Prep.linkNext(sqes(), sqe);
-      long timespec = scratch(TIMESPEC_BYTES);
-      Prep.timespec(scratch, timespec, nanos);
-      long timeoutSqe = sqe();
-      Prep.linkTimeout(sqes(), timeoutSqe, scratchAddress(timespec));
-      Prep.userData(sqes(), timeoutSqe, UserData.encode(KIND_LINK_TIMEOUT, 0, 0));
-    }
-
-    /**
-     * A FUTEX_WAKE that posts no completion when it succeeds (IOSQE_CQE_SKIP_SUCCESS); a failure
-     * posts a KIND_SIGNAL completion, which is logged. Returns the SQE, for a caller that wants to
-     * change its flags or user_data.
-     */
-    long fireAndForgetWake(FutexWord word, int count, int bitset) {
-      int flags = word.futex2Flags();
-      if (flags != imageFlags || count != imageCount || bitset != imageBitset) {
-        Prep.futexWake(wakeImage, 0, 0L, count, bitset, flags);
-        Prep.skipSuccessCompletion(wakeImage, 0);
-        Prep.userData(wakeImage, 0, UserData.encode(KIND_SIGNAL, 0, 0));
-        imageFlags = flags;
-        imageCount = count;
-        imageBitset = bitset;
-      }
-      long sqe = sqe();
-      Prep.stamp(wakeImage, sqes(), sqe, word.address());
-      return sqe;
-    }
-
-    /** A plain TIMEOUT of {@code nanos}: wakes a waiting enter. */
-    void timeout(long userData, long nanos) {
-      long timespec = scratch(TIMESPEC_BYTES);
-      Prep.timespec(scratch, timespec, nanos);
-      long sqe = sqe();
-      Prep.timeout(sqes(), sqe, scratchAddress(timespec));
-      Prep.userData(sqes(), sqe, userData);
-    }
-
-    /** Submits a NOP and waits for it: proves io_uring_enter works here. Returns its result. */
-    int nopRoundTrip() {
-      long sqe = sqe();
-      Prep.nop(sqes(), sqe);
-      Prep.userData(sqes(), sqe, UserData.encode(KIND_TICK, 0, 0));
-      int entered = uring.enter(sq.flush(), 1, IoUringAbi.ENTER_GETEVENTS);
-      if (entered < 0) {
-        return entered;
-      }
-      int next = cq.head();
-      if (next == cq.tail()) {
-        return -Errno.EAGAIN;
-      }
-      int result = cq.result(next);
-      cq.advance(next + 1);
-      return result;
-    }
-
-    void resetScratch() {
-      scratchUsed = 0;
-    }
-
-    void close() {
-      arena.close();
-    }
+    @Override
+    public void refused(Throwable cause) {} // already closed
   }
 }

@@ -37,7 +37,7 @@ abstract sealed class Doorbell {
   }
 
   /** Arms the doorbell request if none is in the kernel. Loop thread. */
-  final void arm(CompletionLoop.Submission submission, long userData) {
+  final void arm(Submission submission, long userData) {
     if (!armed) {
       long sqe = submission.sqe();
       prepare(submission, sqe);
@@ -59,7 +59,7 @@ abstract sealed class Doorbell {
   /** Wakes the loop. Any thread; only called by the producer that found the loop asleep. */
   abstract void ring();
 
-  abstract void prepare(CompletionLoop.Submission submission, long sqe);
+  abstract void prepare(Submission submission, long sqe);
 
   abstract void reset();
 
@@ -80,7 +80,7 @@ abstract sealed class Doorbell {
     }
 
     @Override
-    void prepare(CompletionLoop.Submission submission, long sqe) {
+    void prepare(Submission submission, long sqe) {
       Prep.futexWait(submission.sqes(), sqe, bell.address(), 0, FutexFlags.BITSET_MATCH_ANY, FLAGS);
     }
 
@@ -127,7 +127,7 @@ abstract sealed class Doorbell {
     }
 
     @Override
-    void prepare(CompletionLoop.Submission submission, long sqe) {
+    void prepare(Submission submission, long sqe) {
       Prep.read(submission.sqes(), sqe, eventfd, readBuffer.address(), (int) readBuffer.byteSize());
     }
 

@@ -56,10 +56,13 @@ final class IoUringSupport {
     }
   }
 
-  static void requireWorkingEnter(Ring ring, CompletionLoop.Submission submission) {
-    int result = submission.nopRoundTrip();
-    if (result < 0) {
-      throw new ErrnoException("io_uring_enter", -result);
+  /**
+   * @param nopResult what a NOP, submitted and waited for in one io_uring_enter, completed with: an
+   *     errno there means the kernel refuses io_uring_enter (seccomp, say)
+   */
+  static void requireWorkingEnter(int nopResult) {
+    if (nopResult < 0) {
+      throw new ErrnoException("io_uring_enter", -nopResult);
     }
   }
 

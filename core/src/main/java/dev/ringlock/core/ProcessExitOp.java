@@ -21,7 +21,7 @@ final class ProcessExitOp extends RingOp<Void> {
   }
 
   @Override
-  void prepare(CompletionLoop.Submission submission, long userData) {
+  void prepare(Submission submission, long userData) {
     long sqe = submission.sqe();
     Prep.pollAdd(submission.sqes(), sqe, pidfd, IoUringAbi.POLLIN);
     Prep.userData(submission.sqes(), sqe, userData);

@@ -8,15 +8,21 @@ import java.util.concurrent.CompletableFuture;
  * Overview
  *
  * One request to the ring, and the future its caller holds: the same object, so a request
- * allocates nothing beyond the future. It is also a node of the loop's request stack (next)
- * and, when futures complete on an executor, the Runnable that completes it.
+ * allocates nothing beyond the future. It is also a LoopRequest (a node of the loop's request
+ * stack, pushed to submit it and again to cancel it) and, when futures complete on an
+ * executor, the Runnable that completes it.
  *
  * States (state, CAS'd by the loop and by whoever abandons the future):
  *
- *   QUEUED --loop prepares its SQE--> IN_KERNEL --its CQE--> DONE
- *   QUEUED --abandoned--> ABANDONED_QUEUED --loop drains it--> DONE (never submitted)
+ *   QUEUED --loop takes it, writes its SQEs--> IN_KERNEL --its CQE--> DONE
+ *   QUEUED --abandoned--> ABANDONED_QUEUED --loop takes it--> DONE (never submitted)
  *   IN_KERNEL --abandoned--> CANCEL_REQUESTED (pushed again, as a cancel request)
- *             --loop drains it--> ASYNC_CANCEL sent; its CQE--> DONE
+ *             --loop takes it--> ASYNC_CANCEL sent; its CQE--> DONE
+ *   QUEUED, ABANDONED_QUEUED --the loop closed first (refused)--> DONE, failed RingClosed
+ *
+ * takenBy() is the loop's side of the diagram, switching on the state it finds, and refused()
+ * its ending when the ring closes before taking it. A CANCEL_REQUESTED op that is refused needs
+ * nothing: the closing loop cancels everything it has in the kernel.
  *
  * "Abandoned" means completed by anyone but the ring: cancel, complete,
  * completeExceptionally, and so orTimeout and completeOnTimeout. Each of those first wins the
@@ -36,7 +42,7 @@ import java.util.concurrent.CompletableFuture;
  * is never written by two parties at once: the loop reads next before its CAS to IN_KERNEL,
  * the canceller writes it only after its CAS from IN_KERNEL.
  */
-abstract class RingOp<T> extends CompletableFuture<T> implements Runnable {
+abstract class RingOp<T> extends CompletableFuture<T> implements LoopRequest, Runnable {
   static final int QUEUED = 0;
   static final int IN_KERNEL = 1;
   static final int ABANDONED_QUEUED = 2;
@@ -54,7 +60,7 @@ abstract class RingOp<T> extends CompletableFuture<T> implements Runnable {
   }
 
   final CompletionLoop loop;
-  RingOp<?> next; // request-stack link; see the overview for who may write it
+  private LoopRequest next; // request-stack link; see the overview for who may write it
   private volatile int state; // QUEUED, IN_KERNEL, ABANDONED_QUEUED, CANCEL_REQUESTED, DONE
   long userData; // loop thread only: the user_data of this op's main SQE
   private static final Object NO_OUTCOME = new Object();
@@ -78,7 +84,7 @@ abstract class RingOp<T> extends CompletableFuture<T> implements Runnable {
   }
 
   /** Writes its SQEs; {@code userData} goes into the main one. Loop thread. */
-  abstract void prepare(CompletionLoop.Submission submission, long userData);
+  abstract void prepare(Submission submission, long userData);
 
   /** Its main CQE arrived with {@code result}; deliver a value or a failure. Loop thread. */
   abstract void completed(int result, boolean ringClosing);
@@ -89,11 +95,40 @@ abstract class RingOp<T> extends CompletableFuture<T> implements Runnable {
   /** An abandoned request's outcome lost the completion race; hand back what it consumed. */
   void outcomeUnclaimed(Object outcome) {}
 
-  // ---- state transitions ----
+  // ---- as a request of the loop's ----
 
-  int requestState() {
-    return state;
+  @Override
+  public final LoopRequest next() {
+    return next;
   }
+
+  @Override
+  public final void setNext(LoopRequest next) {
+    this.next = next;
+  }
+
+  @Override
+  public final void takenBy(CompletionLoop loop) {
+    switch (state) {
+      case QUEUED -> loop.prepare(this);
+      case ABANDONED_QUEUED -> {
+        setDone();
+        dropped();
+      }
+      case CANCEL_REQUESTED -> loop.cancel(userData);
+      default -> {} // DONE: completed before its cancel request was taken
+    }
+  }
+
+  @Override
+  public final void refused(Throwable cause) {
+    int current = state;
+    if (current == QUEUED || current == ABANDONED_QUEUED) {
+      failClosed(cause);
+    }
+  }
+
+  // ---- state transitions ----
 
   boolean casRequestState(int expected, int next) {
     return STATE.compareAndSet(this, expected, next);
@@ -108,7 +143,7 @@ abstract class RingOp<T> extends CompletableFuture<T> implements Runnable {
       return;
     }
     if (casRequestState(IN_KERNEL, CANCEL_REQUESTED)) {
-      loop.requestCancel(this);
+      loop.submit(this);
     }
   }
 

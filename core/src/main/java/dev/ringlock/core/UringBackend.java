@@ -5,7 +5,8 @@ import java.util.concurrent.CompletionException;
 
 /**
  * The io_uring backend: one ring and the {@link CompletionLoop} thread that owns it. Each request
- * becomes a {@link RingOp} (its future) handed to the loop; see CompletionLoop's overview.
+ * becomes a {@link LoopRequest} handed to the loop: a {@link RingOp}, which is its future, or a
+ * {@link WakeSignal}'s queued wake; see CompletionLoop's overview.
  */
 final class UringBackend implements FutexBackend {
   private final CompletionLoop loop;
@@ -68,7 +69,7 @@ final class UringBackend implements FutexBackend {
   @Override
   public CompletableFuture<Void> wakeEach(FutexWord[] words) {
     if (words.length == 1 && loop.isAsleep()) { // a lone wake; batches keep going through the ring
-      int result = CompletionLoop.wakeBySyscall(words[0], 1, FutexRing.ANY_BITSET);
+      int result = SyscallBackend.wakeDirectly(words[0], 1, FutexRing.ANY_BITSET);
       return result >= 0
           ? CompletableFuture.completedFuture(null)
           : CompletableFuture.failedFuture(WakeEachOp.failure(words[0], -result));

@@ -30,12 +30,11 @@ final class WaitAnyOp extends RingOp<WaitOutcome> {
   @Override
   int scratchBytes() {
     int waitv = (int) UringLayouts.FUTEX_WAITV.byteSize() * targets.length;
-    return waitv
-        + (timeoutNanos == WaitOp.NO_TIMEOUT ? 0 : CompletionLoop.Submission.TIMESPEC_BYTES);
+    return waitv + (timeoutNanos == WaitOp.NO_TIMEOUT ? 0 : Submission.TIMESPEC_BYTES);
   }
 
   @Override
-  void prepare(CompletionLoop.Submission submission, long userData) {
+  void prepare(Submission submission, long userData) {
     long entryBytes = UringLayouts.FUTEX_WAITV.byteSize();
     // A byte offset, 8-aligned: the scratch before it may hold other ops' timespecs, so it is no
     // multiple of the entry size (an index computed from it pointed the entries elsewhere).

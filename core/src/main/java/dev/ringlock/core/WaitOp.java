@@ -36,11 +36,11 @@ final class WaitOp extends RingOp<WaitOutcome> {
 
   @Override
   int scratchBytes() {
-    return timeoutNanos == NO_TIMEOUT ? 0 : CompletionLoop.Submission.TIMESPEC_BYTES;
+    return timeoutNanos == NO_TIMEOUT ? 0 : Submission.TIMESPEC_BYTES;
   }
 
   @Override
-  void prepare(CompletionLoop.Submission submission, long userData) {
+  void prepare(Submission submission, long userData) {
     long sqe = submission.sqe();
     Prep.futexWait(submission.sqes(), sqe, word.address(), expected, bitset, word.futex2Flags());
     Prep.userData(submission.sqes(), sqe, userData);

@@ -18,7 +18,7 @@ final class WakeEachOp extends RingOp<Void> {
   }
 
   @Override
-  void prepare(CompletionLoop.Submission submission, long userData) {
+  void prepare(Submission submission, long userData) {
     int last = words.length - 1;
     for (int i = 0; i <= last; i++) {
       if (i > 0) {
@@ -44,7 +44,7 @@ final class WakeEachOp extends RingOp<Void> {
   @Override
   void dropped() {
     for (FutexWord word : words) {
-      CompletionLoop.wakeBySyscall(word, 1, FutexRing.ANY_BITSET);
+      SyscallBackend.wakeDirectly(word, 1, FutexRing.ANY_BITSET);
     }
   }
 }

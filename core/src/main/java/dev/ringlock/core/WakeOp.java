@@ -16,7 +16,7 @@ final class WakeOp extends RingOp<Integer> {
   }
 
   @Override
-  void prepare(CompletionLoop.Submission submission, long userData) {
+  void prepare(Submission submission, long userData) {
     long sqe = submission.sqe();
     Prep.futexWake(submission.sqes(), sqe, word.address(), count, bitset, word.futex2Flags());
     Prep.userData(submission.sqes(), sqe, userData);

@@ -24,30 +24,21 @@ import java.lang.invoke.VarHandle;
  * signal()} makes the direct system call itself.
  */
 public final class WakeSignal {
-  private static final VarHandle QUEUED;
-
-  static {
-    try {
-      QUEUED = MethodHandles.lookup().findVarHandle(WakeSignal.class, "queued", int.class);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
-
   private final FutexWord word;
   private final int count;
   private final int bitset;
-  private final Request request; // null on the syscalls backend: every signal is a direct wake
+  private final CompletionLoop loop; // null on the syscalls backend: every signal is a direct wake
   private final SyscallBackend syscalls; // the syscalls backend, or null on io_uring
-  private volatile int queued; // 1 while the request sits in the loop's request stack
+  private final QueuedWake queuedWake; // this signal's node in the loop's request stack
 
   /** {@code loop} null: no ring, every signal is a direct system call of {@code syscalls}. */
   WakeSignal(CompletionLoop loop, SyscallBackend syscalls, FutexWord word, int count, int bitset) {
+    this.loop = loop;
     this.syscalls = syscalls;
     this.word = word;
     this.count = count;
     this.bitset = bitset;
-    this.request = loop == null ? null : new Request(loop, this);
+    this.queuedWake = loop == null ? null : new QueuedWake(word, count, bitset);
   }
 
   public FutexWord word() {
@@ -64,44 +55,24 @@ public final class WakeSignal {
    * ring's completion thread the wake joins the current batch.
    */
   public void signal() {
-    if (request == null) {
+    if (loop == null) {
       syscalls.wakeInOrder(word, count, bitset);
-      return;
-    }
-    CompletionLoop loop = request.loop;
-    if (Thread.currentThread() == loop.thread()) {
+    } else if (Thread.currentThread() == loop.thread()) {
+      // Written straight into the batch, not taken as the queued request: that may be on the
+      // stack right now, and taking it here would let another signal push it a second time.
       if (loop.isClosing()) {
-        wakeDirectly();
+        SyscallBackend.wakeDirectly(word, count, bitset);
       } else {
-        loop.prepareSignal(this);
+        loop.submission().reserve(1, 0).fireAndForgetWake(word, count, bitset);
       }
-      return;
-    }
-    if (loop.isAsleep()) {
+    } else if (loop.isAsleep()) {
       // Correct whatever the loop does meanwhile: a direct wake made after the word's change
       // serves it (the syscall orders it after the change), and a signal still queued from
-      // before is delivered by the loop or, on close, by dropped().
-      wakeDirectly();
-      return;
+      // before is delivered by the loop or, on close, by its refusal.
+      SyscallBackend.wakeDirectly(word, count, bitset);
+    } else if (queuedWake.tryQueue()) { // else one is queued and not yet written: it serves this
+      loop.submit(queuedWake);
     }
-    // Losing this CAS means a signal is queued and not yet written: it will serve this one too.
-    if (QUEUED.compareAndSet(this, 0, 1) && !loop.pushSignal(request)) {
-      queued = 0;
-      wakeDirectly();
-    }
-  }
-
-  /** The loop took the request off its stack: later signals must queue it again. */
-  void dequeued() {
-    queued = 0;
-  }
-
-  void prepare(CompletionLoop.Submission submission) {
-    submission.fireAndForgetWake(word, count, bitset);
-  }
-
-  void wakeDirectly() {
-    CompletionLoop.wakeBySyscall(word, count, bitset);
   }
 
   @Override
@@ -109,28 +80,63 @@ public final class WakeSignal {
     return "WakeSignal[" + word + ", count " + count + "]";
   }
 
-  /** The request-stack node: a stack holds RingOps, so the signal travels inside one. */
-  static final class Request extends RingOp<Void> {
-    final WakeSignal signal;
+  /**
+   * The fire-and-forget FUTEX_WAKE as the loop's request stack carries it: the wake's fields, a
+   * link and a flag; no future, no result. The flag keeps it on the stack at most once (the
+   * contract of {@link LoopRequest}): only the signal that sets it pushes it, and the loop clears
+   * it when it takes it.
+   */
+  private static final class QueuedWake implements LoopRequest {
+    private static final VarHandle QUEUED;
 
-    Request(CompletionLoop loop, WakeSignal signal) {
-      super(loop);
-      this.signal = signal;
+    static {
+      try {
+        QUEUED = MethodHandles.lookup().findVarHandle(QueuedWake.class, "queued", int.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    private final FutexWord word;
+    private final int count;
+    private final int bitset;
+    private volatile int queued; // 1 from the push that set it until the loop takes or refuses it
+    private LoopRequest next;
+
+    QueuedWake(FutexWord word, int count, int bitset) {
+      this.word = word;
+      this.count = count;
+      this.bitset = bitset;
+    }
+
+    /** True for the one signal that must push it; false while it is queued and not yet written. */
+    boolean tryQueue() {
+      return QUEUED.compareAndSet(this, 0, 1);
     }
 
     @Override
-    void prepare(CompletionLoop.Submission submission, long userData) {
-      signal.prepare(submission);
+    public LoopRequest next() {
+      return next;
     }
 
     @Override
-    void completed(int result, boolean ringClosing) {}
+    public void setNext(LoopRequest next) {
+      this.next = next;
+    }
 
-    /** Still queued when the ring closed: an accepted signal is delivered, ring or no ring. */
     @Override
-    void dropped() {
-      signal.dequeued();
-      signal.wakeDirectly();
+    public void takenBy(CompletionLoop loop) {
+      // Cleared before the SQE is written: a signal from now on must queue again, as this SQE
+      // may reach the kernel before that signaller's change to the word.
+      queued = 0;
+      loop.submission().reserve(1, 0).fireAndForgetWake(word, count, bitset);
+    }
+
+    /** The ring closed first: a signal the ring accepted is delivered, ring or no ring. */
+    @Override
+    public void refused(Throwable cause) {
+      queued = 0;
+      SyscallBackend.wakeDirectly(word, count, bitset);
     }
   }
 }

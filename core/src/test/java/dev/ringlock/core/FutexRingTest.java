@@ -98,15 +98,20 @@ class FutexRingTest {
     onCompletionThread(
         () -> {
           running.countDown();
-          try {
-            release.await();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
+          awaitRelease(release);
           return null;
         });
     assertTrue(running.await(10, TimeUnit.SECONDS));
     return release;
+  }
+
+  /** Holds a completion thread until the test counts {@code release} down. */
+  private static void awaitRelease(CountDownLatch release) {
+    try {
+      release.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private void awaitInFlight(int expected) throws InterruptedException {
@@ -600,6 +605,36 @@ class FutexRingTest {
   }
 
   @Test
+  @IoUringOnly("the ring's request stack; on syscalls every signal is a system call")
+  void aWakeSignalStillQueuedWhenTheRingShutsDownIsMadeByDirectSystemCall() throws Exception {
+    FutexWord word = words.word(0);
+    WakeSignal signal = ring.wakeSignal(word, 1, ANY);
+    try (FutexRing other = openAnother(FutexRing.options())) {
+      CompletableFuture<WaitOutcome> waiter = other.wait(word, 0);
+      await(other.wake(words.word(15), 0)); // the wait is in the kernel
+      CountDownLatch closeRequested = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      // The completion thread asks for the close and stays busy: its loop ends after this
+      // iteration without draining the stack again, so a signal queued now is still there when
+      // the loop shuts down.
+      CompletableFuture<Object> closing =
+          onCompletionThread(
+              () -> {
+                ring.close();
+                closeRequested.countDown();
+                awaitRelease(release);
+                return null;
+              });
+      assertTrue(closeRequested.await(10, TimeUnit.SECONDS));
+      assertFalse(ring.completionThreadAsleep());
+      signal.signal(); // the loop is awake and not yet closing: the signal is queued, not made
+      release.countDown();
+      await(closing);
+      assertTrue(await(waiter).isWoken());
+    }
+  }
+
+  @Test
   @IoUringOnly("io_uring batching; SyscallBackendTest covers wakeEach on syscalls")
   void wakeEachWakesOneWaiterOnEveryWordInOneEnter() throws Exception {
     Words targets = new Words(200);
@@ -683,6 +718,64 @@ class FutexRingTest {
     try (FutexRing small =
         openAnother(FutexRing.options().submissionQueueEntries(16).completionQueueEntries(32))) {
       assertAllWoken(small, 10_000);
+    }
+  }
+
+  @Test
+  @IoUringOnly("io_uring queue sizes")
+  void wakeSignalsOnTheCompletionThreadThatOverflowTheSubmissionQueueAreAllMade() throws Exception {
+    assertSignalsOverflowingASmallRingAreAllMade(false);
+  }
+
+  @Test
+  @IoUringOnly("io_uring queue sizes")
+  void wakeSignalsQueuedFromAnotherThreadThatOverflowTheSubmissionQueueAreAllMade()
+      throws Exception {
+    assertSignalsOverflowingASmallRingAreAllMade(true);
+  }
+
+  /**
+   * 40 signals of distinct words through a ring whose SQ holds 16, all made in one iteration of its
+   * loop: on its completion thread, or queued from this thread while that thread is busy.
+   */
+  private void assertSignalsOverflowingASmallRingAreAllMade(boolean fromAnotherThread)
+      throws Exception {
+    int count = 40;
+    Words targets = new Words(count + 1);
+    FutexWord trigger = targets.word(count);
+    List<CompletableFuture<WaitOutcome>> waiters = new ArrayList<>();
+    try (FutexRing small = openAnother(FutexRing.options().submissionQueueEntries(16))) {
+      List<WakeSignal> signals = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        waiters.add(ring.wait(targets.word(i), 0));
+        signals.add(small.wakeSignal(targets.word(i), 1, ANY));
+      }
+      drainRing(); // every wait is in the kernel
+      CountDownLatch busy = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      CompletableFuture<Void> continuation =
+          small
+              .wait(trigger, 0)
+              .thenRun(
+                  () -> {
+                    if (!fromAnotherThread) {
+                      signals.forEach(WakeSignal::signal);
+                    }
+                    busy.countDown();
+                    awaitRelease(release);
+                  });
+      await(small.wake(targets.word(count - 1), 0)); // the trigger's wait is in the kernel
+      assertEquals(1, await(small.wake(trigger, 1)));
+      assertTrue(busy.await(10, TimeUnit.SECONDS));
+      if (fromAnotherThread) {
+        assertFalse(small.completionThreadAsleep());
+        signals.forEach(WakeSignal::signal); // the loop is busy: each is queued, not made
+      }
+      release.countDown();
+      await(continuation);
+      for (CompletableFuture<WaitOutcome> waiter : waiters) {
+        assertTrue(await(waiter).isWoken());
+      }
     }
   }
 
