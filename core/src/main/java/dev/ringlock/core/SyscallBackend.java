@@ -182,28 +182,43 @@ final class SyscallBackend implements FutexBackend {
       return op;
     }
     int needed = op.entries();
+    // First the thread that holds this word already: all of one word's waits in one array, in
+    // order. The kernel wakes a word's waiters oldest first and queues an array in order, so a
+    // re-arm keeps their order, and a wake of several of them is reported exactly (WaitvThread).
     int held = needed == 1 ? holders.getOrDefault(op.word(0).address(), 0) : 0;
-    WaitvThread own = ownThread();
-    if (own != null && (held & (1 << own.index)) == 0 && reserveAll(own, needed)) {
-      return placed(op, own);
+    for (int i = 0; held != 0 && i < threadCount; i++) {
+      if ((held & (1 << i)) != 0 && reserveAll(threads[i], needed)) {
+        return placed(op, threads[i]);
+      }
     }
-    // First a thread that holds no wait on this word yet, starting one if need be: one futex_waitv
-    // reports one woken entry, so waits on one word are spread over threads (see WaitvThread).
+    // Then an empty thread, starting one if need be: different words on different threads while
+    // there are threads to spare, so that two wakes of different words rarely reach one array,
+    // the one case futex_waitv cannot report exactly (WaitvThread's overview).
     for (int i = 0; ; i++) {
       if (i >= threadCount && !startThread(i)) {
         break;
       }
-      WaitvThread thread = threads[i];
-      if ((held & (1 << i)) == 0 && reserveAll(thread, needed)) {
-        return placed(op, thread);
-      }
-    }
-    for (int i = 0; i < threadCount; i++) {
-      if (reserveAll(threads[i], needed)) {
+      if (threads[i].reserved.get() == 0 && reserveAll(threads[i], needed)) {
         return placed(op, threads[i]);
       }
     }
-    return split(op, needed);
+    // Then the least loaded thread with room.
+    for (; ; ) {
+      WaitvThread emptiest = null;
+      for (int i = 0; i < threadCount; i++) {
+        int used = threads[i].reserved.get();
+        if (used + needed <= WaitvThread.CAPACITY
+            && (emptiest == null || used < emptiest.reserved.get())) {
+          emptiest = threads[i];
+        }
+      }
+      if (emptiest == null) {
+        return split(op, needed);
+      }
+      if (reserveAll(emptiest, needed)) {
+        return placed(op, emptiest);
+      }
+    }
   }
 
   private SyscallWait placed(SyscallWait op, WaitvThread thread) {
@@ -437,8 +452,15 @@ final class SyscallBackend implements FutexBackend {
     if (count == 0) {
       return 0; // futex(2) would wake one: it counts only after a wake
     }
-    return Syscalls.futexWakeBitset(
-        word.address(), count, bitset, word.scope() == FutexScope.PRIVATE);
+    // recorded, so that a futex_waitv thread can tell whether this wake may have reached an entry
+    // it cannot see reported (InProcessWakes, WaitvThread's overview)
+    InProcessWakes.begin(word.address());
+    try {
+      return Syscalls.futexWakeBitset(
+          word.address(), count, bitset, word.scope() == FutexScope.PRIVATE);
+    } finally {
+      InProcessWakes.end(word.address());
+    }
   }
 
   /**
