@@ -28,11 +28,12 @@ import java.util.concurrent.locks.LockSupport;
  *
  *   - Waits: up to MAX_THREADS WaitvThreads, started as needed, each asleep in futex_waitv(2) on
  *     up to 126 words between a control word used to hand it new waits and a sentinel (see
- *     WaitvThread). A wait
- *     goes to the caller's own WaitvThread when it has room (a continuation re-arming), else to
- *     the first with room; a waitAny larger than any thread's room is split over several, and
- *     the first entry woken completes it. Past MAX_PENDING_WAITS a wait throws
- *     WaitCapacityException. futex_waitv has no bitsets, so a wait with a bitset other than
+ *     WaitvThread). A wait goes to the thread that holds its word already (one word's waits in
+ *     one array, in order), else to an empty thread (starting one: different words on different
+ *     threads while there are threads to spare), else to the least loaded; a waitAny larger than
+ *     any thread's room is split over several, empty ones first, and the first entry woken
+ *     completes it. Why this placement: WaitvThread's overview. Past MAX_PENDING_WAITS a wait
+ *     throws WaitCapacityException. futex_waitv has no bitsets, so a wait with a bitset other than
  *     all-ones sleeps in futex(2) FUTEX_WAIT_BITSET on a thread of its own (at most
  *     MAX_BITSET_WAITS at once); it re-checks cancellation and close every BITSET_SLICE.
  *   - Wakes: a direct futex(2) FUTEX_WAKE_BITSET on the caller's thread, one system call per
@@ -257,12 +258,20 @@ final class SyscallBackend implements FutexBackend {
 
   /** Too big for any one thread's room: spread over several, or refuse. */
   private CompletableFuture<WaitOutcome> split(SyscallWait op, int needed) {
-    int count = threadCount;
-    int[] granted = new int[count];
+    // Empty threads first (starting them as need be), as place() does, then the others.
+    int[] granted = new int[MAX_THREADS];
     int total = 0;
+    for (int i = 0; i < MAX_THREADS && total < needed; i++) {
+      if ((i < threadCount || startThread(i)) && threads[i].reserved.get() == 0) {
+        granted[i] = threads[i].reserve(needed - total);
+        total += granted[i];
+      }
+    }
+    int count = threadCount;
     for (int i = 0; i < count && total < needed; i++) {
-      granted[i] = threads[i].reserve(needed - total);
-      total += granted[i];
+      int more = threads[i].reserve(needed - total);
+      granted[i] += more;
+      total += more;
     }
     if (total < needed) {
       for (int i = 0; i < count; i++) {

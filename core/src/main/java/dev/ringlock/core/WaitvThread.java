@@ -40,17 +40,30 @@ import java.util.concurrent.atomic.AtomicLong;
  * the FUTEX_WAKE is always caught by the value check.
  *
  * Swallowed wakes, and their repair. futex_waitv leaves its other entries queued until the
- * woken thread runs; a second wake on another of its words in that window counts as delivered
- * and wakes nobody, and the call reports only one index, the last woken. So after a return that
- * reports entry r woken, every live entry is re-checked: r and this thread's earlier entries on
- * r's word complete as woken (a word's waiters are woken oldest first); every other entry whose
- * word no longer holds the expected value completes as value changed (it must not sleep on: every
- * wake ringlock makes follows a change of the word), and one before r, which may have consumed a
- * wake, passes that wake on (calling it woken would end a wait no wake was for). An entry of a
- * finished wait (abandoned by its caller, or completed through another entry on another thread)
- * up to r (any entry of a waitAny) may have consumed a wake meant for a live waiter, so its wake
- * goes to its AbandonedWakeHandler (pass it on); the entries of a wait completed in this very
- * pass are the caller's to repair, exactly as a waitAny on io_uring.
+ * woken thread runs; a second wake on another of its words in that window counts as delivered,
+ * and the call reports only one index, the last woken. So after a return that reports entry r
+ * woken, every live entry is decided (woken()):
+ *   - after r: not woken (futex_unqueue_multiple returns the LAST index it found woken);
+ *   - r, and this thread's earlier entries on r's word: woken. The kernel queues one call's
+ *     entries in array order and wakes a word's waiters oldest first (the hash bucket's plist is
+ *     FIFO among equal priorities; a waitv entry matches every bitset), so a wake that took r took
+ *     them first. (Spurious, never lost, in one race: a call already leaving the kernel unqueues
+ *     its entries in order, and a wake landing between two of them on one word takes the later.)
+ *     SyscallBackend keeps one word's waits in one thread, so this case is the common one;
+ *   - an entry whose word no longer holds the expected value: value changed (it must not sleep
+ *     on: every wake ringlock makes follows a change of the word); one before r may have consumed
+ *     a wake, which it passes on (calling it woken would end a wait no wake was for);
+ *   - before r, on another word that did not change: the kernel cannot say. It ends woken when a
+ *     wake may have reached it (mayHaveBeenWoken: a SHARED word, which another process may wake,
+ *     or a PRIVATE one that InProcessWakes saw woken since the snapshot taken before the call),
+ *     so no wake is lost; the price is a spurious wakeup, which FutexRing allows on this backend.
+ *     Otherwise it was not woken and sleeps on. SyscallBackend gives different words different
+ *     threads while there are threads to spare, so this needs two wakes of words that share a
+ *     thread at once.
+ * An entry of a finished wait (abandoned by its caller, or completed through another entry on
+ * another thread) up to r (any entry of a waitAny) may have consumed a wake meant for a live
+ * waiter, so its wake goes to its AbandonedWakeHandler (pass it on); the entries of a wait
+ * completed in this very pass are the caller's to repair, exactly as a waitAny on io_uring.
  *
  * Returns with no waited word woken (the control word, -EAGAIN, -ETIMEDOUT, -EINTR) consumed
  * nothing: finished entries just
