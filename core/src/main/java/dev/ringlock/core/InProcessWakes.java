@@ -39,7 +39,7 @@ final class InProcessWakes {
 
   private InProcessWakes() {}
 
-  private static int stripe(long address) {
+  static int stripe(long address) {
     return (int) ((address >>> 2) * 0x9E3779B97F4A7C15L >>> 52) & (STRIPES - 1);
   }
 

@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -164,6 +167,24 @@ class SyscallBackendTest {
       parked.forEach(wait -> wait.cancel(false));
     } finally {
       Files.deleteIfExists(file);
+    }
+  }
+
+  /**
+   * The other side of the test above: a wait on a private word before the reported entry, whose
+   * word this process did not wake, sleeps on instead of ending in a spurious wakeup (in a JVM that
+   * never opened an io_uring ring; see UnwokenPrivateWaitChild).
+   */
+  @Test
+  void aPrivateWaitThatNoWakeReachedSleepsOn() throws Exception {
+    Process child = JvmProcess.startReadingOutput(UnwokenPrivateWaitChild.class);
+    try (BufferedReader out =
+        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+      assertEquals("OK", out.readLine());
+      assertTrue(child.waitFor(60, TimeUnit.SECONDS));
+      assertEquals(0, child.exitValue());
+    } finally {
+      child.destroyForcibly();
     }
   }
 
