@@ -89,7 +89,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       wake of several of them is reported exactly, and different words get different threads
  *       while there are threads to spare, so this needs two wakes of different words reaching one
  *       thread at once. A spurious wakeup is not counted by any wake; ringlock's primitives
- *       re-check their words and sleep again.
+ *       re-check their words and sleep again. What this backend cannot do: a thread re-arms its
+ *       call (after a wake, a timeout, a cancellation or a new wait), and a wake that changes no
+ *       word, made by another process in that instant, finds none of that thread's waits. Change
+ *       the word before a wake, as every futex protocol (and ringlock's primitives) does.
  * </ul>
  */
 public final class FutexRing implements AutoCloseable {
