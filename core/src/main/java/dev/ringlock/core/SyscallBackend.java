@@ -483,13 +483,19 @@ final class SyscallBackend implements FutexBackend {
       // nothing to order against; or a waitv, bitset or exit thread, which never waits for others
       return wakeDirectly(word, count, bitset);
     }
-    awaitSettled(threads);
+    // Only the threads that hold a wait on this word matter: a wake reaches no other. Every wait
+    // placed before this wake began is counted in `holders` before its wait() returned.
+    int holding = holders.getOrDefault(word.address(), 0);
+    awaitSettled(threads, holding, word.address());
     long[] generations = null;
     boolean[] holds = null;
     int value = 0;
     try {
       value = word.getAcquire();
       for (int i = 0; i < threads; i++) {
+        if ((holding & (1 << i)) == 0) {
+          continue;
+        }
         long generation = this.threads[i].armGeneration();
         if (this.threads[i].sleptOn(generation, word.address(), value)) {
           if (generations == null) {
@@ -516,13 +522,16 @@ final class SyscallBackend implements FutexBackend {
     return woken;
   }
 
-  /** Waits, bounded, until every thread has drained what was queued and sleeps in the kernel. */
-  private void awaitSettled(int threads) {
+  /**
+   * Waits, bounded, until every thread of {@code holding} (a mask of thread indexes), and every
+   * bitset wait on {@code address}, has drained what was queued and sleeps in the kernel.
+   */
+  private void awaitSettled(int threads, int holding, long address) {
     long deadline = 0;
     int spins = 0;
     for (int i = 0; i < threads; i++) {
       WaitvThread thread = this.threads[i];
-      while (!thread.settled()) {
+      while ((holding & (1 << i)) != 0 && !thread.settled()) {
         deadline = backOff(deadline, spins++);
         if (deadline == -1) {
           return;
@@ -530,7 +539,7 @@ final class SyscallBackend implements FutexBackend {
       }
     }
     for (BitsetWait wait : bitsetThreads) {
-      while (!wait.settled()) {
+      while (wait.word.address() == address && !wait.settled()) {
         deadline = backOff(deadline, spins++);
         if (deadline == -1) {
           return;
