@@ -483,10 +483,11 @@ final class SyscallBackend implements FutexBackend {
       // nothing to order against; or a waitv, bitset or exit thread, which never waits for others
       return wakeDirectly(word, count, bitset);
     }
-    // Only the threads that hold a wait on this word matter: a wake reaches no other. Every wait
-    // placed before this wake began is counted in `holders` before its wait() returned.
+    // Every thread, not only those holding this word: as on io_uring, a wake is ordered after
+    // every wait this ring was asked for before it, whatever its word (callers rely on a wake of an
+    // unrelated word as a barrier). The settle below is only for the holders.
+    awaitSettled(threads);
     int holding = holders.getOrDefault(word.address(), 0);
-    awaitSettled(threads, holding, word.address());
     long[] generations = null;
     boolean[] holds = null;
     int value = 0;
@@ -522,16 +523,13 @@ final class SyscallBackend implements FutexBackend {
     return woken;
   }
 
-  /**
-   * Waits, bounded, until every thread of {@code holding} (a mask of thread indexes), and every
-   * bitset wait on {@code address}, has drained what was queued and sleeps in the kernel.
-   */
-  private void awaitSettled(int threads, int holding, long address) {
+  /** Waits, bounded, until every thread has drained what was queued and sleeps in the kernel. */
+  private void awaitSettled(int threads) {
     long deadline = 0;
     int spins = 0;
     for (int i = 0; i < threads; i++) {
       WaitvThread thread = this.threads[i];
-      while ((holding & (1 << i)) != 0 && !thread.settled()) {
+      while (!thread.settled()) {
         deadline = backOff(deadline, spins++);
         if (deadline == -1) {
           return;
@@ -539,7 +537,7 @@ final class SyscallBackend implements FutexBackend {
       }
     }
     for (BitsetWait wait : bitsetThreads) {
-      while (wait.word.address() == address && !wait.settled()) {
+      while (!wait.settled()) {
         deadline = backOff(deadline, spins++);
         if (deadline == -1) {
           return;
