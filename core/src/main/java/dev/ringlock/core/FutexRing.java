@@ -43,7 +43,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <h2>Outcomes of a wait</h2>
  *
  * <ul>
- *   <li>{@link WaitOutcome#isWoken()}: a wake reached the wait;
+ *   <li>{@link WaitOutcome#isWoken()}: a wake reached the wait. On io_uring, always a wake of this
+ *       wait's own: the wake's count includes it. On the syscalls backend it may also be spurious
+ *       (see below), as a futex wait's return may be: re-check the word either way;
  *   <li>{@link WaitOutcome#isValueChanged()}: the word did not hold the expected value (EAGAIN), so
  *       the wait never slept: re-check the word;
  *   <li>{@link java.util.concurrent.TimeoutException}: the linked timeout fired first;
@@ -78,6 +80,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>every wake is a direct system call on the caller's thread, one per word: a wake's future is
  *       complete when the method returns;
  *   <li>{@link #stats()} maps its counters onto the ring's: see {@link Stats}.
+ *   <li>a wait may end {@link WaitOutcome#isWoken() woken} with no wake of its own (a spurious
+ *       wakeup), so that no wake is ever lost. futex_waitv reports one woken word of its array, the
+ *       last; when a second wake reaches another of its words before the thread leaves the kernel,
+ *       the kernel does not say so. A wait the backend cannot then prove unwoken ends woken: one on
+ *       a word that another process may wake ({@link FutexScope#SHARED}), or one on a private word
+ *       that this process woke meanwhile. Waits on one word are kept in one array in order, so a
+ *       wake of several of them is reported exactly, and different words get different threads
+ *       while there are threads to spare, so this needs two wakes of different words reaching one
+ *       thread at once. A spurious wakeup is not counted by any wake; ringlock's primitives
+ *       re-check their words and sleep again. What this backend cannot do: a thread re-arms its
+ *       call (after a wake, a timeout, a cancellation or a new wait), and a wake that changes no
+ *       word, made by another process in that instant, finds none of that thread's waits. Change
+ *       the word before a wake, as every futex protocol (and ringlock's primitives) does.
  * </ul>
  */
 public final class FutexRing implements AutoCloseable {

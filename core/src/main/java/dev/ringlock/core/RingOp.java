@@ -2,7 +2,6 @@ package dev.ringlock.core;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.CompletableFuture;
 
 /*
  * Overview
@@ -26,8 +25,8 @@ import java.util.concurrent.CompletableFuture;
  *
  * "Abandoned" means completed by anyone but the ring: cancel, complete,
  * completeExceptionally, and so orTimeout and completeOnTimeout. Each of those first wins the
- * completion through CompletableFuture, then calls abandon(), so the kernel-side wait is
- * cancelled rather than left to swallow a wake.
+ * completion through CompletableFuture, then calls completedByCaller() (BackendFuture), so the
+ * kernel-side wait is cancelled rather than left to swallow a wake.
  *
  * The race that matters: a wake reaches the kernel wait after the future was abandoned but
  * before the ASYNC_CANCEL does. The kernel then completes the wait with 0 (woken) and the
@@ -42,7 +41,7 @@ import java.util.concurrent.CompletableFuture;
  * is never written by two parties at once: the loop reads next before its CAS to IN_KERNEL,
  * the canceller writes it only after its CAS from IN_KERNEL.
  */
-abstract class RingOp<T> extends CompletableFuture<T> implements LoopRequest, Runnable {
+abstract class RingOp<T> extends BackendFuture<T> implements LoopRequest {
   static final int QUEUED = 0;
   static final int IN_KERNEL = 1;
   static final int ABANDONED_QUEUED = 2;
@@ -63,9 +62,6 @@ abstract class RingOp<T> extends CompletableFuture<T> implements LoopRequest, Ru
   private LoopRequest next; // request-stack link; see the overview for who may write it
   private volatile int state; // QUEUED, IN_KERNEL, ABANDONED_QUEUED, CANCEL_REQUESTED, DONE
   long userData; // loop thread only: the user_data of this op's main SQE
-  private static final Object NO_OUTCOME = new Object();
-
-  private Object outcome = NO_OUTCOME; // executor delivery: the value, or a Throwable
 
   RingOp(CompletionLoop loop) {
     this.loop = loop;
@@ -91,9 +87,6 @@ abstract class RingOp<T> extends CompletableFuture<T> implements LoopRequest, Ru
 
   /** The request was abandoned before it reached the kernel, or the ring closed first. */
   void dropped() {}
-
-  /** An abandoned request's outcome lost the completion race; hand back what it consumed. */
-  void outcomeUnclaimed(Object outcome) {}
 
   // ---- as a request of the loop's ----
 
@@ -138,7 +131,8 @@ abstract class RingOp<T> extends CompletableFuture<T> implements LoopRequest, Ru
     state = DONE;
   }
 
-  private void abandon() {
+  @Override
+  final void completedByCaller() {
     if (casRequestState(QUEUED, ABANDONED_QUEUED)) {
       return;
     }
@@ -151,34 +145,9 @@ abstract class RingOp<T> extends CompletableFuture<T> implements LoopRequest, Ru
 
   /** Completes with {@code outcome} (a value, or a Throwable), here or on the executor. */
   final void deliver(Object outcome) {
-    this.outcome = outcome; // before the hand-off: the executor may run this at once
+    stage(outcome); // before the hand-off: the executor may run this at once
     if (!loop.deliverOnExecutor(this)) {
       run();
-    }
-  }
-
-  /**
-   * The executor's half of {@link #deliver}. Public only because Runnable is; a call that no {@link
-   * #deliver} preceded (a stray one, on a future cast to Runnable) does nothing.
-   */
-  @Override
-  public final void run() {
-    Object pending = outcome;
-    if (pending == NO_OUTCOME) {
-      return;
-    }
-    outcome = NO_OUTCOME;
-    deliverNow(pending);
-  }
-
-  @SuppressWarnings("unchecked")
-  private void deliverNow(Object outcome) {
-    boolean won =
-        outcome instanceof Throwable failure
-            ? super.completeExceptionally(failure)
-            : super.complete((T) outcome);
-    if (!won) {
-      outcomeUnclaimed(outcome);
     }
   }
 
@@ -186,30 +155,6 @@ abstract class RingOp<T> extends CompletableFuture<T> implements LoopRequest, Ru
   final void failClosed(Throwable cause) {
     setDone();
     dropped();
-    super.completeExceptionally(loop.closedException(cause));
-  }
-
-  // ---- completion by anyone else abandons the request ----
-
-  @Override
-  public boolean cancel(boolean mayInterruptIfRunning) {
-    return abandonedIf(super.cancel(mayInterruptIfRunning));
-  }
-
-  @Override
-  public boolean complete(T value) {
-    return abandonedIf(super.complete(value));
-  }
-
-  @Override
-  public boolean completeExceptionally(Throwable failure) {
-    return abandonedIf(super.completeExceptionally(failure));
-  }
-
-  private boolean abandonedIf(boolean completedByCaller) {
-    if (completedByCaller) {
-      abandon();
-    }
-    return completedByCaller;
+    completeByBackend(loop.closedException(cause));
   }
 }

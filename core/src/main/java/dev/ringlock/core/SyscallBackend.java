@@ -28,11 +28,12 @@ import java.util.concurrent.locks.LockSupport;
  *
  *   - Waits: up to MAX_THREADS WaitvThreads, started as needed, each asleep in futex_waitv(2) on
  *     up to 126 words between a control word used to hand it new waits and a sentinel (see
- *     WaitvThread). A wait
- *     goes to the caller's own WaitvThread when it has room (a continuation re-arming), else to
- *     the first with room; a waitAny larger than any thread's room is split over several, and
- *     the first entry woken completes it. Past MAX_PENDING_WAITS a wait throws
- *     WaitCapacityException. futex_waitv has no bitsets, so a wait with a bitset other than
+ *     WaitvThread). A wait goes to the thread that holds its word already (one word's waits in
+ *     one array, in order), else to an empty thread (starting one: different words on different
+ *     threads while there are threads to spare), else to the least loaded; a waitAny larger than
+ *     any thread's room is split over several, empty ones first, and the first entry woken
+ *     completes it. Why this placement: WaitvThread's overview. Past MAX_PENDING_WAITS a wait
+ *     throws WaitCapacityException. futex_waitv has no bitsets, so a wait with a bitset other than
  *     all-ones sleeps in futex(2) FUTEX_WAIT_BITSET on a thread of its own (at most
  *     MAX_BITSET_WAITS at once); it re-checks cancellation and close every BITSET_SLICE.
  *   - Wakes: a direct futex(2) FUTEX_WAKE_BITSET on the caller's thread, one system call per
@@ -182,28 +183,43 @@ final class SyscallBackend implements FutexBackend {
       return op;
     }
     int needed = op.entries();
+    // First the thread that holds this word already: all of one word's waits in one array, in
+    // order. The kernel wakes a word's waiters oldest first and queues an array in order, so a
+    // re-arm keeps their order, and a wake of several of them is reported exactly (WaitvThread).
     int held = needed == 1 ? holders.getOrDefault(op.word(0).address(), 0) : 0;
-    WaitvThread own = ownThread();
-    if (own != null && (held & (1 << own.index)) == 0 && reserveAll(own, needed)) {
-      return placed(op, own);
+    for (int i = 0; held != 0 && i < threadCount; i++) {
+      if ((held & (1 << i)) != 0 && reserveAll(threads[i], needed)) {
+        return placed(op, threads[i]);
+      }
     }
-    // First a thread that holds no wait on this word yet, starting one if need be: one futex_waitv
-    // reports one woken entry, so waits on one word are spread over threads (see WaitvThread).
+    // Then an empty thread, starting one if need be: different words on different threads while
+    // there are threads to spare, so that two wakes of different words rarely reach one array,
+    // the one case futex_waitv cannot report exactly (WaitvThread's overview).
     for (int i = 0; ; i++) {
       if (i >= threadCount && !startThread(i)) {
         break;
       }
-      WaitvThread thread = threads[i];
-      if ((held & (1 << i)) == 0 && reserveAll(thread, needed)) {
-        return placed(op, thread);
-      }
-    }
-    for (int i = 0; i < threadCount; i++) {
-      if (reserveAll(threads[i], needed)) {
+      if (threads[i].reserved.get() == 0 && reserveAll(threads[i], needed)) {
         return placed(op, threads[i]);
       }
     }
-    return split(op, needed);
+    // Then the least loaded thread with room.
+    for (; ; ) {
+      WaitvThread emptiest = null;
+      for (int i = 0; i < threadCount; i++) {
+        int used = threads[i].reserved.get();
+        if (used + needed <= WaitvThread.CAPACITY
+            && (emptiest == null || used < emptiest.reserved.get())) {
+          emptiest = threads[i];
+        }
+      }
+      if (emptiest == null) {
+        return split(op, needed);
+      }
+      if (reserveAll(emptiest, needed)) {
+        return placed(op, emptiest);
+      }
+    }
   }
 
   private SyscallWait placed(SyscallWait op, WaitvThread thread) {
@@ -242,12 +258,20 @@ final class SyscallBackend implements FutexBackend {
 
   /** Too big for any one thread's room: spread over several, or refuse. */
   private CompletableFuture<WaitOutcome> split(SyscallWait op, int needed) {
-    int count = threadCount;
-    int[] granted = new int[count];
+    // Empty threads first (starting them as need be), as place() does, then the others.
+    int[] granted = new int[MAX_THREADS];
     int total = 0;
+    for (int i = 0; i < MAX_THREADS && total < needed; i++) {
+      if ((i < threadCount || startThread(i)) && threads[i].reserved.get() == 0) {
+        granted[i] = threads[i].reserve(needed - total);
+        total += granted[i];
+      }
+    }
+    int count = threadCount;
     for (int i = 0; i < count && total < needed; i++) {
-      granted[i] = threads[i].reserve(needed - total);
-      total += granted[i];
+      int more = threads[i].reserve(needed - total);
+      granted[i] += more;
+      total += more;
     }
     if (total < needed) {
       for (int i = 0; i < count; i++) {
@@ -437,8 +461,15 @@ final class SyscallBackend implements FutexBackend {
     if (count == 0) {
       return 0; // futex(2) would wake one: it counts only after a wake
     }
-    return Syscalls.futexWakeBitset(
-        word.address(), count, bitset, word.scope() == FutexScope.PRIVATE);
+    // recorded, so that a futex_waitv thread can tell whether this wake may have reached an entry
+    // it cannot see reported (InProcessWakes, WaitvThread's overview)
+    InProcessWakes.begin(word.address());
+    try {
+      return Syscalls.futexWakeBitset(
+          word.address(), count, bitset, word.scope() == FutexScope.PRIVATE);
+    } finally {
+      InProcessWakes.end(word.address());
+    }
   }
 
   /**
@@ -452,13 +483,20 @@ final class SyscallBackend implements FutexBackend {
       // nothing to order against; or a waitv, bitset or exit thread, which never waits for others
       return wakeDirectly(word, count, bitset);
     }
+    // Every thread, not only those holding this word: as on io_uring, a wake is ordered after
+    // every wait this ring was asked for before it, whatever its word (callers rely on a wake of an
+    // unrelated word as a barrier). The settle below is only for the holders.
     awaitSettled(threads);
+    int holding = holders.getOrDefault(word.address(), 0);
     long[] generations = null;
     boolean[] holds = null;
     int value = 0;
     try {
       value = word.getAcquire();
       for (int i = 0; i < threads; i++) {
+        if ((holding & (1 << i)) == 0) {
+          continue;
+        }
         long generation = this.threads[i].armGeneration();
         if (this.threads[i].sleptOn(generation, word.address(), value)) {
           if (generations == null) {

@@ -2,7 +2,6 @@ package dev.ringlock.core;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 
 /*
@@ -23,7 +22,7 @@ import java.util.concurrent.RejectedExecutionException;
  * finished() (claimed, or completed by the caller) is what a backend thread reads to drop a
  * request: a volatile read each, and a request once finished never comes back.
  */
-abstract class SyscallFuture<T> extends CompletableFuture<T> implements Runnable {
+abstract class SyscallFuture<T> extends BackendFuture<T> {
   private static final VarHandle CLAIMED;
 
   static {
@@ -36,8 +35,6 @@ abstract class SyscallFuture<T> extends CompletableFuture<T> implements Runnable
 
   final SyscallBackend backend;
   private volatile int claimed; // 0, then 1 once a backend thread owns the outcome
-  private static final Object NO_OUTCOME = new Object();
-  private Object outcome = NO_OUTCOME; // executor delivery: the value, or a Throwable
 
   SyscallFuture(SyscallBackend backend) {
     this.backend = backend;
@@ -62,7 +59,7 @@ abstract class SyscallFuture<T> extends CompletableFuture<T> implements Runnable
   final void deliver(Object outcome) {
     backend.countCompletion();
     java.util.concurrent.Executor executor = backend.completionExecutor();
-    this.outcome = outcome; // before the hand-off: the executor may run this at once
+    stage(outcome); // before the hand-off: the executor may run this at once
     if (executor != null) {
       try {
         executor.execute(this);
@@ -74,56 +71,13 @@ abstract class SyscallFuture<T> extends CompletableFuture<T> implements Runnable
     backend.completer().execute(this);
   }
 
-  /**
-   * The executor's half of {@link #deliver}. Public only because Runnable is; a call that no {@link
-   * #deliver} preceded (a stray one, on a future cast to Runnable) does nothing.
-   */
-  @Override
-  public final void run() {
-    Object pending = outcome;
-    if (pending == NO_OUTCOME) {
-      return;
-    }
-    outcome = NO_OUTCOME;
-    deliverNow(pending);
-  }
-
-  @SuppressWarnings("unchecked")
-  private void deliverNow(Object outcome) {
-    boolean won =
-        outcome instanceof Throwable failure
-            ? super.completeExceptionally(failure)
-            : super.complete((T) outcome);
-    if (!won) {
-      outcomeUnclaimed(outcome);
-    }
-  }
-
-  /** The caller completed the future first; hand back what the outcome consumed. */
-  void outcomeUnclaimed(Object outcome) {}
-
   /** The caller completed the future: take the request out of the kernel soon. */
   abstract void abandoned();
 
   @Override
-  public boolean cancel(boolean mayInterruptIfRunning) {
-    return abandonedIf(super.cancel(mayInterruptIfRunning));
-  }
-
-  @Override
-  public boolean complete(T value) {
-    return abandonedIf(super.complete(value));
-  }
-
-  @Override
-  public boolean completeExceptionally(Throwable failure) {
-    return abandonedIf(super.completeExceptionally(failure));
-  }
-
-  private boolean abandonedIf(boolean completedByCaller) {
-    if (completedByCaller && claimed == 0) {
+  final void completedByCaller() {
+    if (claimed == 0) {
       abandoned();
     }
-    return completedByCaller;
   }
 }

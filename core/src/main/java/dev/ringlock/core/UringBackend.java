@@ -22,6 +22,7 @@ final class UringBackend implements FutexBackend {
 
   @Override
   public void start() {
+    InProcessWakes.untrackedWakersExist(); // its FUTEX_WAKE opcodes bypass that record
     loop.start();
     try {
       loop.started.join();

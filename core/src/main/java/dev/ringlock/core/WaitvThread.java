@@ -40,17 +40,30 @@ import java.util.concurrent.atomic.AtomicLong;
  * the FUTEX_WAKE is always caught by the value check.
  *
  * Swallowed wakes, and their repair. futex_waitv leaves its other entries queued until the
- * woken thread runs; a second wake on another of its words in that window counts as delivered
- * and wakes nobody, and the call reports only one index, the last woken. So after a return that
- * reports entry r woken, every live entry is re-checked: r and this thread's earlier entries on
- * r's word complete as woken (a word's waiters are woken oldest first); every other entry whose
- * word no longer holds the expected value completes as value changed (it must not sleep on: every
- * wake ringlock makes follows a change of the word), and one before r, which may have consumed a
- * wake, passes that wake on (calling it woken would end a wait no wake was for). An entry of a
- * finished wait (abandoned by its caller, or completed through another entry on another thread)
- * up to r (any entry of a waitAny) may have consumed a wake meant for a live waiter, so its wake
- * goes to its AbandonedWakeHandler (pass it on); the entries of a wait completed in this very
- * pass are the caller's to repair, exactly as a waitAny on io_uring.
+ * woken thread runs; a second wake on another of its words in that window counts as delivered,
+ * and the call reports only one index, the last woken. So after a return that reports entry r
+ * woken, every live entry is decided (woken()):
+ *   - after r: not woken (futex_unqueue_multiple returns the LAST index it found woken);
+ *   - r, and this thread's earlier entries on r's word: woken. The kernel queues one call's
+ *     entries in array order and wakes a word's waiters oldest first (the hash bucket's plist is
+ *     FIFO among equal priorities; a waitv entry matches every bitset), so a wake that took r took
+ *     them first. (Spurious, never lost, in one race: a call already leaving the kernel unqueues
+ *     its entries in order, and a wake landing between two of them on one word takes the later.)
+ *     SyscallBackend keeps one word's waits in one thread, so this case is the common one;
+ *   - an entry whose word no longer holds the expected value: value changed (it must not sleep
+ *     on: every wake ringlock makes follows a change of the word); one before r may have consumed
+ *     a wake, which it passes on (calling it woken would end a wait no wake was for);
+ *   - before r, on another word that did not change: the kernel cannot say. It ends woken when a
+ *     wake may have reached it (mayHaveBeenWoken: a SHARED word, which another process may wake,
+ *     or a PRIVATE one that InProcessWakes saw woken since the snapshot taken before the call),
+ *     so no wake is lost; the price is a spurious wakeup, which FutexRing allows on this backend.
+ *     Otherwise it was not woken and sleeps on. SyscallBackend gives different words different
+ *     threads while there are threads to spare, so this needs two wakes of words that share a
+ *     thread at once.
+ * An entry of a finished wait (abandoned by its caller, or completed through another entry on
+ * another thread) up to r (any entry of a waitAny) may have consumed a wake meant for a live
+ * waiter, so its wake goes to its AbandonedWakeHandler (pass it on); the entries of a wait
+ * completed in this very pass are the caller's to repair, exactly as a waitAny on io_uring.
  *
  * Returns with no waited word woken (the control word, -EAGAIN, -ETIMEDOUT, -EINTR) consumed
  * nothing: finished entries just
@@ -108,6 +121,8 @@ final class WaitvThread implements Runnable {
   // ---- this thread only ----
   private final SyscallWait[] ops = new SyscallWait[CAPACITY];
   private final int[] entryOf = new int[CAPACITY];
+  // InProcessWakes.snapshot of each entry's word, taken before the call; PRIVATE words use it
+  private final long[] wakeSnapshot = new long[CAPACITY];
   private int count;
   private final List<SyscallWait> completedThisPass = new ArrayList<>();
 
@@ -199,6 +214,7 @@ final class WaitvThread implements Runnable {
           timeout = deadlineSpec;
         }
         backend.countWait(count);
+        snapshotWakes();
         // single writer; volatile: publishes the table and drainedUpTo. Before `sleeping`, so that
         // a settled() that reads one generation on both sides of `sleeping` knows which call it is
         armGeneration++;
@@ -253,6 +269,17 @@ final class WaitvThread implements Runnable {
     }
   }
 
+  /** Before the call: what InProcessWakes knows of each entry's word (see woken()). */
+  private void snapshotWakes() {
+    for (int p = 0; p < count; p++) {
+      wakeSnapshot[p] = InProcessWakes.snapshot(addressOf(p));
+    }
+  }
+
+  private long addressOf(int p) {
+    return waitv.get(ValueLayout.JAVA_LONG, p * ENTRY_BYTES + UringLayouts.WAITV_UADDR);
+  }
+
   private static void setEntry(MemorySegment array, long at, long address, int expected) {
     array.set(ValueLayout.JAVA_LONG, at + UringLayouts.WAITV_VAL, Integer.toUnsignedLong(expected));
     array.set(ValueLayout.JAVA_LONG, at + UringLayouts.WAITV_UADDR, address);
@@ -291,34 +318,52 @@ final class WaitvThread implements Runnable {
   }
 
   /**
-   * Entry {@code reported} was the last one woken: no later entry was, and an earlier one may have
-   * been too (see overview). Earlier entries on the same word were: the kernel wakes the waiters of
-   * a word oldest first and queued this thread's in array order, so its woken entries on a word are
-   * a prefix of them. An entry on another word whose word changed ends as value changed.
+   * Entry {@code reported} was the last one woken: no later entry was (see overview). An earlier
+   * entry on the same word was woken too: the kernel wakes the waiters of a word oldest first and
+   * queued this thread's in array order. An entry whose word changed ends as value changed. An
+   * earlier entry on another, unchanged word ends as woken when a wake may have reached it
+   * (mayHaveBeenWoken); otherwise it was not woken and sleeps on.
    */
   private void woken(int reported) {
     completedThisPass.clear();
+    // The reported entry first: a waitAny whose other entries may end as woken too reports the
+    // word that surely woke it.
+    SyscallWait reportedOp = ops[reported];
+    if (!reportedOp.finished() && reportedOp.claim()) {
+      completedThisPass.add(reportedOp);
+      reportedOp.deliverWoken(entryOf[reported]);
+    }
     for (int p = 0; p < count; p++) {
       SyscallWait op = ops[p];
       if (op.finished()) {
         continue;
       }
       int entry = entryOf[p];
+      boolean woken;
       if (p == reported || p < reported && sameWord(p, reported)) {
+        woken = true;
+      } else if (holdsOther(p)) {
+        // Its word changed, so it must not sleep on. After the last woken entry it was not woken;
+        // before it, it may have been or not: it ends as value changed either way, and the wake
+        // it may have consumed is passed on, as an abandoned wait's is. Every wake ringlock's
+        // primitives make follows a change of the word, so this is their usual case.
         if (op.claim()) {
           completedThisPass.add(op);
-          op.deliverWoken(entry);
+          op.deliverValueChanged();
+          if (p < reported) {
+            op.passOn(entry);
+          }
         }
-      } else if (holdsOther(p) && op.claim()) {
-        // Its word changed, so it must not sleep on. After the last woken entry it was not woken;
-        // before it, it may have been (a wake swallowed in the window) or not: it ends as value
-        // changed either way, and the wake it may have consumed is passed on, as an abandoned
-        // wait's is. Calling it woken instead would end a wait that no wake was for.
+        continue;
+      } else {
+        // Unchanged word, before the reported entry: a wake of it may have reached it in the
+        // window and the kernel cannot say. Ending it as woken, maybe spuriously, is FutexRing's
+        // contract on this backend; re-arming it would lose that wake for good if there was one.
+        woken = p < reported && mayHaveBeenWoken(p);
+      }
+      if (woken && op.claim()) {
         completedThisPass.add(op);
-        op.deliverValueChanged();
-        if (p < reported) {
-          op.passOn(entry);
-        }
+        op.deliverWoken(entry);
       }
     }
     dropFinished(reported);
@@ -369,6 +414,16 @@ final class WaitvThread implements Runnable {
         == waitv.get(ValueLayout.JAVA_LONG, reported * ENTRY_BYTES + UringLayouts.WAITV_UADDR);
   }
 
+  /**
+   * Whether entry p, before the reported one and on another word whose value did not change, may
+   * have been woken too: always for a SHARED word (another process may have woken it), and for a
+   * PRIVATE word when this process made a wake of it since the snapshot (InProcessWakes).
+   */
+  private boolean mayHaveBeenWoken(int p) {
+    return ops[p].word(entryOf[p]).scope() == FutexScope.SHARED
+        || InProcessWakes.mayHaveWoken(addressOf(p), wakeSnapshot[p]);
+  }
+
   /** Whether entry p's word no longer holds its expected value (unreadable counts as changed). */
   private boolean holdsOther(int p) {
     int expected = (int) waitv.get(ValueLayout.JAVA_LONG, p * ENTRY_BYTES + UringLayouts.WAITV_VAL);
@@ -391,6 +446,7 @@ final class WaitvThread implements Runnable {
           waitv, (p + 1) * ENTRY_BYTES, waitv, p * ENTRY_BYTES, (last - p) * ENTRY_BYTES);
       System.arraycopy(ops, p + 1, ops, p, last - p);
       System.arraycopy(entryOf, p + 1, entryOf, p, last - p);
+      System.arraycopy(wakeSnapshot, p + 1, wakeSnapshot, p, last - p);
     }
     ops[last] = null;
     count = last;

@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -119,6 +122,97 @@ class SyscallBackendTest {
   private String threadPrefix() {
     String name = ring.toString();
     return name.substring("FutexRing[".length(), name.indexOf(','));
+  }
+
+  /**
+   * Two wakes of different words that reach one futex_waitv thread before it leaves the kernel: the
+   * call reports only the later entry, and the earlier one must not sleep on (that wake would be
+   * lost for good, as this test's waits were before the fix). Futex.wake makes each wake a bare
+   * system call, so the second lands while the thread is still being woken by the first. Private
+   * words end woken because this process woke them (InProcessWakes), shared ones because another
+   * process might have.
+   */
+  @Test
+  void aWakeTheKernelCannotReportStillEndsItsWait() throws Exception {
+    Path file = Files.createTempFile(Path.of("/dev/shm"), "ringlock-unreported-", ".words");
+    try (Arena arena = Arena.ofShared();
+        FileChannel channel =
+            FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      MemorySegment mapped = channel.map(FileChannel.MapMode.READ_WRITE, 0, 4096, arena);
+      Words fillers = new Words(SyscallBackend.MAX_THREADS);
+      List<CompletableFuture<WaitOutcome>> parked = fillThreadsLeavingTheFirstLeast(fillers);
+      Words words = new Words(2);
+      FutexWord[][] pairs = {
+        {words.word(0), words.word(1)}, {FutexWord.of(mapped, 0), FutexWord.of(mapped, 64)}
+      };
+      for (FutexWord[] pair : pairs) {
+        int bothCounted = 0;
+        for (int round = 0; round < 40; round++) {
+          // both on the first thread, which holds the fewest: [filler, first, second]
+          CompletableFuture<WaitOutcome> first = ring.wait(pair[0], 0);
+          CompletableFuture<WaitOutcome> second = ring.wait(pair[1], 0);
+          awaitArmed();
+          assertEquals(1, Futex.wake(pair[0], 1, FutexRing.ANY_BITSET), "round " + round);
+          if (Futex.wake(pair[1], 1, FutexRing.ANY_BITSET) == 1) {
+            bothCounted++; // the second reached the thread too, maybe before it left the kernel
+          } else {
+            // the thread had left the kernel already; a ring wake waits until it is back
+            assertEquals(1, await(ring.wake(pair[1], 1)), "round " + round);
+          }
+          assertTrue(await(second).isWoken(), "round " + round);
+          assertTrue(await(first).isWoken(), "round " + round + ": a wake was lost");
+        }
+        assertTrue(bothCounted > 0, "no round had both wakes reach the thread: proved nothing");
+      }
+      parked.forEach(wait -> wait.cancel(false));
+    } finally {
+      Files.deleteIfExists(file);
+    }
+  }
+
+  /**
+   * The other side of the test above: a wait on a private word before the reported entry, whose
+   * word this process did not wake, sleeps on instead of ending in a spurious wakeup (in a JVM that
+   * never opened an io_uring ring; see UnwokenPrivateWaitChild).
+   */
+  @Test
+  void aPrivateWaitThatNoWakeReachedSleepsOn() throws Exception {
+    Process child = JvmProcess.startReadingOutput(UnwokenPrivateWaitChild.class);
+    try (BufferedReader out =
+        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+      assertEquals("OK", out.readLine());
+      assertTrue(child.waitFor(60, TimeUnit.SECONDS));
+      assertEquals(0, child.exitValue());
+    } finally {
+      child.destroyForcibly();
+    }
+  }
+
+  /**
+   * One wait on the first thread and two on each other thread (one word each), so that the next
+   * waits on new words all go to the first thread (the least loaded).
+   */
+  private List<CompletableFuture<WaitOutcome>> fillThreadsLeavingTheFirstLeast(Words fillers)
+      throws Exception {
+    List<CompletableFuture<WaitOutcome>> parked = new ArrayList<>();
+    for (int i = 0; i < SyscallBackend.MAX_THREADS; i++) {
+      parked.add(ring.wait(fillers.word(i), 0));
+    }
+    for (int i = 1; i < SyscallBackend.MAX_THREADS; i++) {
+      parked.add(ring.wait(fillers.word(i), 0)); // to the thread that holds word i
+    }
+    awaitInFlight(parked.size());
+    return parked;
+  }
+
+  /** Every waitv thread has taken its queue into the kernel (a ring wake settles them first). */
+  private void awaitArmed() throws Exception {
+    Words nobody = new Words(1);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    do {
+      assertEquals(0, await(ring.wake(nobody.word(0), 1)));
+      Thread.sleep(1);
+    } while (!ring.completionThreadAsleep() && System.nanoTime() < deadline);
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.ringlock.jcstress;
 
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 import dev.ringlock.core.FutexRing;
@@ -13,7 +14,7 @@ import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
-import org.openjdk.jcstress.infra.results.LLL_Result;
+import org.openjdk.jcstress.infra.results.LLLL_Result;
 
 /*
  * Overview
@@ -36,12 +37,23 @@ import org.openjdk.jcstress.infra.results.LLL_Result;
  * Fails when: the ring reorders requests (a wait armed after the wake sleeps on: ASLEEP), a
  * completion is routed to the wrong future or dropped under concurrent submission, or a wake
  * result is mis-decoded (the count disagrees with the futures woken).
+ *
+ * The fourth result is the ring's backend. On SYSCALLS a wait may end WOKEN without a wake of its
+ * own, a spurious wakeup FutexRing allows there (futex_waitv reports one woken entry of its array,
+ * and an entry it cannot vouch for ends woken rather than lose a wake): the wake then counts fewer
+ * than the futures woken. That is interesting there and forbidden on IO_URING. Every instance's
+ * word is private and every wake comes from this process, so on SYSCALLS it needs two instances'
+ * words to share an InProcessWakes stripe, or the kernel's unqueue race (WaitvThread): rare.
  */
 @JCStressTest
 @Outcome(
-    id = "2, WOKEN, WOKEN",
+    id = "2, WOKEN, WOKEN, .*",
     expect = ACCEPTABLE,
     desc = "Both waits were queued before the wake; it reported and ended both")
+@Outcome(
+    id = "[01], WOKEN, WOKEN, SYSCALLS",
+    expect = ACCEPTABLE_INTERESTING,
+    desc = "Syscalls backend only: a wait ended woken that the wake did not count (spurious)")
 @Outcome(
     id = ".*ASLEEP.*",
     expect = FORBIDDEN,
@@ -67,9 +79,10 @@ public class WakeCountMatchesWokenWaits {
   }
 
   @Arbiter
-  public void arbiter(LLL_Result r) {
+  public void arbiter(LLLL_Result r) {
     r.r1 = SharedRing.RING.wake(word, FutexRing.WAKE_ALL).join();
     r.r2 = WaitFate.await(first);
     r.r3 = WaitFate.await(second);
+    r.r4 = SharedRing.RING.backend().name();
   }
 }

@@ -124,10 +124,19 @@ class ConditionVariableTest {
     FutexRing.Stats before = ring.stats();
     condition.signalAll();
     AtomicInteger woken = new AtomicInteger();
+    // Each unlocks as it gets the mutex: they re-acquire in whatever order their waits complete
+    // (on the syscalls backend, waits on different words complete on different threads), so
+    // awaiting them in list order would wait on one queued behind another that holds the mutex.
+    List<CompletableFuture<Void>> unlocked = new ArrayList<>();
     for (CompletableFuture<MutexGuard> waiter : waiters) {
-      await(waiter).unlock();
-      woken.incrementAndGet();
+      unlocked.add(
+          waiter.thenAccept(
+              held -> {
+                woken.incrementAndGet();
+                held.unlock();
+              }));
     }
+    await(CompletableFuture.allOf(unlocked.toArray(CompletableFuture[]::new)));
     assertEquals(count, woken.get());
     FutexRing.Stats after = ring.stats();
     // One kernel wait for the process, so one wake and one completion, not one per waiter.
