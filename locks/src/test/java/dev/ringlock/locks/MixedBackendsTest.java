@@ -1,20 +1,14 @@
 package dev.ringlock.locks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ringlock.core.memory.MappedRegion;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
 import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -156,8 +150,7 @@ class MixedBackendsTest {
     Worker waiter = new Worker(waiterBackend, "m");
     waiter.send("lock");
     Thread.sleep(300); // the waiter's kernel wait and exit watch are armed
-    owner.process.destroyForcibly();
-    assertTrue(owner.process.waitFor(10, TimeUnit.SECONDS));
+    owner.kill();
     String took = waiter.expect("TOOK");
     assertEquals("true", took.split(" ")[1], "the waiter saw the owner die: " + took);
   }
@@ -177,48 +170,12 @@ class MixedBackendsTest {
   }
 
   /** An OwnerDeathWorker on one mutex, driven by lines on stdin. */
-  private final class Worker {
-    final Process process;
-    final PrintWriter commands;
-    final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    final List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());
-
+  private final class Worker extends PipedChild {
     Worker(List<String> backend, String mutex) throws Exception {
-      process =
-          child(ChildJvm.startPiped(backend, OwnerDeathWorker.class, regionFile.toString(), mutex));
-      commands = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
-      BufferedReader out =
-          new BufferedReader(
-              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-      Thread.ofPlatform()
-          .daemon(true)
-          .start(
-              () -> {
-                try {
-                  for (String line = out.readLine(); line != null; line = out.readLine()) {
-                    seen.add(line);
-                    lines.add(line);
-                  }
-                } catch (Exception e) {
-                  // the worker died
-                }
-              });
+      super(
+          child(
+              ChildJvm.startPiped(backend, OwnerDeathWorker.class, regionFile.toString(), mutex)));
       expect("READY");
-    }
-
-    void send(String command) {
-      commands.println(command);
-    }
-
-    String expect(String prefix) throws Exception {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      for (; ; ) {
-        String line = lines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-        assertNotNull(line, "no '" + prefix + "' from the worker; it printed " + seen);
-        if (line.startsWith(prefix)) {
-          return line;
-        }
-      }
     }
   }
 }

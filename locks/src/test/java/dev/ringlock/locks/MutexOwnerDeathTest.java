@@ -2,18 +2,13 @@ package dev.ringlock.locks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -25,7 +20,6 @@ import java.util.Queue;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -59,32 +53,10 @@ class MutexOwnerDeathTest {
   }
 
   /** A running OwnerDeathWorker on mutex "m", and the lines it printed. */
-  private final class Worker {
-    final Process process;
-    final PrintWriter commands;
-    final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    final List<String> seen = Collections.synchronizedList(new ArrayList<>());
-
+  private final class Worker extends PipedChild {
     Worker(List<String> jvmOptions) throws Exception {
-      process = ChildJvm.startPiped(jvmOptions, OwnerDeathWorker.class, regionFile.toString(), "m");
+      super(ChildJvm.startPiped(jvmOptions, OwnerDeathWorker.class, regionFile.toString(), "m"));
       workers.add(this);
-      commands = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
-      BufferedReader out =
-          new BufferedReader(
-              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-      Thread.ofPlatform()
-          .daemon(true)
-          .start(
-              () -> {
-                try {
-                  for (String line = out.readLine(); line != null; line = out.readLine()) {
-                    seen.add(line);
-                    lines.add(line);
-                  }
-                } catch (Exception e) {
-                  // the worker died
-                }
-              });
       expect("READY");
     }
 
@@ -92,31 +64,10 @@ class MutexOwnerDeathTest {
       this(List.of());
     }
 
-    void send(String command) {
-      commands.println(command);
-    }
-
-    /** The next line starting with {@code prefix}, skipping others; fails after 30 s. */
-    String expect(String prefix) throws Exception {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      for (; ; ) {
-        String line = lines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-        assertNotNull(line, "no '" + prefix + "' from the worker; it printed " + seen);
-        if (line.startsWith(prefix)) {
-          return line;
-        }
-      }
-    }
-
     /** Requests the mutex and waits until it holds it. */
     void lockAndWait() throws Exception {
       send("lock");
       expect("TOOK");
-    }
-
-    void kill() throws Exception {
-      process.destroyForcibly();
-      assertTrue(process.waitFor(10, TimeUnit.SECONDS));
     }
   }
 

@@ -1,17 +1,10 @@
 package dev.ringlock.locks;
 
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -59,8 +52,7 @@ class MutexOwnerDeathWithoutPidfdTest {
     waiter.send("lock");
     Thread.sleep(500); // the waiter queues, arms its wait and watches the holder
     long killedAt = System.nanoTime();
-    holder.process.destroyForcibly();
-    assertTrue(holder.process.waitFor(10, TimeUnit.SECONDS));
+    holder.kill();
     String took = waiter.expect("TOOK");
     long millis = TimeUnit.NANOSECONDS.toMillis(Long.parseLong(took.split(" ")[2]) - killedAt);
     System.out.println("errno " + errno + ": takeover " + millis + " ms after SIGKILL");
@@ -73,49 +65,11 @@ class MutexOwnerDeathWithoutPidfdTest {
   }
 
   /** A child driven through its stdin, its stdout read line by line. */
-  private final class Worker {
-    final Process process;
-    final PrintWriter commands;
-    final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    final List<String> seen = Collections.synchronizedList(new ArrayList<>());
-
+  private final class Worker extends PipedChild {
     Worker(Process process) throws Exception {
-      this.process = process;
+      super(process);
       children.add(process);
-      commands = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
-      BufferedReader out =
-          new BufferedReader(
-              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-      Thread.ofPlatform()
-          .daemon(true)
-          .start(
-              () -> {
-                try {
-                  for (String line = out.readLine(); line != null; line = out.readLine()) {
-                    seen.add(line);
-                    lines.add(line);
-                  }
-                } catch (Exception e) {
-                  // the child died
-                }
-              });
       expect("READY");
-    }
-
-    void send(String command) {
-      commands.println(command);
-    }
-
-    /** The next line starting with {@code prefix}; fails after 20 s. */
-    String expect(String prefix) throws Exception {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      for (; ; ) {
-        String line = lines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-        assertNotNull(line, "no '" + prefix + "' from the child; it printed " + seen);
-        if (line.startsWith(prefix)) {
-          return line;
-        }
-      }
     }
   }
 }
