@@ -3,8 +3,8 @@ package dev.ringlock.bench.suite;
 import java.util.List;
 
 /**
- * The project's performance goals (issue 6), and the futex-syscalls backend's (issue 15: the same
- * run measures each of them beside the io_uring row and the C anchor), with what is known when one
+ * The project's performance goals, on io_uring and on the futex-syscalls backend (the same run
+ * measures each of them beside the io_uring row and the C anchor), with what is known when one
  * fails.
  */
 final class Goals {
