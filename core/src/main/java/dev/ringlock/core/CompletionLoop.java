@@ -49,7 +49,8 @@ import java.util.concurrent.TimeUnit;
  * the head to CLOSED and refuses whatever was queued (a future fails, a queued wake is made by
  * system call), cancels every request it has in the kernel with ASYNC_CANCEL(ANY|ALL), and
  * reaps until none is left, because a futex wait left queued after the fd closes would swallow
- * a wake meant for a live waiter. Only then does it unmap and close the ring.
+ * a wake meant for a live waiter. Only then does it unmap and close the ring (docs/kernel-notes.md,
+ * "Ring lifetime").
  */
 final class CompletionLoop implements Runnable {
   static final int KIND_OPERATION = 1;

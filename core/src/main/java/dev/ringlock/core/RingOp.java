@@ -30,7 +30,7 @@ import java.lang.invoke.VarHandle;
  *
  * The race that matters: a wake reaches the kernel wait after the future was abandoned but
  * before the ASYNC_CANCEL does. The kernel then completes the wait with 0 (woken) and the
- * cancel with -ENOENT. The loop tries to complete the future with WOKEN, loses (it is already
+ * cancel with -ENOENT (docs/kernel-notes.md, "Cancellation and linked timeouts"). The loop tries to complete the future with WOKEN, loses (it is already
  * complete), and hands the consumed wake to the op's AbandonedWakeHandler. The same path
  * covers a wake that completes just before the user cancels, and an executor that runs the
  * completion after a cancel: whoever loses the completion race with a WOKEN result passes the

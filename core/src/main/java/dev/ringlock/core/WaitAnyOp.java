@@ -73,7 +73,7 @@ final class WaitAnyOp extends RingOp<WaitOutcome> {
    * earlier wake on another word or by ASYNC_CANCEL, yet futex_wake counts that entry as woken; and
    * a claimed request stays queued on its other words until its task work unqueues them. So every
    * word gets the handler, the reported one first: a spurious wake is harmless to a futex protocol,
-   * a swallowed one strands a waiter.
+   * a swallowed one strands a waiter (docs/kernel-notes.md, "futex_waitv").
    */
   @Override
   void outcomeUnclaimed(Object outcome) {

@@ -40,7 +40,8 @@ import java.util.function.Consumer;
  * winner's file. So the name never refers to a partial region, and every process that opens
  * the name ends up on one file. Attaching reads and checks the header with FileChannel.read,
  * writes nothing, and maps exactly the size the header records (never beyond the file's end:
- * a compareAndSet on such a page kills the JVM with SIGBUS). The size and capacity passed to
+ * a compareAndSet on such a page kills the JVM with SIGBUS: docs/kernel-notes.md, "A shrunk
+ * mapping"). The size and capacity passed to
  * open apply only when this call creates the file; attaching takes the file's own.
  *
  * Memory ordering (Directory). Lookups take no lock. An insert runs under the directory lock

@@ -20,7 +20,8 @@ import java.lang.foreign.MemorySegment;
  * SubmissionQueue publishes the tail with a release store.
  *
  * Values and masks are 32-bit unsigned on the kernel side: a sign-extended Java int (-1L) would
- * be -EINVAL, so every one is widened with Integer.toUnsignedLong.
+ * be -EINVAL, so every one is widened with Integer.toUnsignedLong (docs/kernel-notes.md, "The
+ * io_uring futex operations").
  */
 public final class Prep {
   private Prep() {}
