@@ -215,6 +215,42 @@ class SyscallBackendTest {
     } while (!ring.completionThreadAsleep() && System.nanoTime() < deadline);
   }
 
+  /**
+   * The pure-wake gap, made deterministic: a futex_waitv thread woken a moment before (here by a
+   * cancel's poke) is out of the kernel but still reads as asleep, so a wake that changes no word
+   * finds none of its entries queued and the re-arm that follows sees the word unchanged. The wake
+   * must hand its unused count to that thread, which ends the wait woken and lets the wake count it
+   * (for wake, wakeEach and WakeSignal, private and shared words, a wake of one reaching only the
+   * oldest, and a wait made after the wake began left asleep); a bitset wait between two slices of
+   * its futex wait must end woken too. HeldRearmChild holds the thread at that instant through
+   * TestPausePoints, which needs a JVM of its own.
+   */
+  @Test
+  void aPureWakeReachesAWaitWhoseThreadIsOutOfTheKernel() throws Exception {
+    Process child = JvmProcess.startReadingOutput(HeldRearmChild.class);
+    try (BufferedReader out =
+        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+      List<String> lines = new ArrayList<>();
+      for (String line = out.readLine(); line != null; line = out.readLine()) {
+        lines.add(line);
+      }
+      assertTrue(child.waitFor(60, TimeUnit.SECONDS));
+      assertEquals(
+          List.of(
+              "OK wake of all, private",
+              "OK wake of all, shared",
+              "OK wake of one",
+              "OK wakeEach",
+              "OK wakeSignal",
+              "OK bitset wait",
+              "DONE"),
+          lines);
+      assertEquals(0, child.exitValue());
+    } finally {
+      child.destroyForcibly();
+    }
+  }
+
   @Test
   void aWaitAnyTooBigForOneThreadIsSplitAndTheFirstWakeCompletesIt() throws Exception {
     Words words = new Words(FutexRing.MAX_WAIT_ANY + 1);
