@@ -39,7 +39,12 @@ import java.util.concurrent.locks.LockSupport;
  *     all-ones sleeps in futex(2) FUTEX_WAIT_BITSET on a thread of its own (at most
  *     MAX_BITSET_WAITS at once); it re-checks cancellation and close every BITSET_SLICE.
  *   - Wakes: a direct futex(2) FUTEX_WAKE_BITSET on the caller's thread, one system call per
- *     word (no batching without a ring); their futures are complete when the call returns.
+ *     word (no batching without a ring); their futures are complete when the call returns. Made in
+ *     order: first every thread of the ring settles (it drained what was queued before and is in
+ *     the kernel); then, if the kernel woke fewer than asked, the rest of the count is handed to
+ *     the threads holding the word that may have been re-arming meanwhile, and they end that many
+ *     of the word's earlier waits WOKEN (wakeSettled; WaitvThread's "Handed-over wakes"). So a
+ *     pure wake (one that changes no word) of this process never misses a wait made before it.
  *   - Process exits: one ExitPoller thread in poll(2) on every watched pidfd.
  *   - Futures complete on one completion thread (SyscallCompleter), or the completion
  *     executor, and AbandonedWakeHandlers run there too: the io_uring backend's threading
@@ -61,6 +66,10 @@ final class SyscallBackend implements FutexBackend {
   private static final System.Logger LOG = System.getLogger(FutexRing.class.getName());
   private static final long BITSET_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
   private static final long SETTLE_PATIENCE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+  // How long a wake waits for a thread to take its handover: one pass of a thread that runs no user
+  // code, so only a starved or stopped thread takes longer; then the wake returns without those
+  // waits, which the thread still completes when it gets there (uncounted: spurious, not lost).
+  private static final long HANDOVER_PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final ThreadLocal<SyscallBackend> OWNER = new ThreadLocal<>();
   // every started, unclosed backend of this process: a wake through one hands its unused count to
   // the threads of all (a word may have waits on several rings of this process)
@@ -578,7 +587,7 @@ final class SyscallBackend implements FutexBackend {
       }
       WaitvThread.Handover handover = new WaitvThread.Handover(word, count - woken, wakeSequence);
       thread.add(handover);
-      woken += thread.awaitTaken(handover, SETTLE_PATIENCE_NANOS);
+      woken += thread.awaitTaken(handover, HANDOVER_PATIENCE_NANOS);
     }
     return woken;
   }
