@@ -246,7 +246,7 @@ final class SyscallBackend implements FutexBackend {
       heldBefore |= holders.getOrDefault(op.word(entry).address(), 0);
     }
     op.homes(thread);
-    // After its words are held, so that a wake that counts it eligible finds its thread (handOver)
+    // After its words are held, so that a wake that counts it eligible finds its thread
     op.sequence(WAIT_SEQUENCE.incrementAndGet());
     thread.add(op);
     if ((heldBefore & ~(1 << thread.index)) != 0 && ownThread() == null) {

@@ -81,16 +81,16 @@ import java.util.concurrent.locks.LockSupport;
  * stays queued until it completes, that wait would have been woken. So a wake of this process
  * that the kernel reports as having woken fewer than it asked (which means it woke every entry
  * queued on the word then: a futex_waitv entry matches every bitset) hands its unused count to
- * each thread holding the word, unless that thread provably stayed queued across the wake (its
- * sentinel queued before the wake, in the same generation, and still after it: the kernel
- * unqueues a call's entries in array order, the sentinel last, so every entry it did not wake was
- * queued throughout). The thread takes the Handover through its queue, after the outcome of the
+ * each thread holding the word, unless that thread provably stayed queued across the wake: its
+ * sentinel (the last entry) queued before the wake, and its control word (the first) still queued
+ * after it, in the same generation. A woken thread unqueues its call's entries in array order, the
+ * control word first, so every entry that no wake took was queued throughout. The thread takes the Handover through its queue, after the outcome of the
  * call it was in (afterWait comes before the next drain), and completes as WOKEN up to that many
  * of its live entries on the word, oldest first, that were placed before the wake began (their
  * sequence). Such an entry was not queued when the wake landed: had it been, the wake would have
  * taken it and the call's outcome would have completed it already. So nothing is counted twice,
  * no wait made after the wake is woken by it, and the waker adds what the thread used to its
- * count (SyscallBackend.handOver).
+ * count (SyscallBackend.wakeSettled).
  *
  * Timeouts: the call's absolute CLOCK_MONOTONIC deadline is the nearest deadline of the set
  * (System.nanoTime is CLOCK_MONOTONIC on Linux); overdue entries complete with
@@ -514,7 +514,7 @@ final class WaitvThread implements Runnable {
 
   /**
    * A submitter placed an entry on {@code address} here, before queuing it: the thread counts as a
-   * holder of the word from now until the entry is removed, so a wake finds it (handOver) even
+   * holder of the word from now until the entry is removed, so a wake finds it (wakeSettled) even
    * while the entry is still in the queue.
    */
   void holdWord(long address) {
@@ -578,16 +578,21 @@ final class WaitvThread implements Runnable {
   }
 
   /**
-   * Whether the call of generation {@code generation}, proved queued before (settledGeneration),
-   * still has its sentinel queued now: then every entry of it that no wake took was queued the
-   * whole time in between, since the kernel unqueues a call's entries in array order, the sentinel
-   * last. One FUTEX_REQUEUE counting the sentinel's waiters, between two reads of the generation.
+   * Whether the call of generation {@code generation}, proved wholly queued before
+   * (settledGeneration: its sentinel, the last entry, was queued), still has its control word
+   * queued now. The thread, once woken, unqueues its entries in array order (the kernel's
+   * futex_unqueue_multiple), the control word first: so with the control word still queued it has
+   * not begun, and every entry that no wake took was queued the whole time in between. (The
+   * sentinel would not do: it stays queued while the entries before it are being unqueued.) A poke
+   * takes the control word itself, which answers false: the caller then hands over, which is never
+   * wrong. One FUTEX_REQUEUE counting the control word's waiters, between two reads of the
+   * generation.
    */
   boolean stillQueuedIn(long generation) {
     if (armGeneration != generation || !sleeping) {
       return false;
     }
-    int waiting = Syscalls.futexCountWaiters(sentinel.address(), true);
+    int waiting = Syscalls.futexCountWaiters(control.address(), true);
     return waiting >= 1 && sleeping && armGeneration == generation;
   }
 
