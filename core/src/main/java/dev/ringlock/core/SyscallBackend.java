@@ -537,6 +537,9 @@ final class SyscallBackend implements FutexBackend {
       return wakeDirectly(word, count, bitset);
     }
     long wakeSequence = WAIT_SEQUENCE.get(); // before the settle: every wait placed so far
+    // Every thread, not only those holding this word: as on io_uring, a wake is ordered after every
+    // wait this ring was asked for before it, whatever its word (callers rely on a wake of an
+    // unrelated word as a barrier).
     awaitSettled(threadCount);
     return wakeSettled(word, count, bitset, wakeSequence);
   }
