@@ -156,7 +156,7 @@ class SyscallBackendTest {
           if (Futex.wake(pair[1], 1, FutexRing.ANY_BITSET) == 1) {
             bothCounted++; // the second reached the thread too, maybe before it left the kernel
           } else {
-            // the thread had left the kernel already; a ring wake waits until it is back
+            // the thread had left the kernel already; a ring wake hands its count to it
             assertEquals(1, await(ring.wake(pair[1], 1)), "round " + round);
           }
           assertTrue(await(second).isWoken(), "round " + round);
@@ -274,8 +274,8 @@ class SyscallBackendTest {
     for (int round = 0; round < 200; round++) {
       CompletableFuture<WaitOutcome> a = ring.wait(words.word(0), 0);
       CompletableFuture<WaitOutcome> b = ring.wait(words.word(1), 0);
-      // Both sit in one futex_waitv; the second wake lands while the thread is leaving the
-      // kernel for the first, unless the backend waits for it to come back.
+      // Both sit in one futex_waitv; the second wake often lands while the thread is leaving the
+      // kernel for the first, and then reaches its wait only through the handover.
       assertEquals(1, await(ring.wake(words.word(0), 1)), "round " + round);
       assertEquals(1, await(ring.wake(words.word(1), 1)), "round " + round);
       assertTrue(await(a).isWoken());
