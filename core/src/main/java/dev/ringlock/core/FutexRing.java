@@ -89,10 +89,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       wake of several of them is reported exactly, and different words get different threads
  *       while there are threads to spare, so this needs two wakes of different words reaching one
  *       thread at once. A spurious wakeup is not counted by any wake; ringlock's primitives
- *       re-check their words and sleep again. What this backend cannot do: a thread re-arms its
- *       call (after a wake, a timeout, a cancellation or a new wait), and a wake that changes no
- *       word, made by another process in that instant, finds none of that thread's waits. Change
- *       the word before a wake, as every futex protocol (and ringlock's primitives) does.
+ *       re-check their words and sleep again;
+ *   <li>as on io_uring, a wake made through a ring of this process reaches every wait whose future
+ *       was returned before the wake was called, as far as its count goes, oldest first, and counts
+ *       it; a wait made after the wake began is not woken by it. A thread re-arms its call (after a
+ *       wake, a timeout, a cancellation or a new wait), its waits out of the kernel meanwhile; a
+ *       wake that finds fewer waiters than it asked hands the rest of its count to the threads that
+ *       may have been re-arming, which end those waits woken. (A wait with a bitset other than
+ *       {@link #ANY_BITSET} ends woken instead within one 50 ms slice, maybe spuriously,
+ *       uncounted.) What this backend cannot do: a wake that changes no word, made by another
+ *       process (or by {@link Futex#wake}, or an io_uring ring of this process) in that instant,
+ *       finds none of that thread's waits. Change the word before a wake, as every futex protocol
+ *       does.
  * </ul>
  */
 public final class FutexRing implements AutoCloseable {
@@ -364,7 +372,9 @@ public final class FutexRing implements AutoCloseable {
 
   /**
    * Wakes up to {@code count} waiters on {@code word} whose bitsets share a bit with {@code
-   * bitset}, oldest first. Completes with the number woken.
+   * bitset}, oldest first. Completes with the number woken, in every process. It reaches every wait
+   * of this process whose future was returned before this call (on the syscalls backend too, see
+   * the class comment), and none made after it completed.
    *
    * @param count 0 wakes none; {@link #WAKE_ALL} wakes every one
    * @throws IllegalArgumentException if {@code count} is negative or {@code bitset} is 0

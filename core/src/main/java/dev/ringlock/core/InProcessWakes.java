@@ -25,8 +25,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * "maybe woken" more often, never "not woken" wrongly.
  *
  * An io_uring ring's wakes go through the kernel's FUTEX_WAKE opcode, not through here: once a
- * process has opened one (untrackedWakers), every wake is possible and this record answers "maybe"
- * for every word.
+ * process has opened one (untrackedWakers), every wake is possible and mayHaveWoken answers "maybe"
+ * for every word. A bitset wait of the syscalls backend also asks, between two slices of its wait,
+ * whether a wake of its word began since (begunSince): a wake there may have found it out of the
+ * kernel.
  */
 final class InProcessWakes {
   /** A snapshot taken while a wake of the stripe was in flight: it proves nothing. */
@@ -71,6 +73,16 @@ final class InProcessWakes {
    * {@code snapshot} was taken. Called after that wait returned from the kernel.
    */
   static boolean mayHaveWoken(long address, long snapshot) {
-    return untrackedWakers || snapshot == UNSETTLED || BEGUN.get(stripe(address)) != snapshot;
+    return untrackedWakers || begunSince(address, snapshot);
+  }
+
+  /**
+   * Whether this process began a wake of {@code address} by system call since {@code snapshot} (or
+   * one was in flight when it was taken), ignoring io_uring rings: a bitset wait between two slices
+   * asks this (SyscallBackend.BitsetWait), and must not end woken at every slice just because the
+   * process has a ring.
+   */
+  static boolean begunSince(long address, long snapshot) {
+    return snapshot == UNSETTLED || BEGUN.get(stripe(address)) != snapshot;
   }
 }

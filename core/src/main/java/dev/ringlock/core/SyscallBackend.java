@@ -10,12 +10,14 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
@@ -37,7 +39,12 @@ import java.util.concurrent.locks.LockSupport;
  *     all-ones sleeps in futex(2) FUTEX_WAIT_BITSET on a thread of its own (at most
  *     MAX_BITSET_WAITS at once); it re-checks cancellation and close every BITSET_SLICE.
  *   - Wakes: a direct futex(2) FUTEX_WAKE_BITSET on the caller's thread, one system call per
- *     word (no batching without a ring); their futures are complete when the call returns.
+ *     word (no batching without a ring); their futures are complete when the call returns. Made in
+ *     order: first every thread of the ring settles (it drained what was queued before and is in
+ *     the kernel); then, if the kernel woke fewer than asked, the rest of the count is handed to
+ *     the threads holding the word that may have been re-arming meanwhile, and they end that many
+ *     of the word's earlier waits WOKEN (wakeSettled; WaitvThread's "Handed-over wakes"). So a
+ *     pure wake (one that changes no word) of this process never misses a wait made before it.
  *   - Process exits: one ExitPoller thread in poll(2) on every watched pidfd.
  *   - Futures complete on one completion thread (SyscallCompleter), or the completion
  *     executor, and AbandonedWakeHandlers run there too: the io_uring backend's threading
@@ -59,7 +66,16 @@ final class SyscallBackend implements FutexBackend {
   private static final System.Logger LOG = System.getLogger(FutexRing.class.getName());
   private static final long BITSET_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
   private static final long SETTLE_PATIENCE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+  // How long a wake waits for a thread to take its handover: one pass of a thread that runs no user
+  // code, so only a starved or stopped thread takes longer; then the wake returns without those
+  // waits, which the thread still completes when it gets there (uncounted: spurious, not lost).
+  private static final long HANDOVER_PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final ThreadLocal<SyscallBackend> OWNER = new ThreadLocal<>();
+  // every started, unclosed backend of this process: a wake through one hands its unused count to
+  // the threads of all (a word may have waits on several rings of this process)
+  private static final Set<SyscallBackend> LIVE = ConcurrentHashMap.newKeySet();
+  // numbers the waits of this process in the order they were placed (SyscallWait.sequence)
+  private static final AtomicLong WAIT_SEQUENCE = new AtomicLong();
 
   // counters, for stats()
   private static final int WAIT_CALLS = 0;
@@ -99,6 +115,7 @@ final class SyscallBackend implements FutexBackend {
   public void start() {
     probe();
     completer.start();
+    LIVE.add(this);
   }
 
   SyscallCompleter completer() {
@@ -225,9 +242,12 @@ final class SyscallBackend implements FutexBackend {
   private SyscallWait placed(SyscallWait op, WaitvThread thread) {
     int heldBefore = 0;
     for (int entry = 0; entry < op.entries(); entry++) {
-      heldBefore |= holders.merge(op.word(entry).address(), 1 << thread.index, (a, b) -> a | b);
+      thread.holdWord(op.word(entry).address());
+      heldBefore |= holders.getOrDefault(op.word(entry).address(), 0);
     }
     op.homes(thread);
+    // After its words are held, so that a wake that counts it eligible finds its thread
+    op.sequence(WAIT_SEQUENCE.incrementAndGet());
     thread.add(op);
     if ((heldBefore & ~(1 << thread.index)) != 0 && ownThread() == null) {
       // Another thread sleeps on this word already: the kernel wakes waiters on a word oldest
@@ -241,7 +261,12 @@ final class SyscallBackend implements FutexBackend {
     return op;
   }
 
-  /** Thread {@code index} holds no wait on {@code address} any more. */
+  /** Thread {@code index} holds a wait on {@code address} (called under its count's lock). */
+  void addHolder(long address, int index) {
+    holders.merge(address, 1 << index, (a, b) -> a | b);
+  }
+
+  /** Thread {@code index} holds no wait on {@code address} any more (under its count's lock). */
   void dropHolder(long address, int index) {
     holders.computeIfPresent(
         address, (key, mask) -> (mask & ~(1 << index)) == 0 ? null : mask & ~(1 << index));
@@ -309,9 +334,12 @@ final class SyscallBackend implements FutexBackend {
     for (int part = 0; part < parts; part++) {
       WaitvThread.Placement placement = placements[part];
       for (int entry = placement.from(); entry < placement.to(); entry++) {
-        holders.merge(op.word(entry).address(), 1 << homes[part].index, (a, b) -> a | b);
+        homes[part].holdWord(op.word(entry).address());
       }
-      homes[part].add(placement);
+    }
+    op.sequence(WAIT_SEQUENCE.incrementAndGet()); // after its words are held, as in placed()
+    for (int part = 0; part < parts; part++) {
+      homes[part].add(placements[part]);
     }
     return op;
   }
@@ -368,7 +396,18 @@ final class SyscallBackend implements FutexBackend {
     return op;
   }
 
-  /** One wait with a bitset, on a thread of its own in futex(2) FUTEX_WAIT_BITSET. */
+  /**
+   * One wait with a bitset, on a thread of its own in futex(2) FUTEX_WAIT_BITSET, re-armed every
+   * BITSET_SLICE to look at cancellation and close. Between two slices it is out of the kernel, and
+   * a pure wake landing then would find nothing. So the thread keeps an InProcessWakes snapshot of
+   * its word, taken first on the caller's thread before wait() returns and again after each slice
+   * (before looking): a slice that ended unwoken ends the wait WOKEN if this process began a wake
+   * of the word since the previous snapshot. That wake may have missed it between slices or passed
+   * it by in the kernel (another bitset, its count used up): the kernel cannot say which, so it may
+   * be a spurious wakeup, uncounted by the wake, as FutexRing allows here; never a lost one. It
+   * lands at most one slice late. Wakes of this process's io_uring rings and of other processes are
+   * not recorded, as for every re-arm on this backend.
+   */
   private final class BitsetWait implements Runnable {
     final SyscallWait op;
     final FutexWord word;
@@ -377,12 +416,14 @@ final class SyscallBackend implements FutexBackend {
     final Thread thread;
     volatile boolean sleeping; // in (or about to enter) the futex wait
     volatile int tid;
+    private long wakes; // InProcessWakes snapshot of the word before the current slice
 
     BitsetWait(SyscallWait op, FutexWord word, int expected, int bitset) {
       this.op = op;
       this.word = word;
       this.expected = expected;
       this.bitset = bitset;
+      this.wakes = InProcessWakes.snapshot(word.address()); // before wait() returns: see above
       this.thread = Thread.ofPlatform().name(name + "-bitset-wait").daemon(true).unstarted(this);
     }
 
@@ -428,6 +469,9 @@ final class SyscallBackend implements FutexBackend {
           sleeping = true;
           int result =
               Syscalls.futexWaitBitset(word.address(), expected, bitset, privateFutex, until);
+          if (TestPausePoints.HOLD_AFTER_KERNEL_RETURN) {
+            TestPausePoints.afterKernelReturn(); // out of the kernel, `sleeping` not yet cleared
+          }
           sleeping = false;
           if (result == 0) {
             if (op.claim()) {
@@ -449,6 +493,16 @@ final class SyscallBackend implements FutexBackend {
             }
             return;
           }
+          // The next snapshot first: a wake that begins after the look below is then seen by the
+          // next slice's look.
+          long next = InProcessWakes.snapshot(word.address());
+          if (InProcessWakes.begunSince(word.address(), wakes)) {
+            if (op.claim()) {
+              op.deliverWoken(0);
+            }
+            return;
+          }
+          wakes = next;
         }
       }
     }
@@ -475,50 +529,68 @@ final class SyscallBackend implements FutexBackend {
   /**
    * A wake made in order after every wait this process asked for before it (see WaitvThread's
    * overview), and that no thread of this backend swallows: the wake every method of this backend
-   * makes. On a thread of the backend's own it is a plain system call.
+   * makes. On a thread of a backend's own it is a plain system call.
    */
   int wakeInOrder(FutexWord word, int count, int bitset) {
-    int threads = threadCount;
-    if (threads == 0 && bitsetThreads.isEmpty() || OWNER.get() == this && !inCompletionThread()) {
-      // nothing to order against; or a waitv, bitset or exit thread, which never waits for others
+    if (onBackendThread()) {
+      // a waitv, bitset or exit thread, which never waits for others
       return wakeDirectly(word, count, bitset);
     }
-    // Every thread, not only those holding this word: as on io_uring, a wake is ordered after
-    // every wait this ring was asked for before it, whatever its word (callers rely on a wake of an
-    // unrelated word as a barrier). The settle below is only for the holders.
-    awaitSettled(threads);
-    int holding = holders.getOrDefault(word.address(), 0);
+    long wakeSequence = WAIT_SEQUENCE.get(); // before the settle: every wait placed so far
+    // Every thread, not only those holding this word: as on io_uring, a wake is ordered after every
+    // wait this ring was asked for before it, whatever its word (callers rely on a wake of an
+    // unrelated word as a barrier).
+    awaitSettled(threadCount);
+    return wakeSettled(word, count, bitset, wakeSequence);
+  }
+
+  /** The calling thread is one of a syscalls backend's own, other than a completion thread. */
+  private static boolean onBackendThread() {
+    SyscallBackend owner = OWNER.get();
+    return owner != null && !owner.inCompletionThread();
+  }
+
+  /**
+   * The kernel's wake of {@code word}, made after the settle, then what it did not use handed to
+   * the threads that hold a wait on the word placed before the wake began (sequence up to {@code
+   * wakeSequence}) and were not provably queued in the kernel across it: WaitvThread's overview,
+   * "Handed-over wakes". Returns the kernel's count plus the waits the threads completed for it.
+   */
+  private int wakeSettled(FutexWord word, int count, int bitset, long wakeSequence) {
+    // Every thread holding an eligible wait, with the generation it is proved queued in now (-1:
+    // not proved). A wait numbered up to wakeSequence held its word before it was numbered, and a
+    // thread lets go of a word only when its last wait on it is gone, so none is missed here.
+    WaitvThread[] holding = null;
     long[] generations = null;
-    boolean[] holds = null;
-    int value = 0;
-    try {
-      value = word.getAcquire();
-      for (int i = 0; i < threads; i++) {
-        if ((holding & (1 << i)) == 0) {
-          continue;
-        }
-        long generation = this.threads[i].armGeneration();
-        if (this.threads[i].sleptOn(generation, word.address(), value)) {
-          if (generations == null) {
-            generations = new long[threads];
-            holds = new boolean[threads];
+    int holderCount = 0;
+    long address = word.address();
+    for (SyscallBackend backend : LIVE) {
+      int mask = backend.holders.getOrDefault(address, 0);
+      int started = backend.threadCount;
+      for (int i = 0; mask != 0 && i < started; i++) {
+        if ((mask & (1 << i)) != 0) {
+          if (holding == null || holderCount == holding.length) {
+            holding =
+                holding == null ? new WaitvThread[2] : Arrays.copyOf(holding, 2 * holderCount);
+            generations =
+                Arrays.copyOf(generations == null ? new long[0] : generations, holding.length);
           }
-          generations[i] = generation;
-          holds[i] = true;
+          holding[holderCount] = backend.threads[i];
+          generations[holderCount++] = backend.threads[i].settledGeneration();
         }
       }
-    } catch (InternalError | IllegalStateException e) {
-      // an unreadable word (its file shrank, its arena closed): the wake below fails or wakes;
-      // nothing to settle
     }
     int woken = wakeDirectly(word, count, bitset);
-    if (woken > 0 && holds != null) {
-      for (int i = 0; i < threads; i++) {
-        WaitvThread thread = this.threads[i];
-        if (holds[i] && !(thread.armGeneration() == generations[i] && thread.asleepInKernel())) {
-          awaitRearmed(thread, generations[i]);
-        }
+    // Fewer than asked: the kernel woke every entry queued on the word (a futex_waitv entry
+    // matches every bitset), so an eligible wait it did not reach was out of the kernel.
+    for (int h = 0; h < holderCount && woken >= 0 && woken < count; h++) {
+      WaitvThread thread = holding[h];
+      if (generations[h] >= 0 && thread.stillQueuedIn(generations[h])) {
+        continue; // queued across the wake: it took all it could there
       }
+      WaitvThread.Handover handover = new WaitvThread.Handover(word, count - woken, wakeSequence);
+      thread.add(handover);
+      woken += thread.awaitTaken(handover, HANDOVER_PATIENCE_NANOS);
     }
     return woken;
   }
@@ -542,18 +614,6 @@ final class SyscallBackend implements FutexBackend {
         if (deadline == -1) {
           return;
         }
-      }
-    }
-  }
-
-  /** Waits, bounded, until {@code thread} has left generation {@code generation} and settled. */
-  private void awaitRearmed(WaitvThread thread, long generation) {
-    long deadline = 0;
-    int spins = 0;
-    while (thread.armGeneration() == generation || !thread.settled()) {
-      deadline = backOff(deadline, spins++);
-      if (deadline == -1) {
-        return;
       }
     }
   }
@@ -632,8 +692,19 @@ final class SyscallBackend implements FutexBackend {
   @Override
   public CompletableFuture<Void> wakeEach(FutexWord[] words) {
     RingException failed = null;
+    // One settle for the batch, as io_uring submits it at once: each word's wake then hands what it
+    // did not use to the threads holding that word, which keeps two wakes one after the other both
+    // arriving without settling again before each word.
+    boolean direct = onBackendThread();
+    long wakeSequence = WAIT_SEQUENCE.get();
+    if (!direct) {
+      awaitSettled(threadCount);
+    }
     for (FutexWord word : words) { // made even on a closed ring, as the io_uring backend does
-      int woken = wakeInOrder(word, 1, FutexRing.ANY_BITSET);
+      int woken =
+          direct
+              ? wakeDirectly(word, 1, FutexRing.ANY_BITSET)
+              : wakeSettled(word, 1, FutexRing.ANY_BITSET, wakeSequence);
       if (woken < 0 && failed == null) {
         failed = WakeEachOp.failure(word, -woken);
       }
@@ -779,6 +850,7 @@ final class SyscallBackend implements FutexBackend {
     failure = new RingException("a thread of the syscalls backend failed: " + t, 0, t);
     LOG.log(System.Logger.Level.ERROR, "FutexRing syscalls backend thread failed: " + who, t);
     closing = true;
+    LIVE.remove(this);
     pokeAll();
   }
 
@@ -798,6 +870,7 @@ final class SyscallBackend implements FutexBackend {
     synchronized (this) {
       closing = true; // under the lock: no thread starts after this
     }
+    LIVE.remove(this);
     pokeAll();
     if (OWNER.get() == this) {
       return; // the threads finish the close when they next look; the completer drains last

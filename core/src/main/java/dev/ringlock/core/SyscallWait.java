@@ -22,6 +22,9 @@ final class SyscallWait extends SyscallFuture<WaitOutcome> {
   private final AbandonedWakeHandler onAbandonedWake;
   private Object homes; // a WaitvThread holding its entries, or WaitvThread[]; set before queued
   private volatile int held; // entries still in some WaitvThread; in flight until 0
+  // its place in the order of this process's waits, set before it is queued: a wake that began
+  // when the sequence stood at s may hand its unused count to this wait only if sequence <= s
+  private volatile long sequence;
   private static final VarHandle HELD;
 
   static {
@@ -70,6 +73,15 @@ final class SyscallWait extends SyscallFuture<WaitOutcome> {
     this.homes = homes;
     this.held = entries();
     backend.waitStarted();
+  }
+
+  /** Numbers this wait, after its words are held and before it is queued (SyscallBackend). */
+  void sequence(long sequence) {
+    this.sequence = sequence;
+  }
+
+  long sequence() {
+    return sequence;
   }
 
   /** A WaitvThread let go of {@code entries} of its entries; the last one ends it in flight. */

@@ -9,13 +9,12 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /*
  * Overview
@@ -74,11 +73,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * it drained every request queued before, and it is queued in the kernel in the generation it
  * announced (armGeneration, bumped before each call). The last is proved without waking it: a
  * FUTEX_REQUEUE of the sentinel onto itself, waking none, counts the waiters queued on it.
- * And a wake that does not change the word (a pure wake) could be swallowed by a thread woken a
- * moment before on another word; so after a wake that woke someone, a thread that holds the word
- * with the value it still has (a table published with the generation) and is no longer asleep
- * (its /proc state) is waited for until it is settled again. These threads run no user code
- * (outcomes go to the SyscallCompleter), so such a wait is short and never circular.
+ *
+ * Handed-over wakes. Settled is a past fact: a thread settled a moment ago may since have been
+ * woken (a poke, a timeout, a wake of another of its words) and be re-arming, its entries out of
+ * the kernel, when the wake lands. A wake that changes no word (a pure wake) then finds nothing
+ * there, and the re-arm sees the word unchanged and sleeps on: on io_uring, where every wait
+ * stays queued until it completes, that wait would have been woken. So a wake of this process
+ * that the kernel reports as having woken fewer than it asked (which means it woke every entry
+ * queued on the word then: a futex_waitv entry matches every bitset) hands its unused count to
+ * each thread holding the word, unless that thread provably stayed queued across the wake: its
+ * sentinel (the last entry) queued before the wake, and its control word (the first) still queued
+ * after it, in the same generation. A woken thread unqueues its call's entries in array order, the
+ * control word first, so every entry that no wake took was queued throughout. The thread takes the Handover through its queue, after the outcome of the
+ * call it was in (afterWait comes before the next drain), and completes as WOKEN up to that many
+ * of its live entries on the word, oldest first, that were placed before the wake began (their
+ * sequence). Such an entry was not queued when the wake landed: had it been, the wake would have
+ * taken it and the call's outcome would have completed it already. So nothing is counted twice,
+ * no wait made after the wake is woken by it, and the waker adds what the thread used to its
+ * count (SyscallBackend.wakeSettled).
  *
  * Timeouts: the call's absolute CLOCK_MONOTONIC deadline is the nearest deadline of the set
  * (System.nanoTime is CLOCK_MONOTONIC on Linux); overdue entries complete with
@@ -91,11 +103,12 @@ final class WaitvThread implements Runnable {
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
   private static final long ENTRY_BYTES = UringLayouts.FUTEX_WAITV.byteSize();
   private static final int CONTROL_FLAGS = FutexFlags.SIZE_U32 | FutexFlags.PRIVATE;
-  private static final int TABLE_SIZE = 512; // a power of two, at least 2 x CAPACITY
 
   private final SyscallBackend backend;
   final int index; // its bit in SyscallBackend's holders masks
-  private final Map<Long, Integer> heldWords = new HashMap<>(); // address -> entries; this thread
+  // address -> this thread's entries on it, placed (by the submitter, before it queues them) and
+  // not yet removed; its bit in the backend's holders mask changes with it, under this map's lock
+  private final ConcurrentHashMap<Long, Integer> heldWords = new ConcurrentHashMap<>();
   private final Thread thread;
   final AtomicInteger reserved = new AtomicInteger(); // entries promised to queued or held waits
   private final ConcurrentLinkedQueue<Object> incoming = new ConcurrentLinkedQueue<>();
@@ -112,11 +125,8 @@ final class WaitvThread implements Runnable {
   private volatile boolean exited; // the run loop has ended
   private final AtomicLong submitted = new AtomicLong(); // requests queued so far
   private volatile long drainedUpTo; // every request counted up to here is in the array
-  private volatile long armGeneration; // bumped (after the table) before each futex_waitv
+  private volatile long armGeneration; // bumped (after drainedUpTo) before each futex_waitv
   private volatile long confirmedGeneration = -1; // a generation proved queued in the kernel
-  private final long[] tableAddress = new long[TABLE_SIZE]; // 0 = empty; open addressing
-  private final int[] tableExpected = new int[TABLE_SIZE];
-  private volatile int tid; // the kernel's id of this thread, for its /proc state
 
   // ---- this thread only ----
   private final SyscallWait[] ops = new SyscallWait[CAPACITY];
@@ -128,6 +138,26 @@ final class WaitvThread implements Runnable {
 
   /** One wait's entries [from, to) that this thread holds, when a wait is split over threads. */
   record Placement(SyscallWait op, int from, int to) {}
+
+  /**
+   * The unused count of a wake of {@code address} (scope {@code scope}) that began when waits up to
+   * {@code wakeSequence} had been placed; see the overview. The thread sets {@code used} (the waits
+   * it completed) once it has taken it; -1 until then.
+   */
+  static final class Handover {
+    final long address;
+    final FutexScope scope;
+    final int count;
+    final long wakeSequence;
+    volatile int used = -1;
+
+    Handover(FutexWord word, int count, long wakeSequence) {
+      this.address = word.address();
+      this.scope = word.scope();
+      this.count = count;
+      this.wakeSequence = wakeSequence;
+    }
+  }
 
   WaitvThread(SyscallBackend backend, int index, String name) {
     this.backend = backend;
@@ -165,7 +195,10 @@ final class WaitvThread implements Runnable {
     reserved.addAndGet(-entries);
   }
 
-  /** Queues all of {@code op}'s entries (reserved already), or a {@link Placement}. */
+  /**
+   * Queues all of an op's entries (reserved already, its words held: holdWord), a {@link
+   * Placement}, or a {@link Handover}.
+   */
   void add(Object request) {
     incoming.add(request);
     submitted.incrementAndGet(); // after the add: a drain that counts it finds it
@@ -189,7 +222,6 @@ final class WaitvThread implements Runnable {
   @Override
   public void run() {
     SyscallBackend.markBackendThread(backend);
-    tid = SyscallBackend.currentTid();
     try {
       while (!backend.isClosing()) {
         int controlValue = (int) INT.getAcquire(control, 0L); // before the drain: see overview
@@ -203,7 +235,6 @@ final class WaitvThread implements Runnable {
         // the control word first, the sentinel last: see overview
         setEntry(kernelArray, 0, control.address(), controlValue);
         setEntry(waitv, count * ENTRY_BYTES, sentinel.address(), 0);
-        publishTable();
         drainedUpTo = queued;
         MemorySegment timeout = MemorySegment.NULL;
         if (deadline != SyscallWait.NO_DEADLINE) {
@@ -215,11 +246,14 @@ final class WaitvThread implements Runnable {
         }
         backend.countWait(count);
         snapshotWakes();
-        // single writer; volatile: publishes the table and drainedUpTo. Before `sleeping`, so that
-        // a settled() that reads one generation on both sides of `sleeping` knows which call it is
+        // single writer; volatile: publishes drainedUpTo. Before `sleeping`, so that a settled()
+        // that reads one generation on both sides of `sleeping` knows which call it is
         armGeneration++;
         sleeping = true;
         int result = Syscalls.futexWaitv(kernelArray, count + 2, timeout);
+        if (TestPausePoints.HOLD_AFTER_KERNEL_RETURN) {
+          TestPausePoints.afterKernelReturn(); // out of the kernel, `sleeping` not yet cleared
+        }
         sleeping = false;
         afterWait(result);
       }
@@ -237,8 +271,32 @@ final class WaitvThread implements Runnable {
         place(op, 0, op.entries());
       } else if (request instanceof Placement part) {
         place(part.op(), part.from(), part.to());
+      } else if (request instanceof Handover handover) {
+        handover.used = complete(handover);
       }
     }
+  }
+
+  /**
+   * Completes as woken up to {@code handover.count} live entries on its word placed before its wake
+   * began, oldest first, and returns how many. None of them is in the kernel now, and none was
+   * woken by a call already returned (afterWait completed those): see the overview.
+   */
+  private int complete(Handover handover) {
+    int used = 0;
+    for (int p = 0; p < count && used < handover.count; p++) {
+      SyscallWait op = ops[p];
+      FutexWord word = op.word(entryOf[p]);
+      if (word.address() == handover.address
+          && word.scope() == handover.scope
+          && op.sequence() <= handover.wakeSequence
+          && !op.finished()
+          && op.claim()) {
+        op.deliverWoken(entryOf[p]);
+        used++;
+      }
+    }
+    return used;
   }
 
   private void place(SyscallWait op, int from, int to) {
@@ -246,15 +304,12 @@ final class WaitvThread implements Runnable {
       release(to - from);
       op.entriesDropped(to - from);
       for (int entry = from; entry < to; entry++) {
-        if (!heldWords.containsKey(op.word(entry).address())) {
-          backend.dropHolder(op.word(entry).address(), index);
-        }
+        releaseWord(op.word(entry).address());
       }
       return;
     }
     for (int entry = from; entry < to; entry++) {
       FutexWord word = op.word(entry);
-      heldWords.merge(word.address(), 1, Integer::sum);
       long at = count * ENTRY_BYTES;
       waitv.set(
           ValueLayout.JAVA_LONG,
@@ -452,59 +507,38 @@ final class WaitvThread implements Runnable {
     count = last;
     release(1);
     op.entriesDropped(1);
-    if (heldWords.merge(address, -1, (held, minus) -> held + minus == 0 ? null : held + minus)
-        == null) {
-      backend.dropHolder(address, index);
-    }
+    releaseWord(address);
+  }
+
+  // ---- which words it holds (any thread) ----
+
+  /**
+   * A submitter placed an entry on {@code address} here, before queuing it: the thread counts as a
+   * holder of the word from now until the entry is removed, so a wake finds it (wakeSettled) even
+   * while the entry is still in the queue.
+   */
+  void holdWord(long address) {
+    heldWords.compute(
+        address,
+        (key, held) -> {
+          backend.addHolder(address, index); // under this key's lock: ordered with releaseWord
+          return held == null ? 1 : held + 1;
+        });
+  }
+
+  private void releaseWord(long address) {
+    heldWords.computeIfPresent(
+        address,
+        (key, held) -> {
+          if (held > 1) {
+            return held - 1;
+          }
+          backend.dropHolder(address, index);
+          return null;
+        });
   }
 
   // ---- what wakers ask (any thread) ----
-
-  /** The table of (address, expected) this thread sleeps on; plain writes, published by armGen. */
-  private void publishTable() {
-    Arrays.fill(tableAddress, 0L);
-    for (int p = 0; p < count; p++) {
-      long at = p * ENTRY_BYTES;
-      long address = waitv.get(ValueLayout.JAVA_LONG, at + UringLayouts.WAITV_UADDR);
-      int slot = slotOf(address);
-      while (tableAddress[slot] != 0) {
-        slot = (slot + 1) & (TABLE_SIZE - 1);
-      }
-      tableAddress[slot] = address;
-      tableExpected[slot] = (int) waitv.get(ValueLayout.JAVA_LONG, at + UringLayouts.WAITV_VAL);
-    }
-  }
-
-  private static int slotOf(long address) {
-    return (int) ((address >>> 2) * 0x9E3779B97F4A7C15L >>> 55) & (TABLE_SIZE - 1);
-  }
-
-  long armGeneration() {
-    return armGeneration;
-  }
-
-  /**
-   * Whether the thread slept in generation {@code generation} on {@code address} expecting {@code
-   * value}: a pure wake of that word may have reached it. The table is read racily (the thread may
-   * be rebuilding it); a generation that moved on answers true, and the caller settles it.
-   */
-  boolean sleptOn(long generation, long address, int value) {
-    if (armGeneration != generation) {
-      return true;
-    }
-    int slot = slotOf(address);
-    for (int probes = 0; probes < TABLE_SIZE; probes++) {
-      long held = tableAddress[slot];
-      if (held == 0) {
-        break;
-      }
-      if (held == address && tableExpected[slot] == value) {
-        return true;
-      }
-      slot = (slot + 1) & (TABLE_SIZE - 1);
-    }
-    return armGeneration != generation;
-  }
 
   /**
    * Settled: every request queued so far is in the array, and the thread is queued in the kernel on
@@ -533,9 +567,58 @@ final class WaitvThread implements Runnable {
     return false;
   }
 
-  /** Whether the kernel has this thread asleep now ('S' in its /proc stat); true if unknown. */
-  boolean asleepInKernel() {
-    return SyscallBackend.threadSleeps(tid);
+  /**
+   * The generation this thread is settled in (see settled()), or -1 if it is not settled now. A
+   * wake made after this returned g either finds the thread's entries of generation g queued, or
+   * the thread was woken meanwhile: stillQueuedIn(g) tells which, afterwards.
+   */
+  long settledGeneration() {
+    long generation = armGeneration;
+    return settled() && armGeneration == generation && !exited ? generation : -1;
+  }
+
+  /**
+   * Whether the call of generation {@code generation}, proved wholly queued before
+   * (settledGeneration: its sentinel, the last entry, was queued), still has its control word
+   * queued now. The thread, once woken, unqueues its entries in array order (the kernel's
+   * futex_unqueue_multiple), the control word first: so with the control word still queued it has
+   * not begun, and every entry that no wake took was queued the whole time in between. (The
+   * sentinel would not do: it stays queued while the entries before it are being unqueued.) A poke
+   * takes the control word itself, which answers false: the caller then hands over, which is never
+   * wrong. One FUTEX_REQUEUE counting the control word's waiters, between two reads of the
+   * generation.
+   */
+  boolean stillQueuedIn(long generation) {
+    if (armGeneration != generation || !sleeping) {
+      return false;
+    }
+    int waiting = Syscalls.futexCountWaiters(control.address(), true);
+    return waiting >= 1 && sleeping && armGeneration == generation;
+  }
+
+  /**
+   * Waits, bounded, until this thread has taken {@code handover}, and returns how many waits it
+   * completed; 0 if it ended first or the patience ran out (then the handover stays queued, and the
+   * waits it completes later end woken uncounted: spurious, as FutexRing allows, but not lost).
+   */
+  int awaitTaken(Handover handover, long patienceNanos) {
+    long deadline = System.nanoTime() + patienceNanos;
+    for (int spins = 0; ; spins++) {
+      int used = handover.used;
+      if (used >= 0) {
+        return used;
+      }
+      if (exited && incoming.isEmpty() || System.nanoTime() - deadline > 0) {
+        return Math.max(handover.used, 0);
+      }
+      if (spins < 64) {
+        Thread.onSpinWait();
+      } else if (spins < 128) {
+        Thread.yield();
+      } else {
+        LockSupport.parkNanos(20_000);
+      }
+    }
   }
 
   private void failAll(Throwable failure) {
@@ -559,10 +642,18 @@ final class WaitvThread implements Runnable {
   private void failQueued() {
     Object request;
     while ((request = incoming.poll()) != null) {
+      if (request instanceof Handover handover) {
+        handover.used = 0; // its waits fail as closed below, or already did
+        continue;
+      }
       SyscallWait op = request instanceof SyscallWait whole ? whole : ((Placement) request).op();
-      int entries = request instanceof Placement part ? part.to() - part.from() : op.entries();
-      release(entries);
-      op.entriesDropped(entries);
+      int from = request instanceof Placement part ? part.from() : 0;
+      int to = request instanceof Placement part ? part.to() : op.entries();
+      release(to - from);
+      op.entriesDropped(to - from);
+      for (int entry = from; entry < to; entry++) {
+        releaseWord(op.word(entry).address());
+      }
       if (op.claim()) {
         op.deliver(backend.closedException());
       }

@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
 import org.openjdk.jcstress.JCStress;
 import org.openjdk.jcstress.Main;
 import org.openjdk.jcstress.Options;
@@ -60,19 +59,6 @@ public final class GatedMain {
   /** The strides per epoch in {@code -m ci}. */
   static final int CI_STRIDE_COUNT = 2;
 
-  /**
-   * A regexp of tests whose FORBIDDEN outcomes are a known, documented defect of the backend under
-   * test: they run and their outcomes are printed, but do not fail the gate. Hangs, errors and
-   * missing samples still do. Empty (the default): none.
-   */
-  static final String KNOWN_FAILING_PROPERTY = "ringlock.jcstress.knownFailing";
-
-  private static final Pattern KNOWN_FAILING =
-      Pattern.compile(
-          System.getProperty(KNOWN_FAILING_PROPERTY, "").isEmpty()
-              ? "(?!)"
-              : System.getProperty(KNOWN_FAILING_PROPERTY));
-
   private GatedMain() {}
 
   public static void main(String[] givenArgs) throws Exception {
@@ -94,25 +80,12 @@ public final class GatedMain {
       jcstressVerdict = failures; // thrown after the reports are written; ours follows
     }
 
-    List<String> known = new ArrayList<>();
-    List<String> problems = problems(selected, options.getResultFile(), known);
-    for (String failure : known) {
-      System.out.println(
-          "ringlock jcstress gate: KNOWN FAILURE, not gating ("
-              + KNOWN_FAILING_PROPERTY
-              + "): "
-              + failure);
-    }
-    // jcstress's own verdict counts the known failures too; any other failure is in problems
-    if (jcstressVerdict != null && problems.isEmpty() && known.isEmpty()) {
+    List<String> problems = problems(selected, options.getResultFile());
+    if (jcstressVerdict != null && problems.isEmpty()) {
       problems.add("jcstress reported: " + jcstressVerdict.getMessage());
     }
     if (problems.isEmpty()) {
-      System.out.println(
-          "ringlock jcstress gate: all "
-              + selected.size()
-              + " tests passed"
-              + (known.isEmpty() ? "" : ", but for the " + known.size() + " known failures above"));
+      System.out.println("ringlock jcstress gate: all " + selected.size() + " tests passed");
       System.exit(0);
     }
     System.out.println("ringlock jcstress gate: FAILED");
@@ -146,8 +119,8 @@ public final class GatedMain {
     }
   }
 
-  private static List<String> problems(
-      SortedSet<String> selected, String resultFile, List<String> known) throws Exception {
+  private static List<String> problems(SortedSet<String> selected, String resultFile)
+      throws Exception {
     List<String> problems = new ArrayList<>();
     if (selected.isEmpty()) {
       problems.add("no test matches the selection");
@@ -201,8 +174,6 @@ public final class GatedMain {
         problems.add(test + ": did not run");
       } else if (result.status() != Status.NORMAL) {
         continue; // reported per fork above
-      } else if (!result.grading().isPassed && KNOWN_FAILING.matcher(test).find()) {
-        known.add(test + ": " + result.grading().failureMessages);
       } else if (!result.grading().isPassed) {
         problems.add(test + ": " + result.grading().failureMessages);
       } else if (result.getTotalCount() == 0) {

@@ -44,6 +44,12 @@ import org.openjdk.jcstress.infra.results.LLLL_Result;
  * than the futures woken. That is interesting there and forbidden on IO_URING. Every instance's
  * word is private and every wake comes from this process, so on SYSCALLS it needs two instances'
  * words to share an InProcessWakes stripe, or the kernel's unqueue race (WaitvThread): rare.
+ *
+ * On SYSCALLS this is also the test of the re-arm race: the instances' words share futex_waitv
+ * threads, so the arbiter's wake often lands while the thread holding both waits is out of the
+ * kernel for another instance's wake, its entries unqueued. The kernel then finds nobody, and the
+ * wake must hand its count to that thread (WaitvThread's "Handed-over wakes"): before that was
+ * built, this test saw "0, ASLEEP, ASLEEP" about once in 5,000 samples there.
  */
 @JCStressTest
 @Outcome(

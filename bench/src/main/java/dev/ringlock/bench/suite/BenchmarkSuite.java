@@ -278,9 +278,9 @@ public final class BenchmarkSuite {
                   + " platform threads in futex_wait woken one syscall each, all on one word"
                   + " woken by one FUTEX_WAKE, or in a j.u.c Condition's await woken by"
                   + " signalAll. Rows marked (syscalls) run on a ring of the futex-syscalls"
-                  + " backend, the others on io_uring where AUTO picks it; queueWakeUpTo, with as"
-                  + " many bystanders as waiters, needs more pending waits than a syscalls ring"
-                  + " holds (2,016) and runs on io_uring only.");
+                  + " backend, the others on io_uring where AUTO picks it; queueWakeUpTo (as"
+                  + " many bystanders as waiters) has an AUTO row only here, but runs on either"
+                  + " backend (-p backend=SYSCALLS): a queue keeps one kernel wait per process.");
       List<String[]> rows = new ArrayList<>(); // method, backend (null: the benchmark's AUTO)
       if (!smoke) {
         rows.add(new String[] {"queueWakeAll", null});
