@@ -88,6 +88,11 @@ public final class WaitQueueWords {
     return (int) INT.getAcquire(object, LIST_LOCK_OFFSET);
   }
 
+  /** A plain store: for a test that plants a lock word, never for the protocol (PidLock's). */
+  public void spListLock(int word) {
+    object.set(JAVA_INT, LIST_LOCK_OFFSET, word);
+  }
+
   // ---- header: under the list lock ----
 
   public int lpHead() {
