@@ -97,7 +97,7 @@ public final class HolderTable {
 
   /**
    * What is wrong with the entry in {@code slot}, or null if it is one a ringlock writes (see
-   * {@link #isDamaged}): the one rule the library and the read-only RegionReport apply.
+   * {@link #isDamaged}): the one rule the library and the read-only RegionSnapshot apply.
    */
   public static String entryProblem(int slot, long entry) {
     if (!isDamaged(entry)) {

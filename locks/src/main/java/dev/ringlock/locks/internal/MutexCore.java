@@ -125,7 +125,7 @@ import java.util.concurrent.locks.Lock;
  * Distrust. Every pid read from the region (the owner in the word, a starving slot) is checked
  * against pid_max before ProcessWatch is asked about it, and the fence before it is incremented;
  * a bad one is InvalidRegionException(CORRUPT) naming this mutex (MutexDescriptor's *Problem
- * methods, shared with RegionReport), thrown to the caller or, found by the pump, failing every
+ * methods, shared with RegionSnapshot), thrown to the caller or, found by the pump, failing every
  * queued request. A fault on the memory itself (InternalError: the file shrank) becomes
  * TRUNCATED the same way, and every CAS on the region reads the word first (casWord), since a
  * CAS on a vanished page kills the JVM with SIGBUS where a read only throws.

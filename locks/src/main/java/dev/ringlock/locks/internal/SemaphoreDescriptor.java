@@ -142,7 +142,7 @@ public final class SemaphoreDescriptor {
     return LAYOUT.byteOffset(groupElement(field));
   }
 
-  // ---- validation, shared by SemaphoreCore, HolderTable and the read-only RegionReport ----
+  // ---- validation, shared by SemaphoreCore, HolderTable and the read-only RegionSnapshot ----
 
   /** What is wrong with the flags, or null if every bit set is one this version writes. */
   public static String flagsProblem(int flags) {

@@ -162,7 +162,7 @@ public final class WaitQueueDescriptor {
     };
   }
 
-  // ---- validation, shared by WaitQueueCore and the read-only RegionReport ----
+  // ---- validation, shared by WaitQueueCore and the read-only RegionSnapshot ----
   // Each rule holds for every single field at every instant, even while a list lock holder is
   // half-way through an update: writers only ever store values that pass. So a reader without the
   // lock (inspect) can apply them without false alarms.
