@@ -83,7 +83,8 @@ public final class MutexDescriptor {
     return LAYOUT.byteOffset(groupElement(field));
   }
 
-  // ---- validation, shared by MutexCore and the read-only RegionSnapshot: one rule, one message ----
+  // ---- validation, shared by MutexCore and the read-only RegionSnapshot: one rule, one message
+  // ----
 
   /** What is wrong with a lock word read from the region, or null if it is one ringlock writes. */
   public static String wordProblem(int word) {
