@@ -38,9 +38,10 @@ import java.nio.ByteOrder;
  * corruption, thrown as the region's corruption exception, never used as a number of permits.
  */
 public final class HolderTable {
-  // The descriptor places the pid in the entry's first 4 bytes and the count in the next 4.
-  private static final int PID_SHIFT = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? 0 : 32;
-  private static final int HELD_SHIFT = 32 - PID_SHIFT;
+  // Where the descriptor's HOLDER layout puts the pid and the count inside the 8-byte word the
+  // entry is read as: derived from their byte offsets, in the native order the word is read in.
+  private static final int PID_SHIFT = shiftOf(SemaphoreDescriptor.HOLDER_PID_OFFSET);
+  private static final int HELD_SHIFT = shiftOf(SemaphoreDescriptor.HOLDER_HELD_OFFSET);
   private static final long U32 = 0xFFFF_FFFFL;
 
   private final MappedRegion region;
@@ -57,6 +58,14 @@ public final class HolderTable {
     this.words = words;
     this.pid = pid;
     this.semaphore = semaphore;
+  }
+
+  private static int shiftOf(long byteOffset) {
+    long fromLowByte =
+        ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN
+            ? byteOffset
+            : SemaphoreDescriptor.HOLDER_BYTES - Integer.BYTES - byteOffset;
+    return (int) fromLowByte * Byte.SIZE;
   }
 
   /**
