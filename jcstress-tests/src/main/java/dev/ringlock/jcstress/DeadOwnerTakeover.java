@@ -9,11 +9,10 @@ import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.SharedRegion;
-import dev.ringlock.locks.internal.MutexDescriptor;
+import dev.ringlock.locks.internal.MutexWords;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -71,7 +70,7 @@ public class DeadOwnerTakeover {
   private Optional<MutexGuard> bySecond;
 
   public DeadOwnerTakeover() {
-    taken.object.set(ValueLayout.JAVA_INT, MutexDescriptor.WORD_OFFSET, DEAD_PID);
+    new MutexWords(taken.object, 0).spWord(DEAD_PID);
   }
 
   @Actor

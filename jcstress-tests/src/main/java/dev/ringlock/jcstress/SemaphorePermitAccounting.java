@@ -6,7 +6,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 import dev.ringlock.jcstress.SharedSemaphores.Lease;
 import dev.ringlock.locks.Semaphore;
 import dev.ringlock.locks.internal.SemaphoreDescriptor;
-import java.lang.foreign.ValueLayout;
+import dev.ringlock.locks.internal.SemaphoreWords;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
@@ -238,16 +238,15 @@ public final class SemaphorePermitAccounting {
   @State
   public static class DeadHolderIsReturnedOnce {
     private static final long DEAD_ENTRY = SharedSemaphores.deadHolderEntry(2);
-    private static final long SLOT_AT =
-        SemaphoreDescriptor.HOLDERS_OFFSET
-            + (SemaphoreDescriptor.HOLDER_SLOTS - 1L) * SemaphoreDescriptor.HOLDER_BYTES;
+    private static final int LAST_SLOT = SemaphoreDescriptor.HOLDER_SLOTS - 1;
 
     private final Lease lease = SharedSemaphores.takeUndo();
 
     public DeadHolderIsReturnedOnce() {
       // The last slot: this process's own entries take the first free ones.
-      lease.object().set(ValueLayout.JAVA_LONG, SLOT_AT, DEAD_ENTRY);
-      lease.object().set(ValueLayout.JAVA_INT, SemaphoreDescriptor.WORD_OFFSET, 0);
+      SemaphoreWords words = new SemaphoreWords(lease.object(), 0);
+      words.spHolder(LAST_SLOT, DEAD_ENTRY);
+      words.spWord(0);
     }
 
     @Actor
@@ -262,7 +261,7 @@ public final class SemaphorePermitAccounting {
 
     @Arbiter
     public void arbiter(III_Result r) {
-      boolean entryLeft = lease.object().get(ValueLayout.JAVA_LONG, SLOT_AT) != 0;
+      boolean entryLeft = new SemaphoreWords(lease.object(), 0).lvHolder(LAST_SLOT) != 0;
       r.r3 = lease.here().availablePermits() + (entryLeft ? 100 : 0);
       // The winner holds the 2 permits (recorded for its view): it gives them back.
       if (r.r1 + r.r2 == 1 && r.r3 == 0) {

@@ -4,8 +4,9 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 import dev.ringlock.jcstress.SharedSemaphores.Lease;
+import dev.ringlock.locks.internal.HolderTable;
 import dev.ringlock.locks.internal.SemaphoreDescriptor;
-import java.lang.foreign.ValueLayout;
+import dev.ringlock.locks.internal.SemaphoreWords;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jcstress.annotations.Actor;
@@ -32,37 +33,33 @@ import org.openjdk.jcstress.infra.results.LII_Result;
  * arbiter reports if it is left).
  */
 public final class SemaphoreRepairRaces {
-  private static final long DEAD_SLOT_AT =
-      SemaphoreDescriptor.HOLDERS_OFFSET
-          + (SemaphoreDescriptor.HOLDER_SLOTS - 1L) * SemaphoreDescriptor.HOLDER_BYTES;
+  private static final int DEAD_SLOT = SemaphoreDescriptor.HOLDER_SLOTS - 1;
 
   private SemaphoreRepairRaces() {}
 
+  private static SemaphoreWords words(Lease lease) {
+    return new SemaphoreWords(lease.object(), 0);
+  }
+
   /** A dead process records {@code held} in the last slot, and took them from the word. */
   static void plantDeadHolder(Lease lease, int held) {
-    lease.object().set(ValueLayout.JAVA_LONG, DEAD_SLOT_AT, SharedSemaphores.deadHolderEntry(held));
-    int word = lease.object().get(ValueLayout.JAVA_INT, SemaphoreDescriptor.WORD_OFFSET);
-    lease.object().set(ValueLayout.JAVA_INT, SemaphoreDescriptor.WORD_OFFSET, word - held);
+    SemaphoreWords words = words(lease);
+    words.spHolder(DEAD_SLOT, SharedSemaphores.deadHolderEntry(held));
+    words.spWord(words.lvWord() - held);
   }
 
   /** The available permits, plus 100 if the dead holder's entry is still there. */
   static int availableAndDeadEntry(Lease lease) {
-    boolean left = lease.object().get(ValueLayout.JAVA_LONG, DEAD_SLOT_AT) != 0;
+    boolean left = words(lease).lvHolder(DEAD_SLOT) != 0;
     return lease.here().availablePermits() + (left ? 100 : 0);
   }
 
   /** What every entry of the table records, the dead slot included. */
   static int recorded(Lease lease) {
+    SemaphoreWords words = words(lease);
     int held = 0;
     for (int slot = 0; slot < SemaphoreDescriptor.HOLDER_SLOTS; slot++) {
-      held +=
-          lease
-              .object()
-              .get(
-                  ValueLayout.JAVA_INT,
-                  SemaphoreDescriptor.HOLDERS_OFFSET
-                      + (long) slot * SemaphoreDescriptor.HOLDER_BYTES
-                      + SemaphoreDescriptor.HOLDER_HELD_OFFSET);
+      held += HolderTable.heldOf(words.lvHolder(slot));
     }
     return held;
   }

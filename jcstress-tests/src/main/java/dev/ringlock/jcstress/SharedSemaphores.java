@@ -5,6 +5,7 @@ import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.Semaphore;
 import dev.ringlock.locks.SemaphoreOptions;
 import dev.ringlock.locks.SharedRegion;
+import dev.ringlock.locks.internal.HolderTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
@@ -86,7 +87,7 @@ final class SharedSemaphores {
     try {
       // readAllLines: Files.readString of a procfs file returns its first byte only (JDK 25)
       int pidMax = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/kernel/pid_max")).get(0));
-      return (pidMax + 1L) | (Integer.toUnsignedLong(held) << 32);
+      return HolderTable.entry(pidMax + 1, held);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

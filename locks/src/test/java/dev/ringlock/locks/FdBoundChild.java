@@ -4,10 +4,10 @@ import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexWord;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.internal.MutexDescriptor;
+import dev.ringlock.locks.internal.MutexWords;
 import java.io.File;
 import java.io.FileInputStream;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -89,7 +89,7 @@ public final class FdBoundChild {
   }
 
   private static void setOwner(MemorySegment object, int pid) {
-    object.set(ValueLayout.JAVA_INT, MutexDescriptor.WORD_OFFSET, pid);
+    new MutexWords(object, 0).spWord(pid);
   }
 
   private static int pidfds() throws Exception {

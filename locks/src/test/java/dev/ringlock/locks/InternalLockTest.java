@@ -1,7 +1,6 @@
 package dev.ringlock.locks;
 
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.LIST_LOCK_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.OWNER_OFFSET;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -15,7 +14,7 @@ import dev.ringlock.core.FutexWord;
 import dev.ringlock.core.InternalLockTimeoutException;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.RegionDescriptor;
-import dev.ringlock.locks.internal.WaitQueueDescriptor;
+import dev.ringlock.locks.internal.WaitQueueWords;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -147,7 +146,8 @@ class InternalLockTest {
   }
 
   private static int occupied(MappedRegion raw, String name) {
-    return (int) INT.getVolatile(bytesOf(raw, name), (long) WaitQueueDescriptor.OCCUPIED_OFFSET);
+    MemorySegment bytes = bytesOf(raw, name);
+    return new WaitQueueWords(bytes, 0, bytes.byteSize()).laOccupied();
   }
 
   @Test
@@ -231,8 +231,7 @@ class InternalLockTest {
     // reclaims it as a dead process's, and no wake is lost to it.
     try (MappedRegion raw = raw()) {
       MemorySegment bytes = bytesOf(raw, "held");
-      assertEquals(
-          0, (int) INT.getVolatile(bytes, WaitQueueDescriptor.slotOffset(0) + OWNER_OFFSET));
+      assertEquals(0, new WaitQueueWords(bytes, 0, bytes.byteSize()).laOwner(0));
       releaseListLock(raw, "held");
     }
     try (SharedRegion reopened = open(RegionOptions.DEFAULT_INTERNAL_LOCK_TIMEOUT)) {

@@ -9,9 +9,9 @@ import dev.ringlock.core.InvalidRegionException;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.internal.MutexCore;
 import dev.ringlock.locks.internal.MutexDescriptor;
+import dev.ringlock.locks.internal.MutexWords;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -43,12 +43,12 @@ class MutexDamageTest extends RegionTestBase {
     return raw.segment(raw.find(name).orElseThrow());
   }
 
+  private MutexWords words(String name) {
+    return new MutexWords(raw.segment(), raw.find(name).orElseThrow().offset());
+  }
+
   private void setStarving(String name, int slot, int pid) {
-    object(name)
-        .set(
-            ValueLayout.JAVA_INT,
-            MutexDescriptor.STARVING_OFFSET + (long) Integer.BYTES * slot,
-            pid);
+    words(name).spStarvingPid(slot, pid);
   }
 
   private static void assertCorruptNaming(String name, Throwable thrown) {
@@ -84,24 +84,24 @@ class MutexDamageTest extends RegionTestBase {
   @Test
   void anOwnerWordNamingNoPossiblePidIsCorruptionNotATakeover() throws Exception {
     Mutex mutex = region.mutex("m");
-    object("m").set(ValueLayout.JAVA_INT, MutexDescriptor.WORD_OFFSET, 0xffffffff);
+    words("m").spWord(0xffffffff);
     assertCorruptNaming("m", assertThrows(UncheckedIOException.class, mutex::tryLock));
     assertCorruptNaming("m", lockFailure(mutex));
-    assertEquals(0xffffffff, object("m").get(ValueLayout.JAVA_INT, MutexDescriptor.WORD_OFFSET));
+    assertEquals(0xffffffff, words("m").lvWord());
   }
 
   @Test
   void aFenceAtLongMaxValueIsRefusedAndTheMutexStaysFree() throws Exception {
     Mutex mutex = region.mutex("m");
-    object("m").set(ValueLayout.JAVA_LONG, MutexDescriptor.FENCE_OFFSET, Long.MAX_VALUE);
+    words("m").spFence(Long.MAX_VALUE);
     assertCorruptNaming("m", assertThrows(UncheckedIOException.class, mutex::tryLock));
     assertEquals(0, mutex.ownerPid(), "the word taken for the refused fence is freed again");
     assertCorruptNaming("m", lockFailure(mutex));
     assertEquals(0, mutex.ownerPid());
-    object("m").set(ValueLayout.JAVA_LONG, MutexDescriptor.FENCE_OFFSET, -7L);
+    words("m").spFence(-7L);
     assertCorruptNaming("m", assertThrows(UncheckedIOException.class, mutex::tryLock));
     // the last fence that can be incremented: its acquisition gets Long.MAX_VALUE, the next none
-    object("m").set(ValueLayout.JAVA_LONG, MutexDescriptor.FENCE_OFFSET, MutexDescriptor.MAX_FENCE);
+    words("m").spFence(MutexDescriptor.MAX_FENCE);
     try (MutexGuard guard = mutex.tryLock().orElseThrow()) {
       assertEquals(Long.MAX_VALUE, guard.fence());
     }
@@ -113,7 +113,7 @@ class MutexDamageTest extends RegionTestBase {
     Mutex mutex = region.mutex("m");
     MutexGuard held = mutex.tryLock().orElseThrow();
     CompletableFuture<MutexGuard> queued = mutex.lock(); // handed over in-process on unlock
-    object("m").set(ValueLayout.JAVA_LONG, MutexDescriptor.FENCE_OFFSET, Long.MAX_VALUE);
+    words("m").spFence(Long.MAX_VALUE);
     assertCorruptNaming("m", assertThrows(UncheckedIOException.class, held::unlock));
     assertCorruptNaming("m", failureOf(queued));
     assertEquals(0, mutex.ownerPid(), "the word is free again");
@@ -138,7 +138,7 @@ class MutexDamageTest extends RegionTestBase {
     assertTrue(
         tookMillis >= MutexCore.STARVING_MARK_DECAY_MILLIS,
         "the mark was cleared after " + tookMillis + " ms");
-    assertEquals(0, object("m").get(ValueLayout.JAVA_INT, MutexDescriptor.STARVING_OFFSET));
+    assertEquals(0, words("m").lvStarvingPid(0));
     // and lock() on a free mutex no longer stands back
     long lockStart = System.nanoTime();
     await(mutex.lock()).close();
@@ -155,11 +155,10 @@ class MutexDamageTest extends RegionTestBase {
     // the stale mark was cleared along the way, so an uncontended lock() completes at once
     long start = System.nanoTime();
     long deadline = start + TimeUnit.SECONDS.toNanos(5);
-    while (object("m").get(ValueLayout.JAVA_INT, MutexDescriptor.STARVING_OFFSET + 20) != 0
-        && System.nanoTime() < deadline) {
+    while (words("m").lvStarvingPid(5) != 0 && System.nanoTime() < deadline) {
       await(mutex.lock()).close();
     }
-    assertEquals(0, object("m").get(ValueLayout.JAVA_INT, MutexDescriptor.STARVING_OFFSET + 20));
+    assertEquals(0, words("m").lvStarvingPid(5));
     assertTrue(mutex.lock().isDone());
   }
 }

@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.internal.MutexDescriptor;
+import dev.ringlock.locks.internal.MutexWords;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -61,12 +61,16 @@ class MutexRecoveryTest extends RegionTestBase {
     return raw.segment(raw.find(name).orElseThrow());
   }
 
+  private MutexWords words(String name) {
+    return new MutexWords(raw.segment(), raw.find(name).orElseThrow().offset());
+  }
+
   private int word(String name) {
-    return object(name).get(ValueLayout.JAVA_INT_UNALIGNED, MutexDescriptor.WORD_OFFSET);
+    return words(name).lvWord();
   }
 
   private void setWord(String name, int value) {
-    object(name).set(ValueLayout.JAVA_INT_UNALIGNED, MutexDescriptor.WORD_OFFSET, value);
+    words(name).spWord(value);
   }
 
   /** Gives pending kernel waits time to reach the kernel. */
@@ -214,10 +218,9 @@ class MutexRecoveryTest extends RegionTestBase {
   @Test
   void aDeadProcessMarkedStarvingNoLongerStopsOthersFromTakingAFreeMutex() throws Exception {
     Mutex mutex = region.mutex("m");
-    object("m").set(ValueLayout.JAVA_INT_UNALIGNED, MutexDescriptor.STARVING_OFFSET, deadPid());
+    words("m").spStarvingPid(0, deadPid());
     assertTrue(mutex.tryLock().isPresent(), "the dead process's mark is cleared, not obeyed");
-    assertEquals(
-        0, object("m").get(ValueLayout.JAVA_INT_UNALIGNED, MutexDescriptor.STARVING_OFFSET));
+    assertEquals(0, words("m").lvStarvingPid(0));
     mutex.tryLock().ifPresent(MutexGuard::unlock);
   }
 
@@ -226,7 +229,7 @@ class MutexRecoveryTest extends RegionTestBase {
     Mutex mutex = region.mutex("m");
     MutexGuard held = mutex.tryLock().orElseThrow();
     CompletableFuture<MutexGuard> waiter = mutex.lock(); // queued behind our own hold
-    object("m").set(ValueLayout.JAVA_INT_UNALIGNED, MutexDescriptor.STARVING_OFFSET, livePid());
+    words("m").spStarvingPid(0, livePid());
     held.unlock(); // local handoff is refused while another process starves
     MutexGuard guard;
     if (waiter.isDone()) {

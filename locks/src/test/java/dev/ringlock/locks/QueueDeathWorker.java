@@ -1,17 +1,12 @@
 package dev.ringlock.locks;
 
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.LIST_LOCK_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.PREV_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.STATE_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.TAIL_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.WAITING_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.WOKEN_ALL;
 
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.PidLock;
-import dev.ringlock.locks.internal.WaitQueueDescriptor;
+import dev.ringlock.locks.internal.WaitQueueWords;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
@@ -81,15 +76,12 @@ public final class QueueDeathWorker {
       MemorySegment bytes = raw.segment(raw.find("q").orElseThrow());
       PidLock listLock = new PidLock(bytes, LIST_LOCK_OFFSET, regionFile, "wait queue 'q'");
       listLock.lock();
-      int tail = bytes.get(ValueLayout.JAVA_INT, TAIL_OFFSET);
-      long tailAt = WaitQueueDescriptor.slotOffset(tail);
-      bytes.set(
-          ValueLayout.JAVA_INT, TAIL_OFFSET, bytes.get(ValueLayout.JAVA_INT, tailAt + PREV_OFFSET));
-      bytes.set(
-          ValueLayout.JAVA_INT,
-          WAITING_OFFSET,
-          bytes.get(ValueLayout.JAVA_INT, WAITING_OFFSET) - 1);
-      bytes.set(ValueLayout.JAVA_INT, tailAt + STATE_OFFSET, WOKEN_ALL);
+      // half a wake, through the flyweight the library writes with
+      WaitQueueWords words = new WaitQueueWords(bytes, 0, bytes.byteSize());
+      int tail = words.lpTail();
+      words.spTail(words.lpPrev(tail));
+      words.spWaiting(words.lpWaiting() - 1);
+      words.spState(tail, WOKEN_ALL);
       Files.createFile(sync.resolve("locked"));
       Thread.sleep(60_000); // killed by the test long before
     }

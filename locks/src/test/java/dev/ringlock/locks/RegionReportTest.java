@@ -10,9 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ringlock.core.InvalidRegionException;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.RegionDescriptor;
-import dev.ringlock.locks.internal.MutexDescriptor;
-import dev.ringlock.locks.internal.SemaphoreDescriptor;
-import dev.ringlock.locks.internal.WaitQueueDescriptor;
+import dev.ringlock.locks.internal.HolderTable;
+import dev.ringlock.locks.internal.MutexWords;
+import dev.ringlock.locks.internal.SemaphoreWords;
+import dev.ringlock.locks.internal.WaitQueueWords;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
@@ -47,6 +48,18 @@ class RegionReportTest extends RegionTestBase {
 
   private MemorySegment object(String name) {
     return raw.segment(raw.find(name).orElseThrow());
+  }
+
+  private long offsetOf(String name) {
+    return raw.find(name).orElseThrow().offset();
+  }
+
+  private MutexWords mutexWords(String name) {
+    return new MutexWords(raw.segment(), offsetOf(name));
+  }
+
+  private WaitQueueWords queueWords(String name) {
+    return new WaitQueueWords(raw.segment(), offsetOf(name), object(name).byteSize());
   }
 
   private RegionReport.ObjectReport reported(String name) throws IOException {
@@ -109,28 +122,28 @@ class RegionReportTest extends RegionTestBase {
   @Test
   void aNegativeStarvingPidIsReportedAndRefused() throws Exception {
     Mutex mutex = region.mutex("m");
-    object("m").set(ValueLayout.JAVA_INT, MutexDescriptor.STARVING_OFFSET + 4, -9);
+    mutexWords("m").spStarvingPid(1, -9);
     assertReportedAndRefused("m", "mutex", "starving slot 1 holds -9", mutex::tryLock);
   }
 
   @Test
   void anOwnerWordOfAllOnesIsReportedAndRefused() throws Exception {
     Mutex mutex = region.mutex("m");
-    object("m").set(ValueLayout.JAVA_INT, MutexDescriptor.WORD_OFFSET, 0xffffffff);
+    mutexWords("m").spWord(0xffffffff);
     assertReportedAndRefused("m", "mutex", "names pid 1073741823", mutex::tryLock);
   }
 
   @Test
   void aFenceAtLongMaxValueIsReportedAndRefused() throws Exception {
     Mutex mutex = region.mutex("m");
-    object("m").set(ValueLayout.JAVA_LONG, MutexDescriptor.FENCE_OFFSET, Long.MAX_VALUE);
+    mutexWords("m").spFence(Long.MAX_VALUE);
     assertReportedAndRefused("m", "mutex", "last fence is " + Long.MAX_VALUE, mutex::tryLock);
   }
 
   @Test
   void aHeadIndexBeyondTheSlotsIsReportedAndRefused() throws Exception {
     WaitQueue queue = region.waitQueue("q", 8);
-    object("q").set(ValueLayout.JAVA_INT, WaitQueueDescriptor.HEAD_OFFSET, 999);
+    queueWords("q").spHead(999);
     assertReportedAndRefused(
         "q", "wait queue", "head index of 999, outside its 8 slots", () -> queue.wake(1));
   }
@@ -138,19 +151,19 @@ class RegionReportTest extends RegionTestBase {
   @Test
   void aListLockWordOfAllOnesIsReportedAndRefused() throws Exception {
     ConditionVariable condition = region.condition("c", 8);
-    object("c").set(ValueLayout.JAVA_INT, WaitQueueDescriptor.LIST_LOCK_OFFSET, 0xffffffff);
+    queueWords("c").spListLock(0xffffffff);
     assertReportedAndRefused(
         "c", "condition variable", "lock word of 0xffffffff", condition::signalAll);
-    object("c").set(ValueLayout.JAVA_INT, WaitQueueDescriptor.LIST_LOCK_OFFSET, 0); // to close
+    queueWords("c").spListLock(0); // to close
   }
 
   @Test
   void aSlotInAStateNoRinglockWritesIsReportedAndRefused() throws Exception {
     WaitQueue queue = region.waitQueue("q", 8);
     // slot 0 in state 9 with no owner, and the queue full: an await reclaims it and reads the state
-    MemorySegment q = object("q");
-    q.set(ValueLayout.JAVA_INT, WaitQueueDescriptor.slotOffset(0), 9);
-    q.set(ValueLayout.JAVA_INT, WaitQueueDescriptor.OCCUPIED_OFFSET, 8);
+    WaitQueueWords q = queueWords("q");
+    q.spState(0, 9);
+    q.spOccupied(8);
     assertReportedAndRefused(
         "q", "wait queue", "slot 0 in state 9", () -> queue.await(1).get(20, TimeUnit.SECONDS));
   }
@@ -158,8 +171,7 @@ class RegionReportTest extends RegionTestBase {
   @Test
   void aHolderEntryWithoutAPidIsReportedAndRefused() throws Exception {
     Semaphore semaphore = region.semaphore("s", 0);
-    object("s")
-        .set(ValueLayout.JAVA_INT, SemaphoreDescriptor.HOLDERS_OFFSET + 8L * 5 + 4, 3); // held 3
+    new SemaphoreWords(raw.segment(), offsetOf("s")).spHolder(5, HolderTable.entry(0, 3));
     assertReportedAndRefused(
         "s",
         "semaphore",

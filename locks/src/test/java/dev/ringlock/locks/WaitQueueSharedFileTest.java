@@ -1,19 +1,8 @@
 package dev.ringlock.locks;
 
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.CAPACITY_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.HEAD_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.KEY_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.LIST_LOCK_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.NEXT_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.NONE;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.OCCUPIED_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.OWNER_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.PREV_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.STATE_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.TAIL_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.WAITING;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.WAITING_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.WAKE_SEQUENCE_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.WOKEN_ALL;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.WOKEN_ONE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -27,10 +16,9 @@ import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.InvalidRegionException;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.PidLock;
-import dev.ringlock.locks.internal.WaitQueueDescriptor;
+import dev.ringlock.locks.internal.WaitQueueWords;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,8 +67,10 @@ class WaitQueueSharedFileTest {
     return raw.segment(raw.find(name).orElseThrow());
   }
 
-  private static int slotField(int slot, long field) {
-    return (int) (WaitQueueDescriptor.slotOffset(slot) + field);
+  /** The queue's fields, through the flyweight the library reads them with. */
+  private WaitQueueWords wordsOf(String name) {
+    return new WaitQueueWords(
+        raw.segment(), raw.find(name).orElseThrow().offset(), bytesOf(name).byteSize());
   }
 
   private static int deadPid() throws Exception {
@@ -127,20 +117,20 @@ class WaitQueueSharedFileTest {
   void aBadIndexInTheRegionIsReportedAsCorruption() throws Exception {
     WaitQueue queue = region.waitQueue("q", 8);
     CompletableFuture<Void> waiter = queue.await(1);
-    MemorySegment bytes = bytesOf("q");
-    int head = bytes.get(ValueLayout.JAVA_INT, HEAD_OFFSET);
-    bytes.set(ValueLayout.JAVA_INT, slotField(head, NEXT_OFFSET), 8); // one past the last slot
+    WaitQueueWords words = wordsOf("q");
+    int head = words.lpHead();
+    words.spNext(head, 8); // one past the last slot
     assertCorrupt(queue::wakeAll, "next index of 8, outside its 8 slots");
-    bytes.set(ValueLayout.JAVA_INT, slotField(head, NEXT_OFFSET), NONE);
-    bytes.set(ValueLayout.JAVA_INT, HEAD_OFFSET, -7);
+    words.spNext(head, NONE);
+    words.spHead(-7);
     assertCorrupt(() -> queue.wake(1), "head index of -7");
-    bytes.set(ValueLayout.JAVA_INT, HEAD_OFFSET, head);
-    bytes.set(ValueLayout.JAVA_INT, TAIL_OFFSET, Integer.MAX_VALUE);
+    words.spHead(head);
+    words.spTail(Integer.MAX_VALUE);
     assertCorrupt(() -> queue.await(2), "tail index of 2147483647");
-    bytes.set(ValueLayout.JAVA_INT, TAIL_OFFSET, head);
-    bytes.set(ValueLayout.JAVA_INT, WAITING_OFFSET, 1000);
+    words.spTail(head);
+    words.spWaiting(1000);
     assertCorrupt(queue::waiting, "1000 waiting slots, outside 0..8");
-    bytes.set(ValueLayout.JAVA_INT, WAITING_OFFSET, 1);
+    words.spWaiting(1);
     // repaired by hand: the queue works again
     assertEquals(1, queue.wakeAll());
     waiter.get(20, TimeUnit.SECONDS);
@@ -149,7 +139,7 @@ class WaitQueueSharedFileTest {
   @Test
   void aHeaderThatDoesNotFitItsObjectIsRefusedOnAttach() throws Exception {
     region.waitQueue("q", 8);
-    bytesOf("q").set(ValueLayout.JAVA_INT, CAPACITY_OFFSET, 9); // 32 bytes more than it has
+    wordsOf("q").spCapacity(9); // 32 bytes more than it has
     try (SharedRegion other = SharedRegion.open(file, RegionOptions.builder().ring(ring).build())) {
       assertCorrupt(() -> other.waitQueue("q"), "capacity of 9 slots");
     }
@@ -163,19 +153,19 @@ class WaitQueueSharedFileTest {
       waiters.add(queue.await(key));
     }
     CompletableFuture<Void> chosen = queue.await(3);
-    MemorySegment bytes = bytesOf("q");
+    WaitQueueWords words = wordsOf("q");
     // As if a process had died holding the list lock, halfway through a wake: it unlinked the
     // last waiter (tail and count already updated, the old tail's link not yet), and stored
     // WOKEN_ALL in the chosen slot without sending the wake.
-    int tail = bytes.get(ValueLayout.JAVA_INT, TAIL_OFFSET);
-    int before = bytes.get(ValueLayout.JAVA_INT, slotField(tail, PREV_OFFSET));
-    bytes.set(ValueLayout.JAVA_INT, TAIL_OFFSET, before);
-    bytes.set(ValueLayout.JAVA_INT, WAITING_OFFSET, 3);
-    bytes.set(ValueLayout.JAVA_INT, slotField(tail, STATE_OFFSET), WOKEN_ALL);
-    bytes.set(ValueLayout.JAVA_INT, LIST_LOCK_OFFSET, deadPid());
+    int tail = words.lpTail();
+    int before = words.lpPrev(tail);
+    words.spTail(before);
+    words.spWaiting(3);
+    words.spState(tail, WOKEN_ALL);
+    words.spListLock(deadPid());
 
     assertEquals(1, queue.wake(1)); // waits out the dead holder, takes over, repairs
-    assertEquals(0, bytes.get(ValueLayout.JAVA_INT, LIST_LOCK_OFFSET), "the lock was not released");
+    assertEquals(0, words.laListLock(), "the lock was not released");
     assertNull(chosen.get(20, TimeUnit.SECONDS), "the repair did not send the dead one's wake");
     waiters.get(0).get(20, TimeUnit.SECONDS); // the order survived the repair
     Thread.sleep(50);
@@ -186,22 +176,22 @@ class WaitQueueSharedFileTest {
   }
 
   /** Makes slot {@code slot} (FREE, list empty) a waiter of a dead process, on the list. */
-  private static void plantDeadWaiter(MemorySegment bytes, int slot, int pid, int state) {
-    bytes.set(ValueLayout.JAVA_INT, slotField(slot, OWNER_OFFSET), pid);
-    bytes.set(ValueLayout.JAVA_LONG, slotField(slot, KEY_OFFSET), 0L);
-    bytes.set(ValueLayout.JAVA_INT, slotField(slot, STATE_OFFSET), state);
-    bytes.set(ValueLayout.JAVA_INT, OCCUPIED_OFFSET, 1);
+  private static void plantDeadWaiter(WaitQueueWords words, int slot, int pid, int state) {
+    words.spOwner(slot, pid);
+    words.spKey(slot, 0L);
+    words.spState(slot, state);
+    words.spOccupied(1);
     if (state == WAITING) {
-      bytes.set(ValueLayout.JAVA_INT, HEAD_OFFSET, slot);
-      bytes.set(ValueLayout.JAVA_INT, TAIL_OFFSET, slot);
-      bytes.set(ValueLayout.JAVA_INT, WAITING_OFFSET, 1);
+      words.spHead(slot);
+      words.spTail(slot);
+      words.spWaiting(1);
     }
   }
 
   @Test
   void aFullQueueReclaimsTheSlotsOfDeadProcesses() throws Exception {
     WaitQueue queue = region.waitQueue("one", 1);
-    plantDeadWaiter(bytesOf("one"), 0, deadPid(), WAITING);
+    plantDeadWaiter(wordsOf("one"), 0, deadPid(), WAITING);
     assertEquals(1, queue.waiting());
     CompletableFuture<Void> mine = queue.await(5); // full: takes the dead process's slot
     assertEquals(1, queue.waiting());
@@ -212,7 +202,7 @@ class WaitQueueSharedFileTest {
   @Test
   void aWakeOfOneThatADeadProcessDidNotTakeIsPassedOnWhenReclaimed() throws Exception {
     WaitQueue queue = region.waitQueue("two", 2);
-    plantDeadWaiter(bytesOf("two"), 0, deadPid(), WOKEN_ONE); // chosen by wake(1), then died
+    plantDeadWaiter(wordsOf("two"), 0, deadPid(), WOKEN_ONE); // chosen by wake(1), then died
     CompletableFuture<Void> first = queue.await(1); // takes slot 1: now the queue is full
     CompletableFuture<Void> second = queue.await(2); // reclaims slot 0, passes its wake on
     assertNull(first.get(20, TimeUnit.SECONDS));
@@ -225,13 +215,13 @@ class WaitQueueSharedFileTest {
   @Test
   void thePeriodicCheckPassesOnAWakeOfOneThatADeadProcessDidNotTake() throws Exception {
     WaitQueue queue = region.waitQueue("four", 4);
-    plantDeadWaiter(bytesOf("four"), 0, deadPid(), WOKEN_ONE); // chosen by wake(1), then died
+    plantDeadWaiter(wordsOf("four"), 0, deadPid(), WOKEN_ONE); // chosen by wake(1), then died
     CompletableFuture<Void> mine = queue.await(1); // not full: only the check can find slot 0
     long start = System.nanoTime();
     assertNull(mine.get(20, TimeUnit.SECONDS), "the dead process's wake was not passed on");
     long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
     assertTrue(millis < 5_000, "the check is periodic: " + millis + " ms");
-    assertEquals(0, bytesOf("four").get(ValueLayout.JAVA_INT, OCCUPIED_OFFSET));
+    assertEquals(0, wordsOf("four").laOccupied());
   }
 
   private static final int RECHECK_MILLIS = 250; // a sleeping view's re-check (docs/wait-queue.md)
@@ -245,22 +235,23 @@ class WaitQueueSharedFileTest {
     }
     Thread.sleep(RECHECK_MILLIS); // and has re-armed at least once, as an idle one does
     MemorySegment bytes = bytesOf("lost");
-    int slot = bytes.get(ValueLayout.JAVA_INT, HEAD_OFFSET);
+    WaitQueueWords words = wordsOf("lost");
+    int slot = words.lpHead();
     // What a waker does under the list lock before it sends the wake through its ring; it dies
     // then, so no FUTEX_WAKE ever comes.
     PidLock listLock = new PidLock(bytes, LIST_LOCK_OFFSET, file, "wait queue 'lost'");
     listLock.lock();
-    bytes.set(ValueLayout.JAVA_INT, HEAD_OFFSET, NONE);
-    bytes.set(ValueLayout.JAVA_INT, TAIL_OFFSET, NONE);
-    bytes.set(ValueLayout.JAVA_INT, WAITING_OFFSET, 0);
-    bytes.set(ValueLayout.JAVA_INT, slotField(slot, STATE_OFFSET), WOKEN_ONE);
-    ValueLayout.JAVA_INT.varHandle().getAndAdd(bytes, WAKE_SEQUENCE_OFFSET, 1);
+    words.spHead(NONE);
+    words.spTail(NONE);
+    words.spWaiting(0);
+    words.spState(slot, WOKEN_ONE);
+    words.incWakeSequence();
     listLock.unlock();
     long start = System.nanoTime();
     assertNull(mine.get(20, TimeUnit.SECONDS), "the lost wake was never made up for");
     long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
     // One re-check period, plus a scheduling delay on a loaded machine.
     assertTrue(millis < RECHECK_MILLIS + 1_000, "the re-check is periodic: " + millis);
-    assertEquals(0, bytes.get(ValueLayout.JAVA_INT, OCCUPIED_OFFSET));
+    assertEquals(0, words.laOccupied());
   }
 }

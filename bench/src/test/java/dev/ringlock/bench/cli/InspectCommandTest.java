@@ -19,9 +19,10 @@ import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.Semaphore;
 import dev.ringlock.locks.SharedRegion;
 import dev.ringlock.locks.WaitQueue;
-import dev.ringlock.locks.internal.MutexDescriptor;
-import dev.ringlock.locks.internal.SemaphoreDescriptor;
-import dev.ringlock.locks.internal.WaitQueueDescriptor;
+import dev.ringlock.locks.internal.HolderTable;
+import dev.ringlock.locks.internal.MutexWords;
+import dev.ringlock.locks.internal.SemaphoreWords;
+import dev.ringlock.locks.internal.WaitQueueWords;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.foreign.ValueLayout;
@@ -33,6 +34,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -249,17 +251,12 @@ class InspectCommandTest {
       region.mutex("mutex");
       region.semaphore("semaphore", 1);
     }
-    try (MappedRegion raw = MappedRegion.open(file, 1 << 20, 16)) {
-      NamedObject mutex = raw.find("mutex").orElseThrow();
-      NamedObject semaphore = raw.find("semaphore").orElseThrow();
-      raw.segment()
-          .set(
-              ValueLayout.JAVA_INT,
-              mutex.offset() + MutexDescriptor.STARVING_OFFSET,
-              Integer.MAX_VALUE);
-      raw.segment()
-          .set(ValueLayout.JAVA_INT, semaphore.offset() + SemaphoreDescriptor.FLAGS_OFFSET, 0x40);
-    }
+    edit(
+        file,
+        raw -> {
+          mutex(raw, "mutex").spStarvingPid(0, Integer.MAX_VALUE);
+          semaphore(raw, "semaphore").spFlags(0x40);
+        });
     Run run = ringlock("inspect", "--json", file.toString());
     assertEquals(Ringlock.DAMAGED, run.exitCode(), run.out() + run.err());
     assertTrue(
@@ -285,19 +282,26 @@ class InspectCommandTest {
     return file;
   }
 
-  /** Plants {@code value} at {@code offset} of object {@code name}. */
-  private static void plant(Path file, String name, long offset, int value) throws Exception {
+  /** Maps {@code file} as another process would, lets {@code edit} damage it, and unmaps it. */
+  private static void edit(Path file, Consumer<MappedRegion> edit) throws Exception {
     try (MappedRegion raw = MappedRegion.open(file, 1 << 20, 16)) {
-      NamedObject object = raw.find(name).orElseThrow();
-      raw.segment().set(ValueLayout.JAVA_INT, object.offset() + offset, value);
+      edit.accept(raw);
     }
   }
 
-  private static void plantLong(Path file, String name, long offset, long value) throws Exception {
-    try (MappedRegion raw = MappedRegion.open(file, 1 << 20, 16)) {
-      NamedObject object = raw.find(name).orElseThrow();
-      raw.segment().set(ValueLayout.JAVA_LONG, object.offset() + offset, value);
-    }
+  // The objects' fields through the flyweights the library and the inspector read them with.
+
+  private static MutexWords mutex(MappedRegion raw, String name) {
+    return new MutexWords(raw.segment(), raw.find(name).orElseThrow().offset());
+  }
+
+  private static SemaphoreWords semaphore(MappedRegion raw, String name) {
+    return new SemaphoreWords(raw.segment(), raw.find(name).orElseThrow().offset());
+  }
+
+  private static WaitQueueWords queue(MappedRegion raw, String name) {
+    NamedObject object = raw.find(name).orElseThrow();
+    return new WaitQueueWords(raw.segment(), object.offset(), object.length());
   }
 
   private static void assertDamaged(Path file, String name, String problem) {
@@ -312,45 +316,44 @@ class InspectCommandTest {
 
   @Test
   void everyValueTheLibraryRefusesMakesInspectExitThree() throws Exception {
-    long slot0 = WaitQueueDescriptor.slotOffset(0);
     Path state = regionWithEveryKind("state.region");
-    plant(state, "queue", slot0 + WaitQueueDescriptor.STATE_OFFSET, 9);
+    edit(state, raw -> queue(raw, "queue").spState(0, 9));
     assertDamaged(state, "queue", "slot 0 in state 9");
 
     Path lockWord = regionWithEveryKind("lock-word.region");
-    plant(lockWord, "condition", WaitQueueDescriptor.LIST_LOCK_OFFSET, 0xffffffff);
+    edit(lockWord, raw -> queue(raw, "condition").spListLock(0xffffffff));
     assertDamaged(lockWord, "condition", "lock word of 0xffffffff");
 
     Path head = regionWithEveryKind("head.region");
-    plant(head, "queue", WaitQueueDescriptor.HEAD_OFFSET, 999);
+    edit(head, raw -> queue(raw, "queue").spHead(999));
     assertDamaged(head, "queue", "head index of 999, outside its 8 slots");
 
     Path link = regionWithEveryKind("link.region");
-    plant(link, "queue", WaitQueueDescriptor.slotOffset(7) + WaitQueueDescriptor.PREV_OFFSET, 8);
+    edit(link, raw -> queue(raw, "queue").spPrev(7, 8));
     assertDamaged(link, "queue", "slot 7 prev index of 8");
 
     Path hint = regionWithEveryKind("hint.region");
-    plant(hint, "queue", WaitQueueDescriptor.HINT_OFFSET, -2);
+    edit(hint, raw -> queue(raw, "queue").spHint(-2));
     assertDamaged(hint, "queue", "allocation hint index of -2");
 
     Path count = regionWithEveryKind("count.region");
-    plant(count, "queue", WaitQueueDescriptor.OCCUPIED_OFFSET, 9);
+    edit(count, raw -> queue(raw, "queue").spOccupied(9));
     assertDamaged(count, "queue", "9 occupied slots, outside 0..8");
 
     Path mutexWord = regionWithEveryKind("mutex-word.region");
-    plant(mutexWord, "mutex", MutexDescriptor.WORD_OFFSET, 0xffffffff);
+    edit(mutexWord, raw -> mutex(raw, "mutex").spWord(0xffffffff));
     assertDamaged(mutexWord, "mutex", "lock word 0xffffffff names pid 1073741823");
 
     Path starving = regionWithEveryKind("starving.region");
-    plant(starving, "mutex", MutexDescriptor.STARVING_OFFSET + 8, -1);
+    edit(starving, raw -> mutex(raw, "mutex").spStarvingPid(2, -1));
     assertDamaged(starving, "mutex", "starving slot 2 holds -1");
 
     Path fence = regionWithEveryKind("fence.region");
-    plantLong(fence, "mutex", MutexDescriptor.FENCE_OFFSET, Long.MAX_VALUE);
+    edit(fence, raw -> mutex(raw, "mutex").spFence(Long.MAX_VALUE));
     assertDamaged(fence, "mutex", "last fence is 9223372036854775807");
 
     Path holder = regionWithEveryKind("holder.region");
-    plant(holder, "semaphore", SemaphoreDescriptor.HOLDERS_OFFSET + 3 * 8 + 4, 5); // no pid
+    edit(holder, raw -> semaphore(raw, "semaphore").spHolder(3, HolderTable.entry(0, 5)));
     assertDamaged(holder, "semaphore", "holder entry 3 records process 0 holding 5");
   }
 
@@ -442,19 +445,14 @@ class InspectCommandTest {
       // returns all 3. Until then the count and the records differ, and that is no damage.
       region.semaphore("pending", 3);
     }
-    try (MappedRegion raw = MappedRegion.open(file, 1 << 20, 16)) {
-      long lost = raw.find("lost").orElseThrow().offset();
-      raw.segment().set(ValueLayout.JAVA_INT, lost + SemaphoreDescriptor.WORD_OFFSET, 1);
-      long pending = raw.find("pending").orElseThrow().offset();
-      raw.segment().set(ValueLayout.JAVA_INT, pending + SemaphoreDescriptor.WORD_OFFSET, 0);
-      int deadPid =
-          Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/kernel/pid_max")).get(0));
-      raw.segment()
-          .set(
-              ValueLayout.JAVA_LONG,
-              pending + SemaphoreDescriptor.HOLDERS_OFFSET,
-              (deadPid + 1L) | (2L << 32));
-    }
+    int deadPid = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/kernel/pid_max")).get(0));
+    edit(
+        file,
+        raw -> {
+          semaphore(raw, "lost").spWord(1);
+          semaphore(raw, "pending").spWord(0);
+          semaphore(raw, "pending").spHolder(0, HolderTable.entry(deadPid + 1, 2));
+        });
     Run run = ringlock("inspect", "--json", file.toString());
     assertEquals(Ringlock.DAMAGED, run.exitCode(), run.out() + run.err());
     JsonObject lost = run.object("lost");

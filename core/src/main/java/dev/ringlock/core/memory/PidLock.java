@@ -1,7 +1,7 @@
 package dev.ringlock.core.memory;
 
-import static dev.ringlock.core.memory.RegionDescriptor.LOCK_OWNER_MASK;
 import static dev.ringlock.core.memory.RegionDescriptor.LOCK_WAITERS;
+import static dev.ringlock.core.memory.RegionDescriptor.PID_MASK;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -114,7 +114,7 @@ public final class PidLock {
     this.futex2Flags =
         file != null ? FutexFlags.SIZE_U32 : FutexFlags.SIZE_U32 | FutexFlags.PRIVATE;
     long pid = ProcessHandle.current().pid();
-    if (pid <= 0 || pid > LOCK_OWNER_MASK) {
+    if (pid <= 0 || pid > PID_MASK) {
       throw new IllegalStateException(
           "this process's pid " + pid + " does not fit the 30 bits of a region's lock word");
     }
@@ -229,7 +229,7 @@ public final class PidLock {
    * owner is dead and the word is unchanged. True then: what it guards may be half-updated.
    */
   public boolean takeOverIfDead(int observed) {
-    int owner = observed & LOCK_OWNER_MASK;
+    int owner = observed & PID_MASK;
     return owner != 0 && !isAlive(owner) && casLock(observed, ownPid | LOCK_WAITERS);
   }
 
@@ -284,7 +284,7 @@ public final class PidLock {
 
   /** The holder's pid, or 0 when free: a snapshot, for diagnostics. Never throws. */
   public int holder() {
-    return lvLock() & LOCK_OWNER_MASK;
+    return lvLock() & PID_MASK;
   }
 
   /** The owner's pid, or 0 when free; a word with bits no ringlock sets is corruption. */
@@ -293,7 +293,7 @@ public final class PidLock {
     if (problem != null) {
       throw Directory.corrupt(file, "has a " + guarded + " " + problem);
     }
-    return word & LOCK_OWNER_MASK;
+    return word & PID_MASK;
   }
 
   /**
@@ -301,7 +301,7 @@ public final class PidLock {
    * one rule lock() applies and inspection tools report.
    */
   public static String wordProblem(int word) {
-    return (word & ~(LOCK_OWNER_MASK | LOCK_WAITERS)) == 0
+    return (word & ~(PID_MASK | LOCK_WAITERS)) == 0
         ? null
         : "lock word of 0x%08x, which no ringlock writes".formatted(word);
   }

@@ -106,8 +106,18 @@ public final class RegionDescriptor {
   /** Set in the lock word while a process may sleep on it; the unlocker then wakes one. */
   public static final int LOCK_WAITERS = 1 << 30;
 
-  /** The owner's pid. pid_max is at most 2^22, so a pid never reaches the flag bits. */
-  public static final int LOCK_OWNER_MASK = LOCK_WAITERS - 1;
+  /**
+   * The pid field of every word that records a process (the directory and list locks here; a
+   * mutex's word, its starving slots, a semaphore's holder entries and repairer in the locks
+   * module): bits 0..29, so two flag bits stay free above it. Defined once, for every format.
+   */
+  public static final int PID_MASK = (1 << 30) - 1;
+
+  /**
+   * The largest pid Linux hands out: pids are below pid_max, which is at most 2^22 (the kernel's
+   * PID_MAX_LIMIT on 64-bit), well inside {@link #PID_MASK}. A recorded pid above it is corruption.
+   */
+  public static final int MAX_PID = (1 << 22) - 1;
 
   public static final StructLayout ENTRY =
       structLayout(

@@ -1,18 +1,13 @@
 package dev.ringlock.locks.internal;
 
-import static dev.ringlock.locks.internal.SemaphoreDescriptor.HOLDERS_OFFSET;
+import static dev.ringlock.core.memory.RegionDescriptor.PID_MASK;
 import static dev.ringlock.locks.internal.SemaphoreDescriptor.HOLDER_BUSY;
-import static dev.ringlock.locks.internal.SemaphoreDescriptor.HOLDER_BYTES;
 import static dev.ringlock.locks.internal.SemaphoreDescriptor.HOLDER_SLOTS;
-import static dev.ringlock.locks.internal.SemaphoreDescriptor.MAX_HOLDER_PID;
 import static dev.ringlock.locks.internal.SemaphoreDescriptor.MAX_UNDO_PERMITS;
 
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.SemaphoreHoldersFullException;
 import java.io.UncheckedIOException;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /*
@@ -39,20 +34,18 @@ import java.nio.ByteOrder;
  * ringlock writes, reported as corruption.
  *
  * Distrust: every entry read is checked (checkedEntry) before it is used: a pid outside
- * 1..MAX_HOLDER_PID (pid bits 30 set), a count above MAX_UNDO_PERMITS, BUSY on a free pid, are
+ * 1..PID_MASK (pid bits 30 set), a count above MAX_UNDO_PERMITS, BUSY on a free pid, are
  * corruption, thrown as the region's corruption exception, never used as a number of permits.
  */
 public final class HolderTable {
-  private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-
-  // The descriptor places the pid in the entry's first 4 bytes and the count in the next 4.
-  private static final int PID_SHIFT = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? 0 : 32;
-  private static final int HELD_SHIFT = 32 - PID_SHIFT;
+  // Where the descriptor's HOLDER layout puts the pid and the count inside the 8-byte word the
+  // entry is read as: derived from their byte offsets, in the native order the word is read in.
+  private static final int PID_SHIFT = shiftOf(SemaphoreDescriptor.HOLDER_PID_OFFSET);
+  private static final int HELD_SHIFT = shiftOf(SemaphoreDescriptor.HOLDER_HELD_OFFSET);
   private static final long U32 = 0xFFFF_FFFFL;
 
   private final MappedRegion region;
-  private final MemorySegment memory;
-  private final long tableAt;
+  private final SemaphoreWords words;
   private final int pid;
   private final String semaphore; // how messages name it: "semaphore 'pool'"
 
@@ -60,15 +53,25 @@ public final class HolderTable {
   private int mySlot = -1; // the entry this view claimed, or -1
   private int freeHint; // where the last claim found a free entry: a stale value only costs a scan
 
-  HolderTable(MappedRegion region, long objectOffset, int pid, String semaphore) {
+  HolderTable(MappedRegion region, SemaphoreWords words, int pid, String semaphore) {
     this.region = region;
-    this.memory = region.segment();
-    this.tableAt = objectOffset + HOLDERS_OFFSET;
+    this.words = words;
     this.pid = pid;
     this.semaphore = semaphore;
   }
 
-  static long entry(int pidField, int held) {
+  private static int shiftOf(long byteOffset) {
+    long fromLowByte =
+        ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN
+            ? byteOffset
+            : SemaphoreDescriptor.HOLDER_BYTES - Integer.BYTES - byteOffset;
+    return (int) fromLowByte * Byte.SIZE;
+  }
+
+  /**
+   * The 8-byte word of an entry naming {@code pidField} (with BUSY or not) holding {@code held}.
+   */
+  public static long entry(int pidField, int held) {
     return (Integer.toUnsignedLong(pidField) << PID_SHIFT)
         | (Integer.toUnsignedLong(held) << HELD_SHIFT);
   }
@@ -89,8 +92,8 @@ public final class HolderTable {
   }
 
   /**
-   * Whether an entry is one no ringlock writes: a pid outside 1..MAX_HOLDER_PID (or bit 30 of its
-   * pid field set), a count above MAX_UNDO_PERMITS. 0 is a free entry and valid.
+   * Whether an entry is one no ringlock writes: a pid outside 1..PID_MASK (or bit 30 of its pid
+   * field set), a count above MAX_UNDO_PERMITS. 0 is a free entry and valid.
    */
   public static boolean isDamaged(long entry) {
     if (entry == 0) {
@@ -98,12 +101,12 @@ public final class HolderTable {
     }
     int holder = pidOf(entry);
     int held = heldOf(entry);
-    return holder <= 0 || holder > MAX_HOLDER_PID || held < 0 || held > MAX_UNDO_PERMITS;
+    return holder <= 0 || holder > PID_MASK || held < 0 || held > MAX_UNDO_PERMITS;
   }
 
   /**
    * What is wrong with the entry in {@code slot}, or null if it is one a ringlock writes (see
-   * {@link #isDamaged}): the one rule the library and the read-only RegionReport apply.
+   * {@link #isDamaged}): the one rule the library and the read-only RegionSnapshot apply.
    */
   public static String entryProblem(int slot, long entry) {
     if (!isDamaged(entry)) {
@@ -115,33 +118,24 @@ public final class HolderTable {
             slot,
             Integer.toUnsignedString((int) ((entry >>> PID_SHIFT) & U32)),
             Integer.toUnsignedString(heldOf(entry)),
-            MAX_HOLDER_PID,
+            PID_MASK,
             MAX_UNDO_PERMITS);
   }
 
   // ---- shared memory, access mode in the name ----
 
   private long lvEntry(int slot) {
-    return (long) LONG.getVolatile(memory, entryAt(slot));
+    return words.lvHolder(slot);
   }
 
-  /**
-   * Read first, then CAS (test-and-test-and-set): on a page that the file no longer covers (shrunk
-   * under the mapping) a compareAndSet kills the JVM with SIGBUS, where the read throws
-   * InternalError, which the public API turns into InvalidRegionException(TRUNCATED). A value that
-   * differs would fail the CAS anyway. See docs/validation.md, the CAS audit.
-   */
+  /** Read first, then CAS: see MutexWords for why (a CAS on a shrunk file's page is SIGBUS). */
   private boolean casEntry(int slot, long expected, long next) {
-    return lvEntry(slot) == expected && LONG.compareAndSet(memory, entryAt(slot), expected, next);
-  }
-
-  private long entryAt(int slot) {
-    return tableAt + (long) slot * HOLDER_BYTES;
+    return words.casHolder(slot, expected, next);
   }
 
   /**
-   * The entry in {@code slot} (0..HOLDER_SLOTS-1), checked: 0, or a pid in 1..MAX_HOLDER_PID (BUSY
-   * or not) with a count in 0..MAX_UNDO_PERMITS.
+   * The entry in {@code slot} (0..HOLDER_SLOTS-1), checked: 0, or a pid in 1..PID_MASK (BUSY or
+   * not) with a count in 0..MAX_UNDO_PERMITS.
    *
    * @throws UncheckedIOException of an InvalidRegionException (CORRUPT) for anything else
    */

@@ -1,8 +1,8 @@
 package dev.ringlock.locks.internal;
 
-import static dev.ringlock.locks.internal.MutexDescriptor.MAX_PID;
+import static dev.ringlock.core.memory.RegionDescriptor.MAX_PID;
+import static dev.ringlock.core.memory.RegionDescriptor.PID_MASK;
 import static dev.ringlock.locks.internal.MutexDescriptor.OWNER_DIED;
-import static dev.ringlock.locks.internal.MutexDescriptor.PID_MASK;
 import static dev.ringlock.locks.internal.MutexDescriptor.STARVING_SLOTS;
 import static dev.ringlock.locks.internal.MutexDescriptor.WAITERS;
 import static dev.ringlock.locks.internal.MutexDescriptor.notRecoverable;
@@ -24,8 +24,6 @@ import dev.ringlock.locks.NotRecoverableException;
 import dev.ringlock.locks.RegionClosedException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -127,7 +125,7 @@ import java.util.concurrent.locks.Lock;
  * Distrust. Every pid read from the region (the owner in the word, a starving slot) is checked
  * against pid_max before ProcessWatch is asked about it, and the fence before it is incremented;
  * a bad one is InvalidRegionException(CORRUPT) naming this mutex (MutexDescriptor's *Problem
- * methods, shared with RegionReport), thrown to the caller or, found by the pump, failing every
+ * methods, shared with RegionSnapshot), thrown to the caller or, found by the pump, failing every
  * queued request. A fault on the memory itself (InternalError: the file shrank) becomes
  * TRUNCATED the same way, and every CAS on the region reads the word first (casWord), since a
  * CAS on a vanished page kills the JVM with SIGBUS where a read only throws.
@@ -161,17 +159,12 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   private static final long STARVATION_NANOS = TimeUnit.MILLISECONDS.toNanos(STARVATION_MILLIS);
   private static final long STARVING_MARK_DECAY_NANOS =
       TimeUnit.MILLISECONDS.toNanos(STARVING_MARK_DECAY_MILLIS);
-  private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
   // a region's header and one directory entry, around a private condition's queue
   private static final long LOCAL_CONDITION_SPARE_BYTES = 4096;
-  private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
   private final String name;
   private final MappedRegion region; // names the file in corruption reports
-  private final MemorySegment memory;
-  private final long wordAt;
-  private final long starvingAt;
-  private final long fenceAt;
+  private final MutexWords words; // the object's fields, by access mode
   private final FutexWord word;
   private final FutexRing ring;
   private final WakeSignal wakeOne;
@@ -222,10 +215,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     super(new Sleeper(ring, word, memory, offset + MutexDescriptor.SLEEPERS_OFFSET));
     this.name = name;
     this.region = region;
-    this.memory = memory;
-    this.wordAt = offset + MutexDescriptor.WORD_OFFSET;
-    this.starvingAt = offset + MutexDescriptor.STARVING_OFFSET;
-    this.fenceAt = offset + MutexDescriptor.FENCE_OFFSET;
+    this.words = new MutexWords(memory, offset);
     this.word = word;
     this.ring = ring;
     this.wakeOne = ring.wakeSignal(word, 1, FutexRing.ANY_BITSET);
@@ -239,21 +229,16 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   // ---- shared memory, access mode in the name ----
 
   private int lvWord() {
-    return (int) INT.getVolatile(memory, wordAt);
+    return words.lvWord();
   }
 
-  /**
-   * Read first, then CAS (test-and-test-and-set): on a page that the file no longer covers (shrunk
-   * under the mapping) a compareAndSet kills the JVM with SIGBUS, where the read throws
-   * InternalError, which the public API turns into InvalidRegionException(TRUNCATED). A value that
-   * differs would fail the CAS anyway. See docs/validation.md, the CAS audit.
-   */
+  /** Read first, then CAS: see MutexWords for why (a CAS on a shrunk file's page is SIGBUS). */
   private boolean casWord(int expected, int next) {
-    return lvWord() == expected && INT.compareAndSet(memory, wordAt, expected, next);
+    return words.casWord(expected, next);
   }
 
   private int xchgWord(int next) {
-    return (int) INT.getAndSet(memory, wordAt, next);
+    return words.xchgWord(next);
   }
 
   /** A starving slot's pid: 0 or a possible pid, checked before anyone asks about it. */
@@ -268,20 +253,18 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
 
   /** For diagnostics (toString) only: never throws, never used for a decision. */
   private int lvStarvingPidUnchecked(int slot) {
-    return (int) INT.getVolatile(memory, starvingAt + (long) Integer.BYTES * slot);
+    return words.lvStarvingPid(slot);
   }
 
   /** Read first, then CAS, as {@link #casWord}. */
   private boolean casStarvingPid(int slot, int expected, int next) {
-    long at = starvingAt + (long) Integer.BYTES * slot;
-    return (int) INT.getVolatile(memory, at) == expected
-        && INT.compareAndSet(memory, at, expected, next);
+    return words.casStarvingPid(slot, expected, next);
   }
 
   /** Whether any process is marked starving: the table read as longs, on the word's own line. */
   private boolean anyStarving() {
     for (int i = 0; i < STARVING_SLOTS / 2; i++) {
-      if ((long) LONG.getVolatile(memory, starvingAt + (long) Long.BYTES * i) != 0) {
+      if (words.lvStarvingPair(i) != 0) {
         return true;
       }
     }
@@ -289,7 +272,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   }
 
   private void clearOwnerDied() {
-    INT.getAndBitwiseAnd(memory, wordAt, ~OWNER_DIED);
+    words.andWord(~OWNER_DIED);
   }
 
   /**
@@ -299,7 +282,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
    * reports the damage instead of handing out a negative fence.
    */
   private long nextFence() {
-    long last = (long) LONG.getAcquire(memory, fenceAt);
+    long last = words.laFence();
     String problem = MutexDescriptor.fenceProblem(last);
     if (problem != null) {
       holding = false;
@@ -309,7 +292,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
       throw corrupt(problem);
     }
     long fence = last + 1;
-    LONG.setRelease(memory, fenceAt, fence);
+    words.srFence(fence);
     return fence;
   }
 
@@ -323,7 +306,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
    * refuses what is not a pid, and a number no pid can be is damage, not a dead owner.
    */
   private int checkedOwner(int owner) {
-    if (owner > MutexDescriptor.MAX_PID) {
+    if (owner > MAX_PID) {
       throw corrupt("lock word names pid " + owner + ", above the largest pid " + MAX_PID);
     }
     return owner;
@@ -1067,7 +1050,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   private boolean clearStaleStarving() {
     long[] marks = new long[STARVING_SLOTS / 2];
     for (int i = 0; i < marks.length; i++) {
-      marks[i] = (long) LONG.getVolatile(memory, starvingAt + (long) Long.BYTES * i);
+      marks[i] = words.lvStarvingPair(i);
     }
     long now = System.nanoTime();
     MarkSighting seen = markSighting;

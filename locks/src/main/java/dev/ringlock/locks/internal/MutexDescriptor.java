@@ -1,5 +1,16 @@
 package dev.ringlock.locks.internal;
 
+import static dev.ringlock.core.memory.RegionDescriptor.MAX_PID;
+import static dev.ringlock.core.memory.RegionDescriptor.PID_MASK;
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.paddingLayout;
+import static java.lang.foreign.MemoryLayout.sequenceLayout;
+import static java.lang.foreign.MemoryLayout.structLayout;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.StructLayout;
+
 /**
  * The layout of a mutex in a region: one 64-byte object, so one cache line, shared by every process
  * that maps the region. All of it is written only with atomic or release accesses (see {@link
@@ -7,7 +18,8 @@ package dev.ringlock.locks.internal;
  *
  * <pre>
  * offset  size  field
- *      0     4  word       0 = free; else owner pid (bits 0..29) | WAITERS (bit 30) | OWNER_DIED (31)
+ *      0     4  word       0 = free; else owner pid (bits 0..29, RegionDescriptor.PID_MASK)
+ *                          | WAITERS (bit 30) | OWNER_DIED (bit 31)
  *      4     4  reserved   (zero)
  *      8     8  fence      the last fence issued; only the holder writes it
  *     16     4  sleepers   processes with a kernel wait armed on the word
@@ -24,20 +36,31 @@ package dev.ringlock.locks.internal;
  * <p>Starving processes are recorded by pid, not counted, so that one that dies can be found and
  * removed: a count cannot tell whose share is stale. A process claims a zero slot with a CAS and
  * clears its own on the way out; anyone may clear the slot of a dead process.
+ *
+ * <p>{@link #LAYOUT} is the one definition of these offsets: every constant below is derived from
+ * it, {@link MutexWords} reads and writes through them, and a unit test pins each to the table
+ * above (docs/region-files.md), so an edit that moves a field fails loudly.
  */
 public final class MutexDescriptor {
-  public static final int WORD_OFFSET = 0;
-  public static final int FENCE_OFFSET = 8;
-  public static final int SLEEPERS_OFFSET = 16;
-  public static final int STARVING_OFFSET = 32;
-
   /** How many processes can be marked starving at once; more simply wait unmarked. */
   public static final int STARVING_SLOTS = 8;
 
-  public static final int SIZE = 64;
+  /** One mutex: a cache line, its hot word first. */
+  public static final StructLayout LAYOUT =
+      structLayout(
+          JAVA_INT.withName("word"),
+          paddingLayout(4),
+          JAVA_LONG.withName("fence"),
+          JAVA_INT.withName("sleepers"),
+          paddingLayout(12),
+          sequenceLayout(STARVING_SLOTS, JAVA_INT).withName("starving"));
 
-  /** The owner's process id: PIDs are below 2^22 (pid_max), so 30 bits hold any of them. */
-  public static final int PID_MASK = (1 << 30) - 1;
+  public static final int SIZE = (int) LAYOUT.byteSize();
+
+  public static final long WORD_OFFSET = offset("word");
+  public static final long FENCE_OFFSET = offset("fence");
+  public static final long SLEEPERS_OFFSET = offset("sleepers");
+  public static final long STARVING_OFFSET = offset("starving");
 
   /** Set while some waiter may be asleep in the kernel: the releaser must wake one. */
   public static final int WAITERS = 1 << 30;
@@ -49,12 +72,6 @@ public final class MutexDescriptor {
   public static final int OWNER_DIED = 1 << 31;
 
   /**
-   * The largest pid Linux hands out: pids are below pid_max, which is at most 2^22 (the kernel's
-   * PID_MAX_LIMIT on 64-bit). A pid above it in the word or the starving table is corruption.
-   */
-  public static final int MAX_PID = (1 << 22) - 1;
-
-  /**
    * The largest fence a mutex may record: the next acquisition adds one, which must stay positive.
    * No real mutex gets there (2^63 acquisitions), so a fence beyond it is corruption.
    */
@@ -62,7 +79,12 @@ public final class MutexDescriptor {
 
   private MutexDescriptor() {}
 
-  // ---- validation, shared by MutexCore and the read-only RegionReport: one rule, one message ----
+  private static long offset(String field) {
+    return LAYOUT.byteOffset(groupElement(field));
+  }
+
+  // ---- validation, shared by MutexCore and the read-only RegionSnapshot: one rule, one message
+  // ----
 
   /** What is wrong with a lock word read from the region, or null if it is one ringlock writes. */
   public static String wordProblem(int word) {

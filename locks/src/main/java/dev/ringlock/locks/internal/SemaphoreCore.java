@@ -18,13 +18,12 @@ import dev.ringlock.core.RingException;
 import dev.ringlock.core.WaitOutcome;
 import dev.ringlock.core.WakeSignal;
 import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.core.memory.RegionDescriptor;
 import dev.ringlock.locks.Semaphore;
 import dev.ringlock.locks.SemaphoreHoldersFullException;
 import dev.ringlock.locks.SemaphoreOptions;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -188,7 +187,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * repair runs outside undoLock (it waits for BUSY, which a holder of undoLock may have set).
  */
 public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> implements Semaphore {
-  private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
   private static final CompletableFuture<Void> ACQUIRED = new Acquired();
 
   // What a move of permits under undo on exit found (see the overview).
@@ -221,8 +219,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   private static final AtomicInteger REPAIRS_HERE = new AtomicInteger();
 
   private final String name;
-  private final MemorySegment memory;
-  private final long wordAt;
+  private final SemaphoreWords words; // the object's fields, by access mode
   private final FutexWord word;
   private final WakeSignal wakeAll;
   private final FutexRing ring;
@@ -230,8 +227,6 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   private final int pid;
   private final MappedRegion region;
   private final HolderTable holders; // null: undo on exit is off
-  private final long totalAt;
-  private final long repairerAt;
   private final int total; // with undo: available + every record, read once (fixed at creation)
   private final Object undoLock = new Object(); // serialises this view's moves (see the overview)
 
@@ -254,30 +249,28 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     super(new Sleeper(ring, word, memory, offset + SemaphoreDescriptor.SLEEPERS_OFFSET));
     this.name = name;
     this.region = region;
-    this.memory = memory;
-    this.wordAt = offset + SemaphoreDescriptor.WORD_OFFSET;
+    SemaphoreWords words = new SemaphoreWords(memory, offset);
+    this.words = words;
     this.word = word;
     this.wakeAll = ring.wakeSignal(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
     this.ring = ring;
     this.processes = ring.processes();
     this.pid = pid;
     // Written by the creator before the object was published, never changed: a plain read.
-    int flags = memory.get(ValueLayout.JAVA_INT, offset + SemaphoreDescriptor.FLAGS_OFFSET);
+    int flags = words.lpFlags();
     String flagsProblem = SemaphoreDescriptor.flagsProblem(flags);
     if (flagsProblem != null) {
       throw region.corruption("has a " + describe() + " whose " + flagsProblem);
     }
     boolean undo = (flags & SemaphoreDescriptor.FLAG_NO_UNDO) == 0;
-    this.totalAt = offset + SemaphoreDescriptor.TOTAL_OFFSET;
-    this.repairerAt = offset + SemaphoreDescriptor.REPAIRER_OFFSET;
     // Written by the creator before the object was published, never changed: a plain read, kept.
-    int total = memory.get(ValueLayout.JAVA_INT, totalAt);
+    int total = words.lpTotal();
     String totalProblem = SemaphoreDescriptor.totalProblem(undo, total);
     if (totalProblem != null) {
       throw region.corruption("has a " + describe() + " whose " + totalProblem);
     }
     this.total = total;
-    this.holders = undo ? new HolderTable(region, offset, pid, describe()) : null;
+    this.holders = undo ? new HolderTable(region, words, pid, describe()) : null;
     this.watchedPids = undo ? new int[HOLDER_SLOTS] : null;
     this.exitWatches = undo ? new Subscription[HOLDER_SLOTS] : null;
   }
@@ -292,13 +285,11 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   public static void initialize(
       MemorySegment object, int initialPermits, SemaphoreOptions options) {
     checkInitial(initialPermits, options);
-    object.set(ValueLayout.JAVA_INT, SemaphoreDescriptor.WORD_OFFSET, initialPermits);
-    object.set(
-        ValueLayout.JAVA_INT,
-        SemaphoreDescriptor.FLAGS_OFFSET,
-        options.undoOnExit() ? 0 : SemaphoreDescriptor.FLAG_NO_UNDO);
+    SemaphoreWords words = new SemaphoreWords(object, 0);
+    words.spWord(initialPermits);
+    words.spFlags(options.undoOnExit() ? 0 : SemaphoreDescriptor.FLAG_NO_UNDO);
     if (options.undoOnExit()) {
-      object.set(ValueLayout.JAVA_INT, SemaphoreDescriptor.TOTAL_OFFSET, initialPermits);
+      words.spTotal(initialPermits);
     }
   }
 
@@ -344,26 +335,21 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   // ---- shared memory, access mode in the name ----
 
   private int lvWord() {
-    return (int) INT.getVolatile(memory, wordAt);
+    return words.lvWord();
   }
 
-  /**
-   * Read first, then CAS (test-and-test-and-set): on a page that the file no longer covers (shrunk
-   * under the mapping) a compareAndSet kills the JVM with SIGBUS, where the read throws
-   * InternalError, which the public API turns into InvalidRegionException(TRUNCATED). A value that
-   * differs would fail the CAS anyway. See docs/validation.md, the CAS audit.
-   */
+  /** Read first, then CAS: see MutexWords for why (a CAS on a shrunk file's page is SIGBUS). */
   private boolean casWord(int expected, int next) {
-    return lvWord() == expected && INT.compareAndSet(memory, wordAt, expected, next);
+    return words.casWord(expected, next);
   }
 
   private int lvRepairer() {
-    return (int) INT.getVolatile(memory, repairerAt);
+    return words.lvRepairer();
   }
 
   /** Read first, then CAS, as {@link #casWord}. */
   private boolean casRepairer(int expected, int next) {
-    return lvRepairer() == expected && INT.compareAndSet(memory, repairerAt, expected, next);
+    return words.casRepairer(expected, next);
   }
 
   // ---- Semaphore ----
@@ -1032,14 +1018,14 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     if (owner == 0) {
       return casRepairer(0, pid);
     }
-    if (owner < 0 || owner > SemaphoreDescriptor.MAX_HOLDER_PID) {
+    if (owner < 0 || owner > RegionDescriptor.PID_MASK) {
       throw region.corruption(
           "has a "
               + describe()
               + " whose repairer is "
               + Integer.toUnsignedString(owner)
               + " (0, or a pid from 1 to "
-              + SemaphoreDescriptor.MAX_HOLDER_PID
+              + RegionDescriptor.PID_MASK
               + ")");
     }
     boolean stale =

@@ -1,6 +1,13 @@
 package dev.ringlock.locks.internal;
 
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.paddingLayout;
+import static java.lang.foreign.MemoryLayout.sequenceLayout;
+import static java.lang.foreign.MemoryLayout.structLayout;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
 import dev.ringlock.locks.Semaphore;
+import java.lang.foreign.StructLayout;
 
 /**
  * The layout of a semaphore in a region: nine 64-byte lines shared by every process that maps the
@@ -24,7 +31,8 @@ import dev.ringlock.locks.Semaphore;
  *                          (the repair lease; see SemaphoreCore)
  *     24    40  reserved   (zero)
  *     64   512  holders    HOLDER_SLOTS entries of (pid u32, held u32), each read and written as one
- *                          8-byte word (8-byte aligned): 0 = free; else pid (bits 0..29, BUSY in
+ *                          8-byte word (8-byte aligned): 0 = free; else pid (bits 0..29, the
+ *                          region's PID_MASK; BUSY in
  *                          bit 31 while the process moves permits between the word and the entry)
  *                          and the permits it holds, 0..total. Untouched with FLAG_NO_UNDO
  * </pre>
@@ -36,28 +44,48 @@ import dev.ringlock.locks.Semaphore;
  * any process sharing the region can write them, and a bad one is reported as corruption.
  *
  * <p>Layout version 2 added total and repairer; version 1 files are refused at open.
+ *
+ * <p>{@link #LAYOUT} (with {@link #HOLDER} for one entry) is the one definition of these offsets:
+ * every constant below is derived from it, {@link SemaphoreWords} reads and writes through them,
+ * and a unit test pins each to the table above (docs/region-files.md).
  */
 public final class SemaphoreDescriptor {
-  public static final int WORD_OFFSET = 0;
-  public static final int SLEEPERS_OFFSET = 4;
-  public static final int STARVING_OFFSET = 8;
-  public static final int FLAGS_OFFSET = 12;
-  public static final int TOTAL_OFFSET = 16;
-  public static final int REPAIRER_OFFSET = 20;
-
-  /** Where the holder table starts: the second line. */
-  public static final int HOLDERS_OFFSET = 64;
-
   /** Entries in the holder table. */
   public static final int HOLDER_SLOTS = 64;
 
-  /** Bytes of one holder entry: the holder's pid, then the permits it holds. */
-  public static final int HOLDER_BYTES = 8;
+  /** One holder entry: the holder's pid, then the permits it holds, read as one 8-byte word. */
+  public static final StructLayout HOLDER =
+      structLayout(JAVA_INT.withName("pid"), JAVA_INT.withName("held")).withByteAlignment(8);
 
-  public static final int HOLDER_PID_OFFSET = 0;
-  public static final int HOLDER_HELD_OFFSET = 4;
+  /** One semaphore: the hot line, then the holder table on lines 1 to 8. */
+  public static final StructLayout LAYOUT =
+      structLayout(
+          JAVA_INT.withName("word"),
+          JAVA_INT.withName("sleepers"),
+          JAVA_INT.withName("starving"),
+          JAVA_INT.withName("flags"),
+          JAVA_INT.withName("total"),
+          JAVA_INT.withName("repairer"),
+          paddingLayout(40),
+          sequenceLayout(HOLDER_SLOTS, HOLDER).withName("holders"));
 
-  public static final int SIZE = HOLDERS_OFFSET + HOLDER_SLOTS * HOLDER_BYTES; // 576: 9 lines
+  public static final int SIZE = (int) LAYOUT.byteSize(); // 576: 9 lines
+
+  public static final long WORD_OFFSET = offset("word");
+  public static final long SLEEPERS_OFFSET = offset("sleepers");
+  public static final long STARVING_OFFSET = offset("starving");
+  public static final long FLAGS_OFFSET = offset("flags");
+  public static final long TOTAL_OFFSET = offset("total");
+  public static final long REPAIRER_OFFSET = offset("repairer");
+
+  /** Where the holder table starts: the second line. */
+  public static final long HOLDERS_OFFSET = offset("holders");
+
+  /** Bytes of one holder entry. */
+  public static final int HOLDER_BYTES = (int) HOLDER.byteSize();
+
+  public static final long HOLDER_PID_OFFSET = HOLDER.byteOffset(groupElement("pid"));
+  public static final long HOLDER_HELD_OFFSET = HOLDER.byteOffset(groupElement("held"));
 
   /**
    * Set in the flags when the semaphore was created with undo on exit off: the holder table is
@@ -67,9 +95,6 @@ public final class SemaphoreDescriptor {
 
   /** Every flag this version writes: any other bit set is corruption (or a newer layout). */
   public static final int KNOWN_FLAGS = FLAG_NO_UNDO;
-
-  /** The largest pid a holder entry may record: PIDs are below 2^22 (pid_max), within 30 bits. */
-  public static final int MAX_HOLDER_PID = (1 << 30) - 1;
 
   /** The largest number of permits the word holds: 2^31 - 1. */
   public static final int MAX_PERMITS = Semaphore.MAX_PERMITS;
@@ -108,7 +133,16 @@ public final class SemaphoreDescriptor {
 
   private SemaphoreDescriptor() {}
 
-  // ---- validation, shared by SemaphoreCore, HolderTable and the read-only RegionReport ----
+  /** Where holder entry {@code slot} starts, from the start of the semaphore object. */
+  public static long holderOffset(int slot) {
+    return HOLDERS_OFFSET + (long) slot * HOLDER_BYTES;
+  }
+
+  private static long offset(String field) {
+    return LAYOUT.byteOffset(groupElement(field));
+  }
+
+  // ---- validation, shared by SemaphoreCore, HolderTable and the read-only RegionSnapshot ----
 
   /** What is wrong with the flags, or null if every bit set is one this version writes. */
   public static String flagsProblem(int flags) {

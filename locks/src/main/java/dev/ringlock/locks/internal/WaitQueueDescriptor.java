@@ -43,6 +43,10 @@ import java.util.function.Consumer;
  *     24     8  reserved         (zero)
  * </pre>
  *
+ * <p>{@link #HEADER} and {@link #SLOT} are the one definition of these offsets: every constant
+ * below is derived from them, {@link WaitQueueWords} reads and writes through them, and a unit test
+ * pins each to the table above (docs/region-files.md).
+ *
  * <p>Every field is written only under the list lock. The wake sequence is also read by the kernel
  * (FUTEX_WAIT compares it); a slot's state by its owner's scan (acquire) and, for diagnostics,
  * without the lock; the sleepers count is changed by each process as it arms and ends its wait.
@@ -146,18 +150,19 @@ public final class WaitQueueDescriptor {
   public static Consumer<MemorySegment> initializer(int capacity) {
     checkCapacity(capacity);
     return object -> {
-      object.set(JAVA_INT, HEAD_OFFSET, NONE);
-      object.set(JAVA_INT, TAIL_OFFSET, NONE);
-      object.set(JAVA_INT, CAPACITY_OFFSET, capacity);
-      object.set(JAVA_INT, SLOT_BYTES_OFFSET, SLOT_BYTES);
+      WaitQueueWords words = new WaitQueueWords(object, 0, bytesFor(capacity));
+      words.spHead(NONE);
+      words.spTail(NONE);
+      words.spCapacity(capacity);
+      words.spSlotBytes(SLOT_BYTES);
       for (int i = 0; i < capacity; i++) {
-        object.set(JAVA_INT, slotOffset(i) + NEXT_OFFSET, NONE);
-        object.set(JAVA_INT, slotOffset(i) + PREV_OFFSET, NONE);
+        words.spNext(i, NONE);
+        words.spPrev(i, NONE);
       }
     };
   }
 
-  // ---- validation, shared by WaitQueueCore and the read-only RegionReport ----
+  // ---- validation, shared by WaitQueueCore and the read-only RegionSnapshot ----
   // Each rule holds for every single field at every instant, even while a list lock holder is
   // half-way through an update: writers only ever store values that pass. So a reader without the
   // lock (inspect) can apply them without false alarms.

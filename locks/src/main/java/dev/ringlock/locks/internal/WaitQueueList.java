@@ -1,31 +1,13 @@
 package dev.ringlock.locks.internal;
 
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.CAPACITY_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.FREE;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.HEAD_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.HINT_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.KEY_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.NEXT_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.NONE;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.OCCUPIED_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.OWNER_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.PREV_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.REORDERS_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.SLEEPERS_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.SLOT_BYTES_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.STATE_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.TAIL_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.WAITING;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.WAITING_OFFSET;
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.WAKE_SEQUENCE_OFFSET;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.NamedObject;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.VarHandle;
 import java.util.BitSet;
 
 /**
@@ -41,12 +23,12 @@ import java.util.BitSet;
  * other paths; the wake sequence is a futex word the kernel compares.
  */
 final class WaitQueueList {
-  private static final VarHandle INT = JAVA_INT.varHandle();
   private static final int KEYS_SHOWN = 4;
 
   private final MappedRegion region;
   private final MemorySegment memory;
   private final long base; // where the object starts in memory
+  private final WaitQueueWords words; // its fields, by access mode
   private final int capacity;
   private final String described; // "wait queue 'jobs'", for messages
 
@@ -58,9 +40,10 @@ final class WaitQueueList {
     this.memory = region.segment();
     this.base = object.offset();
     this.described = described;
+    this.words = new WaitQueueWords(memory, base, object.length());
     // Constant after creation, so plain reads; checked against the object's length.
-    int recorded = memory.get(JAVA_INT, base + CAPACITY_OFFSET);
-    int slotBytes = memory.get(JAVA_INT, base + SLOT_BYTES_OFFSET);
+    int recorded = words.lpCapacity();
+    int slotBytes = words.lpSlotBytes();
     String problem = WaitQueueDescriptor.headerProblem(recorded, slotBytes, object.length());
     if (problem != null) {
       throw region.corruption("has a " + described + " whose " + problem);
@@ -84,7 +67,7 @@ final class WaitQueueList {
 
   /** The wake sequence, as a scan reads it before looking at the slots (acquire). */
   int lvSequence() {
-    return (int) INT.getAcquire(memory, base + WAKE_SEQUENCE_OFFSET);
+    return words.laWakeSequence();
   }
 
   /**
@@ -93,41 +76,37 @@ final class WaitQueueList {
    * value was queued before the bump and is woken by the wake that follows.
    */
   void bumpSequence() {
-    INT.getAndAdd(memory, base + WAKE_SEQUENCE_OFFSET, 1);
+    words.incWakeSequence();
   }
 
   /** How many wakes chose slots that were not the head of the list (a scan of them all needed). */
   int lvReorders() {
-    return (int) INT.getAcquire(memory, base + REORDERS_OFFSET);
+    return words.laReorders();
   }
 
   /** Before {@link #bumpSequence}: this wake's choice is not a prefix of the list. */
   void bumpReorders() {
-    INT.getAndAdd(memory, base + REORDERS_OFFSET, 1);
+    words.incReorders();
   }
 
   // ---- slots ----
 
-  long slotAt(int slot) {
-    return base + WaitQueueDescriptor.slotOffset(slot);
-  }
-
   /** A slot's state: read by its owner's scan, by wakers, and by toString. */
   int lvState(int slot) {
-    return (int) INT.getAcquire(memory, slotAt(slot) + STATE_OFFSET);
+    return words.laState(slot);
   }
 
   void soState(int slot, int state) {
-    INT.setRelease(memory, slotAt(slot) + STATE_OFFSET, state);
+    words.srState(slot, state);
   }
 
   /** The slot's owner pid, as the slot names it: a pid of no live process is treated as dead. */
   int owner(int slot) {
-    return memory.get(JAVA_INT, slotAt(slot) + OWNER_OFFSET);
+    return words.lpOwner(slot);
   }
 
   long key(int slot) {
-    return memory.get(JAVA_LONG, slotAt(slot) + KEY_OFFSET);
+    return words.lpKey(slot);
   }
 
   /**
@@ -135,36 +114,36 @@ final class WaitQueueList {
    * owner's (release: the state written before is seen by whoever reads 0).
    */
   void abandon(int slot) {
-    INT.setRelease(memory, slotAt(slot) + OWNER_OFFSET, 0);
+    words.srOwner(slot, 0);
   }
 
   int head() {
-    return checkedIndex(memory.get(JAVA_INT, base + HEAD_OFFSET), "head");
+    return checkedIndex(words.lpHead(), "head");
   }
 
   int tail() {
-    return checkedIndex(memory.get(JAVA_INT, base + TAIL_OFFSET), "tail");
+    return checkedIndex(words.lpTail(), "tail");
   }
 
   int next(int slot) {
-    return checkedIndex(memory.get(JAVA_INT, slotAt(slot) + NEXT_OFFSET), "next");
+    return checkedIndex(words.lpNext(slot), "next");
   }
 
   int prev(int slot) {
-    return checkedIndex(memory.get(JAVA_INT, slotAt(slot) + PREV_OFFSET), "prev");
+    return checkedIndex(words.lpPrev(slot), "prev");
   }
 
   int waitingCount() {
-    return checkedCount(memory.get(JAVA_INT, base + WAITING_OFFSET), "waiting");
+    return checkedCount(words.lpWaiting(), "waiting");
   }
 
   /** Lock-free, for waiting(): a snapshot, still bounds-checked. */
   int lvWaitingCount() {
-    return checkedCount((int) INT.getAcquire(memory, base + WAITING_OFFSET), "waiting");
+    return checkedCount(words.laWaiting(), "waiting");
   }
 
   int occupied() {
-    return checkedCount(memory.get(JAVA_INT, base + OCCUPIED_OFFSET), "occupied");
+    return checkedCount(words.lpOccupied(), "occupied");
   }
 
   int nextIndex(int slot) {
@@ -177,13 +156,13 @@ final class WaitQueueList {
     if (occupied == capacity) {
       return NONE;
     }
-    int hint = checkedIndex(memory.get(JAVA_INT, base + HINT_OFFSET), "allocation hint");
+    int hint = checkedIndex(words.lpHint(), "allocation hint");
     for (int i = 0, slot = Math.max(hint, 0); i < capacity; i++, slot = nextIndex(slot)) {
       if (lvState(slot) == FREE) {
-        memory.set(JAVA_INT, base + OCCUPIED_OFFSET, occupied + 1);
-        memory.set(JAVA_INT, base + HINT_OFFSET, nextIndex(slot));
-        memory.set(JAVA_INT, slotAt(slot) + OWNER_OFFSET, pid);
-        memory.set(JAVA_LONG, slotAt(slot) + KEY_OFFSET, key);
+        words.spOccupied(occupied + 1);
+        words.spHint(nextIndex(slot));
+        words.spOwner(slot, pid);
+        words.spKey(slot, key);
         return slot;
       }
     }
@@ -193,16 +172,15 @@ final class WaitQueueList {
   /** Links an allocated slot at the tail, WAITING. */
   void linkLast(int slot) {
     int tail = tail();
-    long at = slotAt(slot);
-    memory.set(JAVA_INT, at + NEXT_OFFSET, NONE);
-    memory.set(JAVA_INT, at + PREV_OFFSET, tail);
+    words.spNext(slot, NONE);
+    words.spPrev(slot, tail);
     if (tail == NONE) {
-      memory.set(JAVA_INT, base + HEAD_OFFSET, slot);
+      words.spHead(slot);
     } else {
-      memory.set(JAVA_INT, slotAt(tail) + NEXT_OFFSET, slot);
+      words.spNext(tail, slot);
     }
-    memory.set(JAVA_INT, base + TAIL_OFFSET, slot);
-    memory.set(JAVA_INT, base + WAITING_OFFSET, waitingCount() + 1);
+    words.spTail(slot);
+    words.spWaiting(waitingCount() + 1);
     soState(slot, WAITING);
   }
 
@@ -216,18 +194,18 @@ final class WaitQueueList {
       throw corrupt("has a broken list of waiters around slot " + slot);
     }
     if (prev == NONE) {
-      memory.set(JAVA_INT, base + HEAD_OFFSET, next);
+      words.spHead(next);
     } else {
-      memory.set(JAVA_INT, slotAt(prev) + NEXT_OFFSET, next);
+      words.spNext(prev, next);
     }
     if (next == NONE) {
-      memory.set(JAVA_INT, base + TAIL_OFFSET, prev);
+      words.spTail(prev);
     } else {
-      memory.set(JAVA_INT, slotAt(next) + PREV_OFFSET, prev);
+      words.spPrev(next, prev);
     }
-    memory.set(JAVA_INT, slotAt(slot) + NEXT_OFFSET, NONE);
-    memory.set(JAVA_INT, slotAt(slot) + PREV_OFFSET, NONE);
-    memory.set(JAVA_INT, base + WAITING_OFFSET, waiting - 1);
+    words.spNext(slot, NONE);
+    words.spPrev(slot, NONE);
+    words.spWaiting(waiting - 1);
   }
 
   /** Frees a slot that is off the list. */
@@ -236,10 +214,10 @@ final class WaitQueueList {
     if (occupied == 0) {
       throw corrupt("records no occupied slot, but slot " + slot + " was in use");
     }
-    memory.set(JAVA_INT, slotAt(slot) + OWNER_OFFSET, 0);
-    memory.set(JAVA_LONG, slotAt(slot) + KEY_OFFSET, 0L);
+    words.spOwner(slot, 0);
+    words.spKey(slot, 0L);
     soState(slot, FREE);
-    memory.set(JAVA_INT, base + OCCUPIED_OFFSET, occupied - 1);
+    words.spOccupied(occupied - 1);
   }
 
   /**
@@ -253,13 +231,13 @@ final class WaitQueueList {
     int[] order = new int[capacity]; // the WAITING slots, oldest first as far as can be told
     int waiting = 0;
     BitSet listed = new BitSet(capacity);
-    int slot = memory.get(JAVA_INT, base + HEAD_OFFSET);
+    int slot = words.lpHead();
     while (slot >= 0 && slot < capacity && !listed.get(slot)) {
       if (lvState(slot) == WAITING) {
         listed.set(slot);
         order[waiting++] = slot;
       }
-      slot = memory.get(JAVA_INT, slotAt(slot) + NEXT_OFFSET);
+      slot = words.lpNext(slot);
     }
     int occupied = 0;
     for (slot = 0; slot < capacity; slot++) {
@@ -272,14 +250,14 @@ final class WaitQueueList {
       }
     }
     for (int i = 0; i < waiting; i++) {
-      memory.set(JAVA_INT, slotAt(order[i]) + PREV_OFFSET, i == 0 ? NONE : order[i - 1]);
-      memory.set(JAVA_INT, slotAt(order[i]) + NEXT_OFFSET, i == waiting - 1 ? NONE : order[i + 1]);
+      words.spPrev(order[i], i == 0 ? NONE : order[i - 1]);
+      words.spNext(order[i], i == waiting - 1 ? NONE : order[i + 1]);
     }
-    memory.set(JAVA_INT, base + HEAD_OFFSET, waiting == 0 ? NONE : order[0]);
-    memory.set(JAVA_INT, base + TAIL_OFFSET, waiting == 0 ? NONE : order[waiting - 1]);
-    memory.set(JAVA_INT, base + WAITING_OFFSET, waiting);
-    memory.set(JAVA_INT, base + OCCUPIED_OFFSET, occupied);
-    memory.set(JAVA_INT, base + HINT_OFFSET, 0);
+    words.spHead(waiting == 0 ? NONE : order[0]);
+    words.spTail(waiting == 0 ? NONE : order[waiting - 1]);
+    words.spWaiting(waiting);
+    words.spOccupied(occupied);
+    words.spHint(0);
     bumpReorders();
     bumpSequence();
   }
@@ -292,7 +270,7 @@ final class WaitQueueList {
   /** The shared state for toString, read without the list lock. */
   String snapshot(int listLockHolder) {
     StringBuilder keys = new StringBuilder();
-    int slot = memory.get(JAVA_INT, base + HEAD_OFFSET);
+    int slot = words.lpHead();
     for (int shown = 0; slot != NONE; shown++) {
       if (slot < 0 || slot >= capacity) {
         keys.append(" (index ").append(slot).append(" out of bounds)");
@@ -302,20 +280,20 @@ final class WaitQueueList {
         keys.append(", ...");
         break;
       }
-      keys.append(shown == 0 ? "" : ", ").append(memory.get(JAVA_LONG, slotAt(slot) + KEY_OFFSET));
-      slot = memory.get(JAVA_INT, slotAt(slot) + NEXT_OFFSET);
+      keys.append(shown == 0 ? "" : ", ").append(words.lpKey(slot));
+      slot = words.lpNext(slot);
     }
-    return memory.get(JAVA_INT, base + WAITING_OFFSET)
+    return words.lpWaiting()
         + " waiting (oldest keys: "
         + keys
         + "), "
-        + memory.get(JAVA_INT, base + OCCUPIED_OFFSET)
+        + words.lpOccupied()
         + " of "
         + capacity
         + " slots occupied, wake sequence "
-        + memory.get(JAVA_INT, base + WAKE_SEQUENCE_OFFSET)
+        + words.laWakeSequence()
         + " ("
-        + memory.get(JAVA_INT, base + SLEEPERS_OFFSET)
+        + words.laSleepers()
         + " processes asleep on it), list lock "
         + (listLockHolder == 0 ? "free" : "held by pid " + listLockHolder);
   }

@@ -1,0 +1,115 @@
+package dev.ringlock.locks.internal;
+
+import static dev.ringlock.locks.internal.SemaphoreDescriptor.FLAGS_OFFSET;
+import static dev.ringlock.locks.internal.SemaphoreDescriptor.REPAIRER_OFFSET;
+import static dev.ringlock.locks.internal.SemaphoreDescriptor.SIZE;
+import static dev.ringlock.locks.internal.SemaphoreDescriptor.SLEEPERS_OFFSET;
+import static dev.ringlock.locks.internal.SemaphoreDescriptor.TOTAL_OFFSET;
+import static dev.ringlock.locks.internal.SemaphoreDescriptor.WORD_OFFSET;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/*
+ * Overview
+ *
+ * A flyweight over one semaphore object (SemaphoreDescriptor): the one reader and writer of its
+ * fields, shared by SemaphoreCore, HolderTable, the read-only RegionSnapshot and the tests. As
+ * MutexWords: a slice of the object's SIZE bytes, bounds checked once when it is built; static
+ * final VarHandles at constant offsets; the access mode in each name (lv volatile load, la acquire
+ * load, lp plain load, sp plain store, cas compare-and-set that reads first, since a CAS on a page
+ * the file no longer covers is SIGBUS; see MutexWords).
+ *
+ * Flags and total are written once, by the creator before the object is published (sp), and read
+ * plainly after (lp): publication through the region's directory orders them. Nothing here
+ * validates a value: SemaphoreDescriptor's and HolderTable's rules do, before anything uses one.
+ */
+/** One semaphore's fields in a region, by access mode. */
+public final class SemaphoreWords {
+  private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+  private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+  private final MemorySegment object; // exactly the semaphore's SIZE bytes
+
+  /**
+   * @param region the mapped region (or any segment holding the object)
+   * @param offset where the semaphore starts in it (64-byte aligned)
+   * @throws IndexOutOfBoundsException if the object does not fit in {@code region}
+   */
+  public SemaphoreWords(MemorySegment region, long offset) {
+    this.object = region.asSlice(offset, SIZE);
+  }
+
+  /** The object's bytes (for a test). */
+  public MemorySegment object() {
+    return object;
+  }
+
+  // ---- word: permits | REPAIR (undo on exit) | WAITERS ----
+
+  public int lvWord() {
+    return (int) INT.getVolatile(object, WORD_OFFSET);
+  }
+
+  /** Read first, then CAS (see MutexWords). */
+  public boolean casWord(int expected, int next) {
+    return lvWord() == expected && INT.compareAndSet(object, WORD_OFFSET, expected, next);
+  }
+
+  /** A plain store: the creator's initial count, or a test that plants a state. */
+  public void spWord(int word) {
+    object.set(ValueLayout.JAVA_INT, WORD_OFFSET, word);
+  }
+
+  // ---- sleepers, flags, total, repairer ----
+
+  public int laSleepers() {
+    return (int) INT.getAcquire(object, SLEEPERS_OFFSET);
+  }
+
+  public int lpFlags() {
+    return object.get(ValueLayout.JAVA_INT, FLAGS_OFFSET);
+  }
+
+  /** Before publication only (the creator), or a test. */
+  public void spFlags(int flags) {
+    object.set(ValueLayout.JAVA_INT, FLAGS_OFFSET, flags);
+  }
+
+  public int lpTotal() {
+    return object.get(ValueLayout.JAVA_INT, TOTAL_OFFSET);
+  }
+
+  /** Before publication only (the creator), or a test. */
+  public void spTotal(int total) {
+    object.set(ValueLayout.JAVA_INT, TOTAL_OFFSET, total);
+  }
+
+  public int lvRepairer() {
+    return (int) INT.getVolatile(object, REPAIRER_OFFSET);
+  }
+
+  /** Read first, then CAS (see MutexWords). */
+  public boolean casRepairer(int expected, int next) {
+    return lvRepairer() == expected && INT.compareAndSet(object, REPAIRER_OFFSET, expected, next);
+  }
+
+  // ---- holder table: HOLDER_SLOTS entries, each one 8-byte word (see HolderTable) ----
+
+  public long lvHolder(int slot) {
+    return (long) LONG.getVolatile(object, SemaphoreDescriptor.holderOffset(slot));
+  }
+
+  /** Read first, then CAS (see MutexWords). */
+  public boolean casHolder(int slot, long expected, long next) {
+    long at = SemaphoreDescriptor.holderOffset(slot);
+    return (long) LONG.getVolatile(object, at) == expected
+        && LONG.compareAndSet(object, at, expected, next);
+  }
+
+  /** A plain store of a whole entry ({@link HolderTable#entry}): for a test, never the protocol. */
+  public void spHolder(int slot, long entry) {
+    object.set(ValueLayout.JAVA_LONG, SemaphoreDescriptor.holderOffset(slot), entry);
+  }
+}
