@@ -19,7 +19,7 @@ import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Test;
 
 /**
- * The objects' layouts, pinned to the numbers docs/region-files.md documents: each descriptor
+ * The objects' layouts, pinned to the numbers docs/region-format.md documents: each descriptor
  * derives its offsets from a StructLayout, and an edit of that layout that moves a field changes
  * the region format, which needs a new layout version. This test fails first.
  */

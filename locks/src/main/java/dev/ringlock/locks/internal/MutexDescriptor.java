@@ -39,7 +39,7 @@ import java.lang.foreign.StructLayout;
  *
  * <p>{@link #LAYOUT} is the one definition of these offsets: every constant below is derived from
  * it, {@link MutexWords} reads and writes through them, and a unit test pins each to the table
- * above (docs/region-files.md), so an edit that moves a field fails loudly.
+ * above (docs/region-format.md), so an edit that moves a field fails loudly.
  */
 public final class MutexDescriptor {
   /** How many processes can be marked starving at once; more simply wait unmarked. */

@@ -47,7 +47,7 @@ import java.lang.foreign.StructLayout;
  *
  * <p>{@link #LAYOUT} (with {@link #HOLDER} for one entry) is the one definition of these offsets:
  * every constant below is derived from it, {@link SemaphoreWords} reads and writes through them,
- * and a unit test pins each to the table above (docs/region-files.md).
+ * and a unit test pins each to the table above (docs/region-format.md).
  */
 public final class SemaphoreDescriptor {
   /** Entries in the holder table. */

@@ -45,7 +45,7 @@ import java.util.function.Consumer;
  *
  * <p>{@link #HEADER} and {@link #SLOT} are the one definition of these offsets: every constant
  * below is derived from them, {@link WaitQueueWords} reads and writes through them, and a unit test
- * pins each to the table above (docs/region-files.md).
+ * pins each to the table above (docs/region-format.md).
  *
  * <p>Every field is written only under the list lock. The wake sequence is also read by the kernel
  * (FUTEX_WAIT compares it); a slot's state by its owner's scan (acquire) and, for diagnostics,
