@@ -2,6 +2,7 @@ package dev.ringlock.bench.cli;
 
 import static dev.ringlock.bench.cli.InspectCommandTest.ringlock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ringlock.bench.cli.InspectCommandTest.Run;
@@ -36,6 +37,7 @@ class DemoCommandTest {
     assertTrue(run.out().contains("+ 1 killed mid-section + this check): EXACT"), run.out());
     assertTrue(run.out().contains("2 of 2 permits back (the killed worker's permit"), run.out());
     assertTrue(run.out().contains("All checks passed."), run.out());
+    assertFalse(run.out().contains("reading the output failed"), run.out()); // "Stream closed"
     assertEquals(List.of(), filesIn(directory), "the demo left files behind");
   }
 
