@@ -105,6 +105,7 @@ public final class RegionReport {
    */
   public record ObjectReport(
       String name, String type, String summary, Map<String, Object> details, String problem) {
+    /** Copies {@code details}, keeping their order. */
     public ObjectReport {
       Objects.requireNonNull(name, "name");
       details = Collections.unmodifiableMap(new LinkedHashMap<>(details));
@@ -180,6 +181,7 @@ public final class RegionReport {
     return file;
   }
 
+  /** The layout version the file's header records. */
   public int layoutVersion() {
     return layoutVersion;
   }
