@@ -5,6 +5,11 @@
  * <p>{@link dev.ringlock.core.FutexRing} is the public face. The packages below it are layers:
  * {@code ffi} (the only code that calls libc), {@code uring} (ring memory, SQE and CQE layouts, one
  * prep helper per opcode) and {@code memory} (word layouts in mapped memory).
+ *
+ * <p>This module makes ringlock's downcalls into libc, so it is the one that needs native access:
+ * {@code --enable-native-access=dev.ringlock.core} on the module path ({@code
+ * --enable-native-access=ALL-UNNAMED} on the class path). JDK 25 warns without it; later JDKs
+ * refuse.
  */
 // "module": dev.ringlock.locks requires this module, so it cannot be found while this one compiles.
 @SuppressWarnings("module")

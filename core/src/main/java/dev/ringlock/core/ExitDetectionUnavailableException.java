@@ -8,6 +8,13 @@ package dev.ringlock.core;
 public final class ExitDetectionUnavailableException extends RingException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * Says what was refused and what to do.
+   *
+   * @param message what was refused and what to do
+   * @param errno the errno of the refused call, or 0
+   * @param cause the failure behind it, or null
+   */
   public ExitDetectionUnavailableException(String message, int errno, Throwable cause) {
     super(message, errno, cause);
   }

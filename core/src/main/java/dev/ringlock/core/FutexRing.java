@@ -495,6 +495,7 @@ public final class FutexRing implements AutoCloseable {
     return backend.completionThreadAsleep();
   }
 
+  /** Whether {@link #close()} has begun: no new operation starts on this ring. */
   public boolean isClosed() {
     return backend.isClosing();
   }

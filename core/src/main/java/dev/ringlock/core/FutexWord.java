@@ -83,6 +83,7 @@ public final class FutexWord {
     return address;
   }
 
+  /** The word's address in this process (4-byte aligned). */
   public long address() {
     return address;
   }
@@ -104,6 +105,7 @@ public final class FutexWord {
     return (int) INT.getAcquire(segment, address - segment.address());
   }
 
+  /** Whether the word is shared with other processes or private to this one. */
   public FutexScope scope() {
     return scope;
   }

@@ -15,12 +15,20 @@ import java.time.Duration;
 public final class InternalLockTimeoutException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** The pid the lock word named when the bound ran out. */
   private final int holderPid;
+
+  /** What the lock guards, as messages name it. */
   private final String lockedObject;
+
   private final transient Path file;
+
+  /** How long the caller waited. */
   private final Duration waited;
 
   /**
+   * Says which lock, in which region, was held by which process for how long.
+   *
    * @param lockedObject what the lock guards, as messages name it: "directory", "wait queue 'jobs'"
    * @param file the region file, or null for a region in memory
    * @param holderPid the pid the lock word named when the bound ran out (0 if it was just freed)

@@ -94,9 +94,13 @@ public final class InvalidRegionException extends IOException {
   }
 
   private final transient Path file;
+
+  /** What is wrong with the file. */
   private final Problem problem;
 
   /**
+   * Names the file, what was found in it and what to do about it.
+   *
    * @param file the region file, or null for an in-memory region
    * @param finding what was found, phrased to follow the file's name ("is not a ringlock region
    *     (magic 0x...; expected 0x...)")

@@ -55,13 +55,24 @@ public final class IoUringUnavailableException extends RingException {
     }
   }
 
+  /** The obstacle found. */
   private final Reason reason;
 
+  /**
+   * The obstacle {@code reason}, with its advice as the message.
+   *
+   * @param reason the obstacle found; its advice becomes the message
+   * @param errno the errno of the refused call, or 0
+   */
   public IoUringUnavailableException(Reason reason, int errno) {
     this(reason, errno, "");
   }
 
   /**
+   * As {@link #IoUringUnavailableException(Reason, int)}, with what the probe saw.
+   *
+   * @param reason the obstacle found; its advice becomes the message
+   * @param errno the errno of the refused call, or 0
    * @param detail what the probe saw ("io_uring_setup failed: EPERM"), or ""
    */
   public IoUringUnavailableException(Reason reason, int errno, String detail) {
@@ -74,6 +85,7 @@ public final class IoUringUnavailableException extends RingException {
     this.reason = reason;
   }
 
+  /** Which obstacle was found. */
   public Reason reason() {
     return reason;
   }

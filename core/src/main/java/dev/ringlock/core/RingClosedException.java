@@ -8,10 +8,21 @@ package dev.ringlock.core;
 public final class RingClosedException extends IllegalStateException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * Says which operation found the ring closed.
+   *
+   * @param message which operation found the ring closed
+   */
   public RingClosedException(String message) {
     super(message);
   }
 
+  /**
+   * A ring that closed itself.
+   *
+   * @param message which operation found the ring closed
+   * @param cause what closed it, when it closed itself
+   */
   public RingClosedException(String message, Throwable cause) {
     super(message, cause);
   }

@@ -9,13 +9,27 @@ import dev.ringlock.core.ffi.Errno;
 public class RingException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** The errno the kernel reported, or 0. */
   private final int errno;
 
+  /**
+   * Says what failed, with the errno's name.
+   *
+   * @param message what failed; the errno's symbolic name is appended when there is one
+   * @param errno the errno reported, or 0
+   */
   public RingException(String message, int errno) {
     super(errno == 0 ? message : message + " (" + Errno.name(errno) + ")");
     this.errno = errno;
   }
 
+  /**
+   * Says what failed, with the errno's name and the failure behind it.
+   *
+   * @param message what failed; the errno's symbolic name is appended when there is one
+   * @param errno the errno reported, or 0
+   * @param cause the failure behind it
+   */
   public RingException(String message, int errno, Throwable cause) {
     this(message, errno);
     initCause(cause);

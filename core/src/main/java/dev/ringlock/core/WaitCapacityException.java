@@ -11,6 +11,11 @@ package dev.ringlock.core;
 public final class WaitCapacityException extends RingException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * Says which bound was reached.
+   *
+   * @param message which bound was reached and what to do
+   */
   public WaitCapacityException(String message) {
     super(message, 0);
   }

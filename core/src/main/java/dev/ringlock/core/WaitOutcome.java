@@ -38,10 +38,12 @@ public final class WaitOutcome {
     return VALUE_CHANGED;
   }
 
+  /** Whether a wake ended the wait ({@link #wokenIndex()} says through which word). */
   public boolean isWoken() {
     return wokenIndex >= 0;
   }
 
+  /** Whether the wait did not start because a word no longer held its expected value. */
   public boolean isValueChanged() {
     return wokenIndex < 0;
   }

@@ -41,10 +41,12 @@ public final class WakeSignal {
     this.queuedWake = loop == null ? null : new QueuedWake(word, count, bitset);
   }
 
+  /** The word this signal wakes waiters of. */
   public FutexWord word() {
     return word;
   }
 
+  /** How many waiters each signal wakes at most. */
   public int count() {
     return count;
   }

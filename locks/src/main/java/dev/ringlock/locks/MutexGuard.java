@@ -2,6 +2,7 @@ package dev.ringlock.locks;
 
 /** Proof of holding a {@link Mutex}: closing or unlocking it releases the mutex, once. */
 public interface MutexGuard extends AutoCloseable {
+  /** The mutex this guard holds (or held). */
   Mutex mutex();
 
   /**

@@ -10,6 +10,11 @@ package dev.ringlock.locks;
 public final class NotRecoverableException extends IllegalStateException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * Says which mutex is not recoverable.
+   *
+   * @param message which mutex, in which region, and what to do
+   */
   public NotRecoverableException(String message) {
     super(message);
   }

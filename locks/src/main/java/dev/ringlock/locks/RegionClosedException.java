@@ -4,11 +4,19 @@ package dev.ringlock.locks;
 public final class RegionClosedException extends IllegalStateException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * Says which region a call found closed.
+   *
+   * @param message which region, and which call found it closed
+   */
   public RegionClosedException(String message) {
     super(message);
   }
 
   /**
+   * A region that closed itself.
+   *
+   * @param message which region, and which call found it closed
    * @param cause why the region closed when it closed itself, e.g. the {@link
    *     dev.ringlock.core.InvalidRegionException} of a region file that was deleted or replaced
    */

@@ -57,18 +57,22 @@ public final class RegionOptions {
     this.internalLockTimeout = builder.internalLockTimeout;
   }
 
+  /** The defaults: 1 MiB, 1,024 objects, the default ring, private to this user. */
   public static RegionOptions defaults() {
     return DEFAULTS;
   }
 
+  /** A builder that starts from {@link #defaults()}. */
   public static Builder builder() {
     return new Builder();
   }
 
+  /** Bytes of the region file when an open creates it. */
   public long regionSize() {
     return regionSize;
   }
 
+  /** How many named objects the directory holds when an open creates the region. */
   public int capacity() {
     return capacity;
   }
@@ -78,10 +82,12 @@ public final class RegionOptions {
     return ring != null ? ring : FutexRing.defaultRing();
   }
 
+  /** Spins before a contended acquire queues. */
   public int spinTries() {
     return spinTries;
   }
 
+  /** Whether a release may hand the lock straight to a waiter queued in this process. */
   public boolean localHandoff() {
     return localHandoff;
   }
@@ -233,6 +239,7 @@ public final class RegionOptions {
       return this;
     }
 
+    /** The options set so far. */
     public RegionOptions build() {
       return new RegionOptions(this);
     }

@@ -65,6 +65,7 @@ public final class RegionReport {
    */
   public record ObjectReport(
       String name, String type, String summary, Map<String, Object> details, String problem) {
+    /** Copies {@code details}, keeping their order. */
     public ObjectReport {
       Objects.requireNonNull(name, "name");
       details = Collections.unmodifiableMap(new LinkedHashMap<>(details));
@@ -117,6 +118,7 @@ public final class RegionReport {
     return snapshot.file();
   }
 
+  /** The layout version the file's header records. */
   public int layoutVersion() {
     return snapshot.layoutVersion();
   }

@@ -9,8 +9,15 @@ package dev.ringlock.locks;
 public final class SemaphoreHoldersFullException extends IllegalStateException {
   private static final long serialVersionUID = 1L;
 
+  /** How many holding processes the table records. */
   private final int capacity;
 
+  /**
+   * Says which semaphore's table is full, and what to do.
+   *
+   * @param semaphore the semaphore, as messages name it ("semaphore 'db' in region ...")
+   * @param capacity how many holding processes its table records
+   */
   public SemaphoreHoldersFullException(String semaphore, int capacity) {
     super(
         semaphore

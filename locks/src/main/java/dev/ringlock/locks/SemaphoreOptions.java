@@ -27,6 +27,7 @@ public final class SemaphoreOptions {
     return DEFAULTS;
   }
 
+  /** A builder that starts from {@link #defaults()}. */
   public static Builder builder() {
     return new Builder();
   }
@@ -78,6 +79,7 @@ public final class SemaphoreOptions {
       return this;
     }
 
+    /** The options set so far. */
     public SemaphoreOptions build() {
       return new SemaphoreOptions(this);
     }

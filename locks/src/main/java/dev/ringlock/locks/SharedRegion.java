@@ -354,10 +354,12 @@ public final class SharedRegion implements AutoCloseable {
     return memory.file();
   }
 
+  /** The region's size in bytes. */
   public long size() {
     return memory.size();
   }
 
+  /** How many named objects the region's directory holds. */
   public int capacity() {
     return memory.capacity();
   }
@@ -367,6 +369,7 @@ public final class SharedRegion implements AutoCloseable {
     return ring;
   }
 
+  /** Whether {@link #close()} was called, or the region closed itself (its file was lost). */
   public boolean isClosed() {
     return closed;
   }

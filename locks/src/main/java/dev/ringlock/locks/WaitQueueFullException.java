@@ -8,8 +8,15 @@ package dev.ringlock.locks;
 public final class WaitQueueFullException extends IllegalStateException {
   private static final long serialVersionUID = 1L;
 
+  /** The queue's capacity. */
   private final int capacity;
 
+  /**
+   * Says which queue is full, and what to do.
+   *
+   * @param queue the queue, as messages name it ("wait queue 'jobs' in region ...")
+   * @param capacity how many waiters it holds at once
+   */
   public WaitQueueFullException(String queue, int capacity) {
     super(
         queue

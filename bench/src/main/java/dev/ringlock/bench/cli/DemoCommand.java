@@ -48,8 +48,9 @@ import picocli.CommandLine.Spec;
  *              would): counter == sum of tallies; each live worker's tally == the sections it
  *              counted; the fence this lock got == every acquisition + 1 (one fence each); all
  *              permits back (a dead holder's return through undo on exit);
- *   clean up   region and state file deleted (kept with --keep); workers still running killed,
- *              also on Ctrl-C (a shutdown hook).
+ *   clean up   region and state file deleted (kept with --keep, which prints the java command
+ *              line that inspects the region: there is no `ringlock` launcher on the PATH);
+ *              workers still running killed, also on Ctrl-C (a shutdown hook).
  *
  * Exit status 0 when every check holds, 1 otherwise (and when a worker fails or io_uring is
  * unavailable, with what to do on stderr).
@@ -107,7 +108,8 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--keep",
-      description = "keep the region and state files (look with: ringlock inspect <file>)")
+      description =
+          "keep the region and state files, and print the command that inspects the region")
   boolean keep;
 
   private PrintWriter out;
@@ -145,8 +147,8 @@ final class DemoCommand implements Callable<Integer> {
       Runtime.getRuntime().removeShutdownHook(cleanup);
       if (keep) {
         out.printf(
-            "%nKept %s and %s; look with: ringlock inspect %s (delete them when done)%n",
-            regionFile, stateFile, regionFile);
+            "%nKept %s and %s (delete them when done); look with:%n  %s%n",
+            regionFile, stateFile, Ringlock.commandLineFor("inspect", regionFile.toString()));
       }
       out.flush();
     }
