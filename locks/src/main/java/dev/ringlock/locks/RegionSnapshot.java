@@ -91,6 +91,7 @@ public record RegionSnapshot(
     int capacity,
     List<ObjectSnapshot> objects,
     List<String> fileWarnings) {
+  /** Creates the snapshot; the lists are copied, so it cannot change afterwards. */
   public RegionSnapshot {
     Objects.requireNonNull(file, "file");
     objects = List.copyOf(objects);
@@ -150,6 +151,7 @@ public record RegionSnapshot(
       List<Peer> starving,
       List<String> problems)
       implements ObjectSnapshot {
+    /** Creates the snapshot of one mutex; the lists are copied. */
     public MutexSnapshot {
       starving = List.copyOf(starving);
       problems = List.copyOf(problems);
@@ -207,6 +209,7 @@ public record RegionSnapshot(
       boolean recordsSettled,
       List<String> problems)
       implements ObjectSnapshot {
+    /** Creates the snapshot of one semaphore; the lists are copied. */
     public SemaphoreSnapshot {
       holders = List.copyOf(holders);
       problems = List.copyOf(problems);
@@ -262,6 +265,7 @@ public record RegionSnapshot(
       int listLockWord,
       List<String> problems)
       implements ObjectSnapshot {
+    /** Creates the snapshot of one wait queue or condition variable; the lists are copied. */
     public WaitQueueSnapshot {
       waitingByProcess = List.copyOf(waitingByProcess);
       problems = List.copyOf(problems);
@@ -286,6 +290,7 @@ public record RegionSnapshot(
   public record UnreadableObject(
       String name, String type, int typeCode, long bytes, List<String> problems)
       implements ObjectSnapshot {
+    /** Creates an object that could not be read; the list is copied. */
     public UnreadableObject {
       problems = List.copyOf(problems);
     }
