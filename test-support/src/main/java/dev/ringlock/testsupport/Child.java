@@ -536,6 +536,20 @@ public final class Child implements AutoCloseable {
       return new Child(name, process, output == Output.DISCARD ? null : log, captured);
     }
 
+    /**
+     * Runs the child to its end: starts it with its output captured, waits up to {@code timeout}
+     * for it to exit 0, and returns what it printed (stdout and stderr).
+     *
+     * @throws AssertionError if it is still running then or exits otherwise (with its output)
+     */
+    public String run(Duration timeout) throws IOException, InterruptedException {
+      captureOutput();
+      try (Child child = start()) {
+        child.awaitSuccess(timeout);
+        return child.output();
+      }
+    }
+
     /** The whole command line, wrappers first. */
     public List<String> command() {
       List<String> command = new ArrayList<>();
@@ -589,15 +603,17 @@ public final class Child implements AutoCloseable {
       if (classPath != null) {
         return classPath;
       }
+      // The main class's folder and ringlock's modules first: the class loader opens a jar only
+      // when a lookup reaches it, which matters to a child under a low descriptor limit.
       Set<String> entries = new LinkedHashSet<>();
       entries.add(location(mainClass)); // its target/test-classes
-      entries.add(location(Child.class)); // SeccompFilter, Watchdog
       for (String property : List.of("jdk.module.path", "java.class.path")) {
         String value = System.getProperty(property);
         if (value != null && !value.isEmpty()) {
           entries.addAll(Arrays.asList(value.split(File.pathSeparator)));
         }
       }
+      entries.add(location(Child.class)); // SeccompFilter, Watchdog: normally there already
       return List.copyOf(entries);
     }
 

@@ -166,6 +166,16 @@ class ChildTest {
   }
 
   @Test
+  void runReturnsTheOutputOfAProgramThatSucceedsAndFailsOnAnyOtherExit() throws Exception {
+    assertEquals("hello", Child.program("echo", "hello").run(EXIT));
+    AssertionError failure =
+        assertThrows(
+            AssertionError.class, () -> Child.program("sh", "-c", "echo why; exit 5").run(EXIT));
+    assertTrue(failure.getMessage().contains("exited 5"), failure.getMessage());
+    assertTrue(failure.getMessage().contains("why"), failure.getMessage());
+  }
+
+  @Test
   void aDeadPidNamesNoProcess() throws Exception {
     int pid = Child.deadPid();
     assertTrue(pid > 0);

@@ -22,6 +22,7 @@ import dev.ringlock.locks.WaitQueue;
 import dev.ringlock.locks.internal.MutexDescriptor;
 import dev.ringlock.locks.internal.SemaphoreDescriptor;
 import dev.ringlock.locks.internal.WaitQueueDescriptor;
+import dev.ringlock.testsupport.Child;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.foreign.ValueLayout;
@@ -422,8 +423,7 @@ class InspectCommandTest {
   @Timeout(20)
   void aFifoAtThePathIsRefusedWithoutBlocking() throws Exception {
     Path fifo = directory.resolve("fifo.region");
-    Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
-    assertEquals(0, mkfifo.waitFor());
+    Child.program("mkfifo", fifo.toString()).run(Duration.ofSeconds(30));
     long start = System.nanoTime();
     Run run = ringlock("inspect", fifo.toString());
     assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) < 5, "inspect blocked");
