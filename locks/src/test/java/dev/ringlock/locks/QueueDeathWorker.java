@@ -10,6 +10,7 @@ import static dev.ringlock.locks.internal.WaitQueueDescriptor.WOKEN_ALL;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.PidLock;
 import dev.ringlock.locks.internal.WaitQueueDescriptor;
+import dev.ringlock.testsupport.Watchdog;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
@@ -52,7 +53,7 @@ public final class QueueDeathWorker {
     try (SharedRegion region = SharedRegion.open(regionFile)) {
       WaitQueue queue = region.waitQueue("q", CAPACITY);
       ConditionVariable condition = region.condition("c", CAPACITY);
-      ChildJvm.startWatchdog(STEP_MILLIS + 5_000, () -> queue + " / " + condition);
+      Watchdog.start(STEP_MILLIS + 5_000, () -> queue + " / " + condition);
       switch (role) {
         case "await" -> {
           CompletableFuture<Void> woken = queue.await(0);

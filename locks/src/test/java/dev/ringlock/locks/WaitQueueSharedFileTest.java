@@ -28,6 +28,7 @@ import dev.ringlock.core.InvalidRegionException;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.PidLock;
 import dev.ringlock.locks.internal.WaitQueueDescriptor;
+import dev.ringlock.testsupport.Child;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -81,13 +82,6 @@ class WaitQueueSharedFileTest {
 
   private static int slotField(int slot, long field) {
     return (int) (WaitQueueDescriptor.slotOffset(slot) + field);
-  }
-
-  private static int deadPid() throws Exception {
-    Process finished = new ProcessBuilder("true").start();
-    assertTrue(finished.waitFor(30, TimeUnit.SECONDS));
-    assertFalse(ProcessHandle.of(finished.pid()).isPresent());
-    return (int) finished.pid();
   }
 
   private static void assertCorrupt(Executable call, String finding) {
@@ -172,7 +166,7 @@ class WaitQueueSharedFileTest {
     bytes.set(ValueLayout.JAVA_INT, TAIL_OFFSET, before);
     bytes.set(ValueLayout.JAVA_INT, WAITING_OFFSET, 3);
     bytes.set(ValueLayout.JAVA_INT, slotField(tail, STATE_OFFSET), WOKEN_ALL);
-    bytes.set(ValueLayout.JAVA_INT, LIST_LOCK_OFFSET, deadPid());
+    bytes.set(ValueLayout.JAVA_INT, LIST_LOCK_OFFSET, Child.deadPid());
 
     assertEquals(1, queue.wake(1)); // waits out the dead holder, takes over, repairs
     assertEquals(0, bytes.get(ValueLayout.JAVA_INT, LIST_LOCK_OFFSET), "the lock was not released");
@@ -201,7 +195,7 @@ class WaitQueueSharedFileTest {
   @Test
   void aFullQueueReclaimsTheSlotsOfDeadProcesses() throws Exception {
     WaitQueue queue = region.waitQueue("one", 1);
-    plantDeadWaiter(bytesOf("one"), 0, deadPid(), WAITING);
+    plantDeadWaiter(bytesOf("one"), 0, Child.deadPid(), WAITING);
     assertEquals(1, queue.waiting());
     CompletableFuture<Void> mine = queue.await(5); // full: takes the dead process's slot
     assertEquals(1, queue.waiting());
@@ -212,7 +206,7 @@ class WaitQueueSharedFileTest {
   @Test
   void aWakeOfOneThatADeadProcessDidNotTakeIsPassedOnWhenReclaimed() throws Exception {
     WaitQueue queue = region.waitQueue("two", 2);
-    plantDeadWaiter(bytesOf("two"), 0, deadPid(), WOKEN_ONE); // chosen by wake(1), then died
+    plantDeadWaiter(bytesOf("two"), 0, Child.deadPid(), WOKEN_ONE); // chosen by wake(1), then died
     CompletableFuture<Void> first = queue.await(1); // takes slot 1: now the queue is full
     CompletableFuture<Void> second = queue.await(2); // reclaims slot 0, passes its wake on
     assertNull(first.get(20, TimeUnit.SECONDS));
@@ -225,7 +219,7 @@ class WaitQueueSharedFileTest {
   @Test
   void thePeriodicCheckPassesOnAWakeOfOneThatADeadProcessDidNotTake() throws Exception {
     WaitQueue queue = region.waitQueue("four", 4);
-    plantDeadWaiter(bytesOf("four"), 0, deadPid(), WOKEN_ONE); // chosen by wake(1), then died
+    plantDeadWaiter(bytesOf("four"), 0, Child.deadPid(), WOKEN_ONE); // chosen by wake(1), then died
     CompletableFuture<Void> mine = queue.await(1); // not full: only the check can find slot 0
     long start = System.nanoTime();
     assertNull(mine.get(20, TimeUnit.SECONDS), "the dead process's wake was not passed on");

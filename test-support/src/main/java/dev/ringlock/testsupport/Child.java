@@ -202,6 +202,19 @@ public final class Child implements AutoCloseable {
     }
   }
 
+  /** The next captured line not yet consumed by {@link #expect}, or null if there is none now. */
+  public String pollLine() {
+    // Lines are consumed by the test's thread only, so the line peek sees is the one poll takes;
+    // the end marker stays, for expect.
+    String line = lines.peek();
+    return line == null || line == END_OF_OUTPUT ? null : lines.poll();
+  }
+
+  /** The captured lines not yet consumed by {@link #expect} or {@link #pollLine}. */
+  public List<String> unconsumed() {
+    return lines.stream().filter(line -> line != END_OF_OUTPUT).toList();
+  }
+
   /** Every line captured so far, consumed by {@link #expect} or not. */
   public List<String> seen() {
     synchronized (seen) {
