@@ -8,9 +8,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The child half of CrossProcessTest: wakes the parent's word (retrying until the kernel reports
- * one waiter woken, so the parent's wait was queued), then waits on its own word. Exits 0 when that
- * wait is woken, 3 if it is not, 4 if it never found the parent waiting.
+ * The child half of CrossProcessTest: prints "BACKEND" and its ring's backend, wakes the parent's
+ * word (retrying until the kernel reports one waiter woken, so the parent's wait was queued), then
+ * waits on its own word. Exits 0 when that wait is woken, 3 if it is not, 4 if it never found the
+ * parent waiting.
  */
 public final class CrossProcessChild {
   public static void main(String[] args) throws Exception {
@@ -18,6 +19,7 @@ public final class CrossProcessChild {
             FileChannel.open(Path.of(args[0]), StandardOpenOption.READ, StandardOpenOption.WRITE);
         Arena arena = Arena.ofShared();
         FutexRing ring = FutexRing.open()) {
+      System.out.println("BACKEND " + ring.backend());
       MemorySegment mapping = channel.map(FileChannel.MapMode.READ_WRITE, 0, 4096, arena);
       FutexWord parentWaits = FutexWord.of(mapping, 0, FutexScope.SHARED);
       FutexWord childWaits = FutexWord.of(mapping, 64, FutexScope.SHARED);

@@ -2,6 +2,7 @@ package dev.ringlock.core;
 
 import dev.ringlock.core.ffi.FileLimits;
 import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.testsupport.Child;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,8 +22,8 @@ public final class FdExhaustionChild {
 
   public static void main(String[] args) throws Exception {
     Path regionFile = Path.of(args[0]);
-    Process sleeper = new ProcessBuilder("sleep", "60").start();
-    int pid = (int) sleeper.pid();
+    Child sleeper = Child.program("sleep", "60").start();
+    int pid = sleeper.intPid();
     // Every path once while descriptors remain: at the limit, loading a class from a file fails.
     ProcessWatch.isAliveNow(pid);
     ioUringRing().close();
@@ -63,7 +64,7 @@ public final class FdExhaustionChild {
       hog.close();
     }
     Files.deleteIfExists(regionFile);
-    sleeper.destroyForcibly();
+    sleeper.close();
     report.forEach(System.out::println);
     System.exit(0);
   }

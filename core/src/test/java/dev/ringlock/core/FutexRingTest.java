@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ringlock.testsupport.Child;
 import java.lang.foreign.Arena;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -858,23 +859,19 @@ class FutexRingTest {
 
   @Test
   void onProcessExitCompletesWhenTheProcessDies() throws Exception {
-    Process sleeper = new ProcessBuilder("sleep", "60").start();
-    try {
-      CompletableFuture<Void> exit = ring.onProcessExit((int) sleeper.pid());
+    try (Child sleeper = Child.program("sleep", "60").start()) {
+      CompletableFuture<Void> exit = ring.onProcessExit(sleeper.intPid());
       Thread.sleep(50);
       assertFalse(exit.isDone());
-      sleeper.destroyForcibly();
+      sleeper.kill();
       await(exit);
-    } finally {
-      sleeper.destroyForcibly();
     }
   }
 
   @Test
   void onProcessExitOfAProcessThatIsGoneCompletesAtOnce() throws Exception {
-    Process done = new ProcessBuilder("true").start();
-    done.waitFor();
-    assertTrue(ring.onProcessExit((int) done.pid()).isDone());
+    int deadPid = Child.deadPid();
+    assertTrue(ring.onProcessExit(deadPid).isDone());
   }
 
   // ---- close ----
@@ -886,11 +883,11 @@ class FutexRingTest {
     for (int i = 0; i < 100; i++) {
       waits.add(ring.wait(word, 0));
     }
-    Process sleeper = new ProcessBuilder("sleep", "60").start();
-    CompletableFuture<Void> exit = ring.onProcessExit((int) sleeper.pid());
+    Child sleeper = Child.program("sleep", "60").start();
+    CompletableFuture<Void> exit = ring.onProcessExit(sleeper.intPid());
     drainRing();
     ring.close();
-    sleeper.destroyForcibly();
+    sleeper.kill();
     // Straight after close, nobody may be left queued on the futex to swallow a wake.
     assertEquals(0, Futex.wake(word, FutexRing.WAKE_ALL, ANY));
     for (CompletableFuture<WaitOutcome> wait : waits) {

@@ -8,7 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ringlock.core.IoUringUnavailableException.Reason;
 import dev.ringlock.core.ffi.Errno;
 import dev.ringlock.core.ffi.ErrnoException;
-import java.util.concurrent.TimeUnit;
+import dev.ringlock.testsupport.Child;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -47,24 +48,25 @@ class IoUringSupportTest {
   @Test
   void aSeccompFilterThatRefusesIoUringIsNamedAsSuch() throws Exception {
     for (int errno : new int[] {Errno.EPERM, Errno.ENOSYS}) {
-      Process child = JvmProcess.start(SeccompChild.class, Integer.toString(errno), "io_uring");
-      assertTrue(child.waitFor(60, TimeUnit.SECONDS));
-      assertEquals(
-          SeccompChild.EXIT_BASE + Reason.BLOCKED_BY_SECCOMP.ordinal(),
-          child.exitValue(),
-          "the child (filter answering " + Errno.name(errno) + ") exited " + child.exitValue());
+      try (Child child =
+          Child.jvm(SeccompChild.class, Integer.toString(errno), "io_uring").start()) {
+        int status = child.awaitExit(Duration.ofSeconds(60));
+        assertEquals(
+            SeccompChild.EXIT_BASE + Reason.BLOCKED_BY_SECCOMP.ordinal(),
+            status,
+            "the child (filter answering " + Errno.name(errno) + ") exited " + status);
+      }
     }
   }
 
   @Test
   void underAFilterThatRefusesIoUringAutoRunsOnTheSyscallsBackend() throws Exception {
     for (int errno : new int[] {Errno.EPERM, Errno.ENOSYS}) {
-      Process child = JvmProcess.start(SeccompChild.class, Integer.toString(errno), "auto");
-      assertTrue(child.waitFor(60, TimeUnit.SECONDS));
-      assertEquals(
-          0,
-          child.exitValue(),
-          "the child (filter answering " + Errno.name(errno) + ") exited " + child.exitValue());
+      try (Child child = Child.jvm(SeccompChild.class, Integer.toString(errno), "auto").start()) {
+        int status = child.awaitExit(Duration.ofSeconds(60));
+        assertEquals(
+            0, status, "the child (filter answering " + Errno.name(errno) + ") exited " + status);
+      }
     }
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ringlock.testsupport.Child;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -47,9 +48,8 @@ class ProcStatTest {
 
   @Test
   void aProcessThatIsGoneAndAThreadThatLeadsNoProcessAreNotAlive() throws Exception {
-    Process done = new ProcessBuilder("true").start();
-    done.waitFor();
-    assertEquals(ProcStat.NOT_ALIVE, ProcStat.startTimeIfAlive((int) done.pid()));
+    int deadPid = Child.deadPid();
+    assertEquals(ProcStat.NOT_ALIVE, ProcStat.startTimeIfAlive(deadPid));
     int self = (int) ProcessHandle.current().pid();
     int thread;
     try (var ids = Files.list(Path.of("/proc/self/task"))) {

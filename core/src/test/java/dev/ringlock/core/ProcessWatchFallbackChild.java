@@ -1,13 +1,11 @@
 package dev.ringlock.core;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.ringlock.testsupport.Child;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Run under a seccomp filter that refuses pidfd_open (SeccompChild refuse ...): checks that
+ * Run under a seccomp filter that refuses pidfd_open (Child.Builder#refusing): checks that
  * ProcessWatch still sees processes exit, through /proc. Prints one line per finding; exits 0 if
  * every check held, 1 otherwise.
  */
@@ -21,8 +19,8 @@ public final class ProcessWatchFallbackChild {
     check(ProcessWatch.watchesByProc(), "pidfd_open is refused, so /proc is read instead");
     try (FutexRing ring = FutexRing.open()) {
       ProcessWatch processes = ring.processes();
-      Process sleeper = new ProcessBuilder("sleep", "60").start();
-      int pid = (int) sleeper.pid();
+      Child sleeper = Child.program("sleep", "60").start();
+      int pid = sleeper.intPid();
       check(processes.isAlive(pid), "a running process is alive");
       check(ProcessWatch.isAliveNow(pid), "and alive to the one-shot probe");
       CountDownLatch exited = new CountDownLatch(1);
@@ -32,7 +30,7 @@ public final class ProcessWatchFallbackChild {
       Thread.sleep(3 * ProcessWatch.PROC_POLL_MILLIS);
       check(exited.getCount() == 1, "its listener has not run while it runs");
       long killedAt = System.nanoTime();
-      sleeper.destroyForcibly();
+      sleeper.kill();
       check(exited.await(10, TimeUnit.SECONDS), "its exit ran the listener");
       System.out.println(
           "exit noticed "
@@ -41,43 +39,36 @@ public final class ProcessWatchFallbackChild {
       check(!processes.isAlive(pid), "an exited process is not alive");
       check(processes.watchedProcesses() == 0, "its entry is gone");
 
-      Process other = new ProcessBuilder("sleep", "60").start();
-      ProcessWatch.Subscription cancelled = processes.onExit((int) other.pid(), () -> {});
+      Child other = Child.program("sleep", "60").start();
+      ProcessWatch.Subscription cancelled = processes.onExit(other.intPid(), () -> {});
       cancelled.cancel();
       check(processes.watchedProcesses() == 0, "a cancelled watch leaves no entry");
-      other.destroyForcibly();
+      other.kill();
 
-      Process fourth = new ProcessBuilder("sleep", "60").start();
-      java.util.concurrent.CompletableFuture<Void> exit = ring.onProcessExit((int) fourth.pid());
+      Child fourth = Child.program("sleep", "60").start();
+      java.util.concurrent.CompletableFuture<Void> exit = ring.onProcessExit(fourth.intPid());
       check(!exit.isDone(), "the ring's onProcessExit works without pidfd_open");
-      fourth.destroyForcibly();
+      fourth.kill();
       exit.get(10, TimeUnit.SECONDS);
       check(exit.isDone(), "and completes at the exit");
 
       // A zombie: the shell's background child exits and is never reaped.
-      Process parent =
-          new ProcessBuilder("sh", "-c", "sleep 0.1 & echo $!; exec sleep 30")
-              .redirectErrorStream(true)
-              .start();
-      int zombie =
-          Integer.parseInt(
-              new BufferedReader(
-                      new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8))
-                  .readLine()
-                  .trim());
-      Thread.sleep(1_000);
-      check(ProcessHandle.of(zombie).isPresent(), "the zombie's pid still exists");
-      check(!processes.isAlive(zombie), "a zombie is not alive");
-      check(processes.onExit(zombie, () -> {}) == null, "a zombie cannot be watched");
-      parent.destroyForcibly();
+      try (Child parent =
+          Child.program("sh", "-c", "sleep 0.1 & echo $!; exec sleep 30").captureOutput().start()) {
+        int zombie = Integer.parseInt(parent.expect("").trim());
+        Thread.sleep(1_000);
+        check(ProcessHandle.of(zombie).isPresent(), "the zombie's pid still exists");
+        check(!processes.isAlive(zombie), "a zombie is not alive");
+        check(processes.onExit(zombie, () -> {}) == null, "a zombie cannot be watched");
+      }
     }
     FutexRing closed = FutexRing.open();
     closed.close();
-    Process third = new ProcessBuilder("sleep", "60").start();
-    closed.processes().onExit((int) third.pid(), () -> {});
+    Child third = Child.program("sleep", "60").start();
+    closed.processes().onExit(third.intPid(), () -> {});
     check(closed.processes().watchedProcesses() == 0, "a closed ring keeps no /proc entry");
-    check(closed.processes().isAlive((int) third.pid()), "and still answers, by probing");
-    third.destroyForcibly();
+    check(closed.processes().isAlive(third.intPid()), "and still answers, by probing");
+    third.kill();
     System.exit(failed ? 1 : 0);
   }
 

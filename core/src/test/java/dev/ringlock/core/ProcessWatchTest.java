@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.ringlock.testsupport.Child;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,9 +38,8 @@ class ProcessWatchTest {
 
   @Test
   void aRunningProcessIsAliveAndItsExitRunsEveryListenerOnce() throws Exception {
-    Process sleeper = new ProcessBuilder("sleep", "60").start();
-    try {
-      int pid = (int) sleeper.pid();
+    try (Child sleeper = Child.program("sleep", "60").start()) {
+      int pid = sleeper.intPid();
       assertTrue(processes.isAlive(pid));
       assertTrue(ProcessWatch.isAliveNow(pid), "the one-shot probe agrees, without a ring");
       CountDownLatch exited = new CountDownLatch(2);
@@ -57,39 +54,32 @@ class ProcessWatchTest {
       assertEquals(1, processes.watchedProcesses(), "one poll stands for every listener");
       Thread.sleep(50);
       assertEquals(0, runs.get());
-      sleeper.destroyForcibly();
+      sleeper.kill();
       assertTrue(exited.await(10, TimeUnit.SECONDS));
       assertFalse(processes.isAlive(pid));
       assertFalse(ProcessWatch.isAliveNow(pid));
       assertEquals(2, runs.get());
       assertEquals(0, processes.watchedProcesses(), "an exited process's entry is dropped");
-    } finally {
-      sleeper.destroyForcibly();
     }
   }
 
   @Test
   void aCancelledListenerDoesNotRun() throws Exception {
-    Process sleeper = new ProcessBuilder("sleep", "60").start();
-    try {
-      int pid = (int) sleeper.pid();
+    try (Child sleeper = Child.program("sleep", "60").start()) {
+      int pid = sleeper.intPid();
       AtomicInteger cancelledRuns = new AtomicInteger();
       CountDownLatch kept = new CountDownLatch(1);
       processes.onExit(pid, cancelledRuns::incrementAndGet).cancel();
       processes.onExit(pid, kept::countDown);
-      sleeper.destroyForcibly();
+      sleeper.kill();
       assertTrue(kept.await(10, TimeUnit.SECONDS));
       assertEquals(0, cancelledRuns.get());
-    } finally {
-      sleeper.destroyForcibly();
     }
   }
 
   @Test
   void aProcessThatIsGoneIsNotAliveAndGetsNoSubscription() throws Exception {
-    Process done = new ProcessBuilder("true").start();
-    done.waitFor();
-    int pid = (int) done.pid();
+    int pid = Child.deadPid();
     assertFalse(processes.isAlive(pid));
     assertFalse(ProcessWatch.isAliveNow(pid));
     assertNull(processes.onExit(pid, () -> {}));
@@ -100,15 +90,9 @@ class ProcessWatchTest {
   void aZombieIsNotAlive() throws Exception {
     // The shell's background child exits; its parent (the shell, exec'd into sleep) never reaps
     // it, so it stays a zombie: kill(pid, 0) would still call it alive.
-    Process parent =
-        new ProcessBuilder("sh", "-c", "sleep 0.1 & echo $!; exec sleep 30")
-            .redirectErrorStream(true)
-            .start();
-    try {
-      BufferedReader out =
-          new BufferedReader(
-              new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8));
-      int zombie = Integer.parseInt(out.readLine().trim());
+    try (Child parent =
+        Child.program("sh", "-c", "sleep 0.1 & echo $!; exec sleep 30").captureOutput().start()) {
+      int zombie = Integer.parseInt(parent.expect("").trim());
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
       while (!isZombie(zombie) && System.nanoTime() < deadline) {
         Thread.sleep(20);
@@ -117,24 +101,18 @@ class ProcessWatchTest {
       assertTrue(ProcessHandle.of(zombie).isPresent(), "the zombie's pid still exists");
       assertFalse(processes.isAlive(zombie));
       assertFalse(ProcessWatch.isAliveNow(zombie), "the one-shot probe calls a zombie dead too");
-    } finally {
-      parent.destroyForcibly();
     }
   }
 
   @Test
   void onAClosedRingALiveProcessIsStillAliveAndADeadOneDead() throws Exception {
-    Process sleeper = new ProcessBuilder("sleep", "60").start();
-    try {
+    try (Child sleeper = Child.program("sleep", "60").start()) {
       ring.close();
-      assertTrue(processes.isAlive((int) sleeper.pid()), "probed, though it cannot be watched");
-      assertTrue(processes.isAlive((int) sleeper.pid()), "and probed again");
-      Process done = new ProcessBuilder("true").start();
-      done.waitFor();
-      assertFalse(processes.isAlive((int) done.pid()));
+      assertTrue(processes.isAlive(sleeper.intPid()), "probed, though it cannot be watched");
+      assertTrue(processes.isAlive(sleeper.intPid()), "and probed again");
+      int deadPid = Child.deadPid();
+      assertFalse(processes.isAlive(deadPid));
       assertEquals(0, processes.watchedProcesses());
-    } finally {
-      sleeper.destroyForcibly();
     }
   }
 
@@ -165,14 +143,14 @@ class ProcessWatchTest {
 
   @Test
   void aPidfdIsClosedWhenTheLastListenerOnItsProcessIsCancelled() throws Exception {
-    List<Process> peers = startSleepers(5);
+    List<Child> peers = startSleepers(5);
     try {
       int before = openPidfds();
       List<ProcessWatch.Subscription> first = new ArrayList<>();
       List<ProcessWatch.Subscription> second = new ArrayList<>();
-      for (Process peer : peers) {
-        first.add(processes.onExit((int) peer.pid(), () -> {}));
-        second.add(processes.onExit((int) peer.pid(), () -> {}));
+      for (Child peer : peers) {
+        first.add(processes.onExit(peer.intPid(), () -> {}));
+        second.add(processes.onExit(peer.intPid(), () -> {}));
       }
       assertEquals(before + 5, openPidfds(), "one pidfd per distinct process, shared");
       assertEquals(5, processes.watchedProcesses());
@@ -184,58 +162,50 @@ class ProcessWatchTest {
       // The cancelled polls complete on the ring's thread, which closes their pidfds.
       assertEventually(() -> openPidfds() == before, "the unused pidfds were closed");
     } finally {
-      peers.forEach(Process::destroyForcibly);
+      peers.forEach(Child::close);
     }
   }
 
   @Test
   void askingWhetherProcessesAreAliveKeepsNoPidfdOpen() throws Exception {
-    List<Process> peers = startSleepers(5);
+    List<Child> peers = startSleepers(5);
     try {
       int before = openPidfds();
       for (int round = 0; round < 3; round++) {
-        for (Process peer : peers) {
-          assertTrue(processes.isAlive((int) peer.pid()));
+        for (Child peer : peers) {
+          assertTrue(processes.isAlive(peer.intPid()));
         }
       }
       assertEquals(before, openPidfds(), "isAlive alone keeps nothing");
       assertEquals(0, processes.watchedProcesses());
-      ProcessWatch.Subscription watch = processes.onExit((int) peers.get(0).pid(), () -> {});
-      assertTrue(processes.isAlive((int) peers.get(0).pid()), "answered from the entry");
+      ProcessWatch.Subscription watch = processes.onExit(peers.get(0).intPid(), () -> {});
+      assertTrue(processes.isAlive(peers.get(0).intPid()), "answered from the entry");
       assertEquals(before + 1, openPidfds());
       watch.cancel();
       assertEventually(() -> openPidfds() == before, "the pidfd was closed");
     } finally {
-      peers.forEach(Process::destroyForcibly);
+      peers.forEach(Child::close);
     }
   }
 
   @Test
   void aListenerAddedAfterTheLastWasCancelledStillHearsTheExit() throws Exception {
-    Process sleeper = new ProcessBuilder("sleep", "60").start();
-    try {
-      int pid = (int) sleeper.pid();
+    try (Child sleeper = Child.program("sleep", "60").start()) {
+      int pid = sleeper.intPid();
       processes.onExit(pid, () -> {}).cancel();
       CountDownLatch exited = new CountDownLatch(1);
       assertNotNull(processes.onExit(pid, exited::countDown));
-      sleeper.destroyForcibly();
+      sleeper.kill();
       assertTrue(exited.await(10, TimeUnit.SECONDS));
       assertEquals(0, processes.watchedProcesses());
-    } finally {
-      sleeper.destroyForcibly();
     }
   }
 
   /** Sleeping processes whose stdio is not piped to this JVM, so they hold none of its fds. */
-  static List<Process> startSleepers(int count) throws Exception {
-    List<Process> sleepers = new ArrayList<>();
+  static List<Child> startSleepers(int count) throws Exception {
+    List<Child> sleepers = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      sleepers.add(
-          new ProcessBuilder("sleep", "60")
-              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-              .redirectError(ProcessBuilder.Redirect.DISCARD)
-              .start());
+      sleepers.add(Child.program("sleep", "60").discardOutput().start());
     }
     return sleepers;
   }

@@ -4,8 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ringlock.core.ffi.Errno;
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
+import dev.ringlock.testsupport.Child;
+import dev.ringlock.testsupport.SeccompFilter;
+import java.time.Duration;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -17,23 +18,20 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @Timeout(120)
 class ProcessWatchWithoutPidfdTest {
-  private static final int SYS_PIDFD_OPEN = 434;
-
   @ParameterizedTest
   @ValueSource(ints = {Errno.ENOSYS, Errno.EPERM})
   void exitsAreSeenThroughProcWhenPidfdOpenIsRefused(int errno) throws Exception {
-    Process child =
-        JvmProcess.startReadingOutput(
-            SeccompChild.class,
-            "refuse",
-            Integer.toString(errno),
-            Integer.toString(SYS_PIDFD_OPEN),
-            ProcessWatchFallbackChild.class.getName());
-    // Read to the end (the child's exit); the class's timeout bounds a child that hangs.
-    String report = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the child did not finish");
-    System.out.println(Errno.name(errno) + ":\n" + report);
-    assertEquals(0, child.exitValue(), "the child under " + Errno.name(errno) + ":\n" + report);
-    assertTrue(report.contains("exit noticed"), report);
+    try (Child child =
+        Child.jvm(ProcessWatchFallbackChild.class)
+            .refusing(errno, SeccompFilter.SYS_PIDFD_OPEN)
+            .captureStdout()
+            .start()) {
+      // Waits for the child's exit; the class's timeout bounds a child that hangs.
+      int status = child.awaitExit(Duration.ofSeconds(110));
+      String report = child.output();
+      System.out.println(Errno.name(errno) + ":\n" + report);
+      assertEquals(0, status, "the child under " + Errno.name(errno) + ":\n" + report);
+      assertTrue(report.contains("exit noticed"), report);
+    }
   }
 }

@@ -6,15 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
+import dev.ringlock.testsupport.Child;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -177,14 +176,9 @@ class SyscallBackendTest {
    */
   @Test
   void aPrivateWaitThatNoWakeReachedSleepsOn() throws Exception {
-    Process child = JvmProcess.startReadingOutput(UnwokenPrivateWaitChild.class);
-    try (BufferedReader out =
-        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-      assertEquals("OK", out.readLine());
-      assertTrue(child.waitFor(60, TimeUnit.SECONDS));
-      assertEquals(0, child.exitValue());
-    } finally {
-      child.destroyForcibly();
+    try (Child child = Child.jvm(UnwokenPrivateWaitChild.class).captureStdout().start()) {
+      assertEquals("OK", child.expect(""));
+      assertEquals(0, child.awaitExit(Duration.ofSeconds(60)));
     }
   }
 
@@ -227,14 +221,8 @@ class SyscallBackendTest {
    */
   @Test
   void aPureWakeReachesAWaitWhoseThreadIsOutOfTheKernel() throws Exception {
-    Process child = JvmProcess.startReadingOutput(HeldRearmChild.class);
-    try (BufferedReader out =
-        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-      List<String> lines = new ArrayList<>();
-      for (String line = out.readLine(); line != null; line = out.readLine()) {
-        lines.add(line);
-      }
-      assertTrue(child.waitFor(60, TimeUnit.SECONDS));
+    try (Child child = Child.jvm(HeldRearmChild.class).captureStdout().start()) {
+      assertEquals(0, child.awaitExit(Duration.ofSeconds(60)), child.output());
       assertEquals(
           List.of(
               "OK wake of all, private",
@@ -244,10 +232,7 @@ class SyscallBackendTest {
               "OK wakeSignal",
               "OK bitset wait",
               "DONE"),
-          lines);
-      assertEquals(0, child.exitValue());
-    } finally {
-      child.destroyForcibly();
+          child.seen());
     }
   }
 

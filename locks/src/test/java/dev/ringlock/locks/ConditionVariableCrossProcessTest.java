@@ -1,14 +1,14 @@
 package dev.ringlock.locks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.testsupport.Child;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,23 +30,20 @@ class ConditionVariableCrossProcessTest {
             MappedRegion.open(
                 regionFile, RegionOptions.DEFAULT_REGION_SIZE, RegionOptions.DEFAULT_CAPACITY)) {
       MemorySegment counter = MutexWorker.counterOf(raw);
-      Process child =
-          ChildJvm.start(
-              log,
-              ConditionPingPong.class,
-              regionFile.toString(),
-              go.toString(),
-              "1",
-              Integer.toString(TURNS));
-      try {
+      try (Child child =
+          Child.jvm(
+                  ConditionPingPong.class,
+                  regionFile.toString(),
+                  go.toString(),
+                  "1",
+                  Integer.toString(TURNS))
+              .logTo(log)
+              .start()) {
         Files.createFile(go);
         ConditionPingPong.play(region, counter, 0, TURNS);
-        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the child did not finish");
-        assertEquals(0, child.exitValue(), Files.readString(log));
+        child.awaitSuccess(Duration.ofSeconds(60));
         assertEquals(2L * TURNS, counter.get(ValueLayout.JAVA_LONG, 0));
         assertEquals(0, region.condition("ping-pong-turn").waiting());
-      } finally {
-        child.destroyForcibly();
       }
     }
   }

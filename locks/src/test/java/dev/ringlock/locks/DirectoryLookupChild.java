@@ -1,6 +1,7 @@
 package dev.ringlock.locks;
 
 import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.testsupport.Watchdog;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
@@ -17,7 +18,7 @@ public final class DirectoryLookupChild {
   public static void main(String[] args) throws Exception {
     Path file = Path.of(args[0]);
     int count = Integer.parseInt(args[1]);
-    ChildJvm.startWatchdog(60_000, () -> "looking up");
+    Watchdog.start(60_000, () -> "looking up");
     try (SharedRegion region = SharedRegion.open(file)) {
       int before = objectsIn(file);
       long start = System.nanoTime();

@@ -1,10 +1,11 @@
 package dev.ringlock.locks;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ringlock.testsupport.Child;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -65,15 +66,13 @@ class DirectoryScaleTest {
       createMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
     }
     Path log = directory.resolve("child.log");
-    Process child =
-        ChildJvm.start(log, DirectoryLookupChild.class, file.toString(), Integer.toString(OBJECTS));
-    try {
-      assertTrue(child.waitFor(90, TimeUnit.SECONDS), "the child did not finish");
-    } finally {
-      child.destroyForcibly();
+    try (Child child =
+        Child.jvm(DirectoryLookupChild.class, file.toString(), Integer.toString(OBJECTS))
+            .logTo(log)
+            .start()) {
+      child.awaitSuccess(Duration.ofSeconds(90));
     }
     List<String> output = Files.readAllLines(log);
-    assertEquals(0, child.exitValue(), output.toString());
     String[] lookup =
         output.stream()
             .filter(line -> line.startsWith("LOOKUP "))

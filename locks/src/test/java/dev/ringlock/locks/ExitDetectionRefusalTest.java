@@ -2,10 +2,12 @@ package dev.ringlock.locks;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ringlock.testsupport.Child;
+import dev.ringlock.testsupport.SeccompFilter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,13 +25,13 @@ class ExitDetectionRefusalTest {
   void withNeitherPidfdNorProcTheOpenIsRefusedNamingPidfdOpen() throws Exception {
     Path region = directory.resolve("region");
     Path log = directory.resolve("child.log");
-    Process child =
-        ChildJvm.startRefusingWithoutProc(
-            38 /* ENOSYS */, 434 /* pidfd_open */, log, RefusedOpenChild.class, region.toString());
-    try {
-      assertTrue(child.waitFor(45, TimeUnit.SECONDS), "the child did not finish");
-    } finally {
-      child.destroyForcibly();
+    try (Child child =
+        Child.jvm(RefusedOpenChild.class, region.toString())
+            .refusing(38 /* ENOSYS */, SeccompFilter.SYS_PIDFD_OPEN)
+            .withoutProc()
+            .logTo(log)
+            .start()) {
+      assertTrue(child.waitFor(Duration.ofSeconds(45)), "the child did not finish");
     }
     List<String> output = Files.readAllLines(log);
     System.out.println(String.join("\n", output));

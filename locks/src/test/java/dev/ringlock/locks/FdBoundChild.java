@@ -5,7 +5,8 @@ import dev.ringlock.core.FutexWord;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.internal.MutexDescriptor;
 import dev.ringlock.locks.internal.MutexWords;
-import java.io.File;
+import dev.ringlock.testsupport.Child;
+import dev.ringlock.testsupport.Watchdog;
 import java.io.FileInputStream;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -32,8 +33,8 @@ public final class FdBoundChild {
     Path file = Path.of(args[0]);
     int peerCount = Integer.parseInt(args[1]);
     int filesToOpen = Integer.parseInt(args[2]);
-    ChildJvm.startWatchdog(90_000, () -> "stuck");
-    List<Process> peers = new ArrayList<>();
+    Watchdog.start(90_000, () -> "stuck");
+    List<Child> peers = new ArrayList<>();
     try (SharedRegion region = SharedRegion.open(file);
         MappedRegion raw =
             MappedRegion.open(
@@ -42,23 +43,19 @@ public final class FdBoundChild {
       MemorySegment object = raw.segment(raw.find("m").orElseThrow());
       FutexWord word = FutexWord.of(object, MutexDescriptor.WORD_OFFSET);
       for (int i = 0; i < peerCount; i++) {
-        peers.add(
-            new ProcessBuilder("sleep", "120")
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.DISCARD)
-                .start());
+        // stdio not piped to this JVM, so the sleepers hold none of its few descriptors
+        peers.add(Child.program("sleep", "120").discardOutput().start());
       }
-      for (Process peer : peers) {
-        setOwner(object, (int) peer.pid());
+      for (Child peer : peers) {
+        setOwner(object, peer.intPid());
         if (mutex.tryLock().isPresent()) {
           System.out.println("FAIL tryLock took a word a live process owns");
         }
       }
-      setOwner(object, (int) peers.get(0).pid());
+      setOwner(object, peers.get(0).intPid());
       CompletableFuture<MutexGuard> waiting = mutex.lock();
-      for (Process peer : peers) {
-        setOwner(object, (int) peer.pid());
+      for (Child peer : peers) {
+        setOwner(object, peer.intPid());
         region.ring().wake(word, FutexRing.WAKE_ALL).join();
         Thread.sleep(20); // the waiter looks at the new owner and watches it
       }
@@ -77,13 +74,13 @@ public final class FdBoundChild {
           in.close();
         }
       }
-      peers.getLast().destroyForcibly();
+      peers.getLast().kill();
       MutexGuard guard = waiting.get(30, TimeUnit.SECONDS);
       System.out.println("TOOK " + guard.ownerDied() + " PIDFDS " + pidfds());
       guard.markConsistent();
       guard.unlock();
     } finally {
-      peers.forEach(Process::destroyForcibly);
+      peers.forEach(Child::close);
     }
     System.exit(0);
   }

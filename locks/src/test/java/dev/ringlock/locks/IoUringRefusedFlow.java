@@ -1,20 +1,13 @@
 package dev.ringlock.locks;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
-
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.memory.MappedRegion;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
+import dev.ringlock.testsupport.Child;
+import dev.ringlock.testsupport.SeccompFilter;
+import dev.ringlock.testsupport.Watchdog;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -28,23 +21,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Semaphore, WaitQueue wakes, and a ConditionVariable ping-pong with a grandchild JVM, which
  * inherits the filter. Exits 0 when all of it worked on the syscalls backend; 2 if the filter could
  * not be installed; 1 (with a stack trace) otherwise.
- *
- * <p>(The filter program is the one core's SeccompChild installs: test code of one module cannot
- * reach the other's.)
  */
 public final class IoUringRefusedFlow {
-  private static final int PR_SET_NO_NEW_PRIVS = 38;
-  private static final int PR_SET_SECCOMP = 22;
-  private static final int SECCOMP_MODE_FILTER = 2;
   private static final int EPERM = 1;
 
   private IoUringRefusedFlow() {}
 
   public static void main(String[] args) throws Throwable {
-    if (!installFilter()) {
-      System.exit(2);
+    if (!SeccompFilter.install(EPERM, SeccompFilter.IO_URING_SYSCALLS)) {
+      System.exit(SeccompFilter.EXIT_NOT_INSTALLED);
     }
-    ChildJvm.startWatchdog(90_000, () -> "the flow under the filter");
+    Watchdog.start(90_000, () -> "the flow under the filter");
     Path file = Path.of(args[0]);
     try (SharedRegion region = SharedRegion.open(file)) {
       if (region.ring().backend() != FutexRing.Backend.SYSCALLS) {
@@ -129,55 +116,22 @@ public final class IoUringRefusedFlow {
   private static void conditionsWithAGrandchild(SharedRegion region, Path file) throws Exception {
     Path go = Path.of(file + ".go");
     Path log = Path.of(file + ".grandchild.log");
-    Process grandchild =
-        ChildJvm.start(log, ConditionPingPong.class, file.toString(), go.toString(), "1", "100");
-    try (MappedRegion raw =
-        MappedRegion.open(
-            file, RegionOptions.DEFAULT_REGION_SIZE, RegionOptions.DEFAULT_CAPACITY)) {
+    try (Child grandchild =
+            Child.jvm(ConditionPingPong.class, file.toString(), go.toString(), "1", "100")
+                .logTo(log)
+                .start();
+        MappedRegion raw =
+            MappedRegion.open(
+                file, RegionOptions.DEFAULT_REGION_SIZE, RegionOptions.DEFAULT_CAPACITY)) {
       Files.createFile(go);
       ConditionPingPong.play(region, MutexWorker.counterOf(raw), 0, 100);
-      if (!grandchild.waitFor(60, TimeUnit.SECONDS) || grandchild.exitValue() != 0) {
+      if (!grandchild.waitFor(Duration.ofSeconds(60)) || grandchild.exitValue() != 0) {
         throw new IllegalStateException(
             "the grandchild failed under the inherited filter: " + Files.readString(log));
       }
     } finally {
-      grandchild.destroyForcibly();
       Files.deleteIfExists(go);
       Files.deleteIfExists(log);
     }
-  }
-
-  private static boolean installFilter() throws Throwable {
-    Linker linker = Linker.nativeLinker();
-    MethodHandle prctl =
-        linker.downcallHandle(
-            linker.defaultLookup().find("prctl").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-            Linker.Option.firstVariadicArg(1));
-    int[][] program = {
-      {0x20, 0, 0, 0}, // BPF_LD|W|ABS: A = seccomp_data.nr
-      {0x15, 3, 0, 425}, // BPF_JEQ io_uring_setup
-      {0x15, 2, 0, 426}, // io_uring_enter
-      {0x15, 1, 0, 427}, // io_uring_register
-      {0x06, 0, 0, 0x7fff_0000}, // BPF_RET SECCOMP_RET_ALLOW
-      {0x06, 0, 0, 0x0005_0000 | EPERM}, // BPF_RET SECCOMP_RET_ERRNO
-    };
-    Arena arena = Arena.global();
-    MemorySegment filter = arena.allocate(8L * program.length, 8);
-    for (int i = 0; i < program.length; i++) {
-      filter.set(JAVA_SHORT, 8L * i, (short) program[i][0]);
-      filter.set(JAVA_BYTE, 8L * i + 2, (byte) program[i][1]);
-      filter.set(JAVA_BYTE, 8L * i + 3, (byte) program[i][2]);
-      filter.set(JAVA_INT, 8L * i + 4, program[i][3]);
-    }
-    MemorySegment fprog = arena.allocate(16, 8); // struct sock_fprog { u16 len; filter* }
-    fprog.set(JAVA_SHORT, 0, (short) program.length);
-    fprog.set(ADDRESS, 8, filter);
-    if ((int) prctl.invokeExact(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) != 0) {
-      return false;
-    }
-    return (int)
-            prctl.invokeExact(PR_SET_SECCOMP, (long) SECCOMP_MODE_FILTER, fprog.address(), 0L, 0L)
-        == 0;
   }
 }

@@ -1,11 +1,9 @@
 package dev.ringlock.locks;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
+import dev.ringlock.testsupport.Child;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -21,9 +19,9 @@ class IoUringRefusedTest {
     Path file = Path.of("/dev/shm", "ringlock-refused-" + ProcessHandle.current().pid());
     Path log = Files.createTempFile("ringlock-refused", ".log");
     try {
-      Process child = ChildJvm.start(log, IoUringRefusedFlow.class, file.toString());
-      assertTrue(child.waitFor(150, TimeUnit.SECONDS), "the child hung: " + Files.readString(log));
-      assertEquals(0, child.exitValue(), Files.readString(log));
+      try (Child child = Child.jvm(IoUringRefusedFlow.class, file.toString()).logTo(log).start()) {
+        child.awaitSuccess(Duration.ofSeconds(150));
+      }
     } finally {
       Files.deleteIfExists(file);
       Files.deleteIfExists(log);

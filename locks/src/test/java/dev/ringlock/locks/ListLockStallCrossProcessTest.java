@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ringlock.core.FutexRing;
+import dev.ringlock.testsupport.Child;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,27 +44,24 @@ class ListLockStallCrossProcessTest {
     // Every handover through FUTEX_WAKE and a wait on the ring: grants need the completion thread.
     RegionOptions options =
         RegionOptions.builder().ring(ring).localHandoff(false).spinTries(0).build();
-    Process child = null;
+    Child child = null;
     try (SharedRegion region = SharedRegion.open(file, options)) {
       WaitQueue big = region.waitQueue("big");
       Mutex other = region.mutex("other");
       child =
-          ChildJvm.start(
-              directory.resolve("child.log"),
-              ListLockHolder.class,
-              file.toString(),
-              "big",
-              sync.toString());
+          Child.jvm(ListLockHolder.class, file.toString(), "big", sync.toString())
+              .logTo(directory.resolve("child.log"))
+              .start();
+      // The early await's 3 s start once the child is up: a JVM's start on a loaded machine must
+      // not use them up before the stall begins.
+      awaitFile(sync.resolve("started"), child);
       long earlyStart = System.nanoTime();
       CompletableFuture<Void> early = big.await(0, Duration.ofSeconds(3)); // queued before
       AtomicLong earlyEnded = new AtomicLong();
       early.whenComplete((ignored, failure) -> earlyEnded.set(System.nanoTime()));
       Files.createFile(sync.resolve("go"));
-      while (!Files.exists(sync.resolve("locked"))) {
-        assertTrue(child.isAlive(), () -> "the holder died: " + log());
-        Thread.sleep(5);
-      }
-      signal(child, "STOP");
+      awaitFile(sync.resolve("locked"), child);
+      child.stop();
       long stopped = System.nanoTime();
       assertFalse(early.isDone(), "the early await ended before the stall: it proves nothing");
 
@@ -106,10 +104,9 @@ class ListLockStallCrossProcessTest {
       for (Thread contender : contenders) {
         contender.join();
       }
-      signal(child, "CONT");
+      child.resume();
       Files.createFile(sync.resolve("release"));
-      assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the holder did not finish");
-      assertEquals(0, child.exitValue(), log());
+      child.awaitSuccess(Duration.ofSeconds(60));
 
       List<Long> times = new ArrayList<>(grants);
       assertTrue(!times.contains(Long.MIN_VALUE), "a contended lock() was never granted");
@@ -143,27 +140,19 @@ class ListLockStallCrossProcessTest {
       assertEquals(1, big.wake(1));
       assertNull(after.get(10, TimeUnit.SECONDS));
     } finally {
-      if (child != null && child.isAlive()) {
-        signal(child, "CONT"); // a stopped child would not die of SIGKILL until continued
-        child.destroyForcibly();
-        child.waitFor(30, TimeUnit.SECONDS);
+      if (child != null) {
+        child.close();
       }
       ring.close();
       Files.deleteIfExists(file);
     }
   }
 
-  private String log() {
-    try {
-      return Files.readString(directory.resolve("child.log"));
-    } catch (Exception e) {
-      return "(no log: " + e + ")";
+  private static void awaitFile(Path file, Child child) throws InterruptedException {
+    while (!Files.exists(file)) {
+      assertTrue(child.isAlive(), () -> "the holder died: " + child.log());
+      Thread.sleep(5);
     }
-  }
-
-  private static void signal(Process process, String signal) throws Exception {
-    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start();
-    assertTrue(kill.waitFor(30, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -" + signal);
   }
 
   private static long millisSince(long start) {

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ringlock.testsupport.Child;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -26,10 +28,10 @@ class LockAnyCrossProcessTest {
     Path log = directory.resolve("holder.log");
     try (SharedRegion region = SharedRegion.open(regionFile)) {
       List<Mutex> candidates = List.of(region.mutex("a"), region.mutex("b"), region.mutex("c"));
-      Process holder =
-          ChildJvm.start(
-              log, MutexHolder.class, regionFile.toString(), control.toString(), "a", "b", "c");
-      try {
+      try (Child holder =
+          Child.jvm(MutexHolder.class, regionFile.toString(), control.toString(), "a", "b", "c")
+              .logTo(log)
+              .start()) {
         waitFor(control.resolve("held"), holder, log);
         for (Mutex mutex : candidates) {
           assertEquals(holder.pid(), mutex.ownerPid());
@@ -48,18 +50,15 @@ class LockAnyCrossProcessTest {
         guard.unlock();
 
         Files.createFile(control.resolve("exit"));
-        assertTrue(holder.waitFor(30, TimeUnit.SECONDS), "the holder did not exit");
-        assertEquals(0, holder.exitValue(), Files.readString(log));
+        holder.awaitSuccess(Duration.ofSeconds(30));
         for (Mutex mutex : candidates) {
           assertFalse(mutex.isLocked(), "closing the holder's region releases " + mutex);
         }
-      } finally {
-        holder.destroyForcibly();
       }
     }
   }
 
-  private static void waitFor(Path file, Process child, Path log) throws Exception {
+  private static void waitFor(Path file, Child child, Path log) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (!Files.exists(file)) {
       assertTrue(child.isAlive(), () -> "the child died: " + readQuietly(log));

@@ -4,12 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.testsupport.Child;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -20,20 +21,22 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A JVM on io_uring and a JVM on the syscalls backend share one region file: the futex words are
  * the same, so every wake of one reaches the waiters of the other, and each notices the other's
- * death. Each child is forced onto its backend with -Dringlock.backend (the last -D wins over the
- * one ChildJvm passes on). This JVM only creates the region and its objects, never waits or wakes,
- * so the test is the same whatever backend this JVM was given, and runs once (tag
- * pins-both-backends: locks/pom.xml leaves it out of the syscalls-backend run).
+ * death. Each child is forced onto its backend with -Dringlock.backend (instead of the one Child
+ * passes on). This JVM only creates the region and its objects, never waits or wakes, so the test
+ * is the same whatever backend this JVM was given, and runs once (tag pins-both-backends:
+ * locks/pom.xml leaves it out of the syscalls-backend run).
  */
 @Tag("pins-both-backends")
 @Timeout(180)
 class MixedBackendsTest {
-  private static final List<String> IO_URING = List.of("-Dringlock.backend=io_uring");
-  private static final List<String> SYSCALLS = List.of("-Dringlock.backend=syscalls");
+  private static final String IO_URING = "io_uring";
+  private static final String SYSCALLS = "syscalls";
+
+  private static final Duration EXIT = Duration.ofSeconds(120);
 
   @TempDir Path directory;
   private Path regionFile;
-  private final List<Process> children = new ArrayList<>();
+  private final List<Child> children = new ArrayList<>();
 
   @BeforeEach
   void createRegion() throws Exception {
@@ -43,7 +46,7 @@ class MixedBackendsTest {
 
   @AfterEach
   void killChildren() {
-    children.forEach(Process::destroyForcibly);
+    children.forEach(Child::close);
   }
 
   @Test
@@ -53,13 +56,11 @@ class MixedBackendsTest {
     Path even = directory.resolve("even.log");
     Path odd = directory.resolve("odd.log");
     String[] common = {regionFile.toString(), go.toString()};
-    Process onUring =
-        child(ChildJvm.start(even, IO_URING, ConditionPingPong.class, args(common, "0", turns)));
-    Process onSyscalls =
-        child(ChildJvm.start(odd, SYSCALLS, ConditionPingPong.class, args(common, "1", turns)));
+    Child onUring = child(even, IO_URING, ConditionPingPong.class, args(common, "0", turns));
+    Child onSyscalls = child(odd, SYSCALLS, ConditionPingPong.class, args(common, "1", turns));
     Files.createFile(go);
-    assertExitsCleanly(onUring, even);
-    assertExitsCleanly(onSyscalls, odd);
+    onUring.awaitSuccess(EXIT);
+    onSyscalls.awaitSuccess(EXIT);
     try (MappedRegion raw =
         MappedRegion.open(
             regionFile, RegionOptions.DEFAULT_REGION_SIZE, RegionOptions.DEFAULT_CAPACITY)) {
@@ -78,29 +79,14 @@ class MixedBackendsTest {
     Path producerLog = directory.resolve("producer.log");
     Path consumerLog = directory.resolve("consumer.log");
     String file = regionFile.toString();
-    Process producer =
-        child(
-            ChildJvm.start(
-                producerLog,
-                IO_URING,
-                SemaphoreWorker.class,
-                "producer",
-                file,
-                go.toString(),
-                Integer.toString(items)));
-    Process consumer =
-        child(
-            ChildJvm.start(
-                consumerLog,
-                SYSCALLS,
-                SemaphoreWorker.class,
-                "consumer",
-                file,
-                go.toString(),
-                Integer.toString(items)));
+    String count = Integer.toString(items);
+    Child producer =
+        child(producerLog, IO_URING, SemaphoreWorker.class, "producer", file, go.toString(), count);
+    Child consumer =
+        child(consumerLog, SYSCALLS, SemaphoreWorker.class, "consumer", file, go.toString(), count);
     Files.createFile(go);
-    assertExitsCleanly(producer, producerLog);
-    assertExitsCleanly(consumer, consumerLog);
+    producer.awaitSuccess(EXIT);
+    consumer.awaitSuccess(EXIT);
     long sum = (long) items * (items - 1) / 2;
     assertTrue(
         Files.readString(consumerLog).contains("CONSUMED " + items + " " + sum),
@@ -119,11 +105,11 @@ class MixedBackendsTest {
 
   @Test
   void anUnlockInOneBackendHandsTheMutexToAWaiterOnTheOther() throws Exception {
-    for (List<String>[] pair : pairs()) {
-      Worker owner = new Worker(pair[0], "handoff");
+    for (String[] pair : new String[][] {{IO_URING, SYSCALLS}, {SYSCALLS, IO_URING}}) {
+      Child owner = worker(pair[0], "handoff");
       owner.send("lock");
       owner.expect("TOOK");
-      Worker waiter = new Worker(pair[1], "handoff");
+      Child waiter = worker(pair[1], "handoff");
       waiter.send("lock");
       Thread.sleep(300); // the waiter's kernel wait is armed
       owner.send("unlock");
@@ -137,17 +123,11 @@ class MixedBackendsTest {
     }
   }
 
-  @SuppressWarnings("unchecked")
-  private static List<String>[][] pairs() {
-    return new List[][] {{IO_URING, SYSCALLS}, {SYSCALLS, IO_URING}};
-  }
-
-  private void assertTakeover(List<String> ownerBackend, List<String> waiterBackend)
-      throws Exception {
-    Worker owner = new Worker(ownerBackend, "m");
+  private void assertTakeover(String ownerBackend, String waiterBackend) throws Exception {
+    Child owner = worker(ownerBackend, "m");
     owner.send("lock");
     owner.expect("TOOK");
-    Worker waiter = new Worker(waiterBackend, "m");
+    Child waiter = worker(waiterBackend, "m");
     waiter.send("lock");
     Thread.sleep(300); // the waiter's kernel wait and exit watch are armed
     owner.kill();
@@ -159,23 +139,27 @@ class MixedBackendsTest {
     return new String[] {common[0], common[1], parity, Integer.toString(turns)};
   }
 
-  private Process child(Process process) {
-    children.add(process);
-    return process;
+  /** A child JVM on {@code backend}, its output in {@code log}. */
+  private Child child(Path log, String backend, Class<?> mainClass, String... args)
+      throws Exception {
+    Child child =
+        Child.jvm(mainClass, args)
+            .systemProperty(Child.BACKEND_PROPERTY, backend)
+            .logTo(log)
+            .start();
+    children.add(child);
+    return child;
   }
 
-  private static void assertExitsCleanly(Process process, Path log) throws Exception {
-    assertTrue(process.waitFor(120, TimeUnit.SECONDS), "hung: " + Files.readString(log));
-    assertEquals(0, process.exitValue(), Files.readString(log));
-  }
-
-  /** An OwnerDeathWorker on one mutex, driven by lines on stdin. */
-  private final class Worker extends PipedChild {
-    Worker(List<String> backend, String mutex) throws Exception {
-      super(
-          child(
-              ChildJvm.startPiped(backend, OwnerDeathWorker.class, regionFile.toString(), mutex)));
-      expect("READY");
-    }
+  /** An OwnerDeathWorker on one mutex and {@code backend}, driven by lines on stdin. */
+  private Child worker(String backend, String mutex) throws Exception {
+    Child worker =
+        Child.jvm(OwnerDeathWorker.class, regionFile.toString(), mutex)
+            .systemProperty(Child.BACKEND_PROPERTY, backend)
+            .captureOutput()
+            .start();
+    children.add(worker);
+    worker.expect("READY");
+    return worker;
   }
 }

@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.testsupport.Child;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -34,7 +36,7 @@ class MutexCrossProcessTest {
     }
     Files.deleteIfExists(regionFile);
     Path go = directory.resolve("go");
-    List<Process> children = new ArrayList<>();
+    List<Child> children = new ArrayList<>();
     List<Path> logs = new ArrayList<>();
     List<Path> fenceFiles = new ArrayList<>();
     try (SharedRegion region = SharedRegion.open(regionFile)) {
@@ -45,20 +47,19 @@ class MutexCrossProcessTest {
         logs.add(log);
         fenceFiles.add(fences);
         children.add(
-            ChildJvm.start(
-                log,
-                MutexWorker.class,
-                regionFile.toString(),
-                go.toString(),
-                Integer.toString(PER_THREAD),
-                fences.toString(),
-                Long.toString(CONTEND_MILLIS)));
+            Child.jvm(
+                    MutexWorker.class,
+                    regionFile.toString(),
+                    go.toString(),
+                    Integer.toString(PER_THREAD),
+                    fences.toString(),
+                    Long.toString(CONTEND_MILLIS))
+                .logTo(log)
+                .start());
       }
       Files.createFile(go);
       for (int i = 0; i < PROCESSES; i++) {
-        Process child = children.get(i);
-        assertTrue(child.waitFor(240, TimeUnit.SECONDS), "child " + i + " hung");
-        assertEquals(0, child.exitValue(), "child " + i + ": " + Files.readString(logs.get(i)));
+        children.get(i).awaitSuccess(Duration.ofSeconds(240));
       }
       long contended = 0;
       for (int i = 0; i < PROCESSES; i++) {
@@ -93,7 +94,7 @@ class MutexCrossProcessTest {
       assertEquals(PROCESSES * 2 * PER_THREAD, total);
       assertTrue(!region.mutex("shared").isLocked());
     } finally {
-      children.forEach(Process::destroyForcibly);
+      children.forEach(Child::close);
       Files.deleteIfExists(regionFile);
     }
   }

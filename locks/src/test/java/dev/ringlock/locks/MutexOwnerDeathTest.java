@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ringlock.testsupport.Child;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Owner death with real processes: child JVMs (OwnerDeathWorker) that lock a mutex of one region
- * file and are killed with SIGKILL (destroyForcibly).
+ * file and are killed with SIGKILL (Child.kill).
  */
 @Timeout(180)
 class MutexOwnerDeathTest {
@@ -39,7 +40,7 @@ class MutexOwnerDeathTest {
   @TempDir Path directory;
   private Path regionFile;
   // spares start on their own threads (fiftyRandomKills...), so the list is synchronized
-  private final List<Worker> workers = Collections.synchronizedList(new ArrayList<>());
+  private final List<Child> workers = Collections.synchronizedList(new ArrayList<>());
 
   @BeforeEach
   void createRegion() throws Exception {
@@ -49,26 +50,25 @@ class MutexOwnerDeathTest {
 
   @AfterEach
   void killWorkers() {
-    workers.forEach(worker -> worker.process.destroyForcibly());
+    workers.forEach(Child::close);
   }
 
-  /** A running OwnerDeathWorker on mutex "m", and the lines it printed. */
-  private final class Worker extends PipedChild {
-    Worker(List<String> jvmOptions) throws Exception {
-      super(ChildJvm.startPiped(jvmOptions, OwnerDeathWorker.class, regionFile.toString(), "m"));
-      workers.add(this);
-      expect("READY");
-    }
+  /** A running OwnerDeathWorker on mutex "m", driven by lines on stdin. */
+  private Child worker(String... jvmOptions) throws Exception {
+    Child worker =
+        Child.jvm(OwnerDeathWorker.class, regionFile.toString(), "m")
+            .jvmOptions(jvmOptions)
+            .captureOutput()
+            .start();
+    workers.add(worker);
+    worker.expect("READY");
+    return worker;
+  }
 
-    Worker() throws Exception {
-      this(List.of());
-    }
-
-    /** Requests the mutex and waits until it holds it. */
-    void lockAndWait() throws Exception {
-      send("lock");
-      expect("TOOK");
-    }
+  /** Requests the mutex and waits until the worker holds it. */
+  private static void lockAndWait(Child worker) throws Exception {
+    worker.send("lock");
+    worker.expect("TOOK");
   }
 
   private static boolean ownerDied(String took) {
@@ -91,14 +91,14 @@ class MutexOwnerDeathTest {
   }
 
   /** Who took the mutex over, the other waiter, and when the owner was killed. */
-  private record Takeover(Took took, Worker other, long killedAt) {}
+  private record Takeover(Took took, Child other, long killedAt) {}
 
   /** An owner holds the mutex, waiters in two more processes queue for it, the owner is killed. */
   private Takeover ownerKilledWithTwoWaiters() throws Exception {
-    Worker owner = new Worker();
-    owner.lockAndWait();
-    Worker first = new Worker();
-    Worker second = new Worker();
+    Child owner = worker();
+    lockAndWait(owner);
+    Child first = worker();
+    Child second = worker();
     first.send("lock");
     second.send("lock");
     letWaitsSettle();
@@ -111,11 +111,11 @@ class MutexOwnerDeathTest {
   @Test
   void exactlyOneWaiterInAnotherProcessTakesOverWhenTheOwnerIsKilled() throws Exception {
     Takeover takeover = ownerKilledWithTwoWaiters();
-    Worker taker = takeover.took().worker();
-    Worker other = takeover.other();
+    Child taker = takeover.took().worker();
+    Child other = takeover.other();
     assertTrue(ownerDied(takeover.took().line()), takeover.took().line());
     assertWithinBound(takeover.killedAt(), takeover.took().line());
-    assertFalse(other.seen.stream().anyMatch(line -> line.startsWith("TOOK")), "only one holds");
+    assertFalse(other.seen().stream().anyMatch(line -> line.startsWith("TOOK")), "only one holds");
     // The markConsistent path: the state is repaired, and the next holder is told nothing.
     taker.send("consistent");
     taker.expect("MARKED");
@@ -129,33 +129,33 @@ class MutexOwnerDeathTest {
     }
   }
 
-  private record Took(Worker worker, String line) {}
+  private record Took(Child worker, String line) {}
 
   /** The first TOOK line of either worker. */
-  private static Took awaitEither(Worker first, Worker second) throws Exception {
+  private static Took awaitEither(Child first, Child second) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (System.nanoTime() < deadline) {
-      for (Worker worker : List.of(first, second)) {
-        String line = worker.lines.poll();
+      for (Child worker : List.of(first, second)) {
+        String line = worker.pollLine();
         if (line != null && line.startsWith("TOOK")) {
           return new Took(worker, line);
         }
       }
       Thread.sleep(1);
     }
-    throw new AssertionError("nobody took over: " + first.seen + " / " + second.seen);
+    throw new AssertionError("nobody took over: " + first.seen() + " / " + second.seen());
   }
 
   @Test
   void unlockingWithoutMarkConsistentRefusesEveryoneAfterwards() throws Exception {
-    Worker owner = new Worker();
-    owner.lockAndWait();
-    Worker taker = new Worker();
+    Child owner = worker();
+    lockAndWait(owner);
+    Child taker = worker();
     taker.send("lock");
     letWaitsSettle();
     owner.kill();
     assertTrue(ownerDied(taker.expect("TOOK")));
-    Worker waiter = new Worker();
+    Child waiter = worker();
     waiter.send("lock");
     letWaitsSettle();
     taker.send("unlock"); // without markConsistent
@@ -179,8 +179,8 @@ class MutexOwnerDeathTest {
 
   @Test
   void aDeathNobodyWaitedForIsNoticedByTheNextLock() throws Exception {
-    Worker owner = new Worker();
-    owner.lockAndWait();
+    Child owner = worker();
+    lockAndWait(owner);
     owner.kill();
     try (SharedRegion region = SharedRegion.open(regionFile)) {
       Mutex mutex = region.mutex("m");
@@ -190,24 +190,24 @@ class MutexOwnerDeathTest {
       guard.markConsistent();
       guard.unlock();
     }
-    assertFalse(ownerDied(lockedBy(new Worker())), "marked consistent: nothing to tell");
+    assertFalse(ownerDied(lockedBy(worker())), "marked consistent: nothing to tell");
   }
 
-  private static String lockedBy(Worker worker) throws Exception {
+  private static String lockedBy(Child worker) throws Exception {
     worker.send("lock");
     return worker.expect("TOOK");
   }
 
   @Test
   void anOwnerKilledBetweenFreeingTheWordAndItsWakeStrandsNoWaiter() throws Exception {
-    Worker owner = new Worker(List.of("-Ddev.ringlock.test.pauseAfterFreeing=m"));
-    owner.lockAndWait();
-    Worker waiter = new Worker();
+    Child owner = worker("-Ddev.ringlock.test.pauseAfterFreeing=m");
+    lockAndWait(owner);
+    Child waiter = worker();
     waiter.send("lock");
     letWaitsSettle();
     owner.send("unlock");
     owner.expect("PAUSED"); // the word is free; the wake is not yet submitted
-    assertTrue(waiter.lines.stream().noneMatch(line -> line.startsWith("TOOK")));
+    assertTrue(waiter.unconsumed().stream().noneMatch(line -> line.startsWith("TOOK")));
     long killedAt = System.nanoTime();
     owner.kill();
     String took = waiter.expect("TOOK");
@@ -226,20 +226,20 @@ class MutexOwnerDeathTest {
     Path stateFile = directory.resolve("state");
     Files.write(stateFile, new byte[(int) OwnerDeathWorker.STATE_BYTES]);
     Random random = new Random(42);
-    Worker[] counting = new Worker[4];
+    Child[] counting = new Child[4];
     int[] slots = new int[counting.length]; // each worker's slot in the state file
     int nextSlot = 0;
     for (int i = 0; i < counting.length; i++) {
       slots[i] = nextSlot++;
       counting[i] = startCounting(stateFile, slots[i]);
     }
-    List<Worker> killed = new ArrayList<>();
-    Queue<CompletableFuture<Worker>> spares = new ArrayDeque<>();
+    List<Child> killed = new ArrayList<>();
+    Queue<CompletableFuture<Child>> spares = new ArrayDeque<>();
     for (int i = 0; i < 2; i++) {
       spares.add(startSpare());
     }
     for (int round = 0; round < 50; round++) {
-      Worker replacement = spares.remove().get(120, TimeUnit.SECONDS); // READY, idle
+      Child replacement = spares.remove().get(120, TimeUnit.SECONDS); // READY, idle
       spares.add(startSpare());
       long before = counter(stateFile);
       Thread.sleep(20 + random.nextInt(60));
@@ -252,7 +252,7 @@ class MutexOwnerDeathTest {
       awaitProgress(stateFile, before, round);
     }
     long recovered = 0;
-    for (Worker worker : counting) {
+    for (Child worker : counting) {
       worker.send("stop");
     }
     try (Arena arena = Arena.ofConfined();
@@ -272,24 +272,24 @@ class MutexOwnerDeathTest {
       }
       assertEquals(sum, state.get(ValueLayout.JAVA_LONG, OwnerDeathWorker.COUNTER_OFFSET));
     }
-    List<Worker> everyone = new ArrayList<>(killed);
+    List<Child> everyone = new ArrayList<>(killed);
     everyone.addAll(List.of(counting));
-    for (Worker worker : everyone) {
+    for (Child worker : everyone) {
       assertTrue(
-          worker.seen.stream().noneMatch(line -> line.startsWith("BROKEN")),
-          worker.seen.toString());
-      recovered += worker.seen.stream().filter(line -> line.equals("RECOVERED")).count();
+          worker.seen().stream().noneMatch(line -> line.startsWith("BROKEN")),
+          worker.seen().toString());
+      recovered += worker.seen().stream().filter(line -> line.equals("RECOVERED")).count();
     }
     System.out.println("50 kills, " + recovered + " takeovers from a killed holder");
     assertTrue(recovered > 0, "no kill landed on a holder: the test proved nothing");
   }
 
   /** A worker JVM started on a thread of its own; the future completes once it is READY. */
-  private CompletableFuture<Worker> startSpare() {
+  private CompletableFuture<Child> startSpare() {
     return CompletableFuture.supplyAsync(
         () -> {
           try {
-            return new Worker();
+            return worker();
           } catch (Exception e) {
             throw new CompletionException(e);
           }
@@ -297,8 +297,8 @@ class MutexOwnerDeathTest {
         task -> Thread.ofPlatform().daemon(true).start(task));
   }
 
-  private Worker startCounting(Path stateFile, int slot) throws Exception {
-    Worker worker = new Worker();
+  private Child startCounting(Path stateFile, int slot) throws Exception {
+    Child worker = worker();
     worker.send("count " + stateFile + " " + slot);
     return worker;
   }

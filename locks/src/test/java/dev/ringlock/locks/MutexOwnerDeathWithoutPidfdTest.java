@@ -2,6 +2,8 @@ package dev.ringlock.locks;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ringlock.testsupport.Child;
+import dev.ringlock.testsupport.SeccompFilter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,14 +22,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @Timeout(120)
 class MutexOwnerDeathWithoutPidfdTest {
-  private static final int SYS_PIDFD_OPEN = 434;
-
   /** /proc is polled every 100 ms; the bound leaves room for a loaded CI machine. */
   private static final long TAKEOVER_BOUND_MILLIS = 3_000;
 
   @TempDir Path directory;
   private Path regionFile;
-  private final List<Process> children = new ArrayList<>();
+  private final List<Child> children = new ArrayList<>();
 
   @BeforeEach
   void createRegion() throws Exception {
@@ -37,18 +37,19 @@ class MutexOwnerDeathWithoutPidfdTest {
 
   @AfterEach
   void killChildren() {
-    children.forEach(Process::destroyForcibly);
+    children.forEach(Child::close);
   }
 
   @ParameterizedTest
   @ValueSource(ints = {38 /* ENOSYS */, 1 /* EPERM */})
   void aWaiterWithoutPidfdTakesOverFromAKilledHolder(int errno) throws Exception {
-    Worker holder = new Worker(ChildJvm.startPiped(List.of(), OwnerDeathWorker.class, args()));
+    Child holder = worker(Child.jvm(OwnerDeathWorker.class, args()));
     holder.send("lock");
     holder.expect("TOOK");
-    Worker waiter =
-        new Worker(
-            ChildJvm.startPipedRefusing(errno, SYS_PIDFD_OPEN, OwnerDeathWorker.class, args()));
+    Child waiter =
+        worker(
+            Child.jvm(OwnerDeathWorker.class, args())
+                .refusing(errno, SeccompFilter.SYS_PIDFD_OPEN));
     waiter.send("lock");
     Thread.sleep(500); // the waiter queues, arms its wait and watches the holder
     long killedAt = System.nanoTime();
@@ -64,12 +65,11 @@ class MutexOwnerDeathWithoutPidfdTest {
     return new String[] {regionFile.toString(), "m"};
   }
 
-  /** A child driven through its stdin, its stdout read line by line. */
-  private final class Worker extends PipedChild {
-    Worker(Process process) throws Exception {
-      super(process);
-      children.add(process);
-      expect("READY");
-    }
+  /** A child driven through its stdin, its output read line by line, once it is READY. */
+  private Child worker(Child.Builder builder) throws Exception {
+    Child worker = builder.captureOutput().start();
+    children.add(worker);
+    worker.expect("READY");
+    return worker;
   }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.internal.MutexDescriptor;
 import dev.ringlock.locks.internal.MutexWords;
+import dev.ringlock.testsupport.Child;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.List;
@@ -30,7 +31,7 @@ class MutexRecoveryTest extends RegionTestBase {
   private static final int PID = (int) ProcessHandle.current().pid();
 
   private MappedRegion raw;
-  private Process sleeper; // a live process that tests make the owner, then kill
+  private Child sleeper; // a live process that tests make the owner, then kill
 
   @BeforeEach
   void mapRaw() throws Exception {
@@ -41,20 +42,13 @@ class MutexRecoveryTest extends RegionTestBase {
   void unmapRaw() {
     raw.close();
     if (sleeper != null) {
-      sleeper.destroyForcibly();
+      sleeper.close();
     }
   }
 
-  /** The pid of a process that has exited and been reaped: dead for sure. */
-  private static int deadPid() throws Exception {
-    Process done = new ProcessBuilder("true").start();
-    done.waitFor();
-    return (int) done.pid();
-  }
-
   private int livePid() throws Exception {
-    sleeper = new ProcessBuilder("sleep", "60").start();
-    return (int) sleeper.pid();
+    sleeper = Child.program("sleep", "60").start();
+    return sleeper.intPid();
   }
 
   private MemorySegment object(String name) {
@@ -81,7 +75,7 @@ class MutexRecoveryTest extends RegionTestBase {
   @Test
   void tryLockTakesOverFromADeadOwnerAndReportsIt() throws Exception {
     Mutex mutex = region.mutex("m");
-    int dead = deadPid();
+    int dead = Child.deadPid();
     setWord("m", dead);
     assertFalse(mutex.isConsistent(), "held by a dead process");
     MutexGuard guard = mutex.tryLock().orElseThrow();
@@ -101,7 +95,7 @@ class MutexRecoveryTest extends RegionTestBase {
   @Test
   void aLaterLockTakesOverWhenNobodyWaitedAtTheDeath() throws Exception {
     Mutex mutex = region.mutex("m");
-    setWord("m", deadPid() | MutexDescriptor.WAITERS);
+    setWord("m", Child.deadPid() | MutexDescriptor.WAITERS);
     MutexGuard guard = await(mutex.lock());
     assertTrue(guard.ownerDied());
     guard.markConsistent();
@@ -118,7 +112,7 @@ class MutexRecoveryTest extends RegionTestBase {
     assertFalse(waiter.isDone(), "the owner is alive");
     assertEquals(1, ring.processes().watchedProcesses(), "one exit watch on the owner");
     long killedAt = System.nanoTime();
-    sleeper.destroyForcibly();
+    sleeper.kill();
     MutexGuard guard = await(waiter);
     long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
     assertTrue(guard.ownerDied());
@@ -136,7 +130,7 @@ class MutexRecoveryTest extends RegionTestBase {
     letWaitsSettle();
     assertEquals(owner | MutexDescriptor.WAITERS, word("m"), "the waiter sleeps on the word");
     setWord("m", 0); // the owner's release: the word is free, and no wake follows
-    sleeper.destroyForcibly();
+    sleeper.kill();
     MutexGuard guard = await(waiter);
     assertFalse(guard.ownerDied(), "it had released the mutex: nothing to repair");
     guard.unlock();
@@ -145,7 +139,7 @@ class MutexRecoveryTest extends RegionTestBase {
   @Test
   void unlockingWithoutMarkConsistentMakesTheMutexNotRecoverableEverywhere() throws Exception {
     Mutex mutex = region.mutex("m");
-    setWord("m", deadPid());
+    setWord("m", Child.deadPid());
     MutexGuard guard = mutex.tryLock().orElseThrow();
     try (SharedRegion other = SharedRegion.open(region.file(), withRing())) {
       Mutex seenElsewhere = other.mutex("m");
@@ -170,7 +164,7 @@ class MutexRecoveryTest extends RegionTestBase {
   void theNextHolderSeesOwnerDiedAgainWhenTheTakerDiesToo() throws Exception {
     Mutex mutex = region.mutex("m");
     // A taker (a process that died since) holds it, not marked consistent.
-    setWord("m", deadPid() | MutexDescriptor.WAITERS | MutexDescriptor.OWNER_DIED);
+    setWord("m", Child.deadPid() | MutexDescriptor.WAITERS | MutexDescriptor.OWNER_DIED);
     MutexGuard guard = mutex.tryLock().orElseThrow();
     assertTrue(guard.ownerDied());
     guard.markConsistent();
@@ -193,7 +187,7 @@ class MutexRecoveryTest extends RegionTestBase {
   @Test
   void theLockViewTakesOverButCannotMarkConsistent() throws Exception {
     Mutex mutex = region.mutex("m");
-    setWord("m", deadPid());
+    setWord("m", Child.deadPid());
     Lock lock = mutex.asLock();
     assertTrue(lock.tryLock(), "the view notices the dead owner");
     assertFalse(mutex.isConsistent());
@@ -206,7 +200,7 @@ class MutexRecoveryTest extends RegionTestBase {
     Mutex first = region.mutex("first");
     Mutex second = region.mutex("second");
     MutexGuard held = first.tryLock().orElseThrow();
-    setWord("second", deadPid());
+    setWord("second", Child.deadPid());
     MutexGuard guard = await(Mutex.lockAny(List.of(first, second)));
     assertEquals("second", guard.mutex().name());
     assertTrue(guard.ownerDied());
@@ -218,7 +212,7 @@ class MutexRecoveryTest extends RegionTestBase {
   @Test
   void aDeadProcessMarkedStarvingNoLongerStopsOthersFromTakingAFreeMutex() throws Exception {
     Mutex mutex = region.mutex("m");
-    words("m").spStarvingPid(0, deadPid());
+    words("m").spStarvingPid(0, Child.deadPid());
     assertTrue(mutex.tryLock().isPresent(), "the dead process's mark is cleared, not obeyed");
     assertEquals(0, words("m").lvStarvingPid(0));
     mutex.tryLock().ifPresent(MutexGuard::unlock);
@@ -237,7 +231,7 @@ class MutexRecoveryTest extends RegionTestBase {
     } else {
       letWaitsSettle();
       assertFalse(waiter.isDone(), "it stands back for the starving process");
-      sleeper.destroyForcibly();
+      sleeper.kill();
       guard = waiter.get(5, TimeUnit.SECONDS);
     }
     assertFalse(guard.ownerDied());
@@ -247,7 +241,7 @@ class MutexRecoveryTest extends RegionTestBase {
   @Test
   void closingTheRegionWhileHoldingAnInconsistentMutexLeavesItNotRecoverable() throws Exception {
     Mutex mutex = region.mutex("m");
-    setWord("m", deadPid());
+    setWord("m", Child.deadPid());
     try (SharedRegion other = SharedRegion.open(region.file(), withRing())) {
       MutexGuard guard = other.mutex("m").tryLock().orElseThrow();
       assertTrue(guard.ownerDied());

@@ -1,6 +1,7 @@
 package dev.ringlock.locks;
 
 import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.testsupport.Watchdog;
 import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -42,7 +43,7 @@ public final class MutexWorker {
       while (!Files.exists(go)) {
         Thread.sleep(1);
       }
-      ChildJvm.startWatchdog(40_000, mutex::toString);
+      Watchdog.start(40_000, mutex::toString);
       ConcurrentLinkedQueue<Long> fences = new ConcurrentLinkedQueue<>();
       List<Thread> threads = new ArrayList<>();
       threads.add(Thread.ofPlatform().start(() -> viaFutures(mutex, counter, perThread, fences)));

@@ -1,5 +1,6 @@
 package dev.ringlock.locks;
 
+import dev.ringlock.testsupport.Watchdog;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.foreign.Arena;
@@ -44,7 +45,7 @@ public final class OwnerDeathWorker {
   public static void main(String[] args) throws Exception {
     Path regionFile = Path.of(args[0]);
     String name = args[1];
-    ChildJvm.startWatchdog(120_000, () -> "holding " + held);
+    Watchdog.start(120_000, () -> "holding " + held);
     BufferedReader commands =
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     try (SharedRegion region = SharedRegion.open(regionFile)) {

@@ -3,10 +3,11 @@ package dev.ringlock.locks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ringlock.testsupport.Child;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,22 +30,21 @@ class PidfdBoundTest {
     Path region = directory.resolve("region");
     SharedRegion.open(region).close();
     Path log = directory.resolve("child.log");
-    Process child =
-        ChildJvm.startWithFileLimit(
-            64,
-            log,
-            FdBoundChild.class,
-            region.toString(),
-            Integer.toString(PEERS),
-            Integer.toString(APPLICATION_FILES));
-    try {
-      assertTrue(child.waitFor(100, TimeUnit.SECONDS), "the child did not finish");
-    } finally {
-      child.destroyForcibly();
+    int status;
+    try (Child child =
+        Child.jvm(
+                FdBoundChild.class,
+                region.toString(),
+                Integer.toString(PEERS),
+                Integer.toString(APPLICATION_FILES))
+            .fileLimit(64)
+            .logTo(log)
+            .start()) {
+      status = child.awaitExit(Duration.ofSeconds(100));
     }
     List<String> output = Files.readAllLines(log);
     System.out.println(String.join("\n", output));
-    assertEquals(0, child.exitValue(), "the child exited " + child.exitValue() + ": " + output);
+    assertEquals(0, status, "the child exited " + status + ": " + output);
     int pidfds =
         output.stream()
             .filter(line -> line.startsWith("PIDFDS "))

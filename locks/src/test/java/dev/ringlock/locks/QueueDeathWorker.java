@@ -6,6 +6,7 @@ import static dev.ringlock.locks.internal.WaitQueueDescriptor.WOKEN_ALL;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.PidLock;
 import dev.ringlock.locks.internal.WaitQueueWords;
+import dev.ringlock.testsupport.Watchdog;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +48,7 @@ public final class QueueDeathWorker {
     try (SharedRegion region = SharedRegion.open(regionFile)) {
       WaitQueue queue = region.waitQueue("q", CAPACITY);
       ConditionVariable condition = region.condition("c", CAPACITY);
-      ChildJvm.startWatchdog(STEP_MILLIS + 5_000, () -> queue + " / " + condition);
+      Watchdog.start(STEP_MILLIS + 5_000, () -> queue + " / " + condition);
       switch (role) {
         case "await" -> {
           CompletableFuture<Void> woken = queue.await(0);

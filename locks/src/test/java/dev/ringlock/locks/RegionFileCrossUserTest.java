@@ -8,18 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.InvalidRegionException;
 import dev.ringlock.core.InvalidRegionException.Problem;
+import dev.ringlock.testsupport.Child;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -177,37 +177,22 @@ class RegionFileCrossUserTest {
 
   /** Runs RegionAttachWorker as {@code user} (with its groups) and returns its output line. */
   private static String child(String user, Path file, String group) throws Exception {
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                "setpriv",
-                "--reuid=" + user,
-                "--regid=" + "users",
-                "--init-groups",
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED",
-                "-XX:-UsePerfData",
-                "-Xmx64m",
-                "-Djava.io.tmpdir=/tmp"));
-    String backend = System.getProperty(FutexRing.BACKEND_PROPERTY);
-    if (backend != null) { // the child opens its region on the backend this run was asked for
-      command.add("-D" + FutexRing.BACKEND_PROPERTY + "=" + backend);
+    String output;
+    try (Child child =
+        Child.jvm(RegionAttachWorker.class, file.toString(), group)
+            .runAsUser(user, "users")
+            .jvmOptions("-XX:-UsePerfData", "-Xmx64m", "-Djava.io.tmpdir=/tmp")
+            .classPath(
+                List.of(
+                    classes.resolve("test-classes").toString(),
+                    classes.resolve("classes").toString(),
+                    classes.resolve("core-classes").toString()))
+            .directory(classes)
+            .captureOutput()
+            .start()) {
+      child.awaitExit(Duration.ofSeconds(120)); // its status is in its output line
+      output = child.output();
     }
-    command.addAll(
-        List.of(
-            "-cp",
-            String.join(
-                ":",
-                classes.resolve("test-classes").toString(),
-                classes.resolve("classes").toString(),
-                classes.resolve("core-classes").toString()),
-            RegionAttachWorker.class.getName(),
-            file.toString(),
-            group));
-    Process process =
-        new ProcessBuilder(command).directory(classes.toFile()).redirectErrorStream(true).start();
-    assertTrue(process.waitFor(120, TimeUnit.SECONDS), "child as " + user + " hung");
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     return output
         .lines()
         .filter(
@@ -238,11 +223,7 @@ class RegionFileCrossUserTest {
   }
 
   private static void run(String... command) throws Exception {
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-      throw new AssertionError(String.join(" ", command) + " failed: " + output);
-    }
+    Child.program(command).run(Duration.ofSeconds(60));
   }
 
   private static void runQuietly(String... command) {

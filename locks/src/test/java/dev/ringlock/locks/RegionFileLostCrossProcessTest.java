@@ -3,11 +3,11 @@ package dev.ringlock.locks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ringlock.testsupport.Child;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,15 +32,12 @@ class RegionFileLostCrossProcessTest {
       file = directory.resolve("region");
     }
     Files.deleteIfExists(file);
-    Process child =
-        ChildJvm.startPiped(
-            List.of("-Dringlock.regionFileCheckMillis=" + PERIOD_MILLIS),
-            LostFileWorker.class,
-            file.toString());
-    try {
-      var output = child.inputReader();
-      StringBuilder transcript = new StringBuilder();
-      String locked = nextLine(output, "LOCKED ", transcript);
+    try (Child child =
+        Child.jvm(LostFileWorker.class, file.toString())
+            .systemProperty("ringlock.regionFileCheckMillis", Long.toString(PERIOD_MILLIS))
+            .captureOutput()
+            .start()) {
+      String locked = child.expect("LOCKED ");
       assertEquals("LOCKED 1", locked);
 
       Path regionFile = file;
@@ -51,7 +48,7 @@ class RegionFileLostCrossProcessTest {
         // The split the watch exists for: two holders of "the" mutex, both with fence 1.
         assertEquals(1, second.orElseThrow().fence());
 
-        String closed = nextLine(output, "CLOSED ", transcript);
+        String closed = child.expect("CLOSED ");
         String[] fields = closed.split(" ");
         long noticedAfter = Long.parseLong(fields[1]) - deletedAt;
         assertEquals(RegionClosedException.class.getName(), fields[2], closed);
@@ -60,10 +57,8 @@ class RegionFileLostCrossProcessTest {
             "deleted region file noticed by the child after " + noticedAfter + " ms");
         // The bound is one period plus the check; the margin is for a loaded 2-core machine.
         assertTrue(noticedAfter < PERIOD_MILLIS + 3_000, "noticed after " + noticedAfter + " ms");
-        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "child did not exit");
-        assertEquals(0, child.exitValue());
-        transcript.append(new String(child.getInputStream().readAllBytes()));
-        String rest = transcript.toString();
+        assertEquals(0, child.awaitExit(Duration.ofSeconds(60)));
+        String rest = child.output();
         long errors =
             rest.lines()
                 .filter(line -> line.startsWith("SEVERE: " + regionFile))
@@ -74,20 +69,7 @@ class RegionFileLostCrossProcessTest {
         second.get().unlock();
       }
     } finally {
-      child.destroyForcibly();
       Files.deleteIfExists(file);
     }
-  }
-
-  /** The next line starting with {@code prefix}; every line read is added to {@code seen}. */
-  private static String nextLine(java.io.BufferedReader output, String prefix, StringBuilder seen)
-      throws Exception {
-    for (String line; (line = output.readLine()) != null; ) {
-      seen.append(line).append('\n');
-      if (line.startsWith(prefix)) {
-        return line;
-      }
-    }
-    throw new AssertionError("the child ended without a line starting '" + prefix + "': " + seen);
   }
 }

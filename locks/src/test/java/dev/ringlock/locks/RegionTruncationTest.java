@@ -3,10 +3,12 @@ package dev.ringlock.locks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ringlock.testsupport.Child;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -53,7 +55,7 @@ class RegionTruncationTest {
     Path pause = Path.of(truncated + ".pause");
     Path interpretedLog = Files.createTempFile(unique, ".xint.log");
     Path compiledLog = Files.createTempFile(unique, ".log");
-    List<Process> children = new ArrayList<>();
+    List<Child> children = new ArrayList<>();
     try {
       // created here, so both children attach to one file of the default size
       SharedRegion.open(regionFile).close();
@@ -84,15 +86,14 @@ class RegionTruncationTest {
       Files.createFile(stop);
 
       for (int i = 0; i < children.size(); i++) {
-        Process child = children.get(i);
-        Path log = i == 0 ? interpretedLog : compiledLog;
-        assertTrue(child.waitFor(40, TimeUnit.SECONDS), "a worker did not stop: " + read(log));
-        String output = read(log);
-        assertEquals(0, child.exitValue(), "the worker JVM died (SIGBUS: 134 or 135): " + output);
+        Child child = children.get(i);
+        int status = child.awaitExit(Duration.ofSeconds(40)); // fails with the log
+        String output = child.log();
+        assertEquals(0, status, "the worker JVM died (SIGBUS: 134 or 135): " + output);
         assertResults(output, i == 0);
       }
     } finally {
-      children.forEach(Process::destroyForcibly);
+      children.forEach(Child::close);
       Files.deleteIfExists(regionFile);
       Files.deleteIfExists(stop);
       Files.deleteIfExists(truncated);
@@ -133,19 +134,17 @@ class RegionTruncationTest {
     assertTrue(primitives >= 5, output);
   }
 
-  private static Process start(
+  private static Child start(
       List<String> jvmOptions, Path regionFile, Path stop, Path truncated, String mode, Path log)
       throws Exception {
-    return new ProcessBuilder(
-            ChildJvm.command(
-                jvmOptions,
-                TruncationWorker.class,
-                regionFile.toString(),
-                stop.toString(),
-                truncated.toString(),
-                mode))
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile())
+    return Child.jvm(
+            TruncationWorker.class,
+            regionFile.toString(),
+            stop.toString(),
+            truncated.toString(),
+            mode)
+        .jvmOptions(jvmOptions)
+        .logTo(log)
         .start();
   }
 

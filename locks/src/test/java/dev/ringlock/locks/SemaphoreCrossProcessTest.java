@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ringlock.testsupport.Child;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,7 +30,7 @@ class SemaphoreCrossProcessTest {
   @TempDir Path directory;
 
   private Path regionFile;
-  private final List<Process> children = new ArrayList<>();
+  private final List<Child> children = new ArrayList<>();
   private final List<Path> logs = new ArrayList<>();
 
   @BeforeEach
@@ -45,10 +46,7 @@ class SemaphoreCrossProcessTest {
   @AfterEach
   void cleanUp() throws Exception {
     // Wait for them to be gone: a child still starting could create the file after the delete.
-    for (Process child : children) {
-      child.destroyForcibly();
-      child.waitFor(10, TimeUnit.SECONDS);
-    }
+    children.forEach(Child::close);
     Files.deleteIfExists(regionFile);
   }
 
@@ -58,17 +56,15 @@ class SemaphoreCrossProcessTest {
     List<String> all = new ArrayList<>(List.of(args[0], regionFile.toString()));
     all.add(directory.resolve("go").toString());
     all.addAll(List.of(args).subList(1, args.length));
-    children.add(ChildJvm.start(log, SemaphoreWorker.class, all.toArray(new String[0])));
+    children.add(Child.jvm(SemaphoreWorker.class).args(all).logTo(log).start());
   }
 
   /** Waits for every child to exit 0 and returns each one's result line. */
   private List<String> results(String... prefixes) throws Exception {
     List<String> lines = new ArrayList<>();
     for (int i = 0; i < children.size(); i++) {
-      Process child = children.get(i);
-      assertTrue(child.waitFor(60, TimeUnit.SECONDS), "child " + i + " hung");
+      children.get(i).awaitSuccess(Duration.ofSeconds(60));
       String log = Files.readString(logs.get(i));
-      assertEquals(0, child.exitValue(), "child " + i + ": " + log);
       String prefix = prefixes[i];
       lines.add(
           log.lines()
@@ -97,8 +93,7 @@ class SemaphoreCrossProcessTest {
   /** SIGKILLs child {@code index}, waits until it is gone, and returns when it was killed. */
   private long kill(int index) throws Exception {
     long killedAt = System.nanoTime();
-    children.get(index).destroyForcibly();
-    assertTrue(children.get(index).waitFor(20, TimeUnit.SECONDS), "a killed child lingered");
+    children.get(index).kill();
     return killedAt;
   }
 
@@ -142,8 +137,7 @@ class SemaphoreCrossProcessTest {
       here.get(10, TimeUnit.SECONDS);
       long gotHere = System.nanoTime();
       long gotThere = Long.parseLong(awaitLine(1, "GOT ").substring(4));
-      assertTrue(children.get(1).waitFor(20, TimeUnit.SECONDS), "the waiter did not finish");
-      assertEquals(0, children.get(1).exitValue(), Files.readString(logs.get(1)));
+      children.get(1).awaitSuccess(Duration.ofSeconds(20));
       System.out.println(
           "holder killed: its permits reached a waiter here after "
               + millisSince(gotHere, killedAt)

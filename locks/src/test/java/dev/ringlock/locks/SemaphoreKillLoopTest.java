@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ringlock.testsupport.Child;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,7 +60,7 @@ class SemaphoreKillLoopTest {
   @TempDir Path directory;
 
   private Path regionFile;
-  private final Process[] children = new Process[CHILDREN];
+  private final Child[] children = new Child[CHILDREN];
   private final Path[] logs = new Path[CHILDREN];
   private int started;
 
@@ -75,10 +76,9 @@ class SemaphoreKillLoopTest {
 
   @AfterEach
   void cleanUp() throws Exception {
-    for (Process child : children) {
+    for (Child child : children) {
       if (child != null) {
-        child.destroyForcibly();
-        child.waitFor(10, TimeUnit.SECONDS);
+        child.close();
       }
     }
     Files.deleteIfExists(regionFile);
@@ -87,13 +87,11 @@ class SemaphoreKillLoopTest {
   private void start(int index) throws Exception {
     logs[index] = directory.resolve("child-" + index + "-" + started++ + ".log");
     children[index] =
-        ChildJvm.start(
-            logs[index],
-            List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto"),
-            SemaphoreKillWorker.class,
-            regionFile.toString(),
-            "pool",
-            Integer.toString(PERMITS));
+        Child.jvm(
+                SemaphoreKillWorker.class, regionFile.toString(), "pool", Integer.toString(PERMITS))
+            .jvmOptions("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto")
+            .logTo(logs[index])
+            .start();
   }
 
   /** Whether child {@code index} has said READY; fails if it exited (it never exits by itself). */
@@ -137,8 +135,7 @@ class SemaphoreKillLoopTest {
         int victim = ready.get(random.nextInt(ready.size()));
         long readyAt = System.nanoTime();
         Thread.sleep(random.nextInt(30)); // a random instant of its loop
-        children[victim].destroyForcibly(); // SIGKILL
-        assertTrue(children[victim].waitFor(20, TimeUnit.SECONDS), "a killed child lingered");
+        children[victim].kill(); // SIGKILL, and waits for it to be gone
         readyToKill.add(System.nanoTime() - readyAt);
         kills++;
         progressAt = System.nanoTime();
@@ -148,8 +145,7 @@ class SemaphoreKillLoopTest {
       for (int i = 0; i < CHILDREN; i++) {
         String log = Files.readString(logs[i]);
         assertTrue(children[i].isAlive(), "child " + i + " exited: " + log);
-        children[i].destroyForcibly();
-        assertTrue(children[i].waitFor(20, TimeUnit.SECONDS));
+        children[i].kill();
       }
       // Every holder is dead now: its records are the only trace, and a repair returns them.
       Throwable lost = null;

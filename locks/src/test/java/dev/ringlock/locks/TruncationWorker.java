@@ -2,6 +2,7 @@ package dev.ringlock.locks;
 
 import dev.ringlock.core.InvalidRegionException;
 import dev.ringlock.core.RingException;
+import dev.ringlock.testsupport.Watchdog;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -138,7 +139,7 @@ public final class TruncationWorker {
     Path truncated = Path.of(args[2]);
     boolean sequential = args[3].equals("sequential");
     Path pause = Path.of(args[2] + ".pause");
-    ChildJvm.startWatchdog(60_000, () -> "truncation worker");
+    Watchdog.start(60_000, () -> "truncation worker");
     SharedRegion region = SharedRegion.open(regionFile);
     Mutex mutex = region.mutex("mutex");
     Semaphore semaphore = region.semaphore("semaphore", 4);

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ringlock.core.FutexRing;
+import dev.ringlock.testsupport.Child;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -37,7 +39,7 @@ class WaitQueueCrossProcessTest {
     long[] childKeys = LongStream.range(0, 20).map(i -> 3 * i).toArray(); // 0, 3, ... 57
     long[] otherChildKeys = LongStream.range(0, 20).map(i -> 3 * i + 1).toArray(); // 1, 4, ... 58
     long[] parentKeys = LongStream.range(0, 20).map(i -> 3 * i + 2).toArray(); // 2, 5, ... 59
-    List<Process> children = new ArrayList<>();
+    List<Child> children = new ArrayList<>();
     try (SharedRegion region = SharedRegion.open(regionFile)) {
       WaitQueue queue = region.waitQueue("wq", 64);
       WaitQueue small = region.waitQueue("small", WaitQueueWorker.SMALL_CAPACITY);
@@ -45,14 +47,16 @@ class WaitQueueCrossProcessTest {
       Path otherWaiterLog = directory.resolve("other-waiter.log");
       Path wakerLog = directory.resolve("waker.log");
       Path hogLog = directory.resolve("hog.log");
-      Process waiter = startWaiter(waiterLog, regionFile, sync, "a", childKeys);
-      Process otherWaiter = startWaiter(otherWaiterLog, regionFile, sync, "b", otherChildKeys);
-      Process waker =
-          ChildJvm.start(
-              wakerLog, WaitQueueWorker.class, "wake", regionFile.toString(), sync.toString());
-      Process hog =
-          ChildJvm.start(
-              hogLog, WaitQueueWorker.class, "hog", regionFile.toString(), sync.toString());
+      Child waiter = startWaiter(waiterLog, regionFile, sync, "a", childKeys);
+      Child otherWaiter = startWaiter(otherWaiterLog, regionFile, sync, "b", otherChildKeys);
+      Child waker =
+          Child.jvm(WaitQueueWorker.class, "wake", regionFile.toString(), sync.toString())
+              .logTo(wakerLog)
+              .start();
+      Child hog =
+          Child.jvm(WaitQueueWorker.class, "hog", regionFile.toString(), sync.toString())
+              .logTo(hogLog)
+              .start();
       children.addAll(List.of(waiter, otherWaiter, waker, hog));
 
       List<CompletableFuture<Void>> mine = new ArrayList<>();
@@ -65,15 +69,12 @@ class WaitQueueCrossProcessTest {
       Files.createFile(sync.resolve("checked-parent"));
       CompletableFuture.allOf(mine.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
 
-      for (Process child : List.of(waiter, otherWaiter, waker)) {
-        assertTrue(child.waitFor(120, TimeUnit.SECONDS), "a child hung");
+      for (Child child : List.of(waiter, otherWaiter, waker)) {
+        child.awaitSuccess(Duration.ofSeconds(120));
       }
       String waiterOut = Files.readString(waiterLog);
       String otherWaiterOut = Files.readString(otherWaiterLog);
       String wakerOut = Files.readString(wakerLog);
-      assertEquals(0, waiter.exitValue(), waiterOut);
-      assertEquals(0, otherWaiter.exitValue(), otherWaiterOut);
-      assertEquals(0, waker.exitValue(), wakerOut);
       assertTrue(waiterOut.contains(expectedWoke(childKeys) + "\n"), waiterOut);
       assertTrue(waiterOut.contains("ALL DONE"), waiterOut);
       assertTrue(otherWaiterOut.contains(expectedWoke(otherChildKeys) + "\n"), otherWaiterOut);
@@ -86,14 +87,13 @@ class WaitQueueCrossProcessTest {
       // A process killed with every slot of "small": the next await reclaims them.
       WaitQueueWorker.awaitFile(sync.resolve("armed-hog"), small);
       assertEquals(WaitQueueWorker.SMALL_CAPACITY, small.waiting());
-      hog.destroyForcibly();
-      assertTrue(hog.waitFor(30, TimeUnit.SECONDS));
+      hog.kill();
       CompletableFuture<Void> after = small.await(7);
       assertEquals(1, small.waiting(), "the dead process's waiters were not reclaimed: " + small);
       assertEquals(1, small.wake(1));
       after.get(30, TimeUnit.SECONDS);
     } finally {
-      children.forEach(Process::destroyForcibly);
+      children.forEach(Child::close);
       Files.deleteIfExists(regionFile);
     }
   }
@@ -109,7 +109,7 @@ class WaitQueueCrossProcessTest {
     Files.deleteIfExists(regionFile);
     Path sync = Files.createDirectory(directory.resolve("sync"));
     Path wakerLog = directory.resolve("waker.log");
-    Process waker = null;
+    Child waker = null;
     try (FutexRing ring = FutexRing.open();
         SharedRegion region =
             SharedRegion.open(regionFile, RegionOptions.builder().ring(ring).build())) {
@@ -119,22 +119,18 @@ class WaitQueueCrossProcessTest {
         Thread.sleep(1); // its kernel wait sleeps: only a wake or the re-check ends it
       }
       waker =
-          ChildJvm.start(
-              wakerLog,
-              List.of("-Ddev.ringlock.test.pauseAfterChoosing=lost"),
-              WaitQueueWorker.class,
-              "wake-one",
-              regionFile.toString(),
-              sync.toString(),
-              "lost");
+          Child.jvm(
+                  WaitQueueWorker.class, "wake-one", regionFile.toString(), sync.toString(), "lost")
+              .systemProperty("dev.ringlock.test.pauseAfterChoosing", "lost")
+              .logTo(wakerLog)
+              .start();
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (!Files.readString(wakerLog).contains("PAUSED")) {
         assertTrue(
             System.nanoTime() < end, "the waker never paused: " + Files.readString(wakerLog));
         Thread.sleep(5);
       }
-      waker.destroyForcibly(); // chose and marked the waiter, bumped W; no FUTEX_WAKE ever comes
-      assertTrue(waker.waitFor(30, TimeUnit.SECONDS));
+      waker.kill(); // chose and marked the waiter, bumped W; no FUTEX_WAKE ever comes
       long killedAt = System.nanoTime();
       waiter.get(30, TimeUnit.SECONDS);
       long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
@@ -147,18 +143,18 @@ class WaitQueueCrossProcessTest {
       assertEquals(0, queue.waiting());
     } finally {
       if (waker != null) {
-        waker.destroyForcibly();
+        waker.close();
       }
       Files.deleteIfExists(regionFile);
     }
   }
 
-  private static Process startWaiter(Path log, Path regionFile, Path sync, String name, long[] keys)
+  private static Child startWaiter(Path log, Path regionFile, Path sync, String name, long[] keys)
       throws Exception {
     List<String> args = new ArrayList<>(List.of("wait", regionFile.toString(), sync.toString()));
     args.add(name);
     LongStream.of(keys).forEach(key -> args.add(Long.toString(key)));
-    return ChildJvm.start(log, WaitQueueWorker.class, args.toArray(String[]::new));
+    return Child.jvm(WaitQueueWorker.class).args(args).logTo(log).start();
   }
 
   private static String expectedWoke(long[] keys) {

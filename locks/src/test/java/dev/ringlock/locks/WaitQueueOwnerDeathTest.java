@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ringlock.testsupport.Child;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -36,7 +38,7 @@ class WaitQueueOwnerDeathTest {
   private Path sync;
   private SharedRegion region;
   private WaitQueue queue;
-  private final List<Process> children = new ArrayList<>();
+  private final List<Child> children = new ArrayList<>();
 
   @BeforeEach
   void open() throws Exception {
@@ -48,29 +50,24 @@ class WaitQueueOwnerDeathTest {
 
   @AfterEach
   void close() {
-    children.forEach(Process::destroyForcibly);
+    children.forEach(Child::close);
     region.close();
   }
 
-  private Process start(String role, String... more) throws Exception {
+  private Child start(String role, String... more) throws Exception {
     List<String> args = new ArrayList<>(List.of(role, regionFile.toString(), sync.toString()));
     args.addAll(List.of(more));
     Path log = directory.resolve(role + "-" + children.size() + ".log");
-    Process child = ChildJvm.start(log, QueueDeathWorker.class, args.toArray(String[]::new));
+    Child child = Child.jvm(QueueDeathWorker.class).args(args).logTo(log).start();
     children.add(child);
     return child;
   }
 
   /** A child that has queued a waiter (through the queue, or the condition) and reported it. */
-  private Process armedChild(String role, String name) throws Exception {
-    Process child = start(role, name);
+  private Child armedChild(String role, String name) throws Exception {
+    Child child = start(role, name);
     WaitQueueWorker.awaitFile(sync.resolve("armed-" + name), queue);
     return child;
-  }
-
-  private static void kill(Process child) throws InterruptedException {
-    child.destroyForcibly(); // SIGKILL
-    assertTrue(child.waitFor(20, TimeUnit.SECONDS), "the child did not die");
   }
 
   /** SIGSTOP, and waits until every thread of the child has stopped. */
@@ -79,23 +76,17 @@ class WaitQueueOwnerDeathTest {
    * (its re-check's sweep), and one stopped inside it would stall every waker, which is another
    * test (ListLockStallCrossProcessTest).
    */
-  private void stop(Process child) throws Exception {
+  private void stop(Child child) throws Exception {
     for (int attempt = 0; ; attempt++) {
-      signal(child, "STOP");
+      child.stop();
       eventually(() -> allThreadsStopped(child.pid()), "the child's threads did not all stop");
       if (listLockHolder() != child.pid()) {
         return;
       }
       assertTrue(attempt < 100, "the child always held the list lock when stopped");
-      signal(child, "CONT");
+      child.resume();
       Thread.sleep(7);
     }
-  }
-
-  private static void signal(Process child, String signal) throws Exception {
-    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(child.pid())).start();
-    assertTrue(kill.waitFor(20, TimeUnit.SECONDS));
-    assertEquals(0, kill.exitValue());
   }
 
   /** The pid holding queue "q"'s list lock, as the queue's toString shows it, or 0. */
@@ -138,20 +129,20 @@ class WaitQueueOwnerDeathTest {
 
   @Test
   void aDeadWaiterAtTheHeadLeavesAWakeOfOneToTheLiveWaiterInAnotherProcess() throws Exception {
-    Process dead = armedChild("await", "dead");
-    Process live = armedChild("await", "live");
+    Child dead = armedChild("await", "dead");
+    Child live = armedChild("await", "live");
     assertEquals(2, queue.waiting());
-    kill(dead);
+    dead.kill();
 
     assertEquals(1, queue.wake(1), "the wake was not counted for the live waiter: " + queue);
-    assertTrue(live.waitFor(20, TimeUnit.SECONDS), "the live waiter was not woken: " + queue);
+    assertTrue(live.waitFor(Duration.ofSeconds(20)), "the live waiter was not woken: " + queue);
     assertEquals(0, live.exitValue());
     assertEquals(0, queue.waiting(), "the dead waiter's slot is still counted: " + queue);
   }
 
   @Test
   void aDeadWaiterAtTheHeadLeavesAWakeOfOneToALiveWaiterHere() throws Exception {
-    kill(armedChild("await", "dead"));
+    armedChild("await", "dead").kill();
     CompletableFuture<Void> mine = queue.await(0);
     CompletableFuture<Void> second = queue.await(0);
     assertEquals(3, queue.waiting());
@@ -168,7 +159,7 @@ class WaitQueueOwnerDeathTest {
   void aSignalSkipsADeadWaiterOfTheCondition() throws Exception {
     ConditionVariable condition = region.condition("c", QueueDeathWorker.CAPACITY);
     Mutex mutex = region.mutex("m");
-    kill(armedChild("signalled", "dead"));
+    armedChild("signalled", "dead").kill();
     CompletableFuture<MutexGuard> mine = condition.await(mutex.lock().get(20, TimeUnit.SECONDS));
     assertEquals(2, condition.waiting());
 
@@ -181,14 +172,14 @@ class WaitQueueOwnerDeathTest {
 
   @Test
   void aWaiterThatDiesAfterAWakeChoseItPassesTheWakeOn() throws Exception {
-    Process chosen = armedChild("await", "chosen");
+    Child chosen = armedChild("await", "chosen");
     CompletableFuture<Void> mine = queue.await(0);
     stop(chosen); // alive, so the wake chooses it; stopped, so it cannot take the wake
 
     assertEquals(1, queue.wake(1));
     assertStillWaits(mine, "the wake went past the longest waiter");
     long killed = System.nanoTime();
-    kill(chosen);
+    chosen.kill();
     assertNull(mine.get(20, TimeUnit.SECONDS), "the wake died with the chosen waiter");
     long passedOnMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
     System.out.println("wake passed on " + passedOnMillis + " ms after the chosen waiter's kill");
@@ -197,16 +188,15 @@ class WaitQueueOwnerDeathTest {
 
   @Test
   void aWakeChosenForAWaiterThatDiesAfterItsWakerLeftStillReachesALiveWaiter() throws Exception {
-    Process chosen = armedChild("await", "chosen");
+    Child chosen = armedChild("await", "chosen");
     CompletableFuture<Void> mine = queue.await(0);
     stop(chosen);
-    Process waker = start("wake-one"); // chooses the stopped waiter, then exits
-    assertTrue(waker.waitFor(20, TimeUnit.SECONDS));
-    assertEquals(0, waker.exitValue());
+    Child waker = start("wake-one"); // chooses the stopped waiter, then exits
+    waker.awaitSuccess(Duration.ofSeconds(20));
     assertStillWaits(mine, "the wake went past the longest waiter");
 
     long killed = System.nanoTime();
-    kill(chosen); // nobody watches it for the waker now: this process's periodic check finds it
+    chosen.kill(); // nobody watches it for the waker now: this process's periodic check finds it
     assertNull(mine.get(20, TimeUnit.SECONDS), "the wake died with the chosen waiter");
     long passedOnMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
     System.out.println("wake passed on " + passedOnMillis + " ms after the chosen waiter's kill");
@@ -215,11 +205,11 @@ class WaitQueueOwnerDeathTest {
 
   @Test
   void aDeadProcessesWaitersStopCountingWithoutAWake() throws Exception {
-    Process dead = armedChild("await", "dead");
+    Child dead = armedChild("await", "dead");
     CompletableFuture<Void> mine = queue.await(0); // a waiter here: this process checks the queue
     assertEquals(2, queue.waiting());
     long killed = System.nanoTime();
-    kill(dead);
+    dead.kill();
     eventually(() -> queue.waiting() == 1, "the dead waiter is still counted: " + queue);
     System.out.println(
         "dead waiter reclaimed "
@@ -236,9 +226,9 @@ class WaitQueueOwnerDeathTest {
     for (int i = 0; i < 4; i++) {
       waiters.add(queue.await(i));
     }
-    Process holder = start("hold-list-lock");
+    Child holder = start("hold-list-lock");
     WaitQueueWorker.awaitFile(sync.resolve("locked"), queue);
-    kill(holder);
+    holder.kill();
 
     assertEquals(1, queue.wake(1)); // waits out the dead holder, takes over, repairs
     assertNull(waiters.get(3).get(20, TimeUnit.SECONDS), "the repair did not send the dead wake");

@@ -17,6 +17,7 @@ import dev.ringlock.core.InvalidRegionException;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.PidLock;
 import dev.ringlock.locks.internal.WaitQueueWords;
+import dev.ringlock.testsupport.Child;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -71,13 +72,6 @@ class WaitQueueSharedFileTest {
   private WaitQueueWords wordsOf(String name) {
     return new WaitQueueWords(
         raw.segment(), raw.find(name).orElseThrow().offset(), bytesOf(name).byteSize());
-  }
-
-  private static int deadPid() throws Exception {
-    Process finished = new ProcessBuilder("true").start();
-    assertTrue(finished.waitFor(30, TimeUnit.SECONDS));
-    assertFalse(ProcessHandle.of(finished.pid()).isPresent());
-    return (int) finished.pid();
   }
 
   private static void assertCorrupt(Executable call, String finding) {
@@ -162,7 +156,7 @@ class WaitQueueSharedFileTest {
     words.spTail(before);
     words.spWaiting(3);
     words.spState(tail, WOKEN_ALL);
-    words.spListLock(deadPid());
+    words.spListLock(Child.deadPid());
 
     assertEquals(1, queue.wake(1)); // waits out the dead holder, takes over, repairs
     assertEquals(0, words.laListLock(), "the lock was not released");
@@ -191,7 +185,7 @@ class WaitQueueSharedFileTest {
   @Test
   void aFullQueueReclaimsTheSlotsOfDeadProcesses() throws Exception {
     WaitQueue queue = region.waitQueue("one", 1);
-    plantDeadWaiter(wordsOf("one"), 0, deadPid(), WAITING);
+    plantDeadWaiter(wordsOf("one"), 0, Child.deadPid(), WAITING);
     assertEquals(1, queue.waiting());
     CompletableFuture<Void> mine = queue.await(5); // full: takes the dead process's slot
     assertEquals(1, queue.waiting());
@@ -202,7 +196,7 @@ class WaitQueueSharedFileTest {
   @Test
   void aWakeOfOneThatADeadProcessDidNotTakeIsPassedOnWhenReclaimed() throws Exception {
     WaitQueue queue = region.waitQueue("two", 2);
-    plantDeadWaiter(wordsOf("two"), 0, deadPid(), WOKEN_ONE); // chosen by wake(1), then died
+    plantDeadWaiter(wordsOf("two"), 0, Child.deadPid(), WOKEN_ONE); // chosen by wake(1), then died
     CompletableFuture<Void> first = queue.await(1); // takes slot 1: now the queue is full
     CompletableFuture<Void> second = queue.await(2); // reclaims slot 0, passes its wake on
     assertNull(first.get(20, TimeUnit.SECONDS));
@@ -215,7 +209,7 @@ class WaitQueueSharedFileTest {
   @Test
   void thePeriodicCheckPassesOnAWakeOfOneThatADeadProcessDidNotTake() throws Exception {
     WaitQueue queue = region.waitQueue("four", 4);
-    plantDeadWaiter(wordsOf("four"), 0, deadPid(), WOKEN_ONE); // chosen by wake(1), then died
+    plantDeadWaiter(wordsOf("four"), 0, Child.deadPid(), WOKEN_ONE); // chosen by wake(1), then died
     CompletableFuture<Void> mine = queue.await(1); // not full: only the check can find slot 0
     long start = System.nanoTime();
     assertNull(mine.get(20, TimeUnit.SECONDS), "the dead process's wake was not passed on");

@@ -1,6 +1,7 @@
 package dev.ringlock.locks;
 
 import dev.ringlock.locks.internal.WaitQueueCore;
+import dev.ringlock.testsupport.Watchdog;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,7 +45,7 @@ public final class WaitQueueWorker {
     try (SharedRegion region = SharedRegion.open(regionFile)) {
       WaitQueue queue = region.waitQueue("wq", 64);
       WaitQueue small = region.waitQueue("small", SMALL_CAPACITY);
-      ChildJvm.startWatchdog(90_000, () -> queue + " / " + small);
+      Watchdog.start(90_000, () -> queue + " / " + small);
       switch (role) {
         case "wait" -> waitRole(queue, sync, args[3], keys(args));
         case "wake" -> wakeRole(queue, sync);

@@ -23,6 +23,7 @@ import dev.ringlock.locks.internal.HolderTable;
 import dev.ringlock.locks.internal.MutexWords;
 import dev.ringlock.locks.internal.SemaphoreWords;
 import dev.ringlock.locks.internal.WaitQueueWords;
+import dev.ringlock.testsupport.Child;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.foreign.ValueLayout;
@@ -425,8 +426,7 @@ class InspectCommandTest {
   @Timeout(20)
   void aFifoAtThePathIsRefusedWithoutBlocking() throws Exception {
     Path fifo = directory.resolve("fifo.region");
-    Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
-    assertEquals(0, mkfifo.waitFor());
+    Child.program("mkfifo", fifo.toString()).run(Duration.ofSeconds(30));
     long start = System.nanoTime();
     Run run = ringlock("inspect", fifo.toString());
     assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) < 5, "inspect blocked");

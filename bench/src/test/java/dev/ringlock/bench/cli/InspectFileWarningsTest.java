@@ -8,11 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import dev.ringlock.bench.cli.InspectCommandTest.Run;
 import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.testsupport.Child;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -89,8 +89,7 @@ class InspectFileWarningsTest {
   @Test
   void fifoIsRefusedWithoutBlocking() throws Exception {
     Path fifo = directory.resolve("fifo");
-    Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
-    assertTrue(mkfifo.waitFor(30, TimeUnit.SECONDS) && mkfifo.exitValue() == 0, "mkfifo failed");
+    Child.program("mkfifo", fifo.toString()).run(Duration.ofSeconds(30));
     Run run =
         assertTimeoutPreemptively(
             Duration.ofSeconds(20), () -> InspectCommandTest.ringlock("inspect", fifo.toString()));

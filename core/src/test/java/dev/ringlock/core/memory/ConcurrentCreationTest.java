@@ -6,16 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ringlock.core.Futex;
 import dev.ringlock.core.FutexWord;
-import dev.ringlock.core.JvmProcess;
 import dev.ringlock.core.ffi.FutexFlags;
+import dev.ringlock.testsupport.Child;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -132,16 +132,18 @@ class ConcurrentCreationTest {
 
   private void raceChildren(Path region, Path start, MemorySegment startWord, int children)
       throws Exception {
-    List<Process> processes = new ArrayList<>();
+    List<Child> processes = new ArrayList<>();
     for (int child = 0; child < children; child++) {
       processes.add(
-          JvmProcess.startReadingOutput(
-              RegionRaceChild.class,
-              region.toString(),
-              directory.resolve("ready-" + child).toString(),
-              start.toString(),
-              Integer.toString(child),
-              Integer.toString(children)));
+          Child.jvm(
+                  RegionRaceChild.class,
+                  region.toString(),
+                  directory.resolve("ready-" + child).toString(),
+                  start.toString(),
+                  Integer.toString(child),
+                  Integer.toString(children))
+              .captureStdout()
+              .start());
     }
     try {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
@@ -162,11 +164,10 @@ class ConcurrentCreationTest {
       Map<String, Integer> initialisedBy = new HashMap<>();
       int creators = 0;
       for (int child = 0; child < children; child++) {
-        Process process = processes.get(child);
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(90, TimeUnit.SECONDS));
-        assertEquals(
-            0, process.exitValue(), "child " + child + " failed; see target/child-processes.log");
+        Child process = processes.get(child);
+        int status = process.awaitExit(Duration.ofSeconds(90));
+        String output = process.output();
+        assertEquals(0, status, "child " + child + " failed; see target/child-processes.log");
         Map<String, Long> childOffsets = new HashMap<>();
         for (String line : output.lines().toList()) {
           String[] words = line.split(" ");
@@ -207,9 +208,7 @@ class ConcurrentCreationTest {
             "temporary files were left behind");
       }
     } finally {
-      for (Process process : processes) {
-        process.destroyForcibly();
-      }
+      processes.forEach(Child::close);
     }
   }
 }

@@ -9,6 +9,7 @@ import dev.ringlock.core.Futex;
 import dev.ringlock.core.FutexWord;
 import dev.ringlock.core.InternalLockTimeoutException;
 import dev.ringlock.core.ffi.FutexFlags;
+import dev.ringlock.testsupport.Child;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -36,9 +37,7 @@ class PidLockTest {
 
   @Test
   void lockOfADeadOwnerIsTakenOver() throws Exception {
-    Process finished = new ProcessBuilder("true").start();
-    assertTrue(finished.waitFor(30, TimeUnit.SECONDS)); // exited and reaped: its pid is dead
-    int deadPid = (int) finished.pid();
+    int deadPid = Child.deadPid();
     assertFalse(ProcessHandle.of(deadPid).isPresent());
 
     try (MappedRegion region = MappedRegion.open(directory.resolve("r"), 64 * 1024, 8)) {
@@ -54,23 +53,21 @@ class PidLockTest {
 
   @Test
   void lockOfALiveOwnerIsWaitedForUntilTheOwnerDies() throws Exception {
-    Process owner = new ProcessBuilder("sleep", "60").start();
-    try (MappedRegion region = MappedRegion.open(directory.resolve("r"), 64 * 1024, 8)) {
-      INT.setVolatile(region.segment(), LOCK, (int) owner.pid());
+    try (Child owner = Child.program("sleep", "60").start();
+        MappedRegion region = MappedRegion.open(directory.resolve("r"), 64 * 1024, 8)) {
+      INT.setVolatile(region.segment(), LOCK, owner.intPid());
       CompletableFuture<NamedObject> insert =
           CompletableFuture.supplyAsync(() -> region.findOrCreate("blocked", 1, 8, o -> {}));
       Thread.sleep(300); // thirty liveness checks: the owner is alive each time
       assertFalse(insert.isDone(), "took the lock of a live owner");
       // The waiter announced itself, so an unlock by the owner would wake it.
       int word = (int) INT.getVolatile(region.segment(), LOCK);
-      assertEquals((int) owner.pid() | RegionDescriptor.LOCK_WAITERS, word);
+      assertEquals(owner.intPid() | RegionDescriptor.LOCK_WAITERS, word);
 
-      owner.destroy();
-      assertTrue(owner.waitFor(30, TimeUnit.SECONDS));
+      owner.signal("TERM");
+      assertTrue(owner.waitFor(Duration.ofSeconds(30)));
       assertEquals("blocked", insert.get(30, TimeUnit.SECONDS).name());
       assertEquals(0, (int) INT.getVolatile(region.segment(), LOCK));
-    } finally {
-      owner.destroyForcibly();
     }
   }
 
@@ -97,9 +94,7 @@ class PidLockTest {
 
   @Test
   void aLockAtAnyWordSaysWhenItTookOverAndNamesWhatItGuards() throws Exception {
-    Process finished = new ProcessBuilder("true").start();
-    assertTrue(finished.waitFor(30, TimeUnit.SECONDS));
-    int deadPid = (int) finished.pid();
+    int deadPid = Child.deadPid();
     try (Arena arena = Arena.ofShared()) {
       MemorySegment memory = arena.allocate(256, 64);
       PidLock lock = new PidLock(memory, 132, null, "wait queue 'q'");
@@ -156,9 +151,7 @@ class PidLockTest {
 
   @Test
   void anAsynchronousWaiterAnnouncesItselfAndTakesOverOnlyADeadOwnersLock() throws Exception {
-    Process finished = new ProcessBuilder("true").start();
-    assertTrue(finished.waitFor(30, TimeUnit.SECONDS));
-    int deadPid = (int) finished.pid();
+    int deadPid = Child.deadPid();
     int self = (int) ProcessHandle.current().pid();
     try (Arena arena = Arena.ofShared()) {
       MemorySegment memory = arena.allocate(256, 64);

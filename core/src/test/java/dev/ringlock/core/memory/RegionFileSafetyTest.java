@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ringlock.core.InvalidRegionException;
 import dev.ringlock.core.InvalidRegionException.Problem;
 import dev.ringlock.core.ffi.Syscalls;
+import dev.ringlock.testsupport.Child;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileSystemException;
@@ -78,8 +79,7 @@ class RegionFileSafetyTest {
   @Test
   void fifoAtThePathIsRefusedClearlyWithoutBlocking() throws Exception {
     Path fifo = directory.resolve("fifo");
-    Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
-    assertTrue(mkfifo.waitFor(30, TimeUnit.SECONDS) && mkfifo.exitValue() == 0, "mkfifo failed");
+    Child.program("mkfifo", fifo.toString()).run(Duration.ofSeconds(30));
 
     InvalidRegionException e =
         assertTimeoutPreemptively(
