@@ -4,6 +4,7 @@
  */
 module dev.ringlock.locks {
   requires transitive dev.ringlock.core;
+  requires org.agrona;
 
   exports dev.ringlock.locks;
 }

@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
+import org.agrona.collections.Int2ObjectHashMap;
 
 /** Starts a real child JVM running a test-side main class, with ringlock on its class path. */
 final class ChildJvm {
@@ -124,6 +125,7 @@ final class ChildJvm {
     classPath.add(location(mainClass)); // locks/target/test-classes
     classPath.add(location(SharedRegion.class)); // locks/target/classes
     classPath.add(location(FutexRing.class)); // core's classes or jar
+    classPath.add(location(Int2ObjectHashMap.class)); // agrona: locks' peer-watch registry
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("--enable-native-access=ALL-UNNAMED");
