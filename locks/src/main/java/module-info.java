@@ -8,6 +8,7 @@
  */
 module dev.ringlock.locks {
   requires transitive dev.ringlock.core;
+  requires org.agrona;
 
   exports dev.ringlock.locks;
 }

@@ -221,6 +221,35 @@ public final class ProcessWatch {
   }
 
   /**
+   * Whether process {@code pid} is to be treated as alive: {@link #isAlive}, and alive when it
+   * cannot tell (out of file descriptors; logged). The one "cannot tell" policy of every waiter: a
+   * dead owner is then taken over at a later look, never a live one robbed now.
+   *
+   * @throws IllegalArgumentException if {@code pid} is not positive
+   */
+  public boolean isAliveOrUnknown(int pid) {
+    try {
+      return isAlive(pid);
+    } catch (RingException cannotTell) {
+      return true;
+    }
+  }
+
+  /**
+   * {@link #isAliveNow}, with {@link #isAliveOrUnknown}'s policy: alive when it cannot tell. For
+   * code that waits without a ring (the region's pid locks); a zombie is dead here too.
+   *
+   * @throws IllegalArgumentException if {@code pid} is not positive
+   */
+  public static boolean isAliveNowOrUnknown(int pid) {
+    try {
+      return isAliveNow(pid);
+    } catch (RingException cannotTell) {
+      return true;
+    }
+  }
+
+  /**
    * Runs {@code listener} once, on the ring's completion thread, when process {@code pid} exits;
    * unless the subscription is cancelled first. It must not block.
    *

@@ -122,6 +122,34 @@ class MutexRecoveryTest extends RegionTestBase {
   }
 
   @Test
+  void aLockAnyWaiterWatchesTheLiveOwnerAndTakesOverWhenItDies() throws Exception {
+    Mutex held = region.mutex("m");
+    Mutex other = region.mutex("n");
+    MutexGuard otherGuard = other.tryLock().orElseThrow(); // held here: lockAny sleeps on both
+    setWord("m", livePid());
+    CompletableFuture<MutexGuard> waiter = Mutex.lockAny(List.of(held, other));
+    letWaitsSettle();
+    assertFalse(waiter.isDone(), "the owner is alive");
+    // Its FUTEX_WAITV depends on the foreign owner: watched, as a mutex sleeper watches its owner.
+    assertEquals(1, ring.processes().watchedProcesses(), "one exit watch on the owner");
+    long killedAt = System.nanoTime();
+    sleeper.kill();
+    MutexGuard guard = await(waiter);
+    long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
+    assertEquals("m", guard.mutex().name());
+    assertTrue(guard.ownerDied());
+    assertTrue(tookMillis < 5_000, "took " + tookMillis + " ms");
+    guard.markConsistent();
+    guard.unlock();
+    otherGuard.unlock();
+    long dropped = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (ring.processes().watchedProcesses() != 0) {
+      assertTrue(System.nanoTime() < dropped, "the watch was never dropped");
+      Thread.sleep(10);
+    }
+  }
+
+  @Test
   void anOwnerKilledAfterFreeingTheWordButBeforeItsWakeStrandsNobody() throws Exception {
     Mutex mutex = region.mutex("m");
     int owner = livePid();

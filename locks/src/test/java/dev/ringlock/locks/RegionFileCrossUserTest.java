@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
+import org.agrona.collections.Int2ObjectHashMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,6 +58,7 @@ class RegionFileCrossUserTest {
     copyClasses(RegionAttachWorker.class, "test-classes");
     copyClasses(SharedRegion.class, "classes");
     copyClasses(FutexRing.class, "core-classes");
+    copyClasses(Int2ObjectHashMap.class, "agrona.jar"); // locks' peer-watch registry
     shm = Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : Path.of("/tmp");
   }
 
@@ -186,7 +188,8 @@ class RegionFileCrossUserTest {
                 List.of(
                     classes.resolve("test-classes").toString(),
                     classes.resolve("classes").toString(),
-                    classes.resolve("core-classes").toString()))
+                    classes.resolve("core-classes").toString(),
+                    classes.resolve("agrona.jar").toString()))
             .directory(classes)
             .captureOutput()
             .start()) {

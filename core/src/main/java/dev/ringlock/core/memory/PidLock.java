@@ -6,6 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import dev.ringlock.core.InternalLockTimeoutException;
+import dev.ringlock.core.ProcessWatch;
 import dev.ringlock.core.RingException;
 import dev.ringlock.core.ffi.Errno;
 import dev.ringlock.core.ffi.FutexFlags;
@@ -306,9 +307,14 @@ public final class PidLock {
         : "lock word of 0x%08x, which no ringlock writes".formatted(word);
   }
 
-  /** Whether process {@code pid} exists: a pid from shared memory, checked for its owner. */
+  /**
+   * Whether process {@code pid} (a pid from shared memory, checked for its owner) is alive, as
+   * ProcessWatch defines it: a zombie has exited (ProcessHandle.isAlive and kill(pid, 0) would
+   * still say alive, and a lock held by a zombie would never be taken over), and a question it
+   * cannot answer (out of file descriptors) means alive, never a live holder robbed.
+   */
   public static boolean isAlive(int pid) {
-    return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    return pid > 0 && ProcessWatch.isAliveNowOrUnknown(pid);
   }
 
   private int lvLock() {

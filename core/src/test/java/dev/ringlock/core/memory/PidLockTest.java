@@ -10,11 +10,15 @@ import dev.ringlock.core.FutexWord;
 import dev.ringlock.core.InternalLockTimeoutException;
 import dev.ringlock.core.ffi.FutexFlags;
 import dev.ringlock.testsupport.Child;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -49,6 +53,52 @@ class PidLockTest {
       assertEquals(Optional.of(object), region.find("after"));
       assertEquals(0, (int) INT.getVolatile(region.segment(), LOCK), "the lock was not released");
     }
+  }
+
+  @Test
+  void lockOfAZombieOwnerIsTakenOver() throws Exception {
+    // The shell's background child exits; its parent (the shell, exec'd into sleep) never reaps
+    // it, so it stays a zombie, which ProcessHandle.isAlive and kill(pid, 0) still call alive.
+    Process parent =
+        new ProcessBuilder("sh", "-c", "sleep 0.1 & echo $!; exec sleep 60")
+            .redirectErrorStream(true)
+            .start();
+    try (MappedRegion region = MappedRegion.open(directory.resolve("r"), 64 * 1024, 8)) {
+      BufferedReader out =
+          new BufferedReader(
+              new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8));
+      int zombie = Integer.parseInt(out.readLine().trim());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!isZombie(zombie)) {
+        assertTrue(System.nanoTime() < deadline, "the child did not become a zombie");
+        Thread.sleep(20);
+      }
+      assertTrue(ProcessHandle.of(zombie).map(ProcessHandle::isAlive).orElse(false));
+      assertFalse(PidLock.isAlive(zombie), "a zombie has exited");
+
+      // As if that process had died while inserting; it stays a zombie throughout.
+      INT.setVolatile(region.segment(), LOCK, zombie);
+      long start = System.nanoTime();
+      NamedObject object = region.findOrCreate("after zombie", 1, 8, o -> {});
+      long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertEquals(Optional.of(object), region.find("after zombie"));
+      assertEquals(0, (int) INT.getVolatile(region.segment(), LOCK), "the lock was not released");
+      assertTrue(isZombie(zombie), "the owner was reaped meanwhile: the test proved nothing");
+      // Taken over at the first re-check (10 ms), far from the 5 s a live holder is waited for.
+      assertTrue(tookMillis < 3_000, "took " + tookMillis + " ms");
+    } finally {
+      parent.destroyForcibly();
+      parent.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static boolean isZombie(int pid) throws Exception {
+    Path stat = Path.of("/proc/" + pid + "/stat");
+    if (!Files.exists(stat)) {
+      return false;
+    }
+    String line = Files.readString(stat);
+    return line.substring(line.lastIndexOf(')') + 2).startsWith("Z");
   }
 
   @Test

@@ -14,9 +14,9 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /*
@@ -49,8 +49,10 @@ import java.util.concurrent.TimeoutException;
  * (MutexCore.repairAfterWaitv). The price is at most one spurious wake per candidate.
  *
  * Owner death: a candidate held by a process that is not alive is taken over as tryLock does
- * (MutexCore.tryAcquireForAny); the FUTEX_WAITV carries no exit watches, but it never sleeps
- * longer than Sleeper.RECHECK_MILLIS before looking again, so a death is noticed within that.
+ * (MutexCore.tryAcquireForAny). While the FUTEX_WAITV sleeps, the owners of its words are watched
+ * (PeerWatches, as a mutex's sleeper watches its owner): an exit cancels the wait and the next
+ * attempt takes that mutex over. The wait also never sleeps longer than Sleeper.RECHECK_MILLIS
+ * before looking again, which bounds what a lost wake costs.
  *
  * Not covered by the starvation bound: it never marks a mutex as starving, so heavy barging on
  * every candidate can keep it waiting. It is woken in kernel FIFO order like any sleeper.
@@ -60,15 +62,15 @@ import java.util.concurrent.TimeoutException;
  * a cancel is released again.
  */
 public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
-  private static final long NO_DEADLINE = Long.MAX_VALUE;
-  // as MutexCore: a longer timeout is this one, so that nanoTime() + timeout cannot overflow
-  private static final Duration LONGEST_TIMEOUT = Duration.ofNanos(1L << 62);
-  private static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(Sleeper.RECHECK_MILLIS);
-
   private final MutexCore[] candidates;
   private final FutexRing ring;
   private final long deadline;
+  // The candidates' foreign owners, watched while a FUTEX_WAITV sleeps: made at the first one, so
+  // that a request that never waits on another process allocates nothing for it. Written and read
+  // by the attempt's thread of the moment (the caller's, then the completion thread's, in turn).
+  private PeerWatches owners;
   private CompletableFuture<WaitOutcome> waiting; // guarded by this
+  private boolean ownerExited; // guarded by this: a watched owner exited since the wait was armed
 
   private AnyMutex(MutexCore[] candidates, long deadline) {
     this.candidates = candidates;
@@ -78,7 +80,7 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
 
   /** See {@link Mutex#lockAny(List)}. */
   public static CompletableFuture<MutexGuard> lockAny(List<? extends Mutex> candidates) {
-    AnyMutex request = new AnyMutex(checked(candidates), NO_DEADLINE);
+    AnyMutex request = new AnyMutex(checked(candidates), Deadlines.NONE);
     request.attempt(-1);
     return request;
   }
@@ -86,14 +88,8 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
   /** See {@link Mutex#lockAny(List, Duration)}. */
   public static CompletableFuture<MutexGuard> lockAny(
       List<? extends Mutex> candidates, Duration timeout) {
-    Objects.requireNonNull(timeout, "timeout");
-    if (timeout.isNegative()) {
-      throw new IllegalArgumentException("timeout must not be negative: " + timeout);
-    }
-    MutexCore[] checked = checked(candidates);
-    long nanos =
-        timeout.compareTo(LONGEST_TIMEOUT) >= 0 ? LONGEST_TIMEOUT.toNanos() : timeout.toNanos();
-    AnyMutex request = new AnyMutex(checked, System.nanoTime() + nanos);
+    long deadline = Deadlines.after(timeout);
+    AnyMutex request = new AnyMutex(checked(candidates), deadline);
     request.attempt(-1);
     return request;
   }
@@ -174,6 +170,10 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
       if (targets == null) {
         continue; // a word came free or changed under us: look again
       }
+      if (!watchOwners(targets)) {
+        endWait(candidates.length);
+        continue; // an owner has exited already: look again, and take its mutex over
+      }
       arm(targets);
       return;
     }
@@ -207,21 +207,56 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
     return targets;
   }
 
+  /**
+   * Watches the owner of every word the FUTEX_WAITV is about to sleep on (other processes only), so
+   * that an owner's death ends the wait at once rather than at its re-check; false, with nothing
+   * left watched, if one has exited already.
+   */
+  private boolean watchOwners(List<WaitTarget> targets) {
+    for (int i = 0; i < candidates.length; i++) {
+      int owner = MutexDescriptor.ownerOf(targets.get(i).expected());
+      if (owner == 0 || candidates[i].isThisProcess(owner)) {
+        continue;
+      }
+      if (owners == null) {
+        owners = new PeerWatches(ring.processes(), exitedPid -> ownerExited());
+      }
+      if (!owners.watch(owner)) {
+        owners.unwatchAll();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Event, on the ring's completion thread: a watched owner exited. The wait is cancelled and the
+   * next attempt takes the dead owner's mutex over (waitEnded); a wait not yet recorded is
+   * cancelled as arm() records it.
+   */
+  private void ownerExited() {
+    CompletableFuture<WaitOutcome> wait;
+    synchronized (this) {
+      ownerExited = true;
+      wait = waiting;
+      waiting = null;
+    }
+    if (wait != null) {
+      wait.cancel(false); // the ring hands the wait's words to abandonedWake, which repairs them
+    }
+  }
+
   private boolean timedOutNow() {
-    return deadline != NO_DEADLINE && deadline - System.nanoTime() <= 0;
+    return Deadlines.passed(deadline);
   }
 
   private void arm(List<WaitTarget> targets) {
-    // Never longer than the re-check: a candidate's owner may die, which only a look notices here.
-    long nanos = RECHECK_NANOS;
-    if (deadline != NO_DEADLINE) {
-      nanos = Math.min(nanos, Math.max(0, deadline - System.nanoTime()));
-    }
-    Duration timeout = Duration.ofNanos(nanos);
-    CompletableFuture<WaitOutcome> wait = ring.waitAny(targets, timeout, this::abandonedWake);
+    // Never longer than the re-check, as every kernel wait: a lost wake costs at most that.
+    CompletableFuture<WaitOutcome> wait =
+        ring.waitAny(targets, Sleeper.timeoutFor(deadline), this::abandonedWake);
     boolean cancelled;
     synchronized (this) {
-      cancelled = isDone();
+      cancelled = isDone() || ownerExited; // withdrawn, or an owner exited before we recorded it
       if (!cancelled) {
         waiting = wait;
       }
@@ -234,10 +269,20 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
 
   private void waitEnded(WaitOutcome outcome, Throwable failure) {
     endWait(candidates.length);
+    if (owners != null) {
+      owners.unwatchAll();
+    }
+    boolean afterOwnerExit;
     synchronized (this) {
       waiting = null;
+      afterOwnerExit = ownerExited;
+      ownerExited = false;
     }
     Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+    if (afterOwnerExit && cause instanceof CancellationException) {
+      attempt(-1); // cancelled by ownerExited: abandonedWake repairs the words
+      return;
+    }
     if (cause == null) {
       attempt(outcome.isWoken() ? outcome.wokenIndex() : -1);
     } else if (cause instanceof TimeoutException) {

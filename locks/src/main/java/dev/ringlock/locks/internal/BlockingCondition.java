@@ -17,8 +17,6 @@ import java.util.concurrent.locks.Condition;
  * again, even when interrupted.
  */
 final class BlockingCondition implements Condition {
-  private static final long NO_DEADLINE = Long.MAX_VALUE;
-
   private final BlockingLock lock;
   private final ConditionVariable condition;
 
@@ -32,13 +30,13 @@ final class BlockingCondition implements Condition {
     if (Thread.interrupted()) {
       throw new InterruptedException();
     }
-    awaitUntil(NO_DEADLINE, true);
+    awaitUntil(Deadlines.NONE, true);
   }
 
   @Override
   public void awaitUninterruptibly() {
     try {
-      awaitUntil(NO_DEADLINE, false);
+      awaitUntil(Deadlines.NONE, false);
     } catch (InterruptedException e) {
       throw new AssertionError("an uninterruptible await was interrupted", e);
     }
@@ -88,7 +86,7 @@ final class BlockingCondition implements Condition {
     CompletableFuture<MutexGuard> await;
     try {
       await =
-          deadline == NO_DEADLINE
+          deadline == Deadlines.NONE
               ? condition.await(guard)
               : condition.await(guard, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     } catch (RuntimeException e) {

@@ -3,7 +3,6 @@ package dev.ringlock.locks.internal;
 import static dev.ringlock.core.memory.RegionDescriptor.MAX_PID;
 import static dev.ringlock.core.memory.RegionDescriptor.PID_MASK;
 import static dev.ringlock.locks.internal.MutexDescriptor.OWNER_DIED;
-import static dev.ringlock.locks.internal.MutexDescriptor.STARVING_SLOTS;
 import static dev.ringlock.locks.internal.MutexDescriptor.WAITERS;
 import static dev.ringlock.locks.internal.MutexDescriptor.notRecoverable;
 import static dev.ringlock.locks.internal.MutexDescriptor.ownerOf;
@@ -12,12 +11,8 @@ import dev.ringlock.core.Futex;
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexScope;
 import dev.ringlock.core.FutexWord;
-import dev.ringlock.core.ProcessWatch;
-import dev.ringlock.core.RingException;
-import dev.ringlock.core.WaitOutcome;
 import dev.ringlock.core.WakeSignal;
 import dev.ringlock.core.memory.MappedRegion;
-import dev.ringlock.core.memory.NamedObject;
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.NotRecoverableException;
@@ -25,9 +20,6 @@ import dev.ringlock.locks.RegionClosedException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -43,7 +35,11 @@ import java.util.concurrent.locks.Lock;
  * sleeping in the kernel and the table of starving processes. The local state is a FIFO queue of this
  * process's pending requests (LockFutures in a RequestQueue) and at most one kernel wait, the
  * Sleeper, armed on their behalf: however many futures wait here, one FUTEX_WAIT stands for them
- * in the kernel. QueuedPrimitive holds both; SemaphoreCore is built on it too.
+ * in the kernel. Both belong to the waiting mechanism this class stands on (QueuedPrimitive, with
+ * SemaphoreCore): it calls decide() on each event (arrival, sleeper done, release, peer exit) and
+ * runs the effects that decision leaves once the monitor is released. This class supplies the
+ * decisions on the word; the starving table (StarvingTable) and the private conditions of
+ * asLock() (LocalConditions) live in their own classes.
  *
  * The word follows Drepper's "mutex3" futex protocol, with the pid in place of 1:
  *   acquire: CAS free -> pid; contended, set WAITERS and FUTEX_WAIT on the value with WAITERS;
@@ -89,18 +85,20 @@ import java.util.concurrent.locks.Lock;
  * passed on here.
  *
  * Owner death. A process that dies holding the word never releases it, and the kernel's robust
- * list (glibc's) cannot help, so processes watch each other: a sleeper carries an exit watch (a
- * pidfd poll on the ring, shared by everything in this process that watches that pid; see
- * core's ProcessWatch) on the process it waits for: the owner, or the starving processes it
- * stands back for. When one exits, the sleeper is cancelled and the pump decides afresh. A word
+ * list (glibc's) cannot help, so processes watch each other: while a sleeper is armed, the
+ * processes it waits for (the owner, or the starving processes it stands back for) are watched in
+ * the peer-watch registry (PeerWatches: a pidfd poll on the ring, shared by everything in this
+ * process that watches that pid), and unwatched when the sleeper is forgotten. When one exits
+ * (PEER_EXIT), the sleeper is cancelled and the queue decides afresh. A word
  * held by a process that is not alive is taken over with a CAS from that very value to
  * pid | WAITERS | OWNER_DIED: of all the waiters that saw the death, in any process, the CAS lets
  * exactly one through. Its guard reports ownerDied(). markConsistent() clears OWNER_DIED; a
  * release that finds the guard still inconsistent stores OWNER_DIED without a pid (not
  * recoverable, for good) and wakes every sleeper, and every process fails its queue.
  * tryLock and a later lock() check the owner the same way, so a death nobody was waiting for is
- * noticed too. Whether a pid is alive is a lookup while a watch on it exists, and otherwise a
- * probe that keeps nothing open (ProcessWatch: pidfds are held only while watched).
+ * noticed too. Whether a pid is alive is PeerWatches's one definition (a zombie is dead) and
+ * policy (cannot tell: alive, so a live owner is never robbed): a lookup while a watch on it
+ * exists, and otherwise a probe that keeps nothing open.
  *
  * PID reuse: the watch (a pidfd, which names one process, never a number) is opened before the
  * sleeper is armed, and the sleeper's FUTEX_WAIT compares the word with the value the decision
@@ -114,13 +112,8 @@ import java.util.concurrent.locks.Lock;
  * watched an owner that has since changed. Every wait therefore re-checks the word after at most
  * Sleeper.RECHECK_MILLIS, which bounds what any lost wake costs.
  *
- * Starving processes are recorded by pid (MutexDescriptor), so a dead one's mark is found and
- * cleared (by whoever stands back for it, or by tryLock) instead of blocking barging for ever.
- * A mark of a live process that is not waiting here (a pid reused, or written from outside the
- * protocol) decays: a process that sees the same marks on a free word at every look for
- * STARVING_MARK_DECAY_MILLIS clears them (clearStaleStarving), since a real starving process takes
- * a free word within one sleeper re-check. A process whose mark was cleared that way notices it
- * in its next pump and marks itself again.
+ * Starving processes are recorded by pid, so a dead one's mark is found and cleared, and a mark
+ * of a live process that is not waiting here decays (StarvingTable's overview).
  *
  * Distrust. Every pid read from the region (the owner in the word, a starving slot) is checked
  * against pid_max before ProcessWatch is asked about it, and the fence before it is incremented;
@@ -137,8 +130,9 @@ import java.util.concurrent.locks.Lock;
  * by the holder. In-process handoff orders through this monitor and the future's completion.
  * The counts are plain atomic adds: they steer policy, not safety.
  *
- * Locking: `this` guards the queue and the sleeper. Futures are completed, and sleepers cancelled,
- * only after the monitor is released, because completion runs user continuations.
+ * Locking: `this` guards the queue, the sleeper and the starving mark (QueuedPrimitive's monitor
+ * rule). Futures are completed, and sleepers cancelled, only after the monitor is released
+ * (Effects), because completion runs user continuations.
  */
 public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mutex {
   /** How long a request may wait before its process marks the mutex as starving. */
@@ -149,18 +143,11 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
 
   /**
    * How long one process must see the same starving marks on a free word, at every look, before it
-   * clears them as stale. A starving process that is really waiting takes a free word within one
-   * re-check of its sleeper (Sleeper.RECHECK_MILLIS) at the latest, so a mark that outlives two
-   * re-checks on a free word names a process that is not waiting here: a pid reused by an unrelated
-   * process, or a value written by something outside the protocol.
+   * clears them as stale (StarvingTable.MARK_DECAY_MILLIS).
    */
-  public static final int STARVING_MARK_DECAY_MILLIS = 2 * Sleeper.RECHECK_MILLIS;
+  public static final int STARVING_MARK_DECAY_MILLIS = StarvingTable.MARK_DECAY_MILLIS;
 
   private static final long STARVATION_NANOS = TimeUnit.MILLISECONDS.toNanos(STARVATION_MILLIS);
-  private static final long STARVING_MARK_DECAY_NANOS =
-      TimeUnit.MILLISECONDS.toNanos(STARVING_MARK_DECAY_MILLIS);
-  // a region's header and one directory entry, around a private condition's queue
-  private static final long LOCAL_CONDITION_SPARE_BYTES = 4096;
 
   private final String name;
   private final MappedRegion region; // names the file in corruption reports
@@ -168,21 +155,14 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   private final FutexWord word;
   private final FutexRing ring;
   private final WakeSignal wakeOne;
-  private final ProcessWatch processes;
   private final int pid;
   private final boolean localHandoff;
   private final int spinTries;
-  private final int conditionCapacity; // of each asLock().newCondition()
-  private final List<ConditionCore> localConditions = new ArrayList<>(); // guarded by this
+  private final LocalConditions localConditions; // of asLock().newCondition()
+  private final StarvingTable starving; // the region's starving marks, as this process sees them
 
   private volatile BlockingLock lockView;
 
-  /** Starving marks seen on a free word, and since when (see STARVING_MARK_DECAY_MILLIS). */
-  private record MarkSighting(long[] marks, long since) {}
-
-  // Any thread: a race between two sightings only restarts or shortens one observation, and a
-  // wrongly cleared mark costs fairness, never safety (its process marks itself again).
-  private volatile MarkSighting markSighting;
   private final Set<AnyMutex> anyWaiters = ConcurrentHashMap.newKeySet(); // lockAny waits on us
   // This object holds the word for one of its guards. Plain: written by whoever takes or clears
   // the word, ordered by the word's own volatile CAS/getAndSet; pump reads it only together with
@@ -190,7 +170,6 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   private boolean holding;
 
   // ---- guarded by this, as are the queue and the sleeper ----
-  private int starvingSlot = -1; // this process's slot in the region's starving table, or -1
   private int localHandoffsInARow;
 
   /**
@@ -212,18 +191,19 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     }
     MemorySegment memory = region.segment();
     FutexWord word = FutexWord.of(memory, offset + MutexDescriptor.WORD_OFFSET, scope);
-    super(new Sleeper(ring, word, memory, offset + MutexDescriptor.SLEEPERS_OFFSET));
+    super(ring, word, memory, offset + MutexDescriptor.SLEEPERS_OFFSET, true);
     this.name = name;
     this.region = region;
     this.words = new MutexWords(memory, offset);
     this.word = word;
     this.ring = ring;
     this.wakeOne = ring.wakeSignal(word, 1, FutexRing.ANY_BITSET);
-    this.processes = ring.processes();
     this.pid = pid;
     this.localHandoff = localHandoff;
     this.spinTries = spinTries;
-    this.conditionCapacity = conditionCapacity;
+    this.localConditions =
+        new LocalConditions(name, ring, pid, conditionCapacity, this::closedException);
+    this.starving = new StarvingTable(words, pid, this::alive, this::corrupt);
   }
 
   // ---- shared memory, access mode in the name ----
@@ -232,43 +212,18 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     return words.lvWord();
   }
 
-  /** Read first, then CAS: see MutexWords for why (a CAS on a shrunk file's page is SIGBUS). */
+  /**
+   * Read first, then CAS (test-and-test-and-set): on a page that the file no longer covers (shrunk
+   * under the mapping) a compareAndSet kills the JVM with SIGBUS, where the read throws
+   * InternalError, which the public API turns into InvalidRegionException(TRUNCATED). A value that
+   * differs would fail the CAS anyway. See docs/validation.md, the CAS audit.
+   */
   private boolean casWord(int expected, int next) {
     return words.casWord(expected, next);
   }
 
   private int xchgWord(int next) {
     return words.xchgWord(next);
-  }
-
-  /** A starving slot's pid: 0 or a possible pid, checked before anyone asks about it. */
-  private int lvStarvingPid(int slot) {
-    int starving = lvStarvingPidUnchecked(slot);
-    String problem = MutexDescriptor.starvingProblem(slot, starving);
-    if (problem != null) {
-      throw corrupt(problem);
-    }
-    return starving;
-  }
-
-  /** For diagnostics (toString) only: never throws, never used for a decision. */
-  private int lvStarvingPidUnchecked(int slot) {
-    return words.lvStarvingPid(slot);
-  }
-
-  /** Read first, then CAS, as {@link #casWord}. */
-  private boolean casStarvingPid(int slot, int expected, int next) {
-    return words.casStarvingPid(slot, expected, next);
-  }
-
-  /** Whether any process is marked starving: the table read as longs, on the word's own line. */
-  private boolean anyStarving() {
-    for (int i = 0; i < STARVING_SLOTS / 2; i++) {
-      if (words.lvStarvingPair(i) != 0) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private void clearOwnerDied() {
@@ -325,7 +280,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   @Override
   public CompletableFuture<MutexGuard> lock() {
     try {
-      return acquire(LockFuture.NO_DEADLINE);
+      return acquire(Deadlines.NONE);
     } catch (InternalError fault) {
       throw regionFaulted(fault);
     }
@@ -407,14 +362,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
               + queue.length()
               + " queued here"
               + (sleeper.isArmed() ? ", a kernel wait armed" : "")
-              + (starvingSlot >= 0 ? ", starving here" : "");
-    }
-    List<Integer> starving = new ArrayList<>();
-    for (int i = 0; i < STARVING_SLOTS; i++) {
-      int starvingPid = lvStarvingPidUnchecked(i);
-      if (starvingPid != 0) {
-        starving.add(starvingPid);
-      }
+              + (starving.isMarked() ? ", starving here" : "");
     }
     return "Mutex['"
         + name
@@ -424,7 +372,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
         + ((v & WAITERS) != 0 ? " with waiters" : "")
         + local
         + ", starving processes "
-        + starving
+        + starving.snapshot()
         + ", sleeping processes "
         + sleeper.processesSleeping()
         + "]";
@@ -446,13 +394,13 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
       }
     }
     LockFuture request = new LockFuture(this, deadline, System.nanoTime());
-    enqueue(request);
+    arrive(request);
     return request;
   }
 
   /** Nobody here is queued (FIFO in-process) and no process is starving (bounded barging). */
   private boolean mayBarge() {
-    return queue.length() == 0 && !anyStarving();
+    return queue.length() == 0 && !starving.any();
   }
 
   /**
@@ -486,8 +434,8 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
         return null; // queued requests come first; their pump watches the owner
       }
       int owner = ownerOf(v);
-      if (anyStarving()) {
-        if (!clearDeadStarving() && !(owner == 0 && clearStaleStarving())) {
+      if (starving.any()) {
+        if (!starving.clearDead() && !(owner == 0 && starving.clearStale())) {
           return null;
         }
         continue;
@@ -521,17 +469,13 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   }
 
   /**
-   * Whether process {@code pid} is alive, as ProcessWatch knows it. If it cannot tell (pidfd_open
-   * failed for another reason than "no such process": out of file descriptors), alive: a dead owner
-   * is then taken over at a later look, never a live one now.
+   * Whether process {@code pid} (read from the region, checked first) is alive: PeerWatches's one
+   * definition and policy (a zombie is dead; cannot tell means alive, so a dead owner is taken over
+   * at a later look, never a live one now).
    */
   private boolean alive(int pid) {
     checkedOwner(pid);
-    try {
-      return processes.isAlive(pid);
-    } catch (RingException e) {
-      return true;
-    }
+    return peers.alive(pid);
   }
 
   /** Whether {@code owner} (nonzero) is this process or one that is alive. */
@@ -547,222 +491,154 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
             + " region file or mutex name");
   }
 
-  private void enqueue(LockFuture request) {
-    if (link(request)) {
-      pump(false, false, request.deadline);
-    }
-  }
-
   /**
-   * Moves the queue forward: expires overdue requests, takes the word for the oldest request if it
-   * may, and keeps a sleeper armed while requests remain.
+   * The decision on the word (under the monitor; overdue requests have expired): takes the word for
+   * the oldest request if it may, and keeps a sleeper armed while requests remain.
    *
-   * @param woken the sleeper was woken by FUTEX_WAKE: it may take a free word even while another
-   *     process is starving, because the kernel chose it (the longest sleeper)
-   * @param afterWait called because the sleeper completed: the oldest request lost a round
-   * @param arrivingDeadline the deadline of a request just queued (NO_DEADLINE otherwise): only an
-   *     arrival can make the queue's earliest deadline earlier than the sleeper's timeout
+   * <p>SLEEPER_WOKEN: the kernel chose this process (the longest sleeper), so it may take a free
+   * word even while another process is starving. SLEEPER_DONE or SLEEPER_WOKEN: the oldest request
+   * lost a round (starvation accounting). PEER_EXIT: a process the armed sleeper waited for has
+   * exited (it may have died holding the word, between freeing it and waking us, or while others
+   * stood back for it): the sleeper is cancelled and the queue decides afresh. WITHDRAWAL changes
+   * nothing here: the next request waits for the same word.
+   *
+   * @param arrivingDeadline the deadline of a request just queued (Deadlines.NONE otherwise): only
+   *     an arrival can make the queue's earliest deadline earlier than the sleeper's timeout
    */
-  private void pump(boolean woken, boolean afterWait, long arrivingDeadline) {
-    List<LockFuture> expired;
-    List<LockFuture> refused = List.of();
-    List<LockFuture> damaged = List.of(); // failed with `damage`: a bad value read from the region
-    UncheckedIOException damage = null;
-    CompletableFuture<WaitOutcome> cancelled = null;
-    CompletableFuture<WaitOutcome> armed = null;
-    LockFuture winner = null;
-    Guard winnerGuard = null;
-    boolean passOnWake = false;
-    synchronized (this) {
-      if (closed) {
-        return;
+  @Override
+  void decide(Event event, long arrivingDeadline, Effects<LockFuture> effects) {
+    boolean woken = event == Event.SLEEPER_WOKEN; // both cleared once this pump wins the word
+    boolean afterWait = event.sleeperDone();
+    if (event == Event.PEER_EXIT) {
+      if (!sleeper.isArmed()) {
+        return; // nothing sleeps here; whoever arms next looks at the word first
       }
-      expired = queue.unlinkOverdue();
-      if (queue.isEmpty()) {
-        cancelled = sleeper.detach();
-        passOnWake = woken | stopStarving(); // a wake nobody here can use belongs to someone else
-      } else if (!sleeper.isArmed() || arrivingDeadline < sleeper.deadline()) {
-        cancelled = sleeper.detach();
-        // Every `continue` follows a failed CAS, or a repair of the starving table: the word or
-        // the table changed under us. Deciding afresh on the new value is always safe, and each
-        // pass ends in a win, a break or an armed sleeper unless the word keeps changing.
-        // A bad value read from the region (a pid no process can have, a fence that would
-        // overflow) fails the whole queue with the damage: nothing here could ever succeed, and a
-        // throw out of this pump (often on the ring's completion thread) would strand the queue.
-        try {
-          for (int v = lvWord(); ; v = lvWord()) {
-            if (notRecoverable(v)) {
-              refused = queue.unlinkAll();
-              stopStarving();
-              break;
-            }
-            if (starvingSlot >= 0 && lvStarvingPid(starvingSlot) != pid) {
-              starvingSlot = -1; // another process cleared our mark as stale: mark again below
-            }
-            // Count before deciding: a process that stood back and only then counted itself
-            // would sleep on a free word, and once every process did so nobody would wake.
-            if (afterWait
-                && starvingSlot < 0
-                && System.nanoTime() - queue.head().queuedAt >= STARVATION_NANOS) {
-              startStarving();
-            }
-            int owner = ownerOf(v);
-            boolean free = owner == 0;
-            boolean mayTakeFree = woken || starvingSlot >= 0 || !anyStarving();
-            boolean ownerDied = !free && owner != pid && !alive(owner);
-            if ((free && mayTakeFree) || ownerDied) {
-              int acquired =
-                  ownerDied ? pid | WAITERS | OWNER_DIED : pid | (woken ? WAITERS : v & WAITERS);
-              if (!casWord(v, acquired)) {
-                continue;
-              }
-              holding = true;
-              winner = queue.unlink(queue.head());
-              winnerGuard = newGuard(ownerDied);
-              localHandoffsInARow = 0;
-              stopStarving();
-              if (queue.isEmpty()) {
-                break;
-              }
-              v = acquired; // the rest of the queue waits behind this process's hold
-              owner = pid;
-              free = false;
-              woken = false;
-              afterWait = false;
-            }
-            if (free && (clearDeadStarving() || (!mayTakeFree && clearStaleStarving()))) {
-              continue; // stood back for a process that is gone, or not waiting: decide again
-            }
-            if (localHandoff && owner == pid && holding && queue.timed() == 0) {
-              // Held here: the holder's release hands over, or pumps after clearing the word. But
-              // a woken sleeper that does not sleep again must leave WAITERS set, as mutex3's
-              // woken waiter does: the wake it consumed may have been meant for another process,
-              // whose sleeper then depends on our release seeing the bit.
-              if (woken && (v & WAITERS) == 0 && !casWord(v, v | WAITERS)) {
-                continue;
-              }
-              break;
-            }
-            int expected = v | WAITERS;
-            if (v != expected && !casWord(v, expected)) {
-              continue;
-            }
-            if (free && !anyStarving()) {
-              // Stood back on a free word, but the starving process it stood back for has since
-              // won the word and released it (ABA: free again, and its release saw no WAITERS to
-              // wake us for). Decide again: the free word may now be taken. A process still
-              // marked after our CAS keeps the bit when it takes the word, so its release wakes.
-              continue;
-            }
-            List<ProcessWatch.Subscription> exitWatches = watchWhoWeWaitFor(owner);
-            if (exitWatches == null) {
-              continue; // one of them has exited already: decide again
-            }
-            armed = sleeper.arm(expected, queue.earliestDeadline(), exitWatches);
+      effects.cancel(sleeper.detach());
+    }
+    if (queue.isEmpty()) {
+      if (woken) {
+        starving.stop();
+        effects.passOn(wakeOne::signal); // a wake nobody here can use belongs to someone else
+      }
+      leaveEmpty(effects); // a process that stops starving here wakes whoever stood back for it
+      return;
+    }
+    if (event == Event.WITHDRAWAL
+        || (sleeper.isArmed() && arrivingDeadline >= sleeper.deadline())) {
+      return; // the armed sleeper stands for the queue still
+    }
+    LockFuture winner = null;
+    effects.cancel(sleeper.detach());
+    // Every `continue` follows a failed CAS, or a repair of the starving table: the word or
+    // the table changed under us. Deciding afresh on the new value is always safe, and each
+    // pass ends in a win, a break or an armed sleeper unless the word keeps changing.
+    // A bad value read from the region (a pid no process can have, a fence that would
+    // overflow) fails the whole queue with the damage: nothing here could ever succeed, and a
+    // throw out of this pump (often on the ring's completion thread) would strand the queue.
+    try {
+      for (int v = lvWord(); ; v = lvWord()) {
+        if (notRecoverable(v)) {
+          effects.refuseAll(queue.unlinkAll(), notRecoverableException());
+          leaveEmpty(effects);
+          break;
+        }
+        starving.checkOwnMark(); // another process cleared our mark as stale: mark again below
+        // Count before deciding: a process that stood back and only then counted itself
+        // would sleep on a free word, and once every process did so nobody would wake.
+        if (afterWait
+            && !starving.isMarked()
+            && System.nanoTime() - queue.head().queuedAt >= STARVATION_NANOS) {
+          starving.start();
+        }
+        int owner = ownerOf(v);
+        boolean free = owner == 0;
+        boolean mayTakeFree = woken || starving.isMarked() || !starving.any();
+        boolean ownerDied = !free && owner != pid && !alive(owner);
+        if ((free && mayTakeFree) || ownerDied) {
+          int acquired =
+              ownerDied ? pid | WAITERS | OWNER_DIED : pid | (woken ? WAITERS : v & WAITERS);
+          if (!casWord(v, acquired)) {
+            continue;
+          }
+          holding = true;
+          winner = queue.unlink(queue.head());
+          effects.grant(winner, newGuard(ownerDied));
+          winner = null;
+          localHandoffsInARow = 0;
+          starving.stop();
+          if (queue.isEmpty()) {
+            leaveEmpty(effects);
             break;
           }
-        } catch (UncheckedIOException | InternalError e) {
-          // InternalError: a fault on the memory (the file shrank); TRUNCATED, not an Error
-          damage =
-              e instanceof InternalError fault ? region.truncated(fault) : (UncheckedIOException) e;
-          damaged = queue.unlinkAll();
-          if (winner != null && winnerGuard == null) {
-            damaged = new ArrayList<>(damaged);
-            damaged.add(winner); // its guard's fence was refused; the word was freed again
-            winner = null;
+          v = acquired; // the rest of the queue waits behind this process's hold
+          owner = pid;
+          free = false;
+          woken = false;
+          afterWait = false;
+        }
+        if (free && (starving.clearDead() || (!mayTakeFree && starving.clearStale()))) {
+          continue; // stood back for a process that is gone, or not waiting: decide again
+        }
+        if (localHandoff && owner == pid && holding && queue.timed() == 0) {
+          // Held here: the holder's release hands over, or pumps after clearing the word. But
+          // a woken sleeper that does not sleep again must leave WAITERS set, as mutex3's
+          // woken waiter does: the wake it consumed may have been meant for another process,
+          // whose sleeper then depends on our release seeing the bit.
+          if (woken && (v & WAITERS) == 0 && !casWord(v, v | WAITERS)) {
+            continue;
           }
-          stopStarving();
+          break;
         }
+        int expected = v | WAITERS;
+        if (v != expected && !casWord(v, expected)) {
+          continue;
+        }
+        if (free && !starving.any()) {
+          // Stood back on a free word, but the starving process it stood back for has since
+          // won the word and released it (ABA: free again, and its release saw no WAITERS to
+          // wake us for). Decide again: the free word may now be taken. A process still
+          // marked after our CAS keeps the bit when it takes the word, so its release wakes.
+          continue;
+        }
+        if (!watchWhoWeWaitFor(owner)) {
+          continue; // one of them has exited already: decide again
+        }
+        effects.armed(sleeper.arm(expected, queue.earliestDeadline()));
+        break;
       }
-    }
-    finish(expired, cancelled);
-    if (armed != null) {
-      watch(armed);
-    }
-    if (winner != null) {
-      Grants.grant(winner, winnerGuard);
-    }
-    if (passOnWake) {
-      wakeOne.signal();
-    }
-    for (LockFuture request : damaged) {
-      request.fail(damage);
-    }
-    if (!refused.isEmpty()) {
-      NotRecoverableException failure = notRecoverableException();
-      for (LockFuture request : refused) {
-        request.fail(failure);
+    } catch (UncheckedIOException | InternalError e) {
+      // InternalError: a fault on the memory (the file shrank); TRUNCATED, not an Error
+      UncheckedIOException damage =
+          e instanceof InternalError fault ? region.truncated(fault) : (UncheckedIOException) e;
+      if (winner != null) {
+        effects.refuse(winner, damage); // its guard's fence was refused; the word was freed
       }
+      effects.refuseAll(queue.unlinkAll(), damage);
+      leaveEmpty(effects);
     }
   }
 
   /**
-   * Exit watches for the processes a sleeper about to be armed waits for: the owner of the word,
-   * or, on a free word, the starving processes it stands back for. When one exits, the sleeper is
-   * cancelled and the queue decides afresh. Null (nothing subscribed) if one has exited already.
+   * Watches the processes a sleeper about to be armed waits for: the owner of the word, or, on a
+   * free word, the starving processes it stands back for. When one exits, the sleeper is cancelled
+   * and the queue decides afresh (peer exit). False (nothing left watched) if one has exited
+   * already. The first question about a pid costs its syscalls here, once.
    */
-  private List<ProcessWatch.Subscription> watchWhoWeWaitFor(int owner) {
-    List<ProcessWatch.Subscription> watches = new ArrayList<>(1);
+  private boolean watchWhoWeWaitFor(int owner) {
     if (owner != 0) {
-      if (owner != pid && !addExitWatch(watches, owner)) {
-        return null;
-      }
-      return watches;
+      return owner == pid || watch(owner);
     }
-    for (int i = 0; i < STARVING_SLOTS; i++) {
-      int starving = lvStarvingPid(i);
-      if (starving != 0 && starving != pid && !addExitWatch(watches, starving)) {
-        return null;
-      }
-    }
-    return watches;
+    return starving.allOthers(this::watch);
   }
 
-  /**
-   * Called under this monitor, which then takes ProcessWatch's: the only order the two are taken
-   * in, since ProcessWatch runs its listeners (watchedProcessExited, which takes this monitor)
-   * after releasing its own. The first question about a pid costs its syscalls here, once.
-   */
-  private boolean addExitWatch(List<ProcessWatch.Subscription> watches, int watchedPid) {
-    ProcessWatch.Subscription watch;
+  /** Under this monitor, which then takes the registry's (see PeerWatches). */
+  private boolean watch(int watchedPid) {
     checkedOwner(watchedPid);
-    try {
-      watch = processes.onExit(watchedPid, this::watchedProcessExited);
-    } catch (RingException e) {
-      return true; // cannot watch (out of file descriptors?): the wait's re-check stands in
+    if (peers.watch(watchedPid)) {
+      return true;
     }
-    if (watch == null) {
-      watches.forEach(ProcessWatch.Subscription::cancel);
-      return false;
-    }
-    watches.add(watch);
-    return true;
-  }
-
-  /**
-   * A process the sleeper waited for has exited (on the ring's completion thread): it may have died
-   * holding the word, or between freeing it and waking us, or while others stood back for it.
-   * Cancel the sleeper and decide afresh.
-   */
-  private void watchedProcessExited() {
-    try {
-      CompletableFuture<WaitOutcome> cancelled;
-      synchronized (this) {
-        if (closed || !sleeper.isArmed()) {
-          return; // nothing sleeps here; whoever arms next looks at the word first
-        }
-        cancelled = sleeper.detach();
-      }
-      finish(null, cancelled);
-      pump(false, false, LockFuture.NO_DEADLINE);
-    } catch (InternalError fault) {
-      regionFaulted(fault); // the file shrank: the queue fails with TRUNCATED
-    }
-  }
-
-  @Override
-  void sleeperCompleted(boolean woken) {
-    pump(woken, true, LockFuture.NO_DEADLINE);
+    peers.unwatchAll(); // it has exited: the caller decides again, with nothing armed
+    return false;
   }
 
   // ---- releasing ----
@@ -814,7 +690,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     // word, we wrote the word then read the length, both with full fences, so one of us sees the
     // other.
     if (localHandoff && queue.length() > 0) {
-      pump(false, false, LockFuture.NO_DEADLINE);
+      released();
     }
   }
 
@@ -843,9 +719,9 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
 
   private LockFuture takeForLocalHandoff() {
     LockFuture next;
-    CompletableFuture<WaitOutcome> cancelled = null;
+    Effects<LockFuture> effects = new Effects<>();
     synchronized (this) {
-      if (!localHandoff || closed || queue.isEmpty() || othersStarving()) {
+      if (!localHandoff || closed || queue.isEmpty() || starving.othersMarked()) {
         return null;
       }
       if (localHandoffsInARow >= LOCAL_HANDOFF_LIMIT && sleeper.othersSleeping()) {
@@ -855,34 +731,11 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
       localHandoffsInARow++;
       next = queue.unlink(queue.head());
       if (queue.isEmpty()) {
-        cancelled = sleeper.detach();
-        stopStarving();
+        leaveEmpty(effects); // the word stays ours: no wake for whoever stood back
       }
     }
-    finish(null, cancelled);
+    effects.run(this);
     return next;
-  }
-
-  /** A request completed by its caller (cancel, orTimeout...): take it out of the queue. */
-  void withdraw(LockFuture request) {
-    CompletableFuture<WaitOutcome> cancelled = null;
-    boolean stoppedStarving = false;
-    synchronized (this) {
-      if (!request.queued) {
-        // Already taken off the queue for a grant: that grant's complete() now fails, and
-        // Grants releases the lock again. Or never queued: the region closed first.
-        return;
-      }
-      queue.unlink(request);
-      if (queue.isEmpty()) {
-        cancelled = sleeper.detach();
-        stoppedStarving = stopStarving();
-      }
-    }
-    finish(null, cancelled);
-    if (stoppedStarving && (lvWord() & PID_MASK) == 0) {
-      wakeOne.signal(); // others may stand back for us on a free word
-    }
   }
 
   // ---- closing ----
@@ -913,65 +766,32 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     }
     // Also stands in for any WakeSignal still queued: it would reach an unmapped word.
     Futex.wake(word, refusing ? FutexRing.WAKE_ALL : 1, FutexRing.ANY_BITSET);
-    List<ConditionCore> conditions;
-    synchronized (this) {
-      conditions = List.copyOf(localConditions);
-      localConditions.clear();
-    }
-    conditions.forEach(ConditionCore::close);
+    localConditions.closeAll();
+  }
+
+  /** A condition variable for asLock().newCondition(); see LocalConditions. */
+  ConditionCore newLocalCondition() {
+    checkOpen();
+    return localConditions.create();
   }
 
   /**
-   * A condition variable for asLock().newCondition(): private to this process (a j.u.c. Condition
-   * has no name another process could find), so its queue lives in memory of its own, with private
-   * futexes, on this mutex's ring. It lasts until the region closes.
+   * The queue emptied: this process stops starving, and if it was marked, wakes one sleeper when
+   * the word is free, since others may stand back for it (not once closed: close wakes directly).
    */
-  ConditionCore newLocalCondition() {
-    synchronized (this) {
-      checkOpen();
-      String conditionName = name + " condition " + (localConditions.size() + 1);
-      MappedRegion memory =
-          MappedRegion.inMemory(
-              WaitQueueDescriptor.bytesFor(conditionCapacity) + LOCAL_CONDITION_SPARE_BYTES, 1);
-      NamedObject object =
-          memory.findOrCreateSizedByCreator(
-              conditionName,
-              ObjectType.CONDITION,
-              WaitQueueDescriptor.bytesFor(conditionCapacity),
-              WaitQueueDescriptor.initializer(conditionCapacity));
-      WaitQueueCore queue =
-          new WaitQueueCore(
-              ObjectType.name(ObjectType.CONDITION),
-              conditionName,
-              memory,
-              object,
-              FutexScope.PRIVATE,
-              ring,
-              pid);
-      ConditionCore condition = new ConditionCore(conditionName, queue, memory::close);
-      localConditions.add(condition);
-      return condition;
-    }
-  }
-
   @Override
-  void closing() {
-    stopStarving();
-  }
-
-  @Override
-  void failAll(Throwable cause) {
-    List<LockFuture> waiting;
-    boolean stoppedStarving;
-    synchronized (this) {
-      waiting = queue.unlinkAll();
-      stoppedStarving = stopStarving();
-    }
-    for (LockFuture request : waiting) {
-      request.fail(cause);
-    }
-    if (stoppedStarving && (lvWord() & PID_MASK) == 0) {
-      wakeOne.signal(); // others may stand back for us on a free word
+  void queueEmptied(Effects<LockFuture> effects) {
+    if (starving.stop() && !closed) {
+      effects.passOn(
+          () -> {
+            try {
+              if ((lvWord() & PID_MASK) == 0) {
+                wakeOne.signal();
+              }
+            } catch (InternalError truncated) {
+              // the file shrank under the mapping: nobody can wait on this word any more
+            }
+          });
     }
   }
 
@@ -990,88 +810,6 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
     return describe() + " was not acquired within the timeout";
   }
 
-  // ---- starvation accounting (guarded by this) ----
-
-  /**
-   * Marks this process starving in a free slot of the region's table. With every slot taken it
-   * stays unmarked and tries again after its next wait; the marked processes are served first.
-   */
-  private void startStarving() {
-    for (int i = 0; i < STARVING_SLOTS; i++) {
-      if (lvStarvingPid(i) == 0 && casStarvingPid(i, 0, pid)) {
-        starvingSlot = i;
-        return;
-      }
-    }
-  }
-
-  /** Unmarks this process; true if it was marked. */
-  private boolean stopStarving() {
-    if (starvingSlot < 0) {
-      return false;
-    }
-    // Fails only if another process cleared our slot, believing us dead (PID namespaces differ).
-    casStarvingPid(starvingSlot, pid, 0);
-    starvingSlot = -1;
-    return true;
-  }
-
-  private boolean othersStarving() {
-    for (int i = 0; i < STARVING_SLOTS; i++) {
-      if (i != starvingSlot && lvStarvingPid(i) != 0) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /**
-   * Clears the starving marks of processes that are not alive (each with a CAS from the pid read,
-   * so a slot reclaimed and reused meanwhile is left alone). True if it cleared one. Any thread: it
-   * never touches this process's own mark.
-   */
-  private boolean clearDeadStarving() {
-    boolean cleared = false;
-    for (int i = 0; i < STARVING_SLOTS; i++) {
-      int starving = lvStarvingPid(i);
-      if (starving != 0 && starving != pid && !alive(starving) && casStarvingPid(i, starving, 0)) {
-        cleared = true;
-      }
-    }
-    return cleared;
-  }
-
-  /**
-   * Clears starving marks that this process has seen, unchanged and on a free word at every look,
-   * for STARVING_MARK_DECAY_MILLIS: their processes are not waiting here (see the constant). Each
-   * with a CAS from the pid read, never this process's own. True if it cleared one. The caller has
-   * just seen the word free.
-   */
-  private boolean clearStaleStarving() {
-    long[] marks = new long[STARVING_SLOTS / 2];
-    for (int i = 0; i < marks.length; i++) {
-      marks[i] = words.lvStarvingPair(i);
-    }
-    long now = System.nanoTime();
-    MarkSighting seen = markSighting;
-    if (seen == null || !Arrays.equals(seen.marks, marks)) {
-      markSighting = new MarkSighting(marks, now);
-      return false;
-    }
-    if (now - seen.since < STARVING_MARK_DECAY_NANOS) {
-      return false;
-    }
-    markSighting = null;
-    boolean cleared = false;
-    for (int i = 0; i < STARVING_SLOTS; i++) {
-      int starving = lvStarvingPid(i);
-      if (starving != 0 && starving != pid && casStarvingPid(i, starving, 0)) {
-        cleared = true;
-      }
-    }
-    return cleared;
-  }
-
   // ---- for lockAny (AnyMutex): one FUTEX_WAITV over several mutexes' words ----
 
   FutexRing ring() {
@@ -1080,6 +818,11 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
 
   FutexWord word() {
     return word;
+  }
+
+  /** Whether {@code owner}, read from the word, is this process. */
+  boolean isThisProcess(int owner) {
+    return owner == pid;
   }
 
   /**

@@ -1,28 +1,132 @@
 package dev.ringlock.locks.internal;
 
+import dev.ringlock.core.FutexRing;
+import dev.ringlock.core.FutexWord;
 import dev.ringlock.core.WaitOutcome;
 import dev.ringlock.locks.RegionClosedException;
-import java.util.List;
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
 
-/**
- * What every primitive whose waiters queue in this process behind one kernel wait shares (see
- * MutexCore's overview): the {@link RequestQueue}, the {@link Sleeper}, the closed flag, and the
- * plumbing around them. The subclass's monitor ({@code this}) guards the queue and the sleeper;
- * futures are completed, and sleepers cancelled, only outside it.
+/*
+ * Overview
+ *
+ * The waiting mechanism every primitive stands on whose waiters queue in this process behind one
+ * kernel wait (MutexCore, SemaphoreCore; docs/waiting.md), as AbstractQueuedSynchronizer is for
+ * java.util.concurrent. It owns:
+ *   - the in-process FIFO queue of pending requests (RequestQueue, through the requests);
+ *   - the one kernel wait per process standing for the queue (Sleeper), whose timeout is the
+ *     queue's earliest deadline or the re-check, whichever comes first (Sleeper.timeoutFor);
+ *   - deadlines (Deadlines: expired requests fail with TimeoutException at every pump);
+ *   - the processes the queue waits on, watched for their exit (PeerWatches);
+ *   - cancellation (a request completed by its caller is withdrawn) and close;
+ *   - the effects of every decision (Effects).
+ *
+ * Events. The queue moves only on named events, never on positional flags:
+ *   ARRIVAL        a request was queued (arrive)
+ *   SLEEPER_DONE   the armed kernel wait completed without a wake (changed word, timeout, re-check)
+ *   SLEEPER_WOKEN  the armed kernel wait was woken: the kernel chose this process
+ *   RELEASE        this process released with requests queued here (released)
+ *   PEER_EXIT      a watched process exited (PeerWatches, on the ring's completion thread)
+ *   WITHDRAWAL     the oldest request was withdrawn by its caller
+ * Each takes the monitor, expires overdue requests and asks the primitive for its one decision on
+ * the word (decide): which requests to grant or refuse, whether to take a dead owner's word over,
+ * which sleeper to cancel or arm and on which value, whom to watch. A primitive supplies only that
+ * (and queueEmptied, for its own per-queue state); everything around it is here.
+ *
+ * Effects. Completing a future runs its caller's continuations, which may lock, release or wait, and
+ * a cancelled kernel wait may pass a wake on; so nothing of that happens under the monitor. A
+ * decision gathers its effects (the sleeper to cancel, the sleeper to hook up, grants, refusals,
+ * expiries, wakes to pass on) in one Effects, run once after the monitor is released, in one order.
+ * Withdrawal, failAll and close end the same way: the queue's one ending is leaveEmpty, then
+ * Effects.run.
+ *
+ *         caller / ring completion thread
+ *                      |
+ *   ARRIVAL  SLEEPER_DONE|WOKEN  RELEASE  PEER_EXIT  WITHDRAWAL
+ *                      |
+ *                      v
+ *   +----------------- monitor (this) ------------------+
+ *   | closed? stop.  expire overdue requests            |
+ *   | decide(event): grant / refuse / take over / arm   |
+ *   |   queue empty -> leaveEmpty: detach the sleeper,  |
+ *   |                  unwatch peers, queueEmptied      |
+ *   +----------------------------------------------------+
+ *                      |
+ *                      v  Effects.run, outside the monitor
+ *   cancel detached sleeper, fail expired, hook the armed sleeper up (-> SLEEPER_*),
+ *   grants (Grants), wakes passed on, refusals, fail what is still queued
+ *
+ * Monitor rule: `this` guards the queue, the sleeper and the primitive's decision state; it is
+ * taken before PeerWatches's, which is taken before ProcessWatch's. Futures are completed, and
+ * sleepers cancelled, only outside it.
  */
+/** The waiting mechanism of the queued primitives; see the overview in the source. */
 abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
   // ---- guarded by this (the queue's length may be read anywhere) ----
   final RequestQueue<R> queue = new RequestQueue<>();
   final Sleeper sleeper; // the kernel wait standing for the queue
+  final PeerWatches peers; // the processes the queue waits on, watched for their exit
 
   volatile boolean closed;
 
-  QueuedPrimitive(Sleeper sleeper) {
-    this.sleeper = sleeper;
+  /** What moves a queue: every pump is called for one of these, never for positional flags. */
+  enum Event {
+    /** A request was queued: its deadline may be earlier than the armed wait's timeout. */
+    ARRIVAL,
+    /** The armed kernel wait completed without a wake: the word changed, or a timeout came. */
+    SLEEPER_DONE,
+    /** The armed kernel wait was woken by a FUTEX_WAKE: the kernel chose this process. */
+    SLEEPER_WOKEN,
+    /** This process released (a lock, permits) with requests queued here. */
+    RELEASE,
+    /** A process in {@link #peers} exited: it may have died holding what the queue waits for. */
+    PEER_EXIT,
+    /** The oldest request was withdrawn by its caller: the next one may fit where it did not. */
+    WITHDRAWAL;
+
+    /** Whether the armed kernel wait completed, woken or not. */
+    boolean sleeperDone() {
+      return this == SLEEPER_DONE || this == SLEEPER_WOKEN;
+    }
   }
+
+  /**
+   * @param sleepersAt where the region counts the processes with a kernel wait armed on {@code
+   *     word}
+   * @param watchesPerWait whether the processes watched belong to the armed wait (a mutex: the
+   *     owner it waits for), and are unwatched whenever it is forgotten; else the primitive keeps
+   *     them as long as it needs them (a semaphore: the holders of its permits), and leaveEmpty
+   *     drops them
+   */
+  QueuedPrimitive(
+      FutexRing ring,
+      FutexWord word,
+      MemorySegment memory,
+      long sleepersAt,
+      boolean watchesPerWait) {
+    this.peers = new PeerWatches(ring.processes(), this::peerExited);
+    this.sleeper =
+        watchesPerWait
+            ? new Sleeper(ring, word, memory, sleepersAt, peers)
+            : new Sleeper(ring, word, memory, sleepersAt);
+  }
+
+  // ---- what a primitive supplies ----
+
+  /**
+   * The primitive's one decision on the word, under the monitor, after overdue requests expired:
+   * grant, refuse, take over, or keep (or arm) a sleeper, with {@link #leaveEmpty} once the queue
+   * is empty. Everything it leaves to do goes into {@code effects}.
+   *
+   * @param arrivingDeadline the deadline of a request just queued (Deadlines.NONE otherwise): only
+   *     an arrival can make the queue's earliest deadline earlier than the sleeper's timeout
+   */
+  abstract void decide(Event event, long arrivingDeadline, Effects<R> effects);
+
+  /** Under the monitor, as the queue empties: ends the primitive's own per-queue state. */
+  void queueEmptied(Effects<R> effects) {}
 
   /** How messages name this primitive, e.g. {@code mutex 'orders'}. */
   abstract String describe();
@@ -31,54 +135,55 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
   abstract String timeoutMessage(R request);
 
   /**
-   * The armed sleeper completed: woken by a FUTEX_WAKE ({@code woken}), or the word changed before
-   * it slept, or its timeout (the queue's earliest deadline) came. Move the queue on.
-   */
-  abstract void sleeperCompleted(boolean woken);
-
-  /**
    * The ringlock exception for a fault on the region's memory (an InternalError: the file shrank
    * under the mapping), naming the region: MappedRegion.truncated.
    */
   abstract RuntimeException regionFault(InternalError fault);
 
-  /**
-   * A fault on the region's memory was caught: nothing queued here can ever be granted, so every
-   * queued request fails with the ringlock exception, which is returned for the caller to throw.
-   * Only on that path, so the hot paths pay nothing (a catch clause costs nothing until thrown).
-   */
-  final RuntimeException regionFaulted(InternalError fault) {
-    RuntimeException failure = regionFault(fault);
-    try {
-      failAll(failure);
-    } catch (InternalError again) {
-      // a subclass's failAll reads the word after failing the queue: the queue is failed already
-    }
-    return failure;
-  }
-
-  /** Runs under the monitor as {@link #closeQueue()} empties the queue. */
-  void closing() {}
+  // ---- events ----
 
   /**
-   * Queues {@code request}, or fails it with RegionClosedException if the region is closed. Decided
-   * under the monitor: once linked, another thread's pump may unlink the request for a grant before
-   * the caller looks again, and must not find it failed as if the region had closed.
-   *
-   * @return whether it was queued
+   * Event ARRIVAL: queues {@code request} and moves the queue; or fails it with
+   * RegionClosedException if the region is closed. Decided under the monitor: once linked, another
+   * thread's pump may unlink the request for a grant before the caller looks again, and must not
+   * find it failed as if the region had closed.
    */
-  final boolean link(R request) {
+  final void arrive(R request) {
+    boolean linked;
     synchronized (this) {
-      if (!closed) {
+      linked = !closed;
+      if (linked) {
         queue.link(request);
-        return true;
       }
     }
-    request.fail(closedException());
-    return false;
+    if (linked) {
+      pump(Event.ARRIVAL, request.deadline);
+    } else {
+      request.fail(closedException()); // outside the monitor: it runs the caller's continuations
+    }
   }
 
-  /** Hooks a sleeper just armed up to {@link #sleeperCompleted}; outside the monitor. */
+  /**
+   * Event RELEASE: this process released with requests queued here; they may proceed now. A caller
+   * that reads the queue's length after writing the word (full fences both) cannot miss a request
+   * that wrote its link before reading the word.
+   */
+  final void released() {
+    pump(Event.RELEASE, Deadlines.NONE);
+  }
+
+  /** Event PEER_EXIT, from PeerWatches on the ring's completion thread. */
+  private void peerExited(int exitedPid) {
+    try {
+      pump(Event.PEER_EXIT, Deadlines.NONE);
+    } catch (InternalError fault) {
+      regionFaulted(fault); // the file shrank: the queue fails with TRUNCATED
+    }
+  }
+
+  /**
+   * Hooks a sleeper just armed up to the SLEEPER_DONE / SLEEPER_WOKEN events; outside the monitor.
+   */
   final void watch(CompletableFuture<WaitOutcome> armed) {
     armed.whenComplete((outcome, failure) -> sleeperDone(armed, outcome, failure));
   }
@@ -95,7 +200,8 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
       }
       Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
       if (cause == null || cause instanceof TimeoutException) {
-        sleeperCompleted(cause == null && outcome.isWoken());
+        boolean woken = cause == null && outcome.isWoken();
+        pump(woken ? Event.SLEEPER_WOKEN : Event.SLEEPER_DONE, Deadlines.NONE);
       } else if (cause instanceof InternalError fault) {
         regionFaulted(fault);
       } else {
@@ -106,27 +212,83 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
     }
   }
 
-  /** Fails every queued request with {@code cause}. */
-  void failAll(Throwable cause) {
-    List<R> waiting;
+  /**
+   * Moves the queue forward on {@code event}: expires overdue requests and asks {@link #decide},
+   * under the monitor; then runs the effects, outside it.
+   */
+  final void pump(Event event, long arrivingDeadline) {
+    Effects<R> effects = new Effects<>();
     synchronized (this) {
-      waiting = queue.unlinkAll();
+      if (closed) {
+        return;
+      }
+      effects.expired(queue.unlinkOverdue());
+      decide(event, arrivingDeadline, effects);
     }
-    for (R request : waiting) {
-      request.fail(cause);
+    effects.run(this);
+  }
+
+  /**
+   * A request completed by its caller (cancel, orTimeout...): takes it out of the queue. If it was
+   * the oldest, the queue moves (WITHDRAWAL): the next request may fit where it did not.
+   */
+  final void withdraw(R request) {
+    Effects<R> effects = new Effects<>();
+    boolean headLeft;
+    synchronized (this) {
+      if (!request.queued) {
+        // Already unlinked for a grant: that grant's complete() now fails, and Grants gives what
+        // it carried back. Or unlinked as expired, or never queued (the region closed first).
+        return;
+      }
+      headLeft = queue.head() == request;
+      queue.unlink(request);
+      if (queue.isEmpty()) {
+        headLeft = false;
+        leaveEmpty(effects);
+      }
+    }
+    effects.run(this);
+    if (headLeft) {
+      pump(Event.WITHDRAWAL, Deadlines.NONE);
     }
   }
 
-  /** Outside the monitor: cancels a detached sleeper and fails expired requests. */
-  final void finish(List<R> expired, CompletableFuture<WaitOutcome> cancelled) {
-    if (cancelled != null) {
-      cancelled.cancel(false);
+  /**
+   * The queue's one ending, under the monitor, once it is empty: the sleeper is detached (to be
+   * cancelled), the watched processes are dropped, and the primitive ends its own state.
+   */
+  final void leaveEmpty(Effects<R> effects) {
+    effects.cancel(sleeper.detach());
+    peers.unwatchAll();
+    queueEmptied(effects);
+  }
+
+  // ---- failures and close ----
+
+  /**
+   * A fault on the region's memory was caught: nothing queued here can ever be granted, so every
+   * queued request fails with the ringlock exception, which is returned for the caller to throw.
+   * Only on that path, so the hot paths pay nothing (a catch clause costs nothing until thrown).
+   */
+  final RuntimeException regionFaulted(InternalError fault) {
+    RuntimeException failure = regionFault(fault);
+    try {
+      failAll(failure);
+    } catch (InternalError again) {
+      // queueEmptied may read the word after the queue was failed: the queue is failed already
     }
-    if (expired != null) {
-      for (R request : expired) {
-        request.fail(new TimeoutException(timeoutMessage(request)));
-      }
+    return failure;
+  }
+
+  /** Fails every queued request with {@code cause}, and ends the queue. */
+  final void failAll(Throwable cause) {
+    Effects<R> effects = new Effects<>();
+    synchronized (this) {
+      effects.refuseAll(queue.unlinkAll(), cause);
+      leaveEmpty(effects);
     }
+    effects.run(this);
   }
 
   /**
@@ -136,22 +298,16 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
    * @return false if it was closed already
    */
   final boolean closeQueue() {
-    List<R> waiting;
-    CompletableFuture<WaitOutcome> cancelled;
+    Effects<R> effects = new Effects<>();
     synchronized (this) {
       if (closed) {
         return false;
       }
       closed = true;
-      waiting = queue.unlinkAll();
-      cancelled = sleeper.detach();
-      closing();
+      effects.refuseAll(queue.unlinkAll(), closedException());
+      leaveEmpty(effects);
     }
-    finish(null, cancelled);
-    RegionClosedException failure = closedException();
-    for (R request : waiting) {
-      request.fail(failure);
-    }
+    effects.run(this);
     return true;
   }
 

@@ -10,9 +10,8 @@ package dev.ringlock.locks.internal;
  * @param <R> the concrete request type: the queue links requests of one type
  */
 abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends WithdrawableFuture<T> {
-  static final long NO_DEADLINE = Deadlines.NONE;
-
-  final long deadline; // System.nanoTime() by which to fail with TimeoutException, or NO_DEADLINE
+  final long
+      deadline; // System.nanoTime() by which to fail with TimeoutException, or Deadlines.NONE
 
   // guarded by the owner's monitor
   R previous;

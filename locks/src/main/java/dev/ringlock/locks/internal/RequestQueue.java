@@ -98,7 +98,7 @@ final class RequestQueue<R extends QueuedRequest<?, R>> {
     return expired;
   }
 
-  /** The earliest deadline of a queued request, or NO_DEADLINE. */
+  /** The earliest deadline of a queued request, or Deadlines.NONE. */
   long earliestDeadline() {
     long earliest = Deadlines.NONE;
     if (timed > 0) {

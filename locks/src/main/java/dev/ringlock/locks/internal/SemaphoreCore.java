@@ -12,24 +12,16 @@ import dev.ringlock.core.Futex;
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexScope;
 import dev.ringlock.core.FutexWord;
-import dev.ringlock.core.ProcessWatch;
-import dev.ringlock.core.ProcessWatch.Subscription;
-import dev.ringlock.core.RingException;
-import dev.ringlock.core.WaitOutcome;
 import dev.ringlock.core.WakeSignal;
 import dev.ringlock.core.memory.MappedRegion;
-import dev.ringlock.core.memory.RegionDescriptor;
 import dev.ringlock.locks.Semaphore;
 import dev.ringlock.locks.SemaphoreHoldersFullException;
 import dev.ringlock.locks.SemaphoreOptions;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /*
  * Overview
@@ -120,52 +112,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   3. one CAS of the entry: held +/- n (or held unchanged if step 2 was refused) and BUSY off.
  * Nothing waits between 1 and 3: step 2 is a CAS loop that gives up on REPAIR.
  *
- * Repair, by any process that finds a dead holder's entry, or REPAIR set with no live repairer:
- *   R1. take the lease: CAS repairer 0 -> own pid, or dead pid -> own pid (a pid this JVM does not
- *       repair with any more counts as dead: a dead process's pid reused by this one);
- *   R2. set REPAIR in the word (CAS; kept if a dead repairer left it): from now on no step 2
- *       succeeds, so no live entry's count changes except by finishing a move already past step 2;
- *   R3. read every entry: skip free ones; a dead holder's entry counts nothing (whatever it was
- *       doing); a live holder's entry is read again until BUSY is off (a bounded wait: a stopped
- *       process makes the repair give up, see below; an entry of this process, a thread of ours
- *       between two CASes, is waited out, up to REPAIR_WAIT_NANOS) and its count is summed;
- *   R4. drop the dead entries (CAS entry as read -> 0);
- *   R5. write the word: total - sum, clearing REPAIR and WAITERS in one CAS, and wake every sleeper
- *       if WAITERS was set (sleepers may have armed on REPAIR | WAITERS);
- *   R6. give the lease back (CAS own pid -> 0).
- * Giving up (a live entry stays BUSY past the bound, or the records exceed the total, which is
- * corruption): clear REPAIR and WAITERS, keeping the count as it was (nothing moved it), wake the
- * sleepers, give the lease back. The dead holders' permits stay recorded until the next repair.
- *
- * Every kill point, and why it is safe:
- *   - a mover killed between 1 and 2: nothing moved; its entry (BUSY) is dead, so R3 counts
- *     nothing for it and R5 makes the word total - the others: its old holding comes back.
- *   - between 2 and 3 (the window that lost permits before): the word moved but the entry did not.
- *     R3 ignores the entry entirely and the word is recomputed, so the move does not matter: an
- *     acquire's permits are not lost, a release's are not returned twice.
- *   - after 3: its entry is exact; R3 drops it and returns its holding, once (R5 writes an absolute
- *     value, so a second repair writes the same value, never adds).
- *   - a repairer killed before R2: the lease names a dead pid, the word is untouched; the next
- *     repair takes the lease over.
- *   - between R2 and R5: REPAIR stays set and every move waits; a waiter notices (a pump sees
- *     REPAIR on its next completion, at most Sleeper.RECHECK_MILLIS later; a synchronous call
- *     asks at once) that the lease names a dead pid and repairs from R1. R3 to R5 depend only on
- *     the records, the live set and the total, so a repeat gives the same word. Entries dropped in
- *     R4 were dead and count nothing either way.
- *   - between R5 and R6: the word is right and unlocked; the stale lease is taken over by the next
- *     repair (a dead pid).
- * Races of a live mover with a repair: a step 2 before R2 is finished (step 3) before R3 reads that
- * entry, as R3 waits for BUSY; a step 2 after R2 fails (the word has REPAIR), and step 3 restores
- * the entry's count, so R3 reads it unchanged either way. A claim of a free entry after R3 passed
- * it holds 0 and is freed again by its refused step 3. Two would-be repairers: one lease; the
- * other treats the word as having no permits (a pump arms its sleeper on REPAIR | WAITERS and is
- * woken by R5; a synchronous call waits, bounded).
+ * Repair (SemaphoreRepair, R1 to R6, and why every kill point is safe): any process that finds a
+ * dead holder's entry, or REPAIR set with no live repairer, recomputes the word from the live
+ * holders' records under a lease, with REPAIR set so that no step 2 succeeds meanwhile.
  *
  * Who notices a death:
  *   (a) a process with requests queued: each pump that is about to arm a sleeper (and every
- *       sleeper completion pumps with none armed) sweeps the table, and subscribes with
- *       ProcessWatch.onExit to the exit of every other live holder, one subscription per entry;
- *       the exit's listener pumps with a sweep; a sweep that finds a dead holder repairs;
+ *       sleeper completion pumps with none armed) sweeps the table, and watches the exit
+ *       of every other live holder in the peer-watch registry (PeerWatches: one watch per pid);
+ *       the exit (peerExited) pumps with a sweep; a sweep that finds a dead holder repairs;
  *   (b) tryAcquire that finds too few permits sweeps (asking isAlive, no subscriptions), repairs if
  *       it found a dead holder and tries once more; acquire queues and pumps;
  *   (c) nobody else: until some process needs permits, a dead holder's stay recorded.
@@ -180,8 +135,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * Locking: `this` guards the queue, the sleeper and the exit subscriptions. Futures are
  * completed, and sleepers cancelled, only after the monitor is released, because completion runs
- * user continuations. Subscriptions are made and cancelled under it: ProcessWatch runs listeners
- * outside its own monitor, so the order is always this, then ProcessWatch. undoLock guards this
+ * user continuations. Watches are made and cancelled under it: PeerWatches runs the exit event
+ * outside its own monitor, so the order is always this, then PeerWatches, then ProcessWatch. undoLock guards this
  * view's holder entry (HolderTable's mySlot) and serialises its moves; it is taken inside `this`
  * (a grant in the pump) or alone, never the other way, and nothing waits while holding it. A
  * repair runs outside undoLock (it waits for BUSY, which a holder of undoLock may have set).
@@ -212,27 +167,17 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
 
   private static final long TRY_REPAIR_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
-  /**
-   * Repairs in progress in this JVM, of any semaphore: a lease naming this pid while it is 0 was
-   * left by a dead process whose pid this one reuses.
-   */
-  private static final AtomicInteger REPAIRS_HERE = new AtomicInteger();
-
   private final String name;
   private final SemaphoreWords words; // the object's fields, by access mode
   private final FutexWord word;
   private final WakeSignal wakeAll;
   private final FutexRing ring;
-  private final ProcessWatch processes;
   private final int pid;
   private final MappedRegion region;
   private final HolderTable holders; // null: undo on exit is off
+  private final SemaphoreRepair repairs; // null: undo on exit is off
   private final int total; // with undo: available + every record, read once (fixed at creation)
   private final Object undoLock = new Object(); // serialises this view's moves (see the overview)
-
-  // ---- guarded by this: exit subscriptions while requests are queued, one per holder entry ----
-  private final int[] watchedPids; // the pid of the entry each subscription watches, or 0
-  private final Subscription[] exitWatches;
 
   /**
    * @param region the region
@@ -246,7 +191,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
       String name, MappedRegion region, long offset, FutexScope scope, FutexRing ring, int pid) {
     MemorySegment memory = region.segment();
     FutexWord word = FutexWord.of(memory, offset + SemaphoreDescriptor.WORD_OFFSET, scope);
-    super(new Sleeper(ring, word, memory, offset + SemaphoreDescriptor.SLEEPERS_OFFSET));
+    super(ring, word, memory, offset + SemaphoreDescriptor.SLEEPERS_OFFSET, false);
     this.name = name;
     this.region = region;
     SemaphoreWords words = new SemaphoreWords(memory, offset);
@@ -254,7 +199,6 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     this.word = word;
     this.wakeAll = ring.wakeSignal(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
     this.ring = ring;
-    this.processes = ring.processes();
     this.pid = pid;
     // Written by the creator before the object was published, never changed: a plain read.
     int flags = words.lpFlags();
@@ -271,8 +215,20 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     }
     this.total = total;
     this.holders = undo ? new HolderTable(region, words, pid, describe()) : null;
-    this.watchedPids = undo ? new int[HOLDER_SLOTS] : null;
-    this.exitWatches = undo ? new Subscription[HOLDER_SLOTS] : null;
+    this.repairs =
+        undo
+            ? new SemaphoreRepair(
+                region,
+                words,
+                pid,
+                total,
+                holders,
+                describe(),
+                this::lvWord,
+                this::casWord,
+                wakeAll::signal,
+                peers::alive)
+            : null;
   }
 
   /**
@@ -338,18 +294,14 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     return words.lvWord();
   }
 
-  /** Read first, then CAS: see MutexWords for why (a CAS on a shrunk file's page is SIGBUS). */
+  /**
+   * Read first, then CAS (test-and-test-and-set): on a page that the file no longer covers (shrunk
+   * under the mapping) a compareAndSet kills the JVM with SIGBUS, where the read throws
+   * InternalError, which the public API turns into InvalidRegionException(TRUNCATED). A value that
+   * differs would fail the CAS anyway. See docs/validation.md, the CAS audit.
+   */
   private boolean casWord(int expected, int next) {
     return words.casWord(expected, next);
-  }
-
-  private int lvRepairer() {
-    return words.lvRepairer();
-  }
-
-  /** Read first, then CAS, as {@link #casWord}. */
-  private boolean casRepairer(int expected, int next) {
-    return words.casRepairer(expected, next);
   }
 
   // ---- Semaphore ----
@@ -366,7 +318,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   public CompletableFuture<Void> acquire(int permits) {
     checkPermits(permits);
     try {
-      return acquire(permits, SemaphoreRequest.NO_DEADLINE);
+      return acquire(permits, Deadlines.NONE);
     } catch (InternalError fault) {
       throw regionFaulted(fault);
     }
@@ -575,9 +527,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
       }
     }
     SemaphoreRequest request = new SemaphoreRequest(this, permits, deadline);
-    if (link(request)) {
-      pump(deadline, false);
-    }
+    arrive(request);
     return request;
   }
 
@@ -727,7 +677,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
 
   /** A release or drain that waited REPAIR_WAIT_NANOS for a repair that never ended. */
   private IllegalStateException repairStalled(String nothingMoved) {
-    int repairer = lvRepairer();
+    int repairer = repairs.lvRepairer();
     return new IllegalStateException(
         describe()
             + " has been under repair for over "
@@ -750,7 +700,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
    */
   private boolean repairOrWait(long giveUp) {
     for (int spins = 0; (lvWord() & REPAIR) != 0; spins++) {
-      if (repair(BUSY_WAIT_NANOS)) {
+      if (repairs.repair(BUSY_WAIT_NANOS)) {
         // This call rewrote the word. Another repair may have set REPAIR again since (a process
         // that found a dead holder before ours dropped it): the move retries, and meets that one
         // with the same giveUp, rather than calling this a repair that never finished.
@@ -775,146 +725,77 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
    */
   private void pumpIfQueued() {
     if (queue.length() > 0) {
-      pump(SemaphoreRequest.NO_DEADLINE, false);
+      released();
     }
   }
 
   /**
-   * Moves the queue forward: expires overdue requests, grants the oldest ones while the permits
-   * cover them, returns dead holders' permits when the head does not fit, and keeps a sleeper armed
-   * while requests remain (see the overview).
+   * The decision on the word (under the monitor; overdue requests have expired): grants the oldest
+   * requests while the permits cover them, returns dead holders' permits when the head does not
+   * fit, and keeps a sleeper armed while requests remain (see the overview).
    *
-   * @param arrivingDeadline the deadline of a request just queued (NO_DEADLINE otherwise): only an
-   *     arrival can make the queue's earliest deadline earlier than the sleeper's timeout
-   * @param holderExited a watched holder process has exited: sweep the holder table even though a
-   *     sleeper is armed
+   * <p>PEER_EXIT: a watched holder process has exited, so the holder table is swept even though a
+   * sleeper is armed.
    */
-  private void pump(long arrivingDeadline, boolean holderExited) {
-    List<SemaphoreRequest> expired;
-    List<SemaphoreRequest> granted = null;
-    List<Refusal> refused = null;
-    RuntimeException corrupt = null;
-    CompletableFuture<WaitOutcome> cancelled = null;
-    CompletableFuture<WaitOutcome> armed = null;
-    synchronized (this) {
-      if (closed) {
-        return;
-      }
-      expired = queue.unlinkOverdue();
-      // Sweep at most once a pump, and only when it may find what nobody else will report: before
-      // arming a sleeper (every sleeper completion pumps with none armed), or on a holder's exit.
-      // An armed sleeper's pumps (local releases, arrivals) rely on the subscriptions made then.
-      boolean sweep = holders != null && (holderExited || !sleeper.isArmed());
-      // Every `continue` follows a change of the word, ours (a grant, returned permits) or
-      // another's (a failed CAS): deciding afresh on the new value is always safe.
-      for (int v = lvWord(); ; v = lvWord()) {
-        SemaphoreRequest head = queue.head();
-        if (head == null) {
-          cancelled = sleeper.detach();
-          unwatchHolders();
-          break;
-        }
-        if (holders == null) {
-          if ((v & PERMITS_MASK) >= head.permits) {
-            if (casWord(v, v - head.permits)) {
-              queue.unlink(head);
-              granted = added(granted, head);
-            }
-            continue;
-          }
-        } else if (takeable(v, head.permits, false) == TAKEN) {
-          try {
-            if (takeRecordedOrSweep(head.permits, false, true) == TAKEN) {
-              queue.unlink(head);
-              granted = added(granted, head);
-            }
-          } catch (SemaphoreHoldersFullException | UncheckedIOException refusal) {
-            queue.unlink(head); // nothing was taken: the request fails with the reason
-            refused = added(refused, new Refusal(head, refusal));
-          }
-          continue;
-        }
-        if (sweep) {
-          sweep = false;
-          try {
-            // A dead holder's entry, or a repair left by a dead repairer: repair now. A live
-            // repairer's R5 wakes the sleeper armed below (on REPAIR | WAITERS).
-            if (returnDeadHoldings(true) || ((v & REPAIR) != 0 && repair(PUMP_BUSY_WAIT_NANOS))) {
-              continue;
-            }
-          } catch (UncheckedIOException e) {
-            corrupt = e; // the holder table is damaged: fail the queue with it (below)
-            unwatchHolders();
-            break;
-          }
-        }
-        if (sleeper.isArmed() && arrivingDeadline >= sleeper.deadline()) {
-          break; // it completes after the next release (see the overview), and pumps then
-        }
-        int expected = v | WAITERS;
-        if (v != expected && !casWord(v, expected)) {
-          continue;
-        }
-        cancelled = sleeper.detach(); // armed with a later timeout than the new arrival's
-        armed = sleeper.arm(expected, queue.earliestDeadline());
+  @Override
+  void decide(Event event, long arrivingDeadline, Effects<SemaphoreRequest> effects) {
+    // Sweep at most once a pump, and only when it may find what nobody else will report: before
+    // arming a sleeper (every sleeper completion pumps with none armed), or on a holder's exit.
+    // An armed sleeper's pumps (local releases, arrivals) rely on the watches made then.
+    boolean sweep = holders != null && (event == Event.PEER_EXIT || !sleeper.isArmed());
+    // Every `continue` follows a change of the word, ours (a grant, returned permits) or
+    // another's (a failed CAS): deciding afresh on the new value is always safe.
+    for (int v = lvWord(); ; v = lvWord()) {
+      SemaphoreRequest head = queue.head();
+      if (head == null) {
+        leaveEmpty(effects);
         break;
       }
-    }
-    finish(expired, cancelled);
-    if (armed != null) {
-      watch(armed);
-    }
-    if (granted != null) {
-      for (SemaphoreRequest request : granted) {
-        Grants.grant(request, null);
+      if (holders == null) {
+        if ((v & PERMITS_MASK) >= head.permits) {
+          if (casWord(v, v - head.permits)) {
+            queue.unlink(head);
+            effects.grant(head, null);
+          }
+          continue;
+        }
+      } else if (takeable(v, head.permits, false) == TAKEN) {
+        try {
+          if (takeRecordedOrSweep(head.permits, false, true) == TAKEN) {
+            queue.unlink(head);
+            effects.grant(head, null);
+          }
+        } catch (SemaphoreHoldersFullException | UncheckedIOException refusal) {
+          queue.unlink(head); // nothing was taken: the request fails with the reason
+          effects.refuse(head, refusal);
+        }
+        continue;
       }
-    }
-    if (refused != null) {
-      for (Refusal refusal : refused) {
-        refusal.request.fail(refusal.reason);
+      if (sweep) {
+        sweep = false;
+        try {
+          // A dead holder's entry, or a repair left by a dead repairer: repair now. A live
+          // repairer's R5 wakes the sleeper armed below (on REPAIR | WAITERS).
+          if (returnDeadHoldings(true)
+              || ((v & REPAIR) != 0 && repairs.repair(PUMP_BUSY_WAIT_NANOS))) {
+            continue;
+          }
+        } catch (UncheckedIOException e) {
+          effects.failQueued(e); // the holder table is damaged: fail the queue with it
+          peers.unwatchAll();
+          break;
+        }
       }
-    }
-    if (corrupt != null) {
-      failAll(corrupt);
-    }
-  }
-
-  private static <T> List<T> added(List<T> list, T element) {
-    List<T> to = list != null ? list : new ArrayList<>();
-    to.add(element);
-    return to;
-  }
-
-  /** A request unlinked for a grant whose permits could not be recorded (none were taken). */
-  private record Refusal(SemaphoreRequest request, RuntimeException reason) {}
-
-  /** Woken, the word changed before it slept, or the earliest deadline came: look again. */
-  @Override
-  void sleeperCompleted(boolean woken) {
-    pump(SemaphoreRequest.NO_DEADLINE, false);
-  }
-
-  /** A request completed by its caller (cancel, orTimeout...): take it out of the queue. */
-  void withdraw(SemaphoreRequest request) {
-    CompletableFuture<WaitOutcome> cancelled = null;
-    boolean headLeft = false;
-    synchronized (this) {
-      if (!request.queued) {
-        // Already unlinked for a grant: that grant fails and gives the permits back (Grants).
-        // Or unlinked as expired, or never queued (the region closed first).
-        return;
+      if (sleeper.isArmed() && arrivingDeadline >= sleeper.deadline()) {
+        break; // it completes after the next release (see the overview), and pumps then
       }
-      headLeft = queue.head() == request;
-      queue.unlink(request);
-      if (queue.isEmpty()) {
-        cancelled = sleeper.detach();
-        unwatchHolders();
-        headLeft = false;
+      int expected = v | WAITERS;
+      if (v != expected && !casWord(v, expected)) {
+        continue;
       }
-    }
-    finish(null, cancelled);
-    if (headLeft) {
-      pump(SemaphoreRequest.NO_DEADLINE, false); // the next request may fit where this one did not
+      effects.cancel(sleeper.detach()); // armed with a later timeout than the new arrival's
+      effects.armed(sleeper.arm(expected, queue.earliestDeadline()));
+      break;
     }
   }
 
@@ -930,229 +811,37 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
    */
   private boolean returnDeadHoldings(boolean subscribe) {
     boolean deadFound = false;
+    int[] named = subscribe ? new int[HOLDER_SLOTS] : null; // the holders the table names now
     for (int slot = 0; slot < HOLDER_SLOTS; slot++) {
       long entry = holders.checkedEntry(slot);
       int holder = HolderTable.pidOf(entry);
-      boolean watched = subscribe && watchedPids[slot] == holder;
-      if (subscribe && !watched) {
-        unwatch(slot); // the entry names another process now, or none
+      if (entry == 0 || holder == pid) {
+        continue; // free, or this process's
       }
-      if (entry == 0 || holder == pid || watched || holderAlive(holder, subscribe ? slot : -1)) {
-        continue; // free, this process's, or a live process whose exit a subscription will report
+      if (subscribe) {
+        named[slot] = holder;
       }
-      deadFound = true;
+      // Watched (or now watched): a live process whose exit the registry will report.
+      if (subscribe ? !peers.watch(holder) : !peers.alive(holder)) {
+        deadFound = true;
+      }
+    }
+    if (subscribe) {
+      peers.unwatchUnless(watched -> names(named, watched)); // entries that name another now
     }
     if (!deadFound) {
       return false;
     }
-    return repair(subscribe ? PUMP_BUSY_WAIT_NANOS : BUSY_WAIT_NANOS);
+    return repairs.repair(subscribe ? PUMP_BUSY_WAIT_NANOS : BUSY_WAIT_NANOS);
   }
 
-  /**
-   * Whether holder process {@code holder} is alive; with {@code watchSlot} >= 0 it also subscribes
-   * to its exit for that entry (guarded by this).
-   */
-  private boolean holderAlive(int holder, int watchSlot) {
-    try {
-      if (watchSlot < 0) {
-        if (processes.isAlive(holder)) {
-          return true;
-        }
-      } else {
-        Subscription exit = processes.onExit(holder, () -> holderExited(watchSlot, holder));
-        if (exit != null) {
-          watchedPids[watchSlot] = holder;
-          exitWatches[watchSlot] = exit;
-          return true;
-        }
+  private static boolean names(int[] holders, int holder) {
+    for (int named : holders) {
+      if (named == holder) {
+        return true;
       }
-    } catch (RingException e) {
-      // pidfd_open failed for another reason than "no such process" (EMFILE...): it cannot tell,
-      // so keep the holding; a later sweep asks again.
-      return true;
     }
     return false;
-  }
-
-  /** Whether {@code holder} is alive, for the repair: this process is; failures to ask say yes. */
-  private boolean aliveForRepair(int holder) {
-    if (holder == pid) {
-      return true;
-    }
-    try {
-      return processes.isAlive(holder);
-    } catch (RingException e) {
-      return true; // cannot tell: count its records, as if alive (late, never doubled)
-    }
-  }
-
-  /**
-   * Recomputes the word from the live holders' records (R1 to R6 in the overview), unless another
-   * live process holds the repair lease.
-   *
-   * @param busyWaitNanos how long to wait for one live entry's BUSY to clear before giving up
-   * @return true if this call rewrote the word; false if another live process is repairing, or this
-   *     one gave up (then the word is as it was, without REPAIR)
-   * @throws UncheckedIOException of an InvalidRegionException (CORRUPT) for a damaged entry or
-   *     repairer, or records that exceed the total (the word is left as it was, without REPAIR)
-   */
-  private boolean repair(long busyWaitNanos) {
-    REPAIRS_HERE.incrementAndGet(); // before the lease: a lease naming us is then never stale
-    try {
-      if (!takeRepairLease()) {
-        return false;
-      }
-      try {
-        return repairUnderLease(busyWaitNanos);
-      } finally {
-        casRepairer(pid, 0); // R6
-      }
-    } finally {
-      REPAIRS_HERE.decrementAndGet();
-    }
-  }
-
-  /** R1: the lease, if it is free or its holder is dead (see the overview). */
-  private boolean takeRepairLease() {
-    int owner = lvRepairer();
-    if (owner == 0) {
-      return casRepairer(0, pid);
-    }
-    if (owner < 0 || owner > RegionDescriptor.PID_MASK) {
-      throw region.corruption(
-          "has a "
-              + describe()
-              + " whose repairer is "
-              + Integer.toUnsignedString(owner)
-              + " (0, or a pid from 1 to "
-              + RegionDescriptor.PID_MASK
-              + ")");
-    }
-    boolean stale =
-        owner == pid ? REPAIRS_HERE.get() == 1 /* only this call */ : !aliveForRepair(owner);
-    return stale && casRepairer(owner, pid);
-  }
-
-  private boolean repairUnderLease(long busyWaitNanos) {
-    for (int v = lvWord(); (v & REPAIR) == 0; v = lvWord()) { // R2
-      if (casWord(v, v | REPAIR)) {
-        break;
-      }
-    }
-    long live = 0;
-    long[] dead = new long[HOLDER_SLOTS]; // the entries as read, 0 where not dead
-    try {
-      for (int slot = 0; slot < HOLDER_SLOTS; slot++) { // R3
-        long entry = holders.checkedEntry(slot);
-        long busySince = 0;
-        for (int spins = 0;
-            entry != 0 && aliveForRepair(HolderTable.pidOf(entry)) && HolderTable.isBusy(entry);
-            spins++) {
-          // A busy entry of this process is a thread of ours between two CASes: never stopped
-          // while we run, only descheduled (on a loaded machine for longer than busyWaitNanos), so
-          // it is waited out. Another process's may be stopped (SIGSTOP): give up after the bound.
-          long bound = HolderTable.pidOf(entry) == pid ? REPAIR_WAIT_NANOS : busyWaitNanos;
-          long now = System.nanoTime();
-          if (busySince == 0) {
-            busySince = now;
-          } else if (now - busySince > bound) {
-            giveUpRepair();
-            return false;
-          }
-          if (spins < 100) {
-            Thread.onSpinWait();
-          } else {
-            Thread.yield(); // let a descheduled mover run: with 2 cores it may need ours
-          }
-          entry = holders.checkedEntry(slot);
-        }
-        if (entry == 0) {
-          continue;
-        }
-        if (aliveForRepair(HolderTable.pidOf(entry))) {
-          live += HolderTable.heldOf(entry);
-        } else {
-          dead[slot] = entry;
-        }
-      }
-    } catch (RuntimeException failed) {
-      // a damaged entry (CORRUPT), or the region closing under us: never leave REPAIR behind
-      giveUpRepair();
-      throw failed;
-    }
-    if (live > total) {
-      giveUpRepair();
-      throw region.corruption(
-          "has a "
-              + describe()
-              + " whose live holders record "
-              + live
-              + " permits, more than its total of "
-              + total);
-    }
-    for (int slot = 0; slot < HOLDER_SLOTS; slot++) { // R4
-      if (dead[slot] != 0) {
-        holders.drop(slot, dead[slot]); // fails only if the entry changed: then it was not dead
-      }
-    }
-    publishRepair((int) (total - live)); // R5
-    return true;
-  }
-
-  /** Giving up a repair: the count as it was (nothing moved it), without REPAIR. */
-  private void giveUpRepair() {
-    publishRepair(-1);
-  }
-
-  /**
-   * R5: writes {@code available} (or, if negative, the count as it is) clearing REPAIR and WAITERS
-   * in one CAS, and wakes every sleeper if WAITERS was set.
-   */
-  private void publishRepair(int available) {
-    int old;
-    for (old = lvWord(); ; old = lvWord()) {
-      if (casWord(old, available >= 0 ? available : old & UNDO_PERMITS_MASK)) {
-        break;
-      }
-    }
-    if ((old & WAITERS) != 0) {
-      wakeAll.signal();
-    }
-  }
-
-  /** On the ring's completion thread: a watched holder exited; its permits may now return. */
-  private void holderExited(int slot, int holder) {
-    synchronized (this) {
-      if (watchedPids[slot] == holder) {
-        watchedPids[slot] = 0;
-        exitWatches[slot] = null;
-      }
-    }
-    pump(SemaphoreRequest.NO_DEADLINE, true);
-  }
-
-  /** Cancels the exit subscription of {@code slot}, if any; guarded by this. */
-  private void unwatch(int slot) {
-    Subscription exit = exitWatches[slot];
-    if (exit != null) {
-      exit.cancel();
-      exitWatches[slot] = null;
-    }
-    watchedPids[slot] = 0;
-  }
-
-  /** Cancels every exit subscription (the queue emptied, or closes); guarded by this. */
-  private void unwatchHolders() {
-    if (holders != null) {
-      for (int slot = 0; slot < HOLDER_SLOTS; slot++) {
-        unwatch(slot);
-      }
-    }
-  }
-
-  @Override
-  void closing() {
-    unwatchHolders();
   }
 
   // ---- releasing ----

@@ -3,15 +3,12 @@ package dev.ringlock.locks.internal;
 import dev.ringlock.core.AbandonedWakeHandler;
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexWord;
-import dev.ringlock.core.ProcessWatch;
 import dev.ringlock.core.WaitOutcome;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The one kernel wait a process keeps on a lock's or semaphore's word for its whole request queue,
@@ -22,17 +19,19 @@ import java.util.concurrent.TimeUnit;
  * ({@link AbandonedWakeHandler#PASS_ON}).
  *
  * <p>No wait sleeps longer than {@link #RECHECK_MILLIS}: then it completes as if timed out and its
- * owner looks at the word again. That bounds what a lost wake costs. Wakes are lost to processes
- * that die: one killed between freeing a word and waking a sleeper, or one whose kernel wait
- * outlives it briefly and consumes a wake meant for a live sleeper (docs/backends.md, Close; the
- * ring's close cancels its own waits first). The first is also caught at once by the exit watches a
- * wait carries (the processes it waits on); the second only by the re-check.
+ * owner looks at the word again. This is the one re-check of the locks layer: every kernel wait
+ * takes its timeout from {@link #timeoutFor} (lockAny's FUTEX_WAITV too). That bounds what a lost
+ * wake costs. Wakes are lost to processes that die: one killed between freeing a word and waking a
+ * sleeper, or one whose kernel wait outlives it briefly and consumes a wake meant for a live
+ * sleeper (docs/backends.md, Close; the ring's close cancels its own waits first). The first is
+ * also caught at once by the exit watches in the owner's PeerWatches (the processes it waits on; a
+ * mutex's are dropped whenever its wait is forgotten); the second only by the re-check.
  */
 final class Sleeper {
   /** The longest a kernel wait sleeps before its owner looks at the word again, woken or not. */
   static final int RECHECK_MILLIS = 250;
 
-  private static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(RECHECK_MILLIS);
+  private static final Duration RECHECK = Duration.ofMillis(RECHECK_MILLIS);
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
   private final FutexRing ring;
@@ -40,13 +39,21 @@ final class Sleeper {
   private final MemorySegment memory;
   private final long countAt; // the region's count of processes with a kernel wait armed
   private final int bitset; // the wait's: only wakes sharing a bit with it end it
+  private final PeerWatches peers; // the processes the armed wait depends on, or null
 
   private CompletableFuture<WaitOutcome> wait; // armed, or null
   private long deadline = Deadlines.NONE; // the armed wait's timeout, as a deadline
-  private List<ProcessWatch.Subscription> exitWatches = List.of(); // cancelled with the wait
 
   Sleeper(FutexRing ring, FutexWord word, MemorySegment memory, long countAt) {
-    this(ring, word, memory, countAt, FutexRing.ANY_BITSET);
+    this(ring, word, memory, countAt, FutexRing.ANY_BITSET, null);
+  }
+
+  /**
+   * A sleeper whose armed wait depends on the processes watched in {@code peers}: they are
+   * unwatched whenever the wait is forgotten (a mutex's, whose owner is watched for each wait).
+   */
+  Sleeper(FutexRing ring, FutexWord word, MemorySegment memory, long countAt, PeerWatches peers) {
+    this(ring, word, memory, countAt, FutexRing.ANY_BITSET, peers);
   }
 
   /**
@@ -55,49 +62,53 @@ final class Sleeper {
    * WaitQueueCore).
    */
   Sleeper(FutexRing ring, FutexWord word, MemorySegment memory, long countAt, int bitset) {
+    this(ring, word, memory, countAt, bitset, null);
+  }
+
+  private Sleeper(
+      FutexRing ring,
+      FutexWord word,
+      MemorySegment memory,
+      long countAt,
+      int bitset,
+      PeerWatches peers) {
     this.ring = ring;
     this.word = word;
     this.memory = memory;
     this.countAt = countAt;
     this.bitset = bitset;
+    this.peers = peers;
   }
 
   boolean isArmed() {
     return wait != null;
   }
 
-  /** The armed wait's deadline; NO_DEADLINE if it has none, or none is armed. */
+  /** The armed wait's deadline; Deadlines.NONE if it has none, or none is armed. */
   long deadline() {
     return deadline;
   }
 
   /**
    * Arms a wait on the word for as long as it holds {@code expected}, timing out at {@code
-   * deadline} (NO_DEADLINE: never). The caller hooks its completion up outside the monitor.
+   * deadline} (Deadlines.NONE: never) or at the re-check, whichever comes first. The caller hooks
+   * its completion up outside the monitor.
    */
   CompletableFuture<WaitOutcome> arm(int expected, long deadline) {
-    return arm(expected, deadline, List.of());
+    INT.getAndAdd(memory, countAt, 1);
+    wait = ring.wait(word, expected, bitset, timeoutFor(deadline), AbandonedWakeHandler.PASS_ON);
+    this.deadline = deadline;
+    return wait;
   }
 
   /**
-   * As {@link #arm(int, long)}, carrying {@code exitWatches}: subscriptions to the exit of the
-   * processes this wait depends on, cancelled when the wait is forgotten.
+   * The timeout of a kernel wait for a request due at {@code deadline} (Deadlines.NONE: never):
+   * until the deadline, but never longer than the re-check. The one place every kernel wait of the
+   * locks layer (a Sleeper's, lockAny's FUTEX_WAITV) gets its timeout.
    */
-  CompletableFuture<WaitOutcome> arm(
-      int expected, long deadline, List<ProcessWatch.Subscription> exitWatches) {
-    INT.getAndAdd(memory, countAt, 1);
+  static Duration timeoutFor(long deadline) {
     Duration untilDeadline = Deadlines.timeoutUntil(deadline);
-    Duration recheck = Duration.ofNanos(RECHECK_NANOS);
-    wait =
-        ring.wait(
-            word,
-            expected,
-            bitset,
-            untilDeadline != null && untilDeadline.compareTo(recheck) < 0 ? untilDeadline : recheck,
-            AbandonedWakeHandler.PASS_ON);
-    this.deadline = deadline;
-    this.exitWatches = exitWatches;
-    return wait;
+    return untilDeadline != null && untilDeadline.compareTo(RECHECK) < 0 ? untilDeadline : RECHECK;
   }
 
   /** Forgets the armed wait, for the caller to cancel outside the monitor; null if none. */
@@ -124,12 +135,11 @@ final class Sleeper {
   private void forget() {
     wait = null;
     deadline = Deadlines.NONE;
-    // Under the owner's monitor, then ProcessWatch's: the order MutexCore.addExitWatch explains.
-    // A listener already running may still call back; the owner treats that as spurious.
-    for (ProcessWatch.Subscription exitWatch : exitWatches) {
-      exitWatch.cancel();
+    // Under the owner's monitor, then PeerWatches's (see there). An exit listener already running
+    // may still call back; the owner treats that as spurious.
+    if (peers != null) {
+      peers.unwatchAll();
     }
-    exitWatches = List.of();
     INT.getAndAdd(memory, countAt, -1);
   }
 

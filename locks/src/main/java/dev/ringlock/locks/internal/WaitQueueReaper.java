@@ -6,11 +6,6 @@ import static dev.ringlock.locks.internal.WaitQueueDescriptor.WOKEN_ALL;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.WOKEN_ONE;
 
 import dev.ringlock.core.FutexRing;
-import dev.ringlock.core.ProcessWatch;
-import dev.ringlock.core.RingException;
-import dev.ringlock.core.memory.PidLock;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * A wait queue view's dealings with dead processes (WaitQueueCore's overview, Process death):
@@ -24,19 +19,18 @@ final class WaitQueueReaper {
 
   private final WaitQueueCore queue;
   private final WaitQueueList list;
-  private final FutexRing ring;
   private final int pid;
   private final boolean shared; // other processes may own slots: distrust them
 
   // foreign processes whose slots this view examined, watched for their exit
-  private final Map<Integer, OwnerWatch> watchedOwners = new HashMap<>();
+  private final PeerWatches watchedOwners;
   private int sweepCursor; // where the next sweep starts
 
   WaitQueueReaper(
       WaitQueueCore queue, WaitQueueList list, FutexRing ring, int pid, boolean shared) {
     this.queue = queue;
     this.list = list;
-    this.ring = ring;
+    this.watchedOwners = new PeerWatches(ring.processes(), this::ownerExited);
     this.pid = pid;
     this.shared = shared;
   }
@@ -52,58 +46,27 @@ final class WaitQueueReaper {
     if (owner <= 0) {
       return false; // a slot half-freed by a list lock holder that died, or abandoned: nobody's
     }
-    if (watchedOwners.containsKey(owner)) {
-      return true; // or it has just died, and its exit listener waits for the list lock
+    if (queue.isClosed()) { // closing: ask, but leave no watch behind
+      return watchedOwners.isWatched(owner) || watchedOwners.alive(owner);
     }
-    try {
-      if (queue.isClosed()) { // closing: ask, but leave no listener behind
-        return ring.processes().isAlive(owner);
-      }
-      OwnerWatch watch = new OwnerWatch(owner);
-      ProcessWatch.Subscription subscription = ring.processes().onExit(owner, watch);
-      if (subscription == null) {
-        return false;
-      }
-      watch.subscription = subscription;
-      watchedOwners.put(owner, watch);
-      return true;
-    } catch (RingException e) {
-      // pidfd_open failed (out of file descriptors?): never fail a wake over it, ask /proc
-      return PidLock.isAlive(owner);
-    }
+    // Watched already (alive, or its exit event is on its way), or now; false if it has exited.
+    // Cannot tell (out of file descriptors): alive, PeerWatches's one policy; a sweep asks again.
+    return watchedOwners.watch(owner);
   }
 
-  /** A foreign owner this queue watches: its exit reclaims its slots. */
-  private final class OwnerWatch implements Runnable {
-    final int owner;
-    ProcessWatch.Subscription subscription; // guarded by the list lock
-
-    OwnerWatch(int owner) {
-      this.owner = owner;
-    }
-
-    @Override
-    public void run() {
-      // On the ring's completion thread: never waits for the list lock. A damaged region: nobody
-      // to tell here; the next call that takes the list lock reports it to its caller.
-      queue
-          .tasks()
-          .runNowOrDefer(
-              batch -> {
-                // Removed first, so that ownerAlive asks ProcessWatch again: a reused pid lives.
-                if (watchedOwners.remove(owner, this)) {
-                  reclaimDeadSlots(0, list.capacity(), batch);
-                }
-              });
-    }
+  /**
+   * A foreign owner this queue watched has exited: reclaim its slots. On the ring's completion
+   * thread, which never waits for the list lock. A damaged region: nobody to tell here; the next
+   * call that takes the list lock reports it to its caller. The registry dropped the pid first, so
+   * that ownerAlive asks again: a reused pid lives.
+   */
+  private void ownerExited(int owner) {
+    queue.tasks().runNowOrDefer(batch -> reclaimDeadSlots(0, list.capacity(), batch));
   }
 
   /** At close: no more exit listeners for this queue. */
   void stopWatching() {
-    for (OwnerWatch watch : watchedOwners.values()) {
-      watch.subscription.cancel();
-    }
-    watchedOwners.clear();
+    watchedOwners.unwatchAll();
   }
 
   /** At a re-check of a view with waiters: examines the next SWEEP_SLOTS slots (sweep (c)). */
