@@ -631,6 +631,12 @@ final class SyscallBackend implements FutexBackend {
     if (now - deadline > 0) {
       return -1;
     }
+    pause(spins);
+    return deadline;
+  }
+
+  /** The pause of the {@code spins}-th look at another backend thread: spin, yield, then 20 us. */
+  static void pause(int spins) {
     if (spins < 64) {
       Thread.onSpinWait();
     } else if (spins < 128) {
@@ -638,7 +644,6 @@ final class SyscallBackend implements FutexBackend {
     } else {
       LockSupport.parkNanos(20_000);
     }
-    return deadline;
   }
 
   /** The kernel's id of the calling thread (from /proc/thread-self), or 0 if unknown. */

@@ -14,7 +14,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 
 /*
  * Overview
@@ -611,13 +610,7 @@ final class WaitvThread implements Runnable {
       if (exited && incoming.isEmpty() || System.nanoTime() - deadline > 0) {
         return Math.max(handover.used, 0);
       }
-      if (spins < 64) {
-        Thread.onSpinWait();
-      } else if (spins < 128) {
-        Thread.yield();
-      } else {
-        LockSupport.parkNanos(20_000);
-      }
+      SyscallBackend.pause(spins);
     }
   }
 

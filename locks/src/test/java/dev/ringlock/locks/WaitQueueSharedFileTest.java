@@ -8,6 +8,7 @@ import static dev.ringlock.locks.internal.WaitQueueDescriptor.WOKEN_ONE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,6 +17,7 @@ import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.InvalidRegionException;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.PidLock;
+import dev.ringlock.core.memory.RegionDescriptor;
 import dev.ringlock.locks.internal.WaitQueueWords;
 import dev.ringlock.testsupport.Child;
 import java.io.UncheckedIOException;
@@ -156,9 +158,17 @@ class WaitQueueSharedFileTest {
     words.spTail(before);
     words.spWaiting(3);
     words.spState(tail, WOKEN_ALL);
-    words.spListLock(Child.deadPid());
+    int dead = Child.deadPid();
+    words.spListLock(dead);
 
     assertEquals(1, queue.wake(1)); // waits out the dead holder, takes over, repairs
+    assertNotEquals(
+        dead, words.laListLock() & RegionDescriptor.PID_MASK, "the dead holder's lock stayed");
+    // This process's completion thread may hold it a moment (scanning for the woken waiter).
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (words.laListLock() != 0 && System.nanoTime() < deadline) {
+      Thread.sleep(1);
+    }
     assertEquals(0, words.laListLock(), "the lock was not released");
     assertNull(chosen.get(20, TimeUnit.SECONDS), "the repair did not send the dead one's wake");
     waiters.get(0).get(20, TimeUnit.SECONDS); // the order survived the repair

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.agrona.collections.Int2ObjectHashMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,11 +76,16 @@ class InspectOnModulePathTest {
 
   /**
    * Runs {@code mainClass} of the class path with core and locks as named modules: the module path
-   * holds where this JVM loaded them from (their jars, or classes directories with module-info).
+   * holds where this JVM loaded them from (their jars, or classes directories with module-info),
+   * and agrona, which locks requires (an automatic module).
    */
   private Run onModulePath(String mainClass, List<String> args) throws Exception {
     String modulePath =
-        String.join(File.pathSeparator, location(FutexRing.class), location(SharedRegion.class));
+        String.join(
+            File.pathSeparator,
+            location(FutexRing.class),
+            location(SharedRegion.class),
+            location(Int2ObjectHashMap.class)); // agrona, which locks requires
     // the CLI's classes, picocli, and this test's classes (for the probe); nothing of the library
     String classPath =
         String.join(
