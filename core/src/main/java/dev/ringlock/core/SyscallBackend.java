@@ -281,8 +281,43 @@ final class SyscallBackend implements FutexBackend {
     return false;
   }
 
-  /** Too big for any one thread's room: spread over several, or refuse. */
+  /**
+   * Too big for any one thread's room: spread over several, or refuse. Before refusing it lets
+   * every thread finish its pass: a wait whose future has completed keeps its room until its thread
+   * sweeps it, a moment later, and a caller that saw it complete may count on that room.
+   */
   private CompletableFuture<WaitOutcome> split(SyscallWait op, int needed) {
+    CompletableFuture<WaitOutcome> placed = trySplit(op, needed);
+    if (placed == null) {
+      for (int i = 0; i < threadCount; i++) {
+        long deadline = 0;
+        int spins = 0;
+        while (!threads[i].settled() && (deadline = backOff(deadline, spins++)) != -1) {
+          // waiting for the thread to sweep what finished
+        }
+      }
+      placed = trySplit(op, needed);
+    }
+    if (placed == null) {
+      throw new WaitCapacityException(
+          "the syscalls backend holds at most "
+              + MAX_PENDING_WAITS
+              + " pending kernel waits per FutexRing ("
+              + MAX_THREADS
+              + " threads in futex_waitv, "
+              + WaitvThread.CAPACITY
+              + " words each), and this wait needs "
+              + needed
+              + " more. Each Mutex, Semaphore and WaitQueue a process waits on takes one, and a"
+              + " raw FutexRing wait one per word. Spread them over more FutexRings (each has its"
+              + " own threads), or run where io_uring is allowed (-Dringlock.backend=io_uring),"
+              + " which has no such bound");
+    }
+    return placed;
+  }
+
+  /** {@link #split}'s placement, or null (nothing reserved) if the threads lack the room. */
+  private CompletableFuture<WaitOutcome> trySplit(SyscallWait op, int needed) {
     // Empty threads first (starting them as need be), as place() does, then the others.
     int[] granted = new int[MAX_THREADS];
     int total = 0;
@@ -302,19 +337,7 @@ final class SyscallBackend implements FutexBackend {
       for (int i = 0; i < count; i++) {
         threads[i].release(granted[i]);
       }
-      throw new WaitCapacityException(
-          "the syscalls backend holds at most "
-              + MAX_PENDING_WAITS
-              + " pending kernel waits per FutexRing ("
-              + MAX_THREADS
-              + " threads in futex_waitv, "
-              + WaitvThread.CAPACITY
-              + " words each), and this wait needs "
-              + needed
-              + " more. Each WaitQueue waiter takes one; Mutex and Semaphore take one per object."
-              + " Spread the waiters over more FutexRings (each has its own threads), or run"
-              + " where io_uring is allowed (-Dringlock.backend=io_uring), which has no such"
-              + " bound");
+      return null;
     }
     int parts = 0;
     for (int g : granted) {
