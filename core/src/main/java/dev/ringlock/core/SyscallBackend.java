@@ -289,6 +289,8 @@ final class SyscallBackend implements FutexBackend {
   private CompletableFuture<WaitOutcome> split(SyscallWait op, int needed) {
     CompletableFuture<WaitOutcome> placed = trySplit(op, needed);
     if (placed == null) {
+      // Bounded by backOff's patience, and no deadlock: a futex_waitv thread never waits for a
+      // caller of wait() (it hands outcomes to the completer without blocking), so its pass ends.
       for (int i = 0; i < threadCount; i++) {
         long deadline = 0;
         int spins = 0;
