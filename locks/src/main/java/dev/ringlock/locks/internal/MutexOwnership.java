@@ -102,12 +102,7 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
     return words.lvWord();
   }
 
-  /**
-   * Read first, then CAS (test-and-test-and-set): on a page that the file no longer covers (shrunk
-   * under the mapping) a compareAndSet kills the JVM with SIGBUS, where the read throws
-   * InternalError, which the public API turns into InvalidRegionException(TRUNCATED). A value that
-   * differs would fail the CAS anyway. See docs/validation.md, the CAS audit.
-   */
+  /** Read first, then CAS: a CAS on a vanished page kills the JVM (MutexWords says why). */
   final boolean casWord(int expected, int next) {
     return words.casWord(expected, next);
   }
