@@ -21,7 +21,7 @@ import org.openjdk.jcstress.infra.results.LII_Result;
 /*
  * Overview
  *
- * An undo semaphore's repair (SemaphoreCore's overview: the count recomputed from the live
+ * An undo semaphore's repair (SemaphoreUndo's overview: the count recomputed from the live
  * holders' records, under REPAIR and a lease) racing a live view's move of permits. Each instance
  * has a semaphore of 2 permits of its own (SharedSemaphores.takeUndo), seen through two regions
  * on one file, "here" and "there", which behave as two processes with one entry each. A dead

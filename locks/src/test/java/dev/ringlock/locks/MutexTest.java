@@ -50,6 +50,23 @@ class MutexTest extends RegionTestBase {
   }
 
   @Test
+  void theAlreadyCompletedLockFutureRefusesAReplacedResult() {
+    CompletableFuture<MutexGuard> lock = region.mutex("m").lock();
+    MutexGuard guard = lock.join();
+    UnsupportedOperationException value =
+        assertThrows(UnsupportedOperationException.class, () -> lock.obtrudeValue(null));
+    assertEquals("a lock future's result cannot be replaced", value.getMessage());
+    UnsupportedOperationException failure =
+        assertThrows(
+            UnsupportedOperationException.class,
+            () -> lock.obtrudeException(new RuntimeException()));
+    assertEquals("a lock future's result cannot be replaced", failure.getMessage());
+    assertSame(guard, lock.join()); // still the guard, still held
+    assertTrue(region.mutex("m").isLocked());
+    guard.unlock();
+  }
+
+  @Test
   void theSameNameIsTheSameMutex() throws Exception {
     assertSame(region.mutex("m"), region.mutex("m"));
     MutexGuard guard = await(region.mutex("m").lock());

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Timeout;
  * <p>Why the pause: an operation that is between its read and its CAS at the very instant the file
  * shrinks still dies of SIGBUS (no Java code can close that window; docs/validation.md). With the
  * threads looping through the truncation instead, a worker died in 2 of 6 runs here, always in an
- * interpreted frame (PidLock.casLock, MutexCore.casWord) whose read had passed just before.
+ * interpreted frame (PidLock.casLock, MutexWords.casWord) whose read had passed just before.
  */
 @Timeout(120)
 class RegionTruncationTest {

@@ -80,7 +80,9 @@ class SemaphoreTest extends RegionTestBase {
     CompletableFuture<Void> acquired = region.semaphore("s", 1, SIGNAL).acquire(1);
     assertFalse(acquired.cancel(false));
     assertFalse(acquired.completeExceptionally(new RuntimeException()));
-    assertThrows(UnsupportedOperationException.class, () -> acquired.obtrudeValue(null));
+    UnsupportedOperationException value =
+        assertThrows(UnsupportedOperationException.class, () -> acquired.obtrudeValue(null));
+    assertEquals("an acquire's result cannot be replaced", value.getMessage());
     assertThrows(
         UnsupportedOperationException.class,
         () -> acquired.obtrudeException(new RuntimeException()));

@@ -46,10 +46,10 @@ import java.util.concurrent.TimeoutException;
  * that did not fail on a changed value (woken, timed out; for a cancelled one, when the ring
  * reports that the kernel is done with it), each candidate that has sleepers is repaired: a free
  * word gets one wake, a held word gets WAITERS so that its holder's release wakes one
- * (MutexCore.repairAfterWaitv). The price is at most one spurious wake per candidate.
+ * (LockAnyCandidate.repairAfterWaitv). The price is at most one spurious wake per candidate.
  *
  * Owner death: a candidate held by a process that is not alive is taken over as tryLock does
- * (MutexCore.tryAcquireForAny). While the FUTEX_WAITV sleeps, the owners of its words are watched
+ * (LockAnyCandidate.tryAcquire). While the FUTEX_WAITV sleeps, the owners of its words are watched
  * (PeerWatches, as a mutex's sleeper watches its owner): an exit cancels the wait and the next
  * attempt takes that mutex over. The wait also never sleeps longer than Sleeper.RECHECK_MILLIS
  * before looking again, which bounds what a lost wake costs.
@@ -62,7 +62,7 @@ import java.util.concurrent.TimeoutException;
  * a cancel is released again.
  */
 public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
-  private final MutexCore[] candidates;
+  private final LockAnyCandidate[] candidates;
   private final FutexRing ring;
   private final long deadline;
   // The candidates' foreign owners, watched while a FUTEX_WAITV sleeps: made at the first one, so
@@ -72,7 +72,7 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
   private CompletableFuture<WaitOutcome> waiting; // guarded by this
   private boolean ownerExited; // guarded by this: a watched owner exited since the wait was armed
 
-  private AnyMutex(MutexCore[] candidates, long deadline) {
+  private AnyMutex(LockAnyCandidate[] candidates, long deadline) {
     this.candidates = candidates;
     this.ring = candidates[0].ring();
     this.deadline = deadline;
@@ -94,7 +94,7 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
     return request;
   }
 
-  private static MutexCore[] checked(List<? extends Mutex> candidates) {
+  private static LockAnyCandidate[] checked(List<? extends Mutex> candidates) {
     Objects.requireNonNull(candidates, "candidates");
     if (candidates.isEmpty() || candidates.size() > FutexRing.MAX_WAIT_ANY) {
       throw new IllegalArgumentException(
@@ -103,7 +103,7 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
               + " mutexes (the FUTEX_WAITV limit), not "
               + candidates.size());
     }
-    MutexCore[] cores = new MutexCore[candidates.size()];
+    LockAnyCandidate[] cores = new LockAnyCandidate[candidates.size()];
     Map<MutexCore, Boolean> seen = new IdentityHashMap<>();
     for (int i = 0; i < cores.length; i++) {
       Mutex candidate = Objects.requireNonNull(candidates.get(i), "a lockAny candidate is null");
@@ -114,20 +114,20 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
       if (seen.put(core, Boolean.TRUE) != null) {
         throw new IllegalArgumentException("mutex '" + core.name() + "' is a candidate twice");
       }
-      if (i > 0 && core.ring() != cores[0].ring()) {
+      if (i > 0 && core.ring != cores[0].ring()) {
         throw new IllegalArgumentException(
             "lockAny candidates must wait through one ring, but mutex '"
                 + core.name()
                 + "' uses "
-                + core.ring()
+                + core.ring
                 + " and mutex '"
-                + cores[0].name()
+                + cores[0].mutex().name()
                 + "' uses "
                 + cores[0].ring()
                 + "; open their regions with the same RegionOptions.ring");
       }
       core.checkOpen();
-      cores[i] = core;
+      cores[i] = core.lockAnyCandidate();
     }
     return cores;
   }
@@ -181,9 +181,9 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
 
   /** Takes a candidate: the woken one first (see the overview), then in list order. */
   private Guard take(int wokenIndex) {
-    Guard taken = wokenIndex >= 0 ? candidates[wokenIndex].tryAcquireForAny(true) : null;
+    Guard taken = wokenIndex >= 0 ? candidates[wokenIndex].tryAcquire(true) : null;
     for (int i = 0; taken == null && i < candidates.length; i++) {
-      taken = candidates[i].tryAcquireForAny(false);
+      taken = candidates[i].tryAcquire(false);
     }
     return taken;
   }
@@ -192,8 +192,8 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
   private List<WaitTarget> sleepTargets() {
     List<WaitTarget> targets = new ArrayList<>(candidates.length);
     try {
-      for (MutexCore candidate : candidates) {
-        int expected = candidate.lockAnySleepValue(this);
+      for (LockAnyCandidate candidate : candidates) {
+        int expected = candidate.sleepValue(this);
         if (expected == -1) {
           endWait(targets.size());
           return null;
@@ -300,7 +300,7 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
 
   /** An abandoned wait is over in the kernel: called once for each of its words. */
   private void abandonedWake(FutexRing ignored, FutexWord word, int bitset) {
-    for (MutexCore candidate : candidates) {
+    for (LockAnyCandidate candidate : candidates) {
       if (candidate.word().equals(word)) {
         candidate.repairAfterWaitv();
       }
@@ -308,14 +308,14 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
   }
 
   private void repairAll() {
-    for (MutexCore candidate : candidates) {
+    for (LockAnyCandidate candidate : candidates) {
       candidate.repairAfterWaitv();
     }
   }
 
   private void endWait(int counted) {
     for (int i = 0; i < counted; i++) {
-      candidates[i].lockAnyWaitEnded(this);
+      candidates[i].waitEnded(this);
     }
   }
 

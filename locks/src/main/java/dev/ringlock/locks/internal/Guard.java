@@ -5,7 +5,6 @@ import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.RegionClosedException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * One acquisition of a mutex; releasing it twice is refused.
@@ -14,7 +13,7 @@ import java.util.concurrent.CompletableFuture;
  * itself: one allocation instead of a guard and a future on the path that must be cheapest. A guard
  * handed to a queued request is not used as a future.
  */
-final class Guard extends CompletableFuture<MutexGuard> implements MutexGuard {
+final class Guard extends UnreplaceableFuture<MutexGuard> implements MutexGuard {
   private static final VarHandle RELEASED;
 
   static {
@@ -44,13 +43,8 @@ final class Guard extends CompletableFuture<MutexGuard> implements MutexGuard {
   }
 
   @Override
-  public void obtrudeValue(MutexGuard value) {
-    throw new UnsupportedOperationException("a lock future's result cannot be replaced");
-  }
-
-  @Override
-  public void obtrudeException(Throwable failure) {
-    throw new UnsupportedOperationException("a lock future's result cannot be replaced");
+  String kind() {
+    return "a lock future";
   }
 
   @Override

@@ -16,7 +16,7 @@ import java.nio.ByteOrder;
  * A semaphore's table of holding processes (SemaphoreDescriptor, lines 1 to 8): HOLDER_SLOTS
  * entries of (pid u32, held u32), each read and written as one 64-bit word, so that a pid, its
  * BUSY bit and its count change together. 0 is a free entry. An entry records the permits its
- * process took and has not given back; these records are the truth SemaphoreCore's repair
+ * process took and has not given back; these records are the truth the repair (SemaphoreRepair)
  * recomputes the count from (available = total - the live holders' records).
  *
  * One entry per view: each SemaphoreCore (one process's view of the semaphore through one
@@ -49,7 +49,7 @@ public final class HolderTable {
   private final int pid;
   private final String semaphore; // how messages name it: "semaphore 'pool'"
 
-  // ---- guarded by the owning SemaphoreCore's undo lock ----
+  // ---- guarded by the owning view's undo lock (SemaphoreUndo) ----
   private int mySlot = -1; // the entry this view claimed, or -1
   private int freeHint; // where the last claim found a free entry: a stale value only costs a scan
 
@@ -156,7 +156,7 @@ public final class HolderTable {
     return casEntry(slot, expected, 0);
   }
 
-  // ---- this view's entry: the caller holds its SemaphoreCore's undo lock ----
+  // ---- this view's entry: the caller holds its view's undo lock (SemaphoreUndo) ----
 
   /**
    * Sets BUSY on this view's entry, claiming a free entry (with 0 permits) if it has none and

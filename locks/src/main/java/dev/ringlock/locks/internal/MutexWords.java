@@ -24,7 +24,7 @@ import java.lang.invoke.VarHandle;
  *   lv  volatile load          la  acquire load          lp  plain load
  *   sr  release store          sp  plain store (an object not yet published, or a test)
  *   cas compare-and-set        xchg getAndSet            and getAndBitwiseAnd
- * Which mode each protocol step needs, and why it is enough, is MutexCore's overview.
+ * Which mode each protocol step needs, and why it is enough, is MutexOwnership's overview (and MutexCore's).
  *
  * Every cas here reads first (test-and-test-and-set): on a page that the file no longer covers
  * (shrunk under the mapping) a compareAndSet kills the JVM with SIGBUS, where the read throws

@@ -5,19 +5,19 @@ import static dev.ringlock.locks.internal.SemaphoreDescriptor.REPAIR;
 import static dev.ringlock.locks.internal.SemaphoreDescriptor.UNDO_PERMITS_MASK;
 import static dev.ringlock.locks.internal.SemaphoreDescriptor.WAITERS;
 
+import dev.ringlock.core.WakeSignal;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.RegionDescriptor;
 import java.io.UncheckedIOException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntPredicate;
-import java.util.function.IntSupplier;
 
 /*
  * Overview
  *
- * The repair of a semaphore with undo on exit (SemaphoreCore's overview: the records are the truth,
+ * The repair of a semaphore with undo on exit (SemaphoreUndo's overview: the records are the truth,
  * the word a count derived from them): it recomputes the word from the live holders' records.
- * Steps 1 to 3 below are a move of permits, as SemaphoreCore's overview numbers them.
+ * Steps 1 to 3 below are a move of permits, as SemaphoreUndo's overview numbers them.
  *
  * Repair, by any process that finds a dead holder's entry, or REPAIR set with no live repairer:
  *   R1. take the lease: CAS repairer 0 -> own pid, or dead pid -> own pid (a pid this JVM does not
@@ -72,20 +72,13 @@ final class SemaphoreRepair {
    */
   private static final AtomicInteger REPAIRS_HERE = new AtomicInteger();
 
-  /** A CAS of the semaphore's word, read first (SemaphoreCore.casWord). */
-  interface WordCas {
-    boolean test(int expected, int next);
-  }
-
   private final MappedRegion region;
   private final SemaphoreWords words; // the semaphore's fields (the repairer)
   private final int pid;
   private final int total; // available + every record, fixed at creation
   private final HolderTable holders;
   private final String described; // the semaphore, as messages name it
-  private final IntSupplier lvWord;
-  private final WordCas casWord;
-  private final Runnable wakeAll;
+  private final WakeSignal wakeAll; // every sleeper of the word
   private final IntPredicate alive; // PeerWatches's one liveness question
 
   SemaphoreRepair(
@@ -95,9 +88,7 @@ final class SemaphoreRepair {
       int total,
       HolderTable holders,
       String described,
-      IntSupplier lvWord,
-      WordCas casWord,
-      Runnable wakeAll,
+      WakeSignal wakeAll,
       IntPredicate alive) {
     this.region = region;
     this.words = words;
@@ -105,8 +96,6 @@ final class SemaphoreRepair {
     this.total = total;
     this.holders = holders;
     this.described = described;
-    this.lvWord = lvWord;
-    this.casWord = casWord;
     this.wakeAll = wakeAll;
     this.alive = alive;
   }
@@ -117,7 +106,7 @@ final class SemaphoreRepair {
     return words.lvRepairer();
   }
 
-  /** Read first, then CAS, as SemaphoreCore.casWord. */
+  /** Read first, then CAS, as SemaphoreWords.casWord. */
   private boolean casRepairer(int expected, int next) {
     return words.casRepairer(expected, next);
   }
@@ -175,8 +164,8 @@ final class SemaphoreRepair {
   }
 
   private boolean repairUnderLease(long busyWaitNanos) {
-    for (int v = lvWord.getAsInt(); (v & REPAIR) == 0; v = lvWord.getAsInt()) { // R2
-      if (casWord.test(v, v | REPAIR)) {
+    for (int v = words.lvWord(); (v & REPAIR) == 0; v = words.lvWord()) { // R2
+      if (words.casWord(v, v | REPAIR)) {
         break;
       }
     }
@@ -193,7 +182,7 @@ final class SemaphoreRepair {
           // while we run, only descheduled (on a loaded machine for longer than busyWaitNanos), so
           // it is waited out. Another process's may be stopped (SIGSTOP): give up after the bound.
           long bound =
-              HolderTable.pidOf(entry) == pid ? SemaphoreCore.REPAIR_WAIT_NANOS : busyWaitNanos;
+              HolderTable.pidOf(entry) == pid ? SemaphoreUndo.REPAIR_WAIT_NANOS : busyWaitNanos;
           long now = System.nanoTime();
           if (busySince == 0) {
             busySince = now;
@@ -252,13 +241,13 @@ final class SemaphoreRepair {
    */
   private void publishRepair(int available) {
     int old;
-    for (old = lvWord.getAsInt(); ; old = lvWord.getAsInt()) {
-      if (casWord.test(old, available >= 0 ? available : old & UNDO_PERMITS_MASK)) {
+    for (old = words.lvWord(); ; old = words.lvWord()) {
+      if (words.casWord(old, available >= 0 ? available : old & UNDO_PERMITS_MASK)) {
         break;
       }
     }
     if ((old & WAITERS) != 0) {
-      wakeAll.run();
+      wakeAll.signal();
     }
   }
 }

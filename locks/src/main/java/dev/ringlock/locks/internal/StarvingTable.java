@@ -30,7 +30,7 @@ import java.util.function.IntPredicate;
  *
  * Every pid read here is checked (MutexDescriptor.starvingProblem) before anyone asks about it: a
  * bad one is the mutex's corruption. Every CAS reads first (a CAS on a page the file no longer
- * covers kills the JVM, where the read throws; see MutexCore.casWord).
+ * covers kills the JVM, where the read throws; see MutexWords).
  *
  * Locking: the slot this process holds is guarded by the mutex's monitor. The sighting of stale
  * marks is a volatile any thread may replace: a race between two sightings only restarts or
@@ -87,7 +87,7 @@ final class StarvingTable {
     return words.lvStarvingPid(slot);
   }
 
-  /** Read first, then CAS, as MutexCore.casWord. */
+  /** Read first, then CAS, as MutexWords.casWord. */
   private boolean casStarvingPid(int slot, int expected, int next) {
     return words.casStarvingPid(slot, expected, next);
   }

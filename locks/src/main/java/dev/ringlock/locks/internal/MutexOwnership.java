@@ -1,0 +1,333 @@
+package dev.ringlock.locks.internal;
+
+import static dev.ringlock.core.memory.RegionDescriptor.MAX_PID;
+import static dev.ringlock.core.memory.RegionDescriptor.PID_MASK;
+import static dev.ringlock.locks.internal.MutexDescriptor.OWNER_DIED;
+import static dev.ringlock.locks.internal.MutexDescriptor.WAITERS;
+import static dev.ringlock.locks.internal.MutexDescriptor.notRecoverable;
+import static dev.ringlock.locks.internal.MutexDescriptor.ownerOf;
+
+import dev.ringlock.core.FutexRing;
+import dev.ringlock.core.FutexScope;
+import dev.ringlock.core.FutexWord;
+import dev.ringlock.core.WakeSignal;
+import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.locks.NotRecoverableException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+
+/*
+ * Overview
+ *
+ * This process's ownership of one mutex word: every way the word becomes ours (a free word taken,
+ * a dead owner's word taken over) or stops being ours (freed, made not recoverable, dropped at
+ * close), the fence each new holder draws, and the rules for trusting an owner read from the word.
+ * MutexCore stands on it and adds the decisions: when this process may take the word (barging,
+ * starvation, in-process handoff) and what its queue does meanwhile. It is a class of its own so
+ * that what a word transition is stays apart from when one is made; it is a superclass rather
+ * than a field so that the uncontended lock and unlock call its methods with no object between
+ * (they inline as before).
+ *
+ * Word: 0 = free, else owner pid | WAITERS | OWNER_DIED (MutexDescriptor; docs/protocols.md).
+ * Free is 0, or WAITERS alone: a waiter that stands back for a starving process sets WAITERS on a
+ * free word and sleeps on it, and whoever takes that word keeps the bit (tryAcquireFree).
+ *
+ * Owner death. A process that dies holding the word never releases it, and the kernel's robust
+ * list (glibc's) cannot help, so processes watch each other (MutexCore: the sleeper's peer
+ * watches). A word held by a process that is not alive is taken over with a CAS from that very
+ * value to pid | WAITERS | OWNER_DIED (takeOverIfOwnerDied): of all the waiters that saw the death,
+ * in any process, the CAS lets exactly one through. WAITERS, because others may sleep on the dead
+ * owner's word. Its guard reports ownerDied(). markConsistent() clears OWNER_DIED; a release that
+ * finds the guard still inconsistent stores OWNER_DIED without a pid (not recoverable, for good)
+ * and wakes every sleeper, and every process fails its queue (releaseNotRecoverable).
+ *
+ * Liveness is PeerWatches's one definition (a zombie is dead) and policy (cannot tell: alive, so a
+ * live owner is never robbed): a lookup while a watch on it exists, and otherwise a probe that
+ * keeps nothing open. PID reuse: the watch (a pidfd, which names one process, never a number) is
+ * opened before a sleeper is armed, the sleeper's FUTEX_WAIT compares the word with the value the
+ * decision was made on, and a takeover is a CAS from that same value; so a pid that left the word
+ * in between (released; perhaps reused since) makes the wait fail with EAGAIN or the CAS fail, and
+ * the decision is made again.
+ *
+ * Distrust. Every pid read from the word is checked against pid_max before ProcessWatch is asked
+ * about it (checkedOwner), and the fence before it is incremented (nextFence); a bad one is
+ * InvalidRegionException(CORRUPT) naming this mutex (MutexDescriptor's *Problem methods, shared
+ * with RegionSnapshot). Every CAS on the region reads the word first (casWord), since a CAS on a
+ * page the file no longer covers kills the JVM with SIGBUS where a read only throws InternalError
+ * (which the public API turns into TRUNCATED).
+ *
+ * Memory ordering: the word's CAS and getAndSet are volatile (full) accesses; they order the
+ * protected data between holders in any process, and the fence read (acquire) and write (release)
+ * by the holder.
+ *
+ * `holding`: this object holds the word for one of its guards. Plain: written by whoever takes or
+ * frees the word, ordered by the word's own volatile CAS/getAndSet; the pump reads it only
+ * together with the word (MutexCore.releaseChecked says why a stale value cannot strand the
+ * queue), and close reads it.
+ */
+/** This process's ownership of one mutex word; see the overview in the source. */
+abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
+  final String name;
+  final MappedRegion region; // names the file in corruption reports
+  final MutexWords words; // the object's fields, by access mode
+  final FutexWord word;
+  final FutexRing ring;
+  final WakeSignal wakeOne;
+  final int pid;
+  boolean holding; // see the overview
+
+  /**
+   * @param offset where the mutex object starts (MutexDescriptor.SIZE bytes, 64-byte aligned)
+   */
+  MutexOwnership(
+      String name, MappedRegion region, long offset, FutexScope scope, FutexRing ring, int pid) {
+    if (pid <= 0 || pid > PID_MASK) {
+      throw new IllegalArgumentException("process id " + pid + " does not fit the lock word");
+    }
+    MemorySegment memory = region.segment();
+    FutexWord word = FutexWord.of(memory, offset + MutexDescriptor.WORD_OFFSET, scope);
+    super(ring, word, memory, offset + MutexDescriptor.SLEEPERS_OFFSET, true);
+    this.name = name;
+    this.region = region;
+    this.words = new MutexWords(memory, offset);
+    this.word = word;
+    this.ring = ring;
+    this.wakeOne = ring.wakeSignal(word, 1, FutexRing.ANY_BITSET);
+    this.pid = pid;
+  }
+
+  // ---- shared memory, access mode in the name ----
+
+  final int lvWord() {
+    return words.lvWord();
+  }
+
+  /** Read first, then CAS: a CAS on a vanished page kills the JVM (MutexWords says why). */
+  final boolean casWord(int expected, int next) {
+    return words.casWord(expected, next);
+  }
+
+  final int xchgWord(int next) {
+    return words.xchgWord(next);
+  }
+
+  // ---- the word becomes ours ----
+
+  /**
+   * Takes a free word: 0, or WAITERS alone (whose bit it keeps). A failed CAS means someone else
+   * changed the word; the caller decides whether to look again (the spin) or to queue.
+   */
+  final boolean tryAcquireFree() {
+    if (casWord(0, pid) || (lvWord() == WAITERS && casWord(WAITERS, pid | WAITERS))) {
+      holding = true;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Takes the word over from its owner if that process is not alive: one CAS from the very value
+   * read, so of every process that saw the death exactly one wins. WAITERS is set, because others
+   * may sleep on the dead owner's word; OWNER_DIED until the new holder marks the state consistent.
+   *
+   * @return whether the word is now ours (the caller draws its guard: newGuard(true))
+   */
+  final boolean takeOverIfOwnerDied(int v) {
+    int owner = ownerOf(v);
+    if (owner == 0 || owner == pid || alive(owner)) {
+      return false;
+    }
+    if (!casWord(v, pid | WAITERS | OWNER_DIED)) {
+      return false;
+    }
+    holding = true;
+    return true;
+  }
+
+  /**
+   * Only the holder calls this, so a plain increment is enough; the word orders it. A recorded
+   * fence that cannot be incremented is corruption: the word just taken is released again (waking a
+   * sleeper if it had WAITERS), so the mutex is left as free as it was, and every acquisition
+   * reports the damage instead of handing out a negative fence.
+   */
+  final long nextFence() {
+    long last = words.laFence();
+    String problem = MutexDescriptor.fenceProblem(last);
+    if (problem != null) {
+      holding = false;
+      if ((xchgWord(0) & WAITERS) != 0) {
+        wakeOne.signal();
+      }
+      throw corrupt(problem);
+    }
+    long fence = last + 1;
+    words.srFence(fence);
+    return fence;
+  }
+
+  // ---- the word stops being ours ----
+
+  /**
+   * Frees the word held through a guard and wakes one sleeper if it had WAITERS. getAndSet, not a
+   * store: freeing the word and reading WAITERS must be one atomic step, so a sleeper's CAS that
+   * set the bit before is seen here, and one after sees 0 and does not sleep.
+   */
+  final void freeWord() {
+    holding = false;
+    int old = xchgWord(0);
+    TestPausePoints.afterFreeingWord(name);
+    if ((old & WAITERS) != 0) {
+      wakeOne.signal();
+    }
+  }
+
+  /**
+   * Stores "not recoverable" and wakes every sleeper, in every process: each one's pump then fails
+   * its queue. This process's queue fails here.
+   */
+  final void releaseNotRecoverable() {
+    holding = false;
+    xchgWord(OWNER_DIED);
+    ring.wake(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
+    // A sleeper of ours, armed for a timed request, is among those woken: its pump finds the
+    // queue empty, or refuses what was queued meanwhile.
+    failAll(notRecoverableException());
+  }
+
+  /**
+   * At close: frees the word if this object still holds it (it would wedge every other process).
+   * Releasing a mutex taken over from a dead owner without markConsistent() leaves it not
+   * recoverable, as unlocking would.
+   *
+   * @return whether the mutex was left not recoverable: then every sleeper must wake to find out
+   */
+  final boolean freeWordAtClose() {
+    if (!holding) {
+      return false;
+    }
+    holding = false;
+    // Only the holder (us) changes OWNER_DIED, so it cannot change between the read and the swap.
+    boolean refusing = (lvWord() & OWNER_DIED) != 0;
+    xchgWord(refusing ? OWNER_DIED : 0);
+    return refusing;
+  }
+
+  /** The holder has repaired the state a dead owner left: the mutex is consistent again. */
+  final void markConsistent() {
+    checkOpen();
+    try {
+      words.andWord(~OWNER_DIED);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
+  }
+
+  // ---- what the word says (the Mutex queries MutexCore inherits) ----
+
+  /** See {@link dev.ringlock.locks.Mutex#name()}. */
+  public String name() {
+    return name;
+  }
+
+  /** See {@link dev.ringlock.locks.Mutex#isLocked()}. */
+  public boolean isLocked() {
+    return ownerPid() != 0;
+  }
+
+  /** See {@link dev.ringlock.locks.Mutex#ownerPid()}. */
+  public int ownerPid() {
+    try {
+      return ownerOf(lvWord());
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
+  }
+
+  /** See {@link dev.ringlock.locks.Mutex#isConsistent()}. */
+  public boolean isConsistent() {
+    try {
+      int v = lvWord();
+      if ((v & OWNER_DIED) != 0) {
+        return false;
+      }
+      int owner = ownerOf(v);
+      return owner == 0 || owner == pid || alive(owner);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
+  }
+
+  /** The word, for toString: who holds it and how. */
+  final String describeWord() {
+    int v = lvWord();
+    int owner = v & PID_MASK;
+    return (notRecoverable(v) ? "not recoverable" : owner == 0 ? "free" : "held by pid " + owner)
+        + ((v & OWNER_DIED) != 0 && owner != 0 ? " after its owner died" : "")
+        + ((v & WAITERS) != 0 ? " with waiters" : "");
+  }
+
+  // ---- trusting what the word says ----
+
+  /**
+   * Whether process {@code pid} (read from the region, checked first) is alive: PeerWatches's one
+   * definition and policy (a zombie is dead; cannot tell means alive, so a dead owner is taken over
+   * at a later look, never a live one now).
+   */
+  final boolean alive(int pid) {
+    checkedOwner(pid);
+    return peers.alive(pid);
+  }
+
+  /** Whether {@code owner} (nonzero) is this process or one that is alive. */
+  final boolean isAliveOwner(int owner) {
+    return owner == pid || alive(owner);
+  }
+
+  /**
+   * {@code owner} (a nonzero pid read from the word) checked before it is asked about: ProcessWatch
+   * refuses what is not a pid, and a number no pid can be is damage, not a dead owner.
+   */
+  final int checkedOwner(int owner) {
+    if (owner > MAX_PID) {
+      throw corrupt("lock word names pid " + owner + ", above the largest pid " + MAX_PID);
+    }
+    return owner;
+  }
+
+  /**
+   * Watches {@code watchedPid} (read from the word or the starving table) for its exit, under the
+   * primitive's monitor, which then takes the registry's (see PeerWatches). False, with nothing
+   * left watched, if it has exited already: the caller decides again, with nothing armed.
+   */
+  final boolean watchPeer(int watchedPid) {
+    checkedOwner(watchedPid);
+    if (peers.watch(watchedPid)) {
+      return true;
+    }
+    peers.unwatchAll();
+    return false;
+  }
+
+  /** Damage found in this mutex's memory, named after it (InvalidRegionException, CORRUPT). */
+  final UncheckedIOException corrupt(String problem) {
+    return region.corruption("has a " + describe() + " whose " + problem);
+  }
+
+  final NotRecoverableException notRecoverableException() {
+    return new NotRecoverableException(
+        describe()
+            + " is not recoverable: its owner died holding it, and the process that took it over"
+            + " released it without markConsistent(). Rebuild what it protects and use a new"
+            + " region file or mutex name");
+  }
+
+  @Override
+  final String describe() {
+    return "mutex '" + name + "'";
+  }
+
+  @Override
+  final RuntimeException regionFault(InternalError fault) {
+    return region.truncated(fault);
+  }
+}
