@@ -6,7 +6,6 @@ import dev.ringlock.core.WaitOutcome;
 import dev.ringlock.locks.RegionClosedException;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
 
 /*
@@ -63,7 +62,7 @@ import java.util.concurrent.TimeoutException;
  * sleepers cancelled, only outside it.
  */
 /** The waiting mechanism of the queued primitives; see the overview in the source. */
-abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
+abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> extends RequestOwner<R> {
   // ---- guarded by this (the queue's length may be read anywhere) ----
   final RequestQueue<R> queue = new RequestQueue<>();
   final Sleeper sleeper; // the kernel wait standing for the queue
@@ -131,9 +130,6 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
   /** How messages name this primitive, e.g. {@code mutex 'orders'}. */
   abstract String describe();
 
-  /** The message of the TimeoutException an expired request fails with. */
-  abstract String timeoutMessage(R request);
-
   /**
    * The ringlock exception for a fault on the region's memory (an InternalError: the file shrank
    * under the mapping), naming the region: MappedRegion.truncated.
@@ -184,6 +180,7 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
   /**
    * Hooks a sleeper just armed up to the SLEEPER_DONE / SLEEPER_WOKEN events; outside the monitor.
    */
+  @Override
   final void watch(CompletableFuture<WaitOutcome> armed) {
     armed.whenComplete((outcome, failure) -> sleeperDone(armed, outcome, failure));
   }
@@ -198,7 +195,7 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
           return; // cancelled by us: the ring passes on any wake it consumed
         }
       }
-      Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+      Throwable cause = Sleeper.causeOf(failure);
       if (cause == null || cause instanceof TimeoutException) {
         boolean woken = cause == null && outcome.isWoken();
         pump(woken ? Event.SLEEPER_WOKEN : Event.SLEEPER_DONE, Deadlines.NONE);
@@ -282,6 +279,7 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
   }
 
   /** Fails every queued request with {@code cause}, and ends the queue. */
+  @Override
   final void failAll(Throwable cause) {
     Effects<R> effects = new Effects<>();
     synchronized (this) {

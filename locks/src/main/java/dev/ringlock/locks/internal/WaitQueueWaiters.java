@@ -1,0 +1,560 @@
+package dev.ringlock.locks.internal;
+
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.SLEEPERS_OFFSET;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.WAITING;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.WOKEN_ALL;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.WOKEN_ONE;
+
+import dev.ringlock.core.WaitOutcome;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/*
+ * Overview
+ *
+ * A wait queue view's own waiters and the one kernel wait standing for them: the owner's side of
+ * WaitQueueCore's protocol, on the pieces of the waiting mechanism every primitive uses
+ * (docs/waiting.md): the waiters are QueuedRequests in a RequestQueue (WaitQueueLocals, in the
+ * order their slots were linked), the kernel wait is a Sleeper on the wake sequence W (its timeout
+ * the earliest local deadline or the re-check, Sleeper.timeoutFor), deadlines are Deadlines, and
+ * every pass ends in one Effects (WaitQueueBatch), run once outside every lock.
+ *
+ * The base's events, as a view meets them:
+ *   ARRIVAL        a waiter's slot was linked (WaitQueueCore.enqueue): addLocal, then coverWith
+ *                  arms the sleeper, or arms it again for an earlier deadline
+ *   SLEEPER_WOKEN  the wait on W ended: a scan (below) if W moved
+ *   SLEEPER_DONE   (EAGAIN, or the re-check: then also expiries, the sweep for dead owners, and
+ *                  a quiet re-check with nothing to do re-arms without the list lock: quietTick)
+ *   RELEASE        for a wait queue, a wake: this view's own waiters are chosen like any other
+ *                  process's, and reach it as SLEEPER_WOKEN, on the completion thread
+ *   PEER_EXIT      a foreign slot owner exited: WaitQueueReaper reclaims its slots
+ *   WITHDRAWAL     a caller completed its waiter: withdraw frees the slot
+ * What the base's pump does under its monitor, a view does under its list lock first, then its
+ * monitor (WaitQueueCore's overview: every slot transition is under the list lock), and the list
+ * lock may be held by a stopped process: so the events that arrive on threads that must never
+ * wait (the completion thread, a canceller) run through WaitQueueTasks, now or deferred. That, and
+ * the slot list, is all a view does differently; the ending of every pass is the base's Effects.
+ *
+ * The scan. When the wait ends, the view takes the list lock, reads W (acquire), completes every
+ * local waiter whose slot is WOKEN_* (freeing the slot first, so that a continuation that awaits
+ * again finds room) and every one whose deadline has passed, and arms the wait again with the W it
+ * read, timing out at its earliest local deadline. wake(n), wakeAll and pass-ons choose from the
+ * head of the list, and the local list is in list order, so what they mark is a prefix of the local
+ * list: the scan stops at the first WAITING slot (a wake(1) loop over 100,000 waiters is O(1) per
+ * wake). A waker whose choice is not a prefix bumps the reorder count; a view that sees it moved
+ * scans all its waiters, and so does every re-check that finds W moved since the last full scan.
+ *
+ * Timeouts, cancellation and close are local decisions under the list lock: the waiter's slot is
+ * unlinked and freed at once. A waiter whose slot was chosen before its decision completes normally
+ * (a timeout) or passes the wake on (a cancel: see Declined wakes). A scan that must be deferred
+ * first fails the local waiters whose deadline passed and whose slot is still WAITING (lock-free:
+ * a slot stays this view's until it releases it), so timeouts fire on time; if a waker chooses such
+ * a slot before the deferred scan runs, the scan finds WOKEN_ONE on a failed future and passes the
+ * wake on (jcstress: TimedOutWaiterRacingWakeOne).
+ *
+ * Declined wakes. A WOKEN_ONE wake was meant for one waiter. If the caller cancelled the future
+ * (or close failed it) before the scan could complete it, the wake is passed on: wake(1) to the
+ * next longest waiter. Exactly one party passes it on: the scan (settlePassOn, when its complete()
+ * fails) or close, whichever wins QueueWaiter.claimPassOn. WOKEN_ALL wakes go through Grants as
+ * any grant does, and are not passed on.
+ *
+ * Locks: the list lock, then this object's monitor, never the other way round. The monitor guards
+ * the local state (the WaitQueueLocals, the sleeper, the scan fields); what changes both shared and
+ * local state holds both, so close() without the list lock can still read the local state under
+ * the monitor alone.
+ */
+/** A wait queue view's waiters and its one kernel wait; see the overview in the source. */
+final class WaitQueueWaiters extends RequestOwner<QueueWaiter> {
+  /** Every how many quiet re-checks (Sleeper.RECHECK_MILLIS each) a view sweeps for the dead. */
+  private static final int SWEEP_TICKS = 4;
+
+  private final WaitQueueCore queue;
+  private final WaitQueueList list;
+
+  // ---- guarded by this (written under the list lock too; see the overview) ----
+  private final WaitQueueLocals locals; // this view's waiters
+  private final Sleeper sleeper; // the one kernel wait on W
+  private boolean scanPending; // the sleeper ended; its scan (which re-arms it) has not run yet
+  private int lastSequence; // W at the last scan
+  private int lastReorders; // the reorder count at the last scan
+  private int lastFullSequence; // W at the last scan of every local waiter
+  private int quietTicks; // re-checks that needed no scan; every SWEEP_TICKS-th sweeps anyway
+  private long scans; // for scanStats
+  private volatile WaitQueueCore.ScanStats scanStats =
+      new WaitQueueCore.ScanStats(0, 0, 0); // written under both locks
+
+  // released WOKEN_ONE waiters whose pass-on (if they decline) is not settled yet: close settles
+  final Set<QueueWaiter> passOnsUnsettled = ConcurrentHashMap.newKeySet();
+  // claimed pass-ons (settlePassOn) not yet chosen: close() chooses them if they never run
+  final AtomicInteger passOnsOwed = new AtomicInteger();
+
+  /**
+   * @param waitBitset the sleeper's bitset: only wakes sharing a bit with it end it
+   */
+  WaitQueueWaiters(WaitQueueCore queue, int waitBitset) {
+    this.queue = queue;
+    this.list = queue.list;
+    this.locals = new WaitQueueLocals(list.capacity());
+    this.sleeper =
+        new Sleeper(
+            queue.ring,
+            queue.sequenceWord,
+            list.memory(),
+            list.offsetOf(SLEEPERS_OFFSET),
+            waitBitset);
+  }
+
+  /** Slots this view owns (a volatile read). */
+  int size() {
+    return locals.size();
+  }
+
+  // ---- ARRIVAL ----
+
+  /** Under the list lock: the waiter of a slot just linked at the tail joins the local state. */
+  QueueWaiter arrive(int slot, long deadline) {
+    QueueWaiter waiter = new QueueWaiter(this, slot, deadline);
+    synchronized (this) {
+      if (locals.isEmpty()) {
+        // Nothing local to scan for: any wake from now on is news to this view.
+        lastSequence = list.lvSequence();
+        lastReorders = list.lvReorders();
+        lastFullSequence = lastSequence;
+      }
+      locals.add(waiter);
+    }
+    return waiter;
+  }
+
+  /**
+   * After the list lock (inside a guard): makes sure the sleeper covers a new waiter, arming it or
+   * arming it again for an earlier deadline. Never under the list lock: on the syscalls backend
+   * handing a wait to a thread may take a while, and every process's wakes wait for the lock.
+   */
+  void coverWith(QueueWaiter waiter, Effects<QueueWaiter> effects) {
+    synchronized (this) {
+      if (scanPending || queue.gate.isClosed() || waiter.released()) {
+        return; // the scan arms the sleeper when it has run
+      }
+      if (!sleeper.isArmed()) {
+        effects.armed(sleeper.arm(lastSequence, locals.earliestDeadline()));
+      } else if (waiter.deadline - sleeper.deadline() < 0) { // an earlier deadline: arm again
+        effects.cancel(sleeper.detach());
+        effects.armed(sleeper.arm(lastSequence, waiter.deadline));
+      }
+    }
+  }
+
+  /**
+   * After a hold of the list lock whose scan left the sleeper disarmed (inside a guard): arms it on
+   * the wake sequence the scan read, if this view still has waiters and no other scan is due.
+   */
+  void rearm(Effects<QueueWaiter> effects) {
+    synchronized (this) {
+      if (!scanPending && !locals.isEmpty() && !queue.gate.isClosed() && !sleeper.isArmed()) {
+        effects.armed(sleeper.arm(lastSequence, locals.earliestDeadline()));
+      }
+    }
+  }
+
+  // ---- SLEEPER_WOKEN, SLEEPER_DONE ----
+
+  @Override
+  void watch(CompletableFuture<WaitOutcome> armed) {
+    armed.whenComplete((outcome, failure) -> sleeperDone(armed, failure));
+  }
+
+  /**
+   * The sleeper's wait ended: woken, EAGAIN, timed out (a deadline or the re-check), or the ring
+   * failed. Usually on the ring's completion thread, which must never wait for the list lock.
+   */
+  private void sleeperDone(CompletableFuture<WaitOutcome> done, Throwable failure) {
+    Throwable cause = Sleeper.causeOf(failure);
+    WaitQueueGate gate = queue.gate;
+    if (!gate.enterInternal()) {
+      return; // closed: close() settled this view's waiters
+    }
+    boolean scanWaiting;
+    try {
+      synchronized (this) {
+        if (!sleeper.completed(done)) {
+          return; // replaced or cancelled by us
+        }
+        scanWaiting = scanPending;
+        scanPending = true;
+      }
+    } catch (InternalError fault) { // the sleepers count sits in a truncated file
+      scanWaiting = false;
+      cause = queue.region.truncated(fault);
+    } finally {
+      gate.leaveInternal();
+    }
+    if (cause != null && !(cause instanceof TimeoutException)) {
+      failAll(cause);
+    } else if (scanWaiting) {
+      whileScanWaits(); // one scan waits for the list lock already: one is enough
+    } else if (cause == null || !quietTick()) {
+      queue.tasks.runNowOrDefer(new Scan(cause != null));
+    }
+  }
+
+  /**
+   * A timed-out sleeper with nothing to do needs no list lock: W and the reorder count have not
+   * moved since the last scan (a waker's marks precede its bump), every scan since W last moved was
+   * a full one, no local deadline has passed, and no sweep is due. Then the sleeper is armed again
+   * at once and true returned. So an idle process takes its queue's list lock once per SWEEP_TICKS
+   * re-checks, for the sweep, and not at every one.
+   */
+  private boolean quietTick() {
+    WaitQueueGate gate = queue.gate;
+    if (!gate.enterInternal()) {
+      return true; // closed: close() settled this view's waiters
+    }
+    Effects<QueueWaiter> effects = new Effects<>();
+    try {
+      synchronized (this) {
+        long earliest = locals.earliestDeadline();
+        boolean quiet =
+            list.lvSequence() == lastSequence
+                && list.lvReorders() == lastReorders
+                && lastFullSequence == lastSequence
+                && !Deadlines.passed(earliest)
+                && (!queue.shared || ++quietTicks % SWEEP_TICKS != 0);
+        if (!quiet) {
+          return false;
+        }
+        scanPending = false;
+        if (!locals.isEmpty() && !gate.isClosed() && !sleeper.isArmed()) {
+          effects.armed(sleeper.arm(lastSequence, earliest));
+        }
+      }
+    } catch (RuntimeException | InternalError e) {
+      return false; // the scan, under the lock, reports what is wrong
+    } finally {
+      gate.leaveInternal();
+    }
+    effects.run(this);
+    return true;
+  }
+
+  /**
+   * A scan waits for a busy (or damaged) list lock. Meanwhile, lock-free: local waiters whose
+   * deadline has passed fail on time, and the sleeper is armed again, on W's current value (on the
+   * old one it would end at once), so that later deadlines fire on time too.
+   */
+  private void whileScanWaits() {
+    failExpiredEarly();
+    WaitQueueGate gate = queue.gate;
+    if (!gate.enterInternal()) {
+      return;
+    }
+    Effects<QueueWaiter> effects = new Effects<>();
+    try {
+      synchronized (this) {
+        if (scanPending && !locals.isEmpty() && !gate.isClosed() && !sleeper.isArmed()) {
+          effects.armed(sleeper.arm(list.lvSequence(), locals.earliestDeadline()));
+        }
+      }
+    } catch (RuntimeException | InternalError e) {
+      // the ring refused, or a truncated file: the deferred scan (or close) settles the waiters
+    } finally {
+      gate.leaveInternal();
+    }
+    effects.run(this);
+  }
+
+  /** Under the list lock: the sleeper's end, as the overview describes it. */
+  private final class Scan implements WaitQueueTask {
+    private final boolean timedOut; // a deadline or the re-check: time to sweep, and to expire
+
+    Scan(boolean timedOut) {
+      this.timedOut = timedOut;
+    }
+
+    @Override
+    public void underLock(WaitQueueBatch batch) {
+      int sequence = list.lvSequence(); // first: the marks of every bump up to it are visible
+      int reorders = list.lvReorders();
+      synchronized (WaitQueueWaiters.this) {
+        scanPending = false;
+        boolean all =
+            reorders != lastReorders
+                || (timedOut && sequence != lastFullSequence)
+                || queue.gate.isClosed();
+        if (all || sequence != lastSequence) {
+          scanLocal(all, batch);
+          lastSequence = sequence;
+          lastReorders = reorders;
+          if (all) {
+            lastFullSequence = sequence;
+          }
+        }
+        expire(batch);
+        if (timedOut) {
+          queue.reaper.sweep(batch);
+        }
+      }
+      batch.rearm = true; // after the lock: see rearm
+    }
+
+    @Override
+    public void deferred() {
+      whileScanWaits();
+    }
+
+    @Override
+    public void abandoned(RuntimeException cause) {
+      // A damaged lock word or list. The waiters keep waiting (close fails them); the timed ones
+      // still time out, and the next end of the sleeper tries again.
+      synchronized (WaitQueueWaiters.this) {
+        if (!scanPending) {
+          return;
+        }
+      }
+      whileScanWaits();
+      synchronized (WaitQueueWaiters.this) {
+        scanPending = false;
+      }
+    }
+  }
+
+  /** Under both locks: completes the local waiters whose slots were chosen (see the overview). */
+  private void scanLocal(boolean all, WaitQueueBatch batch) {
+    long start = System.nanoTime();
+    int examined = 0;
+    for (QueueWaiter waiter = locals.first(); waiter != null; examined++) {
+      QueueWaiter next = waiter.next;
+      int state = list.lvState(waiter.slot);
+      if (state == WOKEN_ONE || state == WOKEN_ALL) {
+        takeWake(waiter, state, batch);
+      } else if (state != WAITING) {
+        throw list.badState(waiter.slot, state);
+      } else if (!all) {
+        break; // a wake from the head marks a prefix of the local list: the rest wait
+      }
+      waiter = next;
+    }
+    long took = System.nanoTime() - start;
+    scans++;
+    WaitQueueCore.ScanStats before = scanStats;
+    scanStats =
+        examined >= before.longestScan()
+            ? new WaitQueueCore.ScanStats(scans, examined, took)
+            : new WaitQueueCore.ScanStats(scans, before.longestScan(), before.longestScanNanos());
+  }
+
+  WaitQueueCore.ScanStats scanStats() {
+    return scanStats;
+  }
+
+  /** Under both locks: local waiters whose deadline passed time out, unless chosen first. */
+  private void expire(WaitQueueBatch batch) {
+    for (QueueWaiter expired; (expired = locals.pollExpired()) != null; ) {
+      if (!expired.released()) {
+        int state = list.lvState(expired.slot);
+        if (state == WAITING) {
+          list.unlink(expired.slot);
+          release(expired);
+          batch.expire(expired);
+        } else {
+          takeWake(expired, state, batch); // a wake chose it before its time ran out
+        }
+      }
+    }
+  }
+
+  /**
+   * The list lock is busy as the sleeper ends: fail the local waiters whose time has run out now,
+   * lock-free, if their slot is still WAITING (ours until we release it); the deferred scan frees
+   * the slots, and passes on a wake that chose one meanwhile.
+   */
+  private void failExpiredEarly() {
+    WaitQueueGate gate = queue.gate;
+    if (!gate.enterInternal()) {
+      return;
+    }
+    Effects<QueueWaiter> effects = new Effects<>();
+    try {
+      synchronized (this) {
+        for (QueueWaiter waiter : locals.setAsideExpired()) {
+          if (list.lvState(waiter.slot) == WAITING) {
+            effects.expire(waiter);
+          }
+        }
+      }
+    } catch (RuntimeException | InternalError e) {
+      return; // a damaged region: the deferred scan reports it
+    } finally {
+      gate.leaveInternal();
+    }
+    effects.run(this);
+  }
+
+  @Override
+  String timeoutMessage(QueueWaiter waiter) {
+    return queue.describe() + ": no wake chose this waiter in time";
+  }
+
+  /**
+   * The ring failed: nothing of this view can wait any more. Every local waiter fails with {@code
+   * cause} (or takes the wake that chose it), under the list lock, now or deferred; never waits.
+   */
+  @Override
+  void failAll(Throwable cause) {
+    queue.tasks.runNowOrDefer(new FailLocal(cause));
+  }
+
+  /** Under the list lock: every local waiter fails, or takes its wake; see failAll. */
+  private final class FailLocal implements WaitQueueTask {
+    private final Throwable cause;
+
+    FailLocal(Throwable cause) {
+      this.cause = cause;
+    }
+
+    @Override
+    public void underLock(WaitQueueBatch batch) {
+      synchronized (WaitQueueWaiters.this) {
+        scanPending = false;
+        for (QueueWaiter waiter = locals.first(); waiter != null; ) {
+          QueueWaiter next = waiter.next;
+          int state = list.lvState(waiter.slot);
+          if (state == WAITING) {
+            list.unlink(waiter.slot);
+            release(waiter);
+            batch.refuse(waiter, cause);
+          } else {
+            takeWake(waiter, state, batch);
+          }
+          waiter = next;
+        }
+      }
+    }
+
+    @Override
+    public void abandoned(RuntimeException failure) {
+      List<QueueWaiter> waiters;
+      synchronized (WaitQueueWaiters.this) {
+        scanPending = false;
+        waiters = locals.snapshot();
+      }
+      for (QueueWaiter waiter : waiters) {
+        waiter.fail(cause); // the ring failed: nothing of this view can wait any more
+      }
+    }
+  }
+
+  /**
+   * Under both locks: a local waiter's slot was chosen (state WOKEN_ONE or WOKEN_ALL): free it,
+   * then complete the future after unlocking; a WOKEN_ONE wake the caller declined is passed on.
+   */
+  private void takeWake(QueueWaiter waiter, int wokenState, Effects<QueueWaiter> effects) {
+    release(waiter);
+    if (wokenState == WOKEN_ONE) {
+      passOnsUnsettled.add(waiter); // before the guard is left: close() settles what is left
+      effects.passOn(() -> settlePassOn(waiter, waiter.woken()));
+    } else {
+      effects.grant(waiter, null);
+    }
+  }
+
+  /** Under both locks: frees the waiter's slot (already off the list) and forgets it here. */
+  private void release(QueueWaiter waiter) {
+    list.free(waiter.slot);
+    locals.remove(waiter);
+  }
+
+  /**
+   * A released WOKEN_ONE waiter's future has been offered the wake: {@code took} says whether it
+   * accepted it. If not (cancelled, or failed by close), the wake goes to the next waiter.
+   */
+  private void settlePassOn(QueueWaiter waiter, boolean took) {
+    WaitQueueGate gate = queue.gate;
+    if (!gate.enterInternal()) {
+      return; // close() settles it: the waiter is still in passOnsUnsettled
+    }
+    boolean owe;
+    try {
+      owe = !took && waiter.claimPassOn();
+      if (owe) {
+        passOnsOwed.incrementAndGet(); // before leaving the guard: close() counts it if it must
+      }
+      passOnsUnsettled.remove(waiter);
+    } finally {
+      gate.leaveInternal();
+    }
+    if (owe) {
+      queue.tasks.runNowOrDefer(
+          batch -> {
+            if (passOnsOwed.getAndUpdate(owed -> Math.max(0, owed - 1)) > 0) {
+              queue.choose(1, Long.MAX_VALUE, WOKEN_ONE, batch);
+            } // else close() took it over
+          });
+    }
+  }
+
+  // ---- WITHDRAWAL ----
+
+  /**
+   * The caller completed a pending waiter (cancel, complete, orTimeout...): take it off and free
+   * its slot. Never waits for the list lock: the caller may be the ring's thread or the JDK's
+   * shared delayer thread. A slot already chosen needs nothing: the scan finds its future done and
+   * passes a WOKEN_ONE wake on.
+   */
+  void withdraw(QueueWaiter waiter) {
+    queue.tasks.runNowOrDefer(
+        batch -> {
+          synchronized (this) {
+            if (!waiter.released() && list.lvState(waiter.slot) == WAITING) {
+              list.unlink(waiter.slot);
+              release(waiter);
+            }
+          }
+        });
+  }
+
+  // ---- for the reaper and close ----
+
+  /** Under the list lock: whether this view owns the slot. */
+  synchronized boolean ownsSlot(int slot) {
+    return locals.owns(slot);
+  }
+
+  /**
+   * At close, under the list lock: frees every local waiter's slot (unlinking the WAITING ones)
+   * into {@code released}, and those chosen for a WOKEN_ONE wake also into {@code declinable}:
+   * close passes their wake on unless they took it.
+   */
+  synchronized void releaseAll(List<QueueWaiter> released, List<QueueWaiter> declinable) {
+    for (QueueWaiter waiter = locals.first(); waiter != null; ) {
+      QueueWaiter next = waiter.next;
+      int state = list.lvState(waiter.slot);
+      if (state == WAITING) {
+        list.unlink(waiter.slot);
+      } else if (state == WOKEN_ONE) {
+        declinable.add(waiter);
+      }
+      release(waiter);
+      released.add(waiter);
+      waiter = next;
+    }
+  }
+
+  /** At close without the list lock: forgets every local waiter, whose slots close abandons. */
+  synchronized List<QueueWaiter> forgetAll() {
+    return locals.removeAll();
+  }
+
+  /** At close: the sleeper's wait, detached, for the caller to cancel; or null. */
+  synchronized CompletableFuture<WaitOutcome> detachSleeper() {
+    try {
+      return sleeper.detach();
+    } catch (InternalError fault) {
+      return null; // its count sits in a truncated file: nothing more to do there
+    }
+  }
+}
