@@ -57,6 +57,12 @@ import java.util.concurrent.TimeoutException;
  *   cancel detached sleeper, fail expired, hook the armed sleeper up (-> SLEEPER_*),
  *   grants (Grants), wakes passed on, refusals, fail what is still queued
  *
+ * A wait queue's view (WaitQueueWaiters) stands on the same pieces (RequestQueue, Sleeper,
+ * Deadlines, PeerWatches) and ends every pass in the same Effects, through RequestOwner, which this
+ * class extends too; but it decides under its queue's cross-process list lock before its monitor,
+ * deferring when that lock is busy, so its passes are its own (docs/waiting.md, The wait queue on
+ * the base).
+ *
  * Monitor rule: `this` guards the queue, the sleeper and the primitive's decision state; it is
  * taken before PeerWatches's, which is taken before ProcessWatch's. Futures are completed, and
  * sleepers cancelled, only outside it.

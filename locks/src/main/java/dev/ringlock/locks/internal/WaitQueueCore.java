@@ -1,6 +1,7 @@
 package dev.ringlock.locks.internal;
 
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.NONE;
+import static dev.ringlock.locks.internal.WaitQueueDescriptor.SLEEPERS_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.WAITING;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.WAKE_SEQUENCE_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.WOKEN_ALL;
@@ -32,11 +33,12 @@ import java.util.concurrent.locks.LockSupport;
  * another type), and the wait queue's protocol: which waiters a wake chooses. The shared state is
  * the object of WaitQueueDescriptor (WaitQueueList reads and writes it): a header with the list
  * lock and the wake sequence W, and a slot per waiter holding its state, owner pid, key and the
- * list links, by index. A view is five parts, one file each:
+ * list links, by index. A view is made of these parts, one file each:
  *
  *   WaitQueueCore      the public calls and the protocol: occupy a slot, choose slots, send wakes
  *   WaitQueueWaiters   this view's waiters (QueueWaiter, in WaitQueueLocals) and its one kernel
  *                      wait on W: the owner's side, on the base's Sleeper, deadlines and Effects
+ *   WaitQueuePassOns   the WOKEN_ONE wakes its waiters declined, each passed on once
  *   WaitQueueListLock  the cross-process list lock, and the repair after a dead holder
  *   WaitQueueTasks     list-lock work from threads that must never wait: now, or deferred
  *   WaitQueueReaper    dead processes' slots, through the base's PeerWatches
@@ -128,6 +130,7 @@ public final class WaitQueueCore implements WaitQueue {
   final WaitQueueGate gate;
   final WaitQueueListLock listLock;
   final WaitQueueWaiters waiters;
+  final WaitQueuePassOns passOns;
   final WaitQueueTasks tasks;
   final WaitQueueReaper reaper;
 
@@ -176,7 +179,10 @@ public final class WaitQueueCore implements WaitQueue {
     // futex_waitv has no bitsets: a bitset wait would cost a thread of its own there (overview)
     int waitBitset =
         ring.backend() == FutexRing.Backend.SYSCALLS ? FutexRing.ANY_BITSET : processBit(pid);
-    this.waiters = new WaitQueueWaiters(this, waitBitset);
+    long sleepersAt = list.offsetOf(SLEEPERS_OFFSET);
+    Sleeper sleeper = new Sleeper(ring, sequenceWord, list.memory(), sleepersAt, waitBitset);
+    this.waiters = new WaitQueueWaiters(this, sleeper);
+    this.passOns = new WaitQueuePassOns(this);
     this.tasks = new WaitQueueTasks(this);
     this.reaper = new WaitQueueReaper(this, pid);
   }

@@ -39,7 +39,7 @@ import java.util.concurrent.locks.LockSupport;
  * word or list is no reason to stop. Without the lock (closeWithoutLock) it fails every local
  * waiter and writes owner 0 into each slot it still has. Every process treats owner 0 as a dead
  * process: a waker skips and reclaims such a slot and a WOKEN_ONE stored in it is passed on. A
- * declined wake whose slot was already freed (WaitQueueWaiters.passOnsUnsettled) cannot be passed
+ * declined wake whose slot was already freed (WaitQueuePassOns, unsettled) cannot be passed
  * on without the lock: the one loss, which needs a stalled holder and that race at once
  * (docs/internal-locks.md).
  *
@@ -182,20 +182,7 @@ final class WaitQueueGate {
   /** After the drain: pass on the WOKEN_ONE wakes nobody took and nobody settled. */
   private void settleAfterDrain(
       RegionClosedException failure, long lockNanos, List<QueueWaiter> declinable) {
-    WaitQueueWaiters view = queue.waiters;
-    List<QueueWaiter> unsettled = List.copyOf(view.passOnsUnsettled);
-    int owed = 0;
-    for (QueueWaiter waiter : unsettled) {
-      waiter.fail(failure); // if it has not taken the wake yet, it never will
-    }
-    for (List<QueueWaiter> waiters : List.of(declinable, unsettled)) {
-      for (QueueWaiter waiter : waiters) {
-        if (!waiter.tookTheWake() && waiter.claimPassOn()) {
-          owed++;
-        }
-      }
-    }
-    owed += view.passOnsOwed.getAndSet(0); // claimed, but refused by the drain or never run
+    int owed = queue.passOns.owedAtClose(failure, declinable);
     if (!queue.listLock.lockForClose(lockNanos)) {
       queue.tasks.abandonDeferred(failure); // those pass-ons are lost: see the overview, Closing
       return;
@@ -222,11 +209,8 @@ final class WaitQueueGate {
     awaitNone(internalCalls); // from now on nothing of this process touches the list
     queue.tasks.abandonDeferred(failure);
     queue.reaper.stopWatching(); // this process's own bookkeeping: the list lock guards it locally
-    WaitQueueWaiters view = queue.waiters;
-    for (QueueWaiter waiter : view.passOnsUnsettled) {
-      waiter.fail(failure); // a wake it declined cannot be passed on without the lock
-    }
-    for (QueueWaiter waiter : view.forgetAll()) {
+    queue.passOns.failUnsettled(failure);
+    for (QueueWaiter waiter : queue.waiters.forgetAll()) {
       waiter.fail(failure);
       try {
         queue.list.abandon(waiter.slot);

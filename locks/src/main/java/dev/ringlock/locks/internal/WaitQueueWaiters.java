@@ -1,17 +1,14 @@
 package dev.ringlock.locks.internal;
 
-import static dev.ringlock.locks.internal.WaitQueueDescriptor.SLEEPERS_OFFSET;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.WAITING;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.WOKEN_ALL;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.WOKEN_ONE;
 
 import dev.ringlock.core.WaitOutcome;
+import dev.ringlock.locks.internal.WaitQueueCore.ScanStats;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /*
  * Overview
@@ -24,7 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * every pass ends in one Effects (WaitQueueBatch), run once outside every lock.
  *
  * The base's events, as a view meets them:
- *   ARRIVAL        a waiter's slot was linked (WaitQueueCore.enqueue): addLocal, then coverWith
+ *   ARRIVAL        a waiter's slot was linked (WaitQueueCore.enqueue): arrive, then coverWith
  *                  arms the sleeper, or arms it again for an earlier deadline
  *   SLEEPER_WOKEN  the wait on W ended: a scan (below) if W moved
  *   SLEEPER_DONE   (EAGAIN, or the re-check: then also expiries, the sweep for dead owners, and
@@ -42,11 +39,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The scan. When the wait ends, the view takes the list lock, reads W (acquire), completes every
  * local waiter whose slot is WOKEN_* (freeing the slot first, so that a continuation that awaits
  * again finds room) and every one whose deadline has passed, and arms the wait again with the W it
- * read, timing out at its earliest local deadline. wake(n), wakeAll and pass-ons choose from the
- * head of the list, and the local list is in list order, so what they mark is a prefix of the local
- * list: the scan stops at the first WAITING slot (a wake(1) loop over 100,000 waiters is O(1) per
- * wake). A waker whose choice is not a prefix bumps the reorder count; a view that sees it moved
- * scans all its waiters, and so does every re-check that finds W moved since the last full scan.
+ * read, timing out at its earliest local deadline. It stops at the first WAITING slot (what a wake
+ * marks is a prefix: WaitQueueCore's overview, Order), so a wake(1) loop over 100,000 waiters is
+ * O(1) per wake; it scans all after the reorder count moved, and at a re-check after W moved.
  *
  * Timeouts, cancellation and close are local decisions under the list lock: the waiter's slot is
  * unlinked and freed at once. A waiter whose slot was chosen before its decision completes normally
@@ -56,16 +51,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * a slot before the deferred scan runs, the scan finds WOKEN_ONE on a failed future and passes the
  * wake on (jcstress: TimedOutWaiterRacingWakeOne).
  *
- * Declined wakes. A WOKEN_ONE wake was meant for one waiter. If the caller cancelled the future
- * (or close failed it) before the scan could complete it, the wake is passed on: wake(1) to the
- * next longest waiter. Exactly one party passes it on: the scan (settlePassOn, when its complete()
- * fails) or close, whichever wins QueueWaiter.claimPassOn. WOKEN_ALL wakes go through Grants as
- * any grant does, and are not passed on.
+ * Declined wakes: a WOKEN_ONE wake the caller declined (cancelled as the scan took it) is passed
+ * on, once (WaitQueuePassOns); a WOKEN_ALL wake is a grant like any other (Grants).
  *
- * Locks: the list lock, then this object's monitor, never the other way round. The monitor guards
- * the local state (the WaitQueueLocals, the sleeper, the scan fields); what changes both shared and
- * local state holds both, so close() without the list lock can still read the local state under
- * the monitor alone.
+ * Locks: the list lock, then this object's monitor (the local state), never the other way round;
+ * what changes shared and local state holds both, so close() without the list lock can still read
+ * the local state under the monitor alone.
  */
 /** A wait queue view's waiters and its one kernel wait; see the overview in the source. */
 final class WaitQueueWaiters extends RequestOwner<QueueWaiter> {
@@ -84,28 +75,16 @@ final class WaitQueueWaiters extends RequestOwner<QueueWaiter> {
   private int lastFullSequence; // W at the last scan of every local waiter
   private int quietTicks; // re-checks that needed no scan; every SWEEP_TICKS-th sweeps anyway
   private long scans; // for scanStats
-  private volatile WaitQueueCore.ScanStats scanStats =
-      new WaitQueueCore.ScanStats(0, 0, 0); // written under both locks
-
-  // released WOKEN_ONE waiters whose pass-on (if they decline) is not settled yet: close settles
-  final Set<QueueWaiter> passOnsUnsettled = ConcurrentHashMap.newKeySet();
-  // claimed pass-ons (settlePassOn) not yet chosen: close() chooses them if they never run
-  final AtomicInteger passOnsOwed = new AtomicInteger();
+  private volatile ScanStats scanStats = new ScanStats(0, 0, 0); // written under both locks
 
   /**
-   * @param waitBitset the sleeper's bitset: only wakes sharing a bit with it end it
+   * @param sleeper the view's one kernel wait, on W
    */
-  WaitQueueWaiters(WaitQueueCore queue, int waitBitset) {
+  WaitQueueWaiters(WaitQueueCore queue, Sleeper sleeper) {
     this.queue = queue;
     this.list = queue.list;
     this.locals = new WaitQueueLocals(list.capacity());
-    this.sleeper =
-        new Sleeper(
-            queue.ring,
-            queue.sequenceWord,
-            list.memory(),
-            list.offsetOf(SLEEPERS_OFFSET),
-            waitBitset);
+    this.sleeper = sleeper;
   }
 
   /** Slots this view owns (a volatile read). */
@@ -307,17 +286,15 @@ final class WaitQueueWaiters extends RequestOwner<QueueWaiter> {
     }
 
     @Override
-    public void abandoned(RuntimeException cause) {
-      // A damaged lock word or list. The waiters keep waiting (close fails them); the timed ones
-      // still time out, and the next end of the sleeper tries again.
+    public void abandoned(RuntimeException cause) { // a damaged lock word or list: see below
       synchronized (WaitQueueWaiters.this) {
         if (!scanPending) {
           return;
         }
       }
-      whileScanWaits();
+      whileScanWaits(); // the waiters keep waiting (close fails them), the timed ones time out
       synchronized (WaitQueueWaiters.this) {
-        scanPending = false;
+        scanPending = false; // and the next end of the sleeper tries again
       }
     }
   }
@@ -340,14 +317,14 @@ final class WaitQueueWaiters extends RequestOwner<QueueWaiter> {
     }
     long took = System.nanoTime() - start;
     scans++;
-    WaitQueueCore.ScanStats before = scanStats;
+    ScanStats before = scanStats;
     scanStats =
         examined >= before.longestScan()
-            ? new WaitQueueCore.ScanStats(scans, examined, took)
-            : new WaitQueueCore.ScanStats(scans, before.longestScan(), before.longestScanNanos());
+            ? new ScanStats(scans, examined, took)
+            : new ScanStats(scans, before.longestScan(), before.longestScanNanos());
   }
 
-  WaitQueueCore.ScanStats scanStats() {
+  ScanStats scanStats() {
     return scanStats;
   }
 
@@ -455,8 +432,7 @@ final class WaitQueueWaiters extends RequestOwner<QueueWaiter> {
   private void takeWake(QueueWaiter waiter, int wokenState, Effects<QueueWaiter> effects) {
     release(waiter);
     if (wokenState == WOKEN_ONE) {
-      passOnsUnsettled.add(waiter); // before the guard is left: close() settles what is left
-      effects.passOn(() -> settlePassOn(waiter, waiter.woken()));
+      queue.passOns.offer(waiter, effects); // declined, it is passed on: WaitQueuePassOns
     } else {
       effects.grant(waiter, null);
     }
@@ -468,42 +444,12 @@ final class WaitQueueWaiters extends RequestOwner<QueueWaiter> {
     locals.remove(waiter);
   }
 
-  /**
-   * A released WOKEN_ONE waiter's future has been offered the wake: {@code took} says whether it
-   * accepted it. If not (cancelled, or failed by close), the wake goes to the next waiter.
-   */
-  private void settlePassOn(QueueWaiter waiter, boolean took) {
-    WaitQueueGate gate = queue.gate;
-    if (!gate.enterInternal()) {
-      return; // close() settles it: the waiter is still in passOnsUnsettled
-    }
-    boolean owe;
-    try {
-      owe = !took && waiter.claimPassOn();
-      if (owe) {
-        passOnsOwed.incrementAndGet(); // before leaving the guard: close() counts it if it must
-      }
-      passOnsUnsettled.remove(waiter);
-    } finally {
-      gate.leaveInternal();
-    }
-    if (owe) {
-      queue.tasks.runNowOrDefer(
-          batch -> {
-            if (passOnsOwed.getAndUpdate(owed -> Math.max(0, owed - 1)) > 0) {
-              queue.choose(1, Long.MAX_VALUE, WOKEN_ONE, batch);
-            } // else close() took it over
-          });
-    }
-  }
-
   // ---- WITHDRAWAL ----
 
   /**
-   * The caller completed a pending waiter (cancel, complete, orTimeout...): take it off and free
-   * its slot. Never waits for the list lock: the caller may be the ring's thread or the JDK's
-   * shared delayer thread. A slot already chosen needs nothing: the scan finds its future done and
-   * passes a WOKEN_ONE wake on.
+   * The caller completed a pending waiter (cancel, complete, orTimeout...): free its slot, never
+   * waiting for the list lock (the caller may be the ring's thread or the JDK's delayer). A slot
+   * chosen already needs nothing: the scan finds its future done and passes a WOKEN_ONE wake on.
    */
   void withdraw(QueueWaiter waiter) {
     queue.tasks.runNowOrDefer(
@@ -517,9 +463,7 @@ final class WaitQueueWaiters extends RequestOwner<QueueWaiter> {
         });
   }
 
-  // ---- for the reaper and close ----
-
-  /** Under the list lock: whether this view owns the slot. */
+  /** For the reaper, under the list lock: whether this view owns the slot. */
   synchronized boolean ownsSlot(int slot) {
     return locals.owns(slot);
   }
