@@ -101,7 +101,7 @@ class Effects<R extends QueuedRequest<?, R>> {
    * whatever is still queued.
    */
   @SuppressWarnings("unchecked") // grants and refusals are added in typed pairs above
-  void run(RequestOwner<R> owner) {
+  void run(QueuedPrimitive<R> owner) {
     if (cancelled != null) {
       cancelled.cancel(false); // the ring passes on a wake it consumed (AbandonedWakeHandler)
     }

@@ -67,6 +67,6 @@ final class QueueWaiter extends QueuedRequest<Void, QueueWaiter> {
 
   @Override
   void withdrawn() {
-    view.withdraw(this);
+    view.withdrawSlot(this);
   }
 }

@@ -179,9 +179,7 @@ public final class WaitQueueCore implements WaitQueue {
     // futex_waitv has no bitsets: a bitset wait would cost a thread of its own there (overview)
     int waitBitset =
         ring.backend() == FutexRing.Backend.SYSCALLS ? FutexRing.ANY_BITSET : processBit(pid);
-    long sleepersAt = list.offsetOf(SLEEPERS_OFFSET);
-    Sleeper sleeper = new Sleeper(ring, sequenceWord, list.memory(), sleepersAt, waitBitset);
-    this.waiters = new WaitQueueWaiters(this, sleeper);
+    this.waiters = new WaitQueueWaiters(this, list.offsetOf(SLEEPERS_OFFSET), waitBitset);
     this.passOns = new WaitQueuePassOns(this);
     this.tasks = new WaitQueueTasks(this);
     this.reaper = new WaitQueueReaper(this, pid);
@@ -326,14 +324,20 @@ public final class WaitQueueCore implements WaitQueue {
     } finally {
       gate.leavePublic();
     }
-    batch.run(waiters); // outside the guard: the sleeper may complete at once
+    batch.run(waiters); // outside the guard: what its reclaims left to do
+    try {
+      // Event ARRIVAL, outside the guard: the sleeper armed for it may complete at once, and its
+      // scan complete futures, whose continuations may call close(). A close that came first
+      // makes the pump return (the base reads closed under the view's monitor).
+      waiters.pump(QueuedPrimitive.Event.ARRIVAL, deadline);
+    } catch (RuntimeException e) { // the ring refused the wait: this waiter is not queued
+      waiters.withdrawSlot(waiter);
+      throw e;
+    }
     return waiter;
   }
 
-  /**
-   * A slot of our own, linked at the tail, WAITING, with the sleeper covering it (in {@code
-   * batch}); or a full queue.
-   */
+  /** A slot of our own, linked at the tail, WAITING; or a full queue. */
   private QueueWaiter occupySlot(long key, long deadline, WaitQueueBatch batch) {
     long patienceEnd = 0;
     for (; ; ) {
@@ -353,13 +357,7 @@ public final class WaitQueueCore implements WaitQueue {
       }
       send(batch); // wakes declined by dead processes whose slots were reclaimed
       if (waiter != null) {
-        try {
-          waiters.coverWith(waiter, batch);
-          return waiter;
-        } catch (RuntimeException e) { // the ring refused the wait: this waiter is not queued
-          waiters.withdraw(waiter);
-          throw e;
-        }
+        return waiter;
       }
       // Full. If this view has cancels still deferred behind a busy list lock, they free slots
       // soon: wait for them, briefly; not on the completion thread, which serves them.

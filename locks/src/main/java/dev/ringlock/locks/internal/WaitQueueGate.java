@@ -57,15 +57,15 @@ final class WaitQueueGate {
   private final AtomicInteger internalCalls = new AtomicInteger();
   private final Set<CompletableFuture<Integer>> wakesInFlight = ConcurrentHashMap.newKeySet();
 
-  private volatile boolean closed; // public calls refused; set under the view's monitor
   private volatile boolean drained; // internal calls refused too: the memory is about to go
 
   WaitQueueGate(WaitQueueCore queue) {
     this.queue = queue;
   }
 
+  /** Public calls refused: the view's (the base's) closed flag, set under its monitor. */
   boolean isClosed() {
-    return closed;
+    return queue.waiters.closed;
   }
 
   /**
@@ -76,7 +76,7 @@ final class WaitQueueGate {
   void enterPublic() {
     publicCalls.incrementAndGet();
     // Dekker with close(): it sets closed, then reads publicCalls; both accesses are volatile.
-    if (closed) {
+    if (isClosed()) {
       publicCalls.decrementAndGet();
       throw closedException();
     }
@@ -101,8 +101,7 @@ final class WaitQueueGate {
   }
 
   RegionClosedException closedException() {
-    return new RegionClosedException(
-        queue.describe() + " belongs to a closed SharedRegion; open the region again to use it");
+    return queue.waiters.closedException();
   }
 
   // ---- wakes in flight ----
@@ -134,11 +133,11 @@ final class WaitQueueGate {
    */
   void close() {
     WaitQueueWaiters view = queue.waiters;
-    synchronized (view) { // a waiter arming the sleeper reads closed under the view's monitor
-      if (closed) {
+    synchronized (view) { // the base's pump reads closed under the view's monitor
+      if (view.closed) {
         return;
       }
-      closed = true;
+      view.closed = true;
     }
     awaitNone(publicCalls); // each finishes soon: a call waiting for the list lock gives way
     boolean patient = !queue.ring.inCompletionThread();

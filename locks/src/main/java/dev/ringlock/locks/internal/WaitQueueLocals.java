@@ -13,15 +13,16 @@ import java.util.PriorityQueue;
  */
 final class WaitQueueLocals {
   private final QueueWaiter[] bySlot; // the waiter of this view that owns each slot
-  private final RequestQueue<QueueWaiter> linked = new RequestQueue<>(); // in list order
+  private final RequestQueue<QueueWaiter> linked; // the view's (its base's), in list order
   // the timed ones, earliest deadline first; released ones leave lazily (see compaction below)
   private final PriorityQueue<QueueWaiter> deadlines =
       new PriorityQueue<>((a, b) -> Long.compare(a.deadline - b.deadline, 0));
   // out of the heap, failed on time while the list lock was busy: the next scan frees their slots
   private final List<QueueWaiter> expiredEarly = new ArrayList<>(0);
 
-  WaitQueueLocals(int capacity) {
+  WaitQueueLocals(int capacity, RequestQueue<QueueWaiter> linked) {
     this.bySlot = new QueueWaiter[capacity];
+    this.linked = linked;
   }
 
   boolean isEmpty() {

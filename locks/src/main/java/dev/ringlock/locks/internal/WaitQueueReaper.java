@@ -27,7 +27,7 @@ final class WaitQueueReaper {
   WaitQueueReaper(WaitQueueCore queue, int pid) {
     this.queue = queue;
     this.list = queue.list;
-    this.watchedOwners = new PeerWatches(queue.ring.processes(), this::ownerExited);
+    this.watchedOwners = queue.waiters.peers; // the base's registry: an exit is its PEER_EXIT
     this.pid = pid;
     this.shared = queue.shared;
   }
@@ -52,12 +52,12 @@ final class WaitQueueReaper {
   }
 
   /**
-   * A foreign owner this queue watched has exited: reclaim its slots. On the ring's completion
-   * thread, which never waits for the list lock. A damaged region: nobody to tell here; the next
-   * call that takes the list lock reports it to its caller. The registry dropped the pid first, so
-   * that ownerAlive asks again: a reused pid lives.
+   * Event PEER_EXIT: a foreign owner this queue watched has exited: reclaim its slots. On the
+   * ring's completion thread, which never waits for the list lock. A damaged region: nobody to tell
+   * here; the next call that takes the list lock reports it to its caller. The registry dropped the
+   * pid first, so that ownerAlive asks again: a reused pid lives.
    */
-  private void ownerExited(int owner) {
+  void reclaimAllDead() {
     queue.tasks.runNowOrDefer(batch -> reclaimDeadSlots(0, list.capacity(), batch));
   }
 

@@ -8,33 +8,35 @@ import dev.ringlock.core.WaitOutcome;
 import dev.ringlock.locks.internal.WaitQueueCore.ScanStats;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeoutException;
 
 /*
  * Overview
  *
  * A wait queue view's own waiters and the one kernel wait standing for them: the owner's side of
- * WaitQueueCore's protocol, on the pieces of the waiting mechanism every primitive uses
- * (docs/waiting.md): the waiters are QueuedRequests in a RequestQueue (WaitQueueLocals, in the
- * order their slots were linked), the kernel wait is a Sleeper on the wake sequence W (its timeout
- * the earliest local deadline or the re-check, Sleeper.timeoutFor), deadlines are Deadlines, and
- * every pass ends in one Effects (WaitQueueBatch), run once outside every lock.
+ * WaitQueueCore's protocol, as a QueuedPrimitive (docs/waiting.md). The base's queue holds the
+ * waiters (QueueWaiter, a QueuedRequest) in the order their slots were linked (WaitQueueLocals adds
+ * a by-slot index and a deadline heap); the base's Sleeper waits on the wake sequence W with this
+ * process's bit; the base's PeerWatches watches the foreign slot owners (WaitQueueReaper); every
+ * pass ends in the base's Effects (WaitQueueBatch under the list lock), run once outside every lock.
  *
- * The base's events, as a view meets them:
- *   ARRIVAL        a waiter's slot was linked (WaitQueueCore.enqueue): arrive, then coverWith
- *                  arms the sleeper, or arms it again for an earlier deadline
- *   SLEEPER_WOKEN  the wait on W ended: a scan (below) if W moved
- *   SLEEPER_DONE   (EAGAIN, or the re-check: then also expiries, the sweep for dead owners, and
- *                  a quiet re-check with nothing to do re-arms without the list lock: quietTick)
- *   RELEASE        for a wait queue, a wake: this view's own waiters are chosen like any other
- *                  process's, and reach it as SLEEPER_WOKEN, on the completion thread
+ * The base's events, and this view's decisions on them (decide, under the monitor):
+ *   ARRIVAL        a waiter's slot was linked (WaitQueueCore.enqueue, then arrive): cover arms
+ *                  the sleeper, or arms it again for an earlier deadline
+ *   SLEEPER_WOKEN  the wait on W ended: a scan (below), which finds nothing to do unless W moved
+ *   SLEEPER_DONE   (EAGAIN) the same
+ *   SLEEPER_TIMED_OUT  the re-check: a quiet one (nothing moved) re-arms without the list lock
+ *                  (quietTick); else the scan also scans all, expires and sweeps for the dead
  *   PEER_EXIT      a foreign slot owner exited: WaitQueueReaper reclaims its slots
- *   WITHDRAWAL     a caller completed its waiter: withdraw frees the slot
- * What the base's pump does under its monitor, a view does under its list lock first, then its
- * monitor (WaitQueueCore's overview: every slot transition is under the list lock), and the list
- * lock may be held by a stopped process: so the events that arrive on threads that must never
- * wait (the completion thread, a canceller) run through WaitQueueTasks, now or deferred. That, and
- * the slot list, is all a view does differently; the ending of every pass is the base's Effects.
+ *   RELEASE        never pumped: a wake chooses slots in shared memory, under the list lock, and
+ *                  this view's own chosen waiters come back as SLEEPER_WOKEN, like any process's
+ *   WITHDRAWAL     never pumped: a caller's cancel frees its slot under the list lock
+ *                  (withdrawSlot)
+ * What differs from a mutex: a decision on shared state needs the list lock before the monitor,
+ * and the list lock may be held by a stopped process, while the events arrive on threads that must
+ * never wait (the completion thread, a canceller). So a decision that needs the list lock hands a
+ * WaitQueueTask to WaitQueueTasks as an effect, which runs it now or defers it; expiry is the
+ * scan's (a waiter chosen before its deadline takes the wake: expireOverdue does nothing), and so
+ * is failing the waiters (failAll, which frees their slots).
  *
  * The scan. When the wait ends, the view takes the list lock, reads W (acquire), completes every
  * local waiter whose slot is WOKEN_* (freeing the slot first, so that a continuation that awaits
@@ -59,16 +61,15 @@ import java.util.concurrent.TimeoutException;
  * the local state under the monitor alone.
  */
 /** A wait queue view's waiters and its one kernel wait; see the overview in the source. */
-final class WaitQueueWaiters extends RequestOwner<QueueWaiter> {
+final class WaitQueueWaiters extends QueuedPrimitive<QueueWaiter> {
   /** Every how many quiet re-checks (Sleeper.RECHECK_MILLIS each) a view sweeps for the dead. */
   private static final int SWEEP_TICKS = 4;
 
-  private final WaitQueueCore queue;
+  private final WaitQueueCore core;
   private final WaitQueueList list;
 
   // ---- guarded by this (written under the list lock too; see the overview) ----
-  private final WaitQueueLocals locals; // this view's waiters
-  private final Sleeper sleeper; // the one kernel wait on W
+  private final WaitQueueLocals locals; // this view's waiters: the base's queue, and more
   private boolean scanPending; // the sleeper ended; its scan (which re-arms it) has not run yet
   private int lastSequence; // W at the last scan
   private int lastReorders; // the reorder count at the last scan
@@ -78,19 +79,36 @@ final class WaitQueueWaiters extends RequestOwner<QueueWaiter> {
   private volatile ScanStats scanStats = new ScanStats(0, 0, 0); // written under both locks
 
   /**
-   * @param sleeper the view's one kernel wait, on W
+   * @param sleepersAt where the region counts the processes with a kernel wait armed on W
+   * @param waitBitset the sleeper's bitset: only wakes sharing a bit with it end it
    */
-  WaitQueueWaiters(WaitQueueCore queue, Sleeper sleeper) {
-    this.queue = queue;
+  WaitQueueWaiters(WaitQueueCore queue, long sleepersAt, int waitBitset) {
+    super(queue.ring, queue.sequenceWord, queue.list.memory(), sleepersAt, waitBitset);
+    this.core = queue;
     this.list = queue.list;
-    this.locals = new WaitQueueLocals(list.capacity());
-    this.sleeper = sleeper;
+    this.locals = new WaitQueueLocals(list.capacity(), this.queue);
   }
 
   /** Slots this view owns (a volatile read). */
   int size() {
     return locals.size();
   }
+
+  /** The base's pump, for the events it brings: see the overview. */
+  @Override
+  void decide(Event event, long arrivingDeadline, Effects<QueueWaiter> effects) {
+    switch (event) {
+      case ARRIVAL -> cover(arrivingDeadline, effects);
+      case SLEEPER_WOKEN, SLEEPER_DONE -> sleeperEnded(false, effects);
+      case SLEEPER_TIMED_OUT -> sleeperEnded(true, effects);
+      case PEER_EXIT -> effects.passOn(core.reaper::reclaimAllDead);
+      case RELEASE, WITHDRAWAL -> {} // a view's wakes and withdrawals take its list lock instead
+    }
+  }
+
+  /** Expiry is the scan's, under the list lock: a waiter chosen before its deadline is woken. */
+  @Override
+  void expireOverdue(Effects<QueueWaiter> effects) {}
 
   // ---- ARRIVAL ----
 
@@ -110,21 +128,20 @@ final class WaitQueueWaiters extends RequestOwner<QueueWaiter> {
   }
 
   /**
-   * After the list lock (inside a guard): makes sure the sleeper covers a new waiter, arming it or
-   * arming it again for an earlier deadline. Never under the list lock: on the syscalls backend
-   * handing a wait to a thread may take a while, and every process's wakes wait for the lock.
+   * Event ARRIVAL, pumped after the list lock and the guard: the sleeper covers a new waiter due at
+   * {@code deadline}, armed now or armed again for an earlier deadline. Never under the list lock:
+   * on the syscalls backend handing a wait to a thread may take a while, and every process's wakes
+   * wait for the lock.
    */
-  void coverWith(QueueWaiter waiter, Effects<QueueWaiter> effects) {
-    synchronized (this) {
-      if (scanPending || queue.gate.isClosed() || waiter.released()) {
-        return; // the scan arms the sleeper when it has run
-      }
-      if (!sleeper.isArmed()) {
-        effects.armed(sleeper.arm(lastSequence, locals.earliestDeadline()));
-      } else if (waiter.deadline - sleeper.deadline() < 0) { // an earlier deadline: arm again
-        effects.cancel(sleeper.detach());
-        effects.armed(sleeper.arm(lastSequence, waiter.deadline));
-      }
+  private void cover(long deadline, Effects<QueueWaiter> effects) {
+    if (scanPending || locals.isEmpty()) {
+      return; // the scan arms the sleeper when it has run
+    }
+    if (!sleeper.isArmed()) {
+      effects.armed(sleeper.arm(lastSequence, locals.earliestDeadline()));
+    } else if (deadline - sleeper.deadline() < 0) { // an earlier deadline: arm again
+      effects.cancel(sleeper.detach());
+      effects.armed(sleeper.arm(lastSequence, deadline));
     }
   }
 
@@ -134,51 +151,31 @@ final class WaitQueueWaiters extends RequestOwner<QueueWaiter> {
    */
   void rearm(Effects<QueueWaiter> effects) {
     synchronized (this) {
-      if (!scanPending && !locals.isEmpty() && !queue.gate.isClosed() && !sleeper.isArmed()) {
+      if (!scanPending && !locals.isEmpty() && !closed && !sleeper.isArmed()) {
         effects.armed(sleeper.arm(lastSequence, locals.earliestDeadline()));
       }
     }
   }
 
-  // ---- SLEEPER_WOKEN, SLEEPER_DONE ----
-
-  @Override
-  void watch(CompletableFuture<WaitOutcome> armed) {
-    armed.whenComplete((outcome, failure) -> sleeperDone(armed, failure));
-  }
+  // ---- SLEEPER_WOKEN, SLEEPER_DONE, SLEEPER_TIMED_OUT ----
 
   /**
-   * The sleeper's wait ended: woken, EAGAIN, timed out (a deadline or the re-check), or the ring
-   * failed. Usually on the ring's completion thread, which must never wait for the list lock.
+   * Under the monitor: the sleeper's wait on W ended, woken or not ({@code timedOut}: a deadline or
+   * the re-check). Usually on the ring's completion thread, which must never wait for the list
+   * lock: so the scan is handed to WaitQueueTasks, now or deferred. One scan at a time: if one
+   * waits for the list lock already, the view only does what it can lock-free (whileScanWaits).
    */
-  private void sleeperDone(CompletableFuture<WaitOutcome> done, Throwable failure) {
-    Throwable cause = Sleeper.causeOf(failure);
-    WaitQueueGate gate = queue.gate;
-    if (!gate.enterInternal()) {
-      return; // closed: close() settled this view's waiters
+  private void sleeperEnded(boolean timedOut, Effects<QueueWaiter> effects) {
+    if (scanPending) {
+      whileScanWaits(effects);
+      return;
     }
-    boolean scanWaiting;
-    try {
-      synchronized (this) {
-        if (!sleeper.completed(done)) {
-          return; // replaced or cancelled by us
-        }
-        scanWaiting = scanPending;
-        scanPending = true;
-      }
-    } catch (InternalError fault) { // the sleepers count sits in a truncated file
-      scanWaiting = false;
-      cause = queue.region.truncated(fault);
-    } finally {
-      gate.leaveInternal();
+    scanPending = true;
+    if (timedOut && quietTick(effects)) {
+      return;
     }
-    if (cause != null && !(cause instanceof TimeoutException)) {
-      failAll(cause);
-    } else if (scanWaiting) {
-      whileScanWaits(); // one scan waits for the list lock already: one is enough
-    } else if (cause == null || !quietTick()) {
-      queue.tasks.runNowOrDefer(new Scan(cause != null));
-    }
+    Scan scan = new Scan(timedOut);
+    effects.passOn(() -> core.tasks.runNowOrDefer(scan));
   }
 
   /**
@@ -188,60 +185,55 @@ final class WaitQueueWaiters extends RequestOwner<QueueWaiter> {
    * at once and true returned. So an idle process takes its queue's list lock once per SWEEP_TICKS
    * re-checks, for the sweep, and not at every one.
    */
-  private boolean quietTick() {
-    WaitQueueGate gate = queue.gate;
-    if (!gate.enterInternal()) {
-      return true; // closed: close() settled this view's waiters
-    }
-    Effects<QueueWaiter> effects = new Effects<>();
+  private boolean quietTick(Effects<QueueWaiter> effects) {
     try {
-      synchronized (this) {
-        long earliest = locals.earliestDeadline();
-        boolean quiet =
-            list.lvSequence() == lastSequence
-                && list.lvReorders() == lastReorders
-                && lastFullSequence == lastSequence
-                && !Deadlines.passed(earliest)
-                && (!queue.shared || ++quietTicks % SWEEP_TICKS != 0);
-        if (!quiet) {
-          return false;
-        }
-        scanPending = false;
-        if (!locals.isEmpty() && !gate.isClosed() && !sleeper.isArmed()) {
-          effects.armed(sleeper.arm(lastSequence, earliest));
-        }
+      long earliest = locals.earliestDeadline();
+      boolean quiet =
+          list.lvSequence() == lastSequence
+              && list.lvReorders() == lastReorders
+              && lastFullSequence == lastSequence
+              && !Deadlines.passed(earliest)
+              && (!core.shared || ++quietTicks % SWEEP_TICKS != 0);
+      if (quiet && !locals.isEmpty() && !sleeper.isArmed()) {
+        effects.armed(sleeper.arm(lastSequence, earliest));
       }
+      scanPending = !quiet;
+      return quiet;
     } catch (RuntimeException | InternalError e) {
       return false; // the scan, under the lock, reports what is wrong
-    } finally {
-      gate.leaveInternal();
     }
-    effects.run(this);
-    return true;
   }
 
   /**
-   * A scan waits for a busy (or damaged) list lock. Meanwhile, lock-free: local waiters whose
-   * deadline has passed fail on time, and the sleeper is armed again, on W's current value (on the
-   * old one it would end at once), so that later deadlines fire on time too.
+   * Under the monitor: a scan waits for a busy (or damaged) list lock. Meanwhile, lock-free: the
+   * local waiters whose time has run out fail now if their slot is still WAITING (ours until we
+   * release it; the deferred scan frees the slots, and passes on a wake that chose one meanwhile),
+   * and the sleeper is armed again, on W's current value (on the old one it would end at once), so
+   * that later deadlines fire on time too.
    */
-  private void whileScanWaits() {
-    failExpiredEarly();
-    WaitQueueGate gate = queue.gate;
-    if (!gate.enterInternal()) {
-      return;
-    }
-    Effects<QueueWaiter> effects = new Effects<>();
+  private void whileScanWaits(Effects<QueueWaiter> effects) {
     try {
-      synchronized (this) {
-        if (scanPending && !locals.isEmpty() && !gate.isClosed() && !sleeper.isArmed()) {
-          effects.armed(sleeper.arm(list.lvSequence(), locals.earliestDeadline()));
+      for (QueueWaiter waiter : locals.setAsideExpired()) {
+        if (list.lvState(waiter.slot) == WAITING) {
+          effects.expire(waiter);
         }
       }
+      if (scanPending && !locals.isEmpty() && !closed && !sleeper.isArmed()) {
+        effects.armed(sleeper.arm(list.lvSequence(), locals.earliestDeadline()));
+      }
     } catch (RuntimeException | InternalError e) {
-      // the ring refused, or a truncated file: the deferred scan (or close) settles the waiters
-    } finally {
-      gate.leaveInternal();
+      // the ring refused, or a damaged region: the deferred scan (or close) settles the waiters
+    }
+  }
+
+  /** whileScanWaits for a scan just deferred, or abandoned: from WaitQueueTasks, unlocked. */
+  private void whileScanWaits() {
+    Effects<QueueWaiter> effects = new Effects<>();
+    synchronized (this) {
+      if (closed) {
+        return; // close() settles this view's waiters
+      }
+      whileScanWaits(effects);
     }
     effects.run(this);
   }
@@ -261,9 +253,7 @@ final class WaitQueueWaiters extends RequestOwner<QueueWaiter> {
       synchronized (WaitQueueWaiters.this) {
         scanPending = false;
         boolean all =
-            reorders != lastReorders
-                || (timedOut && sequence != lastFullSequence)
-                || queue.gate.isClosed();
+            reorders != lastReorders || (timedOut && sequence != lastFullSequence) || closed;
         if (all || sequence != lastSequence) {
           scanLocal(all, batch);
           lastSequence = sequence;
@@ -274,7 +264,7 @@ final class WaitQueueWaiters extends RequestOwner<QueueWaiter> {
         }
         expire(batch);
         if (timedOut) {
-          queue.reaper.sweep(batch);
+          core.reaper.sweep(batch);
         }
       }
       batch.rearm = true; // after the lock: see rearm
@@ -344,36 +334,19 @@ final class WaitQueueWaiters extends RequestOwner<QueueWaiter> {
     }
   }
 
-  /**
-   * The list lock is busy as the sleeper ends: fail the local waiters whose time has run out now,
-   * lock-free, if their slot is still WAITING (ours until we release it); the deferred scan frees
-   * the slots, and passes on a wake that chose one meanwhile.
-   */
-  private void failExpiredEarly() {
-    WaitQueueGate gate = queue.gate;
-    if (!gate.enterInternal()) {
-      return;
-    }
-    Effects<QueueWaiter> effects = new Effects<>();
-    try {
-      synchronized (this) {
-        for (QueueWaiter waiter : locals.setAsideExpired()) {
-          if (list.lvState(waiter.slot) == WAITING) {
-            effects.expire(waiter);
-          }
-        }
-      }
-    } catch (RuntimeException | InternalError e) {
-      return; // a damaged region: the deferred scan reports it
-    } finally {
-      gate.leaveInternal();
-    }
-    effects.run(this);
+  @Override
+  String describe() {
+    return core.describe();
+  }
+
+  @Override
+  RuntimeException regionFault(InternalError fault) {
+    return core.region.truncated(fault);
   }
 
   @Override
   String timeoutMessage(QueueWaiter waiter) {
-    return queue.describe() + ": no wake chose this waiter in time";
+    return core.describe() + ": no wake chose this waiter in time";
   }
 
   /**
@@ -382,7 +355,7 @@ final class WaitQueueWaiters extends RequestOwner<QueueWaiter> {
    */
   @Override
   void failAll(Throwable cause) {
-    queue.tasks.runNowOrDefer(new FailLocal(cause));
+    core.tasks.runNowOrDefer(new FailLocal(cause));
   }
 
   /** Under the list lock: every local waiter fails, or takes its wake; see failAll. */
@@ -432,7 +405,7 @@ final class WaitQueueWaiters extends RequestOwner<QueueWaiter> {
   private void takeWake(QueueWaiter waiter, int wokenState, Effects<QueueWaiter> effects) {
     release(waiter);
     if (wokenState == WOKEN_ONE) {
-      queue.passOns.offer(waiter, effects); // declined, it is passed on: WaitQueuePassOns
+      core.passOns.offer(waiter, effects); // declined, it is passed on: WaitQueuePassOns
     } else {
       effects.grant(waiter, null);
     }
@@ -451,8 +424,8 @@ final class WaitQueueWaiters extends RequestOwner<QueueWaiter> {
    * waiting for the list lock (the caller may be the ring's thread or the JDK's delayer). A slot
    * chosen already needs nothing: the scan finds its future done and passes a WOKEN_ONE wake on.
    */
-  void withdraw(QueueWaiter waiter) {
-    queue.tasks.runNowOrDefer(
+  void withdrawSlot(QueueWaiter waiter) {
+    core.tasks.runNowOrDefer(
         batch -> {
           synchronized (this) {
             if (!waiter.released() && list.lvState(waiter.slot) == WAITING) {
