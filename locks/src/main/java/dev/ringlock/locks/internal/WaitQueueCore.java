@@ -36,8 +36,8 @@ import java.util.concurrent.locks.LockSupport;
  * list links, by index. A view is made of these parts, one file each:
  *
  *   WaitQueueCore      the public calls and the protocol: occupy a slot, choose slots, send wakes
- *   WaitQueueWaiters   this view's waiters (QueueWaiter, in WaitQueueLocals) and its one kernel
- *                      wait on W: the owner's side, on the base's Sleeper, deadlines and Effects
+ *   WaitQueueWaiters   this view's waiters and its one kernel wait on W: the owner's side, a
+ *                      QueuedPrimitive (the waiting mechanism of every primitive)
  *   WaitQueuePassOns   the WOKEN_ONE wakes its waiters declined, each passed on once
  *   WaitQueueListLock  the cross-process list lock, and the repair after a dead holder
  *   WaitQueueTasks     list-lock work from threads that must never wait: now, or deferred
