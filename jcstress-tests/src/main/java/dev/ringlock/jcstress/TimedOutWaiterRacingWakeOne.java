@@ -22,7 +22,7 @@ import org.openjdk.jcstress.infra.results.LL_Result;
  * A wake(1) is never lost to a waiter that timed out, including when the ring's completion thread
  * finds the list lock busy as the timeout fires. The completion thread never waits for the list
  * lock: it fails the future with TimeoutException at once and defers the slot's clean-up until the
- * lock is free (WaitQueueCore, Never waiting). Meanwhile a waker may choose that slot, still
+ * lock is free (WaitQueueWaiters, Timeouts). Meanwhile a waker may choose that slot, still
  * WAITING and linked: the deferred clean-up then finds WOKEN_ONE on a future already failed, and
  * must pass the wake on.
  *

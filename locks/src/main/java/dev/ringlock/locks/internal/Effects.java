@@ -13,11 +13,12 @@ import java.util.concurrent.TimeoutException;
  * #run} once, outside it, in one order: completing a future runs its caller's continuations, which
  * may lock, release or wait, so none of this may happen under the monitor.
  *
- * <p>Not thread-safe: one decision's, on one thread.
+ * <p>Not thread-safe: one decision's, on one thread. Not final: a wait queue's pass under its list
+ * lock adds what it leaves to do in shared memory (WaitQueueBatch).
  *
  * @param <R> the primitive's request type
  */
-final class Effects<R extends QueuedRequest<?, R>> {
+class Effects<R extends QueuedRequest<?, R>> {
   private CompletableFuture<WaitOutcome> cancelled; // detached sleeper
   private CompletableFuture<WaitOutcome> armed; // sleeper to hook up to sleeperDone
   private List<R> expired; // fail with TimeoutException
@@ -43,6 +44,14 @@ final class Effects<R extends QueuedRequest<?, R>> {
     if (overdue != null) {
       expired = overdue;
     }
+  }
+
+  /** A request unlinked as overdue, to fail with TimeoutException. */
+  void expire(R overdue) {
+    if (expired == null) {
+      expired = new ArrayList<>(1);
+    }
+    expired.add(overdue);
   }
 
   /**

@@ -4,11 +4,12 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * A waiter of a wait queue: the future its caller holds, and the owner of one slot of the queue.
- * Completing it by any other means than the queue (cancel, complete, completeExceptionally, and so
- * orTimeout) withdraws it from the queue.
+ * A waiter of a wait queue: the future its caller holds, the owner of one slot of the queue, and a
+ * request of its view's in-process queue (WaitQueueLocals links it in the order its slot was
+ * linked). Completing it by any other means than the queue (cancel, complete,
+ * completeExceptionally, and so orTimeout) withdraws it from the queue.
  */
-final class QueueWaiter extends WithdrawableFuture<Void> {
+final class QueueWaiter extends QueuedRequest<Void, QueueWaiter> {
   private static final VarHandle PASS_ON_CLAIMED;
 
   static {
@@ -20,34 +21,31 @@ final class QueueWaiter extends WithdrawableFuture<Void> {
     }
   }
 
-  final WaitQueueCore queue;
+  final WaitQueueWaiters view;
   final int slot;
-  final long
-      deadline; // System.nanoTime() by which to fail with TimeoutException, or Deadlines.NONE
 
-  // guarded by the queue's monitor (and written under its list lock too): see WaitQueueCore
-  boolean released; // the slot is no longer this waiter's (freed, or given up at close)
-  QueueWaiter previousLocal; // this process's waiters that own a slot, in the order they queued
-  QueueWaiter nextLocal;
-
-  // claimed once, by whoever passes on a WOKEN_ONE wake this waiter did not take; see WaitQueueCore
+  // claimed once, by whoever passes on a WOKEN_ONE wake this waiter did not take; see
+  // WaitQueueWaiters
   @SuppressWarnings("unused") // through PASS_ON_CLAIMED
   private volatile boolean passOnClaimed;
 
-  QueueWaiter(WaitQueueCore queue, int slot, long deadline) {
-    this.queue = queue;
+  QueueWaiter(WaitQueueWaiters view, int slot, long deadline) {
+    super(deadline);
+    this.view = view;
     this.slot = slot;
-    this.deadline = deadline;
+  }
+
+  /**
+   * Guarded by the view's monitor: whether the slot is no longer this waiter's (freed, or given up
+   * at close), which is when it leaves the view's in-process queue.
+   */
+  boolean released() {
+    return !queued;
   }
 
   /** Completes the wait: a wake chose this waiter. False if the caller completed it first. */
   boolean woken() {
     return settle(null);
-  }
-
-  /** Fails the wait from inside the queue (timeout, closed region or ring). */
-  boolean fail(Throwable failure) {
-    return settleExceptionally(failure);
   }
 
   /** True for the one caller that may pass on the wake this waiter was chosen for. */
@@ -60,8 +58,15 @@ final class QueueWaiter extends WithdrawableFuture<Void> {
     return isDone() && !isCompletedExceptionally();
   }
 
+  /**
+   * A WOKEN_ALL wake (delivered through Grants) the caller declined: it was every waiter's, so
+   * nobody misses it. A WOKEN_ONE wake is never delivered this way (WaitQueueWaiters.takeWake).
+   */
+  @Override
+  void grantLost(Void nothing) {}
+
   @Override
   void withdrawn() {
-    queue.withdraw(this);
+    view.withdrawSlot(this);
   }
 }

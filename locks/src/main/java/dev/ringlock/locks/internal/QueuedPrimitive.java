@@ -6,7 +6,6 @@ import dev.ringlock.core.WaitOutcome;
 import dev.ringlock.locks.RegionClosedException;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
 
 /*
@@ -25,7 +24,8 @@ import java.util.concurrent.TimeoutException;
  *
  * Events. The queue moves only on named events, never on positional flags:
  *   ARRIVAL        a request was queued (arrive)
- *   SLEEPER_DONE   the armed kernel wait completed without a wake (changed word, timeout, re-check)
+ *   SLEEPER_DONE   the armed kernel wait completed without a wake: the word had changed
+ *   SLEEPER_TIMED_OUT  ... or its timeout came: the queue's earliest deadline, or the re-check
  *   SLEEPER_WOKEN  the armed kernel wait was woken: the kernel chose this process
  *   RELEASE        this process released with requests queued here (released)
  *   PEER_EXIT      a watched process exited (PeerWatches, on the ring's completion thread)
@@ -44,7 +44,7 @@ import java.util.concurrent.TimeoutException;
  *
  *         caller / ring completion thread
  *                      |
- *   ARRIVAL  SLEEPER_DONE|WOKEN  RELEASE  PEER_EXIT  WITHDRAWAL
+ *   ARRIVAL  SLEEPER_*  RELEASE  PEER_EXIT  WITHDRAWAL
  *                      |
  *                      v
  *   +----------------- monitor (this) ------------------+
@@ -57,6 +57,14 @@ import java.util.concurrent.TimeoutException;
  *                      v  Effects.run, outside the monitor
  *   cancel detached sleeper, fail expired, hook the armed sleeper up (-> SLEEPER_*),
  *   grants (Grants), wakes passed on, refusals, fail what is still queued
+ *
+ * A wait queue's view (WaitQueueWaiters) is one too: its waiters are the queue, its Sleeper waits
+ * on the queue's wake sequence with the process's bit, and the events above move it. What differs
+ * is that its slots live in shared memory under a cross-process list lock, taken before the
+ * monitor and possibly held by a stopped process: so it expires its waiters in its own scan under
+ * that lock (expireOverdue), fails them there too (failAll), and its decisions on a sleeper's end
+ * hand the scan to WaitQueueTasks, which runs it now or defers it (docs/waiting.md, The wait queue
+ * on the base).
  *
  * Monitor rule: `this` guards the queue, the sleeper and the primitive's decision state; it is
  * taken before PeerWatches's, which is taken before ProcessWatch's. Futures are completed, and
@@ -75,8 +83,14 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
   enum Event {
     /** A request was queued: its deadline may be earlier than the armed wait's timeout. */
     ARRIVAL,
-    /** The armed kernel wait completed without a wake: the word changed, or a timeout came. */
+    /** The armed kernel wait completed without a wake: the word had changed (EAGAIN). */
     SLEEPER_DONE,
+    /**
+     * The armed kernel wait completed without a wake: its timeout came (the queue's earliest
+     * deadline, or the re-check). A mutex or semaphore treats it as SLEEPER_DONE; a wait queue's
+     * view makes it its re-check (expiries, a full scan, the sweep for dead owners).
+     */
+    SLEEPER_TIMED_OUT,
     /** The armed kernel wait was woken by a FUTEX_WAKE: the kernel chose this process. */
     SLEEPER_WOKEN,
     /** This process released (a lock, permits) with requests queued here. */
@@ -88,7 +102,7 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
 
     /** Whether the armed kernel wait completed, woken or not. */
     boolean sleeperDone() {
-      return this == SLEEPER_DONE || this == SLEEPER_WOKEN;
+      return this == SLEEPER_DONE || this == SLEEPER_TIMED_OUT || this == SLEEPER_WOKEN;
     }
   }
 
@@ -113,6 +127,16 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
             : new Sleeper(ring, word, memory, sleepersAt);
   }
 
+  /**
+   * A primitive whose one kernel wait carries {@code bitset} (only wakes sharing a bit with it end
+   * it) and whose watched processes are its own to keep: a wait queue's view (WaitQueueWaiters).
+   */
+  QueuedPrimitive(
+      FutexRing ring, FutexWord word, MemorySegment memory, long sleepersAt, int bitset) {
+    this.peers = new PeerWatches(ring.processes(), this::peerExited);
+    this.sleeper = new Sleeper(ring, word, memory, sleepersAt, bitset);
+  }
+
   // ---- what a primitive supplies ----
 
   /**
@@ -125,14 +149,23 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
    */
   abstract void decide(Event event, long arrivingDeadline, Effects<R> effects);
 
+  /**
+   * Under the monitor, at every pump before {@link #decide}: fails the requests whose deadline has
+   * passed. A primitive whose requests hold shared state that decides their fate (a wait queue's
+   * slot, which a waker may have chosen first) expires them in its own decision instead.
+   */
+  void expireOverdue(Effects<R> effects) {
+    effects.expired(queue.unlinkOverdue());
+  }
+
   /** Under the monitor, as the queue empties: ends the primitive's own per-queue state. */
   void queueEmptied(Effects<R> effects) {}
 
-  /** How messages name this primitive, e.g. {@code mutex 'orders'}. */
-  abstract String describe();
-
   /** The message of the TimeoutException an expired request fails with. */
   abstract String timeoutMessage(R request);
+
+  /** How messages name this primitive, e.g. {@code mutex 'orders'}. */
+  abstract String describe();
 
   /**
    * The ringlock exception for a fault on the region's memory (an InternalError: the file shrank
@@ -181,9 +214,7 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
     }
   }
 
-  /**
-   * Hooks a sleeper just armed up to the SLEEPER_DONE / SLEEPER_WOKEN events; outside the monitor.
-   */
+  /** Hooks a sleeper just armed up to the SLEEPER_* events; outside the monitor. */
   final void watch(CompletableFuture<WaitOutcome> armed) {
     armed.whenComplete((outcome, failure) -> sleeperDone(armed, outcome, failure));
   }
@@ -198,10 +229,13 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
           return; // cancelled by us: the ring passes on any wake it consumed
         }
       }
-      Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+      Throwable cause = Sleeper.causeOf(failure);
       if (cause == null || cause instanceof TimeoutException) {
-        boolean woken = cause == null && outcome.isWoken();
-        pump(woken ? Event.SLEEPER_WOKEN : Event.SLEEPER_DONE, Deadlines.NONE);
+        Event event =
+            cause != null
+                ? Event.SLEEPER_TIMED_OUT
+                : outcome.isWoken() ? Event.SLEEPER_WOKEN : Event.SLEEPER_DONE;
+        pump(event, Deadlines.NONE);
       } else if (cause instanceof InternalError fault) {
         regionFaulted(fault);
       } else {
@@ -222,7 +256,7 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
       if (closed) {
         return;
       }
-      effects.expired(queue.unlinkOverdue());
+      expireOverdue(effects);
       decide(event, arrivingDeadline, effects);
     }
     effects.run(this);
@@ -281,8 +315,11 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
     return failure;
   }
 
-  /** Fails every queued request with {@code cause}, and ends the queue. */
-  final void failAll(Throwable cause) {
+  /**
+   * Fails every queued request with {@code cause}, and ends the queue. A primitive whose requests
+   * hold shared state (a wait queue's slots) overrides it to free that state as they fail.
+   */
+  void failAll(Throwable cause) {
     Effects<R> effects = new Effects<>();
     synchronized (this) {
       effects.refuseAll(queue.unlinkAll(), cause);

@@ -9,6 +9,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * The one kernel wait a process keeps on a lock's or semaphore's word for its whole request queue,
@@ -78,6 +79,14 @@ final class Sleeper {
     this.countAt = countAt;
     this.bitset = bitset;
     this.peers = peers;
+  }
+
+  /**
+   * Why a kernel wait completed, from its future's failure: null if it completed normally (woken,
+   * or the word differed), a TimeoutException for its deadline or the re-check, else what failed.
+   */
+  static Throwable causeOf(Throwable failure) {
+    return failure instanceof CompletionException ? failure.getCause() : failure;
   }
 
   boolean isArmed() {

@@ -5,8 +5,6 @@ import static dev.ringlock.locks.internal.WaitQueueDescriptor.WAITING;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.WOKEN_ALL;
 import static dev.ringlock.locks.internal.WaitQueueDescriptor.WOKEN_ONE;
 
-import dev.ringlock.core.FutexRing;
-
 /**
  * A wait queue view's dealings with dead processes (WaitQueueCore's overview, Process death):
  * whether a slot's owner lives, the exit watches on the foreign owners it examined, and reclaiming
@@ -26,13 +24,12 @@ final class WaitQueueReaper {
   private final PeerWatches watchedOwners;
   private int sweepCursor; // where the next sweep starts
 
-  WaitQueueReaper(
-      WaitQueueCore queue, WaitQueueList list, FutexRing ring, int pid, boolean shared) {
+  WaitQueueReaper(WaitQueueCore queue, int pid) {
     this.queue = queue;
-    this.list = list;
-    this.watchedOwners = new PeerWatches(ring.processes(), this::ownerExited);
+    this.list = queue.list;
+    this.watchedOwners = queue.waiters.peers; // the base's registry: an exit is its PEER_EXIT
     this.pid = pid;
-    this.shared = shared;
+    this.shared = queue.shared;
   }
 
   /**
@@ -46,7 +43,7 @@ final class WaitQueueReaper {
     if (owner <= 0) {
       return false; // a slot half-freed by a list lock holder that died, or abandoned: nobody's
     }
-    if (queue.isClosed()) { // closing: ask, but leave no watch behind
+    if (queue.gate.isClosed()) { // closing: ask, but leave no watch behind
       return watchedOwners.isWatched(owner) || watchedOwners.alive(owner);
     }
     // Watched already (alive, or its exit event is on its way), or now; false if it has exited.
@@ -55,13 +52,13 @@ final class WaitQueueReaper {
   }
 
   /**
-   * A foreign owner this queue watched has exited: reclaim its slots. On the ring's completion
-   * thread, which never waits for the list lock. A damaged region: nobody to tell here; the next
-   * call that takes the list lock reports it to its caller. The registry dropped the pid first, so
-   * that ownerAlive asks again: a reused pid lives.
+   * Event PEER_EXIT: a foreign owner this queue watched has exited: reclaim its slots. On the
+   * ring's completion thread, which never waits for the list lock. A damaged region: nobody to tell
+   * here; the next call that takes the list lock reports it to its caller. The registry dropped the
+   * pid first, so that ownerAlive asks again: a reused pid lives.
    */
-  private void ownerExited(int owner) {
-    queue.tasks().runNowOrDefer(batch -> reclaimDeadSlots(0, list.capacity(), batch));
+  void reclaimAllDead() {
+    queue.tasks.runNowOrDefer(batch -> reclaimDeadSlots(0, list.capacity(), batch));
   }
 
   /** At close: no more exit listeners for this queue. */
@@ -89,7 +86,7 @@ final class WaitQueueReaper {
     int declined = 0;
     for (int i = 0, slot = from; i < count; i++, slot = list.nextIndex(slot)) {
       int state = list.lvState(slot);
-      if (state != FREE && !queue.ownsSlot(slot) && !ownerAlive(list.owner(slot))) {
+      if (state != FREE && !queue.waiters.ownsSlot(slot) && !ownerAlive(list.owner(slot))) {
         if (reclaim(slot, state)) {
           declined++;
         }
@@ -97,7 +94,7 @@ final class WaitQueueReaper {
       }
     }
     if (declined > 0) {
-      queue.passOnDeclined(declined, batch);
+      queue.choose(declined, Long.MAX_VALUE, WOKEN_ONE, batch); // to the longest live waiters
     }
     return reclaimed > 0;
   }

@@ -4,12 +4,10 @@ import dev.ringlock.core.AbandonedWakeHandler;
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.RingException;
 import dev.ringlock.core.WaitOutcome;
-import dev.ringlock.core.memory.PidLock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
 
 /*
@@ -53,7 +51,8 @@ final class WaitQueueTasks {
    * outside every guard of the queue: serving deferred work may complete futures.
    */
   void runNowOrDefer(WaitQueueTask task) {
-    if (!queue.enterInternal()) {
+    WaitQueueGate gate = queue.gate;
+    if (!gate.enterInternal()) {
       return; // closed: close() has settled this view's waiters
     }
     WaitQueueBatch batch;
@@ -65,9 +64,9 @@ final class WaitQueueTasks {
       failure = e;
     } catch (InternalError fault) { // a truncated file: the waiters learn it as ringlock's
       batch = null;
-      failure = queue.truncated(fault);
+      failure = queue.region.truncated(fault);
     } finally {
-      queue.leaveInternal();
+      gate.leaveInternal();
     }
     if (failure != null) {
       task.abandoned(failure);
@@ -75,7 +74,7 @@ final class WaitQueueTasks {
       task.deferred();
       defer(task); // outside the guard: it may run the deferred work, and complete futures
     } else {
-      batch.runOutcomes();
+      batch.run(queue.waiters);
     }
   }
 
@@ -90,14 +89,14 @@ final class WaitQueueTasks {
         return null; // behind the work already deferred
       }
     }
-    if (!queue.listLock().tryLock()) {
+    if (!queue.listLock.tryLock()) {
       return null;
     }
     WaitQueueBatch batch = new WaitQueueBatch();
     try {
       task.underLock(batch);
     } finally {
-      queue.unlockList();
+      queue.listLock.unlock();
     }
     queue.send(batch);
     return batch;
@@ -127,11 +126,11 @@ final class WaitQueueTasks {
    */
   private void serve(int observed, boolean waitTimedOut) {
     boolean timedOut = waitTimedOut;
-    PidLock listLock = queue.listLock();
-    FutexRing ring = queue.ring();
+    WaitQueueListLock listLock = queue.listLock;
+    WaitQueueGate gate = queue.gate;
     for (; ; ) {
-      if (!queue.enterInternal()) {
-        abandonDeferred(queue.closedException());
+      if (!gate.enterInternal()) {
+        abandonDeferred(gate.closedException());
         return;
       }
       WaitQueueBatch batch = null;
@@ -144,19 +143,19 @@ final class WaitQueueTasks {
           batch = new WaitQueueBatch();
           try {
             if (tookOver) {
-              queue.repair();
+              listLock.repair();
             }
             runDeferredLocked(batch);
           } finally {
-            queue.unlockList();
+            listLock.unlock();
           }
           queue.send(batch);
         } else {
           waitedOn = listLock.waitValue();
           if (waitedOn != 0) {
             lockWait =
-                ring.wait(
-                    queue.listLockWord(),
+                queue.ring.wait(
+                    listLock.word(),
                     waitedOn,
                     FutexRing.ANY_BITSET,
                     LIST_LOCK_RECHECK,
@@ -166,9 +165,9 @@ final class WaitQueueTasks {
       } catch (RuntimeException e) { // a damaged lock word or list, or the ring refused
         broken = e;
       } catch (InternalError fault) {
-        broken = queue.truncated(fault);
+        broken = queue.region.truncated(fault);
       } finally {
-        queue.leaveInternal();
+        gate.leaveInternal();
       }
       if (broken != null) {
         abandonDeferred(broken);
@@ -180,7 +179,7 @@ final class WaitQueueTasks {
         return; // the wait's end comes back here
       }
       if (batch != null) {
-        batch.runOutcomes();
+        batch.run(queue.waiters);
         synchronized (deferred) {
           if (deferred.isEmpty()) {
             served = false;
@@ -194,7 +193,7 @@ final class WaitQueueTasks {
 
   /** The ring wait on the list lock word ended (on the ring's completion thread). */
   private void lockWaitEnded(int observed, Throwable failure) {
-    Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+    Throwable cause = Sleeper.causeOf(failure);
     if (cause == null || cause instanceof TimeoutException) {
       serve(observed, cause != null);
     } else {
@@ -221,7 +220,7 @@ final class WaitQueueTasks {
       try {
         task.underLock(batch);
       } catch (RuntimeException e) { // a damaged list: the task's waiter learns of it
-        batch.then(() -> task.abandoned(e));
+        batch.passOn(() -> task.abandoned(e));
       }
     }
   }
