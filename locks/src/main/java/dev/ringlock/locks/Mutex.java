@@ -1,11 +1,14 @@
 package dev.ringlock.locks;
 
 import dev.ringlock.locks.internal.AnyMutex;
+import dev.ringlock.locks.internal.ScopedFuture;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.locks.Lock;
+import java.util.function.Supplier;
 
 /**
  * A mutual-exclusion lock in a 32-bit word of a {@link SharedRegion}: the same name is the same
@@ -107,4 +110,45 @@ public interface Mutex {
    * process (for a condition shared between processes, use {@link SharedRegion#condition}).
    */
   Lock asLock();
+
+  /**
+   * Acquires the mutex, runs {@code action}, and releases the mutex when the stage {@code action}
+   * returns completes, however it completes (also if {@code action} throws or returns null);
+   * completes with that stage's outcome. The mutex is free again before the returned future
+   * completes. This is the form that cannot leak the lock (docs/mutex.md in the project says why
+   * {@code lock().thenCompose(...)} can).
+   *
+   * <p>Cancelling the returned future (or its {@code orTimeout}) before the lock is granted
+   * withdraws the request and {@code action} never runs; once {@code action} has started, a cancel
+   * completes the returned future but the lock stays held until the action's stage completes.
+   * {@code action} runs on the thread that grants the lock: the caller's when the mutex is free,
+   * else the ring's completion thread or the thread of this process that hands the lock over; it
+   * should not block.
+   *
+   * <p>If the previous owner died holding the mutex, {@code action} cannot see it and cannot call
+   * {@link MutexGuard#markConsistent()}: the release then makes the mutex not recoverable, as an
+   * unlock without markConsistent does. Code that must repair after an owner's death uses {@link
+   * #lock()} and reads {@link MutexGuard#ownerDied()}.
+   *
+   * @param action starts the work and returns the stage that completes when it is done
+   * @param <T> the action's result type
+   * @return a future of the action's result
+   */
+  default <T> CompletableFuture<T> withLock(Supplier<? extends CompletionStage<T>> action) {
+    return ScopedFuture.scoped(lock(), action, MutexGuard::unlock, "withLock", name());
+  }
+
+  /**
+   * As {@link #withLock(Supplier)}, but fails with {@link java.util.concurrent.TimeoutException}
+   * (and {@code action} never runs) if the mutex is not acquired within {@code timeout}.
+   *
+   * @param timeout how long to wait for the lock at most
+   * @param action starts the work and returns the stage that completes when it is done
+   * @param <T> the action's result type
+   * @return a future of the action's result
+   */
+  default <T> CompletableFuture<T> withLock(
+      Duration timeout, Supplier<? extends CompletionStage<T>> action) {
+    return ScopedFuture.scoped(lock(timeout), action, MutexGuard::unlock, "withLock", name());
+  }
 }

@@ -280,7 +280,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   @Override
   public CompletableFuture<MutexGuard> lock() {
     try {
-      return acquire(Deadlines.NONE);
+      return acquire(Deadlines.NONE, -1);
     } catch (InternalError fault) {
       throw regionFaulted(fault);
     }
@@ -289,7 +289,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   @Override
   public CompletableFuture<MutexGuard> lock(Duration timeout) {
     try {
-      return acquire(Deadlines.after(timeout));
+      return acquire(Deadlines.after(timeout), Deadlines.nanos(timeout));
     } catch (InternalError fault) {
       throw regionFaulted(fault);
     }
@@ -380,7 +380,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
 
   // ---- acquiring ----
 
-  private CompletableFuture<MutexGuard> acquire(long deadline) {
+  private CompletableFuture<MutexGuard> acquire(long deadline, long timeoutNanos) {
     checkOpen();
     if (mayBarge()) {
       if (tryAcquireFree()) {
@@ -393,7 +393,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
         }
       }
     }
-    LockFuture request = new LockFuture(this, deadline, System.nanoTime());
+    LockFuture request = new LockFuture(this, deadline, timeoutNanos, System.nanoTime());
     arrive(request);
     return request;
   }
@@ -807,7 +807,7 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
 
   @Override
   String timeoutMessage(LockFuture request) {
-    return describe() + " was not acquired within the timeout";
+    return describe() + " was not acquired " + request.withinTimeout();
   }
 
   // ---- for lockAny (AnyMutex): one FUTEX_WAITV over several mutexes' words ----
