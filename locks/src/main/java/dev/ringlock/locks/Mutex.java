@@ -88,6 +88,18 @@ public interface Mutex {
    */
   Optional<MutexGuard> tryLock();
 
+  /**
+   * How many acquisitions wait for this mutex (a snapshot, as {@code ReentrantLock.getQueueLength}
+   * gives): the requests queued in this process, plus the other processes sleeping on the mutex in
+   * the kernel, each counted once however many requests it has queued. It is an estimate across
+   * processes: a process killed while it slept stays counted while the waiters bit is set, until
+   * the next release clears it.
+   *
+   * @return requests queued here plus other processes sleeping on it, 0 or more
+   * @throws RegionClosedException if the region is closed
+   */
+  int queueLength();
+
   /** Whether some process holds the mutex now (a snapshot). */
   boolean isLocked();
 

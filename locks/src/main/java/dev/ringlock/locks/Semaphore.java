@@ -138,6 +138,18 @@ public interface Semaphore {
    */
   void release(int permits);
 
+  /**
+   * How many acquisitions wait for permits (a snapshot, as {@code
+   * java.util.concurrent.Semaphore.getQueueLength} gives): the requests queued in this process,
+   * plus the other processes sleeping on the semaphore in the kernel, each counted once however
+   * many requests it has queued. An estimate across processes: a process killed while it slept
+   * stays counted while the waiters bit is set, until the next release clears it.
+   *
+   * @return requests queued here plus other processes sleeping on it, 0 or more
+   * @throws RegionClosedException if the region is closed
+   */
+  int queueLength();
+
   /** The permits available now (a snapshot). */
   int availablePermits();
 

@@ -322,6 +322,11 @@ class LockAnyTest {
     }
 
     @Override
+    public int queueLength() {
+      return 0;
+    }
+
+    @Override
     public int ownerPid() {
       return 0;
     }

@@ -323,6 +323,16 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   }
 
   @Override
+  public int queueLength() {
+    checkOpen();
+    try {
+      return queueLength((lvWord() & WAITERS) != 0);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
+  }
+
+  @Override
   public boolean isConsistent() {
     try {
       int v = lvWord();

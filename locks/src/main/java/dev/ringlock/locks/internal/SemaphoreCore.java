@@ -399,6 +399,16 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   }
 
   @Override
+  public int queueLength() {
+    checkOpen();
+    try {
+      return queueLength((lvWord() & WAITERS) != 0);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
+  }
+
+  @Override
   public int availablePermits() {
     checkOpen();
     try {
