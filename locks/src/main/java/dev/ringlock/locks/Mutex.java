@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.locks.Lock;
 import java.util.function.Supplier;
 
 /**
@@ -115,13 +114,41 @@ public interface Mutex {
   boolean isConsistent();
 
   /**
-   * A blocking {@link Lock} view of this mutex, for code that wants one; it blocks the calling
-   * thread, which on a virtual thread unmounts it instead. The view remembers the holding thread:
-   * only it may {@code unlock()}. {@code newCondition()} returns a {@link
+   * A blocking {@link java.util.concurrent.locks.Lock} view of this mutex, for code that wants one;
+   * it blocks the calling thread, which on a virtual thread unmounts it instead. The view remembers
+   * the holding thread: only it may {@code unlock()}. {@code newCondition()} returns a {@link
    * java.util.concurrent.locks.Condition} backed by a {@link ConditionVariable} private to this
    * process (for a condition shared between processes, use {@link SharedRegion#condition}).
+   *
+   * <p>Its {@link OwnerDeathPolicy} is {@link OwnerDeathPolicy#REPORT}: an acquisition that takes
+   * the mutex over from a dead owner throws {@link OwnerDiedException} with the lock held; see
+   * {@link #asLock(OwnerDeathPolicy)}.
+   *
+   * @return the view
    */
-  Lock asLock();
+  MutexLock asLock();
+
+  /**
+   * The blocking view with an explicit {@link OwnerDeathPolicy}: {@link OwnerDeathPolicy#REPORT}
+   * (the default of {@link #asLock()}) throws {@link OwnerDiedException}, holding the lock, when an
+   * acquisition takes the mutex over from a dead owner; {@link OwnerDeathPolicy#RELEASE} treats the
+   * death as a plain release, as {@link java.nio.channels.FileChannel#lock()} does.
+   *
+   * @param policy what acquisitions through the view do after an owner's death
+   * @return the view (one per policy and mutex object)
+   */
+  MutexLock asLock(OwnerDeathPolicy policy);
+
+  /**
+   * Makes a not-recoverable mutex ({@link NotRecoverableException}) free and consistent again, in
+   * every process: for an operator, once the state it protects has been checked or rebuilt. The
+   * {@code ringlock reset FILE NAME} command does the same from a shell. Does nothing, and returns
+   * false, if the mutex is not in that state (free, held, or reset by another process first).
+   *
+   * @return true if this call reset it
+   * @throws RegionClosedException if the region is closed
+   */
+  boolean resetNotRecoverable();
 
   /**
    * Acquires the mutex, runs {@code action}, and releases the mutex when the stage {@code action}

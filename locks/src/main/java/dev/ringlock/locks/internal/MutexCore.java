@@ -15,7 +15,9 @@ import dev.ringlock.core.WakeSignal;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
+import dev.ringlock.locks.MutexLock;
 import dev.ringlock.locks.NotRecoverableException;
+import dev.ringlock.locks.OwnerDeathPolicy;
 import dev.ringlock.locks.RegionClosedException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
@@ -25,7 +27,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Lock;
 
 /*
  * Overview
@@ -161,7 +162,8 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   private final LocalConditions localConditions; // of asLock().newCondition()
   private final StarvingTable starving; // the region's starving marks, as this process sees them
 
-  private volatile BlockingLock lockView;
+  private volatile BlockingLock lockView; // asLock(): OwnerDeathPolicy.REPORT
+  private volatile BlockingLock releasingLockView; // asLock(OwnerDeathPolicy.RELEASE)
 
   private final Set<AnyMutex> anyWaiters = ConcurrentHashMap.newKeySet(); // lockAny waits on us
   // This object holds the word for one of its guards. Plain: written by whoever takes or clears
@@ -347,18 +349,55 @@ public final class MutexCore extends QueuedPrimitive<LockFuture> implements Mute
   }
 
   @Override
-  public Lock asLock() {
-    BlockingLock view = lockView;
+  public MutexLock asLock() {
+    return asLock(OwnerDeathPolicy.REPORT);
+  }
+
+  @Override
+  public MutexLock asLock(OwnerDeathPolicy policy) {
+    boolean releasing =
+        switch (policy) {
+          case REPORT -> false;
+          case RELEASE -> true;
+        };
+    BlockingLock view = releasing ? releasingLockView : lockView;
     if (view == null) {
       synchronized (this) {
-        view = lockView;
+        view = releasing ? releasingLockView : lockView;
         if (view == null) {
-          view = new BlockingLock(this);
-          lockView = view;
+          view = new BlockingLock(this, policy);
+          if (releasing) {
+            releasingLockView = view;
+          } else {
+            lockView = view;
+          }
         }
       }
     }
     return view;
+  }
+
+  /**
+   * Not recoverable (OWNER_DIED without a pid; WAITERS perhaps) to free, with a CAS from the value
+   * read: a process that took the word meanwhile is never overwritten. Nobody sleeps on a
+   * not-recoverable word for long (every sleeper was woken when it became so, and fails), but a
+   * stale WAITERS bit gets its wake anyway.
+   */
+  @Override
+  public boolean resetNotRecoverable() {
+    checkOpen();
+    try {
+      int v = lvWord();
+      if (!notRecoverable(v) || !casWord(v, 0)) {
+        return false;
+      }
+      if ((v & WAITERS) != 0) {
+        ring.wake(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
+      }
+      return true;
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
   }
 
   @Override
