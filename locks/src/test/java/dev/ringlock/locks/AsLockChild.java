@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.concurrent.locks.Lock;
 
 /**
- * A child JVM that takes a mutex through its {@code asLock()} view on command (stdin), for {@link
- * QueueLengthTest} and {@link AsLockOwnerDeathTest}.
+ * A child JVM that takes mutexes through their {@code asLock()} views on command (stdin), for
+ * {@link AsLockOwnerDeathTest}.
  *
  * <p>Arguments: region file, mutex names. Prints READY, then for each command line: {@code lock}
  * blocks in {@code Lock.lock()} of each mutex in turn and prints HELD (or FAILED and the

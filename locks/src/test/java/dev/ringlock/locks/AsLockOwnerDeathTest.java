@@ -12,21 +12,21 @@ import dev.ringlock.locks.internal.MutexDescriptor;
 import dev.ringlock.locks.internal.MutexWords;
 import dev.ringlock.testsupport.Child;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
  * Owner death through the j.u.c view: a holder that System.exit()s while holding through asLock(),
  * and the next taker through asLock() with each {@link OwnerDeathPolicy}; and the operator's reset
- * of a mutex left not recoverable.
+ * of a mutex left not recoverable. The child also shows a sleeping process in queueLength().
  */
 @Timeout(60)
 class AsLockOwnerDeathTest extends RegionTestBase {
   private static final int PID = (int) ProcessHandle.current().pid();
 
   @Test
-  void aHolderThatExitsIsReportedToTheNextTakerThroughAsLockOrTakenAsAReleaseByPolicy()
-      throws Exception {
+  void aSleeperIsQueuedAndItsExitIsReportedOrTakenAsAReleaseByPolicy() throws Exception {
     Mutex reported = region.mutex("reported");
     Mutex released = region.mutex("released");
     try (Child holder =
@@ -35,8 +35,16 @@ class AsLockOwnerDeathTest extends RegionTestBase {
             .captureOutput()
             .start()) {
       holder.expect("READY");
+      MutexGuard first = await(reported.lock()); // the child sleeps on it: queueLength counts it
       holder.send("lock");
+      awaitQueueLength(reported, 1);
+      CompletableFuture<MutexGuard> local = reported.lock();
+      assertEquals(2, reported.queueLength(), "a request here and a process asleep");
+      assertEquals(2, reported.asLock().getQueueLength());
+      local.cancel(false);
+      first.unlock();
       holder.expect("HELD");
+      assertEquals(0, reported.queueLength());
       holder.send("exit"); // System.exit while holding both: an owner death
       assertEquals(0, holder.awaitExit(Duration.ofSeconds(30)));
     }
@@ -66,6 +74,14 @@ class AsLockOwnerDeathTest extends RegionTestBase {
     MutexGuard next = released.tryLock().orElseThrow();
     assertFalse(next.ownerDied(), "the next holder is told nothing");
     next.unlock();
+  }
+
+  private static void awaitQueueLength(Mutex mutex, int expected) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (mutex.queueLength() != expected && System.nanoTime() - deadline < 0) {
+      Thread.sleep(5);
+    }
+    assertEquals(expected, mutex.queueLength(), "the child's kernel wait is counted");
   }
 
   @Test

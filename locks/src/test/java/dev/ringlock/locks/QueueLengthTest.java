@@ -70,26 +70,6 @@ class QueueLengthTest extends RegionTestBase {
     }
   }
 
-  @Test
-  void anotherProcessSleepingOnTheMutexCountsOnce() throws Exception {
-    Mutex mutex = region.mutex("m");
-    MutexGuard holder = await(mutex.lock());
-    try (Child locker =
-        Child.jvm(AsLockChild.class).args(region.file().toString(), "m").captureOutput().start()) {
-      locker.expect("READY");
-      locker.send("lock");
-      awaitValue(1, mutex::queueLength, "the child's kernel wait is counted");
-      CompletableFuture<MutexGuard> local = mutex.lock();
-      assertEquals(2, mutex.queueLength(), "one request here, one process asleep");
-      local.cancel(false);
-      holder.unlock();
-      locker.expect("HELD");
-      assertEquals(0, mutex.queueLength(), "nobody waits for the child's lock");
-      locker.send("unlock");
-      locker.expect("UNLOCKED");
-    }
-  }
-
   private int sleepersReported() throws Exception {
     String summary =
         RegionReport.read(region.file()).objects().stream()
