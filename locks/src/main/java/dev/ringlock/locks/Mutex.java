@@ -1,11 +1,13 @@
 package dev.ringlock.locks;
 
 import dev.ringlock.locks.internal.AnyMutex;
+import dev.ringlock.locks.internal.ScopedFuture;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.locks.Lock;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 /**
  * A mutual-exclusion lock in a 32-bit word of a {@link SharedRegion}: the same name is the same
@@ -85,6 +87,18 @@ public interface Mutex {
    */
   Optional<MutexGuard> tryLock();
 
+  /**
+   * How many acquisitions wait for this mutex (a snapshot, as {@code ReentrantLock.getQueueLength}
+   * gives): the requests queued in this process, plus the other processes sleeping on the mutex in
+   * the kernel, each counted once however many requests it has queued. It is an estimate across
+   * processes: a process killed while it slept stays counted while the waiters bit is set, until
+   * the next release clears it.
+   *
+   * @return requests queued here plus other processes sleeping on it, 0 or more
+   * @throws RegionClosedException if the region is closed
+   */
+  int queueLength();
+
   /** Whether some process holds the mutex now (a snapshot). */
   boolean isLocked();
 
@@ -100,11 +114,80 @@ public interface Mutex {
   boolean isConsistent();
 
   /**
-   * A blocking {@link Lock} view of this mutex, for code that wants one; it blocks the calling
-   * thread, which on a virtual thread unmounts it instead. The view remembers the holding thread:
-   * only it may {@code unlock()}. {@code newCondition()} returns a {@link
+   * A blocking {@link java.util.concurrent.locks.Lock} view of this mutex, for code that wants one;
+   * it blocks the calling thread, which on a virtual thread unmounts it instead. The view remembers
+   * the holding thread: only it may {@code unlock()}. {@code newCondition()} returns a {@link
    * java.util.concurrent.locks.Condition} backed by a {@link ConditionVariable} private to this
    * process (for a condition shared between processes, use {@link SharedRegion#condition}).
+   *
+   * <p>Its {@link OwnerDeathPolicy} is {@link OwnerDeathPolicy#REPORT}: an acquisition that takes
+   * the mutex over from a dead owner throws {@link OwnerDiedException} with the lock held; see
+   * {@link #asLock(OwnerDeathPolicy)}.
+   *
+   * @return the view
    */
-  Lock asLock();
+  MutexLock asLock();
+
+  /**
+   * The blocking view with an explicit {@link OwnerDeathPolicy}: {@link OwnerDeathPolicy#REPORT}
+   * (the default of {@link #asLock()}) throws {@link OwnerDiedException}, holding the lock, when an
+   * acquisition takes the mutex over from a dead owner; {@link OwnerDeathPolicy#RELEASE} treats the
+   * death as a plain release, as {@link java.nio.channels.FileChannel#lock()} does.
+   *
+   * @param policy what acquisitions through the view do after an owner's death
+   * @return the view (one per policy and mutex object)
+   */
+  MutexLock asLock(OwnerDeathPolicy policy);
+
+  /**
+   * Makes a not-recoverable mutex ({@link NotRecoverableException}) free and consistent again, in
+   * every process: for an operator, once the state it protects has been checked or rebuilt. The
+   * {@code ringlock reset FILE NAME} command does the same from a shell. Does nothing, and returns
+   * false, if the mutex is not in that state (free, held, or reset by another process first).
+   *
+   * @return true if this call reset it
+   * @throws RegionClosedException if the region is closed
+   */
+  boolean resetNotRecoverable();
+
+  /**
+   * Acquires the mutex, runs {@code action}, and releases the mutex when the stage {@code action}
+   * returns completes, however it completes (also if {@code action} throws or returns null);
+   * completes with that stage's outcome. The mutex is free again before the returned future
+   * completes. This is the form that cannot leak the lock (docs/mutex.md in the project says why
+   * {@code lock().thenCompose(...)} can).
+   *
+   * <p>Cancelling the returned future (or its {@code orTimeout}) before the lock is granted
+   * withdraws the request and {@code action} never runs; once {@code action} has started, a cancel
+   * completes the returned future but the lock stays held until the action's stage completes.
+   * {@code action} runs on the thread that grants the lock: the caller's when the mutex is free,
+   * else the ring's completion thread or the thread of this process that hands the lock over; it
+   * should not block.
+   *
+   * <p>If the previous owner died holding the mutex, {@code action} cannot see it and cannot call
+   * {@link MutexGuard#markConsistent()}: the release then makes the mutex not recoverable, as an
+   * unlock without markConsistent does. Code that must repair after an owner's death uses {@link
+   * #lock()} and reads {@link MutexGuard#ownerDied()}.
+   *
+   * @param action starts the work and returns the stage that completes when it is done
+   * @param <T> the action's result type
+   * @return a future of the action's result
+   */
+  default <T> CompletableFuture<T> withLock(Supplier<? extends CompletionStage<T>> action) {
+    return ScopedFuture.scoped(lock(), action, MutexGuard::unlock, "withLock", name());
+  }
+
+  /**
+   * As {@link #withLock(Supplier)}, but fails with {@link java.util.concurrent.TimeoutException}
+   * (and {@code action} never runs) if the mutex is not acquired within {@code timeout}.
+   *
+   * @param timeout how long to wait for the lock at most
+   * @param action starts the work and returns the stage that completes when it is done
+   * @param <T> the action's result type
+   * @return a future of the action's result
+   */
+  default <T> CompletableFuture<T> withLock(
+      Duration timeout, Supplier<? extends CompletionStage<T>> action) {
+    return ScopedFuture.scoped(lock(timeout), action, MutexGuard::unlock, "withLock", name());
+  }
 }

@@ -18,7 +18,13 @@ public interface MutexGuard extends AutoCloseable {
    */
   void unlock();
 
-  /** Same as {@link #unlock()}. */
+  /**
+   * Releases the mutex as {@link #unlock()} does, unless this guard was already released: then it
+   * does nothing, so {@code try (guard) { ...; guard.unlock(); }} is safe. A second explicit {@link
+   * #unlock()} still throws.
+   *
+   * @throws IllegalStateException if the region was closed while this guard held the mutex
+   */
   @Override
   void close();
 

@@ -191,7 +191,9 @@ public final class RegionReport {
       summary.append(m.consistent() ? ", consistent" : ", NOT consistent");
     }
     summary.append(", last fence ").append("%,d".formatted(m.lastFence()));
-    if (m.sleepers() > 0) {
+    // A process killed in its wait leaves the count one too high for good; nobody sleeps for long
+    // without the waiters bit (a release that clears it ends the waits), so the bit gates it.
+    if (m.waitersBit() && m.sleepers() > 0) {
       summary.append(", ").append(plural(m.sleepers(), "process", "processes")).append(" sleeping");
     }
     if (m.waitersBit()) {
@@ -224,7 +226,7 @@ public final class RegionReport {
     if (s.undoOnExit()) {
       summary.append(" of ").append(s.total());
     }
-    if (s.sleepers() > 0) {
+    if (s.waitersBit() && s.sleepers() > 0) { // gated as a mutex's count is
       summary.append(", ").append(plural(s.sleepers(), "process", "processes")).append(" sleeping");
     }
     if (s.waitersBit()) {

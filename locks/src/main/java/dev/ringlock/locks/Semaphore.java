@@ -1,7 +1,12 @@
 package dev.ringlock.locks;
 
+import dev.ringlock.locks.internal.PermitsToken;
+import dev.ringlock.locks.internal.ScopedFuture;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 /**
  * A counting semaphore in a 32-bit word of a {@link SharedRegion}: the same name is the same
@@ -133,6 +138,18 @@ public interface Semaphore {
    */
   void release(int permits);
 
+  /**
+   * How many acquisitions wait for permits (a snapshot, as {@code
+   * java.util.concurrent.Semaphore.getQueueLength} gives): the requests queued in this process,
+   * plus the other processes sleeping on the semaphore in the kernel, each counted once however
+   * many requests it has queued. An estimate across processes: a process killed while it slept
+   * stays counted while the waiters bit is set, until the next release clears it.
+   *
+   * @return requests queued here plus other processes sleeping on it, 0 or more
+   * @throws RegionClosedException if the region is closed
+   */
+  int queueLength();
+
   /** The permits available now (a snapshot). */
   int availablePermits();
 
@@ -143,4 +160,92 @@ public interface Semaphore {
    * @throws SemaphoreHoldersFullException as {@link #tryAcquire(int)}
    */
   int drainPermits();
+
+  /**
+   * As {@link #acquire(int)}, but completes with a token that gives the permits back exactly once
+   * when closed or released, for try-with-resources. Cancelling the returned future (or completing
+   * it, or its {@code orTimeout}) withdraws a pending acquisition; permits granted in the meantime
+   * go straight back. Prefer it to {@code acquire(n).thenApply(...)}: a cancel of such a derived
+   * future does not reach the acquisition, whose permits are then held by nobody.
+   *
+   * @param permits how many permits to take, positive
+   * @return a future of the held permits
+   * @throws IllegalArgumentException if {@code permits} is not positive
+   */
+  default CompletableFuture<HeldPermits> acquirePermits(int permits) {
+    return ScopedFuture.token(
+        acquire(permits), granted -> new PermitsToken(this, permits), granted -> release(permits));
+  }
+
+  /**
+   * As {@link #acquirePermits(int)}, but fails with {@link java.util.concurrent.TimeoutException}
+   * if the permits are not taken within {@code timeout}, as {@link #acquire(int, Duration)}.
+   *
+   * @param permits how many permits to take, positive
+   * @param timeout how long to wait at most
+   * @return a future of the held permits
+   * @throws IllegalArgumentException if {@code permits} is not positive or {@code timeout} is
+   *     negative
+   */
+  default CompletableFuture<HeldPermits> acquirePermits(int permits, Duration timeout) {
+    return ScopedFuture.token(
+        acquire(permits, timeout),
+        granted -> new PermitsToken(this, permits),
+        granted -> release(permits));
+  }
+
+  /**
+   * As {@link #tryAcquire(int)}, but returns the permits as a token that gives them back exactly
+   * once.
+   *
+   * @param permits how many permits to take, positive
+   * @return the held permits, or empty if they were not available at once
+   * @throws IllegalArgumentException if {@code permits} is not positive
+   */
+  default Optional<HeldPermits> tryAcquirePermits(int permits) {
+    return tryAcquire(permits) ? Optional.of(new PermitsToken(this, permits)) : Optional.empty();
+  }
+
+  /**
+   * Takes {@code permits} permits, runs {@code action}, and gives the permits back when the stage
+   * it returns completes, however it completes (also if {@code action} throws or returns null);
+   * completes with that stage's outcome. The permits are back before the returned future completes.
+   *
+   * <p>Cancelling the returned future (or its {@code orTimeout}) before the permits are granted
+   * withdraws the request and {@code action} never runs; once {@code action} has started, a cancel
+   * completes the returned future but the permits stay taken until the action's stage completes.
+   * Nothing is ever left held by nobody. {@code action} runs on the thread that grants the permits:
+   * the caller's when they are available at once, else the ring's completion thread or a releasing
+   * thread of this process; it should not block.
+   *
+   * @param permits how many permits to hold while the action runs, positive
+   * @param action starts the work and returns the stage that completes when it is done
+   * @param <T> the action's result type
+   * @return a future of the action's result
+   * @throws IllegalArgumentException if {@code permits} is not positive
+   */
+  default <T> CompletableFuture<T> withPermits(
+      int permits, Supplier<? extends CompletionStage<T>> action) {
+    return ScopedFuture.scoped(
+        acquire(permits), action, granted -> release(permits), "withPermits", name());
+  }
+
+  /**
+   * As {@link #withPermits(int, Supplier)}, but fails with {@link
+   * java.util.concurrent.TimeoutException} (and {@code action} never runs) if the permits are not
+   * taken within {@code timeout}.
+   *
+   * @param permits how many permits to hold while the action runs, positive
+   * @param timeout how long to wait for the permits at most
+   * @param action starts the work and returns the stage that completes when it is done
+   * @param <T> the action's result type
+   * @return a future of the action's result
+   * @throws IllegalArgumentException if {@code permits} is not positive or {@code timeout} is
+   *     negative
+   */
+  default <T> CompletableFuture<T> withPermits(
+      int permits, Duration timeout, Supplier<? extends CompletionStage<T>> action) {
+    return ScopedFuture.scoped(
+        acquire(permits, timeout), action, granted -> release(permits), "withPermits", name());
+  }
 }

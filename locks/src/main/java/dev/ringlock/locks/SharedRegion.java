@@ -167,6 +167,77 @@ public final class SharedRegion implements AutoCloseable {
         options.waitQueueCapacity());
   }
 
+  /** The most stripes a {@link #stripedMutex} may have. */
+  public static final int MAX_STRIPES = 4096;
+
+  /**
+   * A fixed table of {@code stripes} mutexes over which keys are spread ({@link
+   * StripedMutex#forKey(long)}): per-entity locks that never fill the region, however many entities
+   * there are. The stripes are named mutexes {@code name#i/stripes}, created as first used (stripe
+   * 0 now), so the family takes at most {@code stripes} of the region's names.
+   *
+   * @param name the family's name; its stripes' names ({@code name#i/stripes}) must fit in {@value
+   *     MappedRegion#MAX_NAME_BYTES} UTF-8 bytes
+   * @param stripes how many mutexes, 1 to {@value #MAX_STRIPES}; every process must use the same
+   * @return the striped mutex
+   * @throws IllegalArgumentException if {@code stripes} is out of range or the names do not fit
+   * @throws IllegalStateException if the family was first opened in this region with another stripe
+   *     count
+   * @throws dev.ringlock.core.RegionFullException if the region has no room for stripe 0
+   * @throws RegionClosedException if the region is closed
+   */
+  public StripedMutex stripedMutex(String name, int stripes) {
+    Objects.requireNonNull(name, "name");
+    if (stripes < 1 || stripes > MAX_STRIPES) {
+      throw new IllegalArgumentException(
+          "striped mutex '" + name + "': stripes must be 1 to " + MAX_STRIPES + ", not " + stripes);
+    }
+    String longest = StripedMutex.stripeName(name, stripes - 1, stripes);
+    if (longest.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+        > MappedRegion.MAX_NAME_BYTES) {
+      throw new IllegalArgumentException(
+          "striped mutex '"
+              + name
+              + "': its stripes' names ('"
+              + longest
+              + "') exceed "
+              + MappedRegion.MAX_NAME_BYTES
+              + " UTF-8 bytes; use a shorter name");
+    }
+    StripedMutex family = new StripedMutex(this, name, stripes);
+    family.stripe(0); // published before the count check, so racing openers agree (see there)
+    checkOnlyStripeCount(name, stripes);
+    return family;
+  }
+
+  /**
+   * Refuses a family opened with another stripe count than the one first used in this region: two
+   * counts map one key to two different mutexes, and would exclude nothing. Each opener publishes
+   * its stripe 0 first, then looks: the directory lists objects in creation order, so every opener
+   * sees the same first family, and every other one is refused (its stray stripe 0 stays unused).
+   */
+  private void checkOnlyStripeCount(String name, int stripes) {
+    String prefix = name + "#0/";
+    for (NamedObject object : memory.objects()) {
+      String other = object.name();
+      if (other.startsWith(prefix)) {
+        if (other.equals(StripedMutex.stripeName(name, 0, stripes))) {
+          return; // ours is the first family of this name
+        }
+        throw new IllegalStateException(
+            "striped mutex '"
+                + name
+                + "' was first opened in "
+                + (memory.isFileBacked() ? memory.file() : "this in-memory region")
+                + " with "
+                + other.substring(prefix.length())
+                + " stripes, not "
+                + stripes
+                + ": every process must open it with the same count (or use another name)");
+      }
+    }
+  }
+
   /**
    * The wait queue called {@code name}, created empty with room for {@link
    * RegionOptions#waitQueueCapacity()} waiters if the region has none yet. Every call with the same

@@ -19,7 +19,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.Lock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -322,6 +321,11 @@ class LockAnyTest {
     }
 
     @Override
+    public int queueLength() {
+      return 0;
+    }
+
+    @Override
     public int ownerPid() {
       return 0;
     }
@@ -332,8 +336,18 @@ class LockAnyTest {
     }
 
     @Override
-    public Lock asLock() {
+    public MutexLock asLock() {
       throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public MutexLock asLock(OwnerDeathPolicy policy) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public boolean resetNotRecoverable() {
+      return false;
     }
   }
 }

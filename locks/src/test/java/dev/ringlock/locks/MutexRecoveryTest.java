@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Lock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -213,14 +212,18 @@ class MutexRecoveryTest extends RegionTestBase {
   }
 
   @Test
-  void theLockViewTakesOverButCannotMarkConsistent() throws Exception {
+  void theLockViewReportsATakeoverWithTheLockHeldAndCanMarkConsistent() throws Exception {
     Mutex mutex = region.mutex("m");
     setWord("m", Child.deadPid());
-    Lock lock = mutex.asLock();
-    assertTrue(lock.tryLock(), "the view notices the dead owner");
+    MutexLock lock = mutex.asLock();
+    assertThrows(OwnerDiedException.class, lock::tryLock, "the view tells of the dead owner");
+    assertTrue(lock.isHeldByCurrentThread());
     assertFalse(mutex.isConsistent());
+    lock.markConsistent();
     lock.unlock();
-    assertThrows(NotRecoverableException.class, lock::lock);
+    assertTrue(mutex.isConsistent());
+    assertTrue(lock.tryLock(), "recovered, not bricked");
+    lock.unlock();
   }
 
   @Test

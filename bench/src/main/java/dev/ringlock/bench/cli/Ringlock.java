@@ -13,8 +13,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code ringlock} command: {@code ringlock demo} and {@code ringlock inspect <region-file>}.
- * Run it as {@code java --enable-native-access=ALL-UNNAMED -jar bench/target/ringlock.jar}.
+ * The {@code ringlock} command: {@code ringlock demo}, {@code ringlock inspect <region-file>} and
+ * {@code ringlock reset <region-file> <name>}. Run it as {@code java
+ * --enable-native-access=ALL-UNNAMED -jar bench/target/ringlock.jar}.
  *
  * <p>Exit codes: 0 success; 1 the command could not do its job (a file that is not a region, a demo
  * whose counter came out wrong), with a message on stderr; 2 bad usage; 3 inspect found damaged
@@ -25,11 +26,16 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = Ringlock.Version.class,
     description = "ringlock's demo and inspection tool.",
-    subcommands = {DemoCommand.class, InspectCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {
+      DemoCommand.class,
+      InspectCommand.class,
+      ResetCommand.class,
+      CommandLine.HelpCommand.class
+    },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:success",
-      "1:the command failed (not a region file; a demo that found a wrong count)",
+      "1:the command failed (not a region file; a demo that found a wrong count; nothing to reset)",
       "2:bad usage",
       "3:inspect found damaged objects (shown in its output)"
     })

@@ -111,6 +111,7 @@ final class BlockingCondition implements Condition {
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
+    lock.reportOwnerDeath(); // re-acquired from a dead owner: held, and the caller must know
   }
 
   @Override

@@ -1,6 +1,10 @@
 package dev.ringlock.locks.internal;
 
+import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
+import dev.ringlock.locks.MutexLock;
+import dev.ringlock.locks.OwnerDeathPolicy;
+import dev.ringlock.locks.OwnerDiedException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -8,21 +12,30 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.Lock;
 
 /**
- * The blocking {@link Lock} view of a mutex. It blocks the calling thread on the lock future, which
- * on a virtual thread unmounts it rather than pinning a carrier. It remembers the holding thread
- * and its guard, so only that thread may unlock (IllegalMonitorStateException otherwise), as with
- * {@code ReentrantLock}; but it is not reentrant.
+ * The blocking {@link MutexLock} view of a mutex. It blocks the calling thread on the lock future,
+ * which on a virtual thread unmounts it rather than pinning a carrier. It remembers the holding
+ * thread and its guard, so only that thread may unlock (IllegalMonitorStateException otherwise), as
+ * with {@code ReentrantLock}; but it is not reentrant.
+ *
+ * <p>Owner death. A guard that took the mutex over from a dead owner is handled by the view's
+ * {@link OwnerDeathPolicy} as soon as the thread holds it ({@link #held}): RELEASE marks it
+ * consistent there; REPORT keeps it held and the acquiring method then throws OwnerDiedException
+ * ({@link #reportOwnerDeath}), since a Lock's callers have no guard on which to see ownerDied() or
+ * call markConsistent(): without the throw, their unlock would make the mutex not recoverable
+ * without anyone having been told. The throw comes after the hold is recorded, so the thread can
+ * call markConsistent() and unlock() on this view.
  */
-final class BlockingLock implements Lock {
+final class BlockingLock implements MutexLock {
   private final MutexCore mutex;
+  private final OwnerDeathPolicy policy;
   private volatile Thread holder; // written only by the thread that holds the mutex through us
   private MutexGuard guard; // published by the mutex's own ordering; read by the holder only
 
-  BlockingLock(MutexCore mutex) {
+  BlockingLock(MutexCore mutex, OwnerDeathPolicy policy) {
     this.mutex = mutex;
+    this.policy = policy;
   }
 
   @Override
@@ -42,6 +55,7 @@ final class BlockingLock implements Lock {
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
+    reportOwnerDeath();
   }
 
   @Override
@@ -58,13 +72,18 @@ final class BlockingLock implements Lock {
     } catch (ExecutionException e) {
       throw failure(e);
     }
+    reportOwnerDeath();
   }
 
   @Override
   public boolean tryLock() {
     Optional<MutexGuard> taken = mutex.tryLock();
-    taken.ifPresent(this::held);
-    return taken.isPresent();
+    if (taken.isEmpty()) {
+      return false;
+    }
+    held(taken.get());
+    reportOwnerDeath();
+    return true;
   }
 
   @Override
@@ -76,7 +95,6 @@ final class BlockingLock implements Lock {
         mutex.lock(Duration.ofNanos(Math.max(0, unit.toNanos(time))));
     try {
       held(request.get());
-      return true;
     } catch (InterruptedException e) {
       giveUp(request);
       throw e;
@@ -86,6 +104,8 @@ final class BlockingLock implements Lock {
       }
       throw failure(e);
     }
+    reportOwnerDeath();
+    return true;
   }
 
   @Override
@@ -111,6 +131,60 @@ final class BlockingLock implements Lock {
   private void held(MutexGuard acquired) {
     guard = acquired;
     holder = Thread.currentThread();
+    if (policy == OwnerDeathPolicy.RELEASE && acquired.ownerDied()) {
+      acquired.markConsistent(); // a dead owner's hold is a plain release under this policy
+    }
+  }
+
+  /**
+   * Under REPORT, tells the thread that now holds the mutex that it took it over from a dead owner:
+   * it holds the lock when it catches this.
+   */
+  void reportOwnerDeath() {
+    if (policy == OwnerDeathPolicy.REPORT
+        && guard instanceof Guard held
+        && held.leavesInconsistent()) {
+      throw new OwnerDiedException(
+          mutex.describe()
+              + ": its previous owner died holding it, and this thread holds it now. What it"
+              + " protects may be half-updated: repair it, call markConsistent() on this lock"
+              + " view, then unlock(); unlock() without markConsistent() makes the mutex not"
+              + " recoverable for every process. For a mutex that guards no such state, use"
+              + " asLock(OwnerDeathPolicy.RELEASE), which treats an owner's death as a release.");
+    }
+  }
+
+  @Override
+  public Mutex mutex() {
+    return mutex;
+  }
+
+  @Override
+  public OwnerDeathPolicy ownerDeathPolicy() {
+    return policy;
+  }
+
+  @Override
+  public int getQueueLength() {
+    return mutex.queueLength();
+  }
+
+  @Override
+  public boolean isHeldByCurrentThread() {
+    return holder == Thread.currentThread();
+  }
+
+  @Override
+  public boolean ownerDied() {
+    return holder == Thread.currentThread()
+        && guard instanceof Guard held
+        && held.leavesInconsistent();
+  }
+
+  @Override
+  public void markConsistent() {
+    checkHeldByCurrentThread();
+    guard.markConsistent();
   }
 
   // ---- for BlockingCondition ----
@@ -153,6 +227,6 @@ final class BlockingLock implements Lock {
 
   @Override
   public String toString() {
-    return "Lock view of " + mutex;
+    return "Lock view (" + policy + " on owner death) of " + mutex;
   }
 }

@@ -19,20 +19,40 @@ final class Deadlines {
    * @throws IllegalArgumentException if the timeout is negative
    */
   static long after(Duration timeout) {
+    return System.nanoTime() + nanos(timeout);
+  }
+
+  /**
+   * {@code timeout} in nanoseconds, capped at ~146 years.
+   *
+   * @throws IllegalArgumentException if the timeout is negative
+   */
+  static long nanos(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative()) {
       throw new IllegalArgumentException("timeout must not be negative: " + timeout);
     }
-    long nanos =
-        timeout.compareTo(Duration.ofNanos(LONGEST_TIMEOUT_NANOS)) >= 0
-            ? LONGEST_TIMEOUT_NANOS
-            : timeout.toNanos();
-    return System.nanoTime() + nanos;
+    return timeout.compareTo(Duration.ofNanos(LONGEST_TIMEOUT_NANOS)) >= 0
+        ? LONGEST_TIMEOUT_NANOS
+        : timeout.toNanos();
   }
 
   /** The time left until {@code deadline} (zero once it has passed), or null for {@link #NONE}. */
   static Duration timeoutUntil(long deadline) {
     return deadline == NONE ? null : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+  }
+
+  /**
+   * A time limit (not negative) as a message states it: "250 ms", "3 s", "1500 ms", "40 µs",
+   * rounded to the unit shown.
+   */
+  static String describe(long timeoutNanos) {
+    long micros = (timeoutNanos + 500) / 1_000;
+    if (micros < 1_000) {
+      return micros + " µs";
+    }
+    long millis = (timeoutNanos + 500_000) / 1_000_000;
+    return millis % 1_000 == 0 ? millis / 1_000 + " s" : millis + " ms";
   }
 
   /** Whether {@code deadline} has passed. */

@@ -95,9 +95,16 @@ final class Guard extends UnreplaceableFuture<MutexGuard> implements MutexGuard 
         "this guard of mutex '" + mutex.name() + "' (fence " + fence + ") was already unlocked");
   }
 
+  /**
+   * As unlock(), but a no-op once this guard was released: AutoCloseable asks close() to be
+   * idempotent, so {@code try (guard) { ...; guard.unlock(); }} must not throw at the closing
+   * brace. The compare-and-set is the one unlock() uses, so a close racing an unlock releases once.
+   */
   @Override
   public void close() {
-    unlock();
+    if (RELEASED.compareAndSet(this, false, true)) {
+      mutex.release(this);
+    }
   }
 
   /**

@@ -7,8 +7,8 @@ final class LockFuture extends QueuedRequest<MutexGuard, LockFuture> {
   final MutexCore mutex;
   final long queuedAt; // System.nanoTime() when queued: its age decides starvation
 
-  LockFuture(MutexCore mutex, long deadline, long queuedAt) {
-    super(deadline);
+  LockFuture(MutexCore mutex, long deadline, long timeoutNanos, long queuedAt) {
+    super(deadline, timeoutNanos);
     this.mutex = mutex;
     this.queuedAt = queuedAt;
   }

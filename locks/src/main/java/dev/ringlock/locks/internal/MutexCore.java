@@ -12,13 +12,14 @@ import dev.ringlock.core.FutexScope;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
+import dev.ringlock.locks.MutexLock;
+import dev.ringlock.locks.OwnerDeathPolicy;
 import dev.ringlock.locks.RegionClosedException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Lock;
 
 /*
  * Overview
@@ -107,7 +108,8 @@ public final class MutexCore extends MutexOwnership implements Mutex {
   private final StarvingTable starving; // the region's starving marks, as this process sees them
   private final LockAnyCandidate lockAnyCandidate; // this mutex as lockAny sees it
 
-  private volatile BlockingLock lockView;
+  private volatile BlockingLock lockView; // asLock(): OwnerDeathPolicy.REPORT
+  private volatile BlockingLock releasingLockView; // asLock(OwnerDeathPolicy.RELEASE)
 
   // ---- guarded by this, as are the queue and the sleeper ----
   private int localHandoffsInARow;
@@ -142,7 +144,7 @@ public final class MutexCore extends MutexOwnership implements Mutex {
   @Override
   public CompletableFuture<MutexGuard> lock() {
     try {
-      return acquire(Deadlines.NONE);
+      return acquire(Deadlines.NONE, -1);
     } catch (InternalError fault) {
       throw regionFaulted(fault);
     }
@@ -151,7 +153,7 @@ public final class MutexCore extends MutexOwnership implements Mutex {
   @Override
   public CompletableFuture<MutexGuard> lock(Duration timeout) {
     try {
-      return acquire(Deadlines.after(timeout));
+      return acquire(Deadlines.after(timeout), Deadlines.nanos(timeout));
     } catch (InternalError fault) {
       throw regionFaulted(fault);
     }
@@ -168,18 +170,65 @@ public final class MutexCore extends MutexOwnership implements Mutex {
   }
 
   @Override
-  public Lock asLock() {
-    BlockingLock view = lockView;
+  public int queueLength() {
+    checkOpen();
+    try {
+      return queueLength((lvWord() & WAITERS) != 0);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
+  }
+
+  @Override
+  public MutexLock asLock() {
+    return asLock(OwnerDeathPolicy.REPORT);
+  }
+
+  @Override
+  public MutexLock asLock(OwnerDeathPolicy policy) {
+    boolean releasing =
+        switch (policy) {
+          case REPORT -> false;
+          case RELEASE -> true;
+        };
+    BlockingLock view = releasing ? releasingLockView : lockView;
     if (view == null) {
       synchronized (this) {
-        view = lockView;
+        view = releasing ? releasingLockView : lockView;
         if (view == null) {
-          view = new BlockingLock(this);
-          lockView = view;
+          view = new BlockingLock(this, policy);
+          if (releasing) {
+            releasingLockView = view;
+          } else {
+            lockView = view;
+          }
         }
       }
     }
     return view;
+  }
+
+  /**
+   * Not recoverable (OWNER_DIED without a pid; WAITERS perhaps) to free, with a CAS from the value
+   * read: a process that took the word meanwhile is never overwritten. Nobody sleeps on a
+   * not-recoverable word for long (every sleeper was woken when it became so, and fails), but a
+   * stale WAITERS bit gets its wake anyway.
+   */
+  @Override
+  public boolean resetNotRecoverable() {
+    checkOpen();
+    try {
+      int v = lvWord();
+      if (!notRecoverable(v) || !casWord(v, 0)) {
+        return false;
+      }
+      if ((v & WAITERS) != 0) {
+        ring.wake(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
+      }
+      return true;
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
   }
 
   @Override
@@ -207,7 +256,7 @@ public final class MutexCore extends MutexOwnership implements Mutex {
 
   // ---- acquiring ----
 
-  private CompletableFuture<MutexGuard> acquire(long deadline) {
+  private CompletableFuture<MutexGuard> acquire(long deadline, long timeoutNanos) {
     checkOpen();
     if (mayBarge()) {
       if (tryAcquireFree()) {
@@ -220,7 +269,7 @@ public final class MutexCore extends MutexOwnership implements Mutex {
         }
       }
     }
-    LockFuture request = new LockFuture(this, deadline, System.nanoTime());
+    LockFuture request = new LockFuture(this, deadline, timeoutNanos, System.nanoTime());
     arrive(request);
     return request;
   }
@@ -530,7 +579,7 @@ public final class MutexCore extends MutexOwnership implements Mutex {
 
   @Override
   String timeoutMessage(LockFuture request) {
-    return describe() + " was not acquired within the timeout";
+    return describe() + " was not acquired " + request.withinTimeout();
   }
 
   /** This mutex as a lockAny candidate (AnyMutex). */

@@ -173,6 +173,22 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
    */
   abstract RuntimeException regionFault(InternalError fault);
 
+  // ---- introspection ----
+
+  /**
+   * The requests queued in this process, plus the other processes with a kernel wait armed on the
+   * word if {@code othersMaySleep}: java.util.concurrent's getQueueLength, an estimate. The caller
+   * passes whether the word's WAITERS bit is set: every kernel wait is armed on a value with that
+   * bit, and a release that clears it ends them all, or all but the one the kernel woke, for a
+   * moment; so while it is clear no live process sleeps for long, and the region's count, which a
+   * process killed during its wait leaves one too high for good, is not read.
+   */
+  final int queueLength(boolean othersMaySleep) {
+    synchronized (this) {
+      return queue.length() + (othersMaySleep ? sleeper.otherProcessesSleeping() : 0);
+    }
+  }
+
   // ---- events ----
 
   /**

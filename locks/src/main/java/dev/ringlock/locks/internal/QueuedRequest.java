@@ -18,8 +18,21 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
   R next;
   boolean queued;
 
+  final long timeoutNanos; // the caller's time limit, for the timeout message; -1 if not known
+
+  /** A request whose timeout message does not state its time limit. */
   QueuedRequest(long deadline) {
+    this(deadline, -1);
+  }
+
+  QueuedRequest(long deadline, long timeoutNanos) {
     this.deadline = deadline;
+    this.timeoutNanos = timeoutNanos;
+  }
+
+  /** "within 250 ms": the caller's time limit, as a timeout message states it. */
+  final String withinTimeout() {
+    return timeoutNanos < 0 ? "within the timeout" : "within " + Deadlines.describe(timeoutNanos);
   }
 
   /** Completes the request; false if it was withdrawn first (then {@code value} is not its). */

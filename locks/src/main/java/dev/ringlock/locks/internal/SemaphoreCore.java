@@ -217,7 +217,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   public CompletableFuture<Void> acquire(int permits) {
     checkPermits(permits);
     try {
-      return acquire(permits, Deadlines.NONE);
+      return acquire(permits, Deadlines.NONE, -1);
     } catch (InternalError fault) {
       throw regionFaulted(fault);
     }
@@ -228,7 +228,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     checkPermits(permits);
     long deadline = Deadlines.after(timeout);
     try {
-      return acquire(permits, deadline);
+      return acquire(permits, deadline, Deadlines.nanos(timeout));
     } catch (InternalError fault) {
       throw regionFaulted(fault);
     }
@@ -270,6 +270,16 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     }
     undo.release(permits);
     pumpIfQueued();
+  }
+
+  @Override
+  public int queueLength() {
+    checkOpen();
+    try {
+      return queueLength((lvWord() & WAITERS) != 0);
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
   }
 
   @Override
@@ -331,7 +341,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
 
   // ---- acquiring ----
 
-  private CompletableFuture<Void> acquire(int permits, long deadline) {
+  private CompletableFuture<Void> acquire(int permits, long deadline, long timeoutNanos) {
     checkOpen();
     if (queue.length() == 0) {
       if (undo == null) {
@@ -348,7 +358,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
         }
       }
     }
-    SemaphoreRequest request = new SemaphoreRequest(this, permits, deadline);
+    SemaphoreRequest request = new SemaphoreRequest(this, permits, deadline, timeoutNanos);
     arrive(request);
     return request;
   }
@@ -486,7 +496,11 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
 
   @Override
   String timeoutMessage(SemaphoreRequest request) {
-    return describe() + ": " + request.permits + " permits were not acquired within the timeout";
+    return describe()
+        + ": "
+        + request.permits
+        + " permits were not acquired "
+        + request.withinTimeout();
   }
 
   private int checkPermits(int permits) {

@@ -5,8 +5,8 @@ final class SemaphoreRequest extends QueuedRequest<Void, SemaphoreRequest> {
   final SemaphoreCore semaphore;
   final int permits;
 
-  SemaphoreRequest(SemaphoreCore semaphore, int permits, long deadline) {
-    super(deadline);
+  SemaphoreRequest(SemaphoreCore semaphore, int permits, long deadline, long timeoutNanos) {
+    super(deadline, timeoutNanos);
     this.semaphore = semaphore;
     this.permits = permits;
   }

@@ -166,6 +166,15 @@ final class Sleeper {
     return (int) INT.getVolatile(memory, countAt);
   }
 
+  /**
+   * Processes other than this one with a kernel wait armed on the word, as the region counts them
+   * (a snapshot, never negative). A process killed while its wait was armed stays counted: see
+   * QueuedPrimitive.queueLength for how callers discount it.
+   */
+  int otherProcessesSleeping() {
+    return Math.max(0, processesSleeping() - (wait != null ? 1 : 0));
+  }
+
   /** Whether a process other than this one has a kernel wait armed (a snapshot). */
   boolean othersSleeping() {
     return processesSleeping() - (wait != null ? 1 : 0) > 0;
