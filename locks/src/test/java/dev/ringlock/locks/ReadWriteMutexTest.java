@@ -1,6 +1,7 @@
 package dev.ringlock.locks;
 
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.OWNER_DIED;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.PENDING;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITING;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WRITE;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.newRecord;
@@ -13,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.core.memory.RegionDescriptor;
 import dev.ringlock.locks.internal.ReadWriteMutexWords;
 import dev.ringlock.testsupport.Child;
 import java.time.Duration;
@@ -445,6 +447,22 @@ class ReadWriteMutexTest extends RegionTestBase {
   }
 
   @Test
+  void aWriterThatDiedBeforeTheReadersLeftIsForgottenWithoutReport() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadWriteMutexWords words = words("rw");
+    words.spWord(WRITE | PENDING | Child.deadPid()); // claimed, never held: it wrote nothing
+    ReadGuard read = await(lock.read());
+    assertFalse(lock.isWriteLocked());
+    read.unlock();
+    words.spWord(WRITE | PENDING | Child.deadPid());
+    WriteGuard write = await(lock.write());
+    assertFalse(write.ownerDied());
+    write.unlock();
+    words.spWord(WRITE | PENDING | Child.deadPid());
+    lock.tryRead().orElseThrow().unlock();
+  }
+
+  @Test
   void aTakeoverReleasedUnrepairedMakesTheLockNotRecoverable() throws Exception {
     ReadWriteMutex lock = region.readWriteMutex("rw");
     words("rw").spWord(OWNER_DIED); // a reader found the writer dead
@@ -476,7 +494,7 @@ class ReadWriteMutexTest extends RegionTestBase {
   @Test
   void aPidThatNoProcessCanHaveIsReportedAsDamage() throws Exception {
     ReadWriteMutex lock = region.readWriteMutex("rw");
-    words("rw").spWord(WRITE | ((1 << 27) + 5));
+    words("rw").spWord(WRITE | (RegionDescriptor.MAX_PID + 5));
     Throwable failure = failureOf(lock.write());
     assertTrue(failure.getMessage().contains("above the largest pid"), failure.getMessage());
   }

@@ -4,10 +4,12 @@ import static dev.ringlock.core.memory.RegionDescriptor.MAX_PID;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.BLOCKS_READERS;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.NOT_RECOVERABLE;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.OWNER_DIED;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.PENDING;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.READER_SLOTS;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITERS;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITING;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WRITE;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.afterDeathOf;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.newRecord;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.notRecoverable;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.recordCount;
@@ -50,9 +52,10 @@ import java.util.concurrent.locks.ReadWriteLock;
  *
  *   read:    add n to our record (full fence), then read the word: no WRITE (nor a death) and the
  *            readers are in; else subtract n again and queue.
- *   write:   CAS the word from free to WRITE | pid (a claim): from then on no new reader enters.
- *            The claimant holds the lock once every record's count is 0; until then it is
- *            pending, and sleeps on the word with WAITERS.
+ *   write:   CAS the word from free to WRITE | pid | PENDING (a claim): from then on no new
+ *            reader enters. Once every record's count is 0 the claimant clears PENDING and holds
+ *            the lock; until then it sleeps on the word with WAITERS. (The uncontended path
+ *            scans the records first and claims without PENDING; see Owner death.)
  *   leave:   a reader's record drops to 0 (full fence), then it reads the word: WRITE | WAITERS
  *            means a pending writer may sleep; it clears WAITERS (the word changes, so a wait
  *            being armed on the old value fails) and wakes everyone on the word.
@@ -88,8 +91,13 @@ import java.util.concurrent.locks.ReadWriteLock;
  *     until a writer takes over and marks the state consistent. Readers are refused rather than
  *     let in, because they cannot repair and must not read half-written state unknowingly; they
  *     are answered at once, so nothing wedges, and the death stays in the word until a writer
- *     repairs it. A writer that dies while still pending (readers inside) is treated as having
- *     died holding: it cannot be told apart, and taking it for a writer's death is the safe side.
+ *     repairs it.
+ *   - A writer that dies while its claim is still PENDING (waiting for readers to leave) wrote
+ *     nothing: whoever finds it drops the claim (keeping a death the claim had carried over from a
+ *     takeover) and nobody is told. The claimant clears PENDING (an atomic and) before it is
+ *     granted. The fast path's claim has no PENDING: it scans the records, and gives the claim
+ *     back at once if a reader slipped in; a death in that instant is taken for a writer's death,
+ *     the safe side.
  *   - markConsistent() clears OWNER_DIED; a release that finds the takeover unrepaired stores
  *     NOT_RECOVERABLE, wakes everyone, and every request fails with NotRecoverableException.
  *
@@ -202,6 +210,9 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
       int writer = writerOf(v);
       if (writer != 0 && writer != pid && !alive(writer)) {
         recordWriterDeath(v);
+        if (enterRead(record, 1)) {
+          return Optional.of(new ReadHold(this)); // it had only claimed: dropped, and we are in
+        }
         v = words.lvWord();
       }
       if ((v & (WRITE | OWNER_DIED)) == OWNER_DIED) {
@@ -518,17 +529,19 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
     int writer = writerOf(v);
     boolean died =
         writer != 0 ? writer != pid && !alive(writer) : (v & OWNER_DIED) != 0 && !notRecoverable(v);
-    if (!died || !words.casWord(v, WRITE | pid | OWNER_DIED | (v & WAITERS))) {
+    int left = writer != 0 ? afterDeathOf(v) : v;
+    boolean ownerDied = (left & OWNER_DIED) != 0;
+    if (!died || !words.casWord(v, WRITE | pid | left)) {
       return null;
     }
     if (drainBlocker() != 0) {
-      if ((words.xchgWord(OWNER_DIED) & WAITERS) != 0) {
-        wakeAll.signal();
+      if ((words.xchgWord(left & OWNER_DIED) & WAITERS) != 0) {
+        wakeAll.signal(); // given back, a death it carried kept
       }
       return null;
     }
     writeHeld = true;
-    return new WriteHold(this, nextFence(), true);
+    return new WriteHold(this, nextFence(), ownerDied);
   }
 
   /** Whether another process's record has WAITING set (a cheap look: no liveness asked). */
@@ -704,6 +717,7 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
     String problem = ReadWriteMutexDescriptor.fenceProblem(last);
     if (problem != null) {
       writeHeld = false;
+      claimedFor = null;
       if ((words.xchgWord(0) & WAITERS) != 0) {
         wakeAll.signal();
       }
@@ -778,6 +792,7 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
     if (claimedFor == head) {
       int blocker = drainBlocker();
       if (blocker == 0) {
+        words.andWord(~PENDING); // held now: from here its death is a writer's death
         WriteHold hold = new WriteHold(this, nextFence(), claimOwnerDied);
         claimedFor = null;
         claimOwnerDied = false;
@@ -797,9 +812,10 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
       if (alive(writer)) {
         return sleepOn(v, writer, effects);
       }
-      if (words.casWord(v, WRITE | pid | OWNER_DIED | (v & WAITERS))) {
+      int left = afterDeathOf(v); // a dead pending claim is dropped, a dead holder is a death
+      if (words.casWord(v, WRITE | pid | PENDING | left)) {
         claimedFor = head;
-        claimOwnerDied = true;
+        claimOwnerDied = (left & OWNER_DIED) != 0;
       }
       return false;
     }
@@ -807,7 +823,7 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
     if (waiting != 0) {
       return sleepOn(v, waiting, effects); // their readers first (fairness)
     }
-    if (words.casWord(v, WRITE | pid | (v & (WAITERS | OWNER_DIED)))) {
+    if (words.casWord(v, WRITE | pid | PENDING | (v & (WAITERS | OWNER_DIED)))) {
       claimedFor = head;
       claimOwnerDied = (v & OWNER_DIED) != 0;
     }
@@ -836,7 +852,7 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
         }
         return sleepOn(v, writer, effects);
       }
-      if (words.casWord(v, OWNER_DIED | (v & WAITERS)) && (v & WAITERS) != 0) {
+      if (words.casWord(v, afterDeathOf(v)) && (v & WAITERS) != 0) {
         effects.passOn(wakeAll::signal); // everyone sleeping learns of the death
       }
       return false;
@@ -944,9 +960,12 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
     }
   }
 
-  /** Writes down a dead writer's death (readers found it first) and wakes every sleeper. */
+  /**
+   * A reader found the writer dead: a pending claim is dropped, a held lock's death written down;
+   * every sleeper is woken to see it.
+   */
   private void recordWriterDeath(int v) {
-    if (words.casWord(v, OWNER_DIED | (v & WAITERS)) && (v & WAITERS) != 0) {
+    if (words.casWord(v, afterDeathOf(v)) && (v & WAITERS) != 0) {
       wakeAll.signal();
     }
   }

@@ -16,8 +16,9 @@ import java.lang.foreign.StructLayout;
  *
  * <pre>
  * offset  size  field
- *      0     4  word       writer pid (bits 0..27, 0 = none) | NOT_RECOVERABLE (bit 28)
- *                          | OWNER_DIED (bit 29) | WAITERS (bit 30) | WRITE (bit 31)
+ *      0     4  word       writer pid (bits 0..26, 0 = none) | PENDING (bit 27)
+ *                          | NOT_RECOVERABLE (bit 28) | OWNER_DIED (bit 29) | WAITERS (bit 30)
+ *                          | WRITE (bit 31)
  *      4     4  reserved   (zero)
  *      8     8  fence      the last write fence issued; only the writer writes it
  *     16     4  sleepers   processes with a kernel wait armed on the word
@@ -59,7 +60,13 @@ public final class ReadWriteMutexDescriptor {
   public static final long READERS_OFFSET = offset("readers");
 
   /** The writer's pid in the word: pid_max (2^22) fits with room to spare. */
-  public static final int WRITER_MASK = (1 << 28) - 1;
+  public static final int WRITER_MASK = (1 << 27) - 1;
+
+  /**
+   * With WRITE: the writer has claimed the lock but still waits for readers to leave; it has
+   * written nothing, so its death is no writer's death: the claim is simply dropped.
+   */
+  public static final int PENDING = 1 << 27;
 
   /** No process can ever hold the lock again: a takeover was released unrepaired. */
   public static final int NOT_RECOVERABLE = 1 << 28;
@@ -106,6 +113,14 @@ public final class ReadWriteMutexDescriptor {
     return (word & WRITE) != 0 ? word & WRITER_MASK : 0;
   }
 
+  /**
+   * What replaces the word {@code v} of a writer that is dead: a claim still pending is dropped
+   * (keeping a death it carried over), a held one leaves OWNER_DIED; WAITERS stays.
+   */
+  public static int afterDeathOf(int v) {
+    return (v & PENDING) != 0 ? v & (OWNER_DIED | WAITERS) : OWNER_DIED | (v & WAITERS);
+  }
+
   /** Whether the word says nobody can ever hold the lock again. */
   public static boolean notRecoverable(int word) {
     return (word & NOT_RECOVERABLE) != 0;
@@ -135,8 +150,11 @@ public final class ReadWriteMutexDescriptor {
       return "state word 0x%08x names pid %d, above the largest pid %d"
           .formatted(word, writer, MAX_PID);
     }
-    if ((word & WRITE) == 0 && writer != 0) {
-      return "state word 0x%08x names pid %d without a writer's claim".formatted(word, writer);
+    if ((word & WRITE) == 0 && (writer != 0 || (word & PENDING) != 0)) {
+      return "state word 0x%08x names a writer (pid %d) without its claim".formatted(word, writer);
+    }
+    if ((word & WRITE) != 0 && writer == 0) {
+      return "state word 0x%08x claims the lock for pid 0".formatted(word);
     }
     return null;
   }
