@@ -498,15 +498,24 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
 
   /**
    * The fast path of a write: a free word (no writer, no death), no process's readers waiting, a
-   * claim, and no read hold anywhere. A claim that finds readers inside is given back at once
-   * (waking whoever its brief claim kept out): the queue does the waiting. Null if not taken.
+   * claim, and no read hold anywhere (holds of dead processes are dropped here: only then are
+   * liveness questions asked). A claim that finds live readers inside is given back at once (waking
+   * whoever its brief claim kept out): the queue does the waiting. Null if not taken.
    */
   private WriteHold tryWriteFree() {
     int v = words.lvWord();
     if ((v & ~WAITERS) != 0 || anyWaitingRecord() || !words.casWord(v, WRITE | pid | v)) {
       return null;
     }
-    if (anyReadHold()) {
+    boolean readersInside;
+    try {
+      readersInside = anyReadHold() && drainBlocker() != 0;
+    } catch (RuntimeException damage) {
+      words.xchgWord(0); // a record names no possible pid: give the claim back, report the damage
+      wakeAll.signal();
+      throw damage;
+    }
+    if (readersInside) {
       if ((words.xchgWord(0) & WAITERS) != 0) {
         wakeAll.signal();
       }
