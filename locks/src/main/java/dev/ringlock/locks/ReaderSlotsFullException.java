@@ -10,6 +10,8 @@ public final class ReaderSlotsFullException extends IllegalStateException {
   private static final long serialVersionUID = 1L;
 
   /**
+   * Says which lock has no reader record left.
+   *
    * @param message which lock, in which region, and what to do
    */
   public ReaderSlotsFullException(String message) {

@@ -10,6 +10,8 @@ public final class WriterDiedException extends IllegalStateException {
   private static final long serialVersionUID = 1L;
 
   /**
+   * Says which lock refuses readers, and what to do.
+   *
    * @param message which lock, in which region, and what to do
    */
   public WriterDiedException(String message) {
