@@ -421,6 +421,24 @@ class ReadWriteMutexTest extends RegionTestBase {
     assertEquals(0, lock.readers());
   }
 
+  @Test
+  void closingOneViewOfTheFileTakesBackOnlyItsOwnReadHolds() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadGuard mine = await(lock.read());
+    SharedRegion other = SharedRegion.open(region.file(), withRing());
+    ReadGuard theirs = await(other.readWriteMutex("rw").read());
+    await(other.readWriteMutex("rw").read());
+    assertEquals(3, lock.readers(), "one record for the process, counting both views");
+    other.close();
+    assertEquals(1, lock.readers(), "the closed view's two holds are taken back, ours stay");
+    assertThrows(RegionClosedException.class, theirs::unlock);
+    assertEquals(1, lock.readers());
+    assertTrue(lock.tryWrite().isEmpty(), "our read still excludes writers");
+    mine.unlock();
+    lock.tryWrite().orElseThrow().unlock();
+    await(lock.read()).unlock();
+  }
+
   // ---- owner death (planted: a pid that no process has) ----
 
   @Test

@@ -33,6 +33,7 @@ import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReadWriteLock;
 
 /*
@@ -131,6 +132,9 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
   private final boolean localHandoff;
 
   private volatile int slot = -1; // this process's reader record, claimed on the first read
+  // The read holds taken through this object: its share of the record, which other views of the
+  // region in this process (another SharedRegion on the file) share. close() takes back this many.
+  private final AtomicLong viewHolds = new AtomicLong();
   private volatile boolean writeHeld; // a WriteHold of this object holds the word
   private volatile BlockingReadWriteLock lockView;
 
@@ -201,6 +205,7 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
       }
       int record = ensureSlot();
       if (enterRead(record, 1)) {
+        viewHolds.incrementAndGet();
         return Optional.of(new ReadHold(this));
       }
       int v = checkedWord(words.lvWord());
@@ -211,6 +216,7 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
       if (writer != 0 && writer != pid && !alive(writer)) {
         recordWriterDeath(v);
         if (enterRead(record, 1)) {
+          viewHolds.incrementAndGet();
           return Optional.of(new ReadHold(this)); // it had only claimed: dropped, and we are in
         }
         v = words.lvWord();
@@ -343,6 +349,7 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
   private CompletableFuture<ReadGuard> acquireRead(long deadline) {
     checkOpen();
     if (queue.length() == 0 && enterRead(ensureSlot(), 1)) {
+      viewHolds.incrementAndGet();
       return new ReadHold(this).asCompletedFuture();
     }
     return queued(new ReadWriteRequest(this, false, deadline));
@@ -391,8 +398,10 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
     checkOpen();
     try {
       int record = slot;
-      if (record < 0) {
-        throw closedException(); // close() dropped this process's holds
+      // Our share first: a close() that took the share back already took this hold back too.
+      if (record < 0 || viewHolds.getAndDecrement() <= 0) {
+        viewHolds.incrementAndGet();
+        throw closedException();
       }
       if (leaveRead(record, 1)) {
         wakeAll.signal();
@@ -455,8 +464,7 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
                   + " has all "
                   + READER_SLOTS
                   + " reader records taken by other live processes; a record is freed when its"
-                  + " process closes the region or exits: retry later, or read from fewer"
-                  + " processes");
+                  + " process exits: retry later, or read from fewer processes");
         }
       }
     }
@@ -670,6 +678,7 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
     try {
       int record = ensureSlot();
       words.addRecord(record, 1);
+      viewHolds.incrementAndGet();
       writeHeld = false;
       if ((words.xchgWord(0) & WAITERS) != 0) {
         wakeAll.signal();
@@ -878,6 +887,7 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
     if (!enterRead(record, n)) {
       return false; // a writer claimed in between: look again
     }
+    viewHolds.addAndGet(n);
     for (int i = 0; i < n; i++) {
       ReadWriteRequest reader = queue.head();
       queue.unlink(reader);
@@ -1051,8 +1061,8 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
 
   /**
    * Fails every queued request, gives back a pending claim (queueEmptied), releases a write hold
-   * and this process's read holds (they would wedge every writer) and frees its reader record.
-   * Wakes by direct system call: the mapping goes away next.
+   * and the read holds taken through this object (they would wedge every writer). Wakes by direct
+   * system call: the mapping goes away next.
    */
   public void close() {
     if (!closeQueue()) {
@@ -1065,11 +1075,16 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
       boolean unrepaired = (words.lvWord() & OWNER_DIED) != 0;
       words.xchgWord(unrepaired ? NOT_RECOVERABLE : 0);
     }
+    // Only this object's share of the record: other views of the region in this process may hold
+    // reads through it still. The record itself stays this process's until it exits (then any
+    // process that needs a record clears it): freeing it here could hand it to another process
+    // while another view of ours still counts in it.
     int record = slot;
-    if (record >= 0) {
-      slot = -1;
-      words.xchgRecord(record, 0);
+    long mine = Math.max(0, viewHolds.getAndSet(0));
+    if (record >= 0 && mine > 0) {
+      words.addRecord(record, -mine);
     }
+    slot = -1;
     Futex.wake(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
   }
 }
