@@ -472,8 +472,8 @@ public final class ReadWriteMutexCore extends QueuedPrimitive<ReadWriteRequest>
 
   /**
    * Clears the record of a dead process (from the value read, so a live one that claimed it since
-   * is never robbed). True if cleared; the caller must then wake everyone if this returned true and
-   * a writer may wait (it is simplest to always wake: see unblockAfterDeadRecord).
+   * is never robbed), and wakes everyone if a writer may sleep waiting for that count or that
+   * WAITING mark (WAITERS set). False if the record changed under us.
    */
   private boolean clearDeadRecord(int record, long value) {
     if (!words.casRecord(record, value, 0)) {
