@@ -1,6 +1,7 @@
 /**
- * ringlock locks: the primitives (Mutex, lockAny, Semaphore, WaitQueue, ConditionVariable) that
- * live in 32-bit words of a shared region and wait through {@code dev.ringlock.core.FutexRing}.
+ * ringlock locks: the primitives (Mutex, lockAny, ReadWriteMutex, Semaphore, WaitQueue,
+ * ConditionVariable) that live in words of a shared region and wait through {@code
+ * dev.ringlock.core.FutexRing}.
  *
  * <p>It requires {@code dev.ringlock.core} transitively, since its API names core's types ({@code
  * FutexRing}, the exceptions). It makes no downcalls itself: native access is for {@code

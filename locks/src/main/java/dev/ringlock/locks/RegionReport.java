@@ -4,6 +4,7 @@ import dev.ringlock.locks.RegionSnapshot.Holder;
 import dev.ringlock.locks.RegionSnapshot.MutexSnapshot;
 import dev.ringlock.locks.RegionSnapshot.ObjectSnapshot;
 import dev.ringlock.locks.RegionSnapshot.Peer;
+import dev.ringlock.locks.RegionSnapshot.ReadWriteMutexSnapshot;
 import dev.ringlock.locks.RegionSnapshot.SemaphoreSnapshot;
 import dev.ringlock.locks.RegionSnapshot.UnreadableObject;
 import dev.ringlock.locks.RegionSnapshot.WaitQueueSnapshot;
@@ -165,6 +166,7 @@ public final class RegionReport {
   private static ObjectReport render(ObjectSnapshot object) {
     return switch (object) {
       case MutexSnapshot mutex -> mutex(mutex);
+      case ReadWriteMutexSnapshot lock -> readWriteMutex(lock);
       case SemaphoreSnapshot semaphore -> semaphore(semaphore);
       case WaitQueueSnapshot queue -> waitQueue(queue);
       case UnreadableObject unreadable -> unreadable(unreadable);
@@ -218,6 +220,83 @@ public final class RegionReport {
     details.put("starving", m.starving().stream().map(RegionReport::process).toList());
     details.put("word", "0x%08x".formatted(m.word()));
     return report(m, summary, details);
+  }
+
+  private static ObjectReport readWriteMutex(ReadWriteMutexSnapshot rw) {
+    Peer writer = rw.writer();
+    StringBuilder summary = new StringBuilder();
+    if (rw.notRecoverable()) {
+      summary.append("NOT RECOVERABLE: every acquisition fails (NotRecoverableException)");
+    } else if (writer != null) {
+      summary.append(rw.pending() ? "claimed by writer " : "written by ").append(describe(writer));
+      if (rw.pending()) {
+        summary.append(", waiting for readers to leave");
+      }
+      if (rw.ownerDied()) {
+        summary.append(", taken over from a dead writer and not yet marked consistent");
+      }
+      if (Boolean.FALSE.equals(writer.alive())) {
+        summary.append(
+            rw.pending()
+                ? " (its claim is dropped at the next look)"
+                : " (the next writer takes it over and sees ownerDied)");
+      }
+    } else if (rw.ownerDied()) {
+      summary.append("a writer DIED holding it: reads fail until a writer repairs it");
+    } else {
+      summary.append(rw.readHolds() > 0 ? "read" : "free");
+    }
+    summary.append(", ").append(plural((int) rw.readHolds(), "read hold", "read holds"));
+    List<String> readers = new ArrayList<>();
+    for (RegionSnapshot.ReaderRecord reader : rw.readers()) {
+      if (reader.holds() > 0 || reader.waiting()) {
+        readers.add(
+            describe(reader.process())
+                + " x"
+                + reader.holds()
+                + (reader.waiting() ? " (readers waiting)" : ""));
+      }
+    }
+    if (!readers.isEmpty()) {
+      summary.append(": ").append(String.join(", ", readers));
+    }
+    summary.append(", last fence ").append("%,d".formatted(rw.lastFence()));
+    if (rw.sleepers() > 0) {
+      summary
+          .append(", ")
+          .append(plural(rw.sleepers(), "process", "processes"))
+          .append(" sleeping");
+    }
+    if (rw.waitersBit()) {
+      summary.append(", waiters bit set");
+    }
+
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("state", rw.state());
+    details.put("writerPid", writer == null ? null : writer.pid());
+    details.put("writerAlive", writer == null ? null : writer.alive());
+    details.put("pending", rw.pending());
+    details.put("ownerDied", rw.ownerDied());
+    details.put("notRecoverable", rw.notRecoverable());
+    details.put("readHolds", rw.readHolds());
+    details.put(
+        "readers",
+        rw.readers().stream()
+            .map(
+                reader -> {
+                  Map<String, Object> entry = new LinkedHashMap<>();
+                  entry.put("pid", reader.process().pid());
+                  entry.put("alive", reader.process().alive());
+                  entry.put("holds", reader.holds());
+                  entry.put("waiting", reader.waiting());
+                  return entry;
+                })
+            .toList());
+    details.put("waitersBit", rw.waitersBit());
+    details.put("sleepers", rw.sleepers());
+    details.put("lastFence", rw.lastFence());
+    details.put("word", "0x%08x".formatted(rw.word()));
+    return report(rw, summary, details);
   }
 
   private static ObjectReport semaphore(SemaphoreSnapshot s) {

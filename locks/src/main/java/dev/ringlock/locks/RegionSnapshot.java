@@ -10,6 +10,8 @@ import dev.ringlock.locks.internal.HolderTable;
 import dev.ringlock.locks.internal.MutexDescriptor;
 import dev.ringlock.locks.internal.MutexWords;
 import dev.ringlock.locks.internal.ObjectType;
+import dev.ringlock.locks.internal.ReadWriteMutexDescriptor;
+import dev.ringlock.locks.internal.ReadWriteMutexWords;
 import dev.ringlock.locks.internal.SemaphoreDescriptor;
 import dev.ringlock.locks.internal.SemaphoreWords;
 import dev.ringlock.locks.internal.WaitQueueDescriptor;
@@ -32,7 +34,8 @@ import java.util.function.IntFunction;
  *
  * Reads the state of every named object of a region mapped read-only (MappedRegion.openReadOnly)
  * into plain records. It takes part in no protocol: it never writes, never takes a lock, and reads
- * every field through the objects' flyweights (MutexWords, SemaphoreWords, WaitQueueWords, the same
+ * every field through the objects' flyweights (MutexWords, ReadWriteMutexWords, SemaphoreWords,
+ * WaitQueueWords, the same
  * the primitives use) with acquire loads, so what it holds may be stale by the time it is used (a
  * wait queue's per-process counts come from a scan of its slots without the list lock, so they may
  * disagree with its `waiting` count while a wake runs).
@@ -113,11 +116,17 @@ public record RegionSnapshot(
 
   /** One named object as seen. */
   public sealed interface ObjectSnapshot
-      permits MutexSnapshot, SemaphoreSnapshot, WaitQueueSnapshot, UnreadableObject {
+      permits MutexSnapshot,
+          ReadWriteMutexSnapshot,
+          SemaphoreSnapshot,
+          WaitQueueSnapshot,
+          UnreadableObject {
     /** Its name, as stored (it may contain any character: escape it before printing). */
     String name();
 
-    /** "mutex", "semaphore", "wait queue", "condition variable", or "unknown". */
+    /**
+     * "mutex", "read-write mutex", "semaphore", "wait queue", "condition variable", or "unknown".
+     */
     String type();
 
     /** Every value found that the library refuses as corruption; empty if none. */
@@ -177,6 +186,77 @@ public record RegionSnapshot(
           && !(owner != null && Boolean.FALSE.equals(owner.alive()));
     }
   }
+
+  /**
+   * A read-write mutex (docs/read-write-mutex.md).
+   *
+   * @param word the state word as read
+   * @param writer the process that holds the write lock or has claimed it (see {@code pending});
+   *     null when none. A pid above any Linux pid is a problem, and its {@code alive} is null
+   * @param pending the writer has claimed the lock and waits for the readers to leave
+   * @param ownerDied a writer died holding the lock: with a writer, it took over and has not yet
+   *     marked the state consistent; without one, no writer has taken over yet (reads fail with
+   *     WriterDiedException until one does)
+   * @param notRecoverable every acquisition fails (NotRecoverableException)
+   * @param waitersBit some process may be asleep on the word
+   * @param sleepers processes with a kernel wait armed on the word
+   * @param lastFence the fence of the last write acquisition
+   * @param readers every process with a reader record: its read holds, and whether its readers wait
+   *     for a writer to leave
+   */
+  public record ReadWriteMutexSnapshot(
+      String name,
+      int word,
+      Peer writer,
+      boolean pending,
+      boolean ownerDied,
+      boolean notRecoverable,
+      boolean waitersBit,
+      int sleepers,
+      long lastFence,
+      List<ReaderRecord> readers,
+      List<String> problems)
+      implements ObjectSnapshot {
+    /** Creates the snapshot of one read-write mutex; the lists are copied. */
+    public ReadWriteMutexSnapshot {
+      readers = List.copyOf(readers);
+      problems = List.copyOf(problems);
+    }
+
+    @Override
+    public String type() {
+      return ObjectType.name(ObjectType.READ_WRITE_MUTEX);
+    }
+
+    /** The read holds of every process. */
+    public long readHolds() {
+      return readers.stream().mapToLong(ReaderRecord::holds).sum();
+    }
+
+    /**
+     * "not-recoverable", "writer-died" (reads refused until a writer repairs), "write-pending",
+     * "write-locked", "read-locked" or "free".
+     */
+    public String state() {
+      if (notRecoverable) {
+        return "not-recoverable";
+      }
+      if (writer == null) {
+        return ownerDied ? "writer-died" : readHolds() > 0 ? "read-locked" : "free";
+      }
+      return pending ? "write-pending" : "write-locked";
+    }
+  }
+
+  /**
+   * One reader record of a read-write mutex.
+   *
+   * @param slot its index in the records
+   * @param process the reading process
+   * @param holds its read holds
+   * @param waiting its readers wait for a writer to leave; no new writer claims before they enter
+   */
+  public record ReaderRecord(int slot, Peer process, int holds, boolean waiting) {}
 
   /**
    * A semaphore.
@@ -382,6 +462,7 @@ public record RegionSnapshot(
     ObjectSnapshot read(NamedObject object) {
       return switch (object.type()) {
         case ObjectType.MUTEX -> mutex(object);
+        case ObjectType.READ_WRITE_MUTEX -> readWriteMutex(object);
         case ObjectType.SEMAPHORE -> semaphore(object);
         case ObjectType.WAIT_QUEUE, ObjectType.CONDITION -> waitQueue(object);
         default ->
@@ -436,6 +517,55 @@ public record RegionSnapshot(
           sleepers,
           fence,
           starving,
+          problems);
+    }
+
+    private ObjectSnapshot readWriteMutex(NamedObject object) {
+      String type = ObjectType.name(ObjectType.READ_WRITE_MUTEX);
+      if (object.length() < ReadWriteMutexDescriptor.SIZE) {
+        return tooShort(object, type, ReadWriteMutexDescriptor.SIZE);
+      }
+      ReadWriteMutexWords words = new ReadWriteMutexWords(memory, object.offset());
+      int word = words.lvWord();
+      long fence = words.laFence();
+      int sleepers = words.laSleepers();
+      List<String> problems = new ArrayList<>();
+      addIfAny(problems, ReadWriteMutexDescriptor.wordProblem(word));
+      addIfAny(problems, ReadWriteMutexDescriptor.fenceProblem(fence));
+      if (sleepers < 0) {
+        problems.add("sleepers count is " + sleepers);
+      }
+      List<ReaderRecord> readers = new ArrayList<>();
+      for (int i = 0; i < ReadWriteMutexDescriptor.READER_SLOTS; i++) {
+        long record = words.lvRecord(i);
+        String problem = ReadWriteMutexDescriptor.recordProblem(i, record);
+        if (problem != null) {
+          problems.add(problem);
+        } else if (record != 0) {
+          readers.add(
+              new ReaderRecord(
+                  i,
+                  peer(ReadWriteMutexDescriptor.recordPid(record)),
+                  ReadWriteMutexDescriptor.recordCount(record),
+                  (record & ReadWriteMutexDescriptor.WAITING) != 0));
+        }
+      }
+      int writerPid = ReadWriteMutexDescriptor.writerOf(word);
+      Peer writer =
+          writerPid == 0
+              ? null
+              : writerPid > RegionDescriptor.MAX_PID ? new Peer(writerPid, null) : peer(writerPid);
+      return new ReadWriteMutexSnapshot(
+          object.name(),
+          word,
+          writer,
+          writer != null && (word & ReadWriteMutexDescriptor.PENDING) != 0,
+          (word & ReadWriteMutexDescriptor.OWNER_DIED) != 0,
+          ReadWriteMutexDescriptor.notRecoverable(word),
+          (word & ReadWriteMutexDescriptor.WAITERS) != 0,
+          sleepers,
+          fence,
+          readers,
           problems);
     }
 

@@ -11,6 +11,8 @@ import dev.ringlock.locks.internal.ConditionCore;
 import dev.ringlock.locks.internal.MutexCore;
 import dev.ringlock.locks.internal.MutexDescriptor;
 import dev.ringlock.locks.internal.ObjectType;
+import dev.ringlock.locks.internal.ReadWriteMutexCore;
+import dev.ringlock.locks.internal.ReadWriteMutexDescriptor;
 import dev.ringlock.locks.internal.SemaphoreCore;
 import dev.ringlock.locks.internal.SemaphoreDescriptor;
 import dev.ringlock.locks.internal.WaitQueueCore;
@@ -74,6 +76,8 @@ public final class SharedRegion implements AutoCloseable {
   private final ConcurrentHashMap<String, SemaphoreCore> semaphores = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, WaitQueueCore> waitQueues = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, ConditionCore> conditions = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ReadWriteMutexCore> readWriteMutexes =
+      new ConcurrentHashMap<>();
   private volatile boolean closed;
   private volatile InvalidRegionException fileLost; // why the region closed itself, if it did
 
@@ -236,6 +240,30 @@ public final class SharedRegion implements AutoCloseable {
                 + ": every process must open it with the same count (or use another name)");
       }
     }
+  }
+
+  /**
+   * The read-write mutex called {@code name}, created free if the region has none yet. Every call
+   * with the same name returns the same object in this process, and the same lock in every process
+   * (docs/read-write-mutex.md).
+   *
+   * @throws IllegalArgumentException if the name is empty, longer than {@value
+   *     MappedRegion#MAX_NAME_BYTES} UTF-8 bytes, or names another kind of object
+   * @throws dev.ringlock.core.RegionFullException if the directory or the data area is full
+   * @throws RegionClosedException if the region is closed
+   */
+  public ReadWriteMutex readWriteMutex(String name) {
+    Objects.requireNonNull(name, "name");
+    checkOpen();
+    return cachedOrAttached(readWriteMutexes, name, this::attachReadWriteMutex);
+  }
+
+  private ReadWriteMutexCore attachReadWriteMutex(String name) {
+    NamedObject object =
+        namedObject(
+            name, ObjectType.READ_WRITE_MUTEX, ReadWriteMutexDescriptor.SIZE, created -> {});
+    return new ReadWriteMutexCore(
+        name, memory, object.offset(), scope, ring, pid, options.localHandoff());
   }
 
   /**
@@ -463,6 +491,7 @@ public final class SharedRegion implements AutoCloseable {
     }
     try {
       mutexes.values().forEach(mutex -> closeQuietly(mutex, mutex::close));
+      readWriteMutexes.values().forEach(lock -> closeQuietly(lock, lock::close));
       semaphores.values().forEach(semaphore -> closeQuietly(semaphore, semaphore::close));
       waitQueues.values().forEach(queue -> closeQuietly(queue, queue::close));
       conditions.values().forEach(condition -> closeQuietly(condition, condition::close));

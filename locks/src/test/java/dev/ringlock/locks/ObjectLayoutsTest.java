@@ -9,6 +9,8 @@ import dev.ringlock.core.memory.RegionDescriptor;
 import dev.ringlock.locks.internal.HolderTable;
 import dev.ringlock.locks.internal.MutexDescriptor;
 import dev.ringlock.locks.internal.MutexWords;
+import dev.ringlock.locks.internal.ReadWriteMutexDescriptor;
+import dev.ringlock.locks.internal.ReadWriteMutexWords;
 import dev.ringlock.locks.internal.SemaphoreDescriptor;
 import dev.ringlock.locks.internal.SemaphoreWords;
 import dev.ringlock.locks.internal.WaitQueueDescriptor;
@@ -142,6 +144,34 @@ class ObjectLayoutsTest {
       assertThrows(IndexOutOfBoundsException.class, () -> queue.laState(2));
       MutexWords mutex = new MutexWords(region, 0);
       assertThrows(IndexOutOfBoundsException.class, () -> mutex.lvStarvingPid(8));
+    }
+  }
+
+  @Test
+  void readWriteMutexFieldsSitWhereTheRegionFormatDocumentsThem() {
+    assertEquals(64 + 32 * 8, ReadWriteMutexDescriptor.SIZE, "a header line, 32 reader records");
+    assertEquals(0, ReadWriteMutexDescriptor.WORD_OFFSET);
+    assertEquals(8, ReadWriteMutexDescriptor.FENCE_OFFSET);
+    assertEquals(16, ReadWriteMutexDescriptor.SLEEPERS_OFFSET);
+    assertEquals(64, ReadWriteMutexDescriptor.READERS_OFFSET);
+    assertEquals(0, ReadWriteMutexDescriptor.WRITER_MASK & ReadWriteMutexDescriptor.PENDING);
+    assertEquals(
+        (1 << 27) - 1, ReadWriteMutexDescriptor.WRITER_MASK, "bits 0..26 hold any pid (2^22)");
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment region = arena.allocate(4096, 64);
+      ReadWriteMutexWords rw = new ReadWriteMutexWords(region, 512);
+      rw.spWord(0x11);
+      rw.spFence(0x22);
+      rw.spRecord(
+          31, ReadWriteMutexDescriptor.newRecord(1234) | ReadWriteMutexDescriptor.WAITING | 6);
+      assertEquals(0x11, region.get(ValueLayout.JAVA_INT, 512));
+      assertEquals(0x22, region.get(ValueLayout.JAVA_LONG, 512 + 8));
+      long record = 512 + 64 + 8 * 31;
+      assertEquals(0x8000_0006, region.get(ValueLayout.JAVA_INT, record), "count and WAITING low");
+      assertEquals(1234, region.get(ValueLayout.JAVA_INT, record + 4), "the pid high");
+      assertThrows(IndexOutOfBoundsException.class, () -> rw.lvRecord(32));
+      assertThrows(
+          IndexOutOfBoundsException.class, () -> new ReadWriteMutexWords(region, 4096 - 64));
     }
   }
 }

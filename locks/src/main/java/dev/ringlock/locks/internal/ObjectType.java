@@ -6,6 +6,7 @@ public final class ObjectType {
   public static final int SEMAPHORE = 2;
   public static final int WAIT_QUEUE = 3;
   public static final int CONDITION = 4;
+  public static final int READ_WRITE_MUTEX = 5;
 
   private ObjectType() {}
 
@@ -15,6 +16,7 @@ public final class ObjectType {
       case SEMAPHORE -> "semaphore";
       case WAIT_QUEUE -> "wait queue";
       case CONDITION -> "condition variable";
+      case READ_WRITE_MUTEX -> "read-write mutex";
       default -> "type " + type;
     };
   }

@@ -1,0 +1,398 @@
+package dev.ringlock.jcstress;
+
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.OWNER_DIED;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WRITE;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.newRecord;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.recordCount;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.writerOf;
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.locks.ReadGuard;
+import dev.ringlock.locks.ReadWriteMutex;
+import dev.ringlock.locks.RegionOptions;
+import dev.ringlock.locks.SharedRegion;
+import dev.ringlock.locks.WriteGuard;
+import dev.ringlock.locks.WriterDiedException;
+import dev.ringlock.locks.internal.ReadWriteMutexDescriptor;
+import dev.ringlock.locks.internal.ReadWriteMutexWords;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.III_Result;
+import org.openjdk.jcstress.infra.results.II_Result;
+
+/*
+ * Overview
+ *
+ * The read-write mutex's races (issue 18). Each actor uses its own SharedRegion view of one region
+ * file where it matters (its own ReadWriteMutexCore, queue and sleeper, as another process would
+ * have; the pid, and so the reader record, is shared, which the protocol allows). Tests that plant
+ * a state or hold a guard across the actors take a lock of their own from a Pool, and their arbiter
+ * gives it back once it is free again; the others share a round-robin set, which only adds
+ * contention.
+ *
+ *   WriterAgainstReader     a writer's two plain writes are seen by a reader both or neither
+ *   ReadersShare            two tryReads of a lock nobody writes both succeed
+ *   DowngradeAgainstWriter  a downgraded holder reads what it wrote: no queued writer slips in
+ *   CancelledClaimAgainstRelease  a writer's claim cancelled while the reader it waits for leaves:
+ *                           whatever wins, afterwards the lock is free for readers and writers
+ *   DeadWriterTakeover      a writer and a reader find a dead writer's lock: the writer is told
+ *                           ownerDied, no reader gets in, and the death is never lost
+ *   DeadReaderDropped       two writers find a dead reader's hold: exactly one gets in, not told
+ */
+public final class ReadWriteMutexRaces {
+  private ReadWriteMutexRaces() {}
+
+  private static final int SHARED_LOCKS = 64;
+  private static final SharedRegion SHARED =
+      SharedLocks.openRegion("ringlock-jcstress-rw-", RegionOptions.builder());
+  private static final ReadWriteMutex[] LOCKS = new ReadWriteMutex[SHARED_LOCKS];
+  private static final ReadWriteMutex[] READ_ONLY = new ReadWriteMutex[SHARED_LOCKS];
+  private static final AtomicInteger NEXT = new AtomicInteger();
+
+  static {
+    for (int i = 0; i < SHARED_LOCKS; i++) {
+      LOCKS[i] = SHARED.readWriteMutex("jcstress-rw-" + i);
+      READ_ONLY[i] = SHARED.readWriteMutex("jcstress-rw-read-only-" + i);
+    }
+  }
+
+  private static ReadWriteMutex nextLock() {
+    return LOCKS[Math.floorMod(NEXT.getAndIncrement(), SHARED_LOCKS)];
+  }
+
+  // ---- exclusion and sharing ----
+
+  @JCStressTest
+  @Outcome(
+      id = {"0, 0", "1, 1"},
+      expect = ACCEPTABLE,
+      desc = "The reader saw the writer's section whole, or not at all")
+  @Outcome(expect = FORBIDDEN, desc = "A reader inside a writer's section")
+  @State
+  public static class WriterAgainstReader {
+    private final ReadWriteMutex lock = nextLock();
+    private int x;
+    private int y;
+
+    @Actor
+    @SuppressWarnings("try")
+    public void writer() {
+      try (WriteGuard guard = lock.write().join()) {
+        x = 1;
+        y = 1;
+      }
+    }
+
+    @Actor
+    @SuppressWarnings("try")
+    public void reader(II_Result r) {
+      try (ReadGuard guard = lock.read().join()) {
+        r.r1 = x;
+        r.r2 = y;
+      }
+    }
+  }
+
+  @JCStressTest
+  @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "Both readers in")
+  @Outcome(expect = FORBIDDEN, desc = "A reader kept out where no writer exists")
+  @State
+  public static class ReadersShare {
+    private final ReadWriteMutex lock =
+        READ_ONLY[Math.floorMod(NEXT.getAndIncrement(), SHARED_LOCKS)];
+    private Optional<ReadGuard> first;
+    private Optional<ReadGuard> second;
+
+    @Actor
+    public void first(II_Result r) {
+      first = lock.tryRead();
+      r.r1 = first.isPresent() ? 1 : 0;
+    }
+
+    @Actor
+    public void second(II_Result r) {
+      second = lock.tryRead();
+      r.r2 = second.isPresent() ? 1 : 0;
+    }
+
+    @Arbiter
+    public void release() {
+      first.ifPresent(ReadGuard::unlock);
+      second.ifPresent(ReadGuard::unlock);
+    }
+  }
+
+  // ---- downgrade, cancellation ----
+
+  @JCStressTest
+  @Outcome(
+      id = "1, 2",
+      expect = ACCEPTABLE,
+      desc = "The downgraded holder read its own write; the writer came after")
+  @Outcome(expect = FORBIDDEN, desc = "A writer slipped in between the downgrade and the read")
+  @State
+  public static class DowngradeAgainstWriter {
+    private static final Pool POOL = new Pool("downgrade");
+    private final Pool.Entry entry = POOL.take();
+    private final WriteGuard held = entry.first.write().join(); // free: the lock is ours alone
+    private int data = 1;
+
+    @Actor
+    public void downgrader(II_Result r) {
+      ReadGuard read = held.downgrade();
+      r.r1 = data;
+      read.unlock();
+    }
+
+    @Actor
+    @SuppressWarnings("try")
+    public void writer() {
+      try (WriteGuard guard = entry.second.write().join()) {
+        data = 2;
+      }
+    }
+
+    @Arbiter
+    public void after(II_Result r) {
+      r.r2 = data;
+      POOL.giveBackIfFree(entry);
+    }
+  }
+
+  @JCStressTest
+  @Outcome(
+      id = {"1, 1", "0, 1"},
+      expect = ACCEPTABLE,
+      desc = "Cancelled, or granted first and released: either way nothing is left held")
+  @Outcome(expect = FORBIDDEN, desc = "The cancelled claim kept readers or writers out")
+  @State
+  public static class CancelledClaimAgainstRelease {
+    private static final Pool POOL = new Pool("cancel");
+    private final Pool.Entry entry = POOL.take();
+    private final ReadGuard reading = entry.first.read().join();
+    private final CompletableFuture<WriteGuard> writer = entry.first.write(); // claims, waits
+
+    @Actor
+    public void cancel() {
+      writer.cancel(false);
+    }
+
+    @Actor
+    public void release() {
+      reading.unlock();
+    }
+
+    @Arbiter
+    public void after(II_Result r) {
+      r.r1 = writer.isCancelled() ? 1 : 0;
+      if (!writer.isCancelled()) {
+        writer.join().unlock();
+      }
+      Optional<ReadGuard> read = entry.second.tryRead();
+      read.ifPresent(ReadGuard::unlock);
+      Optional<WriteGuard> write = entry.second.tryWrite();
+      write.ifPresent(WriteGuard::unlock);
+      r.r2 = read.isPresent() && write.isPresent() ? 1 : 0;
+      POOL.giveBackIfFree(entry);
+    }
+  }
+
+  // ---- owner death, planted: a pid that no process has ----
+
+  @JCStressTest
+  @Outcome(
+      id = {"1, 0, 1", "1, 3, 1", "0, 3, 1", "0, 0, 1"},
+      expect = ACCEPTABLE,
+      desc = "The writer took over told ownerDied, or the death is still recorded; no reader in")
+  @Outcome(expect = FORBIDDEN, desc = "A writer not told, a reader let in, or the death lost")
+  @State
+  public static class DeadWriterTakeover {
+    private static final Pool POOL = new Pool("dead-writer");
+    private final Pool.Entry entry = POOL.take();
+    private Optional<WriteGuard> written = Optional.empty();
+    private Optional<ReadGuard> read = Optional.empty();
+
+    public DeadWriterTakeover() {
+      entry.words.spWord(WRITE | Pool.DEAD_PID);
+    }
+
+    @Actor
+    public void writer(III_Result r) {
+      written = entry.first.tryWrite();
+      r.r1 = written.map(guard -> guard.ownerDied() ? 1 : 2).orElse(0);
+    }
+
+    @Actor
+    public void reader(III_Result r) {
+      try {
+        read = entry.second.tryRead();
+        r.r2 = read.isPresent() ? 4 : 0;
+      } catch (WriterDiedException refused) {
+        r.r2 = 3;
+      }
+    }
+
+    @Arbiter
+    public void after(III_Result r) {
+      read.ifPresent(ReadGuard::unlock);
+      int v = entry.words.lvWord();
+      r.r3 = written.isPresent() || (v & OWNER_DIED) != 0 || writerOf(v) == Pool.DEAD_PID ? 1 : 0;
+      written.ifPresent(
+          guard -> {
+            guard.markConsistent();
+            guard.unlock();
+          });
+      entry.words.spWord(0); // a death still recorded is this test's planting, not a lock's state
+      POOL.giveBackIfFree(entry);
+    }
+  }
+
+  @JCStressTest
+  @Outcome(
+      id = {"1, 0, 1", "0, 1, 1"},
+      expect = ACCEPTABLE,
+      desc = "One writer in, not told anything; the dead reader's record freed")
+  @Outcome(expect = FORBIDDEN, desc = "Two writers, none, a writer told ownerDied, or a leak")
+  @State
+  public static class DeadReaderDropped {
+    private static final Pool POOL = new Pool("dead-reader");
+    private final Pool.Entry entry = POOL.take();
+    private final int deadSlot = entry.freeRecord();
+    private Optional<WriteGuard> byFirst;
+    private Optional<WriteGuard> bySecond;
+
+    public DeadReaderDropped() {
+      entry.words.spRecord(deadSlot, newRecord(Pool.DEAD_PID) | 1);
+    }
+
+    @Actor
+    public void first(III_Result r) {
+      byFirst = entry.first.tryWrite();
+      r.r1 = byFirst.map(guard -> guard.ownerDied() ? 2 : 1).orElse(0);
+    }
+
+    @Actor
+    public void second(III_Result r) {
+      bySecond = entry.second.tryWrite();
+      r.r2 = bySecond.map(guard -> guard.ownerDied() ? 2 : 1).orElse(0);
+    }
+
+    @Arbiter
+    public void after(III_Result r) {
+      byFirst.ifPresent(WriteGuard::unlock);
+      bySecond.ifPresent(WriteGuard::unlock);
+      r.r3 = entry.words.lvRecord(deadSlot) == 0 ? 1 : 0;
+      entry.words.spRecord(deadSlot, 0);
+      POOL.giveBackIfFree(entry);
+    }
+  }
+
+  /**
+   * Locks a test instance has to itself: one region file seen through two SharedRegions (the two
+   * actors' views) and a raw mapping (to plant states), as DeadOwnerTakeover's.
+   */
+  static final class Pool {
+    private static final int MAX_OBJECTS = 16_384; // a jcstress epoch is 10,240 instances
+    private static final long REGION_BYTES =
+        (2L << 20) + (long) MAX_OBJECTS * ReadWriteMutexDescriptor.SIZE + (1L << 20);
+    static final int DEAD_PID = deadPid();
+
+    private final String prefix;
+    private final SharedRegion first;
+    private final SharedRegion second;
+    private final MappedRegion raw;
+    private final ObjectPool<Entry> entries;
+
+    Pool(String name) {
+      Path file =
+          RegionFiles.deletedAtExit(
+              "ringlock-jcstress-rw-" + name + "-" + ProcessHandle.current().pid());
+      this.prefix = "jcstress-rw-" + name + "-";
+      this.first = open(file);
+      this.second = open(file);
+      try {
+        this.raw = MappedRegion.open(file, REGION_BYTES, MAX_OBJECTS);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      this.entries = new ObjectPool<>(MAX_OBJECTS, Entry::new);
+    }
+
+    Entry take() {
+      return entries.take();
+    }
+
+    /** Gives the entry back if it is free and consistent with no read hold; else it is retired. */
+    void giveBackIfFree(Entry entry) {
+      int v = entry.words.lvWord();
+      boolean anyHold = false;
+      for (int i = 0; i < ReadWriteMutexDescriptor.READER_SLOTS; i++) {
+        anyHold |= recordCount(entry.words.lvRecord(i)) != 0;
+      }
+      if ((v & ~ReadWriteMutexDescriptor.WAITERS) == 0 && !anyHold) {
+        entries.giveBack(entry);
+      }
+    }
+
+    private static SharedRegion open(Path file) {
+      try {
+        return SharedRegion.open(
+            file,
+            RegionOptions.builder()
+                .ring(SharedRing.RING)
+                .capacity(MAX_OBJECTS)
+                .regionSize(REGION_BYTES)
+                .build());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    final class Entry {
+      final ReadWriteMutex first;
+      final ReadWriteMutex second;
+      final ReadWriteMutexWords words;
+
+      Entry(int number) {
+        String name = prefix + number;
+        this.first = Pool.this.first.readWriteMutex(name);
+        this.second = Pool.this.second.readWriteMutex(name);
+        this.words = new ReadWriteMutexWords(raw.segment(), raw.find(name).orElseThrow().offset());
+        first.tryRead().orElseThrow().unlock(); // this process's reader record, claimed now
+      }
+
+      /** A reader record nobody has. */
+      int freeRecord() {
+        for (int i = 0; ; i++) {
+          if (words.lvRecord(i) == 0) {
+            return i;
+          }
+        }
+      }
+    }
+
+    private static int deadPid() {
+      try {
+        Process done = new ProcessBuilder("true").start();
+        done.waitFor();
+        return (int) done.pid();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+}

@@ -1,0 +1,64 @@
+package dev.ringlock.locks.internal;
+
+import dev.ringlock.locks.ReadGuard;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One shared hold of a read-write mutex; releasing it twice is refused. Like the mutex's Guard, it
+ * is also the already-completed future an uncontended {@code read()} returns.
+ */
+final class ReadHold extends CompletableFuture<ReadGuard> implements ReadGuard {
+  private static final VarHandle RELEASED;
+
+  static {
+    try {
+      RELEASED = MethodHandles.lookup().findVarHandle(ReadHold.class, "released", boolean.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private final ReadWriteMutexCore lock;
+  private volatile boolean released;
+
+  ReadHold(ReadWriteMutexCore lock) {
+    this.lock = lock;
+  }
+
+  /** Completes this hold, as a future, with itself: the result of an uncontended read(). */
+  ReadHold asCompletedFuture() {
+    super.complete(this);
+    return this;
+  }
+
+  @Override
+  public void obtrudeValue(ReadGuard value) {
+    throw new UnsupportedOperationException("a lock future's result cannot be replaced");
+  }
+
+  @Override
+  public void obtrudeException(Throwable failure) {
+    throw new UnsupportedOperationException("a lock future's result cannot be replaced");
+  }
+
+  @Override
+  public void unlock() {
+    if (!RELEASED.compareAndSet(this, false, true)) {
+      throw new IllegalStateException(
+          "this read guard of read-write mutex '" + lock.name() + "' was already unlocked");
+    }
+    lock.releaseRead();
+  }
+
+  @Override
+  public void close() {
+    unlock();
+  }
+
+  @Override
+  public String toString() {
+    return "ReadGuard[" + lock.name() + (released ? ", released" : "") + "]";
+  }
+}

@@ -1,0 +1,181 @@
+package dev.ringlock.locks.internal;
+
+import static dev.ringlock.core.memory.RegionDescriptor.MAX_PID;
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.paddingLayout;
+import static java.lang.foreign.MemoryLayout.sequenceLayout;
+import static java.lang.foreign.MemoryLayout.structLayout;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.StructLayout;
+
+/**
+ * The layout of a read-write mutex in a region: a 64-byte header line holding the state word, and
+ * then one 8-byte reader record per process that reads it (see {@link ReadWriteMutexCore}).
+ *
+ * <pre>
+ * offset  size  field
+ *      0     4  word       writer pid (bits 0..26, 0 = none) | PENDING (bit 27)
+ *                          | NOT_RECOVERABLE (bit 28) | OWNER_DIED (bit 29) | WAITERS (bit 30)
+ *                          | WRITE (bit 31)
+ *      4     4  reserved   (zero)
+ *      8     8  fence      the last write fence issued; only the writer writes it
+ *     16     4  sleepers   processes with a kernel wait armed on the word
+ *     20    44  reserved   (zero)
+ *     64   256  readers    READER_SLOTS records: pid (high 32 bits) | WAITING (bit 31)
+ *                          | read holds of that process (bits 0..30); 0 = free record
+ * </pre>
+ *
+ * <p>The word's states: {@code 0} (or WAITERS alone) is free; {@code WRITE | pid} is claimed by
+ * writer {@code pid}, which holds the lock once every reader record's count is 0 (it waits for them
+ * while new readers stay out); {@code WRITE | pid | OWNER_DIED} the same for a writer that took the
+ * lock over from a writer that died; {@code OWNER_DIED} without WRITE: a writer died and no writer
+ * has taken over yet (readers are refused until one does); {@code NOT_RECOVERABLE}: for good.
+ * Readers never write the word except to record a writer's death: their holds are counted in their
+ * own process's record, so a dead reader's holds are found, by pid, and dropped.
+ *
+ * <p>{@link #LAYOUT} is the one definition of these offsets; {@link ReadWriteMutexWords} reads and
+ * writes through them, and ObjectLayoutsTest pins each to the table above (docs/region-format.md).
+ */
+public final class ReadWriteMutexDescriptor {
+  /** How many processes can hold (or wait for) read locks of one read-write mutex at once. */
+  public static final int READER_SLOTS = 32;
+
+  /** One read-write mutex: the header line, then the reader records. */
+  public static final StructLayout LAYOUT =
+      structLayout(
+          JAVA_INT.withName("word"),
+          paddingLayout(4),
+          JAVA_LONG.withName("fence"),
+          JAVA_INT.withName("sleepers"),
+          paddingLayout(44),
+          sequenceLayout(READER_SLOTS, JAVA_LONG).withName("readers"));
+
+  public static final int SIZE = (int) LAYOUT.byteSize();
+
+  public static final long WORD_OFFSET = offset("word");
+  public static final long FENCE_OFFSET = offset("fence");
+  public static final long SLEEPERS_OFFSET = offset("sleepers");
+  public static final long READERS_OFFSET = offset("readers");
+
+  /** The writer's pid in the word: pid_max (2^22) fits with room to spare. */
+  public static final int WRITER_MASK = (1 << 27) - 1;
+
+  /**
+   * With WRITE: the writer has claimed the lock but still waits for readers to leave; it has
+   * written nothing, so its death is no writer's death: the claim is simply dropped.
+   */
+  public static final int PENDING = 1 << 27;
+
+  /** No process can ever hold the lock again: a takeover was released unrepaired. */
+  public static final int NOT_RECOVERABLE = 1 << 28;
+
+  /**
+   * A writer died holding the lock: with WRITE, the writer that took over has not yet marked the
+   * state consistent; without it, no writer has taken over yet.
+   */
+  public static final int OWNER_DIED = 1 << 29;
+
+  /**
+   * Set while some process may be asleep in the kernel on the word: whoever changes it wakes all.
+   */
+  public static final int WAITERS = 1 << 30;
+
+  /** A writer has claimed the lock (its pid is in the low bits): no new reader may enter. */
+  public static final int WRITE = 1 << 31;
+
+  /** What keeps a reader out: a writer's claim, its unrepaired death, or the end of the lock. */
+  public static final int BLOCKS_READERS = WRITE | OWNER_DIED | NOT_RECOVERABLE;
+
+  /**
+   * In a reader record: this process has a reader at the head of its queue kept out by a writer.
+   */
+  public static final long WAITING = 1L << 31;
+
+  /** In a reader record: the read holds of its process. */
+  public static final long COUNT_MASK = WAITING - 1;
+
+  /** The most read holds one process may have at once (far below the count's 31 bits). */
+  public static final long MAX_HOLDS_PER_PROCESS = 1L << 30;
+
+  /** The largest fence the lock may record: the next write adds one, which must stay positive. */
+  public static final long MAX_FENCE = Long.MAX_VALUE - 1;
+
+  private ReadWriteMutexDescriptor() {}
+
+  private static long offset(String field) {
+    return LAYOUT.byteOffset(groupElement(field));
+  }
+
+  /** The writer named in a word, 0 when no writer has claimed it. */
+  public static int writerOf(int word) {
+    return (word & WRITE) != 0 ? word & WRITER_MASK : 0;
+  }
+
+  /**
+   * What replaces the word {@code v} of a writer that is dead: a claim still pending is dropped
+   * (keeping a death it carried over), a held one leaves OWNER_DIED; WAITERS stays.
+   */
+  public static int afterDeathOf(int v) {
+    return (v & PENDING) != 0 ? v & (OWNER_DIED | WAITERS) : OWNER_DIED | (v & WAITERS);
+  }
+
+  /** Whether the word says nobody can ever hold the lock again. */
+  public static boolean notRecoverable(int word) {
+    return (word & NOT_RECOVERABLE) != 0;
+  }
+
+  /** The pid a reader record belongs to, 0 when free. */
+  public static int recordPid(long record) {
+    return (int) (record >>> 32);
+  }
+
+  /** The read holds a reader record counts. */
+  public static int recordCount(long record) {
+    return (int) (record & COUNT_MASK);
+  }
+
+  /** A fresh reader record of {@code pid}: no holds, not waiting. */
+  public static long newRecord(int pid) {
+    return (long) pid << 32;
+  }
+
+  // ---- validation, shared by ReadWriteMutexCore and RegionSnapshot: one rule, one message ----
+
+  /** What is wrong with a state word read from the region, or null if ringlock could write it. */
+  public static String wordProblem(int word) {
+    int writer = word & WRITER_MASK;
+    if (writer > MAX_PID) {
+      return "state word 0x%08x names pid %d, above the largest pid %d"
+          .formatted(word, writer, MAX_PID);
+    }
+    if ((word & WRITE) == 0 && (writer != 0 || (word & PENDING) != 0)) {
+      return "state word 0x%08x names a writer (pid %d) without its claim".formatted(word, writer);
+    }
+    if ((word & WRITE) != 0 && writer == 0) {
+      return "state word 0x%08x claims the lock for pid 0".formatted(word);
+    }
+    return null;
+  }
+
+  /** What is wrong with a reader record, or null if it is free or names a possible pid. */
+  public static String recordProblem(int slot, long record) {
+    int pid = recordPid(record);
+    if (pid < 0 || pid > MAX_PID) {
+      return "reader record %d names pid %d, not a pid (0 or 1..%d)".formatted(slot, pid, MAX_PID);
+    }
+    if (pid == 0 && record != 0) {
+      return "reader record %d counts holds (0x%016x) without a pid".formatted(slot, record);
+    }
+    return null;
+  }
+
+  /** What is wrong with the recorded fence, or null if the next write can add one. */
+  public static String fenceProblem(long fence) {
+    return fence >= 0 && fence <= MAX_FENCE
+        ? null
+        : "last fence is %d, outside 0..%d (the next fence would overflow)"
+            .formatted(fence, MAX_FENCE);
+  }
+}

@@ -1,0 +1,178 @@
+package dev.ringlock.locks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ringlock.testsupport.Child;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The read-write mutex across real processes (ReadWriteWorker JVMs on one region file), readers and
+ * writers killed with SIGKILL.
+ */
+@Timeout(180)
+class ReadWriteMutexCrossProcessTest {
+  /** The bound these tests hold recovery from a SIGKILL to; typical figures are tens of ms. */
+  private static final long RECOVERY_BOUND_MILLIS = 2_000;
+
+  @TempDir Path directory;
+  private Path regionFile;
+  private final List<Child> workers = new ArrayList<>();
+
+  @BeforeEach
+  void createRegion() throws Exception {
+    regionFile = directory.resolve("region-" + ProcessHandle.current().pid());
+    SharedRegion.open(regionFile).close();
+  }
+
+  @AfterEach
+  void killWorkers() {
+    workers.forEach(Child::close);
+  }
+
+  /** {@code count} workers, started together (JVM start-up dominates these tests' time). */
+  private List<Child> workers(int count) throws Exception {
+    List<Child> started = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      Child worker =
+          Child.jvm(ReadWriteWorker.class, regionFile.toString(), "rw").captureOutput().start();
+      workers.add(worker);
+      started.add(worker);
+    }
+    for (Child worker : started) {
+      worker.expect("READY");
+    }
+    return started;
+  }
+
+  /** Gives requests sent to workers time to queue and arm their kernel waits and watches. */
+  private static void letWaitsSettle() throws InterruptedException {
+    Thread.sleep(300);
+  }
+
+  /** {@code worker} has printed no line starting with {@code prefix} since its last expect. */
+  private static void assertNothingYet(Child worker, String prefix) {
+    assertFalse(
+        worker.unconsumed().stream().anyMatch(line -> line.startsWith(prefix)),
+        worker + " printed " + prefix + " too early: " + worker.seen());
+  }
+
+  private static long millisSince(long nanos, String line) {
+    String[] parts = line.split(" ");
+    return TimeUnit.NANOSECONDS.toMillis(Long.parseLong(parts[parts.length - 1]) - nanos);
+  }
+
+  @Test
+  void readersOfTwoProcessesShareAWriterWaitsForBothAndAKilledReaderIsReleasedSilently()
+      throws Exception {
+    List<Child> three = workers(3);
+    Child first = three.get(0);
+    Child second = three.get(1);
+    Child writer = three.get(2);
+    first.send("read");
+    first.expect("READ ");
+    second.send("read");
+    second.expect("READ ");
+    writer.send("write");
+    letWaitsSettle();
+    assertNothingYet(writer, "WROTE");
+    try (SharedRegion region = SharedRegion.open(regionFile)) {
+      ReadWriteMutex lock = region.readWriteMutex("rw");
+      assertEquals(2, lock.readers());
+      assertEquals(writer.intPid(), lock.writerPid(), "claimed: new readers stay out");
+      assertTrue(lock.tryRead().isEmpty());
+    }
+    first.send("unread");
+    first.expect("UNREAD");
+    letWaitsSettle();
+    assertNothingYet(writer, "WROTE");
+    long killedAt = System.nanoTime();
+    second.kill(); // dies holding its read
+    String wrote = writer.expect("WROTE");
+    assertEquals("false", wrote.split(" ")[1], "a reader's death is no writer's death");
+    long millis = millisSince(killedAt, wrote);
+    System.out.println("writer in " + millis + " ms after the reader's SIGKILL");
+    assertTrue(millis < RECOVERY_BOUND_MILLIS, millis + " ms");
+    first.send("read");
+    letWaitsSettle();
+    assertNothingYet(first, "READ ");
+    writer.send("unwrite");
+    first.expect("READ ");
+  }
+
+  @Test
+  void aKilledWriterIsTakenOverWithOwnerDiedAndReadersAreToldUntilItIsRepaired() throws Exception {
+    List<Child> three = workers(3);
+    Child dying = three.get(0);
+    Child taker = three.get(1);
+    Child reader = three.get(2);
+    dying.send("write");
+    dying.expect("WROTE");
+    taker.send("write");
+    letWaitsSettle();
+    long killedAt = System.nanoTime();
+    dying.kill();
+    String wrote = taker.expect("WROTE");
+    assertEquals("true", wrote.split(" ")[1], "the taker learns of the death");
+    long millis = millisSince(killedAt, wrote);
+    System.out.println("takeover " + millis + " ms after the writer's SIGKILL");
+    assertTrue(millis < RECOVERY_BOUND_MILLIS, millis + " ms");
+    reader.send("read");
+    letWaitsSettle();
+    assertNothingYet(reader, "READ ");
+    taker.kill(); // dies too, before markConsistent: the waiting reader is told
+    assertEquals("FAILED WriterDiedException", reader.expect("FAILED", Duration.ofSeconds(10)));
+    reader.send("read");
+    assertEquals("FAILED WriterDiedException", reader.expect("FAILED"), "until repaired");
+    reader.send("write");
+    assertEquals("true", reader.expect("WROTE").split(" ")[1], "the death was not lost");
+    reader.send("consistent");
+    reader.expect("MARKED");
+    reader.send("unwrite");
+    reader.expect("UNWROTE");
+    reader.send("read");
+    reader.expect("READ ");
+  }
+
+  @Test
+  void aWriterKilledWhileWaitingForReadersLetsTheReadersItKeptOutIn() throws Exception {
+    List<Child> three = workers(3);
+    Child holder = three.get(0);
+    Child writer = three.get(1);
+    Child late = three.get(2);
+    holder.send("read");
+    holder.expect("READ ");
+    writer.send("write");
+    letWaitsSettle();
+    late.send("read");
+    letWaitsSettle();
+    assertNothingYet(late, "READ ");
+    long killedAt = System.nanoTime();
+    writer.kill();
+    String read = late.expect("READ ");
+    long millis = millisSince(killedAt, read);
+    System.out.println("kept-out reader in " + millis + " ms after the claimant's SIGKILL");
+    assertTrue(millis < RECOVERY_BOUND_MILLIS, millis + " ms");
+    try (SharedRegion region = SharedRegion.open(regionFile)) {
+      ReadWriteMutex lock = region.readWriteMutex("rw");
+      assertFalse(lock.isWriteLocked());
+      assertEquals(2, lock.readers());
+    }
+    late.send("unread");
+    late.expect("UNREAD");
+    holder.send("write"); // its own read still held: it waits for itself, so release first
+    letWaitsSettle();
+    holder.send("unread");
+    assertEquals("false", holder.expect("WROTE").split(" ")[1], "a claim that wrote nothing");
+  }
+}

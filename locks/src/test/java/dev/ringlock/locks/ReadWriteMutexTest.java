@@ -1,0 +1,607 @@
+package dev.ringlock.locks;
+
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.OWNER_DIED;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.PENDING;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITING;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WRITE;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.newRecord;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ringlock.core.FutexRing;
+import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.core.memory.RegionDescriptor;
+import dev.ringlock.locks.internal.ReadWriteMutexWords;
+import dev.ringlock.testsupport.Child;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReadWriteLock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(120)
+class ReadWriteMutexTest extends RegionTestBase {
+  private static final int PID = (int) ProcessHandle.current().pid();
+
+  /** How long a future that must stay pending is given to (wrongly) complete. */
+  private static final long PENDING_MILLIS = 150;
+
+  private MappedRegion raw;
+
+  @AfterEach
+  void closeRaw() {
+    if (raw != null) {
+      raw.close();
+    }
+  }
+
+  /** The lock's words as another process sees them, to plant states. */
+  private ReadWriteMutexWords words(String name) throws Exception {
+    if (raw == null) {
+      raw = openRawMapping();
+    }
+    return new ReadWriteMutexWords(raw.segment(), raw.find(name).orElseThrow().offset());
+  }
+
+  private static void assertPending(CompletableFuture<?> future) throws InterruptedException {
+    Thread.sleep(PENDING_MILLIS);
+    assertFalse(future.isDone(), "completed while it should wait: " + future);
+  }
+
+  // ---- basics ----
+
+  @Test
+  void uncontendedReadsAndWritesCompleteAtOnceWithoutTouchingTheRing() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    lock.read().join().unlock(); // claims this process's reader record once
+    FutexRing.Stats before = ring.stats();
+    for (int i = 0; i < 1000; i++) {
+      CompletableFuture<ReadGuard> read = lock.read();
+      assertTrue(read.isDone());
+      read.join().unlock();
+      CompletableFuture<WriteGuard> write = lock.write();
+      assertTrue(write.isDone());
+      write.join().unlock();
+    }
+    FutexRing.Stats after = ring.stats();
+    assertEquals(before.sqesSubmitted(), after.sqesSubmitted());
+    assertEquals(before.enterCalls(), after.enterCalls());
+  }
+
+  @Test
+  void theSameNameIsTheSameLockAndAnotherTypesNameIsRefusedClearly() throws Exception {
+    assertSame(region.readWriteMutex("rw"), region.readWriteMutex("rw"));
+    region.mutex("m");
+    IllegalArgumentException asRw =
+        assertThrows(IllegalArgumentException.class, () -> region.readWriteMutex("m"));
+    assertTrue(asRw.getMessage().contains("as a mutex, not a read-write mutex"), asRw.getMessage());
+    IllegalArgumentException asMutex =
+        assertThrows(IllegalArgumentException.class, () -> region.mutex("rw"));
+    assertTrue(
+        asMutex.getMessage().contains("as a read-write mutex, not a mutex"), asMutex.getMessage());
+  }
+
+  @Test
+  void readersShareAndAreCounted() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadGuard first = await(lock.read());
+    ReadGuard second = await(lock.read());
+    ReadGuard third = lock.tryRead().orElseThrow();
+    assertEquals(3, lock.readers());
+    assertFalse(lock.isWriteLocked());
+    assertEquals(0, lock.writerPid());
+    assertTrue(lock.tryWrite().isEmpty());
+    first.unlock();
+    second.close();
+    third.unlock();
+    assertEquals(0, lock.readers());
+  }
+
+  @Test
+  void aWriterExcludesReadersAndWritersUntilItUnlocks() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    WriteGuard writer = await(lock.write());
+    assertTrue(lock.isWriteLocked());
+    assertEquals(PID, lock.writerPid());
+    assertTrue(lock.tryRead().isEmpty());
+    assertTrue(lock.tryWrite().isEmpty());
+    CompletableFuture<ReadGuard> reader = lock.read();
+    CompletableFuture<WriteGuard> nextWriter = lock.write();
+    assertPending(reader);
+    assertFalse(nextWriter.isDone());
+    writer.unlock();
+    ReadGuard read = await(reader); // queued first, so granted first
+    assertPending(nextWriter);
+    read.unlock();
+    WriteGuard second = await(nextWriter);
+    assertTrue(second.fence() > writer.fence());
+    second.unlock();
+    assertFalse(lock.isWriteLocked());
+  }
+
+  @Test
+  void aWritersClaimKeepsNewReadersOutUntilTheOldOnesLeave() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadGuard old = await(lock.read());
+    CompletableFuture<WriteGuard> writer = lock.write();
+    assertPending(writer);
+    assertTrue(lock.isWriteLocked(), "the writer has claimed the lock");
+    CompletableFuture<ReadGuard> late = lock.read();
+    assertPending(late);
+    assertTrue(lock.tryRead().isEmpty());
+    old.unlock();
+    WriteGuard write = await(writer);
+    assertPending(late);
+    write.unlock();
+    await(late).unlock();
+  }
+
+  @Test
+  void aClaimInAnotherViewOfTheRegionKeepsItsReadersOutToo() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    try (SharedRegion other = SharedRegion.open(region.file(), withRing())) {
+      ReadWriteMutex seen = other.readWriteMutex("rw");
+      ReadGuard old = await(lock.read());
+      CompletableFuture<WriteGuard> writer = seen.write();
+      assertPending(writer);
+      CompletableFuture<ReadGuard> late = lock.read();
+      assertPending(late);
+      old.unlock();
+      WriteGuard write = await(writer);
+      assertPending(late);
+      write.unlock();
+      await(late).unlock();
+    }
+  }
+
+  // ---- fairness ----
+
+  @Test
+  void aWriterDoesNotClaimWhileAnotherProcesssReadersWaitForTheirTurn() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    lock.read().join().unlock(); // our own record first
+    ReadWriteMutexWords words = words("rw");
+    int slot = freeRecord(words);
+    // pid 1 is alive and never ours: its readers waited through the last write
+    words.spRecord(slot, newRecord(1) | WAITING);
+    CompletableFuture<WriteGuard> writer = lock.write();
+    assertPending(writer);
+    assertFalse(lock.isWriteLocked(), "no claim while their readers wait");
+    words.spRecord(slot, newRecord(1) | 1); // they entered: the writer now waits for them
+    words.andWord(~dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITERS);
+    dev.ringlock.core.Futex.wake(
+        dev.ringlock.core.FutexWord.of(
+            raw.segment(),
+            raw.find("rw").orElseThrow().offset(),
+            dev.ringlock.core.FutexScope.SHARED),
+        FutexRing.WAKE_ALL,
+        FutexRing.ANY_BITSET);
+    assertTrue(waitUntil(lock::isWriteLocked), "claimed once their readers are in");
+    assertPending(writer);
+    words.spRecord(slot, newRecord(1)); // they left (a real reader's leave wakes; the re-check
+    // stands in for it here)
+    await(writer).unlock();
+    words.spRecord(slot, 0);
+  }
+
+  private static int freeRecord(ReadWriteMutexWords words) {
+    for (int i = 0; ; i++) {
+      if (words.lvRecord(i) == 0) {
+        return i;
+      }
+    }
+  }
+
+  private static boolean waitUntil(java.util.function.BooleanSupplier condition)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.sleep(5);
+    }
+    return true;
+  }
+
+  @Test
+  void requestsOfOneProcessAreGrantedInQueueOrder() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    WriteGuard first = await(lock.write());
+    CompletableFuture<ReadGuard> r1 = lock.read();
+    CompletableFuture<ReadGuard> r2 = lock.read();
+    CompletableFuture<WriteGuard> w2 = lock.write();
+    CompletableFuture<ReadGuard> r3 = lock.read();
+    first.unlock();
+    ReadGuard g1 = await(r1);
+    ReadGuard g2 = await(r2);
+    assertPending(w2);
+    assertFalse(r3.isDone(), "a reader behind a queued writer waits for it");
+    g1.unlock();
+    g2.unlock();
+    WriteGuard g3 = await(w2);
+    assertPending(r3);
+    g3.unlock();
+    await(r3).unlock();
+  }
+
+  // ---- timeouts and cancellation never leak a hold ----
+
+  @Test
+  void aWriterThatTimesOutWaitingForReadersLetsNewReadersIn() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadGuard old = await(lock.read());
+    CompletableFuture<WriteGuard> writer = lock.write(Duration.ofMillis(200));
+    CompletableFuture<ReadGuard> late = lock.read();
+    assertInstanceOf(TimeoutException.class, failureOf(writer));
+    assertTrue(failureOf(writer).getMessage().contains("write of read-write mutex 'rw'"));
+    ReadGuard entered = await(late);
+    assertFalse(lock.isWriteLocked());
+    assertEquals(2, lock.readers());
+    entered.unlock();
+    old.unlock();
+  }
+
+  @Test
+  void aCancelledWriterThatHadClaimedTheLockLetsReadersOfEveryViewIn() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    try (SharedRegion other = SharedRegion.open(region.file(), withRing())) {
+      ReadWriteMutex seen = other.readWriteMutex("rw");
+      ReadGuard old = await(lock.read());
+      CompletableFuture<WriteGuard> writer = lock.write();
+      CompletableFuture<ReadGuard> elsewhere = seen.read();
+      assertPending(elsewhere);
+      assertTrue(writer.cancel(false));
+      await(elsewhere).unlock();
+      assertFalse(lock.isWriteLocked());
+      assertTrue(lock.tryWrite().isEmpty(), "the old reader still holds");
+      old.unlock();
+      lock.tryWrite().orElseThrow().unlock();
+    }
+  }
+
+  @Test
+  void aClaimPassesToTheNextQueuedWriterWhenItsWriterIsCancelled() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadGuard old = await(lock.read());
+    CompletableFuture<WriteGuard> first = lock.write();
+    CompletableFuture<WriteGuard> second = lock.write();
+    assertPending(first);
+    first.cancel(false);
+    assertTrue(lock.isWriteLocked(), "the second writer holds the claim now");
+    CompletableFuture<ReadGuard> late = lock.read();
+    assertPending(late);
+    old.unlock();
+    WriteGuard write = await(second);
+    write.unlock();
+    await(late).unlock();
+  }
+
+  @Test
+  void aReaderThatTimesOutLeavesNothingBehind() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    WriteGuard writer = await(lock.write());
+    CompletableFuture<ReadGuard> reader = lock.read(Duration.ofMillis(100));
+    Throwable failure = failureOf(reader);
+    assertInstanceOf(TimeoutException.class, failure);
+    assertTrue(failure.getMessage().contains("read of read-write mutex 'rw'"));
+    writer.unlock();
+    assertEquals(0, lock.readers());
+    lock.tryWrite().orElseThrow().unlock();
+  }
+
+  @Test
+  void aGrantThatLosesToACancelIsGivenBack() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    for (int i = 0; i < 200; i++) {
+      WriteGuard writer = await(lock.write());
+      CompletableFuture<ReadGuard> reader = lock.read();
+      CompletableFuture<WriteGuard> next = lock.write();
+      Thread canceller =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    reader.cancel(false);
+                    next.cancel(false);
+                  });
+      writer.unlock();
+      canceller.join();
+      if (!reader.isCancelled()) {
+        reader.join().unlock();
+      }
+      if (!next.isCancelled()) {
+        next.join().unlock();
+      }
+    }
+    assertEquals(0, lock.readers());
+    assertFalse(lock.isWriteLocked());
+    lock.tryWrite().orElseThrow().unlock();
+  }
+
+  // ---- downgrade ----
+
+  @Test
+  void downgradeKeepsThePositionAgainstAQueuedWriter() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    WriteGuard write = await(lock.write());
+    CompletableFuture<WriteGuard> queued = lock.write();
+    ReadGuard read = write.downgrade();
+    assertEquals(1, lock.readers());
+    assertPending(queued);
+    assertThrows(IllegalStateException.class, write::unlock);
+    assertThrows(IllegalStateException.class, write::downgrade);
+    read.unlock();
+    WriteGuard next = await(queued);
+    assertTrue(next.fence() > write.fence());
+    next.unlock();
+  }
+
+  @Test
+  void downgradeLetsReadersQueuedBehindTheWriterIn() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    WriteGuard write = await(lock.write());
+    CompletableFuture<ReadGuard> reader = lock.read();
+    assertPending(reader);
+    ReadGuard mine = write.downgrade();
+    ReadGuard theirs = await(reader);
+    assertEquals(2, lock.readers());
+    mine.unlock();
+    theirs.unlock();
+  }
+
+  // ---- fences and errors ----
+
+  @Test
+  void fencesIncreaseOverEveryWriteOfEveryView() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    try (SharedRegion other = SharedRegion.open(region.file(), withRing())) {
+      ReadWriteMutex seen = other.readWriteMutex("rw");
+      long last = 0;
+      for (int i = 0; i < 50; i++) {
+        WriteGuard a = await(lock.write());
+        CompletableFuture<WriteGuard> handed = lock.write(); // handed over in-process
+        assertTrue(a.fence() > last);
+        last = a.fence();
+        a.unlock();
+        WriteGuard b = await(handed);
+        assertTrue(b.fence() > last);
+        last = b.fence();
+        b.unlock();
+        WriteGuard c = await(seen.write());
+        assertTrue(c.fence() > last);
+        last = c.fence();
+        c.unlock();
+      }
+    }
+  }
+
+  @Test
+  void unlockingTwiceIsRefusedAndChangesNothing() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadGuard read = await(lock.read());
+    ReadGuard other = await(lock.read());
+    read.unlock();
+    assertThrows(IllegalStateException.class, read::unlock);
+    assertEquals(1, lock.readers());
+    other.unlock();
+    WriteGuard write = await(lock.write());
+    write.unlock();
+    assertThrows(IllegalStateException.class, write::close);
+    assertFalse(lock.isWriteLocked());
+  }
+
+  @Test
+  void closingTheRegionFailsPendingRequestsAndReleasesItsHolds() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    SharedRegion other = SharedRegion.open(region.file(), withRing());
+    ReadWriteMutex seen = other.readWriteMutex("rw");
+    ReadGuard held = await(seen.read());
+    CompletableFuture<WriteGuard> writer = lock.write();
+    CompletableFuture<WriteGuard> pendingThere = seen.write();
+    assertPending(writer);
+    other.close();
+    assertInstanceOf(RegionClosedException.class, failureOf(pendingThere));
+    await(writer).unlock();
+    assertThrows(RegionClosedException.class, held::unlock);
+    assertEquals(0, lock.readers());
+  }
+
+  @Test
+  void closingOneViewOfTheFileTakesBackOnlyItsOwnReadHolds() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadGuard mine = await(lock.read());
+    SharedRegion other = SharedRegion.open(region.file(), withRing());
+    ReadGuard theirs = await(other.readWriteMutex("rw").read());
+    await(other.readWriteMutex("rw").read());
+    assertEquals(3, lock.readers(), "one record for the process, counting both views");
+    other.close();
+    assertEquals(1, lock.readers(), "the closed view's two holds are taken back, ours stay");
+    assertThrows(RegionClosedException.class, theirs::unlock);
+    assertEquals(1, lock.readers());
+    assertTrue(lock.tryWrite().isEmpty(), "our read still excludes writers");
+    mine.unlock();
+    lock.tryWrite().orElseThrow().unlock();
+    await(lock.read()).unlock();
+  }
+
+  // ---- owner death (planted: a pid that no process has) ----
+
+  @Test
+  void aDeadWritersLockIsTakenOverByTheNextWriterAndReadersAreRefusedUntilRepaired()
+      throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadWriteMutexWords words = words("rw");
+    words.spWord(WRITE | Child.deadPid());
+    CompletableFuture<ReadGuard> reader = lock.read();
+    Throwable refused = failureOf(reader);
+    assertInstanceOf(WriterDiedException.class, refused);
+    assertTrue(refused.getMessage().contains("markConsistent()"), refused.getMessage());
+    assertThrows(WriterDiedException.class, lock::tryRead);
+    WriteGuard repair = await(lock.write());
+    assertTrue(repair.ownerDied());
+    assertThrows(IllegalStateException.class, repair::downgrade);
+    repair.markConsistent();
+    repair.unlock();
+    ReadGuard read = await(lock.read());
+    read.unlock();
+    WriteGuard next = await(lock.write());
+    assertFalse(next.ownerDied());
+    next.unlock();
+  }
+
+  @Test
+  void aWriterThatDiedBeforeTheReadersLeftIsForgottenWithoutReport() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadWriteMutexWords words = words("rw");
+    words.spWord(WRITE | PENDING | Child.deadPid()); // claimed, never held: it wrote nothing
+    ReadGuard read = await(lock.read());
+    assertFalse(lock.isWriteLocked());
+    read.unlock();
+    words.spWord(WRITE | PENDING | Child.deadPid());
+    WriteGuard write = await(lock.write());
+    assertFalse(write.ownerDied());
+    write.unlock();
+    words.spWord(WRITE | PENDING | Child.deadPid());
+    lock.tryRead().orElseThrow().unlock();
+  }
+
+  @Test
+  void aTakeoverReleasedUnrepairedMakesTheLockNotRecoverable() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    words("rw").spWord(OWNER_DIED); // a reader found the writer dead
+    WriteGuard takeover = lock.tryWrite().orElseThrow();
+    assertTrue(takeover.ownerDied());
+    CompletableFuture<ReadGuard> reader = lock.read();
+    CompletableFuture<WriteGuard> writer = lock.write();
+    takeover.unlock();
+    assertInstanceOf(NotRecoverableException.class, failureOf(reader));
+    assertInstanceOf(NotRecoverableException.class, failureOf(writer));
+    assertThrows(NotRecoverableException.class, lock::tryRead);
+    assertThrows(NotRecoverableException.class, lock::tryWrite);
+    assertInstanceOf(NotRecoverableException.class, failureOf(lock.read()));
+  }
+
+  @Test
+  void aDeadReadersHoldsAreDroppedWithoutReport() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadWriteMutexWords words = words("rw");
+    words.spRecord(3, newRecord(Child.deadPid()) | 5 | WAITING);
+    assertEquals(5, lock.readers());
+    WriteGuard write = await(lock.write());
+    assertFalse(write.ownerDied());
+    assertEquals(0, lock.readers());
+    assertEquals(0, words.lvRecord(3), "the dead reader's record is free again");
+    write.unlock();
+  }
+
+  @Test
+  void aPidThatNoProcessCanHaveIsReportedAsDamage() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    words("rw").spWord(WRITE | (RegionDescriptor.MAX_PID + 5));
+    Throwable failure = failureOf(lock.write());
+    assertTrue(failure.getMessage().contains("above the largest pid"), failure.getMessage());
+  }
+
+  // ---- the blocking view ----
+
+  @Test
+  void theBlockingViewSharesReadsExcludesWritesAndIsThreadOwned() throws Exception {
+    ReadWriteLock view = region.readWriteMutex("rw").asReadWriteLock();
+    Lock read = view.readLock();
+    Lock write = view.writeLock();
+    ExecutorService threads = Executors.newFixedThreadPool(2);
+    try {
+      CountDownLatch bothIn = new CountDownLatch(2);
+      CountDownLatch leave = new CountDownLatch(1);
+      List<Future<?>> readers = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        readers.add(
+            threads.submit(
+                () -> {
+                  read.lock();
+                  bothIn.countDown();
+                  leave.await();
+                  read.unlock();
+                  return null;
+                }));
+      }
+      assertTrue(bothIn.await(20, TimeUnit.SECONDS), "two readers share the lock");
+      assertFalse(write.tryLock(50, TimeUnit.MILLISECONDS));
+      assertThrows(IllegalMonitorStateException.class, read::unlock);
+      leave.countDown();
+      for (Future<?> reader : readers) {
+        reader.get(20, TimeUnit.SECONDS);
+      }
+      write.lock();
+      assertThrows(IllegalStateException.class, read::lock, "would wait for itself");
+      assertThrows(IllegalStateException.class, write::tryLock, "not reentrant");
+      assertFalse(threads.submit(() -> read.tryLock()).get(20, TimeUnit.SECONDS));
+      write.unlock();
+      assertThrows(UnsupportedOperationException.class, write::newCondition);
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
+  // ---- exclusion under load ----
+
+  @Test
+  void writersExcludeEveryoneAndReadersOverlapUnderLoad() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    AtomicInteger readersIn = new AtomicInteger();
+    AtomicInteger writersIn = new AtomicInteger();
+    AtomicInteger violations = new AtomicInteger();
+    AtomicInteger maxReaders = new AtomicInteger();
+    int threads = 4;
+    int rounds = 400;
+    List<CompletableFuture<Void>> done = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int id = t;
+      done.add(
+          CompletableFuture.runAsync(
+              () -> {
+                for (int i = 0; i < rounds; i++) {
+                  if ((i + id) % 4 == 0) {
+                    try (WriteGuard g = lock.write().join()) {
+                      if (writersIn.incrementAndGet() != 1 || readersIn.get() != 0) {
+                        violations.incrementAndGet();
+                      }
+                      Thread.onSpinWait();
+                      writersIn.decrementAndGet();
+                    }
+                  } else {
+                    try (ReadGuard g = lock.read().join()) {
+                      int in = readersIn.incrementAndGet();
+                      maxReaders.accumulateAndGet(in, Math::max);
+                      if (writersIn.get() != 0) {
+                        violations.incrementAndGet();
+                      }
+                      Thread.yield();
+                      readersIn.decrementAndGet();
+                    }
+                  }
+                }
+              },
+              Executors.newVirtualThreadPerTaskExecutor()));
+    }
+    CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+    assertEquals(0, violations.get());
+    assertEquals(0, lock.readers());
+    assertFalse(lock.isWriteLocked());
+  }
+}
