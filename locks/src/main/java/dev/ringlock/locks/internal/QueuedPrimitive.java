@@ -337,11 +337,16 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
    */
   void failAll(Throwable cause) {
     Effects<R> effects = new Effects<>();
-    synchronized (this) {
-      effects.refuseAll(queue.unlinkAll(), cause);
-      leaveEmpty(effects);
+    try {
+      synchronized (this) {
+        effects.refuseAll(queue.unlinkAll(), cause);
+        leaveEmpty(effects);
+      }
+    } finally {
+      // leaveEmpty touches the region (the sleepers count), which may fault on a truncated file:
+      // the requests are unlinked by then, and must fail all the same
+      effects.run(this);
     }
-    effects.run(this);
   }
 
   /**
@@ -352,15 +357,18 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
    */
   final boolean closeQueue() {
     Effects<R> effects = new Effects<>();
-    synchronized (this) {
-      if (closed) {
-        return false;
+    try {
+      synchronized (this) {
+        if (closed) {
+          return false;
+        }
+        closed = true;
+        effects.refuseAll(queue.unlinkAll(), closedException());
+        leaveEmpty(effects);
       }
-      closed = true;
-      effects.refuseAll(queue.unlinkAll(), closedException());
-      leaveEmpty(effects);
+    } finally {
+      effects.run(this); // the refusals run even if leaveEmpty faulted on the region, as in failAll
     }
-    effects.run(this);
     return true;
   }
 
