@@ -17,6 +17,7 @@ import dev.ringlock.locks.OwnerDeathPolicy;
 import dev.ringlock.locks.RegionClosedException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -108,8 +109,8 @@ public final class MutexCore extends MutexOwnership implements Mutex {
   private final StarvingTable starving; // the region's starving marks, as this process sees them
   private final LockAnyCandidate lockAnyCandidate; // this mutex as lockAny sees it
 
-  private volatile BlockingLock lockView; // asLock(): OwnerDeathPolicy.REPORT
-  private volatile BlockingLock releasingLockView; // asLock(OwnerDeathPolicy.RELEASE)
+  // asLock(policy)'s views, by the policy's ordinal; guarded by this (asLock is no hot path)
+  private final BlockingLock[] lockViews = new BlockingLock[OwnerDeathPolicy.values().length];
 
   // ---- guarded by this, as are the queue and the sleeper ----
   private int localHandoffsInARow;
@@ -186,48 +187,12 @@ public final class MutexCore extends MutexOwnership implements Mutex {
 
   @Override
   public MutexLock asLock(OwnerDeathPolicy policy) {
-    boolean releasing =
-        switch (policy) {
-          case REPORT -> false;
-          case RELEASE -> true;
-        };
-    BlockingLock view = releasing ? releasingLockView : lockView;
-    if (view == null) {
-      synchronized (this) {
-        view = releasing ? releasingLockView : lockView;
-        if (view == null) {
-          view = new BlockingLock(this, policy);
-          if (releasing) {
-            releasingLockView = view;
-          } else {
-            lockView = view;
-          }
-        }
+    int index = Objects.requireNonNull(policy, "policy").ordinal();
+    synchronized (this) {
+      if (lockViews[index] == null) {
+        lockViews[index] = new BlockingLock(this, policy);
       }
-    }
-    return view;
-  }
-
-  /**
-   * Not recoverable (OWNER_DIED without a pid; WAITERS perhaps) to free, with a CAS from the value
-   * read: a process that took the word meanwhile is never overwritten. Nobody sleeps on a
-   * not-recoverable word for long (every sleeper was woken when it became so, and fails), but a
-   * stale WAITERS bit gets its wake anyway.
-   */
-  @Override
-  public boolean resetNotRecoverable() {
-    checkOpen();
-    try {
-      int v = lvWord();
-      if (!notRecoverable(v) || !casWord(v, 0)) {
-        return false;
-      }
-      if ((v & WAITERS) != 0) {
-        ring.wake(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
-      }
-      return true;
-    } catch (InternalError fault) {
-      throw regionFaulted(fault);
+      return lockViews[index];
     }
   }
 

@@ -257,6 +257,29 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
     }
   }
 
+  /**
+   * Not recoverable (OWNER_DIED without a pid; WAITERS perhaps) to free, with a CAS from the value
+   * read: a process that took the word meanwhile is never overwritten. Nobody sleeps on a
+   * not-recoverable word for long (every sleeper was woken when it became so, and fails), but a
+   * stale WAITERS bit gets its wake anyway.
+   */
+  /** See {@link dev.ringlock.locks.Mutex#resetNotRecoverable()}. */
+  public boolean resetNotRecoverable() {
+    checkOpen();
+    try {
+      int v = lvWord();
+      if (!notRecoverable(v) || !casWord(v, 0)) {
+        return false;
+      }
+      if ((v & WAITERS) != 0) {
+        ring.wake(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
+      }
+      return true;
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
+  }
+
   /** The word, for toString: who holds it and how. */
   final String describeWord() {
     int v = lvWord();
