@@ -186,7 +186,7 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
    * is never robbed), and wakes everyone if a writer may sleep waiting for that count or that
    * WAITING mark (WAITERS set). False if the record changed under us.
    */
-  boolean clearDeadRecord(int record, long value) {
+  private boolean clearDeadRecord(int record, long value) {
     if (!words.casRecord(record, value, 0)) {
       return false;
     }
@@ -286,7 +286,7 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
     return v;
   }
 
-  long checkedRecord(int record, long r) {
+  private long checkedRecord(int record, long r) {
     String problem = ReadWriteMutexDescriptor.recordProblem(record, r);
     if (problem != null) {
       throw corrupt(problem);
