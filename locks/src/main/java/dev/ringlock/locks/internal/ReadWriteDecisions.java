@@ -287,8 +287,9 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
   // ---- the in-process write handoff ----
 
   /**
-   * Under the monitor: the writer at the head of the queue, unlinked, if a write release may hand
-   * the lock to it (see the overview); null if the release must go through the word.
+   * Called by a write release, outside the monitor (it takes it): the writer at the head of the
+   * queue, unlinked, if the release may hand the lock to it (see the overview); null if the release
+   * must go through the word. A queue it empties is left (its effects run before it returns).
    */
   ReadWriteRequest takeForLocalHandoff() {
     ReadWriteRequest next;
