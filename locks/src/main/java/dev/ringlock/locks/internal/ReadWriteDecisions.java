@@ -1,0 +1,327 @@
+package dev.ringlock.locks.internal;
+
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.OWNER_DIED;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.PENDING;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITERS;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITING;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WRITE;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.afterDeathOf;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.notRecoverable;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.writerOf;
+
+import dev.ringlock.core.FutexRing;
+import dev.ringlock.core.FutexScope;
+import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.locks.ReaderSlotsFullException;
+import java.io.UncheckedIOException;
+
+/*
+ * Overview
+ *
+ * The decisions of a read-write mutex's in-process queue, on QueuedPrimitive's mechanism (one FIFO
+ * of read and write requests, one Sleeper on the word standing for all of them, effects run
+ * outside the monitor): decide() looks at the request at the head and the word, and lets the
+ * readers at the head enter together, or has the writer at the head claim, wait for the readers
+ * already in and be granted; anything that cannot proceed sets WAITERS and arms the sleeper,
+ * watching the process it waits for. Around it: the WAITING mark of this process's record
+ * (readers kept out by a writer hold back the next writer's claim: fairness), the claim passed to
+ * the next writer or given back when its request leaves (AsyncEx #134), and the in-process write
+ * handoff (takeForLocalHandoff: at most LOCAL_HANDOFF_LIMIT in a row while others sleep, never
+ * while another process's readers wait). The protocol and its bounds are in ReadWriteMutexCore's
+ * overview and docs/read-write-mutex.md.
+ *
+ * It is a class of its own so that when the queue acts stays apart from what the word's
+ * transitions are (WriterOwnership) and from the public API and the uncontended paths
+ * (ReadWriteMutexCore); nothing on the uncontended paths runs here.
+ *
+ * Locking: `this` guards the queue, the sleeper, the claim and the WAITING mark (QueuedPrimitive's
+ * monitor rule). Futures are completed only outside it (Effects).
+ */
+/** The queued decisions of a read-write mutex; see the overview in the source. */
+abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWriteMutexCore {
+  /** In-process write handoffs allowed in a row while another process sleeps on the word. */
+  static final int LOCAL_HANDOFF_LIMIT = 32;
+
+  private final boolean localHandoff;
+
+  // ---- guarded by this ----
+  private boolean waitingMarked; // our record's WAITING bit is set
+  private int localHandoffsInARow;
+
+  ReadWriteDecisions(
+      String name,
+      MappedRegion region,
+      long offset,
+      FutexScope scope,
+      FutexRing ring,
+      int pid,
+      boolean localHandoff) {
+    super(name, region, offset, scope, ring, pid);
+    this.localHandoff = localHandoff;
+  }
+
+  // ---- the decision on the word ----
+
+  /**
+   * What the request at the head of the queue may do (under the monitor; overdue requests have
+   * expired): readers at the head enter together; a writer claims, waits for the readers to leave
+   * and is granted. Anything that cannot proceed arms the sleeper on the word with WAITERS,
+   * watching the process it waits for.
+   */
+  @Override
+  void decide(Event event, long arrivingDeadline, Effects<ReadWriteRequest> effects) {
+    if (event == Event.PEER_EXIT && !sleeper.isArmed()) {
+      return; // nothing sleeps here; whoever arms next looks at the word first
+    }
+    if (queue.isEmpty()) {
+      leaveEmpty(effects);
+      return;
+    }
+    if (event == Event.ARRIVAL && sleeper.isArmed() && arrivingDeadline >= sleeper.deadline()) {
+      return; // the head is where it was, and the armed sleeper stands for the queue
+    }
+    effects.cancel(sleeper.detach());
+    try {
+      // Every pass that does not end the decision follows a change (a CAS, a grant, a refusal, a
+      // claim given back or passed on): deciding again on the new state is always safe.
+      for (; ; ) {
+        if (queue.isEmpty()) {
+          leaveEmpty(effects);
+          return;
+        }
+        ReadWriteRequest head = queue.head();
+        if (claimedFor != null && claimedFor != head) {
+          // The claimant left (withdrawn, expired): a writer next in line inherits the claim,
+          // else it is given back so that readers kept out by it enter (AsyncEx #134).
+          if (head.write) {
+            claimedFor = head;
+          } else {
+            giveBackClaim(effects);
+          }
+        }
+        int v = checkedWord(words.lvWord());
+        if (notRecoverable(v)) {
+          effects.refuseAll(queue.unlinkAll(), notRecoverableException());
+          leaveEmpty(effects);
+          return;
+        }
+        if (head.write ? decideWriter(head, v, effects) : decideReaders(head, v, effects)) {
+          return;
+        }
+      }
+    } catch (UncheckedIOException | InternalError e) {
+      UncheckedIOException damage =
+          e instanceof InternalError fault ? region.truncated(fault) : (UncheckedIOException) e;
+      effects.refuseAll(queue.unlinkAll(), damage);
+      leaveEmpty(effects);
+    }
+  }
+
+  /** A writer at the head; true when the decision ends (granted nothing more, or asleep). */
+  private boolean decideWriter(ReadWriteRequest head, int v, Effects<ReadWriteRequest> effects) {
+    if (waitingMarked) {
+      unmarkWaiting(effects); // no reader of ours is at the head any more
+    }
+    if (claimedFor == head) {
+      int blocker = drainBlocker();
+      if (blocker == 0) {
+        words.andWord(~PENDING); // held now: from here its death is a writer's death
+        WriteHold hold = new WriteHold(core(), nextFence(), claimOwnerDied);
+        claimedFor = null;
+        claimOwnerDied = false;
+        writeHeld = true;
+        localHandoffsInARow = 0;
+        queue.unlink(head);
+        effects.grant(head, hold);
+        return false; // the rest of the queue now waits behind this hold
+      }
+      return sleepOn(v, blocker, effects);
+    }
+    int writer = writerOf(v);
+    if (writer == pid) {
+      return waitForThisProcess(v, effects);
+    }
+    if (writer != 0) {
+      if (alive(writer)) {
+        return sleepOn(v, writer, effects);
+      }
+      int left = afterDeathOf(v); // a dead pending claim is dropped, a dead holder is a death
+      if (words.casWord(v, WRITE | pid | PENDING | left)) {
+        claimedFor = head;
+        claimOwnerDied = (left & OWNER_DIED) != 0;
+      }
+      return false;
+    }
+    int waiting = waitingBlocker();
+    if (waiting != 0) {
+      return sleepOn(v, waiting, effects); // their readers first (fairness)
+    }
+    if (words.casWord(v, WRITE | pid | PENDING | (v & (WAITERS | OWNER_DIED)))) {
+      claimedFor = head;
+      claimOwnerDied = (v & OWNER_DIED) != 0;
+    }
+    return false;
+  }
+
+  /** Readers at the head; true when the decision ends. */
+  private boolean decideReaders(ReadWriteRequest head, int v, Effects<ReadWriteRequest> effects) {
+    int record;
+    try {
+      record = ensureSlot();
+    } catch (ReaderSlotsFullException full) {
+      queue.unlink(head);
+      effects.refuse(head, full);
+      return false;
+    }
+    int writer = writerOf(v);
+    if (writer == pid) {
+      return waitForThisProcess(v, effects);
+    }
+    if (writer != 0) {
+      if (alive(writer)) {
+        if (!waitingMarked) {
+          words.orRecord(record, WAITING); // no new writer claims before we are in
+          waitingMarked = true;
+        }
+        return sleepOn(v, writer, effects);
+      }
+      if (words.casWord(v, afterDeathOf(v)) && (v & WAITERS) != 0) {
+        effects.passOn(wakeAll::signal); // everyone sleeping learns of the death
+      }
+      return false;
+    }
+    if ((v & OWNER_DIED) != 0) {
+      queue.unlink(head);
+      effects.refuse(head, writerDiedException());
+      return false;
+    }
+    int n = 0;
+    for (ReadWriteRequest r = head; r != null && !r.write; r = r.next) {
+      n++;
+    }
+    if (!enterRead(record, n)) {
+      return false; // a writer claimed in between: look again
+    }
+    viewHolds.addAndGet(n);
+    for (int i = 0; i < n; i++) {
+      ReadWriteRequest reader = queue.head();
+      queue.unlink(reader);
+      effects.grant(reader, new ReadHold(core()));
+    }
+    if (waitingMarked) {
+      unmarkWaiting(effects);
+    }
+    return false;
+  }
+
+  /**
+   * Sleeps on the word with WAITERS, watching {@code watched} (0 or this process: nobody; a read
+   * hold of ours may belong to another view of this process, whose release wakes the word). If the
+   * word lacked WAITERS it is set and false returned: the caller looks again at what it waits for,
+   * after the bit, so that whoever changes it afterwards sees the bit and wakes.
+   */
+  private boolean sleepOn(int v, int watched, Effects<ReadWriteRequest> effects) {
+    if ((v & WAITERS) == 0) {
+      words.casWord(v, v | WAITERS);
+      return false;
+    }
+    if (watched != 0 && watched != pid && !watch(watched)) {
+      return false; // it has exited already: look again
+    }
+    effects.armed(sleeper.arm(v, queue.earliestDeadline()));
+    return true;
+  }
+
+  /**
+   * The word names this process as writer. Held through this object: its release pumps the queue,
+   * and a sleeper is armed only for the queue's deadlines, which need the kernel's timer. Else it
+   * is another view of this process (another SharedRegion on the same file), or a fast path's brief
+   * claim on another thread, whose releases wake the word: sleep on it, watching nobody.
+   */
+  private boolean waitForThisProcess(int v, Effects<ReadWriteRequest> effects) {
+    if (writeHeld && queue.timed() == 0) {
+      return true;
+    }
+    return sleepOn(v, 0, effects);
+  }
+
+  private boolean watch(int watchedPid) {
+    checkedPid(watchedPid);
+    if (peers.watch(watchedPid)) {
+      return true;
+    }
+    peers.unwatchAll();
+    return false;
+  }
+
+  /** Under the monitor: our readers no longer wait at the head; a writer held back may claim. */
+  private void unmarkWaiting(Effects<ReadWriteRequest> effects) {
+    waitingMarked = false;
+    int record = slot;
+    if (record < 0) {
+      return;
+    }
+    words.andRecord(record, ~WAITING);
+    if (unblockWriter(WAITERS) && !closed) {
+      effects.passOn(wakeAll::signal);
+    }
+  }
+
+  /** The queue emptied: a pending claim is given back and the WAITING mark cleared. */
+  @Override
+  void queueEmptied(Effects<ReadWriteRequest> effects) {
+    try {
+      if (claimedFor != null) {
+        giveBackClaim(effects);
+      }
+      if (waitingMarked) {
+        unmarkWaiting(effects);
+      }
+    } catch (InternalError fault) {
+      // the file shrank under the mapping: nobody can wait on this word any more
+      claimedFor = null;
+      waitingMarked = false;
+    }
+  }
+
+  // ---- the in-process write handoff ----
+
+  /**
+   * Called by a write release, outside the monitor (it takes it): the writer at the head of the
+   * queue, unlinked, if the release may hand the lock to it (see the overview); null if the release
+   * must go through the word. A queue it empties is left (its effects run before it returns).
+   */
+  ReadWriteRequest takeForLocalHandoff() {
+    ReadWriteRequest next;
+    Effects<ReadWriteRequest> effects = new Effects<>();
+    synchronized (this) {
+      if (!localHandoff || closed || queue.isEmpty() || !queue.head().write) {
+        return null;
+      }
+      if (anyWaitingRecord()) {
+        return null; // readers elsewhere waited through this write: their turn comes first
+      }
+      if (localHandoffsInARow >= LOCAL_HANDOFF_LIMIT && sleeper.othersSleeping()) {
+        localHandoffsInARow = 0;
+        return null;
+      }
+      localHandoffsInARow++;
+      next = queue.unlink(queue.head());
+      if (queue.isEmpty()) {
+        leaveEmpty(effects);
+      }
+    }
+    effects.run(this);
+    return next;
+  }
+
+  // ---- QueuedPrimitive ----
+
+  @Override
+  String timeoutMessage(ReadWriteRequest request) {
+    return (request.write ? "write" : "read")
+        + " of "
+        + describe()
+        + " was not granted within the timeout";
+  }
+}

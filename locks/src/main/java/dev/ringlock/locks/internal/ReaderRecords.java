@@ -1,0 +1,335 @@
+package dev.ringlock.locks.internal;
+
+import static dev.ringlock.core.memory.RegionDescriptor.MAX_PID;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.BLOCKS_READERS;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.READER_SLOTS;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITERS;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITING;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WRITE;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.newRecord;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.recordCount;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.recordPid;
+
+import dev.ringlock.core.FutexRing;
+import dev.ringlock.core.FutexScope;
+import dev.ringlock.core.FutexWord;
+import dev.ringlock.core.WakeSignal;
+import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.locks.NotRecoverableException;
+import dev.ringlock.locks.ReaderSlotsFullException;
+import dev.ringlock.locks.WriterDiedException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicLong;
+
+/*
+ * Overview
+ *
+ * The ground a read-write mutex stands on: who this process is on the object (its pid, its
+ * reader record), the reader-record table and the rules for trusting what the region says. It
+ * owns everything a reader does to the records and every scan a writer makes of them:
+ *
+ *   - enterRead / leaveRead: add holds to our record, then read the word (Dekker's pattern with
+ *     a claiming writer; ReadWriteMutexCore's overview); a record that drops to 0 under a claim
+ *     clears WAITERS and the caller wakes everyone (unblockWriter);
+ *   - ensureSlot: this process's record, claimed once (ours already, a free one, or a dead
+ *     process's, cleared by a CAS from the value read, so a live claimant is never robbed);
+ *   - the writer's scans: anyWaitingRecord and anyReadHold (cheap looks, no liveness asked),
+ *     drainBlocker and waitingBlocker (the live process a claimant waits for; dead processes'
+ *     records cleared on the way, waking whoever may sleep for them: clearDeadRecord);
+ *   - distrust: a pid read from the word or a record is checked against pid_max before it is
+ *     asked about (ReadWriteMutexDescriptor.wordProblem / recordProblem, shared with
+ *     RegionSnapshot), a record index never comes from the region; damage is
+ *     InvalidRegionException(CORRUPT), a fault on the memory TRUNCATED.
+ *
+ * It is a class of its own because the records are a table with its own life (claimed, shared
+ * by the views of one process, cleared after a death) apart from the word's transitions
+ * (WriterOwnership) and the queue's decisions (ReadWriteDecisions); a superclass rather than a
+ * field so that the uncontended read (enterRead) and release (leaveRead) run with no object
+ * between, as before the split.
+ *
+ * `slot` is written under the monitor and read without it (volatile: a view's first read claims
+ * it once); viewHolds is atomic, since releases run outside the monitor.
+ */
+/** The reader-record table of one read-write mutex; see the overview in the source. */
+abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
+    permits WriterOwnership {
+  final String name;
+  final MappedRegion region;
+  final ReadWriteMutexWords words;
+  final FutexWord word;
+  final WakeSignal wakeAll;
+  final int pid;
+
+  volatile int slot = -1; // this process's reader record, claimed on the first read
+  // The read holds taken through this object: its share of the record, which other views of the
+  // region in this process (another SharedRegion on the file) share. close() takes back this many.
+  final AtomicLong viewHolds = new AtomicLong();
+
+  /**
+   * @param region the region
+   * @param offset where the object starts (ReadWriteMutexDescriptor.SIZE bytes, 64-byte aligned)
+   */
+  ReaderRecords(
+      String name, MappedRegion region, long offset, FutexScope scope, FutexRing ring, int pid) {
+    if (pid <= 0 || pid > ReadWriteMutexDescriptor.WRITER_MASK) {
+      throw new IllegalArgumentException("process id " + pid + " does not fit the state word");
+    }
+    MemorySegment memory = region.segment();
+    FutexWord word = FutexWord.of(memory, offset + ReadWriteMutexDescriptor.WORD_OFFSET, scope);
+    super(ring, word, memory, offset + ReadWriteMutexDescriptor.SLEEPERS_OFFSET, true);
+    this.name = name;
+    this.region = region;
+    this.words = new ReadWriteMutexWords(memory, offset);
+    this.word = word;
+    this.wakeAll = ring.wakeSignal(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
+    this.pid = pid;
+  }
+
+  // ---- entering and leaving (a reader's own record) ----
+
+  /**
+   * Adds {@code n} read holds to record {@code record}, then reads the word: true if no writer has
+   * claimed it (nor died holding it), and the holds stand; else they are taken back (waking a
+   * claimant that may wait for them) and false. Outside the monitor: it wakes directly. The count
+   * cannot reach the record's WAITING bit: 2^31 holds would be 2^31 live guard objects.
+   */
+  boolean enterRead(int record, int n) {
+    words.addRecord(record, n);
+    if ((words.lvWord() & BLOCKS_READERS) == 0) {
+      return true;
+    }
+    if (leaveRead(record, n)) {
+      wakeAll.signal();
+    }
+    return false;
+  }
+
+  /**
+   * Takes {@code n} read holds off record {@code record}. True if the record dropped to 0 under a
+   * claim whose writer may sleep: WAITERS was cleared, and the caller must wake everyone.
+   */
+  boolean leaveRead(int record, int n) {
+    long before = words.addRecord(record, -n);
+    return recordCount(before) == n && unblockWriter(WRITE | WAITERS);
+  }
+
+  /**
+   * After a change a sleeping writer may wait for: if the word has every bit of {@code when},
+   * clears WAITERS (so a wait being armed on the old value fails) and returns true: wake everyone.
+   */
+  boolean unblockWriter(int when) {
+    int v = words.lvWord();
+    if ((v & when) != when) {
+      return false;
+    }
+    words.andWord(~WAITERS);
+    return true;
+  }
+
+  /**
+   * This process's reader record: the one it claimed before, one still carrying its pid, a free
+   * one, or one of a dead process (its holds dropped).
+   *
+   * @throws ReaderSlotsFullException if every record belongs to another live process
+   */
+  int ensureSlot() {
+    int claimed = slot;
+    if (claimed >= 0) {
+      return claimed;
+    }
+    synchronized (this) {
+      checkOpen();
+      for (; ; ) {
+        if (slot >= 0) {
+          return slot;
+        }
+        int free = -1;
+        for (int i = 0; i < READER_SLOTS; i++) {
+          long r = checkedRecord(i, words.lvRecord(i));
+          if (recordPid(r) == pid) {
+            slot = i; // ours already: another view of this process, or a close that left it
+            return i;
+          }
+          if (r == 0 && free < 0) {
+            free = i;
+          }
+        }
+        if (free >= 0) {
+          if (words.casRecord(free, 0, newRecord(pid))) {
+            slot = free;
+          }
+          continue;
+        }
+        boolean cleared = false;
+        for (int i = 0; i < READER_SLOTS; i++) {
+          long r = words.lvRecord(i);
+          int owner = recordPid(r);
+          if (owner != 0 && owner != pid && !alive(owner) && clearDeadRecord(i, r)) {
+            cleared = true;
+          }
+        }
+        if (!cleared) {
+          throw new ReaderSlotsFullException(
+              describe()
+                  + " has all "
+                  + READER_SLOTS
+                  + " reader records taken by other live processes; a record is freed when its"
+                  + " process exits: retry later, or read from fewer processes");
+        }
+      }
+    }
+  }
+
+  /**
+   * Clears the record of a dead process (from the value read, so a live one that claimed it since
+   * is never robbed), and wakes everyone if a writer may sleep waiting for that count or that
+   * WAITING mark (WAITERS set). False if the record changed under us.
+   */
+  private boolean clearDeadRecord(int record, long value) {
+    if (!words.casRecord(record, value, 0)) {
+      return false;
+    }
+    if (unblockWriter(WAITERS)) {
+      wakeAll.signal(); // a writer may wait for that count or that WAITING mark
+    }
+    return true;
+  }
+
+  // ---- the writer's scans ----
+
+  /** Whether another process's record has WAITING set (a cheap look: no liveness asked). */
+  boolean anyWaitingRecord() {
+    for (int i = 0; i < READER_SLOTS; i++) {
+      long r = words.lvRecord(i);
+      if ((r & WAITING) != 0 && recordPid(r) != pid) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  boolean anyReadHold() {
+    for (int i = 0; i < READER_SLOTS; i++) {
+      if (recordCount(words.lvRecord(i)) != 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The process a claimant waits for: another live process with read holds, else this one if it has
+   * some, else 0 (drained). Records of dead processes are cleared on the way.
+   */
+  int drainBlocker() {
+    int own = 0;
+    for (int i = 0; i < READER_SLOTS; i++) {
+      long r = words.lvRecord(i);
+      if (recordCount(r) == 0) {
+        continue;
+      }
+      int owner = recordPid(checkedRecord(i, r));
+      if (owner == pid) {
+        own = pid;
+      } else if (alive(owner)) {
+        return owner;
+      } else if (!clearDeadRecord(i, r)) {
+        i--; // it changed under us: look at it again
+      }
+    }
+    return own;
+  }
+
+  /**
+   * A live process, other than this one, whose readers wait for a writer to leave (WAITING): a
+   * writer may not claim before they have entered. 0 if none. Dead processes' records are cleared.
+   */
+  int waitingBlocker() {
+    for (int i = 0; i < READER_SLOTS; i++) {
+      long r = words.lvRecord(i);
+      if ((r & WAITING) == 0) {
+        continue;
+      }
+      int owner = recordPid(checkedRecord(i, r));
+      if (owner == pid) {
+        continue;
+      }
+      if (alive(owner)) {
+        return owner;
+      }
+      if (!clearDeadRecord(i, r)) {
+        i--;
+      }
+    }
+    return 0;
+  }
+
+  // ---- validation and liveness ----
+
+  boolean alive(int otherPid) {
+    checkedPid(otherPid);
+    return peers.alive(otherPid);
+  }
+
+  void checkedPid(int otherPid) {
+    if (otherPid <= 0 || otherPid > MAX_PID) {
+      throw corrupt("names pid " + otherPid + ", outside 1.." + MAX_PID);
+    }
+  }
+
+  int checkedWord(int v) {
+    String problem = ReadWriteMutexDescriptor.wordProblem(v);
+    if (problem != null) {
+      throw corrupt(problem);
+    }
+    return v;
+  }
+
+  private long checkedRecord(int record, long r) {
+    String problem = ReadWriteMutexDescriptor.recordProblem(record, r);
+    if (problem != null) {
+      throw corrupt(problem);
+    }
+    return r;
+  }
+
+  UncheckedIOException corrupt(String problem) {
+    return region.corruption("has a " + describe() + " whose " + problem);
+  }
+
+  NotRecoverableException notRecoverableException() {
+    return new NotRecoverableException(
+        describe()
+            + " is not recoverable: a writer died holding it, and the writer that took it over"
+            + " released it without markConsistent(). Rebuild what it protects and use a new"
+            + " region file or lock name");
+  }
+
+  WriterDiedException writerDiedException() {
+    return new WriterDiedException(
+        describe()
+            + " refuses readers: a writer died holding it and no writer has repaired the state."
+            + " Take it with write(), repair what it protects, markConsistent() and unlock");
+  }
+
+  // ---- QueuedPrimitive ----
+
+  @Override
+  String describe() {
+    return "read-write mutex '" + name + "'";
+  }
+
+  @Override
+  RuntimeException regionFault(InternalError fault) {
+    return region.truncated(fault);
+  }
+
+  /**
+   * This object as the guards see it: ReadWriteMutexCore is the one class below (the chain is
+   * sealed), so the cast cannot fail (and is free once the JIT knows the exact type).
+   */
+  final ReadWriteMutexCore core() {
+    return (ReadWriteMutexCore) this;
+  }
+}
