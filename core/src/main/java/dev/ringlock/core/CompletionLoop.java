@@ -9,7 +9,9 @@ import dev.ringlock.core.uring.SubmissionQueue;
 import dev.ringlock.core.uring.UserData;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -88,15 +90,18 @@ final class CompletionLoop implements Runnable {
   static final int DOORBELL_WAKEUPS = 3;
   static final int IN_FLIGHT = 4;
   static final int LARGEST_SUBMISSION = 5;
+  static final int WAKES_FAILED = 6;
 
   private final FutexRing ring;
   private final FutexRing.Options options;
   private final Executor completionExecutor; // null: complete futures on this thread
   private final Thread thread;
-  private final long[] counters = new long[6];
+  private final long[] counters = new long[7];
   final CompletableFuture<Void> started = new CompletableFuture<>();
 
   private volatile LoopRequest head; // null, SLEEPING, CLOSED or the newest request
+  // loop thread: flushes taken from the stack, completed once the SQ is submitted (iterate)
+  private final List<CompletableFuture<Void>> flushes = new ArrayList<>();
   private volatile boolean closing; // set on the loop thread when shutdown begins
   private volatile Throwable failure; // why the ring failed, if it did
 
@@ -180,6 +185,24 @@ final class CompletionLoop implements Runnable {
 
   void requestClose() {
     submit(new CloseRequest());
+  }
+
+  /**
+   * See FutexRing.flush: on the loop thread, submits what is prepared now; from another thread, a
+   * request that the loop completes after the submission that carries everything queued before it
+   * (iterate does not sleep while one is pending).
+   */
+  CompletableFuture<Void> flush() {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    if (Thread.currentThread() == thread) {
+      if (!closing) {
+        submitAll(); // from inside a continuation too, as a full SQ does
+      }
+      done.complete(null);
+    } else {
+      submit(new FlushRequest(done));
+    }
+    return done;
   }
 
   /**
@@ -311,14 +334,22 @@ final class CompletionLoop implements Runnable {
   private void iterate() {
     drainRequests();
     int reaped = reapCompletions();
-    // A drained close request must not be followed by a sleep: nobody would ring to end it.
-    if (reaped == 0 && !closeRequested && HEAD.compareAndSet(this, null, SLEEPING)) {
+    // A drained close request must not be followed by a sleep: nobody would ring to end it. Nor a
+    // drained flush: its caller waits for this iteration's submission, not for a completion.
+    if (reaped == 0
+        && !closeRequested
+        && flushes.isEmpty()
+        && HEAD.compareAndSet(this, null, SLEEPING)) {
       doorbell.arm(submission.reserve(1, 0), UserData.encode(KIND_DOORBELL, 0, 0));
       enter(true);
       // Fails when a producer replaced SLEEPING (and rang): its request stays for the next drain.
       HEAD.compareAndSet(this, SLEEPING, null);
     } else {
       enter(false);
+    }
+    if (!flushes.isEmpty() && sq.pending() == 0) {
+      flushes.forEach(flush -> flush.complete(null)); // everything queued before them is submitted
+      flushes.clear();
     }
   }
 
@@ -389,10 +420,12 @@ final class CompletionLoop implements Runnable {
         doorbell.completed();
       }
       // only failures post (CQE_SKIP_SUCCESS): a WakeSignal's wake, wakeEach's leading wakes
-      case KIND_SIGNAL ->
-          LOG.log(
-              System.Logger.Level.WARNING,
-              "a fire-and-forget FUTEX_WAKE failed: " + Errno.name(-result));
+      case KIND_SIGNAL -> {
+        count(WAKES_FAILED, 1);
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "a fire-and-forget FUTEX_WAKE failed: " + Errno.name(-result));
+      }
       default -> {} // a link timeout, a cancel or a close tick: their effect shows on the op
     }
   }
@@ -525,6 +558,8 @@ final class CompletionLoop implements Runnable {
     uring.close();
     doorbell.close();
     submission.close();
+    flushes.forEach(flush -> flush.complete(null)); // what they waited for was made or cancelled
+    flushes.clear();
   }
 
   /**
@@ -576,6 +611,36 @@ final class CompletionLoop implements Runnable {
     @Override
     public String toString() {
       return name;
+    }
+  }
+
+  /** A flush (FutexRing.flush) carried through the stack: completed after the next submission. */
+  private static final class FlushRequest implements LoopRequest {
+    private final CompletableFuture<Void> done;
+    private LoopRequest next;
+
+    FlushRequest(CompletableFuture<Void> done) {
+      this.done = done;
+    }
+
+    @Override
+    public LoopRequest next() {
+      return next;
+    }
+
+    @Override
+    public void setNext(LoopRequest next) {
+      this.next = next;
+    }
+
+    @Override
+    public void takenBy(CompletionLoop loop) {
+      loop.flushes.add(done);
+    }
+
+    @Override
+    public void refused(Throwable cause) {
+      done.complete(null); // closing: queued wakes are made by system calls (WakeSignal)
     }
   }
 

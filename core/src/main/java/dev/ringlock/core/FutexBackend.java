@@ -40,6 +40,9 @@ interface FutexBackend {
 
   CompletableFuture<Void> wakeEach(FutexWord[] words);
 
+  /** See {@link FutexRing#flush()}. */
+  CompletableFuture<Void> flush();
+
   /** Completes when the process behind {@code pidfd} exits; owns and closes the pidfd. */
   CompletableFuture<Void> pollProcessExit(int pid, int pidfd);
 

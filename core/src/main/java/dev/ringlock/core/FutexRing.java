@@ -389,6 +389,19 @@ public final class FutexRing implements AutoCloseable {
   }
 
   /**
+   * Completes once every request this process queued on the ring before the call (a {@link
+   * WakeSignal}'s wake, {@link #wake}, {@link #wakeEach}, a wait) has been submitted to the kernel.
+   * Call it before unmapping memory that holds futex words: the kernel reads a wake's address when
+   * the wake is submitted, and a wake submitted after the unmap fails with EFAULT, so its waiters
+   * in other processes would sleep on. On the ring's completion thread it submits at once and
+   * returns a completed future. On the syscalls backend every wake is a system call made already. A
+   * closed ring's queued wakes were made by system calls: completed.
+   */
+  public CompletableFuture<Void> flush() {
+    return backend.flush();
+  }
+
+  /**
    * A reusable, fire-and-forget wake of up to {@code count} waiters on {@code word} whose bitsets
    * share a bit with {@code bitset}; see {@link WakeSignal}.
    *
@@ -571,6 +584,9 @@ public final class FutexRing implements AutoCloseable {
    * @param doorbellWakeups times another thread woke the sleeping completion thread
    * @param largestSubmission the most SQEs one io_uring_enter submitted
    * @param inFlight requests in the kernel now
+   * @param wakesFailed fire-and-forget wakes the kernel refused (each also logged as a WARNING):
+   *     EFAULT means the word's memory was unmapped before the wake was submitted (see {@link
+   *     #flush()}); always 0 on the syscalls backend
    */
   public record Stats(
       long enterCalls,
@@ -578,7 +594,8 @@ public final class FutexRing implements AutoCloseable {
       long completions,
       long doorbellWakeups,
       long largestSubmission,
-      int inFlight) {}
+      int inFlight,
+      long wakesFailed) {}
 
   /** io_uring_setup flags a ring may be created with. */
   public enum SetupFlag {

@@ -10,6 +10,7 @@ package dev.ringlock.core;
  *       abandoned in the kernel, its ASYNC_CANCEL;
  *   <li>a {@link WakeSignal}'s queued wake writes one fire-and-forget FUTEX_WAKE: plain data, no
  *       future;
+ *   <li>a flush is completed after the submission that carries everything queued before it;
  *   <li>a close request ends the loop.
  * </ul>
  *

@@ -720,6 +720,12 @@ final class SyscallBackend implements FutexBackend {
   }
 
   @Override
+  public CompletableFuture<Void> flush() {
+    return CompletableFuture.completedFuture(
+        null); // every wake here is a system call, made already
+  }
+
+  @Override
   public CompletableFuture<Void> wakeEach(FutexWord[] words) {
     RingException failed = null;
     // One settle for the batch, as io_uring submits it at once: each word's wake then hands what it
@@ -853,7 +859,8 @@ final class SyscallBackend implements FutexBackend {
         counters.get(COMPLETIONS),
         counters.get(POKES),
         counters.get(LARGEST_WAIT),
-        inFlight);
+        inFlight,
+        0); // its wakes are system calls: a failure is the caller's to see
   }
 
   /** Runs {@code handler} on the completion thread, as the io_uring backend does. */

@@ -68,6 +68,11 @@ final class UringBackend implements FutexBackend {
   }
 
   @Override
+  public CompletableFuture<Void> flush() {
+    return loop.flush();
+  }
+
+  @Override
   public CompletableFuture<Void> wakeEach(FutexWord[] words) {
     if (words.length == 1 && loop.isAsleep()) { // a lone wake; batches keep going through the ring
       int result = SyscallBackend.wakeDirectly(words[0], 1, FutexRing.ANY_BITSET);
@@ -110,7 +115,8 @@ final class UringBackend implements FutexBackend {
         loop.counter(CompletionLoop.COMPLETIONS),
         loop.counter(CompletionLoop.DOORBELL_WAKEUPS),
         loop.counter(CompletionLoop.LARGEST_SUBMISSION),
-        loop.inFlight());
+        loop.inFlight(),
+        loop.counter(CompletionLoop.WAKES_FAILED));
   }
 
   @Override

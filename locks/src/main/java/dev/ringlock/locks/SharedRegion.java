@@ -23,6 +23,9 @@ import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -70,6 +73,7 @@ public final class SharedRegion implements AutoCloseable {
   private final MappedRegion memory;
   private final RegionOptions options;
   private final FutexRing ring;
+  private static final long FLUSH_PATIENCE_MILLIS = 100; // close(): see awaitWakesSubmitted
   private final FutexScope scope;
   private final int pid;
   private final ConcurrentHashMap<String, MutexCore> mutexes = new ConcurrentHashMap<>();
@@ -475,11 +479,11 @@ public final class SharedRegion implements AutoCloseable {
 
   /**
    * Fails pending acquisitions and waits with {@link RegionClosedException}, releases what this
-   * process holds, unmaps. A wait queue's wakes already issued reach their waiters before the
-   * memory goes. Always finishes, in bounded time, and never throws: an object whose internal lock
-   * another live process holds, or whose words are damaged, is closed without it (see
-   * docs/internal-locks.md), and the next object is closed regardless. Idempotent: a second call
-   * does nothing.
+   * process holds, unmaps. Wakes already issued (a wait queue's, a release's) reach the kernel
+   * before the memory goes (waiting at most 100 ms for a busy completion thread). Always finishes,
+   * in bounded time, and never throws: an object whose internal lock another live process holds, or
+   * whose words are damaged, is closed without it (see docs/internal-locks.md), and the next object
+   * is closed regardless. Idempotent: a second call does nothing.
    */
   @Override
   public void close() {
@@ -495,8 +499,27 @@ public final class SharedRegion implements AutoCloseable {
       semaphores.values().forEach(semaphore -> closeQuietly(semaphore, semaphore::close));
       waitQueues.values().forEach(queue -> closeQuietly(queue, queue::close));
       conditions.values().forEach(condition -> closeQuietly(condition, condition::close));
+      awaitWakesSubmitted();
     } finally {
       memory.close(); // unmapped whatever happened above
+    }
+  }
+
+  /**
+   * The wakes of releases made before close (a mutex's, a semaphore's, a read-write mutex's
+   * fire-and-forget signals) must reach the kernel while the words are mapped: submitted after the
+   * unmap they fail (EFAULT), and the waiters in other processes would sleep until their re-check.
+   * Waits for the ring's submission of them (at once on the completion thread, where it submits
+   * itself), at most FLUSH_PATIENCE_MILLIS: a completion thread held that long by a continuation
+   * must not hold close() up; then those waiters wake at their re-check.
+   */
+  private void awaitWakesSubmitted() {
+    try {
+      ring.flush().get(FLUSH_PATIENCE_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      // the completion thread is busy in a continuation, or the ring failed (its wakes were made)
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

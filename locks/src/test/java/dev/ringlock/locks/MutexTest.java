@@ -270,6 +270,37 @@ class MutexTest extends RegionTestBase {
     }
   }
 
+  /*
+   * close() after a release on the completion thread: the release's wake is written into the
+   * ring's batch, submitted when the continuation returns; the region's close must get it to the
+   * kernel before it unmaps the words (FutexRing.flush), else the wake fails with EFAULT and the
+   * waiter in the other view sleeps until its re-check.
+   */
+  @Test
+  void aReleaseJustBeforeCloseStillWakesTheWaiterOfAnotherView() throws Exception {
+    SharedRegion other = SharedRegion.open(region.file(), withRing());
+    MutexGuard gate = await(other.mutex("gate").lock());
+    MutexGuard held = await(other.mutex("m").lock());
+    CompletableFuture<MutexGuard> waiter = region.mutex("m").lock(); // sleeps in the kernel
+    CompletableFuture<Void> releasedAndClosed =
+        region
+            .mutex("gate")
+            .lock()
+            .thenAccept( // on the completion thread, once gate's release wakes it
+                gateGuard -> {
+                  gateGuard.unlock();
+                  held.unlock(); // its wake joins the batch being built
+                  other.close(); // and must be submitted before the unmap
+                });
+    gate.unlock();
+    await(releasedAndClosed);
+    long start = System.nanoTime();
+    await(waiter).unlock();
+    long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+    assertEquals(0, ring.stats().wakesFailed(), "a wake reached the kernel after the unmap");
+    assertTrue(waitedMillis < 200, "woken by the re-check, not by the release: " + waitedMillis);
+  }
+
   // ---- cancellation ----
 
   @Test
