@@ -167,6 +167,37 @@ final class Goals {
             "×",
             SYSCALLS_WAKE_ALL),
         new Goal(
+            "Uncontended read + unlock vs ReentrantReadWriteLock's read lock",
+            new String[] {BenchmarkSuite.RW_UNCONTENDED_READ, "ringlockUncontendedRead"},
+            new String[] {BenchmarkSuite.RW_UNCONTENDED_READ, "reentrantUncontendedRead"},
+            false,
+            1.5,
+            false,
+            "×",
+            RW_UNCONTENDED_READ),
+        new Goal(
+            "Read-mostly ("
+                + BenchmarkSuite.READ_MOSTLY_PERCENT
+                + " % reads) in-process throughput vs IBM FairAsyncReadWriteLock",
+            new String[] {
+              BenchmarkSuite.RW_MIXED + BenchmarkSuite.READ_MOSTLY_PERCENT, "ringlockMixed"
+            },
+            new String[] {BenchmarkSuite.RW_MIXED + BenchmarkSuite.READ_MOSTLY_PERCENT, "ibmMixed"},
+            true,
+            1.0,
+            false,
+            "×",
+            RW_MIXED),
+        new Goal(
+            "2-process read-mostly loop vs process-shared pthread_rwlock",
+            new String[] {BenchmarkSuite.XPROC_READ_MOSTLY, BenchmarkSuite.RINGLOCK_RW},
+            new String[] {BenchmarkSuite.XPROC_READ_MOSTLY, BenchmarkSuite.PTHREAD_RWLOCK},
+            false,
+            2.0,
+            false,
+            "×",
+            RW_TWO_PROCESSES),
+        new Goal(
             "Heap per pending waiter",
             new String[] {"footprint", null},
             null,
@@ -198,6 +229,27 @@ final class Goals {
                 + " torn the killed process down (the pidfd row in the takeover notes); then the"
                 + " completion thread cancels the wait and takes the word."));
   }
+
+  // What is known when a read-write goal fails; completed from the measurements (bench/README.md).
+  private static final String RW_UNCONTENDED_READ =
+      "No system call and no ring on this path: a read is a getAndAdd on the process's reader"
+          + " record, a load of the state word (the Dekker pair with a claiming writer) and a"
+          + " completed future as the guard; the release a getAndAdd back and a load of the word."
+          + " ReentrantReadWriteLock's read lock is a CAS on a heap field and a thread-local hold"
+          + " count.";
+
+  private static final String RW_MIXED =
+      "Both threads' reads add to the same process's reader record, so with 2 threads every read"
+          + " moves that cache line between the cores, as FairAsyncReadWriteLock's state does;"
+          + " ringlock's words are in a mapped file (memory-segment accessors: liveness and"
+          + " bounds checks) where IBM's are heap fields.";
+
+  private static final String RW_TWO_PROCESSES =
+      "The read path is the uncontended one (getAndAdd on the process's own record, one load of"
+          + " the state word) where glibc's reader is one CAS on the lock's word; a write scans"
+          + " the 32 reader records and, when readers of the other process are inside, waits for"
+          + " them through the ring (a thread wake-up) where glibc's waiter sleeps in futex_wait"
+          + " itself.";
 
   private static final String SYSCALLS_HANDOFF =
       "On this backend a wait sleeps in a futex_waitv thread, which hands the outcome to the"

@@ -1,0 +1,102 @@
+package dev.ringlock.bench.xproc;
+
+import dev.ringlock.core.FutexRing;
+import dev.ringlock.locks.ReadGuard;
+import dev.ringlock.locks.ReadWriteMutex;
+import dev.ringlock.locks.RegionOptions;
+import dev.ringlock.locks.SharedRegion;
+import dev.ringlock.locks.WriteGuard;
+import java.nio.file.Path;
+
+/**
+ * One of the processes of the read-mostly loop, rwlock_loop.c's workload on a ringlock {@link
+ * ReadWriteMutex} named {@value #NAME}: each operation is a read with probability {@code
+ * READ_PERCENT} (the same xorshift64 draw as the C workers, seeded with the pid), until the driver
+ * says STOP.
+ *
+ * <ul>
+ *   <li>read: {@code read().join()}, load the control file's two record words and compare them,
+ *       unlock;
+ *   <li>write: {@code write().join()}, increment both words, unlock.
+ * </ul>
+ *
+ * Acquisition is the async API joined, as the Mutex loop's (one getAndAdd and a completed future
+ * for an uncontended read). A read that sees the words differ saw a writer inside.
+ *
+ * <p>Protocol on stdout: {@code READY} once the lock is open, then after STOP {@code RESULT
+ * read-mostly total_ops=N measured_ops=M writes=W torn=T}. The driver checks that the record equals
+ * all children's writes and that no read was torn.
+ *
+ * <p>Arguments: {@code BACKEND CONTROL_FILE REGION_FILE READ_PERCENT} (BACKEND a {@link
+ * FutexRing.Backend} name; AUTO uses the process's default ring).
+ */
+public final class ReadMostlyChild {
+  static final String NAME = "bench";
+
+  private ReadMostlyChild() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length != 4) {
+      throw new IllegalArgumentException(
+          "usage: ReadMostlyChild BACKEND CONTROL_FILE REGION_FILE READ_PERCENT");
+    }
+    FutexRing.Backend backend = FutexRing.Backend.valueOf(args[0]);
+    int readPercent = Integer.parseInt(args[3]);
+    FutexRing ring =
+        backend == FutexRing.Backend.AUTO
+            ? null
+            : FutexRing.open(FutexRing.options().backend(backend));
+    try (ControlFile control = ControlFile.attach(Path.of(args[1]));
+        SharedRegion region =
+            ring == null
+                ? SharedRegion.open(Path.of(args[2]))
+                : SharedRegion.open(Path.of(args[2]), RegionOptions.builder().ring(ring).build())) {
+      ReadWriteMutex lock = region.readWriteMutex(NAME);
+      System.out.println("READY");
+      control.awaitStart();
+      long random = ProcessHandle.current().pid() ^ 0x9E3779B97F4A7C15L;
+      long total = 0;
+      long measured = 0;
+      long writes = 0;
+      long torn = 0;
+      int phase = control.phase();
+      do {
+        random ^= random << 13;
+        random ^= random >>> 7;
+        random ^= random << 17;
+        if (Long.remainderUnsigned(random >>> 32, 100) < readPercent) {
+          ReadGuard guard = lock.read().join();
+          if (control.recordTorn()) {
+            torn++;
+          }
+          guard.unlock();
+        } else {
+          WriteGuard guard = lock.write().join();
+          control.incrementRecord();
+          guard.unlock();
+          writes++;
+        }
+        total++;
+        phase = control.phase(); // the operation counts in the phase seen just after it
+        if (phase == ControlFile.MEASURE) {
+          measured++;
+        }
+      } while (phase != ControlFile.STOP);
+      System.out.println(
+          "RESULT read-mostly backend="
+              + backend
+              + " total_ops="
+              + total
+              + " measured_ops="
+              + measured
+              + " writes="
+              + writes
+              + " torn="
+              + torn);
+    } finally {
+      if (ring != null) {
+        ring.close();
+      }
+    }
+  }
+}
