@@ -898,6 +898,18 @@ public final class BenchmarkSuite {
     record.put("ns_per_op", result.nanosPerOp());
     record.put("ops_per_s_per_process", result.opsPerSecondPerProcess());
     record.put("measured_ops_by_process", result.measuredOps());
+    result
+        .queued()
+        .ifPresent(
+            waits -> {
+              record.put("queued_read_share", waits.queuedReadShare());
+              record.put("queued_write_share", waits.queuedWriteShare());
+              table.notes.add(
+                  String.format(
+                      "%s: of the measured operations, %.3f %% of reads and %.1f %% of writes"
+                          + " waited in the queue (not granted when read() or write() returned).",
+                      label, 100 * waits.queuedReadShare(), 100 * waits.queuedWriteShare()));
+            });
     harnessJson.add(Json.object(record));
   }
 

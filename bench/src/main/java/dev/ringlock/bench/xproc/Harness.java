@@ -192,14 +192,14 @@ public final class Harness {
    * the mean operations per process: readers run side by side, so this is what one process sees),
    * and each process's operations in MEASURE.
    */
-  public record ReadMostlyResult(double nanosPerOp, List<Long> measuredOps) {
-    static ReadMostlyResult of(long elapsedNanos, List<Long> measuredOps) {
+  public record ReadMostlyResult(double nanosPerOp, List<Long> measuredOps, Waits waits) {
+    static ReadMostlyResult of(long elapsedNanos, List<Long> measuredOps, Waits waits) {
       long all = measuredOps.stream().mapToLong(Long::longValue).sum();
       if (all == 0) {
         throw new IllegalStateException("no operation was measured: " + measuredOps);
       }
       return new ReadMostlyResult(
-          (double) elapsedNanos * measuredOps.size() / all, List.copyOf(measuredOps));
+          (double) elapsedNanos * measuredOps.size() / all, List.copyOf(measuredOps), waits);
     }
 
     /** From rwlock_loop's RESULT fields: {@code ns_per_op} and {@code per_process=O1,O2,...}. */
@@ -209,12 +209,34 @@ public final class Harness {
               .map(Long::valueOf)
               .toList();
       return new ReadMostlyResult(
-          Double.parseDouble(ResultLine.field(fields, "ns_per_op")), perProcess);
+          Double.parseDouble(ResultLine.field(fields, "ns_per_op")), perProcess, null);
+    }
+
+    /** How many measured operations waited in the queue (ringlock only; null for C). */
+    public Optional<Waits> queued() {
+      return Optional.ofNullable(waits);
     }
 
     /** Operations per second of one process, on average. */
     public double opsPerSecondPerProcess() {
       return 1e9 / nanosPerOp;
+    }
+  }
+
+  /**
+   * Of the measured operations of all processes: the writes, and the reads and writes that were not
+   * granted at once (their future was not complete when read() or write() returned).
+   */
+  public record Waits(long measuredOps, long writes, long queuedReads, long queuedWrites) {
+    /** The share of measured reads that waited. */
+    public double queuedReadShare() {
+      long reads = measuredOps - writes;
+      return reads == 0 ? 0 : (double) queuedReads / reads;
+    }
+
+    /** The share of measured writes that waited. */
+    public double queuedWriteShare() {
+      return writes == 0 ? 0 : (double) queuedWrites / writes;
     }
   }
 
@@ -261,6 +283,9 @@ public final class Harness {
 
       long writes = 0;
       long torn = 0;
+      long measuredWrites = 0;
+      long queuedReads = 0;
+      long queuedWrites = 0;
       List<Long> measured = new ArrayList<>();
       for (ChildProcess child : children) {
         Map<String, String> result =
@@ -268,6 +293,9 @@ public final class Harness {
         writes += Long.parseLong(ResultLine.field(result, "writes"));
         torn += Long.parseLong(ResultLine.field(result, "torn"));
         measured.add(Long.parseLong(ResultLine.field(result, "measured_ops")));
+        measuredWrites += Long.parseLong(ResultLine.field(result, "measured_writes"));
+        queuedReads += Long.parseLong(ResultLine.field(result, "queued_reads"));
+        queuedWrites += Long.parseLong(ResultLine.field(result, "queued_writes"));
       }
       for (ChildProcess child : children) {
         child.awaitSuccess(START_PATIENCE);
@@ -282,7 +310,14 @@ public final class Harness {
                 + writes
                 + " writes: the lock did not exclude");
       }
-      return ReadMostlyResult.of(elapsed, measured);
+      return ReadMostlyResult.of(
+          elapsed,
+          measured,
+          new Waits(
+              measured.stream().mapToLong(Long::longValue).sum(),
+              measuredWrites,
+              queuedReads,
+              queuedWrites));
     } finally {
       children.forEach(ChildProcess::close);
       Files.deleteIfExists(controlPath);

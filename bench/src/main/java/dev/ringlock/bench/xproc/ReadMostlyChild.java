@@ -7,6 +7,7 @@ import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.SharedRegion;
 import dev.ringlock.locks.WriteGuard;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One of the processes of the read-mostly loop, rwlock_loop.c's workload on a ringlock {@link
@@ -59,22 +60,41 @@ public final class ReadMostlyChild {
       long measured = 0;
       long writes = 0;
       long torn = 0;
+      // operations of MEASURE (as seen before them) whose future was not complete on return:
+      // they queued, and a thread wake-up (at least) granted them
+      long measuredWrites = 0;
+      long queuedReads = 0;
+      long queuedWrites = 0;
       int phase = control.phase();
       do {
         random ^= random << 13;
         random ^= random >>> 7;
         random ^= random << 17;
+        boolean waited;
         if (Long.remainderUnsigned(random >>> 32, 100) < readPercent) {
-          ReadGuard guard = lock.read().join();
+          CompletableFuture<ReadGuard> acquiring = lock.read();
+          waited = !acquiring.isDone();
+          ReadGuard guard = acquiring.join();
           if (control.recordTorn()) {
             torn++;
           }
           guard.unlock();
+          if (waited && phase == ControlFile.MEASURE) {
+            queuedReads++;
+          }
         } else {
-          WriteGuard guard = lock.write().join();
+          CompletableFuture<WriteGuard> acquiring = lock.write();
+          waited = !acquiring.isDone();
+          WriteGuard guard = acquiring.join();
           control.incrementRecord();
           guard.unlock();
           writes++;
+          if (phase == ControlFile.MEASURE) {
+            measuredWrites++;
+            if (waited) {
+              queuedWrites++;
+            }
+          }
         }
         total++;
         phase = control.phase(); // the operation counts in the phase seen just after it
@@ -92,7 +112,13 @@ public final class ReadMostlyChild {
               + " writes="
               + writes
               + " torn="
-              + torn);
+              + torn
+              + " measured_writes="
+              + measuredWrites
+              + " queued_reads="
+              + queuedReads
+              + " queued_writes="
+              + queuedWrites);
     } finally {
       if (ring != null) {
         ring.close();
