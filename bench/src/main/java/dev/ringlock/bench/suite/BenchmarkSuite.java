@@ -904,13 +904,28 @@ public final class BenchmarkSuite {
             waits -> {
               record.put("queued_read_share", waits.queuedReadShare());
               record.put("queued_write_share", waits.queuedWriteShare());
+              record.put("queued_mean_ns", waits.queuedMeanNanos());
+              record.put("queued_max_ns", waits.queuedMaxNanos());
+              record.put("queued_share_of_time", waits.queuedTotalNanos() / elapsedOf(result));
               table.notes.add(
                   String.format(
                       "%s: of the measured operations, %.3f %% of reads and %.1f %% of writes"
-                          + " waited in the queue (not granted when read() or write() returned).",
-                      label, 100 * waits.queuedReadShare(), 100 * waits.queuedWriteShare()));
+                          + " waited in the queue (not granted when read() or write() returned);"
+                          + " they waited %.2f ms on average, %.1f ms at most, %.0f %% of the"
+                          + " processes' measured time.",
+                      label,
+                      100 * waits.queuedReadShare(),
+                      100 * waits.queuedWriteShare(),
+                      waits.queuedMeanNanos() / 1e6,
+                      waits.queuedMaxNanos() / 1e6,
+                      100 * waits.queuedTotalNanos() / elapsedOf(result)));
             });
     harnessJson.add(Json.object(record));
+  }
+
+  /** The processes' measured time together, ns: per-process ns/op times all their operations. */
+  private static double elapsedOf(Harness.ReadMostlyResult result) {
+    return result.nanosPerOp() * result.measuredOps().stream().mapToLong(Long::longValue).sum();
   }
 
   private static String handoffLabel(Harness.Style initiator, Harness.Style responder) {

@@ -224,10 +224,23 @@ public final class Harness {
   }
 
   /**
-   * Of the measured operations of all processes: the writes, and the reads and writes that were not
-   * granted at once (their future was not complete when read() or write() returned).
+   * Of the measured operations of all processes: the writes, the reads and writes that were not
+   * granted at once (their future was not complete when read() or write() returned), and the total
+   * and the longest of those waits (from that return to the grant).
    */
-  public record Waits(long measuredOps, long writes, long queuedReads, long queuedWrites) {
+  public record Waits(
+      long measuredOps,
+      long writes,
+      long queuedReads,
+      long queuedWrites,
+      long queuedTotalNanos,
+      long queuedMaxNanos) {
+    /** The mean wait of a queued operation, ns (0 if none queued). */
+    public double queuedMeanNanos() {
+      long queued = queuedReads + queuedWrites;
+      return queued == 0 ? 0 : (double) queuedTotalNanos / queued;
+    }
+
     /** The share of measured reads that waited. */
     public double queuedReadShare() {
       long reads = measuredOps - writes;
@@ -286,6 +299,8 @@ public final class Harness {
       long measuredWrites = 0;
       long queuedReads = 0;
       long queuedWrites = 0;
+      long queuedTotal = 0;
+      long queuedMax = 0;
       List<Long> measured = new ArrayList<>();
       for (ChildProcess child : children) {
         Map<String, String> result =
@@ -296,6 +311,8 @@ public final class Harness {
         measuredWrites += Long.parseLong(ResultLine.field(result, "measured_writes"));
         queuedReads += Long.parseLong(ResultLine.field(result, "queued_reads"));
         queuedWrites += Long.parseLong(ResultLine.field(result, "queued_writes"));
+        queuedTotal += Long.parseLong(ResultLine.field(result, "queued_total_ns"));
+        queuedMax = Math.max(queuedMax, Long.parseLong(ResultLine.field(result, "queued_max_ns")));
       }
       for (ChildProcess child : children) {
         child.awaitSuccess(START_PATIENCE);
@@ -317,7 +334,9 @@ public final class Harness {
               measured.stream().mapToLong(Long::longValue).sum(),
               measuredWrites,
               queuedReads,
-              queuedWrites));
+              queuedWrites,
+              queuedTotal,
+              queuedMax));
     } finally {
       children.forEach(ChildProcess::close);
       Files.deleteIfExists(controlPath);

@@ -36,6 +36,17 @@ public final class ReadMostlyChild {
 
   private ReadMostlyChild() {}
 
+  /** The total and the longest of the queued operations' waits, ns. */
+  private static final class QueuedTime {
+    long total;
+    long max;
+
+    void record(long nanos) {
+      total += nanos;
+      max = Math.max(max, nanos);
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     if (args.length != 4) {
       throw new IllegalArgumentException(
@@ -65,6 +76,7 @@ public final class ReadMostlyChild {
       long measuredWrites = 0;
       long queuedReads = 0;
       long queuedWrites = 0;
+      QueuedTime queuedNanos = new QueuedTime(); // how long those waited, from the call's return
       int phase = control.phase();
       do {
         random ^= random << 13;
@@ -74,7 +86,11 @@ public final class ReadMostlyChild {
         if (Long.remainderUnsigned(random >>> 32, 100) < readPercent) {
           CompletableFuture<ReadGuard> acquiring = lock.read();
           waited = !acquiring.isDone();
+          long queuedAt = waited ? System.nanoTime() : 0;
           ReadGuard guard = acquiring.join();
+          if (waited && phase == ControlFile.MEASURE) {
+            queuedNanos.record(System.nanoTime() - queuedAt);
+          }
           if (control.recordTorn()) {
             torn++;
           }
@@ -85,7 +101,11 @@ public final class ReadMostlyChild {
         } else {
           CompletableFuture<WriteGuard> acquiring = lock.write();
           waited = !acquiring.isDone();
+          long queuedAt = waited ? System.nanoTime() : 0;
           WriteGuard guard = acquiring.join();
+          if (waited && phase == ControlFile.MEASURE) {
+            queuedNanos.record(System.nanoTime() - queuedAt);
+          }
           control.incrementRecord();
           guard.unlock();
           writes++;
@@ -118,7 +138,11 @@ public final class ReadMostlyChild {
               + " queued_reads="
               + queuedReads
               + " queued_writes="
-              + queuedWrites);
+              + queuedWrites
+              + " queued_total_ns="
+              + queuedNanos.total
+              + " queued_max_ns="
+              + queuedNanos.max);
     } finally {
       if (ring != null) {
         ring.close();

@@ -68,7 +68,8 @@ class BenchmarkSuiteSmokeTest {
     assertTrue(
         report.matches(
             "(?s).*ringlock ReadWriteMutex: of the measured operations, [0-9.]+ % of"
-                + " reads and [0-9.]+ % of writes waited in the queue.*"),
+                + " reads and [0-9.]+ % of writes waited in the queue .*; they waited [0-9.]+ ms on"
+                + " average, [0-9.]+ ms at most.*"),
         "the queued operations' note:\n" + report);
     // the syscalls backend's rows, each beside its io_uring row and anchor, and their goals judged
     for (String row :
@@ -119,7 +120,8 @@ class BenchmarkSuiteSmokeTest {
             "(?s).*\"table\": \"xproc-read-mostly-2\", \"label\": \"ringlock ReadWriteMutex\","
                 + " \"ns_per_op\": [-0-9.E]+, \"ops_per_s_per_process\": [-0-9.E]+,"
                 + " \"measured_ops_by_process\": \\[[0-9]+, [0-9]+\\],"
-                + " \"queued_read_share\": [-0-9.E]+, \"queued_write_share\": [-0-9.E]+.*"),
+                + " \"queued_read_share\": [-0-9.E]+, \"queued_write_share\": [-0-9.E]+,"
+                + " \"queued_mean_ns\": [-0-9.E]+, \"queued_max_ns\": [0-9]+.*"),
         "the read-mostly records:\n" + json);
 
     for (String chart :

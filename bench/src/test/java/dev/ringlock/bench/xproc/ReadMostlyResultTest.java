@@ -42,11 +42,15 @@ class ReadMostlyResultTest {
   }
 
   @Test
-  void queuedSharesAreOfTheReadsAndOfTheWritesSeparately() {
+  void queuedSharesAreOfTheReadsAndOfTheWritesSeparatelyAndTheMeanWaitOfAllQueued() {
     // 1000 operations: 50 writes of which 10 queued, 950 reads of which 19 queued
-    Harness.Waits waits = new Harness.Waits(1000, 50, 19, 10);
+    // that waited 29 ms in all
+    Harness.Waits waits = new Harness.Waits(1000, 50, 19, 10, 29_000_000, 5_000_000);
     assertEquals(0.02, waits.queuedReadShare(), 1e-12);
     assertEquals(0.2, waits.queuedWriteShare(), 1e-12);
-    assertEquals(0.0, new Harness.Waits(10, 0, 0, 0).queuedWriteShare());
+    assertEquals(1_000_000.0, waits.queuedMeanNanos(), 1e-6);
+    Harness.Waits none = new Harness.Waits(10, 0, 0, 0, 0, 0);
+    assertEquals(0.0, none.queuedWriteShare());
+    assertEquals(0.0, none.queuedMeanNanos());
   }
 }
