@@ -226,6 +226,12 @@ public final class BenchmarkSuite {
       throw new IllegalArgumentException(
           "--only " + only + " matches no step's title; the titles are those of a full run");
     }
+    if (only != null) {
+      skipped.add(
+          "every step whose title `"
+              + only
+              + "` does not find (--only): their goals are not measured in this run");
+    }
     Progress progress = new Progress(plan.stream().mapToDouble(Step::estimateSeconds).toArray());
     System.out.printf(
         "ringlock benchmark suite, %s mode: %d steps, about %s%n",
