@@ -232,24 +232,30 @@ final class Goals {
 
   // What is known when a read-write goal fails; completed from the measurements (bench/README.md).
   private static final String RW_UNCONTENDED_READ =
-      "No system call and no ring on this path: a read is a getAndAdd on the process's reader"
-          + " record, a load of the state word (the Dekker pair with a claiming writer) and a"
-          + " completed future as the guard; the release a getAndAdd back and a load of the word."
-          + " ReentrantReadWriteLock's read lock is a CAS on a heap field and a thread-local hold"
-          + " count.";
+      "No system call and no ring on this path, but six locked instructions where"
+          + " ReentrantReadWriteLock's first reader has two: the reader record's getAndAdd on entry"
+          + " and exit (the protocol), the view's hold count that close() takes back"
+          + " (incrementAndGet, getAndDecrement), the guard completing itself as the returned"
+          + " future (a CAS) and its once-only release (a CAS); and 32 bytes allocated. Thread CPU"
+          + " time on this VM (load ~20): 42-44 ns against 13.6-15 ns, about 3x; the wall-time gap"
+          + " grows with the load, as the Mutex's uncontended row's does. Reaching 1.5x means"
+          + " taking the view's count and the future's CAS off the fast path (bench/README.md).";
 
   private static final String RW_MIXED =
       "Both threads' reads add to the same process's reader record, so with 2 threads every read"
-          + " moves that cache line between the cores, as FairAsyncReadWriteLock's state does;"
-          + " ringlock's words are in a mapped file (memory-segment accessors: liveness and"
-          + " bounds checks) where IBM's are heap fields.";
+          + " moves that cache line between the cores (a JFR profile: 49 % of the samples in"
+          + " leaveRead/unblockWriter, 17 % in wake downcalls for queued writers), as"
+          + " FairAsyncReadWriteLock's heap state moves; the spread between runs on this shared"
+          + " VM (0.42-1.2x so far) is larger than the gap.";
 
   private static final String RW_TWO_PROCESSES =
-      "The read path is the uncontended one (getAndAdd on the process's own record, one load of"
-          + " the state word) where glibc's reader is one CAS on the lock's word; a write scans"
-          + " the 32 reader records and, when readers of the other process are inside, waits for"
-          + " them through the ring (a thread wake-up) where glibc's waiter sleeps in futex_wait"
-          + " itself.";
+      "Almost all of it is the few operations that queue: the note under the table gives their"
+          + " share (0.2-6 % of writes, under 0.2 % of reads) and their waits (40-170 ms on"
+          + " average at load 20-30, up to ~420 ms, 37-81 % of the measured time). A pthread"
+          + " waiter sleeps in futex_wait itself and is woken once; a ringlock waiter is granted"
+          + " by its ring's thread and then its joined thread is unparked: two wake-ups, each a"
+          + " scheduling delay under load. Waits beyond the lock's 250 ms re-check also appear"
+          + " (a missed wake, or load; bench/README.md).";
 
   private static final String SYSCALLS_HANDOFF =
       "On this backend a wait sleeps in a futex_waitv thread, which hands the outcome to the"
