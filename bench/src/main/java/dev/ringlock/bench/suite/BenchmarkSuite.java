@@ -3,6 +3,7 @@ package dev.ringlock.bench.suite;
 import dev.ringlock.bench.AsyncContentionBenchmark;
 import dev.ringlock.bench.DirectPingPongBenchmark;
 import dev.ringlock.bench.MutexUncontendedBenchmark;
+import dev.ringlock.bench.ReadWriteMutexBenchmark;
 import dev.ringlock.bench.RingPingPongBenchmark;
 import dev.ringlock.bench.SemaphoreBenchmark;
 import dev.ringlock.bench.WaitQueueWakeBenchmark;
@@ -45,13 +46,14 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  *
  *   java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar \
  *       dev.ringlock.bench.suite.BenchmarkSuite [--quick | --full | --smoke] [--out DIR]
- *       [--dir SHM_DIR]
+ *       [--dir SHM_DIR] [--only REGEX]
  *
  * The run is a flat plan of steps, each one JMH run (one benchmark method with one parameter
  * set, in forked JVMs) or one cross-process measurement (one variant, one round; rounds are
  * interleaved so that a noisy moment hits one round of everything). Before each step it prints
  * "[i/N] what, elapsed, about T left"; the time left is the plan's estimate of the remaining
- * steps, scaled by how the finished steps compared with their estimates.
+ * steps, scaled by how the finished steps compared with their estimates. --only REGEX keeps the
+ * steps whose title it finds (e.g. --only 'read-write|Read-write' for issue 18's rows).
  *
  * Each step files its figures under a table (Results) and keeps its raw output: JMH's own JSON,
  * and a JSON object per harness measurement. A step that fails is reported in report.md with
@@ -71,7 +73,19 @@ public final class BenchmarkSuite {
   static final String ON_SYSCALLS = " (syscalls)";
 
   static final String USAGE =
-      "usage: BenchmarkSuite [--quick | --full | --smoke] [--out DIR] [--dir SHM_DIR]";
+      "usage: BenchmarkSuite [--quick | --full | --smoke] [--out DIR] [--dir SHM_DIR]"
+          + " [--only REGEX]";
+
+  // The read-write mutex's tables and rows (issue 18), named once: Goals judges them.
+  static final String RW_UNCONTENDED_READ = "rw-uncontended-read";
+  static final String RW_MIXED = "rw-mixed-"; // + the read percentage
+  static final String XPROC_READ_MOSTLY = "xproc-read-mostly-2";
+  static final String PTHREAD_RWLOCK = "pthread_rwlock, shared (C)";
+  static final String PTHREAD_RWLOCK_WRITERS = "pthread_rwlock, shared, writers preferred (C)";
+  static final String RINGLOCK_RW = "ringlock ReadWriteMutex";
+
+  /** Read-mostly: the share of reads in the mixed and 2-process read-write workloads. */
+  static final int READ_MOSTLY_PERCENT = 95;
 
   private final SuiteMode mode;
   private final Path shmDirectory;
@@ -81,12 +95,14 @@ public final class BenchmarkSuite {
   private final Map<String, String> failures = new LinkedHashMap<>();
   private final List<String> skipped = new ArrayList<>();
   private final Path scratch;
+  private final Pattern only; // null: every step
   private Harness harness;
 
-  private BenchmarkSuite(SuiteMode mode, Path shmDirectory, Path scratch) {
+  private BenchmarkSuite(SuiteMode mode, Path shmDirectory, Path scratch, Pattern only) {
     this.mode = mode;
     this.shmDirectory = shmDirectory;
     this.scratch = scratch;
+    this.only = only;
   }
 
   /** A step of the plan. */
@@ -101,6 +117,7 @@ public final class BenchmarkSuite {
     SuiteMode mode = SuiteMode.FULL;
     Path out = null;
     Path shm = Path.of("/dev/shm");
+    Pattern only = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> mode = SuiteMode.QUICK;
@@ -108,6 +125,7 @@ public final class BenchmarkSuite {
         case "--smoke" -> mode = SuiteMode.SMOKE;
         case "--out" -> out = Path.of(value(args, ++i));
         case "--dir" -> shm = Path.of(value(args, ++i));
+        case "--only" -> only = Pattern.compile(value(args, ++i));
         case "-h", "--help" -> {
           System.out.println(USAGE);
           return;
@@ -115,7 +133,7 @@ public final class BenchmarkSuite {
         default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; " + USAGE);
       }
     }
-    System.exit(run(mode, out, shm));
+    System.exit(run(mode, out, shm, only));
   }
 
   private static String value(String[] args, int index) {
@@ -132,6 +150,14 @@ public final class BenchmarkSuite {
    * @return 0, or 1 if a step failed (the report says which)
    */
   static int run(SuiteMode mode, Path outRoot, Path shmDirectory) throws Exception {
+    return run(mode, outRoot, shmDirectory, null);
+  }
+
+  /**
+   * As {@link #run(SuiteMode, Path, Path)}, running only the steps whose title {@code only} finds
+   * (every step if null): the goals whose rows were not run say "not measured".
+   */
+  static int run(SuiteMode mode, Path outRoot, Path shmDirectory, Pattern only) throws Exception {
     System.setProperty("java.awt.headless", "true"); // charts are drawn off-screen
     if (mode == SuiteMode.SMOKE) {
       // JMH refuses to start while another JMH run on the machine holds /tmp/jmh.lock, which
@@ -143,7 +169,7 @@ public final class BenchmarkSuite {
     Path folder = newFolder(root, LocalDate.now() + "-" + Environment.localHostname());
     Path scratch = Files.createTempDirectory("ringlock-suite-");
     try {
-      BenchmarkSuite suite = new BenchmarkSuite(mode, shmDirectory, scratch);
+      BenchmarkSuite suite = new BenchmarkSuite(mode, shmDirectory, scratch, only);
       Instant start = Instant.now();
       Environment before = Environment.capture();
       suite.execute();
@@ -195,7 +221,17 @@ public final class BenchmarkSuite {
       System.out.println(line);
       skipped.add(line);
     }
-    List<Step> plan = plan();
+    List<Step> plan = selected(plan(), only);
+    if (plan.isEmpty()) {
+      throw new IllegalArgumentException(
+          "--only " + only + " matches no step's title; the titles are those of a full run");
+    }
+    if (only != null) {
+      skipped.add(
+          "every step whose title `"
+              + only
+              + "` does not find (--only): their goals are not measured in this run");
+    }
     Progress progress = new Progress(plan.stream().mapToDouble(Step::estimateSeconds).toArray());
     System.out.printf(
         "ringlock benchmark suite, %s mode: %d steps, about %s%n",
@@ -215,6 +251,18 @@ public final class BenchmarkSuite {
       progress.after(i);
     }
     System.out.println(progress.done());
+  }
+
+  /** The steps whose title {@code only} finds, in plan order; all of them if it is null. */
+  static <T> List<T> selected(
+      List<T> steps, Pattern only, java.util.function.Function<T, String> title) {
+    return only == null
+        ? steps
+        : steps.stream().filter(step -> only.matcher(title.apply(step)).find()).toList();
+  }
+
+  private static List<Step> selected(List<Step> plan, Pattern only) {
+    return selected(plan, only, Step::title);
   }
 
   // ---- the plan ----
@@ -259,6 +307,8 @@ public final class BenchmarkSuite {
         syscalls.label = method + ON_SYSCALLS;
       }
     }
+
+    readWrite(plan, smoke);
 
     // Waking 1024 sleeping waiters: every backend's queue and bare-ring rows beside the syscall
     // baseline; the smoke run keeps the syscalls backend's rows and the baseline, at 1024.
@@ -432,6 +482,88 @@ public final class BenchmarkSuite {
     return plan;
   }
 
+  /**
+   * The read-write mutex in one process (ReadWriteMutexBenchmark): uncontended read against
+   * ReentrantReadWriteLock's read lock and IBM's FairAsyncReadWriteLock, uncontended write, and the
+   * 95 % and 50 % read mixes on 2 threads. The smoke run keeps the uncontended read pair.
+   */
+  private void readWrite(List<Step> plan, boolean smoke) {
+    Table read =
+        results.table(
+            RW_UNCONTENDED_READ,
+            "Read-write lock, uncontended read + unlock, one thread",
+            "ns/op",
+            false,
+            "ReadWriteMutexBenchmark: a read hold around one load, against"
+                + " ReentrantReadWriteLock's read lock and IBM async-util's FairAsyncReadWriteLock"
+                + " (joined). A ringlock read is a getAndAdd on this process's reader record, a"
+                + " load of the state word and an already-completed future; its release a"
+                + " getAndAdd back and a load of the word. -prof gc: bytes per operation.");
+    List<String> readMethods =
+        smoke
+            ? List.of("ringlockUncontendedRead", "reentrantUncontendedRead")
+            : List.of("ringlockUncontendedRead", "reentrantUncontendedRead", "ibmUncontendedRead");
+    for (String method : readMethods) {
+      jmh(
+                  plan,
+                  read,
+                  ReadWriteMutexBenchmark.class,
+                  method,
+                  method.startsWith("ringlock"),
+                  null,
+                  Map.of())
+              .gc =
+          true;
+    }
+    if (smoke) {
+      return;
+    }
+    Table write =
+        results.table(
+            "rw-uncontended-write",
+            "Read-write lock, uncontended write + unlock, one thread",
+            "ns/op",
+            false,
+            "ReadWriteMutexBenchmark: a write hold around one increment, against"
+                + " ReentrantReadWriteLock's write lock. A ringlock write CASes the state word and"
+                + " scans the 32 reader records (256 bytes) for readers still inside.");
+    for (String method : List.of("ringlockUncontendedWrite", "reentrantUncontendedWrite")) {
+      jmh(
+                  plan,
+                  write,
+                  ReadWriteMutexBenchmark.class,
+                  method,
+                  method.startsWith("ringlock"),
+                  null,
+                  Map.of())
+              .gc =
+          true;
+    }
+    for (int readPercent : List.of(READ_MOSTLY_PERCENT, 50)) {
+      Table mixed =
+          results.table(
+              RW_MIXED + readPercent,
+              "Read-write lock, " + readPercent + " % reads, 2 threads (throughput)",
+              "ops/µs",
+              true,
+              "ReadWriteMutexBenchmark's *Mixed methods: each of 2 threads loops, each operation"
+                  + " a read (one load under the read lock) with probability "
+                  + readPercent
+                  + " % or else a write (one increment under the write lock); operations per µs"
+                  + " of both threads. The async locks are joined on JMH's platform threads.");
+      for (String method : List.of("ringlockMixed", "reentrantMixed", "ibmMixed")) {
+        jmh(
+            plan,
+            mixed,
+            ReadWriteMutexBenchmark.class,
+            method,
+            method.startsWith("ringlock"),
+            null,
+            Map.of("readPercent", Integer.toString(readPercent)));
+      }
+    }
+  }
+
   private void crossProcess(List<Step> plan, boolean smoke) {
     List<Integer> processCounts = smoke ? List.of(2) : List.of(2, 4);
     Duration warmup = mode.loopWarmup;
@@ -495,6 +627,8 @@ public final class BenchmarkSuite {
                       harness.javaLoop(variant, processes, warmup, measure)));
         }
       }
+
+      readMostly(plan, smoke, of);
 
       Table handoff =
           results.table(
@@ -691,6 +825,113 @@ public final class BenchmarkSuite {
             harnessJson.add(Json.object(record));
           });
     }
+  }
+
+  /**
+   * One round of the 2-process read-mostly loop: process-shared pthread_rwlocks (C, glibc's default
+   * kind and the writer-preferring one) against the ringlock ReadWriteMutex on each backend. The
+   * smoke run keeps the default pthread_rwlock and ringlock on AUTO.
+   */
+  private void readMostly(List<Step> plan, boolean smoke, String of) {
+    Duration warmup = mode.loopWarmup;
+    Duration measure = mode.loopMeasure;
+    double seconds = (warmup.toMillis() + measure.toMillis()) / 1e3;
+    Table table =
+        results.table(
+            XPROC_READ_MOSTLY,
+            "2 processes on one read-write lock, " + READ_MOSTLY_PERCENT + " % reads",
+            "ns/op",
+            false,
+            "Each of 2 processes loops for "
+                + measure.toMillis()
+                + " ms after "
+                + warmup.toMillis()
+                + " ms of warm-up, each operation a read with probability "
+                + READ_MOSTLY_PERCENT
+                + " % (the same xorshift draw in C and Java: load and compare a two-word record"
+                + " under the read lock) or else a write (increment both words under the write"
+                + " lock); ns per operation of one process (the measured time over the mean"
+                + " operations per process), so lower is better; the score is the median over"
+                + " rounds. No read may see the two words differ, and they must equal all"
+                + " writes. pthread_rwlock (rwlock_loop.c, PTHREAD_PROCESS_SHARED in a shared"
+                + " mapping): glibc's default kind lets new readers in while a writer waits; the"
+                + " writers-preferred kind (PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP) stops"
+                + " them, as ringlock's claim does. ringlock: ReadMostlyChild, read().join() and"
+                + " write().join() in child JVMs.");
+    if (harness.hasCAnchors()) {
+      for (boolean preferWriter : smoke ? List.of(false) : List.of(false, true)) {
+        String label = preferWriter ? PTHREAD_RWLOCK_WRITERS : PTHREAD_RWLOCK;
+        harnessStep(
+            plan,
+            table.title + ": " + label + of,
+            seconds + 0.5,
+            () ->
+                addReadMostly(
+                    table,
+                    label,
+                    false,
+                    harness.cReadMostly(preferWriter, 2, READ_MOSTLY_PERCENT, warmup, measure)));
+      }
+    }
+    List<FutexRing.Backend> backends =
+        smoke
+            ? List.of(FutexRing.Backend.AUTO)
+            : List.of(FutexRing.Backend.AUTO, FutexRing.Backend.SYSCALLS);
+    for (FutexRing.Backend backend : backends) {
+      String label = RINGLOCK_RW + (backend == FutexRing.Backend.SYSCALLS ? ON_SYSCALLS : "");
+      harnessStep(
+          plan,
+          table.title + ": " + label + of,
+          seconds + 2,
+          () ->
+              addReadMostly(
+                  table,
+                  label,
+                  true,
+                  harness.javaReadMostly(backend, 2, READ_MOSTLY_PERCENT, warmup, measure)));
+    }
+  }
+
+  private void addReadMostly(
+      Table table, String label, boolean ringlock, Harness.ReadMostlyResult result) {
+    table.row(label, ringlock).figures.add(new Figure(result.nanosPerOp(), Double.NaN, Map.of()));
+    System.out.printf(
+        "  %s: %s %s per process (operations per process: %s)%n",
+        label, Goal.format(result.nanosPerOp()), table.unit, result.measuredOps());
+    Map<String, Object> record = new LinkedHashMap<>();
+    record.put("table", table.id);
+    record.put("label", label);
+    record.put("ns_per_op", result.nanosPerOp());
+    record.put("ops_per_s_per_process", result.opsPerSecondPerProcess());
+    record.put("measured_ops_by_process", result.measuredOps());
+    result
+        .queued()
+        .ifPresent(
+            waits -> {
+              record.put("queued_read_share", waits.queuedReadShare());
+              record.put("queued_write_share", waits.queuedWriteShare());
+              record.put("queued_mean_ns", waits.queuedMeanNanos());
+              record.put("queued_max_ns", waits.queuedMaxNanos());
+              record.put("queued_share_of_time", waits.queuedTotalNanos() / elapsedOf(result));
+              table.notes.add(
+                  String.format(
+                      "%s: of the measured operations, %.3f %% of reads and %.1f %% of writes"
+                          + " waited in the queue (not granted when read() or write() returned);"
+                          + " they waited %.2f ms on average, %.1f ms at most, %.0f %% of the"
+                          + " processes' measured time.",
+                      label,
+                      100 * waits.queuedReadShare(),
+                      100 * waits.queuedWriteShare(),
+                      waits.queuedMeanNanos() / 1e6,
+                      waits.queuedMaxNanos() / 1e6,
+                      100 * waits.queuedTotalNanos() / elapsedOf(result)));
+            });
+    harnessJson.add(Json.object(record));
+  }
+
+  /** The processes' measured time together, ns: per-process ns/op times all their operations. */
+  private static double elapsedOf(Harness.ReadMostlyResult result) {
+    return result.nanosPerOp() * result.measuredOps().stream().mapToLong(Long::longValue).sum();
   }
 
   private static String handoffLabel(Harness.Style initiator, Harness.Style responder) {

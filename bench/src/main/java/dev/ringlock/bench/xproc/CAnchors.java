@@ -15,14 +15,15 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * The C peers: mutex_loop.c, futex_pingpong.c and mutex_handoff.c, packaged in the jar under {@code
- * c/}, copied out and compiled with the system gcc when the driver starts, then run one measurement
- * at a time.
+ * The C peers: mutex_loop.c, futex_pingpong.c, mutex_handoff.c and rwlock_loop.c, packaged in the
+ * jar under {@code c/}, copied out and compiled with the system gcc when the driver starts, then
+ * run one measurement at a time.
  */
 final class CAnchors {
   static final String HEADER = "anchors.h"; // what the programs share
 
-  static final List<String> PROGRAMS = List.of("mutex_loop", "futex_pingpong", "mutex_handoff");
+  static final List<String> PROGRAMS =
+      List.of("mutex_loop", "futex_pingpong", "mutex_handoff", "rwlock_loop");
 
   private final Path binaries;
 
@@ -119,6 +120,33 @@ final class CAnchors {
     }
     return Harness.LoopResult.of(
         Double.parseDouble(ResultLine.field(fields, "ns_per_cs")), LatencyReservoir.parse(fields));
+  }
+
+  /**
+   * One run of rwlock_loop: {@code workers} forked workers (2 to 8) on a process-shared
+   * pthread_rwlock of glibc's {@code default} or {@code prefer-writer} kind.
+   *
+   * @throws IllegalStateException if a read was torn, the record not exact or the program failed
+   */
+  Harness.ReadMostlyResult rwlockLoop(
+      String variant, Path file, int workers, int readPercent, Duration warmup, Duration measure)
+      throws InterruptedException {
+    Map<String, String> fields =
+        run(
+            "rwlock_loop",
+            List.of(
+                variant,
+                file.toString(),
+                Integer.toString(readPercent),
+                Long.toString(warmup.toMillis()),
+                Long.toString(measure.toMillis()),
+                Integer.toString(workers)),
+            warmup.plus(measure));
+    if (!"1".equals(fields.get("counter_ok"))) {
+      throw new IllegalStateException(
+          "rwlock_loop " + variant + ": torn reads or the record not exact: " + fields);
+    }
+    return Harness.ReadMostlyResult.parse(fields);
   }
 
   /** One run of futex_pingpong. */

@@ -28,6 +28,8 @@ import java.util.concurrent.locks.LockSupport;
  * Ordering: the driver publishes a phase with setRelease and children read it with getAcquire;
  * nothing else is ordered by the phase. The counter is read and written plainly on purpose: only
  * the lock under test makes it exact, and the driver reads it after both children have exited.
+ * The read-mostly loop's record is the counter and the word beside it, written and read plainly
+ * as well: a writer increments both, and a reader that finds them different saw a writer inside.
  * The spin lock is acquired by compareAndSet and released by setRelease (a release store pairs
  * with the acquiring CAS of the next owner). Ping and pong are written with setVolatile before
  * the wake's system call and read with getVolatile, as in PingPong. The fan-out's armed count is
@@ -46,6 +48,7 @@ final class ControlFile implements AutoCloseable {
   // ---- layout: every word on its own pair of cache lines (x86 prefetches lines in pairs) ----
   private static final long PHASE = 0; // int: WAITING..STOP, written by the driver only
   private static final long COUNTER = 128; // long: plain; exact only if the lock excludes
+  private static final long COUNTER_TWIN = 136; // long: plain; equals COUNTER outside a write
   private static final long SPIN_LOCK = 256; // int: 0 = free, else the owner's pid
   private static final long PING = 384; // int: the initiator's last round, or STOP_ROUND
   private static final long PONG = 512; // int: the responder's last answer, or FAILED_ROUND
@@ -117,6 +120,19 @@ final class ControlFile implements AutoCloseable {
 
   long counter() {
     return memory.get(ValueLayout.JAVA_LONG, COUNTER);
+  }
+
+  /** The read-mostly write: both words of the record, plainly; only the lock keeps them equal. */
+  void incrementRecord() {
+    incrementCounter();
+    memory.set(
+        ValueLayout.JAVA_LONG, COUNTER_TWIN, memory.get(ValueLayout.JAVA_LONG, COUNTER_TWIN) + 1);
+  }
+
+  /** The read-mostly read: whether the record's two words differ (a writer was inside). */
+  boolean recordTorn() {
+    return memory.get(ValueLayout.JAVA_LONG, COUNTER)
+        != memory.get(ValueLayout.JAVA_LONG, COUNTER_TWIN);
   }
 
   // ---- spin-CAS lock word ----

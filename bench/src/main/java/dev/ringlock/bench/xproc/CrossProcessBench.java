@@ -29,6 +29,11 @@ import java.util.function.ToDoubleFunction;
  *   - FileChannel.lock, a spin-CAS word (Chronicle-style) and the ringlock Mutex, each in two
  *     child JVMs (LoopChild) that start together on the phase word.
  *
+ * Read-mostly loop (ns per operation of one process, lower is better). Two processes each loop
+ * over one read-write lock, 95 % reads of a two-word record and 5 % writes of it: a
+ * process-shared pthread_rwlock (rwlock_loop.c, glibc's default kind) against the ringlock
+ * ReadWriteMutex (ReadMostlyChild); no read may see the words differ.
+ *
  * Handoff round trip (latency). Two processes ping-pong over two shared futex words:
  *   - C with raw futex syscalls (futex_pingpong.c), the floor for a blocking handoff;
  *   - ringlock, both sides on their default FutexRing (PingPongChild): a blocked initiator
@@ -50,11 +55,15 @@ public final class CrossProcessBench {
   private static final String RING_THREAD = "ringlock ring, thread responder";
   private static final String RING_CONTINUATION = "ringlock ring, continuation responder";
   private static final String RING_BOTH = "ringlock ring, continuations both sides";
+  private static final String C_RWLOCK = "pthread_rwlock, shared (C)";
+  private static final String RING_RW = "ringlock ReadWriteMutex";
+  private static final int READ_PERCENT = 95;
 
   private final Settings settings;
   private final Harness harness;
   private final Map<String, List<Harness.LoopResult>> loops = new LinkedHashMap<>();
   private final Map<String, List<RoundTripStats>> handoffs = new LinkedHashMap<>();
+  private final Map<String, List<Harness.ReadMostlyResult>> readMostly = new LinkedHashMap<>();
 
   private CrossProcessBench(Settings settings, Harness harness) {
     this.settings = settings;
@@ -137,6 +146,11 @@ public final class CrossProcessBench {
     for (LoopVariant variant : LoopVariant.values()) {
       record(variant.label, harness.javaLoop(variant, 2, warmup, measure));
     }
+    if (harness.hasCAnchors()) {
+      record(C_RWLOCK, harness.cReadMostly(false, 2, READ_PERCENT, warmup, measure));
+    }
+    record(
+        RING_RW, harness.javaReadMostly(FutexRing.Backend.AUTO, 2, READ_PERCENT, warmup, measure));
     int handoffWarmup = settings.handoffWarmup();
     int handoffRounds = settings.handoffRounds();
     if (harness.hasCAnchors()) {
@@ -175,6 +189,25 @@ public final class CrossProcessBench {
     loops.computeIfAbsent(label, unused -> new ArrayList<>()).add(loop);
   }
 
+  private void record(String label, Harness.ReadMostlyResult result) {
+    System.out.printf(
+        "  %-40s %10.1f ns per operation of one process (%d %% reads)%s%n",
+        label,
+        result.nanosPerOp(),
+        READ_PERCENT,
+        result
+            .queued()
+            .map(
+                waits ->
+                    String.format(
+                        ", %.2f ms mean queued wait (%.3f %% of reads, %.1f %% of writes queued)",
+                        waits.queuedMeanNanos() / 1e6,
+                        100 * waits.queuedReadShare(),
+                        100 * waits.queuedWriteShare()))
+            .orElse(""));
+    readMostly.computeIfAbsent(label, unused -> new ArrayList<>()).add(result);
+  }
+
   private void record(String label, RoundTripStats stats) {
     System.out.printf("  %-40s %s%n", label, stats.resultFields());
     handoffs.computeIfAbsent(label, unused -> new ArrayList<>()).add(stats);
@@ -210,6 +243,21 @@ public final class CrossProcessBench {
 
     System.out.println();
     System.out.println(
+        "== Read-mostly loop, 2 processes, "
+            + READ_PERCENT
+            + " % reads: ns per operation of one process (lower is better)");
+    if (!harness.hasCAnchors()) {
+      System.out.printf("%-40s skipped: no gcc on PATH%n", C_RWLOCK);
+    }
+    readMostly.forEach(
+        (label, results) -> {
+          System.out.printf("%-40s", label);
+          results.forEach(result -> System.out.printf("%10.1f", result.nanosPerOp()));
+          System.out.printf("%10.1f%n", median(results, Harness.ReadMostlyResult::nanosPerOp));
+        });
+
+    System.out.println();
+    System.out.println(
         "== Handoff round trip, 2 processes: µs (median over rounds of each statistic)");
     System.out.printf(
         "%-40s%10s%10s%10s%10s   %s%n", "", "mean", "p50", "p99", "p99.9", "means by round");
@@ -240,6 +288,13 @@ public final class CrossProcessBench {
     Optional<Double> futexP50 = handoffMedian(C_FUTEX, RoundTripStats::p50Ns);
     goal("ringlock Mutex vs FileChannel.lock, times faster", fileLock, mutex, atLeast(50));
     goal("ringlock Mutex / pthread robust (C)", mutex, robust, atMost(2));
+    goal(
+        "ringlock ReadWriteMutex / pthread_rwlock (C), read-mostly",
+        Optional.ofNullable(readMostly.get(RING_RW))
+            .map(results -> median(results, Harness.ReadMostlyResult::nanosPerOp)),
+        Optional.ofNullable(readMostly.get(C_RWLOCK))
+            .map(results -> median(results, Harness.ReadMostlyResult::nanosPerOp)),
+        atMost(2));
     for (String ring : List.of(RING_THREAD, RING_CONTINUATION)) {
       Optional<Double> mean = handoffMedian(ring, RoundTripStats::meanNs);
       goal(ring + " / futex (C), mean", mean, futexMean, atMost(1.3));

@@ -35,6 +35,11 @@ import java.util.stream.LongStream;
  *                   uniform reservoir; the driver merges them in proportion to what each process
  *                   timed (LatencyReservoir). C pthread mutexes (mutex_loop.c), or a LoopVariant
  *                   in LoopChild.
+ *   read-mostly     N processes loop over one read-write lock, each operation a read with a
+ *                   given probability (load and compare a two-word record) or a write (increment
+ *                   both words); ns per operation of one process. A process-shared
+ *                   pthread_rwlock (rwlock_loop.c) or a ringlock ReadWriteMutex (ReadMostlyChild);
+ *                   no read may see the words differ and the record must equal all writes.
  *   handoff         a two-word ping-pong between two processes: futex syscalls in C
  *                   (futex_pingpong.c) or through each process's ring (PingPongChild).
  *   fan-out         this process wakes the waiters of N other processes at once (FanOutWaiter):
@@ -125,16 +130,7 @@ public final class Harness {
       for (int i = 1; i <= processes; i++) {
         children.add(ChildProcess.startJava(variant + "#" + i, LoopChild.class, args));
       }
-      for (ChildProcess child : children) {
-        child.awaitLine("READY", START_PATIENCE);
-      }
-      control.publishPhase(ControlFile.WARMUP);
-      Thread.sleep(warmup);
-      long start = System.nanoTime();
-      control.publishPhase(ControlFile.MEASURE);
-      Thread.sleep(measure);
-      control.publishPhase(ControlFile.STOP);
-      long elapsed = System.nanoTime() - start;
+      long elapsed = steerPhases(control, children, warmup, measure);
 
       long total = 0;
       long measured = 0;
@@ -162,6 +158,185 @@ public final class Harness {
         throw new IllegalStateException(variant.label + ": no critical section was measured");
       }
       return LoopResult.of((double) elapsed / measured, latencies);
+    } finally {
+      children.forEach(ChildProcess::close);
+      Files.deleteIfExists(controlPath);
+      Files.deleteIfExists(regionPath);
+    }
+  }
+
+  /**
+   * Waits for every child's READY, then steers WARMUP -> MEASURE -> STOP.
+   *
+   * @return the MEASURE phase's wall time, ns
+   */
+  private static long steerPhases(
+      ControlFile control, List<ChildProcess> children, Duration warmup, Duration measure)
+      throws InterruptedException {
+    for (ChildProcess child : children) {
+      child.awaitLine("READY", START_PATIENCE);
+    }
+    control.publishPhase(ControlFile.WARMUP);
+    Thread.sleep(warmup);
+    long start = System.nanoTime();
+    control.publishPhase(ControlFile.MEASURE);
+    Thread.sleep(measure);
+    control.publishPhase(ControlFile.STOP);
+    return System.nanoTime() - start;
+  }
+
+  // ---- read-mostly loop ----
+
+  /**
+   * What a read-mostly loop measured: ns per operation of one process (the MEASURE wall time over
+   * the mean operations per process: readers run side by side, so this is what one process sees),
+   * and each process's operations in MEASURE.
+   */
+  public record ReadMostlyResult(double nanosPerOp, List<Long> measuredOps, Waits waits) {
+    static ReadMostlyResult of(long elapsedNanos, List<Long> measuredOps, Waits waits) {
+      long all = measuredOps.stream().mapToLong(Long::longValue).sum();
+      if (all == 0) {
+        throw new IllegalStateException("no operation was measured: " + measuredOps);
+      }
+      return new ReadMostlyResult(
+          (double) elapsedNanos * measuredOps.size() / all, List.copyOf(measuredOps), waits);
+    }
+
+    /** From rwlock_loop's RESULT fields: {@code ns_per_op} and {@code per_process=O1,O2,...}. */
+    static ReadMostlyResult parse(Map<String, String> fields) {
+      List<Long> perProcess =
+          Arrays.stream(ResultLine.field(fields, "per_process").split(","))
+              .map(Long::valueOf)
+              .toList();
+      return new ReadMostlyResult(
+          Double.parseDouble(ResultLine.field(fields, "ns_per_op")), perProcess, null);
+    }
+
+    /** How many measured operations waited in the queue (ringlock only; null for C). */
+    public Optional<Waits> queued() {
+      return Optional.ofNullable(waits);
+    }
+
+    /** Operations per second of one process, on average. */
+    public double opsPerSecondPerProcess() {
+      return 1e9 / nanosPerOp;
+    }
+  }
+
+  /**
+   * Of the measured operations of all processes: the writes, the reads and writes that were not
+   * granted at once (their future was not complete when read() or write() returned), and the total
+   * and the longest of those waits (from that return to the grant).
+   */
+  public record Waits(
+      long measuredOps,
+      long writes,
+      long queuedReads,
+      long queuedWrites,
+      long queuedTotalNanos,
+      long queuedMaxNanos) {
+    /** The mean wait of a queued operation, ns (0 if none queued). */
+    public double queuedMeanNanos() {
+      long queued = queuedReads + queuedWrites;
+      return queued == 0 ? 0 : (double) queuedTotalNanos / queued;
+    }
+
+    /** The share of measured reads that waited. */
+    public double queuedReadShare() {
+      long reads = measuredOps - writes;
+      return reads == 0 ? 0 : (double) queuedReads / reads;
+    }
+
+    /** The share of measured writes that waited. */
+    public double queuedWriteShare() {
+      return writes == 0 ? 0 : (double) queuedWrites / writes;
+    }
+  }
+
+  /**
+   * The read-mostly loop (rwlock_loop.c) on a process-shared pthread_rwlock in {@code processes}
+   * forked C workers: glibc's default kind (readers preferred), or writer-preferring.
+   */
+  public ReadMostlyResult cReadMostly(
+      boolean preferWriter, int processes, int readPercent, Duration warmup, Duration measure)
+      throws InterruptedException {
+    return requireC()
+        .rwlockLoop(
+            preferWriter ? "prefer-writer" : "default",
+            file("rwlock", "shm"),
+            processes,
+            readPercent,
+            warmup,
+            measure);
+  }
+
+  /**
+   * The same loop on a ringlock ReadWriteMutex (ReadMostlyChild) in {@code processes} child JVMs,
+   * each on {@code backend} (AUTO: the child's default ring).
+   *
+   * @throws IllegalStateException if a read saw a writer inside or the record is not exact
+   */
+  public ReadMostlyResult javaReadMostly(
+      FutexRing.Backend backend, int processes, int readPercent, Duration warmup, Duration measure)
+      throws Exception {
+    Path controlPath = file("read-mostly-" + backend.name(), "ctl");
+    Path regionPath = file("read-mostly-" + backend.name(), "region");
+    List<ChildProcess> children = new ArrayList<>();
+    try (ControlFile control = ControlFile.create(controlPath)) {
+      List<String> args =
+          List.of(
+              backend.name(),
+              controlPath.toString(),
+              regionPath.toString(),
+              Integer.toString(readPercent));
+      for (int i = 1; i <= processes; i++) {
+        children.add(ChildProcess.startJava("read-mostly#" + i, ReadMostlyChild.class, args));
+      }
+      long elapsed = steerPhases(control, children, warmup, measure);
+
+      long writes = 0;
+      long torn = 0;
+      long measuredWrites = 0;
+      long queuedReads = 0;
+      long queuedWrites = 0;
+      long queuedTotal = 0;
+      long queuedMax = 0;
+      List<Long> measured = new ArrayList<>();
+      for (ChildProcess child : children) {
+        Map<String, String> result =
+            ResultLine.fields(child.awaitLine(ResultLine.PREFIX, START_PATIENCE));
+        writes += Long.parseLong(ResultLine.field(result, "writes"));
+        torn += Long.parseLong(ResultLine.field(result, "torn"));
+        measured.add(Long.parseLong(ResultLine.field(result, "measured_ops")));
+        measuredWrites += Long.parseLong(ResultLine.field(result, "measured_writes"));
+        queuedReads += Long.parseLong(ResultLine.field(result, "queued_reads"));
+        queuedWrites += Long.parseLong(ResultLine.field(result, "queued_writes"));
+        queuedTotal += Long.parseLong(ResultLine.field(result, "queued_total_ns"));
+        queuedMax = Math.max(queuedMax, Long.parseLong(ResultLine.field(result, "queued_max_ns")));
+      }
+      for (ChildProcess child : children) {
+        child.awaitSuccess(START_PATIENCE);
+      }
+      if (torn != 0 || control.counter() != writes || control.recordTorn()) {
+        throw new IllegalStateException(
+            "ringlock ReadWriteMutex: "
+                + torn
+                + " reads saw a writer inside, the record is "
+                + control.counter()
+                + " after "
+                + writes
+                + " writes: the lock did not exclude");
+      }
+      return ReadMostlyResult.of(
+          elapsed,
+          measured,
+          new Waits(
+              measured.stream().mapToLong(Long::longValue).sum(),
+              measuredWrites,
+              queuedReads,
+              queuedWrites,
+              queuedTotal,
+              queuedMax));
     } finally {
       children.forEach(ChildProcess::close);
       Files.deleteIfExists(controlPath);

@@ -18,8 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
  * CI's check of the benchmark suite: the smoke mode (a few benchmarks, one short iteration each,
  * every kind of step: a JMH run, the C anchors when gcc is there, child-JVM loops, ping-pongs, lock
  * handoffs, fan-out, footprint and takeover) runs through and writes report.md, results.json and
- * charts, the contended loops with their acquire-latency columns, records and chart; and the rows
- * of the futex-syscalls backend beside their io_uring rows, with its goals judged. The figures
+ * charts, the contended loops with their acquire-latency columns, records and chart; the rows of
+ * the futex-syscalls backend beside their io_uring rows, with its goals judged; and the read-write
+ * mutex's uncontended read and 2-process read-mostly rows (issue 18), with theirs. The figures
  * themselves are not judged: they mean nothing at this length.
  */
 class BenchmarkSuiteSmokeTest {
@@ -57,6 +58,19 @@ class BenchmarkSuiteSmokeTest {
     assertTrue(report.contains("## Waking a waiter in each of 3 other processes"), report);
     assertTrue(report.contains("## Lock handoff between 2 processes"), report);
     assertTrue(report.contains("| Owner-death takeover p99 | "), report);
+    // issue 18: the read-write mutex's uncontended read pair and the 2-process read-mostly loop
+    assertTrue(
+        report.contains("## Read-write lock, uncontended read + unlock, one thread"), report);
+    assertTrue(report.contains("| **ringlockUncontendedRead** | "), report);
+    assertTrue(report.contains("ringlock / reentrantUncontendedRead"), report);
+    assertTrue(report.contains("## 2 processes on one read-write lock, 95 % reads"), report);
+    assertTrue(report.contains("| **ringlock ReadWriteMutex** | "), report);
+    assertTrue(
+        report.matches(
+            "(?s).*ringlock ReadWriteMutex: of the measured operations, [0-9.]+ % of"
+                + " reads and [0-9.]+ % of writes waited in the queue .*; they waited [0-9.]+ ms on"
+                + " average, [0-9.]+ ms at most.*"),
+        "the queued operations' note:\n" + report);
     // the syscalls backend's rows, each beside its io_uring row and anchor, and their goals judged
     for (String row :
         List.of(
@@ -72,12 +86,15 @@ class BenchmarkSuiteSmokeTest {
             List.of(
                 "Uncontended lock + unlock on the syscalls backend vs on io_uring (unchanged)",
                 "wakeAll of 1024 waiters on the syscalls backend vs 1024 futex_wake syscalls",
-                "Owner-death takeover p99 on the syscalls backend"));
+                "Owner-death takeover p99 on the syscalls backend",
+                "Uncontended read + unlock vs ReentrantReadWriteLock's read lock"));
     if (!report.contains("**Skipped:** C anchors")) { // those goals' anchors need gcc
       goals.add(
           "Cross-process handoff round trip on the syscalls backend vs C futex ping-pong,"
               + " continuation responder");
       goals.add("2-process contended loop on the syscalls backend vs robust pthread mutex");
+      goals.add("2-process read-mostly loop vs process-shared pthread_rwlock");
+      assertTrue(report.contains("| pthread_rwlock, shared (C) | "), report);
     }
     for (String goal : goals) {
       assertTrue(
@@ -98,6 +115,14 @@ class BenchmarkSuiteSmokeTest {
                 + " \"acquire_p999_ns\": [0-9]+.*"),
         "the loop records carry the acquire latency:\n" + json);
     assertTrue(json.contains("\"percentiles_of\": \"acquire\""), json);
+    assertTrue(
+        json.matches(
+            "(?s).*\"table\": \"xproc-read-mostly-2\", \"label\": \"ringlock ReadWriteMutex\","
+                + " \"ns_per_op\": [-0-9.E]+, \"ops_per_s_per_process\": [-0-9.E]+,"
+                + " \"measured_ops_by_process\": \\[[0-9]+, [0-9]+\\],"
+                + " \"queued_read_share\": [-0-9.E]+, \"queued_write_share\": [-0-9.E]+,"
+                + " \"queued_mean_ns\": [-0-9.E]+, \"queued_max_ns\": [0-9]+.*"),
+        "the read-mostly records:\n" + json);
 
     for (String chart :
         List.of(
