@@ -5,9 +5,7 @@ import static dev.ringlock.core.memory.RegionDescriptor.PID_MASK;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.MemoryLayout.paddingLayout;
 import static java.lang.foreign.MemoryLayout.sequenceLayout;
-import static java.lang.foreign.MemoryLayout.structLayout;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.StructLayout;
 
@@ -45,13 +43,10 @@ public final class MutexDescriptor {
   /** How many processes can be marked starving at once; more simply wait unmarked. */
   public static final int STARVING_SLOTS = 8;
 
-  /** One mutex: a cache line, its hot word first. */
+  /** One mutex: a cache line, the exclusive locks' header first (LockHeaderDescriptor). */
   public static final StructLayout LAYOUT =
-      structLayout(
-          JAVA_INT.withName("word"),
+      LockHeaderDescriptor.layout(
           paddingLayout(4),
-          JAVA_LONG.withName("fence"),
-          JAVA_INT.withName("sleepers"),
           paddingLayout(12),
           sequenceLayout(STARVING_SLOTS, JAVA_INT).withName("starving"));
 
