@@ -239,9 +239,12 @@ public final class MutexCore extends MutexOwnership implements Mutex {
     return request;
   }
 
-  /** Nobody here is queued (FIFO in-process) and no process is starving (bounded barging). */
+  /**
+   * Nobody here is queued (FIFO in-process) and no process is starving (bounded barging): one load
+   * of the starving summary while nobody starves (StarvingTable.noneMarked).
+   */
   boolean mayBarge() {
-    return queue.length() == 0 && !starving.any();
+    return queue.length() == 0 && starving.noneMarked();
   }
 
   /** The guard of a word just taken; it draws the next fence. */

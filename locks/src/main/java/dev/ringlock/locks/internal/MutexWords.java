@@ -2,6 +2,7 @@ package dev.ringlock.locks.internal;
 
 import static dev.ringlock.locks.internal.MutexDescriptor.SIZE;
 import static dev.ringlock.locks.internal.MutexDescriptor.STARVING_OFFSET;
+import static dev.ringlock.locks.internal.MutexDescriptor.STARVING_SUMMARY_OFFSET;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -14,7 +15,8 @@ import java.lang.foreign.ValueLayout;
  * table here. Shared by MutexCore, the read-only RegionSnapshot and the tests.
  *
  * The word: 0 = free, else owner pid | WAITERS | OWNER_DIED. Which access mode each protocol step
- * needs, and why it is enough, is MutexOwnership's overview (and MutexCore's). A slot index is a
+ * needs, and why it is enough, is MutexOwnership's overview (and MutexCore's); the starving
+ * summary's, StarvingTable's. Beyond LockHeaderWords' modes: sv volatile store. A slot index is a
  * constant of this process (a loop bound or a slot it claimed), never a value read from the region.
  */
 /** One mutex's fields in a region, by access mode. */
@@ -26,6 +28,25 @@ public final class MutexWords extends LockHeaderWords {
    */
   public MutexWords(MemorySegment region, long offset) {
     super(region, offset, SIZE);
+  }
+
+  // ---- starving summary: 0 = nobody marked; else read the table (StarvingTable) ----
+
+  public int lvStarvingSummary() {
+    return (int) INT.getVolatile(object, STARVING_SUMMARY_OFFSET);
+  }
+
+  /**
+   * A volatile store, not a release: a refresher's store of 0 must be ordered before its second
+   * read of the table (StarvingTable's overview), which only a full fence gives.
+   */
+  public void svStarvingSummary(int summary) {
+    INT.setVolatile(object, STARVING_SUMMARY_OFFSET, summary);
+  }
+
+  /** A plain store: for a test that plants a state, never for the protocol. */
+  public void spStarvingSummary(int summary) {
+    object.set(ValueLayout.JAVA_INT, STARVING_SUMMARY_OFFSET, summary);
   }
 
   // ---- starving table: STARVING_SLOTS pids, 0 = none ----
