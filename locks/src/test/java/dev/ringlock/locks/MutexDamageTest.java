@@ -47,8 +47,10 @@ class MutexDamageTest extends RegionTestBase {
     return new MutexWords(raw.segment(), raw.find(name).orElseThrow().offset());
   }
 
+  /** Marks {@code pid} starving as a marking process does: its slot, then the summary. */
   private void setStarving(String name, int slot, int pid) {
     words(name).spStarvingPid(slot, pid);
+    words(name).spStarvingSummary(1);
   }
 
   private static void assertCorruptNaming(String name, Throwable thrown) {

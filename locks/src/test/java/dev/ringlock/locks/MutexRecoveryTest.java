@@ -243,9 +243,10 @@ class MutexRecoveryTest extends RegionTestBase {
   @Test
   void aDeadProcessMarkedStarvingNoLongerStopsOthersFromTakingAFreeMutex() throws Exception {
     Mutex mutex = region.mutex("m");
-    words("m").spStarvingPid(0, Child.deadPid());
+    markStarving(Child.deadPid());
     assertTrue(mutex.tryLock().isPresent(), "the dead process's mark is cleared, not obeyed");
     assertEquals(0, words("m").lvStarvingPid(0));
+    assertEquals(0, words("m").lvStarvingSummary(), "and the summary with it");
     mutex.tryLock().ifPresent(MutexGuard::unlock);
   }
 
@@ -254,7 +255,7 @@ class MutexRecoveryTest extends RegionTestBase {
     Mutex mutex = region.mutex("m");
     MutexGuard held = mutex.tryLock().orElseThrow();
     CompletableFuture<MutexGuard> waiter = mutex.lock(); // queued behind our own hold
-    words("m").spStarvingPid(0, livePid());
+    markStarving(livePid());
     held.unlock(); // local handoff is refused while another process starves
     MutexGuard guard;
     if (waiter.isDone()) {
@@ -296,5 +297,11 @@ class MutexRecoveryTest extends RegionTestBase {
       guard.unlock();
     }
     assertFalse(held.ownerDied()); // still "held" here: the region's close frees the word
+  }
+
+  /** Marks {@code pid} starving in mutex m's slot 0 as a marking process does: slot, summary. */
+  private void markStarving(int pid) {
+    words("m").spStarvingPid(0, pid);
+    words("m").spStarvingSummary(1);
   }
 }

@@ -31,6 +31,7 @@ class ObjectLayoutsTest {
   void mutexFieldsSitWhereTheRegionFormatDocumentsThem() {
     assertEquals(64, MutexDescriptor.SIZE, "one cache line");
     assertEquals(0, MutexDescriptor.WORD_OFFSET);
+    assertEquals(4, MutexDescriptor.STARVING_SUMMARY_OFFSET, "beside the word, since version 4");
     assertEquals(8, MutexDescriptor.FENCE_OFFSET);
     assertEquals(16, MutexDescriptor.SLEEPERS_OFFSET);
     assertEquals(32, MutexDescriptor.STARVING_OFFSET);
@@ -106,7 +107,9 @@ class ObjectLayoutsTest {
       mutex.spWord(0x11);
       mutex.spFence(0x22);
       mutex.spStarvingPid(7, 0x33);
+      mutex.spStarvingSummary(0x44);
       assertEquals(0x11, region.get(ValueLayout.JAVA_INT, 128));
+      assertEquals(0x44, region.get(ValueLayout.JAVA_INT, 128 + 4));
       assertEquals(0x22, region.get(ValueLayout.JAVA_LONG, 128 + 8));
       assertEquals(0x33, region.get(ValueLayout.JAVA_INT, 128 + 32 + 28));
 

@@ -125,7 +125,7 @@ class InspectCommandTest {
       assertEquals(0, run.exitCode(), run.err());
       JsonObject json = run.json();
       assertEquals(file.toString(), json.get("file").getAsString());
-      assertEquals(3, json.get("layoutVersion").getAsInt());
+      assertEquals(RegionDescriptor.LAYOUT_VERSION, json.get("layoutVersion").getAsInt());
       assertEquals(5, json.getAsJsonArray("objects").size());
 
       JsonObject mutex = run.object("held");

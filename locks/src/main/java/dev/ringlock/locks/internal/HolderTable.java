@@ -170,8 +170,8 @@ public final class HolderTable {
    */
   int lockMine(boolean claim) {
     if (mySlot >= 0) {
-      long entry = ownEntry(false);
-      if (!casEntry(mySlot, entry, entry | entry(HOLDER_BUSY, 0))) {
+      long entry = ownEntry(false); // just read: the CAS needs no second read
+      if (!words.casHolderSeen(mySlot, entry, entry | entry(HOLDER_BUSY, 0))) {
         throw changedUnderOwner();
       }
       return heldOf(entry);
@@ -182,7 +182,7 @@ public final class HolderTable {
     for (int i = 0; i < HOLDER_SLOTS; i++) {
       int slot = (freeHint + i) % HOLDER_SLOTS;
       // checked: a damaged entry anywhere is reported, as the repair would report it
-      if (checkedEntry(slot) == 0 && casEntry(slot, 0, entry(pid | HOLDER_BUSY, 0))) {
+      if (checkedEntry(slot) == 0 && words.casHolderSeen(slot, 0, entry(pid | HOLDER_BUSY, 0))) {
         mySlot = slot;
         freeHint = slot;
         return 0;
@@ -201,7 +201,7 @@ public final class HolderTable {
     if (held < 0 || held > MAX_UNDO_PERMITS) {
       throw changedUnderOwner();
     }
-    if (!casEntry(mySlot, entry, held == 0 ? 0 : entry(pid, held))) {
+    if (!words.casHolderSeen(mySlot, entry, held == 0 ? 0 : entry(pid, held))) { // entry just read
       throw changedUnderOwner();
     }
     if (held == 0) {

@@ -56,7 +56,9 @@ import java.util.concurrent.TimeUnit;
  * over in-process, and a free word goes only to a waiter the kernel woke, which is the longest
  * sleeper (futex wait queues are FIFO), or to a starving process. The mark drops when the
  * starving process gets the lock, or its queue empties. So barging is bounded in time and in
- * handoffs. A starving process never stands back, not even for another starving one: if all of
+ * handoffs. An arrival asks "is anyone marked?" with one load of the starving summary, and reads
+ * the table only while it is set (StarvingTable says why no mark is missed that way).
+ * A starving process never stands back, not even for another starving one: if all of
  * them stood back they would all sleep on the free word with nobody left to wake them. When a mark
  * drops and the word is free, its process wakes one sleeper, since others may stand back for it.
  *
@@ -239,9 +241,12 @@ public final class MutexCore extends MutexOwnership implements Mutex {
     return request;
   }
 
-  /** Nobody here is queued (FIFO in-process) and no process is starving (bounded barging). */
+  /**
+   * Nobody here is queued (FIFO in-process) and no process is starving (bounded barging): one load
+   * of the starving summary while nobody starves (StarvingTable.noneMarked).
+   */
   boolean mayBarge() {
-    return queue.length() == 0 && !starving.any();
+    return queue.length() == 0 && starving.noneMarked();
   }
 
   /** The guard of a word just taken; it draws the next fence. */

@@ -5,9 +5,7 @@ import static dev.ringlock.core.memory.RegionDescriptor.PID_MASK;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.MemoryLayout.paddingLayout;
 import static java.lang.foreign.MemoryLayout.sequenceLayout;
-import static java.lang.foreign.MemoryLayout.structLayout;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.StructLayout;
 
@@ -20,7 +18,8 @@ import java.lang.foreign.StructLayout;
  * offset  size  field
  *      0     4  word       0 = free; else owner pid (bits 0..29, RegionDescriptor.PID_MASK)
  *                          | WAITERS (bit 30) | OWNER_DIED (bit 31)
- *      4     4  reserved   (zero)
+ *      4     4  summary    the starving summary: 0 = no process is marked in the table
+ *                          below; else one may be (read the table)
  *      8     8  fence      the last fence issued; only the holder writes it
  *     16     4  sleepers   processes with a kernel wait armed on the word
  *     20    12  reserved   (zero)
@@ -37,6 +36,12 @@ import java.lang.foreign.StructLayout;
  * removed: a count cannot tell whose share is stale. A process claims a zero slot with a CAS and
  * clears its own on the way out; anyone may clear the slot of a dead process.
  *
+ * <p>The starving summary lets the uncontended path ask "is anyone marked?" with one load instead
+ * of the table's four: a process sets it after claiming a slot, and whoever clears a slot clears it
+ * again when the table is empty, then looks again (StarvingTable says why no mark is lost). Any
+ * value is safe to read: it is only compared with 0, and a summary set over an empty table only
+ * sends the fast path to read the table (which clears it).
+ *
  * <p>{@link #LAYOUT} is the one definition of these offsets: every constant below is derived from
  * it, {@link MutexWords} reads and writes through them, and a unit test pins each to the table
  * above (docs/region-format.md), so an edit that moves a field fails loudly.
@@ -45,13 +50,10 @@ public final class MutexDescriptor {
   /** How many processes can be marked starving at once; more simply wait unmarked. */
   public static final int STARVING_SLOTS = 8;
 
-  /** One mutex: a cache line, its hot word first. */
+  /** One mutex: a cache line, the exclusive locks' header first (LockHeaderDescriptor). */
   public static final StructLayout LAYOUT =
-      structLayout(
-          JAVA_INT.withName("word"),
-          paddingLayout(4),
-          JAVA_LONG.withName("fence"),
-          JAVA_INT.withName("sleepers"),
+      LockHeaderDescriptor.layout(
+          JAVA_INT.withName("starving_summary"),
           paddingLayout(12),
           sequenceLayout(STARVING_SLOTS, JAVA_INT).withName("starving"));
 
@@ -60,6 +62,7 @@ public final class MutexDescriptor {
   public static final long WORD_OFFSET = offset("word");
   public static final long FENCE_OFFSET = offset("fence");
   public static final long SLEEPERS_OFFSET = offset("sleepers");
+  public static final long STARVING_SUMMARY_OFFSET = offset("starving_summary");
   public static final long STARVING_OFFSET = offset("starving");
 
   /** Set while some waiter may be asleep in the kernel: the releaser must wake one. */

@@ -145,10 +145,17 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
   }
 
   /**
-   * Only the holder calls this, so a plain increment is enough; the word orders it. A recorded
-   * fence that cannot be incremented is corruption: the word just taken is released again (waking a
-   * sleeper if it had WAITERS), so the mutex is left as free as it was, and every acquisition
-   * reports the damage instead of handing out a negative fence.
+   * Only the holder calls this, so a plain increment is enough, with no atomic of its own: every
+   * caller has just made the word ours (tryAcquireFree, a takeover, the pump's CAS, lockAny) or
+   * still holds it through this process (an in-process handoff, before the next guard exists). The
+   * word orders it across processes: our release store of the fence comes before the getAndSet that
+   * frees the word, and the next holder's CAS on the word comes before its acquire load of the
+   * fence, so it reads our fence or a later one. An owner that died holding the word issued at most
+   * the fence it stored (an aligned 8-byte store is never torn), so the process that takes over
+   * draws a larger one. In-process handoff orders through the grant (Grants). A recorded fence that
+   * cannot be incremented is corruption: the word just taken is released again (waking a sleeper if
+   * it had WAITERS), so the mutex is left as free as it was, and every acquisition reports the
+   * damage instead of handing out a negative fence.
    */
   final long nextFence() {
     long last = words.laFence();

@@ -17,7 +17,9 @@ import dev.ringlock.core.WakeSignal;
  * A take leaves WAITERS as it was: the sleepers still wait for more. An add clears WAITERS in the
  * same CAS and wakes every sleeper if the bit was set (SemaphoreCore's overview: why all). A drain
  * keeps WAITERS: nothing was added, so no sleeper is owed a wake, and the bit must stay for the
- * next release to wake them. Every CAS reads first (SemaphoreWords.casWord).
+ * next release to wake them. Every CAS is from a value just read (SemaphoreWords.casWordSeen): that
+ * read is the read first that keeps a CAS off a page the file no longer covers, so the uncontended
+ * take and add are one load and one CAS each.
  */
 /** Moves of a semaphore's permits without undo on exit; see the overview in the source. */
 final class PlainPermits {
@@ -26,7 +28,7 @@ final class PlainPermits {
   /** Takes {@code permits} from the word if it has that many; keeps WAITERS. */
   static boolean tryTake(SemaphoreWords words, int permits) {
     for (int v = words.lvWord(); (v & PERMITS_MASK) >= permits; v = words.lvWord()) {
-      if (words.casWord(v, v - permits)) {
+      if (words.casWordSeen(v, v - permits)) {
         return true;
       }
     }
@@ -73,7 +75,7 @@ final class PlainPermits {
                 + MAX_PERMITS
                 + "; release fewer");
       }
-      if (words.casWord(old, available + Math.min(permits, room))) {
+      if (words.casWordSeen(old, available + Math.min(permits, room))) {
         break;
       }
     }

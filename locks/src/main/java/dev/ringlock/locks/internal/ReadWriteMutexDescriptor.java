@@ -4,8 +4,6 @@ import static dev.ringlock.core.memory.RegionDescriptor.MAX_PID;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.MemoryLayout.paddingLayout;
 import static java.lang.foreign.MemoryLayout.sequenceLayout;
-import static java.lang.foreign.MemoryLayout.structLayout;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.StructLayout;
@@ -42,13 +40,13 @@ public final class ReadWriteMutexDescriptor {
   /** How many processes can hold (or wait for) read locks of one read-write mutex at once. */
   public static final int READER_SLOTS = 32;
 
-  /** One read-write mutex: the header line, then the reader records. */
+  /**
+   * One read-write mutex: the header line (the exclusive locks' header, LockHeaderDescriptor), then
+   * the reader records.
+   */
   public static final StructLayout LAYOUT =
-      structLayout(
-          JAVA_INT.withName("word"),
+      LockHeaderDescriptor.layout(
           paddingLayout(4),
-          JAVA_LONG.withName("fence"),
-          JAVA_INT.withName("sleepers"),
           paddingLayout(44),
           sequenceLayout(READER_SLOTS, JAVA_LONG).withName("readers"));
 

@@ -52,9 +52,18 @@ public final class SemaphoreWords {
     return (int) INT.getVolatile(object, WORD_OFFSET);
   }
 
-  /** Read first, then CAS (see MutexWords). */
+  /** Read first, then CAS (see LockHeaderWords). */
   public boolean casWord(int expected, int next) {
     return lvWord() == expected && INT.compareAndSet(object, WORD_OFFSET, expected, next);
+  }
+
+  /**
+   * A CAS from {@code seen}, a value the caller has just read with lvWord(): that read is the read
+   * first (a page the file no longer covers faults there, not in the CAS), so this skips casWord's
+   * second one. For the uncontended acquire and release (PlainPermits), where each load counts.
+   */
+  public boolean casWordSeen(int seen, int next) {
+    return INT.compareAndSet(object, WORD_OFFSET, seen, next);
   }
 
   /** A plain store: the creator's initial count, or a test that plants a state. */
@@ -90,7 +99,7 @@ public final class SemaphoreWords {
     return (int) INT.getVolatile(object, REPAIRER_OFFSET);
   }
 
-  /** Read first, then CAS (see MutexWords). */
+  /** Read first, then CAS (see LockHeaderWords). */
   public boolean casRepairer(int expected, int next) {
     return lvRepairer() == expected && INT.compareAndSet(object, REPAIRER_OFFSET, expected, next);
   }
@@ -101,11 +110,19 @@ public final class SemaphoreWords {
     return (long) LONG.getVolatile(object, SemaphoreDescriptor.holderOffset(slot));
   }
 
-  /** Read first, then CAS (see MutexWords). */
+  /** Read first, then CAS (see LockHeaderWords). */
   public boolean casHolder(int slot, long expected, long next) {
     long at = SemaphoreDescriptor.holderOffset(slot);
     return (long) LONG.getVolatile(object, at) == expected
         && LONG.compareAndSet(object, at, expected, next);
+  }
+
+  /**
+   * A CAS of an entry from {@code seen}, a value the caller has just read (lvHolder): that read is
+   * the read first, as in casWordSeen. For the owner's moves of its own entry (HolderTable).
+   */
+  public boolean casHolderSeen(int slot, long seen, long next) {
+    return LONG.compareAndSet(object, SemaphoreDescriptor.holderOffset(slot), seen, next);
   }
 
   /** A plain store of a whole entry ({@link HolderTable#entry}): for a test, never the protocol. */

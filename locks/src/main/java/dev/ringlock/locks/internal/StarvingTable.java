@@ -28,6 +28,25 @@ import java.util.function.IntPredicate;
  * real starving process takes a free word within one sleeper re-check. A process whose mark was
  * cleared that way notices it (checkOwnMark) and marks itself again.
  *
+ * The summary (MutexDescriptor: the int at offset 4, beside the word) answers the uncontended
+ * path's question, "is anyone marked?", with one load: noneMarked() reads the table only when the
+ * summary is set. A process sets it (a volatile store) after claiming its slot; whoever clears a
+ * slot (stop, clearDead, clearStale) then refreshes it: if the table is empty it stores 0, then
+ * reads the table again and stores 1 if a mark appeared meanwhile. No mark is left without the
+ * summary: all these accesses are volatile, so in their one order a marker's store of 1 either
+ * comes after a refresher's store of 0, or the marker's slot CAS came before that store and the
+ * refresher's second read sees it and stores 1 again. What is allowed:
+ *   - a summary set over an empty table (a refresh that saw a mark which then left, or a process
+ *     that died between its clear and its refresh): the fast path reads the table, finds it
+ *     empty and refreshes (noneMarked), so it costs one slow look;
+ *   - a mark whose summary is not yet set (its process between its CAS and its store, or one that
+ *     died there): an arrival barges once more, exactly as one that read the table just before the
+ *     mark was written; a dead process's mark is cleared at the next slow look anyway;
+ *   - a refresher's store of 0 racing a mark: until its second read and store, arrivals barge; the
+ *     window is a refresher's two accesses, and opens only when some mark is cleared.
+ * So barging stays bounded as before: a mark that is in place stops every arrival from the moment
+ * its summary is stored, apart from the window of a clear that races it.
+ *
  * Every pid read here is checked (MutexDescriptor.starvingProblem) before anyone asks about it: a
  * bad one is the mutex's corruption. Every CAS reads first (a CAS on a page the file no longer
  * covers kills the JVM, where the read throws; see MutexWords).
@@ -37,7 +56,7 @@ import java.util.function.IntPredicate;
  * shortens one observation, and a wrongly cleared mark costs fairness, never safety.
  */
 /** One process's view of a mutex's table of starving processes; see the overview in the source. */
-final class StarvingTable {
+public final class StarvingTable {
   /**
    * How long one process must see the same starving marks on a free word, at every look, before it
    * clears them as stale: two re-checks of a sleeper (Sleeper.RECHECK_MILLIS), within which a
@@ -59,7 +78,13 @@ final class StarvingTable {
 
   private volatile MarkSighting markSighting;
 
-  StarvingTable(
+  /**
+   * @param words the mutex's fields
+   * @param pid this process
+   * @param alive whether a pid read from the table names a live process
+   * @param corrupt the damage report naming the mutex, for a slot that holds no pid
+   */
+  public StarvingTable(
       MutexWords words,
       int pid,
       IntPredicate alive,
@@ -92,6 +117,31 @@ final class StarvingTable {
     return words.casStarvingPid(slot, expected, next);
   }
 
+  /**
+   * Whether no process is marked starving, as an arrival that would barge asks it: one load of the
+   * summary, and the table only when the summary is set (refreshing a summary left set over an
+   * empty table). See the overview.
+   */
+  public boolean noneMarked() {
+    return words.lvStarvingSummary() == 0 || (!any() && refreshSummary());
+  }
+
+  /**
+   * After a slot was cleared: clears the summary if the table is empty, then looks again and sets
+   * it if a mark came meanwhile (see the overview). True if the summary is left clear.
+   */
+  private boolean refreshSummary() {
+    if (any()) {
+      return false; // a mark stands: its process has stored the summary, or is about to
+    }
+    words.svStarvingSummary(0);
+    if (any()) {
+      words.svStarvingSummary(1);
+      return false;
+    }
+    return true;
+  }
+
   /** Whether any process is marked starving: the table read as longs, on the word's own line. */
   boolean any() {
     for (int i = 0; i < STARVING_SLOTS / 2; i++) {
@@ -105,7 +155,7 @@ final class StarvingTable {
   // ---- this process's mark (guarded by the mutex's monitor) ----
 
   /** Whether this process is marked starving. */
-  boolean isMarked() {
+  public boolean isMarked() {
     return mySlot >= 0;
   }
 
@@ -120,23 +170,25 @@ final class StarvingTable {
    * Marks this process starving in a free slot. With every slot taken it stays unmarked and tries
    * again after its next wait; the marked processes are served first.
    */
-  void start() {
+  public void start() {
     for (int i = 0; i < STARVING_SLOTS; i++) {
       if (lvStarvingPid(i) == 0 && casStarvingPid(i, 0, pid)) {
         mySlot = i;
+        words.svStarvingSummary(1); // after the slot: a refresher that cleared it sees our slot
         return;
       }
     }
   }
 
   /** Unmarks this process; true if it was marked. */
-  boolean stop() {
+  public boolean stop() {
     if (mySlot < 0) {
       return false;
     }
     // Fails only if another process cleared our slot, believing us dead (PID namespaces differ).
     casStarvingPid(mySlot, pid, 0);
     mySlot = -1;
+    refreshSummary();
     return true;
   }
 
@@ -178,6 +230,9 @@ final class StarvingTable {
         cleared = true;
       }
     }
+    if (cleared) {
+      refreshSummary();
+    }
     return cleared;
   }
 
@@ -207,6 +262,9 @@ final class StarvingTable {
       if (starving != 0 && starving != pid && casStarvingPid(i, starving, 0)) {
         cleared = true;
       }
+    }
+    if (cleared) {
+      refreshSummary();
     }
     return cleared;
   }
