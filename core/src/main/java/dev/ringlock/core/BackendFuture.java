@@ -102,7 +102,8 @@ abstract class BackendFuture<T> extends CompletableFuture<T> implements Runnable
 
   private void refuseOnOwnCompletionThread(String call) {
     if (onOwnCompletionThread()) {
-      throw CompletionThreadBlockingException.refusing(call, "a FutexRing future");
+      throw CompletionThreadBlockingException.refusing(
+          call, "a FutexRing future that is not complete yet");
     }
   }
 

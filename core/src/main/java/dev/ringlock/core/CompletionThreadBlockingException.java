@@ -27,7 +27,8 @@ public final class CompletionThreadBlockingException extends IllegalStateExcepti
    * thread of the ring that completes the future; for futures of other ringlock modules.
    *
    * @param call the blocking call, such as {@code "join()"}
-   * @param what what the future stands for, such as {@code "a lock() request"}
+   * @param what what the future stands for, such as {@code "a FutexRing future that is not complete
+   *     yet"}
    * @return the exception to throw; its message says what to do instead
    */
   public static CompletionThreadBlockingException refusing(String call, String what) {
@@ -35,7 +36,7 @@ public final class CompletionThreadBlockingException extends IllegalStateExcepti
         call
             + " of "
             + what
-            + " that is not complete yet, on its ring's completion thread ('"
+            + ", on its ring's completion thread ('"
             + Thread.currentThread().getName()
             + "'), would wait for a completion that only this thread can deliver, and stop every"
             + " other future of the ring meanwhile. Chain instead (thenCompose, thenComposeAsync,"

@@ -1,5 +1,6 @@
 package dev.ringlock.locks.internal;
 
+import dev.ringlock.core.FutexRing;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
@@ -38,6 +39,23 @@ public final class ScopedFuture<T> extends WithdrawableFuture<T> {
 
   private ScopedFuture(CompletableFuture<?> acquisition) {
     this.acquisition = acquisition;
+  }
+
+  /**
+   * The acquisition's ring while the acquisition is pending (a request the ring's thread may
+   * grant): blocking on this future there is refused. Once it is granted, this future waits for the
+   * action's stage, which is the caller's own, as any derived future.
+   */
+  @Override
+  FutexRing boundRing() {
+    return acquisition instanceof RingBoundFuture<?> request && !request.isDone()
+        ? request.boundRing()
+        : null;
+  }
+
+  @Override
+  String refusalName() {
+    return "a scoped acquisition (withLock, withPermits, acquirePermits)";
   }
 
   /** The caller completed this future first: a pending acquisition is withdrawn. */
