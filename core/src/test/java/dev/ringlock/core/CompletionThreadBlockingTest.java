@@ -80,6 +80,16 @@ class CompletionThreadBlockingTest {
   /** Runs {@code body} as the continuation of a wait on {@code ring}, on its completion thread. */
   private <T> T onCompletionThread(FutexRing ring, int triggerIndex, Supplier<T> body)
       throws Exception {
+    return onCompletionThread(ring, triggerIndex, body, () -> {});
+  }
+
+  /**
+   * As {@link #onCompletionThread(FutexRing, int, Supplier)}; if {@code body} is still blocked
+   * after 10 s (its blocking call was not refused), runs {@code unblock} so that the ring can
+   * close, and fails.
+   */
+  private <T> T onCompletionThread(
+      FutexRing ring, int triggerIndex, Supplier<T> body, Runnable unblock) throws Exception {
     FutexWord trigger = words.word(triggerIndex);
     CompletableFuture<T> result = ring.wait(trigger, 0).thenApply(ignored -> body.get());
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -87,7 +97,12 @@ class CompletionThreadBlockingTest {
       assertTrue(System.nanoTime() < deadline, "the trigger wait never reached the kernel");
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1)); // not in the kernel yet
     }
-    return result.get(30, TimeUnit.SECONDS);
+    try {
+      return result.get(10, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      unblock.run();
+      throw new AssertionError("the completion thread stayed blocked: the call was not refused", e);
+    }
   }
 
   /** The message of the CompletionThreadBlockingException {@code call} throws, or what it did. */
@@ -118,7 +133,8 @@ class CompletionThreadBlockingTest {
                   Arrays.asList(
                       refusal(pending::join),
                       refusal(pending::get),
-                      refusal(() -> pending.get(1, TimeUnit.SECONDS))));
+                      refusal(() -> pending.get(1, TimeUnit.SECONDS))),
+              () -> pending.cancel(false));
       for (String message : refusals) {
         assertTrue(message.startsWith("join()") || message.startsWith("get"), message);
         assertTrue(message.contains("completion thread"), message);

@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
@@ -39,6 +40,14 @@ class BlockingOnTheCompletionThreadTest extends RegionTestBase {
    * message of the CompletionThreadBlockingException it throws, or what it did instead.
    */
   private String refusalOn(FutexRing on, Blocking body) throws Exception {
+    return refusalOn(on, body, () -> {});
+  }
+
+  /**
+   * As {@link #refusalOn(FutexRing, Blocking)}; if {@code body} is still blocked after 10 s (its
+   * blocking call was not refused), runs {@code unblock} so that the ring can close, and fails.
+   */
+  private String refusalOn(FutexRing on, Blocking body, Runnable unblock) throws Exception {
     CompletableFuture<String> result =
         on.wait(trigger, 0)
             .thenApply(
@@ -56,7 +65,12 @@ class BlockingOnTheCompletionThreadTest extends RegionTestBase {
       assertTrue(System.nanoTime() < deadline, "the trigger wait never reached the kernel");
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1)); // not in the kernel yet
     }
-    return result.get(30, TimeUnit.SECONDS);
+    try {
+      return result.get(10, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      unblock.run();
+      throw new AssertionError("the completion thread stayed blocked: the call was not refused", e);
+    }
   }
 
   private static void assertRefusal(String message, String call, String what) {
@@ -72,7 +86,10 @@ class BlockingOnTheCompletionThreadTest extends RegionTestBase {
     MutexGuard held = await(mutex.lock());
     CompletableFuture<MutexGuard> pending = mutex.lock();
 
-    assertRefusal(refusalOn(ring, pending::join), "join()", "a lock() request of mutex 'orders'");
+    assertRefusal(
+        refusalOn(ring, pending::join, held::unlock),
+        "join()",
+        "a lock() request of mutex 'orders'");
 
     assertTrue(pending.isCancelled(), "the refused request was withdrawn");
     held.unlock();
@@ -92,7 +109,8 @@ class BlockingOnTheCompletionThreadTest extends RegionTestBase {
             () -> {
               mutex.asLock().lock();
               return "locked";
-            }),
+            },
+            held::unlock),
         "get()",
         "a lock() request of mutex 'view'");
 
@@ -109,7 +127,7 @@ class BlockingOnTheCompletionThreadTest extends RegionTestBase {
     CompletableFuture<Void> pending = semaphore.acquire(1);
 
     assertRefusal(
-        refusalOn(ring, () -> pending.get(5, TimeUnit.SECONDS)),
+        refusalOn(ring, () -> pending.get(15, TimeUnit.SECONDS), () -> semaphore.release(1)),
         "get(timeout)",
         "an acquire(1) request of semaphore 'slots'");
 
@@ -123,7 +141,9 @@ class BlockingOnTheCompletionThreadTest extends RegionTestBase {
     ReadGuard reader = await(rw.read());
     CompletableFuture<WriteGuard> write = rw.write();
     assertRefusal(
-        refusalOn(ring, write::get), "get()", "a write request of read-write mutex 'table'");
+        refusalOn(ring, write::get, reader::unlock),
+        "get()",
+        "a write request of read-write mutex 'table'");
     reader.unlock();
     assertTrue(write.isCancelled());
     await(rw.write()).unlock();
@@ -137,7 +157,7 @@ class BlockingOnTheCompletionThreadTest extends RegionTestBase {
               ran.set(true);
               return CompletableFuture.completedFuture("ran");
             });
-    assertRefusal(refusalOn(ring, scoped::join), "join()", "a scoped acquisition");
+    assertRefusal(refusalOn(ring, scoped::join, held::unlock), "join()", "a scoped acquisition");
     held.unlock();
     assertTrue(scoped.isCancelled());
     assertFalse(ran.get(), "the action of a refused withLock never runs");
