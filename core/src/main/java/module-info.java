@@ -14,6 +14,9 @@
 // "module": dev.ringlock.locks requires this module, so it cannot be found while this one compiles.
 @SuppressWarnings("module")
 module dev.ringlock.core {
+  // JFR events (a blocked completion thread): cheap while no recording is running
+  requires jdk.jfr;
+
   exports dev.ringlock.core;
   // Regions are built on by the locks module only; their layout is not a public API.
   exports dev.ringlock.core.memory to

@@ -1,6 +1,9 @@
 package dev.ringlock.core;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /*
  * Overview
@@ -22,6 +25,12 @@ import java.util.concurrent.CompletableFuture;
  *
  * The outcome field is written before the hand-off to the executor and read by run(): the
  * executor's own hand-off orders the two.
+ *
+ * Blocking on the thread that completes it is refused: join(), get() and get(timeout) of a future
+ * that is not done, called on its backend's completion thread, throw
+ * CompletionThreadBlockingException instead of waiting forever for a completion only that thread
+ * could deliver. The future itself is left as it is (cancelling a wake would lose it); the caller
+ * may still chain on it. A done future pays one isDone() read and nothing else.
  */
 abstract class BackendFuture<T> extends CompletableFuture<T> implements Runnable {
   private static final Object NO_OUTCOME = new Object();
@@ -62,6 +71,41 @@ abstract class BackendFuture<T> extends CompletableFuture<T> implements Runnable
 
   /** The caller completed the future: take the request back from the kernel. */
   abstract void completedByCaller();
+
+  /** Whether the caller runs on the thread where this future's backend completes futures. */
+  abstract boolean onOwnCompletionThread();
+
+  @Override
+  public final T join() {
+    if (!isDone()) {
+      refuseOnOwnCompletionThread("join()");
+    }
+    return super.join();
+  }
+
+  @Override
+  public final T get() throws InterruptedException, ExecutionException {
+    if (!isDone()) {
+      refuseOnOwnCompletionThread("get()");
+    }
+    return super.get();
+  }
+
+  @Override
+  public final T get(long timeout, TimeUnit unit)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    if (!isDone()) {
+      refuseOnOwnCompletionThread("get(timeout)");
+    }
+    return super.get(timeout, unit);
+  }
+
+  private void refuseOnOwnCompletionThread(String call) {
+    if (onOwnCompletionThread()) {
+      throw CompletionThreadBlockingException.refusing(
+          call, "a FutexRing future that is not complete yet");
+    }
+  }
 
   @Override
   public final boolean cancel(boolean mayInterruptIfRunning) {

@@ -53,6 +53,11 @@ import java.util.concurrent.TimeUnit;
  * reaps until none is left, because a futex wait left queued after the fd closes would swallow
  * a wake meant for a live waiter. Only then does it unmap and close the ring (docs/kernel-notes.md,
  * "Ring lifetime").
+ *
+ * User code runs on this thread (a future's continuations, an AbandonedWakeHandler), and while it
+ * runs nothing else of the ring does. Each stretch of it is marked on `userCode`, which the
+ * blocked-thread checker samples (BlockedThreadChecker); a join()/get() here of a future this loop
+ * has yet to complete is refused (BackendFuture).
  */
 final class CompletionLoop implements Runnable {
   static final int KIND_OPERATION = 1;
@@ -96,6 +101,7 @@ final class CompletionLoop implements Runnable {
   private final FutexRing.Options options;
   private final Executor completionExecutor; // null: complete futures on this thread
   private final Thread thread;
+  final BlockedThreadChecker.Watch userCode; // marks the user code this thread runs
   private final long[] counters = new long[7];
   final CompletableFuture<Void> started = new CompletableFuture<>();
 
@@ -127,6 +133,7 @@ final class CompletionLoop implements Runnable {
     }
     freeCount = INITIAL_SLOTS;
     this.thread = Thread.ofPlatform().name(threadName).daemon(true).unstarted(this);
+    this.userCode = BlockedThreadChecker.watch(thread, options.blockedThreadWarning());
   }
 
   void start() {
@@ -135,6 +142,10 @@ final class CompletionLoop implements Runnable {
 
   Thread thread() {
     return thread;
+  }
+
+  boolean inLoopThread() {
+    return Thread.currentThread() == thread;
   }
 
   boolean isClosing() {
@@ -275,10 +286,18 @@ final class CompletionLoop implements Runnable {
   }
 
   void handOnConsumedWake(AbandonedWakeHandler handler, FutexWord word, int bitset) {
+    boolean here = inLoopThread(); // else a caller's thread or the executor: not watched
+    if (here) {
+      userCode.enter();
+    }
     try {
       handler.wakeConsumed(ring, word, bitset);
     } catch (RuntimeException | Error e) {
       LOG.log(System.Logger.Level.ERROR, "AbandonedWakeHandler failed for " + word, e);
+    } finally {
+      if (here) {
+        userCode.leave();
+      }
     }
   }
 
@@ -320,15 +339,20 @@ final class CompletionLoop implements Runnable {
       return;
     }
     started.complete(null);
+    userCode.activate();
     try {
-      while (!closeRequested) {
-        iterate();
+      try {
+        while (!closeRequested) {
+          iterate();
+        }
+      } catch (Throwable t) {
+        failure = new RingException("the ring's completion loop failed: " + t, 0, t);
+        LOG.log(System.Logger.Level.ERROR, "FutexRing completion loop failed", t);
       }
-    } catch (Throwable t) {
-      failure = new RingException("the ring's completion loop failed: " + t, 0, t);
-      LOG.log(System.Logger.Level.ERROR, "FutexRing completion loop failed", t);
+      shutdown(failure); // close() joins this thread, so it returns however shutdown ends
+    } finally {
+      userCode.cancel(); // after shutdown: the continuations of the futures it fails are watched
     }
-    shutdown(failure); // close() joins this thread, so it returns however shutdown ends
   }
 
   private void iterate() {

@@ -33,11 +33,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       thenApply}, {@code whenComplete}) run there. They must not block: while one runs, no other
  *       future of this ring completes. Use the {@code *Async} variants, or {@link
  *       Options#completionExecutor(Executor)}, to run them elsewhere.
+ *   <li>Blocking there is detected: {@code join()}, {@code get()} or {@code get(timeout)} of one of
+ *       this ring's futures that is not complete yet, on its completion thread, throws {@link
+ *       CompletionThreadBlockingException} at once instead of deadlocking; and user code that runs
+ *       there longer than {@link Options#blockedThreadWarning} (100 ms) is logged with the thread's
+ *       stack.
  *   <li>Requests made on the completion thread join the batch being built, with no doorbell.
  *   <li>A {@link WakeSignal}, or a {@link #wakeEach} of one word, from another thread while the
  *       completion thread sleeps is a direct system call: the doorbell would cost the same call
  *       plus that thread's wake-up.
- *   <li>The completion thread is a platform daemon thread; the ring holds no other thread.
+ *   <li>The completion thread is a platform daemon thread; the ring holds no other thread (the
+ *       blocked-thread checker is one daemon thread per JVM, shared by every ring).
  * </ul>
  *
  * <h2>Outcomes of a wait</h2>
@@ -633,6 +639,7 @@ public final class FutexRing implements AutoCloseable {
     private Executor completionExecutor;
     private String threadName;
     private Backend backend = Backend.AUTO;
+    private Duration blockedThreadWarning = BlockedThreadChecker.DEFAULT_THRESHOLD;
 
     private Options() {}
 
@@ -708,6 +715,35 @@ public final class FutexRing implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Reports user code (a future's continuations, an {@link AbandonedWakeHandler}) that has run on
+     * the completion thread longer than {@code threshold}: a WARNING through {@code System.Logger}
+     * ({@code dev.ringlock.core.FutexRing}) with the completion thread's stack, and a JFR event
+     * {@code dev.ringlock.BlockedCompletionThread}, once per stall. While such code runs, no other
+     * future of the ring completes. One daemon thread per JVM samples every ring's completion
+     * thread each half threshold, so a stall is reported once it has lasted between one and one and
+     * a half thresholds. Default 100 ms; {@link Duration#ZERO} turns the check off.
+     *
+     * @param threshold how long user code may run on the completion thread before it is reported
+     * @return these options
+     * @throws IllegalArgumentException if {@code threshold} is negative
+     */
+    public Options blockedThreadWarning(Duration threshold) {
+      Objects.requireNonNull(threshold, "threshold");
+      if (threshold.isNegative()) {
+        throw new IllegalArgumentException(
+            "the blocked-thread warning threshold must not be negative, but is "
+                + threshold
+                + "; Duration.ZERO turns the check off");
+      }
+      this.blockedThreadWarning = threshold;
+      return this;
+    }
+
+    Duration blockedThreadWarning() {
+      return blockedThreadWarning;
+    }
+
     /** Name of the completion thread. Default "ringlock-ring-N". */
     public Options threadName(String name) {
       this.threadName = Objects.requireNonNull(name, "name");
@@ -751,6 +787,7 @@ public final class FutexRing implements AutoCloseable {
       copy.completionExecutor = completionExecutor;
       copy.threadName = threadName;
       copy.backend = backend;
+      copy.blockedThreadWarning = blockedThreadWarning;
       return copy;
     }
   }

@@ -132,6 +132,11 @@ abstract class RingOp<T> extends BackendFuture<T> implements LoopRequest {
   }
 
   @Override
+  final boolean onOwnCompletionThread() {
+    return loop.inLoopThread();
+  }
+
+  @Override
   final void completedByCaller() {
     if (casRequestState(QUEUED, ABANDONED_QUEUED)) {
       return;
@@ -147,7 +152,12 @@ abstract class RingOp<T> extends BackendFuture<T> implements LoopRequest {
   final void deliver(Object outcome) {
     stage(outcome); // before the hand-off: the executor may run this at once
     if (!loop.deliverOnExecutor(this)) {
-      run();
+      loop.userCode.enter(); // the continuations run here: the blocked-thread checker times them
+      try {
+        run();
+      } finally {
+        loop.userCode.leave();
+      }
     }
   }
 
@@ -155,6 +165,16 @@ abstract class RingOp<T> extends BackendFuture<T> implements LoopRequest {
   final void failClosed(Throwable cause) {
     setDone();
     dropped();
-    completeByBackend(loop.closedException(cause));
+    boolean here = loop.inLoopThread(); // closing: the continuations run on the loop thread
+    if (here) {
+      loop.userCode.enter();
+    }
+    try {
+      completeByBackend(loop.closedException(cause));
+    } finally {
+      if (here) {
+        loop.userCode.leave();
+      }
+    }
   }
 }

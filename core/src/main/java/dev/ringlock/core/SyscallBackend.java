@@ -103,7 +103,7 @@ final class SyscallBackend implements FutexBackend {
     this.ring = ring;
     this.completionExecutor = options.completionExecutor();
     this.name = name;
-    this.completer = new SyscallCompleter(this, name);
+    this.completer = new SyscallCompleter(this, name, options.blockedThreadWarning());
   }
 
   @Override

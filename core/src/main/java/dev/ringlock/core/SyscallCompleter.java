@@ -1,5 +1,6 @@
 package dev.ringlock.core;
 
+import java.time.Duration;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -20,19 +21,24 @@ import java.util.concurrent.locks.LockSupport;
  * queue is empty: the failures those threads deliver on their way out are run too. A task added
  * after that (a request made on a closed ring) runs on its producer: the producer adds, then
  * reads `exited`; this thread sets `exited`, then looks at the queue once more.
+ *
+ * Every task is user code (a future's continuations, an AbandonedWakeHandler): each run is marked
+ * on `userCode` for the blocked-thread checker (BlockedThreadChecker).
  */
 final class SyscallCompleter implements Runnable {
   private static final long CLOSING_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
   private final SyscallBackend backend;
   private final Thread thread;
+  private final BlockedThreadChecker.Watch userCode; // marks each task's run on this thread
   private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private volatile boolean sleeping;
   private volatile boolean exited; // the loop has ended: a late task runs on its producer
 
-  SyscallCompleter(SyscallBackend backend, String name) {
+  SyscallCompleter(SyscallBackend backend, String name, Duration blockedThreadWarning) {
     this.backend = backend;
     this.thread = Thread.ofPlatform().name(name).daemon(true).unstarted(this);
+    this.userCode = BlockedThreadChecker.watch(thread, blockedThreadWarning);
   }
 
   void start() {
@@ -50,7 +56,12 @@ final class SyscallCompleter implements Runnable {
   /** Runs {@code task} on this thread: at once if called here, else soon. */
   void execute(Runnable task) {
     if (Thread.currentThread() == thread) {
-      task.run();
+      userCode.enter();
+      try {
+        task.run();
+      } finally {
+        userCode.leave();
+      }
       return;
     }
     tasks.add(task);
@@ -71,10 +82,24 @@ final class SyscallCompleter implements Runnable {
   @Override
   public void run() {
     SyscallBackend.markBackendThread(backend);
+    userCode.activate();
+    try {
+      completeUntilClosed();
+    } finally {
+      userCode.cancel();
+    }
+  }
+
+  private void completeUntilClosed() {
     for (; ; ) {
       Runnable task = tasks.poll();
       if (task != null) {
-        runSafely(task);
+        userCode.enter();
+        try {
+          runSafely(task);
+        } finally {
+          userCode.leave();
+        }
         continue;
       }
       if (backend.isClosing() && backend.othersEnded()) {

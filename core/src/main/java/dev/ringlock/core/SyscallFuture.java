@@ -71,6 +71,11 @@ abstract class SyscallFuture<T> extends BackendFuture<T> {
     backend.completer().execute(this);
   }
 
+  @Override
+  final boolean onOwnCompletionThread() {
+    return backend.inCompletionThread();
+  }
+
   /** The caller completed the future: take the request out of the kernel soon. */
   abstract void abandoned();
 

@@ -8,6 +8,7 @@ import dev.ringlock.core.FutexRing;
 import dev.ringlock.locks.internal.WaitQueueCore;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -41,7 +42,11 @@ class WaitQueueScaleTest {
     CompletableFuture<?>[] pending = new CompletableFuture<?>[WAITERS]; // the caller's, not counted
     try (FutexRing ring =
         FutexRing.open(
-            FutexRing.options().backend(FutexRing.Backend.SYSCALLS).threadName(ringName))) {
+            FutexRing.options()
+                .backend(FutexRing.Backend.SYSCALLS)
+                .threadName(ringName)
+                // resuming 100,000 waiters holds the completion thread for seconds, on purpose
+                .blockedThreadWarning(Duration.ZERO))) {
       long heapBefore = liveHeap();
       try (SharedRegion region =
           SharedRegion.open(

@@ -341,6 +341,16 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
   // ---- completion by the caller withdraws the request ----
 
   @Override
+  FutexRing boundRing() {
+    return ring;
+  }
+
+  @Override
+  String refusalName() {
+    return "a lockAny request of " + candidates.length + " mutexes";
+  }
+
+  @Override
   void withdrawn() {
     CompletableFuture<WaitOutcome> wait;
     Guard taken;

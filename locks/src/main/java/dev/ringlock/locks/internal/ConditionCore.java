@@ -174,6 +174,16 @@ public final class ConditionCore implements ConditionVariable {
     }
 
     @Override
+    FutexRing boundRing() {
+      return queue.ring;
+    }
+
+    @Override
+    String refusalName() {
+      return "an await of condition variable '" + name + "'";
+    }
+
+    @Override
     void withdrawn() {
       CompletableFuture<Void> wait;
       CompletableFuture<MutexGuard> relock;

@@ -1,5 +1,6 @@
 package dev.ringlock.locks.internal;
 
+import dev.ringlock.core.FutexRing;
 import dev.ringlock.locks.MutexGuard;
 
 /** A pending lock request of a {@link MutexCore}; see {@link QueuedRequest}. */
@@ -11,6 +12,16 @@ final class LockFuture extends QueuedRequest<MutexGuard, LockFuture> {
     super(deadline, timeoutNanos);
     this.mutex = mutex;
     this.queuedAt = queuedAt;
+  }
+
+  @Override
+  FutexRing boundRing() {
+    return mutex.ring;
+  }
+
+  @Override
+  String refusalName() {
+    return "a lock() request of mutex '" + mutex.name() + "'";
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.ringlock.locks.internal;
 
+import dev.ringlock.core.FutexRing;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -64,6 +65,16 @@ final class QueueWaiter extends QueuedRequest<Void, QueueWaiter> {
    */
   @Override
   void grantLost(Void nothing) {}
+
+  @Override
+  FutexRing boundRing() {
+    return view.sleeper.ring();
+  }
+
+  @Override
+  String refusalName() {
+    return "a wait of " + view.describe();
+  }
 
   @Override
   void withdrawn() {

@@ -1,5 +1,7 @@
 package dev.ringlock.locks.internal;
 
+import dev.ringlock.core.FutexRing;
+
 /**
  * A pending read or write request of a {@link ReadWriteMutexCore}; see {@link QueuedRequest}. One
  * request type for both, so that readers and writers queue in one FIFO: it completes with a {@link
@@ -13,6 +15,16 @@ final class ReadWriteRequest extends QueuedRequest<Object, ReadWriteRequest> {
     super(deadline);
     this.lock = lock;
     this.write = write;
+  }
+
+  @Override
+  FutexRing boundRing() {
+    return lock.sleeper.ring();
+  }
+
+  @Override
+  String refusalName() {
+    return "a " + (write ? "write" : "read") + " request of read-write mutex '" + lock.name() + "'";
   }
 
   @Override

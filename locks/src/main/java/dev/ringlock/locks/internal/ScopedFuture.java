@@ -1,5 +1,6 @@
 package dev.ringlock.locks.internal;
 
+import dev.ringlock.core.FutexRing;
 import dev.ringlock.locks.RegionClosedException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -62,6 +63,23 @@ public final class ScopedFuture<T> extends WithdrawableFuture<T> {
   private <G> ScopedFuture(CompletableFuture<G> acquisition, Consumer<G> release) {
     this.acquisition = acquisition;
     this.release = (Consumer<Object>) release;
+  }
+
+  /**
+   * The acquisition's ring while the acquisition is pending (a request the ring's thread may
+   * grant): blocking on this future there is refused. Once it is granted, this future waits for the
+   * action's stage, which is the caller's own, as any derived future.
+   */
+  @Override
+  FutexRing boundRing() {
+    return acquisition instanceof RingBoundFuture<?> request && !request.isDone()
+        ? request.boundRing()
+        : null;
+  }
+
+  @Override
+  String refusalName() {
+    return "a scoped acquisition (withLock, withPermits, acquirePermits)";
   }
 
   /**

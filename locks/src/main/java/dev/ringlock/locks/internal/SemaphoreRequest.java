@@ -1,5 +1,7 @@
 package dev.ringlock.locks.internal;
 
+import dev.ringlock.core.FutexRing;
+
 /** A pending acquire of a {@link SemaphoreCore}; see {@link QueuedRequest}. */
 final class SemaphoreRequest extends QueuedRequest<Void, SemaphoreRequest> {
   final SemaphoreCore semaphore;
@@ -9,6 +11,16 @@ final class SemaphoreRequest extends QueuedRequest<Void, SemaphoreRequest> {
     super(deadline, timeoutNanos);
     this.semaphore = semaphore;
     this.permits = permits;
+  }
+
+  @Override
+  FutexRing boundRing() {
+    return semaphore.sleeper.ring();
+  }
+
+  @Override
+  String refusalName() {
+    return "an acquire(" + permits + ") request of semaphore '" + semaphore.name() + "'";
   }
 
   @Override

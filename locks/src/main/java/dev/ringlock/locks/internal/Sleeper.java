@@ -93,6 +93,13 @@ final class Sleeper {
     return wait != null;
   }
 
+  /**
+   * The ring this sleeper's waits go through: its completion thread completes the queue's grants.
+   */
+  FutexRing ring() {
+    return ring;
+  }
+
   /** The armed wait's deadline; Deadlines.NONE if it has none, or none is armed. */
   long deadline() {
     return deadline;

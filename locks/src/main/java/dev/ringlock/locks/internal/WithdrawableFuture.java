@@ -1,13 +1,11 @@
 package dev.ringlock.locks.internal;
 
-import java.util.concurrent.CompletableFuture;
-
 /**
  * The future of a pending request that is also the request: completing it by any other means than
  * its owner's {@link #settle} ({@code cancel}, {@code complete}, {@code completeExceptionally}, and
  * so {@code orTimeout}) withdraws the request, once, on the thread that completed it.
  */
-abstract class WithdrawableFuture<T> extends CompletableFuture<T> {
+abstract class WithdrawableFuture<T> extends RingBoundFuture<T> {
   /** The caller completed the future first: take the request back. */
   abstract void withdrawn();
 
