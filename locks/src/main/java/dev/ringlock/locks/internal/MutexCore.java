@@ -15,6 +15,7 @@ import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.MutexLock;
 import dev.ringlock.locks.OwnerDeathPolicy;
 import dev.ringlock.locks.RegionClosedException;
+import dev.ringlock.locks.internal.jfr.OwnerDeathTakeoverEvent;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Objects;
@@ -249,6 +250,16 @@ public final class MutexCore extends MutexOwnership implements Mutex {
     return new Guard(this, nextFence(), ownerDied);
   }
 
+  /**
+   * The guard of a word just taken over from {@code deadPid}, which died holding it; the takeover
+   * is recorded (a JFR event, if a recording enables it), with the fence the guard drew.
+   */
+  Guard takenOverFrom(int deadPid) {
+    Guard guard = newGuard(true);
+    OwnerDeathTakeoverEvent.record(name, TYPE_NAME, deadPid, pid, guard.fence());
+    return guard;
+  }
+
   /** tryLock: takes the word if it is free and may be taken, or its owner died; else null. */
   Guard tryAcquireNow() {
     if (mayBarge() && tryAcquireFree()) {
@@ -282,7 +293,7 @@ public final class MutexCore extends MutexOwnership implements Mutex {
         return tryAcquireFree() ? newGuard(false) : null;
       }
       if (takeOverIfOwnerDied(v)) {
-        return newGuard(true);
+        return takenOverFrom(owner);
       }
       if (owner == pid || alive(owner)) {
         return null;
@@ -359,7 +370,7 @@ public final class MutexCore extends MutexOwnership implements Mutex {
           }
           holding = true;
           winner = queue.unlink(queue.head());
-          effects.grant(winner, newGuard(ownerDied));
+          effects.grant(winner, ownerDied ? takenOverFrom(owner) : newGuard(false));
           winner = null;
           localHandoffsInARow = 0;
           starving.stop();

@@ -66,6 +66,9 @@ final class RequestQueue<R extends QueuedRequest<?, R>> {
       timed--;
     }
     length--;
+    if (request instanceof ContendedRequest contended) {
+      contended.leftQueue(); // the recorded wait ends at the decision, not at the completion
+    }
     return request;
   }
 

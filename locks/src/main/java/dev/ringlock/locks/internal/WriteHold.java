@@ -39,6 +39,11 @@ final class WriteHold extends CompletableFuture<WriteGuard> implements WriteGuar
     return this;
   }
 
+  /** The lock this holds (a contended acquisition's record checks what it was granted). */
+  ReadWriteMutexCore lock() {
+    return lock;
+  }
+
   @Override
   public void obtrudeValue(WriteGuard value) {
     throw new UnsupportedOperationException("a lock future's result cannot be replaced");
@@ -80,7 +85,11 @@ final class WriteHold extends CompletableFuture<WriteGuard> implements WriteGuar
     if (!RELEASED.compareAndSet(this, false, true)) {
       throw alreadyReleased();
     }
+    boolean leavesNotRecoverable = leavesInconsistent(); // only the holder marks it consistent
     lock.releaseWrite(this);
+    if (leavesNotRecoverable) {
+      lock.recordNotRecoverable(fence, "unlock");
+    }
   }
 
   @Override
