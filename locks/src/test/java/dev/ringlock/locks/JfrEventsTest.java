@@ -230,6 +230,32 @@ class JfrEventsTest extends RegionTestBase {
     assertEquals(3, operations.values().stream().mapToInt(List::size).sum(), "" + operations);
   }
 
+  @Test
+  void aLockAnyThatWaitedIsRecordedWithTheMutexItGot() throws Exception {
+    Mutex first = region.mutex("first");
+    Mutex second = region.mutex("second");
+    Recording recording = recording(Duration.ofMillis(50));
+    MutexGuard heldFirst = first.tryLock().orElseThrow();
+    MutexGuard heldSecond = second.tryLock().orElseThrow();
+    CompletableFuture<MutexGuard> any = Mutex.lockAny(List.of(first, second));
+    Thread.sleep(HOLD_MILLIS);
+    heldSecond.unlock();
+    MutexGuard got = await(any);
+    assertEquals(second, got.mutex());
+    got.unlock();
+    heldFirst.unlock();
+    List<RecordedEvent> events = stopAndRead(recording, ContendedAcquisitionEvent.NAME);
+
+    assertEquals(1, events.size(), "" + events);
+    RecordedEvent event = events.get(0);
+    assertEquals("lockAny", event.getString("operation"));
+    assertEquals("second", event.getString("objectName"));
+    assertEquals("mutex", event.getString("objectType"));
+    assertEquals(PID, event.getInt("ownerPidAtStart"));
+    assertEquals(got.fence(), event.getLong("fence"));
+    assertTrue(millis(event) >= HOLD_MILLIS - 20, event.toString());
+  }
+
   // ---- owner death ----
 
   @Test
@@ -289,6 +315,22 @@ class JfrEventsTest extends RegionTestBase {
             .map(RecordedFrame::getMethod)
             .anyMatch(m -> m.getName().equals("unlock")),
         "the stack shows the unlock that did it: " + brick.getStackTrace());
+  }
+
+  @Test
+  void closingTheRegionOverAnUnrepairedTakeoverRecordsItAsNotRecoverable() throws Exception {
+    Mutex mutex = region.mutex("ledger");
+    mutexWords("ledger").spWord(Child.deadPid());
+    Recording recording = recording(Duration.ofMillis(50));
+    MutexGuard guard = mutex.tryLock().orElseThrow();
+    assertTrue(guard.ownerDied());
+    region.close(); // still held, never marked consistent
+    List<RecordedEvent> events = stopAndRead(recording, NotRecoverableEvent.NAME);
+
+    assertEquals(1, events.size(), "" + events);
+    assertEquals("close", events.get(0).getString("how"));
+    assertEquals(guard.fence(), events.get(0).getLong("fence"));
+    assertEquals(MutexDescriptor.OWNER_DIED, mutexWords("ledger").lvWord(), "not recoverable");
   }
 
   @Test

@@ -8,6 +8,7 @@ import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.NotRecoverableException;
 import dev.ringlock.locks.RegionClosedException;
+import dev.ringlock.locks.internal.jfr.ContendedAcquisitionEvent;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -71,6 +72,13 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
   private PeerWatches owners;
   private CompletableFuture<WaitOutcome> waiting; // guarded by this
   private boolean ownerExited; // guarded by this: a watched owner exited since the wait was armed
+  // The JFR event timing a request that had to wait, begun as it first sleeps if a recording
+  // enables
+  // it, with the candidates' owners of that moment; by the attempt's thread of the moment, as
+  // owners.
+  private ContendedAcquisitionEvent contention;
+  private int[] ownersAtStart;
+  private boolean sleptBefore; // the event was asked for at the first sleep
 
   private AnyMutex(LockAnyCandidate[] candidates, long deadline) {
     this.candidates = candidates;
@@ -157,8 +165,13 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
         return;
       }
       if (taken != null) {
+        if (contention != null) {
+          contention.end(); // the wait ends at the take, not after the continuations settle runs
+        }
         if (!settle(taken)) {
           Guard.unlockUnwanted(taken); // cancelled meanwhile: never leave a mutex held by nobody
+        } else if (contention != null) {
+          recordContention(taken);
         }
         return;
       }
@@ -174,8 +187,36 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
         endWait(candidates.length);
         continue; // an owner has exited already: look again, and take its mutex over
       }
+      if (!sleptBefore) {
+        sleptBefore = true;
+        beginContention(targets);
+      }
       arm(targets);
       return;
+    }
+  }
+
+  /** The first sleep: begins the contended-acquisition event, if a recording enables it. */
+  private void beginContention(List<WaitTarget> targets) {
+    contention =
+        ContendedAcquisitionEvent.beginIfEnabled(null, MutexOwnership.TYPE_NAME, "lockAny", 0);
+    if (contention != null) {
+      ownersAtStart = new int[candidates.length];
+      for (int i = 0; i < candidates.length; i++) {
+        ownersAtStart[i] = MutexDescriptor.ownerOf(targets.get(i).expected());
+      }
+    }
+  }
+
+  /** Commits the event of a request that waited, naming the mutex it got and its owner then. */
+  private void recordContention(Guard taken) {
+    for (int i = 0; i < candidates.length; i++) {
+      if (candidates[i].mutex() == taken.mutex()) {
+        contention.objectName = taken.mutex().name();
+        contention.ownerPidAtStart = ownersAtStart[i];
+        contention.granted(taken.fence(), taken.ownerDied());
+        return;
+      }
     }
   }
 
