@@ -136,6 +136,35 @@ class JfrEventsTest extends RegionTestBase {
   }
 
   @Test
+  void theRecordedWaitEndsAtTheGrantNotAfterTheContinuationsItRuns() throws Exception {
+    Mutex mutex = region.mutex("m");
+    long continuationMillis = 400;
+    Recording recording = recording(Duration.ofMillis(50));
+    MutexGuard held = mutex.tryLock().orElseThrow();
+    CompletableFuture<Void> done =
+        mutex
+            .lock()
+            .thenAccept(
+                guard -> {
+                  try {
+                    Thread.sleep(continuationMillis); // the holder's own work, run by the grant
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                  guard.unlock();
+                });
+    Thread.sleep(HOLD_MILLIS);
+    held.unlock(); // hands the lock on here, and runs the continuation on this thread
+    await(done);
+    List<RecordedEvent> events = stopAndRead(recording, ContendedAcquisitionEvent.NAME);
+
+    assertEquals(1, events.size(), "" + events);
+    long waited = millis(events.get(0));
+    assertTrue(waited >= HOLD_MILLIS - 20, "the wait: " + waited + " ms");
+    assertTrue(waited < continuationMillis, "the continuation is no wait: " + waited + " ms");
+  }
+
+  @Test
   void aContendedAcquisitionUnderTheThresholdIsNotRecorded() throws Exception {
     Mutex mutex = region.mutex("m");
     Semaphore semaphore = region.semaphore("s", 1);
