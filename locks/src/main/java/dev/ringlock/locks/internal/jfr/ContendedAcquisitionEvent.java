@@ -83,7 +83,7 @@ public final class ContendedAcquisitionEvent extends Event {
       String objectName, String objectType, String operation, int permits) {
     ContendedAcquisitionEvent event = new ContendedAcquisitionEvent();
     if (!event.isEnabled()) {
-      return null; // the allocation does not escape: the JIT removes it
+      return null; // the event never escapes, so the JIT may drop the allocation
     }
     event.objectName = objectName;
     event.objectType = objectType;
