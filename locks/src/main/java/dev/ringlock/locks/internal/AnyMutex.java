@@ -58,6 +58,9 @@ import java.util.concurrent.TimeoutException;
  * Not covered by the starvation bound: it never marks a mutex as starving, so heavy barging on
  * every candidate can keep it waiting. It is woken in kernel FIFO order like any sleeper.
  *
+ * JFR: a request that sleeps is timed as a ContendedAcquisitionEvent from its first FUTEX_WAITV
+ * to the word it takes (ended before settle runs the caller's continuations).
+ *
  * Threads: steps run on the caller's thread first, then on the ring's completion thread. The
  * monitor guards `waiting`, so a cancel that races an arming wait cancels it; a mutex taken after
  * a cancel is released again.
@@ -72,10 +75,9 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
   private PeerWatches owners;
   private CompletableFuture<WaitOutcome> waiting; // guarded by this
   private boolean ownerExited; // guarded by this: a watched owner exited since the wait was armed
-  // The JFR event timing a request that had to wait, begun as it first sleeps if a recording
-  // enables
-  // it, with the candidates' owners of that moment; by the attempt's thread of the moment, as
-  // owners.
+  // The JFR event timing a request that had to wait: begun at its first sleep if a recording
+  // enables it, with the candidates' owners of that moment. Used by the attempt's thread of the
+  // moment, as `owners` is.
   private ContendedAcquisitionEvent contention;
   private int[] ownersAtStart;
   private boolean sleptBefore; // the event was asked for at the first sleep

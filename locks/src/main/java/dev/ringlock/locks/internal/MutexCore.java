@@ -81,6 +81,11 @@ import java.util.concurrent.TimeUnit;
  * with the damage. The count of sleeping processes is not repaired: a dead process stays counted,
  * which only makes releases go through the word once every LOCAL_HANDOFF_LIMIT handoffs.
  *
+ * JFR (docs/observability.md): a queued LockFuture times its wait (ContendedAcquisitionEvent,
+ * ended when it leaves the queue); a takeover is recorded where its guard is drawn (takenOverFrom),
+ * a not-recoverable release where the word is stored (MutexOwnership). The fast paths record
+ * nothing.
+ *
  * Memory ordering: in-process handoff orders through this monitor and the future's completion;
  * the word's own accesses are MutexOwnership's. The counts are plain atomic adds: they steer
  * policy, not safety.
