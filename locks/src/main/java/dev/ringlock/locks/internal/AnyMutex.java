@@ -9,6 +9,7 @@ import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.NotRecoverableException;
 import dev.ringlock.locks.RegionClosedException;
 import dev.ringlock.locks.internal.jfr.ContendedAcquisitionEvent;
+import dev.ringlock.locks.internal.jfr.LockEvents;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -200,8 +201,7 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
 
   /** The first sleep: begins the contended-acquisition event, if a recording enables it. */
   private void beginContention(List<WaitTarget> targets) {
-    contention =
-        ContendedAcquisitionEvent.beginIfEnabled(null, MutexOwnership.TYPE_NAME, "lockAny", 0);
+    contention = LockEvents.beginContended(null, MutexOwnership.TYPE_NAME, "lockAny", 0);
     if (contention != null) {
       ownersAtStart = new int[candidates.length];
       for (int i = 0; i < candidates.length; i++) {

@@ -2,6 +2,7 @@ package dev.ringlock.locks.internal;
 
 import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.internal.jfr.ContendedAcquisitionEvent;
+import dev.ringlock.locks.internal.jfr.LockEvents;
 
 /** A pending lock request of a {@link MutexCore}; see {@link QueuedRequest}. */
 final class LockFuture extends QueuedRequest<MutexGuard, LockFuture> implements ContendedRequest {
@@ -16,8 +17,7 @@ final class LockFuture extends QueuedRequest<MutexGuard, LockFuture> implements 
     super(deadline, timeoutNanos);
     this.mutex = mutex;
     this.queuedAt = queuedAt;
-    this.contention =
-        ContendedAcquisitionEvent.beginIfEnabled(mutex.name, MutexOwnership.TYPE_NAME, "lock", 0);
+    this.contention = LockEvents.beginContended(mutex.name, MutexOwnership.TYPE_NAME, "lock", 0);
     if (contention != null) {
       contention.ownerPidAtStart = mutex.ownerPid();
       whenComplete(this::completed);

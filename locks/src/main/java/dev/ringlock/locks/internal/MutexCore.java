@@ -15,7 +15,7 @@ import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.MutexLock;
 import dev.ringlock.locks.OwnerDeathPolicy;
 import dev.ringlock.locks.RegionClosedException;
-import dev.ringlock.locks.internal.jfr.OwnerDeathTakeoverEvent;
+import dev.ringlock.locks.internal.jfr.LockEvents;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Objects;
@@ -261,7 +261,7 @@ public final class MutexCore extends MutexOwnership implements Mutex {
    */
   Guard takenOverFrom(int deadPid) {
     Guard guard = newGuard(true);
-    OwnerDeathTakeoverEvent.record(name, TYPE_NAME, deadPid, pid, guard.fence());
+    LockEvents.takeover(name, TYPE_NAME, deadPid, pid, guard.fence());
     return guard;
   }
 

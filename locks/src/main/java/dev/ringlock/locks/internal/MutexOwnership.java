@@ -13,7 +13,7 @@ import dev.ringlock.core.FutexWord;
 import dev.ringlock.core.WakeSignal;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.NotRecoverableException;
-import dev.ringlock.locks.internal.jfr.NotRecoverableEvent;
+import dev.ringlock.locks.internal.jfr.LockEvents;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 
@@ -193,7 +193,7 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
     long fence = words.laFence(); // the releasing holder's: only a holder draws one
     holding = false;
     xchgWord(OWNER_DIED);
-    NotRecoverableEvent.record(name, TYPE_NAME, pid, fence, "unlock");
+    LockEvents.notRecoverable(name, TYPE_NAME, pid, fence, "unlock");
     ring.wake(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
     // A sleeper of ours, armed for a timed request, is among those woken: its pump finds the
     // queue empty, or refuses what was queued meanwhile.
@@ -217,7 +217,7 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
     long fence = refusing ? words.laFence() : 0;
     xchgWord(refusing ? OWNER_DIED : 0);
     if (refusing) {
-      NotRecoverableEvent.record(name, TYPE_NAME, pid, fence, "close");
+      LockEvents.notRecoverable(name, TYPE_NAME, pid, fence, "close");
     }
     return refusing;
   }

@@ -1,6 +1,7 @@
 package dev.ringlock.locks.internal;
 
 import dev.ringlock.locks.internal.jfr.ContendedAcquisitionEvent;
+import dev.ringlock.locks.internal.jfr.LockEvents;
 
 /**
  * A pending read or write request of a {@link ReadWriteMutexCore}; see {@link QueuedRequest}. One
@@ -21,7 +22,7 @@ final class ReadWriteRequest extends QueuedRequest<Object, ReadWriteRequest>
     this.lock = lock;
     this.write = write;
     this.contention =
-        ContendedAcquisitionEvent.beginIfEnabled(
+        LockEvents.beginContended(
             lock.name(), ObjectType.name(ObjectType.READ_WRITE_MUTEX), write ? "write" : "read", 0);
     if (contention != null) {
       // the writer, or a writer's pending claim, that the request queued behind; 0: readers only

@@ -1,6 +1,7 @@
 package dev.ringlock.locks.internal;
 
 import dev.ringlock.locks.internal.jfr.ContendedAcquisitionEvent;
+import dev.ringlock.locks.internal.jfr.LockEvents;
 
 /** A pending acquire of a {@link SemaphoreCore}; see {@link QueuedRequest}. */
 final class SemaphoreRequest extends QueuedRequest<Void, SemaphoreRequest>
@@ -17,7 +18,7 @@ final class SemaphoreRequest extends QueuedRequest<Void, SemaphoreRequest>
     this.semaphore = semaphore;
     this.permits = permits;
     this.contention =
-        ContendedAcquisitionEvent.beginIfEnabled(
+        LockEvents.beginContended(
             semaphore.name(), ObjectType.name(ObjectType.SEMAPHORE), "acquire", permits);
     if (contention != null) {
       whenComplete(this::completed);

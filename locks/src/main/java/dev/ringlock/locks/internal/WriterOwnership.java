@@ -12,8 +12,7 @@ import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexScope;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.ReadGuard;
-import dev.ringlock.locks.internal.jfr.NotRecoverableEvent;
-import dev.ringlock.locks.internal.jfr.OwnerDeathTakeoverEvent;
+import dev.ringlock.locks.internal.jfr.LockEvents;
 
 /*
  * Overview
@@ -119,7 +118,7 @@ abstract sealed class WriterOwnership extends ReaderRecords permits ReadWriteDec
    * recorded the death and the word no longer names it): recorded as a JFR event, if enabled.
    */
   final void recordTakeover(int deadPid, WriteHold hold) {
-    OwnerDeathTakeoverEvent.record(name, TYPE_NAME, deadPid, pid, hold.fence());
+    LockEvents.takeover(name, TYPE_NAME, deadPid, pid, hold.fence());
   }
 
   /**
@@ -127,7 +126,7 @@ abstract sealed class WriterOwnership extends ReaderRecords permits ReadWriteDec
    * close) without markConsistent. Recorded as a JFR event, if enabled.
    */
   final void recordNotRecoverable(long fence, String how) {
-    NotRecoverableEvent.record(name, TYPE_NAME, pid, fence, how);
+    LockEvents.notRecoverable(name, TYPE_NAME, pid, fence, how);
   }
 
   /**
