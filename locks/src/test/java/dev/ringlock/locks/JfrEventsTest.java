@@ -383,6 +383,27 @@ class JfrEventsTest extends RegionTestBase {
     assertEquals(guard.fence(), brick.getLong("fence"));
   }
 
+  // ---- a JVM that never records ----
+
+  @Test
+  void contendedAcquisitionsInAJvmThatNeverRecordsLoadNothingOfJfrButItsFlag() throws Exception {
+    try (Child child =
+        Child.jvm(JfrIdleChild.class)
+            .args(region.file().toString())
+            .jvmOptions("-Xlog:class+load=info:stdout")
+            .captureOutput()
+            .start()) {
+      child.expect("DONE");
+      child.awaitSuccess(Duration.ofSeconds(30));
+      String loaded = child.output();
+      assertTrue(loaded.contains(" dev.ringlock.locks.internal.jfr.LockEvents "), "it queued");
+      assertFalse(
+          loaded.contains(" dev.ringlock.locks.internal.jfr.ContendedAcquisitionEvent "),
+          "no event class: loading the first one loads JFR (about a second)");
+      assertFalse(loaded.contains(" jdk.jfr.internal."), "nothing of JFR's machinery");
+    }
+  }
+
   // ---- defaults ----
 
   @Test
