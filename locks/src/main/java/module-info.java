@@ -10,6 +10,9 @@
 module dev.ringlock.locks {
   requires transitive dev.ringlock.core;
   requires org.agrona;
+  // JFR events (dev.ringlock.locks.internal.jfr): contended acquisitions, takeovers, not
+  // recoverable
+  requires jdk.jfr;
 
   exports dev.ringlock.locks;
 }

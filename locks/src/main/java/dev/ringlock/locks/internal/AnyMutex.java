@@ -8,6 +8,8 @@ import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.NotRecoverableException;
 import dev.ringlock.locks.RegionClosedException;
+import dev.ringlock.locks.internal.jfr.ContendedAcquisitionEvent;
+import dev.ringlock.locks.internal.jfr.LockEvents;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -57,6 +59,9 @@ import java.util.concurrent.TimeoutException;
  * Not covered by the starvation bound: it never marks a mutex as starving, so heavy barging on
  * every candidate can keep it waiting. It is woken in kernel FIFO order like any sleeper.
  *
+ * JFR: a request that sleeps is timed as a ContendedAcquisitionEvent from its first FUTEX_WAITV
+ * to the word it takes (ended before settle runs the caller's continuations).
+ *
  * Threads: steps run on the caller's thread first, then on the ring's completion thread. The
  * monitor guards `waiting`, so a cancel that races an arming wait cancels it, and the take with
  * what it took (`inFlight`), so a cancel either stops the take or unlocks what it took, before
@@ -75,6 +80,12 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
   // withdrawal either stops the take or finds what it took and unlocks it before cancel() returns
   private Guard inFlight;
   private boolean ownerExited; // guarded by this: a watched owner exited since the wait was armed
+  // The JFR event timing a request that had to wait: begun at its first sleep if a recording
+  // enables it, with the candidates' owners of that moment. Used by the attempt's thread of the
+  // moment, as `owners` is.
+  private ContendedAcquisitionEvent contention;
+  private int[] ownersAtStart;
+  private boolean sleptBefore; // the event was asked for at the first sleep
 
   private AnyMutex(LockAnyCandidate[] candidates, long deadline) {
     this.candidates = candidates;
@@ -168,7 +179,12 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
         return;
       }
       if (taken != null) {
-        settle(taken); // false: cancelled meanwhile, and withdrawn() unlocks it
+        if (contention != null) {
+          contention.end(); // the wait ends at the take, not after the continuations settle runs
+        }
+        if (settle(taken) && contention != null) { // false: cancelled, withdrawn() unlocks it
+          recordContention(taken);
+        }
         return;
       }
       wokenIndex = -1;
@@ -183,8 +199,35 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
         endWait(candidates.length);
         continue; // an owner has exited already: look again, and take its mutex over
       }
+      if (!sleptBefore) {
+        sleptBefore = true;
+        beginContention(targets);
+      }
       arm(targets);
       return;
+    }
+  }
+
+  /** The first sleep: begins the contended-acquisition event, if a recording enables it. */
+  private void beginContention(List<WaitTarget> targets) {
+    contention = LockEvents.beginContended(null, MutexOwnership.TYPE_NAME, "lockAny", 0);
+    if (contention != null) {
+      ownersAtStart = new int[candidates.length];
+      for (int i = 0; i < candidates.length; i++) {
+        ownersAtStart[i] = MutexDescriptor.ownerOf(targets.get(i).expected());
+      }
+    }
+  }
+
+  /** Commits the event of a request that waited, naming the mutex it got and its owner then. */
+  private void recordContention(Guard taken) {
+    for (int i = 0; i < candidates.length; i++) {
+      if (candidates[i].mutex() == taken.mutex()) {
+        contention.objectName = taken.mutex().name();
+        contention.ownerPidAtStart = ownersAtStart[i];
+        contention.granted(taken.fence(), taken.ownerDied());
+        return;
+      }
     }
   }
 

@@ -75,7 +75,7 @@ final class LockAnyCandidate {
       mutex.holding = true;
       return mutex.newGuard(false);
     }
-    return mutex.takeOverIfOwnerDied(v) ? mutex.newGuard(true) : null;
+    return mutex.takeOverIfOwnerDied(v) ? mutex.takenOverFrom(ownerOf(v)) : null;
   }
 
   /**

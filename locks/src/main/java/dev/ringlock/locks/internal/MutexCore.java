@@ -15,6 +15,7 @@ import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.MutexLock;
 import dev.ringlock.locks.OwnerDeathPolicy;
 import dev.ringlock.locks.RegionClosedException;
+import dev.ringlock.locks.internal.jfr.LockEvents;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Objects;
@@ -81,6 +82,11 @@ import java.util.concurrent.TimeUnit;
  * Sleeper.RECHECK_MILLIS. A bad value the pump reads from the region fails every queued request
  * with the damage. The count of sleeping processes is not repaired: a dead process stays counted,
  * which only makes releases go through the word once every LOCAL_HANDOFF_LIMIT handoffs.
+ *
+ * JFR (docs/observability.md): a queued LockFuture times its wait (ContendedAcquisitionEvent,
+ * ended when it leaves the queue); a takeover is recorded where its guard is drawn (takenOverFrom),
+ * a not-recoverable release where the word is stored (MutexOwnership). The fast paths record
+ * nothing.
  *
  * Memory ordering: in-process handoff orders through this monitor and the future's completion;
  * the word's own accesses are MutexOwnership's. The counts are plain atomic adds: they steer
@@ -254,6 +260,16 @@ public final class MutexCore extends MutexOwnership implements Mutex {
     return new Guard(this, nextFence(), ownerDied);
   }
 
+  /**
+   * The guard of a word just taken over from {@code deadPid}, which died holding it; the takeover
+   * is recorded (a JFR event, if a recording enables it), with the fence the guard drew.
+   */
+  Guard takenOverFrom(int deadPid) {
+    Guard guard = newGuard(true);
+    LockEvents.takeover(name, TYPE_NAME, deadPid, pid, guard.fence());
+    return guard;
+  }
+
   /** tryLock: takes the word if it is free and may be taken, or its owner died; else null. */
   Guard tryAcquireNow() {
     if (mayBarge() && tryAcquireFree()) {
@@ -287,7 +303,7 @@ public final class MutexCore extends MutexOwnership implements Mutex {
         return tryAcquireFree() ? newGuard(false) : null;
       }
       if (takeOverIfOwnerDied(v)) {
-        return newGuard(true);
+        return takenOverFrom(owner);
       }
       if (owner == pid || alive(owner)) {
         return null;
@@ -364,7 +380,7 @@ public final class MutexCore extends MutexOwnership implements Mutex {
           }
           holding = true;
           winner = queue.unlink(queue.head());
-          effects.grant(winner, newGuard(ownerDied));
+          effects.grant(winner, ownerDied ? takenOverFrom(owner) : newGuard(false));
           winner = null;
           localHandoffsInARow = 0;
           starving.stop();

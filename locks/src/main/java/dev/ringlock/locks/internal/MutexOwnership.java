@@ -13,6 +13,7 @@ import dev.ringlock.core.FutexWord;
 import dev.ringlock.core.WakeSignal;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.NotRecoverableException;
+import dev.ringlock.locks.internal.jfr.LockEvents;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 
@@ -67,6 +68,9 @@ import java.lang.foreign.MemorySegment;
  */
 /** This process's ownership of one mutex word; see the overview in the source. */
 abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
+  /** The type as events and messages name it. */
+  static final String TYPE_NAME = ObjectType.name(ObjectType.MUTEX);
+
   final String name;
   final MappedRegion region; // names the file in corruption reports
   final MutexWords words; // the object's fields, by access mode
@@ -193,8 +197,10 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
    * its queue. This process's queue fails here.
    */
   final void releaseNotRecoverable() {
+    long fence = words.laFence(); // the releasing holder's: only a holder draws one
     holding = false;
     xchgWord(OWNER_DIED);
+    LockEvents.notRecoverable(name, TYPE_NAME, pid, fence, "unlock");
     ring.wake(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
     // A sleeper of ours, armed for a timed request, is among those woken: its pump finds the
     // queue empty, or refuses what was queued meanwhile.
@@ -215,7 +221,11 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
     holding = false;
     // Only the holder (us) changes OWNER_DIED, so it cannot change between the read and the swap.
     boolean refusing = (lvWord() & OWNER_DIED) != 0;
+    long fence = refusing ? words.laFence() : 0;
     xchgWord(refusing ? OWNER_DIED : 0);
+    if (refusing) {
+      LockEvents.notRecoverable(name, TYPE_NAME, pid, fence, "close");
+    }
     return refusing;
   }
 

@@ -33,6 +33,11 @@ final class ReadHold extends CompletableFuture<ReadGuard> implements ReadGuard {
     return this;
   }
 
+  /** The lock this holds (a contended acquisition's record checks what it was granted). */
+  ReadWriteMutexCore lock() {
+    return lock;
+  }
+
   @Override
   public void obtrudeValue(ReadGuard value) {
     throw new UnsupportedOperationException("a lock future's result cannot be replaced");

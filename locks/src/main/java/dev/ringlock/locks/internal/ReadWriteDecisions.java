@@ -127,8 +127,12 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
       if (blocker == 0) {
         words.andWord(~PENDING); // held now: from here its death is a writer's death
         WriteHold hold = new WriteHold(core(), nextFence(), claimOwnerDied);
+        if (claimOwnerDied) {
+          recordTakeover(claimDeadPid, hold);
+        }
         claimedFor = null;
         claimOwnerDied = false;
+        claimDeadPid = 0;
         writeHeld = true;
         localHandoffsInARow = 0;
         queue.unlink(head);
@@ -149,6 +153,7 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
       if (words.casWord(v, WRITE | pid | PENDING | left)) {
         claimedFor = head;
         claimOwnerDied = (left & OWNER_DIED) != 0;
+        claimDeadPid = (v & PENDING) == 0 ? writer : 0; // a dead claimant held nothing
       }
       return false;
     }
@@ -159,6 +164,7 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
     if (words.casWord(v, WRITE | pid | PENDING | (v & (WAITERS | OWNER_DIED)))) {
       claimedFor = head;
       claimOwnerDied = (v & OWNER_DIED) != 0;
+      claimDeadPid = 0; // a death another process recorded: the word no longer names the writer
     }
     return false;
   }

@@ -396,7 +396,11 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
       // Only the writer (us) changes OWNER_DIED under its claim: an unrepaired takeover released
       // is not recoverable, as unlocking it would be.
       boolean unrepaired = (words.lvWord() & OWNER_DIED) != 0;
+      long fence = unrepaired ? words.laFence() : 0;
       words.xchgWord(unrepaired ? NOT_RECOVERABLE : 0);
+      if (unrepaired) {
+        recordNotRecoverable(fence, "close");
+      }
     }
     // Only this object's share of the record: other views of the region in this process may hold
     // reads through it still. The record itself stays this process's until it exits (then any

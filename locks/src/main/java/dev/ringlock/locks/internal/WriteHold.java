@@ -22,6 +22,11 @@ final class WriteHold extends ExclusiveHold<WriteGuard> implements WriteGuard {
     return this;
   }
 
+  /** The lock this holds (a contended acquisition's record checks what it was granted). */
+  ReadWriteMutexCore lock() {
+    return lock;
+  }
+
   @Override
   void markLockConsistent() {
     lock.markConsistent();
@@ -32,7 +37,11 @@ final class WriteHold extends ExclusiveHold<WriteGuard> implements WriteGuard {
     if (!claimRelease()) {
       throw alreadyReleased();
     }
+    boolean leavesNotRecoverable = leavesInconsistent(); // only the holder marks it consistent
     lock.releaseWrite(this);
+    if (leavesNotRecoverable) {
+      lock.recordNotRecoverable(fence(), "unlock");
+    }
   }
 
   @Override

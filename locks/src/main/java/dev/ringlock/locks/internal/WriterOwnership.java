@@ -1,6 +1,7 @@
 package dev.ringlock.locks.internal;
 
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.OWNER_DIED;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.PENDING;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITERS;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WRITE;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.afterDeathOf;
@@ -11,6 +12,7 @@ import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexScope;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.ReadGuard;
+import dev.ringlock.locks.internal.jfr.LockEvents;
 
 /*
  * Overview
@@ -33,11 +35,15 @@ import dev.ringlock.locks.ReadGuard;
  */
 /** The writer's transitions of a read-write mutex word; see the overview in the source. */
 abstract sealed class WriterOwnership extends ReaderRecords permits ReadWriteDecisions {
+  /** The type as events and messages name it. */
+  static final String TYPE_NAME = ObjectType.name(ObjectType.READ_WRITE_MUTEX);
+
   volatile boolean writeHeld; // a WriteHold of this object holds the word
 
   // ---- guarded by this ----
   ReadWriteRequest claimedFor; // the queued writer whose claim is in the word, pending
   boolean claimOwnerDied; // that claim took over from a dead writer
+  int claimDeadPid; // the dead writer it took over from, if the word still named it; else 0
 
   WriterOwnership(
       String name, MappedRegion region, long offset, FutexScope scope, FutexRing ring, int pid) {
@@ -100,7 +106,27 @@ abstract sealed class WriterOwnership extends ReaderRecords permits ReadWriteDec
       return null;
     }
     writeHeld = true;
-    return new WriteHold(core(), nextFence(), ownerDied);
+    WriteHold hold = new WriteHold(core(), nextFence(), ownerDied);
+    if (ownerDied) {
+      recordTakeover(writer != 0 && (v & PENDING) == 0 ? writer : 0, hold);
+    }
+    return hold;
+  }
+
+  /**
+   * A write hold just taken over from a dead writer ({@code deadPid}, or 0 if another process had
+   * recorded the death and the word no longer names it): recorded as a JFR event, if enabled.
+   */
+  final void recordTakeover(int deadPid, WriteHold hold) {
+    LockEvents.takeover(name, TYPE_NAME, deadPid, pid, hold.fence());
+  }
+
+  /**
+   * The lock was made not recoverable by this process: a takeover released ({@code how}: unlock, or
+   * close) without markConsistent. Recorded as a JFR event, if enabled.
+   */
+  final void recordNotRecoverable(long fence, String how) {
+    LockEvents.notRecoverable(name, TYPE_NAME, pid, fence, how);
   }
 
   /**
@@ -129,6 +155,7 @@ abstract sealed class WriterOwnership extends ReaderRecords permits ReadWriteDec
     boolean died = claimOwnerDied;
     claimedFor = null;
     claimOwnerDied = false;
+    claimDeadPid = 0;
     if ((words.xchgWord(died ? OWNER_DIED : 0) & WAITERS) != 0 && !closed) {
       effects.passOn(wakeAll::signal);
     }
