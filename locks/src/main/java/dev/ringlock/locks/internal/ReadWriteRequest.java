@@ -9,8 +9,9 @@ final class ReadWriteRequest extends QueuedRequest<Object, ReadWriteRequest> {
   final ReadWriteMutexCore lock;
   final boolean write;
 
-  ReadWriteRequest(ReadWriteMutexCore lock, boolean write, long deadline) {
-    super(deadline);
+  /** {@code timeoutNanos}: the caller's time limit, for the timeout message; -1 if none. */
+  ReadWriteRequest(ReadWriteMutexCore lock, boolean write, long deadline, long timeoutNanos) {
+    super(deadline, timeoutNanos);
     this.lock = lock;
     this.write = write;
   }
