@@ -6,7 +6,9 @@ import java.util.concurrent.TimeUnit;
  * Overview
  *
  * How long a ringlock thread may stay in one blocking system call: io_uring_enter (the
- * completion loop asleep), futex_waitv and futex waits (the syscalls backend), poll of pidfds.
+ * completion loop asleep), futex_waitv and poll of pidfds (the syscalls backend). A bitset wait's
+ * thread on that backend keeps its 50 ms slice (SyscallBackend.BITSET_SLICE_NANOS): each slice's
+ * end may complete the wait spuriously, and 50 ms still keeps an exit well under HotSpot's 300 ms.
  *
  * Why there is a bound at all: HotSpot's exit (Runtime.halt, and System.exit after its hooks)
  * is a VM operation that, at its final safepoint, waits while any other Java thread is in
