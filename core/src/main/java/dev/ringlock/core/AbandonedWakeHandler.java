@@ -22,6 +22,8 @@ public interface AbandonedWakeHandler {
    * Called when an abandoned wait had consumed a wake on {@code word}.
    *
    * @param bitset the bitset the wait was armed with (all ones for waitAny)
+   * @param ring the ring the abandoned wait was made on, to make the wake through
+   * @param word the word whose wake the abandoned wait consumed
    */
   void wakeConsumed(FutexRing ring, FutexWord word, int bitset);
 }

@@ -34,7 +34,9 @@ import java.util.concurrent.TimeUnit;
  *      they request (a wake in a continuation, say) is written straight into the SQ;
  *   3. enter: submit everything written in 1 and 2 with one io_uring_enter. If nothing was
  *      reaped and the stack is still empty, the loop parks instead: it swings the stack head
- *      from null to SLEEPING, arms the doorbell, and submits and waits in the same call.
+ *      from null to SLEEPING, arms the doorbell, and submits and waits in the same call. That
+ *      wait ends after a tick (NativeWaitTick) even with nothing to do, so that a JVM exit never
+ *      waits for this thread; the loop then goes round again, its doorbell still armed.
  * So every request gathered in one iteration reaches the kernel in one system call; more only
  * when they overflow the SQ, which is then submitted and refilled.
  *
@@ -123,6 +125,10 @@ final class CompletionLoop implements Runnable {
   private int[] generations = new int[INITIAL_SLOTS];
   private int[] freeSlots = new int[INITIAL_SLOTS];
   private int freeCount;
+  // a sleep that the tick interrupted with nothing done: its first enter is counted when it ends
+  private boolean sleepGoesOn;
+  private long deferredEnters;
+  private long deferredSqes;
 
   CompletionLoop(FutexRing ring, FutexRing.Options options, String threadName) {
     this.ring = ring;
@@ -473,17 +479,42 @@ final class CompletionLoop implements Runnable {
       // by the next iteration's sleeping enter, which returns at once if there are any.
       return;
     }
-    int flags = wait || getEventsOnSubmit ? IoUringAbi.ENTER_GETEVENTS : 0;
-    int result = uring.enter(toSubmit, wait ? 1 : 0, flags);
-    count(ENTER_CALLS, 1);
+    int result;
+    boolean continuation = false; // re-enters a sleep that the tick interrupted, submitting nothing
+    if (wait) {
+      continuation = toSubmit == 0 && sleepGoesOn;
+      // Bounded by a tick, so that a JVM exit never waits for this thread (NativeWaitTick)
+      result = uring.enterAndWait(toSubmit, NativeWaitTick.NANOS);
+      if (result == -Errno.ETIME || result >= 0 && cq.head() == cq.tail()) {
+        // The tick passed and nothing completed: the sleep goes on in the next enter. Stats count
+        // the whole sleep as the one call that began it, when it ends, as before there was a tick,
+        // so that they do not move while the ring idles.
+        if (!continuation) {
+          deferredEnters++;
+          deferredSqes += Math.max(0, result);
+        }
+        sleepGoesOn = true;
+        if (result > 0) {
+          noteSubmission(result);
+        }
+        return;
+      }
+    } else {
+      result = uring.enter(toSubmit, 0, getEventsOnSubmit ? IoUringAbi.ENTER_GETEVENTS : 0);
+    }
+    sleepGoesOn = false;
+    if (deferredEnters > 0) {
+      count(ENTER_CALLS, deferredEnters);
+      count(SQES_SUBMITTED, deferredSqes);
+      deferredEnters = 0;
+      deferredSqes = 0;
+    }
+    if (!continuation) {
+      count(ENTER_CALLS, 1);
+    }
     if (result >= 0) {
       count(SQES_SUBMITTED, result);
-      if (result > counters[LARGEST_SUBMISSION]) {
-        count(LARGEST_SUBMISSION, result - counters[LARGEST_SUBMISSION]);
-      }
-      if (sq.pending() == 0) {
-        submission.resetScratch();
-      }
+      noteSubmission(result);
       return;
     }
     switch (-result) {
@@ -491,6 +522,15 @@ final class CompletionLoop implements Runnable {
       case Errno.EAGAIN, Errno.EBUSY ->
           reapCompletions(); // make room in the kernel, retry next time
       default -> throw new RingException("io_uring_enter failed", -result);
+    }
+  }
+
+  private void noteSubmission(int submitted) {
+    if (submitted > counters[LARGEST_SUBMISSION]) {
+      count(LARGEST_SUBMISSION, submitted - counters[LARGEST_SUBMISSION]);
+    }
+    if (sq.pending() == 0) {
+      submission.resetScratch();
     }
   }
 

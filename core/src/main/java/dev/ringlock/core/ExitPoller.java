@@ -17,7 +17,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * watched pidfd (readable once its process has exited) plus an eventfd that other threads write
  * to when they add a watch or abandon one. A pidfd that turns readable completes its watch on
  * this thread, where ProcessWatch's listeners then run, as they run on the completion thread of
- * the io_uring backend. A watch owns its pidfd and closes it on every way out.
+ * the io_uring backend. A watch owns its pidfd and closes it on every way out. The poll returns
+ * after a tick (NativeWaitTick) even when nothing is ready, so that a JVM exit never waits for
+ * this thread; the next pass polls the same set again.
  */
 final class ExitPoller implements Runnable {
   private static final int POLLFD_BYTES = 8; // struct pollfd { int fd; short events, revents; }
@@ -101,8 +103,11 @@ final class ExitPoller implements Runnable {
         for (int i = 0; i < watches.size(); i++) {
           setPollfd(i + 1, watches.get(i).pidfd);
         }
-        backend.countWait(0);
-        int ready = Syscalls.poll(pollfds, fds, -1);
+        // never past a tick, so that a JVM exit never waits for this thread (NativeWaitTick)
+        int ready = Syscalls.poll(pollfds, fds, NativeWaitTick.MILLIS);
+        if (ready != 0) {
+          backend.countWait(0); // an idle tick is not counted
+        }
         if (ready < 0) {
           if (ready == -Errno.EINTR) {
             continue;

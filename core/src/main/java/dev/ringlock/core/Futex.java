@@ -28,6 +28,9 @@ public final class Futex {
    * Wakes up to {@code count} waiters on {@code word} whose bitset shares a bit with {@code
    * bitset}. One system call; never blocks.
    *
+   * @param word the futex word
+   * @param count how many waiters to wake at most
+   * @param bitset the waiters to wake: those whose bitset shares a bit with it; not 0
    * @return how many were woken
    */
   public static int wake(FutexWord word, int count, int bitset) {
@@ -43,7 +46,14 @@ public final class Futex {
     return woken;
   }
 
-  /** Blocks while {@code word} holds {@code expected}, until woken. */
+  /**
+   * Blocks while {@code word} holds {@code expected}, until woken.
+   *
+   * @param word the futex word
+   * @param expected the value the word must hold for the wait to start
+   * @param bitset the wakes this wait accepts: those whose bitset shares a bit with it; not 0
+   * @return woken, or value changed if the word did not hold {@code expected}
+   */
   public static WaitOutcome await(FutexWord word, int expected, int bitset) {
     try {
       return await(word, expected, bitset, null);
@@ -56,6 +66,10 @@ public final class Futex {
    * Blocks while {@code word} holds {@code expected}, until woken or until {@code timeout} passes.
    *
    * @param timeout null for none
+   * @param word the futex word
+   * @param expected the value the word must hold for the wait to start
+   * @param bitset the wakes this wait accepts: those whose bitset shares a bit with it; not 0
+   * @return woken, or value changed if the word did not hold {@code expected}
    * @throws TimeoutException if the timeout passed first
    */
   public static WaitOutcome await(FutexWord word, int expected, int bitset, Duration timeout)

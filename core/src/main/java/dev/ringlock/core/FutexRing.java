@@ -151,6 +151,8 @@ public final class FutexRing implements AutoCloseable {
      * The backend a {@value FutexRing#BACKEND_PROPERTY} value names: {@code io_uring}, {@code
      * syscalls} or {@code auto}, in any case; null or blank is AUTO.
      *
+     * @param value the property's value, or null
+     * @return the backend it names
      * @throws IllegalArgumentException for any other value
      */
     public static Backend fromProperty(String value) {
@@ -172,7 +174,11 @@ public final class FutexRing implements AutoCloseable {
     }
   }
 
-  /** Opens a ring with the default {@link Options}. */
+  /**
+   * Opens a ring with the default {@link Options}.
+   *
+   * @return the open ring; close it when done
+   */
   public static FutexRing open() {
     return open(options());
   }
@@ -180,6 +186,8 @@ public final class FutexRing implements AutoCloseable {
   /**
    * Opens a ring on the backend {@link Options#backend} chooses and starts its threads.
    *
+   * @param options the ring's options (copied: later changes do not apply)
+   * @return the open ring; close it when done
    * @throws IoUringUnavailableException if io_uring was asked for (IO_URING) and this process
    *     cannot use its futex operations; or, on AUTO, if it cannot and the syscalls backend is
    *     refused too (a suppressed exception says why). Its {@link
@@ -258,6 +266,7 @@ public final class FutexRing implements AutoCloseable {
    * primitives when none is given. It closes when the JVM exits (a shutdown hook cancels its
    * kernel-side waits first); {@link #close()} on it throws.
    *
+   * @return the process-wide ring
    * @throws IoUringUnavailableException if neither io_uring futex operations nor futex_waitv are
    *     usable here (see {@link #open(Options)})
    */
@@ -282,14 +291,25 @@ public final class FutexRing implements AutoCloseable {
     return ring;
   }
 
-  /** A builder of ring options, holding the defaults. */
+  /**
+   * A builder of ring options, holding the defaults.
+   *
+   * @return a new builder
+   */
   public static Options options() {
     return new Options();
   }
 
   // ---- waits ----
 
-  /** Waits for a wake on {@code word}, if it holds {@code expected}, matching any bitset. */
+  /**
+   * Waits for a wake on {@code word}, if it holds {@code expected}, matching any bitset.
+   *
+   * @param word the futex word
+   * @param expected the value the word must hold for the wait to start
+   * @return a future of the outcome: woken, or value changed if the word did not hold {@code
+   *     expected}
+   */
   public CompletableFuture<WaitOutcome> wait(FutexWord word, int expected) {
     return wait(word, expected, ANY_BITSET, null, AbandonedWakeHandler.PASS_ON);
   }
@@ -298,6 +318,11 @@ public final class FutexRing implements AutoCloseable {
    * Waits for a wake on {@code word} whose bitset shares a bit with {@code bitset}, if the word
    * holds {@code expected}.
    *
+   * @param word the futex word
+   * @param expected the value the word must hold for the wait to start
+   * @param bitset the wakes this wait accepts: those whose bitset shares a bit with it
+   * @return a future of the outcome: woken, or value changed if the word did not hold {@code
+   *     expected}
    * @throws IllegalArgumentException if {@code bitset} is 0 (it would match no wake)
    */
   public CompletableFuture<WaitOutcome> wait(FutexWord word, int expected, int bitset) {
@@ -308,6 +333,12 @@ public final class FutexRing implements AutoCloseable {
    * As {@link #wait(FutexWord, int, int)}, failing with {@link
    * java.util.concurrent.TimeoutException} if no wake arrives within {@code timeout} (a linked
    * timeout in the kernel, not a Java timer).
+   *
+   * @param word the futex word
+   * @param expected the value the word must hold for the wait to start
+   * @param bitset the wakes this wait accepts: those whose bitset shares a bit with it
+   * @param timeout how long to wait for a wake at most
+   * @return a future of the outcome, failed with {@code TimeoutException} after {@code timeout}
    */
   public CompletableFuture<WaitOutcome> wait(
       FutexWord word, int expected, int bitset, Duration timeout) {
@@ -320,6 +351,11 @@ public final class FutexRing implements AutoCloseable {
    *
    * @param timeout null for none
    * @param onAbandonedWake gets a wake that reached the wait after its future was abandoned
+   * @param word the futex word
+   * @param expected the value the word must hold for the wait to start
+   * @param bitset the wakes this wait accepts: those whose bitset shares a bit with it
+   * @return a future of the outcome: woken, or value changed if the word did not hold {@code
+   *     expected}
    */
   public CompletableFuture<WaitOutcome> wait(
       FutexWord word,
@@ -333,7 +369,12 @@ public final class FutexRing implements AutoCloseable {
     return backend.wait(word, expected, bitset, timeoutNanos(timeout), onAbandonedWake);
   }
 
-  /** Waits for a wake on any of {@code targets}; the outcome's index says which. */
+  /**
+   * Waits for a wake on any of {@code targets}; the outcome's index says which.
+   *
+   * @param targets 1 to {@value #MAX_WAIT_ANY} words, each with its expected value
+   * @return a future of the outcome: woken with the index of the word woken, or value changed
+   */
   public CompletableFuture<WaitOutcome> waitAny(List<WaitTarget> targets) {
     return waitAny(targets, null, AbandonedWakeHandler.PASS_ON);
   }
@@ -352,6 +393,10 @@ public final class FutexRing implements AutoCloseable {
    * one first.
    *
    * @param timeout null for none
+   * @param targets 1 to {@value #MAX_WAIT_ANY} words, each with its expected value
+   * @param onAbandonedWake gets each word's wake that reached the wait after its future was
+   *     abandoned
+   * @return a future of the outcome: woken with the index of the word woken, or value changed
    * @throws IllegalArgumentException for 0 or more than {@value #MAX_WAIT_ANY} targets
    */
   public CompletableFuture<WaitOutcome> waitAny(
@@ -371,7 +416,13 @@ public final class FutexRing implements AutoCloseable {
 
   // ---- wakes ----
 
-  /** Wakes up to {@code count} waiters on {@code word}, whatever their bitsets. */
+  /**
+   * Wakes up to {@code count} waiters on {@code word}, whatever their bitsets.
+   *
+   * @param word the futex word
+   * @param count how many waiters to wake at most; {@link #WAKE_ALL} for every one
+   * @return a future of the number woken, in every process
+   */
   public CompletableFuture<Integer> wake(FutexWord word, int count) {
     return wake(word, count, ANY_BITSET);
   }
@@ -383,6 +434,9 @@ public final class FutexRing implements AutoCloseable {
    * the class comment), and none made after it completed.
    *
    * @param count 0 wakes none; {@link #WAKE_ALL} wakes every one
+   * @param word the futex word
+   * @param bitset the waiters to wake: those whose bitset shares a bit with it
+   * @return a future of the number woken, in every process
    * @throws IllegalArgumentException if {@code count} is negative or {@code bitset} is 0
    */
   public CompletableFuture<Integer> wake(FutexWord word, int count, int bitset) {
@@ -411,6 +465,10 @@ public final class FutexRing implements AutoCloseable {
    * A reusable, fire-and-forget wake of up to {@code count} waiters on {@code word} whose bitsets
    * share a bit with {@code bitset}; see {@link WakeSignal}.
    *
+   * @param word the futex word
+   * @param count how many waiters each signal wakes at most, at least 1
+   * @param bitset the waiters to wake: those whose bitset shares a bit with it
+   * @return the signal, to keep and signal again
    * @throws IllegalArgumentException if {@code count} is not positive or {@code bitset} is 0
    */
   public WakeSignal wakeSignal(FutexWord word, int count, int bitset) {
@@ -431,6 +489,8 @@ public final class FutexRing implements AutoCloseable {
    * thread while the completion thread sleeps is woken by a direct system call, as a {@link
    * WakeSignal} is.
    *
+   * @param words the words to wake one waiter of each
+   * @return a future that completes when the last wake has run
    * @throws IllegalArgumentException if {@code words} is empty
    */
   public CompletableFuture<Void> wakeEach(List<FutexWord> words) {
@@ -456,6 +516,8 @@ public final class FutexRing implements AutoCloseable {
    * <p>Where pidfd_open is refused (ENOSYS, EPERM) the exit is seen through /proc instead, as
    * {@link ProcessWatch} does; cancelling the returned future then ends the watch.
    *
+   * @param pid the process to watch, positive
+   * @return a future that completes when the process exits; cancel it to stop watching
    * @throws RingException if pidfd_open fails for another reason than ESRCH (EMFILE: the message
    *     says which limit ran out)
    */
@@ -489,6 +551,8 @@ public final class FutexRing implements AutoCloseable {
   /**
    * This ring's exit notifications for other processes: one pidfd poll per watched process, shared
    * by every caller in this process (see {@link ProcessWatch}).
+   *
+   * @return this ring's process watch
    */
   public ProcessWatch processes() {
     return processes;
@@ -499,12 +563,18 @@ public final class FutexRing implements AutoCloseable {
   /**
    * True on the thread where this ring completes futures: the completion thread (on io_uring, where
    * requests made join the batch).
+   *
+   * @return true on the thread where this ring completes futures
    */
   public boolean inCompletionThread() {
     return backend.inCompletionThread();
   }
 
-  /** Which backend this ring runs on: {@link Backend#IO_URING} or {@link Backend#SYSCALLS}. */
+  /**
+   * Which backend this ring runs on: {@link Backend#IO_URING} or {@link Backend#SYSCALLS}.
+   *
+   * @return the backend this ring runs on
+   */
   public Backend backend() {
     return backend.kind();
   }
@@ -514,12 +584,20 @@ public final class FutexRing implements AutoCloseable {
     return backend.completionThreadAsleep();
   }
 
-  /** Whether {@link #close()} has begun: no new operation starts on this ring. */
+  /**
+   * Whether {@link #close()} has begun: no new operation starts on this ring.
+   *
+   * @return true once close has begun
+   */
   public boolean isClosed() {
     return backend.isClosing();
   }
 
-  /** Counters since the ring opened: exact once closed, a recent snapshot before that. */
+  /**
+   * Counters since the ring opened: exact once closed, a recent snapshot before that.
+   *
+   * @return the ring's counters
+   */
   public Stats stats() {
     return backend.stats();
   }
@@ -579,12 +657,14 @@ public final class FutexRing implements AutoCloseable {
 
   /**
    * Counters of a ring. On the syscalls backend, which has no ring: enterCalls counts the blocking
-   * calls its threads made (futex_waitv, futex waits, poll), sqesSubmitted is 0, completions counts
-   * the futures it completed, doorbellWakeups the times a sleeping thread was woken to take a new
-   * or abandoned wait, largestSubmission the most words one futex_waitv waited on, and inFlight the
-   * pending waits and watched processes. Wakes are direct system calls there and are not counted.
+   * calls its threads made (futex_waitv, futex waits, poll; an idle tick that ended one with
+   * nothing to do is not counted), sqesSubmitted is 0, completions counts the futures it completed,
+   * doorbellWakeups the times a sleeping thread was woken to take a new or abandoned wait,
+   * largestSubmission the most words one futex_waitv waited on, and inFlight the pending waits and
+   * watched processes. Wakes are direct system calls there and are not counted.
    *
-   * @param enterCalls io_uring_enter system calls made by the completion thread
+   * @param enterCalls io_uring_enter system calls made by the completion thread; a sleep counts as
+   *     one however many idle ticks (docs/threading.md in the project) it spans
    * @param sqesSubmitted SQEs the kernel consumed
    * @param completions CQEs reaped
    * @param doorbellWakeups times another thread woke the sleeping completion thread
@@ -647,6 +727,9 @@ public final class FutexRing implements AutoCloseable {
      * Which backend carries the ring's requests. Default {@link Backend#AUTO}, which lets the
      * {@value FutexRing#BACKEND_PROPERTY} system property decide, then io_uring where it works. The
      * io_uring options (queue sizes, setup flags, doorbell) do not apply to SYSCALLS.
+     *
+     * @param backend the backend to use
+     * @return these options
      */
     public Options backend(Backend backend) {
       this.backend = Objects.requireNonNull(backend, "backend");
@@ -660,6 +743,9 @@ public final class FutexRing implements AutoCloseable {
     /**
      * SQ size: the most requests one io_uring_enter submits (the kernel rounds up to a power of
      * two). Default 1024.
+     *
+     * @param entries the SQ size, at least 1
+     * @return these options
      */
     public Options submissionQueueEntries(int entries) {
       if (entries < 2 || entries > 32768) {
@@ -673,6 +759,9 @@ public final class FutexRing implements AutoCloseable {
     /**
      * CQ size: completions the kernel can post before the completion thread reaps. More are kept by
      * the kernel (IORING_FEAT_NODROP), at a cost. Default 16384.
+     *
+     * @param entries the CQ size, at least 1
+     * @return these options
      */
     public Options completionQueueEntries(int entries) {
       if (entries < 2 || entries > 1 << 20) {
@@ -686,6 +775,8 @@ public final class FutexRing implements AutoCloseable {
     /**
      * io_uring_setup flags. Default SUBMIT_ALL, SINGLE_ISSUER, DEFER_TASKRUN.
      *
+     * @param flags the io_uring_setup flags
+     * @return these options
      * @throws IllegalArgumentException if DEFER_TASKRUN is asked for without SINGLE_ISSUER
      */
     public Options setupFlags(Set<SetupFlag> flags) {
@@ -699,7 +790,12 @@ public final class FutexRing implements AutoCloseable {
       return this;
     }
 
-    /** How other threads wake the sleeping completion thread. Default FUTEX. */
+    /**
+     * How other threads wake the sleeping completion thread. Default FUTEX.
+     *
+     * @param kind the doorbell to use
+     * @return these options
+     */
     public Options doorbell(DoorbellKind kind) {
       this.doorbell = Objects.requireNonNull(kind, "kind");
       return this;
@@ -709,6 +805,9 @@ public final class FutexRing implements AutoCloseable {
      * Complete futures on {@code executor} instead of the completion thread, so continuations may
      * block. Costs a hand-off per completion. If the executor rejects a task, the future completes
      * on the completion thread.
+     *
+     * @param executor where futures complete, or null for the completion thread
+     * @return these options
      */
     public Options completionExecutor(Executor executor) {
       this.completionExecutor = Objects.requireNonNull(executor, "executor");
@@ -744,7 +843,12 @@ public final class FutexRing implements AutoCloseable {
       return blockedThreadWarning;
     }
 
-    /** Name of the completion thread. Default "ringlock-ring-N". */
+    /**
+     * Name of the completion thread. Default "ringlock-ring-N".
+     *
+     * @param name the completion thread's name
+     * @return these options
+     */
     public Options threadName(String name) {
       this.threadName = Objects.requireNonNull(name, "name");
       return this;

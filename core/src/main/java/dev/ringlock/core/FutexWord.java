@@ -31,6 +31,10 @@ public final class FutexWord {
   /**
    * The word at {@code offset} in {@code segment}.
    *
+   * @param segment native memory holding the word
+   * @param offset the word's byte offset in {@code segment}, a multiple of 4
+   * @param scope whether other processes may wait on or wake the word
+   * @return the word
    * @throws IllegalArgumentException if the segment is not native memory, the word does not fit
    *     inside it, or its address is not 4-byte aligned
    */
@@ -55,6 +59,10 @@ public final class FutexWord {
   /**
    * The word at {@code offset} in {@code segment}, {@link FutexScope#SHARED} if the segment is a
    * file mapping (which another process may map too) and {@link FutexScope#PRIVATE} otherwise.
+   *
+   * @param segment native memory holding the word
+   * @param offset the word's byte offset in {@code segment}, a multiple of 4
+   * @return the word
    */
   public static FutexWord of(MemorySegment segment, long offset) {
     Objects.requireNonNull(segment, "segment");
@@ -65,6 +73,9 @@ public final class FutexWord {
    * The word at a raw address. The caller keeps that memory mapped for as long as any operation on
    * the word is pending.
    *
+   * @param address the word's address in this process
+   * @param scope whether other processes may wait on or wake the word
+   * @return the word
    * @throws IllegalArgumentException if the address is 0 or not 4-byte aligned
    */
   public static FutexWord ofAddress(long address, FutexScope scope) {
@@ -83,7 +94,11 @@ public final class FutexWord {
     return address;
   }
 
-  /** The word's address in this process (4-byte aligned). */
+  /**
+   * The word's address in this process (4-byte aligned).
+   *
+   * @return the word's address
+   */
   public long address() {
     return address;
   }
@@ -105,7 +120,11 @@ public final class FutexWord {
     return (int) INT.getAcquire(segment, address - segment.address());
   }
 
-  /** Whether the word is shared with other processes or private to this one. */
+  /**
+   * Whether the word is shared with other processes or private to this one.
+   *
+   * @return the word's scope
+   */
   public FutexScope scope() {
     return scope;
   }

@@ -56,22 +56,38 @@ public final class InternalLockTimeoutException extends RuntimeException {
     this.waited = waited;
   }
 
-  /** The pid the lock word named when the bound ran out (0 if it was freed just then). */
+  /**
+   * The pid the lock word named when the bound ran out (0 if it was freed just then).
+   *
+   * @return the holder's pid, or 0
+   */
   public int holderPid() {
     return holderPid;
   }
 
-  /** What the lock guards: "directory", "wait queue 'jobs'", "condition variable 'ready'". */
+  /**
+   * What the lock guards: "directory", "wait queue 'jobs'", "condition variable 'ready'".
+   *
+   * @return what the lock guards
+   */
   public String lockedObject() {
     return lockedObject;
   }
 
-  /** The region file, or null for a region in memory. */
+  /**
+   * The region file, or null for a region in memory.
+   *
+   * @return the region file, or null
+   */
   public Path file() {
     return file;
   }
 
-  /** How long the caller waited for the lock. */
+  /**
+   * How long the caller waited for the lock.
+   *
+   * @return the time waited
+   */
   public Duration waited() {
     return waited;
   }

@@ -87,7 +87,11 @@ public final class InvalidRegionException extends IOException {
       this.advice = advice;
     }
 
-    /** What to do about it. */
+    /**
+     * What to do about it.
+     *
+     * @return the advice, a sentence
+     */
     public String advice() {
       return advice;
     }
@@ -104,6 +108,7 @@ public final class InvalidRegionException extends IOException {
    * @param file the region file, or null for an in-memory region
    * @param finding what was found, phrased to follow the file's name ("is not a ringlock region
    *     (magic 0x...; expected 0x...)")
+   * @param problem what is wrong, which decides the advice
    */
   public InvalidRegionException(Path file, Problem problem, String finding) {
     super(
@@ -116,12 +121,20 @@ public final class InvalidRegionException extends IOException {
     this.problem = problem;
   }
 
-  /** What is wrong. */
+  /**
+   * What is wrong.
+   *
+   * @return the problem
+   */
   public Problem problem() {
     return problem;
   }
 
-  /** The file that was rejected; null for an in-memory region. */
+  /**
+   * The file that was rejected; null for an in-memory region.
+   *
+   * @return the region file, or null
+   */
   public Path file() {
     return file;
   }

@@ -49,7 +49,11 @@ public final class IoUringUnavailableException extends RingException {
       this.advice = advice;
     }
 
-    /** What the obstacle is and what to do about it. */
+    /**
+     * What the obstacle is and what to do about it.
+     *
+     * @return the advice, a sentence
+     */
     public String advice() {
       return advice;
     }
@@ -85,7 +89,11 @@ public final class IoUringUnavailableException extends RingException {
     this.reason = reason;
   }
 
-  /** Which obstacle was found. */
+  /**
+   * Which obstacle was found.
+   *
+   * @return the obstacle
+   */
   public Reason reason() {
     return reason;
   }

@@ -192,7 +192,11 @@ public final class ProcessWatch {
     }
   }
 
-  /** True once pidfd_open has been refused in this JVM and /proc is read instead. */
+  /**
+   * True once pidfd_open has been refused in this JVM and /proc is read instead.
+   *
+   * @return true if this JVM reads /proc to watch processes
+   */
   public static boolean watchesByProc() {
     return pidfdRefusedErrno != 0;
   }
@@ -202,6 +206,8 @@ public final class ProcessWatch {
    * an exit is noticed within one ring completion, or one /proc poll). A pid with a listener is a
    * lookup; any other costs three system calls (or one /proc read) and keeps nothing open.
    *
+   * @param pid the process id, positive
+   * @return false once the process has exited
    * @throws IllegalArgumentException if {@code pid} is not positive
    * @throws RingException if it cannot tell (out of file descriptors: the message says which limit)
    */
@@ -225,6 +231,8 @@ public final class ProcessWatch {
    * cannot tell (out of file descriptors; logged). The one "cannot tell" policy of every waiter: a
    * dead owner is then taken over at a later look, never a live one robbed now.
    *
+   * @param pid the process id, positive
+   * @return false only once the process is known to have exited
    * @throws IllegalArgumentException if {@code pid} is not positive
    */
   public boolean isAliveOrUnknown(int pid) {
@@ -239,6 +247,8 @@ public final class ProcessWatch {
    * {@link #isAliveNow}, with {@link #isAliveOrUnknown}'s policy: alive when it cannot tell. For
    * code that waits without a ring (the region's pid locks); a zombie is dead here too.
    *
+   * @param pid the process id, positive
+   * @return false only once the process is known to have exited
    * @throws IllegalArgumentException if {@code pid} is not positive
    */
   public static boolean isAliveNowOrUnknown(int pid) {
@@ -253,6 +263,8 @@ public final class ProcessWatch {
    * Runs {@code listener} once, on the ring's completion thread, when process {@code pid} exits;
    * unless the subscription is cancelled first. It must not block.
    *
+   * @param pid the process id, positive
+   * @param listener what to run when it exits
    * @return the subscription, or null if the process has exited already (the listener never runs)
    * @throws IllegalArgumentException if {@code pid} is not positive
    * @throws RingException if it cannot watch (out of file descriptors: the message says which)
@@ -404,6 +416,8 @@ public final class ProcessWatch {
    * look at a region without taking part (they may run where io_uring is blocked); a process that
    * waits for another's exit uses {@link FutexRing#processes()}, which keeps the answer current.
    *
+   * @param pid the process id, positive
+   * @return false if the process has exited (or never existed)
    * @throws IllegalArgumentException if {@code pid} is not positive
    * @throws RingException if pidfd_open or poll fails for another reason than "no such process"
    *     (EMFILE, for one: the message says which limit ran out and what to do)
@@ -525,7 +539,11 @@ public final class ProcessWatch {
     }
   }
 
-  /** How many processes are watched now: one pidfd and one pending poll (or /proc entry) each. */
+  /**
+   * How many processes are watched now: one pidfd and one pending poll (or /proc entry) each.
+   *
+   * @return the processes watched now
+   */
   public synchronized int watchedProcesses() {
     return watched.size();
   }

@@ -16,6 +16,9 @@ public final class RegionFullException extends IllegalStateException {
    * Every entry of the directory is in use.
    *
    * @param region the region's file, or a description of an in-memory region
+   * @param name the name that could not be created
+   * @param capacity how many names the directory holds
+   * @return the exception, its message saying what to do
    */
   public static RegionFullException directoryFull(String region, String name, int capacity) {
     return new RegionFullException(
@@ -35,6 +38,9 @@ public final class RegionFullException extends IllegalStateException {
    * @param needed the object's size rounded up to whole 64-byte lines
    * @param free the bytes left in the data area
    * @param regionBytes the size of the whole region
+   * @param region the region's file, or a description of an in-memory region
+   * @param name the name that could not be created
+   * @return the exception, its message saying what to do
    */
   public static RegionFullException dataFull(
       String region, String name, long needed, long free, long regionBytes) {

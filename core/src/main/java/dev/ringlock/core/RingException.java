@@ -35,12 +35,20 @@ public class RingException extends RuntimeException {
     initCause(cause);
   }
 
-  /** The errno reported, or 0. */
+  /**
+   * The errno reported, or 0.
+   *
+   * @return the errno, or 0 when no system call failed
+   */
   public int errno() {
     return errno;
   }
 
-  /** The symbolic name of {@link #errno()} ("EINVAL"), or "" when there is none. */
+  /**
+   * The symbolic name of {@link #errno()} ("EINVAL"), or "" when there is none.
+   *
+   * @return the errno's name, or ""
+   */
   public String errnoName() {
     return errno == 0 ? "" : Errno.name(errno);
   }

@@ -64,6 +64,8 @@ final class SyscallBackend implements FutexBackend {
   static final int MAX_BITSET_WAITS = 16;
 
   private static final System.Logger LOG = System.getLogger(FutexRing.class.getName());
+  // Short enough for a JVM exit too (NativeWaitTick: it waits for threads in native code), so
+  // not the tick itself: each slice's end may complete the wait spuriously (see BitsetWait)
   private static final long BITSET_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
   private static final long SETTLE_PATIENCE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
   // How long a wake waits for a thread to take its handover: one pass of a thread that runs no user

@@ -24,7 +24,12 @@ public final class WaitOutcome {
     this.wokenIndex = wokenIndex;
   }
 
-  /** Woken through the word at {@code index} (0 for a single-word wait). */
+  /**
+   * Woken through the word at {@code index} (0 for a single-word wait).
+   *
+   * @param index the index of the word woken, 0 to 127
+   * @return the outcome
+   */
   public static WaitOutcome woken(int index) {
     if (index < 0 || index >= WOKEN.length) {
       throw new IllegalArgumentException(
@@ -33,17 +38,29 @@ public final class WaitOutcome {
     return WOKEN[index];
   }
 
-  /** The wait did not start: a word did not hold its expected value. */
+  /**
+   * The wait did not start: a word did not hold its expected value.
+   *
+   * @return the outcome
+   */
   public static WaitOutcome valueChanged() {
     return VALUE_CHANGED;
   }
 
-  /** Whether a wake ended the wait ({@link #wokenIndex()} says through which word). */
+  /**
+   * Whether a wake ended the wait ({@link #wokenIndex()} says through which word).
+   *
+   * @return true if a wake ended the wait
+   */
   public boolean isWoken() {
     return wokenIndex >= 0;
   }
 
-  /** Whether the wait did not start because a word no longer held its expected value. */
+  /**
+   * Whether the wait did not start because a word no longer held its expected value.
+   *
+   * @return true if a word did not hold its expected value
+   */
   public boolean isValueChanged() {
     return wokenIndex < 0;
   }
@@ -51,6 +68,7 @@ public final class WaitOutcome {
   /**
    * The index of the word whose wake ended the wait.
    *
+   * @return the woken word's index in the wait's list (0 for a single-word wait)
    * @throws IllegalStateException if the wait ended because a value changed
    */
   public int wokenIndex() {

@@ -92,8 +92,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * count (SyscallBackend.wakeSettled).
  *
  * Timeouts: the call's absolute CLOCK_MONOTONIC deadline is the nearest deadline of the set
- * (System.nanoTime is CLOCK_MONOTONIC on Linux); overdue entries complete with
- * TimeoutException at the top of each pass.
+ * (System.nanoTime is CLOCK_MONOTONIC on Linux), but never more than a tick away
+ * (NativeWaitTick: a JVM exit waits for threads in native code); overdue entries complete with
+ * TimeoutException at the top of each pass. A tick's return is the ETIMEDOUT case below, as a
+ * poke is the control word's: nothing consumed, the entries re-armed by the next pass.
  */
 final class WaitvThread implements Runnable {
   /** Waited words per thread: futex_waitv takes 128 entries; the control word and sentinel. */
@@ -235,25 +237,26 @@ final class WaitvThread implements Runnable {
         setEntry(kernelArray, 0, control.address(), controlValue);
         setEntry(waitv, count * ENTRY_BYTES, sentinel.address(), 0);
         drainedUpTo = queued;
-        MemorySegment timeout = MemorySegment.NULL;
-        if (deadline != SyscallWait.NO_DEADLINE) {
-          deadlineSpec.set(
-              ValueLayout.JAVA_LONG, UringLayouts.TIMESPEC_SEC, deadline / 1_000_000_000L);
-          deadlineSpec.set(
-              ValueLayout.JAVA_LONG, UringLayouts.TIMESPEC_NSEC, deadline % 1_000_000_000L);
-          timeout = deadlineSpec;
-        }
-        backend.countWait(count);
+        // never past a tick, so that a JVM exit never waits for this thread (NativeWaitTick)
+        long tickEnd = System.nanoTime() + NativeWaitTick.NANOS;
+        boolean onTick = deadline == SyscallWait.NO_DEADLINE || deadline - tickEnd > 0;
+        long until = onTick ? tickEnd : deadline;
+        deadlineSpec.set(ValueLayout.JAVA_LONG, UringLayouts.TIMESPEC_SEC, until / 1_000_000_000L);
+        deadlineSpec.set(ValueLayout.JAVA_LONG, UringLayouts.TIMESPEC_NSEC, until % 1_000_000_000L);
+        int words = count;
         snapshotWakes();
         // single writer; volatile: publishes drainedUpTo. Before `sleeping`, so that a settled()
         // that reads one generation on both sides of `sleeping` knows which call it is
         armGeneration++;
         sleeping = true;
-        int result = Syscalls.futexWaitv(kernelArray, count + 2, timeout);
+        int result = Syscalls.futexWaitv(kernelArray, count + 2, deadlineSpec);
         if (TestPausePoints.HOLD_AFTER_KERNEL_RETURN) {
           TestPausePoints.afterKernelReturn(); // out of the kernel, `sleeping` not yet cleared
         }
         sleeping = false;
+        if (!(onTick && result == -Errno.ETIMEDOUT)) {
+          backend.countWait(words); // before afterWait completes futures; idle ticks not counted
+        }
         afterWait(result);
       }
     } catch (Throwable t) {

@@ -41,12 +41,20 @@ public final class WakeSignal {
     this.queuedWake = loop == null ? null : new QueuedWake(word, count, bitset);
   }
 
-  /** The word this signal wakes waiters of. */
+  /**
+   * The word this signal wakes waiters of.
+   *
+   * @return the word
+   */
   public FutexWord word() {
     return word;
   }
 
-  /** How many waiters each signal wakes at most. */
+  /**
+   * How many waiters each signal wakes at most.
+   *
+   * @return the most waiters one signal wakes
+   */
   public int count() {
     return count;
   }

@@ -31,7 +31,11 @@ import java.util.concurrent.CompletableFuture;
  * every condition variable: change the state under the mutex, then signal.
  */
 public interface ConditionVariable {
-  /** The name this condition has in its region. */
+  /**
+   * The name this condition has in its region.
+   *
+   * @return the name this condition has in its region
+   */
   String name();
 
   /**
@@ -41,6 +45,8 @@ public interface ConditionVariable {
    * <p>Cancelling the returned future removes the waiter and does not re-acquire: after a cancel
    * the caller holds nothing, and a signal the waiter had consumed is passed on to the next waiter.
    *
+   * @param guard the caller's guard of the condition's mutex; it is released while the caller waits
+   * @return a future of the new guard, once signalled and holding the mutex again
    * @throws IllegalStateException if the guard was already unlocked (nothing is queued then)
    * @throws WaitQueueFullException if the condition has no free waiter slot (the guard is kept)
    * @throws dev.ringlock.core.InternalLockTimeoutException if another live process held the
@@ -53,6 +59,10 @@ public interface ConditionVariable {
    * As {@link #await(MutexGuard)}; when {@code timeout} runs out first, it re-acquires the mutex
    * and completes normally with the new guard, as {@code java.util.concurrent.locks.Condition}
    * does. Callers re-check their predicate and their own deadline.
+   *
+   * @param guard as {@link #await(MutexGuard)}
+   * @param timeout how long to wait for a signal at most
+   * @return a future of the new guard, holding the mutex again, signalled or not
    */
   CompletableFuture<MutexGuard> await(MutexGuard guard, Duration timeout);
 
@@ -69,6 +79,10 @@ public interface ConditionVariable {
   /** Wakes every waiter, with one kernel wake for all of them. */
   void signalAll();
 
-  /** How many waiters are queued now, in every process (a snapshot). */
+  /**
+   * How many waiters are queued now, in every process (a snapshot).
+   *
+   * @return the waiters queued now, in every process
+   */
   int waiting();
 }

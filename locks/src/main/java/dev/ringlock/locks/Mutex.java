@@ -50,6 +50,8 @@ public interface Mutex {
    *
    * @param candidates 1 to {@value dev.ringlock.core.FutexRing#MAX_WAIT_ANY} distinct mutexes of
    *     regions that share one ring
+   * @return a future that completes with the guard of the candidate acquired; {@link
+   *     MutexGuard#mutex()} says which
    * @throws IllegalArgumentException for no candidates, more than {@value
    *     dev.ringlock.core.FutexRing#MAX_WAIT_ANY}, a candidate listed twice, a mutex not made by a
    *     {@link SharedRegion}, or candidates whose regions wait through different rings
@@ -63,27 +65,45 @@ public interface Mutex {
   /**
    * As {@link #lockAny(List)}, but fails with {@link java.util.concurrent.TimeoutException} if no
    * candidate is acquired within {@code timeout} (a linked timeout on the FUTEX_WAITV).
+   *
+   * @param candidates as {@link #lockAny(List)}
+   * @param timeout how long to wait at most; zero still takes a free candidate
+   * @return a future of the guard of the candidate acquired, failed with {@code TimeoutException}
+   *     after {@code timeout}
    */
   static CompletableFuture<MutexGuard> lockAny(List<? extends Mutex> candidates, Duration timeout) {
     return AnyMutex.lockAny(candidates, timeout);
   }
 
-  /** The name this mutex has in its region. */
+  /**
+   * The name this mutex has in its region.
+   *
+   * @return the name this mutex has in its region
+   */
   String name();
 
-  /** Completes with a guard once this caller holds the mutex. */
+  /**
+   * Completes with a guard once this caller holds the mutex.
+   *
+   * @return a future that completes with the guard once this caller holds the mutex
+   */
   CompletableFuture<MutexGuard> lock();
 
   /**
    * As {@link #lock()}, but fails with {@link java.util.concurrent.TimeoutException} if the mutex
    * is not acquired within {@code timeout}. The time limit is a linked timeout on the ring's
    * FUTEX_WAIT; a timed-out request behaves like a cancelled one.
+   *
+   * @param timeout how long to wait for the mutex at most
+   * @return a future of the guard, failed with {@code TimeoutException} after {@code timeout}
    */
   CompletableFuture<MutexGuard> lock(Duration timeout);
 
   /**
    * Takes the mutex if it is free and nobody in this process is queued for it (and no process is
    * starving for it); never waits.
+   *
+   * @return the guard if the mutex was taken, else empty
    */
   Optional<MutexGuard> tryLock();
 
@@ -99,10 +119,18 @@ public interface Mutex {
    */
   int queueLength();
 
-  /** Whether some process holds the mutex now (a snapshot). */
+  /**
+   * Whether some process holds the mutex now (a snapshot).
+   *
+   * @return true if some process holds the mutex now
+   */
   boolean isLocked();
 
-  /** The process id of the holder, or 0 when free (a snapshot). */
+  /**
+   * The process id of the holder, or 0 when free (a snapshot).
+   *
+   * @return the holder's process id, or 0 when free
+   */
   int ownerPid();
 
   /**
@@ -110,6 +138,8 @@ public interface Mutex {
    * held by a process that took it over from a dead owner and has not called {@link
    * MutexGuard#markConsistent()}, while it is held by a process that has died (and nobody has taken
    * it over yet), and for good once it is not recoverable.
+   *
+   * @return false while the protected state may be inconsistent after an owner's death
    */
   boolean isConsistent();
 

@@ -2,7 +2,11 @@ package dev.ringlock.locks;
 
 /** Proof of holding a {@link Mutex}: closing or unlocking it releases the mutex, once. */
 public interface MutexGuard extends AutoCloseable {
-  /** The mutex this guard holds (or held). */
+  /**
+   * The mutex this guard holds (or held).
+   *
+   * @return the mutex this guard holds or held
+   */
   Mutex mutex();
 
   /**
@@ -33,6 +37,8 @@ public interface MutexGuard extends AutoCloseable {
    * in any process (a 64-bit counter in the region). Hand it to a resource that rejects writes
    * carrying a smaller fence than it has seen, and a holder that lost the lock (paused, then
    * resumed after another took over) cannot corrupt it.
+   *
+   * @return this acquisition's fence, greater than every earlier one of this mutex
    */
   long fence();
 
@@ -42,6 +48,8 @@ public interface MutexGuard extends AutoCloseable {
    * #markConsistent()} before unlocking; unlocking without doing so makes the mutex not recoverable
    * (see {@link NotRecoverableException}), as a POSIX robust mutex does. If this holder dies too,
    * the next holder sees {@code ownerDied()} again.
+   *
+   * @return true if the previous owner died holding the mutex
    */
   boolean ownerDied();
 

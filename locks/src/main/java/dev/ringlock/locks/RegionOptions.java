@@ -57,42 +57,74 @@ public final class RegionOptions {
     this.internalLockTimeout = builder.internalLockTimeout;
   }
 
-  /** The defaults: 1 MiB, 1,024 objects, the default ring, private to this user. */
+  /**
+   * The defaults: 1 MiB, 1,024 objects, the default ring, private to this user.
+   *
+   * @return the default options
+   */
   public static RegionOptions defaults() {
     return DEFAULTS;
   }
 
-  /** A builder that starts from {@link #defaults()}. */
+  /**
+   * A builder that starts from {@link #defaults()}.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Bytes of the region file when an open creates it. */
+  /**
+   * Bytes of the region file when an open creates it.
+   *
+   * @return the size in bytes
+   */
   public long regionSize() {
     return regionSize;
   }
 
-  /** How many named objects the directory holds when an open creates the region. */
+  /**
+   * How many named objects the directory holds when an open creates the region.
+   *
+   * @return the directory's capacity in names
+   */
   public int capacity() {
     return capacity;
   }
 
-  /** The ring waits go through: the one given, or else the process-wide default ring. */
+  /**
+   * The ring waits go through: the one given, or else the process-wide default ring.
+   *
+   * @return the ring
+   */
   public FutexRing ring() {
     return ring != null ? ring : FutexRing.defaultRing();
   }
 
-  /** Spins before a contended acquire queues. */
+  /**
+   * Spins before a contended acquire queues.
+   *
+   * @return the number of spins
+   */
   public int spinTries() {
     return spinTries;
   }
 
-  /** Whether a release may hand the lock straight to a waiter queued in this process. */
+  /**
+   * Whether a release may hand the lock straight to a waiter queued in this process.
+   *
+   * @return true if in-process handoff is on
+   */
   public boolean localHandoff() {
     return localHandoff;
   }
 
-  /** How many waiters a wait queue holds when {@link SharedRegion#waitQueue(String)} creates it. */
+  /**
+   * How many waiters a wait queue holds when {@link SharedRegion#waitQueue(String)} creates it.
+   *
+   * @return the capacity in waiters
+   */
   public int waitQueueCapacity() {
     return waitQueueCapacity;
   }
@@ -101,6 +133,8 @@ public final class RegionOptions {
    * How long a synchronous call (await, wake, signal, creating an object, close) waits for another
    * live process that holds one of the region's internal locks before it fails with {@link
    * dev.ringlock.core.InternalLockTimeoutException}. See docs/internal-locks.md.
+   *
+   * @return the bound on waiting for an internal lock
    */
   public Duration internalLockTimeout() {
     return internalLockTimeout;
@@ -109,6 +143,8 @@ public final class RegionOptions {
   /**
    * The group the region file is shared with ({@link Builder#sharedWithGroup(String)}); empty for a
    * file private to its owner.
+   *
+   * @return the group's name, or empty
    */
   public Optional<String> sharingGroup() {
     return Optional.ofNullable(sharingGroup);
@@ -157,6 +193,7 @@ public final class RegionOptions {
      * are accepted.
      *
      * @param group a group name, looked up (getgrnam) when the region is opened
+     * @return this builder
      */
     public Builder sharedWithGroup(String group) {
       Objects.requireNonNull(group, "group");
@@ -167,7 +204,12 @@ public final class RegionOptions {
       return this;
     }
 
-    /** Bytes of the region file when this call creates it (rounded up to 64). */
+    /**
+     * Bytes of the region file when this call creates it (rounded up to 64).
+     *
+     * @param bytes the size in bytes
+     * @return this builder
+     */
     public Builder regionSize(long bytes) {
       if (bytes <= 0) {
         throw new IllegalArgumentException("region size must be positive, not " + bytes);
@@ -176,7 +218,12 @@ public final class RegionOptions {
       return this;
     }
 
-    /** How many named objects the region's directory holds, when this call creates it. */
+    /**
+     * How many named objects the region's directory holds, when this call creates it.
+     *
+     * @param objects the directory's capacity in names
+     * @return this builder
+     */
     public Builder capacity(int objects) {
       if (objects <= 0) {
         throw new IllegalArgumentException("capacity must be positive, not " + objects);
@@ -187,13 +234,21 @@ public final class RegionOptions {
 
     /**
      * The ring for waits and wakes; by default the process-wide {@link FutexRing#defaultRing()}.
+     *
+     * @param ring the ring, or null for the default ring
+     * @return this builder
      */
     public Builder ring(FutexRing ring) {
       this.ring = Objects.requireNonNull(ring, "ring");
       return this;
     }
 
-    /** Spins before a contended acquire queues; 0 queues at once. */
+    /**
+     * Spins before a contended acquire queues; 0 queues at once.
+     *
+     * @param tries the number of spins, 0 or more
+     * @return this builder
+     */
     public Builder spinTries(int tries) {
       if (tries < 0) {
         throw new IllegalArgumentException("spin tries must be 0 or more, not " + tries);
@@ -206,6 +261,9 @@ public final class RegionOptions {
      * Whether a release may hand the lock straight to a waiter queued in this process, with no
      * kernel round trip (the default). Off, every handover goes through FUTEX_WAKE and FUTEX_WAIT;
      * benchmarks use this to measure the difference.
+     *
+     * @param enabled whether in-process handoff is on
+     * @return this builder
      */
     public Builder localHandoff(boolean enabled) {
       this.localHandoff = enabled;
@@ -216,6 +274,9 @@ public final class RegionOptions {
      * How many waiters a wait queue created by {@link SharedRegion#waitQueue(String)} holds at once
      * (1 to 16,777,216; each takes 32 bytes of the region). It applies only when the queue is
      * created: an existing queue keeps its own.
+     *
+     * @param waiters the capacity in waiters
+     * @return this builder
      */
     public Builder waitQueueCapacity(int waiters) {
       WaitQueueDescriptor.checkCapacity(waiters);
@@ -228,6 +289,9 @@ public final class RegionOptions {
      * internal locks (a wait queue's or condition's list lock, the directory lock) before it fails
      * with {@link dev.ringlock.core.InternalLockTimeoutException}; 5 s by default. A timed await
      * waits at most its own timeout. A dead holder's lock is taken over at once, whatever this is.
+     *
+     * @param timeout the bound on waiting for an internal lock
+     * @return this builder
      */
     public Builder internalLockTimeout(Duration timeout) {
       Objects.requireNonNull(timeout, "timeout");
@@ -239,7 +303,11 @@ public final class RegionOptions {
       return this;
     }
 
-    /** The options set so far. */
+    /**
+     * The options set so far.
+     *
+     * @return the options
+     */
     public RegionOptions build() {
       return new RegionOptions(this);
     }

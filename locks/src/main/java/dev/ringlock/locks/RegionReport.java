@@ -72,7 +72,11 @@ public final class RegionReport {
       details = Collections.unmodifiableMap(new LinkedHashMap<>(details));
     }
 
-    /** Name, type, details and problem, in that order, for a JSON writer. */
+    /**
+     * Name, type, details and problem, in that order, for a JSON writer.
+     *
+     * @return the object's report as a map
+     */
     public Map<String, Object> toJson() {
       Map<String, Object> json = new LinkedHashMap<>();
       json.put("name", name);
@@ -83,7 +87,12 @@ public final class RegionReport {
     }
   }
 
-  /** The report of a snapshot already taken. */
+  /**
+   * The report of a snapshot already taken.
+   *
+   * @param snapshot the snapshot to report
+   * @return the report
+   */
   public static RegionReport of(RegionSnapshot snapshot) {
     return new RegionReport(Objects.requireNonNull(snapshot, "snapshot"));
   }
@@ -91,6 +100,8 @@ public final class RegionReport {
   /**
    * Maps {@code file} read-only and reads it, asking the kernel whether each pid is alive.
    *
+   * @param file the region file
+   * @return the report
    * @throws dev.ringlock.core.InvalidRegionException if it is not a region this version reads, or
    *     its header or directory is damaged ({@link
    *     dev.ringlock.core.InvalidRegionException.Problem#CORRUPT} and others)
@@ -104,52 +115,93 @@ public final class RegionReport {
   /**
    * As {@link #read(Path)}, with {@code liveness} saying whether a pid names a live process (null:
    * cannot tell). It is asked at most once per pid.
+   *
+   * @param file the region file
+   * @param liveness whether a pid is alive: true, false, or null when it cannot tell
+   * @return the report
+   * @throws IOException as {@link #read(Path)}
    */
   public static RegionReport read(Path file, IntFunction<Boolean> liveness) throws IOException {
     return of(RegionSnapshot.read(file, liveness));
   }
 
-  /** The typed values this report renders. */
+  /**
+   * The typed values this report renders.
+   *
+   * @return the snapshot
+   */
   public RegionSnapshot snapshot() {
     return snapshot;
   }
 
-  /** The region file. */
+  /**
+   * The region file.
+   *
+   * @return the region file
+   */
   public Path file() {
     return snapshot.file();
   }
 
-  /** The layout version the file's header records. */
+  /**
+   * The layout version the file's header records.
+   *
+   * @return the layout version
+   */
   public int layoutVersion() {
     return snapshot.layoutVersion();
   }
 
-  /** The region's size in bytes. */
+  /**
+   * The region's size in bytes.
+   *
+   * @return the size in bytes
+   */
   public long size() {
     return snapshot.size();
   }
 
-  /** How many objects its directory holds. */
+  /**
+   * How many objects its directory holds.
+   *
+   * @return the directory's capacity
+   */
   public int capacity() {
     return snapshot.capacity();
   }
 
-  /** Every object, in creation order. */
+  /**
+   * Every object, in creation order.
+   *
+   * @return the objects
+   */
   public List<ObjectReport> objects() {
     return objects;
   }
 
-  /** As {@link RegionSnapshot#fileWarnings()}: warnings, not damage. */
+  /**
+   * As {@link RegionSnapshot#fileWarnings()}: warnings, not damage.
+   *
+   * @return the warnings
+   */
   public List<String> fileWarnings() {
     return snapshot.fileWarnings();
   }
 
-  /** Whether any object is damaged. */
+  /**
+   * Whether any object is damaged.
+   *
+   * @return true if some object is damaged
+   */
   public boolean hasProblems() {
     return snapshot.hasProblems();
   }
 
-  /** The whole report, for a JSON writer. */
+  /**
+   * The whole report, for a JSON writer.
+   *
+   * @return the report as nested maps and lists
+   */
   public Map<String, Object> toJson() {
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("file", file().toString());

@@ -101,7 +101,11 @@ public record RegionSnapshot(
     fileWarnings = List.copyOf(fileWarnings);
   }
 
-  /** Whether any object is damaged. */
+  /**
+   * Whether any object is damaged.
+   *
+   * @return true if some object has a problem
+   */
   public boolean hasProblems() {
     return objects.stream().anyMatch(o -> !o.problems().isEmpty());
   }
@@ -121,21 +125,32 @@ public record RegionSnapshot(
           SemaphoreSnapshot,
           WaitQueueSnapshot,
           UnreadableObject {
-    /** Its name, as stored (it may contain any character: escape it before printing). */
+    /**
+     * Its name, as stored (it may contain any character: escape it before printing).
+     *
+     * @return the name
+     */
     String name();
 
     /**
      * "mutex", "read-write mutex", "semaphore", "wait queue", "condition variable", or "unknown".
+     *
+     * @return the type's name
      */
     String type();
 
-    /** Every value found that the library refuses as corruption; empty if none. */
+    /**
+     * Every value found that the library refuses as corruption; empty if none.
+     *
+     * @return the problems found
+     */
     List<String> problems();
   }
 
   /**
    * A mutex.
    *
+   * @param name its name in the region, as stored
    * @param word the lock word as read
    * @param owner the process the word names (held, or taken over and not yet marked consistent);
    *     null when free or not recoverable. A pid above any Linux pid is a problem, and its {@code
@@ -147,6 +162,7 @@ public record RegionSnapshot(
    * @param sleepers processes with a kernel wait armed on the word
    * @param lastFence the fence of the last acquisition
    * @param starving processes whose oldest waiter starved
+   * @param problems every value found that the library refuses as corruption; empty if none
    */
   public record MutexSnapshot(
       String name,
@@ -171,7 +187,11 @@ public record RegionSnapshot(
       return ObjectType.name(ObjectType.MUTEX);
     }
 
-    /** "free", "held" or "not-recoverable". */
+    /**
+     * "free", "held" or "not-recoverable".
+     *
+     * @return the state
+     */
     public String state() {
       return notRecoverable ? "not-recoverable" : owner == null ? "free" : "held";
     }
@@ -179,6 +199,8 @@ public record RegionSnapshot(
     /**
      * Whether the protected state is consistent: not when the mutex is not recoverable, was taken
      * over and not marked consistent, or its owner is dead (the next acquirer takes it over).
+     *
+     * @return false after an owner's death until repaired, or once not recoverable
      */
     public boolean consistent() {
       return !notRecoverable
@@ -190,6 +212,7 @@ public record RegionSnapshot(
   /**
    * A read-write mutex (docs/read-write-mutex.md).
    *
+   * @param name its name in the region, as stored
    * @param word the state word as read
    * @param writer the process that holds the write lock or has claimed it (see {@code pending});
    *     null when none. A pid above any Linux pid is a problem, and its {@code alive} is null
@@ -203,6 +226,7 @@ public record RegionSnapshot(
    * @param lastFence the fence of the last write acquisition
    * @param readers every process with a reader record: its read holds, and whether its readers wait
    *     for a writer to leave
+   * @param problems every value found that the library refuses as corruption; empty if none
    */
   public record ReadWriteMutexSnapshot(
       String name,
@@ -228,7 +252,11 @@ public record RegionSnapshot(
       return ObjectType.name(ObjectType.READ_WRITE_MUTEX);
     }
 
-    /** The read holds of every process. */
+    /**
+     * The read holds of every process.
+     *
+     * @return the read holds
+     */
     public long readHolds() {
       return readers.stream().mapToLong(ReaderRecord::holds).sum();
     }
@@ -236,6 +264,8 @@ public record RegionSnapshot(
     /**
      * "not-recoverable", "writer-died" (reads refused until a writer repairs), "write-pending",
      * "write-locked", "read-locked" or "free".
+     *
+     * @return the state
      */
     public String state() {
       if (notRecoverable) {
@@ -261,6 +291,7 @@ public record RegionSnapshot(
   /**
    * A semaphore.
    *
+   * @param name its name in the region, as stored
    * @param word the semaphore's word as read
    * @param permits the permits available
    * @param waitersBit some process may be asleep on the word
@@ -273,6 +304,7 @@ public record RegionSnapshot(
    * @param holders with undo on exit, every valid holder entry (empty without)
    * @param recordsSettled no move half done (busy), no dead holder's record and no repair: only
    *     then must {@code permits + recorded == total}, and a difference is a problem
+   * @param problems every value found that the library refuses as corruption; empty if none
    */
   public record SemaphoreSnapshot(
       String name,
@@ -300,7 +332,11 @@ public record RegionSnapshot(
       return ObjectType.name(ObjectType.SEMAPHORE);
     }
 
-    /** Whether the count equals the total less the records (always true without undo on exit). */
+    /**
+     * Whether the count equals the total less the records (always true without undo on exit).
+     *
+     * @return true if the count agrees
+     */
     public boolean countAgreesWithRecords() {
       return !undoOnExit || permits + recorded == total;
     }
@@ -319,6 +355,7 @@ public record RegionSnapshot(
   /**
    * A wait queue or a condition variable (which is one).
    *
+   * @param name its name in the region, as stored
    * @param type "wait queue" or "condition variable"
    * @param waiting slots on the list
    * @param capacity slots in all
@@ -330,6 +367,7 @@ public record RegionSnapshot(
    *     killed while asleep stays counted: a diagnostic, not a count anything relies on)
    * @param listLockHolder the process holding the list lock, or null
    * @param listLockWord the list lock's word as read
+   * @param problems every value found that the library refuses as corruption; empty if none
    */
   public record WaitQueueSnapshot(
       String name,
@@ -364,8 +402,11 @@ public record RegionSnapshot(
    * An object too damaged to read: shorter than its type needs, a queue header that does not fit
    * its bytes, or a type no ringlock of this layout version writes.
    *
+   * @param type its type, as the directory records it
+   * @param name its name in the region, as stored
    * @param typeCode the type recorded in the directory
    * @param bytes the object's length in the directory
+   * @param problems every value found that the library refuses as corruption; empty if none
    */
   public record UnreadableObject(
       String name, String type, int typeCode, long bytes, List<String> problems)
@@ -379,6 +420,8 @@ public record RegionSnapshot(
   /**
    * Maps {@code file} read-only and reads it, asking the kernel whether each pid is alive.
    *
+   * @param file the region file
+   * @return the snapshot
    * @throws dev.ringlock.core.InvalidRegionException if it is not a region this version reads, or
    *     its header or directory is damaged ({@link
    *     dev.ringlock.core.InvalidRegionException.Problem#CORRUPT} and others)
@@ -392,6 +435,11 @@ public record RegionSnapshot(
   /**
    * As {@link #read(Path)}, with {@code liveness} saying whether a pid names a live process (null:
    * cannot tell). It is asked at most once per pid.
+   *
+   * @param file the region file
+   * @param liveness whether a pid is alive: true, false, or null when it cannot tell
+   * @return the snapshot
+   * @throws IOException as {@link #read(Path)}
    */
   public static RegionSnapshot read(Path file, IntFunction<Boolean> liveness) throws IOException {
     Objects.requireNonNull(file, "file");

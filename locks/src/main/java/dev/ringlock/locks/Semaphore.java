@@ -92,7 +92,11 @@ public interface Semaphore {
    */
   int MAX_UNDO_PERMITS = (1 << 30) - 1;
 
-  /** The name this semaphore has in its region. */
+  /**
+   * The name this semaphore has in its region.
+   *
+   * @return the name this semaphore has in its region
+   */
   String name();
 
   /**
@@ -100,6 +104,8 @@ public interface Semaphore {
    * {@link SemaphoreHoldersFullException} if the permits could not be recorded as this process's
    * holding (they are left in the semaphore).
    *
+   * @param permits how many permits to take, at least 1
+   * @return a future that completes once the permits are taken
    * @throws IllegalArgumentException if {@code permits} is not positive
    */
   CompletableFuture<Void> acquire(int permits);
@@ -109,6 +115,10 @@ public interface Semaphore {
    * permits are not taken within {@code timeout}. The time limit is a linked timeout on the ring's
    * FUTEX_WAIT; a timed-out request behaves like a cancelled one.
    *
+   * @param permits how many permits to take, at least 1
+   * @param timeout how long to wait for them at most
+   * @return a future that completes once the permits are taken, failed with {@code
+   *     TimeoutException} after {@code timeout}
    * @throws IllegalArgumentException if {@code permits} is not positive or {@code timeout} is
    *     negative
    */
@@ -119,6 +129,8 @@ public interface Semaphore {
    * queued; never waits. With undo on exit, too few available makes it return the permits of
    * holders that have died first, then try again.
    *
+   * @param permits how many permits to take, at least 1
+   * @return true if the permits were taken
    * @throws IllegalArgumentException if {@code permits} is not positive
    * @throws SemaphoreHoldersFullException with undo on exit, if the permits could not be recorded
    *     as this process's holding (they are left in the semaphore)
@@ -130,6 +142,7 @@ public interface Semaphore {
    * waiters of this process directly, those of other processes through one FUTEX_WAKE. With undo on
    * exit, this process's recorded holding goes down by as many.
    *
+   * @param permits how many permits to give back, at least 1
    * @throws IllegalArgumentException if {@code permits} is not positive, or the available count
    *     would exceed {@link #MAX_PERMITS} (then nothing changes)
    * @throws IllegalStateException with undo on exit, if this process (through this region) holds
@@ -150,13 +163,18 @@ public interface Semaphore {
    */
   int queueLength();
 
-  /** The permits available now (a snapshot). */
+  /**
+   * The permits available now (a snapshot).
+   *
+   * @return the permits available now
+   */
   int availablePermits();
 
   /**
    * Takes every available permit and returns how many that was (0 if none). With undo on exit they
    * are recorded as this process's holding, as acquired permits are.
    *
+   * @return how many permits were taken, 0 or more
    * @throws SemaphoreHoldersFullException as {@link #tryAcquire(int)}
    */
   int drainPermits();

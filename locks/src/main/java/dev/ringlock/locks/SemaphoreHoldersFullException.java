@@ -31,7 +31,11 @@ public final class SemaphoreHoldersFullException extends IllegalStateException {
     this.capacity = capacity;
   }
 
-  /** How many holding processes the table records. */
+  /**
+   * How many holding processes the table records.
+   *
+   * @return the holder table's capacity in processes
+   */
   public int capacity() {
     return capacity;
   }

@@ -22,12 +22,20 @@ public final class SemaphoreOptions {
     this.undoOnExit = builder.undoOnExit;
   }
 
-  /** Undo on exit on. */
+  /**
+   * Undo on exit on.
+   *
+   * @return the default options: undo on exit on
+   */
   public static SemaphoreOptions defaults() {
     return DEFAULTS;
   }
 
-  /** A builder that starts from {@link #defaults()}. */
+  /**
+   * A builder that starts from {@link #defaults()}.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -35,6 +43,8 @@ public final class SemaphoreOptions {
   /**
    * Whether the permits a process holds return to the semaphore when it exits (see {@link
    * Builder#undoOnExit(boolean)}).
+   *
+   * @return true if a process's permits return when it exits
    */
   public boolean undoOnExit() {
     return undoOnExit;
@@ -73,13 +83,20 @@ public final class SemaphoreOptions {
      * right for a semaphore that signals between processes (a producer releases, a consumer
      * acquires), where a dead consumer's permits were consumed for good, and returning them would
      * announce items that are not there.
+     *
+     * @param enabled whether a process's permits return when it exits
+     * @return this builder
      */
     public Builder undoOnExit(boolean enabled) {
       this.undoOnExit = enabled;
       return this;
     }
 
-    /** The options set so far. */
+    /**
+     * The options set so far.
+     *
+     * @return the options
+     */
     public SemaphoreOptions build() {
       return new SemaphoreOptions(this);
     }

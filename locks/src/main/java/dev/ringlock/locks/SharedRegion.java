@@ -99,7 +99,13 @@ public final class SharedRegion implements AutoCloseable {
     close();
   }
 
-  /** Creates the region file with the default options, or attaches to it. */
+  /**
+   * Creates the region file with the default options, or attaches to it.
+   *
+   * @param file the region file
+   * @return the open region; close it when done
+   * @throws IOException if the file cannot be created, opened or mapped
+   */
   public static SharedRegion open(Path file) throws IOException {
     return open(file, RegionOptions.defaults());
   }
@@ -108,6 +114,9 @@ public final class SharedRegion implements AutoCloseable {
    * Creates the region file (mode 0600) or attaches to it. Size and capacity in {@code options}
    * apply only when this call creates the file.
    *
+   * @param file the region file
+   * @param options the region's options; size and capacity apply only when it is created
+   * @return the open region; close it when done
    * @throws dev.ringlock.core.InvalidRegionException if the file exists but is not a sound region
    *     (not a region, a newer layout, truncated, a directory pointing outside the file), or is a
    *     symbolic link, not a regular file, owned by another user or writable by others (problems
@@ -133,12 +142,21 @@ public final class SharedRegion implements AutoCloseable {
     return region;
   }
 
-  /** A region in this process's memory with the default options: private futexes, no file. */
+  /**
+   * A region in this process's memory with the default options: private futexes, no file.
+   *
+   * @return the region
+   */
   public static SharedRegion inMemory() {
     return inMemory(RegionOptions.defaults());
   }
 
-  /** A region in this process's memory: the same API with private futexes, for one process. */
+  /**
+   * A region in this process's memory: the same API with private futexes, for one process.
+   *
+   * @param options the region's options
+   * @return the region
+   */
   public static SharedRegion inMemory(RegionOptions options) {
     Objects.requireNonNull(options, "options");
     FutexRing ring = options.ring();
@@ -150,6 +168,8 @@ public final class SharedRegion implements AutoCloseable {
    * The mutex called {@code name}, created free if the region has none yet. Every call with the
    * same name returns the same object in this process, and the same lock in every process.
    *
+   * @param name the object's name in the region
+   * @return the mutex
    * @throws IllegalArgumentException if the name is empty, longer than {@value
    *     MappedRegion#MAX_NAME_BYTES} UTF-8 bytes, or names another kind of object
    * @throws dev.ringlock.core.RegionFullException if the directory or the data area is full
@@ -251,6 +271,8 @@ public final class SharedRegion implements AutoCloseable {
    * with the same name returns the same object in this process, and the same lock in every process
    * (docs/read-write-mutex.md).
    *
+   * @param name the object's name in the region
+   * @return the read-write mutex
    * @throws IllegalArgumentException if the name is empty, longer than {@value
    *     MappedRegion#MAX_NAME_BYTES} UTF-8 bytes, or names another kind of object
    * @throws dev.ringlock.core.RegionFullException if the directory or the data area is full
@@ -275,6 +297,8 @@ public final class SharedRegion implements AutoCloseable {
    * RegionOptions#waitQueueCapacity()} waiters if the region has none yet. Every call with the same
    * name returns the same object in this process, and the same queue in every process.
    *
+   * @param name the object's name in the region
+   * @return the wait queue
    * @throws IllegalArgumentException if the name is empty, longer than {@value
    *     MappedRegion#MAX_NAME_BYTES} UTF-8 bytes, or names another kind of object
    * @throws dev.ringlock.core.RegionFullException if the directory or the data area is full
@@ -288,6 +312,9 @@ public final class SharedRegion implements AutoCloseable {
    * As {@link #waitQueue(String)}, with room for {@code capacity} waiters (32 bytes of the region
    * each) if this call creates the queue; an existing queue keeps the capacity it was created with.
    *
+   * @param name the object's name in the region
+   * @param capacity the most waiters at once, if it is created now
+   * @return the wait queue
    * @throws IllegalArgumentException also if the capacity is outside 1..16,777,216
    */
   public WaitQueue waitQueue(String name, int capacity) {
@@ -324,6 +351,8 @@ public final class SharedRegion implements AutoCloseable {
    * name returns the same object in this process, and the same condition in every process. It may
    * be used with any mutex, of this region or another.
    *
+   * @param name the object's name in the region
+   * @return the condition variable
    * @throws IllegalArgumentException if the name is empty, longer than {@value
    *     MappedRegion#MAX_NAME_BYTES} UTF-8 bytes, or names another kind of object
    * @throws dev.ringlock.core.RegionFullException if the directory or the data area is full
@@ -337,6 +366,9 @@ public final class SharedRegion implements AutoCloseable {
    * As {@link #condition(String)}, with room for {@code capacity} waiters (32 bytes of the region
    * each) if this call creates it; an existing condition keeps its capacity.
    *
+   * @param name the object's name in the region
+   * @param capacity the most waiters at once, if it is created now
+   * @return the condition variable
    * @throws IllegalArgumentException also if the capacity is outside 1..16,777,216
    */
   public ConditionVariable condition(String name, int capacity) {
@@ -359,6 +391,8 @@ public final class SharedRegion implements AutoCloseable {
    *
    * @param initialPermits 0 or more; at most {@link Semaphore#MAX_PERMITS}, or {@link
    *     Semaphore#MAX_UNDO_PERMITS} with undo on exit (the default)
+   * @param name the object's name in the region
+   * @return the semaphore
    * @throws IllegalArgumentException if {@code initialPermits} is negative or above that maximum,
    *     or the name is empty, longer than {@value MappedRegion#MAX_NAME_BYTES} UTF-8 bytes, or
    *     names another kind of object
@@ -374,6 +408,10 @@ public final class SharedRegion implements AutoCloseable {
    * As {@link #semaphore(String, int)}, created with {@code options} if the region has none yet.
    * The options are fixed at creation: every process must open the semaphore with the same ones.
    *
+   * @param name the object's name in the region
+   * @param initialPermits as {@link #semaphore(String, int)}
+   * @param options the semaphore's options, fixed when it is created
+   * @return the semaphore
    * @throws IllegalStateException if the semaphore exists with other options; nothing changes
    */
   public Semaphore semaphore(String name, int initialPermits, SemaphoreOptions options) {
@@ -452,27 +490,47 @@ public final class SharedRegion implements AutoCloseable {
     }
   }
 
-  /** The region file, or null for an in-memory region. */
+  /**
+   * The region file, or null for an in-memory region.
+   *
+   * @return the region file, or null
+   */
   public Path file() {
     return memory.file();
   }
 
-  /** The region's size in bytes. */
+  /**
+   * The region's size in bytes.
+   *
+   * @return the size in bytes
+   */
   public long size() {
     return memory.size();
   }
 
-  /** How many named objects the region's directory holds. */
+  /**
+   * How many named objects the region's directory holds.
+   *
+   * @return the directory's capacity in names
+   */
   public int capacity() {
     return memory.capacity();
   }
 
-  /** The ring this region's locks wait through. */
+  /**
+   * The ring this region's locks wait through.
+   *
+   * @return the ring
+   */
   public FutexRing ring() {
     return ring;
   }
 
-  /** Whether {@link #close()} was called, or the region closed itself (its file was lost). */
+  /**
+   * Whether {@link #close()} was called, or the region closed itself (its file was lost).
+   *
+   * @return true once the region is closed
+   */
   public boolean isClosed() {
     return closed;
   }

@@ -73,13 +73,18 @@ import java.util.concurrent.CompletableFuture;
  * the list. See docs/internal-locks.md. Thread-safe.
  */
 public interface WaitQueue {
-  /** The name this queue has in its region. */
+  /**
+   * The name this queue has in its region.
+   *
+   * @return the name this queue has in its region
+   */
   String name();
 
   /**
    * Waits until a wake chooses this waiter. The waiter is on the queue when this method returns.
    *
    * @param key what {@link #wakeUpTo} compares; any value for callers that only use {@link #wake}
+   * @return a future that completes once a wake chooses this waiter; cancelling it frees the slot
    * @throws WaitQueueFullException if {@link #capacity()} waiters are waiting already
    * @throws RegionClosedException if the region is closed
    * @throws dev.ringlock.core.InternalLockTimeoutException if another live process held the queue's
@@ -93,6 +98,10 @@ public interface WaitQueue {
    * holds the list lock until the timeout runs out, the returned future has failed with that {@code
    * TimeoutException}, on time, and nothing was queued.
    *
+   * @param key as {@link #await(long)}
+   * @param timeout how long to wait for a wake at most
+   * @return a future that completes once a wake chooses this waiter, failed with {@code
+   *     TimeoutException} after {@code timeout}
    * @throws IllegalArgumentException if the timeout is negative
    */
   CompletableFuture<Void> await(long key, Duration timeout);
@@ -100,6 +109,7 @@ public interface WaitQueue {
   /**
    * Wakes every waiter whose key is at most {@code key}.
    *
+   * @param key the largest key woken (keys compare as signed longs)
    * @return how many waiters were woken (waiters of dead processes are freed, not counted)
    */
   int wakeUpTo(long key);
@@ -108,6 +118,7 @@ public interface WaitQueue {
    * Wakes the {@code count} longest-waiting waiters (all of them, if fewer wait), skipping (and
    * freeing) waiters of dead processes.
    *
+   * @param count how many waiters to wake, 0 or more
    * @return how many waiters were woken
    * @throws IllegalArgumentException if {@code count} is negative
    * @throws dev.ringlock.core.InternalLockTimeoutException as {@link #await(long)}; nobody woken
@@ -124,9 +135,15 @@ public interface WaitQueue {
   /**
    * How many waiters, in every process, are on the queue now (a snapshot). Waiters of a process
    * that died count until their slots are freed (see Process death above).
+   *
+   * @return the waiters on the queue now, in every process
    */
   int waiting();
 
-  /** The most waiters the queue holds at once, fixed when it was created. */
+  /**
+   * The most waiters the queue holds at once, fixed when it was created.
+   *
+   * @return the queue's capacity in waiters
+   */
   int capacity();
 }

@@ -28,7 +28,11 @@ public final class WaitQueueFullException extends IllegalStateException {
     this.capacity = capacity;
   }
 
-  /** The queue's capacity: how many waiters it holds at once. */
+  /**
+   * The queue's capacity: how many waiters it holds at once.
+   *
+   * @return the queue's capacity in waiters
+   */
   public int capacity() {
     return capacity;
   }

@@ -15,10 +15,18 @@ public interface WriteGuard extends AutoCloseable {
   @Override
   void close();
 
-  /** Strictly increasing per lock across all processes: a token for fencing writes elsewhere. */
+  /**
+   * Strictly increasing per lock across all processes: a token for fencing writes elsewhere.
+   *
+   * @return this hold's fence, greater than every earlier write hold's of this lock
+   */
   long fence();
 
-  /** Whether this write hold took over from a writer that died holding the lock. */
+  /**
+   * Whether this write hold took over from a writer that died holding the lock.
+   *
+   * @return true if the previous writer died holding the lock
+   */
   boolean ownerDied();
 
   /** The state a dead writer left has been repaired: readers may enter again after this hold. */
@@ -29,6 +37,7 @@ public interface WriteGuard extends AutoCloseable {
    * enter alongside. There is no upgrade: two readers that both wanted to upgrade would each wait
    * for the other to leave; release the read hold and {@code write()} instead.
    *
+   * @return the read guard that replaces this write hold
    * @throws IllegalStateException if released already, or if this hold took over from a dead writer
    *     and has not marked the state consistent (unlock it, or mark it first)
    */

@@ -246,6 +246,16 @@ abstract class AbstractWaitQueueTest {
   }
 
   @Test
+  void aTimedAwaitsTimeoutMessageStatesItsDuration() throws Exception {
+    WaitQueue queue = region.waitQueue("timed");
+    Throwable failure = failureOf(queue.await(1, Duration.ofMillis(40)));
+    assertInstanceOf(TimeoutException.class, failure);
+    assertTrue(
+        failure.getMessage().endsWith("'timed': no wake chose this waiter within 40 ms"),
+        failure.getMessage());
+  }
+
+  @Test
   void aTimedAwaitWokenInTimeCompletesNormally() throws Exception {
     WaitQueue queue = region.waitQueue("q");
     CompletableFuture<Void> waiter = queue.await(1, Duration.ofSeconds(30));

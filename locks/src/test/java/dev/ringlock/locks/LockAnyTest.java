@@ -196,6 +196,21 @@ class LockAnyTest {
   }
 
   @Test
+  void theTimeoutMessageStatesTheDuration() throws Exception {
+    try (SharedRegion other = openRegion("region")) {
+      List<Mutex> candidates = mutexes(region, 2);
+      MutexGuard g0 = holdElsewhere(other, candidates.get(0));
+      MutexGuard g1 = holdElsewhere(other, candidates.get(1));
+      Throwable failure = failureOf(Mutex.lockAny(candidates, Duration.ofMillis(40)));
+      assertInstanceOf(TimeoutException.class, failure);
+      assertEquals(
+          "none of the 2 lockAny candidates was acquired within 40 ms", failure.getMessage());
+      g0.unlock();
+      g1.unlock();
+    }
+  }
+
+  @Test
   void timesOutHoldingNothing() throws Exception {
     try (SharedRegion other = openRegion("region")) {
       List<Mutex> candidates = mutexes(region, 2);

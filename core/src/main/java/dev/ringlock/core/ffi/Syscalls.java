@@ -226,6 +226,16 @@ public final class Syscalls {
     return (int) syscall(SYS_IO_URING_ENTER, fd, toSubmit, minComplete, flags, 0, 0);
   }
 
+  /**
+   * io_uring_enter(2) that may wait, with IORING_ENTER_EXT_ARG in {@code flags} and {@code arg} a
+   * struct io_uring_getevents_arg of {@code argSize} bytes: a normal call.
+   */
+  public static int ioUringEnter(
+      int fd, int toSubmit, int minComplete, int flags, MemorySegment arg, long argSize) {
+    return (int)
+        syscall(SYS_IO_URING_ENTER, fd, toSubmit, minComplete, flags, arg.address(), argSize);
+  }
+
   /** io_uring_enter(2) that submits and never waits: a critical call. */
   public static int ioUringSubmit(int fd, int toSubmit, int flags) {
     return (int) syscallCritical(SYS_IO_URING_ENTER, fd, toSubmit, 0, flags);

@@ -31,6 +31,7 @@ public final class IoUringAbi {
 
   // io_uring_enter(2) flags
   public static final int ENTER_GETEVENTS = 1;
+  public static final int ENTER_EXT_ARG = 1 << 3;
 
   // sq_ring->flags
   public static final int SQ_CQ_OVERFLOW = 1 << 1;

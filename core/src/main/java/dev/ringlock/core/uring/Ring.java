@@ -2,6 +2,7 @@ package dev.ringlock.core.uring;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import dev.ringlock.core.ffi.Errno;
@@ -31,6 +32,10 @@ public final class Ring {
   private final long sqesLength;
   private final SubmissionQueue submissionQueue;
   private final CompletionQueue completionQueue;
+  // a struct io_uring_getevents_arg and the relative timespec it points to, for waitBounded;
+  // automatic, because a few bytes are not worth tying to the thread that closes the ring
+  private final MemorySegment geteventsArg = Arena.ofAuto().allocate(UringLayouts.GETEVENTS_ARG);
+  private final MemorySegment waitTimeout = Arena.ofAuto().allocate(UringLayouts.KERNEL_TIMESPEC);
   private boolean closed;
 
   private Ring(
@@ -49,6 +54,7 @@ public final class Ring {
     MemorySegment sqes = MemorySegment.ofAddress(sqesAddress).reinterpret(sqesLength);
     this.submissionQueue = new SubmissionQueue(ring, sqes, params);
     this.completionQueue = new CompletionQueue(ring, params);
+    geteventsArg.set(JAVA_LONG, UringLayouts.GETEVENTS_ARG_TS, waitTimeout.address());
   }
 
   /**
@@ -150,6 +156,24 @@ public final class Ring {
       return Syscalls.ioUringSubmit(fd, toSubmit, flags);
     }
     return Syscalls.ioUringEnter(fd, toSubmit, minComplete, flags);
+  }
+
+  /**
+   * Submits published SQEs and waits for one completion, but no longer than {@code timeoutNanos}
+   * (IORING_ENTER_EXT_ARG, Linux 5.11: every kernel with the futex opcodes has it). Returns the
+   * number of SQEs consumed, or -errno: -ETIME when the time passed with nothing submitted and
+   * nothing completed.
+   */
+  public int enterAndWait(int toSubmit, long timeoutNanos) {
+    waitTimeout.set(JAVA_LONG, UringLayouts.TIMESPEC_SEC, timeoutNanos / 1_000_000_000L);
+    waitTimeout.set(JAVA_LONG, UringLayouts.TIMESPEC_NSEC, timeoutNanos % 1_000_000_000L);
+    return Syscalls.ioUringEnter(
+        fd,
+        toSubmit,
+        1,
+        IoUringAbi.ENTER_GETEVENTS | IoUringAbi.ENTER_EXT_ARG,
+        geteventsArg,
+        geteventsArg.byteSize());
   }
 
   /** Unmaps and closes. The caller must have cancelled every pending request first. */

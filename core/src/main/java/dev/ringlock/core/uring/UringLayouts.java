@@ -91,6 +91,20 @@ public final class UringLayouts {
   public static final long TIMESPEC_SEC = offset(KERNEL_TIMESPEC, "tv_sec");
   public static final long TIMESPEC_NSEC = offset(KERNEL_TIMESPEC, "tv_nsec");
 
+  /**
+   * struct io_uring_getevents_arg, passed to io_uring_enter with IORING_ENTER_EXT_ARG (Linux 5.11):
+   * {@code ts} points to a relative struct __kernel_timespec bounding the wait. {@code
+   * min_wait_usec} was padding before Linux 6.12 and stays 0 here.
+   */
+  public static final StructLayout GETEVENTS_ARG =
+      structLayout(
+          JAVA_LONG.withName("sigmask"),
+          JAVA_INT.withName("sigmask_sz"),
+          JAVA_INT.withName("min_wait_usec"),
+          JAVA_LONG.withName("ts"));
+
+  public static final long GETEVENTS_ARG_TS = offset(GETEVENTS_ARG, "ts");
+
   public static final StructLayout SQRING_OFFSETS =
       structLayout(
           JAVA_INT.withName("head"),

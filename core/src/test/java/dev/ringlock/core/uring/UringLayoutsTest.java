@@ -48,6 +48,13 @@ class UringLayoutsTest {
   }
 
   @Test
+  void geteventsArgMatchesTheKernelAbi() {
+    assertEquals(24, UringLayouts.GETEVENTS_ARG.byteSize());
+    assertEquals(16, UringLayouts.GETEVENTS_ARG_TS);
+    assertEquals(1 << 3, IoUringAbi.ENTER_EXT_ARG);
+  }
+
+  @Test
   void paramsAndRingOffsetsMatchTheKernelAbi() {
     assertEquals(120, UringLayouts.PARAMS.byteSize());
     assertEquals(0, UringLayouts.PARAMS_SQ_ENTRIES);

@@ -71,6 +71,7 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
   private final LockAnyCandidate[] candidates;
   private final FutexRing ring;
   private final long deadline;
+  private final long timeoutNanos; // the caller's time limit, for the timeout message; -1: none
   // The candidates' foreign owners, watched while a FUTEX_WAITV sleeps: made at the first one, so
   // that a request that never waits on another process allocates nothing for it. Written and read
   // by the attempt's thread of the moment (the caller's, then the completion thread's, in turn).
@@ -87,15 +88,16 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
   private int[] ownersAtStart;
   private boolean sleptBefore; // the event was asked for at the first sleep
 
-  private AnyMutex(LockAnyCandidate[] candidates, long deadline) {
+  private AnyMutex(LockAnyCandidate[] candidates, long deadline, long timeoutNanos) {
     this.candidates = candidates;
     this.ring = candidates[0].ring();
     this.deadline = deadline;
+    this.timeoutNanos = timeoutNanos;
   }
 
   /** See {@link Mutex#lockAny(List)}. */
   public static CompletableFuture<MutexGuard> lockAny(List<? extends Mutex> candidates) {
-    AnyMutex request = new AnyMutex(checked(candidates), Deadlines.NONE);
+    AnyMutex request = new AnyMutex(checked(candidates), Deadlines.NONE, -1);
     request.attempt(-1);
     return request;
   }
@@ -103,8 +105,9 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
   /** See {@link Mutex#lockAny(List, Duration)}. */
   public static CompletableFuture<MutexGuard> lockAny(
       List<? extends Mutex> candidates, Duration timeout) {
-    long deadline = Deadlines.after(timeout);
-    AnyMutex request = new AnyMutex(checked(candidates), deadline);
+    long timeoutNanos = Deadlines.nanos(timeout);
+    long deadline = System.nanoTime() + timeoutNanos;
+    AnyMutex request = new AnyMutex(checked(candidates), deadline, timeoutNanos);
     request.attempt(-1);
     return request;
   }
@@ -373,7 +376,10 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
 
   private TimeoutException timedOut() {
     return new TimeoutException(
-        "none of the " + candidates.length + " lockAny candidates was acquired within the timeout");
+        "none of the "
+            + candidates.length
+            + " lockAny candidates was acquired within "
+            + Deadlines.describe(timeoutNanos));
   }
 
   /** Called by a candidate's close(): nothing can be acquired through a closed region. */

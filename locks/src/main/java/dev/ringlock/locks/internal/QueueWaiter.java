@@ -30,8 +30,9 @@ final class QueueWaiter extends QueuedRequest<Void, QueueWaiter> {
   @SuppressWarnings("unused") // through PASS_ON_CLAIMED
   private volatile boolean passOnClaimed;
 
-  QueueWaiter(WaitQueueWaiters view, int slot, long deadline) {
-    super(deadline);
+  /** {@code timeoutNanos}: the caller's time limit, for the timeout message; -1 if none. */
+  QueueWaiter(WaitQueueWaiters view, int slot, long deadline, long timeoutNanos) {
+    super(deadline, timeoutNanos);
     this.view = view;
     this.slot = slot;
   }

@@ -349,6 +349,7 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
     return (request.write ? "write" : "read")
         + " of "
         + describe()
-        + " was not granted within the timeout";
+        + " was not granted "
+        + request.withinTimeout();
   }
 }

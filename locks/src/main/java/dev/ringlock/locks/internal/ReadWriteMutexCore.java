@@ -134,7 +134,7 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
   @Override
   public CompletableFuture<ReadGuard> read() {
     try {
-      return acquireRead(Deadlines.NONE);
+      return acquireRead(Deadlines.NONE, -1);
     } catch (InternalError fault) {
       throw regionFaulted(fault);
     }
@@ -143,7 +143,7 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
   @Override
   public CompletableFuture<ReadGuard> read(Duration timeout) {
     try {
-      return acquireRead(Deadlines.after(timeout));
+      return acquireRead(Deadlines.after(timeout), Deadlines.nanos(timeout));
     } catch (InternalError fault) {
       throw regionFaulted(fault);
     }
@@ -186,7 +186,7 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
   @Override
   public CompletableFuture<WriteGuard> write() {
     try {
-      return acquireWrite(Deadlines.NONE);
+      return acquireWrite(Deadlines.NONE, -1);
     } catch (InternalError fault) {
       throw regionFaulted(fault);
     }
@@ -195,7 +195,7 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
   @Override
   public CompletableFuture<WriteGuard> write(Duration timeout) {
     try {
-      return acquireWrite(Deadlines.after(timeout));
+      return acquireWrite(Deadlines.after(timeout), Deadlines.nanos(timeout));
     } catch (InternalError fault) {
       throw regionFaulted(fault);
     }
@@ -299,13 +299,14 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
 
   // ---- reading ----
 
-  private CompletableFuture<ReadGuard> acquireRead(long deadline) {
+  /** {@code timeoutNanos}: the caller's time limit, for the timeout message; -1 if none. */
+  private CompletableFuture<ReadGuard> acquireRead(long deadline, long timeoutNanos) {
     checkOpen();
     if (queue.length() == 0 && enterRead(ensureSlot(), 1)) {
       viewHolds.incrementAndGet();
       return new ReadHold(this).asCompletedFuture();
     }
-    return queued(new ReadWriteRequest(this, false, deadline));
+    return queued(new ReadWriteRequest(this, false, deadline, timeoutNanos));
   }
 
   void releaseRead() {
@@ -332,7 +333,8 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
 
   // ---- writing ----
 
-  private CompletableFuture<WriteGuard> acquireWrite(long deadline) {
+  /** {@code timeoutNanos}: the caller's time limit, for the timeout message; -1 if none. */
+  private CompletableFuture<WriteGuard> acquireWrite(long deadline, long timeoutNanos) {
     checkOpen();
     if (queue.length() == 0) {
       WriteHold hold = tryWriteFree();
@@ -340,7 +342,7 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
         return hold.asCompletedFuture();
       }
     }
-    return queued(new ReadWriteRequest(this, true, deadline));
+    return queued(new ReadWriteRequest(this, true, deadline, timeoutNanos));
   }
 
   @SuppressWarnings("unchecked") // a request is completed with the hold its `write` flag names

@@ -18,8 +18,9 @@ final class ReadWriteRequest extends QueuedRequest<Object, ReadWriteRequest>
   private final ContendedAcquisitionEvent contention;
   private boolean leftQueue; // written under the lock's monitor, read by the granting thread
 
-  ReadWriteRequest(ReadWriteMutexCore lock, boolean write, long deadline) {
-    super(deadline);
+  /** {@code timeoutNanos}: the caller's time limit, for the timeout message; -1 if none. */
+  ReadWriteRequest(ReadWriteMutexCore lock, boolean write, long deadline, long timeoutNanos) {
+    super(deadline, timeoutNanos);
     this.lock = lock;
     this.write = write;
     this.contention =

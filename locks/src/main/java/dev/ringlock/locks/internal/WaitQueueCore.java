@@ -204,12 +204,13 @@ public final class WaitQueueCore implements WaitQueue {
 
   @Override
   public CompletableFuture<Void> await(long key) {
-    return enqueue(key, Deadlines.NONE);
+    return enqueue(key, Deadlines.NONE, -1);
   }
 
   @Override
   public CompletableFuture<Void> await(long key, Duration timeout) {
-    return enqueue(key, Deadlines.after(timeout));
+    long timeoutNanos = Deadlines.nanos(timeout);
+    return enqueue(key, System.nanoTime() + timeoutNanos, timeoutNanos);
   }
 
   @Override
@@ -299,12 +300,13 @@ public final class WaitQueueCore implements WaitQueue {
 
   // ---- waiting ----
 
-  private CompletableFuture<Void> enqueue(long key, long deadline) {
+  /** {@code timeoutNanos}: the caller's time limit, for the timeout message; -1 if none. */
+  private CompletableFuture<Void> enqueue(long key, long deadline, long timeoutNanos) {
     gate.enterPublic();
     WaitQueueBatch batch = new WaitQueueBatch();
     QueueWaiter waiter;
     try {
-      waiter = occupySlot(key, deadline, batch);
+      waiter = occupySlot(key, deadline, timeoutNanos, batch);
     } catch (InternalLockTimeoutException e) {
       if (deadline != Deadlines.NONE && Deadlines.passed(deadline) && !gate.isClosed()) {
         // Its own timeout ran out first: the caller gets a TimeoutException on time, as for any
@@ -312,7 +314,9 @@ public final class WaitQueueCore implements WaitQueue {
         TimeoutException timeout =
             new TimeoutException(
                 describe()
-                    + ": no wake chose this waiter in time (its list lock was held by pid "
+                    + ": no wake chose this waiter within "
+                    + Deadlines.describe(timeoutNanos)
+                    + " (its list lock was held by pid "
                     + e.holderPid()
                     + " all along, so it was never queued)");
         timeout.initCause(e);
@@ -338,7 +342,7 @@ public final class WaitQueueCore implements WaitQueue {
   }
 
   /** A slot of our own, linked at the tail, WAITING; or a full queue. */
-  private QueueWaiter occupySlot(long key, long deadline, WaitQueueBatch batch) {
+  private QueueWaiter occupySlot(long key, long deadline, long timeoutNanos, WaitQueueBatch batch) {
     long patienceEnd = 0;
     for (; ; ) {
       QueueWaiter waiter = null;
@@ -350,7 +354,7 @@ public final class WaitQueueCore implements WaitQueue {
         }
         if (slot != NONE) {
           list.linkLast(slot);
-          waiter = waiters.arrive(slot, deadline); // ARRIVAL
+          waiter = waiters.arrive(slot, deadline, timeoutNanos); // ARRIVAL
         }
       } finally {
         listLock.unlock();

@@ -113,8 +113,8 @@ final class WaitQueueWaiters extends QueuedPrimitive<QueueWaiter> {
   // ---- ARRIVAL ----
 
   /** Under the list lock: the waiter of a slot just linked at the tail joins the local state. */
-  QueueWaiter arrive(int slot, long deadline) {
-    QueueWaiter waiter = new QueueWaiter(this, slot, deadline);
+  QueueWaiter arrive(int slot, long deadline, long timeoutNanos) {
+    QueueWaiter waiter = new QueueWaiter(this, slot, deadline, timeoutNanos);
     synchronized (this) {
       if (locals.isEmpty()) {
         // Nothing local to scan for: any wake from now on is news to this view.
@@ -346,7 +346,7 @@ final class WaitQueueWaiters extends QueuedPrimitive<QueueWaiter> {
 
   @Override
   String timeoutMessage(QueueWaiter waiter) {
-    return core.describe() + ": no wake chose this waiter in time";
+    return core.describe() + ": no wake chose this waiter " + waiter.withinTimeout();
   }
 
   /**
