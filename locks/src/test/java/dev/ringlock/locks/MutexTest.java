@@ -24,7 +24,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Lock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -289,6 +291,37 @@ class MutexTest extends RegionTestBase {
                   return true;
                 })
             .orElse(false));
+  }
+
+  /*
+   * The grant on its way. A release inside a continuation (here: of the request the first release
+   * granted) hands the lock on, but Grants delivers that grant only once the outer grant returns.
+   * A cancel of the request in that instant returns true: from then on the request holds nothing,
+   * so tryLock succeeds at once. (It used to wait for the granting thread to notice its grant had
+   * lost and unlock: the jcstress CancelRacingGrant tests race the same with a third thread.)
+   */
+  @Test
+  void aCancelThatReturnsTrueLeavesNothingHeldEvenWithTheGrantOnItsWay() throws Exception {
+    Mutex mutex = region.mutex("m");
+    MutexGuard first = await(mutex.lock());
+    CompletableFuture<MutexGuard> second = mutex.lock();
+    CompletableFuture<MutexGuard> third = mutex.lock();
+    AtomicBoolean thirdCancelled = new AtomicBoolean();
+    AtomicReference<Optional<MutexGuard>> afterCancel = new AtomicReference<>();
+    CompletableFuture<Void> continuation =
+        second.thenAccept(
+            guard -> {
+              guard.unlock(); // hands the lock to third; its grant is delivered after we return
+              thirdCancelled.set(third.cancel(false));
+              afterCancel.set(mutex.tryLock());
+            });
+    first.unlock();
+    await(continuation);
+    assertTrue(thirdCancelled.get(), "the cancel came before the grant's delivery");
+    Optional<MutexGuard> taken = afterCancel.get();
+    assertTrue(taken.isPresent(), "a cancelled request still held the mutex");
+    taken.get().unlock();
+    assertThrows(CancellationException.class, third::join);
   }
 
   @Test

@@ -20,6 +20,8 @@ import dev.ringlock.testsupport.Child;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -27,7 +29,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReadWriteLock;
 import org.junit.jupiter.api.AfterEach;
@@ -331,6 +335,35 @@ class ReadWriteMutexTest extends RegionTestBase {
     assertEquals(0, lock.readers());
     assertFalse(lock.isWriteLocked());
     lock.tryWrite().orElseThrow().unlock();
+  }
+
+  /*
+   * The grant on its way (see MutexTest's test of the same name): a write release inside a
+   * continuation hands the lock to the next writer, delivered only once the outer grant returns;
+   * a cancel in that instant returns true, and the lock is free at once.
+   */
+  @Test
+  void aCancelThatReturnsTrueLeavesNothingHeldEvenWithTheGrantOnItsWay() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    WriteGuard first = await(lock.write());
+    CompletableFuture<WriteGuard> second = lock.write();
+    CompletableFuture<WriteGuard> third = lock.write();
+    AtomicBoolean thirdCancelled = new AtomicBoolean();
+    AtomicReference<Optional<WriteGuard>> afterCancel = new AtomicReference<>();
+    CompletableFuture<Void> continuation =
+        second.thenAccept(
+            guard -> {
+              guard.unlock(); // hands the lock to third; its grant is delivered after we return
+              thirdCancelled.set(third.cancel(false));
+              afterCancel.set(lock.tryWrite());
+            });
+    first.unlock();
+    await(continuation);
+    assertTrue(thirdCancelled.get(), "the cancel came before the grant's delivery");
+    Optional<WriteGuard> taken = afterCancel.get();
+    assertTrue(taken.isPresent(), "a cancelled writer still held the lock");
+    taken.get().unlock();
+    assertThrows(CancellationException.class, third::join);
   }
 
   // ---- downgrade ----

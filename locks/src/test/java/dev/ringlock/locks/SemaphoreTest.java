@@ -26,6 +26,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -439,6 +440,33 @@ class SemaphoreTest extends RegionTestBase {
     await(next);
     assertThrows(CancellationException.class, cancelled::join);
     assertEquals(1, semaphore.availablePermits());
+  }
+
+  /*
+   * The grant on its way (see MutexTest's test of the same name): a release inside a continuation
+   * grants the next request, delivered only once the outer grant returns; a cancel in that instant
+   * returns true, and the permit is back at once.
+   */
+  @Test
+  void aCancelThatReturnsTrueLeavesNothingHeldEvenWithTheGrantOnItsWay() throws Exception {
+    Semaphore semaphore = region.semaphore("s", 0, SIGNAL);
+    CompletableFuture<Void> second = semaphore.acquire(1);
+    CompletableFuture<Void> third = semaphore.acquire(1);
+    AtomicBoolean thirdCancelled = new AtomicBoolean();
+    AtomicBoolean acquiredAfterCancel = new AtomicBoolean();
+    CompletableFuture<Void> continuation =
+        second.thenRun(
+            () -> {
+              semaphore.release(1); // grants third; delivered after we return
+              thirdCancelled.set(third.cancel(false));
+              acquiredAfterCancel.set(semaphore.tryAcquire(1));
+            });
+    semaphore.release(1);
+    await(continuation);
+    assertTrue(thirdCancelled.get(), "the cancel came before the grant's delivery");
+    assertTrue(acquiredAfterCancel.get(), "a cancelled request still held the permit");
+    assertThrows(CancellationException.class, third::join);
+    assertEquals(0, semaphore.availablePermits());
   }
 
   @Test

@@ -58,8 +58,9 @@ import java.util.concurrent.TimeoutException;
  * every candidate can keep it waiting. It is woken in kernel FIFO order like any sleeper.
  *
  * Threads: steps run on the caller's thread first, then on the ring's completion thread. The
- * monitor guards `waiting`, so a cancel that races an arming wait cancels it; a mutex taken after
- * a cancel is released again.
+ * monitor guards `waiting`, so a cancel that races an arming wait cancels it, and the take with
+ * what it took (`inFlight`), so a cancel either stops the take or unlocks what it took, before
+ * cancel() returns.
  */
 public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
   private final LockAnyCandidate[] candidates;
@@ -70,6 +71,9 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
   // by the attempt's thread of the moment (the caller's, then the completion thread's, in turn).
   private PeerWatches owners;
   private CompletableFuture<WaitOutcome> waiting; // guarded by this
+  // guarded by this: the mutex taken for this request, set in the same monitor as the take, so a
+  // withdrawal either stops the take or finds what it took and unlocks it before cancel() returns
+  private Guard inFlight;
   private boolean ownerExited; // guarded by this: a watched owner exited since the wait was armed
 
   private AnyMutex(LockAnyCandidate[] candidates, long deadline) {
@@ -146,7 +150,14 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
       boolean timedOut = false;
       List<WaitTarget> targets = null;
       try {
-        taken = take(wokenIndex);
+        synchronized (this) {
+          if (isDone()) {
+            return; // cancelled: waitEnded repairs the words
+          }
+          taken = take(wokenIndex);
+          // From here a withdrawal gives it back (withdrawn), if it completes this future first
+          inFlight = taken;
+        }
         // One look at the clock: counted sleep targets must be armed (or uncounted), never dropped.
         timedOut = taken == null && timedOutNow();
         if (taken == null && !timedOut) {
@@ -157,9 +168,7 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
         return;
       }
       if (taken != null) {
-        if (!settle(taken)) {
-          Guard.unlockUnwanted(taken); // cancelled meanwhile: never leave a mutex held by nobody
-        }
+        settle(taken); // false: cancelled meanwhile, and withdrawn() unlocks it
         return;
       }
       wokenIndex = -1;
@@ -334,9 +343,15 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
   @Override
   void withdrawn() {
     CompletableFuture<WaitOutcome> wait;
+    Guard taken;
     synchronized (this) {
       wait = waiting;
       waiting = null;
+      taken = inFlight;
+      inFlight = null;
+    }
+    if (taken != null) {
+      Guard.unlockUnwanted(taken); // taken as the caller completed this: never held by nobody
     }
     if (wait != null) {
       wait.cancel(false); // the ring hands the wait's words to abandonedWake

@@ -158,8 +158,8 @@ public final class ConditionCore implements ConditionVariable {
           (guard, lockFailure) -> {
             if (lockFailure != null) {
               settleExceptionally(lockFailure);
-            } else if (!settle(guard)) {
-              Guard.unlockUnwanted(guard); // cancelled while the grant was on its way
+            } else {
+              settle(guard); // false: cancelled meanwhile, and withdrawn() unlocks the guard
             }
           });
     }
@@ -186,7 +186,11 @@ public final class ConditionCore implements ConditionVariable {
       if (wait != null) {
         wait.cancel(false); // the queue passes on a wake(1) it had consumed
       } else if (relock != null) {
-        relock.cancel(false); // Grants releases a grant that raced this
+        // A pending re-acquisition is withdrawn (giving back a grant on its way); one already
+        // granted is unlocked here, before the caller's cancel() returns, never by the callback
+        if (!relock.cancel(false) && !relock.isCompletedExceptionally()) {
+          Guard.unlockUnwanted(relock.join());
+        }
         if (passOn) {
           queue.passOn(1); // this waiter consumed a signal it will not use
         }

@@ -56,9 +56,12 @@ class Effects<R extends QueuedRequest<?, R>> {
 
   /**
    * A request unlinked for a grant of {@code value} (of the type the request is completed with),
-   * delivered through {@link Grants}.
+   * delivered through {@link Grants}. Under the owner's monitor: the request is marked as granted
+   * (QueuedRequest.unlinkedForGrant) so that a withdrawal racing the delivery gives it back.
    */
+  @SuppressWarnings("unchecked") // value is of the type the request is completed with
   void grant(R request, Object value) {
+    ((QueuedRequest<Object, ?>) request).unlinkedForGrant(value);
     if (grants == null) {
       grants = new ArrayList<>(2);
     }

@@ -19,8 +19,9 @@ final class Grants {
   private Grants() {}
 
   /**
-   * Gives {@code value} to {@code request}. If the request was withdrawn first, what it would have
-   * had is given back ({@link QueuedRequest#grantLost}), which passes it on to the next request.
+   * Gives {@code value} to {@code request}, unlinked for this grant ({@link
+   * QueuedRequest#unlinkedForGrant}). If the request was withdrawn first, its withdrawal gives the
+   * value back ({@link QueuedRequest#grantLost}), not this thread: see QueuedPrimitive.withdraw.
    */
   static <T> void grant(QueuedRequest<T, ?> request, T value) {
     Grants grants = CURRENT.get();
@@ -48,8 +49,6 @@ final class Grants {
   }
 
   private static <T> void deliver(QueuedRequest<T, ?> request, T value) {
-    if (!request.grant(value)) {
-      request.grantLost(value); // withdrawn in the meantime: nothing may stay with nobody
-    }
+    request.grant(value); // false: withdrawn meanwhile, and the withdrawal gives the value back
   }
 }

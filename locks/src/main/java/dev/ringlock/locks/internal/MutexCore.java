@@ -449,19 +449,7 @@ public final class MutexCore extends MutexOwnership implements Mutex {
       releaseNotRecoverable();
       return;
     }
-    LockFuture next = queue.length() > 0 ? takeForLocalHandoff() : null;
-    if (next != null) {
-      Guard handed;
-      try {
-        handed = newGuard(false);
-      } catch (UncheckedIOException damage) {
-        // a fence that cannot grow: nextFence freed the word; the request taken off the queue
-        // for this handoff, and every other, fail with the damage rather than wait for ever
-        next.fail(damage);
-        failAll(damage);
-        throw damage;
-      }
-      Grants.grant(next, handed);
+    if (queue.length() > 0 && handedOffHere()) {
       return;
     }
     freeWord();
@@ -474,25 +462,50 @@ public final class MutexCore extends MutexOwnership implements Mutex {
     }
   }
 
-  private LockFuture takeForLocalHandoff() {
-    LockFuture next;
+  /**
+   * The in-process handoff of a release: if the lock may go to the request at the head of this
+   * process's queue (see the overview), it is unlinked and granted a new guard, the word staying
+   * ours throughout; false if the release must free the word. The guard is made under the monitor,
+   * so the request is marked as granted (Effects.grant) before a withdrawal can look at it.
+   */
+  private boolean handedOffHere() {
     Effects<LockFuture> effects = new Effects<>();
+    RuntimeException damage = null;
+    InternalError fault = null;
     synchronized (this) {
       if (!localHandoff || closed || queue.isEmpty() || starving.othersMarked()) {
-        return null;
+        return false;
       }
       if (localHandoffsInARow >= LOCAL_HANDOFF_LIMIT && sleeper.othersSleeping()) {
         localHandoffsInARow = 0;
-        return null; // let the kernel's queue have it
+        return false; // let the kernel's queue have it
       }
       localHandoffsInARow++;
-      next = queue.unlink(queue.head());
+      LockFuture next = queue.unlink(queue.head());
+      try {
+        effects.grant(next, newGuard(false));
+      } catch (UncheckedIOException e) {
+        // a fence that cannot grow: nextFence freed the word; the request taken off the queue
+        // for this handoff, and every other, fail with the damage rather than wait for ever
+        damage = e;
+        effects.refuse(next, e);
+        effects.failQueued(e);
+      } catch (InternalError e) {
+        fault = e; // the file shrank under the mapping: the caller fails the rest (regionFaulted)
+        effects.refuse(next, regionFault(e));
+      }
       if (queue.isEmpty()) {
         leaveEmpty(effects); // the word stays ours: no wake for whoever stood back
       }
     }
     effects.run(this);
-    return next;
+    if (fault != null) {
+      throw fault;
+    }
+    if (damage != null) {
+      throw damage;
+    }
+    return true;
   }
 
   // ---- closing ----

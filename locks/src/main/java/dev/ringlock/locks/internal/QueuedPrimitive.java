@@ -79,6 +79,8 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
 
   volatile boolean closed;
 
+  private static final Object NO_GRANT = new Object(); // withdraw: no grant was on its way
+
   /** What moves a queue: every pump is called for one of these, never for positional flags. */
   enum Event {
     /** A request was queued: its deadline may be earlier than the armed wait's timeout. */
@@ -281,22 +283,37 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
   /**
    * A request completed by its caller (cancel, orTimeout...): takes it out of the queue. If it was
    * the oldest, the queue moves (WITHDRAWAL): the next request may fit where it did not.
+   *
+   * <p>If a grant was already on its way to it (unlinked for the grant under the monitor, delivered
+   * after), that grant's complete() fails, and what it carried is given back here, on the caller's
+   * thread, before cancel() returns: a request cancelled successfully never holds anything
+   * afterwards, not even for the instant until the granting thread notices (jcstress
+   * CancelledLockAgainstRelease, CancelledClaimAgainstRelease).
    */
   final void withdraw(R request) {
     Effects<R> effects = new Effects<>();
     boolean headLeft;
+    Object lost;
     synchronized (this) {
       if (!request.queued) {
-        // Already unlinked for a grant: that grant's complete() now fails, and Grants gives what
-        // it carried back. Or unlinked as expired, or never queued (the region closed first).
-        return;
-      }
-      headLeft = queue.head() == request;
-      queue.unlink(request);
-      if (queue.isEmpty()) {
+        if (!request.grantInFlight()) {
+          return; // unlinked as expired, or never queued (the region closed first)
+        }
+        lost = request.takeGrantValue();
         headLeft = false;
-        leaveEmpty(effects);
+      } else {
+        lost = NO_GRANT;
+        headLeft = queue.head() == request;
+        queue.unlink(request);
+        if (queue.isEmpty()) {
+          headLeft = false;
+          leaveEmpty(effects);
+        }
       }
+    }
+    if (lost != NO_GRANT) {
+      request.giveBack(lost); // the grant it lost, handed on before cancel() returns
+      return;
     }
     effects.run(this);
     if (headLeft) {

@@ -17,6 +17,10 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
   R previous;
   R next;
   boolean queued;
+  // Unlinked for a grant of grantValue that may not be delivered yet: a withdrawal that finds it
+  // gives the value back itself, so that nothing is held for the request once cancel() returns.
+  private boolean grantInFlight;
+  private T grantValue;
 
   final long timeoutNanos; // the caller's time limit, for the timeout message; -1 if not known
 
@@ -35,7 +39,35 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
     return timeoutNanos < 0 ? "within the timeout" : "within " + Deadlines.describe(timeoutNanos);
   }
 
-  /** Completes the request; false if it was withdrawn first (then {@code value} is not its). */
+  /**
+   * Under the owner's monitor, as the request is unlinked for a grant of {@code value}: from now
+   * until the grant is delivered, a withdrawal gives {@code value} back (see {@link #grantLost}).
+   */
+  final void unlinkedForGrant(T value) {
+    grantInFlight = true;
+    grantValue = value;
+  }
+
+  /**
+   * Under the owner's monitor, by a withdrawal that found the request unlinked: whether a grant was
+   * on its way to it, whose value ({@link #takeGrantValue}) the withdrawal now gives back.
+   */
+  final boolean grantInFlight() {
+    return grantInFlight;
+  }
+
+  /** Under the owner's monitor: the in-flight grant's value, taken by the withdrawal (once). */
+  final T takeGrantValue() {
+    T value = grantValue;
+    grantInFlight = false;
+    grantValue = null;
+    return value;
+  }
+
+  /**
+   * Completes the request; false if it was withdrawn first (then {@code value} is not its, and the
+   * withdrawal gives it back).
+   */
   final boolean grant(T value) {
     return settle(value);
   }
@@ -45,9 +77,17 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
     settleExceptionally(failure);
   }
 
+  /** {@link #grantLost} of a value taken by {@link #takeGrantValue}. */
+  @SuppressWarnings("unchecked") // takeGrantValue returned this request's own grant value
+  final void giveBack(Object lostValue) {
+    grantLost((T) lostValue);
+  }
+
   /**
    * A grant lost the race with the caller's withdrawal: give back what it carried ({@code value},
-   * or the permits), which passes it on to the next request.
+   * or the permits), which passes it on to the next request. Called by the withdrawal itself, on
+   * the thread that cancelled (or completed) the future, before its cancel() returns: so once a
+   * cancel has returned true, the request holds nothing, as if it had never been granted.
    */
   abstract void grantLost(T value);
 }

@@ -26,7 +26,7 @@ import java.io.UncheckedIOException;
  * watching the process it waits for. Around it: the WAITING mark of this process's record
  * (readers kept out by a writer hold back the next writer's claim: fairness), the claim passed to
  * the next writer or given back when its request leaves (AsyncEx #134), and the in-process write
- * handoff (takeForLocalHandoff: at most LOCAL_HANDOFF_LIMIT in a row while others sleep, never
+ * handoff (handedOffHere: at most LOCAL_HANDOFF_LIMIT in a row while others sleep, never
  * while another process's readers wait). The protocol and its bounds are in ReadWriteMutexCore's
  * overview and docs/read-write-mutex.md.
  *
@@ -287,32 +287,53 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
   // ---- the in-process write handoff ----
 
   /**
-   * Called by a write release, outside the monitor (it takes it): the writer at the head of the
-   * queue, unlinked, if the release may hand the lock to it (see the overview); null if the release
-   * must go through the word. A queue it empties is left (its effects run before it returns).
+   * Called by a write release, outside the monitor (it takes it): if the release may hand the lock
+   * to the writer at the head of the queue (see the overview), it is unlinked and granted a new
+   * write hold, the word staying ours throughout; false if the release must go through the word.
+   * The hold is made under the monitor, so the request is marked as granted (Effects.grant) before
+   * a withdrawal can look at it.
    */
-  ReadWriteRequest takeForLocalHandoff() {
-    ReadWriteRequest next;
+  boolean handedOffHere() {
     Effects<ReadWriteRequest> effects = new Effects<>();
+    UncheckedIOException damage = null;
+    InternalError fault = null;
     synchronized (this) {
       if (!localHandoff || closed || queue.isEmpty() || !queue.head().write) {
-        return null;
+        return false;
       }
       if (anyWaitingRecord()) {
-        return null; // readers elsewhere waited through this write: their turn comes first
+        return false; // readers elsewhere waited through this write: their turn comes first
       }
       if (localHandoffsInARow >= LOCAL_HANDOFF_LIMIT && sleeper.othersSleeping()) {
         localHandoffsInARow = 0;
-        return null;
+        return false;
       }
       localHandoffsInARow++;
-      next = queue.unlink(queue.head());
+      ReadWriteRequest next = queue.unlink(queue.head());
+      try {
+        effects.grant(next, new WriteHold(core(), nextFence(), false));
+      } catch (UncheckedIOException e) {
+        // a fence that cannot grow: nextFence freed the word; this request and every other fail
+        // with the damage rather than wait for ever
+        damage = e;
+        effects.refuse(next, e);
+        effects.failQueued(e);
+      } catch (InternalError e) {
+        fault = e; // the file shrank under the mapping: the caller fails the rest (regionFaulted)
+        effects.refuse(next, regionFault(e));
+      }
       if (queue.isEmpty()) {
         leaveEmpty(effects);
       }
     }
     effects.run(this);
-    return next;
+    if (fault != null) {
+      throw fault;
+    }
+    if (damage != null) {
+      throw damage;
+    }
+    return true;
   }
 
   // ---- QueuedPrimitive ----

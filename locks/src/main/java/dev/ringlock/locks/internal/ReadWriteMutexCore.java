@@ -16,7 +16,6 @@ import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.ReadGuard;
 import dev.ringlock.locks.ReadWriteMutex;
 import dev.ringlock.locks.WriteGuard;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -365,17 +364,7 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
         failAll(notRecoverableException());
         return;
       }
-      ReadWriteRequest next = queue.length() > 0 ? takeForLocalHandoff() : null;
-      if (next != null) {
-        WriteHold handed;
-        try {
-          handed = new WriteHold(this, nextFence(), false);
-        } catch (UncheckedIOException damage) {
-          next.fail(damage);
-          failAll(damage);
-          throw damage;
-        }
-        Grants.grant(next, handed);
+      if (queue.length() > 0 && handedOffHere()) {
         return;
       }
       writeHeld = false;

@@ -1,5 +1,8 @@
 package dev.ringlock.locks.internal;
 
+import dev.ringlock.locks.RegionClosedException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
@@ -19,11 +22,13 @@ import java.util.function.Supplier;
  *
  * <ul>
  *   <li>Completing it from outside ({@code cancel}, {@code complete}, {@code orTimeout}) cancels
- *       the acquisition (see {@link WithdrawableFuture}): a pending one is withdrawn; one granted
- *       in the meantime is released by the callback below, because its settle then fails.
- *   <li>When the acquisition is granted, the callback settles this future first (a token) or runs
- *       the action (scoped). A settle that fails means the caller completed it first: whatever was
- *       granted is released at once, and the action is not started.
+ *       the acquisition (see {@link WithdrawableFuture}): a pending one is withdrawn (and a grant
+ *       on its way to it given back by that withdrawal); one granted already is released by the
+ *       withdrawal too, unless a scoped action has started. Either way on the thread that completed
+ *       this future, before its cancel() returns: then nothing is held for it.
+ *   <li>When the acquisition is granted, the callback settles this future first (a token) or claims
+ *       the grant and runs the action (scoped). A settle or claim that fails means the caller
+ *       completed this future first, and its withdrawal releases the grant.
  *   <li>A scoped action that has started is never interrupted: a later cancel completes this future
  *       but the lock stays held until the action's stage completes, then is released. The action
  *       throwing or returning null releases at once.
@@ -34,31 +39,62 @@ import java.util.function.Supplier;
  * suppressed to the action's own failure.
  */
 public final class ScopedFuture<T> extends WithdrawableFuture<T> {
-  private final CompletableFuture<?> acquisition;
+  private static final VarHandle GRANT_CLAIMED;
 
-  private ScopedFuture(CompletableFuture<?> acquisition) {
-    this.acquisition = acquisition;
+  static {
+    try {
+      GRANT_CLAIMED =
+          MethodHandles.lookup().findVarHandle(ScopedFuture.class, "grantClaimed", boolean.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
   }
 
-  /** The caller completed this future first: a pending acquisition is withdrawn. */
+  private final CompletableFuture<?> acquisition;
+  private final Consumer<Object> release;
+
+  // Set once, by a CAS: by the scoped callback as it starts the action, or by the caller's
+  // withdrawal as it releases a grant the action never got. Whoever sets it owns the grant.
+  @SuppressWarnings("unused") // through GRANT_CLAIMED
+  private boolean grantClaimed;
+
+  @SuppressWarnings("unchecked") // release takes what acquisition grants
+  private <G> ScopedFuture(CompletableFuture<G> acquisition, Consumer<G> release) {
+    this.acquisition = acquisition;
+    this.release = (Consumer<Object>) release;
+  }
+
+  /**
+   * The caller completed this future first: a pending acquisition is withdrawn, and one granted
+   * already is released, unless a scoped action claimed it first (then the action's end releases).
+   */
   @Override
   void withdrawn() {
-    acquisition.cancel(false);
+    if (acquisition.cancel(false) || acquisition.isCompletedExceptionally()) {
+      return; // withdrawn (its withdrawal gave back a grant on its way), or nothing was granted
+    }
+    if (GRANT_CLAIMED.compareAndSet(this, false, true)) {
+      try {
+        release.accept(acquisition.join());
+      } catch (RegionClosedException e) {
+        // closing the region released it already
+      }
+    }
   }
 
   /**
    * Completes with the token {@code asToken} makes of what {@code acquisition} grants; if the
-   * caller completed the result first, releases the grant instead.
+   * caller completed the result first, its withdrawal releases the grant.
    */
   public static <G, R> CompletableFuture<R> token(
       CompletableFuture<G> acquisition, Function<G, R> asToken, Consumer<G> release) {
-    ScopedFuture<R> result = new ScopedFuture<>(acquisition);
+    ScopedFuture<R> result = new ScopedFuture<>(acquisition, release);
     acquisition.whenComplete(
         (granted, failure) -> {
           if (failure != null) {
             result.settleExceptionally(failure);
-          } else if (!result.settle(asToken.apply(granted))) {
-            release.accept(granted); // cancelled or timed out by the caller meanwhile
+          } else {
+            result.settle(asToken.apply(granted)); // false: cancelled first, see withdrawn()
           }
         });
     return result;
@@ -74,16 +110,15 @@ public final class ScopedFuture<T> extends WithdrawableFuture<T> {
       Consumer<G> release,
       String operation,
       String name) {
-    ScopedFuture<T> result = new ScopedFuture<>(acquisition);
+    ScopedFuture<T> result = new ScopedFuture<>(acquisition, release);
     acquisition.whenComplete(
         (granted, failure) -> {
           if (failure != null) {
             result.settleExceptionally(failure);
             return;
           }
-          if (result.isDone()) {
-            release.accept(granted); // the caller gave up before the action could start
-            return;
+          if (result.isDone() || !GRANT_CLAIMED.compareAndSet(result, false, true)) {
+            return; // the caller gave up before the action could start: withdrawn() releases
           }
           CompletionStage<T> stage;
           try {
