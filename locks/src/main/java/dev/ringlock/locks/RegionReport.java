@@ -249,12 +249,13 @@ public final class RegionReport {
     summary.append(", ").append(plural((int) rw.readHolds(), "read hold", "read holds"));
     List<String> readers = new ArrayList<>();
     for (RegionSnapshot.ReaderRecord reader : rw.readers()) {
-      if (reader.holds() > 0 || reader.waiting()) {
+      if (reader.holds() > 0 || reader.waiting() || reader.starving()) {
         readers.add(
             describe(reader.process())
                 + " x"
                 + reader.holds()
-                + (reader.waiting() ? " (readers waiting)" : ""));
+                + (reader.waiting() ? " (readers waiting)" : "")
+                + (reader.starving() ? " (writer starving)" : ""));
       }
     }
     if (!readers.isEmpty()) {
@@ -289,6 +290,7 @@ public final class RegionReport {
                   entry.put("alive", reader.process().alive());
                   entry.put("holds", reader.holds());
                   entry.put("waiting", reader.waiting());
+                  entry.put("starving", reader.starving());
                   return entry;
                 })
             .toList());

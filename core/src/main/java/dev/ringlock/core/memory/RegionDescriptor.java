@@ -53,9 +53,11 @@ public final class RegionDescriptor {
    * locks module's SemaphoreDescriptor). Version 3 gave wait queues (and condition variables) a
    * wake sequence that each process sleeps on, instead of a kernel wait per waiter on its slot (the
    * locks module's WaitQueueDescriptor): a version 2 process would sleep where no version 3 waker
-   * wakes. Older files are refused.
+   * wakes. Version 4 gave the read-write mutex's reader records a STARVING bit (bit 30, taken from
+   * the count: the locks module's ReadWriteMutexDescriptor), which a version 3 process would count
+   * as 2^30 read holds and wait for. Older files are refused.
    */
-  public static final int LAYOUT_VERSION = 3;
+  public static final int LAYOUT_VERSION = 4;
 
   /** The longest name, in UTF-8 bytes: what a directory entry's name field holds. */
   public static final int MAX_NAME_BYTES = 96;

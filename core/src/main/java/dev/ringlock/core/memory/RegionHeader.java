@@ -111,17 +111,23 @@ final class RegionHeader {
     if (version < LAYOUT_VERSION) {
       // Version 1 has no name index, and its undo semaphores kept no total to recompute their
       // count from; version 2's wait queues have no wake sequence, and its processes sleep on
-      // their slots, where no version 3 waker wakes them. Nothing is converted in place: no file
-      // is modified on a failed open.
+      // their slots, where no version 3 waker wakes them; version 3 processes count a read-write
+      // mutex record's STARVING bit as read holds. Nothing is converted in place: no file is
+      // modified on a failed open.
       throw new InvalidRegionException(
           file,
           Problem.UNSUPPORTED_VERSION,
           "was written by an older ringlock (layout version "
               + version
-              + (version == 1
-                  ? ", without the name index, the undo-semaphore totals and the wait-queue wake"
-                      + " sequences"
-                  : ", without the wait-queue wake sequences")
+              + switch (version) {
+                case 1 ->
+                    ", without the name index, the undo-semaphore totals, the wait-queue wake"
+                        + " sequences and the read-write mutexes' starving marks";
+                case 2 ->
+                    ", without the wait-queue wake sequences and the read-write mutexes' starving"
+                        + " marks";
+                default -> ", without the read-write mutexes' starving marks";
+              }
               + " of version "
               + LAYOUT_VERSION
               + "; this one reads only version "

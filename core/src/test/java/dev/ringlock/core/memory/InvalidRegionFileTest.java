@@ -55,11 +55,11 @@ class InvalidRegionFileTest {
   @Test
   void regionOfANewerLayoutVersionIsRefused() throws IOException {
     Path file = region("newer");
-    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 4);
+    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 5);
     InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
     assertTrue(
         e.getMessage()
-            .contains("written by a newer ringlock (layout version 4; this one reads up to 3)"),
+            .contains("written by a newer ringlock (layout version 5; this one reads up to 4)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("same ringlock version"), e.getMessage());
   }
@@ -83,7 +83,22 @@ class InvalidRegionFileTest {
         e.getMessage()
             .contains(
                 "written by an older ringlock (layout version 2, without the wait-queue wake"
-                    + " sequences of version 3; this one reads only version 3)"),
+                    + " sequences and the read-write mutexes' starving marks of version 4; this"
+                    + " one reads only version 4)"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("delete it"), e.getMessage());
+  }
+
+  @Test
+  void regionOfLayoutVersionThreeIsRefusedWithWhatToDo() throws IOException {
+    Path file = region("version-three");
+    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 3);
+    InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
+    assertTrue(
+        e.getMessage()
+            .contains(
+                "written by an older ringlock (layout version 3, without the read-write mutexes'"
+                    + " starving marks of version 4; this one reads only version 4)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("delete it"), e.getMessage());
   }

@@ -8,11 +8,13 @@ package dev.ringlock.locks.internal;
 final class ReadWriteRequest extends QueuedRequest<Object, ReadWriteRequest> {
   final ReadWriteMutexCore lock;
   final boolean write;
+  final long queuedAt; // System.nanoTime() when queued: a writer's age decides starvation
 
   ReadWriteRequest(ReadWriteMutexCore lock, boolean write, long deadline) {
     super(deadline);
     this.lock = lock;
     this.write = write;
+    this.queuedAt = System.nanoTime();
   }
 
   @Override
