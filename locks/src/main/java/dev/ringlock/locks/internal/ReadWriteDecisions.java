@@ -27,18 +27,21 @@ import java.util.concurrent.TimeUnit;
  * readers at the head enter together, or has the writer at the head claim, wait for the readers
  * already in and be granted; anything that cannot proceed sets WAITERS and arms the sleeper,
  * watching the process it waits for. Around it: the WAITING mark of this process's record
- * (readers kept out by a writer hold back the next writer's claim: fairness), the claim passed to
- * the next writer or given back when its request leaves (AsyncEx #134), and the in-process write
- * handoff (handedOffHere: at most LOCAL_HANDOFF_LIMIT in a row while others sleep, never
- * while another process's readers wait). The protocol and its bounds are in ReadWriteMutexCore's
+ * (readers kept out by a writer hold back the next writer's claim: fairness), the STARVING mark
+ * (a writer at the head that waited STARVATION_MILLIS and then lost a round holds back the writers
+ * of unmarked processes: markStarving after a kernel wait, cleared by its claim, by a new head, or
+ * when the queue empties), the claim passed to the next writer or given back when its request
+ * leaves (AsyncEx #134), and the in-process write handoff (handedOffHere: at most
+ * LOCAL_HANDOFF_LIMIT in a row while others sleep, never while another process's readers wait or
+ * writer starves). The protocol and its bounds are in ReadWriteMutexCore's
  * overview and docs/read-write-mutex.md.
  *
  * It is a class of its own so that when the queue acts stays apart from what the word's
  * transitions are (WriterOwnership) and from the public API and the uncontended paths
  * (ReadWriteMutexCore); nothing on the uncontended paths runs here.
  *
- * Locking: `this` guards the queue, the sleeper, the claim and the WAITING mark (QueuedPrimitive's
- * monitor rule). Futures are completed only outside it (Effects).
+ * Locking: `this` guards the queue, the sleeper, the claim and the WAITING and STARVING marks
+ * (QueuedPrimitive's monitor rule). Futures are completed only outside it (Effects).
  */
 /** The queued decisions of a read-write mutex; see the overview in the source. */
 abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWriteMutexCore {
