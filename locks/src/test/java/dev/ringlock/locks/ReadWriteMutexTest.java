@@ -309,6 +309,32 @@ class ReadWriteMutexTest extends RegionTestBase {
     }
   }
 
+  @Test
+  void aReadPastTheMostHoldsOneProcessMayHaveIsRefusedBeforeItsCountReachesTheMarks()
+      throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    lock.read().join().unlock();
+    ReadWriteMutexWords words = words("rw");
+    int ours = recordOf(words, PID);
+    long full = newRecord(PID) | ReadWriteMutexDescriptor.MAX_HOLDS_PER_PROCESS;
+    words.spRecord(ours, full); // as if this process held that many (leaked guards, say)
+    IllegalStateException refused = assertThrows(IllegalStateException.class, lock::tryRead);
+    assertTrue(refused.getMessage().contains("unlock"), refused.getMessage());
+    assertThrows(IllegalStateException.class, lock::read);
+    assertEquals(full, words.lvRecord(ours), "the refused holds were taken back");
+
+    words.spRecord(ours, newRecord(PID));
+    WriteGuard write = lock.tryWrite().orElseThrow();
+    CompletableFuture<ReadGuard> queued = lock.read(); // behind our write
+    assertPending(queued);
+    words.spRecord(ours, full);
+    write.unlock();
+    assertInstanceOf(IllegalStateException.class, failureOf(queued));
+    assertEquals(full, words.lvRecord(ours));
+    words.spRecord(ours, newRecord(PID));
+    lock.tryRead().orElseThrow().unlock();
+  }
+
   private static int recordOf(ReadWriteMutexWords words, int pid) {
     for (int i = 0; ; i++) {
       if (ReadWriteMutexDescriptor.recordPid(words.lvRecord(i)) == pid) {

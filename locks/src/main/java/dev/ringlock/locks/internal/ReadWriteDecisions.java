@@ -276,7 +276,15 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
     for (ReadWriteRequest r = head; r != null && !r.write; r = r.next) {
       n++;
     }
-    if (!enterRead(record, n)) {
+    boolean entered;
+    try {
+      entered = enterRead(record, n);
+    } catch (IllegalStateException tooManyHolds) {
+      queue.unlink(head); // this process holds MAX_HOLDS_PER_PROCESS already: refused, not queued
+      effects.refuse(head, tooManyHolds);
+      return false;
+    }
+    if (!entered) {
       return false; // a writer claimed in between: look again
     }
     viewHolds.addAndGet(n);
