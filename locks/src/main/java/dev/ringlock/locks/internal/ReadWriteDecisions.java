@@ -176,7 +176,7 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
       }
       int left = afterDeathOf(v); // a dead pending claim is dropped, a dead holder is a death
       if (words.casWord(v, WRITE | pid | PENDING | left)) {
-        claimed(head, (left & OWNER_DIED) != 0, effects);
+        claimed(head, (left & OWNER_DIED) != 0);
       }
       return false;
     }
@@ -187,7 +187,7 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
       return sleepOn(v, blocker, effects);
     }
     if (words.casWord(v, WRITE | pid | PENDING | (v & (WAITERS | OWNER_DIED)))) {
-      claimed(head, (v & OWNER_DIED) != 0, effects);
+      claimed(head, (v & OWNER_DIED) != 0);
     }
     return false;
   }
@@ -196,8 +196,7 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
    * Under the monitor: the head's claim is in the word. A starving mark has done its work (no other
    * writer can claim now; whoever stood back for it sleeps until this claim's release wakes it).
    */
-  private void claimed(
-      ReadWriteRequest head, boolean ownerDied, Effects<ReadWriteRequest> effects) {
+  private void claimed(ReadWriteRequest head, boolean ownerDied) {
     claimedFor = head;
     claimOwnerDied = ownerDied;
     if (starvingRecord >= 0) {
