@@ -1,6 +1,7 @@
 package dev.ringlock.jcstress;
 
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.OWNER_DIED;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.STARVING;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WRITE;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.newRecord;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.recordCount;
@@ -49,6 +50,9 @@ import org.openjdk.jcstress.infra.results.II_Result;
  *   DeadWriterTakeover      a writer and a reader find a dead writer's lock: the writer is told
  *                           ownerDied, no reader gets in, and the death is never lost
  *   DeadReaderDropped       two writers find a dead reader's hold: exactly one gets in, not told
+ *   StarvingMarkAgainstFastPath  another process's writer marks itself starving and reads the
+ *                           word, while a writer here takes the fast path: a claim the starving
+ *                           writer did not see is one that saw its mark and went back (Dekker)
  */
 public final class ReadWriteMutexRaces {
   private ReadWriteMutexRaces() {}
@@ -294,6 +298,54 @@ public final class ReadWriteMutexRaces {
       bySecond.ifPresent(WriteGuard::unlock);
       r.r3 = entry.words.lvRecord(deadSlot) == 0 ? 1 : 0;
       entry.words.spRecord(deadSlot, 0);
+      POOL.giveBackIfFree(entry);
+    }
+  }
+
+  // ---- writers of different processes ----
+
+  @JCStressTest
+  @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "The fast path saw the mark before claiming")
+  @Outcome(
+      id = "1, 0",
+      expect = ACCEPTABLE,
+      desc = "The mark came while the claim stood: given back")
+  @Outcome(
+      id = "1, 1",
+      expect = ACCEPTABLE,
+      desc = "Claimed before the mark; the starving one saw it")
+  @Outcome(
+      id = "0, 1",
+      expect = FORBIDDEN,
+      desc = "The fast path kept a claim that the starving writer, after its mark, saw as free")
+  @State
+  public static class StarvingMarkAgainstFastPath {
+    private static final Pool POOL = new Pool("starving");
+    private final Pool.Entry entry = POOL.take();
+    private final int otherSlot = entry.freeRecord();
+    private Optional<WriteGuard> claim = Optional.empty();
+
+    public StarvingMarkAgainstFastPath() {
+      // pid 1 is alive and never ours: the process whose writer starves, as it marks itself
+      entry.words.spRecord(otherSlot, newRecord(1));
+    }
+
+    @Actor
+    public void starvingWriter(II_Result r) {
+      entry.words.orRecord(otherSlot, STARVING);
+      r.r1 = writerOf(entry.words.lvWord()) != 0 ? 1 : 0;
+    }
+
+    @Actor
+    public void fastPath(II_Result r) {
+      claim = entry.first.tryWrite();
+      r.r2 = claim.isPresent() ? 1 : 0;
+    }
+
+    @Arbiter
+    public void after() {
+      claim.ifPresent(WriteGuard::unlock);
+      entry.words.spRecord(otherSlot, 0);
       POOL.giveBackIfFree(entry);
     }
   }

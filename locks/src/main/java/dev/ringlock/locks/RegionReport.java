@@ -301,12 +301,13 @@ public final class RegionReport {
     summary.append(", ").append(plural((int) rw.readHolds(), "read hold", "read holds"));
     List<String> readers = new ArrayList<>();
     for (RegionSnapshot.ReaderRecord reader : rw.readers()) {
-      if (reader.holds() > 0 || reader.waiting()) {
+      if (reader.holds() > 0 || reader.waiting() || reader.starving()) {
         readers.add(
             describe(reader.process())
                 + " x"
                 + reader.holds()
-                + (reader.waiting() ? " (readers waiting)" : ""));
+                + (reader.waiting() ? " (readers waiting)" : "")
+                + (reader.starving() ? " (writer starving)" : ""));
       }
     }
     if (!readers.isEmpty()) {
@@ -341,6 +342,7 @@ public final class RegionReport {
                   entry.put("alive", reader.process().alive());
                   entry.put("holds", reader.holds());
                   entry.put("waiting", reader.waiting());
+                  entry.put("starving", reader.starving());
                   return entry;
                 })
             .toList());

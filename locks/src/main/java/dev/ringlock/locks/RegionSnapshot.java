@@ -285,8 +285,22 @@ public record RegionSnapshot(
    * @param process the reading process
    * @param holds its read holds
    * @param waiting its readers wait for a writer to leave; no new writer claims before they enter
+   * @param starving its writer at the head of its queue has waited past the starvation threshold
+   *     and lost a round: no writer of an unmarked process claims before it
    */
-  public record ReaderRecord(int slot, Peer process, int holds, boolean waiting) {}
+  public record ReaderRecord(int slot, Peer process, int holds, boolean waiting, boolean starving) {
+    /**
+     * A record whose process has no starving writer.
+     *
+     * @param slot its index in the records
+     * @param process the reading process
+     * @param holds its read holds
+     * @param waiting its readers wait for a writer to leave
+     */
+    public ReaderRecord(int slot, Peer process, int holds, boolean waiting) {
+      this(slot, process, holds, waiting, false);
+    }
+  }
 
   /**
    * A semaphore.
@@ -595,7 +609,8 @@ public record RegionSnapshot(
                   i,
                   peer(ReadWriteMutexDescriptor.recordPid(record)),
                   ReadWriteMutexDescriptor.recordCount(record),
-                  (record & ReadWriteMutexDescriptor.WAITING) != 0));
+                  (record & ReadWriteMutexDescriptor.WAITING) != 0,
+                  (record & ReadWriteMutexDescriptor.STARVING) != 0));
         }
       }
       int writerPid = ReadWriteMutexDescriptor.writerOf(word);

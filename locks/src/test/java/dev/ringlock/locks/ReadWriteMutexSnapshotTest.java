@@ -104,6 +104,21 @@ class ReadWriteMutexSnapshotTest extends RegionTestBase {
   }
 
   @Test
+  void aStarvingWritersProcessIsShownWithItsMarkAndNoReadHolds() throws Exception {
+    region.readWriteMutex("rw");
+    ReadWriteMutexWords words = words("rw");
+    words.spRecord(
+        6, ReadWriteMutexDescriptor.newRecord(OTHER) | ReadWriteMutexDescriptor.STARVING | 2);
+    ReadWriteMutexSnapshot rw = snapshotOf("rw");
+    assertEquals(2, rw.readHolds(), "the mark is not counted as holds");
+    assertEquals(
+        List.of(new ReaderRecord(6, new Peer(OTHER, false), 2, false, true)), rw.readers());
+    String summary = reported("rw").summary();
+    assertTrue(summary.contains("x2 (writer starving)"), summary);
+    words.spRecord(6, 0);
+  }
+
+  @Test
   void damageIsReportedWithTheLibrarysOwnRules() throws Exception {
     ReadWriteMutex lock = region.readWriteMutex("rw");
     ReadWriteMutexWords words = words("rw");

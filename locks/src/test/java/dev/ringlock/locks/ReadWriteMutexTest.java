@@ -2,6 +2,8 @@ package dev.ringlock.locks;
 
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.OWNER_DIED;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.PENDING;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.STARVING;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITERS;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITING;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WRITE;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.newRecord;
@@ -12,9 +14,14 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ringlock.core.Futex;
 import dev.ringlock.core.FutexRing;
+import dev.ringlock.core.FutexScope;
+import dev.ringlock.core.FutexWord;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.core.memory.RegionDescriptor;
+import dev.ringlock.locks.internal.ReadWriteMutexCore;
+import dev.ringlock.locks.internal.ReadWriteMutexDescriptor;
 import dev.ringlock.locks.internal.ReadWriteMutexWords;
 import dev.ringlock.testsupport.Child;
 import java.time.Duration;
@@ -34,6 +41,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReadWriteLock;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -201,6 +209,138 @@ class ReadWriteMutexTest extends RegionTestBase {
     // stands in for it here)
     await(writer).unlock();
     words.spRecord(slot, 0);
+  }
+
+  // ---- writers of different processes: the starving mark ----
+
+  /** Clears WAITERS and wakes every process sleeping on the lock, as a real change would. */
+  private void wakeEveryone(ReadWriteMutexWords words, String name) {
+    words.andWord(~WAITERS);
+    Futex.wake(
+        FutexWord.of(raw.segment(), raw.find(name).orElseThrow().offset(), FutexScope.SHARED),
+        FutexRing.WAKE_ALL,
+        FutexRing.ANY_BITSET);
+  }
+
+  @Test
+  void aStarvingWriterOfAnotherProcessKeepsWritersOffTheFastPathTheHandoffAndTheClaim()
+      throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    lock.read().join().unlock(); // our own record first
+    ReadWriteMutexWords words = words("rw");
+    int slot = freeRecord(words);
+    // pid 1 is alive and never ours: its writer starves
+    words.spRecord(slot, newRecord(1) | STARVING);
+    assertEquals(0, lock.readers(), "a starving mark is no read hold");
+    lock.tryRead().orElseThrow().unlock(); // readers are not held back by it
+    assertTrue(lock.tryWrite().isEmpty(), "no fast path while another process's writer starves");
+    CompletableFuture<WriteGuard> writer = lock.write();
+    assertPending(writer);
+    assertFalse(lock.isWriteLocked(), "no claim either: the starving writer claims first");
+    words.spRecord(slot, newRecord(1)); // it was served: its mark is gone
+    wakeEveryone(words, "rw");
+    WriteGuard held = await(writer);
+
+    CompletableFuture<WriteGuard> next = lock.write(); // queued here behind our own hold
+    assertPending(next);
+    words.spRecord(slot, newRecord(1) | STARVING); // starving again
+    held.unlock();
+    assertPending(next);
+    assertFalse(lock.isWriteLocked(), "the release went through the word, not handed over here");
+    words.spRecord(slot, newRecord(1));
+    wakeEveryone(words, "rw");
+    await(next).unlock();
+    words.spRecord(slot, 0);
+  }
+
+  @Test
+  void aDeadProcesssStarvingMarkIsDroppedByTheNextWriter() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadWriteMutexWords words = words("rw");
+    words.spRecord(4, newRecord(Child.deadPid()) | STARVING);
+    assertEquals(0, lock.readers(), "a starving mark is no read hold");
+    WriteGuard write = lock.tryWrite().orElseThrow();
+    assertFalse(write.ownerDied());
+    assertEquals(0, words.lvRecord(4), "the dead process's record is free again");
+    write.unlock();
+  }
+
+  /**
+   * A writer that waits behind another process's hold marks its own process starving (after its
+   * first wait past the threshold: here the sleeper's re-check), and the mark goes when it is
+   * cancelled, when it times out, and when it is granted. The other process is a view of the region
+   * with pid 1's name: the protocol tells processes apart by pid alone.
+   */
+  @Test
+  void aWriterThatLosesRoundsToAnotherProcessMarksItselfStarvingUntilItLeavesOrIsGranted()
+      throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    lock.read().join().unlock(); // our record, where the mark goes
+    ReadWriteMutexWords words = words("rw");
+    int ours = recordOf(words, PID);
+    ReadWriteMutexCore other =
+        new ReadWriteMutexCore(
+            "rw", raw, raw.find("rw").orElseThrow().offset(), FutexScope.SHARED, ring, 1, true);
+    try {
+      WriteGuard othersHold = other.tryWrite().orElseThrow();
+      BooleanSupplier marked = () -> (words.lvRecord(ours) & STARVING) != 0;
+      BooleanSupplier unmarked = () -> !marked.getAsBoolean();
+
+      CompletableFuture<WriteGuard> cancelled = lock.write();
+      assertTrue(waitUntil(marked), "marked starving while it waits for another process");
+      assertTrue(cancelled.cancel(false));
+      assertTrue(waitUntil(unmarked), "unmarked once cancelled");
+
+      CompletableFuture<WriteGuard> timed = lock.write(Duration.ofMillis(900));
+      assertTrue(waitUntil(marked), "marked again");
+      assertInstanceOf(TimeoutException.class, failureOf(timed));
+      assertTrue(waitUntil(unmarked), "unmarked once timed out");
+
+      CompletableFuture<WriteGuard> granted = lock.write();
+      assertTrue(waitUntil(marked), "marked again");
+      othersHold.unlock();
+      WriteGuard ourHold = await(granted);
+      assertFalse(marked.getAsBoolean(), "unmarked once it had the lock");
+      assertTrue(other.tryWrite().isEmpty());
+      ourHold.unlock();
+      other.tryWrite().orElseThrow().unlock();
+    } finally {
+      other.close();
+    }
+  }
+
+  @Test
+  void aReadPastTheMostHoldsOneProcessMayHaveIsRefusedBeforeItsCountReachesTheMarks()
+      throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    lock.read().join().unlock();
+    ReadWriteMutexWords words = words("rw");
+    int ours = recordOf(words, PID);
+    long full = newRecord(PID) | ReadWriteMutexDescriptor.MAX_HOLDS_PER_PROCESS;
+    words.spRecord(ours, full); // as if this process held that many (leaked guards, say)
+    IllegalStateException refused = assertThrows(IllegalStateException.class, lock::tryRead);
+    assertTrue(refused.getMessage().contains("unlock"), refused.getMessage());
+    assertThrows(IllegalStateException.class, lock::read);
+    assertEquals(full, words.lvRecord(ours), "the refused holds were taken back");
+
+    words.spRecord(ours, newRecord(PID));
+    WriteGuard write = lock.tryWrite().orElseThrow();
+    CompletableFuture<ReadGuard> queued = lock.read(); // behind our write
+    assertPending(queued);
+    words.spRecord(ours, full);
+    write.unlock();
+    assertInstanceOf(IllegalStateException.class, failureOf(queued));
+    assertEquals(full, words.lvRecord(ours));
+    words.spRecord(ours, newRecord(PID));
+    lock.tryRead().orElseThrow().unlock();
+  }
+
+  private static int recordOf(ReadWriteMutexWords words, int pid) {
+    for (int i = 0; ; i++) {
+      if (ReadWriteMutexDescriptor.recordPid(words.lvRecord(i)) == pid) {
+        return i;
+      }
+    }
   }
 
   private static int freeRecord(ReadWriteMutexWords words) {

@@ -20,12 +20,25 @@ import java.util.concurrent.CompletionException;
  *       or {@code FAILED <exception class>};
  *   <li>{@code unread}, {@code unwrite}, {@code consistent}: on the held guards; print {@code
  *       UNREAD}, {@code UNWROTE}, {@code MARKED};
+ *   <li>{@code hammer}: a thread takes the write hold, keeps it for HAMMER_HOLD_NANOS (busy: a
+ *       short piece of work) and releases it, in a tight loop ({@code write().join()}, {@code
+ *       unlock()}: the fast path whenever it is allowed); prints {@code HAMMERING} after its first
+ *       write, and {@code stop} ends the loop and prints {@code HAMMERED <writes>};
  *   <li>{@code exit}.
  * </ul>
  */
 public final class ReadWriteWorker {
   private static volatile ReadGuard reading;
   private static volatile WriteGuard writing;
+
+  /**
+   * How long the hammer holds each write: the lock is almost always held (free only between its
+   * unlock and its next claim, on one thread), as by a process that writes all the time.
+   */
+  private static final long HAMMER_HOLD_NANOS = 1_000_000;
+
+  private static volatile boolean hammering;
+  private static Thread hammer;
 
   private ReadWriteWorker() {}
 
@@ -79,6 +92,14 @@ public final class ReadWriteWorker {
             writing.markConsistent();
             report("MARKED");
           }
+          case "hammer" -> {
+            hammering = true;
+            hammer = Thread.ofPlatform().name("hammer").start(() -> hammer(lock));
+          }
+          case "stop" -> {
+            hammering = false;
+            hammer.join();
+          }
           case "exit" -> {
             return;
           }
@@ -86,6 +107,22 @@ public final class ReadWriteWorker {
         }
       }
     }
+  }
+
+  private static void hammer(ReadWriteMutex lock) {
+    long writes = 0;
+    while (hammering) {
+      WriteGuard guard = lock.write().join();
+      long until = System.nanoTime() + HAMMER_HOLD_NANOS;
+      while (System.nanoTime() < until) {
+        Thread.onSpinWait();
+      }
+      guard.unlock();
+      if (++writes == 1) {
+        report("HAMMERING");
+      }
+    }
+    report("HAMMERED " + writes);
   }
 
   private static void failed(Throwable failure) {

@@ -55,7 +55,9 @@ public final class RegionDescriptor {
    * locks module's WaitQueueDescriptor): a version 2 process would sleep where no version 3 waker
    * wakes. Version 4 gave the mutex a starving summary beside its word (the locks module's
    * MutexDescriptor), which a version 3 process would not keep: its starving marks would not stop a
-   * version 4 process from barging. Older files are refused.
+   * version 4 process from barging; and it gave the read-write mutex's reader records a STARVING
+   * bit (bit 30, taken from the count: ReadWriteMutexDescriptor), which a version 3 process would
+   * count as 2^30 read holds and wait for. Older files are refused.
    */
   public static final int LAYOUT_VERSION = 4;
 

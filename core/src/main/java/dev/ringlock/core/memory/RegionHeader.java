@@ -112,7 +112,8 @@ final class RegionHeader {
       // Version 1 has no name index, and its undo semaphores kept no total to recompute their
       // count from; version 2's wait queues have no wake sequence, and its processes sleep on
       // their slots, where no version 3 waker wakes them; version 3's mutexes keep no starving
-      // summary, so their starving marks would not stop a version 4 arrival from barging.
+      // summary, so their starving marks would not stop a version 4 arrival from barging, and
+      // version 3 processes count a read-write mutex record's STARVING bit as read holds.
       // Nothing is converted in place: no file is modified on a failed open.
       throw new InvalidRegionException(
           file,
@@ -122,10 +123,11 @@ final class RegionHeader {
               + switch (version) {
                 case 1 ->
                     ", without the name index, the undo-semaphore totals, the wait-queue wake"
-                        + " sequences and the mutexes' starving summaries";
-                case 2 ->
-                    ", without the wait-queue wake sequences and the mutexes' starving summaries";
-                default -> ", without the mutexes' starving summaries";
+                        + " sequences and the starving marks";
+                case 2 -> ", without the wait-queue wake sequences and the starving marks";
+                default ->
+                    ", without the mutexes' starving summaries and the read-write mutexes' starving"
+                        + " marks";
               }
               + " of version "
               + LAYOUT_VERSION

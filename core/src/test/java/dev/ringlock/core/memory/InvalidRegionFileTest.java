@@ -83,8 +83,8 @@ class InvalidRegionFileTest {
         e.getMessage()
             .contains(
                 "written by an older ringlock (layout version 2, without the wait-queue wake"
-                    + " sequences and the mutexes' starving summaries of version 4; this one reads"
-                    + " only version 4)"),
+                    + " sequences and the starving marks of version 4; this one reads only"
+                    + " version 4)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("delete it"), e.getMessage());
   }
@@ -98,7 +98,8 @@ class InvalidRegionFileTest {
         e.getMessage()
             .contains(
                 "written by an older ringlock (layout version 3, without the mutexes' starving"
-                    + " summaries of version 4; this one reads only version 4)"),
+                    + " summaries and the read-write mutexes' starving marks of version 4; this one"
+                    + " reads only version 4)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("delete it"), e.getMessage());
   }

@@ -1,7 +1,9 @@
 package dev.ringlock.locks.internal;
 
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.MARKS;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.OWNER_DIED;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.PENDING;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.STARVING;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITERS;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITING;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WRITE;
@@ -14,6 +16,7 @@ import dev.ringlock.core.FutexScope;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.ReaderSlotsFullException;
 import java.io.UncheckedIOException;
+import java.util.concurrent.TimeUnit;
 
 /*
  * Overview
@@ -24,28 +27,40 @@ import java.io.UncheckedIOException;
  * readers at the head enter together, or has the writer at the head claim, wait for the readers
  * already in and be granted; anything that cannot proceed sets WAITERS and arms the sleeper,
  * watching the process it waits for. Around it: the WAITING mark of this process's record
- * (readers kept out by a writer hold back the next writer's claim: fairness), the claim passed to
- * the next writer or given back when its request leaves (AsyncEx #134), and the in-process write
- * handoff (handedOffHere: at most LOCAL_HANDOFF_LIMIT in a row while others sleep, never
- * while another process's readers wait). The protocol and its bounds are in ReadWriteMutexCore's
+ * (readers kept out by a writer hold back the next writer's claim: fairness), the STARVING mark
+ * (a writer at the head that waited STARVATION_MILLIS and then lost a round holds back the writers
+ * of unmarked processes: markStarving after a kernel wait, cleared by its claim, by a new head, or
+ * when the queue empties), the claim passed to the next writer or given back when its request
+ * leaves (AsyncEx #134), and the in-process write handoff (handedOffHere: at most
+ * LOCAL_HANDOFF_LIMIT in a row while others sleep, never while another process's readers wait or
+ * writer starves). The protocol and its bounds are in ReadWriteMutexCore's
  * overview and docs/read-write-mutex.md.
  *
  * It is a class of its own so that when the queue acts stays apart from what the word's
  * transitions are (WriterOwnership) and from the public API and the uncontended paths
  * (ReadWriteMutexCore); nothing on the uncontended paths runs here.
  *
- * Locking: `this` guards the queue, the sleeper, the claim and the WAITING mark (QueuedPrimitive's
- * monitor rule). Futures are completed only outside it (Effects).
+ * Locking: `this` guards the queue, the sleeper, the claim and the WAITING and STARVING marks
+ * (QueuedPrimitive's monitor rule). Futures are completed only outside it (Effects).
  */
 /** The queued decisions of a read-write mutex; see the overview in the source. */
 abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWriteMutexCore {
   /** In-process write handoffs allowed in a row while another process sleeps on the word. */
   static final int LOCAL_HANDOFF_LIMIT = 32;
 
+  /**
+   * How long the writer at the head of the queue may wait before its process marks itself STARVING
+   * when it loses a round to another process: the mutex's threshold (MutexCore.STARVATION_MILLIS).
+   */
+  static final int STARVATION_MILLIS = MutexCore.STARVATION_MILLIS;
+
+  private static final long STARVATION_NANOS = TimeUnit.MILLISECONDS.toNanos(STARVATION_MILLIS);
+
   private final boolean localHandoff;
 
   // ---- guarded by this ----
   private boolean waitingMarked; // our record's WAITING bit is set
+  private int starvingRecord = -1; // the record whose STARVING bit we set, or -1: not starving
   private int localHandoffsInARow;
 
   ReadWriteDecisions(
@@ -105,7 +120,9 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
           leaveEmpty(effects);
           return;
         }
-        if (head.write ? decideWriter(head, v, effects) : decideReaders(head, v, effects)) {
+        if (head.write
+            ? decideWriter(head, v, event.sleeperDone(), effects)
+            : decideReaders(head, v, effects)) {
           return;
         }
       }
@@ -117,10 +134,19 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
     }
   }
 
-  /** A writer at the head; true when the decision ends (granted nothing more, or asleep). */
-  private boolean decideWriter(ReadWriteRequest head, int v, Effects<ReadWriteRequest> effects) {
+  /**
+   * A writer at the head; true when the decision ends (granted nothing more, or asleep). {@code
+   * afterWait}: this decision follows the end of a kernel wait, so the head has lost a round if
+   * another process still has the word (or the word is free: it may have lost it in between).
+   */
+  private boolean decideWriter(
+      ReadWriteRequest head, int v, boolean afterWait, Effects<ReadWriteRequest> effects) {
     if (waitingMarked) {
       unmarkWaiting(effects); // no reader of ours is at the head any more
+    }
+    boolean overdue = System.nanoTime() - head.queuedAt >= STARVATION_NANOS;
+    if (starvingRecord >= 0 && !overdue) {
+      unmarkStarving(effects); // the starving writer left; this one's wait counts from now
     }
     if (claimedFor == head) {
       int blocker = drainBlocker();
@@ -145,32 +171,82 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
     if (writer == pid) {
       return waitForThisProcess(v, effects);
     }
+    if (afterWait && overdue && starvingRecord < 0 && markStarving()) {
+      return false; // marked (a full fence): look at the word again, after the mark
+    }
     if (writer != 0) {
       if (alive(writer)) {
         return sleepOn(v, writer, effects);
       }
       int left = afterDeathOf(v); // a dead pending claim is dropped, a dead holder is a death
       if (words.casWord(v, WRITE | pid | PENDING | left)) {
-        claimedFor = head;
-        claimOwnerDied = (left & OWNER_DIED) != 0;
+        claimed(head, (left & OWNER_DIED) != 0);
         claimDeadPid = (v & PENDING) == 0 ? writer : 0; // a dead claimant held nothing
       }
       return false;
     }
-    int waiting = waitingBlocker();
-    if (waiting != 0) {
-      return sleepOn(v, waiting, effects); // their readers first (fairness)
+    // Their readers first, and another process's starving writer (unless ours starves too: two
+    // starving processes that both stood back would sleep on a free word with nobody to wake them)
+    int blocker = markBlocker(starvingRecord >= 0 ? WAITING : MARKS);
+    if (blocker != 0) {
+      return sleepOn(v, blocker, effects);
     }
     if (words.casWord(v, WRITE | pid | PENDING | (v & (WAITERS | OWNER_DIED)))) {
-      claimedFor = head;
-      claimOwnerDied = (v & OWNER_DIED) != 0;
+      claimed(head, (v & OWNER_DIED) != 0);
       claimDeadPid = 0; // a death another process recorded: the word no longer names the writer
     }
     return false;
   }
 
+  /**
+   * Under the monitor: the head's claim is in the word. A starving mark has done its work (no other
+   * writer can claim now; whoever stood back for it sleeps until this claim's release wakes it).
+   */
+  private void claimed(ReadWriteRequest head, boolean ownerDied) {
+    claimedFor = head;
+    claimOwnerDied = ownerDied;
+    if (starvingRecord >= 0) {
+      words.andRecord(starvingRecord, ~STARVING);
+      starvingRecord = -1;
+    }
+  }
+
+  /**
+   * Under the monitor: the writer at the head waited past STARVATION_MILLIS and lost a round to
+   * another process; marks our record STARVING (claiming a record if this process has none). False
+   * if every record belongs to another live process: it stays unmarked, and tries again after its
+   * next wait.
+   */
+  private boolean markStarving() {
+    int record;
+    try {
+      record = ensureSlot();
+    } catch (ReaderSlotsFullException full) {
+      return false;
+    }
+    words.orRecord(record, STARVING);
+    starvingRecord = record;
+    return true;
+  }
+
+  /**
+   * Under the monitor: our writer no longer starves here (it left, or the head is now a reader or a
+   * younger writer); whoever stood back for it is woken to decide again.
+   */
+  private void unmarkStarving(Effects<ReadWriteRequest> effects) {
+    int record = starvingRecord;
+    starvingRecord = -1;
+    words.andRecord(record, ~STARVING);
+    if (unblockWriter(WAITERS) && !closed) {
+      effects.passOn(wakeAll::signal);
+    }
+  }
+
   /** Readers at the head; true when the decision ends. */
   private boolean decideReaders(ReadWriteRequest head, int v, Effects<ReadWriteRequest> effects) {
+    if (starvingRecord >= 0) {
+      unmarkStarving(effects); // the writer that starved left the head
+    }
     int record;
     try {
       record = ensureSlot();
@@ -205,7 +281,15 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
     for (ReadWriteRequest r = head; r != null && !r.write; r = r.next) {
       n++;
     }
-    if (!enterRead(record, n)) {
+    boolean entered;
+    try {
+      entered = enterRead(record, n);
+    } catch (IllegalStateException tooManyHolds) {
+      queue.unlink(head); // this process holds MAX_HOLDS_PER_PROCESS already: refused, not queued
+      effects.refuse(head, tooManyHolds);
+      return false;
+    }
+    if (!entered) {
       return false; // a writer claimed in between: look again
     }
     viewHolds.addAndGet(n);
@@ -273,7 +357,9 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
     }
   }
 
-  /** The queue emptied: a pending claim is given back and the WAITING mark cleared. */
+  /**
+   * The queue emptied: a pending claim is given back and the WAITING and STARVING marks cleared.
+   */
   @Override
   void queueEmptied(Effects<ReadWriteRequest> effects) {
     try {
@@ -283,10 +369,14 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
       if (waitingMarked) {
         unmarkWaiting(effects);
       }
+      if (starvingRecord >= 0) {
+        unmarkStarving(effects);
+      }
     } catch (InternalError fault) {
       // the file shrank under the mapping: nobody can wait on this word any more
       claimedFor = null;
       waitingMarked = false;
+      starvingRecord = -1;
     }
   }
 
@@ -307,8 +397,10 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
       if (!localHandoff || closed || queue.isEmpty() || !queue.head().write) {
         return false;
       }
-      if (anyWaitingRecord()) {
-        return false; // readers elsewhere waited through this write: their turn comes first
+      if (anyMarkedRecord(MARKS)) {
+        // readers elsewhere waited through this write, or a writer elsewhere starves: their turn
+        // comes first (a dead process's mark: the release pumps the queue, whose look drops it)
+        return false;
       }
       if (localHandoffsInARow >= LOCAL_HANDOFF_LIMIT && sleeper.othersSleeping()) {
         localHandoffsInARow = 0;

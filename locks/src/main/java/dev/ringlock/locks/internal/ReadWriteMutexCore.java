@@ -35,7 +35,7 @@ import java.util.concurrent.locks.ReadWriteLock;
  *
  * The word holds only writers' business: WRITE | writer pid, OWNER_DIED, NOT_RECOVERABLE, and
  * WAITERS (someone may sleep on the word). Readers count their holds in their own process's record
- * (pid << 32 | WAITING | count), never in the word, so a dead reader's holds are found by its pid
+ * (pid << 32 | WAITING | STARVING | count), never in the word, so a dead reader's holds are found by its pid
  * and dropped: an anonymous count could not be repaired. This is the "distributed reader count"
  * shape of big-reader locks, with one record per process instead of per CPU.
  *
@@ -58,10 +58,22 @@ import java.util.concurrent.locks.ReadWriteLock;
  *     only while no live process has WAITING set; so when the writer leaves, the readers that
  *     waited get in before the next writer. A reader waits for at most the writer holding when it
  *     came and one more (one that claimed between that writer's release and our WAITING mark).
- * Writers among themselves race for the word after each release (everyone sleeping on it is
- * woken): no FIFO across processes. In-process, requests are granted in queue order, and a write
- * release hands the lock to a writer queued here (LOCAL_HANDOFF_LIMIT in a row while others sleep;
- * never while another process's readers wait).
+ *   - writers of different processes race for the word after each release (everyone sleeping on
+ *     it is woken), which a process writing in a loop would win every time (its thread claims
+ *     again before a woken one runs). So the writer at the head of a queue that has waited
+ *     STARVATION_MILLIS and then loses a round (a kernel wait of its ended, and it did not get the
+ *     word) sets STARVING in its process's record, and while another live process is marked, a
+ *     writer of an unmarked process takes no fast path, no in-process handoff and no claim from
+ *     its queue: it stands back (sleeps on the word, watching the marked process) until the mark
+ *     goes. The mark goes when its writer claims, leaves or its queue empties (then whoever stood
+ *     back is woken), or its process dies (the record is dropped). Marked processes never stand
+ *     back for each other: two that did would sleep on a free word. The fast path looks at the
+ *     marks again after its CAS (Dekker with the marker, which sets its mark and then reads the
+ *     word) and gives a claim back that met a mark. WAITING still beats every claim, starving or
+ *     not, and readers ignore STARVING, so the reader bound stands.
+ * In-process, requests are granted in queue order, and a write release hands the lock to a writer
+ * queued here (LOCAL_HANDOFF_LIMIT in a row while others sleep; never while another process's
+ * readers wait or writer starves).
  *
  * Every change that can unblock someone wakes everyone sleeping on the word (at most one kernel
  * wait per process): a write release or a claim given back (getAndSet of the word), a record that
@@ -103,8 +115,8 @@ import java.util.concurrent.locks.ReadWriteLock;
  * index never comes from the region, and the fence is checked before it is incremented; damage is
  * InvalidRegionException(CORRUPT), a fault on the memory TRUNCATED, as for the mutex.
  *
- * Locking: `this` guards the queue, the sleeper, the claim and the WAITING mark (QueuedPrimitive's
- * monitor rule). Futures are completed only outside it (Effects).
+ * Locking: `this` guards the queue, the sleeper, the claim and the WAITING and STARVING marks
+ * (QueuedPrimitive's monitor rule). Futures are completed only outside it (Effects).
  */
 public final class ReadWriteMutexCore extends ReadWriteDecisions implements ReadWriteMutex {
   private volatile BlockingReadWriteLock lockView;

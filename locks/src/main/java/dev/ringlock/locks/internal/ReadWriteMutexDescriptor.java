@@ -22,7 +22,8 @@ import java.lang.foreign.StructLayout;
  *     16     4  sleepers   processes with a kernel wait armed on the word
  *     20    44  reserved   (zero)
  *     64   256  readers    READER_SLOTS records: pid (high 32 bits) | WAITING (bit 31)
- *                          | read holds of that process (bits 0..30); 0 = free record
+ *                          | STARVING (bit 30) | read holds of that process (bits 0..29);
+ *                          0 = free record
  * </pre>
  *
  * <p>The word's states: {@code 0} (or WAITERS alone) is free; {@code WRITE | pid} is claimed by
@@ -91,11 +92,28 @@ public final class ReadWriteMutexDescriptor {
    */
   public static final long WAITING = 1L << 31;
 
-  /** In a reader record: the read holds of its process. */
-  public static final long COUNT_MASK = WAITING - 1;
+  /**
+   * In a reader record: this process has a writer at the head of its queue that has waited past the
+   * starvation threshold (ReadWriteDecisions.STARVATION_MILLIS) and lost a round to another
+   * process: no writer of another process claims the word before it (fast path, in-process handoff
+   * or queue) while the mark stands, unless it is marked too. A writer-only process claims a record
+   * for this mark alone. Added in layout version 4: a version 3 process would count it as 2^30 read
+   * holds.
+   */
+  public static final long STARVING = 1L << 30;
 
-  /** The most read holds one process may have at once (far below the count's 31 bits). */
-  public static final long MAX_HOLDS_PER_PROCESS = 1L << 30;
+  /** The marks a record may carry besides its count. */
+  public static final long MARKS = WAITING | STARVING;
+
+  /** In a reader record: the read holds of its process. */
+  public static final long COUNT_MASK = STARVING - 1;
+
+  /**
+   * The most read holds one process may have at once: a read past it is refused before its add can
+   * carry into the STARVING bit (half the count's 30 bits, so that adds racing the check cannot
+   * reach the bit either).
+   */
+  public static final long MAX_HOLDS_PER_PROCESS = 1L << 29;
 
   /** The largest fence the lock may record: the next write adds one, which must stay positive. */
   public static final long MAX_FENCE = Long.MAX_VALUE - 1;

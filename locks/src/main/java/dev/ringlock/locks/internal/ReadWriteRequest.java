@@ -13,6 +13,7 @@ final class ReadWriteRequest extends QueuedRequest<Object, ReadWriteRequest>
     implements ContendedRequest {
   final ReadWriteMutexCore lock;
   final boolean write;
+  final long queuedAt; // System.nanoTime() when queued: a writer's age decides starvation
 
   // The JFR event timing this wait; null unless a recording enabled it when the request was made
   private final ContendedAcquisitionEvent contention;
@@ -23,6 +24,7 @@ final class ReadWriteRequest extends QueuedRequest<Object, ReadWriteRequest>
     super(deadline, timeoutNanos);
     this.lock = lock;
     this.write = write;
+    this.queuedAt = System.nanoTime();
     this.contention =
         LockEvents.beginContended(
             lock.name(), ObjectType.name(ObjectType.READ_WRITE_MUTEX), write ? "write" : "read", 0);

@@ -2,9 +2,10 @@ package dev.ringlock.locks.internal;
 
 import static dev.ringlock.core.memory.RegionDescriptor.MAX_PID;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.BLOCKS_READERS;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.MAX_HOLDS_PER_PROCESS;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.READER_SLOTS;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.STARVING;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITERS;
-import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITING;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WRITE;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.newRecord;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.recordCount;
@@ -34,8 +35,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *     clears WAITERS and the caller wakes everyone (unblockWriter);
  *   - ensureSlot: this process's record, claimed once (ours already, a free one, or a dead
  *     process's, cleared by a CAS from the value read, so a live claimant is never robbed);
- *   - the writer's scans: anyWaitingRecord and anyReadHold (cheap looks, no liveness asked),
- *     drainBlocker and waitingBlocker (the live process a claimant waits for; dead processes'
+ *   - the writer's scans: anyMarkedRecord and afterFastClaim (cheap looks, no liveness asked),
+ *     drainBlocker and markBlocker (the live process a claimant waits for, or stands back for
+ *     while its WAITING readers or its STARVING writer have their turn; dead processes'
  *     records cleared on the way, waking whoever may sleep for them: clearDeadRecord);
  *   - distrust: a pid read from the word or a record is checked against pid_max before it is
  *     asked about (ReadWriteMutexDescriptor.wordProblem / recordProblem, shared with
@@ -54,6 +56,12 @@ import java.util.concurrent.atomic.AtomicLong;
 /** The reader-record table of one read-write mutex; see the overview in the source. */
 abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
     permits WriterOwnership {
+  /** What afterFastClaim found: another process's starving writer (the claim must go back). */
+  static final int STARVING_FOUND = 1;
+
+  /** What afterFastClaim found: read holds, whose processes the claimant must ask about. */
+  static final int READ_HOLDS_FOUND = 2;
+
   final String name;
   final MappedRegion region;
   final ReadWriteMutexWords words;
@@ -61,7 +69,7 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
   final WakeSignal wakeAll;
   final int pid;
 
-  volatile int slot = -1; // this process's reader record, claimed on the first read
+  volatile int slot = -1; // this process's record, claimed on the first read or starving mark
   // The read holds taken through this object: its share of the record, which other views of the
   // region in this process (another SharedRegion on the file) share. close() takes back this many.
   final AtomicLong viewHolds = new AtomicLong();
@@ -91,11 +99,23 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
   /**
    * Adds {@code n} read holds to record {@code record}, then reads the word: true if no writer has
    * claimed it (nor died holding it), and the holds stand; else they are taken back (waking a
-   * claimant that may wait for them) and false. Outside the monitor: it wakes directly. The count
-   * cannot reach the record's WAITING bit: 2^31 holds would be 2^31 live guard objects.
+   * claimant that may wait for them) and false. Outside the monitor: it wakes directly.
+   *
+   * @throws IllegalStateException if this process already has MAX_HOLDS_PER_PROCESS read holds
+   *     (taken back first): the count must never carry into the record's marks
    */
   boolean enterRead(int record, int n) {
-    words.addRecord(record, n);
+    long before = words.addRecord(record, n);
+    if (recordCount(before) >= MAX_HOLDS_PER_PROCESS) {
+      words.addRecord(record, -n); // never near the STARVING bit: see MAX_HOLDS_PER_PROCESS
+      throw new IllegalStateException(
+          "this process holds "
+              + recordCount(before)
+              + " read holds of "
+              + describe()
+              + ", the most one process may hold: unlock the ones it no longer needs (a guard"
+              + " dropped without unlock() keeps its hold)");
+    }
     if ((words.lvWord() & BLOCKS_READERS) == 0) {
       return true;
     }
@@ -183,39 +203,52 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
 
   /**
    * Clears the record of a dead process (from the value read, so a live one that claimed it since
-   * is never robbed), and wakes everyone if a writer may sleep waiting for that count or that
-   * WAITING mark (WAITERS set). False if the record changed under us.
+   * is never robbed), and wakes everyone if a writer may sleep waiting for that count or that mark
+   * (WAITERS set). False if the record changed under us.
    */
   private boolean clearDeadRecord(int record, long value) {
     if (!words.casRecord(record, value, 0)) {
       return false;
     }
     if (unblockWriter(WAITERS)) {
-      wakeAll.signal(); // a writer may wait for that count or that WAITING mark
+      wakeAll.signal(); // a writer may wait for that count or stand back for that mark
     }
     return true;
   }
 
   // ---- the writer's scans ----
 
-  /** Whether another process's record has WAITING set (a cheap look: no liveness asked). */
-  boolean anyWaitingRecord() {
+  /**
+   * Whether another process's record has one of {@code marks} (WAITING, STARVING) set: a cheap
+   * look, no liveness asked.
+   */
+  boolean anyMarkedRecord(long marks) {
     for (int i = 0; i < READER_SLOTS; i++) {
       long r = words.lvRecord(i);
-      if ((r & WAITING) != 0 && recordPid(r) != pid) {
+      if ((r & marks) != 0 && recordPid(r) != pid) {
         return true;
       }
     }
     return false;
   }
 
-  boolean anyReadHold() {
+  /**
+   * The fast path's look after its claim (Dekker with a starving writer, which marks its record and
+   * then reads the word): STARVING if another process's record is marked starving, else READ_HOLDS
+   * if any record counts holds, else 0. No liveness asked.
+   */
+  int afterFastClaim() {
+    int found = 0;
     for (int i = 0; i < READER_SLOTS; i++) {
-      if (recordCount(words.lvRecord(i)) != 0) {
-        return true;
+      long r = words.lvRecord(i);
+      if ((r & STARVING) != 0 && recordPid(r) != pid) {
+        return STARVING_FOUND;
+      }
+      if (recordCount(r) != 0) {
+        found = READ_HOLDS_FOUND;
       }
     }
-    return false;
+    return found;
   }
 
   /**
@@ -242,13 +275,14 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
   }
 
   /**
-   * A live process, other than this one, whose readers wait for a writer to leave (WAITING): a
-   * writer may not claim before they have entered. 0 if none. Dead processes' records are cleared.
+   * A live process, other than this one, whose record has one of {@code marks}: readers that wait
+   * for a writer to leave (WAITING), or a writer that starves (STARVING). A writer may not claim
+   * before they have had their turn. 0 if none. Dead processes' records are cleared.
    */
-  int waitingBlocker() {
+  int markBlocker(long marks) {
     for (int i = 0; i < READER_SLOTS; i++) {
       long r = words.lvRecord(i);
-      if ((r & WAITING) == 0) {
+      if ((r & marks) == 0) {
         continue;
       }
       int owner = recordPid(checkedRecord(i, r));

@@ -1,5 +1,6 @@
 package dev.ringlock.locks.internal;
 
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.MARKS;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.OWNER_DIED;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.PENDING;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITERS;
@@ -53,25 +54,36 @@ abstract sealed class WriterOwnership extends ReaderRecords permits ReadWriteDec
   // ---- taking the word ----
 
   /**
-   * The fast path of a write: a free word (no writer, no death), no process's readers waiting, a
-   * claim, and no read hold anywhere (holds of dead processes are dropped here: only then are
-   * liveness questions asked). A claim that finds live readers inside is given back at once (waking
-   * whoever its brief claim kept out): the queue does the waiting. Null if not taken.
+   * The fast path of a write: a free word (no writer, no death), no other process's readers waiting
+   * nor writer starving (a mark of a dead process is dropped here), a claim, and then neither a
+   * starving mark nor a read hold anywhere (holds of dead processes are dropped here: only then are
+   * liveness questions asked). A claim that finds a starving writer or live readers is given back
+   * at once (waking whoever its brief claim kept out): the queue does the waiting. Null if not
+   * taken.
+   *
+   * <p>The look at the marks after the claim is Dekker's pattern with a starving writer, which
+   * marks its record (a full fence) and then reads the word: either it sees this claim and sleeps
+   * until its release, or this look sees its mark and the claim goes back. So once a starving
+   * writer has looked at a free word, no fast path takes the lock ahead of it (jcstress
+   * ReadWriteMutexRaces.StarvingMarkAgainstFastPath).
    */
   WriteHold tryWriteFree() {
     int v = words.lvWord();
-    if ((v & ~WAITERS) != 0 || anyWaitingRecord() || !words.casWord(v, WRITE | pid | v)) {
+    if ((v & ~WAITERS) != 0
+        || (anyMarkedRecord(MARKS) && markBlocker(MARKS) != 0)
+        || !words.casWord(v, WRITE | pid | v)) {
       return null;
     }
-    boolean readersInside;
+    boolean givenBack;
     try {
-      readersInside = anyReadHold() && drainBlocker() != 0;
+      int found = afterFastClaim();
+      givenBack = found == STARVING_FOUND || (found == READ_HOLDS_FOUND && drainBlocker() != 0);
     } catch (RuntimeException damage) {
       words.xchgWord(0); // a record names no possible pid: give the claim back, report the damage
       wakeAll.signal();
       throw damage;
     }
-    if (readersInside) {
+    if (givenBack) {
       if ((words.xchgWord(0) & WAITERS) != 0) {
         wakeAll.signal();
       }
