@@ -679,22 +679,11 @@ final class CompletionLoop implements Runnable {
   }
 
   /** A flush (FutexRing.flush) carried through the stack: completed after the next submission. */
-  private static final class FlushRequest implements LoopRequest {
+  private static final class FlushRequest extends LinkedRequest {
     private final CompletableFuture<Void> done;
-    private LoopRequest next;
 
     FlushRequest(CompletableFuture<Void> done) {
       this.done = done;
-    }
-
-    @Override
-    public LoopRequest next() {
-      return next;
-    }
-
-    @Override
-    public void setNext(LoopRequest next) {
-      this.next = next;
     }
 
     @Override
@@ -709,18 +698,7 @@ final class CompletionLoop implements Runnable {
   }
 
   /** A close carried through the stack, so that it wakes a sleeping loop like any request. */
-  private static final class CloseRequest implements LoopRequest {
-    private LoopRequest next;
-
-    @Override
-    public LoopRequest next() {
-      return next;
-    }
-
-    @Override
-    public void setNext(LoopRequest next) {
-      this.next = next;
-    }
+  private static final class CloseRequest extends LinkedRequest {
 
     @Override
     public void takenBy(CompletionLoop loop) {

@@ -96,7 +96,7 @@ public final class WakeSignal {
    * contract of {@link LoopRequest}): only the signal that sets it pushes it, and the loop clears
    * it when it takes it.
    */
-  private static final class QueuedWake implements LoopRequest {
+  private static final class QueuedWake extends LinkedRequest {
     private static final VarHandle QUEUED;
 
     static {
@@ -111,7 +111,6 @@ public final class WakeSignal {
     private final int count;
     private final int bitset;
     private volatile int queued; // 1 from the push that set it until the loop takes or refuses it
-    private LoopRequest next;
 
     QueuedWake(FutexWord word, int count, int bitset) {
       this.word = word;
@@ -122,16 +121,6 @@ public final class WakeSignal {
     /** True for the one signal that must push it; false while it is queued and not yet written. */
     boolean tryQueue() {
       return QUEUED.compareAndSet(this, 0, 1);
-    }
-
-    @Override
-    public LoopRequest next() {
-      return next;
-    }
-
-    @Override
-    public void setNext(LoopRequest next) {
-      this.next = next;
     }
 
     @Override

@@ -6,41 +6,26 @@ import dev.ringlock.locks.internal.jfr.ContendedAcquisitionEvent;
 import dev.ringlock.locks.internal.jfr.LockEvents;
 
 /** A pending lock request of a {@link MutexCore}; see {@link QueuedRequest}. */
-final class LockFuture extends QueuedRequest<MutexGuard, LockFuture> implements ContendedRequest {
+final class LockFuture extends QueuedRequest<MutexGuard, LockFuture> {
   final MutexCore mutex;
   final long queuedAt; // System.nanoTime() when queued: its age decides starvation
-
-  // The JFR event timing this wait; null unless a recording enabled it when the request was made
-  private final ContendedAcquisitionEvent contention;
-  private boolean leftQueue; // written under the mutex's monitor, read by the granting thread
 
   LockFuture(MutexCore mutex, long deadline, long timeoutNanos, long queuedAt) {
     super(deadline, timeoutNanos);
     this.mutex = mutex;
     this.queuedAt = queuedAt;
-    this.contention = LockEvents.beginContended(mutex.name, MutexOwnership.TYPE_NAME, "lock", 0);
-    if (contention != null) {
-      contention.ownerPidAtStart = mutex.ownerPid();
-      whenComplete(this::completed);
+    ContendedAcquisitionEvent event =
+        LockEvents.beginContended(mutex.name, MutexOwnership.TYPE_NAME, "lock", 0);
+    if (event != null) {
+      event.ownerPidAtStart = mutex.ownerPid();
     }
+    timeContention(event);
   }
 
   @Override
-  public void leftQueue() {
-    if (contention != null) {
-      contention.end();
-      leftQueue = true;
-    }
-  }
-
-  /**
-   * Commits the contended acquisition if this request was granted: it left the queue first, and
-   * completed with a guard of this mutex (a caller's complete() withdraws it only after its
-   * continuations, this one among them, have run; so it finds leftQueue unset).
-   */
-  private void completed(MutexGuard guard, Throwable failure) {
-    if (failure == null && leftQueue && guard instanceof Guard granted && guard.mutex() == mutex) {
-      contention.granted(granted.fence(), granted.ownerDied());
+  void recordGrant(ContendedAcquisitionEvent event, MutexGuard guard) {
+    if (guard instanceof Guard granted && guard.mutex() == mutex) {
+      event.granted(granted.fence(), granted.ownerDied());
     }
   }
 

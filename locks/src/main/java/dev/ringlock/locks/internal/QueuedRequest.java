@@ -1,5 +1,7 @@
 package dev.ringlock.locks.internal;
 
+import dev.ringlock.locks.internal.jfr.ContendedAcquisitionEvent;
+
 /**
  * A pending request of a lock or semaphore: the future its caller holds, and a node of its owner's
  * in-process {@link RequestQueue}, so a queued request allocates nothing else. Completing it by any
@@ -24,6 +26,12 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
 
   final long timeoutNanos; // the caller's time limit, for the timeout message; -1 if not known
 
+  // The JFR event timing this wait (a contended acquisition); null unless a recording enabled it
+  // when the request was made. leftQueue is written under the owner's monitor, read by the thread
+  // that completes the request, after the completion that publishes it.
+  private ContendedAcquisitionEvent contention;
+  private boolean leftQueue;
+
   /** A request whose timeout message does not state its time limit. */
   QueuedRequest(long deadline) {
     this(deadline, -1);
@@ -32,6 +40,45 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
   QueuedRequest(long deadline, long timeoutNanos) {
     this.deadline = deadline;
     this.timeoutNanos = timeoutNanos;
+  }
+
+  /**
+   * From a subclass's constructor: times this request's wait with {@code event} (null: no recording
+   * wants it). The wait ends when the request leaves the queue ({@link #leftQueue}), where its
+   * grant is decided, not after the continuations its completion runs; only a grant commits it.
+   */
+  final void timeContention(ContendedAcquisitionEvent event) {
+    contention = event;
+    if (event != null) {
+      whenComplete(this::contentionEnded);
+    }
+  }
+
+  /** Unlinked from its queue, under the owner's monitor: a timed wait ends now. */
+  final void leftQueue() {
+    if (contention != null) {
+      contention.end();
+      leftQueue = true;
+    }
+  }
+
+  /**
+   * Commits the timed wait if the request was granted: it left the queue first and completed
+   * normally (a caller's complete() withdraws it only after its continuations, this one among them,
+   * have run; so it finds leftQueue unset).
+   */
+  private void contentionEnded(T value, Throwable failure) {
+    if (failure == null && leftQueue) {
+      recordGrant(contention, value);
+    }
+  }
+
+  /**
+   * What the grant of {@code value} tells the event: a lock's fence and owner death. Default:
+   * neither (a semaphore's permits).
+   */
+  void recordGrant(ContendedAcquisitionEvent event, T value) {
+    event.granted(0, false);
   }
 
   /** "within 250 ms": the caller's time limit, as a timeout message states it. */

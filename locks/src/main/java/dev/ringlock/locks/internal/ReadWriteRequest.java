@@ -9,15 +9,10 @@ import dev.ringlock.locks.internal.jfr.LockEvents;
  * request type for both, so that readers and writers queue in one FIFO: it completes with a {@link
  * ReadHold} or a {@link WriteHold}, and the core hands the future out typed as the caller asked.
  */
-final class ReadWriteRequest extends QueuedRequest<Object, ReadWriteRequest>
-    implements ContendedRequest {
+final class ReadWriteRequest extends QueuedRequest<Object, ReadWriteRequest> {
   final ReadWriteMutexCore lock;
   final boolean write;
   final long queuedAt; // System.nanoTime() when queued: a writer's age decides starvation
-
-  // The JFR event timing this wait; null unless a recording enabled it when the request was made
-  private final ContendedAcquisitionEvent contention;
-  private boolean leftQueue; // written under the lock's monitor, read by the granting thread
 
   /** {@code timeoutNanos}: the caller's time limit, for the timeout message; -1 if none. */
   ReadWriteRequest(ReadWriteMutexCore lock, boolean write, long deadline, long timeoutNanos) {
@@ -25,37 +20,22 @@ final class ReadWriteRequest extends QueuedRequest<Object, ReadWriteRequest>
     this.lock = lock;
     this.write = write;
     this.queuedAt = System.nanoTime();
-    this.contention =
+    ContendedAcquisitionEvent event =
         LockEvents.beginContended(
             lock.name(), ObjectType.name(ObjectType.READ_WRITE_MUTEX), write ? "write" : "read", 0);
-    if (contention != null) {
+    if (event != null) {
       // the writer, or a writer's pending claim, that the request queued behind; 0: readers only
-      contention.ownerPidAtStart = ReadWriteMutexDescriptor.writerOf(lock.words.lvWord());
-      whenComplete(this::completed);
+      event.ownerPidAtStart = ReadWriteMutexDescriptor.writerOf(lock.words.lvWord());
     }
+    timeContention(event);
   }
 
   @Override
-  public void leftQueue() {
-    if (contention != null) {
-      contention.end();
-      leftQueue = true;
-    }
-  }
-
-  /**
-   * Commits the contended acquisition if this request was granted: it left the queue first, and
-   * completed with a hold of this lock (a caller's complete() withdraws it only after its
-   * continuations, this one among them, have run; so it finds leftQueue unset).
-   */
-  private void completed(Object hold, Throwable failure) {
-    if (failure != null || !leftQueue) {
-      return;
-    }
+  void recordGrant(ContendedAcquisitionEvent event, Object hold) {
     if (hold instanceof WriteHold writeHold && writeHold.lock() == lock) {
-      contention.granted(writeHold.fence(), writeHold.ownerDied());
+      event.granted(writeHold.fence(), writeHold.ownerDied());
     } else if (hold instanceof ReadHold readHold && readHold.lock() == lock) {
-      contention.granted(0, false);
+      event.granted(0, false);
     }
   }
 

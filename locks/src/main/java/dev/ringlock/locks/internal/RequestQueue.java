@@ -7,8 +7,8 @@ import java.util.List;
  * The FIFO queue of one process's pending requests on one lock or semaphore: an intrusive doubly
  * linked list through the requests themselves, so linking and withdrawing anywhere in it are O(1).
  * Guarded by the owner's monitor, except {@link #length()}, which any thread may read. A request
- * that times its wait for JFR ({@link ContendedRequest}) is told when it leaves, so its recorded
- * wait ends where the decision was made.
+ * that times its wait for JFR ({@link QueuedRequest#timeContention}) is told when it leaves, so its
+ * recorded wait ends where the decision was made.
  */
 final class RequestQueue<R extends QueuedRequest<?, R>> {
   private R head;
@@ -68,9 +68,7 @@ final class RequestQueue<R extends QueuedRequest<?, R>> {
       timed--;
     }
     length--;
-    if (request instanceof ContendedRequest contended) {
-      contended.leftQueue(); // the recorded wait ends at the decision, not at the completion
-    }
+    request.leftQueue(); // a recorded wait ends at the decision, not at the completion
     return request;
   }
 
