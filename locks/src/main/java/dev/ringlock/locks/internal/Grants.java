@@ -20,8 +20,8 @@ final class Grants {
 
   /**
    * Gives {@code value} to {@code request}, unlinked for this grant ({@link
-   * QueuedRequest#unlinkedForGrant}). If the request was withdrawn first, its withdrawal gives the
-   * value back ({@link QueuedRequest#grantLost}), not this thread: see QueuedPrimitive.withdraw.
+   * QueuedRequest#unlinkedForGrant}). If the request was withdrawn first, the value is given back
+   * once, by this thread or the withdrawal, before either returns ({@link QueuedRequest#giveBack}).
    */
   static <T> void grant(QueuedRequest<T, ?> request, T value) {
     Grants grants = CURRENT.get();
@@ -49,6 +49,6 @@ final class Grants {
   }
 
   private static <T> void deliver(QueuedRequest<T, ?> request, T value) {
-    request.grant(value); // false: withdrawn meanwhile, and the withdrawal gives the value back
+    request.grant(value); // withdrawn meanwhile: the value is given back before grant returns
   }
 }

@@ -285,10 +285,11 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
    * the oldest, the queue moves (WITHDRAWAL): the next request may fit where it did not.
    *
    * <p>If a grant was already on its way to it (unlinked for the grant under the monitor, delivered
-   * after), that grant's complete() fails, and what it carried is given back here, on the caller's
-   * thread, before cancel() returns: a request cancelled successfully never holds anything
-   * afterwards, not even for the instant until the granting thread notices (jcstress
-   * CancelledLockAgainstRelease, CancelledClaimAgainstRelease).
+   * after), that grant's complete() fails, and what it carried is given back once, here or by the
+   * granting thread, whichever comes first, and neither returns before it is done
+   * (QueuedRequest.giveBack): a request cancelled successfully never holds anything afterwards, and
+   * the release that made the grant does not return with it held either (jcstress
+   * CancelRacingGrant, ReadWriteMutexRaces.CancelledClaimAgainstRelease).
    */
   final void withdraw(R request) {
     Effects<R> effects = new Effects<>();
@@ -312,7 +313,7 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
       }
     }
     if (lost != NO_GRANT) {
-      request.giveBack(lost); // the grant it lost, handed on before cancel() returns
+      request.giveBack(lost); // the grant it lost, handed on (here or by the granter) first
       return;
     }
     effects.run(this);

@@ -1,6 +1,8 @@
 package dev.ringlock.locks.internal;
 
 import dev.ringlock.locks.internal.jfr.ContendedAcquisitionEvent;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * A pending request of a lock or semaphore: the future its caller holds, and a node of its owner's
@@ -20,9 +22,28 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
   R next;
   boolean queued;
   // Unlinked for a grant of grantValue that may not be delivered yet: a withdrawal that finds it
-  // gives the value back itself, so that nothing is held for the request once cancel() returns.
+  // takes part in giving the value back (giveBack), so nothing is held once cancel() returns.
   private boolean grantInFlight;
   private T grantValue;
+
+  // A lost grant is given back once: GIVE_BACK_NONE, then _RUNNING by the thread whose CAS won
+  // (the granter whose settle failed, or the withdrawal), then _DONE; the other thread waits for
+  // _DONE, so that neither the cancel nor the release that granted returns before it.
+  private static final int GIVE_BACK_NONE = 0;
+  private static final int GIVE_BACK_RUNNING = 1;
+  private static final int GIVE_BACK_DONE = 2;
+  private static final VarHandle GIVE_BACK;
+
+  static {
+    try {
+      GIVE_BACK = MethodHandles.lookup().findVarHandle(QueuedRequest.class, "giveBack", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  @SuppressWarnings("unused") // through GIVE_BACK
+  private volatile int giveBack;
 
   final long timeoutNanos; // the caller's time limit, for the timeout message; -1 if not known
 
@@ -112,11 +133,13 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
   }
 
   /**
-   * Completes the request; false if it was withdrawn first (then {@code value} is not its, and the
-   * withdrawal gives it back).
+   * Completes the request with {@code value}, unlinked for this grant; if the caller completed it
+   * first, gives {@code value} back (see {@link #giveBack}) before it returns.
    */
-  final boolean grant(T value) {
-    return settle(value);
+  final void grant(T value) {
+    if (!settle(value)) {
+      giveBack(value);
+    }
   }
 
   /** Fails the request from inside its owner (timeout, closed region or ring). */
@@ -124,17 +147,35 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
     settleExceptionally(failure);
   }
 
-  /** {@link #grantLost} of a value taken by {@link #takeGrantValue}. */
-  @SuppressWarnings("unchecked") // takeGrantValue returned this request's own grant value
+  /**
+   * A grant lost the race with the caller's completion: both the granting thread (its settle
+   * failed) and the withdrawal (it found the grant in flight) call this; the first gives {@code
+   * lostValue} back ({@link #grantLost}), and the other waits until it is done. So neither the
+   * caller's cancel() nor the release that made the grant returns while the request still holds it.
+   * The wait is short: the winner is running {@code grantLost}, which never blocks.
+   */
+  @SuppressWarnings("unchecked") // the value this request was granted (or takeGrantValue's)
   final void giveBack(Object lostValue) {
-    grantLost((T) lostValue);
+    if (GIVE_BACK.compareAndSet(this, GIVE_BACK_NONE, GIVE_BACK_RUNNING)) {
+      try {
+        grantLost((T) lostValue);
+      } finally {
+        giveBack = GIVE_BACK_DONE;
+      }
+      return;
+    }
+    for (int spins = 0; giveBack != GIVE_BACK_DONE; spins++) {
+      if (spins < 100) {
+        Thread.onSpinWait();
+      } else {
+        Thread.yield(); // the winner may be descheduled on a busy machine
+      }
+    }
   }
 
   /**
-   * A grant lost the race with the caller's withdrawal: give back what it carried ({@code value},
-   * or the permits), which passes it on to the next request. Called by the withdrawal itself, on
-   * the thread that cancelled (or completed) the future, before its cancel() returns: so once a
-   * cancel has returned true, the request holds nothing, as if it had never been granted.
+   * Gives back what a lost grant carried ({@code value}, or the permits), which passes it on to the
+   * next request. Once per request, by {@link #giveBack}.
    */
   abstract void grantLost(T value);
 }
