@@ -456,6 +456,8 @@ public final class FutexRing implements AutoCloseable {
    * in other processes would sleep on. On the ring's completion thread it submits at once and
    * returns a completed future. On the syscalls backend every wake is a system call made already. A
    * closed ring's queued wakes were made by system calls: completed.
+   *
+   * @return a future completed (with null) once those requests are in the kernel
    */
   public CompletableFuture<Void> flush() {
     return backend.flush();
