@@ -182,12 +182,13 @@ public final class AnyMutex extends WithdrawableFuture<MutexGuard> {
         return;
       }
       if (taken != null) {
-        if (contention != null) {
-          contention.end(); // the wait ends at the take, not after the continuations settle runs
-        }
-        if (settle(taken) && contention != null) { // false: cancelled, withdrawn() unlocks it
+        if (contention != null && !isDone()) {
+          // committed before the future completes, so whoever waits for it finds the event; the
+          // wait ends at the take, not after the continuations settle runs
+          contention.end();
           recordContention(taken);
         }
+        settle(taken); // false: cancelled meanwhile, and withdrawn() unlocks it
         return;
       }
       wokenIndex = -1;

@@ -48,8 +48,8 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
   final long timeoutNanos; // the caller's time limit, for the timeout message; -1 if not known
 
   // The JFR event timing this wait (a contended acquisition); null unless a recording enabled it
-  // when the request was made. leftQueue is written under the owner's monitor, read by the thread
-  // that completes the request, after the completion that publishes it.
+  // when the request was made. leftQueue is written under the owner's monitor, read by the granting
+  // thread after it (the grant was decided under that monitor).
   private ContendedAcquisitionEvent contention;
   private boolean leftQueue;
 
@@ -66,13 +66,12 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
   /**
    * From a subclass's constructor: times this request's wait with {@code event} (null: no recording
    * wants it). The wait ends when the request leaves the queue ({@link #leftQueue}), where its
-   * grant is decided, not after the continuations its completion runs; only a grant commits it.
+   * grant is decided, not after the continuations its completion runs; a grant commits it, before
+   * it completes the future (so whoever waits for the future finds the event recorded; a caller's
+   * cancel racing that grant may leave one event for a grant given back).
    */
   final void timeContention(ContendedAcquisitionEvent event) {
     contention = event;
-    if (event != null) {
-      whenComplete(this::contentionEnded);
-    }
   }
 
   /** Unlinked from its queue, under the owner's monitor: a timed wait ends now. */
@@ -80,17 +79,6 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
     if (contention != null) {
       contention.end();
       leftQueue = true;
-    }
-  }
-
-  /**
-   * Commits the timed wait if the request was granted: it left the queue first and completed
-   * normally (a caller's complete() withdraws it only after its continuations, this one among them,
-   * have run; so it finds leftQueue unset).
-   */
-  private void contentionEnded(T value, Throwable failure) {
-    if (failure == null && leftQueue) {
-      recordGrant(contention, value);
     }
   }
 
@@ -137,6 +125,9 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
    * first, gives {@code value} back (see {@link #giveBack}) before it returns.
    */
   final void grant(T value) {
+    if (contention != null && leftQueue && !isDone()) {
+      recordGrant(contention, value);
+    }
     if (!settle(value)) {
       giveBack(value);
     }
