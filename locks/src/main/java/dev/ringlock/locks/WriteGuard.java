@@ -1,17 +1,32 @@
 package dev.ringlock.locks;
 
-/** The exclusive hold of a {@link ReadWriteMutex}; releasing it twice is refused. */
+/**
+ * The exclusive hold of a {@link ReadWriteMutex}; unlocking (or downgrading) it twice is refused,
+ * closing it after an unlock or a downgrade is a no-op.
+ */
 public interface WriteGuard extends AutoCloseable {
   /**
    * Releases the hold. If this hold took over from a writer that died and {@link #markConsistent()}
-   * was not called, the lock becomes not recoverable.
+   * was not called, the lock becomes not recoverable. Of two threads that unlock one guard at once,
+   * exactly one releases it.
    *
-   * @throws IllegalStateException if it was released (or downgraded) already
+   * @throws IllegalStateException if it was released (by {@link #unlock()} or {@link #close()}) or
+   *     downgraded already
    * @throws RegionClosedException if the region was closed (which released the hold)
    */
   void unlock();
 
-  /** Same as {@link #unlock()}, for try-with-resources. */
+  /**
+   * Releases the hold if nothing released or downgraded it yet, else does nothing: as {@link
+   * AutoCloseable} advises, closing twice has no effect, so {@code try (guard) { ...;
+   * guard.unlock(); }} and {@code try (guard) { ...; reader = guard.downgrade(); }} do not throw at
+   * the closing brace (the read guard a downgrade returned stays held). A close racing an unlock
+   * releases the hold once. Like {@link #unlock()}, closing an unrepaired takeover makes the lock
+   * not recoverable.
+   *
+   * @throws RegionClosedException if the region was closed (which released the hold) before this
+   *     guard was unlocked, downgraded or closed
+   */
   @Override
   void close();
 

@@ -574,8 +574,108 @@ class ReadWriteMutexTest extends RegionTestBase {
     other.unlock();
     WriteGuard write = await(lock.write());
     write.unlock();
-    assertThrows(IllegalStateException.class, write::close);
+    assertThrows(IllegalStateException.class, write::unlock);
     assertFalse(lock.isWriteLocked());
+  }
+
+  @Test
+  void closingAGuardAfterItsUnlockIsANoOpAndASecondUnlockStillThrows() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadGuard other = await(lock.read());
+    try (ReadGuard read = await(lock.read())) {
+      read.unlock();
+    } // AutoCloseable: the closing brace must not throw after the unlock
+    assertEquals(1, lock.readers(), "the unlocked guard's close released nothing more");
+    ReadGuard closed = await(lock.read());
+    closed.close();
+    closed.close();
+    assertThrows(IllegalStateException.class, closed::unlock);
+    assertEquals(1, lock.readers());
+    other.unlock();
+    try (WriteGuard write = await(lock.write())) {
+      write.unlock();
+    }
+    WriteGuard closedWrite = await(lock.write());
+    closedWrite.close();
+    closedWrite.close();
+    assertThrows(IllegalStateException.class, closedWrite::unlock);
+    assertFalse(lock.isWriteLocked());
+    lock.tryWrite().orElseThrow().unlock();
+  }
+
+  @Test
+  void closingAWriteGuardAfterItsDowngradeIsANoOpAndTheReadHoldStays() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadGuard reader;
+    try (WriteGuard write = await(lock.write())) {
+      reader = write.downgrade();
+    }
+    assertFalse(lock.isWriteLocked());
+    assertEquals(1, lock.readers(), "closing the downgraded write guard kept the read hold");
+    assertTrue(lock.tryWrite().isEmpty(), "the downgraded read hold still excludes writers");
+    reader.unlock();
+    lock.tryWrite().orElseThrow().unlock();
+  }
+
+  @Test
+  void aCloseRacingAnUnlockOfOneGuardReleasesItOnceAndCloseNeverThrows() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadGuard other = await(lock.read()); // a second release would take this one's count
+    ExecutorService racers = Executors.newFixedThreadPool(2);
+    try {
+      for (int round = 0; round < 100; round++) {
+        boolean write = round % 2 == 1;
+        AutoCloseable guard;
+        Runnable unlock;
+        if (write) {
+          other.unlock();
+          WriteGuard w = await(lock.write());
+          guard = w;
+          unlock = w::unlock;
+        } else {
+          ReadGuard r = await(lock.read());
+          guard = r;
+          unlock = r::unlock;
+        }
+        CountDownLatch start = new CountDownLatch(1);
+        AtomicReference<Throwable> closeFailure = new AtomicReference<>();
+        Future<Boolean> unlocked =
+            racers.submit(
+                () -> {
+                  start.await();
+                  try {
+                    unlock.run();
+                    return true;
+                  } catch (IllegalStateException closedFirst) {
+                    return false; // close won: a second release is refused
+                  }
+                });
+        Future<?> closing =
+            racers.submit(
+                () -> {
+                  start.await();
+                  try {
+                    guard.close();
+                  } catch (Throwable t) {
+                    closeFailure.set(t);
+                  }
+                  return null;
+                });
+        start.countDown();
+        unlocked.get(30, TimeUnit.SECONDS);
+        closing.get(30, TimeUnit.SECONDS);
+        assertEquals(null, closeFailure.get(), "close threw in round " + round);
+        if (write) {
+          assertFalse(lock.isWriteLocked(), "round " + round);
+          other = await(lock.read());
+        }
+        assertEquals(1, lock.readers(), "released exactly once in round " + round);
+      }
+    } finally {
+      racers.shutdownNow();
+    }
+    other.unlock();
+    assertEquals(0, lock.readers());
   }
 
   @Test

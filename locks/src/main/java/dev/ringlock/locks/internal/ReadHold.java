@@ -57,9 +57,16 @@ final class ReadHold extends CompletableFuture<ReadGuard> implements ReadGuard {
     lock.releaseRead();
   }
 
+  /**
+   * As unlock(), but a no-op once this guard was released: AutoCloseable asks close() to be
+   * idempotent, so {@code try (guard) { ...; guard.unlock(); }} must not throw at the closing
+   * brace. The claim is the one unlock() makes, so a close racing an unlock releases once.
+   */
   @Override
   public void close() {
-    unlock();
+    if (RELEASED.compareAndSet(this, false, true)) {
+      lock.releaseRead();
+    }
   }
 
   @Override

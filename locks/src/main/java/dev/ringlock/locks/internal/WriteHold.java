@@ -37,16 +37,29 @@ final class WriteHold extends ExclusiveHold<WriteGuard> implements WriteGuard {
     if (!claimRelease()) {
       throw alreadyReleased();
     }
+    release();
+  }
+
+  /**
+   * As unlock(), but a no-op once this hold was released or downgraded: AutoCloseable asks close()
+   * to be idempotent, so {@code try (guard) { ...; guard.unlock(); }} (or a downgrade inside the
+   * block) must not throw at the closing brace. The claim is the one unlock() and downgrade() make,
+   * so a close racing either releases once.
+   */
+  @Override
+  public void close() {
+    if (claimRelease()) {
+      release();
+    }
+  }
+
+  /** The release itself, once this caller has claimed it. */
+  private void release() {
     boolean leavesNotRecoverable = leavesInconsistent(); // only the holder marks it consistent
     lock.releaseWrite(this);
     if (leavesNotRecoverable) {
       lock.recordNotRecoverable(fence(), "unlock");
     }
-  }
-
-  @Override
-  public void close() {
-    unlock();
   }
 
   @Override
