@@ -695,6 +695,41 @@ class ReadWriteMutexTest extends RegionTestBase {
   }
 
   @Test
+  void aReadRacingItsViewsCloseIsTakenBackWithTheViewNeverLeftInTheRecord() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    words("rw"); // maps `raw`: the views below share it, so closing one unmaps nothing
+    long offset = raw.find("rw").orElseThrow().offset();
+    for (int round = 0; round < 30; round++) {
+      // A view as another SharedRegion of this process has one (the same pid, so the same record)
+      ReadWriteMutexCore view =
+          new ReadWriteMutexCore("rw", raw, offset, FutexScope.SHARED, ring, PID, true);
+      view.read().join().unlock(); // its record claimed, so the reads below take the fast path
+      AtomicInteger entered = new AtomicInteger();
+      Thread reader =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try {
+                      for (; ; ) {
+                        view.read().join(); // kept: closing the view must give every one back
+                        entered.incrementAndGet();
+                      }
+                    } catch (RegionClosedException refused) {
+                      // close() came first, or took this read back
+                    }
+                  });
+      while (entered.get() < 50 + round * 10) {
+        Thread.onSpinWait();
+      }
+      view.close();
+      reader.join(30_000);
+      assertFalse(reader.isAlive());
+      assertEquals(0, lock.readers(), "a read that raced close() in round " + round + " stayed");
+    }
+    lock.tryWrite().orElseThrow().unlock();
+  }
+
+  @Test
   void closingOneViewOfTheFileTakesBackOnlyItsOwnReadHolds() throws Exception {
     ReadWriteMutex lock = region.readWriteMutex("rw");
     ReadGuard mine = await(lock.read());

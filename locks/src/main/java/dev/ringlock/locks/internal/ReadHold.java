@@ -3,13 +3,27 @@ package dev.ringlock.locks.internal;
 import dev.ringlock.locks.ReadGuard;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.CompletableFuture;
 
-/**
- * One shared hold of a read-write mutex; releasing it twice is refused. Like the mutex's Guard, it
- * is also the already-completed future an uncontended {@code read()} returns.
+/*
+ * Overview
+ *
+ * One shared hold of a read-write mutex, counted once in this process's reader record and once in
+ * its view's share (ReaderRecords.viewHolds). Released is claimed with a compare-and-set, so that
+ * of two threads that unlock one hold at once (or an unlock racing a try-with-resources close),
+ * exactly one gives the hold back: a second subtraction from the record would take a hold that
+ * another thread of this process (or another view) has, which no check of the record can tell
+ * apart (the record counts holds, not acquisitions).
+ *
+ * Unlike the mutex's Guard it is not its own future. An uncontended read() returns
+ * CompletableFuture.completedFuture(hold): the future's constructor stores its result with a
+ * release write, where completing a self-completing hold is a compare-and-set (the only way a
+ * subclass can set a CompletableFuture's result); that compare-and-set cost more than the second,
+ * small allocation (docs/read-write-mutex.md, "What a read costs"). Such a future can be obtruded
+ * by its caller, which changes only what that caller sees: it is nobody else's, and the hold stays
+ * reachable to nobody but that caller either way.
  */
-final class ReadHold extends CompletableFuture<ReadGuard> implements ReadGuard {
+/** One shared hold of a read-write mutex; see the overview in the source. */
+final class ReadHold implements ReadGuard {
   private static final VarHandle RELEASED;
 
   static {
@@ -27,25 +41,9 @@ final class ReadHold extends CompletableFuture<ReadGuard> implements ReadGuard {
     this.lock = lock;
   }
 
-  /** Completes this hold, as a future, with itself: the result of an uncontended read(). */
-  ReadHold asCompletedFuture() {
-    super.complete(this);
-    return this;
-  }
-
   /** The lock this holds (a contended acquisition's record checks what it was granted). */
   ReadWriteMutexCore lock() {
     return lock;
-  }
-
-  @Override
-  public void obtrudeValue(ReadGuard value) {
-    throw new UnsupportedOperationException("a lock future's result cannot be replaced");
-  }
-
-  @Override
-  public void obtrudeException(Throwable failure) {
-    throw new UnsupportedOperationException("a lock future's result cannot be replaced");
   }
 
   @Override

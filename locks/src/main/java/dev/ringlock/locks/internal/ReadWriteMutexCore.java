@@ -170,8 +170,7 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
       }
       int record = ensureSlot();
       if (enterRead(record, 1)) {
-        viewHolds.incrementAndGet();
-        return Optional.of(new ReadHold(this));
+        return Optional.of(newHold(record));
       }
       int v = checkedWord(words.lvWord());
       if (notRecoverable(v)) {
@@ -181,8 +180,7 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
       if (writer != 0 && writer != pid && !alive(writer)) {
         recordWriterDeath(v);
         if (enterRead(record, 1)) {
-          viewHolds.incrementAndGet();
-          return Optional.of(new ReadHold(this)); // it had only claimed: dropped, and we are in
+          return Optional.of(newHold(record)); // it had only claimed: dropped, and we are in
         }
         v = words.lvWord();
       }
@@ -314,11 +312,45 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
   /** {@code timeoutNanos}: the caller's time limit, for the timeout message; -1 if none. */
   private CompletableFuture<ReadGuard> acquireRead(long deadline, long timeoutNanos) {
     checkOpen();
-    if (queue.length() == 0 && enterRead(ensureSlot(), 1)) {
-      viewHolds.incrementAndGet();
-      return new ReadHold(this).asCompletedFuture();
+    if (queue.length() == 0) {
+      int record = ensureSlot();
+      if (enterRead(record, 1)) {
+        // completedFuture: its result is stored with a release write, no compare-and-set (ReadHold)
+        return CompletableFuture.completedFuture(newHold(record));
+      }
     }
     return queued(new ReadWriteRequest(this, false, deadline, timeoutNanos));
+  }
+
+  /**
+   * The hold a reader just added to record {@code record}, counted in this view's share. Dekker
+   * with close(): it flips `closed`, then takes the share (getAndSet); we count, then read `closed`
+   * (full fences both). So a close that ran meanwhile either took this hold back with the share, or
+   * we take it back here, and the read is refused: a hold counted after close took the share would
+   * stay in the record until this process exits, keeping every writer out.
+   */
+  private ReadHold newHold(int record) {
+    viewHolds.incrementAndGet();
+    if (closed) {
+      takeBackAfterClose(record);
+    }
+    return new ReadHold(this);
+  }
+
+  /** A read entered while close() ran: whichever of us claims the share's unit gives it back. */
+  private void takeBackAfterClose(int record) {
+    try {
+      if (viewHolds.getAndDecrement() > 0) {
+        if (leaveRead(record, 1)) {
+          wakeAll.signal();
+        }
+      } else {
+        viewHolds.incrementAndGet(); // close() took the share, this hold with it
+      }
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
+    throw closedException();
   }
 
   void releaseRead() {
