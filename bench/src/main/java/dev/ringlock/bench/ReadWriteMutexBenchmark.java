@@ -32,8 +32,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <ul>
  *   <li>{@code *UncontendedRead}, {@code *UncontendedWrite}: one thread; goal: ringlock's read at
- *       most 1.5x ReentrantReadWriteLock's read lock. A ringlock read is one getAndAdd on this
- *       process's reader record, a load of the state word and an already-completed future.
+ *       most 1.5x ReentrantReadWriteLock's read lock. A ringlock read + unlock is five locked
+ *       instructions (docs/read-write-mutex.md, "What a read costs"): the reader record's getAndAdd
+ *       in and out, the view's hold count in and out, the guard's once-only release; and one guard
+ *       allocated (the completed future is scalar-replaced).
  *   <li>{@code *Mixed}: two threads, each op a read with probability {@code readPercent} (95:
  *       read-mostly; 50), a short critical section; throughput, so higher is better. Goal:
  *       read-mostly at least IBM's. The async locks are joined (platform threads, as JMH's).

@@ -9,6 +9,7 @@ import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.writerOf;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
+import dev.ringlock.core.FutexScope;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.ReadGuard;
 import dev.ringlock.locks.ReadWriteMutex;
@@ -16,6 +17,7 @@ import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.SharedRegion;
 import dev.ringlock.locks.WriteGuard;
 import dev.ringlock.locks.WriterDiedException;
+import dev.ringlock.locks.internal.ReadWriteMutexCore;
 import dev.ringlock.locks.internal.ReadWriteMutexDescriptor;
 import dev.ringlock.locks.internal.ReadWriteMutexWords;
 import java.io.IOException;
@@ -415,13 +417,31 @@ public final class ReadWriteMutexRaces {
       final ReadWriteMutex first;
       final ReadWriteMutex second;
       final ReadWriteMutexWords words;
+      final String name;
+      final long offset;
 
       Entry(int number) {
-        String name = prefix + number;
+        this.name = prefix + number;
         this.first = Pool.this.first.readWriteMutex(name);
         this.second = Pool.this.second.readWriteMutex(name);
-        this.words = new ReadWriteMutexWords(raw.segment(), raw.find(name).orElseThrow().offset());
+        this.offset = raw.find(name).orElseThrow().offset();
+        this.words = new ReadWriteMutexWords(raw.segment(), offset);
         first.tryRead().orElseThrow().unlock(); // this process's reader record, claimed now
+      }
+
+      /**
+       * A view of this entry's lock of its own on the raw mapping, as a third SharedRegion of this
+       * process would have (the same pid, so the same record); closing it unmaps nothing.
+       */
+      ReadWriteMutexCore newView() {
+        return new ReadWriteMutexCore(
+            name,
+            raw,
+            offset,
+            FutexScope.SHARED,
+            SharedRing.RING,
+            (int) ProcessHandle.current().pid(),
+            true);
       }
 
       /** A reader record nobody has. */
