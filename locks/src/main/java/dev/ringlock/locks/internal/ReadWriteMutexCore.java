@@ -171,6 +171,7 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
       int record = ensureSlot();
       if (enterRead(record, 1)) {
         viewHolds.incrementAndGet();
+        stats.countFastAcquisition();
         return Optional.of(new ReadHold(this));
       }
       int v = checkedWord(words.lvWord());
@@ -182,6 +183,7 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
         recordWriterDeath(v);
         if (enterRead(record, 1)) {
           viewHolds.incrementAndGet();
+          stats.countFastAcquisition();
           return Optional.of(new ReadHold(this)); // it had only claimed: dropped, and we are in
         }
         v = words.lvWord();
@@ -316,6 +318,7 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
     checkOpen();
     if (queue.length() == 0 && enterRead(ensureSlot(), 1)) {
       viewHolds.incrementAndGet();
+      stats.countFastAcquisition();
       return new ReadHold(this).asCompletedFuture();
     }
     return queued(new ReadWriteRequest(this, false, deadline, timeoutNanos));
@@ -405,6 +408,7 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
     if (!closeQueue()) {
       return;
     }
+    stats.publish(); // this view's uncounted fast reads, before the mapping goes
     if (writeHeld) {
       writeHeld = false;
       // Only the writer (us) changes OWNER_DIED under its claim: an unrepaired takeover released

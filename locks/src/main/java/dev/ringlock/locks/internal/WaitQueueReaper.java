@@ -96,6 +96,9 @@ final class WaitQueueReaper {
     if (declined > 0) {
       queue.choose(declined, Long.MAX_VALUE, WOKEN_ONE, batch); // to the longest live waiters
     }
+    if (reclaimed > 0) {
+      queue.stats.countTakeovers(reclaimed); // a wait queue's takeovers: dead waiters' slots
+    }
     return reclaimed > 0;
   }
 
