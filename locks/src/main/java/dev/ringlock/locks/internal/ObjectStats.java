@@ -8,7 +8,6 @@ import static dev.ringlock.locks.internal.ObjectStatsDescriptor.SIZE;
 import static dev.ringlock.locks.internal.ObjectStatsDescriptor.TAKEOVERS_OFFSET;
 import static dev.ringlock.locks.internal.ObjectStatsDescriptor.WAIT_NANOS_OFFSET;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
@@ -70,16 +69,6 @@ public final class ObjectStats {
    */
   public ObjectStats(MemorySegment region, long offset) {
     this.line = region.asSlice(offset, SIZE);
-  }
-
-  /**
-   * Counters of their own, in this process's memory: for an object no other process can see (a
-   * local mutex's conditions).
-   *
-   * @return counters nobody else reads
-   */
-  static ObjectStats inMemory() {
-    return new ObjectStats(Arena.ofAuto().allocate(SIZE, SIZE), 0);
   }
 
   // ---- writers ----

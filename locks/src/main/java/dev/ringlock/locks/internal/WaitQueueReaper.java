@@ -96,9 +96,6 @@ final class WaitQueueReaper {
     if (declined > 0) {
       queue.choose(declined, Long.MAX_VALUE, WOKEN_ONE, batch); // to the longest live waiters
     }
-    if (reclaimed > 0) {
-      queue.stats.countTakeovers(reclaimed); // a wait queue's takeovers: dead waiters' slots
-    }
     return reclaimed > 0;
   }
 
@@ -113,6 +110,7 @@ final class WaitQueueReaper {
       default -> throw list.badState(slot, state);
     }
     list.free(slot);
+    queue.stats.countTakeovers(1); // a wait queue's takeovers: dead waiters' slots reclaimed
     return state == WOKEN_ONE;
   }
 }
