@@ -132,8 +132,8 @@ public record RegionSnapshot(
    * @param acquisitions acquisitions granted: a mutex's locks (its fence, exact); a read-write
    *     mutex's writes (its fence) plus its reads; a semaphore's acquires; a wait queue's waits.
    *     Reads and semaphore acquires granted without queueing are counted by each process and added
-   *     to the file in batches of up to {@value ObjectStats#PUBLISH_EVERY}, at its next contended
-   *     grant and at its close, so they lag and are approximate (see the docs)
+   *     to the file in batches of up to 256, at its next contended grant and at its close, so they
+   *     lag and are approximate (see the docs)
    * @param contended acquisitions that queued before they were granted (a wait queue's: waits ended
    *     by a wake)
    * @param waitNanos the nanoseconds the contended ones waited in total, from request to grant
