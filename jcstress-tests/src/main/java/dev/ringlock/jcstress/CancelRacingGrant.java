@@ -9,6 +9,7 @@ import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.Semaphore;
 import dev.ringlock.locks.SharedRegion;
 import dev.ringlock.locks.internal.MutexDescriptor;
+import dev.ringlock.locks.internal.ObjectStatsDescriptor;
 import dev.ringlock.locks.internal.SemaphoreDescriptor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -118,7 +119,10 @@ public final class CancelRacingGrant {
     private static final int MAX_ENTRIES = 16_384; // a jcstress epoch is 10,240 instances
     private static final long REGION_BYTES =
         (2L << 20)
-            + MAX_ENTRIES * (long) (MutexDescriptor.SIZE + SemaphoreDescriptor.SIZE)
+            + MAX_ENTRIES
+                * (long)
+                    (ObjectStatsDescriptor.withStats(MutexDescriptor.SIZE)
+                        + ObjectStatsDescriptor.withStats(SemaphoreDescriptor.SIZE))
             + (1L << 20);
 
     private final SharedRegion holder;

@@ -42,7 +42,7 @@ import org.openjdk.jcstress.infra.results.III_Result;
 @State
 public class DeadOwnerTakeover {
   private static final int MAX_OBJECTS = 16_384; // a jcstress epoch is 10,240 instances
-  private static final long REGION_BYTES = 4L << 20; // directory 2 MiB, mutexes 64 bytes each
+  private static final long REGION_BYTES = 6L << 20; // directory 2 MiB, mutexes 128 bytes each
   private static final Path FILE = regionFile();
   private static final SharedRegion FIRST = open();
   private static final SharedRegion SECOND = open();

@@ -17,6 +17,7 @@ import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.SharedRegion;
 import dev.ringlock.locks.WriteGuard;
 import dev.ringlock.locks.WriterDiedException;
+import dev.ringlock.locks.internal.ObjectStatsDescriptor;
 import dev.ringlock.locks.internal.ReadWriteMutexCore;
 import dev.ringlock.locks.internal.ReadWriteMutexDescriptor;
 import dev.ringlock.locks.internal.ReadWriteMutexWords;
@@ -359,7 +360,9 @@ public final class ReadWriteMutexRaces {
   static final class Pool {
     private static final int MAX_OBJECTS = 16_384; // a jcstress epoch is 10,240 instances
     private static final long REGION_BYTES =
-        (2L << 20) + (long) MAX_OBJECTS * ReadWriteMutexDescriptor.SIZE + (1L << 20);
+        (2L << 20)
+            + (long) MAX_OBJECTS * ObjectStatsDescriptor.withStats(ReadWriteMutexDescriptor.SIZE)
+            + (1L << 20);
     static final int DEAD_PID = deadPid();
 
     private final String prefix;

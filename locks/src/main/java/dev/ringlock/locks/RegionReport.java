@@ -1,5 +1,6 @@
 package dev.ringlock.locks;
 
+import dev.ringlock.locks.RegionSnapshot.Counters;
 import dev.ringlock.locks.RegionSnapshot.Holder;
 import dev.ringlock.locks.RegionSnapshot.MutexSnapshot;
 import dev.ringlock.locks.RegionSnapshot.ObjectSnapshot;
@@ -63,13 +64,57 @@ public final class RegionReport {
    * @param summary one line saying what it is doing, ending with "[DAMAGED: problem]" if damaged
    * @param details its fields, for JSON: strings, numbers, booleans, null, lists and maps of these
    * @param problem what is damaged, or null if every field is one the library accepts
+   * @param counters its counters (totals), or null for an object too damaged to read
    */
   public record ObjectReport(
-      String name, String type, String summary, Map<String, Object> details, String problem) {
+      String name,
+      String type,
+      String summary,
+      Map<String, Object> details,
+      String problem,
+      Counters counters) {
     /** Copies {@code details}, keeping their order. */
     public ObjectReport {
       Objects.requireNonNull(name, "name");
       details = Collections.unmodifiableMap(new LinkedHashMap<>(details));
+    }
+
+    /**
+     * The counters as one line of text ("1,204 acquisitions, 17 contended (mean wait 1.3 ms), 0
+     * takeovers"), or null if there are none.
+     *
+     * @return the line, or null
+     */
+    public String countersLine() {
+      if (counters == null) {
+        return null;
+      }
+      Counters c = counters;
+      StringBuilder line =
+          new StringBuilder()
+              .append(count(c.acquisitions(), acquisitionsName(type)))
+              .append(", ")
+              .append(
+                  count(
+                      c.contended(),
+                      type.endsWith("queue") || type.startsWith("condition")
+                          ? "woken"
+                          : "contended"));
+      if (c.contended() > 0) {
+        line.append(" (mean wait ").append(duration(c.meanWaitNanos())).append(")");
+      }
+      line.append(", ").append(count(c.takeovers(), "takeovers"));
+      if (c.recovered() != 0) {
+        line.append(", ")
+            .append(
+                count(
+                    c.recovered(),
+                    type.equals("semaphore") ? "permits recovered" : "read holds recovered"));
+      }
+      if (c.rescuedWaits() != 0) {
+        line.append(", ").append(count(c.rescuedWaits(), "waits rescued by the re-check"));
+      }
+      return line.toString();
     }
 
     /**
@@ -82,9 +127,50 @@ public final class RegionReport {
       json.put("name", name);
       json.put("type", type);
       json.putAll(details);
+      if (counters != null) {
+        json.put("counters", countersJson(counters));
+      }
       json.put("problem", problem);
       return json;
     }
+  }
+
+  /** What the acquisitions of an object of {@code type} are called. */
+  static String acquisitionsName(String type) {
+    return type.endsWith("queue") || type.startsWith("condition") ? "waits" : "acquisitions";
+  }
+
+  /** A count as shown: grouped digits, as read (a damaged value is shown as it is). */
+  static String count(long value, String what) {
+    return "%,d %s".formatted(value, what);
+  }
+
+  /**
+   * A duration in nanoseconds, in the unit that reads best: "850 ns", "12.5 us", "1.3 ms", "2.0 s".
+   *
+   * @param nanos the duration
+   * @return the text
+   */
+  public static String duration(long nanos) {
+    if (nanos < 1_000) {
+      return nanos + " ns";
+    } else if (nanos < 1_000_000) {
+      return "%.1f us".formatted(nanos / 1e3);
+    } else if (nanos < 1_000_000_000) {
+      return "%.1f ms".formatted(nanos / 1e6);
+    }
+    return "%.1f s".formatted(nanos / 1e9);
+  }
+
+  private static Map<String, Object> countersJson(Counters c) {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("acquisitions", c.acquisitions());
+    json.put("contended", c.contended());
+    json.put("waitNanos", c.waitNanos());
+    json.put("takeovers", c.takeovers());
+    json.put("recovered", c.recovered());
+    json.put("rescuedWaits", c.rescuedWaits());
+    return json;
   }
 
   /**
@@ -271,7 +357,7 @@ public final class RegionReport {
     details.put("lastFence", m.lastFence());
     details.put("starving", m.starving().stream().map(RegionReport::process).toList());
     details.put("word", "0x%08x".formatted(m.word()));
-    return report(m, summary, details);
+    return report(m, summary, details, m.counters());
   }
 
   private static ObjectReport readWriteMutex(ReadWriteMutexSnapshot rw) {
@@ -350,7 +436,7 @@ public final class RegionReport {
     details.put("sleepers", rw.sleepers());
     details.put("lastFence", rw.lastFence());
     details.put("word", "0x%08x".formatted(rw.word()));
-    return report(rw, summary, details);
+    return report(rw, summary, details, rw.counters());
   }
 
   private static ObjectReport semaphore(SemaphoreSnapshot s) {
@@ -410,7 +496,7 @@ public final class RegionReport {
       holders.add(json);
     }
     details.put("holders", holders);
-    return report(s, summary, details);
+    return report(s, summary, details, s.counters());
   }
 
   private static ObjectReport waitQueue(WaitQueueSnapshot q) {
@@ -443,7 +529,7 @@ public final class RegionReport {
     details.put("processesAsleep", q.processesAsleep());
     details.put("listLockHolder", q.listLockHolder() == null ? null : process(q.listLockHolder()));
     details.put("listLockWord", "0x%08x".formatted(q.listLockWord()));
-    return report(q, summary, details);
+    return report(q, summary, details, q.counters());
   }
 
   /** An object too damaged to read any further. */
@@ -453,18 +539,20 @@ public final class RegionReport {
         u.type().equals("unknown")
             ? Map.of("typeCode", u.typeCode(), "bytes", u.bytes())
             : Map.of();
-    return new ObjectReport(u.name(), u.type(), "[DAMAGED: " + problem + "]", details, problem);
+    return new ObjectReport(
+        u.name(), u.type(), "[DAMAGED: " + problem + "]", details, problem, null);
   }
 
   private static ObjectReport report(
-      ObjectSnapshot object, CharSequence summary, Map<String, Object> details) {
+      ObjectSnapshot object, CharSequence summary, Map<String, Object> details, Counters counters) {
     String problem = object.problems().isEmpty() ? null : String.join("; ", object.problems());
     return new ObjectReport(
         object.name(),
         object.type(),
         problem == null ? summary.toString() : summary + " [DAMAGED: " + problem + "]",
         details,
-        problem);
+        problem,
+        counters);
   }
 
   private static Map<String, Object> process(Peer peer) {

@@ -9,6 +9,8 @@ import dev.ringlock.core.memory.RegionDescriptor;
 import dev.ringlock.locks.internal.HolderTable;
 import dev.ringlock.locks.internal.MutexDescriptor;
 import dev.ringlock.locks.internal.MutexWords;
+import dev.ringlock.locks.internal.ObjectStats;
+import dev.ringlock.locks.internal.ObjectStatsDescriptor;
 import dev.ringlock.locks.internal.ObjectType;
 import dev.ringlock.locks.internal.ReadWriteMutexDescriptor;
 import dev.ringlock.locks.internal.ReadWriteMutexWords;
@@ -51,6 +53,10 @@ import java.util.function.IntFunction;
  * every instant (writers only store values that pass), so a snapshot taken without any lock raises
  * no false alarm; nothing here checks relations between fields that an update in progress may
  * break for a moment (a list's links against its count).
+ *
+ * Counters (each object's stats line, ObjectStatsDescriptor) are read as they are and never
+ * checked: they decide nothing, so no value of theirs is a problem; a mutex's and a writer's
+ * acquisitions are their fence, added to the line's count.
  *
  * A bad value becomes a problem and is kept as read, never used as an index or a length: slot scans
  * are bounded by a capacity first checked against the object's length, and each flyweight is a
@@ -118,6 +124,43 @@ public record RegionSnapshot(
    */
   public record Peer(int pid, Boolean alive) {}
 
+  /**
+   * An object's counters: totals over every process that used it since the region file was created
+   * (docs/observability.md, Counters). Each is read from the file and only shown: a damaged file
+   * may hold any value, and a total wraps modulo 2^64.
+   *
+   * @param acquisitions acquisitions granted: a mutex's locks (its fence, exact); a read-write
+   *     mutex's writes (its fence) plus its reads; a semaphore's acquires; a wait queue's waits.
+   *     Reads and semaphore acquires granted without queueing are counted by each process and added
+   *     to the file in batches of up to 256, at its next contended grant and at its close, so they
+   *     lag and are approximate (see the docs)
+   * @param contended acquisitions that queued before they were granted (a wait queue's: waits ended
+   *     by a wake)
+   * @param waitNanos the nanoseconds the contended ones waited in total, from request to grant
+   * @param takeovers owner deaths taken over (a mutex, a read-write mutex's writer); a wait
+   *     queue's: dead waiters' slots reclaimed; 0 for a semaphore
+   * @param recovered a semaphore's permits brought back from dead holders; a read-write mutex's
+   *     read holds dropped with dead readers' records; 0 otherwise
+   * @param rescuedWaits kernel waits that timed out at the 250 ms re-check and then found the word
+   *     free: each one the symptom of a lost wake
+   */
+  public record Counters(
+      long acquisitions,
+      long contended,
+      long waitNanos,
+      long takeovers,
+      long recovered,
+      long rescuedWaits) {
+    /**
+     * The mean wait of the contended acquisitions, 0 if none (or the counts are damaged).
+     *
+     * @return nanoseconds
+     */
+    public long meanWaitNanos() {
+      return contended > 0 && waitNanos >= 0 ? waitNanos / contended : 0;
+    }
+  }
+
   /** One named object as seen. */
   public sealed interface ObjectSnapshot
       permits MutexSnapshot,
@@ -163,6 +206,7 @@ public record RegionSnapshot(
    * @param lastFence the fence of the last acquisition
    * @param starving processes whose oldest waiter starved
    * @param problems every value found that the library refuses as corruption; empty if none
+   * @param counters its counters: acquisitions, contention, takeovers
    */
   public record MutexSnapshot(
       String name,
@@ -174,7 +218,8 @@ public record RegionSnapshot(
       int sleepers,
       long lastFence,
       List<Peer> starving,
-      List<String> problems)
+      List<String> problems,
+      Counters counters)
       implements ObjectSnapshot {
     /** Creates the snapshot of one mutex; the lists are copied. */
     public MutexSnapshot {
@@ -227,6 +272,7 @@ public record RegionSnapshot(
    * @param readers every process with a reader record: its read holds, and whether its readers wait
    *     for a writer to leave
    * @param problems every value found that the library refuses as corruption; empty if none
+   * @param counters its counters: acquisitions, contention, takeovers
    */
   public record ReadWriteMutexSnapshot(
       String name,
@@ -239,7 +285,8 @@ public record RegionSnapshot(
       int sleepers,
       long lastFence,
       List<ReaderRecord> readers,
-      List<String> problems)
+      List<String> problems,
+      Counters counters)
       implements ObjectSnapshot {
     /** Creates the snapshot of one read-write mutex; the lists are copied. */
     public ReadWriteMutexSnapshot {
@@ -319,6 +366,7 @@ public record RegionSnapshot(
    * @param recordsSettled no move half done (busy), no dead holder's record and no repair: only
    *     then must {@code permits + recorded == total}, and a difference is a problem
    * @param problems every value found that the library refuses as corruption; empty if none
+   * @param counters its counters: acquisitions, contention, takeovers
    */
   public record SemaphoreSnapshot(
       String name,
@@ -333,7 +381,8 @@ public record RegionSnapshot(
       int repairer,
       List<Holder> holders,
       boolean recordsSettled,
-      List<String> problems)
+      List<String> problems,
+      Counters counters)
       implements ObjectSnapshot {
     /** Creates the snapshot of one semaphore; the lists are copied. */
     public SemaphoreSnapshot {
@@ -382,6 +431,7 @@ public record RegionSnapshot(
    * @param listLockHolder the process holding the list lock, or null
    * @param listLockWord the list lock's word as read
    * @param problems every value found that the library refuses as corruption; empty if none
+   * @param counters its counters: acquisitions, contention, takeovers
    */
   public record WaitQueueSnapshot(
       String name,
@@ -395,7 +445,8 @@ public record RegionSnapshot(
       int processesAsleep,
       Peer listLockHolder,
       int listLockWord,
-      List<String> problems)
+      List<String> problems,
+      Counters counters)
       implements ObjectSnapshot {
     /** Creates the snapshot of one wait queue or condition variable; the lists are copied. */
     public WaitQueueSnapshot {
@@ -539,8 +590,8 @@ public record RegionSnapshot(
 
     private ObjectSnapshot mutex(NamedObject object) {
       String type = ObjectType.name(ObjectType.MUTEX);
-      if (object.length() < MutexDescriptor.SIZE) {
-        return tooShort(object, type, MutexDescriptor.SIZE);
+      if (object.length() < ObjectStatsDescriptor.withStats(MutexDescriptor.SIZE)) {
+        return tooShort(object, type, ObjectStatsDescriptor.withStats(MutexDescriptor.SIZE));
       }
       MutexWords words = new MutexWords(memory, object.offset());
       // acquire loads: the word's own accesses are volatile, and this reader takes part in nothing
@@ -579,13 +630,15 @@ public record RegionSnapshot(
           sleepers,
           fence,
           starving,
-          problems);
+          problems,
+          counters(object, MutexDescriptor.SIZE, fence));
     }
 
     private ObjectSnapshot readWriteMutex(NamedObject object) {
       String type = ObjectType.name(ObjectType.READ_WRITE_MUTEX);
-      if (object.length() < ReadWriteMutexDescriptor.SIZE) {
-        return tooShort(object, type, ReadWriteMutexDescriptor.SIZE);
+      if (object.length() < ObjectStatsDescriptor.withStats(ReadWriteMutexDescriptor.SIZE)) {
+        return tooShort(
+            object, type, ObjectStatsDescriptor.withStats(ReadWriteMutexDescriptor.SIZE));
       }
       ReadWriteMutexWords words = new ReadWriteMutexWords(memory, object.offset());
       int word = words.lvWord();
@@ -629,13 +682,14 @@ public record RegionSnapshot(
           sleepers,
           fence,
           readers,
-          problems);
+          problems,
+          counters(object, ReadWriteMutexDescriptor.SIZE, fence));
     }
 
     private ObjectSnapshot semaphore(NamedObject object) {
       String type = ObjectType.name(ObjectType.SEMAPHORE);
-      if (object.length() < SemaphoreDescriptor.SIZE) {
-        return tooShort(object, type, SemaphoreDescriptor.SIZE);
+      if (object.length() < ObjectStatsDescriptor.withStats(SemaphoreDescriptor.SIZE)) {
+        return tooShort(object, type, ObjectStatsDescriptor.withStats(SemaphoreDescriptor.SIZE));
       }
       SemaphoreWords words = new SemaphoreWords(memory, object.offset());
       int word = words.lvWord();
@@ -706,7 +760,8 @@ public record RegionSnapshot(
           repairer,
           holders,
           settled,
-          problems);
+          problems,
+          counters(object, SemaphoreDescriptor.SIZE, 0));
     }
 
     private ObjectSnapshot waitQueue(NamedObject object) {
@@ -797,7 +852,24 @@ public record RegionSnapshot(
           words.laSleepers(),
           lockHolder != 0 && lockHolder <= RegionDescriptor.MAX_PID ? peer(lockHolder) : null,
           lockWord,
-          problems);
+          problems,
+          counters(object, WaitQueueDescriptor.bytesFor(capacity), 0));
+    }
+
+    /**
+     * The counters on the stats line after the object's {@code ownBytes} (its length was checked to
+     * hold it); {@code fenced}: the acquisitions its fence counts (a mutex's, a writer's), added.
+     */
+    private Counters counters(NamedObject object, long ownBytes, long fenced) {
+      ObjectStats stats =
+          new ObjectStats(memory, object.offset() + ObjectStatsDescriptor.statsOffset(ownBytes));
+      return new Counters(
+          fenced + stats.laAcquisitions(), // wraps on a damaged value: shown, never used
+          stats.laContended(),
+          stats.laWaitNanos(),
+          stats.laTakeovers(),
+          stats.laRecovered(),
+          stats.laRescued());
     }
 
     private static void addIfAny(List<String> problems, String problem) {

@@ -10,6 +10,7 @@ import dev.ringlock.core.memory.RegionAccess;
 import dev.ringlock.locks.internal.ConditionCore;
 import dev.ringlock.locks.internal.MutexCore;
 import dev.ringlock.locks.internal.MutexDescriptor;
+import dev.ringlock.locks.internal.ObjectStatsDescriptor;
 import dev.ringlock.locks.internal.ObjectType;
 import dev.ringlock.locks.internal.ReadWriteMutexCore;
 import dev.ringlock.locks.internal.ReadWriteMutexDescriptor;
@@ -182,7 +183,12 @@ public final class SharedRegion implements AutoCloseable {
   }
 
   private MutexCore attachMutex(String name) {
-    NamedObject object = namedObject(name, ObjectType.MUTEX, MutexDescriptor.SIZE, created -> {});
+    NamedObject object =
+        namedObject(
+            name,
+            ObjectType.MUTEX,
+            ObjectStatsDescriptor.withStats(MutexDescriptor.SIZE),
+            created -> {});
     return new MutexCore(
         name,
         memory,
@@ -287,7 +293,10 @@ public final class SharedRegion implements AutoCloseable {
   private ReadWriteMutexCore attachReadWriteMutex(String name) {
     NamedObject object =
         namedObject(
-            name, ObjectType.READ_WRITE_MUTEX, ReadWriteMutexDescriptor.SIZE, created -> {});
+            name,
+            ObjectType.READ_WRITE_MUTEX,
+            ObjectStatsDescriptor.withStats(ReadWriteMutexDescriptor.SIZE),
+            created -> {});
     return new ReadWriteMutexCore(
         name, memory, object.offset(), scope, ring, pid, options.localHandoff());
   }
@@ -332,7 +341,7 @@ public final class SharedRegion implements AutoCloseable {
         memory.findOrCreateSizedByCreator(
             name,
             type,
-            WaitQueueDescriptor.bytesFor(capacity),
+            WaitQueueDescriptor.objectBytesFor(capacity),
             WaitQueueDescriptor.initializer(capacity));
     return new WaitQueueCore(
         ObjectType.name(type),
@@ -431,12 +440,15 @@ public final class SharedRegion implements AutoCloseable {
         namedObject(
             name,
             ObjectType.SEMAPHORE,
-            SemaphoreDescriptor.SIZE,
+            ObjectStatsDescriptor.withStats(SemaphoreDescriptor.SIZE),
             created -> SemaphoreCore.initialize(created, initialPermits, options));
     return new SemaphoreCore(name, memory, object.offset(), scope, ring, pid);
   }
 
-  /** A fixed-size object: found, or created and given its initial bytes by {@code initializer}. */
+  /**
+   * A fixed-size object: found, or created and given its initial bytes by {@code initializer}.
+   * {@code bytes} include its stats line (ObjectStatsDescriptor.withStats).
+   */
   private NamedObject namedObject(
       String name, int type, int bytes, Consumer<MemorySegment> initializer) {
     checkType(name, type);

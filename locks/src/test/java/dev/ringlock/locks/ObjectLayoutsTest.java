@@ -9,6 +9,7 @@ import dev.ringlock.core.memory.RegionDescriptor;
 import dev.ringlock.locks.internal.HolderTable;
 import dev.ringlock.locks.internal.MutexDescriptor;
 import dev.ringlock.locks.internal.MutexWords;
+import dev.ringlock.locks.internal.ObjectStatsDescriptor;
 import dev.ringlock.locks.internal.ReadWriteMutexDescriptor;
 import dev.ringlock.locks.internal.ReadWriteMutexWords;
 import dev.ringlock.locks.internal.SemaphoreDescriptor;
@@ -40,6 +41,30 @@ class ObjectLayoutsTest {
         32 + 4 * 7,
         MutexDescriptor.LAYOUT.byteOffset(groupElement("starving"), sequenceElement(7)),
         "the last starving slot ends the line");
+  }
+
+  @Test
+  void statsLineFieldsSitWhereTheRegionFormatDocumentsThem() {
+    assertEquals(64, ObjectStatsDescriptor.SIZE, "one cache line of its own");
+    assertEquals(0, ObjectStatsDescriptor.ACQUISITIONS_OFFSET);
+    assertEquals(8, ObjectStatsDescriptor.CONTENDED_OFFSET);
+    assertEquals(16, ObjectStatsDescriptor.WAIT_NANOS_OFFSET);
+    assertEquals(24, ObjectStatsDescriptor.TAKEOVERS_OFFSET);
+    assertEquals(32, ObjectStatsDescriptor.RECOVERED_OFFSET);
+    assertEquals(40, ObjectStatsDescriptor.RESCUED_OFFSET);
+  }
+
+  @Test
+  void everyObjectIsItsOwnBytesThenItsStatsLine() {
+    assertEquals(128, ObjectStatsDescriptor.withStats(MutexDescriptor.SIZE), "mutex: line 1");
+    assertEquals(64, ObjectStatsDescriptor.statsOffset(MutexDescriptor.SIZE));
+    assertEquals(640, ObjectStatsDescriptor.withStats(SemaphoreDescriptor.SIZE), "semaphore");
+    assertEquals(576, ObjectStatsDescriptor.statsOffset(SemaphoreDescriptor.SIZE));
+    assertEquals(384, ObjectStatsDescriptor.withStats(ReadWriteMutexDescriptor.SIZE));
+    assertEquals(320, ObjectStatsDescriptor.statsOffset(ReadWriteMutexDescriptor.SIZE));
+    // a queue of 3 slots: 64 + 96 = 160 bytes, rounded up to 192, then the stats line
+    assertEquals(192, ObjectStatsDescriptor.statsOffset(WaitQueueDescriptor.bytesFor(3)));
+    assertEquals(256, WaitQueueDescriptor.objectBytesFor(3));
   }
 
   @Test

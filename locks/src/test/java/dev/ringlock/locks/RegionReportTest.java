@@ -184,14 +184,14 @@ class RegionReportTest extends RegionTestBase {
   @Test
   void anObjectShorterThanItsTypeIsReportedAndRefused() throws Exception {
     region.semaphore("s", 2);
-    // "s" recorded as 64 bytes, a ninth of a semaphore; a process that has not attached it yet
+    // "s" recorded as 64 bytes, a tenth of a semaphore; a process that has not attached it yet
     long directory =
         raw.segment().get(ValueLayout.JAVA_LONG, RegionDescriptor.DIRECTORY_OFFSET_OFFSET);
     raw.segment()
         .set(ValueLayout.JAVA_LONG, directory + RegionDescriptor.ENTRY_OBJECT_BYTES_OFFSET, 64L);
     RegionReport.ObjectReport report = reported("s");
     assertTrue(
-        report.problem().contains("a semaphore of 64 bytes; it needs 576"), report.problem());
+        report.problem().contains("a semaphore of 64 bytes; it needs 640"), report.problem());
     try (SharedRegion other = SharedRegion.open(region.file(), withRing())) {
       UncheckedIOException e =
           assertThrows(UncheckedIOException.class, () -> other.semaphore("s", 2));

@@ -216,6 +216,11 @@ class WaitQueueOwnerDeathTest {
             + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed)
             + " ms after its kill");
     assertFalse(mine.isDone());
+    // the region's counters: two waits, and the dead one's slot reclaimed (a queue's takeover)
+    RegionSnapshot.WaitQueueSnapshot counted =
+        (RegionSnapshot.WaitQueueSnapshot) RegionSnapshot.read(region.file()).objects().get(0);
+    assertEquals(2, counted.counters().acquisitions());
+    assertEquals(1, counted.counters().takeovers());
     assertEquals(1, queue.wake(1));
     mine.get(20, TimeUnit.SECONDS);
   }

@@ -2,6 +2,7 @@ package dev.ringlock.bench.cli;
 
 import dev.ringlock.core.InvalidRegionException;
 import dev.ringlock.locks.RegionReport;
+import dev.ringlock.locks.RegionSnapshot.Counters;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -9,6 +10,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -26,6 +29,9 @@ import picocli.CommandLine.Spec;
           + " free, owner pid and whether it is alive, consistency, last fence), semaphores"
           + " (permits, holders), wait queues and condition variables (waiting, capacity, per"
           + " process).",
+      "Under each object, its counters (totals over every process since the file was created:"
+          + " acquisitions, contended ones and their mean wait, takeovers); with --watch, also"
+          + " their rates over the last interval. --json carries the totals (counters).",
       "The file is opened and mapped read-only: inspect never changes it, takes no lock and"
           + " needs no io_uring. It refuses a symbolic link or a non-regular file (without"
           + " blocking on a FIFO), but inspects a file whose owner or mode open refuses, with a"
@@ -61,6 +67,10 @@ final class InspectCommand implements Callable<Integer> {
       description = "with --watch: stop after n snapshots (default: until interrupted)")
   Integer count;
 
+  // --watch: the previous snapshot's objects, by type and name, and when it was read
+  private Map<String, RegionReport.ObjectReport> previous;
+  private long previousAt;
+
   @Override
   public Integer call() throws InterruptedException {
     if (intervalMillis < 50) {
@@ -80,7 +90,9 @@ final class InspectCommand implements Callable<Integer> {
         Thread.sleep(intervalMillis);
       }
       RegionReport snapshot;
+      long readAt;
       try {
+        readAt = System.nanoTime();
         snapshot = RegionReport.read(file);
       } catch (NoSuchFileException e) {
         return fail(file + ": no such file", Ringlock.FAILED);
@@ -104,8 +116,13 @@ final class InspectCommand implements Callable<Integer> {
         } else if (i > 0) {
           out.println();
         }
-        printText(snapshot, out);
+        printText(snapshot, out, readAt);
       }
+      previous = new HashMap<>();
+      for (RegionReport.ObjectReport object : snapshot.objects()) {
+        previous.put(key(object), object);
+      }
+      previousAt = readAt;
       out.flush();
       status = snapshot.hasProblems() ? Ringlock.DAMAGED : 0;
     }
@@ -161,7 +178,44 @@ final class InspectCommand implements Callable<Integer> {
     return escaped.toString();
   }
 
-  private void printText(RegionReport snapshot, PrintWriter out) {
+  private static String key(RegionReport.ObjectReport object) {
+    return object.type() + "\0" + object.name();
+  }
+
+  /**
+   * The rates of {@code now}'s counters since {@code before}'s, {@code seconds} earlier: per second
+   * for acquisitions and contended ones, the mean wait of the contended ones of the interval, and
+   * the takeovers in it. A counter that went down (the file was recreated, or damaged) is shown as
+   * "?": the values are only shown, never trusted.
+   */
+  static String ratesLine(Counters now, Counters before, double seconds, String type) {
+    long acquired = now.acquisitions() - before.acquisitions();
+    long contended = now.contended() - before.contended();
+    long waited = now.waitNanos() - before.waitNanos();
+    long takeovers = now.takeovers() - before.takeovers();
+    String waits = type.endsWith("queue") || type.startsWith("condition") ? "woken" : "contended";
+    StringBuilder line =
+        new StringBuilder("rates: ")
+            .append(perSecond(acquired, seconds))
+            .append(" ")
+            .append(type.endsWith("queue") || type.startsWith("condition") ? "waits" : "acq")
+            .append("/s, ")
+            .append(perSecond(contended, seconds))
+            .append(" ")
+            .append(waits)
+            .append("/s");
+    if (contended > 0 && waited >= 0) {
+      line.append(" (mean wait ").append(RegionReport.duration(waited / contended)).append(")");
+    }
+    line.append(", ").append(takeovers < 0 ? "?" : "+" + takeovers).append(" takeovers");
+    return line.toString();
+  }
+
+  private static String perSecond(long delta, double seconds) {
+    return delta < 0 || seconds <= 0 ? "?" : "%,.1f".formatted(delta / seconds);
+  }
+
+  private void printText(RegionReport snapshot, PrintWriter out, long readAt) {
     out.printf(
         "%s: layout version %d, %,d bytes, %d of %d objects%s%n",
         escape(snapshot.file().toString()),
@@ -185,8 +239,18 @@ final class InspectCommand implements Callable<Integer> {
     }
     String row = "  %-" + typeWidth + "s  %-" + nameWidth + "s  %s%n";
     out.printf(row, "TYPE", "NAME", "STATE");
+    double seconds = (readAt - previousAt) / 1e9;
     for (RegionReport.ObjectReport object : snapshot.objects()) {
       out.printf(row, object.type(), escape(object.name()), escape(object.summary()));
+      if (object.counters() == null) {
+        continue;
+      }
+      out.printf(row, "", "", "totals: " + object.countersLine());
+      RegionReport.ObjectReport before = previous == null ? null : previous.get(key(object));
+      if (before != null && before.counters() != null) {
+        out.printf(
+            row, "", "", ratesLine(object.counters(), before.counters(), seconds, object.type()));
+      }
     }
   }
 }

@@ -16,6 +16,7 @@ import dev.ringlock.core.memory.NamedObject;
 import dev.ringlock.core.memory.RegionDescriptor;
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
+import dev.ringlock.locks.RegionSnapshot.Counters;
 import dev.ringlock.locks.Semaphore;
 import dev.ringlock.locks.SharedRegion;
 import dev.ringlock.locks.WaitQueue;
@@ -384,7 +385,7 @@ class InspectCommandTest {
       raw.segment()
           .set(ValueLayout.JAVA_LONG, entry + RegionDescriptor.ENTRY_OBJECT_BYTES_OFFSET, 8L);
     }
-    assertDamaged(tooShort, "mutex", "a mutex of 8 bytes; it needs 64");
+    assertDamaged(tooShort, "mutex", "a mutex of 8 bytes; it needs 128"); // with its stats line
 
     // a type no ringlock of this layout writes
     Path unknown = regionWithEveryKind("unknown.region");
@@ -412,7 +413,9 @@ class InspectCommandTest {
     Run text = ringlock("inspect", file.toString());
     assertEquals(0, text.exitCode(), text.err());
     List<String> lines = text.out().lines().toList();
-    assertEquals(3, lines.size(), text.out()); // the region line, the column heads, one row
+    // the region line, the column heads, one row and its counters' line
+    assertEquals(4, lines.size(), text.out());
+    assertTrue(lines.get(3).strip().startsWith("totals: "), lines.get(3));
     assertTrue(
         lines.get(2).contains("innocent\\n  mutex       forged  free\\u001b[2J\\\\"), lines.get(2));
     assertFalse(text.out().contains("\u001b"), "an escape sequence reached the terminal");
@@ -498,5 +501,71 @@ class InspectCommandTest {
               .get("name")
               .getAsString());
     }
+  }
+
+  @Test
+  void everyObjectsCountersAreShownAsTotalsInTextAndJson() throws Exception {
+    Path file = directory.resolve("counted.region");
+    try (SharedRegion region = SharedRegion.open(file)) {
+      Mutex mutex = region.mutex("m");
+      for (int i = 0; i < 3; i++) {
+        mutex.tryLock().orElseThrow().unlock();
+      }
+      MutexGuard holder = mutex.tryLock().orElseThrow();
+      CompletableFuture<MutexGuard> queued = mutex.lock();
+      Thread.sleep(20);
+      holder.unlock();
+      queued.get(20, TimeUnit.SECONDS).unlock();
+      region.waitQueue("q", 8);
+
+      Run json = ringlock("inspect", "--json", file.toString());
+      assertEquals(0, json.exitCode(), json.err());
+      JsonObject counters = json.object("m").getAsJsonObject("counters");
+      assertEquals(5, counters.get("acquisitions").getAsLong());
+      assertEquals(1, counters.get("contended").getAsLong());
+      assertTrue(counters.get("waitNanos").getAsLong() >= 15_000_000L, counters.toString());
+      assertEquals(0, counters.get("takeovers").getAsLong());
+      assertEquals(0, counters.get("recovered").getAsLong());
+      assertEquals(0, counters.get("rescuedWaits").getAsLong());
+      assertEquals(0, json.object("q").getAsJsonObject("counters").get("acquisitions").getAsLong());
+
+      Run text = ringlock("inspect", file.toString());
+      assertEquals(0, text.exitCode(), text.err());
+      assertTrue(
+          text.out().contains("totals: 5 acquisitions, 1 contended (mean wait "), text.out());
+      assertTrue(text.out().contains("totals: 0 waits, 0 woken, 0 takeovers"), text.out());
+      assertFalse(text.out().contains("rates:"), "no rates without --watch: " + text.out());
+    }
+  }
+
+  @Test
+  void watchShowsTheRatesOfTheLastIntervalFromTheSecondSnapshotOn() throws Exception {
+    Path file = directory.resolve("rates.region");
+    try (SharedRegion region = SharedRegion.open(file)) {
+      region.mutex("m");
+    }
+    Run run = ringlock("inspect", "--watch", "--count", "2", "--interval", "50", file.toString());
+    assertEquals(0, run.exitCode(), run.err());
+    List<String> rates = run.out().lines().filter(l -> l.contains("rates:")).toList();
+    assertEquals(
+        1, rates.size(), "one rates line, under the second snapshot's mutex: " + run.out());
+    assertTrue(
+        rates.get(0).endsWith("rates: 0.0 acq/s, 0.0 contended/s, +0 takeovers"), rates.get(0));
+  }
+
+  @Test
+  void ratesArePerSecondOverTheIntervalAndACounterThatWentDownIsAQuestionMark() {
+    Counters before = new Counters(100, 10, 20_000_000, 1, 0, 0);
+    Counters after = new Counters(1_100, 14, 28_000_000, 2, 0, 0);
+    assertEquals(
+        "rates: 500.0 acq/s, 2.0 contended/s (mean wait 2.0 ms), +1 takeovers",
+        InspectCommand.ratesLine(after, before, 2.0, "mutex"));
+    assertEquals(
+        "rates: 500.0 waits/s, 2.0 woken/s (mean wait 2.0 ms), +1 takeovers",
+        InspectCommand.ratesLine(after, before, 2.0, "wait queue"));
+    // the file was recreated, or a counter damaged: shown, never trusted
+    assertEquals(
+        "rates: ? acq/s, ? contended/s, ? takeovers",
+        InspectCommand.ratesLine(before, after, 2.0, "mutex"));
   }
 }

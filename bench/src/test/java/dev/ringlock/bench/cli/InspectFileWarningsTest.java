@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import dev.ringlock.bench.cli.InspectCommandTest.Run;
 import dev.ringlock.core.memory.MappedRegion;
+import dev.ringlock.locks.internal.MutexDescriptor;
+import dev.ringlock.locks.internal.ObjectStatsDescriptor;
 import dev.ringlock.testsupport.Child;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,7 +102,9 @@ class InspectFileWarningsTest {
   private Path region(String name) throws Exception {
     Path file = directory.resolve(name);
     try (MappedRegion region = MappedRegion.open(file, SIZE, CAPACITY)) {
-      region.findOrCreate("a", 1, 64, object -> {});
+      // a mutex: its line, then its stats line (layout version 5)
+      region.findOrCreate(
+          "a", 1, ObjectStatsDescriptor.withStats(MutexDescriptor.SIZE), object -> {});
     }
     return file;
   }

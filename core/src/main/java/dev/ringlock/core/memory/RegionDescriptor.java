@@ -57,9 +57,12 @@ public final class RegionDescriptor {
    * MutexDescriptor), which a version 3 process would not keep: its starving marks would not stop a
    * version 4 process from barging; and it gave the read-write mutex's reader records a STARVING
    * bit (bit 30, taken from the count: ReadWriteMutexDescriptor), which a version 3 process would
-   * count as 2^30 read holds and wait for. Older files are refused.
+   * count as 2^30 read holds and wait for. Version 5 gave every object a stats line after its own
+   * bytes (the locks module's ObjectStatsDescriptor: acquisitions, contention, wait time,
+   * takeovers), which a version 4 object has no room for: its counters would land on the next
+   * object. Older files are refused.
    */
-  public static final int LAYOUT_VERSION = 4;
+  public static final int LAYOUT_VERSION = 5;
 
   /** The longest name, in UTF-8 bytes: what a directory entry's name field holds. */
   public static final int MAX_NAME_BYTES = 96;

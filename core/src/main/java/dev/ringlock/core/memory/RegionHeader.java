@@ -113,8 +113,10 @@ final class RegionHeader {
       // count from; version 2's wait queues have no wake sequence, and its processes sleep on
       // their slots, where no version 3 waker wakes them; version 3's mutexes keep no starving
       // summary, so their starving marks would not stop a version 4 arrival from barging, and
-      // version 3 processes count a read-write mutex record's STARVING bit as read holds.
-      // Nothing is converted in place: no file is modified on a failed open.
+      // version 3 processes count a read-write mutex record's STARVING bit as read holds;
+      // version 4's objects have no stats line after them, so version 5 counters would land on
+      // the next object's bytes. Nothing is converted in place: no file is modified on a failed
+      // open.
       throw new InvalidRegionException(
           file,
           Problem.UNSUPPORTED_VERSION,
@@ -123,11 +125,16 @@ final class RegionHeader {
               + switch (version) {
                 case 1 ->
                     ", without the name index, the undo-semaphore totals, the wait-queue wake"
-                        + " sequences and the starving marks";
-                case 2 -> ", without the wait-queue wake sequences and the starving marks";
+                        + " sequences, the starving marks and the objects' counters";
+                case 2 ->
+                    ", without the wait-queue wake sequences, the starving marks and the objects'"
+                        + " counters";
+                case 3 ->
+                    ", without the mutexes' starving summaries, the read-write mutexes' starving"
+                        + " marks and the objects' counters";
                 default ->
-                    ", without the mutexes' starving summaries and the read-write mutexes' starving"
-                        + " marks";
+                    ", without the objects' counters (a stats line after every object, which"
+                        + " inspect reads)";
               }
               + " of version "
               + LAYOUT_VERSION

@@ -55,11 +55,11 @@ class InvalidRegionFileTest {
   @Test
   void regionOfANewerLayoutVersionIsRefused() throws IOException {
     Path file = region("newer");
-    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 5);
+    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 6);
     InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
     assertTrue(
         e.getMessage()
-            .contains("written by a newer ringlock (layout version 5; this one reads up to 4)"),
+            .contains("written by a newer ringlock (layout version 6; this one reads up to 5)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("same ringlock version"), e.getMessage());
   }
@@ -83,8 +83,8 @@ class InvalidRegionFileTest {
         e.getMessage()
             .contains(
                 "written by an older ringlock (layout version 2, without the wait-queue wake"
-                    + " sequences and the starving marks of version 4; this one reads only"
-                    + " version 4)"),
+                    + " sequences, the starving marks and the objects' counters of version 5;"
+                    + " this one reads only version 5)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("delete it"), e.getMessage());
   }
@@ -98,8 +98,23 @@ class InvalidRegionFileTest {
         e.getMessage()
             .contains(
                 "written by an older ringlock (layout version 3, without the mutexes' starving"
-                    + " summaries and the read-write mutexes' starving marks of version 4; this one"
-                    + " reads only version 4)"),
+                    + " summaries, the read-write mutexes' starving marks and the objects'"
+                    + " counters of version 5; this one reads only version 5)"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("delete it"), e.getMessage());
+  }
+
+  @Test
+  void regionOfLayoutVersionFourIsRefusedSayingItHasNoCounters() throws IOException {
+    Path file = region("version-four");
+    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 4);
+    InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
+    assertTrue(
+        e.getMessage()
+            .contains(
+                "written by an older ringlock (layout version 4, without the objects' counters"
+                    + " (a stats line after every object, which inspect reads) of version 5;"
+                    + " this one reads only version 5)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("delete it"), e.getMessage());
   }

@@ -46,12 +46,12 @@ final class LocalConditions {
     }
     String conditionName = mutexName + " condition " + (conditions.size() + 1);
     MappedRegion memory =
-        MappedRegion.inMemory(WaitQueueDescriptor.bytesFor(capacity) + SPARE_BYTES, 1);
+        MappedRegion.inMemory(WaitQueueDescriptor.objectBytesFor(capacity) + SPARE_BYTES, 1);
     NamedObject object =
         memory.findOrCreateSizedByCreator(
             conditionName,
             ObjectType.CONDITION,
-            WaitQueueDescriptor.bytesFor(capacity),
+            WaitQueueDescriptor.objectBytesFor(capacity),
             WaitQueueDescriptor.initializer(capacity));
     WaitQueueCore queue =
         new WaitQueueCore(

@@ -29,6 +29,12 @@ final class LockFuture extends QueuedRequest<MutexGuard, LockFuture> {
     }
   }
 
+  /** A mutex's acquisitions are its fence: only the contention is counted here. */
+  @Override
+  void countGrant(long waitedNanos, MutexGuard guard) {
+    mutex.stats.contendedGrant(waitedNanos, false);
+  }
+
   @Override
   FutexRing boundRing() {
     return mutex.ring;

@@ -116,6 +116,9 @@ public final class MutexCore extends MutexOwnership implements Mutex {
   private final LocalConditions localConditions; // of asLock().newCondition()
   private final StarvingTable starving; // the region's starving marks, as this process sees them
   private final LockAnyCandidate lockAnyCandidate; // this mutex as lockAny sees it
+  // The mutex's counters, on the line after its own (ObjectStatsDescriptor): written only on
+  // slow paths (a queued request's grant, a takeover); its acquisitions are its fence.
+  final ObjectStats stats;
 
   // asLock(policy)'s views, by the policy's ordinal; guarded by this (asLock is no hot path)
   private final BlockingLock[] lockViews = new BlockingLock[OwnerDeathPolicy.values().length];
@@ -124,7 +127,8 @@ public final class MutexCore extends MutexOwnership implements Mutex {
   private int localHandoffsInARow;
 
   /**
-   * @param offset where the mutex object starts (MutexDescriptor.SIZE bytes, 64-byte aligned)
+   * @param offset where the mutex object starts (MutexDescriptor.SIZE bytes, 64-byte aligned, then
+   *     its stats line: ObjectStatsDescriptor.withStats(MutexDescriptor.SIZE) bytes in all)
    */
   public MutexCore(
       String name,
@@ -143,6 +147,9 @@ public final class MutexCore extends MutexOwnership implements Mutex {
         new LocalConditions(name, ring, pid, conditionCapacity, this::closedException);
     this.starving = new StarvingTable(words, pid, this::alive, this::corrupt);
     this.lockAnyCandidate = new LockAnyCandidate(this);
+    this.stats =
+        new ObjectStats(
+            region.segment(), offset + ObjectStatsDescriptor.statsOffset(MutexDescriptor.SIZE));
   }
 
   // ---- Mutex ----
@@ -262,10 +269,12 @@ public final class MutexCore extends MutexOwnership implements Mutex {
 
   /**
    * The guard of a word just taken over from {@code deadPid}, which died holding it; the takeover
-   * is recorded (a JFR event, if a recording enables it), with the fence the guard drew.
+   * is counted in the region and recorded (a JFR event, if a recording enables it), with the fence
+   * the guard drew.
    */
   Guard takenOverFrom(int deadPid) {
     Guard guard = newGuard(true);
+    stats.countTakeovers(1);
     LockEvents.takeover(name, TYPE_NAME, deadPid, pid, guard.fence());
     return guard;
   }

@@ -47,7 +47,16 @@ final class QueueWaiter extends QueuedRequest<Void, QueueWaiter> {
 
   /** Completes the wait: a wake chose this waiter. False if the caller completed it first. */
   boolean woken() {
+    if (!isDone()) {
+      countGrant(System.nanoTime() - requestedAt(), null); // before, as grant() counts
+    }
     return settle(null);
+  }
+
+  /** A woken wait: its time is the queue's contended wait; its start was counted at arrival. */
+  @Override
+  void countGrant(long waitedNanos, Void nothing) {
+    view.stats().contendedGrant(waitedNanos, false);
   }
 
   /** True for the one caller that may pass on the wake this waiter was chosen for. */

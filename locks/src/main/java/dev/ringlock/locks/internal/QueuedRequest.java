@@ -53,6 +53,10 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
   private ContendedAcquisitionEvent contention;
   private boolean leftQueue;
 
+  // System.nanoTime() when the request was made, which is when it queued (an uncontended
+  // acquisition makes none): its grant counts the wait in the object's counters (countGrant).
+  private final long requestedAt = System.nanoTime();
+
   /** A request whose timeout message does not state its time limit. */
   QueuedRequest(long deadline) {
     this(deadline, -1);
@@ -88,6 +92,17 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
    */
   void recordGrant(ContendedAcquisitionEvent event, T value) {
     event.granted(0, false);
+  }
+
+  /**
+   * Counts the grant of {@code value} after {@code waitedNanos} in the object's counters
+   * (ObjectStats.contendedGrant): a contended acquisition, or a woken wait.
+   */
+  abstract void countGrant(long waitedNanos, T value);
+
+  /** System.nanoTime() when the request was made. */
+  final long requestedAt() {
+    return requestedAt;
   }
 
   /** "within 250 ms": the caller's time limit, as a timeout message states it. */
@@ -127,6 +142,11 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
   final void grant(T value) {
     if (contention != null && leftQueue && !isDone()) {
       recordGrant(contention, value);
+    }
+    if (!isDone()) {
+      // counted before the completion, so whoever waits for the future sees it counted (a cancel
+      // racing this grant may leave one count for a grant given back, as with the event)
+      countGrant(System.nanoTime() - requestedAt, value);
     }
     if (!settle(value)) {
       giveBack(value);

@@ -334,6 +334,7 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
     if (closed) {
       takeBackAfterClose(record);
     }
+    stats.countFastAcquisition();
     return new ReadHold(this);
   }
 
@@ -437,6 +438,7 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
     if (!closeQueue()) {
       return;
     }
+    stats.publish(); // this view's uncounted fast reads, before the mapping goes
     if (writeHeld) {
       writeHeld = false;
       // Only the writer (us) changes OWNER_DIED under its claim: an unrepaired takeover released

@@ -39,6 +39,12 @@ final class ReadWriteRequest extends QueuedRequest<Object, ReadWriteRequest> {
     }
   }
 
+  /** A read is counted as an acquisition; a write is counted by the fence it draws. */
+  @Override
+  void countGrant(long waitedNanos, Object hold) {
+    lock.stats.contendedGrant(waitedNanos, !write);
+  }
+
   @Override
   FutexRing boundRing() {
     return lock.sleeper.ring();

@@ -68,6 +68,10 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
   final FutexWord word;
   final WakeSignal wakeAll;
   final int pid;
+  // The lock's counters, on the line after its records (ObjectStatsDescriptor): reads (fast ones
+  // counted per view without an atomic, published in batches), contention, takeovers, and the
+  // read holds dropped with dead readers' records. Its writes are its fence.
+  final ObjectStats stats;
 
   volatile int slot = -1; // this process's record, claimed on the first read or starving mark
   // The read holds taken through this object: its share of the record, which other views of the
@@ -92,6 +96,9 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
     this.word = word;
     this.wakeAll = ring.wakeSignal(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
     this.pid = pid;
+    this.stats =
+        new ObjectStats(
+            memory, offset + ObjectStatsDescriptor.statsOffset(ReadWriteMutexDescriptor.SIZE));
   }
 
   // ---- entering and leaving (a reader's own record) ----
@@ -209,6 +216,9 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
   private boolean clearDeadRecord(int record, long value) {
     if (!words.casRecord(record, value, 0)) {
       return false;
+    }
+    if (recordCount(value) > 0) {
+      stats.countRecovered(recordCount(value)); // the dead reader's holds, dropped
     }
     if (unblockWriter(WAITERS)) {
       wakeAll.signal(); // a writer may wait for that count or stand back for that mark

@@ -113,6 +113,9 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   private final WakeSignal wakeAll;
   private final MappedRegion region;
   private final SemaphoreUndo undo; // null: undo on exit is off
+  // The semaphore's counters, on the line after its holder table (ObjectStatsDescriptor): the
+  // fast path's acquires are counted per view without an atomic and published in batches.
+  final ObjectStats stats;
 
   /**
    * @param offset where the semaphore object starts (SemaphoreDescriptor.SIZE bytes, 64-byte
@@ -132,7 +135,10 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     this.words = words;
     this.word = word;
     this.wakeAll = ring.wakeSignal(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
-    this.undo = SemaphoreUndo.open(region, words, pid, describe(), wakeAll, peers);
+    this.stats =
+        new ObjectStats(
+            memory, offset + ObjectStatsDescriptor.statsOffset(SemaphoreDescriptor.SIZE));
+    this.undo = SemaphoreUndo.open(region, words, pid, describe(), wakeAll, peers, stats);
   }
 
   /**
@@ -249,7 +255,11 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     if (queue.length() > 0) {
       return false;
     }
-    return undo == null ? PlainPermits.tryTake(words, permits) : undo.tryAcquire(permits);
+    if (undo == null ? PlainPermits.tryTake(words, permits) : undo.tryAcquire(permits)) {
+      stats.countFastAcquisition();
+      return true;
+    }
+    return false;
   }
 
   @Override
@@ -346,11 +356,13 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
     if (queue.length() == 0) {
       if (undo == null) {
         if (PlainPermits.tryTake(words, permits)) {
+          stats.countFastAcquisition();
           return ACQUIRED;
         }
       } else {
         try {
           if (undo.take(permits, false, false) == SemaphoreUndo.TAKEN) {
+            stats.countFastAcquisition();
             return ACQUIRED;
           }
         } catch (SemaphoreHoldersFullException | UncheckedIOException refused) {
@@ -483,6 +495,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
    * owner. Wakes by direct system call: the mapping goes away next.
    */
   public void close() {
+    stats.publish(); // before the mapping goes: this view's uncounted fast acquires
     if (closeQueue()) {
       // Stands in for a WakeSignal still queued: it would reach an unmapped word.
       Futex.wake(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);

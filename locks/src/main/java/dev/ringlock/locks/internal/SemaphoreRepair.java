@@ -80,6 +80,7 @@ final class SemaphoreRepair {
   private final String described; // the semaphore, as messages name it
   private final WakeSignal wakeAll; // every sleeper of the word
   private final IntPredicate alive; // PeerWatches's one liveness question
+  private final ObjectStats stats; // counts the permits a repair brings back
 
   SemaphoreRepair(
       MappedRegion region,
@@ -89,7 +90,9 @@ final class SemaphoreRepair {
       HolderTable holders,
       String described,
       WakeSignal wakeAll,
-      IntPredicate alive) {
+      IntPredicate alive,
+      ObjectStats stats) {
+    this.stats = stats;
     this.region = region;
     this.words = words;
     this.pid = pid;
@@ -245,6 +248,10 @@ final class SemaphoreRepair {
       if (words.casWord(old, available >= 0 ? available : old & UNDO_PERMITS_MASK)) {
         break;
       }
+    }
+    if (available > (old & UNDO_PERMITS_MASK)) {
+      // what the dead holders' records kept from the word, back now: the recovered permits
+      stats.countRecovered(available - (old & UNDO_PERMITS_MASK));
     }
     if ((old & WAITERS) != 0) {
       wakeAll.signal();

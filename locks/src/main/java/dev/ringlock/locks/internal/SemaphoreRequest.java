@@ -18,6 +18,11 @@ final class SemaphoreRequest extends QueuedRequest<Void, SemaphoreRequest> {
   }
 
   @Override
+  void countGrant(long waitedNanos, Void nothing) {
+    semaphore.stats.contendedGrant(waitedNanos, true);
+  }
+
+  @Override
   FutexRing boundRing() {
     return semaphore.sleeper.ring();
   }

@@ -112,7 +112,8 @@ final class SemaphoreUndo {
       int pid,
       String described,
       WakeSignal wakeAll,
-      PeerWatches peers) {
+      PeerWatches peers,
+      ObjectStats stats) {
     int flags = words.lpFlags();
     String flagsProblem = SemaphoreDescriptor.flagsProblem(flags);
     if (flagsProblem != null) {
@@ -125,7 +126,7 @@ final class SemaphoreUndo {
       throw region.corruption("has a " + described + " whose " + totalProblem);
     }
     return undoOnExit
-        ? new SemaphoreUndo(region, words, pid, total, described, wakeAll, peers)
+        ? new SemaphoreUndo(region, words, pid, total, described, wakeAll, peers, stats)
         : null;
   }
 
@@ -136,7 +137,8 @@ final class SemaphoreUndo {
       int total,
       String described,
       WakeSignal wakeAll,
-      PeerWatches peers) {
+      PeerWatches peers,
+      ObjectStats stats) {
     this.region = region;
     this.words = words;
     this.pid = pid;
@@ -146,7 +148,8 @@ final class SemaphoreUndo {
     this.total = total;
     this.holders = new HolderTable(region, words, pid, described);
     this.repairs =
-        new SemaphoreRepair(region, words, pid, total, holders, described, wakeAll, peers::alive);
+        new SemaphoreRepair(
+            region, words, pid, total, holders, described, wakeAll, peers::alive, stats);
   }
 
   // ---- the moves SemaphoreCore makes (steps 1 to 3) ----

@@ -133,6 +133,9 @@ public final class WaitQueueCore implements WaitQueue {
   final WaitQueuePassOns passOns;
   final WaitQueueTasks tasks;
   final WaitQueueReaper reaper;
+  // The queue's counters, on the line after its slots (ObjectStatsDescriptor): waits, woken waits
+  // and their time, dead waiters' slots reclaimed. Every wait queues, so all are exact.
+  final ObjectStats stats;
 
   /**
    * Attaches to a queue object the region's findOrCreate made with {@link
@@ -183,6 +186,11 @@ public final class WaitQueueCore implements WaitQueue {
     this.passOns = new WaitQueuePassOns(this);
     this.tasks = new WaitQueueTasks(this);
     this.reaper = new WaitQueueReaper(this, pid);
+    this.stats =
+        new ObjectStats(
+            list.memory(),
+            object.offset()
+                + ObjectStatsDescriptor.statsOffset(WaitQueueDescriptor.bytesFor(capacity)));
   }
 
   /** A pid's bit in a wake's bitset: a multiplicative hash, so that neighbouring pids differ. */

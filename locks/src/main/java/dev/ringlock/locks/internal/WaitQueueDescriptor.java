@@ -127,6 +127,16 @@ public final class WaitQueueDescriptor {
     return HEADER_BYTES + capacity * SLOT_BYTES;
   }
 
+  /**
+   * The bytes a queue with {@code capacity} slots is created with: its own ({@link #bytesFor}),
+   * then its stats line (ObjectStatsDescriptor).
+   *
+   * @throws IllegalArgumentException if the capacity is outside 1..{@value #MAX_CAPACITY}
+   */
+  public static int objectBytesFor(int capacity) {
+    return ObjectStatsDescriptor.withStats(bytesFor(capacity));
+  }
+
   /** Where slot {@code index} starts, from the start of the queue object. */
   public static long slotOffset(int index) {
     return HEADER_BYTES + (long) index * SLOT_BYTES;
@@ -167,15 +177,20 @@ public final class WaitQueueDescriptor {
   // half-way through an update: writers only ever store values that pass. So a reader without the
   // lock (inspect) can apply them without false alarms.
 
-  /** What is wrong with a queue header's shape, or null if its slots fit the object's bytes. */
+  /**
+   * What is wrong with a queue header's shape, or null if its slots, then its stats line, fit the
+   * object's bytes.
+   */
   public static String headerProblem(int capacity, int slotBytes, long objectBytes) {
     if (slotBytes == SLOT_BYTES
         && capacity >= 1
         && capacity <= MAX_CAPACITY
-        && HEADER_BYTES + (long) capacity * SLOT_BYTES <= objectBytes) {
+        && ObjectStatsDescriptor.withStats(HEADER_BYTES + (long) capacity * SLOT_BYTES)
+            <= objectBytes) {
       return null;
     }
-    return "header records a capacity of %s slots of %s bytes, which does not fit its %d bytes"
+    return ("header records a capacity of %s slots of %s bytes, which with its stats line does"
+            + " not fit its %d bytes")
         .formatted(
             Integer.toUnsignedString(capacity), Integer.toUnsignedString(slotBytes), objectBytes);
   }

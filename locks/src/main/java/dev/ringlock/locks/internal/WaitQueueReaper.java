@@ -110,6 +110,7 @@ final class WaitQueueReaper {
       default -> throw list.badState(slot, state);
     }
     list.free(slot);
+    queue.stats.countTakeovers(1); // a wait queue's takeovers: dead waiters' slots reclaimed
     return state == WOKEN_ONE;
   }
 }

@@ -106,6 +106,11 @@ final class WaitQueueWaiters extends QueuedPrimitive<QueueWaiter> {
     }
   }
 
+  /** The queue's counters in the region. */
+  ObjectStats stats() {
+    return core.stats;
+  }
+
   /** Expiry is the scan's, under the list lock: a waiter chosen before its deadline is woken. */
   @Override
   void expireOverdue(Effects<QueueWaiter> effects) {}
@@ -115,6 +120,7 @@ final class WaitQueueWaiters extends QueuedPrimitive<QueueWaiter> {
   /** Under the list lock: the waiter of a slot just linked at the tail joins the local state. */
   QueueWaiter arrive(int slot, long deadline, long timeoutNanos) {
     QueueWaiter waiter = new QueueWaiter(this, slot, deadline, timeoutNanos);
+    core.stats.countAcquisitions(1); // a wait: every one queues, so it is counted exactly
     synchronized (this) {
       if (locals.isEmpty()) {
         // Nothing local to scan for: any wake from now on is news to this view.

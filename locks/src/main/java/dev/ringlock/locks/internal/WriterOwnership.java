@@ -127,9 +127,11 @@ abstract sealed class WriterOwnership extends ReaderRecords permits ReadWriteDec
 
   /**
    * A write hold just taken over from a dead writer ({@code deadPid}, or 0 if another process had
-   * recorded the death and the word no longer names it): recorded as a JFR event, if enabled.
+   * recorded the death and the word no longer names it): counted in the region, and recorded as a
+   * JFR event, if enabled.
    */
   final void recordTakeover(int deadPid, WriteHold hold) {
+    stats.countTakeovers(1);
     LockEvents.takeover(name, TYPE_NAME, deadPid, pid, hold.fence());
   }
 
