@@ -155,12 +155,8 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
       }
       return;
     }
-    for (int spins = 0; giveBack != GIVE_BACK_DONE; spins++) {
-      if (spins < 100) {
-        Thread.onSpinWait();
-      } else {
-        Thread.yield(); // the winner may be descheduled on a busy machine
-      }
+    for (int round = 0; giveBack != GIVE_BACK_DONE; round++) {
+      Backoff.pause(round); // the winner may be descheduled on a busy machine
     }
   }
 
