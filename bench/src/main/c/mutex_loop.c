@@ -1,14 +1,10 @@
 /*
  * mutex_loop: the cross-process contended-lock anchor.
  *
- * WORKERS forked workers (2 unless given) map one file (each maps it itself, as unrelated
- * programs would) and loop: lock a process-shared pthread mutex, increment a plain 64-bit
- * counter in the mapping, unlock. The parent only steers the phases and keeps the time:
- *
- *   WAITING -> WARMUP (warmup_ms) -> MEASURE (measure_ms) -> STOP
- *
- * A worker reads the phase after every critical section and counts the section in the phase it
- * saw. ns_per_cs is the parent's MEASURE..STOP wall time divided by the sections all workers
+ * WORKERS forked workers (2 unless given) map one file and loop: lock a process-shared pthread
+ * mutex, increment a plain 64-bit counter in the mapping, unlock. The parent only steers the
+ * phases and keeps the time (phased_workers.h: WAITING -> WARMUP -> MEASURE -> STOP; a section
+ * counts in the phase its worker saw after it). ns_per_cs is the parent's MEASURE..STOP wall time divided by the sections all workers
  * counted in MEASURE: a throughput figure, like the Java variants of CrossProcessBench.
  * counter_ok says the counter equals every section of all workers (warm-up included), i.e. the
  * mutex really excluded.
@@ -30,23 +26,15 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "anchors.h"
-
-enum phase { WAITING, WARMUP, MEASURE, STOP };
-
-#define MAX_WORKERS 8
+#include "phased_workers.h"
 #define CAPACITY 20000   /* samples kept per worker: LatencyReservoir.CAPACITY */
 #define SAMPLE_EVERY 64  /* LatencyReservoir.SAMPLE_EVERY */
 
@@ -95,20 +83,6 @@ static void reservoir_offer(struct reservoir *reservoir, uint64_t latency)
 		reservoir->kept[slot] = latency;
 }
 
-static struct shared *map_file(const char *path, int create)
-{
-	int fd = open(path, O_RDWR | (create ? O_CREAT | O_TRUNC : 0), 0600);
-	if (fd < 0)
-		die(path);
-	if (create && ftruncate(fd, sizeof(struct shared)) != 0)
-		die("ftruncate");
-	void *memory = mmap(NULL, sizeof(struct shared), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (memory == MAP_FAILED)
-		die("mmap");
-	close(fd); /* the mapping keeps the file */
-	return memory;
-}
-
 static void init_mutex(pthread_mutex_t *mutex, int robust)
 {
 	pthread_mutexattr_t attr;
@@ -133,20 +107,14 @@ static void lock(pthread_mutex_t *mutex)
 		die_errno("pthread_mutex_lock", error);
 }
 
-static int load_phase(struct shared *shared)
+/* A worker: context is the file's path. */
+static void work(int index, const void *context)
 {
-	return __atomic_load_n(&shared->phase, __ATOMIC_ACQUIRE);
-}
-
-static void work(const char *path, int index)
-{
-	struct shared *shared = map_file(path, 0);
+	struct shared *shared = map_file(context, sizeof(struct shared), 0);
 	struct reservoir latencies = reservoir_of(shared->worker[index].kept, (uint64_t)getpid());
 	uint64_t total = 0, measured = 0;
 	int until_timed = SAMPLE_EVERY;
-	int phase;
-	while ((phase = load_phase(shared)) == WAITING)
-		usleep(100); /* politely: the other worker may still be starting */
+	int phase = await_start(&shared->phase);
 	while (phase != STOP) {
 		int timed = phase == MEASURE && --until_timed == 0;
 		uint64_t before = timed ? now_ns() : 0;
@@ -160,20 +128,12 @@ static void work(const char *path, int index)
 		if (error)
 			die_errno("pthread_mutex_unlock", error);
 		total++;
-		phase = load_phase(shared);
+		phase = load_phase(&shared->phase);
 		measured += phase == MEASURE;
 	}
 	shared->worker[index].total_ops = total;
 	shared->worker[index].measured_ops = measured;
 	shared->worker[index].timed = latencies.timed;
-	exit(0);
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec time = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-	while (nanosleep(&time, &time) != 0 && errno == EINTR)
-		;
 }
 
 static uint64_t kept_count(const struct shared *shared, int worker)
@@ -202,11 +162,6 @@ static void print_samples(const struct shared *shared)
 	printf("\n");
 }
 
-static void set_phase(struct shared *shared, int phase)
-{
-	__atomic_store_n(&shared->phase, phase, __ATOMIC_RELEASE);
-}
-
 int main(int argc, char **argv)
 {
 	if ((argc != 5 && argc != 6) ||
@@ -214,43 +169,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s robust|plain FILE WARMUP_MS MEASURE_MS [WORKERS]\n", argv[0]);
 		return 2;
 	}
-	if (argc == 6) {
-		workers = atoi(argv[5]);
-		if (workers < 2 || workers > MAX_WORKERS) {
-			fprintf(stderr, "WORKERS must be 2..%d, not %s\n", MAX_WORKERS, argv[5]);
-			return 2;
-		}
-	}
+	if (argc == 6)
+		workers = parse_workers(argv[5]);
 	const char *variant = argv[1], *path = argv[2];
 	long warmup_ms = atol(argv[3]), measure_ms = atol(argv[4]);
 
-	struct shared *shared = map_file(path, 1);
+	struct shared *shared = map_file(path, sizeof(struct shared), 1);
 	init_mutex(&shared->mutex, strcmp(variant, "robust") == 0);
 
-	pid_t pids[MAX_WORKERS];
-	for (int i = 0; i < workers; i++) {
-		pids[i] = fork();
-		if (pids[i] < 0)
-			die("fork");
-		if (pids[i] == 0)
-			work(path, i);
-	}
-
-	set_phase(shared, WARMUP);
-	sleep_ms(warmup_ms);
-	uint64_t start = now_ns();
-	set_phase(shared, MEASURE);
-	sleep_ms(measure_ms);
-	set_phase(shared, STOP);
-	uint64_t elapsed = now_ns() - start;
-
-	int failed = 0;
-	for (int i = 0; i < workers; i++) {
-		int status;
-		if (waitpid(pids[i], &status, 0) < 0)
-			die("waitpid");
-		failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
-	}
+	int failed;
+	uint64_t elapsed =
+		run_phases(&shared->phase, workers, warmup_ms, measure_ms, work, path, &failed);
 	uint64_t total = 0, measured = 0;
 	for (int i = 0; i < workers; i++) {
 		total += shared->worker[i].total_ops;

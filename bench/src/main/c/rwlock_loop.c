@@ -1,8 +1,7 @@
 /*
  * rwlock_loop: the cross-process read-mostly anchor for ringlock's ReadWriteMutex.
  *
- * WORKERS forked workers (2 unless given) map one file (each maps it itself, as unrelated
- * programs would) and loop over one process-shared pthread_rwlock_t in the mapping. Each
+ * WORKERS forked workers (2 unless given) map one file and loop over one process-shared pthread_rwlock_t in the mapping. Each
  * operation is a read with probability READ_PERCENT (a xorshift64 draw, seeded with the pid):
  *
  *   read   rdlock, load the two 64-bit words of the shared record, compare them, unlock
@@ -10,12 +9,8 @@
  *
  * Short critical sections on purpose: the figure is the lock's cost, not the work's. A read that
  * sees the two words differ saw a writer half-way ("torn"): the lock did not exclude. The parent
- * steers the phases and keeps the time, as in mutex_loop.c:
- *
- *   WAITING -> WARMUP (warmup_ms) -> MEASURE (measure_ms) -> STOP
- *
- * A worker reads the phase after every operation and counts the operation in the phase it saw.
- * ns_per_op is per process: the parent's MEASURE..STOP wall time divided by the mean number of
+ * steers the phases and keeps the time (phased_workers.h: WAITING -> WARMUP -> MEASURE -> STOP;
+ * an operation counts in the phase its worker saw after it). ns_per_op is per process: the parent's MEASURE..STOP wall time divided by the mean number of
  * operations one worker counted in MEASURE (readers run side by side, so the per-process time is
  * the figure a reader sees). counter_ok says both words equal every write of all workers (warm-up
  * included) and no read was torn.
@@ -31,24 +26,15 @@
  *         counter=... torn=... counter_ok=1 per_process=O1,O2,...
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "anchors.h"
-
-enum phase { WAITING, WARMUP, MEASURE, STOP };
-
-#define MAX_WORKERS 8
+#include "phased_workers.h"
 
 static int workers = 2;
 
@@ -66,20 +52,6 @@ struct shared {
 	} worker[MAX_WORKERS];
 };
 
-static struct shared *map_file(const char *path, int create)
-{
-	int fd = open(path, O_RDWR | (create ? O_CREAT | O_TRUNC : 0), 0600);
-	if (fd < 0)
-		die(path);
-	if (create && ftruncate(fd, sizeof(struct shared)) != 0)
-		die("ftruncate");
-	void *memory = mmap(NULL, sizeof(struct shared), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (memory == MAP_FAILED)
-		die("mmap");
-	close(fd); /* the mapping keeps the file */
-	return memory;
-}
-
 static void init_rwlock(pthread_rwlock_t *lock, int prefer_writer)
 {
 	pthread_rwlockattr_t attr;
@@ -96,11 +68,6 @@ static void init_rwlock(pthread_rwlock_t *lock, int prefer_writer)
 	pthread_rwlockattr_destroy(&attr);
 }
 
-static int load_phase(struct shared *shared)
-{
-	return __atomic_load_n(&shared->phase, __ATOMIC_ACQUIRE);
-}
-
 /* xorshift64 (13/7/17), as ReadMostlyChild draws: the same workload on both sides. */
 static uint64_t next_random(uint64_t *state)
 {
@@ -112,17 +79,22 @@ static uint64_t next_random(uint64_t *state)
 	return x;
 }
 
-static void work(const char *path, int index, unsigned read_percent)
+/* What a worker is told: the file and the share of reads. */
+struct work_order {
+	const char *path;
+	unsigned read_percent;
+};
+
+static void work(int index, const void *context)
 {
-	struct shared *shared = map_file(path, 0);
+	const struct work_order *order = context;
+	struct shared *shared = map_file(order->path, sizeof(struct shared), 0);
 	uint64_t random = (uint64_t)getpid() ^ 0x9E3779B97F4A7C15u;
 	uint64_t total = 0, measured = 0, writes = 0, torn = 0;
-	int phase;
-	while ((phase = load_phase(shared)) == WAITING)
-		usleep(100); /* politely: the other worker may still be starting */
+	int phase = await_start(&shared->phase);
 	while (phase != STOP) {
 		int error;
-		if ((next_random(&random) >> 32) % 100 < read_percent) {
+		if ((next_random(&random) >> 32) % 100 < order->read_percent) {
 			if ((error = pthread_rwlock_rdlock(&shared->lock)))
 				die_errno("pthread_rwlock_rdlock", error);
 			torn += shared->first != shared->second;
@@ -136,26 +108,13 @@ static void work(const char *path, int index, unsigned read_percent)
 		if ((error = pthread_rwlock_unlock(&shared->lock)))
 			die_errno("pthread_rwlock_unlock", error);
 		total++;
-		phase = load_phase(shared);
+		phase = load_phase(&shared->phase);
 		measured += phase == MEASURE;
 	}
 	shared->worker[index].total_ops = total;
 	shared->worker[index].measured_ops = measured;
 	shared->worker[index].writes = writes;
 	shared->worker[index].torn = torn;
-	exit(0);
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec time = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-	while (nanosleep(&time, &time) != 0 && errno == EINTR)
-		;
-}
-
-static void set_phase(struct shared *shared, int phase)
-{
-	__atomic_store_n(&shared->phase, phase, __ATOMIC_RELEASE);
 }
 
 int main(int argc, char **argv)
@@ -174,41 +133,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	long warmup_ms = atol(argv[4]), measure_ms = atol(argv[5]);
-	if (argc == 7) {
-		workers = atoi(argv[6]);
-		if (workers < 2 || workers > MAX_WORKERS) {
-			fprintf(stderr, "WORKERS must be 2..%d, not %s\n", MAX_WORKERS, argv[6]);
-			return 2;
-		}
-	}
+	if (argc == 7)
+		workers = parse_workers(argv[6]);
 
-	struct shared *shared = map_file(path, 1);
+	struct shared *shared = map_file(path, sizeof(struct shared), 1);
 	init_rwlock(&shared->lock, strcmp(variant, "prefer-writer") == 0);
 
-	pid_t pids[MAX_WORKERS];
-	for (int i = 0; i < workers; i++) {
-		pids[i] = fork();
-		if (pids[i] < 0)
-			die("fork");
-		if (pids[i] == 0)
-			work(path, i, (unsigned)read_percent);
-	}
-
-	set_phase(shared, WARMUP);
-	sleep_ms(warmup_ms);
-	uint64_t start = now_ns();
-	set_phase(shared, MEASURE);
-	sleep_ms(measure_ms);
-	set_phase(shared, STOP);
-	uint64_t elapsed = now_ns() - start;
-
-	int failed = 0;
-	for (int i = 0; i < workers; i++) {
-		int status;
-		if (waitpid(pids[i], &status, 0) < 0)
-			die("waitpid");
-		failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
-	}
+	struct work_order order = { .path = path, .read_percent = (unsigned)read_percent };
+	int failed;
+	uint64_t elapsed =
+		run_phases(&shared->phase, workers, warmup_ms, measure_ms, work, &order, &failed);
 	uint64_t total = 0, measured = 0, writes = 0, torn = 0;
 	for (int i = 0; i < workers; i++) {
 		total += shared->worker[i].total_ops;

@@ -40,7 +40,15 @@ import java.util.concurrent.TimeUnit;
 public final class PendingWaitersFootprint {
   private PendingWaitersFootprint() {}
 
+  /**
+   * After this long a run is stuck, not slow: under load 16 to 31 on 2 cores a run took 10 to 18 s
+   * (2026-12-07), yet one printed no RESULT within the suite's 10 minutes. Every thread's stack is
+   * then printed (the suite echoes the child's lines), so that the next such run says where.
+   */
+  private static final long STUCK_AFTER_MILLIS = TimeUnit.MINUTES.toMillis(4);
+
   public static void main(String[] args) throws Exception {
+    reportStacksIfStillRunningAfter(STUCK_AFTER_MILLIS);
     int waiters = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
     String mode = args.length > 1 ? args[1] : "waitqueue";
     ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -129,6 +137,33 @@ public final class PendingWaitersFootprint {
           wakeAllMillis);
       region.close();
     }
+  }
+
+  /** A daemon thread that prints every thread's stack once, {@code millis} from now. */
+  private static void reportStacksIfStillRunningAfter(long millis) {
+    Thread.ofPlatform()
+        .daemon(true)
+        .name("footprint-stuck-report")
+        .start(
+            () -> {
+              try {
+                Thread.sleep(millis);
+              } catch (InterruptedException e) {
+                return;
+              }
+              StringBuilder report =
+                  new StringBuilder("STUCK: no RESULT after " + millis + " ms; every thread:\n");
+              Thread.getAllStackTraces()
+                  .forEach(
+                      (thread, stack) -> {
+                        report.append(thread).append('\n');
+                        for (StackTraceElement frame : stack) {
+                          report.append("    at ").append(frame).append('\n');
+                        }
+                      });
+              System.out.print(report);
+              System.out.flush();
+            });
   }
 
   private static long liveHeap() throws InterruptedException {

@@ -61,7 +61,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * An entry of a finished wait (abandoned by its caller, or completed through another entry on
  * another thread) up to r (any entry of a waitAny) may have consumed a wake meant for a live
  * waiter, so its wake goes to its AbandonedWakeHandler (pass it on); the entries of a wait
- * completed in this very pass are the caller's to repair, exactly as a waitAny on io_uring.
+ * completed in this very pass are the caller's to repair, exactly as a waitAny on io_uring. A
+ * single wait's entry that this pass decided not woken (it sleeps on) and that its caller completes
+ * before the finished entries are dropped (a cancel while this thread is descheduled) consumed
+ * nothing: it goes without a pass-on, which would wake a live waiter of its word spuriously.
  *
  * Returns with no waited word woken (the control word, -EAGAIN, -ETIMEDOUT, -EINTR) consumed
  * nothing: finished entries just
@@ -134,6 +137,10 @@ final class WaitvThread implements Runnable {
   private final int[] entryOf = new int[CAPACITY];
   // InProcessWakes.snapshot of each entry's word, taken before the call; PRIVATE words use it
   private final long[] wakeSnapshot = new long[CAPACITY];
+  // Set by woken() for the entries that may have consumed the wake of the call just returned:
+  // finished before woken() decided them, or decided woken (or changed) but completed by their
+  // caller first. dropFinished passes on only those; see woken().
+  private final boolean[] mayHaveConsumed = new boolean[CAPACITY];
   private int count;
   private final List<SyscallWait> completedThisPass = new ArrayList<>();
 
@@ -392,7 +399,12 @@ final class WaitvThread implements Runnable {
     }
     for (int p = 0; p < count; p++) {
       SyscallWait op = ops[p];
-      if (op.finished()) {
+      // Only what this pass finds or decides: an entry decided not woken (it sleeps on) whose
+      // caller completes it a moment later, before dropFinished runs (a cancel while this thread
+      // is descheduled), consumed nothing, and passing a wake on for it would wake a live waiter
+      // of its word spuriously (SyscallBackendTest.aPrivateWaitThatNoWakeReachedSleepsOn).
+      mayHaveConsumed[p] = op.finished(); // finished before any decision: maybe woken in the kernel
+      if (mayHaveConsumed[p]) {
         continue;
       }
       int entry = entryOf[p];
@@ -410,6 +422,8 @@ final class WaitvThread implements Runnable {
           if (p < reported) {
             op.passOn(entry);
           }
+        } else {
+          mayHaveConsumed[p] = true; // its caller completed it first: dropFinished passes on
         }
         continue;
       } else {
@@ -421,6 +435,8 @@ final class WaitvThread implements Runnable {
       if (woken && op.claim()) {
         completedThisPass.add(op);
         op.deliverWoken(entry);
+      } else {
+        mayHaveConsumed[p] = woken; // woken, but its caller completed it first: pass it on
       }
     }
     dropFinished(reported);
@@ -429,9 +445,11 @@ final class WaitvThread implements Runnable {
 
   /**
    * Removes the entries of finished waits after a call that returned, {@code lastWoken} being the
-   * last entry woken (-1: none). A finished single wait's entry up to it may have consumed a wake,
-   * which goes to its handler; one after it consumed none. A finished waitAny hands every entry on,
-   * as an abandoned FUTEX_WAITV does on io_uring (FutexRing's contract for waitAny).
+   * last entry woken (-1: none). A finished single wait's entry up to it that woken() found
+   * finished, or decided woken but lost to its caller (mayHaveConsumed), may have consumed a wake,
+   * which goes to its handler; one after it consumed none, nor did one woken() decided not woken
+   * and its caller completed since. A finished waitAny hands every entry on, as an abandoned
+   * FUTEX_WAITV does on io_uring (FutexRing's contract for waitAny).
    */
   private void dropFinished(int lastWoken) {
     for (int p = count - 1; p >= 0; p--) {
@@ -439,7 +457,8 @@ final class WaitvThread implements Runnable {
       if (!op.finished()) {
         continue;
       }
-      if ((p <= lastWoken || op.entries() > 1) && !completedThisPass.contains(op)) {
+      boolean consumedMaybe = p <= lastWoken && mayHaveConsumed[p]; // lastWoken >= 0: from woken()
+      if ((consumedMaybe || op.entries() > 1) && !completedThisPass.contains(op)) {
         op.passOn(entryOf[p]); // it was in the kernel and may have consumed a wake
       }
       remove(p);

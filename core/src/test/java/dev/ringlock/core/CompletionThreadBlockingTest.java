@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ringlock.testsupport.OnCompletionThread;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -91,34 +92,16 @@ class CompletionThreadBlockingTest {
   private <T> T onCompletionThread(
       FutexRing ring, int triggerIndex, Supplier<T> body, Runnable unblock) throws Exception {
     FutexWord trigger = words.word(triggerIndex);
-    CompletableFuture<T> result = ring.wait(trigger, 0).thenApply(ignored -> body.get());
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (ring.wake(trigger, 1).get(10, TimeUnit.SECONDS) == 0) {
-      assertTrue(System.nanoTime() < deadline, "the trigger wait never reached the kernel");
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1)); // not in the kernel yet
-    }
-    try {
-      return result.get(10, TimeUnit.SECONDS);
-    } catch (TimeoutException e) {
-      unblock.run();
-      throw new AssertionError("the completion thread stayed blocked: the call was not refused", e);
-    }
+    return OnCompletionThread.run(
+        ring.wait(trigger, 0),
+        () -> ring.wake(trigger, 1).get(10, TimeUnit.SECONDS) > 0,
+        body,
+        unblock);
   }
 
   /** The message of the CompletionThreadBlockingException {@code call} throws, or what it did. */
-  private static String refusal(Blocking call) {
-    try {
-      return "not refused: returned " + call.run();
-    } catch (CompletionThreadBlockingException e) {
-      return e.getMessage();
-    } catch (Exception e) {
-      return "not refused: threw " + e;
-    }
-  }
-
-  @FunctionalInterface
-  private interface Blocking {
-    Object run() throws Exception;
+  private static String refusal(OnCompletionThread.Call call) {
+    return OnCompletionThread.refusal(call, CompletionThreadBlockingException.class);
   }
 
   @Test

@@ -5,15 +5,10 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
-import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.Semaphore;
-import dev.ringlock.locks.SharedRegion;
 import dev.ringlock.locks.internal.MutexDescriptor;
 import dev.ringlock.locks.internal.ObjectStatsDescriptor;
 import dev.ringlock.locks.internal.SemaphoreDescriptor;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.openjdk.jcstress.annotations.Actor;
@@ -114,7 +109,10 @@ public final class CancelRacingGrant {
     }
   }
 
-  /** One region file seen through two SharedRegions: the holder's view and the waiter's. */
+  /**
+   * One region file seen through two SharedRegions ({@link TwoViews}): the holder's and the
+   * waiter's.
+   */
   static final class Views {
     private static final int MAX_ENTRIES = 16_384; // a jcstress epoch is 10,240 instances
     private static final long REGION_BYTES =
@@ -125,17 +123,9 @@ public final class CancelRacingGrant {
                         + ObjectStatsDescriptor.withStats(SemaphoreDescriptor.SIZE))
             + (1L << 20);
 
-    private final SharedRegion holder;
-    private final SharedRegion waiter;
-    private final ObjectPool<Entry> entries;
-
-    Views() {
-      Path file =
-          RegionFiles.deletedAtExit("ringlock-jcstress-cancel-" + ProcessHandle.current().pid());
-      this.holder = open(file);
-      this.waiter = open(file);
-      this.entries = new ObjectPool<>(MAX_ENTRIES, Entry::new);
-    }
+    private final TwoViews views =
+        TwoViews.open("ringlock-jcstress-cancel", 2 * MAX_ENTRIES, REGION_BYTES);
+    private final ObjectPool<Entry> entries = new ObjectPool<>(MAX_ENTRIES, Entry::new);
 
     Entry take() {
       return entries.take();
@@ -148,20 +138,6 @@ public final class CancelRacingGrant {
       }
     }
 
-    private static SharedRegion open(Path file) {
-      try {
-        return SharedRegion.open(
-            file,
-            RegionOptions.builder()
-                .ring(SharedRing.RING)
-                .capacity(2 * MAX_ENTRIES)
-                .regionSize(REGION_BYTES)
-                .build());
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-
     final class Entry {
       final Mutex holderMutex;
       final Mutex waiterMutex;
@@ -170,10 +146,10 @@ public final class CancelRacingGrant {
 
       Entry(int number) {
         String name = "jcstress-cancel-" + number;
-        this.holderMutex = holder.mutex(name + "-m");
-        this.waiterMutex = waiter.mutex(name + "-m");
-        this.holderSemaphore = holder.semaphore(name + "-s", 1);
-        this.waiterSemaphore = waiter.semaphore(name + "-s", 1);
+        this.holderMutex = views.first().mutex(name + "-m");
+        this.waiterMutex = views.second().mutex(name + "-m");
+        this.holderSemaphore = views.first().semaphore(name + "-s", 1);
+        this.waiterSemaphore = views.second().semaphore(name + "-s", 1);
       }
     }
   }

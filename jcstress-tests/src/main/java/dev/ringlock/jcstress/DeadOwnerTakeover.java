@@ -3,17 +3,10 @@ package dev.ringlock.jcstress;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
-import dev.ringlock.core.memory.MappedRegion;
-import dev.ringlock.core.memory.NamedObject;
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
-import dev.ringlock.locks.RegionOptions;
-import dev.ringlock.locks.SharedRegion;
 import dev.ringlock.locks.internal.MutexWords;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import org.openjdk.jcstress.annotations.Actor;
@@ -43,11 +36,9 @@ import org.openjdk.jcstress.infra.results.III_Result;
 public class DeadOwnerTakeover {
   private static final int MAX_OBJECTS = 16_384; // a jcstress epoch is 10,240 instances
   private static final long REGION_BYTES = 6L << 20; // directory 2 MiB, mutexes 128 bytes each
-  private static final Path FILE = regionFile();
-  private static final SharedRegion FIRST = open();
-  private static final SharedRegion SECOND = open();
-  private static final MappedRegion RAW = openRaw();
-  private static final int DEAD_PID = deadPid();
+  private static final TwoViews VIEWS =
+      TwoViews.open("ringlock-jcstress-dead-owner", MAX_OBJECTS, REGION_BYTES);
+  private static final int DEAD_PID = TwoViews.deadPid();
   private static final ObjectPool<Taken> POOL = new ObjectPool<>(MAX_OBJECTS, Taken::new);
 
   /** One mutex as both takers see it, and its word. */
@@ -58,10 +49,9 @@ public class DeadOwnerTakeover {
 
     Taken(int number) {
       String name = "jcstress-dead-owner-" + number;
-      first = FIRST.mutex(name);
-      second = SECOND.mutex(name);
-      NamedObject found = RAW.find(name).orElseThrow();
-      object = RAW.segment(found);
+      first = VIEWS.first().mutex(name);
+      second = VIEWS.second().mutex(name);
+      object = VIEWS.object(name);
     }
   }
 
@@ -103,46 +93,5 @@ public class DeadOwnerTakeover {
 
   private static int outcome(Optional<MutexGuard> guard) {
     return guard.map(held -> held.ownerDied() ? 1 : 2).orElse(0);
-  }
-
-  private static Path regionFile() {
-    return RegionFiles.deletedAtExit(
-        "ringlock-jcstress-dead-owner-" + ProcessHandle.current().pid());
-  }
-
-  private static SharedRegion open() {
-    try {
-      return SharedRegion.open(
-          FILE,
-          RegionOptions.builder()
-              .ring(SharedRing.RING)
-              .capacity(MAX_OBJECTS)
-              .regionSize(REGION_BYTES)
-              .build());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static MappedRegion openRaw() {
-    try {
-      return MappedRegion.open(FILE, REGION_BYTES, MAX_OBJECTS);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  /** A process that has exited and been reaped. */
-  private static int deadPid() {
-    try {
-      Process done = new ProcessBuilder("true").start();
-      done.waitFor();
-      return (int) done.pid();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 }

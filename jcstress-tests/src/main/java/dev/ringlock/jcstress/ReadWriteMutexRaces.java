@@ -10,7 +10,6 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 import dev.ringlock.core.FutexScope;
-import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.ReadGuard;
 import dev.ringlock.locks.ReadWriteMutex;
 import dev.ringlock.locks.RegionOptions;
@@ -21,9 +20,6 @@ import dev.ringlock.locks.internal.ObjectStatsDescriptor;
 import dev.ringlock.locks.internal.ReadWriteMutexCore;
 import dev.ringlock.locks.internal.ReadWriteMutexDescriptor;
 import dev.ringlock.locks.internal.ReadWriteMutexWords;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -355,7 +351,7 @@ public final class ReadWriteMutexRaces {
 
   /**
    * Locks a test instance has to itself: one region file seen through two SharedRegions (the two
-   * actors' views) and a raw mapping (to plant states), as DeadOwnerTakeover's.
+   * actors' views) and a raw mapping (to plant states), {@link TwoViews}.
    */
   static final class Pool {
     private static final int MAX_OBJECTS = 16_384; // a jcstress epoch is 10,240 instances
@@ -363,27 +359,15 @@ public final class ReadWriteMutexRaces {
         (2L << 20)
             + (long) MAX_OBJECTS * ObjectStatsDescriptor.withStats(ReadWriteMutexDescriptor.SIZE)
             + (1L << 20);
-    static final int DEAD_PID = deadPid();
+    static final int DEAD_PID = TwoViews.deadPid();
 
     private final String prefix;
-    private final SharedRegion first;
-    private final SharedRegion second;
-    private final MappedRegion raw;
-    private final ObjectPool<Entry> entries;
+    private final TwoViews views;
+    private final ObjectPool<Entry> entries = new ObjectPool<>(MAX_OBJECTS, Entry::new);
 
     Pool(String name) {
-      Path file =
-          RegionFiles.deletedAtExit(
-              "ringlock-jcstress-rw-" + name + "-" + ProcessHandle.current().pid());
       this.prefix = "jcstress-rw-" + name + "-";
-      this.first = open(file);
-      this.second = open(file);
-      try {
-        this.raw = MappedRegion.open(file, REGION_BYTES, MAX_OBJECTS);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      this.entries = new ObjectPool<>(MAX_OBJECTS, Entry::new);
+      this.views = TwoViews.open("ringlock-jcstress-rw-" + name, MAX_OBJECTS, REGION_BYTES);
     }
 
     Entry take() {
@@ -402,20 +386,6 @@ public final class ReadWriteMutexRaces {
       }
     }
 
-    private static SharedRegion open(Path file) {
-      try {
-        return SharedRegion.open(
-            file,
-            RegionOptions.builder()
-                .ring(SharedRing.RING)
-                .capacity(MAX_OBJECTS)
-                .regionSize(REGION_BYTES)
-                .build());
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-
     final class Entry {
       final ReadWriteMutex first;
       final ReadWriteMutex second;
@@ -425,10 +395,10 @@ public final class ReadWriteMutexRaces {
 
       Entry(int number) {
         this.name = prefix + number;
-        this.first = Pool.this.first.readWriteMutex(name);
-        this.second = Pool.this.second.readWriteMutex(name);
-        this.offset = raw.find(name).orElseThrow().offset();
-        this.words = new ReadWriteMutexWords(raw.segment(), offset);
+        this.first = views.first().readWriteMutex(name);
+        this.second = views.second().readWriteMutex(name);
+        this.offset = views.raw().find(name).orElseThrow().offset();
+        this.words = new ReadWriteMutexWords(views.object(name), 0);
         first.tryRead().orElseThrow().unlock(); // this process's reader record, claimed now
       }
 
@@ -439,7 +409,7 @@ public final class ReadWriteMutexRaces {
       ReadWriteMutexCore newView() {
         return new ReadWriteMutexCore(
             name,
-            raw,
+            views.raw(),
             offset,
             FutexScope.SHARED,
             SharedRing.RING,
@@ -454,19 +424,6 @@ public final class ReadWriteMutexRaces {
             return i;
           }
         }
-      }
-    }
-
-    private static int deadPid() {
-      try {
-        Process done = new ProcessBuilder("true").start();
-        done.waitFor();
-        return (int) done.pid();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
       }
     }
   }

@@ -1,10 +1,7 @@
 package dev.ringlock.jcstress;
 
-import dev.ringlock.core.memory.MappedRegion;
-import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.Semaphore;
 import dev.ringlock.locks.SemaphoreOptions;
-import dev.ringlock.locks.SharedRegion;
 import dev.ringlock.locks.internal.HolderTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,8 +21,7 @@ import java.util.List;
  * SharedRegions on the same file: each view has its own request queue and kernel wait, as two
  * processes have, so a release through one reaches the other's waiters only through the word and
  * FUTEX_WAKE. A third, raw mapping gives {@link Lease#object()}, the semaphore's bytes, for tests
- * that write its holder table. Files are unlinked as soon as all three are mapped, so no run leaves
- * one behind.
+ * that write its holder table ({@link TwoViews}). Files are deleted when the fork exits.
  *
  * <p>Two kinds: {@link #take()} lends a semaphore with undo on exit off, 0 permits, for the tests
  * that signal (release permits a view never acquired); {@link #takeUndo()} one with undo on exit
@@ -41,8 +37,8 @@ final class SharedSemaphores {
 
   private static final SemaphoreOptions SIGNAL =
       SemaphoreOptions.builder().undoOnExit(false).build();
-  private static final List<Chunk> CHUNKS = new ArrayList<>(); // guarded by the class
-  private static final List<Chunk> UNDO_CHUNKS = new ArrayList<>(); // guarded by the class
+  private static final List<TwoViews> CHUNKS = new ArrayList<>(); // guarded by the class
+  private static final List<TwoViews> UNDO_CHUNKS = new ArrayList<>(); // guarded by the class
   private static final ObjectPool<Lease> POOL =
       new ObjectPool<>(CHUNK * MAX_CHUNKS, number -> make(number, false));
   private static final ObjectPool<Lease> UNDO_POOL =
@@ -50,9 +46,6 @@ final class SharedSemaphores {
 
   /** One semaphore, through two regions (two "processes"), and its bytes. */
   record Lease(Semaphore here, Semaphore there, MemorySegment object) {}
-
-  /** Two views of one region file, and a raw mapping of it. */
-  private record Chunk(SharedRegion here, SharedRegion there, MappedRegion raw) {}
 
   private SharedSemaphores() {}
 
@@ -94,36 +87,21 @@ final class SharedSemaphores {
   }
 
   private static Lease make(int number, boolean undo) {
-    Chunk chunk = chunk(number / CHUNK, undo);
+    TwoViews chunk = chunk(number / CHUNK, undo);
     String name = "semaphore-" + number % CHUNK;
     SemaphoreOptions options = undo ? SemaphoreOptions.defaults() : SIGNAL;
     int permits = undo ? UNDO_TOTAL : 0;
-    Semaphore here = chunk.here().semaphore(name, permits, options);
-    Semaphore there = chunk.there().semaphore(name, permits, options);
-    return new Lease(here, there, chunk.raw().segment(chunk.raw().find(name).orElseThrow()));
+    Semaphore here = chunk.first().semaphore(name, permits, options);
+    Semaphore there = chunk.second().semaphore(name, permits, options);
+    return new Lease(here, there, chunk.object(name));
   }
 
-  private static synchronized Chunk chunk(int index, boolean undo) {
-    List<Chunk> chunks = undo ? UNDO_CHUNKS : CHUNKS;
+  private static synchronized TwoViews chunk(int index, boolean undo) {
+    List<TwoViews> chunks = undo ? UNDO_CHUNKS : CHUNKS;
     while (chunks.size() <= index) {
-      chunks.add(openChunk((undo ? "undo-" : "") + chunks.size()));
+      String file = "ringlock-jcstress-semaphores-" + (undo ? "undo-" : "") + chunks.size();
+      chunks.add(TwoViews.open(file, CHUNK, 256 << 10));
     }
     return chunks.get(index);
-  }
-
-  private static Chunk openChunk(String index) {
-    Path file =
-        RegionFiles.deletedAtExit(
-            "ringlock-jcstress-semaphores-" + ProcessHandle.current().pid() + "-" + index);
-    RegionOptions options =
-        RegionOptions.builder().regionSize(256 << 10).capacity(CHUNK).ring(SharedRing.RING).build();
-    try {
-      SharedRegion here = SharedRegion.open(file, options);
-      SharedRegion there = SharedRegion.open(file, options);
-      MappedRegion raw = MappedRegion.open(file, options.regionSize(), options.capacity());
-      return new Chunk(here, there, raw);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

@@ -34,7 +34,7 @@ class AsLockOwnerDeathTest extends RegionTestBase {
             .args(region.file().toString(), "reported", "released")
             .captureOutput()
             .start()) {
-      holder.expect("READY");
+      holder.awaitStarted("READY");
       MutexGuard first = await(reported.lock()); // the child sleeps on it: queueLength counts it
       holder.send("lock");
       awaitQueueLength(reported, 1);

@@ -8,13 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ringlock.core.CompletionThreadBlockingException;
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexWord;
+import dev.ringlock.testsupport.OnCompletionThread;
 import java.lang.foreign.Arena;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
@@ -30,47 +30,26 @@ import org.junit.jupiter.api.Timeout;
 class BlockingOnTheCompletionThreadTest extends RegionTestBase {
   private final FutexWord trigger = FutexWord.of(Arena.ofAuto().allocate(Integer.BYTES, 64), 0);
 
-  @FunctionalInterface
-  private interface Blocking {
-    Object run() throws Exception;
-  }
-
   /**
    * Runs {@code body} as the continuation of a wait on {@code on}'s completion thread; returns the
    * message of the CompletionThreadBlockingException it throws, or what it did instead.
    */
-  private String refusalOn(FutexRing on, Blocking body) throws Exception {
+  private String refusalOn(FutexRing on, OnCompletionThread.Call body) throws Exception {
     return refusalOn(on, body, () -> {});
   }
 
   /**
-   * As {@link #refusalOn(FutexRing, Blocking)}; if {@code body} is still blocked after 10 s (its
-   * blocking call was not refused), runs {@code unblock} so that the ring can close, and fails.
+   * As {@link #refusalOn(FutexRing, OnCompletionThread.Call)}; if {@code body} is still blocked
+   * after 10 s (its blocking call was not refused), runs {@code unblock} so that the ring can
+   * close, and fails.
    */
-  private String refusalOn(FutexRing on, Blocking body, Runnable unblock) throws Exception {
-    CompletableFuture<String> result =
-        on.wait(trigger, 0)
-            .thenApply(
-                ignored -> {
-                  try {
-                    return "not refused: returned " + body.run();
-                  } catch (CompletionThreadBlockingException e) {
-                    return e.getMessage();
-                  } catch (Exception e) {
-                    return "not refused: threw " + e;
-                  }
-                });
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (on.wake(trigger, 1).get(10, TimeUnit.SECONDS) == 0) {
-      assertTrue(System.nanoTime() < deadline, "the trigger wait never reached the kernel");
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1)); // not in the kernel yet
-    }
-    try {
-      return result.get(10, TimeUnit.SECONDS);
-    } catch (TimeoutException e) {
-      unblock.run();
-      throw new AssertionError("the completion thread stayed blocked: the call was not refused", e);
-    }
+  private String refusalOn(FutexRing on, OnCompletionThread.Call body, Runnable unblock)
+      throws Exception {
+    return OnCompletionThread.run(
+        on.wait(trigger, 0),
+        () -> on.wake(trigger, 1).get(10, TimeUnit.SECONDS) > 0,
+        () -> OnCompletionThread.refusal(body, CompletionThreadBlockingException.class),
+        unblock);
   }
 
   private static void assertRefusal(String message, String call, String what) {

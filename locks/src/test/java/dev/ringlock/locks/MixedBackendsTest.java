@@ -159,7 +159,7 @@ class MixedBackendsTest {
             .captureOutput()
             .start();
     children.add(worker);
-    worker.expect("READY");
+    worker.awaitStarted("READY");
     return worker;
   }
 }

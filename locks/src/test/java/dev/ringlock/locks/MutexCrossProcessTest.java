@@ -57,6 +57,11 @@ class MutexCrossProcessTest {
                 .logTo(log)
                 .start());
       }
+      // Every child up before any starts: a child whose JVM started late would contend alone
+      // (its CONTENDED count 0, "starved"), which is a slow start-up, not what this test checks.
+      for (Child child : children) {
+        child.awaitStarted("READY");
+      }
       Files.createFile(go);
       for (int i = 0; i < PROCESSES; i++) {
         children.get(i).awaitSuccess(Duration.ofSeconds(240));

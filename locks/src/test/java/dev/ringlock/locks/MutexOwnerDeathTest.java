@@ -68,7 +68,7 @@ class MutexOwnerDeathTest {
             .captureOutput()
             .start();
     workers.add(worker);
-    worker.expect("READY");
+    worker.awaitStarted("READY");
     return worker;
   }
 

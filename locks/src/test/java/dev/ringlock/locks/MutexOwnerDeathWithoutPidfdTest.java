@@ -69,7 +69,7 @@ class MutexOwnerDeathWithoutPidfdTest {
   private Child worker(Child.Builder builder) throws Exception {
     Child worker = builder.captureOutput().start();
     children.add(worker);
-    worker.expect("READY");
+    worker.awaitStarted("READY");
     return worker;
   }
 }

@@ -24,9 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Lock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -337,22 +335,17 @@ class MutexTest extends RegionTestBase {
     MutexGuard first = await(mutex.lock());
     CompletableFuture<MutexGuard> second = mutex.lock();
     CompletableFuture<MutexGuard> third = mutex.lock();
-    AtomicBoolean thirdCancelled = new AtomicBoolean();
-    AtomicReference<Optional<MutexGuard>> afterCancel = new AtomicReference<>();
-    CompletableFuture<Void> continuation =
-        second.thenAccept(
-            guard -> {
-              guard.unlock(); // hands the lock to third; its grant is delivered after we return
-              thirdCancelled.set(third.cancel(false));
-              afterCancel.set(mutex.tryLock());
-            });
-    first.unlock();
-    await(continuation);
-    assertTrue(thirdCancelled.get(), "the cancel came before the grant's delivery");
-    Optional<MutexGuard> taken = afterCancel.get();
-    assertTrue(taken.isPresent(), "a cancelled request still held the mutex");
-    taken.get().unlock();
+    GrantOnItsWay.Outcome outcome =
+        GrantOnItsWay.play(
+            first::unlock,
+            second,
+            MutexGuard::unlock, // hands the lock to third
+            third,
+            () -> mutex.tryLock().map(MutexTest::unlocked).orElse(false));
+    assertTrue(outcome.cancelled(), "the cancel came before the grant's delivery");
+    assertTrue(outcome.takenAfterCancel(), "a cancelled request still held the mutex");
     assertThrows(CancellationException.class, third::join);
+    assertFalse(mutex.isLocked());
   }
 
   @Test
@@ -580,5 +573,11 @@ class MutexTest extends RegionTestBase {
     assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
     assertEquals(dev.ringlock.core.InvalidRegionException.Problem.NOT_A_REGION, e.problem());
     assertTrue(java.util.Arrays.equals(content, Files.readAllBytes(file)));
+  }
+
+  /** Unlocks {@code guard}: a tryLock that got in, given back. */
+  private static boolean unlocked(MutexGuard guard) {
+    guard.unlock();
+    return true;
   }
 }

@@ -21,6 +21,8 @@ import java.util.concurrent.locks.Lock;
  * contends flat out for a while and reports how often it got the lock and its longest wait.
  *
  * <p>Arguments: region file, go file, increments per thread, fence output file, contention millis.
+ * Prints READY once the region is open, then waits for the go file (the test makes it once every
+ * child is READY, so that their contention overlaps however slowly their JVMs started).
  */
 public final class MutexWorker {
   static final int COUNTER_TYPE = 99;
@@ -40,6 +42,8 @@ public final class MutexWorker {
                 regionFile, RegionOptions.DEFAULT_REGION_SIZE, RegionOptions.DEFAULT_CAPACITY)) {
       Mutex mutex = region.mutex("shared");
       MemorySegment counter = counterOf(raw);
+      System.out.println("READY");
+      System.out.flush();
       while (!Files.exists(go)) {
         Thread.sleep(1);
       }

@@ -70,7 +70,7 @@ class ReadWriteMutexCrossProcessTest {
       started.add(worker);
     }
     for (Child worker : started) {
-      worker.expect("READY");
+      worker.awaitStarted("READY");
     }
     return started;
   }

@@ -27,7 +27,6 @@ import dev.ringlock.testsupport.Child;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -36,7 +35,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Lock;
@@ -488,22 +486,24 @@ class ReadWriteMutexTest extends RegionTestBase {
     WriteGuard first = await(lock.write());
     CompletableFuture<WriteGuard> second = lock.write();
     CompletableFuture<WriteGuard> third = lock.write();
-    AtomicBoolean thirdCancelled = new AtomicBoolean();
-    AtomicReference<Optional<WriteGuard>> afterCancel = new AtomicReference<>();
-    CompletableFuture<Void> continuation =
-        second.thenAccept(
-            guard -> {
-              guard.unlock(); // hands the lock to third; its grant is delivered after we return
-              thirdCancelled.set(third.cancel(false));
-              afterCancel.set(lock.tryWrite());
-            });
-    first.unlock();
-    await(continuation);
-    assertTrue(thirdCancelled.get(), "the cancel came before the grant's delivery");
-    Optional<WriteGuard> taken = afterCancel.get();
-    assertTrue(taken.isPresent(), "a cancelled writer still held the lock");
-    taken.get().unlock();
+    GrantOnItsWay.Outcome outcome =
+        GrantOnItsWay.play(
+            first::unlock,
+            second,
+            WriteGuard::unlock, // hands the lock to third
+            third,
+            () ->
+                lock.tryWrite()
+                    .map(
+                        guard -> {
+                          guard.unlock();
+                          return true;
+                        })
+                    .orElse(false));
+    assertTrue(outcome.cancelled(), "the cancel came before the grant's delivery");
+    assertTrue(outcome.takenAfterCancel(), "a cancelled writer still held the lock");
     assertThrows(CancellationException.class, third::join);
+    assertFalse(lock.isWriteLocked());
   }
 
   // ---- downgrade ----

@@ -71,8 +71,8 @@ class RegionTruncationTest {
               "sequential",
               interpretedLog));
       children.add(start(List.of(errorFile), regionFile, stop, truncated, "live", compiledLog));
-      for (Path log : List.of(interpretedLog, compiledLog)) {
-        awaitLine(log, "READY", 60);
+      for (Child child : children) {
+        child.awaitStarted("READY");
       }
       Thread.sleep(1_000); // every operation runs before the file shrinks
       Files.createFile(pause); // the live worker's threads finish their operation and wait

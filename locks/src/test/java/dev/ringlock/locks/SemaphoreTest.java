@@ -26,7 +26,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -459,20 +458,16 @@ class SemaphoreTest extends RegionTestBase {
       Semaphore semaphore = region.semaphore("s" + round, 0, SIGNAL);
       CompletableFuture<Void> second = semaphore.acquire(1);
       CompletableFuture<Void> third = semaphore.acquire(1);
-      AtomicBoolean thirdCancelled = new AtomicBoolean();
-      AtomicBoolean acquiredAfterCancel = new AtomicBoolean();
-      CompletableFuture<Void> continuation =
-          second.thenRun(
-              () -> {
-                semaphore.release(1); // grants third; delivered after we return
-                thirdCancelled.set(third.cancel(false));
-                acquiredAfterCancel.set(thirdCancelled.get() && semaphore.tryAcquire(1));
-              });
-      semaphore.release(1);
-      await(continuation);
-      if (thirdCancelled.get()) {
+      GrantOnItsWay.Outcome outcome =
+          GrantOnItsWay.play(
+              () -> semaphore.release(1),
+              second,
+              granted -> semaphore.release(1), // grants third
+              third,
+              () -> semaphore.tryAcquire(1)); // kept: the round ends with 0 available either way
+      if (outcome.cancelled()) {
         cancelsWon++;
-        assertTrue(acquiredAfterCancel.get(), "a cancelled request still held the permit");
+        assertTrue(outcome.takenAfterCancel(), "a cancelled request still held the permit");
         assertThrows(CancellationException.class, third::join);
       } else {
         await(third); // granted before the cancel: it holds the permit

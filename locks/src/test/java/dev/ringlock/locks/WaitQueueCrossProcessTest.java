@@ -85,7 +85,7 @@ class WaitQueueCrossProcessTest {
       assertEquals(0, queue.waiting());
 
       // A process killed with every slot of "small": the next await reclaims them.
-      WaitQueueWorker.awaitFile(sync.resolve("armed-hog"), small);
+      WaitQueueWorker.awaitFileAfterStartUp(sync.resolve("armed-hog"), small);
       assertEquals(WaitQueueWorker.SMALL_CAPACITY, small.waiting());
       hog.kill();
       CompletableFuture<Void> after = small.await(7);

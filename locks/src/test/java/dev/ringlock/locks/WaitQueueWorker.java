@@ -1,6 +1,7 @@
 package dev.ringlock.locks;
 
 import dev.ringlock.locks.internal.WaitQueueCore;
+import dev.ringlock.testsupport.Child;
 import dev.ringlock.testsupport.Watchdog;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,7 +86,7 @@ public final class WaitQueueWorker {
   static String checkWakeUpTo(
       WaitQueue queue, Path sync, long[] keys, List<CompletableFuture<Void>> waiters)
       throws Exception {
-    awaitFile(sync.resolve("woken"), queue);
+    awaitFileAfterStartUp(sync.resolve("woken"), queue);
     TreeSet<Long> woke = new TreeSet<>();
     for (int i = 0; i < keys.length; i++) {
       if (keys[i] <= LIMIT) {
@@ -105,7 +106,7 @@ public final class WaitQueueWorker {
 
   private static void wakeRole(WaitQueue queue, Path sync) throws Exception {
     for (String waiter : WAITERS) {
-      awaitFile(sync.resolve("armed-" + waiter), queue);
+      awaitFileAfterStartUp(sync.resolve("armed-" + waiter), queue);
     }
     long kernelWakes = ((WaitQueueCore) queue).kernelWakes();
     int woken = queue.wakeUpTo(LIMIT);
@@ -127,7 +128,21 @@ public final class WaitQueueWorker {
   }
 
   static void awaitFile(Path file, WaitQueue queue) throws InterruptedException {
-    long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STEP_MILLIS);
+    awaitFile(file, queue, TimeUnit.MILLISECONDS.toNanos(STEP_MILLIS));
+  }
+
+  /**
+   * Waits for a file that another JVM makes once it has started ("armed-..." and "woken", which
+   * comes after every waiter is armed): bounded by {@link Child#STARTUP_TIMEOUT}, as a start-up is
+   * not what these tests measure.
+   */
+  static void awaitFileAfterStartUp(Path file, WaitQueue queue) throws InterruptedException {
+    awaitFile(file, queue, Child.STARTUP_TIMEOUT.toNanos());
+  }
+
+  private static void awaitFile(Path file, WaitQueue queue, long boundNanos)
+      throws InterruptedException {
+    long end = System.nanoTime() + boundNanos;
     while (!Files.exists(file)) {
       if (System.nanoTime() > end) {
         throw new IllegalStateException("no " + file + " in time; queue: " + queue);

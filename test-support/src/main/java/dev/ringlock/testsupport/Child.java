@@ -69,6 +69,15 @@ public final class Child implements AutoCloseable {
   /** How long {@link #expect(String)} waits for a line: only a bound on a failing test. */
   public static final Duration EXPECT_TIMEOUT = Duration.ofSeconds(30);
 
+  /**
+   * How long a test waits for a child JVM to start, that is to say it is up ({@link
+   * #awaitStarted}), or for anything else that includes another JVM's start-up. No test measures a
+   * start-up, and on a 2-core VM under load 30 and more a JVM took over 30 s to print READY: a
+   * bound that only stops a test that has failed anyway can be this generous. The bounds that a
+   * test is about stay in the test.
+   */
+  public static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(120);
+
   private static final Path DEFAULT_LOG = Path.of("target", "child-processes.log");
   private static final String END_OF_OUTPUT = new String("end of output"); // compared by identity
 
@@ -199,6 +208,46 @@ public final class Child implements AutoCloseable {
       if (line.startsWith(prefix)) {
         return line;
       }
+    }
+  }
+
+  /**
+   * Waits up to {@link #STARTUP_TIMEOUT} for the line starting with {@code prefix} by which the
+   * child says it has started ("READY"): the next captured one (as {@link #expect}), or, for a
+   * child that logs to a file ({@link Builder#logTo}), the first line of its log.
+   *
+   * @throws AssertionError if the child's output ends, or the bound passes, before that line
+   */
+  public String awaitStarted(String prefix) throws InterruptedException {
+    if (reader != null) {
+      return expect(prefix, STARTUP_TIMEOUT);
+    }
+    if (log == null) {
+      throw new IllegalStateException(name + "'s output is neither captured nor logged");
+    }
+    long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+    for (; ; ) {
+      boolean alive = process.isAlive(); // before reading: a dead child's log is complete
+      for (String line : log().split("\n")) {
+        if (line.startsWith(prefix)) {
+          return line;
+        }
+      }
+      if (!alive) {
+        throw new AssertionError(name + " exited before '" + prefix + "'; it logged " + log());
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError(
+            "no '"
+                + prefix
+                + "' from "
+                + name
+                + " within "
+                + STARTUP_TIMEOUT
+                + "; it logged "
+                + log());
+      }
+      Thread.sleep(5);
     }
   }
 

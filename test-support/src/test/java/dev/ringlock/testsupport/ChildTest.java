@@ -67,6 +67,22 @@ class ChildTest {
     }
   }
 
+  /** A logging child (its stdin /dev/null) prints BACKEND and exits: one JVM for both cases. */
+  @Test
+  void awaitStartedReadsTheLogOfALoggingChildAndFailsAtOnceWhenItExitedWithoutTheLine(
+      @TempDir Path directory) throws Exception {
+    try (Child child = Child.jvm(EchoChild.class).logTo(directory.resolve("echo.log")).start()) {
+      assertTrue(child.awaitStarted("BACKEND").startsWith("BACKEND "), child.log());
+      long start = System.nanoTime();
+      AssertionError failure =
+          assertThrows(AssertionError.class, () -> child.awaitStarted("NEVER"));
+      assertTrue(
+          System.nanoTime() - start < Child.STARTUP_TIMEOUT.toNanos() / 2,
+          "it waited for the start-up bound");
+      assertTrue(failure.getMessage().contains("BACKEND"), "it shows what the child logged");
+    }
+  }
+
   @Test
   void expectFailsAtOnceWhenTheOutputEndsWithoutTheLine() throws Exception {
     try (Child child = Child.jvm(EchoChild.class).captureOutput().start()) {

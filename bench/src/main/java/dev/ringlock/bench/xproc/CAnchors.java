@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  * run one measurement at a time.
  */
 final class CAnchors {
-  static final String HEADER = "anchors.h"; // what the programs share
+  // what the programs share: anchors.h all of them, phased_workers.h the two loops
+  static final List<String> HEADERS = List.of("anchors.h", "phased_workers.h");
 
   static final List<String> PROGRAMS =
       List.of("mutex_loop", "futex_pingpong", "mutex_handoff", "rwlock_loop");
@@ -42,7 +43,9 @@ final class CAnchors {
       return Optional.empty();
     }
     Files.createDirectories(outputDirectory);
-    copyOut(HEADER, outputDirectory);
+    for (String header : HEADERS) {
+      copyOut(header, outputDirectory);
+    }
     for (String program : PROGRAMS) {
       Path source = copyOut(program + ".c", outputDirectory);
       Process gccRun =

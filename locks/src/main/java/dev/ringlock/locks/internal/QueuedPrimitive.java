@@ -79,8 +79,6 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
 
   volatile boolean closed;
 
-  private static final Object NO_GRANT = new Object(); // withdraw: no grant was on its way
-
   /** What moves a queue: every pump is called for one of these, never for positional flags. */
   enum Event {
     /** A request was queued: its deadline may be earlier than the armed wait's timeout. */
@@ -297,13 +295,13 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
     Object lost;
     synchronized (this) {
       if (!request.queued) {
-        if (!request.grantInFlight()) {
+        lost = request.takeGrantOnItsWay();
+        if (lost == QueuedRequest.NO_GRANT) {
           return; // unlinked as expired, or never queued (the region closed first)
         }
-        lost = request.takeGrantValue();
         headLeft = false;
       } else {
-        lost = NO_GRANT;
+        lost = QueuedRequest.NO_GRANT;
         headLeft = queue.head() == request;
         queue.unlink(request);
         if (queue.isEmpty()) {
@@ -312,7 +310,7 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
         }
       }
     }
-    if (lost != NO_GRANT) {
+    if (lost != QueuedRequest.NO_GRANT) {
       request.giveBack(lost); // the grant it lost, handed on (here or by the granter) first
       return;
     }

@@ -14,6 +14,9 @@ import java.lang.invoke.VarHandle;
  * @param <R> the concrete request type: the queue links requests of one type
  */
 abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends WithdrawableFuture<T> {
+  /** {@link #takeGrantOnItsWay}: no grant was on its way. */
+  static final Object NO_GRANT = new Object();
+
   final long
       deadline; // System.nanoTime() by which to fail with TimeoutException, or Deadlines.NONE
 
@@ -21,10 +24,10 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
   R previous;
   R next;
   boolean queued;
-  // Unlinked for a grant of grantValue that may not be delivered yet: a withdrawal that finds it
-  // takes part in giving the value back (giveBack), so nothing is held once cancel() returns.
-  private boolean grantInFlight;
-  private T grantValue;
+  // The value of a grant for which the request was unlinked and that may not be delivered yet, or
+  // NO_GRANT: a withdrawal that finds one takes part in giving it back (giveBack), so nothing is
+  // held once cancel() returns. A sentinel, not null: a semaphore's grant value is null.
+  private Object grantOnItsWay = NO_GRANT;
 
   // A lost grant is given back once: GIVE_BACK_NONE, then _RUNNING by the thread whose CAS won
   // (the granter whose settle failed, or the withdrawal), then _DONE; the other thread waits for
@@ -115,23 +118,17 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
    * until the grant is delivered, a withdrawal gives {@code value} back (see {@link #grantLost}).
    */
   final void unlinkedForGrant(T value) {
-    grantInFlight = true;
-    grantValue = value;
+    grantOnItsWay = value;
   }
 
   /**
-   * Under the owner's monitor, by a withdrawal that found the request unlinked: whether a grant was
-   * on its way to it, whose value ({@link #takeGrantValue}) the withdrawal now gives back.
+   * Under the owner's monitor, by a withdrawal that found the request unlinked: the value of the
+   * grant that was on its way to it, which the withdrawal now gives back ({@link #giveBack}), or
+   * {@link #NO_GRANT}. Once: a second call finds NO_GRANT.
    */
-  final boolean grantInFlight() {
-    return grantInFlight;
-  }
-
-  /** Under the owner's monitor: the in-flight grant's value, taken by the withdrawal (once). */
-  final T takeGrantValue() {
-    T value = grantValue;
-    grantInFlight = false;
-    grantValue = null;
+  final Object takeGrantOnItsWay() {
+    Object value = grantOnItsWay;
+    grantOnItsWay = NO_GRANT;
     return value;
   }
 
@@ -160,12 +157,12 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
 
   /**
    * A grant lost the race with the caller's completion: both the granting thread (its settle
-   * failed) and the withdrawal (it found the grant in flight) call this; the first gives {@code
+   * failed) and the withdrawal (it found the grant on its way) call this; the first gives {@code
    * lostValue} back ({@link #grantLost}), and the other waits until it is done. So neither the
    * caller's cancel() nor the release that made the grant returns while the request still holds it.
    * The wait is short: the winner is running {@code grantLost}, which never blocks.
    */
-  @SuppressWarnings("unchecked") // the value this request was granted (or takeGrantValue's)
+  @SuppressWarnings("unchecked") // the value this request was granted (or takeGrantOnItsWay's)
   final void giveBack(Object lostValue) {
     if (GIVE_BACK.compareAndSet(this, GIVE_BACK_NONE, GIVE_BACK_RUNNING)) {
       try {
@@ -175,12 +172,8 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
       }
       return;
     }
-    for (int spins = 0; giveBack != GIVE_BACK_DONE; spins++) {
-      if (spins < 100) {
-        Thread.onSpinWait();
-      } else {
-        Thread.yield(); // the winner may be descheduled on a busy machine
-      }
+    for (int round = 0; giveBack != GIVE_BACK_DONE; round++) {
+      Backoff.pause(round); // the winner may be descheduled on a busy machine
     }
   }
 

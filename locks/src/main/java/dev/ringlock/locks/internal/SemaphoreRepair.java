@@ -178,9 +178,9 @@ final class SemaphoreRepair {
       for (int slot = 0; slot < HOLDER_SLOTS; slot++) { // R3
         long entry = holders.checkedEntry(slot);
         long busySince = 0;
-        for (int spins = 0;
+        for (int round = 0;
             entry != 0 && aliveForRepair(HolderTable.pidOf(entry)) && HolderTable.isBusy(entry);
-            spins++) {
+            round++) {
           // A busy entry of this process is a thread of ours between two CASes: never stopped
           // while we run, only descheduled (on a loaded machine for longer than busyWaitNanos), so
           // it is waited out. Another process's may be stopped (SIGSTOP): give up after the bound.
@@ -193,11 +193,7 @@ final class SemaphoreRepair {
             giveUpRepair();
             return false;
           }
-          if (spins < 100) {
-            Thread.onSpinWait();
-          } else {
-            Thread.yield(); // let a descheduled mover run: with 2 cores it may need ours
-          }
+          Backoff.pause(round); // a descheduled mover may need our core to finish
           entry = holders.checkedEntry(slot);
         }
         if (entry == 0) {

@@ -417,7 +417,7 @@ final class SemaphoreUndo {
    *     the repair still in progress
    */
   private boolean repairOrWait(long giveUp) {
-    for (int spins = 0; (words.lvWord() & REPAIR) != 0; spins++) {
+    for (int round = 0; (words.lvWord() & REPAIR) != 0; round++) {
       if (repairs.repair(BUSY_WAIT_NANOS)) {
         // This call rewrote the word. Another repair may have set REPAIR again since (a process
         // that found a dead holder before ours dropped it): the move retries, and meets that one
@@ -427,11 +427,7 @@ final class SemaphoreUndo {
       if (System.nanoTime() - giveUp > 0) {
         return (words.lvWord() & REPAIR) == 0;
       }
-      if (spins < 100) {
-        Thread.onSpinWait();
-      } else {
-        Thread.yield();
-      }
+      Backoff.pause(round);
     }
     return true;
   }

@@ -15,7 +15,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
 /*
  * Overview
@@ -250,12 +249,8 @@ final class WaitQueueGate {
   }
 
   private static void awaitNone(AtomicInteger calls) {
-    for (int spins = 0; calls.get() > 0; spins++) {
-      if (spins < 100) {
-        Thread.onSpinWait();
-      } else {
-        LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
-      }
+    for (int round = 0; calls.get() > 0; round++) {
+      Backoff.pause(round);
     }
   }
 }
