@@ -19,8 +19,8 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * from the value the guard drew to the next one (docs/protocols.md, "A guard releases once").
  * These tests race that claim where it could go wrong:
  *
- * - RacingDoubleUnlockAgainstNewHolders: one actor locks and publishes its guard; both actors
- *   unlock that guard at once, then each locks the mutex again and increments a plain counter.
+ * - RacingDoubleUnlockAgainstNewHolders: one actor locks and publishes its guard; once the other
+ *   has seen it, both unlock that guard at once, then each locks the mutex again and increments a plain counter.
  *   Exactly one of the two unlocks may release; the other must be refused even when it comes after
  *   a new holder (of this or another process, or the other actor) drew its fence. A second release
  *   of the word would free a new holder's lock, which the counter shows as two holders at once.
@@ -54,6 +54,7 @@ public final class GuardReleaseRaces {
   public static class RacingDoubleUnlockAgainstNewHolders {
     private final Mutex mutex = SharedLocks.nextMutex();
     private volatile MutexGuard shared;
+    private volatile boolean seen;
     private int counter; // plain: only the mutex orders it
 
     private int lockAndCount() {
@@ -66,6 +67,9 @@ public final class GuardReleaseRaces {
     public void locker(IIII_Result r) {
       MutexGuard guard = mutex.lock().join();
       shared = guard;
+      while (!seen) { // both unlock at about the same moment, not one long after the other
+        Thread.onSpinWait();
+      }
       r.r1 = unlock(guard);
       r.r3 = lockAndCount();
     }
@@ -76,6 +80,7 @@ public final class GuardReleaseRaces {
       while ((guard = shared) == null) {
         Thread.onSpinWait();
       }
+      seen = true;
       r.r2 = unlock(guard);
       r.r4 = lockAndCount();
     }
