@@ -26,8 +26,9 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Uncontended lock, increment, unlock: a ringlock Mutex in a /dev/shm region (one CAS, an
- * already-completed future, one getAndSet) versus {@link ReentrantLock}. Goal: at most 1.3x.
+ * Uncontended lock, increment, unlock: a ringlock Mutex in a /dev/shm region (the word's CAS, an
+ * already-completed future, the fence's CAS that claims the release, the word's getAndSet) versus
+ * {@link ReentrantLock}. Goal: at most 1.3x.
  *
  * <p>{@link #mappedWordOnly} is the floor under any lock whose word lives in a mapped file: the CAS
  * that takes the word and the getAndSet that frees it (and reads a waiters bit), through the same

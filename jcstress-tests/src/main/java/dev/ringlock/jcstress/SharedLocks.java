@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * each still checks its own counter under it.
  */
 final class SharedLocks {
-  private static final int POOL = 256;
+  static final int POOL = 256;
   private static final SharedRegion REGION = openRegion();
   private static final Mutex[] MUTEXES = new Mutex[POOL];
   private static final AtomicInteger NEXT = new AtomicInteger();

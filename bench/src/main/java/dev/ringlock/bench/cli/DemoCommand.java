@@ -46,7 +46,8 @@ import picocli.CommandLine.Spec;
  *   stop       every live worker is told to stop and reports its counts and ring statistics;
  *   verify     under the mutex (repairing it first if it comes with ownerDied, as any taker
  *              would): counter == sum of tallies; each live worker's tally == the sections it
- *              counted; the fence this lock got == every acquisition + 1 (one fence each); all
+ *              counted; the fence this lock got == 2 × every released acquisition + 1 for the
+ *              killed one's + 1 (each acquisition draws a fence, each release moves it on); all
  *              permits back (a dead holder's return through undo on exit);
  *   clean up   region and state file deleted (kept with --keep, which prints the java command
  *              line that inspects the region: there is no `ringlock` launcher on the PATH);
@@ -431,10 +432,13 @@ final class DemoCommand implements Callable<Integer> {
       }
     }
     long acquisitions = sum + (killed >= 0 ? 1 : 0); // the killed one's section never finished
-    if (finalFence != acquisitions + 1) {
+    // Each acquisition draws a fence and its release moves the fence on by one (the release's
+    // once-only claim, docs/protocols.md); the killed holder never released.
+    long expectedFence = 2 * sum + (killed >= 0 ? 1 : 0) + 1;
+    if (finalFence != expectedFence) {
       failures.add(
           "the final check got fence %,d; %,d acquisitions before it should have taken %,d"
-              .formatted(finalFence, acquisitions, acquisitions));
+              .formatted(finalFence, acquisitions, expectedFence));
     }
     boolean permitsBack;
     try {
@@ -456,11 +460,12 @@ final class DemoCommand implements Callable<Integer> {
         "  counter     %,d = sum of the workers' tallies %,d: %s%n",
         counter, sum, counter == sum ? "EXACT" : "WRONG");
     out.printf(
-        "  fences      %,d issued, one per acquisition (%,d sections%s + this check): %s%n",
+        "  fences      %,d: one drawn per acquisition and one per release (%,d sections%s"
+            + " + this check): %s%n",
         finalFence,
         sum,
         killed >= 0 ? " + 1 killed mid-section" : "",
-        finalFence == acquisitions + 1 ? "EXACT" : "WRONG");
+        finalFence == expectedFence ? "EXACT" : "WRONG");
     out.printf(
         "  semaphore   %d of %d permits back%s%n",
         permitsBack ? permits : slots.availablePermits(),

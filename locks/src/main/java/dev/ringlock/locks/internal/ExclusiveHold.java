@@ -7,7 +7,10 @@ import java.lang.invoke.VarHandle;
  * Overview
  *
  * One exclusive acquisition of a lock whose object starts with the exclusive locks' header
- * (LockHeaderDescriptor): a mutex's guard (Guard) or a read-write mutex's write hold (WriteHold).
+ * (LockHeaderDescriptor): a read-write mutex's write hold (WriteHold). The mutex's Guard no longer
+ * stands on it: it claims its release on the mapped fence instead of a flag here (Guard's
+ * overview); the write hold keeps the flag for now: moving it onto the fence too, downgrade
+ * included, is left to the read-write mutex's own pass.
  * It carries what the header gave it, the fence drawn and whether the previous holder died, and
  * the two once-only facts of a hold: released, and marked consistent.
  *

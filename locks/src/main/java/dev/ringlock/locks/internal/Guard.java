@@ -3,23 +3,56 @@ package dev.ringlock.locks.internal;
 import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.RegionClosedException;
+import java.util.concurrent.CompletableFuture;
 
-/**
- * One acquisition of a mutex; releasing it twice is refused (ExclusiveHold: fence, owner death, the
- * once-only release, and why the hold is also the future an uncontended {@code lock()} returns).
+/*
+ * Overview
+ *
+ * One acquisition of a mutex: the fence it drew, whether it took the mutex over from a dead owner,
+ * and whether that state was marked consistent. It holds no atomic of its own, on purpose.
+ *
+ * The once-only release is claimed on the mapped fence, not on this object (MutexOwnership.
+ * claimRelease): the release CASes the fence from the value this guard drew to the next one. Only
+ * a holder writes the fence, so while this guard holds, the fence is exactly its own; the first
+ * release moves it on for good (fences only grow), so of two threads that unlock one guard at once
+ * (or an unlock racing a try-with-resources close) exactly one CAS succeeds, and a guard released
+ * long ago finds a larger fence, whoever holds the mutex now, in any process. It is the same
+ * single CAS the guard's own flag used to be, moved onto the fence, which sits in the line the
+ * release writes anyway (beside the word): the uncontended path makes three atomics (the word's
+ * CAS, the fence's CAS, the word's getAndSet) where it made four, and no CAS touches a heap object.
+ *
+ * That is what lets the JIT scalar-replace the guard: with the flag's CAS on it and the guard
+ * being the returned future (CompletableFuture.complete, a CAS), every acquisition allocated 40
+ * bytes; now an inlined {@code tryLock()} ... {@code unlock()} allocates nothing. The future an
+ * uncontended lock() returns is a separate AcquiredFuture, completed with one volatile store
+ * (completeUnseen) instead of complete()'s CAS; it is scalar-replaced too, but the guard it carries
+ * is not (a value stored as a CompletableFuture's result escapes; measured, bench/README.md), so
+ * {@code lock().join()} ... {@code unlock()} allocates this guard, 32 bytes.
+ *
+ * `released` is a plain hint written by the thread whose claim won: it lets unlock() and close()
+ * answer after the region closed (the fence went with the mapping) and toString say released.
+ * While the region is open nothing decides on it: unlock() always makes the claim, which fails for
+ * a released guard.
  */
-final class Guard extends ExclusiveHold<MutexGuard> implements MutexGuard {
+/** One acquisition of a mutex; releasing it twice is refused (see the overview in the source). */
+final class Guard implements MutexGuard {
   private final MutexCore mutex;
+  private final long fence;
+  private final boolean ownerDied;
+  private boolean released; // a hint only: see the overview
+  private volatile boolean markedConsistent; // only the holder writes it; volatile for toString
 
   Guard(MutexCore mutex, long fence, boolean ownerDied) {
-    super(fence, ownerDied);
     this.mutex = mutex;
+    this.fence = fence;
+    this.ownerDied = ownerDied;
   }
 
-  /** Completes this guard, as a future, with itself: the result of an uncontended lock(). */
-  Guard asCompletedFuture() {
-    super.complete(this);
-    return this;
+  /** The already-completed future of an uncontended lock(), carrying this guard (overview). */
+  CompletableFuture<MutexGuard> asCompletedFuture() {
+    AcquiredFuture<MutexGuard> future = new AcquiredFuture<>("a lock future");
+    future.completeUnseen(this);
+    return future;
   }
 
   @Override
@@ -28,22 +61,36 @@ final class Guard extends ExclusiveHold<MutexGuard> implements MutexGuard {
   }
 
   @Override
-  void markLockConsistent() {
-    mutex.markConsistent();
+  public long fence() {
+    return fence;
+  }
+
+  @Override
+  public boolean ownerDied() {
+    return ownerDied;
+  }
+
+  @Override
+  public void markConsistent() {
+    if (!mutex.holdsFence(this)) {
+      throw alreadyReleased();
+    }
+    if (ownerDied && !markedConsistent) {
+      mutex.markConsistent();
+      markedConsistent = true;
+    }
+  }
+
+  /** Released now, the mutex would be left with state nobody repaired: it becomes unrecoverable. */
+  boolean leavesInconsistent() {
+    return ownerDied && !markedConsistent;
   }
 
   @Override
   public void unlock() {
-    if (!claimRelease()) {
+    if (!mutex.release(this)) {
       throw alreadyReleased();
     }
-    mutex.release(this);
-  }
-
-  @Override
-  IllegalStateException alreadyReleased() {
-    return new IllegalStateException(
-        "this guard of mutex '" + mutex.name() + "' (fence " + fence() + ") was already unlocked");
   }
 
   /**
@@ -53,9 +100,22 @@ final class Guard extends ExclusiveHold<MutexGuard> implements MutexGuard {
    */
   @Override
   public void close() {
-    if (claimRelease()) {
-      mutex.release(this);
-    }
+    mutex.release(this);
+  }
+
+  /** Whether this process released this guard, as far as this thread saw (a hint: overview). */
+  boolean releasedHere() {
+    return released;
+  }
+
+  /** Called by the thread whose claim on the fence succeeded, before it touches the word. */
+  void claimed() {
+    released = true;
+  }
+
+  IllegalStateException alreadyReleased() {
+    return new IllegalStateException(
+        "this guard of mutex '" + mutex.name() + "' (fence " + fence + ") was already unlocked");
   }
 
   /**
@@ -72,6 +132,12 @@ final class Guard extends ExclusiveHold<MutexGuard> implements MutexGuard {
 
   @Override
   public String toString() {
-    return "MutexGuard[" + mutex.name() + describeHold() + "]";
+    return "MutexGuard["
+        + mutex.name()
+        + ", fence "
+        + fence
+        + (ownerDied ? (markedConsistent ? ", owner died, marked consistent" : ", owner died") : "")
+        + (released ? ", released" : "")
+        + "]";
   }
 }

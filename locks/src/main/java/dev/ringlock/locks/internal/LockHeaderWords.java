@@ -92,6 +92,11 @@ public abstract class LockHeaderWords {
     LONG.setRelease(object, FENCE_OFFSET, fence);
   }
 
+  /** Read first, then CAS (see the overview). */
+  public final boolean casFence(long expected, long next) {
+    return laFence() == expected && LONG.compareAndSet(object, FENCE_OFFSET, expected, next);
+  }
+
   /** A plain store: for a test that plants a state, never for the protocol. */
   public final void spFence(long fence) {
     object.set(ValueLayout.JAVA_LONG, FENCE_OFFSET, fence);

@@ -236,17 +236,25 @@ public final class MutexCore extends MutexOwnership implements Mutex {
 
   // ---- acquiring ----
 
+  /**
+   * The uncontended acquisition is kept small, with the spin and the queue in a method of their
+   * own, so that it inlines into the caller whole: then a caller's {@code lock().join()} and {@code
+   * unlock()} can scalar-replace the guard and its future (0 B; see Guard's overview).
+   */
   private CompletableFuture<MutexGuard> acquire(long deadline, long timeoutNanos) {
     checkOpen();
-    if (mayBarge()) {
-      if (tryAcquireFree()) {
+    if (mayBarge() && tryAcquireFree()) {
+      return newGuard(false).asCompletedFuture();
+    }
+    return acquireContended(deadline, timeoutNanos);
+  }
+
+  /** The word was not free to take at once: spin a little while barging is allowed, then queue. */
+  private CompletableFuture<MutexGuard> acquireContended(long deadline, long timeoutNanos) {
+    for (int i = 0; i < spinTries && mayBarge(); i++) {
+      Thread.onSpinWait();
+      if ((lvWord() & PID_MASK) == 0 && tryAcquireFree()) {
         return newGuard(false).asCompletedFuture();
-      }
-      for (int i = 0; i < spinTries && mayBarge(); i++) {
-        Thread.onSpinWait();
-        if ((lvWord() & PID_MASK) == 0 && tryAcquireFree()) {
-          return newGuard(false).asCompletedFuture();
-        }
       }
     }
     LockFuture request = new LockFuture(this, deadline, timeoutNanos, System.nanoTime());
@@ -461,14 +469,37 @@ public final class MutexCore extends MutexOwnership implements Mutex {
   // ---- releasing ----
 
   /**
-   * Releases the lock held through {@code guard}: hands it over in-process, or clears the word; or,
-   * if the guard took the mutex over from a dead owner and never marked it consistent, makes the
-   * mutex not recoverable.
+   * Releases the lock held through {@code guard}, once (the claim on the fence: Guard's overview):
+   * hands it over in-process, or clears the word; or, if the guard took the mutex over from a dead
+   * owner and never marked it consistent, makes the mutex not recoverable.
+   *
+   * @return false, with nothing done, if the guard was released before
    */
-  void release(Guard guard) {
+  boolean release(Guard guard) {
+    if (closed && guard.releasedHere()) {
+      return false; // released before the region closed: the fence went with the mapping
+    }
     checkOpen();
     try {
+      if (!claimRelease(guard.fence())) {
+        return false;
+      }
+      guard.claimed();
       releaseChecked(guard);
+      return true;
+    } catch (InternalError fault) {
+      throw regionFaulted(fault);
+    }
+  }
+
+  /** Whether {@code guard} still holds: the fence it drew has not moved on since. */
+  boolean holdsFence(Guard guard) {
+    if (closed && guard.releasedHere()) {
+      return false;
+    }
+    checkOpen();
+    try {
+      return words.laFence() == guard.fence();
     } catch (InternalError fault) {
       throw regionFaulted(fault);
     }
@@ -476,7 +507,7 @@ public final class MutexCore extends MutexOwnership implements Mutex {
 
   private void releaseChecked(Guard guard) {
     if (guard.leavesInconsistent()) {
-      releaseNotRecoverable();
+      releaseNotRecoverable(guard.fence());
       return;
     }
     if (queue.length() > 0 && handedOffHere()) {

@@ -179,6 +179,32 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
   // ---- the word stops being ours ----
 
   /**
+   * Claims the release of the hold that drew {@code drawn}: true for exactly one caller, however
+   * many threads race to unlock one guard, and false for a guard released before (Guard's
+   * overview). The claim moves the fence from the drawn value to the next one with a CAS: only a
+   * holder writes the fence, so while the hold lasts the fence is exactly {@code drawn}, and once
+   * released it is larger for good (the next holder draws past the moved value). Not a plain store:
+   * two threads of this process unlocking one guard at once both read {@code drawn}, and only a
+   * read-modify-write lets exactly one through. Volatile, like the word's getAndSet after it, so
+   * the next holder's acquire load of the fence (ordered after its CAS on the word) reads it.
+   *
+   * <p>A fence that is neither ours, nor ours moved on, nor a larger value a holder could have
+   * drawn (outside 0..MAX_FENCE, or below ours: fences only grow) is damage, not a release: the
+   * release goes ahead (true), so the word is not left held by nobody, and the next draw reports
+   * the damage (nextFence) with the word freed. Only with a damaged fence could a racing second
+   * unlock then release twice.
+   */
+  final boolean claimRelease(long drawn) {
+    if (words.casFence(drawn, drawn + 1)) {
+      return true;
+    }
+    long seen = words.laFence();
+    boolean movedOn =
+        seen == drawn + 1 || (seen > drawn && MutexDescriptor.fenceProblem(seen) == null);
+    return !movedOn;
+  }
+
+  /**
    * Frees the word held through a guard and wakes one sleeper if it had WAITERS. getAndSet, not a
    * store: freeing the word and reading WAITERS must be one atomic step, so a sleeper's CAS that
    * set the bit before is seen here, and one after sees 0 and does not sleep.
@@ -196,8 +222,7 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
    * Stores "not recoverable" and wakes every sleeper, in every process: each one's pump then fails
    * its queue. This process's queue fails here.
    */
-  final void releaseNotRecoverable() {
-    long fence = words.laFence(); // the releasing holder's: only a holder draws one
+  final void releaseNotRecoverable(long fence) {
     holding = false;
     xchgWord(OWNER_DIED);
     LockEvents.notRecoverable(name, TYPE_NAME, pid, fence, "unlock");

@@ -1,0 +1,82 @@
+package dev.ringlock.locks;
+
+import java.lang.reflect.Method;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
+
+/**
+ * A child JVM that measures what an uncontended mutex acquisition and release allocate once
+ * compiled, for {@link MutexReleaseClaimTest}: a fresh JVM, so that no other test's use of the
+ * mutex (queued requests, handoffs) has shaped the JIT's profile of these paths.
+ *
+ * <p>Arguments: region file. Prints {@code TRYLOCK <bytes per op>} and {@code LOCKJOIN <bytes per
+ * op>}, the least of up to 40 rounds of 20,000 operations (a round after compilation reads 0 if the
+ * JIT scalar-replaced everything), then exits.
+ */
+public final class UncontendedAllocationChild {
+  private UncontendedAllocationChild() {}
+
+  public static void main(String[] args) throws Exception {
+    try (SharedRegion region = SharedRegion.open(Path.of(args[0]))) {
+      Mutex mutex = region.mutex("allocation");
+      System.out.println("TRYLOCK " + leastBytesPerOperation(() -> tryLockAndUnlock(mutex)));
+      System.out.println("LOCKJOIN " + leastBytesPerOperation(() -> lockJoinAndUnlock(mutex)));
+    }
+  }
+
+  private static long tryLockAndUnlock(Mutex mutex) {
+    MutexGuard guard = mutex.tryLock().orElseThrow();
+    long fence = guard.fence();
+    guard.unlock();
+    return fence;
+  }
+
+  private static long lockJoinAndUnlock(Mutex mutex) {
+    CompletableFuture<MutexGuard> lock = mutex.lock();
+    MutexGuard guard = lock.join();
+    long fence = guard.fence();
+    guard.unlock();
+    return fence;
+  }
+
+  private static double leastBytesPerOperation(LongSupplier operation) throws Exception {
+    LongSupplier allocated = allocatedBytesOfCurrentThread();
+    int perRound = 20_000;
+    double least = Double.MAX_VALUE;
+    long sink = 0;
+    for (int round = 0; round < 40 && least > 0; round++) {
+      long before = allocated.getAsLong();
+      for (int i = 0; i < perRound; i++) {
+        sink += operation.getAsLong();
+      }
+      long after = allocated.getAsLong();
+      least = Math.min(least, (after - before) / (double) perRound);
+    }
+    if (sink <= 0) {
+      throw new AssertionError("fences are positive");
+    }
+    return least;
+  }
+
+  /**
+   * HotSpot's per-thread allocation counter (com.sun.management.ThreadMXBean), reached by
+   * reflection: this test module does not read java.management, and reflection needs no reads.
+   */
+  private static LongSupplier allocatedBytesOfCurrentThread() throws Exception {
+    Object bean =
+        Class.forName("java.lang.management.ManagementFactory")
+            .getMethod("getThreadMXBean")
+            .invoke(null);
+    Method allocated =
+        Class.forName("com.sun.management.ThreadMXBean")
+            .getMethod("getCurrentThreadAllocatedBytes");
+    return () -> {
+      try {
+        return (long) allocated.invoke(bean);
+      } catch (ReflectiveOperationException e) {
+        throw new AssertionError("the allocation counter of a HotSpot thread MX bean", e);
+      }
+    };
+  }
+}
