@@ -318,6 +318,7 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
     if (watched != 0 && watched != pid && !watch(watched)) {
       return false; // it has exited already: look again
     }
+    TestPausePoints.beforeSleeping(name);
     effects.armed(sleeper.arm(v, queue.earliestDeadline()));
     return true;
   }

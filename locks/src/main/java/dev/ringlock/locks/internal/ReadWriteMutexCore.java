@@ -422,8 +422,8 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
     // while another view of ours still counts in it.
     int record = slot;
     long mine = Math.max(0, viewHolds.getAndSet(0));
-    if (record >= 0 && mine > 0) {
-      words.addRecord(record, -mine);
+    if (record >= 0 && mine > 0 && recordCount(words.addRecord(record, -mine)) == mine) {
+      claimDrained(); // the wake below must find the word changed under a pending claim
     }
     slot = -1;
     Futex.wake(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);

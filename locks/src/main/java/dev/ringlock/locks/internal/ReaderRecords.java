@@ -3,6 +3,7 @@ package dev.ringlock.locks.internal;
 import static dev.ringlock.core.memory.RegionDescriptor.MAX_PID;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.BLOCKS_READERS;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.MAX_HOLDS_PER_PROCESS;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.PENDING;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.READER_SLOTS;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.STARVING;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITERS;
@@ -31,8 +32,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * owns everything a reader does to the records and every scan a writer makes of them:
  *
  *   - enterRead / leaveRead: add holds to our record, then read the word (Dekker's pattern with
- *     a claiming writer; ReadWriteMutexCore's overview); a record that drops to 0 under a claim
- *     clears WAITERS and the caller wakes everyone (unblockWriter);
+ *     a claiming writer; ReadWriteMutexCore's overview); a record that drops to 0 under a pending
+ *     claim, the last to count a hold, clears PENDING and the caller wakes everyone
+ *     (claimDrained: a change of the word that cannot be undone before the claimant sleeps);
  *   - ensureSlot: this process's record, claimed once (ours already, a free one, or a dead
  *     process's, cleared by a CAS from the value read, so a live claimant is never robbed);
  *   - the writer's scans: anyMarkedRecord and afterFastClaim (cheap looks, no liveness asked),
@@ -126,12 +128,58 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
   }
 
   /**
-   * Takes {@code n} read holds off record {@code record}. True if the record dropped to 0 under a
-   * claim whose writer may sleep: WAITERS was cleared, and the caller must wake everyone.
+   * Takes {@code n} read holds off record {@code record}. True if the record dropped to 0 and that
+   * drained a pending claim whose writer may sleep (claimDrained): the caller must wake everyone.
    */
   boolean leaveRead(int record, int n) {
     long before = words.addRecord(record, -n);
-    return recordCount(before) == n && unblockWriter(WRITE | WAITERS);
+    return recordCount(before) == n && claimDrained();
+  }
+
+  /**
+   * After a record dropped to 0 (a full fence since): if the word holds a pending claim (WRITE |
+   * PENDING) and no record counts a hold any more, the claim is drained: PENDING is cleared, and
+   * true returned if WAITERS was set (the caller wakes everyone). False if no claim is pending, or
+   * a record still counts holds: its process drops it to 0 later and looks again.
+   *
+   * <p>Why PENDING, and not WAITERS as every other wake of the word clears: the claimant sleeps on
+   * a value it read before it scanned the records, and what it waits for is in the records, not the
+   * word. Cleared WAITERS can come back before its wait reaches the kernel: a reader of the leaving
+   * process queues at once behind the claim and sets WAITERS again, the word is again the value the
+   * claimant read, and the claimant sleeps with the records drained while the reader sleeps for the
+   * claimant's write: both stood until the re-check (WakeRescueTest,
+   * ReadWriteMutexCrossProcessTest.aDrainWakeIsNotLostWhenWaitersIsSetAgainBeforeTheClaimantSleeps).
+   * PENDING, once cleared, never comes back in that claim (only its claimant sets it, by a new
+   * claim), so a claimant's wait armed on the old value fails once the drain has happened.
+   *
+   * <p>A dead claimant's PENDING is left alone: its claim wrote nothing and is dropped without a
+   * report by whoever finds it. A claimant that dies between this look and the CAS is taken for a
+   * writer that died holding the lock: the safe side, as for the fast path's claim.
+   */
+  boolean claimDrained() {
+    for (; ; ) {
+      int v = words.lvWord();
+      if ((v & (WRITE | PENDING)) != (WRITE | PENDING) || anyRecordCounts()) {
+        return false;
+      }
+      int claimant = ReadWriteMutexDescriptor.writerOf(v);
+      if (claimant != pid && (claimant <= 0 || claimant > MAX_PID || !peers.alive(claimant))) {
+        return false; // a dead claim wrote nothing: whoever finds it drops it (afterDeathOf)
+      }
+      if (words.casWord(v, v & ~PENDING)) {
+        return (v & WAITERS) != 0;
+      }
+    }
+  }
+
+  /** Whether any record counts a read hold: a cheap look, no liveness asked. */
+  private boolean anyRecordCounts() {
+    for (int i = 0; i < READER_SLOTS; i++) {
+      if (recordCount(words.lvRecord(i)) != 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -210,7 +258,8 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
     if (!words.casRecord(record, value, 0)) {
       return false;
     }
-    if (unblockWriter(WAITERS)) {
+    // A drain wake that must change PENDING (claimDrained), else a wake for that mark
+    if (claimDrained() || unblockWriter(WAITERS)) {
       wakeAll.signal(); // a writer may wait for that count or stand back for that mark
     }
     return true;
