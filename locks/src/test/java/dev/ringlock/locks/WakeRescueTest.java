@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(600)
 class WakeRescueTest {
   /** How long each phase runs, per process: brief in CI, minutes in the long mode. */
-  private static final long WAKE_STRESS_MILLIS = Long.getLong("ringlock.wakeStressMillis", 250);
+  private static final long WAKE_STRESS_MILLIS = Long.getLong("ringlock.wakeStressMillis", 200);
 
   private static final int CHILDREN = 2;
   private static final int THREADS = 2;

@@ -26,7 +26,7 @@ final class TestPausePoints {
    */
   static final String PAUSE_BEFORE_SLEEPING_PROPERTY = "dev.ringlock.test.pauseBeforeSleeping";
 
-  static final long PAUSE_BEFORE_SLEEPING_MILLIS = 1_000;
+  static final long PAUSE_BEFORE_SLEEPING_MILLIS = 600;
 
   private static final String PAUSE_AFTER_FREEING =
       System.getProperty(PAUSE_AFTER_FREEING_PROPERTY);
