@@ -169,6 +169,52 @@ class ReadWriteMutexCrossProcessTest {
     }
   }
 
+  /**
+   * A writer standing back for another process's mark is woken when the mark goes, whatever the
+   * state word does meanwhile. The child's writer finds the word free and our record marked WAITING
+   * (planted: readers of ours waiting to enter) and stands back, paused once just before it arms
+   * its kernel wait. The mark goes; the state word, whose WAITERS a mark's removal clears, gets
+   * WAITERS again from a writer of a third process that stands back too (planted as such a writer
+   * leaves it). A writer that slept on the state word found it equal to what it read and slept
+   * through the removal until the re-check rescued it 250 ms later (seen on the syscalls backend,
+   * whose threads re-arm their waits often); it sleeps on the marked record now, which the removal
+   * changed: its wait fails and it claims at once.
+   */
+  @Test
+  void aWriterStandingBackWakesWhenTheMarkGoesEvenIfWaitersIsSetAgain() throws Exception {
+    Child writer =
+        Child.jvm(ReadWriteWorker.class, regionFile.toString(), "rw")
+            .systemProperty("dev.ringlock.test.pauseBeforeSleeping", "rw")
+            .captureOutput()
+            .start();
+    workers.add(writer);
+    writer.expect("READY");
+    try (MappedRegion raw =
+        MappedRegion.open(
+            regionFile, RegionOptions.DEFAULT_REGION_SIZE, RegionOptions.DEFAULT_CAPACITY)) {
+      ReadWriteMutexWords words =
+          new ReadWriteMutexWords(raw.segment(), raw.find("rw").orElseThrow().offset());
+      int ours = (int) ProcessHandle.current().pid();
+      assertTrue(
+          words.casRecord(
+              0, 0, ReadWriteMutexDescriptor.newRecord(ours) | ReadWriteMutexDescriptor.WAITING));
+      writer.send("write");
+      writer.expect("PAUSED"); // standing back for our mark, about to sleep
+      words.andRecord(0, ~ReadWriteMutexDescriptor.WAITING); // our readers are in: the mark goes
+      words.andWord(~ReadWriteMutexDescriptor.WAITERS); // as the removal leaves the word
+      words.casWord(0, ReadWriteMutexDescriptor.WAITERS); // another writer stands back: set again
+      writer.expect("WROTE");
+      writer.send("rescues");
+      assertEquals(
+          "RESCUES 0",
+          writer.expect("RESCUES"),
+          "the writer standing back was rescued by the re-check: the mark's removal was missed");
+      writer.send("unwrite");
+      writer.expect("UNWROTE");
+      words.casRecord(0, ReadWriteMutexDescriptor.newRecord(ours), 0);
+    }
+  }
+
   @Test
   void aKilledWriterIsTakenOverWithOwnerDiedAndReadersAreToldUntilItIsRepaired() throws Exception {
     List<Child> three = workers(3);

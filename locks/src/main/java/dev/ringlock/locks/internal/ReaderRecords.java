@@ -12,6 +12,7 @@ import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.newRecord;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.recordCount;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.recordPid;
 
+import dev.ringlock.core.Futex;
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexScope;
 import dev.ringlock.core.FutexWord;
@@ -70,6 +71,9 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
   final FutexWord word;
   final WakeSignal wakeAll;
   final int pid;
+  private final MemorySegment memory;
+  private final FutexScope scope;
+  private final long recordsAt; // the first reader record's offset in memory
 
   volatile int slot = -1; // this process's record, claimed on the first read or starving mark
   // The read holds taken through this object: its share of the record, which other views of the
@@ -94,6 +98,38 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
     this.word = word;
     this.wakeAll = ring.wakeSignal(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
     this.pid = pid;
+    this.memory = memory;
+    this.scope = scope;
+    this.recordsAt = offset + ReadWriteMutexDescriptor.READERS_OFFSET;
+  }
+
+  // ---- a record as a futex word: what a writer standing back for its mark sleeps on ----
+
+  /**
+   * The low half of record {@code record} (little-endian: WAITING | STARVING | count) as a futex
+   * word. A writer that stands back for a process's mark sleeps on it
+   * (ReadWriteDecisions.standBack) rather than on the state word: the mark's removal changes it,
+   * and nothing but the same mark set again (a reason to stand back again) brings the value back,
+   * where the state word's WAITERS is set again by the next waiter and would let a wait armed late
+   * sleep through the removal.
+   */
+  final FutexWord recordWord(int record) {
+    if (record < 0 || record >= READER_SLOTS) {
+      throw new IndexOutOfBoundsException("reader record " + record + " of " + READER_SLOTS);
+    }
+    return FutexWord.of(memory, recordsAt + (long) Long.BYTES * record, scope);
+  }
+
+  /**
+   * Wakes every writer standing back for a mark of record {@code record}, after the mark changed
+   * (cleared, or the record dropped): a wake of all, without asking whether anyone sleeps there.
+   */
+  final void wakeRecord(int record) {
+    if (!closed) {
+      sleeper.ring().wake(recordWord(record), FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
+    } else {
+      Futex.wake(recordWord(record), FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
+    }
   }
 
   // ---- entering and leaving (a reader's own record) ----
@@ -258,6 +294,7 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
     if (!words.casRecord(record, value, 0)) {
       return false;
     }
+    wakeRecord(record); // whoever stands back for its mark
     // A drain wake that must change PENDING (claimDrained), else a wake for that mark
     if (claimDrained() || unblockWriter(WAITERS)) {
       wakeAll.signal(); // a writer may wait for that count or stand back for that mark
@@ -346,6 +383,30 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
       }
     }
     return 0;
+  }
+
+  /**
+   * As {@link #markBlocker}, but the index of that live process's record, or -1 if none: the record
+   * a writer stands back for.
+   */
+  int markedRecord(long marks) {
+    for (int i = 0; i < READER_SLOTS; i++) {
+      long r = words.lvRecord(i);
+      if ((r & marks) == 0) {
+        continue;
+      }
+      int owner = recordPid(checkedRecord(i, r));
+      if (owner == pid) {
+        continue;
+      }
+      if (alive(owner)) {
+        return i;
+      }
+      if (!clearDeadRecord(i, r)) {
+        i--;
+      }
+    }
+    return -1;
   }
 
   // ---- validation and liveness ----

@@ -116,9 +116,18 @@ final class Sleeper {
    * its completion up outside the monitor.
    */
   CompletableFuture<WaitOutcome> arm(int expected, long deadline) {
+    return arm(word, expected, deadline);
+  }
+
+  /**
+   * As {@link #arm(int, long)}, on {@code other} instead of the primitive's word: a read-write
+   * writer that stands back for another process's mark sleeps on that process's reader record
+   * (ReadWriteDecisions.standBack). Counted as a wait on the word all the same.
+   */
+  CompletableFuture<WaitOutcome> arm(FutexWord other, int expected, long deadline) {
     INT.getAndAdd(memory, countAt, 1);
     Duration timeout = timeoutFor(deadline);
-    wait = ring.wait(word, expected, bitset, timeout, AbandonedWakeHandler.PASS_ON);
+    wait = ring.wait(other, expected, bitset, timeout, AbandonedWakeHandler.PASS_ON);
     this.deadline = deadline;
     untilRecheck = timeout == RECHECK;
     return wait;
