@@ -66,9 +66,9 @@ import java.util.concurrent.locks.ReadWriteLock;
  *     STARVATION_MILLIS and then loses a round (a kernel wait of its ended, and it did not get the
  *     word) sets STARVING in its process's record, and while another live process is marked, a
  *     writer of an unmarked process takes no fast path, no in-process handoff and no claim from
- *     its queue: it stands back (sleeps on the word, watching the marked process) until the mark
- *     goes. The mark goes when its writer claims, leaves or its queue empties (then whoever stood
- *     back is woken), or its process dies (the record is dropped). Marked processes never stand
+ *     its queue: it stands back (sleeps on the marked process's record, watching the process)
+ *     until the mark goes. The mark goes when its writer claims, leaves or its queue empties (then
+ *     whoever stood back is woken), or its process dies (the record is dropped). Marked processes never stand
  *     back for each other: two that did would sleep on a free word. The fast path looks at the
  *     marks again after its CAS (Dekker with the marker, which sets its mark and then reads the
  *     word) and gives a claim back that met a mark. WAITING still beats every claim, starving or
@@ -83,10 +83,12 @@ import java.util.concurrent.locks.ReadWriteLock;
  * getAndSet, clearing PENDING, or clearing WAITERS), so a wait armed on the value before fails
  * with EAGAIN instead of missing the wake; a waiter sets WAITERS and then re-reads what it waits
  * for before it sleeps. The change must not be undone before the waiter's wait reaches the
- * kernel: WAITERS is set again by the next waiter, so clearing it serves only waiters whose
- * re-setters wait for something that wakes everyone again (docs/read-write-mutex.md, Wake
- * obligations); a drained claim's wake clears PENDING for that reason. Waits that the 250 ms
- * re-check finds grantable are counted (QueuedPrimitive.recheckRescues): missed wakes.
+ * kernel: WAITERS is set again by the next waiter, so clearing it cannot tell a waiter whose
+ * condition lies in the records (docs/read-write-mutex.md, Wake obligations). So a drained
+ * claim's wake clears PENDING, and a writer standing back for a mark sleeps on the marked record
+ * (whose removal changes it and wakes it: ReadWriteDecisions.standBack), not on the state word.
+ * Waits that the 250 ms re-check finds grantable are counted (QueuedPrimitive.recheckRescues):
+ * missed wakes.
  *
  * Owner death.
  *   - A dead reader: its record (pid dead, by PeerWatches's one definition) is cleared with a CAS
