@@ -130,6 +130,91 @@ class ReadWriteMutexCrossProcessTest {
     first.expect("READ ");
   }
 
+  /**
+   * The drain wake of a pending claim, against WAITERS set again before the claimant sleeps. The
+   * claimant (a child, paused once just before it arms its kernel wait, having read the word {@code
+   * WRITE | PENDING | WAITERS} and our read hold) waits for our reader to leave. Our reader leaves
+   * (the wake reaches nobody: the claimant is not asleep yet) and reads again at once: it queues
+   * behind the claim and sets WAITERS again. When the claimant's wait was armed on the value it
+   * read and the leave only cleared WAITERS, the word was that value again: the claimant slept with
+   * the records drained and our reader slept for its write, until the re-check rescued it 250 ms
+   * later. The leave clears PENDING now, which nothing sets again in that claim: the wait fails and
+   * the claimant is granted at once, with no rescue.
+   */
+  @Test
+  void aDrainWakeIsNotLostWhenWaitersIsSetAgainBeforeTheClaimantSleeps() throws Exception {
+    Child writer =
+        Child.jvm(ReadWriteWorker.class, regionFile.toString(), "rw")
+            .systemProperty("dev.ringlock.test.pauseBeforeSleeping", "rw")
+            .captureOutput()
+            .start();
+    workers.add(writer);
+    writer.expect("READY");
+    try (SharedRegion region = SharedRegion.open(regionFile)) {
+      ReadWriteMutex lock = region.readWriteMutex("rw");
+      ReadGuard held = lock.read().join();
+      writer.send("write");
+      writer.expect("PAUSED"); // claimed, WAITERS set, our hold seen: about to sleep
+      held.unlock(); // the last hold: the drain's wake comes before the claimant sleeps
+      CompletableFuture<ReadGuard> again = lock.read(); // queues behind the claim: WAITERS again
+      assertFalse(again.isDone(), "a read entered under a claim");
+      writer.expect("WROTE");
+      writer.send("rescues");
+      assertEquals(
+          "RESCUES 0",
+          writer.expect("RESCUES"),
+          "the claimant's wait was rescued by the re-check: its drain wake was lost");
+      writer.send("unwrite");
+      again.get(10, TimeUnit.SECONDS).unlock();
+    }
+  }
+
+  /**
+   * A writer standing back for another process's mark is woken when the mark goes, whatever the
+   * state word does meanwhile. The child's writer finds the word free and our record marked WAITING
+   * (planted: readers of ours waiting to enter) and stands back, paused once just before it arms
+   * its kernel wait. The mark goes; the state word, whose WAITERS a mark's removal clears, gets
+   * WAITERS again from a writer of a third process that stands back too (planted as such a writer
+   * leaves it). A writer that slept on the state word found it equal to what it read and slept
+   * through the removal until the re-check rescued it 250 ms later (seen on the syscalls backend,
+   * whose threads re-arm their waits often); it sleeps on the marked record now, which the removal
+   * changed: its wait fails and it claims at once.
+   */
+  @Test
+  void aWriterStandingBackWakesWhenTheMarkGoesEvenIfWaitersIsSetAgain() throws Exception {
+    Child writer =
+        Child.jvm(ReadWriteWorker.class, regionFile.toString(), "rw")
+            .systemProperty("dev.ringlock.test.pauseBeforeSleeping", "rw")
+            .captureOutput()
+            .start();
+    workers.add(writer);
+    writer.expect("READY");
+    try (MappedRegion raw =
+        MappedRegion.open(
+            regionFile, RegionOptions.DEFAULT_REGION_SIZE, RegionOptions.DEFAULT_CAPACITY)) {
+      ReadWriteMutexWords words =
+          new ReadWriteMutexWords(raw.segment(), raw.find("rw").orElseThrow().offset());
+      int ours = (int) ProcessHandle.current().pid();
+      assertTrue(
+          words.casRecord(
+              0, 0, ReadWriteMutexDescriptor.newRecord(ours) | ReadWriteMutexDescriptor.WAITING));
+      writer.send("write");
+      writer.expect("PAUSED"); // standing back for our mark, about to sleep
+      words.andRecord(0, ~ReadWriteMutexDescriptor.WAITING); // our readers are in: the mark goes
+      words.andWord(~ReadWriteMutexDescriptor.WAITERS); // as the removal leaves the word
+      words.casWord(0, ReadWriteMutexDescriptor.WAITERS); // another writer stands back: set again
+      writer.expect("WROTE");
+      writer.send("rescues");
+      assertEquals(
+          "RESCUES 0",
+          writer.expect("RESCUES"),
+          "the writer standing back was rescued by the re-check: the mark's removal was missed");
+      writer.send("unwrite");
+      writer.expect("UNWROTE");
+      words.casRecord(0, ReadWriteMutexDescriptor.newRecord(ours), 0);
+    }
+  }
+
   @Test
   void aKilledWriterIsTakenOverWithOwnerDiedAndReadersAreToldUntilItIsRepaired() throws Exception {
     List<Child> three = workers(3);

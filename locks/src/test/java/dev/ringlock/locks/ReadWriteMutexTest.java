@@ -214,10 +214,22 @@ class ReadWriteMutexTest extends RegionTestBase {
   /** Clears WAITERS and wakes every process sleeping on the lock, as a real change would. */
   private void wakeEveryone(ReadWriteMutexWords words, String name) {
     words.andWord(~WAITERS);
+    long offset = raw.find(name).orElseThrow().offset();
     Futex.wake(
-        FutexWord.of(raw.segment(), raw.find(name).orElseThrow().offset(), FutexScope.SHARED),
+        FutexWord.of(raw.segment(), offset, FutexScope.SHARED),
         FutexRing.WAKE_ALL,
         FutexRing.ANY_BITSET);
+    // and writers standing back for a mark, who sleep on the marked record, as a real mark's
+    // removal wakes them
+    for (int i = 0; i < ReadWriteMutexDescriptor.READER_SLOTS; i++) {
+      Futex.wake(
+          FutexWord.of(
+              raw.segment(),
+              offset + ReadWriteMutexDescriptor.READERS_OFFSET + (long) Long.BYTES * i,
+              FutexScope.SHARED),
+          FutexRing.WAKE_ALL,
+          FutexRing.ANY_BITSET);
+    }
   }
 
   @Test

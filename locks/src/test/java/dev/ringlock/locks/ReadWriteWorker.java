@@ -1,5 +1,6 @@
 package dev.ringlock.locks;
 
+import dev.ringlock.locks.internal.ReadWriteMutexCore;
 import dev.ringlock.testsupport.Watchdog;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -24,6 +25,8 @@ import java.util.concurrent.CompletionException;
  *       short piece of work) and releases it, in a tight loop ({@code write().join()}, {@code
  *       unlock()}: the fast path whenever it is allowed); prints {@code HAMMERING} after its first
  *       write, and {@code stop} ends the loop and prints {@code HAMMERED <writes>};
+ *   <li>{@code rescues}: prints {@code RESCUES <n>}, the kernel waits of this process on the lock
+ *       that the sleeper's re-check rescued (a missed wake);
  *   <li>{@code exit}.
  * </ul>
  */
@@ -100,6 +103,7 @@ public final class ReadWriteWorker {
             hammering = false;
             hammer.join();
           }
+          case "rescues" -> report("RESCUES " + ((ReadWriteMutexCore) lock).recheckRescues());
           case "exit" -> {
             return;
           }

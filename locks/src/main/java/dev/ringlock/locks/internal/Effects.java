@@ -27,6 +27,11 @@ class Effects<R extends QueuedRequest<?, R>> {
   private List<Runnable> passOns; // wakes and the like, after the grants
   private Throwable failQueued; // then fail every request still queued
 
+  /** Whether this decision granted a request. */
+  boolean grantsAny() {
+    return grants != null;
+  }
+
   /** The sleeper detached under the monitor (null: none), to be cancelled. */
   void cancel(CompletableFuture<WaitOutcome> detached) {
     if (detached != null) {

@@ -189,6 +189,23 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
     }
   }
 
+  /**
+   * Kernel waits of this view that ended by the re-check's timeout (Sleeper.RECHECK_MILLIS): long
+   * waits, rescued or not. Internal: for tests, and for the region's per-object counters.
+   */
+  public final long recheckTimeouts() {
+    return sleeper.recheckTimeouts();
+  }
+
+  /**
+   * Kernel waits of this view rescued by the re-check: it ended by the re-check's timeout and the
+   * decision that followed granted a request, so a wake that should have ended it earlier never
+   * came (Sleeper.recheckEnded). Zero in a run where no process dies. Internal, as above.
+   */
+  public final long recheckRescues() {
+    return sleeper.rescues();
+  }
+
   // ---- events ----
 
   /**
@@ -240,7 +257,9 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
     // On the ring's thread. A fault on the region's memory (the file shrank: the sleeper's count,
     // the word) fails the queue with TRUNCATED, never with the InternalError itself.
     try {
+      boolean untilRecheck;
       synchronized (this) {
+        untilRecheck = sleeper.armedUntilRecheck(); // before completed() forgets the wait
         if (!sleeper.completed(done)) {
           return; // cancelled by us: the ring passes on any wake it consumed
         }
@@ -251,7 +270,7 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
             cause != null
                 ? Event.SLEEPER_TIMED_OUT
                 : outcome.isWoken() ? Event.SLEEPER_WOKEN : Event.SLEEPER_DONE;
-        pump(event, Deadlines.NONE);
+        pump(event, Deadlines.NONE, event == Event.SLEEPER_TIMED_OUT && untilRecheck);
       } else if (cause instanceof InternalError fault) {
         regionFaulted(fault);
       } else {
@@ -267,6 +286,14 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
    * under the monitor; then runs the effects, outside it.
    */
   final void pump(Event event, long arrivingDeadline) {
+    pump(event, arrivingDeadline, false);
+  }
+
+  /**
+   * {@code recheck}: the event is the end of a kernel wait by the re-check's timeout; whether the
+   * decision granted is counted (Sleeper.recheckEnded: a grant there is a rescued missed wake).
+   */
+  private void pump(Event event, long arrivingDeadline, boolean recheck) {
     Effects<R> effects = new Effects<>();
     synchronized (this) {
       if (closed) {
@@ -274,6 +301,9 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
       }
       expireOverdue(effects);
       decide(event, arrivingDeadline, effects);
+      if (recheck) {
+        sleeper.recheckEnded(effects.grantsAny());
+      }
     }
     effects.run(this);
   }

@@ -180,19 +180,20 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
       }
       int left = afterDeathOf(v); // a dead pending claim is dropped, a dead holder is a death
       if (words.casWord(v, WRITE | pid | PENDING | left)) {
-        claimed(head, (left & OWNER_DIED) != 0);
+        claimed(head, (left & OWNER_DIED) != 0, effects);
         claimDeadPid = (v & PENDING) == 0 ? writer : 0; // a dead claimant held nothing
       }
       return false;
     }
     // Their readers first, and another process's starving writer (unless ours starves too: two
     // starving processes that both stood back would sleep on a free word with nobody to wake them)
-    int blocker = markBlocker(starvingRecord >= 0 ? WAITING : MARKS);
-    if (blocker != 0) {
-      return sleepOn(v, blocker, effects);
+    long marks = starvingRecord >= 0 ? WAITING : MARKS;
+    int marked = markedRecord(marks);
+    if (marked >= 0) {
+      return standBack(marked, marks, effects);
     }
     if (words.casWord(v, WRITE | pid | PENDING | (v & (WAITERS | OWNER_DIED)))) {
-      claimed(head, (v & OWNER_DIED) != 0);
+      claimed(head, (v & OWNER_DIED) != 0, effects);
       claimDeadPid = 0; // a death another process recorded: the word no longer names the writer
     }
     return false;
@@ -200,15 +201,37 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
 
   /**
    * Under the monitor: the head's claim is in the word. A starving mark has done its work (no other
-   * writer can claim now; whoever stood back for it sleeps until this claim's release wakes it).
+   * writer can claim now): whoever stood back for it, asleep on our record, is woken, and sleeps
+   * again on the word until this claim's release wakes it.
    */
-  private void claimed(ReadWriteRequest head, boolean ownerDied) {
+  private void claimed(
+      ReadWriteRequest head, boolean ownerDied, Effects<ReadWriteRequest> effects) {
     claimedFor = head;
     claimOwnerDied = ownerDied;
     if (starvingRecord >= 0) {
-      words.andRecord(starvingRecord, ~STARVING);
+      int record = starvingRecord;
+      words.andRecord(record, ~STARVING);
       starvingRecord = -1;
+      effects.passOn(() -> wakeRecord(record));
     }
+  }
+
+  /**
+   * A writer that may not claim a free word while another live process's record {@code record} has
+   * one of {@code marks}: it stands back, asleep on that record's low half (recordWord), not on the
+   * state word, watching the process. The mark's removal changes the record and wakes it
+   * (unmarkWaiting, unmarkStarving, claimed, a dead record cleared): WAITERS on the state word,
+   * which the next waiter sets again, could not tell a wait armed late that the mark had gone.
+   */
+  private boolean standBack(int record, long marks, Effects<ReadWriteRequest> effects) {
+    long r = words.lvRecord(record);
+    int owner = ReadWriteMutexDescriptor.recordPid(r);
+    if ((r & marks) == 0 || owner == 0 || owner == pid || !watch(owner)) {
+      return false; // it changed, or its process exited: look again
+    }
+    TestPausePoints.beforeSleeping(name);
+    effects.armed(sleeper.arm(recordWord(record), (int) r, queue.earliestDeadline()));
+    return true;
   }
 
   /**
@@ -237,6 +260,7 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
     int record = starvingRecord;
     starvingRecord = -1;
     words.andRecord(record, ~STARVING);
+    effects.passOn(() -> wakeRecord(record)); // writers standing back for it (standBack)
     if (unblockWriter(WAITERS) && !closed) {
       effects.passOn(wakeAll::signal);
     }
@@ -318,6 +342,7 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
     if (watched != 0 && watched != pid && !watch(watched)) {
       return false; // it has exited already: look again
     }
+    TestPausePoints.beforeSleeping(name);
     effects.armed(sleeper.arm(v, queue.earliestDeadline()));
     return true;
   }
@@ -352,6 +377,7 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
       return;
     }
     words.andRecord(record, ~WAITING);
+    effects.passOn(() -> wakeRecord(record)); // writers standing back for it (standBack)
     if (unblockWriter(WAITERS) && !closed) {
       effects.passOn(wakeAll::signal);
     }

@@ -45,9 +45,11 @@ import java.util.concurrent.locks.ReadWriteLock;
  *            reader enters. Once every record's count is 0 the claimant clears PENDING and holds
  *            the lock; until then it sleeps on the word with WAITERS. (The uncontended path
  *            scans the records first and claims without PENDING; see Owner death.)
- *   leave:   a reader's record drops to 0 (full fence), then it reads the word: WRITE | WAITERS
- *            means a pending writer may sleep; it clears WAITERS (the word changes, so a wait
- *            being armed on the old value fails) and wakes everyone on the word.
+ *   leave:   a reader's record drops to 0 (full fence), then it reads the word: WRITE | PENDING
+ *            of a live claimant, with no record counting a hold any more, means the claim is
+ *            drained; it clears PENDING (a change nothing undoes in that claim, so a wait being
+ *            armed on the old value fails: ReaderRecords.claimDrained) and, with WAITERS set,
+ *            wakes everyone on the word.
  * Dekker's pattern makes the read and the claim safe: each side writes its own word with a full
  * fence, then reads the other's; at least one sees the other. A reader that sees the claim backs
  * out (and wakes, as leaving does); a claimant that sees a count waits for it.
@@ -64,9 +66,9 @@ import java.util.concurrent.locks.ReadWriteLock;
  *     STARVATION_MILLIS and then loses a round (a kernel wait of its ended, and it did not get the
  *     word) sets STARVING in its process's record, and while another live process is marked, a
  *     writer of an unmarked process takes no fast path, no in-process handoff and no claim from
- *     its queue: it stands back (sleeps on the word, watching the marked process) until the mark
- *     goes. The mark goes when its writer claims, leaves or its queue empties (then whoever stood
- *     back is woken), or its process dies (the record is dropped). Marked processes never stand
+ *     its queue: it stands back (sleeps on the marked process's record, watching the process)
+ *     until the mark goes. The mark goes when its writer claims, leaves or its queue empties (then
+ *     whoever stood back is woken), or its process dies (the record is dropped). Marked processes never stand
  *     back for each other: two that did would sleep on a free word. The fast path looks at the
  *     marks again after its CAS (Dekker with the marker, which sets its mark and then reads the
  *     word) and gives a claim back that met a mark. WAITING still beats every claim, starving or
@@ -76,10 +78,17 @@ import java.util.concurrent.locks.ReadWriteLock;
  * readers wait or writer starves).
  *
  * Every change that can unblock someone wakes everyone sleeping on the word (at most one kernel
- * wait per process): a write release or a claim given back (getAndSet of the word), a record that
- * drops to 0 under a claim, a WAITING mark cleared. Each first changes the word (the getAndSet,
- * or clearing WAITERS), so a wait armed on the value before fails with EAGAIN instead of missing
- * the wake; a waiter sets WAITERS and then re-reads what it waits for before it sleeps.
+ * wait per process): a write release or a claim given back (getAndSet of the word), the record
+ * that drains a claim, a WAITING or STARVING mark cleared. Each first changes the word (the
+ * getAndSet, clearing PENDING, or clearing WAITERS), so a wait armed on the value before fails
+ * with EAGAIN instead of missing the wake; a waiter sets WAITERS and then re-reads what it waits
+ * for before it sleeps. The change must not be undone before the waiter's wait reaches the
+ * kernel: WAITERS is set again by the next waiter, so clearing it cannot tell a waiter whose
+ * condition lies in the records (docs/read-write-mutex.md, Wake obligations). So a drained
+ * claim's wake clears PENDING, and a writer standing back for a mark sleeps on the marked record
+ * (whose removal changes it and wakes it: ReadWriteDecisions.standBack), not on the state word.
+ * Waits that the 250 ms re-check finds grantable are counted (QueuedPrimitive.recheckRescues):
+ * missed wakes.
  *
  * Owner death.
  *   - A dead reader: its record (pid dead, by PeerWatches's one definition) is cleared with a CAS
@@ -456,8 +465,8 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
     // while another view of ours still counts in it.
     int record = slot;
     long mine = Math.max(0, viewHolds.getAndSet(0));
-    if (record >= 0 && mine > 0) {
-      words.addRecord(record, -mine);
+    if (record >= 0 && mine > 0 && recordCount(words.addRecord(record, -mine)) == mine) {
+      claimDrained(); // the wake below must find the word changed under a pending claim
     }
     slot = -1;
     Futex.wake(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);

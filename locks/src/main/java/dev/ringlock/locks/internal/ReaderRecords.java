@@ -3,6 +3,7 @@ package dev.ringlock.locks.internal;
 import static dev.ringlock.core.memory.RegionDescriptor.MAX_PID;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.BLOCKS_READERS;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.MAX_HOLDS_PER_PROCESS;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.PENDING;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.READER_SLOTS;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.STARVING;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITERS;
@@ -11,6 +12,7 @@ import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.newRecord;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.recordCount;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.recordPid;
 
+import dev.ringlock.core.Futex;
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexScope;
 import dev.ringlock.core.FutexWord;
@@ -31,8 +33,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * owns everything a reader does to the records and every scan a writer makes of them:
  *
  *   - enterRead / leaveRead: add holds to our record, then read the word (Dekker's pattern with
- *     a claiming writer; ReadWriteMutexCore's overview); a record that drops to 0 under a claim
- *     clears WAITERS and the caller wakes everyone (unblockWriter);
+ *     a claiming writer; ReadWriteMutexCore's overview); a record that drops to 0 under a pending
+ *     claim, the last to count a hold, clears PENDING and the caller wakes everyone
+ *     (claimDrained: a change of the word that cannot be undone before the claimant sleeps);
  *   - ensureSlot: this process's record, claimed once (ours already, a free one, or a dead
  *     process's, cleared by a CAS from the value read, so a live claimant is never robbed);
  *   - the writer's scans: anyMarkedRecord and afterFastClaim (cheap looks, no liveness asked),
@@ -72,6 +75,9 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
   // counted per view without an atomic, published in batches), contention, takeovers, and the
   // read holds dropped with dead readers' records. Its writes are its fence.
   final ObjectStats stats;
+  private final MemorySegment memory;
+  private final FutexScope scope;
+  private final long recordsAt; // the first reader record's offset in memory
 
   volatile int slot = -1; // this process's record, claimed on the first read or starving mark
   // The read holds taken through this object: its share of the record, which other views of the
@@ -99,6 +105,38 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
     this.stats =
         new ObjectStats(
             memory, offset + ObjectStatsDescriptor.statsOffset(ReadWriteMutexDescriptor.SIZE));
+    this.memory = memory;
+    this.scope = scope;
+    this.recordsAt = offset + ReadWriteMutexDescriptor.READERS_OFFSET;
+  }
+
+  // ---- a record as a futex word: what a writer standing back for its mark sleeps on ----
+
+  /**
+   * The low half of record {@code record} (little-endian: WAITING | STARVING | count) as a futex
+   * word. A writer that stands back for a process's mark sleeps on it
+   * (ReadWriteDecisions.standBack) rather than on the state word: the mark's removal changes it,
+   * and nothing but the same mark set again (a reason to stand back again) brings the value back,
+   * where the state word's WAITERS is set again by the next waiter and would let a wait armed late
+   * sleep through the removal.
+   */
+  final FutexWord recordWord(int record) {
+    if (record < 0 || record >= READER_SLOTS) {
+      throw new IndexOutOfBoundsException("reader record " + record + " of " + READER_SLOTS);
+    }
+    return FutexWord.of(memory, recordsAt + (long) Long.BYTES * record, scope);
+  }
+
+  /**
+   * Wakes every writer standing back for a mark of record {@code record}, after the mark changed
+   * (cleared, or the record dropped): a wake of all, without asking whether anyone sleeps there.
+   */
+  final void wakeRecord(int record) {
+    if (!closed) {
+      sleeper.ring().wake(recordWord(record), FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
+    } else {
+      Futex.wake(recordWord(record), FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
+    }
   }
 
   // ---- entering and leaving (a reader's own record) ----
@@ -133,12 +171,58 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
   }
 
   /**
-   * Takes {@code n} read holds off record {@code record}. True if the record dropped to 0 under a
-   * claim whose writer may sleep: WAITERS was cleared, and the caller must wake everyone.
+   * Takes {@code n} read holds off record {@code record}. True if the record dropped to 0 and that
+   * drained a pending claim whose writer may sleep (claimDrained): the caller must wake everyone.
    */
   boolean leaveRead(int record, int n) {
     long before = words.addRecord(record, -n);
-    return recordCount(before) == n && unblockWriter(WRITE | WAITERS);
+    return recordCount(before) == n && claimDrained();
+  }
+
+  /**
+   * After a record dropped to 0 (a full fence since): if the word holds a pending claim (WRITE |
+   * PENDING) and no record counts a hold any more, the claim is drained: PENDING is cleared, and
+   * true returned if WAITERS was set (the caller wakes everyone). False if no claim is pending, or
+   * a record still counts holds: its process drops it to 0 later and looks again.
+   *
+   * <p>Why PENDING, and not WAITERS as every other wake of the word clears: the claimant sleeps on
+   * a value it read before it scanned the records, and what it waits for is in the records, not the
+   * word. Cleared WAITERS can come back before its wait reaches the kernel: a reader of the leaving
+   * process queues at once behind the claim and sets WAITERS again, the word is again the value the
+   * claimant read, and the claimant sleeps with the records drained while the reader sleeps for the
+   * claimant's write: both stood until the re-check (WakeRescueTest,
+   * ReadWriteMutexCrossProcessTest.aDrainWakeIsNotLostWhenWaitersIsSetAgainBeforeTheClaimantSleeps).
+   * PENDING, once cleared, never comes back in that claim (only its claimant sets it, by a new
+   * claim), so a claimant's wait armed on the old value fails once the drain has happened.
+   *
+   * <p>A dead claimant's PENDING is left alone: its claim wrote nothing and is dropped without a
+   * report by whoever finds it. A claimant that dies between this look and the CAS is taken for a
+   * writer that died holding the lock: the safe side, as for the fast path's claim.
+   */
+  boolean claimDrained() {
+    for (; ; ) {
+      int v = words.lvWord();
+      if ((v & (WRITE | PENDING)) != (WRITE | PENDING) || anyRecordCounts()) {
+        return false;
+      }
+      int claimant = ReadWriteMutexDescriptor.writerOf(v);
+      if (claimant != pid && (claimant <= 0 || claimant > MAX_PID || !peers.alive(claimant))) {
+        return false; // a dead claim wrote nothing: whoever finds it drops it (afterDeathOf)
+      }
+      if (words.casWord(v, v & ~PENDING)) {
+        return (v & WAITERS) != 0;
+      }
+    }
+  }
+
+  /** Whether any record counts a read hold: a cheap look, no liveness asked. */
+  private boolean anyRecordCounts() {
+    for (int i = 0; i < READER_SLOTS; i++) {
+      if (recordCount(words.lvRecord(i)) != 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -220,7 +304,9 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
     if (recordCount(value) > 0) {
       stats.countRecovered(recordCount(value)); // the dead reader's holds, dropped
     }
-    if (unblockWriter(WAITERS)) {
+    wakeRecord(record); // whoever stands back for its mark
+    // A drain wake that must change PENDING (claimDrained), else a wake for that mark
+    if (claimDrained() || unblockWriter(WAITERS)) {
       wakeAll.signal(); // a writer may wait for that count or stand back for that mark
     }
     return true;
@@ -307,6 +393,30 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
       }
     }
     return 0;
+  }
+
+  /**
+   * As {@link #markBlocker}, but the index of that live process's record, or -1 if none: the record
+   * a writer stands back for.
+   */
+  int markedRecord(long marks) {
+    for (int i = 0; i < READER_SLOTS; i++) {
+      long r = words.lvRecord(i);
+      if ((r & marks) == 0) {
+        continue;
+      }
+      int owner = recordPid(checkedRecord(i, r));
+      if (owner == pid) {
+        continue;
+      }
+      if (alive(owner)) {
+        return i;
+      }
+      if (!clearDeadRecord(i, r)) {
+        i--;
+      }
+    }
+    return -1;
   }
 
   // ---- validation and liveness ----

@@ -44,6 +44,11 @@ final class Sleeper {
 
   private CompletableFuture<WaitOutcome> wait; // armed, or null
   private long deadline = Deadlines.NONE; // the armed wait's timeout, as a deadline
+  private boolean untilRecheck; // the armed wait's timeout is the re-check, not a deadline
+
+  // Written under the owner's monitor, read anywhere (tests, and later the region's counters).
+  private volatile long recheckTimeouts; // waits ended by the re-check's timeout
+  private volatile long rescues; // ... whose re-check then granted: a wake should have come
 
   Sleeper(FutexRing ring, FutexWord word, MemorySegment memory, long countAt) {
     this(ring, word, memory, countAt, FutexRing.ANY_BITSET, null);
@@ -111,9 +116,20 @@ final class Sleeper {
    * its completion up outside the monitor.
    */
   CompletableFuture<WaitOutcome> arm(int expected, long deadline) {
+    return arm(word, expected, deadline);
+  }
+
+  /**
+   * As {@link #arm(int, long)}, on {@code other} instead of the primitive's word: a read-write
+   * writer that stands back for another process's mark sleeps on that process's reader record
+   * (ReadWriteDecisions.standBack). Counted as a wait on the word all the same.
+   */
+  CompletableFuture<WaitOutcome> arm(FutexWord other, int expected, long deadline) {
     INT.getAndAdd(memory, countAt, 1);
-    wait = ring.wait(word, expected, bitset, timeoutFor(deadline), AbandonedWakeHandler.PASS_ON);
+    Duration timeout = timeoutFor(deadline);
+    wait = ring.wait(other, expected, bitset, timeout, AbandonedWakeHandler.PASS_ON);
     this.deadline = deadline;
+    untilRecheck = timeout == RECHECK;
     return wait;
   }
 
@@ -125,6 +141,39 @@ final class Sleeper {
   static Duration timeoutFor(long deadline) {
     Duration untilDeadline = Deadlines.timeoutUntil(deadline);
     return untilDeadline != null && untilDeadline.compareTo(RECHECK) < 0 ? untilDeadline : RECHECK;
+  }
+
+  /**
+   * Whether the armed wait times out at the re-check rather than at a request's deadline: if it
+   * ends by its timeout, its owner's next look is the re-check. Read before {@link #completed}.
+   */
+  boolean armedUntilRecheck() {
+    return wait != null && untilRecheck;
+  }
+
+  /**
+   * Under the owner's monitor: a wait ended by the re-check's timeout; {@code rescued} if the
+   * decision that followed granted a request. Nobody sleeps with the lock free: every kernel wait
+   * is armed on a word whose waiters bit is set, and whoever frees what a sleeper waits for changes
+   * the word and then wakes. So a grant at the re-check means a wake that should have come did not
+   * (or came only after the timeout): a missed wake the re-check rescued, or a process killed
+   * between its release and its wake.
+   */
+  void recheckEnded(boolean rescued) {
+    recheckTimeouts++;
+    if (rescued) {
+      rescues++;
+    }
+  }
+
+  /** Waits of this sleeper that ended by the re-check's timeout (a snapshot). */
+  long recheckTimeouts() {
+    return recheckTimeouts;
+  }
+
+  /** Waits of this sleeper rescued by the re-check: see {@link #recheckEnded} (a snapshot). */
+  long rescues() {
+    return rescues;
   }
 
   /** Forgets the armed wait, for the caller to cancel outside the monitor; null if none. */
@@ -151,6 +200,7 @@ final class Sleeper {
   private void forget() {
     wait = null;
     deadline = Deadlines.NONE;
+    untilRecheck = false;
     // Under the owner's monitor, then PeerWatches's (see there). An exit listener already running
     // may still call back; the owner treats that as spurious.
     if (peers != null) {

@@ -1,9 +1,13 @@
 package dev.ringlock.locks.internal;
 
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+
 /**
  * Pause points for tests that must kill a process at one exact step, such as between freeing a
- * mutex's word and its wake reaching the kernel. Off unless the JVM was started with the system
- * property naming the object; the check is a static final, so the JIT drops it otherwise.
+ * mutex's word and its wake reaching the kernel, or hold one a while in a race's window. Off unless
+ * the JVM was started with the system property naming the object; the check is a static final, so
+ * the JIT drops it otherwise.
  */
 final class TestPausePoints {
   /** A mutex name: its release stops for good after freeing the word, before the wake. */
@@ -15,8 +19,20 @@ final class TestPausePoints {
    */
   static final String PAUSE_AFTER_CHOOSING_PROPERTY = "dev.ringlock.test.pauseAfterChoosing";
 
+  /**
+   * A read-write mutex name: the first time a decision of its queue is about to arm the kernel wait
+   * (the records and the word read), it stops for {@link #PAUSE_BEFORE_SLEEPING_MILLIS} and goes
+   * on.
+   */
+  static final String PAUSE_BEFORE_SLEEPING_PROPERTY = "dev.ringlock.test.pauseBeforeSleeping";
+
+  static final long PAUSE_BEFORE_SLEEPING_MILLIS = 600;
+
   private static final String PAUSE_AFTER_FREEING =
       System.getProperty(PAUSE_AFTER_FREEING_PROPERTY);
+  private static final String PAUSE_BEFORE_SLEEPING =
+      System.getProperty(PAUSE_BEFORE_SLEEPING_PROPERTY);
+  private static final AtomicBoolean PAUSED_BEFORE_SLEEPING = new AtomicBoolean();
   private static final String PAUSE_AFTER_CHOOSING =
       System.getProperty(PAUSE_AFTER_CHOOSING_PROPERTY);
 
@@ -35,6 +51,24 @@ final class TestPausePoints {
   static void afterChoosingWaiters(String name) {
     if (PAUSE_AFTER_CHOOSING != null && PAUSE_AFTER_CHOOSING.equals(name)) {
       pause("PAUSED after choosing waiters of wait queue '" + name + "'");
+    }
+  }
+
+  /**
+   * A decision of read-write mutex {@code name} read what it waits for and is about to arm its
+   * kernel wait on the word's value it read: the first time, it stops for a while, so that a test
+   * can change what it waits for (and the word back) in between.
+   */
+  static void beforeSleeping(String name) {
+    if (PAUSE_BEFORE_SLEEPING != null
+        && PAUSE_BEFORE_SLEEPING.equals(name)
+        && PAUSED_BEFORE_SLEEPING.compareAndSet(false, true)) {
+      System.out.println("PAUSED before sleeping on read-write mutex '" + name + "'");
+      System.out.flush();
+      long until = System.nanoTime() + PAUSE_BEFORE_SLEEPING_MILLIS * 1_000_000;
+      for (long left; (left = until - System.nanoTime()) > 0; ) {
+        LockSupport.parkNanos(left);
+      }
     }
   }
 
