@@ -55,8 +55,8 @@ import java.util.function.IntFunction;
  * break for a moment (a list's links against its count).
  *
  * Counters (each object's stats line, ObjectStatsDescriptor) are read as they are and never
- * checked: they decide nothing, so no value of theirs is a problem; a mutex's and a writer's
- * acquisitions are their fence, added to the line's count.
+ * checked: they decide nothing, so no value of theirs is a problem; a writer's acquisitions are
+ * its fence, added to the line's count.
  *
  * A bad value becomes a problem and is kept as read, never used as an index or a length: slot scans
  * are bounded by a capacity first checked against the object's length, and each flyweight is a
@@ -129,11 +129,11 @@ public record RegionSnapshot(
    * (docs/observability.md, Counters). Each is read from the file and only shown: a damaged file
    * may hold any value, and a total wraps modulo 2^64.
    *
-   * @param acquisitions acquisitions granted: a mutex's locks (its fence, exact); a read-write
-   *     mutex's writes (its fence) plus its reads; a semaphore's acquires; a wait queue's waits.
-   *     Reads and semaphore acquires granted without queueing are counted by each process and added
-   *     to the file in batches of up to 256, at its next contended grant and at its close, so they
-   *     lag and are approximate (see the docs)
+   * @param acquisitions acquisitions granted: a mutex's locks; a read-write mutex's writes (its
+   *     fence, exact) plus its reads; a semaphore's acquires; a wait queue's waits. Locks, reads
+   *     and semaphore acquires granted without queueing are counted by each process and added to
+   *     the file in batches of up to 256, at its next contended grant and at its close, so they lag
+   *     and are approximate (see the docs)
    * @param contended acquisitions that queued before they were granted (a wait queue's: waits ended
    *     by a wake)
    * @param waitNanos the nanoseconds the contended ones waited in total, from request to grant
@@ -203,7 +203,8 @@ public record RegionSnapshot(
    * @param notRecoverable every acquisition fails (NotRecoverableException)
    * @param waitersBit some process may be asleep on the word
    * @param sleepers processes with a kernel wait armed on the word
-   * @param lastFence the fence of the last acquisition
+   * @param lastFence the fence counter: the last acquisition's fence, or one more once that
+   *     acquisition was released (a release moves it on by one, which makes its guard stale)
    * @param starving processes whose oldest waiter starved
    * @param problems every value found that the library refuses as corruption; empty if none
    * @param counters its counters: acquisitions, contention, takeovers
@@ -631,7 +632,7 @@ public record RegionSnapshot(
           fence,
           starving,
           problems,
-          counters(object, MutexDescriptor.SIZE, fence));
+          counters(object, MutexDescriptor.SIZE, 0));
     }
 
     private ObjectSnapshot readWriteMutex(NamedObject object) {

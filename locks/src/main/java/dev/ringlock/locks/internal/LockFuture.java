@@ -32,7 +32,9 @@ final class LockFuture extends QueuedRequest<MutexGuard, LockFuture> {
   /** A mutex's acquisitions are its fence: only the contention is counted here. */
   @Override
   void countGrant(long waitedNanos, MutexGuard guard) {
+    // The guard counted the acquisition in this view (MutexCore.newGuard): published with it
     mutex.stats.contendedGrant(waitedNanos, false);
+    mutex.stats.publish();
   }
 
   @Override

@@ -270,8 +270,13 @@ public final class MutexCore extends MutexOwnership implements Mutex {
     return queue.length() == 0 && starving.noneMarked();
   }
 
-  /** The guard of a word just taken; it draws the next fence. */
+  /**
+   * The guard of a word just taken; it draws the next fence, and counts the acquisition in this
+   * view (ObjectStats: no atomic; the fence no longer counts acquisitions one to one, since a
+   * release moves it too).
+   */
   Guard newGuard(boolean ownerDied) {
+    stats.countFastAcquisition();
     return new Guard(this, nextFence(), ownerDied);
   }
 
@@ -588,6 +593,7 @@ public final class MutexCore extends MutexOwnership implements Mutex {
     // Also stands in for any WakeSignal still queued: it would reach an unmapped word.
     Futex.wake(word, refusing ? FutexRing.WAKE_ALL : 1, FutexRing.ANY_BITSET);
     localConditions.closeAll();
+    stats.publish(); // before the mapping goes: this view's uncounted acquisitions
   }
 
   /** A condition variable for asLock().newCondition(); see LocalConditions. */
@@ -624,5 +630,10 @@ public final class MutexCore extends MutexOwnership implements Mutex {
   /** This mutex as a lockAny candidate (AnyMutex). */
   LockAnyCandidate lockAnyCandidate() {
     return lockAnyCandidate;
+  }
+
+  @Override
+  final ObjectStats stats() {
+    return stats;
   }
 }

@@ -26,8 +26,9 @@ import java.lang.invoke.VarHandle;
  * a fast acquisition costs an opaque load and store, and 1/PUBLISH_EVERY of an atomic add). Two
  * threads of one process that count at the same instant may lose an increment to each other
  * (a racy read-modify-write), so this count is approximate, and behind by at most PUBLISH_EVERY - 1
- * per process until that process's next publish. The mutex needs none of it: its fence counts
- * its acquisitions (every acquisition adds one), as the read-write mutex's counts its writes.
+ * per process until that process's next publish. The mutex counts every acquisition this way
+ * (MutexCore.newGuard; its fence also moves on release, so it counts nothing one to one), while
+ * the read-write mutex's fence counts its writes exactly.
  *
  * Every other counter is written on a path that has already queued, slept or repaired: a
  * volatile read, then an atomic add (getAndAdd), exact.
@@ -99,8 +100,8 @@ public final class ObjectStats {
   /**
    * A request that queued was granted after {@code waitedNanos}.
    *
-   * @param countAcquisition also count it as an acquisition (not for a mutex or a writer: their
-   *     fence counts them)
+   * @param countAcquisition also count it as an acquisition (not for a mutex, whose guard counted
+   *     it, or a writer, whose fence counts it)
    */
   void contendedGrant(long waitedNanos, boolean countAcquisition) {
     add(CONTENDED_OFFSET, 1);

@@ -167,6 +167,9 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
   /** How messages name this primitive, e.g. {@code mutex 'orders'}. */
   abstract String describe();
 
+  /** The object's counters in the region (ObjectStatsDescriptor's line). */
+  abstract ObjectStats stats();
+
   /**
    * The ringlock exception for a fault on the region's memory (an InternalError: the file shrank
    * under the mapping), naming the region: MappedRegion.truncated.
@@ -302,7 +305,11 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
       expireOverdue(effects);
       decide(event, arrivingDeadline, effects);
       if (recheck) {
-        sleeper.recheckEnded(effects.grantsAny());
+        boolean rescued = effects.grantsAny();
+        sleeper.recheckEnded(rescued);
+        if (rescued) {
+          stats().countRescuedWait(); // where inspect and other processes see it
+        }
       }
     }
     effects.run(this);

@@ -486,4 +486,9 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
   final ReadWriteMutexCore core() {
     return (ReadWriteMutexCore) this;
   }
+
+  @Override
+  final ObjectStats stats() {
+    return stats;
+  }
 }

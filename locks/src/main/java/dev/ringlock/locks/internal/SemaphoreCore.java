@@ -543,4 +543,9 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   RuntimeException regionFault(InternalError fault) {
     return region.truncated(fault);
   }
+
+  @Override
+  final ObjectStats stats() {
+    return stats;
+  }
 }

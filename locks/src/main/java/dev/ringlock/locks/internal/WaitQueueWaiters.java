@@ -107,6 +107,7 @@ final class WaitQueueWaiters extends QueuedPrimitive<QueueWaiter> {
   }
 
   /** The queue's counters in the region. */
+  @Override
   ObjectStats stats() {
     return core.stats;
   }
