@@ -39,9 +39,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   - ensureSlot: this process's record, claimed once (ours already, a free one, or a dead
  *     process's, cleared by a CAS from the value read, so a live claimant is never robbed);
  *   - the writer's scans: anyMarkedRecord and afterFastClaim (cheap looks, no liveness asked),
- *     drainBlocker and markBlocker (the live process a claimant waits for, or stands back for
- *     while its WAITING readers or its STARVING writer have their turn; dead processes'
- *     records cleared on the way, waking whoever may sleep for them: clearDeadRecord);
+ *     drainBlocker and markedRecord (the live process a claimant waits for, or the record it
+ *     stands back for while its WAITING readers or its STARVING writer have their turn; dead
+ *     processes' records cleared on the way, waking whoever may sleep for them: clearDeadRecord);
  *   - distrust: a pid read from the word or a record is checked against pid_max before it is
  *     asked about (ReadWriteMutexDescriptor.wordProblem / recordProblem, shared with
  *     RegionSnapshot), a record index never comes from the region; damage is
@@ -371,33 +371,10 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
   }
 
   /**
-   * A live process, other than this one, whose record has one of {@code marks}: readers that wait
-   * for a writer to leave (WAITING), or a writer that starves (STARVING). A writer may not claim
-   * before they have had their turn. 0 if none. Dead processes' records are cleared.
-   */
-  int markBlocker(long marks) {
-    for (int i = 0; i < READER_SLOTS; i++) {
-      long r = words.lvRecord(i);
-      if ((r & marks) == 0) {
-        continue;
-      }
-      int owner = recordPid(checkedRecord(i, r));
-      if (owner == pid) {
-        continue;
-      }
-      if (alive(owner)) {
-        return owner;
-      }
-      if (!clearDeadRecord(i, r)) {
-        i--;
-      }
-    }
-    return 0;
-  }
-
-  /**
-   * As {@link #markBlocker}, but the index of that live process's record, or -1 if none: the record
-   * a writer stands back for.
+   * The index of the record of a live process, other than this one, that has one of {@code marks}:
+   * readers that wait for a writer to leave (WAITING), or a writer that starves (STARVING); -1 if
+   * none. A writer may not claim before they have had their turn: it stands back for that record.
+   * Dead processes' records are cleared.
    */
   int markedRecord(long marks) {
     for (int i = 0; i < READER_SLOTS; i++) {

@@ -70,7 +70,7 @@ abstract sealed class WriterOwnership extends ReaderRecords permits ReadWriteDec
   WriteHold tryWriteFree() {
     int v = words.lvWord();
     if ((v & ~WAITERS) != 0
-        || (anyMarkedRecord(MARKS) && markBlocker(MARKS) != 0)
+        || (anyMarkedRecord(MARKS) && markedRecord(MARKS) >= 0)
         || !words.casWord(v, WRITE | pid | v)) {
       return null;
     }
