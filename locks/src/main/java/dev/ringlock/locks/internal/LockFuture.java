@@ -8,12 +8,12 @@ import dev.ringlock.locks.internal.jfr.LockEvents;
 /** A pending lock request of a {@link MutexCore}; see {@link QueuedRequest}. */
 final class LockFuture extends QueuedRequest<MutexGuard, LockFuture> {
   final MutexCore mutex;
-  final long queuedAt; // System.nanoTime() when queued: its age decides starvation
 
-  LockFuture(MutexCore mutex, long deadline, long timeoutNanos, long queuedAt) {
+  // Its age, which decides starvation, is requestedAt(): made when it queued. One clock read per
+  // request, not two: System.nanoTime() costs about 100 ns on a VM without a stable TSC.
+  LockFuture(MutexCore mutex, long deadline, long timeoutNanos) {
     super(deadline, timeoutNanos);
     this.mutex = mutex;
-    this.queuedAt = queuedAt;
     ContendedAcquisitionEvent event =
         LockEvents.beginContended(mutex.name, MutexOwnership.TYPE_NAME, "lock", 0);
     if (event != null) {
@@ -29,12 +29,17 @@ final class LockFuture extends QueuedRequest<MutexGuard, LockFuture> {
     }
   }
 
-  /** A mutex's acquisitions are its fence: only the contention is counted here. */
+  /**
+   * A mutex's acquisitions are its fence: only the contention is counted here, in the view (two
+   * heap atomics, not three on the mapped line: ObjectStats.countContendedInView). The view
+   * publishes it, with the acquisitions the guards counted, when the queue is empty (so a quiet
+   * mutex's counters are exact once its last request is granted) or every PUBLISH_EVERY grants.
+   */
   @Override
   void countGrant(long waitedNanos, MutexGuard guard) {
-    // The guard counted the acquisition in this view (MutexCore.newGuard): published with it
-    mutex.stats.contendedGrant(waitedNanos, false);
-    mutex.stats.publish();
+    if (mutex.stats.countContendedInView(waitedNanos) || mutex.queue.length() == 0) {
+      mutex.stats.publish();
+    }
   }
 
   @Override

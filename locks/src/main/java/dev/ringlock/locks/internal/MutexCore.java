@@ -257,7 +257,7 @@ public final class MutexCore extends MutexOwnership implements Mutex {
         return newGuard(false).asCompletedFuture();
       }
     }
-    LockFuture request = new LockFuture(this, deadline, timeoutNanos, System.nanoTime());
+    LockFuture request = new LockFuture(this, deadline, timeoutNanos);
     arrive(request);
     return request;
   }
@@ -387,7 +387,7 @@ public final class MutexCore extends MutexOwnership implements Mutex {
         // would sleep on a free word, and once every process did so nobody would wake.
         if (afterWait
             && !starving.isMarked()
-            && System.nanoTime() - queue.head().queuedAt >= STARVATION_NANOS) {
+            && System.nanoTime() - queue.head().requestedAt() >= STARVATION_NANOS) {
           starving.start();
         }
         int owner = ownerOf(v);
@@ -456,6 +456,25 @@ public final class MutexCore extends MutexOwnership implements Mutex {
       effects.refuseAll(queue.unlinkAll(), damage);
       leaveEmpty(effects);
     }
+  }
+
+  /**
+   * An arrival behind a hold of this object, with nothing to time (decide's held-here case, for an
+   * untimed request with no sleeper armed): the release that ends the hold hands over to the queue
+   * or pumps it, so there is nothing to decide and no Effects to make. The word is read after the
+   * link (Dekker with releaseChecked: the release writes the word, then reads the queue's length),
+   * so a hold that ended before is seen ended here, and decide runs. `holding` is read after the
+   * word, as decide does (MutexOwnership: the word orders it), so a word of this pid held through
+   * another view of the same mutex is not taken for ours.
+   */
+  @Override
+  boolean queuedBehindOwnHold(LockFuture request) {
+    return localHandoff
+        && request.deadline == Deadlines.NONE
+        && queue.timed() == 0
+        && !sleeper.isArmed()
+        && (lvWord() & PID_MASK) == pid
+        && holding;
   }
 
   /**
@@ -532,10 +551,18 @@ public final class MutexCore extends MutexOwnership implements Mutex {
    * The in-process handoff of a release: if the lock may go to the request at the head of this
    * process's queue (see the overview), it is unlinked and granted a new guard, the word staying
    * ours throughout; false if the release must free the word. The guard is made under the monitor,
-   * so the request is marked as granted (Effects.grant) before a withdrawal can look at it.
+   * so the request is marked as granted (unlinkedForGrant) before a withdrawal can look at it.
+   *
+   * <p>While requests remain behind it (the async contended path: one handoff per task), the grant
+   * is delivered straight through Grants: no Effects, and in the mapping only the starving
+   * summary's load and the fence this holder draws. The handoff that empties the queue, or whose
+   * draw fails, goes through Effects as every decision does, so the sleeper it detaches is
+   * cancelled, and a wake passed on, in Effects' order around the grant.
    */
   private boolean handedOffHere() {
-    Effects<LockFuture> effects = new Effects<>();
+    Effects<LockFuture> effects = null; // only for the last handoff of a run, or a failed draw
+    LockFuture next;
+    Guard guard = null;
     RuntimeException damage = null;
     InternalError fault = null;
     synchronized (this) {
@@ -547,24 +574,40 @@ public final class MutexCore extends MutexOwnership implements Mutex {
         return false; // let the kernel's queue have it
       }
       localHandoffsInARow++;
-      LockFuture next = queue.unlink(queue.head());
+      next = queue.unlink(queue.head());
       try {
-        effects.grant(next, newGuard(false));
+        guard = newGuard(false);
       } catch (UncheckedIOException e) {
         // a fence that cannot grow: nextFence freed the word; the request taken off the queue
         // for this handoff, and every other, fail with the damage rather than wait for ever
         damage = e;
+        effects = new Effects<>();
         effects.refuse(next, e);
         effects.failQueued(e);
       } catch (InternalError e) {
         fault = e; // the file shrank under the mapping: the caller fails the rest (regionFaulted)
+        effects = new Effects<>();
         effects.refuse(next, regionFault(e));
       }
       if (queue.isEmpty()) {
+        if (effects == null) {
+          effects = new Effects<>();
+        }
         leaveEmpty(effects); // the word stays ours: no wake for whoever stood back
       }
+      if (guard != null) {
+        if (effects != null) {
+          effects.grant(next, guard);
+        } else {
+          next.unlinkedForGrant(guard); // a withdrawal from now on gives the guard back
+        }
+      }
     }
-    effects.run(this);
+    if (effects != null) {
+      effects.run(this);
+    } else {
+      Grants.grant(next, guard);
+    }
     if (fault != null) {
       throw fault;
     }

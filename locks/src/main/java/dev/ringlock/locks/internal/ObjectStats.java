@@ -31,7 +31,13 @@ import java.lang.invoke.VarHandle;
  * the read-write mutex's fence counts its writes exactly.
  *
  * Every other counter is written on a path that has already queued, slept or repaired: a
- * volatile read, then an atomic add (getAndAdd), exact.
+ * volatile read, then an atomic add (getAndAdd), exact. Except a mutex's grants
+ * (countContendedInView): an in-process handoff is on the async contended path, where three
+ * atomic adds on the mapped line cost more than the handoff's own decision; so a grant adds to
+ * two heap atomics of this view, and the view adds them (and its fast acquisitions) to the region
+ * when the mutex's queue empties, every PUBLISH_EVERY grants, and at close. Exact, since the heap
+ * counters are taken with getAndSet, only later: while a queue stays long, the region lags by
+ * fewer than PUBLISH_EVERY grants.
  *
  * Distrust and faults. The counters are only summed and shown: never an index, a length or a
  * decision, so a wrapped or planted value is harmless. Each add reads the counter first: on a
@@ -46,11 +52,15 @@ public final class ObjectStats {
 
   private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
   private static final VarHandle UNPUBLISHED;
+  private static final VarHandle CONTENDED_HERE;
+  private static final VarHandle WAITED_HERE;
 
   static {
     try {
-      UNPUBLISHED =
-          MethodHandles.lookup().findVarHandle(ObjectStats.class, "unpublished", long.class);
+      MethodHandles.Lookup lookup = MethodHandles.lookup();
+      UNPUBLISHED = lookup.findVarHandle(ObjectStats.class, "unpublished", long.class);
+      CONTENDED_HERE = lookup.findVarHandle(ObjectStats.class, "contendedHere", long.class);
+      WAITED_HERE = lookup.findVarHandle(ObjectStats.class, "waitedHere", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -62,6 +72,14 @@ public final class ObjectStats {
   // racy between this view's threads (an increment may be lost: the count is approximate).
   @SuppressWarnings("unused") // through UNPUBLISHED
   private long unpublished;
+
+  // A mutex's grants counted by this view and not yet added to the region (countContendedInView):
+  // heap atomics, exact; taken with getAndSet by publish.
+  @SuppressWarnings("unused") // through CONTENDED_HERE
+  private long contendedHere;
+
+  @SuppressWarnings("unused") // through WAITED_HERE
+  private long waitedHere;
 
   /**
    * @param region the mapped region (or any segment holding the line)
@@ -88,13 +106,30 @@ public final class ObjectStats {
     }
   }
 
-  /** Adds the fast acquisitions this view counted to the region now: at a slow event, or close. */
+  /**
+   * Adds what this view counted to the region now (its fast acquisitions, and a mutex's grants
+   * counted in the view): at a slow event, when a mutex's queue empties, or close.
+   */
   void publish() {
     long counted = (long) UNPUBLISHED.getOpaque(this);
     if (counted != 0) {
       UNPUBLISHED.setOpaque(this, 0L);
       add(ACQUISITIONS_OFFSET, counted);
     }
+    if ((long) CONTENDED_HERE.getOpaque(this) != 0) {
+      add(CONTENDED_OFFSET, (long) CONTENDED_HERE.getAndSet(this, 0L));
+      add(WAIT_NANOS_OFFSET, (long) WAITED_HERE.getAndSet(this, 0L));
+    }
+  }
+
+  /**
+   * A mutex's queued request was granted after {@code waitedNanos}: counted in this view with two
+   * heap atomics, for publish to add (see the overview). True when PUBLISH_EVERY grants wait to be
+   * published: the caller publishes then.
+   */
+  boolean countContendedInView(long waitedNanos) {
+    WAITED_HERE.getAndAdd(this, Math.max(0, waitedNanos));
+    return (long) CONTENDED_HERE.getAndAdd(this, 1L) + 1 >= PUBLISH_EVERY;
   }
 
   /**

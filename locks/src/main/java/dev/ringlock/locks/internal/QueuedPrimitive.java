@@ -158,6 +158,16 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
     effects.expired(queue.unlinkOverdue());
   }
 
+  /**
+   * Under the monitor, just after {@code request} was linked on arrival: true if the decision on it
+   * would change nothing, because what the queue waits for is held in this process, whose release
+   * hands on or pumps (MutexCore: the in-process contended path). Then the arrival makes no
+   * decision and leaves no effects. Default: false, decide.
+   */
+  boolean queuedBehindOwnHold(R request) {
+    return false;
+  }
+
   /** Under the monitor, as the queue empties: ends the primitive's own per-queue state. */
   void queueEmptied(Effects<R> effects) {}
 
@@ -218,15 +228,24 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
    * find it failed as if the region had closed.
    */
   final void arrive(R request) {
-    boolean linked;
+    Effects<R> effects = null;
     synchronized (this) {
-      linked = !closed;
-      if (linked) {
+      if (!closed) {
+        // Linked and decided in one monitor section, as a pump would decide right after: one
+        // monitor enter per arrival, not two, on the in-process contended path. Nothing another
+        // thread could do between the link and the decision is lost by closing that gap: the
+        // decision reads the word and the queue as they are now.
         queue.link(request);
+        if (queuedBehindOwnHold(request)) {
+          return;
+        }
+        effects = new Effects<>();
+        expireOverdue(effects);
+        decide(Event.ARRIVAL, request.deadline, effects);
       }
     }
-    if (linked) {
-      pump(Event.ARRIVAL, request.deadline);
+    if (effects != null) {
+      effects.run(this);
     } else {
       request.fail(closedException()); // outside the monitor: it runs the caller's continuations
     }

@@ -192,8 +192,15 @@ public final class StarvingTable {
     return true;
   }
 
-  /** Whether a process other than this one is marked. */
-  boolean othersMarked() {
+  /**
+   * Whether a process other than this one is marked, as an in-process handoff asks it: one load of
+   * the summary while nobody is marked, as an arrival's noneMarked (the same windows, so a handoff
+   * may pass a mark whose summary is not yet stored once, as an arrival barges once).
+   */
+  public boolean othersMarked() {
+    if (words.lvStarvingSummary() == 0) {
+      return false;
+    }
     for (int i = 0; i < STARVING_SLOTS; i++) {
       if (i != mySlot && lvStarvingPid(i) != 0) {
         return true;
