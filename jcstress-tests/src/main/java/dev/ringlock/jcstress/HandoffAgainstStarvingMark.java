@@ -24,12 +24,13 @@ import org.openjdk.jcstress.infra.results.III_Result;
  * An in-process handoff asks "is another process marked starving?" (StarvingTable.othersMarked)
  * with one load of the starving summary while it is clear, and reads the table only while it is
  * set (MutexCore.handedOffHere). The race: one process marks itself (slot, then summary) while the
- * last marked process so far unmarks itself (slot cleared, then the summary refreshed), and a third
- * process, handing the lock over in-process, asks meanwhile and again after both. Its answer during
- * the race may be either (a handoff may pass a mark whose summary is not stored yet, once, as an
- * arrival barges once); after both, the new mark stands and the handoff must see it (r2 = 1), or
- * it would go on handing over in-process past a starving process. Each actor has its own
- * StarvingTable over one mutex object, as three processes would.
+ * last marked process so far, which has just won the word, unmarks itself (slot cleared, then the
+ * summary refreshed: MutexCore.decide's starving.stop()) and then, holding the lock, asks before
+ * handing it over in-process; it asks again after both (the arbiter: its next handoff). Its answer
+ * during the race may be either (a handoff may pass a mark whose summary is not stored yet, once,
+ * as an arrival barges once); after both, the new mark stands and the handoff must see it (r2 = 1),
+ * or it would go on handing over in-process past a starving process. Each actor has its own
+ * StarvingTable over one mutex object, as two processes would. Two actors: CI has two CPUs.
  */
 @JCStressTest
 @Outcome(
@@ -49,12 +50,11 @@ public class HandoffAgainstStarvingMark {
 
   private final MutexWords words = POOL.take();
   private final StarvingTable marker = table(3001);
-  private final StarvingTable leaver = table(3002);
-  private final StarvingTable handing = table(3003);
+  private final StarvingTable handing = table(3002);
   private int seenDuringRace;
 
   public HandoffAgainstStarvingMark() {
-    leaver.start(); // the only mark so far
+    handing.start(); // the only mark so far
   }
 
   @Actor
@@ -63,12 +63,8 @@ public class HandoffAgainstStarvingMark {
   }
 
   @Actor
-  public void leave() {
-    leaver.stop();
-  }
-
-  @Actor
-  public void handOff() {
+  public void leaveThenHandOff() {
+    handing.stop();
     seenDuringRace = handing.othersMarked() ? 1 : 0;
   }
 

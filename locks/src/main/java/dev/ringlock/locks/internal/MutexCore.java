@@ -49,7 +49,12 @@ import java.util.concurrent.TimeUnit;
  * (the word keeps our pid; no kernel round trip), unless another process is starving, or the
  * handoff would be the LOCAL_HANDOFF_LIMIT-th in a row while another process sleeps on the word:
  * then the lock goes back through the word, which wakes a sleeper of the other process, so that
- * it can find out it is starving.
+ * it can find out it is starving. That path, the async contended one, touches heap state only,
+ * beyond the fence each holder draws and one load of the starving summary: an arrival behind this
+ * object's own hold links and decides nothing (queuedBehindOwnHold: the release that ends the hold
+ * hands over or pumps), and a handoff with requests left behind it delivers its guard straight
+ * through Grants (handedOffHere); the grant counts itself in the view (ObjectStats). One monitor
+ * section per arrival and one per handoff.
  *
  * Fairness. Arrivals may barge: take a free word ahead of sleepers. When the sleeper completes
  * and the oldest request here has waited STARVATION_MILLIS, this process marks itself in the
