@@ -86,25 +86,29 @@ class MutexReleaseClaimTest extends RegionTestBase {
   }
 
   /**
-   * With no atomic on the guard and no completing CAS, C2 scalar-replaces the guard of an inlined
-   * tryLock() ... unlock() (and the Optional): nothing is allocated (40 bytes before). For
-   * lock().join() ... unlock(), the guard stored as the future's result is always allocated, and
-   * the future is scalar-replaced in some JIT profiles (32 bytes) and not in others (56: the full
-   * verify saw both, and JMH's fork the latter; bench/README.md), so the bound is the guard and its
-   * future, nothing more. Measured in a fresh JVM (UncontendedAllocationChild), since other tests'
-   * use of the mutex shapes the JIT's profile.
+   * Once the JIT inlines the acquisition and the release into the caller, nothing they create
+   * escapes: tryLock() ... unlock() allocates nothing (40 bytes before session 6), and
+   * lock().join() ... unlock() nothing either (32 bytes before: the guard, read back through
+   * CompletableFuture.join(), escaped; AcquiredFuture's overview). Whether C2 inlines lock() at all
+   * is its own size heuristic, not this library's: it refuses a callee already compiled to more
+   * than InlineSmallCode bytes, and lock() compiled on its own is larger, so in a JVM that happens
+   * to compile lock() before its caller (JMH's fork does) both objects are allocated, 56 bytes
+   * (bench/README.md). The child raises InlineSmallCode so that the inlining happens whatever the
+   * compilation order, and the bound is exact. A fresh JVM (UncontendedAllocationChild), since
+   * other tests' use of the mutex shapes the JIT's profile.
    */
   @Test
-  void anUncontendedAcquisitionAllocatesNoFutureAndATryLockNothing() throws Exception {
+  void anInlinedUncontendedLockJoinAndTryLockAllocateNothing() throws Exception {
     try (Child child =
         Child.jvm(UncontendedAllocationChild.class, region.file().toString())
+            .jvmOptions("-XX:InlineSmallCode=20000")
             .captureOutput()
             .start()) {
       double tryLock = Double.parseDouble(child.expect("TRYLOCK ").split(" ")[1]);
       double lockJoin = Double.parseDouble(child.expect("LOCKJOIN ").split(" ")[1]);
       assertEquals(0, child.awaitExit(Duration.ofSeconds(60)), child.log());
-      assertEquals(0, tryLock, 1.0, "bytes per tryLock() + unlock()");
-      assertTrue(lockJoin <= 56.5, lockJoin + " bytes per lock().join() + unlock()");
+      assertEquals(0, tryLock, 0.5, "bytes per tryLock() + unlock()");
+      assertEquals(0, lockJoin, 0.5, "bytes per lock().join() + unlock()");
     }
   }
 

@@ -25,9 +25,12 @@ import java.util.concurrent.CompletableFuture;
  * being the returned future (CompletableFuture.complete, a CAS), every acquisition allocated 40
  * bytes; now an inlined {@code tryLock()} ... {@code unlock()} allocates nothing. The future an
  * uncontended lock() returns is a separate AcquiredFuture, completed with one volatile store
- * (completeUnseen) instead of complete()'s CAS; it is scalar-replaced too, but the guard it carries
- * is not (a value stored as a CompletableFuture's result escapes; measured, bench/README.md), so
- * {@code lock().join()} ... {@code unlock()} allocates this guard, 32 bytes.
+ * (completeUnseen) instead of complete()'s CAS, which answers join() from a final field of its
+ * own: read back through CompletableFuture.join() the guard escaped (32 bytes), read from that
+ * field it does not, and an inlined {@code lock().join()} ... {@code unlock()} allocates nothing
+ * either (AcquiredFuture's overview). "Inlined" is C2's call: it does not inline a method already
+ * compiled on its own to more than InlineSmallCode bytes, which lock() is, so a caller compiled
+ * after lock() pays the guard and the future (56 bytes; bench/README.md).
  *
  * `released` is a plain hint written by the thread whose claim won: it lets unlock() and close()
  * answer after the region closed (the fence went with the mapping) and toString say released.
@@ -50,9 +53,7 @@ final class Guard implements MutexGuard {
 
   /** The already-completed future of an uncontended lock(), carrying this guard (overview). */
   CompletableFuture<MutexGuard> asCompletedFuture() {
-    AcquiredFuture<MutexGuard> future = new AcquiredFuture<>("a lock future");
-    future.completeUnseen(this);
-    return future;
+    return new AcquiredFuture<>(this);
   }
 
   @Override
