@@ -11,15 +11,17 @@ import java.util.concurrent.CompletableFuture;
  * One acquisition of a mutex: the fence it drew, whether it took the mutex over from a dead owner,
  * and whether that state was marked consistent. It holds no atomic of its own, on purpose.
  *
- * The once-only release is claimed on the mapped fence, not on this object (MutexOwnership.
- * claimRelease): the release CASes the fence from the value this guard drew to the next one. Only
- * a holder writes the fence, so while this guard holds, the fence is exactly its own; the first
- * release moves it on for good (fences only grow), so of two threads that unlock one guard at once
- * (or an unlock racing a try-with-resources close) exactly one CAS succeeds, and a guard released
- * long ago finds a larger fence, whoever holds the mutex now, in any process. It is the same
- * single CAS the guard's own flag used to be, moved onto the fence, which sits in the line the
- * release writes anyway (beside the word): the uncontended path makes three atomics (the word's
- * CAS, the fence's CAS, the word's getAndSet) where it made four, and no CAS touches a heap object.
+ * The once-only release is claimed in the mapping, not on this object (MutexOwnership.
+ * releaseHold): one 64-bit CAS of the mutex's word and the hold tag beside it (the low half of the
+ * fence this guard drew), from "this process holds, the tag is this guard's" to "free, tag + 1". Only
+ * a holder writes the tag and the fence, so while this guard holds they are exactly its own; the
+ * first release moves the tag on for good, so of two threads that unlock one guard at once (or an
+ * unlock racing a try-with-resources close) exactly one CAS succeeds, and a guard released long
+ * ago finds a larger fence, whoever holds the mutex now, in any process (MutexOwnership's overview
+ * says what the tag's 32 bits allow after 2^32 acquisitions). The same CAS frees the word and
+ * reads WAITERS: the uncontended path makes two atomics (the word's CAS, the release's CAS), as
+ * ReentrantLock does, where it made three (the word's CAS, the fence's claim CAS, the word's
+ * getAndSet), and no CAS touches a heap object.
  *
  * That is what lets the JIT scalar-replace the guard: with the flag's CAS on it and the guard
  * being the returned future (CompletableFuture.complete, a CAS), every acquisition allocated 40
