@@ -27,7 +27,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Uncontended lock, increment, unlock: a ringlock Mutex in a /dev/shm region (the word's CAS, an
- * already-completed future, the fence's CAS that claims the release, the word's getAndSet) versus
+ * already-completed future, the release's one 64-bit CAS of the word and its hold tag) versus
  * {@link ReentrantLock}. Goal: at most 1.3x.
  *
  * <p>{@link #mappedWordOnly} is the floor under any lock whose word lives in a mapped file: the CAS

@@ -597,11 +597,20 @@ public record RegionSnapshot(
       MutexWords words = new MutexWords(memory, object.offset());
       // acquire loads: the word's own accesses are volatile, and this reader takes part in nothing
       int word = words.lvWord();
-      long fence = words.laFence();
+      int holdTag = words.laHoldTag();
+      long recorded = words.laFence();
       int sleepers = words.laSleepers();
       List<String> problems = new ArrayList<>();
       addIfAny(problems, MutexDescriptor.wordProblem(word));
-      addIfAny(problems, MutexDescriptor.fenceProblem(fence));
+      String fenceProblem = MutexDescriptor.fenceProblem(recorded);
+      addIfAny(problems, fenceProblem);
+      if (fenceProblem == null) {
+        addIfAny(problems, MutexDescriptor.holdTagProblem(recorded, holdTag));
+      }
+      // The logical last fence (the field, plus the tag's lead once released); the field itself
+      // when the tag is damaged, so the value shown is still the one recorded.
+      long last = MutexDescriptor.lastFence(recorded, holdTag);
+      long fence = last >= 0 ? last : recorded;
       List<Peer> starving = new ArrayList<>();
       for (int i = 0; i < MutexDescriptor.STARVING_SLOTS; i++) {
         int pid = words.lvStarvingPid(i);

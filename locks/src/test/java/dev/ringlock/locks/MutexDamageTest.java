@@ -104,6 +104,7 @@ class MutexDamageTest extends RegionTestBase {
     assertCorruptNaming("m", assertThrows(UncheckedIOException.class, mutex::tryLock));
     // the last fence that can be incremented: its acquisition gets Long.MAX_VALUE, the next none
     words("m").spFence(MutexDescriptor.MAX_FENCE);
+    words("m").spHoldTag((int) MutexDescriptor.MAX_FENCE); // as its holder would have left it
     try (MutexGuard guard = mutex.tryLock().orElseThrow()) {
       assertEquals(Long.MAX_VALUE, guard.fence());
     }

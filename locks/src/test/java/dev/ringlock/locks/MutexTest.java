@@ -22,6 +22,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -64,6 +65,34 @@ class MutexTest extends RegionTestBase {
     assertSame(guard, lock.join()); // still the guard, still held
     assertTrue(region.mutex("m").isLocked());
     guard.unlock();
+  }
+
+  /**
+   * The uncontended lock future answers join(), get(), getNow(), resultNow() and isDone() from a
+   * field of its own (AcquiredFuture's overview); everything CompletableFuture does with it by
+   * itself (dependent stages, allOf, anyOf, state) must see the same completed guard.
+   */
+  @Test
+  void theAlreadyCompletedLockFutureIsTheSameCompletedFutureToEveryMethod() throws Exception {
+    CompletableFuture<MutexGuard> lock = region.mutex("m").lock();
+    MutexGuard guard = lock.join();
+    assertSame(guard, lock.get());
+    assertSame(guard, lock.get(0, TimeUnit.NANOSECONDS));
+    assertSame(guard, lock.getNow(null));
+    assertSame(guard, lock.resultNow());
+    assertTrue(lock.isDone());
+    assertEquals(Future.State.SUCCESS, lock.state());
+    assertFalse(lock.isCompletedExceptionally());
+    assertFalse(lock.cancel(true)); // completed: cancel changes nothing
+    assertSame(guard, lock.join());
+    assertSame(guard, lock.thenApply(g -> g).getNow(null));
+    assertSame(guard, lock.toCompletableFuture().join());
+    assertSame(guard, lock.copy().getNow(null));
+    assertTrue(CompletableFuture.allOf(lock).isDone());
+    assertSame(guard, CompletableFuture.anyOf(lock).getNow(null));
+    assertThrows(NullPointerException.class, () -> lock.get(1, null));
+    guard.unlock();
+    assertFalse(region.mutex("m").isLocked());
   }
 
   @Test

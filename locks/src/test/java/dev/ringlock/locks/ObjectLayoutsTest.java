@@ -32,7 +32,8 @@ class ObjectLayoutsTest {
   void mutexFieldsSitWhereTheRegionFormatDocumentsThem() {
     assertEquals(64, MutexDescriptor.SIZE, "one cache line");
     assertEquals(0, MutexDescriptor.WORD_OFFSET);
-    assertEquals(4, MutexDescriptor.STARVING_SUMMARY_OFFSET, "beside the word, since version 4");
+    assertEquals(4, MutexDescriptor.HOLD_TAG_OFFSET, "one aligned long with the word, version 6");
+    assertEquals(20, MutexDescriptor.STARVING_SUMMARY_OFFSET, "after the sleepers, version 6");
     assertEquals(8, MutexDescriptor.FENCE_OFFSET);
     assertEquals(16, MutexDescriptor.SLEEPERS_OFFSET);
     assertEquals(32, MutexDescriptor.STARVING_OFFSET);
@@ -133,8 +134,14 @@ class ObjectLayoutsTest {
       mutex.spFence(0x22);
       mutex.spStarvingPid(7, 0x33);
       mutex.spStarvingSummary(0x44);
+      mutex.spHoldTag(0x55);
       assertEquals(0x11, region.get(ValueLayout.JAVA_INT, 128));
-      assertEquals(0x44, region.get(ValueLayout.JAVA_INT, 128 + 4));
+      assertEquals(0x55, region.get(ValueLayout.JAVA_INT, 128 + 4));
+      assertEquals(0x44, region.get(ValueLayout.JAVA_INT, 128 + 20));
+      // the release's one CAS reads the word and the tag as one long, the word at the lower address
+      assertEquals(MutexWords.hold(0x11, 0x55), mutex.lvHold());
+      assertEquals(0x11, MutexWords.wordOf(mutex.lvHold()));
+      assertEquals(0x55, MutexWords.holdTagOf(mutex.lvHold()));
       assertEquals(0x22, region.get(ValueLayout.JAVA_LONG, 128 + 8));
       assertEquals(0x33, region.get(ValueLayout.JAVA_INT, 128 + 32 + 28));
 

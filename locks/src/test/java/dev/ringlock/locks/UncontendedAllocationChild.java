@@ -3,6 +3,7 @@ package dev.ringlock.locks;
 import java.lang.reflect.Method;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
@@ -11,8 +12,8 @@ import java.util.function.LongSupplier;
  * mutex (queued requests, handoffs) has shaped the JIT's profile of these paths.
  *
  * <p>Arguments: region file. Prints {@code TRYLOCK <bytes per op>} and {@code LOCKJOIN <bytes per
- * op>}, the least of up to 40 rounds of 20,000 operations (a round after compilation reads 0 if the
- * JIT scalar-replaced everything), then exits.
+ * op>}, the least of at least 40 rounds of 20,000 operations and at most 20 s of them (a round
+ * after compilation reads 0 if the JIT scalar-replaced everything), then exits.
  */
 public final class UncontendedAllocationChild {
   private UncontendedAllocationChild() {}
@@ -45,7 +46,11 @@ public final class UncontendedAllocationChild {
     int perRound = 20_000;
     double least = Double.MAX_VALUE;
     long sink = 0;
-    for (int round = 0; round < 40 && least > 0; round++) {
+    // Rounds until one allocates less than a byte per operation, for up to 20 s: on a loaded
+    // machine the compiled code
+    // that scalar-replaces the objects can take seconds to arrive (the compiler threads wait too).
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    for (int round = 0; least >= 1 && (round < 40 || System.nanoTime() < deadline); round++) {
       long before = allocated.getAsLong();
       for (int i = 0; i < perRound; i++) {
         sink += operation.getAsLong();

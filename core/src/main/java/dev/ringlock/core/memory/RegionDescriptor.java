@@ -60,9 +60,13 @@ public final class RegionDescriptor {
    * count as 2^30 read holds and wait for. Version 5 gave every object a stats line after its own
    * bytes (the locks module's ObjectStatsDescriptor: acquisitions, contention, wait time,
    * takeovers), which a version 4 object has no room for: its counters would land on the next
-   * object. Older files are refused.
+   * object. Version 6 put the mutex's hold tag beside its word (offset 4, where the starving
+   * summary was; the summary moved to 20: the locks module's MutexDescriptor), so that a release is
+   * one 64-bit CAS of both: a version 5 process would read the tag as its starving summary and stop
+   * barging for good, and would release without moving the tag, so a racing second unlock could
+   * release twice. Older files are refused.
    */
-  public static final int LAYOUT_VERSION = 5;
+  public static final int LAYOUT_VERSION = 6;
 
   /** The longest name, in UTF-8 bytes: what a directory entry's name field holds. */
   public static final int MAX_NAME_BYTES = 96;

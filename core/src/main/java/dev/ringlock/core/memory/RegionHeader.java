@@ -115,8 +115,9 @@ final class RegionHeader {
       // summary, so their starving marks would not stop a version 4 arrival from barging, and
       // version 3 processes count a read-write mutex record's STARVING bit as read holds;
       // version 4's objects have no stats line after them, so version 5 counters would land on
-      // the next object's bytes. Nothing is converted in place: no file is modified on a failed
-      // open.
+      // the next object's bytes; version 5's mutexes have their starving summary where version 6
+      // keeps the hold tag its releases CAS with the word. Nothing is converted in place: no file
+      // is modified on a failed open.
       throw new InvalidRegionException(
           file,
           Problem.UNSUPPORTED_VERSION,
@@ -125,16 +126,21 @@ final class RegionHeader {
               + switch (version) {
                 case 1 ->
                     ", without the name index, the undo-semaphore totals, the wait-queue wake"
-                        + " sequences, the starving marks and the objects' counters";
+                        + " sequences, the starving marks, the objects' counters and the mutexes'"
+                        + " hold tags";
                 case 2 ->
-                    ", without the wait-queue wake sequences, the starving marks and the objects'"
-                        + " counters";
+                    ", without the wait-queue wake sequences, the starving marks, the objects'"
+                        + " counters and the mutexes' hold tags";
                 case 3 ->
                     ", without the mutexes' starving summaries, the read-write mutexes' starving"
-                        + " marks and the objects' counters";
-                default ->
+                        + " marks, the objects' counters and the mutexes' hold tags";
+                case 4 ->
                     ", without the objects' counters (a stats line after every object, which"
-                        + " inspect reads)";
+                        + " inspect reads) and the mutexes' hold tags";
+                default ->
+                    ", without the mutexes' hold tags (beside each mutex word, where version 5"
+                        + " keeps its starving summary; a release moves the tag with the word in one"
+                        + " atomic step)";
               }
               + " of version "
               + LAYOUT_VERSION

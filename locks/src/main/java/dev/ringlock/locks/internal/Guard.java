@@ -11,23 +11,28 @@ import java.util.concurrent.CompletableFuture;
  * One acquisition of a mutex: the fence it drew, whether it took the mutex over from a dead owner,
  * and whether that state was marked consistent. It holds no atomic of its own, on purpose.
  *
- * The once-only release is claimed on the mapped fence, not on this object (MutexOwnership.
- * claimRelease): the release CASes the fence from the value this guard drew to the next one. Only
- * a holder writes the fence, so while this guard holds, the fence is exactly its own; the first
- * release moves it on for good (fences only grow), so of two threads that unlock one guard at once
- * (or an unlock racing a try-with-resources close) exactly one CAS succeeds, and a guard released
- * long ago finds a larger fence, whoever holds the mutex now, in any process. It is the same
- * single CAS the guard's own flag used to be, moved onto the fence, which sits in the line the
- * release writes anyway (beside the word): the uncontended path makes three atomics (the word's
- * CAS, the fence's CAS, the word's getAndSet) where it made four, and no CAS touches a heap object.
+ * The once-only release is claimed in the mapping, not on this object (MutexOwnership.
+ * releaseHold): one 64-bit CAS of the mutex's word and the hold tag beside it (the low half of the
+ * fence this guard drew), from "this process holds, the tag is this guard's" to "free, tag + 1". Only
+ * a holder writes the tag and the fence, so while this guard holds they are exactly its own; the
+ * first release moves the tag on for good, so of two threads that unlock one guard at once (or an
+ * unlock racing a try-with-resources close) exactly one CAS succeeds, and a guard released long
+ * ago finds a larger fence, whoever holds the mutex now, in any process (MutexOwnership's overview
+ * says what the tag's 32 bits allow after 2^32 acquisitions). The same CAS frees the word and
+ * reads WAITERS: the uncontended path makes two atomics (the word's CAS, the release's CAS), as
+ * ReentrantLock does, where it made three (the word's CAS, the fence's claim CAS, the word's
+ * getAndSet), and no CAS touches a heap object.
  *
  * That is what lets the JIT scalar-replace the guard: with the flag's CAS on it and the guard
  * being the returned future (CompletableFuture.complete, a CAS), every acquisition allocated 40
  * bytes; now an inlined {@code tryLock()} ... {@code unlock()} allocates nothing. The future an
  * uncontended lock() returns is a separate AcquiredFuture, completed with one volatile store
- * (completeUnseen) instead of complete()'s CAS; it is scalar-replaced too, but the guard it carries
- * is not (a value stored as a CompletableFuture's result escapes; measured, bench/README.md), so
- * {@code lock().join()} ... {@code unlock()} allocates this guard, 32 bytes.
+ * (completeUnseen) instead of complete()'s CAS, which answers join() from a final field of its
+ * own: read back through CompletableFuture.join() the guard escaped (32 bytes), read from that
+ * field it does not, and an inlined {@code lock().join()} ... {@code unlock()} allocates nothing
+ * either (AcquiredFuture's overview). "Inlined" is C2's call: it does not inline a method already
+ * compiled on its own to more than InlineSmallCode bytes, which lock() is, so a caller compiled
+ * after lock() pays the guard and the future (56 bytes; bench/README.md).
  *
  * `released` is a plain hint written by the thread whose claim won: it lets unlock() and close()
  * answer after the region closed (the fence went with the mapping) and toString say released.
@@ -50,9 +55,7 @@ final class Guard implements MutexGuard {
 
   /** The already-completed future of an uncontended lock(), carrying this guard (overview). */
   CompletableFuture<MutexGuard> asCompletedFuture() {
-    AcquiredFuture<MutexGuard> future = new AcquiredFuture<>("a lock future");
-    future.completeUnseen(this);
-    return future;
+    return new AcquiredFuture<>(this);
   }
 
   @Override

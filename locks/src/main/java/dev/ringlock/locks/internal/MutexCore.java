@@ -38,11 +38,12 @@ import java.util.concurrent.TimeUnit;
  * The word follows Drepper's "mutex3" futex protocol, with the pid in place of 1:
  *   acquire: CAS free -> pid; contended, set WAITERS and FUTEX_WAIT on the value with WAITERS;
  *            an acquirer that slept keeps WAITERS set, since others may still sleep.
- *   release: getAndSet(0); if the old value had WAITERS, FUTEX_WAKE one.
+ *   release: the word to 0 (with the hold tag moved on, in one 64-bit CAS: MutexOwnership's
+ *            overview); if the value replaced had WAITERS, FUTEX_WAKE one.
  * A waiter sets WAITERS before it sleeps, with a CAS on the value it then waits on, and the
- * releaser's getAndSet returns whatever WAITERS was at the moment of release; so either the
- * releaser sees the bit and wakes, or the sleeper's CAS or FUTEX_WAIT sees the word change and
- * does not sleep. No wake is lost. Wakes are WakeSignals: fire-and-forget, batched per ring
+ * releaser's CAS replaces exactly the value it read, WAITERS included (a bit set after the read
+ * fails the CAS, which reads again); so either the releaser sees the bit and wakes, or the
+ * sleeper's CAS or FUTEX_WAIT sees the word change and does not sleep. No wake is lost. Wakes are WakeSignals: fire-and-forget, batched per ring
  * iteration, and coalesced while queued, which the protocol allows.
  *
  * In-process handoff. A release with requests queued here gives the lock straight to the oldest
@@ -498,9 +499,10 @@ public final class MutexCore extends MutexOwnership implements Mutex {
   // ---- releasing ----
 
   /**
-   * Releases the lock held through {@code guard}, once (the claim on the fence: Guard's overview):
-   * hands it over in-process, or clears the word; or, if the guard took the mutex over from a dead
-   * owner and never marked it consistent, makes the mutex not recoverable.
+   * Releases the lock held through {@code guard}, once (MutexOwnership.releaseHold: one CAS of the
+   * word and its hold tag): clears the word; or, with requests queued here, or if the guard took
+   * the mutex over from a dead owner and never marked it consistent, claims the release keeping the
+   * word and goes on in releaseChecked (an in-process handoff, or not recoverable).
    *
    * @return false, with nothing done, if the guard was released before
    */
@@ -510,30 +512,49 @@ public final class MutexCore extends MutexOwnership implements Mutex {
     }
     checkOpen();
     try {
-      if (!claimRelease(guard.fence())) {
+      // A request queued after this read finds the word freed (the enqueue/release Dekker below);
+      // one withdrawn after it leaves releaseChecked to free the word with nobody to hand to.
+      boolean keepWord = guard.leavesInconsistent() || queue.length() > 0;
+      long old = releaseHold(guard.fence(), keepWord);
+      if (old == REFUSED) {
         return false;
       }
       guard.claimed();
-      releaseChecked(guard);
+      if (keepWord) {
+        releaseChecked(guard);
+        return true;
+      }
+      TestPausePoints.afterFreeingWord(name);
+      if ((old & WAITERS) != 0) {
+        wakeOne.signal();
+      }
+      // Requests queued here while we held, with no kernel wait armed (see pump): they compete
+      // for the word now. Dekker-style with enqueue: it writes the queue's length then reads the
+      // word, we wrote the word (the CAS) then read the length, both with full fences, so one of
+      // us sees the other.
+      if (localHandoff && queue.length() > 0) {
+        released();
+      }
       return true;
     } catch (InternalError fault) {
       throw regionFaulted(fault);
     }
   }
 
-  /** Whether {@code guard} still holds: the fence it drew has not moved on since. */
+  /** Whether {@code guard} still holds: no release moved its tag on, and no draw its fence. */
   boolean holdsFence(Guard guard) {
     if (closed && guard.releasedHere()) {
       return false;
     }
     checkOpen();
     try {
-      return words.laFence() == guard.fence();
+      return holdsFence(guard.fence());
     } catch (InternalError fault) {
       throw regionFaulted(fault);
     }
   }
 
+  /** After a claim that kept the word (release): not recoverable, a handoff, or the word freed. */
   private void releaseChecked(Guard guard) {
     if (guard.leavesInconsistent()) {
       releaseNotRecoverable(guard.fence());

@@ -18,11 +18,13 @@ import java.lang.foreign.StructLayout;
  * offset  size  field
  *      0     4  word       0 = free; else owner pid (bits 0..29, RegionDescriptor.PID_MASK)
  *                          | WAITERS (bit 30) | OWNER_DIED (bit 31)
- *      4     4  summary    the starving summary: 0 = no process is marked in the table
- *                          below; else one may be (read the table)
- *      8     8  fence      the last fence issued; only the holder writes it
+ *      4     4  hold tag   the low 32 bits of the fence of the hold in place (while held, or
+ *                          after its holder died), or of that fence + 1 once it was released
+ *      8     8  fence      the fence the last acquisition drew; only the holder writes it
  *     16     4  sleepers   processes with a kernel wait armed on the word
- *     20    12  reserved   (zero)
+ *     20     4  summary    the starving summary: 0 = no process is marked in the table
+ *                          below; else one may be (read the table)
+ *     24     8  reserved   (zero)
  *     32    32  starving   STARVING_SLOTS pids of processes whose oldest waiter starved (0 = none)
  * </pre>
  *
@@ -42,6 +44,14 @@ import java.lang.foreign.StructLayout;
  * value is safe to read: it is only compared with 0, and a summary set over an empty table only
  * sends the fast path to read the table (which clears it).
  *
+ * <p>The word and the hold tag are one 8-byte-aligned pair (layout version 6): a release is one
+ * 64-bit CAS from exactly "this process holds, and the tag is this hold's" to "free, tag moved on",
+ * so the once-only claim, freeing the word and learning WAITERS are one locked instruction
+ * (MutexOwnership's overview). The word stays the 32-bit futex word the kernel waits on; every
+ * other access to it stays 32-bit. The logical last fence is {@link #lastFence}: the fence field,
+ * plus one if the tag says its hold was released. Any tag value is safe to read: it is only
+ * compared.
+ *
  * <p>{@link #LAYOUT} is the one definition of these offsets: every constant below is derived from
  * it, {@link MutexWords} reads and writes through them, and a unit test pins each to the table
  * above (docs/region-format.md), so an edit that moves a field fails loudly.
@@ -53,8 +63,9 @@ public final class MutexDescriptor {
   /** One mutex: a cache line, the exclusive locks' header first (LockHeaderDescriptor). */
   public static final StructLayout LAYOUT =
       LockHeaderDescriptor.layout(
+          JAVA_INT.withName("hold_tag"),
           JAVA_INT.withName("starving_summary"),
-          paddingLayout(12),
+          paddingLayout(8),
           sequenceLayout(STARVING_SLOTS, JAVA_INT).withName("starving"));
 
   public static final int SIZE = (int) LAYOUT.byteSize();
@@ -62,6 +73,7 @@ public final class MutexDescriptor {
   public static final long WORD_OFFSET = offset("word");
   public static final long FENCE_OFFSET = offset("fence");
   public static final long SLEEPERS_OFFSET = offset("sleepers");
+  public static final long HOLD_TAG_OFFSET = offset("hold_tag");
   public static final long STARVING_SUMMARY_OFFSET = offset("starving_summary");
   public static final long STARVING_OFFSET = offset("starving");
 
@@ -110,6 +122,27 @@ public final class MutexDescriptor {
         ? null
         : "last fence is %d, outside 0..%d (the next fence would overflow)"
             .formatted(fence, MAX_FENCE);
+  }
+
+  /**
+   * The last fence issued or released, from the fence field and the hold tag: how far the tag is
+   * ahead of the field's low half. 0: the field's hold is in place (or its holder died); 1: it was
+   * released (the release moved the tag on); 2: a holder drawing the next fence after a release has
+   * stored the tag and not yet the field (or died between the two stores).
+   *
+   * @return the logical last fence, or -1 if the tag is none of these (damage: holdTagProblem)
+   */
+  public static long lastFence(long fence, int holdTag) {
+    int ahead = holdTag - (int) fence;
+    return ahead >= 0 && ahead <= 2 ? fence + ahead : -1;
+  }
+
+  /** What is wrong with the hold tag beside {@code fence}, or null if it is one ringlock writes. */
+  public static String holdTagProblem(long fence, int holdTag) {
+    return lastFence(fence, holdTag) >= 0
+        ? null
+        : "hold tag 0x%08x is not 0, 1 or 2 ahead of the fence's low half (fence %d)"
+            .formatted(holdTag, fence);
   }
 
   /** The word's owner pid, 0 when free or not recoverable. */

@@ -57,14 +57,43 @@ import java.lang.foreign.MemorySegment;
  * page the file no longer covers kills the JVM with SIGBUS where a read only throws InternalError
  * (which the public API turns into TRUNCATED).
  *
- * Memory ordering: the word's CAS and getAndSet are volatile (full) accesses; they order the
- * protected data between holders in any process, and the fence read (acquire) and write (release)
- * by the holder.
+ * The release: one 64-bit CAS (releaseHold). The word shares an 8-byte-aligned long with the hold
+ * tag (MutexDescriptor): the low 32 bits of the fence of the hold in place, moved on by one when
+ * that hold is released. A release CASes the pair from exactly what it read, "the word names this
+ * process, the tag is this guard's, the fence field is this guard's", to "free, tag + 1": one locked
+ * instruction that claims the release once (of two threads unlocking one guard, one CAS wins and
+ * the other then reads a moved tag), frees the word and learns WAITERS (from the value it replaced:
+ * a sleeper's CAS that set the bit before makes ours fail and re-read; one after finds the word
+ * free), where the release used to CAS the fence and then getAndSet the word. A 32-bit tag beside
+ * the 32-bit word is the widest that fits one CAS: the futex word must stay 32 bits, and the 64-bit
+ * fence cannot join it. So the tag repeats every 2^32 acquisitions, and this is exactly what that
+ * allows: a guard released at any time before is refused by its full 64-bit fence, read before the
+ * CAS (the field holds the current holder's larger one), and by the pid, for a guard of another
+ * process; the one case left is a second unlock() racing the first on the same guard (itself a
+ * misuse) whose thread stops between reading the pair and its CAS while this very process makes
+ * a multiple of 2^32 acquisitions, and finds at that instant the same word bits: it would release
+ * the hold of that moment. At ringlock's fastest (~20 ns an acquisition) that is a stall of at
+ * least 86 s inside two instructions, in the one process; StampedLock documents a similar bound
+ * for its stamps. The alternatives each cost what this change removes: a per-hold tag in the word
+ * takes pid bits (pid_max is 2^22), and a separate claim is a second locked instruction.
+ *
+ * The fence field is still written only by the holder (nextFence), now with the tag: tag first,
+ * then the field, so every state a reader or a taker-over can see, even one a holder killed
+ * between the two stores left, is the tag 0, 1 or 2 ahead of the field's low half, and the logical
+ * last fence is the field plus that (MutexDescriptor.lastFence). Fences keep their numbering: a
+ * release counts one (the tag's move), a new holder draws the last plus one.
+ *
+ * Memory ordering: the word's CASes and getAndSet are volatile (full) accesses, and so is the
+ * release's 64-bit CAS; they order the protected data between holders in any process, and the
+ * holder's release stores of the tag and fence before the next holder's acquire loads.
  *
  * `holding`: this object holds the word for one of its guards. Plain: written by whoever takes or
- * frees the word, ordered by the word's own volatile CAS/getAndSet; the pump reads it only
- * together with the word (MutexCore.releaseChecked says why a stale value cannot strand the
- * queue), and close reads it.
+ * frees the word, ordered by the word's own volatile accesses; the pump reads it only together
+ * with the word (MutexCore.releaseChecked says why a stale value cannot strand the queue). A
+ * release writes false before its CAS, so a second unlock() racing the first on one guard (a
+ * misuse) may write false after a new holder of this view wrote true: a stale false only arms a
+ * sleeper the holder's release would have made unnecessary, and close does not trust the flag
+ * alone (freeWordAtClose also recognises the last fence this view drew as the hold in place).
  */
 /** This process's ownership of one mutex word; see the overview in the source. */
 abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
@@ -79,6 +108,7 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
   final WakeSignal wakeOne;
   final int pid;
   boolean holding; // see the overview
+  private long drawnHere; // the last fence this object drew (0 = none): close recognises its hold
 
   /**
    * @param offset where the mutex object starts (MutexDescriptor.SIZE bytes, 64-byte aligned)
@@ -162,8 +192,16 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
    * damage instead of handing out a negative fence.
    */
   final long nextFence() {
-    long last = words.laFence();
-    String problem = MutexDescriptor.fenceProblem(last);
+    long recorded = words.laFence();
+    int holdTag = words.laHoldTag();
+    long last = MutexDescriptor.lastFence(recorded, holdTag);
+    String problem = MutexDescriptor.fenceProblem(recorded);
+    if (problem == null) {
+      problem = MutexDescriptor.holdTagProblem(recorded, holdTag);
+    }
+    if (problem == null) {
+      problem = MutexDescriptor.fenceProblem(last);
+    }
     if (problem != null) {
       holding = false;
       if ((xchgWord(0) & WAITERS) != 0) {
@@ -172,36 +210,57 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
       throw corrupt(problem);
     }
     long fence = last + 1;
+    words.srHoldTag((int) fence); // the tag first: see the overview
     words.srFence(fence);
+    drawnHere = fence;
     return fence;
   }
 
   // ---- the word stops being ours ----
 
+  /** What releaseHold returns for a guard whose hold was released before: nothing was done. */
+  static final long REFUSED = -1;
+
   /**
-   * Claims the release of the hold that drew {@code drawn}: true for exactly one caller, however
-   * many threads race to unlock one guard, and false for a guard released before (Guard's
-   * overview). The claim moves the fence from the drawn value to the next one with a CAS: only a
-   * holder writes the fence, so while the hold lasts the fence is exactly {@code drawn}, and once
-   * released it is larger for good (the next holder draws past the moved value). Not a plain store:
-   * two threads of this process unlocking one guard at once both read {@code drawn}, and only a
-   * read-modify-write lets exactly one through. Volatile, like the word's getAndSet after it, so
-   * the next holder's acquire load of the fence (ordered after its CAS on the word) reads it.
+   * Releases the hold that drew {@code drawn} with one CAS of the word and hold tag (the overview):
+   * the word freed, or kept for this process if {@code keepWord} (an in-process handoff may follow,
+   * or the not-recoverable store), and the tag moved on either way. Exactly one caller gets the
+   * word, however many threads race to unlock one guard; the others, and a guard released before,
+   * get REFUSED with nothing done.
    *
-   * <p>A fence that is neither ours, nor ours moved on, nor a larger value a holder could have
-   * drawn (outside 0..MAX_FENCE, or below ours: fences only grow) is damage, not a release: the
-   * release goes ahead (true), so the word is not left held by nobody, and the next draw reports
-   * the damage (nextFence) with the word freed. Only with a damaged fence could a racing second
-   * unlock then release twice.
+   * <p>A fence or tag that no holder could have left (out of range, the tag not 0..2 ahead, or the
+   * fence below the guard's: fences only grow) while the word names this process is damage, not a
+   * release by someone else: the release goes ahead, so the word is not left held by nobody, and
+   * the next draw reports the damage (nextFence) with the word freed.
+   *
+   * @return the word as it was before the CAS (WAITERS: wake one), or REFUSED
    */
-  final boolean claimRelease(long drawn) {
-    if (words.casFence(drawn, drawn + 1)) {
-      return true;
+  final long releaseHold(long drawn, boolean keepWord) {
+    int drawnTag = (int) drawn;
+    for (; ; ) {
+      long hold = words.lvHold();
+      int v = MutexWords.wordOf(hold);
+      int holdTag = MutexWords.holdTagOf(hold);
+      long recorded = words.laFence();
+      if (ownerOf(v) != pid) {
+        return REFUSED; // free, another process's, or not recoverable: not this guard's hold
+      }
+      if (holdTag != drawnTag || recorded != drawn) {
+        long last = MutexDescriptor.lastFence(recorded, holdTag);
+        boolean damaged =
+            MutexDescriptor.fenceProblem(recorded) != null || last < 0 || last < drawn;
+        if (!damaged) {
+          return REFUSED; // released: the tag moved on, or another hold of this process drew since
+        }
+      }
+      if (!keepWord) {
+        holding = false; // before the CAS, as freeWord does: see the overview
+      }
+      if (words.casHold(hold, MutexWords.hold(keepWord ? v : 0, drawnTag + 1))) {
+        return Integer.toUnsignedLong(v);
+      }
+      // a sleeper set WAITERS, or a racing unlock of this guard won: read again
     }
-    long seen = words.laFence();
-    boolean movedOn =
-        seen == drawn + 1 || (seen > drawn && MutexDescriptor.fenceProblem(seen) == null);
-    return !movedOn;
   }
 
   /**
@@ -240,7 +299,7 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
    * @return whether the mutex was left not recoverable: then every sleeper must wake to find out
    */
   final boolean freeWordAtClose() {
-    if (!holding) {
+    if (!holding && !holdsLastDrawn()) {
       return false;
     }
     holding = false;
@@ -252,6 +311,22 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
       LockEvents.notRecoverable(name, TYPE_NAME, pid, fence, "close");
     }
     return refusing;
+  }
+
+  /**
+   * Whether the hold in place is the one this object drew last: the word names this process and the
+   * tag and fence are that draw's, so no release moved them since.
+   */
+  final boolean holdsFence(long fence) {
+    long hold = words.lvHold();
+    return fence != 0
+        && ownerOf(MutexWords.wordOf(hold)) == pid
+        && MutexWords.holdTagOf(hold) == (int) fence
+        && words.laFence() == fence;
+  }
+
+  private boolean holdsLastDrawn() {
+    return holdsFence(drawnHere);
   }
 
   /** The holder has repaired the state a dead owner left: the mutex is consistent again. */

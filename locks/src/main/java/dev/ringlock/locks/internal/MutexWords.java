@@ -1,11 +1,14 @@
 package dev.ringlock.locks.internal;
 
+import static dev.ringlock.locks.internal.MutexDescriptor.HOLD_TAG_OFFSET;
 import static dev.ringlock.locks.internal.MutexDescriptor.SIZE;
 import static dev.ringlock.locks.internal.MutexDescriptor.STARVING_OFFSET;
 import static dev.ringlock.locks.internal.MutexDescriptor.STARVING_SUMMARY_OFFSET;
+import static dev.ringlock.locks.internal.MutexDescriptor.WORD_OFFSET;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /*
  * Overview
@@ -18,6 +21,10 @@ import java.lang.foreign.ValueLayout;
  * needs, and why it is enough, is MutexOwnership's overview (and MutexCore's); the starving
  * summary's, StarvingTable's. Beyond LockHeaderWords' modes: sv volatile store. A slot index is a
  * constant of this process (a loop bound or a slot it claimed), never a value read from the region.
+ *
+ * The hold: the word and the hold tag beside it, read and CASed as one 8-byte-aligned long (the
+ * release's one atomic: MutexOwnership.releaseHold). In memory the word comes first, so which half
+ * of the long it is depends on the byte order; wordOf, holdTagOf and hold say it once.
  */
 /** One mutex's fields in a region, by access mode. */
 public final class MutexWords extends LockHeaderWords {
@@ -28,6 +35,50 @@ public final class MutexWords extends LockHeaderWords {
    */
   public MutexWords(MemorySegment region, long offset) {
     super(region, offset, SIZE);
+  }
+
+  // ---- the hold: word and hold tag as one long (MutexDescriptor) ----
+
+  private static final boolean WORD_IS_LOW_HALF =
+      ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+
+  public long lvHold() {
+    return (long) LONG.getVolatile(object, WORD_OFFSET);
+  }
+
+  /** Read first, then CAS (see LockHeaderWords): the word and the tag in one atomic step. */
+  public boolean casHold(long expected, long next) {
+    return lvHold() == expected && LONG.compareAndSet(object, WORD_OFFSET, expected, next);
+  }
+
+  public int laHoldTag() {
+    return (int) INT.getAcquire(object, HOLD_TAG_OFFSET);
+  }
+
+  public void srHoldTag(int holdTag) {
+    INT.setRelease(object, HOLD_TAG_OFFSET, holdTag);
+  }
+
+  /** A plain store: for a test that plants a state, never for the protocol. */
+  public void spHoldTag(int holdTag) {
+    object.set(ValueLayout.JAVA_INT, HOLD_TAG_OFFSET, holdTag);
+  }
+
+  /** The word's half of a hold read by lvHold. */
+  public static int wordOf(long hold) {
+    return (int) (WORD_IS_LOW_HALF ? hold : hold >>> 32);
+  }
+
+  /** The hold tag's half of a hold read by lvHold. */
+  public static int holdTagOf(long hold) {
+    return (int) (WORD_IS_LOW_HALF ? hold >>> 32 : hold);
+  }
+
+  /** The long that lvHold reads when the word is {@code word} and the tag {@code holdTag}. */
+  public static long hold(int word, int holdTag) {
+    long low = Integer.toUnsignedLong(WORD_IS_LOW_HALF ? word : holdTag);
+    long high = Integer.toUnsignedLong(WORD_IS_LOW_HALF ? holdTag : word);
+    return high << 32 | low;
   }
 
   // ---- starving summary: 0 = nobody marked; else read the table (StarvingTable) ----
