@@ -60,9 +60,12 @@ public final class RegionDescriptor {
    * count as 2^30 read holds and wait for. Version 5 gave every object a stats line after its own
    * bytes (the locks module's ObjectStatsDescriptor: acquisitions, contention, wait time,
    * takeovers), which a version 4 object has no room for: its counters would land on the next
-   * object. Older files are refused.
+   * object. Version 6 gave the read-write mutex one reader record per view instead of one per
+   * process, with a CLOSED bit (bit 29, taken from the count: ReadWriteMutexDescriptor) that a
+   * closing view sets: a version 5 process would count it as 2^29 read holds and wait for them.
+   * Older files are refused.
    */
-  public static final int LAYOUT_VERSION = 5;
+  public static final int LAYOUT_VERSION = 6;
 
   /** The longest name, in UTF-8 bytes: what a directory entry's name field holds. */
   public static final int MAX_NAME_BYTES = 96;

@@ -115,8 +115,8 @@ final class RegionHeader {
       // summary, so their starving marks would not stop a version 4 arrival from barging, and
       // version 3 processes count a read-write mutex record's STARVING bit as read holds;
       // version 4's objects have no stats line after them, so version 5 counters would land on
-      // the next object's bytes. Nothing is converted in place: no file is modified on a failed
-      // open.
+      // the next object's bytes; version 5 processes count a read-write mutex record's CLOSED bit
+      // as read holds. Nothing is converted in place: no file is modified on a failed open.
       throw new InvalidRegionException(
           file,
           Problem.UNSUPPORTED_VERSION,
@@ -132,9 +132,12 @@ final class RegionHeader {
                 case 3 ->
                     ", without the mutexes' starving summaries, the read-write mutexes' starving"
                         + " marks and the objects' counters";
-                default ->
+                case 4 ->
                     ", without the objects' counters (a stats line after every object, which"
-                        + " inspect reads)";
+                        + " inspect reads) and the read-write mutexes' per-view reader records";
+                default ->
+                    ", without the read-write mutexes' per-view reader records (a closed view's"
+                        + " record carries a bit that version 5 counts as read holds)";
               }
               + " of version "
               + LAYOUT_VERSION

@@ -55,11 +55,11 @@ class InvalidRegionFileTest {
   @Test
   void regionOfANewerLayoutVersionIsRefused() throws IOException {
     Path file = region("newer");
-    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 6);
+    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 7);
     InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
     assertTrue(
         e.getMessage()
-            .contains("written by a newer ringlock (layout version 6; this one reads up to 5)"),
+            .contains("written by a newer ringlock (layout version 7; this one reads up to 6)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("same ringlock version"), e.getMessage());
   }
@@ -83,8 +83,8 @@ class InvalidRegionFileTest {
         e.getMessage()
             .contains(
                 "written by an older ringlock (layout version 2, without the wait-queue wake"
-                    + " sequences, the starving marks and the objects' counters of version 5;"
-                    + " this one reads only version 5)"),
+                    + " sequences, the starving marks and the objects' counters of version 6;"
+                    + " this one reads only version 6)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("delete it"), e.getMessage());
   }
@@ -99,7 +99,7 @@ class InvalidRegionFileTest {
             .contains(
                 "written by an older ringlock (layout version 3, without the mutexes' starving"
                     + " summaries, the read-write mutexes' starving marks and the objects'"
-                    + " counters of version 5; this one reads only version 5)"),
+                    + " counters of version 6; this one reads only version 6)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("delete it"), e.getMessage());
   }
@@ -113,8 +113,25 @@ class InvalidRegionFileTest {
         e.getMessage()
             .contains(
                 "written by an older ringlock (layout version 4, without the objects' counters"
-                    + " (a stats line after every object, which inspect reads) of version 5;"
-                    + " this one reads only version 5)"),
+                    + " (a stats line after every object, which inspect reads) and the read-write"
+                    + " mutexes' per-view reader records of version 6; this one reads only"
+                    + " version 6)"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("delete it"), e.getMessage());
+  }
+
+  @Test
+  void regionOfLayoutVersionFiveIsRefusedSayingItsReaderRecordsArePerProcess() throws IOException {
+    Path file = region("version-five");
+    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 5);
+    InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
+    assertTrue(
+        e.getMessage()
+            .contains(
+                "written by an older ringlock (layout version 5, without the read-write mutexes'"
+                    + " per-view reader records (a closed view's record carries a bit that"
+                    + " version 5 counts as read holds) of version 6; this one reads only"
+                    + " version 6)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("delete it"), e.getMessage());
   }
