@@ -25,7 +25,8 @@ import java.util.concurrent.locks.ReadWriteLock;
  * Overview
  *
  * One process's view of one read-write mutex (ReadWriteMutexDescriptor): a state word and one
- * reader record per reading process. It stands on QueuedPrimitive as MutexCore does: one FIFO of
+ * reader record per reading view (this object is one; another SharedRegion of the file in this
+ * process is another, with a record of its own). It stands on QueuedPrimitive as MutexCore does: one FIFO of
  * this process's read and write requests, at most one kernel wait (the Sleeper, on the state word)
  * standing for all of them, named events, effects run outside the monitor. This class holds the
  * public API, the uncontended paths and the releases; the rest stands below it as superclasses, so
@@ -34,10 +35,12 @@ import java.util.concurrent.locks.ReadWriteLock;
  * (WriterOwnership), and the queue's decisions, decide() among them (ReadWriteDecisions).
  *
  * The word holds only writers' business: WRITE | writer pid, OWNER_DIED, NOT_RECOVERABLE, and
- * WAITERS (someone may sleep on the word). Readers count their holds in their own process's record
- * (pid << 32 | WAITING | STARVING | count), never in the word, so a dead reader's holds are found by its pid
- * and dropped: an anonymous count could not be repaired. This is the "distributed reader count"
- * shape of big-reader locks, with one record per process instead of per CPU.
+ * WAITERS (someone may sleep on the word). Readers count their holds in their own view's record
+ * (pid << 32 | WAITING | STARVING | CLOSED | count), never in the word, so a dead reader's holds
+ * are found by its pid and dropped: an anonymous count could not be repaired. This is the
+ * "distributed reader count" shape of big-reader locks, with one record per view instead of per
+ * CPU. A record per view (not per process) lets close() give back the view's holds by closing its
+ * record in one compare-and-set, with no count of them on the heap (ReaderRecords).
  *
  *   read:    add n to our record (full fence), then read the word: no WRITE (nor a death) and the
  *            readers are in; else subtract n again and queue.
