@@ -290,7 +290,7 @@ final class Goals {
           + " on entry and compare-and-set on exit (the protocol; a record per view since layout"
           + " version 6, so close() needs no heap count) and the guard's once-only release (a"
           + " CAS, which also keeps C2 from removing the 24-byte guard). Thread CPU time on this"
-          + " VM, one run: 37-42 -> 26-30 ns against 14-17 ns (2.5-2.9x -> 1.9x). Two would"
+          + " VM, one sitting: 36-42 -> 26-32 ns against 14-17 ns (2.5-2.9x -> 1.9-2.1x). Two would"
           + " need the guard's claim merged into the record's CAS, which cannot tell two racing"
           + " unlocks of one guard apart: docs/read-write-mutex.md, \"What a read costs\".";
 
