@@ -3,6 +3,7 @@ package dev.ringlock.jcstress;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
+import dev.ringlock.locks.ReadGuard;
 import dev.ringlock.locks.RegionClosedException;
 import dev.ringlock.locks.internal.ReadWriteMutexCore;
 import org.openjdk.jcstress.annotations.Actor;
@@ -16,15 +17,22 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * Overview
  *
  * An uncontended read() of a read-write mutex's view racing that view's close() (issue 18's read
- * path). The read adds its hold to the process's reader record, counts it in the view's share,
- * then reads `closed`; close() flips `closed`, then takes the share and subtracts it from the
- * record (Dekker: full fences both sides). Whatever the order, once both are done no hold of the
- * closed view is left in the record: the read either got a hold that close() gave back, or was
- * refused with RegionClosedException after taking its hold back itself. A hold left counted would
- * keep every writer out until the process exits.
+ * path). The view counts its holds in a reader record of its own; the read adds its hold there
+ * (getAndAdd), and close() closes the record in one compare-and-set (CLOSED, count 0), giving back
+ * every hold it counted. The record's order of the two decides: the read added first (its hold is
+ * given back by the close) or finds CLOSED and takes its add back, refused with
+ * RegionClosedException. Either way no hold of the closed view is left counted once both are
+ * done; one left would keep every writer out until the process exits.
  *
  * Each instance takes a lock of its own from ReadWriteMutexRaces' Pool and a fresh view of it on
- * the pool's raw mapping (the same pid as the pool's views, so the same record).
+ * the pool's raw mapping (the same pid as the pool's views, a record of its own). The arbiter
+ * declares the closed view unmapped (no thread uses it any more), so the next instance's view
+ * reuses its record.
+ *
+ * UnlockRacingViewClose races the other end: an unlock of a hold of the view against its close.
+ * The unlock takes its hold off the record by compare-and-set, which fails on CLOSED: it released
+ * (and the close gave back nothing of it) or it throws RegionClosedException (the close gave it
+ * back). A getAndAdd there would borrow from the CLOSED bit of a closed record.
  */
 @JCStressTest
 @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "the read got in; close() gave its hold back")
@@ -58,6 +66,42 @@ public class ReadRacingViewClose {
   @Arbiter
   public void after(II_Result r) {
     r.r2 = entry.first.readers();
+    view.recordUnmapped();
     POOL.giveBackIfFree(entry);
+  }
+
+  @JCStressTest
+  @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "the unlock released; close() found none")
+  @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "close() gave the hold back; unlock refused")
+  @Outcome(expect = FORBIDDEN, desc = "a hold counted twice or released twice, or a borrow")
+  @State
+  public static class UnlockRacingViewClose {
+    private static final ReadWriteMutexRaces.Pool POOL =
+        new ReadWriteMutexRaces.Pool("unlock-close");
+    private final ReadWriteMutexRaces.Pool.Entry entry = POOL.take();
+    private final ReadWriteMutexCore view = entry.newView();
+    private final ReadGuard held = view.read().join();
+
+    @Actor
+    public void unlocker(II_Result r) {
+      try {
+        held.unlock();
+        r.r1 = 1;
+      } catch (RegionClosedException refused) {
+        r.r1 = 0;
+      }
+    }
+
+    @Actor
+    public void closer() {
+      view.close();
+    }
+
+    @Arbiter
+    public void after(II_Result r) {
+      r.r2 = entry.first.readers(); // a borrow from CLOSED would read as 2^29 - 1 holds
+      view.recordUnmapped();
+      POOL.giveBackIfFree(entry);
+    }
   }
 }

@@ -301,6 +301,91 @@ public final class ReadWriteMutexRaces {
     }
   }
 
+  @JCStressTest
+  @Outcome(
+      id = {"1, 0, 1", "0, 1, 1"},
+      expect = ACCEPTABLE,
+      desc = "One writer in, not told anything; both records of the dead pid freed")
+  @Outcome(expect = FORBIDDEN, desc = "Two writers, none, a writer told ownerDied, or a leak")
+  @State
+  public static class DeadReaderWithSeveralRecords {
+    private static final Pool POOL = new Pool("dead-reader-views");
+    private final Pool.Entry entry = POOL.take();
+    private final int firstDead = entry.freeRecord();
+    private final int secondDead;
+    private Optional<WriteGuard> byFirst;
+    private Optional<WriteGuard> bySecond;
+
+    public DeadReaderWithSeveralRecords() {
+      // Two views of one dead process: each record holds, both must go for a writer to get in
+      entry.words.spRecord(firstDead, newRecord(Pool.DEAD_PID) | 1);
+      secondDead = entry.freeRecord();
+      entry.words.spRecord(secondDead, newRecord(Pool.DEAD_PID) | 2);
+    }
+
+    @Actor
+    public void first(III_Result r) {
+      byFirst = entry.first.tryWrite();
+      r.r1 = byFirst.map(guard -> guard.ownerDied() ? 2 : 1).orElse(0);
+    }
+
+    @Actor
+    public void second(III_Result r) {
+      bySecond = entry.second.tryWrite();
+      r.r2 = bySecond.map(guard -> guard.ownerDied() ? 2 : 1).orElse(0);
+    }
+
+    @Arbiter
+    public void after(III_Result r) {
+      byFirst.ifPresent(WriteGuard::unlock);
+      bySecond.ifPresent(WriteGuard::unlock);
+      r.r3 = entry.words.lvRecord(firstDead) == 0 && entry.words.lvRecord(secondDead) == 0 ? 1 : 0;
+      entry.words.spRecord(firstDead, 0);
+      entry.words.spRecord(secondDead, 0);
+      POOL.giveBackIfFree(entry);
+    }
+  }
+
+  @JCStressTest
+  @Outcome(
+      id = {"1, 0, 1", "0, 1, 1"},
+      expect = ACCEPTABLE,
+      desc = "One unlock released the hold, the other was refused; the view's other hold stays")
+  @Outcome(expect = FORBIDDEN, desc = "Released twice (the other hold lost) or never")
+  @State
+  public static class RacingUnlocksOfOneReadHold {
+    private static final Pool POOL = new Pool("read-unlocks");
+    private final Pool.Entry entry = POOL.take();
+    private final ReadGuard raced = entry.first.read().join();
+    private final ReadGuard other = entry.first.read().join(); // same view, same record
+
+    private int unlock() {
+      try {
+        raced.unlock();
+        return 1;
+      } catch (IllegalStateException refused) {
+        return 0;
+      }
+    }
+
+    @Actor
+    public void first(III_Result r) {
+      r.r1 = unlock();
+    }
+
+    @Actor
+    public void second(III_Result r) {
+      r.r2 = unlock();
+    }
+
+    @Arbiter
+    public void after(III_Result r) {
+      r.r3 = entry.first.readers();
+      other.unlock();
+      POOL.giveBackIfFree(entry);
+    }
+  }
+
   // ---- writers of different processes ----
 
   @JCStressTest
@@ -399,12 +484,13 @@ public final class ReadWriteMutexRaces {
         this.second = views.second().readWriteMutex(name);
         this.offset = views.raw().find(name).orElseThrow().offset();
         this.words = new ReadWriteMutexWords(views.object(name), 0);
-        first.tryRead().orElseThrow().unlock(); // this process's reader record, claimed now
+        first.tryRead().orElseThrow().unlock(); // the first view's reader record, claimed now
       }
 
       /**
        * A view of this entry's lock of its own on the raw mapping, as a third SharedRegion of this
-       * process would have (the same pid, so the same record); closing it unmaps nothing.
+       * process would have (the same pid, a record of its own); closing it unmaps nothing, so its
+       * user calls recordUnmapped() once no thread uses it.
        */
       ReadWriteMutexCore newView() {
         return new ReadWriteMutexCore(

@@ -385,16 +385,27 @@ public final class RegionReport {
       summary.append(rw.readHolds() > 0 ? "read" : "free");
     }
     summary.append(", ").append(plural((int) rw.readHolds(), "read hold", "read holds"));
-    List<String> readers = new ArrayList<>();
+    // Readers by pid: a process has a record per view that reads (two SharedRegions of the file,
+    // two records), summed here into one entry, in the order of its first record.
+    Map<Integer, List<RegionSnapshot.ReaderRecord>> byPid = new LinkedHashMap<>();
     for (RegionSnapshot.ReaderRecord reader : rw.readers()) {
       if (reader.holds() > 0 || reader.waiting() || reader.starving()) {
-        readers.add(
-            describe(reader.process())
-                + " x"
-                + reader.holds()
-                + (reader.waiting() ? " (readers waiting)" : "")
-                + (reader.starving() ? " (writer starving)" : ""));
+        byPid.computeIfAbsent(reader.process().pid(), pid -> new ArrayList<>()).add(reader);
       }
+    }
+    List<String> readers = new ArrayList<>();
+    for (List<RegionSnapshot.ReaderRecord> records : byPid.values()) {
+      readers.add(
+          describe(records.getFirst().process())
+              + " x"
+              + records.stream().mapToLong(RegionSnapshot.ReaderRecord::holds).sum()
+              + (records.size() > 1 ? " in " + records.size() + " views" : "")
+              + (records.stream().anyMatch(RegionSnapshot.ReaderRecord::waiting)
+                  ? " (readers waiting)"
+                  : "")
+              + (records.stream().anyMatch(RegionSnapshot.ReaderRecord::starving)
+                  ? " (writer starving)"
+                  : ""));
     }
     if (!readers.isEmpty()) {
       summary.append(": ").append(String.join(", ", readers));

@@ -572,6 +572,9 @@ public final class SharedRegion implements AutoCloseable {
       awaitWakesSubmitted();
     } finally {
       memory.close(); // unmapped whatever happened above
+      // Now no access through this region's read-write mutexes can reach their reader records:
+      // another view of this process may reuse them (ReaderRecords.ensureSlot).
+      readWriteMutexes.values().forEach(ReadWriteMutexCore::recordUnmapped);
     }
   }
 

@@ -202,15 +202,16 @@ class ObjectLayoutsTest {
           ReadWriteMutexDescriptor.newRecord(1234)
               | ReadWriteMutexDescriptor.WAITING
               | ReadWriteMutexDescriptor.STARVING
+              | ReadWriteMutexDescriptor.CLOSED
               | 6);
       assertEquals(0x11, region.get(ValueLayout.JAVA_INT, 512));
       assertEquals(0x22, region.get(ValueLayout.JAVA_LONG, 512 + 8));
       long record = 512 + 64 + 8 * 31;
       assertEquals(
-          0xC000_0006,
+          0xE000_0006,
           region.get(ValueLayout.JAVA_INT, record),
-          "count (bits 0..29), STARVING (30) and WAITING (31) low");
-      assertEquals((1L << 30) - 1, ReadWriteMutexDescriptor.COUNT_MASK);
+          "count (bits 0..28), CLOSED (29), STARVING (30) and WAITING (31) low");
+      assertEquals((1L << 29) - 1, ReadWriteMutexDescriptor.COUNT_MASK);
       assertEquals(1234, region.get(ValueLayout.JAVA_INT, record + 4), "the pid high");
       assertThrows(IndexOutOfBoundsException.class, () -> rw.lvRecord(32));
       assertThrows(

@@ -53,6 +53,23 @@ class ReadWriteMutexSnapshotTest extends RegionTestBase {
   }
 
   @Test
+  void aProcessReadingThroughTwoViewsIsShownOnceWithItsHoldsSummed() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadGuard mine = await(lock.read());
+    try (SharedRegion other = SharedRegion.open(region.file(), withRing())) {
+      ReadGuard theirs = await(other.readWriteMutex("rw").read());
+      ReadGuard again = await(other.readWriteMutex("rw").read());
+      assertEquals(2, snapshotOf("rw").readers().size(), "a record per view");
+      String summary = reported("rw").summary();
+      assertTrue(summary.contains("3 read holds: pid " + ME), summary);
+      assertTrue(summary.contains("x3 in 2 views"), summary);
+      theirs.unlock();
+      again.unlock();
+    }
+    mine.unlock();
+  }
+
+  @Test
   void readersAreShownByPidWithTheirCountsAndAPendingWriterAsWaiting() throws Exception {
     ReadWriteMutex lock = region.readWriteMutex("rw");
     ReadGuard first = await(lock.read());

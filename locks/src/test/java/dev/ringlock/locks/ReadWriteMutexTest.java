@@ -1,5 +1,6 @@
 package dev.ringlock.locks;
 
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.CLOSED;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.OWNER_DIED;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.PENDING;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.STARVING;
@@ -320,14 +321,14 @@ class ReadWriteMutexTest extends RegionTestBase {
   }
 
   @Test
-  void aReadPastTheMostHoldsOneProcessMayHaveIsRefusedBeforeItsCountReachesTheMarks()
+  void aReadPastTheMostHoldsOneViewMayHaveIsRefusedBeforeItsCountReachesTheClosedBit()
       throws Exception {
     ReadWriteMutex lock = region.readWriteMutex("rw");
     lock.read().join().unlock();
     ReadWriteMutexWords words = words("rw");
     int ours = recordOf(words, PID);
-    long full = newRecord(PID) | ReadWriteMutexDescriptor.MAX_HOLDS_PER_PROCESS;
-    words.spRecord(ours, full); // as if this process held that many (leaked guards, say)
+    long full = newRecord(PID) | ReadWriteMutexDescriptor.MAX_HOLDS_PER_VIEW;
+    words.spRecord(ours, full); // as if this view held that many (leaked guards, say)
     IllegalStateException refused = assertThrows(IllegalStateException.class, lock::tryRead);
     assertTrue(refused.getMessage().contains("unlock"), refused.getMessage());
     assertThrows(IllegalStateException.class, lock::read);
@@ -712,7 +713,7 @@ class ReadWriteMutexTest extends RegionTestBase {
     words("rw"); // maps `raw`: the views below share it, so closing one unmaps nothing
     long offset = raw.find("rw").orElseThrow().offset();
     for (int round = 0; round < 30; round++) {
-      // A view as another SharedRegion of this process has one (the same pid, so the same record)
+      // A view as another SharedRegion of this process has one (the same pid, a record of its own)
       ReadWriteMutexCore view =
           new ReadWriteMutexCore("rw", raw, offset, FutexScope.SHARED, ring, PID, true);
       view.read().join().unlock(); // its record claimed, so the reads below take the fast path
@@ -737,6 +738,7 @@ class ReadWriteMutexTest extends RegionTestBase {
       reader.join(30_000);
       assertFalse(reader.isAlive());
       assertEquals(0, lock.readers(), "a read that raced close() in round " + round + " stayed");
+      view.recordUnmapped(); // no thread uses it any more: its record may serve the next round's
     }
     lock.tryWrite().orElseThrow().unlock();
   }
@@ -748,7 +750,7 @@ class ReadWriteMutexTest extends RegionTestBase {
     SharedRegion other = SharedRegion.open(region.file(), withRing());
     ReadGuard theirs = await(other.readWriteMutex("rw").read());
     await(other.readWriteMutex("rw").read());
-    assertEquals(3, lock.readers(), "one record for the process, counting both views");
+    assertEquals(3, lock.readers(), "a record for each view, both counted");
     other.close();
     assertEquals(1, lock.readers(), "the closed view's two holds are taken back, ours stay");
     assertThrows(RegionClosedException.class, theirs::unlock);
@@ -757,6 +759,88 @@ class ReadWriteMutexTest extends RegionTestBase {
     mine.unlock();
     lock.tryWrite().orElseThrow().unlock();
     await(lock.read()).unlock();
+  }
+
+  @Test
+  void eachViewOfTheFileCountsItsReadsInARecordOfItsOwn() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadGuard mine = await(lock.read());
+    try (SharedRegion other = SharedRegion.open(region.file(), withRing())) {
+      ReadGuard theirs = await(other.readWriteMutex("rw").read());
+      ReadWriteMutexWords words = words("rw");
+      List<Long> ours = new ArrayList<>();
+      for (int i = 0; i < ReadWriteMutexDescriptor.READER_SLOTS; i++) {
+        if (ReadWriteMutexDescriptor.recordPid(words.lvRecord(i)) == PID) {
+          ours.add(words.lvRecord(i));
+        }
+      }
+      assertEquals(List.of(newRecord(PID) | 1, newRecord(PID) | 1), ours, "one hold in each");
+      theirs.unlock();
+    }
+    mine.unlock();
+    assertEquals(0, lock.readers());
+  }
+
+  @Test
+  void closingAViewClosesItsRecordAndAnUnlockAfterwardsLeavesTheRecordAlone() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadWriteMutexWords words = words("rw");
+    long offset = raw.find("rw").orElseThrow().offset();
+    ReadWriteMutexCore view =
+        new ReadWriteMutexCore("rw", raw, offset, FutexScope.SHARED, ring, PID, true);
+    ReadGuard held = await(view.read());
+    await(view.read()); // dropped without unlock: the close gives it back too
+    int record = recordOf(words, PID);
+    view.close();
+    assertEquals(newRecord(PID) | CLOSED, words.lvRecord(record), "closed, its holds given back");
+    assertEquals(0, lock.readers());
+    assertThrows(RegionClosedException.class, held::unlock);
+    assertEquals(newRecord(PID) | CLOSED, words.lvRecord(record), "the unlock took nothing off");
+    lock.tryWrite().orElseThrow().unlock();
+    view.recordUnmapped();
+  }
+
+  @Test
+  void aClosedViewsRecordServesAnotherViewOfTheProcessOnlyOnceTheClosedViewIsUnmapped()
+      throws Exception {
+    region.readWriteMutex("rw");
+    ReadWriteMutexWords words = words("rw");
+    long offset = raw.find("rw").orElseThrow().offset();
+    ReadWriteMutexCore first =
+        new ReadWriteMutexCore("rw", raw, offset, FutexScope.SHARED, ring, PID, true);
+    await(first.read()).unlock();
+    int closedRecord = recordOf(words, PID);
+    first.close();
+    ReadWriteMutexCore second =
+        new ReadWriteMutexCore("rw", raw, offset, FutexScope.SHARED, ring, PID, true);
+    ReadGuard whileMapped = await(second.read());
+    assertEquals(
+        newRecord(PID) | CLOSED,
+        words.lvRecord(closedRecord),
+        "not reused while a stale access of the closed view could still reach it");
+    whileMapped.unlock();
+    second.close();
+    first.recordUnmapped();
+    ReadWriteMutexCore third =
+        new ReadWriteMutexCore("rw", raw, offset, FutexScope.SHARED, ring, PID, true);
+    ReadGuard reused = await(third.read());
+    assertEquals(newRecord(PID) | 1, words.lvRecord(closedRecord), "reused once it was unmapped");
+    reused.unlock();
+    third.close();
+    second.recordUnmapped();
+    third.recordUnmapped();
+  }
+
+  @Test
+  void closingAndReopeningTheRegionManyTimesDoesNotRunOutOfReaderRecords() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    for (int i = 0; i < ReadWriteMutexDescriptor.READER_SLOTS + 8; i++) { // more than there are
+      try (SharedRegion other = SharedRegion.open(region.file(), withRing())) {
+        await(other.readWriteMutex("rw").read()); // left to the close
+      }
+    }
+    assertEquals(0, lock.readers());
+    lock.tryWrite().orElseThrow().unlock();
   }
 
   // ---- owner death (planted: a pid that no process has) ----
@@ -827,6 +911,25 @@ class ReadWriteMutexTest extends RegionTestBase {
     assertEquals(0, lock.readers());
     assertEquals(0, words.lvRecord(3), "the dead reader's record is free again");
     write.unlock();
+  }
+
+  @Test
+  void aDeadReadersHoldsInSeveralRecordsOfItsPidAreAllDropped() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadWriteMutexWords words = words("rw");
+    int dead = Child.deadPid();
+    words.spRecord(3, newRecord(dead) | 2); // two views of one dead process
+    words.spRecord(7, newRecord(dead) | 1 | WAITING);
+    words.spRecord(9, newRecord(dead) | CLOSED); // and one it had closed
+    assertEquals(3, lock.readers());
+    WriteGuard write = await(lock.write());
+    assertFalse(write.ownerDied());
+    assertEquals(0, lock.readers());
+    assertEquals(0, words.lvRecord(3));
+    assertEquals(0, words.lvRecord(7));
+    write.unlock();
+    ReadGuard read = await(lock.read());
+    read.unlock();
   }
 
   @Test

@@ -285,14 +285,14 @@ final class Goals {
 
   // What is known when a read-write goal fails; completed from the measurements (bench/README.md).
   private static final String RW_UNCONTENDED_READ =
-      "No system call and no ring on this path, but five locked instructions where"
-          + " ReentrantReadWriteLock's first reader has two: the reader record's getAndAdd on entry"
-          + " and exit (the protocol), the view's hold count that close() takes back"
-          + " (incrementAndGet, getAndDecrement) and the guard's once-only release (a CAS). The"
-          + " future is CompletableFuture.completedFuture (a release store, no CAS), 24 bytes"
-          + " allocated (the guard). Thread CPU time on this VM: 40-47 -> 34-37 ns against"
-          + " 13.4-14.6 ns (2.9-3.3x -> 2.5-2.6x); without the view's count (incorrect, measured"
-          + " only) about 1.7x. docs/read-write-mutex.md says why each remaining one stays.";
+      "No system call and no ring on this path, but three locked instructions where"
+          + " ReentrantReadWriteLock's first reader has two: the view's reader record's getAndAdd"
+          + " on entry and compare-and-set on exit (the protocol; a record per view since layout"
+          + " version 6, so close() needs no heap count) and the guard's once-only release (a"
+          + " CAS, which also keeps C2 from removing the 24-byte guard). Thread CPU time on this"
+          + " VM, one sitting: 36-42 -> 26-32 ns against 14-17 ns (2.5-2.9x -> 1.9-2.1x). Two would"
+          + " need the guard's claim merged into the record's CAS, which cannot tell two racing"
+          + " unlocks of one guard apart: docs/read-write-mutex.md, \"What a read costs\".";
 
   private static final String RW_MIXED =
       "Both threads' reads add to the same process's reader record, so with 2 threads every read"

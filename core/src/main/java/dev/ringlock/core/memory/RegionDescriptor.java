@@ -64,7 +64,10 @@ public final class RegionDescriptor {
    * summary was; the summary moved to 20: the locks module's MutexDescriptor), so that a release is
    * one 64-bit CAS of both: a version 5 process would read the tag as its starving summary and stop
    * barging for good, and would release without moving the tag, so a racing second unlock could
-   * release twice. Older files are refused.
+   * release twice. Version 6 also gave the read-write mutex one reader record per view instead of
+   * one per process, with a CLOSED bit (bit 29, taken from the count: ReadWriteMutexDescriptor)
+   * that a closing view sets: a version 5 process would count it as 2^29 read holds and wait for
+   * them. Older files are refused.
    */
   public static final int LAYOUT_VERSION = 6;
 

@@ -116,7 +116,8 @@ final class RegionHeader {
       // version 3 processes count a read-write mutex record's STARVING bit as read holds;
       // version 4's objects have no stats line after them, so version 5 counters would land on
       // the next object's bytes; version 5's mutexes have their starving summary where version 6
-      // keeps the hold tag its releases CAS with the word. Nothing is converted in place: no file
+      // keeps the hold tag its releases CAS with the word, and version 5 processes count a
+      // read-write mutex record's CLOSED bit as read holds. Nothing is converted in place: no file
       // is modified on a failed open.
       throw new InvalidRegionException(
           file,
@@ -133,14 +134,17 @@ final class RegionHeader {
                         + " counters and the mutexes' hold tags";
                 case 3 ->
                     ", without the mutexes' starving summaries, the read-write mutexes' starving"
-                        + " marks, the objects' counters and the mutexes' hold tags";
+                        + " marks, the objects' counters, the mutexes' hold tags and the read-write"
+                        + " mutexes' per-view reader records";
                 case 4 ->
                     ", without the objects' counters (a stats line after every object, which"
-                        + " inspect reads) and the mutexes' hold tags";
+                        + " inspect reads), the mutexes' hold tags and the read-write mutexes'"
+                        + " per-view reader records";
                 default ->
                     ", without the mutexes' hold tags (beside each mutex word, where version 5"
                         + " keeps its starving summary; a release moves the tag with the word in one"
-                        + " atomic step)";
+                        + " atomic step) and the read-write mutexes' per-view reader records (a"
+                        + " closed view's record carries a bit that version 5 counts as read holds)";
               }
               + " of version "
               + LAYOUT_VERSION

@@ -98,8 +98,9 @@ class InvalidRegionFileTest {
         e.getMessage()
             .contains(
                 "written by an older ringlock (layout version 3, without the mutexes' starving"
-                    + " summaries, the read-write mutexes' starving marks, the objects' counters"
-                    + " and the mutexes' hold tags of version 6; this one reads only version 6)"),
+                    + " summaries, the read-write mutexes' starving marks, the objects' counters,"
+                    + " the mutexes' hold tags and the read-write mutexes' per-view reader records"
+                    + " of version 6; this one reads only version 6)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("delete it"), e.getMessage());
   }
@@ -113,14 +114,16 @@ class InvalidRegionFileTest {
         e.getMessage()
             .contains(
                 "written by an older ringlock (layout version 4, without the objects' counters"
-                    + " (a stats line after every object, which inspect reads) and the mutexes'"
-                    + " hold tags of version 6; this one reads only version 6)"),
+                    + " (a stats line after every object, which inspect reads), the mutexes' hold"
+                    + " tags and the read-write mutexes' per-view reader records of version 6;"
+                    + " this one reads only version 6)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("delete it"), e.getMessage());
   }
 
   @Test
-  void regionOfLayoutVersionFiveIsRefusedSayingItHasNoHoldTags() throws IOException {
+  void regionOfLayoutVersionFiveIsRefusedSayingItHasNoHoldTagsNorPerViewReaderRecords()
+      throws IOException {
     Path file = region("version-five");
     RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 5);
     InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
@@ -129,8 +132,10 @@ class InvalidRegionFileTest {
             .contains(
                 "written by an older ringlock (layout version 5, without the mutexes' hold tags"
                     + " (beside each mutex word, where version 5 keeps its starving summary; a"
-                    + " release moves the tag with the word in one atomic step) of version 6;"
-                    + " this one reads only version 6)"),
+                    + " release moves the tag with the word in one atomic step) and the read-write"
+                    + " mutexes' per-view reader records (a closed view's record carries a bit that"
+                    + " version 5 counts as read holds) of version 6; this one reads only"
+                    + " version 6)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("delete it"), e.getMessage());
   }

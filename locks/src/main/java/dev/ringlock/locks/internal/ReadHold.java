@@ -7,12 +7,21 @@ import java.lang.invoke.VarHandle;
 /*
  * Overview
  *
- * One shared hold of a read-write mutex, counted once in this process's reader record and once in
- * its view's share (ReaderRecords.viewHolds). Released is claimed with a compare-and-set, so that
- * of two threads that unlock one hold at once (or an unlock racing a try-with-resources close),
- * exactly one gives the hold back: a second subtraction from the record would take a hold that
- * another thread of this process (or another view) has, which no check of the record can tell
- * apart (the record counts holds, not acquisitions).
+ * One shared hold of a read-write mutex, counted in its view's reader record (one per view:
+ * closing the view gives back the whole record, so nothing else counts it). Released is claimed
+ * with a compare-and-set, so that of two threads that unlock one hold at once (or an unlock racing
+ * a try-with-resources close), exactly one gives the hold back: a second subtraction from the
+ * record would take a hold that another thread of this view has, which no check of the record can
+ * tell apart (the record counts holds, not acquisitions).
+ *
+ * Why the claim is not merged into the record's compare-and-set: deciding which of two racing
+ * unlocks releases is consensus between them, which needs an atomic read-modify-write on something
+ * only this hold owns. The record's is shared by every hold of the view: a plain flag beside it
+ * cannot tell the second unlock from an unrelated release that changed the record (both see the
+ * flag they or their twin wrote, and both compare-and-sets can succeed one after the other). A
+ * per-hold mark inside the record (a bit per hold, or a generation) runs out of bits, and then an
+ * unlock stalled before its compare-and-set releases a newer hold (ABA). So the claim stays: three
+ * atomic instructions per read and unlock (docs/read-write-mutex.md, "What a read costs").
  *
  * Unlike the mutex's Guard it is not its own future. An uncontended read() returns
  * CompletableFuture.completedFuture(hold): the future's constructor stores its result with a

@@ -309,14 +309,13 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
     try {
       entered = enterRead(record, n);
     } catch (IllegalStateException tooManyHolds) {
-      queue.unlink(head); // this process holds MAX_HOLDS_PER_PROCESS already: refused, not queued
+      queue.unlink(head); // this view holds MAX_HOLDS_PER_VIEW already: refused, not queued
       effects.refuse(head, tooManyHolds);
       return false;
     }
     if (!entered) {
       return false; // a writer claimed in between: look again
     }
-    viewHolds.addAndGet(n);
     for (int i = 0; i < n; i++) {
       ReadWriteRequest reader = queue.head();
       queue.unlink(reader);

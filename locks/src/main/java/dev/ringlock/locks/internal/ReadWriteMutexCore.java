@@ -25,7 +25,8 @@ import java.util.concurrent.locks.ReadWriteLock;
  * Overview
  *
  * One process's view of one read-write mutex (ReadWriteMutexDescriptor): a state word and one
- * reader record per reading process. It stands on QueuedPrimitive as MutexCore does: one FIFO of
+ * reader record per reading view (this object is one; another SharedRegion of the file in this
+ * process is another, with a record of its own). It stands on QueuedPrimitive as MutexCore does: one FIFO of
  * this process's read and write requests, at most one kernel wait (the Sleeper, on the state word)
  * standing for all of them, named events, effects run outside the monitor. This class holds the
  * public API, the uncontended paths and the releases; the rest stands below it as superclasses, so
@@ -34,10 +35,12 @@ import java.util.concurrent.locks.ReadWriteLock;
  * (WriterOwnership), and the queue's decisions, decide() among them (ReadWriteDecisions).
  *
  * The word holds only writers' business: WRITE | writer pid, OWNER_DIED, NOT_RECOVERABLE, and
- * WAITERS (someone may sleep on the word). Readers count their holds in their own process's record
- * (pid << 32 | WAITING | STARVING | count), never in the word, so a dead reader's holds are found by its pid
- * and dropped: an anonymous count could not be repaired. This is the "distributed reader count"
- * shape of big-reader locks, with one record per process instead of per CPU.
+ * WAITERS (someone may sleep on the word). Readers count their holds in their own view's record
+ * (pid << 32 | WAITING | STARVING | CLOSED | count), never in the word, so a dead reader's holds
+ * are found by its pid and dropped: an anonymous count could not be repaired. This is the
+ * "distributed reader count" shape of big-reader locks, with one record per view instead of per
+ * CPU. A record per view (not per process) lets close() give back the view's holds by closing its
+ * record in one compare-and-set, with no count of them on the heap (ReaderRecords).
  *
  *   read:    add n to our record (full fence), then read the word: no WRITE (nor a death) and the
  *            readers are in; else subtract n again and queue.
@@ -179,7 +182,8 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
       }
       int record = ensureSlot();
       if (enterRead(record, 1)) {
-        return Optional.of(newHold(record));
+        stats.countFastAcquisition();
+        return Optional.of(new ReadHold(this));
       }
       int v = checkedWord(words.lvWord());
       if (notRecoverable(v)) {
@@ -189,7 +193,8 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
       if (writer != 0 && writer != pid && !alive(writer)) {
         recordWriterDeath(v);
         if (enterRead(record, 1)) {
-          return Optional.of(newHold(record)); // it had only claimed: dropped, and we are in
+          stats.countFastAcquisition();
+          return Optional.of(new ReadHold(this)); // it had only claimed: dropped, and we are in
         }
         v = words.lvWord();
       }
@@ -324,53 +329,27 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
     if (queue.length() == 0) {
       int record = ensureSlot();
       if (enterRead(record, 1)) {
+        // No `closed` check after it: the record's add decided the race with close()
+        // (ReaderRecords)
+        stats.countFastAcquisition();
         // completedFuture: its result is stored with a release write, no compare-and-set (ReadHold)
-        return CompletableFuture.completedFuture(newHold(record));
+        return CompletableFuture.completedFuture(new ReadHold(this));
       }
     }
     return queued(new ReadWriteRequest(this, false, deadline, timeoutNanos));
   }
 
   /**
-   * The hold a reader just added to record {@code record}, counted in this view's share. Dekker
-   * with close(): it flips `closed`, then takes the share (getAndSet); we count, then read `closed`
-   * (full fences both). So a close that ran meanwhile either took this hold back with the share, or
-   * we take it back here, and the read is refused: a hold counted after close took the share would
-   * stay in the record until this process exits, keeping every writer out.
+   * Gives one read hold of this view back: a compare-and-set on the view's record, which fails with
+   * RegionClosedException if close() gave the record's holds back first (the hold went with them).
+   * The hold's once-only claim came first (ReadHold).
    */
-  private ReadHold newHold(int record) {
-    viewHolds.incrementAndGet();
-    if (closed) {
-      takeBackAfterClose(record);
-    }
-    stats.countFastAcquisition();
-    return new ReadHold(this);
-  }
-
-  /** A read entered while close() ran: whichever of us claims the share's unit gives it back. */
-  private void takeBackAfterClose(int record) {
-    try {
-      if (viewHolds.getAndDecrement() > 0) {
-        if (leaveRead(record, 1)) {
-          wakeAll.signal();
-        }
-      } else {
-        viewHolds.incrementAndGet(); // close() took the share, this hold with it
-      }
-    } catch (InternalError fault) {
-      throw regionFaulted(fault);
-    }
-    throw closedException();
-  }
-
   void releaseRead() {
     checkOpen();
     try {
       int record = slot;
-      // Our share first: a close() that took the share back already took this hold back too.
-      if (record < 0 || viewHolds.getAndDecrement() <= 0) {
-        viewHolds.incrementAndGet();
-        throw closedException();
+      if (record < 0) {
+        throw closedException(); // close() ran between checkOpen and here
       }
       if (leaveRead(record, 1)) {
         wakeAll.signal();
@@ -440,8 +419,9 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
 
   /**
    * Fails every queued request, gives back a pending claim (queueEmptied), releases a write hold
-   * and the read holds taken through this object (they would wedge every writer). Wakes by direct
-   * system call: the mapping goes away next.
+   * and the read holds taken through this object (they would wedge every writer): its reader record
+   * is closed (ReaderRecords.closeRecord). Wakes by direct system call: the mapping goes away next;
+   * once it has, the owner calls recordUnmapped() so that the record can serve another view.
    */
   public void close() {
     if (!closeQueue()) {
@@ -459,16 +439,11 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
         recordNotRecoverable(fence, "close");
       }
     }
-    // Only this object's share of the record: other views of the region in this process may hold
-    // reads through it still. The record itself stays this process's until it exits (then any
-    // process that needs a record clears it): freeing it here could hand it to another process
-    // while another view of ours still counts in it.
-    int record = slot;
-    long mine = Math.max(0, viewHolds.getAndSet(0));
-    if (record >= 0 && mine > 0 && recordCount(words.addRecord(record, -mine)) == mine) {
+    // This view's whole record, in one compare-and-set: the holds taken through this view, and
+    // only those (other views of the region in this process have records of their own).
+    if (closeRecord() > 0) {
       claimDrained(); // the wake below must find the word changed under a pending claim
     }
-    slot = -1;
     Futex.wake(word, FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
   }
 }

@@ -10,7 +10,8 @@ import java.lang.foreign.StructLayout;
 
 /**
  * The layout of a read-write mutex in a region: a 64-byte header line holding the state word, and
- * then one 8-byte reader record per process that reads it (see {@link ReadWriteMutexCore}).
+ * then one 8-byte reader record per view that reads it (a view: one SharedRegion's object; see
+ * {@link ReadWriteMutexCore}).
  *
  * <pre>
  * offset  size  field
@@ -22,8 +23,8 @@ import java.lang.foreign.StructLayout;
  *     16     4  sleepers   processes with a kernel wait armed on the word
  *     20    44  reserved   (zero)
  *     64   256  readers    READER_SLOTS records: pid (high 32 bits) | WAITING (bit 31)
- *                          | STARVING (bit 30) | read holds of that process (bits 0..29);
- *                          0 = free record
+ *                          | STARVING (bit 30) | CLOSED (bit 29) | read holds of that view
+ *                          (bits 0..28); 0 = free record
  * </pre>
  *
  * <p>The word's states: {@code 0} (or WAITERS alone) is free; {@code WRITE | pid} is claimed by
@@ -32,7 +33,8 @@ import java.lang.foreign.StructLayout;
  * lock over from a writer that died; {@code OWNER_DIED} without WRITE: a writer died and no writer
  * has taken over yet (readers are refused until one does); {@code NOT_RECOVERABLE}: for good.
  * Readers never write the word except to record a writer's death: their holds are counted in their
- * own process's record, so a dead reader's holds are found, by pid, and dropped.
+ * own view's record, which names their process, so a dead reader's holds are found, by pid, and
+ * dropped (a process may have several records, one per view).
  *
  * <p>{@link #LAYOUT} is the one definition of these offsets; {@link ReadWriteMutexWords} reads and
  * writes through them, and ObjectLayoutsTest pins each to the table above (docs/region-format.md).
@@ -105,15 +107,26 @@ public final class ReadWriteMutexDescriptor {
   /** The marks a record may carry besides its count. */
   public static final long MARKS = WAITING | STARVING;
 
-  /** In a reader record: the read holds of its process. */
-  public static final long COUNT_MASK = STARVING - 1;
+  /**
+   * In a reader record: its view was closed. The close set it and took the count to 0 in one
+   * compare-and-set, giving back every hold of the view at once; an add that finds it (a read
+   * racing the close) is refused and taken back, and a release that finds it throws
+   * RegionClosedException (its hold was given back). Its count, if any (refused adds on their way
+   * out), counts nothing. Only the view's process reuses the record, once the view's mapping is
+   * gone (ReaderRecords.ensureSlot); after the process exits, anyone does. Added in layout version
+   * 6: a version 5 process would count it as 2^29 read holds.
+   */
+  public static final long CLOSED = 1L << 29;
+
+  /** In a reader record: the read holds of its view. */
+  public static final long COUNT_MASK = CLOSED - 1;
 
   /**
-   * The most read holds one process may have at once: a read past it is refused before its add can
-   * carry into the STARVING bit (half the count's 30 bits, so that adds racing the check cannot
-   * reach the bit either).
+   * The most read holds one view may have at once: a read past it is refused before its add can
+   * carry into the CLOSED bit (half the count's 29 bits, so that adds racing the check cannot reach
+   * the bit either).
    */
-  public static final long MAX_HOLDS_PER_PROCESS = 1L << 29;
+  public static final long MAX_HOLDS_PER_VIEW = 1L << 28;
 
   /** The largest fence the lock may record: the next write adds one, which must stay positive. */
   public static final long MAX_FENCE = Long.MAX_VALUE - 1;
@@ -147,14 +160,24 @@ public final class ReadWriteMutexDescriptor {
     return (int) (record >>> 32);
   }
 
-  /** The read holds a reader record counts. */
+  /** The read holds a reader record counts: none once it is CLOSED. */
   public static int recordCount(long record) {
-    return (int) (record & COUNT_MASK);
+    return (record & CLOSED) != 0 ? 0 : (int) (record & COUNT_MASK);
+  }
+
+  /** Whether a reader record's view was closed (CLOSED). */
+  public static boolean recordClosed(long record) {
+    return (record & CLOSED) != 0;
   }
 
   /** A fresh reader record of {@code pid}: no holds, not waiting. */
   public static long newRecord(int pid) {
     return (long) pid << 32;
+  }
+
+  /** The record of {@code pid} as its view's close() leaves it: CLOSED, no holds, no marks. */
+  public static long closedRecord(int pid) {
+    return newRecord(pid) | CLOSED;
   }
 
   // ---- validation, shared by ReadWriteMutexCore and RegionSnapshot: one rule, one message ----

@@ -2,13 +2,16 @@ package dev.ringlock.locks.internal;
 
 import static dev.ringlock.core.memory.RegionDescriptor.MAX_PID;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.BLOCKS_READERS;
-import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.MAX_HOLDS_PER_PROCESS;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.CLOSED;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.MAX_HOLDS_PER_VIEW;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.PENDING;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.READER_SLOTS;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.STARVING;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITERS;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WRITE;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.closedRecord;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.newRecord;
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.recordClosed;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.recordCount;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.recordPid;
 
@@ -23,21 +26,32 @@ import dev.ringlock.locks.ReaderSlotsFullException;
 import dev.ringlock.locks.WriterDiedException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /*
  * Overview
  *
- * The ground a read-write mutex stands on: who this process is on the object (its pid, its
- * reader record), the reader-record table and the rules for trusting what the region says. It
- * owns everything a reader does to the records and every scan a writer makes of them:
+ * The ground a read-write mutex stands on: who this view is on the object (its pid, its reader
+ * record), the reader-record table and the rules for trusting what the region says. It owns
+ * everything a reader does to the records and every scan a writer makes of them:
  *
  *   - enterRead / leaveRead: add holds to our record, then read the word (Dekker's pattern with
  *     a claiming writer; ReadWriteMutexCore's overview); a record that drops to 0 under a pending
  *     claim, the last to count a hold, clears PENDING and the caller wakes everyone
  *     (claimDrained: a change of the word that cannot be undone before the claimant sleeps);
- *   - ensureSlot: this process's record, claimed once (ours already, a free one, or a dead
- *     process's, cleared by a CAS from the value read, so a live claimant is never robbed);
+ *   - one record per view, not per process: closing a view gives back its whole record in one
+ *     compare-and-set (closeRecord: CLOSED, count 0), which also decides every race with it. An
+ *     add that finds CLOSED is refused (the read fails with RegionClosedException), a release that
+ *     finds it throws RegionClosedException, so no count of the view's holds is kept on the heap
+ *     (that count, taken and given back around every read, cost two atomic instructions a read:
+ *     docs/read-write-mutex.md, "What a read costs");
+ *   - ensureSlot: this view's record, claimed once (a closed one of this process whose view's
+ *     mapping is gone, a free one, or a dead process's, cleared by a CAS from the value read, so a
+ *     live claimant is never robbed). A closed record is not reused while its view is still
+ *     mapped (UNMAPPING): a release of that view that read the record before the close could
+ *     otherwise land on the new view's count (ABA); once the mapping is closed no access of the old
+ *     view can reach the record;
  *   - the writer's scans: anyMarkedRecord and afterFastClaim (cheap looks, no liveness asked),
  *     drainBlocker and markedRecord (the live process a claimant waits for, or the record it
  *     stands back for while its WAITING readers or its STARVING writer have their turn; dead
@@ -47,14 +61,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *     RegionSnapshot), a record index never comes from the region; damage is
  *     InvalidRegionException(CORRUPT), a fault on the memory TRUNCATED.
  *
- * It is a class of its own because the records are a table with its own life (claimed, shared
- * by the views of one process, cleared after a death) apart from the word's transitions
+ * It is a class of its own because the records are a table with its own life (claimed, closed,
+ * reused by the views of one process, cleared after a death) apart from the word's transitions
  * (WriterOwnership) and the queue's decisions (ReadWriteDecisions); a superclass rather than a
  * field so that the uncontended read (enterRead) and release (leaveRead) run with no object
  * between, as before the split.
  *
  * `slot` is written under the monitor and read without it (volatile: a view's first read claims
- * it once); viewHolds is atomic, since releases run outside the monitor.
+ * it once; close() sets it back to -1).
  */
 /** The reader-record table of one read-write mutex; see the overview in the source. */
 abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
@@ -79,10 +93,18 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
   private final FutexScope scope;
   private final long recordsAt; // the first reader record's offset in memory
 
-  volatile int slot = -1; // this process's record, claimed on the first read or starving mark
-  // The read holds taken through this object: its share of the record, which other views of the
-  // region in this process (another SharedRegion on the file) share. close() takes back this many.
-  final AtomicLong viewHolds = new AtomicLong();
+  volatile int slot = -1; // this view's record, claimed on the first read or starving mark
+
+  /**
+   * Records closed by a view of this JVM whose mapping may still be open, by lock name and index
+   * (views of other files with a lock of the same name only make it wait longer): ensureSlot does
+   * not reuse them yet. A view enters its record at close() and leaves it at recordUnmapped().
+   */
+  private static final Map<ClosedRecord, Integer> UNMAPPING = new ConcurrentHashMap<>();
+
+  private record ClosedRecord(String lock, int record) {}
+
+  private ClosedRecord unmappingEntry; // this view's entry in UNMAPPING, until recordUnmapped()
 
   /**
    * @param region the region
@@ -146,21 +168,13 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
    * claimed it (nor died holding it), and the holds stand; else they are taken back (waking a
    * claimant that may wait for them) and false. Outside the monitor: it wakes directly.
    *
-   * @throws IllegalStateException if this process already has MAX_HOLDS_PER_PROCESS read holds
-   *     (taken back first): the count must never carry into the record's marks
+   * @throws dev.ringlock.locks.RegionClosedException if the view's close() closed the record first
+   *     (the holds are taken back): one getAndAdd decides a read against the close
+   * @throws IllegalStateException if this view already has MAX_HOLDS_PER_VIEW read holds (taken
+   *     back first): the count must never carry into the record's CLOSED bit
    */
   boolean enterRead(int record, int n) {
-    long before = words.addRecord(record, n);
-    if (recordCount(before) >= MAX_HOLDS_PER_PROCESS) {
-      words.addRecord(record, -n); // never near the STARVING bit: see MAX_HOLDS_PER_PROCESS
-      throw new IllegalStateException(
-          "this process holds "
-              + recordCount(before)
-              + " read holds of "
-              + describe()
-              + ", the most one process may hold: unlock the ones it no longer needs (a guard"
-              + " dropped without unlock() keeps its hold)");
-    }
+    addHolds(record, n);
     if ((words.lvWord() & BLOCKS_READERS) == 0) {
       return true;
     }
@@ -171,11 +185,53 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
   }
 
   /**
-   * Takes {@code n} read holds off record {@code record}. True if the record dropped to 0 and that
+   * Adds {@code n} holds to record {@code record} (a full fence), refusing them on a closed record
+   * or past MAX_HOLDS_PER_VIEW (both are taken back before the throw).
+   */
+  final void addHolds(int record, int n) {
+    long before = words.addRecord(record, n);
+    // One test for both: the count stays below 2 * MAX_HOLDS_PER_VIEW, so its bit 28 is set
+    // exactly when the count reached the limit.
+    if ((before & (CLOSED | MAX_HOLDS_PER_VIEW)) != 0) {
+      refuseHolds(record, n, before);
+    }
+  }
+
+  private void refuseHolds(int record, int n, long before) {
+    // A closed record's count counts nothing (recordCount), and this subtraction cannot borrow
+    // from its bits: the count is at least n, our add.
+    words.addRecord(record, -n);
+    if (recordClosed(before)) {
+      throw closedException();
+    }
+    throw new IllegalStateException(
+        "this view holds "
+            + recordCount(before)
+            + " read holds of "
+            + describe()
+            + ", the most one view may hold: unlock the ones it no longer needs (a guard dropped"
+            + " without unlock() keeps its hold)");
+  }
+
+  /**
+   * Takes {@code n} read holds off record {@code record}, by compare-and-set: a record closed since
+   * (close() gave these holds back with the rest) is left alone and RegionClosedException thrown; a
+   * getAndAdd there could borrow from the CLOSED bit. True if the record dropped to 0 and that
    * drained a pending claim whose writer may sleep (claimDrained): the caller must wake everyone.
+   *
+   * @throws dev.ringlock.locks.RegionClosedException if the record is closed
    */
   boolean leaveRead(int record, int n) {
-    long before = words.addRecord(record, -n);
+    long before = words.lvRecord(record);
+    while (true) {
+      if (recordClosed(before)) {
+        throw closedException();
+      }
+      if (words.casRecord(record, before, before - n)) {
+        break;
+      }
+      before = words.lvRecord(record);
+    }
     return recordCount(before) == n && claimDrained();
   }
 
@@ -239,10 +295,12 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
   }
 
   /**
-   * This process's reader record: the one it claimed before, one still carrying its pid, a free
-   * one, or one of a dead process (its holds dropped).
+   * This view's reader record: the one it claimed before, a closed one of this process whose view
+   * is no longer mapped (preferred: it leaves free records to other processes), a free one, or one
+   * of a dead process (its holds dropped). A record of this pid that is not closed belongs to
+   * another view of this process: never shared.
    *
-   * @throws ReaderSlotsFullException if every record belongs to another live process
+   * @throws ReaderSlotsFullException if every record belongs to another live process or view
    */
   int ensureSlot() {
     int claimed = slot;
@@ -256,18 +314,22 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
           return slot;
         }
         int free = -1;
+        long freeValue = 0;
         for (int i = 0; i < READER_SLOTS; i++) {
           long r = checkedRecord(i, words.lvRecord(i));
-          if (recordPid(r) == pid) {
-            slot = i; // ours already: another view of this process, or a close that left it
-            return i;
+          if (recordPid(r) == pid
+              && recordClosed(r)
+              && !UNMAPPING.containsKey(new ClosedRecord(name, i))) {
+            free = i; // ours, closed, its view unmapped: nothing of that view can reach it
+            freeValue = r;
+            break;
           }
           if (r == 0 && free < 0) {
             free = i;
           }
         }
         if (free >= 0) {
-          if (words.casRecord(free, 0, newRecord(pid))) {
+          if (words.casRecord(free, freeValue, newRecord(pid))) {
             slot = free;
           }
           continue;
@@ -285,10 +347,56 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
               describe()
                   + " has all "
                   + READER_SLOTS
-                  + " reader records taken by other live processes; a record is freed when its"
-                  + " process exits: retry later, or read from fewer processes");
+                  + " reader records taken by other live processes or by other open views of"
+                  + " this one (one per SharedRegion that reads it); a record is freed when its"
+                  + " process exits, or for this process when its view's region is closed: retry"
+                  + " later, or read from fewer processes or regions");
         }
       }
+    }
+  }
+
+  /**
+   * close(): closes this view's record in one compare-and-set (CLOSED, count 0, marks gone), giving
+   * back every hold taken through it; a read racing it either added first (its hold is given back
+   * here) or finds CLOSED and is refused. The record stays this process's, not reused until
+   * recordUnmapped(). Returns the holds given back (0 if there was no record).
+   */
+  final int closeRecord() {
+    int record = slot;
+    slot = -1;
+    if (record < 0) {
+      return 0;
+    }
+    // In UNMAPPING before the record shows CLOSED: another view of this process must never see it
+    // closed and reusable while this view's mapping is open.
+    ClosedRecord entry = new ClosedRecord(name, record);
+    synchronized (this) {
+      UNMAPPING.merge(entry, 1, Integer::sum);
+      unmappingEntry = entry;
+    }
+    long r;
+    do {
+      r = words.lvRecord(record);
+      if (recordPid(r) != pid || recordClosed(r)) {
+        recordUnmapped();
+        return 0; // not ours any more (damage): nothing of it to give back
+      }
+    } while (!words.casRecord(record, r, closedRecord(pid)));
+    Futex.wake(recordWord(record), FutexRing.WAKE_ALL, FutexRing.ANY_BITSET); // its marks went
+    return recordCount(r);
+  }
+
+  /**
+   * After this view's mapping is closed (SharedRegion.close, after unmapping; or a test that closed
+   * a view on a mapping it keeps, once no thread can use the view): its closed record may be reused
+   * by another view of this process. Idempotent.
+   */
+  public final synchronized void recordUnmapped() {
+    ClosedRecord entry = unmappingEntry;
+    if (entry != null) {
+      unmappingEntry = null;
+      UNMAPPING.computeIfPresent(entry, (key, views) -> views == 1 ? null : views - 1);
     }
   }
 
@@ -321,8 +429,8 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
   boolean anyMarkedRecord(long marks) {
     for (int i = 0; i < READER_SLOTS; i++) {
       long r = words.lvRecord(i);
-      if ((r & marks) != 0 && recordPid(r) != pid) {
-        return true;
+      if ((r & marks) != 0 && recordPid(r) != pid && !recordClosed(r)) {
+        return true; // a closed view's mark, had one been left, holds nobody back
       }
     }
     return false;
@@ -337,7 +445,7 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
     int found = 0;
     for (int i = 0; i < READER_SLOTS; i++) {
       long r = words.lvRecord(i);
-      if ((r & STARVING) != 0 && recordPid(r) != pid) {
+      if ((r & STARVING) != 0 && recordPid(r) != pid && !recordClosed(r)) {
         return STARVING_FOUND;
       }
       if (recordCount(r) != 0) {
@@ -379,7 +487,7 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
   int markedRecord(long marks) {
     for (int i = 0; i < READER_SLOTS; i++) {
       long r = words.lvRecord(i);
-      if ((r & marks) == 0) {
+      if ((r & marks) == 0 || recordClosed(r)) {
         continue;
       }
       int owner = recordPid(checkedRecord(i, r));

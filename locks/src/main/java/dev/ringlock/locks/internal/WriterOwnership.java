@@ -176,15 +176,14 @@ abstract sealed class WriterOwnership extends ReaderRecords permits ReadWriteDec
   }
 
   /**
-   * The write hold becomes a read hold: one hold is added to our record before the word is freed,
-   * so a writer that claims in between waits for it. Readers queued here may then enter too.
+   * The write hold becomes a read hold: one hold is added to this view's record before the word is
+   * freed, so a writer that claims in between waits for it. Readers queued here may then enter too.
    */
   ReadGuard downgrade() {
     checkOpen();
     try {
       int record = ensureSlot();
-      words.addRecord(record, 1);
-      viewHolds.incrementAndGet();
+      addHolds(record, 1); // refused on a record close() closed meanwhile: it frees the word too
       writeHeld = false;
       if ((words.xchgWord(0) & WAITERS) != 0) {
         wakeAll.signal();
