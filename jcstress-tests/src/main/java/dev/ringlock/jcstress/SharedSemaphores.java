@@ -60,8 +60,9 @@ final class SharedSemaphores {
   }
 
   /**
-   * A semaphore with undo on exit and UNDO_TOTAL permits, all available, no holder entry in use,
-   * nobody waiting, for this instance alone.
+   * A semaphore with undo on exit and UNDO_TOTAL permits, all available, no holder entry holding
+   * permits (each view may have its parked entry, holding 0), nobody waiting, for this instance
+   * alone.
    */
   static Lease takeUndo() {
     return UNDO_POOL.take();

@@ -729,8 +729,8 @@ public record RegionSnapshot(
       if (undo) {
         for (int slot = 0; slot < SemaphoreDescriptor.HOLDER_SLOTS; slot++) {
           long entry = words.lvHolder(slot);
-          if (entry == 0) {
-            continue;
+          if (entry == 0 || HolderTable.isParked(entry)) {
+            continue; // free, or parked: a pid holding nothing, which any claim may take
           }
           String problem = HolderTable.entryProblem(slot, entry);
           if (problem != null) {

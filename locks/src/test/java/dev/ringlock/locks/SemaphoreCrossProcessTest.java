@@ -51,12 +51,21 @@ class SemaphoreCrossProcessTest {
   }
 
   private void start(String... args) throws Exception {
+    startWithPausePoint(null, args);
+  }
+
+  /** As start, in a JVM whose undo moves pause at {@code pausePoint} ("STEP:NAME"), if any. */
+  private void startWithPausePoint(String pausePoint, String... args) throws Exception {
     Path log = directory.resolve("child-" + children.size() + ".log");
     logs.add(log);
     List<String> all = new ArrayList<>(List.of(args[0], regionFile.toString()));
     all.add(directory.resolve("go").toString());
     all.addAll(List.of(args).subList(1, args.length));
-    children.add(Child.jvm(SemaphoreWorker.class).args(all).logTo(log).start());
+    Child.Builder child = Child.jvm(SemaphoreWorker.class).args(all).logTo(log);
+    if (pausePoint != null) {
+      child.systemProperty("dev.ringlock.test.pauseInSemaphoreMove", pausePoint);
+    }
+    children.add(child.start());
   }
 
   /** Waits for every child to exit 0 and returns each one's result line. */
@@ -77,7 +86,11 @@ class SemaphoreCrossProcessTest {
 
   /** Waits until child {@code index} prints a line starting with {@code prefix}, and returns it. */
   private String awaitLine(int index, String prefix) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    return awaitLine(index, prefix, 20);
+  }
+
+  private String awaitLine(int index, String prefix, int seconds) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (System.nanoTime() - deadline < 0) {
       String log = Files.readString(logs.get(index));
       Optional<String> line = log.lines().filter(l -> l.startsWith(prefix)).findFirst();
@@ -87,7 +100,15 @@ class SemaphoreCrossProcessTest {
       assertTrue(children.get(index).isAlive(), "child " + index + " exited: " + log);
       Thread.sleep(5);
     }
-    throw new AssertionError("child " + index + " printed no " + prefix + " line in 20 s");
+    throw new AssertionError(
+        "child "
+            + index
+            + " printed no "
+            + prefix
+            + " line in "
+            + seconds
+            + " s: "
+            + logs.get(index));
   }
 
   /** SIGKILLs child {@code index}, waits until it is gone, and returns when it was killed. */
@@ -153,6 +174,49 @@ class SemaphoreCrossProcessTest {
       assertFalse(pool.tryAcquire(1), pool.toString());
       pool.release(4);
       assertEquals(4, pool.availablePermits());
+    }
+  }
+
+  /*
+   * A mover killed inside a move, at each of the protocol's two windows (SemaphoreUndo: its entry
+   * BUSY before the word moved; the word moved before the entry's store), of an acquire and of a
+   * release: four JVMs at once, one semaphore of 4 permits each, paused there for real and
+   * SIGKILLed. Whatever the window, the next acquire that finds too few permits repairs, and
+   * exactly the 4 come back: all four can be taken, and a fifth cannot.
+   */
+  @Test
+  @Timeout(300)
+  void aMoverKilledInEitherWindowOfAnAcquireOrAReleaseLosesAndDoublesNothing() throws Exception {
+    String[][] cases = { // name, pause point, hold, move, permits
+      {"take-busy", "take-busy:take-busy", "0", "take", "2"}, // holding none: a first claim
+      {"take-word", "take-word:take-word", "0", "take", "2"},
+      {"release-busy", "release-busy:release-busy", "3", "release", "2"},
+      {"release-word", "release-word:release-word", "3", "release", "2"},
+    };
+    try (SharedRegion region = SharedRegion.open(regionFile)) {
+      List<Semaphore> semaphores = new ArrayList<>();
+      for (String[] c : cases) {
+        semaphores.add(region.semaphore(c[0], 4));
+      }
+      Files.createFile(directory.resolve("go"));
+      for (String[] c : cases) {
+        startWithPausePoint(c[1], "mover", c[0], c[2], c[3], c[4]);
+      }
+      for (int i = 0; i < cases.length; i++) {
+        // four JVMs starting at once on a loaded machine: the start-up bound, not 20 s
+        assertTrue(awaitLine(i, "PAUSED", 120).contains(cases[i][0]), cases[i][0]);
+      }
+      for (int i = 0; i < cases.length; i++) {
+        kill(i);
+      }
+      for (int i = 0; i < cases.length; i++) {
+        Semaphore semaphore = semaphores.get(i);
+        String where = cases[i][0] + ": " + semaphore;
+        assertTrue(semaphore.tryAcquire(4), "lost: " + where);
+        assertFalse(semaphore.tryAcquire(1), "doubled: " + where);
+        semaphore.release(4);
+        assertEquals(4, semaphore.availablePermits(), where);
+      }
     }
   }
 

@@ -78,13 +78,17 @@ class SemaphoreUndoTest extends RegionTestBase {
     object.set(ValueLayout.JAVA_LONG, HOLDERS_AT + slot * 8L, entry(pid, held));
   }
 
-  /** The table's entries in use, as "pid:held" with "self" for this process. */
+  /**
+   * The table's entries in use, as "pid:held" with "self" for this process: parked entries (a pid
+   * holding 0, not BUSY, which any claim may take) hold nothing and are left out.
+   */
   private List<String> holders(MemorySegment object) {
     List<String> used = new ArrayList<>();
     for (int slot = 0; slot < SLOTS; slot++) {
-      int pid = object.get(ValueLayout.JAVA_INT, HOLDERS_AT + slot * 8L) & ~BUSY;
+      int pidField = object.get(ValueLayout.JAVA_INT, HOLDERS_AT + slot * 8L);
+      int pid = pidField & ~BUSY;
       int held = object.get(ValueLayout.JAVA_INT, HOLDERS_AT + slot * 8L + 4);
-      if (pid != 0 || held != 0) {
+      if (held != 0 || (pidField & BUSY) != 0) {
         used.add((pid == self ? "self" : Integer.toUnsignedString(pid)) + ":" + held);
       }
     }
@@ -119,13 +123,13 @@ class SemaphoreUndoTest extends RegionTestBase {
     semaphore.release(4);
     assertEquals(List.of("self:6"), holders(object));
     semaphore.release(6);
-    assertEquals(List.of(), holders(object), "an entry that reaches 0 is freed");
+    assertEquals(List.of(), holders(object), "an entry that reaches 0 holds nothing (parked)");
     assertEquals(10, semaphore.availablePermits());
     try (SharedRegion other = otherView()) {
       Semaphore view = other.semaphore("s", 0);
       await(view.acquire(2)); // another view of this process: an entry of its own
-      assertTrue(semaphore.tryAcquire(1));
-      assertEquals(List.of("self:2", "self:1"), holders(object));
+      assertTrue(semaphore.tryAcquire(1)); // through its parked entry, the first slot
+      assertEquals(List.of("self:1", "self:2"), holders(object));
       view.release(2);
       semaphore.release(1);
       assertEquals(List.of(), holders(object));
@@ -469,6 +473,120 @@ class SemaphoreUndoTest extends RegionTestBase {
     }
     semaphore.release(1); // frees slot 0 again: the second claims it and is granted
     assertEquals(0, semaphore.availablePermits());
+  }
+
+  // ---- parked entries: a view keeps its entry at 0 for its next move ----
+
+  /** The raw 8-byte entry of {@code slot}, as pid (with BUSY) and held. */
+  private long rawEntry(MemorySegment object, int slot) {
+    return object.get(ValueLayout.JAVA_LONG, HOLDERS_AT + slot * 8L);
+  }
+
+  private int slotNaming(MemorySegment object, int pid) {
+    for (int slot = 0; slot < SLOTS; slot++) {
+      if ((object.get(ValueLayout.JAVA_INT, HOLDERS_AT + slot * 8L) & ~BUSY) == pid) {
+        return slot;
+      }
+    }
+    return -1;
+  }
+
+  @Test
+  void anEntryReleasedToZeroIsParkedAndTheNextAcquireMovesThroughItAgain() throws Exception {
+    Semaphore semaphore = region.semaphore("s", 3);
+    MemorySegment object = object("s");
+    assertTrue(semaphore.tryAcquire(2));
+    int slot = slotNaming(object, self);
+    semaphore.release(2);
+    assertEquals(entry(self, 0), rawEntry(object, slot), "parked: this process, 0 held, not BUSY");
+    plant(object, (slot + 1) % SLOTS, 0, 0); // the next slot is free: a new claim could take it
+    await(semaphore.acquire(1));
+    assertEquals(entry(self, 1), rawEntry(object, slot), "the same entry, not a new claim");
+    assertEquals(List.of("self:1"), holders(object));
+    semaphore.release(1);
+    assertEquals(3, semaphore.availablePermits());
+    assertTrue(
+        semaphore.toString().contains("holder entries in use 0 of 64"), semaphore.toString());
+  }
+
+  @Test
+  void aFullTableTakesAParkedEntryAndItsFormerViewClaimsAnother() throws Exception {
+    Semaphore semaphore = region.semaphore("s", 4);
+    MemorySegment object = object("s");
+    assertTrue(semaphore.tryAcquire(1));
+    semaphore.release(1); // parked in slot 0
+    assertEquals(entry(self, 0), rawEntry(object, 0));
+    for (int slot = 1; slot < SLOTS; slot++) {
+      plant(object, slot, 1, 0); // parked entries of a live process (pid 1)
+    }
+    plant(object, 5, 1, 1); // and one live holder of 1: the total stays honest
+    setWord(object, 3);
+    try (SharedRegion other = otherView()) {
+      Semaphore view = other.semaphore("s", 0);
+      // Nothing is free: the other view takes the first parked entry it meets, which is ours.
+      assertTrue(view.tryAcquire(2));
+      assertEquals(entry(self, 2), rawEntry(object, 0), "the other view's entry now");
+      // Our view finds its entry holding 2 it never took: not its own; it claims another parked.
+      assertTrue(semaphore.tryAcquire(1));
+      assertEquals(entry(self, 2), rawEntry(object, 0), "the other view's count untouched");
+      assertEquals(List.of("self:2", "self:1", "1:1"), holders(object));
+      view.release(2);
+      semaphore.release(1);
+      assertThrows(IllegalStateException.class, () -> semaphore.release(1), "it holds none now");
+      assertThrows(IllegalStateException.class, () -> view.release(1), "it holds none now");
+    }
+    assertEquals(3, semaphore.availablePermits());
+    assertEquals(List.of("1:1"), holders(object));
+  }
+
+  @Test
+  void aParkedEntryTakenByAnotherProcessIsNeverWrittenByItsFormerView() throws Exception {
+    Semaphore semaphore = region.semaphore("s", 2);
+    MemorySegment object = object("s");
+    assertTrue(semaphore.tryAcquire(1));
+    semaphore.release(1); // parked in slot 0
+    plant(object, 0, 1 | BUSY, 0); // another live process evicted it and is mid-claim
+    for (int slot = 1; slot < SLOTS; slot++) {
+      plant(object, slot, 1, 0); // parked entries of that process
+    }
+    assertTrue(semaphore.tryAcquire(1), "claims a parked entry elsewhere");
+    assertEquals(entry(1 | BUSY, 0), rawEntry(object, 0), "the evictor's entry untouched");
+    assertEquals(List.of("1:0", "self:1"), holders(object).subList(0, 2));
+    semaphore.release(1);
+    assertEquals(2, semaphore.availablePermits());
+  }
+
+  @Test
+  void threadsOfOneViewMovingAtOnceRecordEveryMove() throws Exception {
+    Semaphore semaphore = region.semaphore("s", 4);
+    MemorySegment object = object("s");
+    int threads = 4;
+    int rounds = 20_000;
+    List<Thread> movers = new ArrayList<>();
+    List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    for (int t = 0; t < threads; t++) {
+      movers.add(
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try {
+                      for (int i = 0; i < rounds; i++) {
+                        if (semaphore.tryAcquire(1)) {
+                          semaphore.release(1); // refused if another thread's move were lost
+                        }
+                      }
+                    } catch (Throwable e) {
+                      failures.add(e);
+                    }
+                  }));
+    }
+    for (Thread mover : movers) {
+      mover.join();
+    }
+    assertEquals(List.of(), failures);
+    assertEquals(4, semaphore.availablePermits());
+    assertEquals(List.of(), holders(object), "every move recorded and undone");
+    assertEquals(entry(self, 0), rawEntry(object, slotNaming(object, self)), "parked, not BUSY");
   }
 
   // ---- distrust ----

@@ -24,6 +24,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code holder FILE GO NAME:PERMITS[:signal]...}: acquires PERMITS of each semaphore NAME
  *       (created by the test; ":signal" opens it with undo on exit off, as it was created), prints
  *       HELD and waits to be killed;
+ *   <li>{@code mover FILE GO NAME HOLD MOVE N}: acquires HOLD permits of undo semaphore NAME
+ *       (created by the test), prints HELD, then acquires (MOVE "take") or releases ("release") N
+ *       more: the JVM runs with a pause point in that move (TestPausePoints), where it prints
+ *       PAUSED and waits to be killed;
  *   <li>{@code waiter FILE GO NAME PERMITS}: prints WAITING once its acquire of PERMITS is queued,
  *       then GOT and the System.nanoTime() at which it got them, and exits.
  * </ul>
@@ -63,6 +67,8 @@ public final class SemaphoreWorker {
         case "consumer" -> consume(slots, items, bufferOf(raw), Integer.parseInt(args[3]));
         case "taker" -> take(pool, Integer.parseInt(args[3]), Integer.parseInt(args[4]));
         case "holder" -> hold(region, List.of(args).subList(3, args.length));
+        case "mover" ->
+            move(region.semaphore(args[3], 0), Integer.parseInt(args[4]), args[5], args[6]);
         case "waiter" -> await(region.semaphore(args[3], 0), Integer.parseInt(args[4]));
         default -> throw new IllegalArgumentException("unknown role " + role);
       }
@@ -125,6 +131,22 @@ public final class SemaphoreWorker {
       slots.release(batch);
     }
     System.out.println("CONSUMED " + count + " " + sum);
+  }
+
+  private static void move(Semaphore semaphore, int hold, String move, String permits)
+      throws Exception {
+    if (hold > 0) {
+      semaphore.acquire(hold).get(WATCHDOG_MILLIS, TimeUnit.MILLISECONDS);
+    }
+    System.out.println("HELD");
+    int n = Integer.parseInt(permits);
+    if (move.equals("take")) {
+      semaphore.acquire(n).get(WATCHDOG_MILLIS, TimeUnit.MILLISECONDS);
+    } else {
+      semaphore.release(n);
+    }
+    System.out.println("MOVED without pausing"); // the test fails on this line
+    Thread.sleep(WATCHDOG_MILLIS * 2);
   }
 
   private static void hold(SharedRegion region, List<String> specs) throws Exception {

@@ -21,17 +21,34 @@ import java.nio.ByteOrder;
  *
  * One entry per view: each SemaphoreCore (one process's view of the semaphore through one
  * SharedRegion) owns at most one entry, mySlot, which it claims (CAS 0 -> its pid | BUSY) when it
- * first takes permits and frees when its count returns to 0. Two views in one process have two
+ * first takes permits. When its count returns to 0 the entry is PARKED, not freed: it stays (pid,
+ * 0), so that the next acquire locks it with the same one CAS a move makes anyway instead of
+ * claiming a slot again. A parked entry holds nothing and belongs to nobody's count: a claim that
+ * finds no free entry takes a parked one (EVICTION: CAS (any pid, 0) -> its pid | BUSY), so "at most
+ * HOLDER_SLOTS processes hold permits at once" is unchanged. Two views in one process have two
  * entries naming the same pid; neither touches the other's. A view never adopts an entry it did not
  * claim, not even one naming its own pid (a dead process whose pid this one reuses left it).
  *
- * BUSY: the owner sets it (lockMine) before its one CAS of the semaphore's word and clears it
- * (unlockMine) in the same CAS of the entry that adds or removes the permits the word CAS moved.
- * Between the two the entry's count is not yet what the word says, so a repair waits for a live
- * process's BUSY to clear; a dead process's entry is dropped, BUSY or not. Owner-only writes while
- * it lives (the caller serialises its view's calls), a repairer's drop only once the owner is dead:
- * the entry has one writer at a time, so a failed CAS means another process wrote values no
- * ringlock writes, reported as corruption.
+ * BUSY is the view's lock and the repair's signal. A move (lockMine .. unlockMine) starts with one
+ * CAS of the view's entry from (pid, held) to (pid | BUSY, held): it serialises the view's threads
+ * (a thread that finds BUSY on its own entry waits: the holder is between two stores, never
+ * blocked) and tells a repairer that the count is about to disagree with the word. The move ends
+ * with ONE RELEASE STORE (pid, held +/- n), BUSY off: while BUSY is set nobody else writes the
+ * entry (an eviction CASes only a parked entry without BUSY; a repairer drops only a dead process's
+ * entry; the owner's other threads wait), so the store needs no CAS. Ordering: the BUSY CAS comes
+ * before the move's CAS of the word in program order and both are volatile, so a repairer whose R2
+ * CAS of the word follows the move's sees BUSY (or the final store) when it reads the entry; the
+ * release store pairs with the repairer's volatile read and the next move's CAS. Two atomics per
+ * move, against four before (BUSY CAS, entry CAS, and a Java monitor's enter and exit).
+ *
+ * Whose entry it is: the view keeps its holding in heldHere, written only under BUSY and before the
+ * release store, so a thread that wins the BUSY CAS reads it exactly (the CAS reads the previous
+ * mover's store). A parked entry may be evicted and re-claimed behind its view's back, by another
+ * process (the pid differs: the view claims anew) or by another view of this process (same pid:
+ * the holding then differs from heldHere, or both are 0; a view whose heldHere is 0 then shares the
+ * entry harmlessly, since it contributes nothing, until the first move that makes them differ sends
+ * it to claim its own). A nonzero entry is never evicted, so a view holding permits always finds
+ * its own entry: a mismatch there is corruption.
  *
  * Distrust: every entry read is checked (checkedEntry) before it is used: a pid outside
  * 1..PID_MASK (pid bits 30 set), a count above MAX_UNDO_PERMITS, BUSY on a free pid, are
@@ -49,9 +66,13 @@ public final class HolderTable {
   private final int pid;
   private final String semaphore; // how messages name it: "semaphore 'pool'"
 
-  // ---- guarded by the owning view's undo lock (SemaphoreUndo) ----
-  private int mySlot = -1; // the entry this view claimed, or -1
-  private int freeHint; // where the last claim found a free entry: a stale value only costs a scan
+  private final Object claimLock = new Object(); // serialises this view's claims of a new entry
+
+  private volatile int mySlot = -1; // the entry this view claimed, or -1; written under claimLock
+  // This view's holding: written only by the thread holding BUSY on mySlot, before its release
+  // store, so the next BUSY holder reads it exactly (diagnostics read it racily).
+  private int heldHere;
+  private int freeHint; // where the last claim found an entry (claimLock): stale costs a scan
 
   HolderTable(MappedRegion region, SemaphoreWords words, int pid, String semaphore) {
     this.region = region;
@@ -156,78 +177,139 @@ public final class HolderTable {
     return casEntry(slot, expected, 0);
   }
 
-  // ---- this view's entry: the caller holds its view's undo lock (SemaphoreUndo) ----
+  // ---- this view's entry: lockMine .. unlockMine is one move (see the overview) ----
+
+  /** Whether an entry is parked: a pid holding nothing, not moving; another claim may take it. */
+  public static boolean isParked(long entry) {
+    return entry != 0 && heldOf(entry) == 0 && !isBusy(entry);
+  }
 
   /**
-   * Sets BUSY on this view's entry, claiming a free entry (with 0 permits) if it has none and
-   * {@code claim}. Every lockMine that returns is followed by one {@link #unlockMine}.
+   * Sets BUSY on this view's entry, claiming one (with 0 permits) if it has none and {@code claim}.
+   * Every lockMine that returns a count is followed by one {@link #unlockMine} on the same thread.
+   * Waits while another thread of this view holds BUSY (it is between two stores).
    *
-   * @return the permits the entry records, or -1 if this view has no entry and {@code claim} is
-   *     false (nothing was locked)
-   * @throws SemaphoreHoldersFullException if it must claim and every entry is taken
+   * @return the permits this view holds, or -1 if it has no entry and {@code claim} is false
+   *     (nothing was locked: it holds nothing)
+   * @throws SemaphoreHoldersFullException if it must claim and no entry is free or parked
    * @throws UncheckedIOException of an InvalidRegionException (CORRUPT) if the entry is damaged or
    *     changed under its owner
    */
   int lockMine(boolean claim) {
-    if (mySlot >= 0) {
-      long entry = ownEntry(false); // just read: the CAS needs no second read
-      if (!words.casHolderSeen(mySlot, entry, entry | entry(HOLDER_BUSY, 0))) {
-        throw changedUnderOwner();
+    for (int round = 0; ; round++) {
+      int slot = mySlot;
+      if (slot < 0) {
+        if (!claim) {
+          return -1;
+        }
+        if (claimAnew(slot)) {
+          return 0;
+        }
+        continue;
       }
-      return heldOf(entry);
+      long entry = checkedEntry(slot); // the read first: a CAS on a shrunk file is SIGBUS
+      if (pidOf(entry) != pid) {
+        // Free or another process's: this parked entry was evicted (a nonzero one never is).
+        if (!claim && heldHere == 0) {
+          return -1;
+        }
+        if (claimAnew(slot)) {
+          return 0;
+        }
+        continue;
+      }
+      if (isBusy(entry)) {
+        Backoff.pause(round); // a thread of this view (or a view of this process sharing it)
+        continue;
+      }
+      if (!words.casHolderSeen(slot, entry, entry | entry(HOLDER_BUSY, 0))) {
+        continue; // changed since the read: look again
+      }
+      int held = heldOf(entry);
+      if (held == heldHere && slot == mySlot) {
+        return held; // this view's entry, locked
+      }
+      words.srHolder(slot, entry); // not this view's after all: as it was
+      if (heldHere != 0) {
+        throw changedUnderOwner(slot); // a view holding permits is never moved off its entry
+      }
+      if (!claim) {
+        return -1;
+      }
+      if (claimAnew(slot)) {
+        return 0;
+      }
     }
-    if (!claim) {
-      return -1;
+  }
+
+  /**
+   * Claims a new entry for this view (BUSY, 0 held) if {@code failedSlot} is still its entry (-1
+   * for none): a free one, else a parked one (eviction). Its caller then holds BUSY on it.
+   *
+   * @return false if another thread of this view moved it meanwhile: look again
+   */
+  private boolean claimAnew(int failedSlot) {
+    synchronized (claimLock) {
+      if (mySlot != failedSlot) {
+        return false;
+      }
+      if (heldHere != 0) {
+        throw changedUnderOwner(failedSlot); // a nonzero entry is never evicted
+      }
+      int slot = claimFree();
+      heldHere = 0;
+      mySlot = slot; // after the claim: a thread that reads it finds the entry BUSY and waits
+      return true;
     }
+  }
+
+  private int claimFree() {
+    // checked: a damaged entry anywhere is reported, as the repair would report it
     for (int i = 0; i < HOLDER_SLOTS; i++) {
       int slot = (freeHint + i) % HOLDER_SLOTS;
-      // checked: a damaged entry anywhere is reported, as the repair would report it
       if (checkedEntry(slot) == 0 && words.casHolderSeen(slot, 0, entry(pid | HOLDER_BUSY, 0))) {
-        mySlot = slot;
         freeHint = slot;
-        return 0;
+        return slot;
+      }
+    }
+    for (int i = 0; i < HOLDER_SLOTS; i++) { // none free: evict a parked one, whoever's
+      int slot = (freeHint + i) % HOLDER_SLOTS;
+      long entry = checkedEntry(slot);
+      if (isParked(entry) && words.casHolderSeen(slot, entry, entry(pid | HOLDER_BUSY, 0))) {
+        freeHint = slot;
+        return slot;
       }
     }
     throw new SemaphoreHoldersFullException(semaphore, HOLDER_SLOTS);
   }
 
   /**
-   * Adds {@code delta} (negative to remove) to this view's entry and clears BUSY in the same CAS;
-   * frees the entry when its count reaches 0.
+   * Ends this thread's move: adds {@code delta} (negative to remove, 0 to restore) to this view's
+   * holding and publishes it with one release store that clears BUSY; at 0 the entry is parked.
    */
   void unlockMine(int delta) {
-    long entry = ownEntry(true);
-    int held = heldOf(entry) + delta;
+    int slot = mySlot; // stable while this thread holds BUSY on it (claimAnew needs it not ours)
+    int held = heldHere + delta;
     if (held < 0 || held > MAX_UNDO_PERMITS) {
-      throw changedUnderOwner();
+      words.srHolder(slot, entry(pid, heldHere));
+      throw changedUnderOwner(slot);
     }
-    if (!words.casHolderSeen(mySlot, entry, held == 0 ? 0 : entry(pid, held))) { // entry just read
-      throw changedUnderOwner();
-    }
-    if (held == 0) {
-      mySlot = -1;
-    }
+    heldHere = held; // before the store that publishes it (see the overview)
+    words.srHolder(slot, entry(pid, held));
   }
 
-  /** This view's entry, which must name this process with BUSY as {@code busy} says. */
-  private long ownEntry(boolean busy) {
-    long entry = checkedEntry(mySlot);
-    if (pidOf(entry) != pid || isBusy(entry) != busy) {
-      throw changedUnderOwner();
-    }
-    return entry;
-  }
-
-  private UncheckedIOException changedUnderOwner() {
-    long entry = lvEntry(mySlot);
+  private UncheckedIOException changedUnderOwner(int slot) {
+    long entry = lvEntry(slot);
     return region.corruption(
         "has a "
             + semaphore
             + " whose holder entry "
-            + mySlot
+            + slot
             + ", owned by this process ("
             + pid
-            + "), was changed by another to process "
+            + ") recording "
+            + heldHere
+            + " permits, was changed by another to process "
             + Integer.toUnsignedString(pidOf(entry))
             + (isBusy(entry) ? " (busy)" : "")
             + " holding "
@@ -235,16 +317,17 @@ public final class HolderTable {
             + " permits");
   }
 
-  /** The permits this view's entry records (0 without one); caller holds the undo lock. */
+  /** The permits this view holds (a racy read outside a move: for diagnostics). */
   int heldHere() {
-    return mySlot < 0 ? 0 : heldOf(ownEntry(false));
+    return heldHere;
   }
 
-  /** How many entries are in use (a snapshot). */
+  /** How many entries are in use, parked ones not counted (a snapshot). */
   int entriesInUse() {
     int used = 0;
     for (int slot = 0; slot < HOLDER_SLOTS; slot++) {
-      if (lvEntry(slot) != 0) {
+      long entry = lvEntry(slot);
+      if (entry != 0 && !isParked(entry)) {
         used++;
       }
     }

@@ -102,7 +102,8 @@ import java.util.concurrent.CompletableFuture;
  * completed, and sleepers cancelled, only after the monitor is released, because completion runs
  * user continuations. Watches are made and cancelled under it: PeerWatches runs the exit event
  * outside its own monitor, so the order is always this, then PeerWatches, then ProcessWatch.
- * SemaphoreUndo's lock is taken inside `this` (a grant in the pump) or alone, never the other way.
+ * SemaphoreUndo's per-view lock (BUSY on the view's holder entry) is taken inside `this` (a grant
+ * in the pump) or alone, never the other way.
  */
 public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> implements Semaphore {
   private static final CompletableFuture<Void> ACQUIRED = new Acquired();

@@ -29,10 +29,12 @@ import java.util.concurrent.TimeUnit;
  * holders' records.
  *
  * Moving permits (acquire, tryAcquire, drainPermits, a grant in the pump, release, a give-back),
- * always under undoLock, so one view makes one move at a time:
- *   1. set BUSY on this view's entry (claiming a free one, held 0, for a first acquire);
+ * one move at a time per view (BUSY on its entry is the view's lock: HolderTable's overview):
+ *   1. one CAS of this view's entry setting BUSY (claiming a free or parked one, held 0, for a
+ *      view without an entry);
  *   2. one CAS of the word: available -/+ n, refused if REPAIR is set (then nothing moved);
- *   3. one CAS of the entry: held +/- n (or held unchanged if step 2 was refused) and BUSY off.
+ *   3. one release store of the entry: held +/- n (or unchanged if step 2 was refused), BUSY off;
+ *      an entry at 0 stays claimed (parked) for this view's next move.
  * Nothing waits between 1 and 3: step 2 is a CAS loop that gives up on REPAIR. A move that finds
  * REPAIR repairs if the repairer is dead, else waits for the live one, bounded (repairOrWait).
  *
@@ -53,14 +55,15 @@ import java.util.concurrent.TimeUnit;
  * too): late, never doubled. A repairer whose pid was reused so stalls the semaphore until the new
  * process exits, unless that process is this JVM (then R1 takes the lease over).
  *
- * Costs: an uncontended acquire or release is two CASes of the entry and one of the word (a first
- * acquire scans for a free entry), under an uncontended Java lock.
+ * Costs: an uncontended acquire or release is two atomics, the entry's BUSY CAS and the word's
+ * CAS, and one release store (a view's first acquire, or one after its parked entry was evicted,
+ * claims an entry with the same CAS). Before: three CASes and a Java monitor each way.
  *
- * Locking: undoLock guards this view's holder entry (HolderTable's mySlot) and serialises its
- * moves; it is taken inside the semaphore's monitor (a grant in the pump) or alone, never the
- * other way, and nothing waits while holding it. A repair runs outside undoLock (it waits for BUSY,
- * which a holder of undoLock may have set). Peer watches are made under the semaphore's monitor
- * (sweepAndRepair's callers hold it).
+ * Locking: BUSY on this view's entry serialises its moves (HolderTable); it is taken inside the
+ * semaphore's monitor (a grant in the pump) or alone, never the other way, and nothing blocks while
+ * holding it, so a thread that finds its view's entry BUSY spins briefly (Backoff). A repair never
+ * runs while its thread holds BUSY (it waits for BUSY, which another thread of this view may have
+ * set). Peer watches are made under the semaphore's monitor (sweepAndRepair's callers hold it).
  */
 /** Undo on exit for one semaphore view: recorded moves of permits; see the overview. */
 final class SemaphoreUndo {
@@ -96,7 +99,6 @@ final class SemaphoreUndo {
   private final HolderTable holders;
   private final SemaphoreRepair repairs;
   private final int total; // available + every record, read once (fixed at creation)
-  private final Object undoLock = new Object(); // serialises this view's moves (see the overview)
 
   /**
    * The undo side of a semaphore view being opened, or null if the object was created without undo
@@ -242,7 +244,7 @@ final class SemaphoreUndo {
   /**
    * {@link #takeRecorded}, and if the table is full, a sweep first: dead processes' entries (even
    * ones recording nothing, left by a kill during a first acquire) are freed by the repair. Not
-   * under undoLock (the repair must not run there).
+   * while holding BUSY (the repair must not run there).
    *
    * @param subscribe under the monitor with requests queued (see returnDeadHoldings)
    * @return TAKEN, TOO_FEW or REPAIRING (then nothing was taken)
@@ -287,27 +289,27 @@ final class SemaphoreUndo {
    * @throws UncheckedIOException of an InvalidRegionException (CORRUPT) for a damaged entry
    */
   private int takeRecorded(int permits, boolean exactly) {
-    synchronized (undoLock) {
-      int found = takeable(words.lvWord(), permits, exactly);
-      if (found != TAKEN) {
-        return found; // decided before claiming an entry: a refused acquire claims nothing
-      }
-      holders.lockMine(true); // step 1
-      int taken = 0;
-      try {
-        for (int v = words.lvWord(); ; v = words.lvWord()) {
-          found = takeable(v, permits, exactly);
-          if (found != TAKEN) {
-            return found;
-          }
-          if (words.casWordSeen(v, v - permits)) { // step 2 (v just read); WAITERS stays
-            taken = permits;
-            return TAKEN;
-          }
+    int found = takeable(words.lvWord(), permits, exactly);
+    if (found != TAKEN) {
+      return found; // decided before locking the entry: a refused acquire claims nothing
+    }
+    holders.lockMine(true); // step 1
+    TestPausePoints.inSemaphoreMove(described, "take-busy");
+    int taken = 0;
+    try {
+      for (int v = words.lvWord(); ; v = words.lvWord()) {
+        found = takeable(v, permits, exactly);
+        if (found != TAKEN) {
+          return found;
         }
-      } finally {
-        holders.unlockMine(taken); // step 3
+        if (words.casWordSeen(v, v - permits)) { // step 2 (v just read); WAITERS stays
+          taken = permits;
+          TestPausePoints.inSemaphoreMove(described, "take-word");
+          return TAKEN;
+        }
       }
+    } finally {
+      holders.unlockMine(taken); // step 3
     }
   }
 
@@ -329,54 +331,57 @@ final class SemaphoreUndo {
    * @throws IllegalStateException if this view holds fewer than {@code permits}
    */
   private int releaseRecorded(int permits, boolean refuseBeyond) {
+    int held = holders.lockMine(false); // step 1 (-1: no entry, so nothing held and nothing locked)
+    if (held < permits) {
+      if (held >= 0) {
+        holders.unlockMine(0);
+      }
+      if (!refuseBeyond) {
+        return TAKEN; // cannot happen: a give-back's permits were recorded by this view
+      }
+      throw refusedBeyondHolding(permits, Math.max(held, 0));
+    }
+    TestPausePoints.inSemaphoreMove(described, "release-busy");
     int old;
-    synchronized (undoLock) {
-      int held = holders.heldHere();
-      if (held < permits) {
-        if (!refuseBeyond) {
-          return TAKEN; // cannot happen: a give-back's permits were recorded by this view
+    int released = 0;
+    try {
+      for (old = words.lvWord(); ; old = words.lvWord()) {
+        if ((old & REPAIR) != 0) {
+          return REPAIRING;
         }
-        throw new IllegalStateException(
-            "releasing "
-                + permits
-                + " permits of "
-                + described
-                + ", which has undo on exit, but this process holds "
-                + held
-                + " through this region: with undo on exit permits are owned, and a process"
-                + " releases only what it acquired. Release at most "
-                + held
-                + ", or create the semaphore with SemaphoreOptions.builder().undoOnExit(false) to"
-                + " signal between processes");
-      }
-      if ((words.lvWord() & REPAIR) != 0) {
-        return REPAIRING;
-      }
-      holders.lockMine(false); // step 1 (the entry exists: it holds permits)
-      int released = 0;
-      try {
-        for (old = words.lvWord(); ; old = words.lvWord()) {
-          if ((old & REPAIR) != 0) {
-            return REPAIRING;
-          }
-          int available = old & UNDO_PERMITS_MASK;
-          if ((long) available + permits > total) {
-            // the word and the records disagree beyond what any move allows
-            throw corruptCount(available, permits);
-          }
-          if (words.casWordSeen(old, available + permits)) { // step 2 (old just read); WAITERS off
-            released = permits;
-            break;
-          }
+        int available = old & UNDO_PERMITS_MASK;
+        if ((long) available + permits > total) {
+          // the word and the records disagree beyond what any move allows
+          throw corruptCount(available, permits);
         }
-      } finally {
-        holders.unlockMine(-released); // step 3
+        if (words.casWordSeen(old, available + permits)) { // step 2 (old just read); WAITERS off
+          released = permits;
+          TestPausePoints.inSemaphoreMove(described, "release-word");
+          break;
+        }
       }
+    } finally {
+      holders.unlockMine(-released); // step 3
     }
     if ((old & WAITERS) != 0) {
       wakeAll.signal();
     }
     return TAKEN;
+  }
+
+  private IllegalStateException refusedBeyondHolding(int permits, int held) {
+    return new IllegalStateException(
+        "releasing "
+            + permits
+            + " permits of "
+            + described
+            + ", which has undo on exit, but this process holds "
+            + held
+            + " through this region: with undo on exit permits are owned, and a process"
+            + " releases only what it acquired. Release at most "
+            + held
+            + ", or create the semaphore with SemaphoreOptions.builder().undoOnExit(false) to"
+            + " signal between processes");
   }
 
   private UncheckedIOException corruptCount(int available, int releasing) {
@@ -446,8 +451,8 @@ final class SemaphoreUndo {
     for (int slot = 0; slot < HOLDER_SLOTS; slot++) {
       long entry = holders.checkedEntry(slot);
       int holder = HolderTable.pidOf(entry);
-      if (entry == 0 || holder == pid) {
-        continue; // free, or this process's
+      if (entry == 0 || holder == pid || HolderTable.isParked(entry)) {
+        continue; // free, this process's, or parked: holding nothing, it returns nothing
       }
       if (subscribe) {
         named[slot] = holder;
@@ -480,12 +485,8 @@ final class SemaphoreUndo {
   /** The records, for the semaphore's toString; a damaged table says so instead. */
   String describeRecords() {
     try {
-      int heldHere;
-      synchronized (undoLock) {
-        heldHere = holders.heldHere();
-      }
       return ", held here "
-          + heldHere
+          + holders.heldHere()
           + ", holder entries in use "
           + holders.entriesInUse()
           + " of "

@@ -125,6 +125,15 @@ public final class SemaphoreWords {
     return LONG.compareAndSet(object, SemaphoreDescriptor.holderOffset(slot), seen, next);
   }
 
+  /**
+   * A release store of a whole entry: the owner's end of a move (HolderTable.unlockMine), which
+   * holds BUSY on it, so no other writer can race it (see HolderTable). Its release pairs with the
+   * acquire of whoever reads the entry next: a repairer's lvHolder, the owner's next CAS.
+   */
+  public void srHolder(int slot, long entry) {
+    LONG.setRelease(object, SemaphoreDescriptor.holderOffset(slot), entry);
+  }
+
   /** A plain store of a whole entry ({@link HolderTable#entry}): for a test, never the protocol. */
   public void spHolder(int slot, long entry) {
     object.set(ValueLayout.JAVA_LONG, SemaphoreDescriptor.holderOffset(slot), entry);

@@ -28,6 +28,13 @@ final class TestPausePoints {
 
   static final long PAUSE_BEFORE_SLEEPING_MILLIS = 600;
 
+  /**
+   * {@code STEP:NAME}: a move of permits of undo semaphore NAME stops for good at STEP, one of
+   * take-busy (its entry BUSY, the word not yet moved), take-word (the word moved, the entry not
+   * yet recorded), release-busy and release-word (the same two points of a release).
+   */
+  static final String PAUSE_IN_SEMAPHORE_MOVE_PROPERTY = "dev.ringlock.test.pauseInSemaphoreMove";
+
   private static final String PAUSE_AFTER_FREEING =
       System.getProperty(PAUSE_AFTER_FREEING_PROPERTY);
   private static final String PAUSE_BEFORE_SLEEPING =
@@ -36,7 +43,32 @@ final class TestPausePoints {
   private static final String PAUSE_AFTER_CHOOSING =
       System.getProperty(PAUSE_AFTER_CHOOSING_PROPERTY);
 
+  private static final String PAUSE_IN_SEMAPHORE_MOVE = semaphoreMovePoint();
+
   private TestPausePoints() {}
+
+  /** "STEP:NAME" as the semaphore's description and step would say it: "STEP semaphore 'NAME'". */
+  private static String semaphoreMovePoint() {
+    String point = System.getProperty(PAUSE_IN_SEMAPHORE_MOVE_PROPERTY);
+    if (point == null) {
+      return null;
+    }
+    int colon = point.indexOf(':');
+    return point.substring(0, colon) + " semaphore '" + point.substring(colon + 1) + "'";
+  }
+
+  /**
+   * A move of permits of the undo semaphore {@code described} ("semaphore 'NAME'") reached {@code
+   * step} (see {@link #PAUSE_IN_SEMAPHORE_MOVE_PROPERTY}).
+   */
+  static void inSemaphoreMove(String described, String step) {
+    if (PAUSE_IN_SEMAPHORE_MOVE != null
+        && PAUSE_IN_SEMAPHORE_MOVE.length() == step.length() + 1 + described.length()
+        && PAUSE_IN_SEMAPHORE_MOVE.startsWith(step)
+        && PAUSE_IN_SEMAPHORE_MOVE.endsWith(described)) {
+      pause("PAUSED at " + step + " of " + described);
+    }
+  }
 
   /** The release of mutex {@code name} freed its word; its wake is not yet submitted. */
   static void afterFreeingWord(String name) {
