@@ -26,11 +26,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A platform thread blocked in {@code lock().join()} while another process holds the mutex runs its
- * process's kernel wait itself: the release's wake reaches that thread, and the grant completes the
- * future there, not on the ring's completion thread (one thread wake-up per cross-process hop).
- * Cancel, timeout and interrupt of the joined thread hand the wait back with no wake lost. Runs on
- * whichever backend the build's execution selects (io_uring, then syscalls).
+ * A platform thread blocked in {@code lock().join()} while another process (or another view of the
+ * region, which waits the same way) holds the mutex runs its process's kernel wait itself: the
+ * release's wake reaches that thread, and the grant completes the future there, not on the ring's
+ * completion thread (one thread wake-up per cross-process hop). Cancel, timeout and interrupt of
+ * the joined thread hand the wait back with no wake lost. Runs on whichever backend the build's
+ * execution selects (io_uring, then syscalls).
  */
 class JoinTakeoverTest {
   private static final Duration GENEROUS = Duration.ofSeconds(30);
@@ -41,7 +42,7 @@ class JoinTakeoverTest {
   private Child holder;
 
   @BeforeEach
-  void holderTakesTheMutex() throws Exception {
+  void regionFile() throws Exception {
     regionFile = Path.of("/dev/shm").resolve("ringlock-join-" + ProcessHandle.current().pid());
     if (!Files.isDirectory(regionFile.getParent())) {
       regionFile = directory.resolve("region");
@@ -51,6 +52,10 @@ class JoinTakeoverTest {
     try (SharedRegion region = SharedRegion.open(regionFile)) {
       region.mutex("m");
     }
+  }
+
+  /** Another process takes the mutex and holds it until {@link #releaseHolder}. */
+  private void holderInAnotherProcess() throws Exception {
     holder =
         Child.jvm(MutexHolder.class, regionFile.toString(), control.toString(), "m")
             .logTo(directory.resolve("holder.log"))
@@ -74,6 +79,15 @@ class JoinTakeoverTest {
 
   private void releaseHolder() throws Exception {
     Files.createFile(control.resolve("release-m"));
+  }
+
+  /**
+   * A second view of the region in this JVM holds the mutex: its own core, queue and kernel wait,
+   * so the first view's requests wait for it through the word and a FUTEX_WAKE, as for another
+   * process (the word names the same pid, which only makes it look alive). No JVM to start.
+   */
+  private static MutexGuard heldByAnotherView(SharedRegion other) {
+    return other.mutex("m").tryLock().orElseThrow();
   }
 
   /** Waits until {@code thread} sleeps in the kernel on its own (ThreadWaiter.await). */
@@ -107,6 +121,7 @@ class JoinTakeoverTest {
   @Test
   @Timeout(120)
   void theJoinedThreadIsTheOneTheReleaseWakesAndItGrantsItself() throws Exception {
+    holderInAnotherProcess();
     try (SharedRegion region = SharedRegion.open(regionFile)) {
       Mutex mutex = region.mutex("m");
       AtomicReference<Thread> completedOn = new AtomicReference<>();
@@ -132,7 +147,9 @@ class JoinTakeoverTest {
   @Test
   @Timeout(120)
   void aVirtualThreadKeepsParkingAndTheRingGrants() throws Exception {
-    try (SharedRegion region = SharedRegion.open(regionFile)) {
+    try (SharedRegion other = SharedRegion.open(regionFile);
+        SharedRegion region = SharedRegion.open(regionFile)) {
+      MutexGuard held = heldByAnotherView(other);
       Mutex mutex = region.mutex("m");
       AtomicReference<Thread> completedOn = new AtomicReference<>(Thread.currentThread());
       AtomicReference<MutexGuard> got = new AtomicReference<>();
@@ -145,7 +162,7 @@ class JoinTakeoverTest {
                     got.set(request.join());
                   });
       Thread.sleep(200); // let it block; a virtual thread must never sleep in the kernel itself
-      releaseHolder();
+      held.unlock();
       joiner.join(GENEROUS.toMillis());
       assertFalse(joiner.isAlive());
       assertEquals(null, completedOn.get(), "a virtual thread ran the queue's kernel wait");
@@ -156,7 +173,9 @@ class JoinTakeoverTest {
   @Test
   @Timeout(120)
   void aCancelFromAnotherThreadEndsTheJoinAndTheNextWaiterStillGetsTheWake() throws Exception {
-    try (SharedRegion region = SharedRegion.open(regionFile)) {
+    try (SharedRegion other = SharedRegion.open(regionFile);
+        SharedRegion region = SharedRegion.open(regionFile)) {
+      MutexGuard held = heldByAnotherView(other);
       Mutex mutex = region.mutex("m");
       CompletableFuture<MutexGuard> first = mutex.lock();
       AtomicReference<Throwable> firstEnded = new AtomicReference<>();
@@ -176,7 +195,7 @@ class JoinTakeoverTest {
       joiner.join(GENEROUS.toMillis());
       assertFalse(joiner.isAlive(), "the joined thread stayed in the kernel after its cancel");
       assertInstanceOf(CancellationException.class, firstEnded.get());
-      releaseHolder();
+      held.unlock();
       MutexGuard guard = second.get(GENEROUS.toMillis(), TimeUnit.MILLISECONDS);
       guard.unlock();
       // the wait handed back to the ring took the release's wake: no re-check had to rescue it
@@ -187,7 +206,9 @@ class JoinTakeoverTest {
   @Test
   @Timeout(120)
   void aJoinedRequestTimesOutOnItsOwnThreadAndTheMutexStaysUsable() throws Exception {
-    try (SharedRegion region = SharedRegion.open(regionFile)) {
+    try (SharedRegion other = SharedRegion.open(regionFile);
+        SharedRegion region = SharedRegion.open(regionFile)) {
+      MutexGuard held = heldByAnotherView(other);
       Mutex mutex = region.mutex("m");
       long start = System.nanoTime();
       CompletionException failure =
@@ -195,7 +216,7 @@ class JoinTakeoverTest {
       long waited = System.nanoTime() - start;
       assertInstanceOf(TimeoutException.class, failure.getCause());
       assertTrue(waited >= TimeUnit.MILLISECONDS.toNanos(100), "timed out after " + waited + " ns");
-      releaseHolder();
+      held.unlock();
       mutex.lock().get(GENEROUS.toMillis(), TimeUnit.MILLISECONDS).unlock();
     }
   }
@@ -203,7 +224,9 @@ class JoinTakeoverTest {
   @Test
   @Timeout(120)
   void anInterruptedGetLeavesTheKernelAndTheRequestIsStillGranted() throws Exception {
-    try (SharedRegion region = SharedRegion.open(regionFile)) {
+    try (SharedRegion other = SharedRegion.open(regionFile);
+        SharedRegion region = SharedRegion.open(regionFile)) {
+      MutexGuard held = heldByAnotherView(other);
       Mutex mutex = region.mutex("m");
       CompletableFuture<MutexGuard> request = mutex.lock();
       AtomicReference<Throwable> ended = new AtomicReference<>();
@@ -223,9 +246,77 @@ class JoinTakeoverTest {
       assertFalse(getter.isAlive(), "an interrupted get() stayed in the kernel");
       assertInstanceOf(InterruptedException.class, ended.get());
       assertFalse(request.isDone());
-      releaseHolder();
+      held.unlock();
       request.get(GENEROUS.toMillis(), TimeUnit.MILLISECONDS).unlock();
       assertEquals(0, ((MutexCore) mutex).recheckRescues());
+    }
+  }
+
+  /**
+   * Runs {@code join} on a new platform thread, waits until it sleeps in the kernel itself, runs
+   * {@code release}, and returns whether the request's grant ran in that thread's kernel wait.
+   */
+  private static boolean grantedInTheJoinedThread(CompletableFuture<?> request, Runnable release)
+      throws Exception {
+    AtomicReference<Thread> completedOn = new AtomicReference<>();
+    request.whenComplete((v, e) -> completedOn.set(grantingThread()));
+    Thread joiner = Thread.ofPlatform().start(request::join);
+    awaitSleepingItself(joiner);
+    release.run();
+    joiner.join(GENEROUS.toMillis());
+    assertFalse(joiner.isAlive());
+    return completedOn.get() == joiner;
+  }
+
+  @Test
+  @Timeout(120)
+  void aSemaphoreAcquireJoinedIsGrantedOnItsOwnThread() throws Exception {
+    try (SharedRegion other = SharedRegion.open(regionFile);
+        SharedRegion region = SharedRegion.open(regionFile)) {
+      Semaphore holding = other.semaphore("s", 1);
+      assertTrue(holding.tryAcquire(1));
+      CompletableFuture<Void> request = region.semaphore("s", 1).acquire(1);
+      assertTrue(grantedInTheJoinedThread(request, () -> holding.release(1)));
+      region.semaphore("s", 1).release(1);
+    }
+  }
+
+  @Test
+  @Timeout(120)
+  void aReadJoinedBehindAnotherViewsWriterIsGrantedOnItsOwnThread() throws Exception {
+    try (SharedRegion other = SharedRegion.open(regionFile);
+        SharedRegion region = SharedRegion.open(regionFile)) {
+      WriteGuard writing = other.readWriteMutex("rw").tryWrite().orElseThrow();
+      CompletableFuture<ReadGuard> request = region.readWriteMutex("rw").read();
+      assertTrue(grantedInTheJoinedThread(request, writing::unlock));
+      request.join().unlock();
+    }
+  }
+
+  @Test
+  @Timeout(120)
+  void aRegionClosedUnderAJoinedThreadEndsItsJoin() throws Exception {
+    try (SharedRegion other = SharedRegion.open(regionFile)) {
+      MutexGuard held = heldByAnotherView(other);
+      SharedRegion region = SharedRegion.open(regionFile);
+      CompletableFuture<MutexGuard> request = region.mutex("m").lock();
+      AtomicReference<Throwable> ended = new AtomicReference<>();
+      Thread joiner =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try {
+                      request.join();
+                    } catch (Throwable t) {
+                      ended.set(t);
+                    }
+                  });
+      awaitSleepingItself(joiner);
+      region.close();
+      joiner.join(GENEROUS.toMillis());
+      assertFalse(joiner.isAlive(), "the joined thread stayed in the kernel after the close");
+      assertInstanceOf(RegionClosedException.class, ended.get().getCause());
+      held.unlock();
     }
   }
 }
