@@ -61,6 +61,16 @@ public final class ThreadWaiter {
   private static final long DEADLINE = WAITV + 2 * ENTRY; // struct __kernel_timespec
   private static final long SIZE = DEADLINE + UringLayouts.KERNEL_TIMESPEC.byteSize();
 
+  /**
+   * The system property that turns the take-over off ({@code -Dringlock.joinTakeover=false}): a
+   * joined thread then parks until the ring's completion thread completes its future, as before.
+   * For measuring one against the other; on by default.
+   */
+  public static final String PROPERTY = "ringlock.joinTakeover";
+
+  private static final boolean ENABLED =
+      !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim());
+
   // set once futex_waitv was refused (ENOSYS, a seccomp filter): nobody takes waits over then
   private static volatile boolean unavailable;
 
@@ -78,10 +88,11 @@ public final class ThreadWaiter {
 
   /**
    * The calling thread's waiter; null for a virtual thread (a blocking system call would pin its
-   * carrier) or where futex_waitv is refused: then the caller waits as it did before.
+   * carrier), where futex_waitv is refused, or with {@link #PROPERTY} false: then the caller waits
+   * as it did before.
    */
   public static ThreadWaiter current() {
-    if (unavailable || Thread.currentThread().isVirtual()) {
+    if (!ENABLED || unavailable || Thread.currentThread().isVirtual()) {
       return null;
     }
     return CURRENT.get();

@@ -69,7 +69,25 @@ import java.util.concurrent.TimeoutException;
  * hand the scan to WaitQueueTasks, which runs it now or defers it (docs/waiting.md, The wait queue
  * on the base).
  *
- * Monitor rule: `this` guards the queue, the sleeper and the primitive's decision state; it is
+ * Join take-over (joinHere; docs/threading.md, Who is woken). A platform thread blocked in join()
+ * or get() on the head request runs the queue's kernel wait itself, so that the thread the kernel
+ * wakes is the one that goes on: Sleeper.takeOver swaps the armed ring wait for a JoinedWait with
+ * the same word, value and timeout (the ring's is cancelled outside the monitor; a wake it had
+ * consumed is passed on), and while the request heads the queue every later arm is a JoinedWait
+ * too. The thread sleeps in futex_waitv on the word and its own nudge word (core's ThreadWaiter)
+ * and completes the JoinedWait as the ring completes a wait, so the SLEEPER_* event, the decision
+ * and the grant run on it. States of the sleeper: ring wait | JoinedWait run by the joiner | none.
+ * Races, each resolved under this monitor or by a nudge:
+ *   - a decision elsewhere detaches the JoinedWait: its cancel nudges the joiner, which looks again
+ *     (a new JoinedWait, or none: then it leaves); a wake it consumed meanwhile is passed on;
+ *   - the request completes on another thread (grant, cancel, failure): QueuedRequest nudges the
+ *     joiner, which leaves; a JoinedWait still armed goes back to the ring (Sleeper.handBack),
+ *     on the same value: a wake in between changed the word first, so the ring's wait sees it;
+ *   - a nudge racing the joiner's look: it reads the nudge word before it looks, and sleeps on
+ *     that value, so a nudge after the look ends the sleep at once.
+ * Virtual threads, get(timeout), and requests that do not head the queue keep parking.
+ *
+ * Monitor rule: `this` guards the queue, the sleeper and the primitive's decision state; it is * Monitor rule: `this` guards the queue, the sleeper and the primitive's decision state; it is
  * taken before PeerWatches's, which is taken before ProcessWatch's. Futures are completed, and
  * sleepers cancelled, only outside it.
  */
