@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ringlock.core.FutexRing;
+import dev.ringlock.core.ThreadWaiter;
 import dev.ringlock.locks.internal.MutexCore;
 import dev.ringlock.testsupport.Child;
 import java.nio.file.Files;
@@ -92,11 +92,11 @@ class JoinTakeoverTest {
   }
 
   /**
-   * Whether this execution's rings take joined threads' waits over: io_uring; not the syscalls
-   * backend (docs/threading.md says why), where a joined thread parks as before.
+   * Whether joined threads' waits are taken over in this run: on both backends, unless
+   * -Dringlock.joinTakeover=false (then a joined thread parks as before).
    */
   private static boolean takesOver() {
-    return FutexRing.defaultRing().backend() != FutexRing.Backend.SYSCALLS;
+    return !"false".equals(System.getProperty(ThreadWaiter.PROPERTY));
   }
 
   /**

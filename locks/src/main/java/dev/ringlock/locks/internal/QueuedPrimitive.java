@@ -355,12 +355,6 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
    * as before. See the overview's "Join take-over".
    */
   final void joinHere(R request, boolean interruptible) {
-    // Not on the syscalls backend: jcstress JoinTakeoverRaces.TakeoverRacingCancel saw a wake lost
-    // there (5 of 5,352 samples rescued by the re-check; none in 5,654 on io_uring), as the first
-    // attempt's JoinTakeoverRacingWake did; not understood yet (docs/threading.md).
-    if (sleeper.ring().backend() == FutexRing.Backend.SYSCALLS) {
-      return;
-    }
     ThreadWaiter here = ThreadWaiter.current();
     if (here == null) {
       return;
