@@ -647,6 +647,10 @@ public final class Child implements AutoCloseable {
       if (backend != null && !systemProperties.containsKey(BACKEND_PROPERTY)) {
         command.add("-D" + BACKEND_PROPERTY + "=" + backend); // the backend of this test run
       }
+      String takeover = System.getProperty("ringlock.joinTakeover");
+      if (takeover != null) {
+        command.add("-Dringlock.joinTakeover=" + takeover); // a run without the join take-over
+      }
       systemProperties.forEach((key, value) -> command.add("-D" + key + "=" + value));
       command.addAll(jvmOptions);
       command.add("-cp");

@@ -1,6 +1,7 @@
 package dev.ringlock.bench.xproc;
 
 import dev.ringlock.core.FutexRing;
+import dev.ringlock.core.ThreadWaiter;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -82,6 +83,10 @@ public final class ChildProcess implements AutoCloseable {
     String backend = System.getProperty(FutexRing.BACKEND_PROPERTY);
     if (backend != null) { // a run on -Dringlock.backend=syscalls measures its children there too
       command.add("-D" + FutexRing.BACKEND_PROPERTY + "=" + backend);
+    }
+    String takeover = System.getProperty(ThreadWaiter.PROPERTY);
+    if (takeover != null) { // a run with the join take-over off measures its children without it
+      command.add("-D" + ThreadWaiter.PROPERTY + "=" + takeover);
     }
     command.addAll(jvmOptions);
     command.add("-cp");

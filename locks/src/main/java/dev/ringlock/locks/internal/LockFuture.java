@@ -42,6 +42,12 @@ final class LockFuture extends QueuedRequest<MutexGuard, LockFuture> {
     }
   }
 
+  /** A thread blocked in join() may run the queue's kernel wait (QueuedPrimitive.joinHere). */
+  @Override
+  QueuedPrimitive<LockFuture> primitive() {
+    return mutex;
+  }
+
   @Override
   FutexRing boundRing() {
     return mutex.ring;

@@ -2,10 +2,13 @@ package dev.ringlock.locks.internal;
 
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexWord;
+import dev.ringlock.core.RingClosedException;
+import dev.ringlock.core.ThreadWaiter;
 import dev.ringlock.core.WaitOutcome;
 import dev.ringlock.locks.RegionClosedException;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /*
@@ -66,7 +69,25 @@ import java.util.concurrent.TimeoutException;
  * hand the scan to WaitQueueTasks, which runs it now or defers it (docs/waiting.md, The wait queue
  * on the base).
  *
- * Monitor rule: `this` guards the queue, the sleeper and the primitive's decision state; it is
+ * Join take-over (joinHere; docs/threading.md, Who is woken). A platform thread blocked in join()
+ * or get() on the head request runs the queue's kernel wait itself, so that the thread the kernel
+ * wakes is the one that goes on: Sleeper.takeOver swaps the armed ring wait for a JoinedWait with
+ * the same word, value and timeout (the ring's is cancelled outside the monitor; a wake it had
+ * consumed is passed on), and while the request heads the queue every later arm is a JoinedWait
+ * too. The thread sleeps in futex_waitv on the word and its own nudge word (core's ThreadWaiter)
+ * and completes the JoinedWait as the ring completes a wait, so the SLEEPER_* event, the decision
+ * and the grant run on it. States of the sleeper: ring wait | JoinedWait run by the joiner | none.
+ * Races, each resolved under this monitor or by a nudge:
+ *   - a decision elsewhere detaches the JoinedWait: its cancel nudges the joiner, which looks again
+ *     (a new JoinedWait, or none: then it leaves); a wake it consumed meanwhile is passed on;
+ *   - the request completes on another thread (grant, cancel, failure): QueuedRequest nudges the
+ *     joiner, which leaves; a JoinedWait still armed goes back to the ring (Sleeper.handBack),
+ *     on the same value: a wake in between changed the word first, so the ring's wait sees it;
+ *   - a nudge racing the joiner's look: it reads the nudge word before it looks, and sleeps on
+ *     that value, so a nudge after the look ends the sleep at once.
+ * Virtual threads, get(timeout), and requests that do not head the queue keep parking.
+ *
+ * Monitor rule: `this` guards the queue, the sleeper and the primitive's decision state; it is * Monitor rule: `this` guards the queue, the sleeper and the primitive's decision state; it is
  * taken before PeerWatches's, which is taken before ProcessWatch's. Futures are completed, and
  * sleepers cancelled, only outside it.
  */
@@ -332,6 +353,121 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
       }
     }
     effects.run(this);
+  }
+
+  // ---- the joined thread's take-over ----
+
+  /**
+   * The longest one system call of a joined thread lasts (docs/threading.md: no ringlock wait stays
+   * in the kernel longer than a tick): between two it notices an interrupt (get()) or a closed
+   * ring.
+   */
+  static final long JOIN_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+  /**
+   * From {@code request}'s join() or get() ({@code interruptible}) on a platform thread that is not
+   * a completion thread: if the request heads the queue, this thread runs the queue's kernel wait
+   * itself until the request is done, so that the thread the kernel wakes is the one that goes on,
+   * and the queue's decision (and so the grant) runs here. Returns when the request is done, or as
+   * soon as the take-over is not possible or must end (no wait armed: the lock is held in this
+   * process, whose release will grant; an interrupt; futex_waitv refused); the caller then blocks
+   * as before. See the overview's "Join take-over".
+   */
+  final void joinHere(R request, boolean interruptible) {
+    ThreadWaiter here = ThreadWaiter.current();
+    if (here == null) {
+      return;
+    }
+    CompletableFuture<WaitOutcome> replaced;
+    JoinedWait taken;
+    synchronized (this) {
+      if (closed || !request.queued || queue.head() != request || sleeper.hasJoiner()) {
+        return;
+      }
+      replaced = sleeper.takeOver(here, request);
+      taken = sleeper.joinedWait();
+    }
+    request.joiner = here; // a completion from another thread now nudges us (QueuedRequest)
+    try {
+      if (replaced != null) {
+        watch(taken);
+        // If the ring's wait completed first, woken, its completion found the sleeper moved on and
+        // dropped it: the wake it consumed goes on (a spurious wake is harmless, a lost one not).
+        if (!replaced.cancel(false)
+            && !replaced.isCompletedExceptionally()
+            && replaced.getNow(null) instanceof WaitOutcome outcome
+            && outcome.isWoken()) {
+          sleeper.ring().wake(taken.word, 1, taken.bitset);
+        }
+      }
+      runJoinedWaits(request, here, interruptible);
+    } catch (InternalError fault) {
+      regionFaulted(fault); // the file shrank: the queue, this request too, fails with TRUNCATED
+    } finally {
+      request.joiner = null;
+    }
+  }
+
+  private void runJoinedWaits(R request, ThreadWaiter here, boolean interruptible) {
+    for (; ; ) {
+      int nudges = here.nudgeSnapshot(); // before looking: a later nudge ends the wait at once
+      JoinedWait joined;
+      CompletableFuture<WaitOutcome> handedBack = null;
+      boolean leave;
+      synchronized (this) {
+        joined = sleeper.joinedWait();
+        leave =
+            request.isDone()
+                || joined == null
+                || closed
+                || (interruptible && Thread.currentThread().isInterrupted());
+        if (leave) {
+          handedBack = sleeper.handBack();
+        }
+      }
+      if (leave) {
+        handedBackOutside(joined, handedBack);
+        return;
+      }
+      long now = System.nanoTime();
+      long until =
+          joined.timesOutAt - now < JOIN_SLICE_NANOS ? joined.timesOutAt : now + JOIN_SLICE_NANOS;
+      ThreadWaiter.Result result = here.await(joined.word, joined.expected, nudges, until);
+      if (result == null) {
+        JoinedWait armed;
+        synchronized (this) {
+          armed = sleeper.joinedWait();
+          handedBack = sleeper.handBack(); // futex_waitv refused here: the ring waits from now on
+        }
+        handedBackOutside(armed, handedBack);
+        return;
+      }
+      switch (result) {
+        case WOKEN -> joined.woken(); // the decision runs here, through watch(): maybe our grant
+        case VALUE_CHANGED -> joined.complete(WaitOutcome.valueChanged());
+        case TIMED_OUT -> {
+          if (System.nanoTime() - joined.timesOutAt >= 0) {
+            joined.completeExceptionally(new TimeoutException("the queue's kernel wait timed out"));
+          } else if (sleeper.ring().isClosed()) {
+            joined.completeExceptionally(
+                new RingClosedException("the ring closed while a joined thread waited"));
+          }
+        }
+        case NUDGED -> {} // look again
+      }
+    }
+  }
+
+  /**
+   * Outside the monitor, as the joined thread leaves: the JoinedWait it left armed was replaced by
+   * the ring's {@code handedBack} (Sleeper.handBack; null: none was armed), which is hooked up
+   * here.
+   */
+  private void handedBackOutside(JoinedWait joined, CompletableFuture<WaitOutcome> handedBack) {
+    if (handedBack != null) {
+      joined.retire(); // its completion finds the sleeper moved on: nothing happens
+      watch(handedBack);
+    }
   }
 
   /**

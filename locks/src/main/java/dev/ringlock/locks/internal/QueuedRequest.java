@@ -1,5 +1,6 @@
 package dev.ringlock.locks.internal;
 
+import dev.ringlock.core.ThreadWaiter;
 import dev.ringlock.locks.internal.jfr.ContendedAcquisitionEvent;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -47,6 +48,10 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
 
   @SuppressWarnings("unused") // through GIVE_BACK
   private volatile int giveBack;
+
+  // The thread blocked in join() that runs its owner's kernel wait (QueuedPrimitive.joinHere), or
+  // null: a completion by any other thread nudges it out of the kernel.
+  volatile ThreadWaiter joiner;
 
   final long timeoutNanos; // the caller's time limit, for the timeout message; -1 if not known
 
@@ -147,12 +152,73 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
     }
     if (!settle(value)) {
       giveBack(value);
+    } else {
+      nudgeJoiner();
     }
   }
 
   /** Fails the request from inside its owner (timeout, closed region or ring). */
   final void fail(Throwable failure) {
-    settleExceptionally(failure);
+    if (settleExceptionally(failure)) {
+      nudgeJoiner();
+    }
+  }
+
+  // ---- the joined thread's take-over (QueuedPrimitive.joinHere) ----
+
+  /**
+   * The primitive whose queue this request waits in, if a thread blocked in its join() may run that
+   * queue's kernel wait itself; null (the default): it parks until the ring's completion.
+   */
+  QueuedPrimitive<R> primitive() {
+    return null;
+  }
+
+  @SuppressWarnings("unchecked") // R is this request's own type
+  @Override
+  final void blockingHere(boolean interruptible) {
+    QueuedPrimitive<R> owner = primitive();
+    if (owner != null) {
+      owner.joinHere((R) this, interruptible);
+    }
+  }
+
+  /**
+   * After this request completed: a joined thread that sleeps in the kernel for the queue leaves
+   * it, since its own future is done (a grant or failure by another thread, a cancel).
+   */
+  private void nudgeJoiner() {
+    ThreadWaiter sleeping = joiner;
+    if (sleeping != null && !sleeping.isCurrentThread()) {
+      sleeping.nudge();
+    }
+  }
+
+  @Override
+  public boolean cancel(boolean mayInterruptIfRunning) {
+    boolean cancelled = super.cancel(mayInterruptIfRunning);
+    if (cancelled) {
+      nudgeJoiner();
+    }
+    return cancelled;
+  }
+
+  @Override
+  public boolean complete(T value) {
+    boolean completed = super.complete(value);
+    if (completed) {
+      nudgeJoiner();
+    }
+    return completed;
+  }
+
+  @Override
+  public boolean completeExceptionally(Throwable failure) {
+    boolean completed = super.completeExceptionally(failure);
+    if (completed) {
+      nudgeJoiner();
+    }
+    return completed;
   }
 
   /**

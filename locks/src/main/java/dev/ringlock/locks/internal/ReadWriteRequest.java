@@ -45,6 +45,12 @@ final class ReadWriteRequest extends QueuedRequest<Object, ReadWriteRequest> {
     lock.stats.contendedGrant(waitedNanos, !write);
   }
 
+  /** A thread blocked in join() may run the queue's kernel wait (QueuedPrimitive.joinHere). */
+  @Override
+  QueuedPrimitive<ReadWriteRequest> primitive() {
+    return lock;
+  }
+
   @Override
   FutexRing boundRing() {
     return lock.sleeper.ring();

@@ -31,10 +31,18 @@ abstract class RingBoundFuture<T> extends CompletableFuture<T> {
   /** How a refusal names this future, e.g. {@code "a lock() request"}. */
   abstract String refusalName();
 
+  /**
+   * On the way to blocking in join() or get() ({@code interruptible}), past the refusal: a queued
+   * request may run its queue's kernel wait on this thread until it is done (QueuedRequest). The
+   * default does nothing: the caller parks until the future completes.
+   */
+  void blockingHere(boolean interruptible) {}
+
   @Override
   public final T join() {
     if (!isDone()) {
       refuseOnBoundCompletionThread("join()");
+      blockingHere(false);
     }
     return super.join();
   }
@@ -43,6 +51,7 @@ abstract class RingBoundFuture<T> extends CompletableFuture<T> {
   public final T get() throws InterruptedException, ExecutionException {
     if (!isDone()) {
       refuseOnBoundCompletionThread("get()");
+      blockingHere(true);
     }
     return super.get();
   }

@@ -22,6 +22,12 @@ final class SemaphoreRequest extends QueuedRequest<Void, SemaphoreRequest> {
     semaphore.stats.contendedGrant(waitedNanos, true);
   }
 
+  /** A thread blocked in join() may run the queue's kernel wait (QueuedPrimitive.joinHere). */
+  @Override
+  QueuedPrimitive<SemaphoreRequest> primitive() {
+    return semaphore;
+  }
+
   @Override
   FutexRing boundRing() {
     return semaphore.sleeper.ring();

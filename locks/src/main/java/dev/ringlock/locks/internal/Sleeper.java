@@ -3,6 +3,7 @@ package dev.ringlock.locks.internal;
 import dev.ringlock.core.AbandonedWakeHandler;
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexWord;
+import dev.ringlock.core.ThreadWaiter;
 import dev.ringlock.core.WaitOutcome;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -42,9 +43,17 @@ final class Sleeper {
   private final int bitset; // the wait's: only wakes sharing a bit with it end it
   private final PeerWatches peers; // the processes the armed wait depends on, or null
 
-  private CompletableFuture<WaitOutcome> wait; // armed, or null
+  private CompletableFuture<WaitOutcome> wait; // armed (a ring wait or a JoinedWait), or null
   private long deadline = Deadlines.NONE; // the armed wait's timeout, as a deadline
   private boolean untilRecheck; // the armed wait's timeout is the re-check, not a deadline
+  private FutexWord armedWord; // the armed wait's word (the primitive's, or arm(other...)'s)
+  private int armedExpected; // ... and the value it sleeps on
+  private long armedUntil; // ... and System.nanoTime() when its timeout comes
+
+  // The thread blocked in join() on the head request that runs this sleeper's waits itself
+  // (QueuedPrimitive.joinHere), and that request; null: the ring runs them.
+  private ThreadWaiter joiner;
+  private QueuedRequest<?, ?> joinerRequest;
 
   // Written under the owner's monitor, read anywhere (tests, and later the region's counters).
   private volatile long recheckTimeouts; // waits ended by the re-check's timeout
@@ -127,9 +136,66 @@ final class Sleeper {
   CompletableFuture<WaitOutcome> arm(FutexWord other, int expected, long deadline) {
     INT.getAndAdd(memory, countAt, 1);
     Duration timeout = timeoutFor(deadline);
-    wait = ring.wait(other, expected, bitset, timeout, AbandonedWakeHandler.PASS_ON);
+    armedWord = other;
+    armedExpected = expected;
+    armedUntil = System.nanoTime() + timeout.toNanos();
     this.deadline = deadline;
     untilRecheck = timeout == RECHECK;
+    if (joiner != null && joinerRequest.queued) {
+      // the head's joined thread runs it: no ring request, and the kernel wakes that thread
+      wait = new JoinedWait(ring, other, expected, bitset, armedUntil, joiner);
+    } else {
+      wait = ring.wait(other, expected, bitset, timeout, AbandonedWakeHandler.PASS_ON);
+    }
+    return wait;
+  }
+
+  // ---- the joined thread's take-over (QueuedPrimitive.joinHere) ----
+
+  /**
+   * Under the owner's monitor: {@code here}, blocked in join() on {@code request} at the head of
+   * the queue, runs this sleeper's waits from now on. If a ring wait is armed and still pending it
+   * is replaced by a {@link JoinedWait} on the same word, value and timeout (the count of sleeping
+   * processes does not move: the process keeps one wait), and returned for the caller to cancel
+   * outside the monitor; else null.
+   */
+  CompletableFuture<WaitOutcome> takeOver(ThreadWaiter here, QueuedRequest<?, ?> request) {
+    joiner = here;
+    joinerRequest = request;
+    CompletableFuture<WaitOutcome> replaced = wait;
+    if (replaced == null || replaced instanceof JoinedWait || replaced.isDone()) {
+      return null; // none armed, or it completed: its completion decides, and may arm for us
+    }
+    wait = new JoinedWait(ring, armedWord, armedExpected, bitset, armedUntil, here);
+    return replaced;
+  }
+
+  /** Under the owner's monitor: whether a joined thread runs this sleeper's waits. */
+  boolean hasJoiner() {
+    return joiner != null;
+  }
+
+  /** Under the owner's monitor: the armed wait if the joined thread runs it, else null. */
+  JoinedWait joinedWait() {
+    return wait instanceof JoinedWait joined && !joined.isDone() ? joined : null;
+  }
+
+  /**
+   * Under the owner's monitor, as the joined thread leaves: waits are the ring's again. If its
+   * {@link JoinedWait} is still armed, the same wait (word, value, deadline) is armed on the ring
+   * in its place and returned for the caller to hook up and to retire the JoinedWait; else null. A
+   * wake that came while neither slept changed the word first, so the ring's wait sees the change.
+   */
+  CompletableFuture<WaitOutcome> handBack() {
+    joiner = null;
+    joinerRequest = null;
+    if (!(wait instanceof JoinedWait joined) || joined.isDone()) {
+      return null;
+    }
+    Duration timeout = timeoutFor(deadline);
+    armedUntil = System.nanoTime() + timeout.toNanos();
+    untilRecheck = timeout == RECHECK;
+    wait = ring.wait(armedWord, armedExpected, bitset, timeout, AbandonedWakeHandler.PASS_ON);
     return wait;
   }
 
@@ -199,6 +265,7 @@ final class Sleeper {
 
   private void forget() {
     wait = null;
+    armedWord = null;
     deadline = Deadlines.NONE;
     untilRecheck = false;
     // Under the owner's monitor, then PeerWatches's (see there). An exit listener already running
