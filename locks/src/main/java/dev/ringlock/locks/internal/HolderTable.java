@@ -32,7 +32,8 @@ import java.nio.ByteOrder;
  * BUSY is the view's lock and the repair's signal. A move (lockMine .. unlockMine) starts with one
  * CAS of the view's entry from (pid, held) to (pid | BUSY, held): it serialises the view's threads
  * (a thread that finds BUSY on its own entry waits: the holder is between two stores, never
- * blocked) and tells a repairer that the count is about to disagree with the word. The move ends
+ * blocked; a BUSY that outlasts SemaphoreUndo.REPAIR_WAIT_NANOS was written by someone else and is
+ * reported as corruption) and tells a repairer that the count is about to disagree with the word. The move ends
  * with ONE RELEASE STORE (pid, held +/- n), BUSY off: while BUSY is set nobody else writes the
  * entry (an eviction CASes only a parked entry without BUSY; a repairer drops only a dead process's
  * entry; the owner's other threads wait), so the store needs no CAS. Ordering: the BUSY CAS comes
@@ -196,6 +197,7 @@ public final class HolderTable {
    *     changed under its owner
    */
   int lockMine(boolean claim) {
+    long busySince = 0; // when a BUSY of this process was first waited past the spins
     for (int round = 0; ; round++) {
       int slot = mySlot;
       if (slot < 0) {
@@ -219,7 +221,17 @@ public final class HolderTable {
         continue;
       }
       if (isBusy(entry)) {
-        Backoff.pause(round); // a thread of this view (or a view of this process sharing it)
+        // A thread of this view (or of a view of this process sharing it) between two stores:
+        // never blocked there, only descheduled. BUSY for longer was written by someone else.
+        if (round >= Backoff.SPIN_ROUNDS) {
+          long now = System.nanoTime();
+          if (busySince == 0) {
+            busySince = now;
+          } else if (now - busySince > SemaphoreUndo.REPAIR_WAIT_NANOS) {
+            throw changedUnderOwner(slot);
+          }
+        }
+        Backoff.pause(round);
         continue;
       }
       if (!words.casHolderSeen(slot, entry, entry | entry(HOLDER_BUSY, 0))) {
@@ -230,6 +242,9 @@ public final class HolderTable {
         return held; // this view's entry, locked
       }
       words.srHolder(slot, entry); // not this view's after all: as it was
+      if (slot != mySlot) {
+        continue; // another thread of this view claimed a new entry meanwhile: look there
+      }
       if (heldHere != 0) {
         throw changedUnderOwner(slot); // a view holding permits is never moved off its entry
       }
