@@ -166,6 +166,12 @@ final class Sleeper {
     if (replaced == null || replaced instanceof JoinedWait || replaced.isDone()) {
       return null; // none armed, or it completed: its completion decides, and may arm for us
     }
+    // The re-check's window starts again here, as on a hand-back: the ring's wait may have been
+    // armed long ago, and a JoinedWait ending at once by that stale timeout would be counted as a
+    // re-check that rescued a wake when the word had only just been freed.
+    Duration timeout = timeoutFor(deadline);
+    armedUntil = System.nanoTime() + timeout.toNanos();
+    untilRecheck = timeout == RECHECK;
     wait = new JoinedWait(ring, armedWord, armedExpected, bitset, armedUntil, here);
     return replaced;
   }
