@@ -15,12 +15,13 @@ import java.util.concurrent.TimeUnit;
  * Why it also keeps the hold in a final field of its own, and answers join(), get(), getNow(),
  * resultNow() and isDone() from it: that is what lets the JIT scalar-replace the hold in a
  * caller's inlined {@code lock().join()} ... {@code unlock()}. Measured (C2, Temurin 25; the notes
- * in bench/README.md): read back through CompletableFuture's own join(), the hold was always
- * allocated (32 B), and in JMH's fork the future with it (56 B), although every call was inlined;
- * join() reads the volatile `result` and then, in code that is never reached for a completed
+ * in bench/README.md): read back through CompletableFuture's own join(), the hold was allocated
+ * (32 B) even in a caller that inlined every call; join() reads the volatile `result` and then,
+ * in code that is never reached for a completed
  * future, hands `this` to waitingGet and the value to reportJoin, and escape analysis (which does
  * not know the branch is dead) lets the stored value escape. A plain final field read instead
- * folds to the value the constructor stored: nothing escapes, and the same loop allocates 0 B. The
+ * folds to the value the constructor stored: nothing escapes, and the same loop allocates 0 B
+ * (where C2 does not inline lock() at all, both objects are allocated: Guard's overview). The
  * completion is still made, so the two answers agree for good: the result can never change
  * (obtrude is refused, UnreplaceableFuture) and the future is done before it is returned.
  */

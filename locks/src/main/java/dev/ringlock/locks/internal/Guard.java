@@ -32,7 +32,9 @@ import java.util.concurrent.CompletableFuture;
  * field it does not, and an inlined {@code lock().join()} ... {@code unlock()} allocates nothing
  * either (AcquiredFuture's overview). "Inlined" is C2's call: it does not inline a method already
  * compiled on its own to more than InlineSmallCode bytes, which lock() is, so a caller compiled
- * after lock() pays the guard and the future (56 bytes; bench/README.md).
+ * after lock() pays the guard and the future (56 bytes; bench/README.md). unlock() compiled must
+ * stay under that size, or every caller allocates the guard, tryLock()'s included: the release's
+ * slow parts are out of line for that (MutexOwnership.releaseHoldAgain, MutexCore.releaseAfterClose).
  *
  * `released` is a plain hint written by the thread whose claim won: it lets unlock() and close()
  * answer after the region closed (the fence went with the mapping) and toString say released.

@@ -507,15 +507,14 @@ public final class MutexCore extends MutexOwnership implements Mutex {
    * @return false, with nothing done, if the guard was released before
    */
   boolean release(Guard guard) {
-    if (closed && guard.releasedHere()) {
-      return false; // released before the region closed: the fence went with the mapping
+    if (closed) {
+      return releaseAfterClose(guard);
     }
-    checkOpen();
     try {
       // A request queued after this read finds the word freed (the enqueue/release Dekker below);
       // one withdrawn after it leaves releaseChecked to free the word with nobody to hand to.
       boolean keepWord = guard.leavesInconsistent() || queue.length() > 0;
-      long old = releaseHold(guard.fence(), keepWord);
+      long old = keepWord ? claimHold(guard.fence()) : releaseHold(guard.fence());
       if (old == REFUSED) {
         return false;
       }
@@ -539,6 +538,18 @@ public final class MutexCore extends MutexOwnership implements Mutex {
     } catch (InternalError fault) {
       throw regionFaulted(fault);
     }
+  }
+
+  /**
+   * release() once the region closed, out of line (Guard.unlock() compiled must stay under C2's
+   * InlineSmallCode for callers to inline it: Guard's overview): false for a guard released before
+   * the close (the fence went with the mapping), else RegionClosedException.
+   */
+  private boolean releaseAfterClose(Guard guard) {
+    if (guard.releasedHere()) {
+      return false;
+    }
+    throw closedException();
   }
 
   /** Whether {@code guard} still holds: no release moved its tag on, and no draw its fence. */

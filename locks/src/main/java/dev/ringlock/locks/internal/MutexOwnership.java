@@ -223,10 +223,10 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
 
   /**
    * Releases the hold that drew {@code drawn} with one CAS of the word and hold tag (the overview):
-   * the word freed, or kept for this process if {@code keepWord} (an in-process handoff may follow,
-   * or the not-recoverable store), and the tag moved on either way. Exactly one caller gets the
-   * word, however many threads race to unlock one guard; the others, and a guard released before,
-   * get REFUSED with nothing done.
+   * the word freed and the tag moved on (claimHold keeps the word for this process: an in-process
+   * handoff may follow, or the not-recoverable store). Exactly one caller gets the word, however
+   * many threads race to unlock one guard; the others, and a guard released before, get REFUSED
+   * with nothing done.
    *
    * <p>A fence or tag that no holder could have left (out of range, the tag not 0..2 ahead, or the
    * fence below the guard's: fences only grow) while the word names this process is damage, not a
@@ -235,32 +235,63 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
    *
    * @return the word as it was before the CAS (WAITERS: wake one), or REFUSED
    */
-  final long releaseHold(long drawn, boolean keepWord) {
-    int drawnTag = (int) drawn;
-    for (; ; ) {
-      long hold = words.lvHold();
-      int v = MutexWords.wordOf(hold);
-      int holdTag = MutexWords.holdTagOf(hold);
-      long recorded = words.laFence();
-      if (ownerOf(v) != pid) {
-        return REFUSED; // free, another process's, or not recoverable: not this guard's hold
-      }
-      if (holdTag != drawnTag || recorded != drawn) {
-        long last = MutexDescriptor.lastFence(recorded, holdTag);
-        boolean damaged =
-            MutexDescriptor.fenceProblem(recorded) != null || last < 0 || last < drawn;
-        if (!damaged) {
-          return REFUSED; // released: the tag moved on, or another hold of this process drew since
-        }
-      }
-      if (!keepWord) {
-        holding = false; // before the CAS, as freeWord does: see the overview
-      }
-      if (words.casHold(hold, MutexWords.hold(keepWord ? v : 0, drawnTag + 1))) {
+  final long releaseHold(long drawn) {
+    long recorded = words.laFence();
+    long hold = words.lvHold();
+    int v = MutexWords.wordOf(hold);
+    // No pid check here: a fence is drawn once per mutex, in any process, so the fence field and
+    // the tag both still this guard's mean the hold in place is this guard's (every way a word
+    // changes hands without a draw, a release or a claim moving the tag first is by a holder that
+    // can no longer unlock: dead, or its region closed). releaseHoldAgain checks the pid before it
+    // refuses or calls a state damage.
+    if (recorded == drawn && MutexWords.holdTagOf(hold) == (int) drawn) {
+      holding = false; // before the CAS, as freeWord does: see the overview
+      if (words.casHoldJustRead(hold, MutexWords.hold(0, (int) drawn + 1))) {
         return Integer.toUnsignedLong(v);
       }
-      // a sleeper set WAITERS, or a racing unlock of this guard won: read again
     }
+    return releaseHoldAgain(drawn, false);
+  }
+
+  /** As releaseHold, but the word stays this process's: only the tag moves on (the claim). */
+  final long claimHold(long drawn) {
+    return releaseHoldAgain(drawn, true);
+  }
+
+  /**
+   * releaseHold's loop, and claimHold, out of line (Guard.unlock() compiled must stay under C2's
+   * InlineSmallCode for callers to inline it: Guard's overview): the first look found the hold
+   * changed (refused, or damage) or the CAS failed (a sleeper set WAITERS, or a racing unlock of
+   * this guard won).
+   */
+  private long releaseHoldAgain(long drawn, boolean keepWord) {
+    for (; ; ) {
+      long recorded = words.laFence();
+      long hold = words.lvHold();
+      int v = MutexWords.wordOf(hold);
+      if ((recorded != drawn || MutexWords.holdTagOf(hold) != (int) drawn || ownerOf(v) != pid)
+          && !damagedWhileOurs(drawn, recorded, hold)) {
+        return REFUSED; // released: the tag moved on, or another hold drew since, or not ours
+      }
+      if (!keepWord) {
+        holding = false;
+      }
+      if (words.casHoldJustRead(hold, MutexWords.hold(keepWord ? v : 0, (int) drawn + 1))) {
+        return Integer.toUnsignedLong(v);
+      }
+    }
+  }
+
+  /**
+   * Whether a hold that is not exactly {@code drawn}'s is damage while the word names this process
+   * (releaseHold goes ahead then), rather than a release or draw made since.
+   */
+  private boolean damagedWhileOurs(long drawn, long recorded, long hold) {
+    if (ownerOf(MutexWords.wordOf(hold)) != pid) {
+      return false; // free, another process's, or not recoverable: never ours to free
+    }
+    long last = MutexDescriptor.lastFence(recorded, MutexWords.holdTagOf(hold));
+    return MutexDescriptor.fenceProblem(recorded) != null || last < 0 || last < drawn;
   }
 
   /**

@@ -46,9 +46,13 @@ public final class MutexWords extends LockHeaderWords {
     return (long) LONG.getVolatile(object, WORD_OFFSET);
   }
 
-  /** Read first, then CAS (see LockHeaderWords): the word and the tag in one atomic step. */
-  public boolean casHold(long expected, long next) {
-    return lvHold() == expected && LONG.compareAndSet(object, WORD_OFFSET, expected, next);
+  /**
+   * The word and the tag in one atomic step, from {@code expected}, which the caller has just read
+   * with lvHold: that read is the read-first (see LockHeaderWords), and a second one would only
+   * lengthen the release's compiled code (MutexOwnership.releaseHold).
+   */
+  public boolean casHoldJustRead(long expected, long next) {
+    return LONG.compareAndSet(object, WORD_OFFSET, expected, next);
   }
 
   public int laHoldTag() {
