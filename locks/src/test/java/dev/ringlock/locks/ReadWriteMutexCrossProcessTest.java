@@ -170,6 +170,67 @@ class ReadWriteMutexCrossProcessTest {
   }
 
   /**
+   * A drained claim is the claimant's at once, whatever counts it sees afterwards. The claimant (a
+   * child, paused once just before it arms its kernel wait, having read {@code WRITE | PENDING |
+   * WAITERS} and our read hold) waits for our reader to leave. Our reader leaves: the drain clears
+   * PENDING, and the claimant's wait fails. Then a reader of ours adds a hold (planted here: a read
+   * that came after the claim, which sees it and takes the hold back). The claimant decided again
+   * on the word without PENDING, found that count and slept on the word for it; but the reader's
+   * leave owes no wake (the drain's change is spent: claimDrained finds no pending claim and
+   * changes nothing), so the claimant slept until the re-check while everyone queued behind its
+   * claim: WakeRescueTest's long mode found it 1-4 times a phase, in views of the process with two
+   * views. A claim without PENDING is drained now: the claimant is granted at once.
+   */
+  @Test
+  void aDrainedClaimIsGrantedAtOnceThoughAReaderOnItsWayOutStillCounts() throws Exception {
+    Child writer =
+        Child.jvm(ReadWriteWorker.class, regionFile.toString(), "rw")
+            .systemProperty("dev.ringlock.test.pauseBeforeSleeping", "rw")
+            .captureOutput()
+            .start();
+    workers.add(writer);
+    writer.expect("READY");
+    try (SharedRegion region = SharedRegion.open(regionFile);
+        MappedRegion raw =
+            MappedRegion.open(
+                regionFile, RegionOptions.DEFAULT_REGION_SIZE, RegionOptions.DEFAULT_CAPACITY)) {
+      ReadWriteMutex lock = region.readWriteMutex("rw");
+      ReadWriteMutexWords words =
+          new ReadWriteMutexWords(raw.segment(), raw.find("rw").orElseThrow().offset());
+      ReadGuard held = lock.read().join();
+      int ours = ourRecord(words);
+      writer.send("write");
+      writer.expect("PAUSED"); // claimed, WAITERS set, our hold seen: about to sleep
+      held.unlock(); // the last hold: PENDING cleared, the claimant's wait will fail
+      assertEquals(
+          0, words.lvWord() & ReadWriteMutexDescriptor.PENDING, "our leave drained the claim");
+      words.addRecord(ours, 1); // a reader of ours on its way in: it will see the claim, back out
+      try {
+        String wrote = writer.expect("WROTE", Duration.ofSeconds(10));
+        assertEquals("false", wrote.split(" ")[1]);
+      } finally {
+        words.addRecord(ours, -1); // its leave: no pending claim, so the word stays as it is
+      }
+      writer.send("rescues");
+      assertEquals("RESCUES 0", writer.expect("RESCUES"), "the claimant waited for the re-check");
+      writer.send("unwrite");
+      writer.expect("UNWROTE");
+      lock.read().get(10, TimeUnit.SECONDS).unlock();
+    }
+  }
+
+  /** The index of the reader record of this process's one view of "rw". */
+  private static int ourRecord(ReadWriteMutexWords words) {
+    int ours = (int) ProcessHandle.current().pid();
+    for (int i = 0; i < ReadWriteMutexDescriptor.READER_SLOTS; i++) {
+      if (ReadWriteMutexDescriptor.recordPid(words.lvRecord(i)) == ours) {
+        return i;
+      }
+    }
+    throw new AssertionError("no reader record of pid " + ours + " after a read");
+  }
+
+  /**
    * A writer standing back for another process's mark is woken when the mark goes, whatever the
    * state word does meanwhile. The child's writer finds the word free and our record marked WAITING
    * (planted: readers of ours waiting to enter) and stands back, paused once just before it arms

@@ -149,7 +149,11 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
       unmarkStarving(effects); // the starving writer left; this one's wait counts from now
     }
     if (claimedFor == head) {
-      int blocker = drainBlocker();
+      // PENDING gone from our claim: a leaving reader found every record at 0 under it and said
+      // so (claimDrained); nothing sets it again. A count seen now is a reader on its way out
+      // (it added after the claim, saw it and takes the hold back), whose leave owes no wake: the
+      // drain's change of the word is spent. Waiting for that count slept until the re-check.
+      int blocker = (v & PENDING) == 0 ? 0 : drainBlocker();
       if (blocker == 0) {
         words.andWord(~PENDING); // held now: from here its death is a writer's death
         WriteHold hold = new WriteHold(core(), nextFence(), claimOwnerDied);

@@ -46,8 +46,11 @@ import java.util.concurrent.locks.ReadWriteLock;
  *            readers are in; else subtract n again and queue.
  *   write:   CAS the word from free to WRITE | pid | PENDING (a claim): from then on no new
  *            reader enters. Once every record's count is 0 the claimant clears PENDING and holds
- *            the lock; until then it sleeps on the word with WAITERS. (The uncontended path
- *            scans the records first and claims without PENDING; see Owner death.)
+ *            the lock; until then it sleeps on the word with WAITERS. A claim whose PENDING a
+ *            leave cleared is drained: the claimant takes it without looking at the counts again
+ *            (a count then is a reader backing out, whose leave wakes nobody: it found no pending
+ *            claim). (The uncontended path scans the records first and claims without PENDING;
+ *            see Owner death.)
  *   leave:   a reader's record drops to 0 (full fence), then it reads the word: WRITE | PENDING
  *            of a live claimant, with no record counting a hold any more, means the claim is
  *            drained; it clears PENDING (a change nothing undoes in that claim, so a wait being

@@ -251,6 +251,11 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
    * PENDING, once cleared, never comes back in that claim (only its claimant sets it, by a new
    * claim), so a claimant's wait armed on the old value fails once the drain has happened.
    *
+   * <p>Cleared PENDING is the drain's one wake: the claimant takes a claim without PENDING at once
+   * (ReadWriteDecisions.decideWriter) and never waits for a count after it, since a reader that
+   * adds a hold after the claim and takes it back finds no pending claim here, and wakes nobody
+   * (ReadWriteMutexCrossProcessTest.aDrainedClaimIsGrantedAtOnceThoughAReaderOnItsWayOutStillCounts).
+   *
    * <p>A dead claimant's PENDING is left alone: its claim wrote nothing and is dropped without a
    * report by whoever finds it. A claimant that dies between this look and the CAS is taken for a
    * writer that died holding the lock: the safe side, as for the fast path's claim.
