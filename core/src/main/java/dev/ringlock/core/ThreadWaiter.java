@@ -90,6 +90,8 @@ public final class ThreadWaiter {
    * The calling thread's waiter; null for a virtual thread (a blocking system call would pin its
    * carrier), where futex_waitv is refused, or with {@link #PROPERTY} false: then the caller waits
    * as it did before.
+   *
+   * @return this thread's waiter, or null where the thread must wait as before
    */
   public static ThreadWaiter current() {
     if (!ENABLED || unavailable || Thread.currentThread().isVirtual()) {
@@ -98,12 +100,21 @@ public final class ThreadWaiter {
     return CURRENT.get();
   }
 
-  /** Whether the calling thread is the one this waiter belongs to. */
+  /**
+   * Whether the calling thread is the one this waiter belongs to.
+   *
+   * @return true on the owning thread
+   */
   public boolean isCurrentThread() {
     return Thread.currentThread() == owner;
   }
 
-  /** NUDGE as it is now: read before looking at the state a nudge announces, then awaited on. */
+  /**
+   * The nudge count as it is now: read before looking at the state a nudge announces, then awaited
+   * on.
+   *
+   * @return the snapshot to pass to {@link #await}
+   */
   public int nudgeSnapshot() {
     return (int) INT.getAcquire(memory, NUDGE);
   }
@@ -122,6 +133,10 @@ public final class ThreadWaiter {
    * #nudge()} is called after {@code nudgeSnapshot} was read, or {@code deadlineNanos} (a {@link
    * System#nanoTime()} value) passes. Only from the thread that owns this waiter.
    *
+   * @param word the futex word to sleep on
+   * @param expected the value {@code word} must hold for the sleep to begin
+   * @param nudgeSnapshot what {@link #nudgeSnapshot()} returned before the caller looked
+   * @param deadlineNanos when to give up, as a {@link System#nanoTime()} value
    * @return WOKEN only if a wake on the word was consumed: a caller that does not use it must pass
    *     it on; null if futex_waitv is refused here (then nothing was waited, and {@link #current()}
    *     answers null from now on)
