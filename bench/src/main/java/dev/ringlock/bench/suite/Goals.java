@@ -22,18 +22,17 @@ final class Goals {
             "×",
             "No system call and no ring on this path (the compass aims at 1.3x). ReentrantLock"
                 + " makes one CAS and one volatile store (two locked instructions on x86) and"
-                + " allocates nothing; ringlock makes three: the word's CAS, the fence's CAS that is"
-                + " the guard's once-only release claim (a racing double unlock, or a stale guard,"
-                + " cannot release a later holder's lock; only an atomic on something that names"
-                + " the acquisition can tell them apart), and the word's getAndSet (freeing the word"
-                + " and reading WAITERS must be one atomic step, or a sleeper of another process is"
-                + " not woken). Tried and landed: the starving summary (one load, not four), the"
-                + " claim moved from the guard onto the fence (4 -> 3 locked instructions), the"
-                + " future separate from the guard and completed by a volatile store: thread CPU"
-                + " time 38.9 -> 28.7 ns against 14.8-15.8 ns (2.46x -> 1.94x, load 17-21). The"
-                + " guard stays allocated (32 B/op, goal 16) because a value stored as a"
-                + " CompletableFuture's result always escapes (C2 scalar-replaces the guard of"
-                + " tryLock() + unlock(): 0 B/op). bench/README.md has the measurements."),
+                + " allocates nothing; ringlock makes two as well since layout version 6: the"
+                + " word's CAS, and the release's 64-bit CAS of the word and the hold tag beside it"
+                + " (the once-only claim, freeing the word and reading WAITERS in one step)."
+                + " Thread CPU time 36.8-38.7 -> 32.0-38.9 ns against 13.4-14.2 ns (2.7x ->"
+                + " 2.3-2.7x, load 25-30). What is left: the loads of the closed flag, the queue"
+                + " length, the starving summary, the fence and the tag, and a memory-segment check"
+                + " on each access, which also make lock() compile to about 5 KB: C2 does not"
+                + " inline a callee already compiled past InlineSmallCode (2,500 B), so in JMH's"
+                + " fork the guard and its future are allocated (56 B/op; 0 B/op once lock() is"
+                + " inlined, as with -XX:InlineSmallCode=20000). bench/README.md has the"
+                + " measurements."),
         new Goal(
             "Uncontended lock + unlock on the syscalls backend vs on io_uring (unchanged)",
             new String[] {"uncontended", "ringlockLock" + BenchmarkSuite.ON_SYSCALLS},
@@ -131,11 +130,13 @@ final class Goals {
             false,
             "×",
             "The benchmark's semaphore has undo on exit (the default: a holder that dies gives its"
-                + " permits back), which records each holder in the region's holder table: three"
-                + " CASes each way (the entry's BUSY mark, the word, the entry) where j.u.c makes"
-                + " one. Without undo the same path measured 17.2 ns against 13.9 ns (1.24x,"
-                + " thread CPU time); with it 81-86 ns (5.9x). A cheaper undo needs a new repair"
-                + " protocol (its kill-point analysis is in docs/semaphore-undo.md)."),
+                + " permits back), which records each holder in the region's holder table: two"
+                + " CASes each way (the entry's BUSY mark, which is also the view's lock, and the"
+                + " word) and a release store of the entry, where j.u.c makes one CAS. Without undo"
+                + " the same path measured 17.2 ns against 13.9 ns (1.24x, thread CPU time); with"
+                + " it 81-86 ns (5.9x) before the move lost its third CAS and its Java lock, 38-55"
+                + " ns (2.8-3.5x) after. What is left is the BUSY CAS: removing it needs an entry"
+                + " with a single writer (docs/semaphore-undo.md)."),
         new Goal(
             "1000-task async contention, semaphore vs IBM FairAsyncSemaphore (throughput)",
             new String[] {"semaphore-contended", "contendedRinglock"},
