@@ -50,7 +50,11 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
   private volatile int giveBack;
 
   // The thread blocked in join() that runs its owner's kernel wait (QueuedPrimitive.joinHere), or
-  // null: a completion by any other thread nudges it out of the kernel.
+  // null: a completion by any other thread nudges it out of the kernel. Dekker with the joiner,
+  // both sides volatile: a completion stores the result, then reads `joiner`; the joiner stores
+  // `joiner`, takes its nudge snapshot, then reads isDone() before it sleeps. So either the
+  // completion sees the joiner and nudges it (its wait on the snapshot returns at once), or the
+  // joiner sees the request done and leaves without sleeping.
   volatile ThreadWaiter joiner;
 
   final long timeoutNanos; // the caller's time limit, for the timeout message; -1 if not known
@@ -150,18 +154,14 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
       // racing this grant may leave one count for a grant given back, as with the event)
       countGrant(System.nanoTime() - requestedAt, value);
     }
-    if (!settle(value)) {
+    if (!nudgeJoinerIf(settle(value))) {
       giveBack(value);
-    } else {
-      nudgeJoiner();
     }
   }
 
   /** Fails the request from inside its owner (timeout, closed region or ring). */
   final void fail(Throwable failure) {
-    if (settleExceptionally(failure)) {
-      nudgeJoiner();
-    }
+    nudgeJoinerIf(settleExceptionally(failure));
   }
 
   // ---- the joined thread's take-over (QueuedPrimitive.joinHere) ----
@@ -184,41 +184,31 @@ abstract class QueuedRequest<T, R extends QueuedRequest<T, R>> extends Withdrawa
   }
 
   /**
-   * After this request completed: a joined thread that sleeps in the kernel for the queue leaves
-   * it, since its own future is done (a grant or failure by another thread, a cancel).
+   * Passes {@code completed} through; if this call completed the request, a joined thread that
+   * sleeps in the kernel for the queue leaves it, since its own future is done (a grant or failure
+   * by another thread, a cancel). See `joiner` for why no nudge is missed.
    */
-  private void nudgeJoiner() {
-    ThreadWaiter sleeping = joiner;
+  private boolean nudgeJoinerIf(boolean completed) {
+    ThreadWaiter sleeping = completed ? joiner : null;
     if (sleeping != null && !sleeping.isCurrentThread()) {
       sleeping.nudge();
     }
+    return completed;
   }
 
   @Override
   public boolean cancel(boolean mayInterruptIfRunning) {
-    boolean cancelled = super.cancel(mayInterruptIfRunning);
-    if (cancelled) {
-      nudgeJoiner();
-    }
-    return cancelled;
+    return nudgeJoinerIf(super.cancel(mayInterruptIfRunning));
   }
 
   @Override
   public boolean complete(T value) {
-    boolean completed = super.complete(value);
-    if (completed) {
-      nudgeJoiner();
-    }
-    return completed;
+    return nudgeJoinerIf(super.complete(value));
   }
 
   @Override
   public boolean completeExceptionally(Throwable failure) {
-    boolean completed = super.completeExceptionally(failure);
-    if (completed) {
-      nudgeJoiner();
-    }
-    return completed;
+    return nudgeJoinerIf(super.completeExceptionally(failure));
   }
 
   /**
