@@ -125,17 +125,22 @@ class JoinTakeoverTest {
     }
   }
 
+  /** What {@link #recordGrantingThread} records when the grant ran on the ring's thread. */
+  private static final Thread NOT_A_JOINED_WAIT = new Thread(() -> {});
+
   /**
-   * The thread that completed the request, if the grant ran where a joined thread's kernel wait
-   * ended (QueuedPrimitive.runJoinedWaits on its stack), else null: the grant ran on the ring's
-   * completion thread (its continuations may still run on the joined thread, which helps complete
-   * the future's dependents when it wakes, so the thread alone would not tell).
+   * Records the thread that completed the request if the grant ran where a joined thread's kernel
+   * wait ended (QueuedPrimitive.runJoinedWaits on its stack), else {@link #NOT_A_JOINED_WAIT}: the
+   * grant ran on the ring's completion thread (its continuations may still run on the joined
+   * thread, which helps complete the future's dependents when it wakes, so the thread alone would
+   * not tell). A future rather than a field: the joined thread can return from join() while the
+   * completing thread is still about to run this callback, so the test waits for the record.
    */
-  private static Thread grantingThread() {
+  private static void recordGrantingThread(CompletableFuture<Thread> record) {
     boolean inJoinedWait =
         Arrays.stream(Thread.currentThread().getStackTrace())
             .anyMatch(f -> f.getMethodName().equals("runJoinedWaits"));
-    return inJoinedWait ? Thread.currentThread() : null;
+    record.complete(inJoinedWait ? Thread.currentThread() : NOT_A_JOINED_WAIT);
   }
 
   @Test
@@ -144,22 +149,23 @@ class JoinTakeoverTest {
     holderInAnotherProcess();
     try (SharedRegion region = SharedRegion.open(regionFile)) {
       Mutex mutex = region.mutex("m");
-      AtomicReference<Thread> completedOn = new AtomicReference<>();
+      CompletableFuture<Thread> completedOn = new CompletableFuture<>();
       AtomicReference<MutexGuard> got = new AtomicReference<>();
       Thread joiner =
           Thread.ofPlatform()
               .start(
                   () -> {
                     CompletableFuture<MutexGuard> request = mutex.lock();
-                    request.whenComplete((g, e) -> completedOn.set(grantingThread()));
+                    request.whenComplete((g, e) -> recordGrantingThread(completedOn));
                     got.set(request.join());
                   });
       awaitSleepingItself(joiner);
       releaseHolder();
       joiner.join(GENEROUS.toMillis());
       assertFalse(joiner.isAlive());
+      Thread grantedOn = completedOn.get(GENEROUS.toMillis(), TimeUnit.MILLISECONDS);
       assertSame(
-          takesOver() ? joiner : null, completedOn.get(), "the grant ran on " + completedOn.get());
+          takesOver() ? joiner : NOT_A_JOINED_WAIT, grantedOn, "the grant ran on " + grantedOn);
       got.get().unlock();
       assertEquals(0, ((MutexCore) mutex).recheckRescues());
     }
@@ -172,21 +178,24 @@ class JoinTakeoverTest {
         SharedRegion region = SharedRegion.open(regionFile)) {
       MutexGuard held = heldByAnotherView(other);
       Mutex mutex = region.mutex("m");
-      AtomicReference<Thread> completedOn = new AtomicReference<>(Thread.currentThread());
+      CompletableFuture<Thread> completedOn = new CompletableFuture<>();
       AtomicReference<MutexGuard> got = new AtomicReference<>();
       Thread joiner =
           Thread.ofVirtual()
               .start(
                   () -> {
                     CompletableFuture<MutexGuard> request = mutex.lock();
-                    request.whenComplete((g, e) -> completedOn.set(grantingThread()));
+                    request.whenComplete((g, e) -> recordGrantingThread(completedOn));
                     got.set(request.join());
                   });
       Thread.sleep(200); // let it block; a virtual thread must never sleep in the kernel itself
       held.unlock();
       joiner.join(GENEROUS.toMillis());
       assertFalse(joiner.isAlive());
-      assertEquals(null, completedOn.get(), "a virtual thread ran the queue's kernel wait");
+      assertSame(
+          NOT_A_JOINED_WAIT,
+          completedOn.get(GENEROUS.toMillis(), TimeUnit.MILLISECONDS),
+          "a virtual thread ran the queue's kernel wait");
       got.get().unlock();
     }
   }
@@ -279,14 +288,14 @@ class JoinTakeoverTest {
    */
   private static boolean grantedInTheJoinedThread(CompletableFuture<?> request, Runnable release)
       throws Exception {
-    AtomicReference<Thread> completedOn = new AtomicReference<>();
-    request.whenComplete((v, e) -> completedOn.set(grantingThread()));
+    CompletableFuture<Thread> completedOn = new CompletableFuture<>();
+    request.whenComplete((v, e) -> recordGrantingThread(completedOn));
     Thread joiner = Thread.ofPlatform().start(request::join);
     awaitSleepingItself(joiner);
     release.run();
     joiner.join(GENEROUS.toMillis());
     assertFalse(joiner.isAlive());
-    return completedOn.get() == joiner;
+    return completedOn.get(GENEROUS.toMillis(), TimeUnit.MILLISECONDS) == joiner;
   }
 
   @Test
