@@ -60,6 +60,7 @@ final class PlainPermits {
   static void add(
       SemaphoreWords words, WakeSignal wakeAll, int permits, boolean refuseOverflow, String name) {
     int old;
+    long huntStart = RescueLog.start();
     for (old = words.lvWord(); ; old = words.lvWord()) {
       int available = old & PERMITS_MASK;
       int room = MAX_PERMITS - available;
@@ -81,6 +82,7 @@ final class PlainPermits {
     }
     if ((old & WAITERS) != 0) {
       wakeAll.signal();
+      RescueLog.slow(huntStart, "semaphore " + name);
     }
   }
 }
