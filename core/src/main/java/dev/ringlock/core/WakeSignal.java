@@ -24,28 +24,6 @@ import java.lang.invoke.VarHandle;
  * signal()} makes the direct system call itself.
  */
 public final class WakeSignal {
-  private static final String HUNT = System.getenv("RINGLOCK_RESCUE_LOG");
-
-  static synchronized void hunt(String s) {
-    try {
-      java.nio.file.Files.writeString(
-          java.nio.file.Path.of(HUNT),
-          "t="
-              + System.nanoTime() / 1_000_000
-              + " pid="
-              + ProcessHandle.current().pid()
-              + " thr="
-              + Thread.currentThread().getName()
-              + " "
-              + s
-              + "\n",
-          java.nio.file.StandardOpenOption.CREATE,
-          java.nio.file.StandardOpenOption.APPEND);
-    } catch (java.io.IOException e) {
-      // hunting only
-    }
-  }
-
   private final FutexWord word;
   private final int count;
   private final int bitset;
@@ -103,7 +81,6 @@ public final class WakeSignal {
       // before is delivered by the loop or, on close, by its refusal.
       SyscallBackend.wakeDirectly(word, count, bitset);
     } else if (queuedWake.tryQueue()) { // else one is queued and not yet written: it serves this
-      queuedWake.queuedAt = System.nanoTime();
       loop.submit(queuedWake);
     }
   }
@@ -133,7 +110,6 @@ public final class WakeSignal {
     private final FutexWord word;
     private final int count;
     private final int bitset;
-    volatile long queuedAt; // hunting
     private volatile int queued; // 1 from the push that set it until the loop takes or refuses it
 
     QueuedWake(FutexWord word, int count, int bitset) {
@@ -152,10 +128,6 @@ public final class WakeSignal {
       // Cleared before the SQE is written: a signal from now on must queue again, as this SQE
       // may reach the kernel before that signaller's change to the word.
       queued = 0;
-      long lag = System.nanoTime() - queuedAt;
-      if (HUNT != null && lag > 20_000_000L) {
-        hunt("SLOWQUEUEDWAKE ms=" + lag / 1_000_000 + " from=" + queuedAt / 1_000_000);
-      }
       loop.submission().reserve(1, 0).fireAndForgetWake(word, count, bitset);
     }
 

@@ -449,7 +449,6 @@ public final class MutexCore extends MutexOwnership implements Mutex {
         if (!watchWhoWeWaitFor(owner)) {
           continue; // one of them has exited already: decide again
         }
-        trace.add("arm", expected, starving.any() ? 1 : 0);
         effects.armed(sleeper.arm(expected, queue.earliestDeadline()));
         break;
       }
@@ -716,15 +715,5 @@ public final class MutexCore extends MutexOwnership implements Mutex {
   @Override
   final ObjectStats stats() {
     return stats;
-  }
-
-  @Override
-  int traceWord() {
-    return lvWord();
-  }
-
-  @Override
-  String rescueState() {
-    return "word=0x" + Integer.toHexString(lvWord()) + " starving=" + starving;
   }
 }

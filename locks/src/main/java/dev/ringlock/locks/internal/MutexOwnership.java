@@ -301,13 +301,10 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
    */
   final void freeWord() {
     holding = false;
-    long huntStart = RescueLog.start();
     int old = xchgWord(0);
-    trace.add("freeWord", old, 0);
     TestPausePoints.afterFreeingWord(name);
     if ((old & WAITERS) != 0) {
       wakeOne.signal();
-      RescueLog.slow(huntStart, "mutex " + name);
     }
   }
 

@@ -60,7 +60,6 @@ final class PlainPermits {
   static void add(
       SemaphoreWords words, WakeSignal wakeAll, int permits, boolean refuseOverflow, String name) {
     int old;
-    long huntStart = RescueLog.start();
     for (old = words.lvWord(); ; old = words.lvWord()) {
       int available = old & PERMITS_MASK;
       int room = MAX_PERMITS - available;
@@ -82,7 +81,6 @@ final class PlainPermits {
     }
     if ((old & WAITERS) != 0) {
       wakeAll.signal();
-      RescueLog.slow(huntStart, "semaphore " + name);
     }
   }
 }

@@ -100,13 +100,6 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
 
   volatile boolean closed;
 
-  final RescueLog.Trace trace = new RescueLog.Trace(); // hunting
-
-  /** RescueLog: the primitive's word now. */
-  int traceWord() {
-    return 0;
-  }
-
   /** What moves a queue: every pump is called for one of these, never for positional flags. */
   enum Event {
     /** A request was queued: its deadline may be earlier than the armed wait's timeout. */
@@ -299,14 +292,7 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
 
   /** Hooks a sleeper just armed up to the SLEEPER_* events; outside the monitor. */
   final void watch(CompletableFuture<WaitOutcome> armed) {
-    armed.whenComplete(
-        (outcome, failure) -> {
-          trace.add(
-              "sleeper-done " + (failure != null ? failure.getClass().getSimpleName() : outcome),
-              armed instanceof JoinedWait ? 1 : 0,
-              0);
-          sleeperDone(armed, outcome, failure);
-        });
+    armed.whenComplete((outcome, failure) -> sleeperDone(armed, outcome, failure));
   }
 
   private void sleeperDone(
@@ -315,12 +301,8 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
     // the word) fails the queue with TRUNCATED, never with the InternalError itself.
     try {
       boolean untilRecheck;
-      String armedInfo = null;
       synchronized (this) {
         untilRecheck = sleeper.armedUntilRecheck(); // before completed() forgets the wait
-        if (RescueLog.ON && untilRecheck && sleeper.isArmed()) {
-          armedInfo = sleeper.describeArmed();
-        }
         if (!sleeper.completed(done)) {
           return; // cancelled by us: the ring passes on any wake it consumed
         }
@@ -331,7 +313,7 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
             cause != null
                 ? Event.SLEEPER_TIMED_OUT
                 : outcome.isWoken() ? Event.SLEEPER_WOKEN : Event.SLEEPER_DONE;
-        pump(event, Deadlines.NONE, event == Event.SLEEPER_TIMED_OUT && untilRecheck, armedInfo);
+        pump(event, Deadlines.NONE, event == Event.SLEEPER_TIMED_OUT && untilRecheck);
       } else if (cause instanceof InternalError fault) {
         regionFaulted(fault);
       } else {
@@ -347,49 +329,26 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
    * under the monitor; then runs the effects, outside it.
    */
   final void pump(Event event, long arrivingDeadline) {
-    pump(event, arrivingDeadline, false, null);
-  }
-
-  /** RescueLog: the primitive's state as a rescue line shows it (word, marks, queue head). */
-  String rescueState() {
-    return "";
+    pump(event, arrivingDeadline, false);
   }
 
   /**
    * {@code recheck}: the event is the end of a kernel wait by the re-check's timeout; whether the
    * decision granted is counted (Sleeper.recheckEnded: a grant there is a rescued missed wake).
    */
-  private void pump(Event event, long arrivingDeadline, boolean recheck, String armedInfo) {
+  private void pump(Event event, long arrivingDeadline, boolean recheck) {
     Effects<R> effects = new Effects<>();
     synchronized (this) {
       if (closed) {
         return;
       }
-      String before = RescueLog.ON && recheck ? rescueState() : null;
-      trace.add("pump-" + event, traceWord(), queue.length());
       expireOverdue(effects);
       decide(event, arrivingDeadline, effects);
-      trace.add("decided grants=" + effects.grantsAny(), traceWord(), sleeper.isArmed() ? 1 : 0);
       if (recheck) {
         boolean rescued = effects.grantsAny();
         sleeper.recheckEnded(rescued);
         if (rescued) {
           stats().countRescuedWait(); // where inspect and other processes see it
-        }
-        if (RescueLog.ON) {
-          RescueLog.line(
-              (rescued ? "RESCUE " : "RECHECK ")
-                  + describe()
-                  + " "
-                  + armedInfo
-                  + " queue="
-                  + queue.length()
-                  + " before["
-                  + before
-                  + "] after["
-                  + rescueState()
-                  + "] trace:"
-                  + trace.dump(System.nanoTime() - 600_000_000L));
         }
       }
     }
@@ -474,7 +433,6 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
       long until =
           joined.timesOutAt - now < JOIN_SLICE_NANOS ? joined.timesOutAt : now + JOIN_SLICE_NANOS;
       ThreadWaiter.Result result = here.await(joined.word, joined.expected, nudges, until);
-      trace.add("joined-" + result, joined.expected, RescueLog.read(joined.word.address()));
       if (result == null) {
         JoinedWait armed;
         synchronized (this) {

@@ -216,7 +216,6 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
       int record = starvingRecord;
       words.andRecord(record, ~STARVING);
       starvingRecord = -1;
-      trace.add("claimed-unstarve rec=" + record, words.lvRecord(record), words.lvWord());
       effects.passOn(() -> wakeRecord(record));
     }
   }
@@ -235,7 +234,6 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
       return false; // it changed, or its process exited: look again
     }
     TestPausePoints.beforeSleeping(name);
-    trace.add("standBack rec=" + record, r, words.lvWord());
     effects.armed(sleeper.arm(recordWord(record), (int) r, queue.earliestDeadline()));
     return true;
   }
@@ -254,7 +252,6 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
       return false;
     }
     words.orRecord(record, STARVING);
-    trace.add("markStarving rec=" + record, words.lvRecord(record), words.lvWord());
     starvingRecord = record;
     return true;
   }
@@ -267,7 +264,6 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
     int record = starvingRecord;
     starvingRecord = -1;
     words.andRecord(record, ~STARVING);
-    trace.add("unmarkStarving rec=" + record, words.lvRecord(record), words.lvWord());
     effects.passOn(() -> wakeRecord(record)); // writers standing back for it (standBack)
     if (unblockWriter(WAITERS) && !closed) {
       effects.passOn(wakeAll::signal);
@@ -295,7 +291,6 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
       if (alive(writer)) {
         if (!waitingMarked) {
           words.orRecord(record, WAITING); // no new writer claims before we are in
-          trace.add("markWaiting rec=" + record, words.lvRecord(record), v);
           waitingMarked = true;
         }
         return sleepOn(v, writer, effects);
@@ -351,7 +346,6 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
       return false; // it has exited already: look again
     }
     TestPausePoints.beforeSleeping(name);
-    trace.add("sleepOn watched=" + watched, v, 0);
     effects.armed(sleeper.arm(v, queue.earliestDeadline()));
     return true;
   }
@@ -386,7 +380,6 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
       return;
     }
     words.andRecord(record, ~WAITING);
-    trace.add("unmarkWaiting rec=" + record, words.lvRecord(record), words.lvWord());
     effects.passOn(() -> wakeRecord(record)); // writers standing back for it (standBack)
     if (unblockWriter(WAITERS) && !closed) {
       effects.passOn(wakeAll::signal);
@@ -443,7 +436,6 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
         return false;
       }
       localHandoffsInARow++;
-      trace.add("handoff", words.lvWord(), 0);
       ReadWriteRequest next = queue.unlink(queue.head());
       try {
         effects.grant(next, new WriteHold(core(), nextFence(), false));
@@ -472,29 +464,6 @@ abstract sealed class ReadWriteDecisions extends WriterOwnership permits ReadWri
   }
 
   // ---- QueuedPrimitive ----
-
-  @Override
-  int traceWord() {
-    return words.lvWord();
-  }
-
-  @Override
-  String rescueState() {
-    StringBuilder b = new StringBuilder();
-    b.append("word=0x").append(Integer.toHexString(words.lvWord()));
-    ReadWriteRequest head = queue.head();
-    b.append(" head=").append(head == null ? "-" : head.write ? "W" : "R");
-    b.append(" claimed=").append(claimedFor == null ? "-" : claimedFor == head ? "head" : "other");
-    b.append(" starving=").append(starvingRecord).append(" waitingMarked=").append(waitingMarked);
-    b.append(" slot=").append(slot).append(" records:");
-    for (int i = 0; i < ReadWriteMutexDescriptor.READER_SLOTS; i++) {
-      long r = words.lvRecord(i);
-      if (r != 0) {
-        b.append(' ').append(i).append('=').append(Long.toHexString(r));
-      }
-    }
-    return b.toString();
-  }
 
   @Override
   String timeoutMessage(ReadWriteRequest request) {

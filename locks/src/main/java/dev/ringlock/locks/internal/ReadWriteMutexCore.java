@@ -354,11 +354,8 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
       if (record < 0) {
         throw closedException(); // close() ran between checkOpen and here
       }
-      long huntStart = RescueLog.start();
       if (leaveRead(record, 1)) {
-        trace.add("drain-wake", words.lvWord(), 0);
         wakeAll.signal();
-        RescueLog.slow(huntStart, "rw-drain " + name);
       }
       // Dekker with an arrival: it links, then reads the records; we wrote the record, then read
       // the queue's length (full fences both).
@@ -409,13 +406,9 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
         return;
       }
       writeHeld = false;
-      long huntStart = RescueLog.start();
       // getAndSet: freeing the word and reading WAITERS in one step (as the mutex's release)
-      int huntOld = words.xchgWord(0);
-      trace.add("releaseWrite", huntOld, 0);
-      if ((huntOld & WAITERS) != 0) {
+      if ((words.xchgWord(0) & WAITERS) != 0) {
         wakeAll.signal();
-        RescueLog.slow(huntStart, "rw-write " + name);
       }
       if (queue.length() > 0) {
         released();

@@ -154,7 +154,6 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
    * (cleared, or the record dropped): a wake of all, without asking whether anyone sleeps there.
    */
   final void wakeRecord(int record) {
-    trace.add("wakeRecord rec=" + record, words.lvRecord(record), words.lvWord());
     if (!closed) {
       sleeper.ring().wake(recordWord(record), FutexRing.WAKE_ALL, FutexRing.ANY_BITSET);
     } else {

@@ -451,7 +451,6 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
         continue;
       }
       effects.cancel(sleeper.detach()); // armed with a later timeout than the new arrival's
-      trace.add("arm", expected, head.permits);
       effects.armed(sleeper.arm(expected, queue.earliestDeadline()));
       break;
     }
@@ -549,19 +548,5 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   @Override
   final ObjectStats stats() {
     return stats;
-  }
-
-  @Override
-  int traceWord() {
-    return lvWord();
-  }
-
-  @Override
-  String rescueState() {
-    SemaphoreRequest head = queue.head();
-    return "word=0x"
-        + Integer.toHexString(lvWord())
-        + " head="
-        + (head == null ? "-" : Integer.toString(head.permits));
   }
 }

@@ -49,9 +49,6 @@ final class Sleeper {
   private FutexWord armedWord; // the armed wait's word (the primitive's, or arm(other...)'s)
   private int armedExpected; // ... and the value it sleeps on
   private long armedUntil; // ... and System.nanoTime() when its timeout comes
-  private long armedAt; // RescueLog
-  private long movedAt; // RescueLog: takeOver / handBack of the armed wait
-  private String movedHow = "-";
 
   // The thread blocked in join() on the head request that runs this sleeper's waits itself
   // (QueuedPrimitive.joinHere), and that request; null: the ring runs them.
@@ -141,8 +138,7 @@ final class Sleeper {
     Duration timeout = timeoutFor(deadline);
     armedWord = other;
     armedExpected = expected;
-    armedAt = System.nanoTime();
-    armedUntil = armedAt + timeout.toNanos();
+    armedUntil = System.nanoTime() + timeout.toNanos();
     this.deadline = deadline;
     untilRecheck = timeout == RECHECK;
     if (joiner != null && joinerRequest.queued) {
@@ -175,34 +171,9 @@ final class Sleeper {
     // re-check that rescued a wake when the word had only just been freed.
     Duration timeout = timeoutFor(deadline);
     armedUntil = System.nanoTime() + timeout.toNanos();
-    movedAt = System.nanoTime();
-    movedHow = "takeOver";
     untilRecheck = timeout == RECHECK;
     wait = new JoinedWait(ring, armedWord, armedExpected, bitset, armedUntil, here);
     return replaced;
-  }
-
-  /** RescueLog: the armed wait, under the owner's monitor, before completed() forgets it. */
-  String describeArmed() {
-    long now = System.nanoTime();
-    return "wait="
-        + (wait instanceof JoinedWait ? "joined" : "ring")
-        + " on="
-        + (armedWord == word ? "word" : "other@" + Long.toHexString(armedWord.address()))
-        + " expected=0x"
-        + Integer.toHexString(armedExpected)
-        + " armedNow=0x"
-        + Integer.toHexString(RescueLog.read(armedWord.address()))
-        + " sleptMs="
-        + (now - armedAt) / 1_000_000
-        + " lateMs="
-        + (now - armedUntil) / 1_000_000
-        + " armedAt="
-        + armedAt / 1_000_000
-        + " joiner="
-        + (joiner != null)
-        + " moved="
-        + (movedAt - armedAt >= 0 ? movedHow + "@+" + (movedAt - armedAt) / 1_000_000 + "ms" : "-");
   }
 
   /** Under the owner's monitor: whether a joined thread runs this sleeper's waits. */
@@ -229,8 +200,6 @@ final class Sleeper {
     }
     Duration timeout = timeoutFor(deadline);
     armedUntil = System.nanoTime() + timeout.toNanos();
-    movedAt = System.nanoTime();
-    movedHow = "handBack";
     untilRecheck = timeout == RECHECK;
     wait = ring.wait(armedWord, armedExpected, bitset, timeout, AbandonedWakeHandler.PASS_ON);
     return wait;

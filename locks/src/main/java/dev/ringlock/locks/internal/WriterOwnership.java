@@ -75,7 +75,6 @@ abstract sealed class WriterOwnership extends ReaderRecords permits ReadWriteDec
       return null;
     }
     boolean givenBack;
-    trace.add("fastClaim", v, 0);
     try {
       int found = afterFastClaim();
       givenBack = found == STARVING_FOUND || (found == READ_HOLDS_FOUND && drainBlocker() != 0);
@@ -85,7 +84,6 @@ abstract sealed class WriterOwnership extends ReaderRecords permits ReadWriteDec
       throw damage;
     }
     if (givenBack) {
-      trace.add("fastClaim-givenBack", words.lvWord(), 0);
       if ((words.xchgWord(0) & WAITERS) != 0) {
         wakeAll.signal();
       }
