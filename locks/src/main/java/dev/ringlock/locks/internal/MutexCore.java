@@ -369,8 +369,13 @@ public final class MutexCore extends MutexOwnership implements Mutex {
       leaveEmpty(effects); // a process that stops starving here wakes whoever stood back for it
       return;
     }
+    // Not for a woken wait: between its completion and this pump another thread's decision (an
+    // arrival) may have armed a new sleeper, not knowing that the kernel chose this process. That
+    // wake was the one a release owed to the word (a mutex wakes one): kept only by using it here
+    // (a woken process may take a free word a starving one is owed), else nobody would take the
+    // word until the re-check.
     if (event == Event.WITHDRAWAL
-        || (sleeper.isArmed() && arrivingDeadline >= sleeper.deadline())) {
+        || (!woken && sleeper.isArmed() && arrivingDeadline >= sleeper.deadline())) {
       return; // the armed sleeper stands for the queue still
     }
     LockFuture winner = null;

@@ -313,6 +313,9 @@ abstract class QueuedPrimitive<R extends QueuedRequest<?, R>> {
             cause != null
                 ? Event.SLEEPER_TIMED_OUT
                 : outcome.isWoken() ? Event.SLEEPER_WOKEN : Event.SLEEPER_DONE;
+        if (event == Event.SLEEPER_WOKEN) {
+          TestPausePoints.afterWokenWait(this);
+        }
         pump(event, Deadlines.NONE, event == Event.SLEEPER_TIMED_OUT && untilRecheck);
       } else if (cause instanceof InternalError fault) {
         regionFaulted(fault);

@@ -45,6 +45,16 @@ final class TestPausePoints {
 
   private static final String PAUSE_IN_SEMAPHORE_MOVE = semaphoreMovePoint();
 
+  /**
+   * An object's description ({@code mutex 'NAME'}): the first time one of its kernel waits ends
+   * woken, its completion stops for {@link #PAUSE_BEFORE_SLEEPING_MILLIS} between forgetting the
+   * wait and the decision on the wake, and goes on.
+   */
+  static final String PAUSE_AFTER_WOKEN_PROPERTY = "dev.ringlock.test.pauseAfterWoken";
+
+  private static final String PAUSE_AFTER_WOKEN = System.getProperty(PAUSE_AFTER_WOKEN_PROPERTY);
+  private static final AtomicBoolean PAUSED_AFTER_WOKEN = new AtomicBoolean();
+
   private TestPausePoints() {}
 
   /** "STEP:NAME" as the semaphore's description and step would say it: "STEP semaphore 'NAME'". */
@@ -96,6 +106,24 @@ final class TestPausePoints {
         && PAUSE_BEFORE_SLEEPING.equals(name)
         && PAUSED_BEFORE_SLEEPING.compareAndSet(false, true)) {
       System.out.println("PAUSED before sleeping on read-write mutex '" + name + "'");
+      System.out.flush();
+      long until = System.nanoTime() + PAUSE_BEFORE_SLEEPING_MILLIS * 1_000_000;
+      for (long left; (left = until - System.nanoTime()) > 0; ) {
+        LockSupport.parkNanos(left);
+      }
+    }
+  }
+
+  /**
+   * A kernel wait of {@code described} ended woken and was forgotten; the decision on the wake has
+   * not run: the first time, it stops for a while, so that a test can make another decision of the
+   * queue (an arrival) run in between.
+   */
+  static void afterWokenWait(QueuedPrimitive<?> primitive) {
+    if (PAUSE_AFTER_WOKEN != null
+        && PAUSE_AFTER_WOKEN.equals(primitive.describe())
+        && PAUSED_AFTER_WOKEN.compareAndSet(false, true)) {
+      System.out.println("PAUSED after a woken wait of " + primitive.describe());
       System.out.flush();
       long until = System.nanoTime() + PAUSE_BEFORE_SLEEPING_MILLIS * 1_000_000;
       for (long left; (left = until - System.nanoTime()) > 0; ) {
