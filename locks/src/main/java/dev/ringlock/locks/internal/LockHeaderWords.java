@@ -27,6 +27,12 @@ import java.lang.invoke.VarHandle;
  * Which mode each protocol step needs, and why it is enough, is in the lock's own overview
  * (MutexOwnership, ReadWriteMutexCore).
  *
+ * A path that makes several accesses in a row (the mutex's uncontended acquisition) reads the
+ * slice once into a local and calls the static form of each access with it: every access through
+ * the field reloads the slice after the previous volatile access, and C2 checks its null-ness and
+ * class again at each (two uncommon traps per access, each tens of bytes of compiled code), where
+ * one local value is checked once.
+ *
  * Every cas reads first (test-and-test-and-set): on a page that the file no longer covers (shrunk
  * under the mapping) a compareAndSet kills the JVM with SIGBUS, where the read throws
  * InternalError, which the public API turns into InvalidRegionException(TRUNCATED). A value that
@@ -85,10 +91,20 @@ public abstract class LockHeaderWords {
   // ---- fence: only the holder writes it ----
 
   public final long laFence() {
+    return laFence(object);
+  }
+
+  /** laFence on the object's bytes held in a local (see LockHeaderWords' overview). */
+  static long laFence(MemorySegment object) {
     return (long) LONG.getAcquire(object, FENCE_OFFSET);
   }
 
   public final void srFence(long fence) {
+    srFence(object, fence);
+  }
+
+  /** srFence on the object's bytes held in a local (see LockHeaderWords' overview). */
+  static void srFence(MemorySegment object, long fence) {
     LONG.setRelease(object, FENCE_OFFSET, fence);
   }
 

@@ -17,6 +17,7 @@ import dev.ringlock.locks.OwnerDeathPolicy;
 import dev.ringlock.locks.RegionClosedException;
 import dev.ringlock.locks.internal.jfr.LockEvents;
 import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -249,8 +250,9 @@ public final class MutexCore extends MutexOwnership implements Mutex {
    */
   private CompletableFuture<MutexGuard> acquire(long deadline, long timeoutNanos) {
     checkOpen();
-    if (mayBarge() && tryAcquireFree()) {
-      return newGuard(false).asCompletedFuture();
+    long fence = bargeAndDraw();
+    if (fence != 0) {
+      return drawnGuard(fence).asCompletedFuture();
     }
     return acquireContended(deadline, timeoutNanos);
   }
@@ -266,6 +268,24 @@ public final class MutexCore extends MutexOwnership implements Mutex {
     LockFuture request = new LockFuture(this, deadline, timeoutNanos);
     arrive(request);
     return request;
+  }
+
+  /**
+   * The uncontended acquisition: mayBarge, then the free word taken with the next fence drawn
+   * (tryAcquireFreeAndDraw), every access to the mapping through one local slice (LockHeaderWords'
+   * overview: this keeps lock() compiled small, Guard's overview says why that matters).
+   *
+   * @return the fence drawn, or 0 if the word was not taken (the caller spins or queues)
+   */
+  private long bargeAndDraw() {
+    if (queue.length() != 0) {
+      return 0;
+    }
+    MemorySegment object = words.object();
+    if (MutexWords.lvStarvingSummary(object) != 0 && !starving.noneMarked()) {
+      return 0; // a process may be starving: no barging (noneMarked reads the table)
+    }
+    return tryAcquireFreeAndDraw(object);
   }
 
   /**
@@ -286,6 +306,12 @@ public final class MutexCore extends MutexOwnership implements Mutex {
     return new Guard(this, nextFence(), ownerDied);
   }
 
+  /** As newGuard, for a fence tryAcquireFreeAndDraw has drawn already (the uncontended path). */
+  private Guard drawnGuard(long fence) {
+    stats.countFastAcquisition();
+    return new Guard(this, fence, false);
+  }
+
   /**
    * The guard of a word just taken over from {@code deadPid}, which died holding it; the takeover
    * is counted in the region and recorded (a JFR event, if a recording enables it), with the fence
@@ -300,8 +326,9 @@ public final class MutexCore extends MutexOwnership implements Mutex {
 
   /** tryLock: takes the word if it is free and may be taken, or its owner died; else null. */
   Guard tryAcquireNow() {
-    if (mayBarge() && tryAcquireFree()) {
-      return newGuard(false);
+    long fence = bargeAndDraw();
+    if (fence != 0) {
+      return drawnGuard(fence);
     }
     return tryAcquireAfterDeath();
   }

@@ -160,6 +160,58 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
   }
 
   /**
+   * The uncontended acquisition in one locked instruction: takes a free word and writes the next
+   * fence's tag in the same 64-bit CAS of the hold (word and tag), then stores the fence field. The
+   * two steps tryAcquireFree and nextFence make separately (a read and a CAS of the word, two reads
+   * and two stores for the fence: seven checked accesses to the mapping) become four: read the
+   * hold, read the fence, CAS the hold, store the fence. Each checked MemorySegment access compiles
+   * to a few hundred bytes, and lock() compiled must stay under C2's InlineSmallCode for a caller
+   * to inline it and scalar-replace the guard and its future (Guard's overview).
+   *
+   * <p>The order is what nextFence keeps: the tag first (here, with the word), then the field, so
+   * every state another process can see is one nextFence can leave. The hold is read before the
+   * fence: a draw and release made by another process between the two reads moved the tag on, so
+   * our CAS from the hold we read fails (only 2^32 draws in between could bring the tag back: the
+   * bound MutexOwnership's overview already states for the release). Taken only from a free state
+   * whose tag is 0 or 1 ahead of the field (a fresh object, or a hold released), so that while our
+   * field store is pending the tag is at most 2 ahead, as after nextFence's tag store; any other
+   * state (damage, a fence that would overflow, a word freed at close mid-draw) goes to the
+   * two-step path, which reports damage as before (drawAfterTaking).
+   *
+   * @param object the mutex's bytes (words.object(), in the caller's local: LockHeaderWords says
+   *     why)
+   * @return the fence drawn, the word now ours; 0 if the word was not free (or the CAS lost a race)
+   */
+  final long tryAcquireFreeAndDraw(MemorySegment object) {
+    long hold = MutexWords.lvHold(object);
+    int v = MutexWords.wordOf(hold);
+    if ((v & ~WAITERS) != 0) {
+      return 0; // held, or not recoverable
+    }
+    long recorded = LockHeaderWords.laFence(object);
+    int ahead = MutexWords.holdTagOf(hold) - (int) recorded;
+    if (recorded < 0 || recorded >= MutexDescriptor.MAX_FENCE - 1 || (ahead & ~1) != 0) {
+      return drawAfterTaking();
+    }
+    long fence = recorded + ahead + 1;
+    if (!MutexWords.casHoldJustRead(object, hold, MutexWords.hold(pid | v, (int) fence))) {
+      return 0;
+    }
+    holding = true;
+    LockHeaderWords.srFence(object, fence);
+    drawnHere = fence;
+    return fence;
+  }
+
+  /**
+   * tryAcquireFreeAndDraw's out-of-line path for a fence state it does not draw from: the word
+   * taken, then nextFence, which throws the damage (with the word freed again) if there is any.
+   */
+  private long drawAfterTaking() {
+    return tryAcquireFree() ? nextFence() : 0;
+  }
+
+  /**
    * Takes the word over from its owner if that process is not alive: one CAS from the very value
    * read, so of every process that saw the death exactly one wins. WAITERS is set, because others
    * may sleep on the dead owner's word; OWNER_DIED until the new holder marks the state consistent.
@@ -236,8 +288,9 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
    * @return the word as it was before the CAS (WAITERS: wake one), or REFUSED
    */
   final long releaseHold(long drawn) {
-    long recorded = words.laFence();
-    long hold = words.lvHold();
+    MemorySegment object = words.object(); // one local for the three accesses: LockHeaderWords
+    long recorded = LockHeaderWords.laFence(object);
+    long hold = MutexWords.lvHold(object);
     int v = MutexWords.wordOf(hold);
     // No pid check here: a fence is drawn once per mutex, in any process, so the fence field and
     // the tag both still this guard's mean the hold in place is this guard's (every way a word
@@ -246,7 +299,7 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
     // refuses or calls a state damage.
     if (recorded == drawn && MutexWords.holdTagOf(hold) == (int) drawn) {
       holding = false; // before the CAS, as freeWord does: see the overview
-      if (words.casHoldJustRead(hold, MutexWords.hold(0, (int) drawn + 1))) {
+      if (MutexWords.casHoldJustRead(object, hold, MutexWords.hold(0, (int) drawn + 1))) {
         return Integer.toUnsignedLong(v);
       }
     }

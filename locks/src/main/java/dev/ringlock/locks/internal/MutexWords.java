@@ -43,6 +43,11 @@ public final class MutexWords extends LockHeaderWords {
       ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
   public long lvHold() {
+    return lvHold(object);
+  }
+
+  /** lvHold on the object's bytes held in a local (LockHeaderWords' overview). */
+  static long lvHold(MemorySegment object) {
     return (long) LONG.getVolatile(object, WORD_OFFSET);
   }
 
@@ -52,6 +57,11 @@ public final class MutexWords extends LockHeaderWords {
    * lengthen the release's compiled code (MutexOwnership.releaseHold).
    */
   public boolean casHoldJustRead(long expected, long next) {
+    return casHoldJustRead(object, expected, next);
+  }
+
+  /** casHoldJustRead on the object's bytes held in a local (LockHeaderWords' overview). */
+  static boolean casHoldJustRead(MemorySegment object, long expected, long next) {
     return LONG.compareAndSet(object, WORD_OFFSET, expected, next);
   }
 
@@ -88,6 +98,11 @@ public final class MutexWords extends LockHeaderWords {
   // ---- starving summary: 0 = nobody marked; else read the table (StarvingTable) ----
 
   public int lvStarvingSummary() {
+    return lvStarvingSummary(object);
+  }
+
+  /** lvStarvingSummary on the object's bytes held in a local (LockHeaderWords' overview). */
+  static int lvStarvingSummary(MemorySegment object) {
     return (int) INT.getVolatile(object, STARVING_SUMMARY_OFFSET);
   }
 
