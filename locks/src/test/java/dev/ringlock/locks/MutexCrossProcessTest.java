@@ -54,6 +54,7 @@ class MutexCrossProcessTest {
                     Integer.toString(PER_THREAD),
                     fences.toString(),
                     Long.toString(CONTEND_MILLIS))
+                .fullJvm() // their contention loop gets hot: C2's code must run it
                 .logTo(log)
                 .start());
       }

@@ -174,6 +174,7 @@ class MutexReleaseClaimTest extends RegionTestBase {
   void anInlinedUncontendedLockJoinAndTryLockAllocateNothing() throws Exception {
     try (Child child =
         Child.jvm(UncontendedAllocationChild.class, region.file().toString())
+            .fullJvm() // C2's inlining and escape analysis are what the bound is about
             .jvmOptions("-XX:InlineSmallCode=20000")
             .captureOutput()
             .start()) {

@@ -89,7 +89,6 @@ class SemaphoreKillLoopTest {
     children[index] =
         Child.jvm(
                 SemaphoreKillWorker.class, regionFile.toString(), "pool", Integer.toString(PERMITS))
-            .jvmOptions("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto")
             .logTo(logs[index])
             .start();
   }

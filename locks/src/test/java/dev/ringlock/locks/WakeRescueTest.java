@@ -91,6 +91,7 @@ class WakeRescueTest {
                   regionFile.toString(),
                   Integer.toString(THREADS),
                   Long.toString(WAKE_STRESS_MILLIS))
+              .fullJvm() // the stress loop's compiled code is what may miss a wake
               .captureOutput()
               .start());
     }

@@ -45,7 +45,14 @@ import java.util.concurrent.TimeUnit;
  * A child JVM runs the java binary of the test JVM with native access enabled, a 256 MB heap (many
  * children share a 2-core CI machine; a later -Xmx in jvmOptions wins), and, when the test JVM has
  * it, -Dringlock.backend: the tests run once per backend and their children must run on the same
- * one. Its class path is the main class's own folder followed by the test JVM's module path and
+ * one. It also gets QUICK_START, C1 only, the serial collector and no perf data, unless the test
+ * asks for fullJvm(): the tests start some hundreds of children per backend, nearly all of which
+ * run a few lock operations and are told what to do, killed or done within a second or two, so
+ * their ringlock code never gets hot enough for C2 anyway; what C2 and G1 cost them is start-up
+ * (on this 2-core VM, a child's CPU to READY fell from about 0.8 s to 0.5 s, and its wall time
+ * under load 12 from 2.4-3.4 s to 1.3-1.9 s). A child whose hot loop is what its test is about
+ * (contention loops, the wake stress, an allocation count that needs C2's escape analysis) asks
+ * for fullJvm(). Its class path is the main class's own folder followed by the test JVM's module path and
  * class path (surefire runs a named module's tests on the module path, with the test classes
  * patched in, so java.class.path alone lacks both). Everything goes on the child's class path: the
  * children run ringlock unnamed, as an application on the class path would.
@@ -77,6 +84,14 @@ public final class Child implements AutoCloseable {
    * test is about stay in the test.
    */
   public static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(120);
+
+  /**
+   * The options a child JVM gets after the defaults unless {@link Builder#fullJvm()}: the client
+   * compiler only, the serial collector, no {@code hsperfdata} file. They cut a start-up's CPU by
+   * about a third (see the overview); a test's own {@code jvmOptions} come after them.
+   */
+  public static final List<String> QUICK_START =
+      List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData");
 
   private static final Path DEFAULT_LOG = Path.of("target", "child-processes.log");
   private static final String END_OF_OUTPUT = new String("end of output"); // compared by identity
@@ -433,6 +448,7 @@ public final class Child implements AutoCloseable {
     private int fileLimit; // 0: inherited
     private String user;
     private String group;
+    private boolean fullJvm; // false: QUICK_START
 
     private Builder(Class<?> mainClass, List<String> program) {
       this.mainClass = mainClass;
@@ -448,6 +464,17 @@ public final class Child implements AutoCloseable {
     /** Arguments after the main class (or the program). */
     public Builder args(List<String> more) {
       args.addAll(more);
+      return this;
+    }
+
+    /**
+     * The child JVM runs with the JVM's own compilers and collector (tiered C1 and C2, G1, perf
+     * data) instead of {@link #QUICK_START}: for a child whose hot loop is what the test is about,
+     * where C2's code (its inlining, escape analysis, reordering) must be what runs.
+     */
+    public Builder fullJvm() {
+      requireJvm("fullJvm");
+      fullJvm = true;
       return this;
     }
 
@@ -643,6 +670,9 @@ public final class Child implements AutoCloseable {
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       command.add("--enable-native-access=ALL-UNNAMED");
       command.add("-Xmx256m");
+      if (!fullJvm) {
+        command.addAll(QUICK_START);
+      }
       String backend = System.getProperty(BACKEND_PROPERTY);
       if (backend != null && !systemProperties.containsKey(BACKEND_PROPERTY)) {
         command.add("-D" + BACKEND_PROPERTY + "=" + backend); // the backend of this test run

@@ -56,6 +56,23 @@ class ChildTest {
   }
 
   @Test
+  void aChildJvmStartsWithC1AndTheSerialCollectorUnlessItAsksForTheFullJvm() throws Exception {
+    try (Child quick = Child.jvm(EchoChild.class).captureOutput().start();
+        Child full = Child.jvm(EchoChild.class).fullJvm().captureOutput().start()) {
+      quick.send("VM");
+      full.send("VM");
+      assertEquals("VM 1 Copy,MarkSweepCompact", quick.expect("VM"));
+      String fullVm = full.expect("VM");
+      assertTrue(fullVm.startsWith("VM 4 G1 "), fullVm);
+    }
+    List<String> command =
+        Child.jvm(EchoChild.class).jvmOptions("-XX:TieredStopAtLevel=4").command();
+    assertTrue(
+        command.indexOf("-XX:TieredStopAtLevel=1") < command.indexOf("-XX:TieredStopAtLevel=4"),
+        "a test's own options come after the quick-start ones, so they win: " + command);
+  }
+
+  @Test
   void aConversationSendsLinesAndExpectsTheirAnswersSkippingOthers() throws Exception {
     try (Child child = Child.jvm(EchoChild.class).captureOutput().start()) {
       child.send("ECHO one");
