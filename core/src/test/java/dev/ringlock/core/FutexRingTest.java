@@ -190,8 +190,16 @@ class FutexRingTest {
     assertTrue(await(both).isWoken());
     assertFalse(low.isDone());
     assertEquals(0, await(ring.wake(word, FutexRing.WAKE_ALL, 0b100)));
-    assertEquals(1, await(ring.wake(word, FutexRing.WAKE_ALL, 0xFFFF_FFFF)));
+    int woken = await(ring.wake(word, FutexRing.WAKE_ALL, 0xFFFF_FFFF));
     assertTrue(await(low).isWoken());
+    if (ring.backend() == FutexRing.Backend.IO_URING) {
+      assertEquals(1, woken);
+    } else {
+      // The syscalls backend sleeps a bitset wait in 50 ms slices; a wake landing between two
+      // slices ends it woken at the next, uncounted (docs/backends.md, "Pure wakes and re-arming
+      // threads"): seen under load, where a slice's gap is long.
+      assertTrue(woken == 0 || woken == 1, "woken " + woken);
+    }
   }
 
   @Test
