@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -551,16 +552,24 @@ class SemaphoreTest extends RegionTestBase {
       CompletableFuture<Void> everyEnd =
           CompletableFuture.allOf(ends.toArray(new CompletableFuture<?>[0]))
               .handle((ignored, failure) -> null);
+      // The releaser starts once a cancel has won (or every cancel was tried): under load the
+      // cancelling task could otherwise start after every victim had ended, cancelling none.
+      CountDownLatch aCancelWon = new CountDownLatch(1);
       CompletableFuture<Integer> cancelling =
           CompletableFuture.supplyAsync(
               () -> {
                 int cancelled = 0;
                 for (CompletableFuture<Void> victim : victims) {
                   cancelled += victim.cancel(false) ? 1 : 0; // races with grants and timeouts
+                  if (cancelled > 0) {
+                    aCancelWon.countDown();
+                  }
                   Thread.onSpinWait();
                 }
+                aCancelWon.countDown();
                 return cancelled;
               });
+      assertTrue(aCancelWon.await(30, TimeUnit.SECONDS), "the cancelling task never ran");
       // The releaser: the permits go round, from either side, until every request has ended;
       // some releases also run as continuations of this thread's grants (the local pump).
       here.release(permits);
