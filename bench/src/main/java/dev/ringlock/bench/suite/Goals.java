@@ -22,17 +22,18 @@ final class Goals {
             "×",
             "No system call and no ring on this path (the compass aims at 1.3x). ReentrantLock"
                 + " makes one CAS and one volatile store (two locked instructions on x86) and"
-                + " allocates nothing; ringlock makes two as well since layout version 6: the"
-                + " word's CAS, and the release's 64-bit CAS of the word and the hold tag beside it"
-                + " (the once-only claim, freeing the word and reading WAITERS in one step)."
-                + " Thread CPU time 36.8-38.7 -> 32.0-38.9 ns against 13.4-14.2 ns (2.7x ->"
-                + " 2.3-2.7x, load 25-30). What is left: the loads of the closed flag, the queue"
-                + " length, the starving summary, the fence and the tag, and a memory-segment check"
-                + " on each access, which also make lock() compile to about 5 KB: C2 does not"
-                + " inline a callee already compiled past InlineSmallCode (2,500 B), so in JMH's"
-                + " fork the guard and its future are allocated (56 B/op; 0 B/op once lock() is"
-                + " inlined, as with -XX:InlineSmallCode=20000). bench/README.md has the"
-                + " measurements."),
+                + " allocates nothing; ringlock makes two as well: the CAS that takes the word and"
+                + " writes the new fence's tag beside it (one 64-bit CAS since session 8), and the"
+                + " release's 64-bit CAS of word and tag. Thread CPU time of lock().join() +"
+                + " unlock() in one sitting: 1.44-1.58x -> 1.30-1.47x ReentrantLock (session 8)."
+                + " JMH's figure is higher and allocates 56 B/op because C2 does not inline a"
+                + " callee already compiled past InlineSmallCode (2,500 B): lock() compiles to"
+                + " 3,088 B (5,128 B before session 8), of which about 1,970 B are the 48"
+                + " uncommon-trap stubs of its five checked memory-segment accesses; the code that"
+                + " runs is about 1,000 B. With lock() inlined (-XX:InlineSmallCode=20000) it"
+                + " allocates nothing. Getting under the limit needs one access less: the starving"
+                + " summary moved into the word's 64-bit hold (a layout and protocol change)."
+                + " bench/README.md has the measurements."),
         new Goal(
             "Uncontended lock + unlock on the syscalls backend vs on io_uring (unchanged)",
             new String[] {"uncontended", "ringlockLock" + BenchmarkSuite.ON_SYSCALLS},
@@ -53,14 +54,14 @@ final class Goals {
             1.0,
             false,
             "×",
-            "Both hand the lock from task to task in memory, but ringlock's state is a word in a"
-                + " mapped file: every acquire and release goes through memory-segment accessors"
-                + " (session liveness and bounds checks, the word's atomics, the starving table)"
-                + " where FairAsyncLock touches heap fields. A JFR profile of this benchmark"
-                + " (profile settings, 367 samples) put 22 % of the samples' top frames in that"
-                + " mapped-memory access, 27 % in the executor's queue that both share and 23 % in"
-                + " the rest of ringlock. The run-to-run spread of both rows on this 2-vCPU VM is"
-                + " ±15–30 % (full runs so far: 0.81–0.95×)."),
+            "Fewer than 1 % of this benchmark's tasks ever queue (measured with probes in session"
+                + " 7): its row is set by the uncontended lock().thenAccept(unlock) of the rest,"
+                + " 43.8 ns of one thread's CPU against FairAsyncLock's 30.8 ns (the mapped word's"
+                + " checked accesses, the fence and the guard, the first goal's costs), and by the"
+                + " word's cache line and the view's acquisition counter moving between the two"
+                + " threads where FairAsyncLock moves one heap line. The queued path was moved to"
+                + " heap state in session 7 (136 -> 91 ns per queued task, IBM 28-42 ns) without"
+                + " moving the row beyond its run-to-run spread (±15-40 % on this 2-vCPU VM)."),
         new Goal(
             "2-process contended loop: times faster than FileChannel.lock",
             new String[] {"xproc-loop-2", "FileChannel.lock"},
@@ -83,8 +84,7 @@ final class Goals {
             1.5,
             false,
             "×",
-            "See the previous goal: the per-acquisition path, not the waits. Earlier runs:"
-                + " 1.1–2.2×."),
+            LOOP_HANDOVERS),
         new Goal(
             "4-process contended loop vs robust pthread mutex",
             new String[] {"xproc-loop-4", "ringlock Mutex"},
@@ -93,9 +93,9 @@ final class Goals {
             2.0,
             false,
             "×",
-            "As with 2 processes, plus the queued acquisitions: with 4 processes more of them sleep,"
-                + " and a waiter that sleeps is woken twice (its ring's completion thread, then"
-                + " the joined thread) where a pthread waiter is woken once."),
+            "As with 2 processes (the previous goal's note), with more processes marked starving"
+                + " at a time: each handover leaves the word free until the starving process's"
+                + " thread is woken and scheduled."),
         new Goal(
             "Lock handoff to a waiter blocked in lock().join(), 2 processes, vs robust pthread"
                 + " mutex",
@@ -105,12 +105,14 @@ final class Goals {
             2.0,
             false,
             "×",
-            "Two sleeping-thread wake-ups per handover (the waiter's ring thread, which takes the"
-                + " word and grants the future, then the joined thread) where pthread needs one."
-                + " Tried on a branch, not merged: the joined thread taking the process's kernel"
-                + " wait over and sleeping in futex_waitv itself, woken once; the ping-pong ratio"
-                + " to C went from 2.96x to 2.30x, lock requests measured slower, and on the"
-                + " syscalls backend a jcstress test of the take-over racing a wake lost a wake."),
+            "Since session 7 the thread blocked in lock().join() takes its process's kernel wait"
+                + " over and sleeps in futex_waitv itself, so the release's wake reaches it"
+                + " directly and it decides and grants on its own thread: one sleeping-thread"
+                + " wake-up per handover, as pthread (p50 under load 19-28: 212/182 -> 144/74 µs,"
+                + " robust pthread 18-27 µs in the same rounds). What remains per handover is"
+                + " ringlock's decision on the woken thread (the word, the starving marks, the"
+                + " fence, the future) and futex_waitv's two-entry wait (a nudge word beside the"
+                + " lock word)."),
         new Goal(
             "2-process contended loop on the syscalls backend vs robust pthread mutex",
             new String[] {"xproc-loop-2", "ringlock Mutex (syscalls)"},
@@ -119,8 +121,9 @@ final class Goals {
             2.0,
             false,
             "×",
-            "Both backends share the uncontended path; a contended wait costs a futex_waitv"
-                + " thread's wake-up and each wake is its own system call (docs/backends.md)."),
+            "The io_uring row's note applies (handovers, not releases). On this backend a"
+                + " contended wait that is not a joined thread's sleeps in a futex_waitv thread"
+                + " and each wake is its own system call (docs/backends.md)."),
         new Goal(
             "Uncontended semaphore acquire + release vs j.u.c Semaphore",
             new String[] {"semaphore-uncontended", "uncontendedRinglockAcquire"},
@@ -158,13 +161,16 @@ final class Goals {
             "With a thread blocked in join() on each side, every hop is the sender's direct"
                 + " FUTEX_WAKE (a WakeSignal while its ring sleeps), the receiving ring's completion"
                 + " thread and then the parked thread: two sleeping-thread wake-ups where the C"
-                + " ping-pong needs one. perf sched on this VM, lock handoff to a thread in"
-                + " join(): the completion thread waited a median 7 µs to be scheduled after the"
-                + " wake and then ran 12 µs (reap, take the word, complete the future, unpark)"
-                + " before the joined thread's own scheduling delay. With the responder a"
-                + " continuation (next goal) the second wake-up is gone. The C floor is itself"
-                + " bimodal here (~6 µs while the guest's haltpoll keeps vCPUs polling, ~50 µs"
-                + " once they halt)."),
+                + " ping-pong needs one. Lock requests are taken over by a joined thread (session"
+                + " 7); plain ring waits, which this benchmark uses, are not. Tried in session 8,"
+                + " not merged: join() taking a pending ring wait back from the ring and sleeping"
+                + " on the word itself. Under load 15-64 the syscalls rows fell from 7.5x to 4.6x"
+                + " and 6.4x to 3.7x C and io_uring's did not move (wait() still submits and rings"
+                + " the completion thread before join() withdraws it); and it weakens the ring's"
+                + " ordering promise: a wake that changes no word, made after wait() returned but"
+                + " before the joined thread sleeps, would miss it. The C floor is itself bimodal"
+                + " here (~6 µs while the guest's haltpoll keeps vCPUs polling, ~50 µs once they"
+                + " halt)."),
         new Goal(
             "Cross-process handoff round trip vs C futex ping-pong, continuation responder",
             new String[] {
@@ -305,18 +311,30 @@ final class Goals {
   private static final String RW_TWO_PROCESSES =
       "Almost all of it is the few operations that queue: the note under the table gives their"
           + " share (0.2-6 % of writes, under 0.2 % of reads) and their waits (40-170 ms on"
-          + " average at load 20-30, up to ~420 ms, 37-81 % of the measured time). A pthread"
-          + " waiter sleeps in futex_wait itself and is woken once; a ringlock waiter is granted"
-          + " by its ring's thread and then its joined thread is unparked: two wake-ups, each a"
-          + " scheduling delay under load. Waits beyond the lock's 250 ms re-check also appear"
-          + " (a missed wake, or load; bench/README.md).";
+          + " average at load 20-30, up to ~420 ms, 37-81 % of the measured time). Since session"
+          + " 7 a read or write request joined by its thread is decided and granted on that"
+          + " thread, woken once as a pthread waiter is.";
 
   private static final String SYSCALLS_HANDOFF =
       "On this backend a wait sleeps in a futex_waitv thread, which hands the outcome to the"
           + " ring's completion thread: with a responder thread blocked in join() each hop is the"
           + " sender's futex(2) wake, the receiver's futex_waitv thread, its completion thread and"
           + " the parked thread, three sleeping-thread wake-ups where the C ping-pong needs one;"
-          + " with a continuation responder, two on the responder's side.";
+          + " with a continuation responder, two on the responder's side. The blocked-threads"
+          + " goal's note says what a take-over of ring waits gave and why it is not merged.";
+
+  private static final String LOOP_HANDOVERS =
+      "Handovers, not releases (probe counters per process, session 8, load 13-64): releases"
+          + " that wake are 1 in 3,000-15,000 sections and handovers 10-30 per second, but once a"
+          + " waiter has starved 1 ms and marked its process nobody barges, so the word stays"
+          + " free until that process's thread is woken and scheduled (tens of µs quiet,"
+          + " milliseconds under load), and neither process runs a section meanwhile. The robust"
+          + " pthread loop has no such moment: at least 99 % of its acquisitions find the mutex"
+          + " free (the releaser re-takes it before the woken waiter runs), so it runs at its"
+          + " uncontended cost. Meeting the goal means a longer starvation bound or letting"
+          + " barging go on until the starving process runs, a policy change; tried and not"
+          + " merged: the starving process spinning 20 µs on the held word before it sleeps (it"
+          + " won 1 of ~95 marked decisions under load: the holder was rarely running then).";
 
   private static final String SYSCALLS_WAKE_ALL =
       "On this backend N wakes are N futex(2) calls on the waker's thread, as in the baseline, but"
