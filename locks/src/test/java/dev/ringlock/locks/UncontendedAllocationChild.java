@@ -11,10 +11,14 @@ import java.util.function.LongSupplier;
  * compiled, for {@link MutexReleaseClaimTest}: a fresh JVM, so that no other test's use of the
  * mutex (queued requests, handoffs) has shaped the JIT's profile of these paths.
  *
- * <p>Arguments: region file. Prints {@code TRYLOCK <bytes per op>} and {@code LOCKJOIN <bytes per
- * op>}, the least over rounds of 20,000 operations, which end at the first round under 0.1 byte per
- * operation (a round after compilation reads about 0 if the JIT scalar-replaced everything), else
- * after 40 rounds and 20 s, then exits.
+ * <p>Arguments: region file, then optionally {@code compiled-first}: before measuring, tryLock()
+ * and lock() are called from {@link #compileFirst}, which the parent excludes from compilation
+ * (with background compilation off), so that C2 compiles them on their own before any caller, as
+ * JMH's fork does; their caller is then compiled after them, and inlines them only if they are
+ * small enough (InlineSmallCode). Prints {@code TRYLOCK <bytes per op>} and {@code LOCKJOIN <bytes
+ * per op>}, the least over rounds of 20,000 operations, which end at the first round under 0.1 byte
+ * per operation (a round after compilation reads about 0 if the JIT scalar-replaced everything),
+ * else after 40 rounds and 20 s, then exits.
  */
 public final class UncontendedAllocationChild {
   private UncontendedAllocationChild() {}
@@ -22,8 +26,22 @@ public final class UncontendedAllocationChild {
   public static void main(String[] args) throws Exception {
     try (SharedRegion region = SharedRegion.open(Path.of(args[0]))) {
       Mutex mutex = region.mutex("allocation");
+      if (args.length > 1 && args[1].equals("compiled-first")) {
+        compileFirst(mutex);
+      }
       System.out.println("TRYLOCK " + leastBytesPerOperation(() -> tryLockAndUnlock(mutex)));
       System.out.println("LOCKJOIN " + leastBytesPerOperation(() -> lockJoinAndUnlock(mutex)));
+    }
+  }
+
+  /**
+   * Calls tryLock() and lock() often enough for C2 to compile each on its own (interpreted itself:
+   * the parent excludes it, so it inlines nothing and the calls reach the compiled methods).
+   */
+  private static void compileFirst(Mutex mutex) {
+    for (int i = 0; i < 50_000; i++) {
+      mutex.tryLock().orElseThrow().unlock();
+      mutex.lock().join().unlock();
     }
   }
 

@@ -31,10 +31,13 @@ import java.util.concurrent.CompletableFuture;
  * own: read back through CompletableFuture.join() the guard escaped (32 bytes), read from that
  * field it does not, and an inlined {@code lock().join()} ... {@code unlock()} allocates nothing
  * either (AcquiredFuture's overview). "Inlined" is C2's call: it does not inline a method already
- * compiled on its own to more than InlineSmallCode bytes, which lock() is, so a caller compiled
- * after lock() pays the guard and the future (56 bytes; bench/README.md). unlock() compiled must
- * stay under that size, or every caller allocates the guard, tryLock()'s included: the release's
- * slow parts are out of line for that (MutexOwnership.releaseHoldAgain, MutexCore.releaseAfterClose).
+ * compiled on its own to more than InlineSmallCode bytes (2,500), and lock() with the region's
+ * work inlined in it was 3.5 KB, so a caller compiled after lock() (JMH's benchmark method) paid
+ * the guard and the future, 56 bytes. That work is now out of line (MutexCore.bargeAndDraw, which
+ * says how C2 is kept from inlining it): lock() compiles to about 0.7 KB and such a caller
+ * allocates nothing (MutexReleaseClaimTest; bench/README.md). unlock() compiled must stay under
+ * that size too, or every caller allocates the guard, tryLock()'s included: the release's slow
+ * parts are out of line for that (MutexOwnership.releaseHoldAgain, MutexCore.releaseAfterClose).
  *
  * `released` is a plain hint written by the thread whose claim won: it lets unlock() and close()
  * answer after the region closed (the fence went with the mapping) and toString say released.

@@ -19,6 +19,7 @@ import dev.ringlock.locks.internal.jfr.LockEvents;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -244,9 +245,10 @@ public final class MutexCore extends MutexOwnership implements Mutex {
   // ---- acquiring ----
 
   /**
-   * The uncontended acquisition is kept small, with the spin and the queue in a method of their
-   * own, so that it inlines into the caller whole: then a caller's {@code lock().join()} and {@code
-   * unlock()} can scalar-replace the guard and its future (0 B; see Guard's overview).
+   * The uncontended acquisition is kept small, with the region's work (bargeAndDraw) out of line
+   * and the spin and the queue in a method of their own, so that it inlines into the caller: then a
+   * caller's {@code lock().join()} and {@code unlock()} can scalar-replace the guard and its future
+   * (0 B; see Guard's overview).
    */
   private CompletableFuture<MutexGuard> acquire(long deadline, long timeoutNanos) {
     checkOpen();
@@ -271,9 +273,24 @@ public final class MutexCore extends MutexOwnership implements Mutex {
   }
 
   /**
-   * The uncontended acquisition: mayBarge, then the free word taken with the next fence drawn
-   * (tryAcquireFreeAndDraw), every access to the mapping through one local slice (LockHeaderWords'
-   * overview: this keeps lock() compiled small, Guard's overview says why that matters).
+   * The uncontended acquisition's work on the region: mayBarge, then the free word taken with the
+   * next fence drawn (tryAcquireFreeAndDraw), every access to the mapping through one local slice
+   * (LockHeaderWords' overview).
+   *
+   * <p>Kept out of line, so that lock() and tryLock() stay small enough for their callers to inline
+   * them, and with them the guard and future they create (Guard's overview). C2 does not inline a
+   * callee already compiled on its own to more than InlineSmallCode bytes (2,500 on x86-64). This
+   * method's five checked accesses to the mapping compile to about 2.6 KB, mostly uncommon traps
+   * (bounds, alignment and session checks: no access shape of the FFM API compiles smaller, nor
+   * does the whole region's segment at a long offset), and inlined here they made lock() 3.5 KB: a
+   * caller compiled after lock() (JMH's benchmark method is) allocated the guard and the future, 56
+   * bytes. What decides whether C2 inlines this method into lock() is its bytecode size: a hot
+   * callee is inlined only up to FreqInlineSize bytes (325), so the method carries ballast (below)
+   * that keeps it above C2_FREQ_INLINE_SIZE whatever the order in which C2 compiles the two. The
+   * call costs a few nanoseconds, against two allocations and the future's volatile store (a locked
+   * instruction once the future escapes). MutexCodeShapeTest pins the size, and
+   * MutexReleaseClaimTest that a caller compiled after lock() allocates nothing (bench/README.md,
+   * session 9).
    *
    * @return the fence drawn, or 0 if the word was not taken (the caller spins or queues)
    */
@@ -285,8 +302,29 @@ public final class MutexCore extends MutexOwnership implements Mutex {
     if (MutexWords.lvStarvingSummary(object) != 0 && !starving.noneMarked()) {
       return 0; // a process may be starving: no barging (noneMarked reads the table)
     }
-    return tryAcquireFreeAndDraw(object);
+    long fence = tryAcquireFreeAndDraw(object);
+    if (fence < 0) {
+      // Never runs (a fence drawn is positive), so C2 compiles it to one uncommon trap: ballast
+      // that keeps this method's bytecode above C2_FREQ_INLINE_SIZE (see the javadoc).
+      throw new AssertionError(
+          "fence "
+              + fence
+              + Arrays.toString(
+                  new long[] {
+                    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+                    22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41,
+                    42, 43, 44, 45, 46, 47
+                  }));
+    }
+    return fence;
   }
+
+  /**
+   * C2's FreqInlineSize, HotSpot's default on x86-64 (Temurin 25: {@code java
+   * -XX:+PrintFlagsFinal}): the largest bytecode it inlines into a hot call site. bargeAndDraw's
+   * stays above it (MutexCodeShapeTest).
+   */
+  public static final int C2_FREQ_INLINE_SIZE = 325;
 
   /**
    * Nobody here is queued (FIFO in-process) and no process is starving (bounded barging): one load

@@ -165,8 +165,9 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
    * two steps tryAcquireFree and nextFence make separately (a read and a CAS of the word, two reads
    * and two stores for the fence: seven checked accesses to the mapping) become four: read the
    * hold, read the fence, CAS the hold, store the fence. Each checked MemorySegment access compiles
-   * to a few hundred bytes, and lock() compiled must stay under C2's InlineSmallCode for a caller
-   * to inline it and scalar-replace the guard and its future (Guard's overview).
+   * to a few hundred bytes; its caller (MutexCore.bargeAndDraw) is kept out of lock() for that, so
+   * that lock() compiled stays under C2's InlineSmallCode for a caller to inline it and
+   * scalar-replace the guard and its future (Guard's overview).
    *
    * <p>The order is what nextFence keeps: the tag first (here, with the word), then the field, so
    * every state another process can see is one nextFence can leave. The hold is read before the
