@@ -26,14 +26,14 @@ final class Goals {
                 + " writes the new fence's tag beside it (one 64-bit CAS since session 8), and the"
                 + " release's 64-bit CAS of word and tag. Thread CPU time of lock().join() +"
                 + " unlock() in one sitting: 1.44-1.58x -> 1.30-1.47x ReentrantLock (session 8)."
-                + " JMH's figure is higher and allocates 56 B/op because C2 does not inline a"
-                + " callee already compiled past InlineSmallCode (2,500 B): lock() compiles to"
-                + " 3,088 B (5,128 B before session 8), of which about 1,970 B are the 48"
-                + " uncommon-trap stubs of its five checked memory-segment accesses; the code that"
-                + " runs is about 1,000 B. With lock() inlined (-XX:InlineSmallCode=20000) it"
-                + " allocates nothing. Getting under the limit needs one access less: the starving"
-                + " summary moved into the word's 64-bit hold (a layout and protocol change)."
-                + " bench/README.md has the measurements."),
+                + " Until session 9 JMH's figure allocated 56 B/op: C2 does not inline a callee"
+                + " already compiled past InlineSmallCode (2,500 B), and lock() compiled to about"
+                + " 3.5 KB, mostly the uncommon-trap stubs of its five checked memory-segment"
+                + " accesses. Those accesses are now in a method C2 never inlines into lock() (its"
+                + " bytecode is above FreqInlineSize): lock() compiles to 672 B, is inlined, and"
+                + " allocates 0 B/op; CPU time in JMH's compile order 2.24-2.65x -> 1.46-1.68x"
+                + " ReentrantLock at load 17-20 (session 9). bench/README.md has the"
+                + " measurements."),
         new Goal(
             "Uncontended lock + unlock on the syscalls backend vs on io_uring (unchanged)",
             new String[] {"uncontended", "ringlockLock" + BenchmarkSuite.ON_SYSCALLS},
