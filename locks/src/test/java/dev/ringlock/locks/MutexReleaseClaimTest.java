@@ -179,7 +179,7 @@ class MutexReleaseClaimTest extends RegionTestBase {
    * The same bound without raising InlineSmallCode, in the order JMH's fork compiles: tryLock() and
    * lock() compiled on their own first (the child calls them from an interpreted method, with
    * background compilation off), their caller after. C2 then inlines them only if their own
-   * compiled code is at most InlineSmallCode bytes, which lock() was not (3.5 KB: 56 bytes
+   * compiled code is at most InlineSmallCode bytes, which lock() was not (over 3 KB: 56 bytes
    * allocated per lock().join() ... unlock()) until the region's work moved out of line
    * (MutexCore.bargeAndDraw).
    */

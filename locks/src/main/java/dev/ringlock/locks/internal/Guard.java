@@ -32,7 +32,7 @@ import java.util.concurrent.CompletableFuture;
  * field it does not, and an inlined {@code lock().join()} ... {@code unlock()} allocates nothing
  * either (AcquiredFuture's overview). "Inlined" is C2's call: it does not inline a method already
  * compiled on its own to more than InlineSmallCode bytes (2,500), and lock() with the region's
- * work inlined in it was 3.5 KB, so a caller compiled after lock() (JMH's benchmark method) paid
+ * work inlined in it was over 3 KB, so a caller compiled after lock() (JMH's benchmark method) paid
  * the guard and the future, 56 bytes. That work is now out of line (MutexCore.bargeAndDraw, which
  * says how C2 is kept from inlining it): lock() compiles to about 0.7 KB and such a caller
  * allocates nothing (MutexReleaseClaimTest; bench/README.md). unlock() compiled must stay under

@@ -282,15 +282,15 @@ public final class MutexCore extends MutexOwnership implements Mutex {
    * callee already compiled on its own to more than InlineSmallCode bytes (2,500 on x86-64). This
    * method's five checked accesses to the mapping compile to about 2.6 KB, mostly uncommon traps
    * (bounds, alignment and session checks: no access shape of the FFM API compiles smaller, nor
-   * does the whole region's segment at a long offset), and inlined here they made lock() 3.5 KB: a
-   * caller compiled after lock() (JMH's benchmark method is) allocated the guard and the future, 56
-   * bytes. What decides whether C2 inlines this method into lock() is its bytecode size: a hot
+   * does the whole region's segment at a long offset), and inlined here they made lock() over 3 KB:
+   * a caller compiled after lock() (JMH's benchmark method is) allocated the guard and the future,
+   * 56 bytes. What decides whether C2 inlines this method into lock() is its bytecode size: a hot
    * callee is inlined only up to FreqInlineSize bytes (325), so the method carries ballast (below)
    * that keeps it above C2_FREQ_INLINE_SIZE whatever the order in which C2 compiles the two. The
-   * call costs a few nanoseconds, against two allocations and the future's volatile store (a locked
-   * instruction once the future escapes). MutexCodeShapeTest pins the size, and
-   * MutexReleaseClaimTest that a caller compiled after lock() allocates nothing (bench/README.md,
-   * session 9).
+   * call measured within the noise of everything inlined; the two allocations it saves also took
+   * the future's volatile store (a locked instruction once the future escapes). MutexCodeShapeTest
+   * pins the size, and MutexReleaseClaimTest that a caller compiled after lock() allocates nothing
+   * (bench/README.md, session 9).
    *
    * @return the fence drawn, or 0 if the word was not taken (the caller spins or queues)
    */
