@@ -37,11 +37,20 @@ import java.util.concurrent.TimeoutException;
  *
  * Entries. A pid gets an entry while at least one listener (onExit) waits for it: one pidfd and
  * one pending poll (or one /proc identity) for every listener on that pid, however many. When its
- * last listener is cancelled the entry goes at once and its poll is cancelled; the pidfd is
- * closed when the cancelled poll completes, on the completion thread, a moment later. So the
- * pidfds this process holds are bounded by the distinct live processes its waiters wait on now,
- * not by every process it ever asked about (which, kept for each peer's lifetime, once took ~50
- * of a 64-descriptor limit). isAlive answers from an entry if there is one, and otherwise probes:
+ * last listener is cancelled a pidfd entry *lingers*: it keeps its pidfd and poll, so that the
+ * next watch of that process finds them (a lock handed back and forth between two processes
+ * watches the other at every handover). Without that, every handover cancelled the poll and opened
+ * a new one: an ASYNC_CANCEL and a POLL_ADD, each waking the completion thread, and the cancel was
+ * made by the woken waiter between its wake-up and its grant, which on 2 vCPUs then waited for the
+ * completion thread to run (bench/README.md, "Where a cross-process handover's time goes"). A
+ * lingering entry goes, its poll cancelled, once it has lingered LINGER_MILLIS (a timed ring wait
+ * on a word nothing wakes sweeps them while any linger: so 1 to 2 periods after its last
+ * listener), or when more than MAX_LINGERING linger (the oldest goes); the pidfd is closed when
+ * the cancelled poll completes, on the completion thread. A /proc entry holds nothing and goes at
+ * once. So the pidfds this process holds are bounded by the distinct live processes its waiters
+ * wait on now, plus MAX_LINGERING for a moment; not by every process it ever asked about (which,
+ * kept for each peer's lifetime, once took ~50 of a 64-descriptor limit). isAlive answers from an
+ * entry, lingering or not, if there is one, and otherwise probes:
  * pidfd_open, poll, close (three system calls), or one read of /proc; it keeps nothing.
  *
  * PIDs are reused. Between a process's exit and the completion that drops its entry, isAlive still
@@ -72,6 +81,13 @@ public final class ProcessWatch {
   private static final long POLLFD_EVENTS = 4;
   private static final long POLLFD_REVENTS = 6;
   private static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+  // How long an entry whose last listener left keeps its pidfd and poll, and how many may: enough
+  // for a handover back and forth, or round 4 processes, to find the entry it left (see above).
+  static final int LINGER_MILLIS = 1000;
+
+  /** The most entries that linger after their last listener left, each with its pidfd. */
+  public static final int MAX_LINGERING = 4;
+
   private static final System.Logger LOG = System.getLogger(ProcessWatch.class.getName());
 
   /** 0 while pidfd_open works (or has not been refused); else the errno it was refused with. */
@@ -83,10 +99,20 @@ public final class ProcessWatch {
   private final Map<Integer, Watched> watched = new HashMap<>(); // guarded by this
   private final FutexWord procTimer; // nothing wakes it: a timed wait on it is the /proc poll
   private boolean procTimerArmed; // guarded by this
+  private final FutexWord lingerTimer; // nothing wakes it: a timed wait on it sweeps lingerers
+  private boolean lingerTimerArmed; // guarded by this
+  private final Duration linger; // LINGER_MILLIS but in tests
 
   ProcessWatch(FutexRing ring) {
+    this(ring, Duration.ofMillis(LINGER_MILLIS));
+  }
+
+  /** With another linger period: tests that must not depend on how fast they run. */
+  ProcessWatch(FutexRing ring, Duration linger) {
     this.ring = ring;
+    this.linger = linger;
     this.procTimer = FutexWord.of(Arena.ofAuto().allocate(Integer.BYTES), 0, FutexScope.PRIVATE);
+    this.lingerTimer = FutexWord.of(Arena.ofAuto().allocate(Integer.BYTES), 0, FutexScope.PRIVATE);
   }
 
   /** A listener registered with {@link #onExit}; cancelling it keeps it from running. */
@@ -102,6 +128,8 @@ public final class ProcessWatch {
     final List<Listener> listeners = new ArrayList<>(); // guarded by ProcessWatch.this
     CompletableFuture<Void> exitPoll; // guarded by ProcessWatch.this; the pidfd poll, or null
     boolean exited; // guarded by ProcessWatch.this; set once, as the entry leaves the map
+    // guarded by ProcessWatch.this: when its last listener left, or NOT_LINGERING while listened to
+    long lingeringSince = NOT_LINGERING;
 
     Watched(int pid, long startTime) {
       this.pid = pid;
@@ -140,18 +168,25 @@ public final class ProcessWatch {
 
     @Override
     public void cancel() {
-      CompletableFuture<Void> unneeded = null;
+      List<CompletableFuture<Void>> evicted;
+      boolean armTimer;
       synchronized (ProcessWatch.this) {
         if (!watched.listeners.remove(this) || !watched.listeners.isEmpty() || watched.exited) {
           return;
         }
-        // The last listener: nobody needs the entry. A /proc entry simply stops being polled.
-        ProcessWatch.this.watched.remove(watched.pid, watched);
-        unneeded = watched.exitPoll;
-        watched.exitPoll = null;
+        if (watched.byProc()) { // nothing held: a /proc entry simply stops being polled
+          ProcessWatch.this.watched.remove(watched.pid, watched);
+          return;
+        }
+        // The last listener: the entry lingers, its poll armed, for the next watch of the pid.
+        watched.lingeringSince = System.nanoTime();
+        evicted = evictBeyondMaxLingering();
+        armTimer = !lingerTimerArmed; // armed already in the common case: no ring request at all
+        lingerTimerArmed = true;
       }
-      if (unneeded != null) {
-        unneeded.cancel(false); // ASYNC_CANCEL; the poll's completion closes the pidfd
+      cancelPolls(evicted);
+      if (armTimer) {
+        armLingerTimer();
       }
     }
   }
@@ -273,7 +308,9 @@ public final class ProcessWatch {
     requirePositive(pid);
     synchronized (this) {
       Watched process = watched.get(pid);
-      if (process == null) {
+      if (process != null) {
+        process.lingeringSince = NOT_LINGERING; // listened to again: its poll serves this one
+      } else {
         process = startWatching(pid);
         if (process == null) {
           return null;
@@ -347,6 +384,92 @@ public final class ProcessWatch {
       exit.whenComplete((ignored, failure) -> watch.cancel()); // harmless after the exit
     }
     return exit;
+  }
+
+  // ---- lingering entries ----
+
+  private static final long NOT_LINGERING = Long.MIN_VALUE;
+
+  /**
+   * Takes the oldest lingering entries out of the map while more than MAX_LINGERING linger; their
+   * polls, to cancel outside the monitor (the cancelled polls' completions close the pidfds).
+   */
+  private List<CompletableFuture<Void>> evictBeyondMaxLingering() { // under this
+    List<CompletableFuture<Void>> evicted = List.of();
+    for (; ; ) {
+      Watched oldest = null;
+      int lingering = 0;
+      for (Watched entry : watched.values()) {
+        if (entry.lingeringSince != NOT_LINGERING) {
+          lingering++;
+          if (oldest == null || entry.lingeringSince - oldest.lingeringSince < 0) {
+            oldest = entry;
+          }
+        }
+      }
+      if (lingering <= MAX_LINGERING) {
+        return evicted;
+      }
+      evicted = evicted.isEmpty() ? new ArrayList<>() : evicted;
+      evicted.add(drop(oldest));
+    }
+  }
+
+  /** Takes a lingering entry out of the map; its poll, to cancel outside the monitor. */
+  private CompletableFuture<Void> drop(Watched entry) { // under this
+    watched.remove(entry.pid, entry);
+    CompletableFuture<Void> poll = entry.exitPoll;
+    entry.exitPoll = null;
+    return poll;
+  }
+
+  private static void cancelPolls(List<CompletableFuture<Void>> polls) {
+    for (CompletableFuture<Void> poll : polls) {
+      if (poll != null) {
+        poll.cancel(false); // ASYNC_CANCEL; the poll's completion closes the pidfd
+      }
+    }
+  }
+
+  /**
+   * Arms the sweep of lingering entries, LINGER_MILLIS from now: a timed wait on a word nothing
+   * wakes. Outside the monitor: on a closed ring the wait fails inline, and the sweep runs here.
+   */
+  private void armLingerTimer() {
+    ring.wait(lingerTimer, 0, FutexRing.ANY_BITSET, linger)
+        .whenComplete((outcome, failure) -> sweepLingering(failure));
+  }
+
+  /**
+   * On the completion thread (or inline, on a closed ring): drops the entries that have lingered
+   * LINGER_MILLIS, and re-arms while any still linger. {@code timerFailure} as pollProcEntries's:
+   * anything but the period's TimeoutException means the ring cannot run the timer, and then every
+   * lingering entry goes (a closed ring has cancelled their polls already).
+   */
+  private void sweepLingering(Throwable timerFailure) {
+    Throwable cause =
+        timerFailure instanceof CompletionException wrapped ? wrapped.getCause() : timerFailure;
+    boolean timerWorks = (cause == null || cause instanceof TimeoutException) && !ring.isClosed();
+    List<CompletableFuture<Void>> expired = new ArrayList<>();
+    boolean rearm = false;
+    synchronized (this) {
+      long now = System.nanoTime();
+      for (Watched entry : List.copyOf(watched.values())) {
+        if (entry.lingeringSince == NOT_LINGERING) {
+          continue;
+        }
+        if (!timerWorks || now - entry.lingeringSince >= linger.toNanos()) {
+          expired.add(drop(entry));
+        } else {
+          rearm = true;
+        }
+      }
+      lingerTimerArmed = rearm;
+    }
+    cancelPolls(expired);
+    if (rearm) {
+      armLingerTimer();
+    }
   }
 
   // ---- the /proc fallback's timer ----
@@ -540,11 +663,27 @@ public final class ProcessWatch {
   }
 
   /**
-   * How many processes are watched now: one pidfd and one pending poll (or /proc entry) each.
+   * How many processes are watched now, for a listener: one pidfd and one pending poll (or /proc
+   * entry) each. Entries that linger after their last listener left are not counted.
    *
    * @return the processes watched now
    */
   public synchronized int watchedProcesses() {
-    return watched.size();
+    int listened = 0;
+    for (Watched entry : watched.values()) {
+      listened += entry.lingeringSince == NOT_LINGERING ? 1 : 0;
+    }
+    return listened;
+  }
+
+  /**
+   * How many entries linger after their last listener left, each still with its pidfd and poll: at
+   * most {@value #MAX_LINGERING}, none once two {@value #LINGER_MILLIS} ms periods have passed
+   * without a watch ending.
+   *
+   * @return the lingering entries now
+   */
+  public synchronized int lingeringProcesses() {
+    return watched.size() - watchedProcesses();
   }
 }

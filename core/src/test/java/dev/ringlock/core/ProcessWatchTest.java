@@ -158,9 +158,11 @@ class ProcessWatchTest {
       assertEquals(5, processes.watchedProcesses(), "each still has a listener");
       assertEquals(before + 5, openPidfds());
       second.forEach(ProcessWatch.Subscription::cancel);
-      assertEquals(0, processes.watchedProcesses(), "no listener left: no entry");
-      // The cancelled polls complete on the ring's thread, which closes their pidfds.
+      assertEquals(0, processes.watchedProcesses(), "no listener left: none watched");
+      // They linger (at most MAX_LINGERING) until the sweep cancels their polls, whose
+      // completions, on the ring's thread, close their pidfds.
       assertEventually(() -> openPidfds() == before, "the unused pidfds were closed");
+      assertEquals(0, processes.lingeringProcesses());
     } finally {
       peers.forEach(Child::close);
     }
@@ -198,6 +200,106 @@ class ProcessWatchTest {
       sleeper.kill();
       assertTrue(exited.await(10, TimeUnit.SECONDS));
       assertEquals(0, processes.watchedProcesses());
+    }
+  }
+
+  // ---- lingering entries: a watch that ends keeps its pidfd for the next one a while ----
+
+  /** A watch of its own on this test's ring, whose entries linger longer than any test runs. */
+  private ProcessWatch lingeringForAnHour() {
+    return new ProcessWatch(ring, java.time.Duration.ofHours(1));
+  }
+
+  @Test
+  void aWatchAfterTheLastListenerLeftFindsTheLingeringEntryAndHearsTheExit() throws Exception {
+    ProcessWatch watch = lingeringForAnHour();
+    try (Child sleeper = Child.program("sleep", "60").start()) {
+      int pid = sleeper.intPid();
+      int before = openPidfds();
+      watch.onExit(pid, () -> {}).cancel();
+      assertEquals(0, watch.watchedProcesses());
+      assertEquals(1, watch.lingeringProcesses(), "the last listener left: it lingers");
+      assertEquals(before + 1, openPidfds(), "with its pidfd");
+      assertTrue(watch.isAlive(pid), "answered from the lingering entry");
+      CountDownLatch exited = new CountDownLatch(1);
+      assertNotNull(watch.onExit(pid, exited::countDown));
+      assertEquals(1, watch.watchedProcesses());
+      assertEquals(0, watch.lingeringProcesses(), "listened to again");
+      assertEquals(before + 1, openPidfds(), "no second pidfd: the lingering poll serves it");
+      sleeper.kill();
+      assertTrue(exited.await(10, TimeUnit.SECONDS), "the lingering poll heard the exit");
+      assertEquals(0, watch.watchedProcesses());
+      assertEventually(() -> openPidfds() == before, "the exited process's pidfd was closed");
+    }
+  }
+
+  @Test
+  void atMostMaxLingeringEntriesLingerAndTheOldestGoFirst() throws Exception {
+    ProcessWatch watch = lingeringForAnHour();
+    List<Child> peers = startSleepers(ProcessWatch.MAX_LINGERING + 2);
+    try {
+      int before = openPidfds();
+      for (Child peer : peers) {
+        watch.onExit(peer.intPid(), () -> {}).cancel();
+      }
+      assertEquals(ProcessWatch.MAX_LINGERING, watch.lingeringProcesses());
+      assertEventually(
+          () -> openPidfds() == before + ProcessWatch.MAX_LINGERING,
+          "the evicted entries' pidfds were closed, the lingering ones kept");
+      // The two oldest went: watching them again opens a pidfd each, the newest none.
+      watch.onExit(peers.getLast().intPid(), () -> {});
+      assertEquals(before + ProcessWatch.MAX_LINGERING, openPidfds());
+      watch.onExit(peers.getFirst().intPid(), () -> {});
+      assertEquals(before + ProcessWatch.MAX_LINGERING + 1, openPidfds());
+    } finally {
+      peers.forEach(Child::close);
+    }
+  }
+
+  @Test
+  void aLingeringProcessThatExitsLeavesNoEntryAndNoPidfd() throws Exception {
+    ProcessWatch watch = lingeringForAnHour();
+    try (Child sleeper = Child.program("sleep", "60").start()) {
+      int before = openPidfds();
+      watch.onExit(sleeper.intPid(), () -> {}).cancel();
+      sleeper.kill();
+      assertEventually(() -> watch.lingeringProcesses() == 0, "its exit dropped the entry");
+      assertEventually(() -> openPidfds() == before, "and closed its pidfd");
+      assertFalse(watch.isAlive(sleeper.intPid()));
+    }
+  }
+
+  @Test
+  void closingTheRingClosesTheLingeringPidfds() throws Exception {
+    ProcessWatch watch = lingeringForAnHour();
+    List<Child> peers = startSleepers(3);
+    try {
+      int before = openPidfds();
+      for (Child peer : peers) {
+        watch.onExit(peer.intPid(), () -> {}).cancel();
+      }
+      assertEquals(before + 3, openPidfds());
+      ring.close();
+      assertEventually(() -> openPidfds() == before, "the closed ring's polls closed them");
+      assertEventually(() -> watch.lingeringProcesses() == 0, "and their entries went");
+    } finally {
+      peers.forEach(Child::close);
+    }
+  }
+
+  @Test
+  void lingeringEntriesGoOnceTheirPeriodHasPassed() throws Exception {
+    ProcessWatch watch = new ProcessWatch(ring, java.time.Duration.ofMillis(20));
+    List<Child> peers = startSleepers(3);
+    try {
+      int before = openPidfds();
+      for (Child peer : peers) {
+        watch.onExit(peer.intPid(), () -> {}).cancel();
+      }
+      assertEventually(() -> watch.lingeringProcesses() == 0, "the sweep dropped them");
+      assertEventually(() -> openPidfds() == before, "and closed their pidfds");
+    } finally {
+      peers.forEach(Child::close);
     }
   }
 

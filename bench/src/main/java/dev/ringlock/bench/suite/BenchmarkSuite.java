@@ -690,11 +690,11 @@ public final class BenchmarkSuite {
               "HandoffChild (mutex_handoff.c for pthread): the lock passes back and forth between"
                   + " two processes, each handover a millisecond after the waiter asked (so it"
                   + " sleeps in the lock); from just before the unlock to the waiter holding it."
-                  + " A ringlock handover to a thread blocked in lock().join() crosses two"
-                  + " thread wake-ups: the waiter's ring thread (the releaser's FUTEX_WAKE"
-                  + " completes its FUTEX_WAIT; it takes the word and grants the future) and then"
-                  + " the joined thread; a pthread waiter is woken once, by the releaser's"
-                  + " syscall.");
+                  + " A ringlock handover to a thread blocked in lock().join() wakes that thread"
+                  + " only: it runs its process's kernel wait (futex_waitv), and the releaser's"
+                  + " FUTEX_WAKE is a direct system call while its ring sleeps; the woken thread"
+                  + " takes the word and grants its own future, as a pthread waiter is woken once"
+                  + " by the releaser's syscall.");
       double lockHandoffSeconds = mode.sleeperWarmup * 0.2e-3 + mode.sleeperRounds * 1.3e-3 + 3;
       if (harness.hasCAnchors()) {
         latencyStep(

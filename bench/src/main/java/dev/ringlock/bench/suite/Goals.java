@@ -109,10 +109,14 @@ final class Goals {
                 + " over and sleeps in futex_waitv itself, so the release's wake reaches it"
                 + " directly and it decides and grants on its own thread: one sleeping-thread"
                 + " wake-up per handover, as pthread (p50 under load 19-28: 212/182 -> 144/74 µs,"
-                + " robust pthread 18-27 µs in the same rounds). What remains per handover is"
-                + " ringlock's decision on the woken thread (the word, the starving marks, the"
-                + " fence, the future) and futex_waitv's two-entry wait (a nudge word beside the"
-                + " lock word)."),
+                + " robust pthread 18-27 µs in the same rounds). Traced hop by hop (2026-12-07,"
+                + " bench/README.md): the woken waiter's decision then ended its watch of the"
+                + " releasing process and cancelled that pidfd's poll through the ring, waking"
+                + " the completion thread before the grant (p50 146 µs, the waiter's futex_waitv"
+                + " back at 37 µs); a watch now lingers 1-2 s for the next handover (p50 45-59"
+                + " µs under load 14-19). What remains: the wake-up itself (20-25 µs, as"
+                + " pthread's), the wake call (~7 µs) and the decision on the woken thread (6-12"
+                + " µs: the word, the fence, the starving table)."),
         new Goal(
             "2-process contended loop on the syscalls backend vs robust pthread mutex",
             new String[] {"xproc-loop-2", "ringlock Mutex (syscalls)"},
@@ -161,7 +165,11 @@ final class Goals {
             "With a thread blocked in join() on each side, every hop is the sender's direct"
                 + " FUTEX_WAKE (a WakeSignal while its ring sleeps), the receiving ring's completion"
                 + " thread and then the parked thread: two sleeping-thread wake-ups where the C"
-                + " ping-pong needs one. Lock requests are taken over by a joined thread (session"
+                + " ping-pong needs one. Traced hop by hop (2026-12-07, load 16, bench/README.md):"
+                + " p50 round trip 31.5 µs; per hop the other completion thread woke at 10.3 µs"
+                + " and the joined thread returned at 15.4 µs, and in 64 % of hops the sender's"
+                + " own completion thread was still awake (it had just unparked the sender), so"
+                + " the wake rode its next io_uring_enter (3.1 µs). Lock requests are taken over by a joined thread (session"
                 + " 7); plain ring waits, which this benchmark uses, are not. Tried in session 8,"
                 + " not merged: join() taking a pending ring wait back from the ring and sleeping"
                 + " on the word itself. Under load 15-64 the syscalls rows fell from 7.5x to 4.6x"
