@@ -95,6 +95,21 @@ class ReadWriteMutexTest extends RegionTestBase {
   }
 
   @Test
+  void anUncontendedReadsFutureCarriesItsGuardForGoodAndRefusesAnotherResult() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    CompletableFuture<ReadGuard> read = lock.read();
+    ReadGuard guard = read.join();
+    assertSame(guard, read.getNow(null));
+    assertSame(guard, read.thenApply(g -> g).join()); // what the completion stored: the same
+    assertThrows(UnsupportedOperationException.class, () -> read.obtrudeValue(null));
+    assertThrows(
+        UnsupportedOperationException.class, () -> read.obtrudeException(new RuntimeException()));
+    assertSame(guard, read.join());
+    guard.unlock();
+    assertEquals(0, lock.readers());
+  }
+
+  @Test
   void theSameNameIsTheSameLockAndAnotherTypesNameIsRefusedClearly() throws Exception {
     assertSame(region.readWriteMutex("rw"), region.readWriteMutex("rw"));
     region.mutex("m");

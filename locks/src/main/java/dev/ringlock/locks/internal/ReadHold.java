@@ -23,13 +23,12 @@ import java.lang.invoke.VarHandle;
  * unlock stalled before its compare-and-set releases a newer hold (ABA). So the claim stays: three
  * atomic instructions per read and unlock (docs/read-write-mutex.md, "What a read costs").
  *
- * Unlike the mutex's Guard it is not its own future. An uncontended read() returns
- * CompletableFuture.completedFuture(hold): the future's constructor stores its result with a
- * release write, where completing a self-completing hold is a compare-and-set (the only way a
- * subclass can set a CompletableFuture's result); that compare-and-set cost more than the second,
- * small allocation (docs/read-write-mutex.md, "What a read costs"). Such a future can be obtruded
- * by its caller, which changes only what that caller sees: it is nobody else's, and the hold stays
- * reachable to nobody but that caller either way.
+ * As the mutex's Guard it is not its own future. An uncontended read() returns an AcquiredFuture
+ * carrying it: completed with one volatile store, where completing a self-completing hold is a
+ * compare-and-set (the only way a subclass can set a CompletableFuture's result), and answering
+ * join() from a final field, through which the hold does not escape (AcquiredFuture's overview).
+ * unlock() compiled with its release inlined stays under C2's InlineSmallCode, so a caller inlines
+ * it (ReaderRecords.leaveRead keeps its retries out of line for that).
  */
 /** One shared hold of a read-write mutex; see the overview in the source. */
 final class ReadHold implements ReadGuard {
