@@ -11,16 +11,22 @@ import java.util.function.LongSupplier;
  * compiled, for {@link MutexReleaseClaimTest}: a fresh JVM, so that no other test's use of the
  * mutex (queued requests, handoffs) has shaped the JIT's profile of these paths.
  *
- * <p>Arguments: region file. Prints {@code TRYLOCK <bytes per op>} and {@code LOCKJOIN <bytes per
- * op>}, the least over rounds of 20,000 operations, which end at the first round under 0.1 byte per
- * operation (a round after compilation reads about 0 if the JIT scalar-replaced everything), else
- * after 40 rounds and 20 s, then exits.
+ * <p>Arguments: region file, and {@code read} to measure a read-write mutex's read instead. Prints
+ * {@code TRYLOCK <bytes per op>} and {@code LOCKJOIN <bytes per op>} (or {@code READJOIN <bytes per
+ * op>}, for ReadWriteMutexTest), the least over rounds of 20,000 operations, which end at the first
+ * round under 0.1 byte per operation (a round after compilation reads about 0 if the JIT
+ * scalar-replaced everything), else after 40 rounds and 20 s, then exits.
  */
 public final class UncontendedAllocationChild {
   private UncontendedAllocationChild() {}
 
   public static void main(String[] args) throws Exception {
     try (SharedRegion region = SharedRegion.open(Path.of(args[0]))) {
+      if (args.length > 1 && args[1].equals("read")) {
+        ReadWriteMutex lock = region.readWriteMutex("allocation");
+        System.out.println("READJOIN " + leastBytesPerOperation(() -> readJoinAndUnlock(lock)));
+        return;
+      }
       Mutex mutex = region.mutex("allocation");
       System.out.println("TRYLOCK " + leastBytesPerOperation(() -> tryLockAndUnlock(mutex)));
       System.out.println("LOCKJOIN " + leastBytesPerOperation(() -> lockJoinAndUnlock(mutex)));
@@ -40,6 +46,15 @@ public final class UncontendedAllocationChild {
     long fence = guard.fence();
     guard.unlock();
     return fence;
+  }
+
+  private static long readJoinAndUnlock(ReadWriteMutex lock) {
+    ReadGuard guard = lock.read().join();
+    try {
+      return 1;
+    } finally {
+      guard.unlock();
+    }
   }
 
   private static double leastBytesPerOperation(LongSupplier operation) throws Exception {
