@@ -32,10 +32,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <ul>
  *   <li>{@code *UncontendedRead}, {@code *UncontendedWrite}: one thread; goal: ringlock's read at
- *       most 1.5x ReentrantReadWriteLock's read lock. A ringlock read + unlock is five locked
- *       instructions (docs/read-write-mutex.md, "What a read costs"): the reader record's getAndAdd
- *       in and out, the view's hold count in and out, the guard's once-only release; and one guard
- *       allocated (the completed future is scalar-replaced).
+ *       most 1.5x ReentrantReadWriteLock's read lock (docs/read-write-mutex.md, "What a read
+ *       costs": the locked instructions and the allocation, inlined and not). {@code
+ *       ringlockUncontendedReadEscaping} is the same read with a guard that escapes.
  *   <li>{@code *Mixed}: two threads, each op a read with probability {@code readPercent} (95:
  *       read-mostly; 50), a short critical section; throughput, so higher is better. Goal:
  *       read-mostly at least IBM's. The async locks are joined (platform threads, as JMH's).
@@ -92,6 +91,32 @@ public class ReadWriteMutexBenchmark {
       return locks.shared;
     } finally {
       guard.unlock();
+    }
+  }
+
+  /** Where the guard outlives the method: kept in a field, as async code hands it on. */
+  @State(Scope.Thread)
+  public static class Kept {
+    ReadGuard guard;
+  }
+
+  /**
+   * As ringlockUncontendedRead, but the guard escapes (stored in a field before its unlock), so the
+   * JIT cannot remove it: what a read costs where the guard is handed on (a continuation, another
+   * thread), not unlocked in the method that took it.
+   */
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.NANOSECONDS)
+  @Warmup(iterations = 3, time = 1)
+  @Measurement(iterations = 5, time = 1)
+  @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+  public long ringlockUncontendedReadEscaping(Locks locks, Kept kept) {
+    kept.guard = locks.ringlock.read().join();
+    try {
+      return locks.shared;
+    } finally {
+      kept.guard.unlock();
     }
   }
 

@@ -95,6 +95,41 @@ class ReadWriteMutexTest extends RegionTestBase {
   }
 
   @Test
+  void anUncontendedReadsFutureCarriesItsGuardForGoodAndRefusesAnotherResult() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    CompletableFuture<ReadGuard> read = lock.read();
+    ReadGuard guard = read.join();
+    assertSame(guard, read.getNow(null));
+    assertSame(guard, read.thenApply(g -> g).join()); // what the completion stored: the same
+    assertThrows(UnsupportedOperationException.class, () -> read.obtrudeValue(null));
+    assertThrows(
+        UnsupportedOperationException.class, () -> read.obtrudeException(new RuntimeException()));
+    assertSame(guard, read.join());
+    guard.unlock();
+    assertEquals(0, lock.readers());
+  }
+
+  /**
+   * The guard's once-only claim is a monitor, which C2 removes with the guard when the guard does
+   * not escape (ReadHold's overview); a compare-and-set claim kept the guard allocated, 24 bytes
+   * per read. A fresh child JVM, with InlineSmallCode raised so that the inlining does not depend
+   * on the order C2 compiles in (MutexReleaseClaimTest says why).
+   */
+  @Test
+  void anInlinedUncontendedReadJoinAndUnlockAllocateNothing() throws Exception {
+    try (Child child =
+        Child.jvm(UncontendedAllocationChild.class, region.file().toString(), "read")
+            .fullJvm() // C2's inlining and escape analysis are what the bound is about
+            .jvmOptions("-XX:InlineSmallCode=20000")
+            .captureOutput()
+            .start()) {
+      double readJoin = Double.parseDouble(child.expect("READJOIN ").split(" ")[1]);
+      assertEquals(0, child.awaitExit(Duration.ofSeconds(60)), child.log());
+      assertEquals(0, readJoin, 0.5, "bytes per read().join() + unlock()");
+    }
+  }
+
+  @Test
   void theSameNameIsTheSameLockAndAnotherTypesNameIsRefusedClearly() throws Exception {
     assertSame(region.readWriteMutex("rw"), region.readWriteMutex("rw"));
     region.mutex("m");

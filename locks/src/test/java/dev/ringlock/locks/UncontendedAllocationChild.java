@@ -11,20 +11,27 @@ import java.util.function.LongSupplier;
  * compiled, for {@link MutexReleaseClaimTest}: a fresh JVM, so that no other test's use of the
  * mutex (queued requests, handoffs) has shaped the JIT's profile of these paths.
  *
- * <p>Arguments: region file, then optionally {@code compiled-first}: before measuring, tryLock()
- * and lock() are called from {@link #compileFirst}, which the parent excludes from compilation
- * (with background compilation off), so that C2 compiles them on their own before any caller, as
- * JMH's fork does; their caller is then compiled after them, and inlines them only if they are
- * small enough (InlineSmallCode). Prints {@code TRYLOCK <bytes per op>} and {@code LOCKJOIN <bytes
- * per op>}, the least over rounds of 20,000 operations, which end at the first round under 0.1 byte
- * per operation (a round after compilation reads about 0 if the JIT scalar-replaced everything),
- * else after 40 rounds and 20 s, then exits.
+ * <p>Arguments: region file, then optionally {@code compiled-first} or {@code read}. With {@code
+ * compiled-first}, before measuring, tryLock() and lock() are called from {@link #compileFirst},
+ * which the parent excludes from compilation (with background compilation off), so that C2
+ * compiles them on their own before any caller, as JMH's fork does; their caller is then compiled
+ * after them, and inlines them only if they are small enough (InlineSmallCode). With {@code read}
+ * it measures a read-write mutex's read instead (ReadWriteMutexTest). Prints {@code TRYLOCK <bytes
+ * per op>} and {@code LOCKJOIN <bytes per op>} (or {@code READJOIN <bytes per op>}), the least over
+ * rounds of 20,000 operations, which end at the first round under 0.1 byte per operation (a round
+ * after compilation reads about 0 if the JIT scalar-replaced everything), else after 40 rounds and
+ * 20 s, then exits.
  */
 public final class UncontendedAllocationChild {
   private UncontendedAllocationChild() {}
 
   public static void main(String[] args) throws Exception {
     try (SharedRegion region = SharedRegion.open(Path.of(args[0]))) {
+      if (args.length > 1 && args[1].equals("read")) {
+        ReadWriteMutex lock = region.readWriteMutex("allocation");
+        System.out.println("READJOIN " + leastBytesPerOperation(() -> readJoinAndUnlock(lock)));
+        return;
+      }
       Mutex mutex = region.mutex("allocation");
       if (args.length > 1 && args[1].equals("compiled-first")) {
         compileFirst(mutex);
@@ -58,6 +65,15 @@ public final class UncontendedAllocationChild {
     long fence = guard.fence();
     guard.unlock();
     return fence;
+  }
+
+  private static long readJoinAndUnlock(ReadWriteMutex lock) {
+    ReadGuard guard = lock.read().join();
+    try {
+      return 1;
+    } finally {
+      guard.unlock();
+    }
   }
 
   private static double leastBytesPerOperation(LongSupplier operation) throws Exception {

@@ -66,6 +66,11 @@ public abstract class LockHeaderWords {
   // ---- word: the lock's state, in its object type's bits ----
 
   public final int lvWord() {
+    return lvWord(object);
+  }
+
+  /** lvWord on the object's bytes held in a local (see the overview). */
+  static int lvWord(MemorySegment object) {
     return (int) INT.getVolatile(object, WORD_OFFSET);
   }
 

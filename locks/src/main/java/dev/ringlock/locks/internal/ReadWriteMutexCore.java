@@ -335,8 +335,9 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
         // No `closed` check after it: the record's add decided the race with close()
         // (ReaderRecords)
         stats.countFastAcquisition();
-        // completedFuture: its result is stored with a release write, no compare-and-set (ReadHold)
-        return CompletableFuture.completedFuture(new ReadHold(this));
+        // Completed with a volatile store, no compare-and-set; join() answered from a final
+        // field, through which the hold does not escape (AcquiredFuture)
+        return new AcquiredFuture<>(new ReadHold(this));
       }
     }
     return queued(new ReadWriteRequest(this, false, deadline, timeoutNanos));

@@ -33,7 +33,20 @@ public final class ReadWriteMutexWords extends LockHeaderWords {
   // ---- reader records: pid << 32 | WAITING | count ----
 
   public long lvRecord(int slot) {
+    return lvRecord(object, slot);
+  }
+
+  /** lvRecord on the object's bytes held in a local (LockHeaderWords' overview). */
+  static long lvRecord(MemorySegment object, int slot) {
     return (long) LONG.getVolatile(object, recordAt(slot));
+  }
+
+  /**
+   * The record from {@code expected}, which the caller has just read with lvRecord: that read is
+   * the read-first (see LockHeaderWords), and a second would only lengthen the read's release.
+   */
+  static boolean casRecordJustRead(MemorySegment object, int slot, long expected, long next) {
+    return LONG.compareAndSet(object, recordAt(slot), expected, next);
   }
 
   /** Read first, then CAS (see LockHeaderWords). */
@@ -45,6 +58,11 @@ public final class ReadWriteMutexWords extends LockHeaderWords {
 
   /** Adds {@code delta} to the record (a count change); returns the record before. */
   public long addRecord(int slot, long delta) {
+    return addRecord(object, slot, delta);
+  }
+
+  /** addRecord on the object's bytes held in a local (LockHeaderWords' overview). */
+  static long addRecord(MemorySegment object, int slot, long delta) {
     return (long) LONG.getAndAdd(object, recordAt(slot), delta);
   }
 

@@ -174,14 +174,24 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
    *     back first): the count must never carry into the record's CLOSED bit
    */
   boolean enterRead(int record, int n) {
-    addHolds(record, n);
-    if ((words.lvWord() & BLOCKS_READERS) == 0) {
+    // One local slice for both accesses: its checks made once (LockHeaderWords' overview)
+    MemorySegment object = words.object;
+    long before = ReadWriteMutexWords.addRecord(object, record, n);
+    if ((before & (CLOSED | MAX_HOLDS_PER_VIEW)) != 0) {
+      refuseHolds(record, n, before); // addHolds' test, on the same local
+    }
+    if ((LockHeaderWords.lvWord(object) & BLOCKS_READERS) == 0) {
       return true;
     }
+    backOut(record, n);
+    return false;
+  }
+
+  /** enterRead met a writer: its holds taken back, waking a claimant that may wait for them. */
+  private void backOut(int record, int n) {
     if (leaveRead(record, n)) {
       wakeAll.signal();
     }
-    return false;
   }
 
   /**
@@ -222,17 +232,33 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
    * @throws dev.ringlock.locks.RegionClosedException if the record is closed
    */
   boolean leaveRead(int record, int n) {
+    // One local slice for the path's accesses (LockHeaderWords' overview); the first try inline,
+    // the retries and the closed record's answer out of line, so that an unlock() compiled with
+    // this inlined stays small enough for its callers to inline it (ReadHold)
+    MemorySegment object = words.object;
+    long before = ReadWriteMutexWords.lvRecord(object, record);
+    if (recordClosed(before)
+        || !ReadWriteMutexWords.casRecordJustRead(object, record, before, before - n)) {
+      before = leaveReadAgain(record, n);
+    }
+    // claimDrained's own first test, on the local: a pending claim is rare, the look is not
+    return recordCount(before) == n
+        && (LockHeaderWords.lvWord(object) & (WRITE | PENDING)) == (WRITE | PENDING)
+        && claimDrained();
+  }
+
+  /** leaveRead's compare-and-set after a first one failed; returns the record it replaced. */
+  private long leaveReadAgain(int record, int n) {
     long before = words.lvRecord(record);
     while (true) {
       if (recordClosed(before)) {
         throw closedException();
       }
       if (words.casRecord(record, before, before - n)) {
-        break;
+        return before;
       }
       before = words.lvRecord(record);
     }
-    return recordCount(before) == n && claimDrained();
   }
 
   /**

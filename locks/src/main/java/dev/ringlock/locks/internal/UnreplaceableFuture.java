@@ -4,10 +4,10 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A future whose result nobody may replace: obtrudeValue and obtrudeException are refused. The
- * already-completed futures an uncontended lock() (AcquiredFuture, carrying the Guard), read lock
- * (ReadHold) and acquire() (SemaphoreCore) return are such futures: one is shared by every caller,
- * or is the hold itself, and a lock future is refused the same way whichever path made it, so an
- * obtruded result never changes what a caller believes it holds.
+ * already-completed futures an uncontended lock() and read() (AcquiredFuture, carrying the Guard or
+ * the ReadHold) and acquire() (SemaphoreCore) return are such futures: one is shared by every
+ * caller, or is the hold itself, and a lock future is refused the same way whichever path made it,
+ * so an obtruded result never changes what a caller believes it holds.
  */
 abstract class UnreplaceableFuture<T> extends CompletableFuture<T> {
   /** How the refusal names this future, e.g. {@code "a lock future"}. */
