@@ -13,11 +13,11 @@ import java.util.function.LongSupplier;
  *
  * <p>Arguments: region file, then optionally {@code compiled-first} or {@code read}. With {@code
  * compiled-first}, before measuring, tryLock() and lock() are called from {@link #compileFirst},
- * which the parent excludes from compilation (with background compilation off), so that C2
- * compiles them on their own before any caller, as JMH's fork does; their caller is then compiled
- * after them, and inlines them only if they are small enough (InlineSmallCode). With {@code read}
- * it measures a read-write mutex's read instead (ReadWriteMutexTest). Prints {@code TRYLOCK <bytes
- * per op>} and {@code LOCKJOIN <bytes per op>} (or {@code READJOIN <bytes per op>}), the least over
+ * which the parent excludes from compilation (with background compilation off), so that C2 compiles
+ * them on their own before any caller, as JMH's fork does; their caller is then compiled after
+ * them, and inlines them only if they are small enough (InlineSmallCode). With {@code read} it
+ * measures a read-write mutex's read instead (ReadWriteMutexTest). Prints {@code TRYLOCK <bytes per
+ * op>} and {@code LOCKJOIN <bytes per op>} (or {@code READJOIN <bytes per op>}), the least over
  * rounds of 20,000 operations, which end at the first round under 0.1 byte per operation (a round
  * after compilation reads about 0 if the JIT scalar-replaced everything), else after 40 rounds and
  * 20 s, then exits.
