@@ -34,9 +34,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *     ring's contract. Registration and placement each write their map, then read the other's, so
  *     at least one of them sees the other.
  *
- * Sleeping: futex_waitv(2) on [control, word]: a private control word of this thread's first, then
- * the word with the wait's expected value. A return of 1 means the word's wake was consumed here,
- * even if a poke came too (futex_waitv reports the last entry woken). Anything that must make it
+ * Sleeping: futex_waitv(2) on [control, word, sentinel]: a private control word of this thread's
+ * first, then the word with the wait's expected value, then a private sentinel that nobody wakes,
+ * as a futex_waitv thread's array is laid out (WaitvThread): a return of 1 means the word's wake was
+ * consumed here, even if a poke came too (futex_waitv reports the last entry woken), and the
+ * sentinel queued proves the word queued (settled(): a wake of this process waits for that, as it
+ * waits for the futex_waitv threads, so it is ordered after the wait). Anything that must make it
  * look again (a handover, the wait's completion by its caller, a hand-back request, the ring's
  * close) changes its state, then pokes: control += 1, then a private FUTEX_WAKE of it. The thread
  * reads the control word before it looks at its state and sleeps only while it still holds that
@@ -70,9 +73,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 final class JoinedRingWait {
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
   private static final long CONTROL = 0; // int, this thread's private word: poke() bumps it
-  private static final long WAITV = 8; // struct futex_waitv[2]: [control, word]
+  private static final long SENTINEL = 4; // int, always 0, never woken: queued last (settled())
+  private static final long WAITV = 8; // struct futex_waitv[3]: [control, word, sentinel]
   private static final long ENTRY = UringLayouts.FUTEX_WAITV.byteSize();
-  private static final long DEADLINE = WAITV + 2 * ENTRY; // struct __kernel_timespec
+  private static final long DEADLINE = WAITV + 3 * ENTRY; // struct __kernel_timespec
   private static final long SIZE = DEADLINE + UringLayouts.KERNEL_TIMESPEC.byteSize();
   private static final int CONTROL_FLAGS = FutexFlags.SIZE_U32 | FutexFlags.PRIVATE;
 
@@ -93,12 +97,14 @@ final class JoinedRingWait {
   // no longer answers for the wait: it finished, or went back to `handedBackTo` (then forward)
   private volatile boolean exited;
   private volatile WaitvThread handedBackTo;
+  private volatile long armGeneration; // bumped before each futex_waitv, before `sleeping`
+  private volatile boolean sleeping; // in (or about to enter) futex_waitv
 
   private JoinedRingWait(SyscallWait op, MemorySegment memory) {
     this.op = op;
     this.backend = op.backend;
     this.memory = memory;
-    this.waitv = memory.asSlice(WAITV, 2 * ENTRY);
+    this.waitv = memory.asSlice(WAITV, 3 * ENTRY);
     this.deadlineSpec = memory.asSlice(DEADLINE);
   }
 
@@ -132,6 +138,23 @@ final class JoinedRingWait {
 
   SyscallWait ringWait() {
     return op;
+  }
+
+  /**
+   * In the kernel with its wait queued, or done with it: a wake of this process orders itself after
+   * every wait made before it (SyscallBackend.awaitSettled), and a wait run here is one. Proved as
+   * a futex_waitv thread proves it: its sentinel, the last entry, is queued (a FUTEX_REQUEUE of it
+   * onto itself counts its waiters), read between two reads of the generation.
+   */
+  boolean settled() {
+    if (exited) {
+      return true;
+    }
+    long generation = armGeneration;
+    return sleeping
+        && Syscalls.futexCountWaiters(memory.address() + SENTINEL, true) >= 1
+        && sleeping
+        && armGeneration == generation;
   }
 
   /** Makes the thread look at its state again; any thread, after changing that state. */
@@ -171,6 +194,8 @@ final class JoinedRingWait {
         }
         Prep.waitvEntry(memory, WAITV, memory.address() + CONTROL, controlValue, CONTROL_FLAGS);
         Prep.waitvEntry(memory, WAITV + ENTRY, word.address(), expected, word.futex2Flags());
+        memory.set(ValueLayout.JAVA_INT, SENTINEL, 0);
+        Prep.waitvEntry(memory, WAITV + 2 * ENTRY, memory.address() + SENTINEL, 0, CONTROL_FLAGS);
         long until = Math.min(op.deadline - now, NativeWaitTick.NANOS) + now;
         memory.set(
             ValueLayout.JAVA_LONG, DEADLINE + UringLayouts.TIMESPEC_SEC, until / 1_000_000_000L);
@@ -179,7 +204,10 @@ final class JoinedRingWait {
         if (TestPausePoints.HOLD_AFTER_KERNEL_RETURN) {
           TestPausePoints.beforeJoinerSleeps(); // taken over, not in the kernel
         }
-        int result = Syscalls.futexWaitv(waitv, 2, deadlineSpec);
+        armGeneration++; // single writer; before `sleeping`: see settled()
+        sleeping = true;
+        int result = Syscalls.futexWaitv(waitv, 3, deadlineSpec);
+        sleeping = false;
         if (result == 1) {
           // If its caller completed it first, run() passes the wake on (outcomeUnclaimed)
           finish(WaitOutcome.woken(0));

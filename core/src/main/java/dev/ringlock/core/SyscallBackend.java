@@ -652,10 +652,10 @@ final class SyscallBackend implements FutexBackend {
     for (SyscallBackend backend : LIVE) {
       JoinedRingWait joiner = backend.joiners.get(address);
       if (joiner != null) {
-        joined = joined == null ? new JoinedRingWait[LIVE.size() + 1] : joined;
-        if (joinedCount < joined.length) {
-          joined[joinedCount++] = joiner;
+        if (joined == null || joinedCount == joined.length) {
+          joined = joined == null ? new JoinedRingWait[2] : Arrays.copyOf(joined, 2 * joinedCount);
         }
+        joined[joinedCount++] = joiner;
       }
       int mask = backend.holders.getOrDefault(address, 0);
       int started = backend.threadCount;
@@ -699,6 +699,14 @@ final class SyscallBackend implements FutexBackend {
     for (int i = 0; i < threads; i++) {
       WaitvThread thread = this.threads[i];
       while (!thread.settled()) {
+        deadline = backOff(deadline, spins++);
+        if (deadline == -1) {
+          return;
+        }
+      }
+    }
+    for (JoinedRingWait joiner : joiners.values()) { // a wait run by the thread joined on it
+      while (!joiner.settled()) {
         deadline = backOff(deadline, spins++);
         if (deadline == -1) {
           return;
