@@ -298,10 +298,14 @@ final class JoinedRingWait {
   /**
    * A wake of this process that the kernel did not use wholly: completes the wait as woken if it is
    * eligible (see the overview) and returns how many it used (0 or 1); waits, bounded, for this
-   * thread to answer. Called by SyscallBackend.wakeSettled.
+   * thread to answer. Called by SyscallBackend.wakeSettled, and by a futex_waitv thread that
+   * dropped the wait unarmed and was handed the wake (WaitvThread.complete).
    */
-  int handOver(FutexWord word, int count, long wakeSequence, long patienceNanos) {
-    WaitvThread.Handover handover = new WaitvThread.Handover(word, count, wakeSequence);
+  int handOver(long address, FutexScope scope, int count, long wakeSequence, long patienceNanos) {
+    if (scope != op.word(0).scope()) {
+      return 0; // another futex at the same address (mapped twice): not this wait's
+    }
+    WaitvThread.Handover handover = new WaitvThread.Handover(address, scope, count, wakeSequence);
     handovers.add(handover);
     poke();
     if (exited) {
@@ -339,8 +343,8 @@ final class JoinedRingWait {
   /** A handover that came after the wait went back to a futex_waitv thread goes there. */
   private int forward(WaitvThread.Handover handover) {
     WaitvThread thread = handedBackTo;
-    if (thread == null) {
-      return 0; // it finished here: nothing left for a wake
+    if (thread == null || thread.thread() == Thread.currentThread()) {
+      return 0; // it finished here; or asked by that very thread, which looked at its own waits
     }
     WaitvThread.Handover again =
         new WaitvThread.Handover(

@@ -299,6 +299,11 @@ final class SyscallBackend implements FutexBackend {
     return true;
   }
 
+  /** The joined thread that runs a wait of this backend on {@code address}, or null. */
+  JoinedRingWait joinerOf(long address) {
+    return joiners.get(address);
+  }
+
   void unregisterJoiner(JoinedRingWait joiner) {
     joiners.remove(joiner.ringWait().word(0).address(), joiner);
   }
@@ -678,7 +683,9 @@ final class SyscallBackend implements FutexBackend {
     // Joiners first: one that hands its wait back to a thread answers only once the wait is queued
     // there, so a handover to that thread made after the answer finds it (JoinedRingWait).
     for (int j = 0; j < joinedCount && woken >= 0 && woken < count; j++) {
-      woken += joined[j].handOver(word, count - woken, wakeSequence, HANDOVER_PATIENCE_NANOS);
+      woken +=
+          joined[j].handOver(
+              address, word.scope(), count - woken, wakeSequence, HANDOVER_PATIENCE_NANOS);
     }
     for (int h = 0; h < holderCount && woken >= 0 && woken < count; h++) {
       WaitvThread thread = holding[h];

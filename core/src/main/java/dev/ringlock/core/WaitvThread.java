@@ -314,6 +314,22 @@ final class WaitvThread implements Runnable {
         used++;
       }
     }
+    if (used < handover.count) {
+      // A wait this thread dropped unarmed because a joined thread took it over (drained before
+      // this handover, so its joiner registered before) may be the one the wake missed: the wake
+      // lists the joiners it finds when it begins, and one that registered later, while this thread
+      // was stalled past the wake's settle patience, is reached only from here.
+      JoinedRingWait joiner = backend.joinerOf(handover.address);
+      if (joiner != null) {
+        used +=
+            joiner.handOver(
+                handover.address,
+                handover.scope,
+                handover.count - used,
+                handover.wakeSequence,
+                SyscallBackend.HANDOVER_PATIENCE_NANOS);
+      }
+    }
     return used;
   }
 

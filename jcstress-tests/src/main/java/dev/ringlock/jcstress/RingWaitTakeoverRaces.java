@@ -27,9 +27,9 @@ import org.openjdk.jcstress.infra.results.LLL_Result;
  *
  * <pre>
  *   WakeRacingJoin        one actor waits and joins; the other wakes one once the wait is made
- *   WakesRacingTwoJoins   two actors wait on the word and join; the third wakes one, twice, once
- *                         both waits are made: the second wait makes a joiner hand its wait back
- *                         to the ring (one word's waits share one array), racing the wakes too
+ *   WakesRacingJoinAndSecondWait   one actor waits and joins; the other makes a second wait on the word
+ *                         (which makes a joiner hand its wait back to the ring: one word's waits
+ *                         share one array), then wakes one, twice: both waits end woken, counted
  * </pre>
  *
  * A waiter still asleep two seconds after its wake is cancelled by the waker (WaitFate), so a lost
@@ -97,38 +97,30 @@ public final class RingWaitTakeoverRaces {
       desc = "Syscalls backend only: a wait woken spuriously, uncounted")
   @Outcome(expect = FORBIDDEN, desc = "A wait slept on or failed, or the counts are wrong")
   @State
-  public static class WakesRacingTwoJoins {
+  public static class WakesRacingJoinAndSecondWait {
     private final MemorySegment segment = SharedRing.newWord(); // always 0
     private final FutexWord word = FutexWord.of(segment, 0);
-    private volatile CompletableFuture<WaitOutcome> first;
-    private volatile CompletableFuture<WaitOutcome> second;
+    private volatile CompletableFuture<WaitOutcome> first; // published once wait() returned
 
     @Actor
-    public void firstJoiner(LLLL_Result r) {
+    public void joiner(LLLL_Result r) {
       CompletableFuture<WaitOutcome> wait = SharedRing.RING.wait(word, 0);
       first = wait;
       r.r1 = joined(wait);
     }
 
     @Actor
-    public void secondJoiner(LLLL_Result r) {
-      CompletableFuture<WaitOutcome> wait = SharedRing.RING.wait(word, 0);
-      second = wait;
-      r.r2 = joined(wait);
-    }
-
-    @Actor
-    public void waker(LLLL_Result r) {
-      CompletableFuture<WaitOutcome> one;
-      CompletableFuture<WaitOutcome> other;
-      while ((one = first) == null || (other = second) == null) {
+    public void waiterAndWaker(LLLL_Result r) {
+      CompletableFuture<WaitOutcome> mine = SharedRing.RING.wait(word, 0);
+      CompletableFuture<WaitOutcome> joined;
+      while ((joined = first) == null) {
         Thread.onSpinWait();
       }
       int woken = SharedRing.RING.wake(word, 1).join();
       woken += SharedRing.RING.wake(word, 1).join();
       r.r3 = woken;
-      WaitFate.await(one);
-      WaitFate.await(other);
+      r.r2 = WaitFate.await(mine);
+      WaitFate.await(joined); // cancels it if it sleeps on: the joiner then reports ASLEEP
       r.r4 = SharedRing.RING.backend().name();
     }
   }
