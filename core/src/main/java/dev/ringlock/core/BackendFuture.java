@@ -75,10 +75,24 @@ abstract class BackendFuture<T> extends CompletableFuture<T> implements Runnable
   /** Whether the caller runs on the thread where this future's backend completes futures. */
   abstract boolean onOwnCompletionThread();
 
+  /**
+   * A thread about to block in join() ({@code interruptible} false) or get() on this pending future
+   * may wait for it itself (the syscalls backend's JoinedRingWait); returns once the future is
+   * done, or at once where it cannot, and the caller then blocks as CompletableFuture does.
+   *
+   * @throws InterruptedException only when {@code interruptible}, the wait handed back to the ring
+   */
+  void awaitHere(boolean interruptible) throws InterruptedException {}
+
   @Override
   public final T join() {
     if (!isDone()) {
       refuseOnOwnCompletionThread("join()");
+      try {
+        awaitHere(false);
+      } catch (InterruptedException e) {
+        throw new AssertionError("join() is not interruptible", e);
+      }
     }
     return super.join();
   }
@@ -87,6 +101,7 @@ abstract class BackendFuture<T> extends CompletableFuture<T> implements Runnable
   public final T get() throws InterruptedException, ExecutionException {
     if (!isDone()) {
       refuseOnOwnCompletionThread("get()");
+      awaitHere(true);
     }
     return super.get();
   }

@@ -82,7 +82,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       of its own (futex_waitv has no bitsets), at most {@value SyscallBackend#MAX_BITSET_WAITS}
  *       at once;
  *   <li>futures complete on one completion thread of the backend's (or the completion executor), as
- *       on io_uring; the waitv threads hand their outcomes to it;
+ *       on io_uring; the waitv threads hand their outcomes to it. Except a wait joined by the
+ *       platform thread that blocks in {@code join()} or {@code get()} on it before a waitv thread
+ *       has armed it (on a ring without a completion executor): that thread then sleeps on the word
+ *       itself and completes the future, so its non-async continuations run there
+ *       (docs/backends.md, "A ring wait joined by its thread");
  *   <li>every wake is a direct system call on the caller's thread, one per word: a wake's future is
  *       complete when the method returns;
  *   <li>{@link #stats()} maps its counters onto the ring's: see {@link Stats}.

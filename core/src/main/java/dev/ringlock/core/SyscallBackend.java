@@ -71,7 +71,7 @@ final class SyscallBackend implements FutexBackend {
   // How long a wake waits for a thread to take its handover: one pass of a thread that runs no user
   // code, so only a starved or stopped thread takes longer; then the wake returns without those
   // waits, which the thread still completes when it gets there (uncounted: spurious, not lost).
-  private static final long HANDOVER_PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(1);
+  static final long HANDOVER_PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final ThreadLocal<SyscallBackend> OWNER = new ThreadLocal<>();
   // every started, unclosed backend of this process: a wake through one hands its unused count to
   // the threads of all (a word may have waits on several rings of this process)
@@ -98,6 +98,8 @@ final class SyscallBackend implements FutexBackend {
   private final AtomicLongArray counters = new AtomicLongArray(4);
   // address -> bitmask of the WaitvThreads holding a wait on it: spreads waits on one word
   private final ConcurrentHashMap<Long, Integer> holders = new ConcurrentHashMap<>();
+  // address -> the thread blocked in join() that runs the only wait of this backend on it
+  private final ConcurrentHashMap<Long, JoinedRingWait> joiners = new ConcurrentHashMap<>();
   private volatile boolean closing;
   private volatile Throwable failure; // why a backend thread failed, if one did
 
@@ -247,10 +249,22 @@ final class SyscallBackend implements FutexBackend {
       thread.holdWord(op.word(entry).address());
       heldBefore |= holders.getOrDefault(op.word(entry).address(), 0);
     }
+    if (op.entries() == 1) {
+      // After the hold, against registerJoiner's look at the holds (each writes, then reads the
+      // other's map): a joined thread runs the only wait on its word, so a second one takes it back
+      // first, and the word's waits share a thread again, in the order they were made.
+      JoinedRingWait joiner = joiners.get(op.word(0).address());
+      if (joiner != null && joiner.ringWait() != op) {
+        joiner.handBackAndAwait(SETTLE_PATIENCE_NANOS);
+      }
+    }
     op.homes(thread);
-    // After its words are held, so that a wake that counts it eligible finds its thread
-    op.sequence(WAIT_SEQUENCE.incrementAndGet());
-    thread.add(op);
+    // After its words are held, so that a wake that counts it eligible finds its thread; a wait
+    // handed back by its joiner keeps its place in the order
+    if (op.sequence() == 0) {
+      op.sequence(WAIT_SEQUENCE.incrementAndGet());
+    }
+    thread.add(op.placement() == 0 ? op : new WaitvThread.TakenBack(op, op.placement()));
     if ((heldBefore & ~(1 << thread.index)) != 0 && ownThread() == null) {
       // Another thread sleeps on this word already: the kernel wakes waiters on a word oldest
       // first, so this one must be queued before wait() returns to keep that order.
@@ -261,6 +275,46 @@ final class SyscallBackend implements FutexBackend {
       }
     }
     return op;
+  }
+
+  /**
+   * Registers {@code joiner} as the runner of its wait's kernel wait, if that wait is the only one
+   * of this backend on its word (held once, by the thread it was placed on) and no other joiner
+   * runs one; false otherwise. Registered before the take-over, so that from then on a wake of the
+   * word finds the joiner (wakeSettled) whichever of it and the thread holds the wait.
+   */
+  boolean registerJoiner(JoinedRingWait joiner) {
+    long address = joiner.ringWait().word(0).address();
+    if (joiners.putIfAbsent(address, joiner) != null) {
+      return false;
+    }
+    // After the registration, against placed()'s look at the joiners: see there
+    WaitvThread home = joiner.ringWait().home();
+    if (home == null
+        || holders.getOrDefault(address, 0) != 1 << home.index
+        || home.heldCount(address) != 1) {
+      joiners.remove(address, joiner);
+      return false;
+    }
+    return true;
+  }
+
+  /** The joined thread that runs a wait of this backend on {@code address}, or null. */
+  JoinedRingWait joinerOf(long address) {
+    return joiners.get(address);
+  }
+
+  void unregisterJoiner(JoinedRingWait joiner) {
+    joiners.remove(joiner.ringWait().word(0).address(), joiner);
+  }
+
+  /**
+   * Places a wait its joiner hands back to the ring (an interrupt of get(), another wait on its
+   * word), keeping its place in the order of this process's waits; queued again under its next
+   * placement number (SyscallWait.queueAgain).
+   */
+  void placeAgain(SyscallWait op) {
+    place(op);
   }
 
   /** Thread {@code index} holds a wait on {@code address} (called under its count's lock). */
@@ -353,7 +407,7 @@ final class SyscallBackend implements FutexBackend {
     for (int i = 0, part = 0; i < count; i++) {
       if (granted[i] > 0) {
         homes[part] = threads[i];
-        placements[part++] = new WaitvThread.Placement(op, from, from + granted[i]);
+        placements[part++] = new WaitvThread.Placement(op, from, from + granted[i], op.placement());
         from += granted[i];
       }
     }
@@ -364,7 +418,9 @@ final class SyscallBackend implements FutexBackend {
         homes[part].holdWord(op.word(entry).address());
       }
     }
-    op.sequence(WAIT_SEQUENCE.incrementAndGet()); // after its words are held, as in placed()
+    if (op.sequence() == 0) { // after its words are held, as in placed()
+      op.sequence(WAIT_SEQUENCE.incrementAndGet());
+    }
     for (int part = 0; part < parts; part++) {
       homes[part].add(placements[part]);
     }
@@ -571,6 +627,11 @@ final class SyscallBackend implements FutexBackend {
     return wakeSettled(word, count, bitset, wakeSequence);
   }
 
+  /** The calling thread is one of a syscalls backend's own, a completion thread included. */
+  static boolean onAnyBackendThread() {
+    return OWNER.get() != null;
+  }
+
   /** The calling thread is one of a syscalls backend's own, other than a completion thread. */
   private static boolean onBackendThread() {
     SyscallBackend owner = OWNER.get();
@@ -591,7 +652,16 @@ final class SyscallBackend implements FutexBackend {
     long[] generations = null;
     int holderCount = 0;
     long address = word.address();
+    JoinedRingWait[] joined = null; // threads blocked in join() that run a wait on the word
+    int joinedCount = 0;
     for (SyscallBackend backend : LIVE) {
+      JoinedRingWait joiner = backend.joiners.get(address);
+      if (joiner != null) {
+        if (joined == null || joinedCount == joined.length) {
+          joined = joined == null ? new JoinedRingWait[2] : Arrays.copyOf(joined, 2 * joinedCount);
+        }
+        joined[joinedCount++] = joiner;
+      }
       int mask = backend.holders.getOrDefault(address, 0);
       int started = backend.threadCount;
       for (int i = 0; mask != 0 && i < started; i++) {
@@ -610,6 +680,13 @@ final class SyscallBackend implements FutexBackend {
     int woken = wakeDirectly(word, count, bitset);
     // Fewer than asked: the kernel woke every entry queued on the word (a futex_waitv entry
     // matches every bitset), so an eligible wait it did not reach was out of the kernel.
+    // Joiners first: one that hands its wait back to a thread answers only once the wait is queued
+    // there, so a handover to that thread made after the answer finds it (JoinedRingWait).
+    for (int j = 0; j < joinedCount && woken >= 0 && woken < count; j++) {
+      woken +=
+          joined[j].handOver(
+              address, word.scope(), count - woken, wakeSequence, HANDOVER_PATIENCE_NANOS);
+    }
     for (int h = 0; h < holderCount && woken >= 0 && woken < count; h++) {
       WaitvThread thread = holding[h];
       if (generations[h] >= 0 && thread.stillQueuedIn(generations[h])) {
@@ -629,6 +706,14 @@ final class SyscallBackend implements FutexBackend {
     for (int i = 0; i < threads; i++) {
       WaitvThread thread = this.threads[i];
       while (!thread.settled()) {
+        deadline = backOff(deadline, spins++);
+        if (deadline == -1) {
+          return;
+        }
+      }
+    }
+    for (JoinedRingWait joiner : joiners.values()) { // a wait run by the thread joined on it
+      while (!joiner.settled()) {
         deadline = backOff(deadline, spins++);
         if (deadline == -1) {
           return;
@@ -894,6 +979,9 @@ final class SyscallBackend implements FutexBackend {
   }
 
   private void pokeAll() {
+    for (JoinedRingWait joiner : joiners.values()) {
+      joiner.poke(); // it sees the ring closing and fails its wait
+    }
     int count = threadCount;
     for (int i = 0; i < count; i++) {
       threads[i].poke();

@@ -25,11 +25,23 @@ final class SyscallWait extends SyscallFuture<WaitOutcome> {
   // its place in the order of this process's waits, set before it is queued: a wake that began
   // when the sequence stood at s may hand its unused count to this wait only if sequence <= s
   private volatile long sequence;
+  // Who arms a single-word wait: placement number << 2 | QUEUED, ARMED or TAKEN. A WaitvThread arms
+  // the wait it drains (QUEUED -> ARMED) unless a thread blocked in join() took it first (QUEUED ->
+  // TAKEN: JoinedRingWait), and then drops it unarmed; a wait handed back to the ring is queued
+  // again under the next placement number, so that a stale queue entry never arms it twice.
+  private volatile int arming;
+  private static final int QUEUED = 0;
+  private static final int ARMED = 1;
+  private static final int TAKEN = 2;
+  private volatile JoinedRingWait taker; // the thread blocked in join() that runs it, or null
   private static final VarHandle HELD;
+  private static final VarHandle ARMING;
 
   static {
     try {
-      HELD = MethodHandles.lookup().findVarHandle(SyscallWait.class, "held", int.class);
+      MethodHandles.Lookup lookup = MethodHandles.lookup();
+      HELD = lookup.findVarHandle(SyscallWait.class, "held", int.class);
+      ARMING = lookup.findVarHandle(SyscallWait.class, "arming", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -71,8 +83,10 @@ final class SyscallWait extends SyscallFuture<WaitOutcome> {
 
   void homes(Object homes) {
     this.homes = homes;
-    this.held = entries();
-    backend.waitStarted();
+    // in flight from its first placement on: a wait handed back by its joiner stays counted
+    if ((int) HELD.getAndSet(this, entries()) == 0) {
+      backend.waitStarted();
+    }
   }
 
   /** Numbers this wait, after its words are held and before it is queued (SyscallBackend). */
@@ -82,6 +96,59 @@ final class SyscallWait extends SyscallFuture<WaitOutcome> {
 
   long sequence() {
     return sequence;
+  }
+
+  /** The placement number a WaitvThread arms when it drains this wait as a whole (0: the first). */
+  int placement() {
+    return arming >>> 2;
+  }
+
+  /**
+   * Called by the WaitvThread that drains placement {@code placement} of this wait: true if it arms
+   * it, false if a joined thread took it first or it was placed again since (then the thread drops
+   * it: it was never in the kernel there). A waitAny is never taken over: always true.
+   */
+  boolean arm(int placement) {
+    return entries() > 1
+        || ARMING.compareAndSet(this, placement << 2 | QUEUED, placement << 2 | ARMED);
+  }
+
+  /**
+   * Taken over by {@code joiner}, if its thread has not armed it yet; the caller registered the
+   * joiner with the backend first (SyscallBackend.registerJoiner).
+   */
+  boolean takeOver(JoinedRingWait joiner) {
+    int queued = arming;
+    if ((queued & 3) != QUEUED || finished()) {
+      return false;
+    }
+    taker = joiner;
+    if (ARMING.compareAndSet(this, queued, queued & ~3 | TAKEN)) {
+      return true;
+    }
+    taker = null;
+    return false;
+  }
+
+  /** Whether a thread blocked in join() runs it now (for tests). */
+  boolean takenOver() {
+    return (arming & 3) == TAKEN;
+  }
+
+  /** Handed back to the ring by its joiner: the next placement, queued (before it is queued). */
+  int queueAgain() {
+    int next = ((arming >>> 2) + 1) << 2 | QUEUED;
+    arming = next; // only the joiner writes while TAKEN
+    taker = null;
+    return next >>> 2;
+  }
+
+  /** The WaitvThread holding this wait, or null (none yet, or a waitAny split over several). */
+  WaitvThread home() {
+    Object placed = homes;
+    return placed instanceof WaitvThread home
+        ? home
+        : placed instanceof WaitvThread[] all && all.length == 1 ? all[0] : null;
   }
 
   /** A WaitvThread let go of {@code entries} of its entries; the last one ends it in flight. */
@@ -103,7 +170,11 @@ final class SyscallWait extends SyscallFuture<WaitOutcome> {
 
   void deliverTimeout() {
     pokeOtherHomes();
-    deliver(new TimeoutException("futex wait timed out after " + timeoutNanos + " ns"));
+    deliver(timeout());
+  }
+
+  TimeoutException timeout() {
+    return new TimeoutException("futex wait timed out after " + timeoutNanos + " ns");
   }
 
   /** A split wait is claimed: the threads holding its other entries drop them now. */
@@ -138,6 +209,10 @@ final class SyscallWait extends SyscallFuture<WaitOutcome> {
 
   @Override
   void abandoned() {
+    JoinedRingWait joiner = taker;
+    if (joiner != null) {
+      joiner.poke(); // it looks again, sees the wait finished and returns
+    }
     Object placed = homes;
     if (placed instanceof WaitvThread home) {
       home.poke();
@@ -146,6 +221,13 @@ final class SyscallWait extends SyscallFuture<WaitOutcome> {
         home.poke();
       }
     } // a bitset wait's own thread notices within its slice
+  }
+
+  // ---- a thread blocked in join() or get() runs the wait itself (JoinedRingWait) ----
+
+  @Override
+  void awaitHere(boolean interruptible) throws InterruptedException {
+    JoinedRingWait.awaitHere(this, interruptible);
   }
 
   @Override

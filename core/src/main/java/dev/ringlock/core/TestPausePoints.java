@@ -1,7 +1,9 @@
 package dev.ringlock.core;
 
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Pause points for tests that must hold a backend thread at one exact step, such as a futex_waitv
@@ -18,10 +20,11 @@ final class TestPausePoints {
   static final boolean HOLD_AFTER_KERNEL_RETURN =
       Boolean.getBoolean(HOLD_AFTER_KERNEL_RETURN_PROPERTY);
 
-  private static final AtomicReference<String> ARMED = new AtomicReference<>(); // a name part
+  // name parts armed; each holds the next thread whose name contains it, once
+  private static final Set<String> ARMED = ConcurrentHashMap.newKeySet();
   private static final Object LOCK = new Object();
-  private static Thread held; // guarded by LOCK
-  private static boolean released; // guarded by LOCK
+  private static final Set<Thread> HELD = new HashSet<>(); // guarded by LOCK
+  private static final Set<Thread> RELEASED = new HashSet<>(); // guarded by LOCK
 
   private TestPausePoints() {}
 
@@ -30,26 +33,45 @@ final class TestPausePoints {
    * still reads as `sleeping`). Holds it here if a test armed the point for its name.
    */
   static void afterKernelReturn() {
-    String wanted = ARMED.get();
+    holdIfArmed();
+  }
+
+  /**
+   * A thread blocked in join() on a ring wait of the syscalls backend has taken the wait over and
+   * is about to sleep on it, not yet in the kernel (JoinedRingWait). Holds it here if a test armed
+   * the point for its name.
+   */
+  static void beforeJoinerSleeps() {
+    holdIfArmed();
+  }
+
+  private static void holdIfArmed() {
+    if (ARMED.isEmpty()) {
+      return;
+    }
     Thread current = Thread.currentThread();
-    if (wanted == null
-        || !current.getName().contains(wanted)
-        || !ARMED.compareAndSet(wanted, null)) {
+    String wanted = null;
+    for (String part : ARMED) {
+      if (current.getName().contains(part) && ARMED.remove(part)) {
+        wanted = part;
+        break;
+      }
+    }
+    if (wanted == null) {
       return;
     }
     synchronized (LOCK) {
-      held = current;
+      HELD.add(current);
       LOCK.notifyAll();
       boolean interrupted = false;
-      while (!released) {
+      while (!RELEASED.remove(current)) {
         try {
           LOCK.wait();
         } catch (InterruptedException e) {
           interrupted = true; // held until released: the point is this exact step
         }
       }
-      released = false;
-      held = null;
+      HELD.remove(current);
       if (interrupted) {
         current.interrupt();
       }
@@ -57,21 +79,30 @@ final class TestPausePoints {
   }
 
   /**
-   * The next backend thread whose name contains {@code threadNamePart} to leave the kernel holds.
+   * The next backend thread whose name contains {@code threadNamePart} to reach a point holds
+   * there. Several parts may be armed at once.
    */
   static void holdNext(String threadNamePart) {
     if (!HOLD_AFTER_KERNEL_RETURN) {
       throw new IllegalStateException(
           "start the JVM with -D" + HOLD_AFTER_KERNEL_RETURN_PROPERTY + "=true");
     }
-    ARMED.set(threadNamePart);
+    ARMED.add(threadNamePart);
   }
 
-  /** Waits until a thread is held at the point; false if none was within {@code timeoutMillis}. */
+  /** Waits until a thread is held at a point; false if none was within {@code timeoutMillis}. */
   static boolean awaitHeld(long timeoutMillis) throws InterruptedException {
+    return awaitHeld("", timeoutMillis);
+  }
+
+  /**
+   * Waits until a thread whose name contains {@code threadNamePart} is held; false if none was
+   * within {@code timeoutMillis}.
+   */
+  static boolean awaitHeld(String threadNamePart, long timeoutMillis) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     synchronized (LOCK) {
-      while (held == null) {
+      while (HELD.stream().noneMatch(t -> t.getName().contains(threadNamePart))) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           return false;
@@ -82,10 +113,19 @@ final class TestPausePoints {
     }
   }
 
-  /** Lets the held thread go on. */
+  /** Lets every held thread go on. */
   static void release() {
+    release("");
+  }
+
+  /** Lets the held threads whose name contains {@code threadNamePart} go on. */
+  static void release(String threadNamePart) {
     synchronized (LOCK) {
-      released = held != null;
+      for (Thread thread : HELD) {
+        if (thread.getName().contains(threadNamePart)) {
+          RELEASED.add(thread);
+        }
+      }
       LOCK.notifyAll();
     }
   }

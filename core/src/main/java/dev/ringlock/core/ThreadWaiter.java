@@ -101,6 +101,14 @@ public final class ThreadWaiter {
   }
 
   /**
+   * Whether the calling thread may run a futex wait itself: as {@link #current()}, without making
+   * its waiter.
+   */
+  static boolean mayWaitHere() {
+    return ENABLED && !unavailable && !Thread.currentThread().isVirtual();
+  }
+
+  /**
    * Whether the calling thread is the one this waiter belongs to.
    *
    * @return true on the owning thread

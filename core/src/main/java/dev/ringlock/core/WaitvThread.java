@@ -145,7 +145,10 @@ final class WaitvThread implements Runnable {
   private final List<SyscallWait> completedThisPass = new ArrayList<>();
 
   /** One wait's entries [from, to) that this thread holds, when a wait is split over threads. */
-  record Placement(SyscallWait op, int from, int to) {}
+  record Placement(SyscallWait op, int from, int to, int placement) {}
+
+  /** A single wait handed back to the ring by its joiner, as its placement {@code placement}. */
+  record TakenBack(SyscallWait op, int placement) {}
 
   /**
    * The unused count of a wake of {@code address} (scope {@code scope}) that began when waits up to
@@ -160,8 +163,12 @@ final class WaitvThread implements Runnable {
     volatile int used = -1;
 
     Handover(FutexWord word, int count, long wakeSequence) {
-      this.address = word.address();
-      this.scope = word.scope();
+      this(word.address(), word.scope(), count, wakeSequence);
+    }
+
+    Handover(long address, FutexScope scope, int count, long wakeSequence) {
+      this.address = address;
+      this.scope = scope;
       this.count = count;
       this.wakeSequence = wakeSequence;
     }
@@ -277,9 +284,11 @@ final class WaitvThread implements Runnable {
     Object request;
     while ((request = incoming.poll()) != null) {
       if (request instanceof SyscallWait op) {
-        place(op, 0, op.entries());
+        place(op, 0, op.entries(), 0);
       } else if (request instanceof Placement part) {
-        place(part.op(), part.from(), part.to());
+        place(part.op(), part.from(), part.to(), part.placement());
+      } else if (request instanceof TakenBack back) {
+        place(back.op(), 0, 1, back.placement());
       } else if (request instanceof Handover handover) {
         handover.used = complete(handover);
       }
@@ -305,13 +314,34 @@ final class WaitvThread implements Runnable {
         used++;
       }
     }
+    if (used < handover.count) {
+      // A wait this thread dropped unarmed because a joined thread took it over (drained before
+      // this handover, so its joiner registered before) may be the one the wake missed: the wake
+      // lists the joiners it finds when it begins, and one that registered later, while this thread
+      // was stalled past the wake's settle patience, is reached only from here.
+      JoinedRingWait joiner = backend.joinerOf(handover.address);
+      if (joiner != null) {
+        used +=
+            joiner.handOver(
+                handover.address,
+                handover.scope,
+                handover.count - used,
+                handover.wakeSequence,
+                SyscallBackend.HANDOVER_PATIENCE_NANOS);
+      }
+    }
     return used;
   }
 
-  private void place(SyscallWait op, int from, int to) {
-    if (op.finished()) { // abandoned before it reached the kernel: nothing consumed
+  private void place(SyscallWait op, int from, int to, int placement) {
+    // Abandoned before it reached the kernel, or taken over by a thread blocked in join() (or
+    // placed again since): nothing consumed here.
+    boolean mine = op.arm(placement); // false: taken over by a joined thread, or placed again
+    if (!mine || op.finished()) {
       release(to - from);
-      op.entriesDropped(to - from);
+      if (mine) { // else it is still in flight: its joiner or its next placement ends it
+        op.entriesDropped(to - from);
+      }
       for (int entry = from; entry < to; entry++) {
         releaseWord(op.word(entry).address());
       }
@@ -547,6 +577,11 @@ final class WaitvThread implements Runnable {
         });
   }
 
+  /** This thread's entries on {@code address}, placed and not yet removed. */
+  int heldCount(long address) {
+    return heldWords.getOrDefault(address, 0);
+  }
+
   private void releaseWord(long address) {
     heldWords.computeIfPresent(
         address,
@@ -661,14 +696,24 @@ final class WaitvThread implements Runnable {
         handover.used = 0; // its waits fail as closed below, or already did
         continue;
       }
-      SyscallWait op = request instanceof SyscallWait whole ? whole : ((Placement) request).op();
+      SyscallWait op =
+          request instanceof SyscallWait whole
+              ? whole
+              : request instanceof TakenBack back ? back.op() : ((Placement) request).op();
       int from = request instanceof Placement part ? part.from() : 0;
       int to = request instanceof Placement part ? part.to() : op.entries();
+      int placement =
+          request instanceof TakenBack back
+              ? back.placement()
+              : request instanceof Placement part ? part.placement() : 0;
       release(to - from);
-      op.entriesDropped(to - from);
       for (int entry = from; entry < to; entry++) {
         releaseWord(op.word(entry).address());
       }
+      if (!op.arm(placement)) {
+        continue; // its joiner, or its next placement, runs it and ends it
+      }
+      op.entriesDropped(to - from);
       if (op.claim()) {
         op.deliver(backend.closedException());
       }

@@ -169,14 +169,12 @@ final class Goals {
                 + " p50 round trip 31.5 µs; per hop the other completion thread woke at 10.3 µs"
                 + " and the joined thread returned at 15.4 µs, and in 64 % of hops the sender's"
                 + " own completion thread was still awake (it had just unparked the sender), so"
-                + " the wake rode its next io_uring_enter (3.1 µs). Lock requests are taken over by a joined thread (session"
-                + " 7); plain ring waits, which this benchmark uses, are not. Tried in session 8,"
-                + " not merged: join() taking a pending ring wait back from the ring and sleeping"
-                + " on the word itself. Under load 15-64 the syscalls rows fell from 7.5x to 4.6x"
-                + " and 6.4x to 3.7x C and io_uring's did not move (wait() still submits and rings"
-                + " the completion thread before join() withdraws it); and it weakens the ring's"
-                + " ordering promise: a wake that changes no word, made after wait() returned but"
-                + " before the joined thread sleeps, would miss it. The C floor is itself bimodal"
+                + " the wake rode its next io_uring_enter (3.1 µs). Lock requests are taken over by"
+                + " a joined thread (session 7); plain ring waits, which this benchmark uses, are"
+                + " on the syscalls backend only (session 9, registered with the ring so that pure"
+                + " wakes of this process still reach them: the syscalls goals' note). On io_uring"
+                + " session 8's try did not move (60.7 -> 59.9 us): wait() submits and rings the"
+                + " completion thread before join() can withdraw it. The C floor is itself bimodal"
                 + " here (~6 µs while the guest's haltpoll keeps vCPUs polling, ~50 µs once they"
                 + " halt)."),
         new Goal(
@@ -325,11 +323,14 @@ final class Goals {
 
   private static final String SYSCALLS_HANDOFF =
       "On this backend a wait sleeps in a futex_waitv thread, which hands the outcome to the"
-          + " ring's completion thread: with a responder thread blocked in join() each hop is the"
-          + " sender's futex(2) wake, the receiver's futex_waitv thread, its completion thread and"
-          + " the parked thread, three sleeping-thread wake-ups where the C ping-pong needs one;"
-          + " with a continuation responder, two on the responder's side. The blocked-threads"
-          + " goal's note says what a take-over of ring waits gave and why it is not merged.";
+          + " ring's completion thread. Since session 9 a thread blocked in join() on a ring wait"
+          + " that thread has not armed yet runs the wait itself, still reached by this process's"
+          + " wakes (docs/backends.md): one wake-up per hop on a joined side instead of three."
+          + " Same sitting under load 12-27: threads both sides 5.8-6.1x -> 4.6-4.8x C,"
+          + " continuation responder 6.0-6.3x -> 3.8-4.6x. What is left: wait() still pokes a"
+          + " futex_waitv thread, which wakes only to drop the taken wait (a wake-up's CPU on 2"
+          + " vCPUs), and a continuation side still wakes the futex_waitv thread and the"
+          + " completion thread.";
 
   private static final String LOOP_HANDOVERS =
       "Handovers, not releases (probe counters per process, session 8, load 13-64): releases"
