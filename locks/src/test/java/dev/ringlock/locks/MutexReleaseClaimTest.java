@@ -148,6 +148,27 @@ class MutexReleaseClaimTest extends RegionTestBase {
     }
   }
 
+  /**
+   * A second unlock of a guard released before reads the fence, then the hold. Paused between the
+   * two (TestPausePoints.inReleaseRetry) while the process releases a newer hold and takes the
+   * mutex again, it read a fence two draws old and a tag four ahead of it: no holder leaves that,
+   * and it was taken for damage, so the stale unlock went ahead and freed the new holder's lock
+   * (whose own unlock then threw). The fence is read again before damage is judged.
+   */
+  @Test
+  void aStaleUnlockPausedAcrossTwoDrawsIsRefusedAndLeavesTheNewHolderAlone() throws Exception {
+    region.mutex("stale");
+    try (Child child =
+        Child.jvm(StaleUnlockChild.class, region.file().toString(), "stale")
+            .systemProperty("dev.ringlock.test.pauseInReleaseRetry", "stale")
+            .captureOutput()
+            .start()) {
+      child.expect("STALE REFUSED");
+      child.expect("HOLDER INTACT");
+      assertEquals(0, child.awaitExit(Duration.ofSeconds(30)), child.log());
+    }
+  }
+
   private static boolean unlockRacing(CyclicBarrier start, MutexGuard guard) throws Exception {
     start.await(20, TimeUnit.SECONDS);
     try {

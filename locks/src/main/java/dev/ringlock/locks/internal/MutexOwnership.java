@@ -321,11 +321,20 @@ abstract class MutexOwnership extends QueuedPrimitive<LockFuture> {
   private long releaseHoldAgain(long drawn, boolean keepWord) {
     for (; ; ) {
       long recorded = words.laFence();
+      TestPausePoints.inReleaseRetry(name);
       long hold = words.lvHold();
       int v = MutexWords.wordOf(hold);
-      if ((recorded != drawn || MutexWords.holdTagOf(hold) != (int) drawn || ownerOf(v) != pid)
-          && !damagedWhileOurs(drawn, recorded, hold)) {
-        return REFUSED; // released: the tag moved on, or another hold drew since, or not ours
+      if (recorded != drawn || MutexWords.holdTagOf(hold) != (int) drawn || ownerOf(v) != pid) {
+        // Damage is judged on one state: the field read again unchanged. A fence and a tag read
+        // across two draws (a release moves the tag, a draw the tag and then the field) put the
+        // tag 3 or more ahead of a field that has since moved on, which no holder leaves; taken
+        // for damage, that would free the hold of whoever holds now.
+        if (words.laFence() != recorded) {
+          continue;
+        }
+        if (!damagedWhileOurs(drawn, recorded, hold)) {
+          return REFUSED; // released: the tag moved on, or another hold drew since, or not ours
+        }
       }
       if (!keepWord) {
         holding = false;

@@ -55,7 +55,32 @@ final class TestPausePoints {
   private static final String PAUSE_AFTER_WOKEN = System.getProperty(PAUSE_AFTER_WOKEN_PROPERTY);
   private static final AtomicBoolean PAUSED_AFTER_WOKEN = new AtomicBoolean();
 
+  /**
+   * A mutex name: the first time a release of it takes the slow look (a guard released before, or a
+   * compare-and-set that lost), it stops for {@link #PAUSE_IN_RELEASE_RETRY_MILLIS} between reading
+   * the fence and reading the hold, and goes on: a test moves the mutex on meanwhile.
+   */
+  static final String PAUSE_IN_RELEASE_RETRY_PROPERTY = "dev.ringlock.test.pauseInReleaseRetry";
+
+  static final long PAUSE_IN_RELEASE_RETRY_MILLIS = 2_000;
+
+  private static final String PAUSE_IN_RELEASE_RETRY =
+      System.getProperty(PAUSE_IN_RELEASE_RETRY_PROPERTY);
+  private static final AtomicBoolean PAUSED_IN_RELEASE_RETRY = new AtomicBoolean();
+
   private TestPausePoints() {}
+
+  /** MutexOwnership.releaseHoldAgain read the fence and not yet the hold: see the property. */
+  static void inReleaseRetry(String name) {
+    if (PAUSE_IN_RELEASE_RETRY != null
+        && PAUSE_IN_RELEASE_RETRY.equals(name)
+        && PAUSED_IN_RELEASE_RETRY.compareAndSet(false, true)) {
+      long until = System.nanoTime() + PAUSE_IN_RELEASE_RETRY_MILLIS * 1_000_000;
+      for (long left; (left = until - System.nanoTime()) > 0; ) {
+        LockSupport.parkNanos(left);
+      }
+    }
+  }
 
   /** "STEP:NAME" as the semaphore's description and step would say it: "STEP semaphore 'NAME'". */
   private static String semaphoreMovePoint() {
