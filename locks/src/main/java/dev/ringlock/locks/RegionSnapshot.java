@@ -597,8 +597,15 @@ public record RegionSnapshot(
       MutexWords words = new MutexWords(memory, object.offset());
       // acquire loads: the word's own accesses are volatile, and this reader takes part in nothing
       int word = words.lvWord();
-      int holdTag = words.laHoldTag();
+      // The tag and the field as one state: a holder moves the field after the tag, so a field
+      // read again unchanged brackets a tag that no draw moved past it (a pair read across a draw
+      // would look like damage). A mutex drawing all the while is read as it is at the last try.
       long recorded = words.laFence();
+      int holdTag = words.laHoldTag();
+      for (int tries = 1; tries < 100 && words.laFence() != recorded; tries++) {
+        recorded = words.laFence();
+        holdTag = words.laHoldTag();
+      }
       int sleepers = words.laSleepers();
       List<String> problems = new ArrayList<>();
       addIfAny(problems, MutexDescriptor.wordProblem(word));
