@@ -18,6 +18,9 @@ public final class LostFileWorker {
   public static void main(String[] args) throws Exception {
     SharedRegion region = SharedRegion.open(Path.of(args[0]));
     MutexGuard held = region.mutex("m").tryLock().orElseThrow();
+    // Made before LOCKED, while the file is still the one mapped: making an object new to this
+    // process checks the file itself and would throw FILE_REPLACED at once, not through the close.
+    region.mutex("probe");
     System.out.println("LOCKED " + held.fence());
     long deadline = System.nanoTime() + 60_000_000_000L;
     while (System.nanoTime() < deadline) {
