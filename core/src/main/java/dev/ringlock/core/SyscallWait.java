@@ -122,6 +122,9 @@ final class SyscallWait extends SyscallFuture<WaitOutcome> {
     if ((queued & 3) != QUEUED || finished()) {
       return false;
     }
+    // Set before the CAS, so that abandoned() finds the joiner of a wait it sees TAKEN; if the
+    // thread armed it first, the field is cleared again, and an abandon that read it meanwhile
+    // only pokes this joiner once for nothing (it looks again and finds the wait not its own).
     taker = joiner;
     if (ARMING.compareAndSet(this, queued, queued & ~3 | TAKEN)) {
       return true;
