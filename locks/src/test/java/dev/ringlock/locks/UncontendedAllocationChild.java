@@ -2,6 +2,7 @@ package dev.ringlock.locks;
 
 import java.lang.reflect.Method;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -11,29 +12,35 @@ import java.util.function.LongSupplier;
  * compiled, for {@link MutexReleaseClaimTest}: a fresh JVM, so that no other test's use of the
  * mutex (queued requests, handoffs) has shaped the JIT's profile of these paths.
  *
- * <p>Arguments: region file, then optionally {@code compiled-first} or {@code read}. With {@code
+ * <p>Arguments: region file, then optionally {@code compiled-first} and {@code read}. With {@code
  * compiled-first}, before measuring, tryLock() and lock() are called from {@link #compileFirst},
  * which the parent excludes from compilation (with background compilation off), so that C2 compiles
  * them on their own before any caller, as JMH's fork does; their caller is then compiled after
  * them, and inlines them only if they are small enough (InlineSmallCode). With {@code read} it
- * measures a read-write mutex's read instead (ReadWriteMutexTest). Prints {@code TRYLOCK <bytes per
- * op>} and {@code LOCKJOIN <bytes per op>} (or {@code READJOIN <bytes per op>}), the least over
- * rounds of 20,000 operations, which end at the first round under 0.1 byte per operation (a round
- * after compilation reads about 0 if the JIT scalar-replaced everything), else after 40 rounds and
- * 20 s, then exits.
+ * measures a read-write mutex's read instead (ReadWriteMutexTest), compiled first if asked: read()
+ * and unlock() compiled on their own are each just under InlineSmallCode, so this pins that margin.
+ * Prints {@code TRYLOCK <bytes per op>} and {@code LOCKJOIN <bytes per op>} (or {@code READJOIN
+ * <bytes per op>}), the least over rounds of 20,000 operations, which end at the first round under
+ * 0.1 byte per operation (a round after compilation reads about 0 if the JIT scalar-replaced
+ * everything), else after 40 rounds and 20 s, then exits.
  */
 public final class UncontendedAllocationChild {
   private UncontendedAllocationChild() {}
 
   public static void main(String[] args) throws Exception {
     try (SharedRegion region = SharedRegion.open(Path.of(args[0]))) {
-      if (args.length > 1 && args[1].equals("read")) {
+      List<String> options = List.of(args).subList(1, args.length);
+      boolean compiledFirst = options.contains("compiled-first");
+      if (options.contains("read")) {
         ReadWriteMutex lock = region.readWriteMutex("allocation");
+        if (compiledFirst) {
+          compileFirst(lock);
+        }
         System.out.println("READJOIN " + leastBytesPerOperation(() -> readJoinAndUnlock(lock)));
         return;
       }
       Mutex mutex = region.mutex("allocation");
-      if (args.length > 1 && args[1].equals("compiled-first")) {
+      if (compiledFirst) {
         compileFirst(mutex);
       }
       System.out.println("TRYLOCK " + leastBytesPerOperation(() -> tryLockAndUnlock(mutex)));
@@ -49,6 +56,13 @@ public final class UncontendedAllocationChild {
     for (int i = 0; i < 50_000; i++) {
       mutex.tryLock().orElseThrow().unlock();
       mutex.lock().join().unlock();
+    }
+  }
+
+  /** As {@link #compileFirst(Mutex)}, for read() and the read guard's unlock(). */
+  private static void compileFirst(ReadWriteMutex lock) {
+    for (int i = 0; i < 50_000; i++) {
+      lock.read().join().unlock();
     }
   }
 
