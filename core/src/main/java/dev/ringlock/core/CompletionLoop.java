@@ -160,13 +160,25 @@ final class CompletionLoop implements Runnable {
 
   /**
    * Parked (or about to park) in io_uring_enter with nothing queued: a request would ring the
-   * doorbell. Then a lone wake is cheaper as a direct system call (WakeSignal, FutexRing.wakeEach):
-   * the doorbell costs the caller the same one call and adds this thread's wake-up. Never true
-   * while the loop thread runs a continuation: it swings SLEEPING back to null before it reaps. A
-   * stale answer is harmless: a direct wake made while the loop wakes up is merely not batched.
+   * doorbell. Never true while the loop thread runs a continuation: it swings SLEEPING back to null
+   * before it reaps. Whether a lone wake may skip the ring: asleepWithEverythingSubmitted.
    */
   boolean isAsleep() {
     return head == SLEEPING;
+  }
+
+  /**
+   * Asleep, and every SQE this loop wrote has reached the kernel: when a lone wake may go straight
+   * to the kernel (WakeSignal, FutexRing.wakeEach), which is cheaper than the doorbell (the same
+   * one system call for the caller, and no wake-up of this thread). Asleep alone is not enough:
+   * between its CAS to SLEEPING and the io_uring_enter that submits, the loop holds the waits it
+   * drained in that iteration, and a direct wake made then would pass them by, though their wait()
+   * returned before it. The loop publishes its SQEs before that CAS, so a caller that reads
+   * SLEEPING and then finds every published SQE consumed knows that those waits are queued on their
+   * futexes. Otherwise the wake is queued behind them, as any request.
+   */
+  boolean asleepWithEverythingSubmitted() {
+    return head == SLEEPING && sq.consumedAllPublished();
   }
 
   long counter(int which) {
@@ -366,10 +378,16 @@ final class CompletionLoop implements Runnable {
     int reaped = reapCompletions();
     // A drained close request must not be followed by a sleep: nobody would ring to end it. Nor a
     // drained flush: its caller waits for this iteration's submission, not for a completion.
+    // Published before the CAS to SLEEPING, for asleepWithEverythingSubmitted: this iteration's
+    // waits are then covered by the shared tail that a lone waker compares with the kernel's head.
+    sq.flush();
     if (reaped == 0
         && !closeRequested
         && flushes.isEmpty()
         && HEAD.compareAndSet(this, null, SLEEPING)) {
+      if (TestPausePoints.HOLD_AFTER_KERNEL_RETURN && sq.pending() > 0) {
+        TestPausePoints.beforeSleepingSubmit();
+      }
       doorbell.arm(submission.reserve(1, 0), UserData.encode(KIND_DOORBELL, 0, 0));
       enter(true);
       // Fails when a producer replaced SLEEPING (and rang): its request stays for the next drain.

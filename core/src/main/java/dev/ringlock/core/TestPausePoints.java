@@ -45,6 +45,15 @@ final class TestPausePoints {
     holdIfArmed();
   }
 
+  /**
+   * An io_uring completion loop swung its head to SLEEPING with SQEs written and not yet submitted
+   * (the waits it drained in that iteration), and has not yet entered the kernel. Holds it here if
+   * a test armed the point for its name.
+   */
+  static void beforeSleepingSubmit() {
+    holdIfArmed();
+  }
+
   private static void holdIfArmed() {
     if (ARMED.isEmpty()) {
       return;
@@ -88,6 +97,11 @@ final class TestPausePoints {
           "start the JVM with -D" + HOLD_AFTER_KERNEL_RETURN_PROPERTY + "=true");
     }
     ARMED.add(threadNamePart);
+  }
+
+  /** Takes back {@link #holdNext} for {@code threadNamePart} if no thread was held for it yet. */
+  static void disarm(String threadNamePart) {
+    ARMED.remove(threadNamePart);
   }
 
   /** Waits until a thread is held at a point; false if none was within {@code timeoutMillis}. */

@@ -954,4 +954,20 @@ class FutexRingTest {
       assertTrue(await(wait).isWoken());
     }
   }
+
+  /**
+   * A lone wake from another thread skips the ring when the completion thread sleeps, but only once
+   * every wait the loop took is in the kernel: between the loop's CAS to SLEEPING and the
+   * io_uring_enter that submits, a direct wake passed by a wait whose wait() had returned before it
+   * (a pure wake, which changes no word, then left it asleep). LoneWakeChild holds the loop in that
+   * window (TestPausePoints, which needs a JVM of its own).
+   */
+  @Test
+  @IoUringOnly("the io_uring completion loop's window between SLEEPING and its submission")
+  void aLoneWakeFromAnotherThreadReachesAWaitTheLoopHasNotSubmittedYet() throws Exception {
+    try (Child child = Child.jvm(LoneWakeChild.class).captureStdout().start()) {
+      assertEquals(0, child.awaitExit(Duration.ofSeconds(60)), child.output());
+      assertEquals(List.of("OK signal", "OK wakeEach", "DONE"), child.seen());
+    }
+  }
 }

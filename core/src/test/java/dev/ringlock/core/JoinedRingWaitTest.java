@@ -3,7 +3,6 @@ package dev.ringlock.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -99,8 +98,8 @@ class JoinedRingWaitTest {
   void aVirtualThreadIsNotTakenOver() throws Exception {
     Words words = new Words(1);
     CompletableFuture<WaitOutcome> wait = ring.wait(words.word(0), 0);
-    AtomicReference<Thread> completedOn = new AtomicReference<>();
-    wait.whenComplete((o, f) -> completedOn.set(Thread.currentThread()));
+    // Not asked: which thread ran a dependent. A thread woken in join() helps run the dependents
+    // (CompletableFuture.postComplete), so even a wait completed by the ring may run one there.
     AtomicReference<Boolean> takenOver = new AtomicReference<>();
     Thread virtual =
         Thread.ofVirtual()
@@ -115,7 +114,6 @@ class JoinedRingWaitTest {
     assertEquals(1, ring.wake(words.word(0), 1).get(10, TimeUnit.SECONDS));
     virtual.join();
     assertFalse(takenOver.get());
-    assertNotEquals(virtual, completedOn.get());
   }
 
   /** A wait with a timeout, joined: it ends with a TimeoutException, taken over or not. */
