@@ -18,6 +18,9 @@ module dev.ringlock.core {
   requires jdk.jfr;
 
   exports dev.ringlock.core;
+  // A thread's own futex wait, for the locks module's joined requests only: not a public API.
+  exports dev.ringlock.core.thread to
+      dev.ringlock.locks;
   // Regions are built on by the locks module only; their layout is not a public API.
   exports dev.ringlock.core.memory to
       dev.ringlock.locks;

@@ -3,6 +3,7 @@ package dev.ringlock.core;
 import dev.ringlock.core.ffi.Errno;
 import dev.ringlock.core.ffi.FutexFlags;
 import dev.ringlock.core.ffi.Syscalls;
+import dev.ringlock.core.thread.ThreadWaiter;
 import dev.ringlock.core.uring.Prep;
 import dev.ringlock.core.uring.UringLayouts;
 import java.lang.foreign.Arena;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ringlock.core.ThreadWaiter;
+import dev.ringlock.core.thread.ThreadWaiter;
 import dev.ringlock.locks.internal.MutexCore;
 import dev.ringlock.testsupport.Child;
 import java.nio.file.Files;

@@ -1,7 +1,6 @@
 package dev.ringlock.bench.xproc;
 
 import dev.ringlock.core.FutexRing;
-import dev.ringlock.core.ThreadWaiter;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,6 +20,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ChildProcess implements AutoCloseable {
   private static final String END_OF_OUTPUT = new String("end of output"); // compared by identity
+  // The switch of the joined thread's take-over (docs/threading.md), passed on to the children
+  private static final String JOIN_TAKEOVER_PROPERTY = "ringlock.joinTakeover";
 
   private final String name;
   private final Process process;
@@ -84,9 +85,9 @@ public final class ChildProcess implements AutoCloseable {
     if (backend != null) { // a run on -Dringlock.backend=syscalls measures its children there too
       command.add("-D" + FutexRing.BACKEND_PROPERTY + "=" + backend);
     }
-    String takeover = System.getProperty(ThreadWaiter.PROPERTY);
+    String takeover = System.getProperty(JOIN_TAKEOVER_PROPERTY);
     if (takeover != null) { // a run with the join take-over off measures its children without it
-      command.add("-D" + ThreadWaiter.PROPERTY + "=" + takeover);
+      command.add("-D" + JOIN_TAKEOVER_PROPERTY + "=" + takeover);
     }
     command.addAll(jvmOptions);
     command.add("-cp");

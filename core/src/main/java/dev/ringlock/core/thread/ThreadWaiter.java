@@ -1,5 +1,8 @@
-package dev.ringlock.core;
+package dev.ringlock.core.thread;
 
+import dev.ringlock.core.FutexRing;
+import dev.ringlock.core.FutexScope;
+import dev.ringlock.core.FutexWord;
 import dev.ringlock.core.ffi.Errno;
 import dev.ringlock.core.ffi.FutexFlags;
 import dev.ringlock.core.ffi.Syscalls;
@@ -104,7 +107,7 @@ public final class ThreadWaiter {
    * Whether the calling thread may run a futex wait itself: as {@link #current()}, without making
    * its waiter.
    */
-  static boolean mayWaitHere() {
+  public static boolean mayWaitHere() {
     return ENABLED && !unavailable && !Thread.currentThread().isVirtual();
   }
 

@@ -2,8 +2,8 @@ package dev.ringlock.locks.internal;
 
 import dev.ringlock.core.FutexRing;
 import dev.ringlock.core.FutexWord;
-import dev.ringlock.core.ThreadWaiter;
 import dev.ringlock.core.WaitOutcome;
+import dev.ringlock.core.thread.ThreadWaiter;
 import java.util.concurrent.CompletableFuture;
 
 /**

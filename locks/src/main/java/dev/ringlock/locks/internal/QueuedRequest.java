@@ -1,6 +1,6 @@
 package dev.ringlock.locks.internal;
 
-import dev.ringlock.core.ThreadWaiter;
+import dev.ringlock.core.thread.ThreadWaiter;
 import dev.ringlock.locks.internal.jfr.ContendedAcquisitionEvent;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
