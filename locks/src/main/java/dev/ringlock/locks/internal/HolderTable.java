@@ -8,6 +8,7 @@ import static dev.ringlock.locks.internal.SemaphoreDescriptor.MAX_UNDO_PERMITS;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.SemaphoreHoldersFullException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /*
@@ -40,7 +41,10 @@ import java.nio.ByteOrder;
  * before the move's CAS of the word in program order and both are volatile, so a repairer whose R2
  * CAS of the word follows the move's sees BUSY (or the final store) when it reads the entry; the
  * release store pairs with the repairer's volatile read and the next move's CAS. Two atomics per
- * move, against four before (BUSY CAS, entry CAS, and a Java monitor's enter and exit).
+ * move, against four before (BUSY CAS, entry CAS, and a Java monitor's enter and exit). The
+ * uncontended lockMine expects exactly (pid, heldHere), the value this view's last move stored: it
+ * is valid by construction, so it skips the decode and the damage check, and anything else (BUSY,
+ * another pid or count, no entry) fails the compare or the CAS and takes the general path.
  *
  * Whose entry it is: the view keeps its holding in heldHere, written only under BUSY and before the
  * release store, so a thread that wins the BUSY CAS reads it exactly (the CAS reads the previous
@@ -61,6 +65,7 @@ public final class HolderTable {
   private static final int PID_SHIFT = shiftOf(SemaphoreDescriptor.HOLDER_PID_OFFSET);
   private static final int HELD_SHIFT = shiftOf(SemaphoreDescriptor.HOLDER_HELD_OFFSET);
   private static final long U32 = 0xFFFF_FFFFL;
+  private static final long BUSY_BIT = entry(HOLDER_BUSY, 0); // BUSY's bit in the 8-byte word
 
   private final MappedRegion region;
   private final SemaphoreWords words;
@@ -197,6 +202,33 @@ public final class HolderTable {
    *     changed under its owner
    */
   int lockMine(boolean claim) {
+    return lockMine(words.object(), claim);
+  }
+
+  /** lockMine with the semaphore's bytes in a local (SemaphoreWords.lvWord says why). */
+  int lockMine(MemorySegment object, boolean claim) {
+    // The uncontended move: the entry is exactly as this view left it, (pid, heldHere) without
+    // BUSY. That value is valid by construction, so it needs no decoding or damage check; a
+    // stale heldHere (another thread's move in flight) fails the comparison or the CAS.
+    int slot = mySlot;
+    if (slot >= 0) {
+      int held = heldHere;
+      long mine = entry(pid, held);
+      // the read first: a CAS on a shrunk file is SIGBUS
+      if (SemaphoreWords.lvHolder(object, slot) == mine
+          && SemaphoreWords.casHolderSeen(object, slot, mine, mine | BUSY_BIT)) {
+        if (slot == mySlot) {
+          return held; // heldHere is exact now: the CAS read the last mover's release store
+        }
+        // another view's entry after all (see lockMineSlow): as it was
+        SemaphoreWords.srHolder(object, slot, mine);
+      }
+    }
+    return lockMineSlow(claim);
+  }
+
+  /** lockMine's every other case: claims, an evicted or busy entry, damage. */
+  private int lockMineSlow(boolean claim) {
     long busySince = 0; // when a BUSY of this process was first waited past the spins
     for (int round = 0; ; round++) {
       int slot = mySlot;
@@ -234,7 +266,7 @@ public final class HolderTable {
         Backoff.pause(round);
         continue;
       }
-      if (!words.casHolderSeen(slot, entry, entry | entry(HOLDER_BUSY, 0))) {
+      if (!words.casHolderSeen(slot, entry, entry | BUSY_BIT)) {
         continue; // changed since the read: look again
       }
       int held = heldOf(entry);
@@ -303,6 +335,11 @@ public final class HolderTable {
    * holding and publishes it with one release store that clears BUSY; at 0 the entry is parked.
    */
   void unlockMine(int delta) {
+    unlockMine(words.object(), delta);
+  }
+
+  /** unlockMine with the semaphore's bytes in a local (SemaphoreWords.lvWord says why). */
+  void unlockMine(MemorySegment object, int delta) {
     int slot = mySlot; // stable while this thread holds BUSY on it (claimAnew needs it not ours)
     int held = heldHere + delta;
     if (held < 0 || held > MAX_UNDO_PERMITS) {
@@ -310,7 +347,7 @@ public final class HolderTable {
       throw changedUnderOwner(slot);
     }
     heldHere = held; // before the store that publishes it (see the overview)
-    words.srHolder(slot, entry(pid, held));
+    SemaphoreWords.srHolder(object, slot, entry(pid, held));
   }
 
   private UncheckedIOException changedUnderOwner(int slot) {

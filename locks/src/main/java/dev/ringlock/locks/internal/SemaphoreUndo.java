@@ -9,6 +9,7 @@ import dev.ringlock.core.WakeSignal;
 import dev.ringlock.core.memory.MappedRegion;
 import dev.ringlock.locks.SemaphoreHoldersFullException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 
 /*
@@ -57,7 +58,9 @@ import java.util.concurrent.TimeUnit;
  *
  * Costs: an uncontended acquire or release is two atomics, the entry's BUSY CAS and the word's
  * CAS, and one release store (a view's first acquire, or one after its parked entry was evicted,
- * claims an entry with the same CAS). Before: three CASes and a Java monitor each way.
+ * claims an entry with the same CAS). Before: three CASes and a Java monitor each way. Every access
+ * of a move goes through one local slice of the object (SemaphoreWords), and the first CAS of the
+ * word expects the value read before step 1, so an uncontended move reads the word once.
  *
  * Locking: BUSY on this view's entry serialises its moves (HolderTable); it is taken inside the
  * semaphore's monitor (a grant in the pump) or alone, never the other way, and nothing blocks while
@@ -289,27 +292,32 @@ final class SemaphoreUndo {
    * @throws UncheckedIOException of an InvalidRegionException (CORRUPT) for a damaged entry
    */
   private int takeRecorded(int permits, boolean exactly) {
-    int found = takeable(words.lvWord(), permits, exactly);
+    MemorySegment object = words.object(); // every access through one local (SemaphoreWords)
+    int v = SemaphoreWords.lvWord(object);
+    int found = takeable(v, permits, exactly);
     if (found != TAKEN) {
       return found; // decided before locking the entry: a refused acquire claims nothing
     }
-    holders.lockMine(true); // step 1
+    holders.lockMine(object, true); // step 1
     TestPausePoints.inSemaphoreMove(described, "take-busy");
     int taken = 0;
     try {
-      for (int v = words.lvWord(); ; v = words.lvWord()) {
+      // The first CAS expects the value read before step 1: it is the read first, and if the
+      // word moved since, the CAS fails and the loop reads it again.
+      for (; ; v = SemaphoreWords.lvWord(object)) {
         found = takeable(v, permits, exactly);
         if (found != TAKEN) {
           return found;
         }
-        if (words.casWordSeen(v, v - permits)) { // step 2 (v just read); WAITERS stays
+        // step 2 (v read first); WAITERS stays
+        if (SemaphoreWords.casWordSeen(object, v, v - permits)) {
           taken = permits;
           TestPausePoints.inSemaphoreMove(described, "take-word");
           return TAKEN;
         }
       }
     } finally {
-      holders.unlockMine(taken); // step 3
+      holders.unlockMine(object, taken); // step 3
     }
   }
 
@@ -331,10 +339,11 @@ final class SemaphoreUndo {
    * @throws IllegalStateException if this view holds fewer than {@code permits}
    */
   private int releaseRecorded(int permits, boolean refuseBeyond) {
-    int held = holders.lockMine(false); // step 1 (-1: no entry, so nothing held and nothing locked)
+    MemorySegment object = words.object(); // every access through one local (SemaphoreWords)
+    int held = holders.lockMine(object, false); // step 1 (-1: no entry: nothing held or locked)
     if (held < permits) {
       if (held >= 0) {
-        holders.unlockMine(0);
+        holders.unlockMine(object, 0);
       }
       if (!refuseBeyond) {
         return TAKEN; // cannot happen: a give-back's permits were recorded by this view
@@ -345,7 +354,7 @@ final class SemaphoreUndo {
     int old;
     int released = 0;
     try {
-      for (old = words.lvWord(); ; old = words.lvWord()) {
+      for (old = SemaphoreWords.lvWord(object); ; old = SemaphoreWords.lvWord(object)) {
         if ((old & REPAIR) != 0) {
           return REPAIRING;
         }
@@ -354,14 +363,15 @@ final class SemaphoreUndo {
           // the word and the records disagree beyond what any move allows
           throw corruptCount(available, permits);
         }
-        if (words.casWordSeen(old, available + permits)) { // step 2 (old just read); WAITERS off
+        // step 2 (old just read); WAITERS off
+        if (SemaphoreWords.casWordSeen(object, old, available + permits)) {
           released = permits;
           TestPausePoints.inSemaphoreMove(described, "release-word");
           break;
         }
       }
     } finally {
-      holders.unlockMine(-released); // step 3
+      holders.unlockMine(object, -released); // step 3
     }
     if ((old & WAITERS) != 0) {
       wakeAll.signal();

@@ -49,6 +49,14 @@ public final class SemaphoreWords {
   // ---- word: permits | REPAIR (undo on exit) | WAITERS ----
 
   public int lvWord() {
+    return lvWord(object);
+  }
+
+  /**
+   * lvWord on the object's bytes held in a local: an undo move's accesses go through one local
+   * slice, so its null and class checks are made once, not again after every volatile access.
+   */
+  static int lvWord(MemorySegment object) {
     return (int) INT.getVolatile(object, WORD_OFFSET);
   }
 
@@ -63,6 +71,11 @@ public final class SemaphoreWords {
    * second one. For the uncontended acquire and release (PlainPermits), where each load counts.
    */
   public boolean casWordSeen(int seen, int next) {
+    return casWordSeen(object, seen, next);
+  }
+
+  /** casWordSeen on the object's bytes held in a local (see lvWord). */
+  static boolean casWordSeen(MemorySegment object, int seen, int next) {
     return INT.compareAndSet(object, WORD_OFFSET, seen, next);
   }
 
@@ -107,6 +120,11 @@ public final class SemaphoreWords {
   // ---- holder table: HOLDER_SLOTS entries, each one 8-byte word (see HolderTable) ----
 
   public long lvHolder(int slot) {
+    return lvHolder(object, slot);
+  }
+
+  /** lvHolder on the object's bytes held in a local (see lvWord). */
+  static long lvHolder(MemorySegment object, int slot) {
     return (long) LONG.getVolatile(object, SemaphoreDescriptor.holderOffset(slot));
   }
 
@@ -122,6 +140,11 @@ public final class SemaphoreWords {
    * the read first, as in casWordSeen. For the owner's moves of its own entry (HolderTable).
    */
   public boolean casHolderSeen(int slot, long seen, long next) {
+    return casHolderSeen(object, slot, seen, next);
+  }
+
+  /** casHolderSeen on the object's bytes held in a local (see lvWord). */
+  static boolean casHolderSeen(MemorySegment object, int slot, long seen, long next) {
     return LONG.compareAndSet(object, SemaphoreDescriptor.holderOffset(slot), seen, next);
   }
 
@@ -131,6 +154,11 @@ public final class SemaphoreWords {
    * acquire of whoever reads the entry next: a repairer's lvHolder, the owner's next CAS.
    */
   public void srHolder(int slot, long entry) {
+    srHolder(object, slot, entry);
+  }
+
+  /** srHolder on the object's bytes held in a local (see lvWord). */
+  static void srHolder(MemorySegment object, int slot, long entry) {
     LONG.setRelease(object, SemaphoreDescriptor.holderOffset(slot), entry);
   }
 
