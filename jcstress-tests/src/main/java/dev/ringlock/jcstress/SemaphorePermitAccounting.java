@@ -140,6 +140,62 @@ public final class SemaphorePermitAccounting {
   }
 
   /*
+   * Two actors of one region each acquire 1 permit of an empty semaphore, spinning for it before
+   * they queue (RegionOptions.spinTries); the third releases 1, through the same region on even
+   * instances and through the other region on odd ones (a FUTEX_WAKE for whoever queued). The
+   * permit goes to exactly one of them, whether a spin takes it, a queued request's arrival finds
+   * it, or the release's pump or the woken kernel wait grants it. The arbiter waits for the first
+   * to complete, counts the completed requests and the permits left, then releases 1 more (the
+   * other request must get it) and reads the permits once both completed.
+   *
+   * Fails when: the one permit completed both requests, or neither (a lost wake), or the second
+   * release was not granted to the request left (1 permit left, or one never completes).
+   */
+  @JCStressTest
+  @Outcome(
+      id = "1, 0, 0",
+      expect = ACCEPTABLE,
+      desc = "One request got the permit; the other got the second")
+  @Outcome(expect = FORBIDDEN, desc = "A permit taken twice, lost, or a request that never ended")
+  @State
+  public static class SpinningAcquiresRacingARelease {
+    private final Lease lease = SharedSemaphores.take();
+    private final Semaphore releaser =
+        INSTANCES.getAndIncrement() % 2 == 0 ? lease.here() : lease.there();
+    private CompletableFuture<Void> first;
+    private CompletableFuture<Void> second;
+
+    @Actor
+    public void acquireFirst() {
+      first = lease.here().acquire(1);
+    }
+
+    @Actor
+    public void acquireSecond() {
+      second = lease.here().acquire(1);
+    }
+
+    @Actor
+    public void release() {
+      releaser.release(1);
+    }
+
+    @Arbiter
+    public void arbiter(III_Result r) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!first.isDone() && !second.isDone() && System.nanoTime() - deadline < 0) {
+        Thread.yield();
+      }
+      r.r1 = (first.isDone() ? 1 : 0) + (second.isDone() ? 1 : 0);
+      r.r2 = lease.here().availablePermits();
+      lease.here().release(1);
+      boolean bothGranted = GRANTED.equals(fate(first)) && GRANTED.equals(fate(second));
+      r.r3 = bothGranted ? settledPermits(lease.here(), 0) : -1;
+      finish(lease, r.r1 == 1 && r.r2 == 0 && r.r3 == 0);
+    }
+  }
+
+  /*
    * The semaphore holds 1 permit. One actor acquires 2 with a 50 microsecond timeout; the other
    * releases 1 through the other region. The request's kernel wait is woken by the release, or
    * its linked timeout fires first, or the release came before the acquire (which then takes both

@@ -30,8 +30,9 @@ import java.util.concurrent.CompletableFuture;
  * processes sleeping in the kernel and, for undo on exit, the holder table (docs/protocols.md).
  *
  * Acquiring. A request takes its permits with one CAS (word - n; WAITERS stays as it was) if they
- * are available and nothing of this process is queued; otherwise it is queued and the queue is
- * pumped. The pump, under the monitor:
+ * are available and nothing of this process is queued; failing that, it retries the same move for
+ * up to spinTries spins while nothing here is queued (acquireContended says why); otherwise it is
+ * queued and the queue is pumped. The pump, under the monitor:
  *   1. fails the requests whose deadline has passed (TimeoutException);
  *   2. takes permits for the head while the word covers it (CAS word - head's n), unlinking each
  *      such request as it takes its permits; it stops at the first request that does not fit, so
@@ -375,8 +376,8 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   /**
    * The permits were not there at once: spin a little while nothing here is queued, then queue. The
    * spin is for the in-process contended case, where the holder's release comes within nanoseconds:
-   * a request that queues arms a kernel wait through the ring (with undo on exit, after a sweep of
-   * the holder table), and its grant then costs the release a wake and the ring's thread a
+   * the first request of a queue arms a kernel wait through the ring (with undo on exit, after a
+   * sweep of the holder table), which then costs the release a wake and the ring's thread a
    * completion, where a spin costs only this thread's time. Each try is the fast path's move, so
    * the spin changes no order: it takes nothing while requests are queued here (FIFO within the
    * process), and across processes the semaphore is not fair anyway.
