@@ -140,6 +140,56 @@ public final class SemaphorePermitAccounting {
   }
 
   /*
+   * One actor acquires 1 permit of an empty semaphore, spinning for it before it queues
+   * (RegionOptions.spinTries); the other releases 1 and then acquires 1 itself, through the same
+   * region. (Two actors: jcstress runs no 3-actor test on 2 CPUs.) The released permit goes to
+   * exactly one of the two requests, whether the spin takes it, the second acquire's fast path
+   * does, or the first request queued and the release's pump grants it. The arbiter waits for
+   * one to complete, counts the completed requests and the permits left, then releases 1 more
+   * (the other request must get it) and reads the permits once both completed.
+   *
+   * Fails when: the one permit completed both requests, or neither (a lost grant), or the second
+   * release was not granted to the request left (1 permit left, or one never completes).
+   */
+  @JCStressTest
+  @Outcome(
+      id = "1, 0, 0",
+      expect = ACCEPTABLE,
+      desc = "One request got the permit; the other got the second")
+  @Outcome(expect = FORBIDDEN, desc = "A permit taken twice, lost, or a request that never ended")
+  @State
+  public static class SpinningAcquireRacingAReleaseAndAnAcquire {
+    private final Lease lease = SharedSemaphores.take();
+    private CompletableFuture<Void> spinning;
+    private CompletableFuture<Void> afterRelease;
+
+    @Actor
+    public void acquire() {
+      spinning = lease.here().acquire(1);
+    }
+
+    @Actor
+    public void releaseThenAcquire() {
+      lease.here().release(1);
+      afterRelease = lease.here().acquire(1);
+    }
+
+    @Arbiter
+    public void arbiter(III_Result r) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!spinning.isDone() && !afterRelease.isDone() && System.nanoTime() - deadline < 0) {
+        Thread.yield();
+      }
+      r.r1 = (spinning.isDone() ? 1 : 0) + (afterRelease.isDone() ? 1 : 0);
+      r.r2 = lease.here().availablePermits();
+      lease.here().release(1);
+      boolean bothGranted = GRANTED.equals(fate(spinning)) && GRANTED.equals(fate(afterRelease));
+      r.r3 = bothGranted ? settledPermits(lease.here(), 0) : -1;
+      finish(lease, r.r1 == 1 && r.r2 == 0 && r.r3 == 0);
+    }
+  }
+
+  /*
    * The semaphore holds 1 permit. One actor acquires 2 with a 50 microsecond timeout; the other
    * releases 1 through the other region. The request's kernel wait is woken by the release, or
    * its linked timeout fires first, or the release came before the acquire (which then takes both

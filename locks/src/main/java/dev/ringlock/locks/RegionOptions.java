@@ -29,7 +29,10 @@ public final class RegionOptions {
   /** Waiters a wait queue holds at once, by default, when it is created. */
   public static final int DEFAULT_WAIT_QUEUE_CAPACITY = 1024;
 
-  /** Spins (each a {@link Thread#onSpinWait()}) a contended lock() tries before it queues. */
+  /**
+   * Spins (each a {@link Thread#onSpinWait()}) a contended mutex lock() or semaphore acquire()
+   * tries before it queues.
+   */
   public static final int DEFAULT_SPIN_TRIES = 100;
 
   /** How long a synchronous call waits for another live process holding an internal lock (5 s). */
@@ -244,7 +247,8 @@ public final class RegionOptions {
     }
 
     /**
-     * Spins before a contended acquire queues; 0 queues at once.
+     * Spins before a contended acquire queues (a mutex's lock(), a semaphore's acquire()); 0 queues
+     * at once.
      *
      * @param tries the number of spins, 0 or more
      * @return this builder

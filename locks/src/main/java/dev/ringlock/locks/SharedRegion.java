@@ -442,7 +442,8 @@ public final class SharedRegion implements AutoCloseable {
             ObjectType.SEMAPHORE,
             ObjectStatsDescriptor.withStats(SemaphoreDescriptor.SIZE),
             created -> SemaphoreCore.initialize(created, initialPermits, options));
-    return new SemaphoreCore(name, memory, object.offset(), scope, ring, pid);
+    return new SemaphoreCore(
+        name, memory, object.offset(), scope, ring, pid, this.options.spinTries());
   }
 
   /**

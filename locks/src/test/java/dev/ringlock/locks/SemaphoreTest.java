@@ -76,6 +76,76 @@ class SemaphoreTest extends RegionTestBase {
     assertEquals(2, semaphore.availablePermits());
   }
 
+  /**
+   * A view whose contended acquires spin until the permits come (spinTries without bound), so that
+   * the permits a test releases moments later reach the spin, not a queue.
+   */
+  private SharedRegion spinningView() throws Exception {
+    return SharedRegion.open(
+        region.file(), RegionOptions.builder().ring(ring).spinTries(Integer.MAX_VALUE).build());
+  }
+
+  /**
+   * Releases {@code permits} of {@code semaphore} on another thread once {@code acquirer} is seen
+   * spinning for permits (SemaphoreCore.acquireContended on its stack), so that the release cannot
+   * come before the acquire has found too few; after 10 s without seeing it, releases anyway (an
+   * acquire that never spins has queued by then, and the test's assertions say so).
+   */
+  private static Thread releaseWhileSpinning(Semaphore semaphore, int permits, Thread acquirer) {
+    return Thread.ofPlatform()
+        .start(
+            () -> {
+              long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+              while (System.nanoTime() < giveUp && !spinning(acquirer)) {
+                Thread.onSpinWait();
+              }
+              semaphore.release(permits);
+            });
+  }
+
+  private static boolean spinning(Thread thread) {
+    for (StackTraceElement frame : thread.getStackTrace()) {
+      if (frame.getMethodName().equals("acquireContended")
+          && frame.getClassName().endsWith("SemaphoreCore")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Test
+  void aContendedAcquireTakesPermitsReleasedWhileItSpinsWithoutQueueing() throws Exception {
+    try (SharedRegion view = spinningView()) {
+      Semaphore semaphore = view.semaphore("s", 0, SIGNAL);
+      FutexRing.Stats before = ring.stats();
+      Thread releaser = releaseWhileSpinning(semaphore, 1, Thread.currentThread());
+      CompletableFuture<Void> acquired = semaphore.acquire(1);
+      // Returned done: it never queued, so no kernel wait was armed and no wake was owed.
+      assertTrue(acquired.isDone() && !acquired.isCompletedExceptionally());
+      releaser.join();
+      assertEquals(0, semaphore.availablePermits());
+      assertEquals(0, semaphore.queueLength());
+      assertEquals(before.sqesSubmitted(), ring.stats().sqesSubmitted());
+    }
+  }
+
+  @Test
+  void anUndoSemaphoresContendedAcquireTakesPermitsReleasedWhileItSpins() throws Exception {
+    try (SharedRegion view = spinningView()) {
+      Semaphore semaphore = view.semaphore("s", 1); // undo on exit: the holder's own release
+      assertTrue(semaphore.tryAcquire(1));
+      FutexRing.Stats before = ring.stats();
+      Thread releaser = releaseWhileSpinning(semaphore, 1, Thread.currentThread());
+      CompletableFuture<Void> acquired = semaphore.acquire(1);
+      assertTrue(acquired.isDone() && !acquired.isCompletedExceptionally());
+      releaser.join();
+      assertEquals(0, semaphore.availablePermits());
+      assertEquals(before.sqesSubmitted(), ring.stats().sqesSubmitted());
+      semaphore.release(1); // this view holds the permit the spin took, recorded as its holding
+      assertEquals(1, semaphore.availablePermits());
+    }
+  }
+
   @Test
   void theAlreadyCompletedFutureCannotBeAltered() {
     CompletableFuture<Void> acquired = region.semaphore("s", 1, SIGNAL).acquire(1);

@@ -30,8 +30,9 @@ import java.util.concurrent.CompletableFuture;
  * processes sleeping in the kernel and, for undo on exit, the holder table (docs/protocols.md).
  *
  * Acquiring. A request takes its permits with one CAS (word - n; WAITERS stays as it was) if they
- * are available and nothing of this process is queued; otherwise it is queued and the queue is
- * pumped. The pump, under the monitor:
+ * are available and nothing of this process is queued; failing that, it retries the same move for
+ * up to spinTries spins while nothing here is queued (acquireContended says why); otherwise it is
+ * queued and the queue is pumped. The pump, under the monitor:
  *   1. fails the requests whose deadline has passed (TimeoutException);
  *   2. takes permits for the head while the word covers it (CAS word - head's n), unlinking each
  *      such request as it takes its permits; it stops at the first request that does not fit, so
@@ -114,6 +115,7 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   private final WakeSignal wakeAll;
   private final MappedRegion region;
   private final SemaphoreUndo undo; // null: undo on exit is off
+  private final int spinTries; // before a contended acquire queues (acquireContended)
   // The semaphore's counters, on the line after its holder table (ObjectStatsDescriptor): the
   // fast path's acquires are counted per view without an atomic and published in batches.
   final ObjectStats stats;
@@ -122,16 +124,24 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
    * @param offset where the semaphore object starts (SemaphoreDescriptor.SIZE bytes, 64-byte
    *     aligned), initialised by {@link #initialize}
    * @param pid this process's id, as holder entries record it
+   * @param spinTries spins a contended acquire tries before it queues (RegionOptions.spinTries)
    * @throws UncheckedIOException of an InvalidRegionException (CORRUPT) if the object's flags have
    *     a bit this version does not know, or its total is not one a creator writes
    */
   public SemaphoreCore(
-      String name, MappedRegion region, long offset, FutexScope scope, FutexRing ring, int pid) {
+      String name,
+      MappedRegion region,
+      long offset,
+      FutexScope scope,
+      FutexRing ring,
+      int pid,
+      int spinTries) {
     MemorySegment memory = region.segment();
     FutexWord word = FutexWord.of(memory, offset + SemaphoreDescriptor.WORD_OFFSET, scope);
     super(ring, word, memory, offset + SemaphoreDescriptor.SLEEPERS_OFFSET, false);
     this.name = name;
     this.region = region;
+    this.spinTries = spinTries;
     SemaphoreWords words = new SemaphoreWords(memory, offset);
     this.words = words;
     this.word = word;
@@ -355,25 +365,61 @@ public final class SemaphoreCore extends QueuedPrimitive<SemaphoreRequest> imple
   private CompletableFuture<Void> acquire(int permits, long deadline, long timeoutNanos) {
     checkOpen();
     if (queue.length() == 0) {
-      if (undo == null) {
-        if (PlainPermits.tryTake(words, permits)) {
-          stats.countFastAcquisition();
-          return ACQUIRED;
-        }
-      } else {
-        try {
-          if (undo.take(permits, false, false) == SemaphoreUndo.TAKEN) {
-            stats.countFastAcquisition();
-            return ACQUIRED;
-          }
-        } catch (SemaphoreHoldersFullException | UncheckedIOException refused) {
-          return CompletableFuture.failedFuture(refused); // nothing was taken
-        }
+      CompletableFuture<Void> taken = takeNow(permits);
+      if (taken != null) {
+        return taken;
+      }
+    }
+    return acquireContended(permits, deadline, timeoutNanos);
+  }
+
+  /**
+   * The permits were not there at once: spin a little while nothing here is queued, then queue. The
+   * spin is for the in-process contended case, where the holder's release comes within nanoseconds:
+   * the first request of a queue arms a kernel wait through the ring (with undo on exit, after a
+   * sweep of the holder table), which then costs the release a wake and the ring's thread a
+   * completion, where a spin costs only this thread's time. Each try is the fast path's move, so
+   * the spin changes no order: it takes nothing while requests are queued here (FIFO within the
+   * process), and across processes the semaphore is not fair anyway.
+   */
+  private CompletableFuture<Void> acquireContended(int permits, long deadline, long timeoutNanos) {
+    for (int i = 0; i < spinTries && queue.length() == 0; i++) {
+      Thread.onSpinWait();
+      CompletableFuture<Void> taken = takeNow(permits);
+      if (taken != null) {
+        return taken;
       }
     }
     SemaphoreRequest request = new SemaphoreRequest(this, permits, deadline, timeoutNanos);
     arrive(request);
     return request;
+  }
+
+  /**
+   * The fast path's move: {@code permits} taken from the word (recorded, with undo on exit) if it
+   * has them. Both moves read the word first and leave it as it was when it has too few (or is
+   * being repaired), so a spin of them writes nothing while it waits.
+   *
+   * @return ACQUIRED, a failed future (nothing was taken: the holder table is full or damaged), or
+   *     null if the permits were not there
+   */
+  private CompletableFuture<Void> takeNow(int permits) {
+    if (undo == null) {
+      if (PlainPermits.tryTake(words, permits)) {
+        stats.countFastAcquisition();
+        return ACQUIRED;
+      }
+      return null;
+    }
+    try {
+      if (undo.take(permits, false, false) == SemaphoreUndo.TAKEN) {
+        stats.countFastAcquisition();
+        return ACQUIRED;
+      }
+    } catch (SemaphoreHoldersFullException | UncheckedIOException refused) {
+      return CompletableFuture.failedFuture(refused); // nothing was taken
+    }
+    return null;
   }
 
   /**
