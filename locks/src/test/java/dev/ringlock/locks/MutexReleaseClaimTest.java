@@ -207,13 +207,7 @@ class MutexReleaseClaimTest extends RegionTestBase {
   @Test
   void aCallerCompiledAfterLockAndTryLockAllocatesNothing() throws Exception {
     assertUncontendedAllocatesNothing(
-        Child.jvm(UncontendedAllocationChild.class, region.file().toString(), "compiled-first")
-            .jvmOptions(
-                "-XX:-BackgroundCompilation",
-                "-XX:CompileCommand=quiet",
-                "-XX:CompileCommand=exclude,"
-                    + UncontendedAllocationChild.class.getName()
-                    + "::compileFirst"));
+        UncontendedAllocationChild.compiledFirst(region.file().toString()));
   }
 
   /** Runs {@code child} (an UncontendedAllocationChild) and asserts its two figures are 0. */

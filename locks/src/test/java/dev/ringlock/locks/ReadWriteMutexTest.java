@@ -131,17 +131,7 @@ class ReadWriteMutexTest extends RegionTestBase {
   @Test
   void aCallerCompiledAfterReadAndUnlockAllocatesNothing() throws Exception {
     assertUncontendedReadAllocatesNothing(
-        Child.jvm(
-                UncontendedAllocationChild.class,
-                region.file().toString(),
-                "read",
-                "compiled-first")
-            .jvmOptions(
-                "-XX:-BackgroundCompilation",
-                "-XX:CompileCommand=quiet",
-                "-XX:CompileCommand=exclude,"
-                    + UncontendedAllocationChild.class.getName()
-                    + "::compileFirst"));
+        UncontendedAllocationChild.compiledFirst(region.file().toString(), "read"));
   }
 
   private static void assertUncontendedReadAllocatesNothing(Child.Builder child) throws Exception {

@@ -1,7 +1,9 @@
 package dev.ringlock.locks;
 
+import dev.ringlock.testsupport.Child;
 import java.lang.reflect.Method;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +28,23 @@ import java.util.function.LongSupplier;
  */
 public final class UncontendedAllocationChild {
   private UncontendedAllocationChild() {}
+
+  /**
+   * This child in the order JMH's fork compiles (the {@code compiled-first} argument added): {@link
+   * #compileFirst} excluded from compilation, background compilation off, so that the measured
+   * paths are compiled on their own before their caller.
+   */
+  static Child.Builder compiledFirst(String... arguments) {
+    String[] withMode = Arrays.copyOf(arguments, arguments.length + 1);
+    withMode[arguments.length] = "compiled-first";
+    return Child.jvm(UncontendedAllocationChild.class, withMode)
+        .jvmOptions(
+            "-XX:-BackgroundCompilation",
+            "-XX:CompileCommand=quiet",
+            "-XX:CompileCommand=exclude,"
+                + UncontendedAllocationChild.class.getName()
+                + "::compileFirst");
+  }
 
   public static void main(String[] args) throws Exception {
     try (SharedRegion region = SharedRegion.open(Path.of(args[0]))) {
