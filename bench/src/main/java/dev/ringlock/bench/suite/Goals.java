@@ -54,14 +54,13 @@ final class Goals {
             1.0,
             false,
             "×",
-            "Fewer than 1 % of this benchmark's tasks ever queue (measured with probes in session"
-                + " 7): its row is set by the uncontended lock().thenAccept(unlock) of the rest,"
-                + " 43.8 ns of one thread's CPU against FairAsyncLock's 30.8 ns (the mapped word's"
-                + " checked accesses, the fence and the guard, the first goal's costs), and by the"
-                + " word's cache line and the view's acquisition counter moving between the two"
-                + " threads where FairAsyncLock moves one heap line. The queued path was moved to"
-                + " heap state in session 7 (136 -> 91 ns per queued task, IBM 28-42 ns) without"
-                + " moving the row beyond its run-to-run spread (±15-40 % on this 2-vCPU VM)."),
+            "Not the mutex's code: one thread's CPU per lock().thenAccept(unlock) is 20-22 ns"
+                + " against FairAsyncLock's 23-24 ns since session 9, and the mutex's own frames"
+                + " are about 6 % of the pool threads' samples (perf, session 10); the rest is the"
+                + " executor's queue. The row swings with where the two pool threads run: 0.44x"
+                + " and 0.78x in two quiet runs of the same mutex code, 0.78-1.02x in four"
+                + " same-sitting JMH runs under load. 1-2.5 % of its tasks queue, for 1.5-3.6 ms"
+                + " under load: the holder's thread preempted, which no spin fixes."),
         new Goal(
             "2-process contended loop: times faster than FileChannel.lock",
             new String[] {"xproc-loop-2", "FileChannel.lock"},
@@ -140,10 +139,11 @@ final class Goals {
                 + " permits back), which records each holder in the region's holder table: two"
                 + " CASes each way (the entry's BUSY mark, which is also the view's lock, and the"
                 + " word) and a release store of the entry, where j.u.c makes one CAS. Without undo"
-                + " the same path measured 17.2 ns against 13.9 ns (1.24x, thread CPU time); with"
-                + " it 81-86 ns (5.9x) before the move lost its third CAS and its Java lock, 38-55"
-                + " ns (2.8-3.5x) after. What is left is the BUSY CAS: removing it needs an entry"
-                + " with a single writer (docs/semaphore-undo.md)."),
+                + " the same path is 1.2-1.4x. Dropping the BUSY CAS would not reach the goal"
+                + " alone: a single-writer variant (measured, not safe to ship) ran 1.9-2.6x in"
+                + " thread CPU time; the rest is the entry's load and store, segment checks and"
+                + " an acquire and release compiled too large to inline (8 and 6.6 KB). Why no"
+                + " single-writer entry design landed: bench/README.md (session 10)."),
         new Goal(
             "1000-task async contention, semaphore vs IBM FairAsyncSemaphore (throughput)",
             new String[] {"semaphore-contended", "contendedRinglock"},
@@ -152,8 +152,11 @@ final class Goals {
             1.0,
             false,
             "×",
-            "As the mutex's async contention: the permits are a word in a mapped file, and each"
-                + " grant moves the undo record as well."),
+            "Set by the uncontended move, not by the queue: one thread's CPU per"
+                + " acquire(1).thenAccept(release(1)) is 37-43 ns against IBM's 12-13 ns (the undo"
+                + " holder entry; the goal above). Since session 10 a contended acquire spins"
+                + " before it queues, which halved the tasks that queue (15-26 K to 8-12 K per"
+                + " 1.2 M) and the ring's SQEs, within this row's noise."),
         new Goal(
             "Cross-process handoff round trip vs C futex ping-pong, blocked threads",
             new String[] {"xproc-handoff", "ringlock ring, threads both sides"},
