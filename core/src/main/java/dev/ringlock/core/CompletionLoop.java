@@ -33,10 +33,12 @@ import java.util.concurrent.TimeUnit;
  *   2. reap: complete a future per CQE. Continuations run here, on this thread, and whatever
  *      they request (a wake in a continuation, say) is written straight into the SQ;
  *   3. enter: submit everything written in 1 and 2 with one io_uring_enter. If nothing was
- *      reaped and the stack is still empty, the loop parks instead: it swings the stack head
- *      from null to SLEEPING, arms the doorbell, and submits and waits in the same call. That
- *      wait ends after a tick (NativeWaitTick) even with nothing to do, so that a JVM exit never
- *      waits for this thread; the loop then goes round again, its doorbell still armed.
+ *      reaped and the stack is still empty, the loop parks instead: it submits what it wrote,
+ *      swings the stack head from null to SLEEPING, arms the doorbell, and waits (submitting the
+ *      doorbell's request in the same call). Submitting first is what lets a lone wake made
+ *      while the head reads SLEEPING go straight to the kernel (isAsleep). That wait ends after a
+ *      tick (NativeWaitTick) even with nothing to do, so that a JVM exit never waits for this
+ *      thread; the loop then goes round again, its doorbell still armed.
  * So every request gathered in one iteration reaches the kernel in one system call; more only
  * when they overflow the SQ, which is then submitted and refilled.
  *
@@ -160,25 +162,16 @@ final class CompletionLoop implements Runnable {
 
   /**
    * Parked (or about to park) in io_uring_enter with nothing queued: a request would ring the
-   * doorbell. Never true while the loop thread runs a continuation: it swings SLEEPING back to null
-   * before it reaps. Whether a lone wake may skip the ring: asleepWithEverythingSubmitted.
+   * doorbell. Then a lone wake is cheaper as a direct system call (WakeSignal, FutexRing.wakeEach):
+   * the doorbell costs the caller the same one call and adds this thread's wake-up. Never true
+   * while the loop thread runs a continuation: it swings SLEEPING back to null before it reaps. And
+   * never true with a request of this loop not yet in the kernel: the loop submits before its CAS
+   * to SLEEPING (iterate), so a direct wake made now reaches every wait whose wait() returned
+   * before it, even a wake that changes no word. A stale answer is harmless otherwise: a direct
+   * wake made while the loop wakes up is merely not batched.
    */
   boolean isAsleep() {
     return head == SLEEPING;
-  }
-
-  /**
-   * Asleep, and every SQE this loop wrote has reached the kernel: when a lone wake may go straight
-   * to the kernel (WakeSignal, FutexRing.wakeEach), which is cheaper than the doorbell (the same
-   * one system call for the caller, and no wake-up of this thread). Asleep alone is not enough:
-   * between its CAS to SLEEPING and the io_uring_enter that submits, the loop holds the waits it
-   * drained in that iteration, and a direct wake made then would pass them by, though their wait()
-   * returned before it. The loop publishes its SQEs before that CAS, so a caller that reads
-   * SLEEPING and then finds every published SQE consumed knows that those waits are queued on their
-   * futexes. Otherwise the wake is queued behind them, as any request.
-   */
-  boolean asleepWithEverythingSubmitted() {
-    return head == SLEEPING && sq.consumedAllPublished();
   }
 
   long counter(int which) {
@@ -378,15 +371,17 @@ final class CompletionLoop implements Runnable {
     int reaped = reapCompletions();
     // A drained close request must not be followed by a sleep: nobody would ring to end it. Nor a
     // drained flush: its caller waits for this iteration's submission, not for a completion.
-    // Published before the CAS to SLEEPING, for asleepWithEverythingSubmitted: this iteration's
-    // waits are then covered by the shared tail that a lone waker compares with the kernel's head.
-    sq.flush();
-    if (reaped == 0
-        && !closeRequested
-        && flushes.isEmpty()
-        && HEAD.compareAndSet(this, null, SLEEPING)) {
-      if (TestPausePoints.HOLD_AFTER_KERNEL_RETURN && sq.pending() > 0) {
-        TestPausePoints.beforeSleepingSubmit();
+    boolean maySleep = reaped == 0 && !closeRequested && flushes.isEmpty();
+    if (maySleep && sq.flush() > 0) {
+      // Submitted before the loop reads as asleep, not by the sleeping enter: a lone wake from
+      // another thread that finds it asleep goes straight to the kernel (isAsleep), and must find
+      // there every wait this loop took. One enter more, only for requests that came while it
+      // was awake (a doorbell's wake-up reaps the doorbell, so that iteration never sleeps).
+      enter(false);
+    }
+    if (maySleep && sq.pending() == 0 && HEAD.compareAndSet(this, null, SLEEPING)) {
+      if (TestPausePoints.HOLD_AFTER_KERNEL_RETURN) {
+        TestPausePoints.beforeSleep();
       }
       doorbell.arm(submission.reserve(1, 0), UserData.encode(KIND_DOORBELL, 0, 0));
       enter(true);

@@ -46,11 +46,11 @@ final class TestPausePoints {
   }
 
   /**
-   * An io_uring completion loop swung its head to SLEEPING with SQEs written and not yet submitted
-   * (the waits it drained in that iteration), and has not yet entered the kernel. Holds it here if
-   * a test armed the point for its name.
+   * An io_uring completion loop swung its head to SLEEPING and has not yet entered the kernel to
+   * sleep: a lone wake from another thread now goes straight to the kernel. Holds it here if a test
+   * armed the point for its name.
    */
-  static void beforeSleepingSubmit() {
+  static void beforeSleep() {
     holdIfArmed();
   }
 

@@ -74,8 +74,7 @@ final class UringBackend implements FutexBackend {
 
   @Override
   public CompletableFuture<Void> wakeEach(FutexWord[] words) {
-    // A lone wake; batches keep going through the ring
-    if (words.length == 1 && loop.asleepWithEverythingSubmitted()) {
+    if (words.length == 1 && loop.isAsleep()) { // a lone wake; batches keep going through the ring
       int result = SyscallBackend.wakeDirectly(words[0], 1, FutexRing.ANY_BITSET);
       return result >= 0
           ? CompletableFuture.completedFuture(null)

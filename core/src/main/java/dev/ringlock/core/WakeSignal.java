@@ -13,8 +13,8 @@ import java.lang.invoke.VarHandle;
  * word, then wake": the queued wake reaches the kernel after every change made before the coalesced
  * signal, so it serves them all.
  *
- * <p>A signal from another thread while the completion thread sleeps, every request it took already
- * in the kernel, is a direct FUTEX_WAKE system call instead. Queuing it would cost the same one
+ * <p>A signal from another thread while the completion thread sleeps (every request it took is then
+ * in the kernel) is a direct FUTEX_WAKE system call instead. Queuing it would cost the same one
  * system call (the doorbell's wake) and add the completion thread's wake-up, tens of microseconds
  * on a VM, before the wake reached the kernel: on a cross-process handover that wake-up was a third
  * of the latency. While the completion thread is awake, signals still queue and join its next batch
@@ -76,10 +76,10 @@ public final class WakeSignal {
       } else {
         loop.submission().reserve(1, 0).fireAndForgetWake(word, count, bitset);
       }
-    } else if (loop.asleepWithEverythingSubmitted()) {
-      // Correct whatever the loop does meanwhile: every wait it took is in the kernel, so this
-      // wake reaches them even if it changes no word; a signal still queued from before is
-      // delivered by the loop or, on close, by its refusal.
+    } else if (loop.isAsleep()) {
+      // Correct whatever the loop does meanwhile: every wait it took is in the kernel (it submits
+      // before it reads as asleep), so this wake reaches them even if it changes no word; a signal
+      // still queued from before is delivered by the loop or, on close, by its refusal.
       SyscallBackend.wakeDirectly(word, count, bitset);
     } else if (queuedWake.tryQueue()) { // else one is queued and not yet written: it serves this
       loop.submit(queuedWake);

@@ -10,10 +10,13 @@ import java.util.function.BiConsumer;
 /**
  * Run by {@link FutexRingTest#aLoneWakeFromAnotherThreadReachesAWaitTheLoopHasNotSubmittedYet} in a
  * JVM of its own with {@link TestPausePoints} on. For each lone wake that may skip the ring (a
- * {@link WakeSignal}, a one-word {@code wakeEach}), it holds an io_uring completion loop after its
- * CAS to SLEEPING with a wait drained and not yet submitted, makes the wake, a pure one (the word
- * keeps its value), from this thread, then lets the loop go on: the wait, whose wait() returned
- * before the wake, must end woken. Prints "OK <wake>" or what went wrong, then "DONE".
+ * {@link WakeSignal}, a one-word {@code wakeEach}), it makes a wait while the io_uring completion
+ * loop is awake (held in a continuation, so no doorbell), holds the loop where it has just swung to
+ * SLEEPING in the iteration that took that wait, makes the wake, a pure one (the word keeps its
+ * value), from this thread, then lets the loop go on: the wait, whose wait() returned before the
+ * wake, must end woken. Before the loop submitted ahead of that swing, the wait was not yet in the
+ * kernel there, and the direct wake passed it by. Prints "OK <wake>" or what went wrong, then
+ * "DONE".
  */
 public final class LoneWakeChild {
   private static final String NAME = "lone-wake-loop";
@@ -35,8 +38,9 @@ public final class LoneWakeChild {
     Words words = new Words(2);
     FutexWord word = words.word(0);
     for (int attempt = 0; attempt < 10; attempt++) {
-      // The loop sleeps with a wait unsubmitted only when it drained the wait without a doorbell
-      // and then reaped nothing: the wait is made while a continuation holds the loop awake.
+      // The iteration that takes the wait is the one that then sleeps only if no doorbell woke the
+      // loop for it (a doorbell's completion is reaped, and such an iteration never sleeps): the
+      // wait is made while a continuation holds the loop awake.
       CountDownLatch inContinuation = new CountDownLatch(1);
       CountDownLatch goOn = new CountDownLatch(1);
       FutexWord trigger = words.word(1);
@@ -55,7 +59,7 @@ public final class LoneWakeChild {
       CompletableFuture<WaitOutcome> wait = ring.wait(word, 0);
       goOn.countDown();
       if (!TestPausePoints.awaitHeld(NAME, 2_000)) {
-        // The loop reaped something in that iteration and submitted the wait awake: try again
+        // The loop reaped something in that iteration and did not sleep there: try again
         TestPausePoints.disarm(NAME);
         TestPausePoints.release(NAME); // in case it was held just after the look
         wait.cancel(false);
@@ -72,7 +76,7 @@ public final class LoneWakeChild {
       }
       return;
     }
-    System.out.println("SETUP " + wakeName + ": the loop never slept with the wait unsubmitted");
+    System.out.println("SETUP " + wakeName + ": the loop never slept right after taking the wait");
   }
 
   private static void awaitQuietly(CountDownLatch latch) {

@@ -94,17 +94,6 @@ public final class SubmissionQueue {
     return sqeTail - (int) INT.getAcquire(ring, headOffset);
   }
 
-  /**
-   * Whether the kernel has consumed every SQE published so far. Safe from any thread: it reads only
-   * the shared tail and head (the tail first, so a head equal to it covers every SQE published
-   * before this call). The kernel stores the head after it issued the SQEs it consumed, so a futex
-   * wait it consumed is queued on its futex by then.
-   */
-  public boolean consumedAllPublished() {
-    int tail = (int) INT.getAcquire(ring, tailOffset);
-    return (int) INT.getAcquire(ring, headOffset) == tail;
-  }
-
   /** SQEs handed out that the kernel has not consumed (published or not). */
   public int pending() {
     return sqeTail - (int) INT.getAcquire(ring, headOffset);
