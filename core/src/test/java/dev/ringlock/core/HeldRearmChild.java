@@ -193,7 +193,7 @@ public final class HeldRearmChild {
   private static boolean holdTheThreadOf(FutexRing ring, FutexWord word, String threadNamePart)
       throws Exception {
     CompletableFuture<WaitOutcome> poker = ring.wait(word, 0); // on the thread that holds the word
-    awaitArmed(ring);
+    Rings.awaitSettled(ring, SECONDS);
     TestPausePoints.holdNext(threadNamePart);
     poker.cancel(false);
     if (!TestPausePoints.awaitHeld(SECONDS * 1000)) {
@@ -201,17 +201,6 @@ public final class HeldRearmChild {
       return false;
     }
     return true;
-  }
-
-  /** Every waitv thread is settled: a ring wake settles them first, and proves it in the kernel. */
-  private static void awaitArmed(FutexRing ring) throws Exception {
-    Words nobody = new Words(1);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
-    do {
-      ring.wake(nobody.word(0), 1).get(SECONDS, TimeUnit.SECONDS);
-      Thread.sleep(1);
-    } while (!ring.completionThreadAsleep() && System.nanoTime() < deadline);
-    ring.wake(nobody.word(0), 1).get(SECONDS, TimeUnit.SECONDS);
   }
 
   /** Waits until the wake's system call of {@code word} returned (InProcessWakes counted it). */

@@ -63,7 +63,7 @@ public final class JoinedRingWaitChild {
         FutexRing.open(FutexRing.options().backend(FutexRing.Backend.SYSCALLS).threadName(name));
     FutexWord word = new Words(1).word(0);
     ring.wait(word, 0).cancel(false); // starts the ring's waitv thread
-    awaitSettled(ring);
+    Rings.awaitSettled(ring, SECONDS);
     TestPausePoints.holdNext(name + "-waitv-0");
     CompletableFuture<WaitOutcome> wait =
         timeout == null ? ring.wait(word, 0) : ring.wait(word, 0, FutexRing.ANY_BITSET, timeout);
@@ -114,17 +114,6 @@ public final class JoinedRingWaitChild {
         && System.nanoTime() - deadline < 0) {
       Thread.sleep(1);
     }
-  }
-
-  /** Every waitv thread of the ring drained its queue and is back in the kernel. */
-  private static void awaitSettled(FutexRing ring) throws Exception {
-    Words nobody = new Words(1);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
-    do {
-      ring.wake(nobody.word(0), 1).get(SECONDS, TimeUnit.SECONDS);
-      Thread.sleep(1);
-    } while (!ring.completionThreadAsleep() && System.nanoTime() < deadline);
-    ring.wake(nobody.word(0), 1).get(SECONDS, TimeUnit.SECONDS);
   }
 
   private static Object endOf(Taken taken) throws InterruptedException {

@@ -150,7 +150,7 @@ class SyscallBackendTest {
           // both on the first thread, which holds the fewest: [filler, first, second]
           CompletableFuture<WaitOutcome> first = ring.wait(pair[0], 0);
           CompletableFuture<WaitOutcome> second = ring.wait(pair[1], 0);
-          awaitArmed();
+          Rings.awaitSettled(ring, 10);
           assertEquals(1, Futex.wake(pair[0], 1, FutexRing.ANY_BITSET), "round " + round);
           if (Futex.wake(pair[1], 1, FutexRing.ANY_BITSET) == 1) {
             bothCounted++; // the second reached the thread too, maybe before it left the kernel
@@ -197,16 +197,6 @@ class SyscallBackendTest {
     }
     awaitInFlight(parked.size());
     return parked;
-  }
-
-  /** Every waitv thread has taken its queue into the kernel (a ring wake settles them first). */
-  private void awaitArmed() throws Exception {
-    Words nobody = new Words(1);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    do {
-      assertEquals(0, await(ring.wake(nobody.word(0), 1)));
-      Thread.sleep(1);
-    } while (!ring.completionThreadAsleep() && System.nanoTime() < deadline);
   }
 
   /**
