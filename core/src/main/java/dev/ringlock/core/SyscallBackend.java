@@ -699,13 +699,19 @@ final class SyscallBackend implements FutexBackend {
     return woken;
   }
 
-  /** Waits, bounded, until every thread has drained what was queued and sleeps in the kernel. */
+  /**
+   * Waits, bounded, until every thread that holds a wait has drained what was queued and sleeps in
+   * the kernel. A thread that holds none is passed over, in the kernel or out of it: nothing there
+   * for the wake to be ordered after (WaitvThread.holdsWaits). That is the common case of a wake
+   * made by a continuation of the wait that its thread just completed, which used to wait here for
+   * that thread to go back to sleep on an empty array before its wake could leave.
+   */
   private void awaitSettled(int threads) {
     long deadline = 0;
     int spins = 0;
     for (int i = 0; i < threads; i++) {
       WaitvThread thread = this.threads[i];
-      while (!thread.settled()) {
+      while (thread.holdsWaits() && !thread.settled()) {
         deadline = backOff(deadline, spins++);
         if (deadline == -1) {
           return;

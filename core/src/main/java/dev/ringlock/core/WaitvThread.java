@@ -597,6 +597,17 @@ final class WaitvThread implements Runnable {
   // ---- what wakers ask (any thread) ----
 
   /**
+   * Whether a wait of the ring is placed here: its room is reserved before its request is queued
+   * and released only when this thread drops its entry (finished, or taken over unarmed). A wake
+   * need not wait for a thread that holds none to settle (SyscallBackend.awaitSettled): a wait
+   * whose wait() returned before the wake began reserved its room before that, and the waker reads
+   * `reserved` after (both on one atomic), so it sees such a wait unless it has ended already.
+   */
+  boolean holdsWaits() {
+    return reserved.get() != 0;
+  }
+
+  /**
    * Settled: every request queued so far is in the array, and the thread is queued in the kernel on
    * it (proved by a FUTEX_REQUEUE of the sentinel onto itself, once per generation).
    */

@@ -70,6 +70,10 @@ public final class HeldRearmChild {
       try (FutexRing ring = open("held-bitset")) {
         aBitsetWaitBetweenSlicesEndsWoken(ring, waker, words.word(4));
       }
+      try (FutexRing ring = open("held-idle")) {
+        aWakeGoesAheadOfAHeldThreadThatHoldsNoWait(
+            ring, waker, words.word(5), words.word(6), words.word(7));
+      }
       System.out.println("DONE");
     } finally {
       waker.shutdownNow();
@@ -184,6 +188,50 @@ public final class HeldRearmChild {
         outcome != null && outcome.isWoken()
             ? "OK bitset wait"
             : "LOST: bitset wait: the held wait ended " + outcome);
+  }
+
+  /**
+   * The ring's only futex_waitv thread, holding no wait, held out of the kernel at the end of a
+   * tick in a generation no wake has proved queued: a wake of another word must go ahead at once,
+   * not wait out the settle's patience (200 ms) for a thread with nothing to order it after. Then a
+   * wait is placed on that held thread and a pure wake of its word made: that wake must still end
+   * the wait and count it (its thread holds a wait again, so the wake settles and hands over).
+   */
+  private static void aWakeGoesAheadOfAHeldThreadThatHoldsNoWait(
+      FutexRing ring, ExecutorService waker, FutexWord used, FutexWord other, FutexWord later)
+      throws Exception {
+    ring.wait(used, 0).cancel(false); // starts the thread; it drops the wait at once
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
+    while (ring.stats().inFlight() != 0 && System.nanoTime() - deadline < 0) {
+      Thread.sleep(1);
+    }
+    Thread.sleep(3 * NativeWaitTick.MILLIS); // ticks in generations no wake looked at
+    TestPausePoints.holdNext("-waitv-"); // at its next tick's return
+    if (!TestPausePoints.awaitHeld(SECONDS * 1000)) {
+      System.out.println("SETUP: the idle thread never left the kernel");
+      return;
+    }
+    long start = System.nanoTime();
+    int woken = ring.wake(other, 1).get(SECONDS, TimeUnit.SECONDS);
+    long tookMillis = (System.nanoTime() - start) / 1_000_000;
+    CompletableFuture<WaitOutcome> pending = ring.wait(later, 0); // on the held thread
+    long before = InProcessWakes.snapshot(later.address());
+    Future<Integer> count = waker.submit(() -> ring.wake(later, 1).join());
+    if (!awaitKernelWake(later, before, "wake after a held idle thread")) {
+      return;
+    }
+    TestPausePoints.release();
+    WaitOutcome outcome = outcomeOf(pending);
+    int counted = count.get(SECONDS, TimeUnit.SECONDS);
+    if (woken != 0 || tookMillis >= 100) {
+      System.out.println(
+          "WAITED: a wake of an unwatched word woke " + woken + " and took " + tookMillis + " ms");
+    } else if (outcome == null || !outcome.isWoken() || counted != 1) {
+      System.out.println(
+          "LOST: a wait placed on the held idle thread ended " + outcome + ", counted " + counted);
+    } else {
+      System.out.println("OK wake passes a thread that holds no wait");
+    }
   }
 
   /**

@@ -206,8 +206,10 @@ class SyscallBackendTest {
    * must hand its unused count to that thread, which ends the wait woken and lets the wake count it
    * (for wake, wakeEach and WakeSignal, private and shared words, a wake of one reaching only the
    * oldest, and a wait made after the wake began left asleep); a bitset wait between two slices of
-   * its futex wait must end woken too. HeldRearmChild holds the thread at that instant through
-   * TestPausePoints, which needs a JVM of its own.
+   * its futex wait must end woken too. And the other way round: a wake goes ahead of a held thread
+   * that holds no wait (nothing to be ordered after), and still reaches a wait placed on it before
+   * the wake. HeldRearmChild holds the thread at that instant through TestPausePoints, which needs
+   * a JVM of its own.
    */
   @Test
   void aPureWakeReachesAWaitWhoseThreadIsOutOfTheKernel() throws Exception {
@@ -221,6 +223,7 @@ class SyscallBackendTest {
               "OK wakeEach",
               "OK wakeSignal",
               "OK bitset wait",
+              "OK wake passes a thread that holds no wait",
               "DONE"),
           child.seen());
     }
