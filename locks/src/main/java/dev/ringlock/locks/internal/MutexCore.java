@@ -468,7 +468,7 @@ public final class MutexCore extends MutexOwnership implements Mutex {
         // wake. Not when the word is ours to take as it stands (a woken wait on a free word, the
         // usual handover): the mark would be cleared again as soon as the CAS won, and meanwhile
         // only kept other processes from barging on a word this one was taking (docs/mutex.md,
-        // Fairness). If the CAS loses, the next pass finds the word held and marks first.
+        // Bounded barging). If the CAS loses, the next pass finds the word held and marks first.
         if (!((free && mayTakeFree) || ownerDied)
             && afterWait
             && !starving.isMarked()
