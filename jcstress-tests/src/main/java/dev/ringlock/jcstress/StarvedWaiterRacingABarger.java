@@ -2,7 +2,6 @@ package dev.ringlock.jcstress;
 
 import static dev.ringlock.locks.internal.MutexDescriptor.WAITERS;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
-import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 import dev.ringlock.core.Futex;
@@ -42,11 +41,9 @@ import org.openjdk.jcstress.infra.results.III_Result;
  * queues and sleeps on it, for longer than STARVATION_MILLIS. Actors: pid 1's release (the word
  * freed, one sleeper woken, as its process would) and the second view's barging tryLock. The
  * arbiter reports whether the barger held the lock (r1); if it did, whether the waiter's process
- * was marked starving while the barger held it, by the decision that lost and not at the 250 ms
- * re-check of its next wait (r2, waited for up to 5 s: the decision runs on the ring's completion
- * thread; see awaitMark), before the barger unlocks; and whether the waiter was then granted
- * within 5 s (r3). A waiter that took the word first leaves no mark once granted (r2 = 0). With
- * the losing decision made not to mark, quick mode sees 1, 0, 1 in every fork.
+ * was marked starving while the barger held it (r2, waited for up to 5 s: its decision runs on the
+ * ring's completion thread), before the barger unlocks; and whether the waiter was then granted
+ * within 5 s (r3). A waiter that took the word first leaves no mark once granted (r2 = 0).
  * Two actors: CI has two CPUs.
  */
 @JCStressTest
@@ -54,12 +51,6 @@ import org.openjdk.jcstress.infra.results.III_Result;
     id = {"0, 0, 1", "1, 1, 1"},
     expect = ACCEPTABLE,
     desc = "The waiter took the word; or the barger did, and the waiter marked itself and got it")
-@Outcome(
-    id = "1, 2, 1",
-    expect = ACCEPTABLE_INTERESTING,
-    desc =
-        "The barger won; the waiter's wait, already ~250 ms old, ended by its re-check, whose"
-            + " decision lost and marked")
 @Outcome(
     expect = FORBIDDEN,
     desc = "A barger passed a starved waiter that stayed unmarked, or the waiter was never granted")
@@ -71,7 +62,6 @@ public class StarvedWaiterRacingABarger {
       TwoViews.open("ringlock-jcstress-starved-waiter", MAX_OBJECTS, REGION_BYTES);
   private static final ObjectPool<Contended> POOL = new ObjectPool<>(MAX_OBJECTS, Contended::new);
   private static final int HOLDER = 1; // init: a planted holder that never dies
-  private static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(200); // < 250 ms
   private static final long AGED_NANOS =
       TimeUnit.MILLISECONDS.toNanos(MutexCore.STARVATION_MILLIS) + 200_000;
 
@@ -95,11 +85,6 @@ public class StarvedWaiterRacingABarger {
   private final Contended contended = POOL.take();
   private final CompletableFuture<MutexGuard> waiting;
   private Optional<MutexGuard> barged;
-  // the waiter's view's re-checks (the view is pooled) when the barger got the lock: a mark made
-  // only once the 250 ms re-check ended the waiter's next wait came too late, since barging went
-  // on until then. (The wait the release woke cannot end by its re-check after the barge.)
-  private long rechecksAtBarge;
-  private long bargedAt; // System.nanoTime() just after the barger got the lock
 
   public StarvedWaiterRacingABarger() {
     contended.words.spWord(HOLDER | WAITERS);
@@ -116,15 +101,13 @@ public class StarvedWaiterRacingABarger {
   @Actor
   public void bargerTries() {
     barged = contended.bargerView.tryLock();
-    rechecksAtBarge = rechecks();
-    bargedAt = System.nanoTime();
   }
 
   @Arbiter
   public void check(III_Result r) {
     r.r1 = barged.isPresent() ? 1 : 0;
     if (barged.isPresent()) {
-      r.r2 = awaitMark();
+      r.r2 = awaitMark() ? 1 : 0;
       barged.get().unlock();
     }
     MutexGuard granted = null;
@@ -150,29 +133,15 @@ public class StarvedWaiterRacingABarger {
     }
   }
 
-  /**
-   * 1 if the waiter marked itself on the decision that lost, with no re-check since the barge; 2 if
-   * a re-check ended one of its waits meanwhile but the mark came within RECHECK_MILLIS of the
-   * barge (its wait, armed when the state was made, was already about RECHECK_MILLIS old when the
-   * actors ran, as in slow forks: then that re-check's decision is the one that lost); 0 if no mark
-   * came, or came only a re-check after the barge (the losing decision did not mark).
-   */
-  private int awaitMark() {
+  private boolean awaitMark() {
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (!marked()) {
       if (System.nanoTime() - until > 0) {
-        return 0;
+        return false;
       }
       LockSupport.parkNanos(20_000); // the ring's thread needs a CPU to decide
     }
-    if (rechecks() == rechecksAtBarge) {
-      return 1;
-    }
-    return System.nanoTime() - bargedAt < RECHECK_NANOS ? 2 : 0;
-  }
-
-  private long rechecks() {
-    return ((MutexCore) contended.waiterView).recheckTimeouts();
+    return true;
   }
 
   private boolean marked() {
