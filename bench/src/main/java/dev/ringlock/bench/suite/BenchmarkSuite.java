@@ -695,7 +695,7 @@ public final class BenchmarkSuite {
                   + " FUTEX_WAKE is a direct system call while its ring sleeps; the woken thread"
                   + " takes the word and grants its own future, as a pthread waiter is woken once"
                   + " by the releaser's syscall.");
-      double lockHandoffSeconds = mode.sleeperWarmup * 0.2e-3 + mode.sleeperRounds * 1.3e-3 + 3;
+      double lockHandoffSeconds = mode.lockHandoffWarmup * 0.2e-3 + mode.sleeperRounds * 1.3e-3 + 3;
       if (harness.hasCAnchors()) {
         latencyStep(
             plan,
@@ -704,7 +704,7 @@ public final class BenchmarkSuite {
             false,
             of,
             lockHandoffSeconds,
-            () -> harness.cHandoff(mode.sleeperWarmup, mode.sleeperRounds));
+            () -> harness.cHandoff(mode.lockHandoffWarmup, mode.sleeperRounds));
       }
       for (LoopVariant variant : LoopVariant.values()) {
         boolean ringlock = variant.isRinglock();
@@ -719,7 +719,7 @@ public final class BenchmarkSuite {
             ringlock,
             of,
             lockHandoffSeconds,
-            () -> harness.javaHandoff(variant, mode.sleeperWarmup, mode.sleeperRounds));
+            () -> harness.javaHandoff(variant, mode.lockHandoffWarmup, mode.sleeperRounds));
       }
 
       Table each =

@@ -114,8 +114,9 @@ final class Goals {
                 + " the completion thread before the grant (p50 146 µs, the waiter's futex_waitv"
                 + " back at 37 µs); a watch now lingers 1-2 s for the next handover (p50 45-59"
                 + " µs under load 14-19). What remains: the wake-up itself (20-25 µs, as"
-                + " pthread's), the wake call (~7 µs) and the decision on the woken thread (6-12"
-                + " µs: the word, the fence, the starving table)."),
+                + " pthread's), the wake call (~7 µs) and the decision on the woken thread (about"
+                + " 7 µs since session 11 stopped it marking itself starving on every handover;"
+                + " partly JIT, which is still compiling when 10,000 warm-up handovers end)."),
         new Goal(
             "2-process contended loop on the syscalls backend vs robust pthread mutex",
             new String[] {"xproc-loop-2", "ringlock Mutex (syscalls)"},

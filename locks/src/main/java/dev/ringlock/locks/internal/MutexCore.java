@@ -459,17 +459,23 @@ public final class MutexCore extends MutexOwnership implements Mutex {
           break;
         }
         starving.checkOwnMark(); // another process cleared our mark as stale: mark again below
-        // Count before deciding: a process that stood back and only then counted itself
-        // would sleep on a free word, and once every process did so nobody would wake.
-        if (afterWait
-            && !starving.isMarked()
-            && System.nanoTime() - queue.head().requestedAt() >= STARVATION_NANOS) {
-          starving.start();
-        }
         int owner = ownerOf(v);
         boolean free = owner == 0;
         boolean mayTakeFree = woken || starving.isMarked() || !starving.any();
         boolean ownerDied = !free && owner != pid && !alive(owner);
+        // Count before standing back or sleeping: a process that stood back and only then
+        // counted itself would sleep on a free word, and once every process did so nobody would
+        // wake. Not when the word is ours to take as it stands (a woken wait on a free word, the
+        // usual handover): the mark would be cleared again as soon as the CAS won, and meanwhile
+        // only kept other processes from barging on a word this one was taking (docs/mutex.md,
+        // Bounded barging). If the CAS loses, the next pass finds the word held and marks first.
+        if (!((free && mayTakeFree) || ownerDied)
+            && afterWait
+            && !starving.isMarked()
+            && System.nanoTime() - queue.head().requestedAt() >= STARVATION_NANOS) {
+          starving.start();
+          mayTakeFree = woken || starving.isMarked() || !starving.any();
+        }
         if ((free && mayTakeFree) || ownerDied) {
           int acquired =
               ownerDied ? pid | WAITERS | OWNER_DIED : pid | (woken ? WAITERS : v & WAITERS);
@@ -477,6 +483,7 @@ public final class MutexCore extends MutexOwnership implements Mutex {
             continue;
           }
           holding = true;
+          TestPausePoints.afterWinningWord(name);
           winner = queue.unlink(queue.head());
           effects.grant(winner, ownerDied ? takenOverFrom(owner) : newGuard(false));
           winner = null;

@@ -68,7 +68,27 @@ final class TestPausePoints {
       System.getProperty(PAUSE_IN_RELEASE_RETRY_PROPERTY);
   private static final AtomicBoolean PAUSED_IN_RELEASE_RETRY = new AtomicBoolean();
 
+  /**
+   * A mutex name: the first time a decision of its queue wins the word for a request (the CAS made,
+   * the grant not yet), it stops for {@link #PAUSE_BEFORE_SLEEPING_MILLIS} and goes on: a test
+   * reads the mutex's starving table meanwhile.
+   */
+  static final String PAUSE_AFTER_WINNING_PROPERTY = "dev.ringlock.test.pauseAfterWinning";
+
+  private static final String PAUSE_AFTER_WINNING =
+      System.getProperty(PAUSE_AFTER_WINNING_PROPERTY);
+  private static final AtomicBoolean PAUSED_AFTER_WINNING = new AtomicBoolean();
+
   private TestPausePoints() {}
+
+  /** A decision of mutex {@code name} won the word for its oldest request: see the property. */
+  static void afterWinningWord(String name) {
+    if (PAUSE_AFTER_WINNING != null
+        && PAUSE_AFTER_WINNING.equals(name)
+        && PAUSED_AFTER_WINNING.compareAndSet(false, true)) {
+      pauseAWhile("PAUSED after winning mutex '" + name + "'");
+    }
+  }
 
   /** MutexOwnership.releaseHoldAgain read the fence and not yet the hold: see the property. */
   static void inReleaseRetry(String name) {
@@ -148,12 +168,17 @@ final class TestPausePoints {
     if (PAUSE_AFTER_WOKEN != null
         && PAUSE_AFTER_WOKEN.equals(primitive.describe())
         && PAUSED_AFTER_WOKEN.compareAndSet(false, true)) {
-      System.out.println("PAUSED after a woken wait of " + primitive.describe());
-      System.out.flush();
-      long until = System.nanoTime() + PAUSE_BEFORE_SLEEPING_MILLIS * 1_000_000;
-      for (long left; (left = until - System.nanoTime()) > 0; ) {
-        LockSupport.parkNanos(left);
-      }
+      pauseAWhile("PAUSED after a woken wait of " + primitive.describe());
+    }
+  }
+
+  /** Announces the pause, then stops for PAUSE_BEFORE_SLEEPING_MILLIS and goes on. */
+  private static void pauseAWhile(String announcement) {
+    System.out.println(announcement);
+    System.out.flush();
+    long until = System.nanoTime() + PAUSE_BEFORE_SLEEPING_MILLIS * 1_000_000;
+    for (long left; (left = until - System.nanoTime()) > 0; ) {
+      LockSupport.parkNanos(left);
     }
   }
 
