@@ -3,7 +3,7 @@ package dev.ringlock.bench.suite;
 import java.time.Duration;
 
 /**
- * How long the suite measures: {@link #FULL} for the committed report (about 20 minutes on 2
+ * How long the suite measures: {@link #FULL} for the committed report (about 30 minutes on 2
  * cores), {@link #QUICK} for a check that the numbers look sane (a few minutes), {@link #SMOKE} for
  * CI (under a minute: a few benchmarks, one short iteration each, only to show the suite starts and
  * writes its report).
@@ -11,7 +11,7 @@ import java.time.Duration;
 enum SuiteMode {
   SMOKE(0, 0, 1, 200, 1, 1, 100, 200, 200, 1_000, 10, 10, 40, 2_000, 2),
   QUICK(1, 500, 3, 500, 1, 1, 300, 700, 2_000, 5_000, 3_000, 3_000, 400, 10_000, 10),
-  FULL(3, 1_000, 8, 1_000, 2, 3, 1_000, 2_000, 10_000, 20_000, 10_000, 30_000, 2_000, 100_000, 100);
+  FULL(3, 1_000, 8, 1_000, 2, 3, 5_000, 2_000, 10_000, 20_000, 10_000, 30_000, 2_000, 100_000, 100);
 
   final int jmhWarmupIterations;
   final Duration jmhWarmupTime;
@@ -19,6 +19,8 @@ enum SuiteMode {
   final Duration jmhIterationTime;
   final int jmhForks;
   final int rounds; // of every cross-process measurement, interleaved
+  // each loop's warm-up: with 1 s, four JVMs on 2 vCPUs were still compiling ringlock's slow paths
+  // (0.7-4.1 s of JIT per child) inside the measured window (bench/README.md, session 11)
   final Duration loopWarmup;
   final Duration loopMeasure;
   final int handoffWarmup;
