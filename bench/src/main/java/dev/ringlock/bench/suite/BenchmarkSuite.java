@@ -177,6 +177,7 @@ public final class BenchmarkSuite {
       Report report =
           new Report(
               mode,
+              only,
               suite.results,
               Goals.all(),
               before,

@@ -94,7 +94,10 @@ final class Goals {
             "×",
             "As with 2 processes (the previous goal's note), with more processes marked starving"
                 + " at a time: each handover leaves the word free until the starving process's"
-                + " thread is woken and scheduled."),
+                + " thread is woken and scheduled. Traced in session 11 (bench/README.md): the"
+                + " loop is one process's uncontended loop that stalls when that process is"
+                + " preempted while the other three sleep; with 1 s of warm-up the four JVMs were"
+                + " still compiling inside the measured window (3.51x quiet), with 5 s 1.46x."),
         new Goal(
             "Lock handoff to a waiter blocked in lock().join(), 2 processes, vs robust pthread"
                 + " mutex",

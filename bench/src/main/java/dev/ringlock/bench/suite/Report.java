@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /** Writes report.md, results.json and the charts of one run. */
 final class Report {
@@ -26,9 +27,11 @@ final class Report {
   private final Map<String, String> failures;
   private final List<String> skipped;
   private final String date; // of the start
+  private final Pattern only; // the run's --only, or null: every step ran
 
   Report(
       SuiteMode mode,
+      Pattern only,
       Results results,
       List<Goal> goals,
       Environment before,
@@ -38,6 +41,7 @@ final class Report {
       Map<String, String> failures,
       List<String> skipped) {
     this.mode = mode;
+    this.only = only;
     this.results = results;
     this.outcomes = goals.stream().map(g -> g.evaluate(results)).toList();
     this.before = before;
@@ -88,6 +92,7 @@ final class Report {
             "Command: `java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar"
                 + " dev.ringlock.bench.suite.BenchmarkSuite ")
         .append(mode.argument())
+        .append(only == null ? "" : " --only '" + only.pattern() + "'")
         .append("` (")
         .append(mode.name().toLowerCase(java.util.Locale.ROOT))
         .append(" mode: JMH ")
