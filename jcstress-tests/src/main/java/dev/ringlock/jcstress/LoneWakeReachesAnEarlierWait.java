@@ -9,8 +9,6 @@ import dev.ringlock.core.WaitOutcome;
 import dev.ringlock.core.WakeSignal;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
@@ -43,24 +41,13 @@ public class LoneWakeReachesAnEarlierWait {
   public void bySignal(II_Result r) {
     CompletableFuture<WaitOutcome> wait = SharedRing.RING.wait(signalled, 0);
     signal.signal(); // pure: the word stays 0
-    r.r1 = wokenWithin5s(wait);
+    r.r1 = SharedRing.wokenWithin5s(wait);
   }
 
   @Actor
   public void byWakeEach(II_Result r) {
     CompletableFuture<WaitOutcome> wait = SharedRing.RING.wait(each, 0);
     SharedRing.RING.wakeEach(List.of(each)); // pure too
-    r.r2 = wokenWithin5s(wait);
-  }
-
-  private static int wokenWithin5s(CompletableFuture<WaitOutcome> wait) {
-    try {
-      return wait.get(5, TimeUnit.SECONDS).isWoken() ? 1 : 0;
-    } catch (TimeoutException passedBy) {
-      wait.cancel(false);
-      return 0;
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    r.r2 = SharedRing.wokenWithin5s(wait);
   }
 }

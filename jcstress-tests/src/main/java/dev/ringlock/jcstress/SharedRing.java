@@ -1,10 +1,14 @@
 package dev.ringlock.jcstress;
 
 import dev.ringlock.core.FutexRing;
+import dev.ringlock.core.WaitOutcome;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The one ring every test instance in a forked jcstress VM shares, and the word helpers the tests
@@ -51,5 +55,20 @@ final class SharedRing {
 
   static void svWord(MemorySegment word, int value) {
     INT.setVolatile(word, 0L, value);
+  }
+
+  /**
+   * 1 if {@code wait} ends woken within 5 s, else 0 (cancelled if it is still pending then: a wake
+   * that passed it by leaves it asleep, and the test's answer is that it was not woken).
+   */
+  static int wokenWithin5s(CompletableFuture<WaitOutcome> wait) {
+    try {
+      return wait.get(5, TimeUnit.SECONDS).isWoken() ? 1 : 0;
+    } catch (TimeoutException passedBy) {
+      wait.cancel(false);
+      return 0;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 }

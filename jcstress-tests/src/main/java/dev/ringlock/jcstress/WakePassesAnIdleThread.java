@@ -7,8 +7,6 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 import dev.ringlock.core.FutexWord;
 import dev.ringlock.core.WaitOutcome;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -69,21 +67,10 @@ public class WakePassesAnIdleThread {
   public void arbiter(III_Result r) {
     CompletableFuture<WaitOutcome> wait = placed;
     if (r.r1 == 1 || r.r3 == 1) {
-      r.r2 = wokenWithin5s(wait); // it must end: seen, or counted
+      r.r2 = SharedRing.wokenWithin5s(wait); // it must end: seen, or counted
     } else {
       wait.cancel(false); // nobody wakes it now; a wake it consumed meanwhile is passed on
       r.r2 = !wait.isCancelled() && wait.join().isWoken() ? 1 : 0;
-    }
-  }
-
-  private static int wokenWithin5s(CompletableFuture<WaitOutcome> wait) {
-    try {
-      return wait.get(5, TimeUnit.SECONDS).isWoken() ? 1 : 0;
-    } catch (TimeoutException passedBy) {
-      wait.cancel(false);
-      return 0;
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
     }
   }
 }
