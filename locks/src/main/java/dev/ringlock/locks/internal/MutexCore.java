@@ -461,25 +461,25 @@ public final class MutexCore extends MutexOwnership implements Mutex {
         starving.checkOwnMark(); // another process cleared our mark as stale: mark again below
         int owner = ownerOf(v);
         boolean free = owner == 0;
-        boolean mayTakeFree = woken || starving.isMarked() || !starving.any();
+        boolean mayTakeFree = mayTakeFree(woken);
         boolean ownerDied = !free && owner != pid && !alive(owner);
         // Count before standing back or sleeping: a process that stood back and only then
         // counted itself would sleep on a free word, and once every process did so nobody would
         // wake. Not when the word is ours to take as it stands (a woken wait on a free word, the
         // usual handover): the mark would be cleared again as soon as the CAS won, and meanwhile
         // only kept other processes from barging on a word this one was taking (docs/mutex.md,
-        // Bounded barging). If the CAS loses, the next pass finds the word held and marks first.
-        if (!((free && mayTakeFree) || ownerDied)
-            && afterWait
-            && !starving.isMarked()
-            && System.nanoTime() - queue.head().requestedAt() >= STARVATION_NANOS) {
-          starving.start();
-          mayTakeFree = woken || starving.isMarked() || !starving.any();
+        // Bounded barging). A lost CAS marks at once, below.
+        if (!((free && mayTakeFree) || ownerDied)) {
+          markIfStarved(afterWait);
+          mayTakeFree = mayTakeFree(woken);
         }
         if ((free && mayTakeFree) || ownerDied) {
           int acquired =
               ownerDied ? pid | WAITERS | OWNER_DIED : pid | (woken ? WAITERS : v & WAITERS);
           if (!casWord(v, acquired)) {
+            // Lost a race for the word: a request that waited long enough counts now, not on
+            // some later pass that finds the word held (a barger may free it before each look).
+            markIfStarved(afterWait);
             continue;
           }
           holding = true;
@@ -558,6 +558,26 @@ public final class MutexCore extends MutexOwnership implements Mutex {
         && !sleeper.isArmed()
         && (lvWord() & PID_MASK) == pid
         && holding;
+  }
+
+  /**
+   * Whether decide may take a free word: the kernel woke this process's wait (it chose us), or this
+   * process is marked starving, or nobody is.
+   */
+  private boolean mayTakeFree(boolean woken) {
+    return woken || starving.isMarked() || !starving.any();
+  }
+
+  /**
+   * Marks this process starving if the queue's oldest request came out of a kernel wait ({@code
+   * afterWait}) and has waited STARVATION_MILLIS, unless it is marked already.
+   */
+  private void markIfStarved(boolean afterWait) {
+    if (afterWait
+        && !starving.isMarked()
+        && System.nanoTime() - queue.head().requestedAt() >= STARVATION_NANOS) {
+      starving.start();
+    }
   }
 
   /**
