@@ -120,7 +120,8 @@ class ChildTest {
       child.send("ECHO to the test");
       child.send("EXIT 0");
       child.awaitSuccess(EXIT);
-      assertEquals(List.of("BACKEND none", "GOT to the test"), child.seen());
+      String inherited = System.getProperty(Child.BACKEND_PROPERTY, "none");
+      assertEquals(List.of("BACKEND " + inherited, "GOT to the test"), child.seen());
       assertTrue(child.log().contains("to the log"), child.log());
     }
   }
