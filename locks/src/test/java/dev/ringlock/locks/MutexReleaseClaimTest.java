@@ -214,12 +214,19 @@ class MutexReleaseClaimTest extends RegionTestBase {
   private static void assertUncontendedAllocatesNothing(Child.Builder child) throws Exception {
     // fullJvm: C2's inlining and escape analysis are what the bound is about
     try (Child started = child.fullJvm().captureOutput().start()) {
-      double tryLock = Double.parseDouble(started.expect("TRYLOCK ").split(" ")[1]);
-      double lockJoin = Double.parseDouble(started.expect("LOCKJOIN ").split(" ")[1]);
+      String tryLock = started.expect("TRYLOCK ", UncontendedAllocationChild.MEASURING);
+      String lockJoin = started.expect("LOCKJOIN ", UncontendedAllocationChild.MEASURING);
       assertEquals(0, started.awaitExit(Duration.ofSeconds(60)), started.log());
-      assertEquals(0, tryLock, 0.5, "bytes per tryLock() + unlock()");
-      assertEquals(0, lockJoin, 0.5, "bytes per lock().join() + unlock()");
+      assertEquals(
+          0, bytesPerOperation(tryLock), 0.5, "bytes per tryLock() + unlock(): " + tryLock);
+      assertEquals(
+          0, bytesPerOperation(lockJoin), 0.5, "bytes per lock().join() + unlock(): " + lockJoin);
     }
+  }
+
+  /** The figure of an UncontendedAllocationChild line: {@code NAME <bytes> rounds=R ms=T}. */
+  static double bytesPerOperation(String line) {
+    return Double.parseDouble(line.split(" ")[1]);
   }
 
   private long lastFence(String name) throws Exception {

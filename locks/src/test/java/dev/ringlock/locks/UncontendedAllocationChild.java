@@ -3,6 +3,7 @@ package dev.ringlock.locks;
 import dev.ringlock.testsupport.Child;
 import java.lang.reflect.Method;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -24,9 +25,14 @@ import java.util.function.LongSupplier;
  * Prints {@code TRYLOCK <bytes per op>} and {@code LOCKJOIN <bytes per op>} (or {@code READJOIN
  * <bytes per op>}), the least over rounds of 20,000 operations, which end at the first round under
  * 0.1 byte per operation (a round after compilation reads about 0 if the JIT scalar-replaced
- * everything), else after 40 rounds and 20 s, then exits.
+ * everything), else after 40 rounds and 40 s, then exits. Each figure is followed by how many
+ * rounds and milliseconds it took, so that a failure says whether the compiled code arrived late or
+ * allocates.
  */
 public final class UncontendedAllocationChild {
+  /** How long the parent waits for one figure: the 40 s a figure may take, and the JVM's start. */
+  static final Duration MEASURING = Duration.ofSeconds(60);
+
   private UncontendedAllocationChild() {}
 
   /**
@@ -55,15 +61,18 @@ public final class UncontendedAllocationChild {
         if (compiledFirst) {
           compileFirst(lock);
         }
-        System.out.println("READJOIN " + leastBytesPerOperation(() -> readJoinAndUnlock(lock)));
+        System.out.println(
+            "READJOIN " + leastBytesPerOperationAndRounds(() -> readJoinAndUnlock(lock)));
         return;
       }
       Mutex mutex = region.mutex("allocation");
       if (compiledFirst) {
         compileFirst(mutex);
       }
-      System.out.println("TRYLOCK " + leastBytesPerOperation(() -> tryLockAndUnlock(mutex)));
-      System.out.println("LOCKJOIN " + leastBytesPerOperation(() -> lockJoinAndUnlock(mutex)));
+      System.out.println(
+          "TRYLOCK " + leastBytesPerOperationAndRounds(() -> tryLockAndUnlock(mutex)));
+      System.out.println(
+          "LOCKJOIN " + leastBytesPerOperationAndRounds(() -> lockJoinAndUnlock(mutex)));
     }
   }
 
@@ -109,17 +118,20 @@ public final class UncontendedAllocationChild {
     }
   }
 
-  private static double leastBytesPerOperation(LongSupplier operation) throws Exception {
+  private static String leastBytesPerOperationAndRounds(LongSupplier operation) throws Exception {
     LongSupplier allocated = allocatedBytesOfCurrentThread();
     int perRound = 20_000;
     double least = Double.MAX_VALUE;
     long sink = 0;
-    // Rounds until one allocates (next to) nothing, for up to 20 s: on a loaded machine the
+    // Rounds until one allocates (next to) nothing, for up to 40 s: on a loaded machine the
     // compiled code that scalar-replaces the objects can take seconds to arrive (the compiler
-    // threads wait too), and a round that the compiled code reached only partway reads a fraction
-    // of a byte per operation. The counter's own reflective read boxes a few bytes per round.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    for (int round = 0; least >= 0.1 && (round < 40 || System.nanoTime() < deadline); round++) {
+    // threads wait too; 20 s was once not enough in a full build beside other builds), and a
+    // round that the compiled code reached only partway reads a fraction of a byte per operation.
+    // The counter's own reflective read boxes a few bytes per round.
+    long start = System.nanoTime();
+    long deadline = start + TimeUnit.SECONDS.toNanos(40);
+    int round = 0;
+    for (; least >= 0.1 && (round < 40 || System.nanoTime() < deadline); round++) {
       long before = allocated.getAsLong();
       for (int i = 0; i < perRound; i++) {
         sink += operation.getAsLong();
@@ -130,7 +142,11 @@ public final class UncontendedAllocationChild {
     if (sink <= 0) {
       throw new AssertionError("fences are positive");
     }
-    return least;
+    return least
+        + " rounds="
+        + round
+        + " ms="
+        + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
   }
 
   /**
