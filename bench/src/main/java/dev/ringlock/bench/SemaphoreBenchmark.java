@@ -37,6 +37,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *       permits, incrementing a counter and releasing, as in {@link AsyncContentionBenchmark} (one
  *       operation is the whole batch; throughput). ringlock and IBM complete futures and release in
  *       the continuation; java.util.concurrent.Semaphore blocks virtual threads on 2 carriers.
+ *       {@code contendedRinglockWithoutUndo} is the same batch on a semaphore without undo on exit.
  * </ul>
  *
  * (JMH reports both modes in one table; compare rows of the same mode.)
@@ -63,6 +64,7 @@ public class SemaphoreBenchmark {
   private Semaphore uncontended;
   private Semaphore uncontendedWithoutUndo;
   private Semaphore contended;
+  private Semaphore contendedWithoutUndo;
   private final java.util.concurrent.Semaphore jucUncontended =
       new java.util.concurrent.Semaphore(4);
   private java.util.concurrent.Semaphore jucContended;
@@ -79,6 +81,11 @@ public class SemaphoreBenchmark {
         region.semaphore(
             "uncontended-without-undo", 4, SemaphoreOptions.builder().undoOnExit(false).build());
     contended = region.semaphore("contended", permits);
+    contendedWithoutUndo =
+        region.semaphore(
+            "contended-without-undo",
+            permits,
+            SemaphoreOptions.builder().undoOnExit(false).build());
     jucContended = new java.util.concurrent.Semaphore(permits);
     ibmContended = new FairAsyncSemaphore(permits);
   }
@@ -169,13 +176,29 @@ public class SemaphoreBenchmark {
   @BenchmarkMode(Mode.Throughput)
   @OutputTimeUnit(TimeUnit.SECONDS)
   public long contendedRinglock() {
+    return contendedBatch(contended);
+  }
+
+  /**
+   * The contended batch on a semaphore without undo on exit: the difference from {@link
+   * #contendedRinglock} is what recording each task's two moves in the holder entry costs.
+   */
+  @Benchmark
+  @BenchmarkMode(Mode.Throughput)
+  @OutputTimeUnit(TimeUnit.SECONDS)
+  public long contendedRinglockWithoutUndo() {
+    return contendedBatch(contendedWithoutUndo);
+  }
+
+  /** One batch on a ringlock semaphore: both ringlock rows run exactly this code. */
+  private long contendedBatch(Semaphore semaphore) {
     AsyncBatch.run(
         twoThreads,
         tasks,
-        () -> contended.acquire(1),
+        () -> semaphore.acquire(1),
         acquired -> {
           counter++;
-          contended.release(1);
+          semaphore.release(1);
         });
     return counter;
   }

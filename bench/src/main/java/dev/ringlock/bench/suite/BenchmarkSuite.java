@@ -414,10 +414,12 @@ public final class BenchmarkSuite {
               "Semaphore, 1000 tasks contending for 1 permit on 2 threads",
               "batches/s",
               true,
-              "SemaphoreBenchmark, contended methods.");
+              "SemaphoreBenchmark, contended methods (contendedRinglockWithoutUndo: the same"
+                  + " batch on a semaphore without undo on exit, what the goal's note compares).");
       for (String method :
           List.of(
               "contendedRinglock",
+              "contendedRinglockWithoutUndo",
               "contendedIbmFairAsyncSemaphore",
               "contendedJucSemaphoreOnVirtualThreads")) {
         jmh(

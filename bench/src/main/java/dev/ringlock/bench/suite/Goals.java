@@ -59,8 +59,11 @@ final class Goals {
                 + " are about 6 % of the pool threads' samples (perf, session 10); the rest is the"
                 + " executor's queue. The row swings with where the two pool threads run: 0.44x"
                 + " and 0.78x in two quiet runs of the same mutex code, 0.78-1.02x in four"
-                + " same-sitting JMH runs under load. 1-2.5 % of its tasks queue, for 1.5-3.6 ms"
-                + " under load: the holder's thread preempted, which no spin fixes."),
+                + " same-sitting JMH runs under load, 0.62-1.07x in four more (session 11). 0.3-2.5"
+                + " % of its tasks queue, for 0.2-3.6 ms under load: the holder's thread preempted,"
+                + " which no spin fixes; a queued task is handed the lock by the releasing thread,"
+                + " and the ring's thread wakes 50-100 times a second (bench/README.md, session"
+                + " 11)."),
         new Goal(
             "2-process contended loop: times faster than FileChannel.lock",
             new String[] {"xproc-loop-2", "FileChannel.lock"},
@@ -156,11 +159,15 @@ final class Goals {
             1.0,
             false,
             "×",
-            "Set by the uncontended move, not by the queue: one thread's CPU per"
-                + " acquire(1).thenAccept(release(1)) is 37-43 ns against IBM's 12-13 ns (the undo"
-                + " holder entry; the goal above). Since session 10 a contended acquire spins"
-                + " before it queues, which halved the tasks that queue (15-26 K to 8-12 K per"
-                + " 1.2 M) and the ring's SQEs, within this row's noise."),
+            "Undo on exit, then noise; not the queue: in nine same-sitting runs (session 11,"
+                + " load 3.5-5.6) this row made 0.90x IBM at the median (0.46-1.14x) and the same"
+                + " batch on a semaphore without undo (contendedRinglockWithoutUndo, in this table)"
+                + " 1.24x (0.76-1.59x), 1.50x this row's throughput at the median; the two"
+                + " recorded moves of each task are 35-43 % of the pool threads' perf samples (one"
+                + " thread's acquire(1).thenAccept(release(1)): 37-43 ns against IBM's 12-13 ns;"
+                + " the goal above). 0.07-0.4 % of the tasks queue, granted by the releasing"
+                + " thread; the ring's thread wakes 50-100 times a second. bench/README.md,"
+                + " session 11."),
         new Goal(
             "Cross-process handoff round trip vs C futex ping-pong, blocked threads",
             new String[] {"xproc-handoff", "ringlock ring, threads both sides"},
