@@ -59,11 +59,11 @@ final class Goals {
                 + " are about 6 % of the pool threads' samples (perf, session 10); the rest is the"
                 + " executor's queue. The row swings with where the two pool threads run: 0.44x"
                 + " and 0.78x in two quiet runs of the same mutex code, 0.78-1.02x in four"
-                + " same-sitting JMH runs under load, 0.62-1.07x in four more (session 11). 0.3-2.5"
+                + " same-sitting JMH runs under load, 0.62-1.07x in four more (session 12). 0.3-2.5"
                 + " % of its tasks queue, for 0.2-3.6 ms under load: the holder's thread preempted,"
                 + " which no spin fixes; a queued task is handed the lock by the releasing thread,"
                 + " and the ring's thread wakes 50-100 times a second (bench/README.md, session"
-                + " 11)."),
+                + " 12)."),
         new Goal(
             "2-process contended loop: times faster than FileChannel.lock",
             new String[] {"xproc-loop-2", "FileChannel.lock"},
@@ -159,7 +159,7 @@ final class Goals {
             1.0,
             false,
             "×",
-            "Undo on exit, then noise; not the queue: in nine same-sitting runs (session 11,"
+            "Undo on exit, then noise; not the queue: in nine same-sitting runs (session 12,"
                 + " load 3.5-5.6) this row made 0.90x IBM at the median (0.46-1.14x) and the same"
                 + " batch on a semaphore without undo (contendedRinglockWithoutUndo, in this table)"
                 + " 1.24x (0.76-1.59x), 1.50x this row's throughput at the median; the two"
@@ -167,7 +167,7 @@ final class Goals {
                 + " thread's acquire(1).thenAccept(release(1)): 37-43 ns against IBM's 12-13 ns;"
                 + " the goal above). 0.07-0.4 % of the tasks queue, granted by the releasing"
                 + " thread; the ring's thread wakes 50-100 times a second. bench/README.md,"
-                + " session 11."),
+                + " session 12."),
         new Goal(
             "Cross-process handoff round trip vs C futex ping-pong, blocked threads",
             new String[] {"xproc-handoff", "ringlock ring, threads both sides"},
