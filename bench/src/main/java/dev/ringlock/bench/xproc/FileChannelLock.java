@@ -9,29 +9,24 @@ import java.nio.channels.FileLock;
  * fcntl F_SETLKW record lock on Linux). The channel is the control file's own, so no second
  * descriptor of the file exists whose close would drop the lock (an fcntl pitfall).
  */
-final class FileChannelLock implements ContendedLock {
+final class FileChannelLock implements ContendedLock<FileLock> {
   private final FileChannel channel;
-  private FileLock held; // null when not held
 
   FileChannelLock(FileChannel channel) {
     this.channel = channel;
   }
 
   @Override
-  public void lock() throws IOException {
-    held = channel.lock();
+  public FileLock lock() throws IOException {
+    return channel.lock();
   }
 
   @Override
-  public void unlock() throws IOException {
-    held.release();
-    held = null;
+  public void unlock(FileLock hold) throws IOException {
+    hold.release();
   }
 
+  /** Nothing to do: closing the control file's channel releases a lock this process holds. */
   @Override
-  public void close() throws IOException {
-    if (held != null) {
-      unlock();
-    }
-  }
+  public void close() {}
 }

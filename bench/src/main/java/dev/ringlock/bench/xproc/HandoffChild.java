@@ -1,5 +1,6 @@
 package dev.ringlock.bench.xproc;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -48,38 +49,54 @@ public final class HandoffChild {
     int warmup = Integer.parseInt(args[4]);
     int handovers = Integer.parseInt(args[5]);
     long[] samples = new long[handovers];
-    int taken = 0;
+    int taken;
     try (ControlFile control = ControlFile.attach(Path.of(args[1]));
-        ContendedLock lock = variant.open(control, Path.of(args[2]))) {
-      if (me == 1) {
-        lock.lock();
-        control.setTurn(1);
-      }
-      System.out.println("READY");
-      control.awaitStart();
-      for (int handover = 1; handover <= handovers; handover++) {
-        if (!takes(me, handover)) {
-          LockSupport.parkNanos(handover <= warmup ? WARMUP_GAP_NANOS : GAP_NANOS);
-          control.setStamp(System.nanoTime());
-          lock.unlock();
-          while (control.turn() == me) {
-            LockSupport.parkNanos(10_000);
-          }
-        } else {
-          lock.lock(); // the first time: process 1 held it before READY, so this one waits
-          long latency = System.nanoTime() - control.stamp();
-          control.setTurn(me);
-          if (handover > warmup) {
-            samples[taken++] = latency;
-          }
-        }
-      }
-      if (takes(me, handovers)) {
-        lock.unlock(); // this process took the last handover
-      }
+        ContendedLock<?> lock = variant.open(control, Path.of(args[2]))) {
+      taken = hand(lock, control, me, warmup, samples);
     }
     System.out.println(
         "RESULT handoff samples=" + ResultLine.samples(java.util.Arrays.copyOf(samples, taken), 0));
+  }
+
+  /**
+   * This process's part of the handovers; the lock's hold stays in a local between taking and
+   * handing over (ContendedLock says why).
+   *
+   * @return how many latencies it put in {@code samples} (its measured handovers)
+   */
+  private static <H> int hand(
+      ContendedLock<H> lock, ControlFile control, int me, int warmup, long[] samples)
+      throws IOException {
+    int handovers = samples.length;
+    int taken = 0;
+    H hold = null;
+    if (me == 1) {
+      hold = lock.lock();
+      control.setTurn(1);
+    }
+    System.out.println("READY");
+    control.awaitStart();
+    for (int handover = 1; handover <= handovers; handover++) {
+      if (!takes(me, handover)) {
+        LockSupport.parkNanos(handover <= warmup ? WARMUP_GAP_NANOS : GAP_NANOS);
+        control.setStamp(System.nanoTime());
+        lock.unlock(hold);
+        while (control.turn() == me) {
+          LockSupport.parkNanos(10_000);
+        }
+      } else {
+        hold = lock.lock(); // the first time: process 1 held it before READY, so this one waits
+        long latency = System.nanoTime() - control.stamp();
+        control.setTurn(me);
+        if (handover > warmup) {
+          samples[taken++] = latency;
+        }
+      }
+    }
+    if (takes(me, handovers)) {
+      lock.unlock(hold); // this process took the last handover
+    }
+    return taken;
   }
 
   /** Whether process {@code me} (1 or 2) is the one that takes the lock on {@code handover}. */

@@ -8,26 +8,26 @@ import java.nio.file.Path;
 public enum LoopVariant {
   FILE_LOCK("FileChannel.lock") {
     @Override
-    ContendedLock open(ControlFile control, Path regionFile) {
+    ContendedLock<?> open(ControlFile control, Path regionFile) {
       return new FileChannelLock(control.channel());
     }
   },
   SPIN_CAS("spin CAS (Chronicle-style)") {
     @Override
-    ContendedLock open(ControlFile control, Path regionFile) {
+    ContendedLock<?> open(ControlFile control, Path regionFile) {
       return new SpinCasLock(control);
     }
   },
   RINGLOCK_MUTEX("ringlock Mutex") {
     @Override
-    ContendedLock open(ControlFile control, Path regionFile) throws IOException {
+    ContendedLock<?> open(ControlFile control, Path regionFile) throws IOException {
       return new RinglockMutexLock(regionFile, FutexRing.Backend.AUTO);
     }
   },
   /** The same Mutex, its process's ring forced onto the futex-syscalls backend. */
   RINGLOCK_MUTEX_SYSCALLS("ringlock Mutex (syscalls)") {
     @Override
-    ContendedLock open(ControlFile control, Path regionFile) throws IOException {
+    ContendedLock<?> open(ControlFile control, Path regionFile) throws IOException {
       return new RinglockMutexLock(regionFile, FutexRing.Backend.SYSCALLS);
     }
   };
@@ -54,5 +54,5 @@ public enum LoopVariant {
    * @param regionFile a file of its own for a lock that lives in a region, the same path in both
    *     children; unused by the others
    */
-  abstract ContendedLock open(ControlFile control, Path regionFile) throws IOException;
+  abstract ContendedLock<?> open(ControlFile control, Path regionFile) throws IOException;
 }

@@ -12,15 +12,14 @@ import java.nio.file.Path;
  * The ringlock {@link Mutex} named {@value #NAME} in a region file that both children open
  * (whichever comes first creates it), with the default options. Acquisition is the async API
  * joined: {@code mutex.lock().join()}, which is one CAS and a completed future when uncontended;
- * release is {@link MutexGuard#close()}.
+ * release is {@link MutexGuard#close()} of the guard it returned.
  */
-final class RinglockMutexLock implements ContendedLock {
+final class RinglockMutexLock implements ContendedLock<MutexGuard> {
   static final String NAME = "bench";
 
   private final FutexRing ring; // its own ring when a backend is forced, else null
   private final SharedRegion region;
   private final Mutex mutex;
-  private MutexGuard guard; // null when not held
 
   RinglockMutexLock(Path regionFile, FutexRing.Backend backend) throws IOException {
     this.ring =
@@ -35,14 +34,13 @@ final class RinglockMutexLock implements ContendedLock {
   }
 
   @Override
-  public void lock() {
-    guard = mutex.lock().join();
+  public MutexGuard lock() {
+    return mutex.lock().join();
   }
 
   @Override
-  public void unlock() {
-    guard.close();
-    guard = null;
+  public void unlock(MutexGuard hold) {
+    hold.close();
   }
 
   @Override

@@ -7,7 +7,7 @@ package dev.ringlock.bench.xproc;
  * state), then tries again. Release is a release store of 0, which pairs with the next owner's CAS.
  * Nobody sleeps: a preempted owner costs spinners whole time slices.
  */
-final class SpinCasLock implements ContendedLock {
+final class SpinCasLock implements ContendedLock<Void> {
   private final ControlFile control;
   private final int pid = Math.toIntExact(ProcessHandle.current().pid());
 
@@ -16,16 +16,17 @@ final class SpinCasLock implements ContendedLock {
   }
 
   @Override
-  public void lock() {
+  public Void lock() {
     while (!control.casSpinLock(0, pid)) {
       while (control.spinLockAcquire() != 0) {
         Thread.onSpinWait();
       }
     }
+    return null;
   }
 
   @Override
-  public void unlock() {
+  public void unlock(Void hold) {
     control.releaseSpinLock();
   }
 
