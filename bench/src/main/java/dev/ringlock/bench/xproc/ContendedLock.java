@@ -11,7 +11,7 @@ import java.io.IOException;
  * and the caller keeps it in a local, as code using the lock would ({@code try (MutexGuard g =
  * mutex.lock().join()) { ... }}). A field of the lock object would make the JIT allocate every
  * ringlock guard, since a guard stored in a field escapes; kept in a local and inlined, it is
- * scalar-replaced (bench/README.md, session 11). C's {@code pthread_mutex_lock} has no object to
+ * scalar-replaced (bench/README.md, session 12). C's {@code pthread_mutex_lock} has no object to
  * carry.
  *
  * @param <H> what {@code lock()} returns and {@code unlock} takes back

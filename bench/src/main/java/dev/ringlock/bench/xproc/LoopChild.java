@@ -61,7 +61,7 @@ public final class LoopChild {
    * <p>Everything that depends on the phase is indexed by it, so the loop has no branch on it: a
    * branch never taken in WARMUP (counting a MEASURE section) was compiled by C2 as an uncommon
    * trap, and MEASURE began with a deoptimization, a spell in the interpreter and two
-   * recompilations inside the measured window (bench/README.md, session 11). C's loop has no JIT to
+   * recompilations inside the measured window (bench/README.md, session 12). C's loop has no JIT to
    * pay; this one does the same work in every phase, as C's does.
    *
    * @return the sections counted in each phase (indexed by it), each in the phase seen just after
