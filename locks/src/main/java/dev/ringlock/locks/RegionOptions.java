@@ -106,7 +106,8 @@ public final class RegionOptions {
   }
 
   /**
-   * Spins before a contended acquire queues.
+   * Spins before a contended acquire queues (a mutex's only while a thread of this process holds
+   * it).
    *
    * @return the number of spins
    */
@@ -248,7 +249,9 @@ public final class RegionOptions {
 
     /**
      * Spins before a contended acquire queues (a mutex's lock(), a semaphore's acquire()); 0 queues
-     * at once.
+     * at once. A mutex spins only while a thread of this process holds it: against another process
+     * a waiter that sleeps lets the holder's process run uncontended, as a robust pthread mutex
+     * does (docs/mutex.md).
      *
      * @param tries the number of spins, 0 or more
      * @return this builder
