@@ -280,8 +280,13 @@ public final class MutexCore extends MutexOwnership implements Mutex {
           return newGuard(false).asCompletedFuture();
         }
       } else if (owner != pid) {
+        // Another process, alive or dead: the queue decides (a dead owner's word is taken over
+        // there, with its fence and ownerDied, which a spin's tryAcquireFree never does).
         break;
       }
+      // A failed tryAcquireFree changed nothing (another thread took the word first, or the word
+      // carries a state only the queue's decision takes): looking again is safe, and the loop is
+      // bounded by spinTries and by mayBarge.
     }
     LockFuture request = new LockFuture(this, deadline, timeoutNanos);
     arrive(request);
