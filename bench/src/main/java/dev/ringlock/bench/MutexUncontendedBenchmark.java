@@ -5,6 +5,8 @@ import dev.ringlock.locks.Mutex;
 import dev.ringlock.locks.MutexGuard;
 import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.SharedRegion;
+import dev.ringlock.locks.internal.MutexDescriptor;
+import dev.ringlock.locks.internal.MutexWords;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -34,6 +36,15 @@ import org.openjdk.jmh.annotations.Warmup;
  * that takes the word and the getAndSet that frees it (and reads a waiters bit), through the same
  * memory-segment var handle, with nothing else: no guard, no future, no fairness check.
  *
+ * <p>{@link #mappedProtocolOnly} is the floor under ringlock's own protocol: the eight accesses an
+ * uncontended lock + unlock makes to a mutex object (MutexOwnership's overview), in the same order
+ * and access modes, on a mapped object of the same layout, with nothing else: the starving
+ * summary's load, the hold and the fence read, the hold's 64-bit CAS with the new tag, the fence
+ * stored; then the fence and the hold read again and the release's 64-bit CAS. What ringlockLock
+ * costs above it is the library's code around the protocol (the guard, the future, the queue and
+ * closed checks, the stats count); what it costs above mappedWordOnly is the protocol's: the
+ * fairness bound, the fence, and a stale or double unlock refused.
+ *
  * <p>{@link #backend} is the backend of the region's ring: {@code AUTO} (the default ring, io_uring
  * where it works) or a forced {@code IO_URING} or {@code SYSCALLS} ({@code -p backend=SYSCALLS}).
  * No backend is on the uncontended path, so the ringlock rows must not move with it: the benchmark
@@ -49,6 +60,7 @@ import org.openjdk.jmh.annotations.Warmup;
     jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class MutexUncontendedBenchmark {
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+  private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
   private static final int WAITERS = 1 << 30;
 
   @Param({"AUTO"})
@@ -61,6 +73,7 @@ public class MutexUncontendedBenchmark {
   private final int pid = (int) ProcessHandle.current().pid();
   private Arena arena;
   private MemorySegment mappedWord;
+  private MemorySegment mappedMutex; // a mutex object's bytes, for mappedProtocolOnly
   private long counter;
 
   @Setup(Level.Trial)
@@ -72,6 +85,7 @@ public class MutexUncontendedBenchmark {
     mutex = region.mutex("uncontended");
     arena = Arena.ofShared(); // as a region maps its file
     mappedWord = BenchFiles.mapScratch(Integer.BYTES, arena);
+    mappedMutex = BenchFiles.mapScratch(MutexDescriptor.SIZE, arena);
   }
 
   @TearDown(Level.Trial)
@@ -112,6 +126,40 @@ public class MutexUncontendedBenchmark {
       return ++counter;
     } finally {
       if (((int) INT.getAndSet(mappedWord, 0L, 0) & WAITERS) != 0) {
+        throw new IllegalStateException("nobody waits here");
+      }
+    }
+  }
+
+  @Benchmark
+  public long mappedProtocolOnly() {
+    MemorySegment object = mappedMutex;
+    if ((int) INT.getVolatile(object, MutexDescriptor.STARVING_SUMMARY_OFFSET) != 0) {
+      throw new IllegalStateException("nobody starves here");
+    }
+    long hold = (long) LONG.getVolatile(object, MutexDescriptor.WORD_OFFSET);
+    long recorded = (long) LONG.getAcquire(object, MutexDescriptor.FENCE_OFFSET);
+    int ahead = MutexWords.holdTagOf(hold) - (int) recorded;
+    long fence = recorded + ahead + 1;
+    if (MutexWords.wordOf(hold) != 0
+        || (ahead & ~1) != 0
+        || !LONG.compareAndSet(
+            object, MutexDescriptor.WORD_OFFSET, hold, MutexWords.hold(pid, (int) fence))) {
+      throw new IllegalStateException("the word is not free: nothing else takes it");
+    }
+    LONG.setRelease(object, MutexDescriptor.FENCE_OFFSET, fence);
+    try {
+      return ++counter;
+    } finally {
+      long drawn = (long) LONG.getAcquire(object, MutexDescriptor.FENCE_OFFSET);
+      long held = (long) LONG.getVolatile(object, MutexDescriptor.WORD_OFFSET);
+      if (drawn != fence
+          || MutexWords.holdTagOf(held) != (int) fence
+          || !LONG.compareAndSet(
+              object, MutexDescriptor.WORD_OFFSET, held, MutexWords.hold(0, (int) fence + 1))) {
+        throw new IllegalStateException("the hold is this method's: nothing else releases it");
+      }
+      if ((MutexWords.wordOf(held) & WAITERS) != 0) {
         throw new IllegalStateException("nobody waits here");
       }
     }

@@ -280,7 +280,9 @@ public final class BenchmarkSuite {
             false,
             "MutexUncontendedBenchmark; JMH -prof gc gives the bytes allocated per operation."
                 + " mappedWordOnly is the floor under any lock on a mapped word: its CAS and its"
-                + " getAndSet on the same kind of mapping, nothing else. The rows marked"
+                + " getAndSet on the same kind of mapping, nothing else; mappedProtocolOnly the"
+                + " floor under ringlock's protocol: the eight accesses its lock + unlock make to"
+                + " a mutex object, in the same order and modes, nothing else. The rows marked"
                 + " (syscalls) open their region on a ring of the futex-syscalls backend, the"
                 + " others on the default ring (the backend AUTO picks, see the header): no"
                 + " backend is on this path, so the two must not differ beyond the noise.");
@@ -289,7 +291,12 @@ public final class BenchmarkSuite {
     List<String> uncontendedMethods =
         smoke
             ? List.of("ringlockLock", "reentrantLock")
-            : List.of("ringlockLock", "ringlockTryLock", "reentrantLock", "mappedWordOnly");
+            : List.of(
+                "ringlockLock",
+                "ringlockTryLock",
+                "reentrantLock",
+                "mappedWordOnly",
+                "mappedProtocolOnly");
     for (String method : uncontendedMethods) {
       boolean ringlock = method.startsWith("ringlock");
       jmh(plan, uncontended, MutexUncontendedBenchmark.class, method, ringlock, null, Map.of()).gc =
