@@ -30,8 +30,8 @@ final class Goals {
                 + " throughout, 1.38x -> 3.39x. mappedProtocolOnly (this report's uncontended"
                 + " table) is the protocol's own eight accesses to the mutex object with nothing"
                 + " else (the starving summary, the hold and fence read, the hold's CAS, the fence"
-                + " stored; the fence and hold read, the release's CAS): 14.9 ns, 2.7x"
-                + " ReentrantLock in session 13's first run, so no code around it can reach 1.5x;"
+                + " stored; the fence and hold read, the release's CAS): 14.6-14.9 ns, 2.7-2.8x"
+                + " ReentrantLock in session 13's runs, so no code around it can reach 1.5x;"
                 + " the library's own code (the closed, queue and stats checks, the call that"
                 + " keeps lock() inlinable) costs about 1.5x that floor. Tried in session 13,"
                 + " each in one sitting beside ReentrantLock (5.5-5.6 ns): the design the issue"
@@ -328,7 +328,11 @@ final class Goals {
           + " CAS, which also keeps C2 from removing the 24-byte guard). Thread CPU time on this"
           + " VM, one sitting: 36-42 -> 26-32 ns against 14-17 ns (2.5-2.9x -> 1.9-2.1x). Two would"
           + " need the guard's claim merged into the record's CAS, which cannot tell two racing"
-          + " unlocks of one guard apart: docs/read-write-mutex.md, \"What a read costs\".";
+          + " unlocks of one guard apart: docs/read-write-mutex.md, \"What a read costs\". On the"
+          + " host the VM runs on since session 11, whose locked instructions cost half, the"
+          + " ratio moved 1.18x -> 1.42x (session 12) and 1.60x (session 13; ReentrantReadWriteLock"
+          + " 7.6-7.8 ns) with no change to the read path, as the uncontended lock's did (its note"
+          + " says why: the checked accesses around the atomics).";
 
   private static final String RW_MIXED =
       "Both threads' reads add to the same process's reader record, so with 2 threads every read"
