@@ -5,6 +5,12 @@ import dev.ringlock.locks.RegionOptions;
 import dev.ringlock.locks.Semaphore;
 import dev.ringlock.locks.SemaphoreOptions;
 import dev.ringlock.locks.SharedRegion;
+import dev.ringlock.locks.internal.HolderTable;
+import dev.ringlock.locks.internal.SemaphoreDescriptor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -32,7 +38,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *       per operation). ringlock: one CAS of the word and a shared completed future each way, and
  *       one CAS of this process's holder entry each way (undo on exit, the default); the {@code
  *       *WithoutUndo} rows are a semaphore created with undo on exit off, which has no holder
- *       entry, so the difference is what recording the holding costs.
+ *       entry, so the difference is what recording the holding costs. {@code
+ *       uncontendedMappedProtocolOnly} is the floor under the undo protocol: the ten accesses an
+ *       uncontended acquire(1) + release(1) make to a semaphore object (SemaphoreUndo's moves: the
+ *       word read, the entry read and CASed BUSY, the word's CAS, the entry stored; the release
+ *       alike), in the same order and modes, on a mapping of the object's layout, and nothing else.
  *   <li>{@code contended*}: {@code tasks} tasks on 2 threads, each acquiring 1 of {@code permits}
  *       permits, incrementing a counter and releasing, as in {@link AsyncContentionBenchmark} (one
  *       operation is the whole batch; throughput). ringlock and IBM complete futures and release in
@@ -53,6 +63,11 @@ import org.openjdk.jmh.annotations.Warmup;
       "-Djdk.virtualThreadScheduler.maxPoolSize=2"
     })
 public class SemaphoreBenchmark {
+  private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+  private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+  private static final long BUSY = HolderTable.entry(SemaphoreDescriptor.HOLDER_BUSY, 0);
+  private static final long ENTRY = SemaphoreDescriptor.holderOffset(0);
+
   @Param({"1000"})
   public int tasks;
 
@@ -71,9 +86,17 @@ public class SemaphoreBenchmark {
   private final FairAsyncSemaphore ibmUncontended = new FairAsyncSemaphore(4);
   private FairAsyncSemaphore ibmContended;
   private long counter;
+  private final int pid = (int) ProcessHandle.current().pid();
+  private Arena arena;
+  private MemorySegment mappedSemaphore; // a semaphore object's bytes, for the protocol floor
+  private int heldHere; // the permits the floor's entry records, as HolderTable keeps them
 
   @Setup(Level.Trial)
   public void open() throws Exception {
+    arena = Arena.ofShared(); // as a region maps its file
+    mappedSemaphore = BenchFiles.mapScratch(SemaphoreDescriptor.SIZE, arena);
+    INT.setVolatile(mappedSemaphore, SemaphoreDescriptor.WORD_OFFSET, 4);
+    LONG.setVolatile(mappedSemaphore, ENTRY, HolderTable.entry(pid, 0));
     twoThreads = Executors.newFixedThreadPool(2);
     region = BenchFiles.openRegion(RegionOptions.defaults());
     uncontended = region.semaphore("uncontended", 4);
@@ -94,6 +117,7 @@ public class SemaphoreBenchmark {
   public void close() throws Exception {
     twoThreads.shutdown();
     region.close();
+    arena.close();
   }
 
   // ---- uncontended: one thread ----
@@ -143,6 +167,46 @@ public class SemaphoreBenchmark {
       return ++counter;
     } finally {
       semaphore.release(1);
+    }
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.NANOSECONDS)
+  public long uncontendedMappedProtocolOnly() {
+    MemorySegment object = mappedSemaphore;
+    int v = (int) INT.getVolatile(object, SemaphoreDescriptor.WORD_OFFSET);
+    if ((v & SemaphoreDescriptor.REPAIR) != 0 || (v & SemaphoreDescriptor.UNDO_PERMITS_MASK) < 1) {
+      throw new IllegalStateException("the permits are there: nothing else takes them");
+    }
+    lockEntry(object);
+    if (!INT.compareAndSet(object, SemaphoreDescriptor.WORD_OFFSET, v, v - 1)) {
+      throw new IllegalStateException("nothing else moves the word");
+    }
+    LONG.setRelease(object, ENTRY, HolderTable.entry(pid, ++heldHere));
+    try {
+      return ++counter;
+    } finally {
+      lockEntry(object);
+      int old = (int) INT.getVolatile(object, SemaphoreDescriptor.WORD_OFFSET);
+      if ((old & SemaphoreDescriptor.REPAIR) != 0
+          || !INT.compareAndSet(
+              object,
+              SemaphoreDescriptor.WORD_OFFSET,
+              old,
+              (old & SemaphoreDescriptor.UNDO_PERMITS_MASK) + 1)) {
+        throw new IllegalStateException("nothing else moves the word");
+      }
+      LONG.setRelease(object, ENTRY, HolderTable.entry(pid, --heldHere));
+    }
+  }
+
+  /** HolderTable.lockMine's uncontended step: the entry as this view left it, read, then BUSY. */
+  private void lockEntry(MemorySegment object) {
+    long mine = HolderTable.entry(pid, heldHere);
+    if ((long) LONG.getVolatile(object, ENTRY) != mine
+        || !LONG.compareAndSet(object, ENTRY, mine, mine | BUSY)) {
+      throw new IllegalStateException("the entry is this method's: nothing else locks it");
     }
   }
 

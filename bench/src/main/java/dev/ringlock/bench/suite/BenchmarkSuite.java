@@ -399,13 +399,17 @@ public final class BenchmarkSuite {
               "Semaphore, uncontended acquire + release (1 permit)",
               "ns/op",
               false,
-              "SemaphoreBenchmark, uncontended methods (ringlock with its undo record on exit).");
+              "SemaphoreBenchmark, uncontended methods (ringlock with its undo record on exit)."
+                  + " uncontendedMappedProtocolOnly is the floor under the undo protocol: the ten"
+                  + " accesses an uncontended acquire(1) + release(1) make to a semaphore object, in"
+                  + " the same order and modes, on a mapping, nothing else.");
       for (String method :
           List.of(
               "uncontendedRinglockAcquire",
               "uncontendedRinglockTryAcquire",
               "uncontendedJucSemaphore",
-              "uncontendedIbmFairAsyncSemaphore")) {
+              "uncontendedIbmFairAsyncSemaphore",
+              "uncontendedMappedProtocolOnly")) {
         jmh(
             plan,
             semaphoreUncontended,

@@ -159,7 +159,11 @@ final class Goals {
                 + " alone: a single-writer variant (measured, not safe to ship) ran 1.9-2.6x in"
                 + " thread CPU time; the rest is the entry's load and store, segment checks and"
                 + " an acquire and release compiled too large to inline (8 and 6.6 KB). Why no"
-                + " single-writer entry design landed: bench/README.md (session 10)."),
+                + " single-writer entry design landed: bench/README.md (session 10). The undo"
+                + " protocol's own ten accesses with nothing else (uncontendedMappedProtocolOnly,"
+                + " this report's table) ran 18.1-20.5 ns, 2.8-3.0x j.u.c, in two JMH sittings of"
+                + " session 13: four locked instructions where j.u.c has two, on a host whose"
+                + " locked instructions are cheap (the uncontended lock's note)."),
         new Goal(
             "1000-task async contention, semaphore vs IBM FairAsyncSemaphore (throughput)",
             new String[] {"semaphore-contended", "contendedRinglock"},
