@@ -55,11 +55,11 @@ class InvalidRegionFileTest {
   @Test
   void regionOfANewerLayoutVersionIsRefused() throws IOException {
     Path file = region("newer");
-    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 7);
+    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 8);
     InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
     assertTrue(
         e.getMessage()
-            .contains("written by a newer ringlock (layout version 7; this one reads up to 6)"),
+            .contains("written by a newer ringlock (layout version 8; this one reads up to 7)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("same ringlock version"), e.getMessage());
   }
@@ -83,8 +83,9 @@ class InvalidRegionFileTest {
         e.getMessage()
             .contains(
                 "written by an older ringlock (layout version 2, without the wait-queue wake"
-                    + " sequences, the starving marks, the objects' counters and the mutexes'"
-                    + " hold tags of version 6; this one reads only version 6)"),
+                    + " sequences, the starving marks, the objects' counters, the mutexes' hold"
+                    + " tags and the read-write mutexes' record bounds of version 7; this one"
+                    + " reads only version 7)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("delete it"), e.getMessage());
   }
@@ -100,7 +101,7 @@ class InvalidRegionFileTest {
                 "written by an older ringlock (layout version 3, without the mutexes' starving"
                     + " summaries, the read-write mutexes' starving marks, the objects' counters,"
                     + " the mutexes' hold tags and the read-write mutexes' per-view reader records"
-                    + " of version 6; this one reads only version 6)"),
+                    + " and record bounds of version 7; this one reads only version 7)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("delete it"), e.getMessage());
   }
@@ -115,8 +116,8 @@ class InvalidRegionFileTest {
             .contains(
                 "written by an older ringlock (layout version 4, without the objects' counters"
                     + " (a stats line after every object, which inspect reads), the mutexes' hold"
-                    + " tags and the read-write mutexes' per-view reader records of version 6;"
-                    + " this one reads only version 6)"),
+                    + " tags and the read-write mutexes' per-view reader records and record"
+                    + " bounds of version 7; this one reads only version 7)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("delete it"), e.getMessage());
   }
@@ -134,8 +135,24 @@ class InvalidRegionFileTest {
                     + " (beside each mutex word, where version 5 keeps its starving summary; a"
                     + " release moves the tag with the word in one atomic step) and the read-write"
                     + " mutexes' per-view reader records (a closed view's record carries a bit that"
-                    + " version 5 counts as read holds) of version 6; this one reads only"
-                    + " version 6)"),
+                    + " version 5 counts as read holds) and record bounds of version 7; this one"
+                    + " reads only version 7)"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("delete it"), e.getMessage());
+  }
+
+  @Test
+  void regionOfLayoutVersionSixIsRefusedSayingItHasNoRecordBounds() throws IOException {
+    Path file = region("version-six");
+    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 6);
+    InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
+    assertTrue(
+        e.getMessage()
+            .contains(
+                "written by an older ringlock (layout version 6, without the read-write mutexes'"
+                    + " record bounds (a writer looks only at the reader records below the bound,"
+                    + " which a version 6 process does not raise when it claims a record) of"
+                    + " version 7; this one reads only version 7)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("delete it"), e.getMessage());
   }
