@@ -52,6 +52,10 @@ import org.openjdk.jcstress.infra.results.II_Result;
  *   StarvingMarkAgainstFastPath  another process's writer marks itself starving and reads the
  *                           word, while a writer here takes the fast path: a claim the starving
  *                           writer did not see is one that saw its mark and went back (Dekker)
+ *   FirstReadAgainstFastPath  a view's first read claims a record past the records' bound while
+ *                           another view's writer takes the fast path, which scans only up to the
+ *                           bound: the bound is raised before the claim, so a writer that missed
+ *                           the read's hold is one the read saw (and backed out for)
  */
 public final class ReadWriteMutexRaces {
   private ReadWriteMutexRaces() {}
@@ -430,6 +434,52 @@ public final class ReadWriteMutexRaces {
     public void after() {
       claim.ifPresent(WriteGuard::unlock);
       entry.words.spRecord(otherSlot, 0);
+      POOL.giveBackIfFree(entry);
+    }
+  }
+
+  @JCStressTest
+  @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "The read got in; the writer saw its hold")
+  @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "The writer claimed first; the read backed out")
+  @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "Each saw the other and stood back")
+  @Outcome(
+      id = "1, 1",
+      expect = FORBIDDEN,
+      desc = "A writer in beside a read whose new record its scan did not reach")
+  @State
+  public static class FirstReadAgainstFastPath {
+    private static final Pool POOL = new Pool("first-read");
+    private final Pool.Entry entry = POOL.take();
+    // No record yet: its first read claims the first free one, past the bound (the first view's
+    // record is the only one in use)
+    private final ReadWriteMutexCore view = entry.newView();
+    private Optional<ReadGuard> read = Optional.empty();
+    private Optional<WriteGuard> write = Optional.empty();
+
+    @Actor
+    public void firstRead(II_Result r) {
+      read = view.tryRead();
+      r.r1 = read.isPresent() ? 1 : 0;
+    }
+
+    @Actor
+    public void fastPath(II_Result r) {
+      write = entry.second.tryWrite();
+      r.r2 = write.isPresent() ? 1 : 0;
+    }
+
+    @Arbiter
+    public void after() {
+      read.ifPresent(ReadGuard::unlock);
+      write.ifPresent(WriteGuard::unlock);
+      view.close();
+      view.recordUnmapped();
+      // The next instance's view must claim past the bound again: its record freed, the bound
+      // back to the first view's record alone
+      for (int i = 1; i < ReadWriteMutexDescriptor.READER_SLOTS; i++) {
+        entry.words.spRecord(i, 0);
+      }
+      entry.words.spBound(1);
       POOL.giveBackIfFree(entry);
     }
   }

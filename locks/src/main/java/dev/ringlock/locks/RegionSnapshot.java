@@ -668,9 +668,18 @@ public record RegionSnapshot(
         problems.add("sleepers count is " + sleepers);
       }
       List<ReaderRecord> readers = new ArrayList<>();
-      for (int i = 0; i < ReadWriteMutexDescriptor.READER_SLOTS; i++) {
-        long record = words.lvRecord(i);
+      long[] records = new long[ReadWriteMutexDescriptor.READER_SLOTS];
+      for (int i = 0; i < records.length; i++) {
+        records[i] = words.lvRecord(i);
+      }
+      int bound = words.lvBound(); // after the records: a claim raises it before it lands
+      addIfAny(problems, ReadWriteMutexDescriptor.boundProblem(bound));
+      for (int i = 0; i < records.length; i++) {
+        long record = records[i];
         String problem = ReadWriteMutexDescriptor.recordProblem(i, record);
+        if (problem == null) {
+          problem = ReadWriteMutexDescriptor.pastBoundProblem(i, record, bound);
+        }
         if (problem != null) {
           problems.add(problem);
         } else if (record != 0) {

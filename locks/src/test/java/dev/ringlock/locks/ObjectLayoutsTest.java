@@ -186,6 +186,7 @@ class ObjectLayoutsTest {
   void readWriteMutexFieldsSitWhereTheRegionFormatDocumentsThem() {
     assertEquals(64 + 32 * 8, ReadWriteMutexDescriptor.SIZE, "a header line, 32 reader records");
     assertEquals(0, ReadWriteMutexDescriptor.WORD_OFFSET);
+    assertEquals(4, ReadWriteMutexDescriptor.BOUND_OFFSET, "beside the word, version 7");
     assertEquals(8, ReadWriteMutexDescriptor.FENCE_OFFSET);
     assertEquals(16, ReadWriteMutexDescriptor.SLEEPERS_OFFSET);
     assertEquals(64, ReadWriteMutexDescriptor.READERS_OFFSET);
@@ -213,6 +214,8 @@ class ObjectLayoutsTest {
           "count (bits 0..28), CLOSED (29), STARVING (30) and WAITING (31) low");
       assertEquals((1L << 29) - 1, ReadWriteMutexDescriptor.COUNT_MASK);
       assertEquals(1234, region.get(ValueLayout.JAVA_INT, record + 4), "the pid high");
+      assertEquals(
+          32, region.get(ValueLayout.JAVA_INT, 512 + 4), "a planted record raised the bound");
       assertThrows(IndexOutOfBoundsException.class, () -> rw.lvRecord(32));
       assertThrows(
           IndexOutOfBoundsException.class, () -> new ReadWriteMutexWords(region, 4096 - 64));

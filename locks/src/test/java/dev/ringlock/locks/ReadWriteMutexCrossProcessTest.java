@@ -256,6 +256,7 @@ class ReadWriteMutexCrossProcessTest {
       ReadWriteMutexWords words =
           new ReadWriteMutexWords(raw.segment(), raw.find("rw").orElseThrow().offset());
       int ours = (int) ProcessHandle.current().pid();
+      words.raiseBound(1); // record 0 claimed below, as a view's claim does: the bound first
       assertTrue(
           words.casRecord(
               0, 0, ReadWriteMutexDescriptor.newRecord(ours) | ReadWriteMutexDescriptor.WAITING));

@@ -150,4 +150,26 @@ class ReadWriteMutexSnapshotTest extends RegionTestBase {
     Throwable refused = assertThrows(java.io.UncheckedIOException.class, lock::write);
     assertTrue(refused.getMessage().contains("reader record 7"), refused.getMessage());
   }
+
+  @Test
+  void aRecordInUsePastTheBoundAndABoundOutOfRangeAreReported() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    await(lock.read()).unlock();
+    ReadWriteMutexWords words = words("rw");
+    assertEquals(1, words.lvBound());
+    words.spRecord(5, ReadWriteMutexDescriptor.newRecord(ME));
+    words.spBound(2); // record 5 claimed without raising the bound: what a version 6 process does
+    List<String> problems = snapshotOf("rw").problems();
+    assertEquals(1, problems.size(), problems.toString());
+    assertTrue(
+        problems.getFirst().contains("reader record 5 is in use")
+            && problems.getFirst().contains("past the records' bound 2"),
+        problems.toString());
+    words.spBound(99);
+    problems = snapshotOf("rw").problems();
+    assertEquals(List.of("reader records' bound is 99, outside 0..32"), problems);
+    words.spRecord(5, 0);
+    words.spBound(1);
+    assertTrue(snapshotOf("rw").problems().isEmpty());
+  }
 }

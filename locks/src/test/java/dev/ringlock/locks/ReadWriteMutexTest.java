@@ -399,6 +399,53 @@ class ReadWriteMutexTest extends RegionTestBase {
     lock.tryRead().orElseThrow().unlock();
   }
 
+  // ---- the records' bound ----
+
+  @Test
+  void writersLookOnlyAtClaimedRecordsAndEveryClaimRaisesTheBoundFirst() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadWriteMutexWords words = words("rw");
+    assertEquals(0, words.lvBound(), "a new lock: no record in use");
+    lock.tryWrite().orElseThrow().unlock();
+    assertEquals(0, words.lvBound(), "a writer claims no record");
+    await(lock.read()).unlock();
+    assertEquals(1, words.lvBound(), "this view's record");
+    try (SharedRegion second = SharedRegion.open(region.file(), withRing());
+        SharedRegion third = SharedRegion.open(region.file(), withRing())) {
+      await(second.readWriteMutex("rw").read()).unlock();
+      ReadGuard held = await(third.readWriteMutex("rw").read());
+      assertEquals(3, words.lvBound(), "a record per view, the bound raised by each claim");
+      assertEquals(
+          newRecord((int) ProcessHandle.current().pid()) | 1,
+          words.lvRecord(2),
+          "the third view's hold, last in use");
+      assertTrue(
+          lock.tryWrite().isEmpty(), "the hold in the bound's last record keeps writers out");
+      assertEquals(1, lock.readers());
+      held.unlock();
+      lock.tryWrite().orElseThrow().unlock();
+    }
+    assertEquals(3, words.lvBound(), "closed views' records stay this process's: it never falls");
+  }
+
+  @Test
+  void aDamagedBoundMakesWritersLookAtEveryRecord() throws Exception {
+    ReadWriteMutex lock = region.readWriteMutex("rw");
+    ReadWriteMutexWords words = words("rw");
+    words.spRecord(20, newRecord(1) | 1); // pid 1 is alive and never ours: a read hold
+    for (int damaged :
+        new int[] {-1, ReadWriteMutexDescriptor.READER_SLOTS + 1, Integer.MIN_VALUE}) {
+      words.spBound(damaged);
+      assertTrue(lock.tryWrite().isEmpty(), "bound " + damaged + ": record 20's hold still seen");
+      assertEquals(1, lock.readers(), "bound " + damaged);
+      words.raiseBound(2);
+      assertEquals(damaged, words.lvBound(), "a damaged bound is not raised over");
+    }
+    words.spBound(21);
+    words.spRecord(20, 0);
+    lock.tryWrite().orElseThrow().unlock();
+  }
+
   private static int recordOf(ReadWriteMutexWords words, int pid) {
     for (int i = 0; ; i++) {
       if (ReadWriteMutexDescriptor.recordPid(words.lvRecord(i)) == pid) {

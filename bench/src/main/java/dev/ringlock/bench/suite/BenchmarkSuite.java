@@ -540,7 +540,8 @@ public final class BenchmarkSuite {
             false,
             "ReadWriteMutexBenchmark: a write hold around one increment, against"
                 + " ReentrantReadWriteLock's write lock. A ringlock write CASes the state word and"
-                + " scans the 32 reader records (256 bytes) for readers still inside.");
+                + " looks at the reader records in use (those below the header's bound, one per"
+                + " reading view: one here) for marks and for readers still inside.");
     for (String method : List.of("ringlockUncontendedWrite", "reentrantUncontendedWrite")) {
       jmh(
                   plan,

@@ -109,7 +109,11 @@ final class Goals {
                 + " thread is woken and scheduled. Traced in session 11 (bench/README.md): the"
                 + " loop is one process's uncontended loop that stalls when that process is"
                 + " preempted while the other three sleep; with 1 s of warm-up the four JVMs were"
-                + " still compiling inside the measured window (3.51x quiet), with 5 s 1.46x."),
+                + " still compiling inside the measured window (3.51x quiet), with 5 s 1.46x."
+                + " The host decides the rest: 1.09-1.50x in three runs on kernel build fc-v1300,"
+                + " 6.51x, 8.24x and 10.7x (519 vs 48.3 ns, both backends alike) in three on"
+                + " fc-v1272 with no change to the contended path between the last two; not traced"
+                + " yet (session 14, bench/README.md)."),
         new Goal(
             "Lock handoff to a waiter blocked in lock().join(), 2 processes, vs robust pthread"
                 + " mutex",

@@ -67,9 +67,12 @@ public final class RegionDescriptor {
    * release twice. Version 6 also gave the read-write mutex one reader record per view instead of
    * one per process, with a CLOSED bit (bit 29, taken from the count: ReadWriteMutexDescriptor)
    * that a closing view sets: a version 5 process would count it as 2^29 read holds and wait for
-   * them. Older files are refused.
+   * them. Version 7 gave the read-write mutex a bound on its reader records (offset 4, reserved
+   * before: ReadWriteMutexDescriptor), which a writer scans up to and a claim past it raises first:
+   * a version 6 process would claim a record past it without raising it, and a version 7 writer
+   * would not see that record's holds. Older files are refused.
    */
-  public static final int LAYOUT_VERSION = 6;
+  public static final int LAYOUT_VERSION = 7;
 
   /** The longest name, in UTF-8 bytes: what a directory entry's name field holds. */
   public static final int MAX_NAME_BYTES = 96;

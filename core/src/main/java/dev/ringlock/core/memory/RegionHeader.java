@@ -117,8 +117,9 @@ final class RegionHeader {
       // version 4's objects have no stats line after them, so version 5 counters would land on
       // the next object's bytes; version 5's mutexes have their starving summary where version 6
       // keeps the hold tag its releases CAS with the word, and version 5 processes count a
-      // read-write mutex record's CLOSED bit as read holds. Nothing is converted in place: no file
-      // is modified on a failed open.
+      // read-write mutex record's CLOSED bit as read holds; version 6 processes claim read-write
+      // mutex records without raising the bound version 7 writers scan up to, so a writer would
+      // not see their holds. Nothing is converted in place: no file is modified on a failed open.
       throw new InvalidRegionException(
           file,
           Problem.UNSUPPORTED_VERSION,
@@ -127,24 +128,30 @@ final class RegionHeader {
               + switch (version) {
                 case 1 ->
                     ", without the name index, the undo-semaphore totals, the wait-queue wake"
-                        + " sequences, the starving marks, the objects' counters and the mutexes'"
-                        + " hold tags";
+                        + " sequences, the starving marks, the objects' counters, the mutexes'"
+                        + " hold tags and the read-write mutexes' record bounds";
                 case 2 ->
                     ", without the wait-queue wake sequences, the starving marks, the objects'"
-                        + " counters and the mutexes' hold tags";
+                        + " counters, the mutexes' hold tags and the read-write mutexes' record"
+                        + " bounds";
                 case 3 ->
                     ", without the mutexes' starving summaries, the read-write mutexes' starving"
                         + " marks, the objects' counters, the mutexes' hold tags and the read-write"
-                        + " mutexes' per-view reader records";
+                        + " mutexes' per-view reader records and record bounds";
                 case 4 ->
                     ", without the objects' counters (a stats line after every object, which"
                         + " inspect reads), the mutexes' hold tags and the read-write mutexes'"
-                        + " per-view reader records";
-                default ->
+                        + " per-view reader records and record bounds";
+                case 5 ->
                     ", without the mutexes' hold tags (beside each mutex word, where version 5"
                         + " keeps its starving summary; a release moves the tag with the word in one"
                         + " atomic step) and the read-write mutexes' per-view reader records (a"
-                        + " closed view's record carries a bit that version 5 counts as read holds)";
+                        + " closed view's record carries a bit that version 5 counts as read holds)"
+                        + " and record bounds";
+                default ->
+                    ", without the read-write mutexes' record bounds (a writer looks only at the"
+                        + " reader records below the bound, which a version 6 process does not"
+                        + " raise when it claims a record)";
               }
               + " of version "
               + LAYOUT_VERSION

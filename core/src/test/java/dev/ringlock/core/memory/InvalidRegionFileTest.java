@@ -17,6 +17,9 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every kind of bad file is refused with the right problem, a message naming the file, and the file
@@ -55,88 +58,62 @@ class InvalidRegionFileTest {
   @Test
   void regionOfANewerLayoutVersionIsRefused() throws IOException {
     Path file = region("newer");
-    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 7);
+    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 8);
     InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
     assertTrue(
         e.getMessage()
-            .contains("written by a newer ringlock (layout version 7; this one reads up to 6)"),
+            .contains("written by a newer ringlock (layout version 8; this one reads up to 7)"),
         e.getMessage());
     assertTrue(e.getMessage().contains("same ringlock version"), e.getMessage());
   }
 
-  @Test
-  void regionOfLayoutVersionOneIsRefusedWithWhatToDo() throws IOException {
-    Path file = region("older");
-    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 1);
-    InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
-    assertTrue(
-        e.getMessage().contains("written by an older ringlock (layout version 1"), e.getMessage());
-    assertTrue(e.getMessage().contains("delete it"), e.getMessage());
+  /** Each older layout version, and what its refusal says the file lacks. */
+  static Stream<Arguments> olderVersions() {
+    String tail = " of version 7; this one reads only version 7)";
+    return Stream.of(
+        Arguments.of(1, "(layout version 1, without the name index"),
+        Arguments.of(
+            2,
+            "(layout version 2, without the wait-queue wake sequences, the starving marks, the"
+                + " objects' counters, the mutexes' hold tags and the read-write mutexes' record"
+                + " bounds"
+                + tail),
+        Arguments.of(
+            3,
+            "(layout version 3, without the mutexes' starving summaries, the read-write mutexes'"
+                + " starving marks, the objects' counters, the mutexes' hold tags and the"
+                + " read-write mutexes' per-view reader records and record bounds"
+                + tail),
+        Arguments.of(
+            4,
+            "(layout version 4, without the objects' counters (a stats line after every object,"
+                + " which inspect reads), the mutexes' hold tags and the read-write mutexes'"
+                + " per-view reader records and record bounds"
+                + tail),
+        Arguments.of(
+            5,
+            "(layout version 5, without the mutexes' hold tags (beside each mutex word, where"
+                + " version 5 keeps its starving summary; a release moves the tag with the word in"
+                + " one atomic step) and the read-write mutexes' per-view reader records (a closed"
+                + " view's record carries a bit that version 5 counts as read holds) and record"
+                + " bounds"
+                + tail),
+        Arguments.of(
+            6,
+            "(layout version 6, without the read-write mutexes' record bounds (a writer looks only"
+                + " at the reader records below the bound, which a version 6 process does not raise"
+                + " when it claims a record)"
+                + tail));
   }
 
-  @Test
-  void regionOfLayoutVersionTwoIsRefusedWithWhatToDo() throws IOException {
-    Path file = region("version-two");
-    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 2);
-    InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
-    assertTrue(
-        e.getMessage()
-            .contains(
-                "written by an older ringlock (layout version 2, without the wait-queue wake"
-                    + " sequences, the starving marks, the objects' counters and the mutexes'"
-                    + " hold tags of version 6; this one reads only version 6)"),
-        e.getMessage());
-    assertTrue(e.getMessage().contains("delete it"), e.getMessage());
-  }
-
-  @Test
-  void regionOfLayoutVersionThreeIsRefusedWithWhatToDo() throws IOException {
-    Path file = region("version-three");
-    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 3);
-    InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
-    assertTrue(
-        e.getMessage()
-            .contains(
-                "written by an older ringlock (layout version 3, without the mutexes' starving"
-                    + " summaries, the read-write mutexes' starving marks, the objects' counters,"
-                    + " the mutexes' hold tags and the read-write mutexes' per-view reader records"
-                    + " of version 6; this one reads only version 6)"),
-        e.getMessage());
-    assertTrue(e.getMessage().contains("delete it"), e.getMessage());
-  }
-
-  @Test
-  void regionOfLayoutVersionFourIsRefusedSayingItHasNoCounters() throws IOException {
-    Path file = region("version-four");
-    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 4);
-    InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
-    assertTrue(
-        e.getMessage()
-            .contains(
-                "written by an older ringlock (layout version 4, without the objects' counters"
-                    + " (a stats line after every object, which inspect reads), the mutexes' hold"
-                    + " tags and the read-write mutexes' per-view reader records of version 6;"
-                    + " this one reads only version 6)"),
-        e.getMessage());
-    assertTrue(e.getMessage().contains("delete it"), e.getMessage());
-  }
-
-  @Test
-  void regionOfLayoutVersionFiveIsRefusedSayingItHasNoHoldTagsNorPerViewReaderRecords()
+  @ParameterizedTest
+  @MethodSource("olderVersions")
+  void regionOfAnOlderLayoutVersionIsRefusedSayingWhatItLacksAndWhatToDo(int version, String lacks)
       throws IOException {
-    Path file = region("version-five");
-    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, 5);
+    Path file = region("version-" + version);
+    RegionFileEditor.putInt(file, RegionDescriptor.LAYOUT_VERSION_OFFSET, version);
     InvalidRegionException e = assertRefusedUntouched(file, Problem.UNSUPPORTED_VERSION);
-    assertTrue(
-        e.getMessage()
-            .contains(
-                "written by an older ringlock (layout version 5, without the mutexes' hold tags"
-                    + " (beside each mutex word, where version 5 keeps its starving summary; a"
-                    + " release moves the tag with the word in one atomic step) and the read-write"
-                    + " mutexes' per-view reader records (a closed view's record carries a bit that"
-                    + " version 5 counts as read holds) of version 6; this one reads only"
-                    + " version 6)"),
-        e.getMessage());
+    assertTrue(e.getMessage().contains("written by an older ringlock " + lacks), e.getMessage());
     assertTrue(e.getMessage().contains("delete it"), e.getMessage());
   }
 

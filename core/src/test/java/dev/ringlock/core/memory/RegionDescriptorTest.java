@@ -52,7 +52,7 @@ class RegionDescriptorTest {
   void theLastHeaderFieldOfLineZeroPlacesTheNameIndex() {
     assertEquals(48, RegionDescriptor.PID_NAMESPACE_OFFSET);
     assertEquals(56, RegionDescriptor.INDEX_OFFSET_OFFSET);
-    assertEquals(6, RegionDescriptor.LAYOUT_VERSION);
+    assertEquals(7, RegionDescriptor.LAYOUT_VERSION);
   }
 
   @Test

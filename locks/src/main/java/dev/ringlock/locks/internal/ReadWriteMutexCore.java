@@ -2,7 +2,6 @@ package dev.ringlock.locks.internal;
 
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.NOT_RECOVERABLE;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.OWNER_DIED;
-import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.READER_SLOTS;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WAITERS;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.WRITE;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.notRecoverable;
@@ -256,7 +255,7 @@ public final class ReadWriteMutexCore extends ReadWriteDecisions implements Read
   public int readers() {
     try {
       long holds = 0;
-      for (int i = 0; i < READER_SLOTS; i++) {
+      for (int i = 0, inUse = recordsInUse(); i < inUse; i++) {
         holds += recordCount(words.lvRecord(i));
       }
       return (int) Math.min(holds, Integer.MAX_VALUE);

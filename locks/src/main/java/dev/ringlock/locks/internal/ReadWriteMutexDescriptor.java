@@ -4,6 +4,7 @@ import static dev.ringlock.core.memory.RegionDescriptor.MAX_PID;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.MemoryLayout.paddingLayout;
 import static java.lang.foreign.MemoryLayout.sequenceLayout;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.StructLayout;
@@ -18,7 +19,8 @@ import java.lang.foreign.StructLayout;
  *      0     4  word       writer pid (bits 0..26, 0 = none) | PENDING (bit 27)
  *                          | NOT_RECOVERABLE (bit 28) | OWNER_DIED (bit 29) | WAITERS (bit 30)
  *                          | WRITE (bit 31)
- *      4     4  reserved   (zero)
+ *      4     4  bound      reader records in use: every record at this index or past it is free
+ *                          (0); only grows, each claim past it raising it first
  *      8     8  fence      the last write fence issued; only the writer writes it
  *     16     4  sleepers   processes with a kernel wait armed on the word
  *     20    44  reserved   (zero)
@@ -36,6 +38,13 @@ import java.lang.foreign.StructLayout;
  * own view's record, which names their process, so a dead reader's holds are found, by pid, and
  * dropped (a process may have several records, one per view).
  *
+ * <p>The bound spares a writer the records nobody has claimed: a writer looks at every record, for
+ * holds and marks, twice on its uncontended path, and with a few processes reading all but the
+ * first few records are free. Raised (by compare-and-set, to the claimed index + 1) before a record
+ * past it is claimed, and read after the writer's claim, so a reader whose hold the writer must see
+ * raised it before the writer looked; see ReaderRecords' overview. Added in layout version 7: a
+ * version 6 process would claim records past it without raising it.
+ *
  * <p>{@link #LAYOUT} is the one definition of these offsets; {@link ReadWriteMutexWords} reads and
  * writes through them, and ObjectLayoutsTest pins each to the table above (docs/region-format.md).
  */
@@ -49,7 +58,7 @@ public final class ReadWriteMutexDescriptor {
    */
   public static final StructLayout LAYOUT =
       LockHeaderDescriptor.layout(
-          paddingLayout(4),
+          JAVA_INT.withName("bound"),
           paddingLayout(44),
           sequenceLayout(READER_SLOTS, JAVA_LONG).withName("readers"));
 
@@ -59,6 +68,7 @@ public final class ReadWriteMutexDescriptor {
   public static final long FENCE_OFFSET = offset("fence");
   public static final long SLEEPERS_OFFSET = offset("sleepers");
   public static final long READERS_OFFSET = offset("readers");
+  public static final long BOUND_OFFSET = offset("bound");
 
   /** The writer's pid in the word: pid_max (2^22) fits with room to spare. */
   public static final int WRITER_MASK = (1 << 27) - 1;
@@ -208,6 +218,33 @@ public final class ReadWriteMutexDescriptor {
       return "reader record %d counts holds (0x%016x) without a pid".formatted(slot, record);
     }
     return null;
+  }
+
+  /**
+   * How many records from the first a scan must look at for bound {@code bound} read from the
+   * region: the bound itself, or every record when it is out of range (a safe look, never an index
+   * past the table: boundProblem reports the damage).
+   */
+  public static int recordsInUse(int bound) {
+    return bound >= 0 && bound <= READER_SLOTS ? bound : READER_SLOTS;
+  }
+
+  /** What is wrong with the records' bound, or null if it is 0..READER_SLOTS. */
+  public static String boundProblem(int bound) {
+    return bound >= 0 && bound <= READER_SLOTS
+        ? null
+        : "reader records' bound is %d, outside 0..%d".formatted(bound, READER_SLOTS);
+  }
+
+  /**
+   * What is wrong with record {@code slot} for the bound {@code bound}, read after it, or null: a
+   * record past the bound that is not free was claimed without raising it.
+   */
+  public static String pastBoundProblem(int slot, long record, int bound) {
+    return record != 0 && slot >= recordsInUse(bound)
+        ? "reader record %d is in use (0x%016x) past the records' bound %d"
+            .formatted(slot, record, bound)
+        : null;
   }
 
   /** What is wrong with the recorded fence, or null if the next write can add one. */

@@ -1,5 +1,6 @@
 package dev.ringlock.locks.internal;
 
+import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.BOUND_OFFSET;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.READERS_OFFSET;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.READER_SLOTS;
 import static dev.ringlock.locks.internal.ReadWriteMutexDescriptor.SIZE;
@@ -28,6 +29,27 @@ public final class ReadWriteMutexWords extends LockHeaderWords {
    */
   public ReadWriteMutexWords(MemorySegment region, long offset) {
     super(region, offset, SIZE);
+  }
+
+  // ---- the records' bound: every record at or past it is free ----
+
+  public int lvBound() {
+    return (int) INT.getVolatile(object, BOUND_OFFSET);
+  }
+
+  /**
+   * Raises the bound to at least {@code atLeast} (read first, then CAS; see LockHeaderWords); a
+   * bound already that high, or out of range (damage: boundProblem), is left as it is.
+   */
+  public void raiseBound(int atLeast) {
+    for (int bound = lvBound();
+        bound >= 0 && bound < atLeast && !INT.compareAndSet(object, BOUND_OFFSET, bound, atLeast);
+        bound = lvBound()) {}
+  }
+
+  /** A plain store: for a test that plants a state, never for the protocol. */
+  public void spBound(int bound) {
+    object.set(ValueLayout.JAVA_INT, BOUND_OFFSET, bound);
   }
 
   // ---- reader records: pid << 32 | WAITING | count ----
@@ -80,9 +102,15 @@ public final class ReadWriteMutexWords extends LockHeaderWords {
     return (long) LONG.getAndSet(object, recordAt(slot), next);
   }
 
-  /** A plain store: for a test that plants a state, never for the protocol. */
+  /**
+   * A plain store: for a test that plants a state, never for the protocol. A record planted in use
+   * raises the bound to cover it, as the claim it stands for would have.
+   */
   public void spRecord(int slot, long record) {
     object.set(ValueLayout.JAVA_LONG, recordAt(slot), record);
+    if (record != 0 && lvBound() <= slot) {
+      spBound(slot + 1);
+    }
   }
 
   private static long recordAt(int slot) {

@@ -52,6 +52,13 @@ import java.util.concurrent.ConcurrentHashMap;
  *     mapped (UNMAPPING): a release of that view that read the record before the close could
  *     otherwise land on the new view's count (ABA); once the mapping is closed no access of the old
  *     view can reach the record;
+ *   - the bound (ReadWriteMutexDescriptor): every record past it is free, so every scan below
+ *     looks only at records [0, bound), the bound read at the scan's start. ensureSlot raises it
+ *     (a CAS) before it claims a record past it, and holds and marks come after the claim: a scan
+ *     whose Dekker argument says it sees a record's hold or mark (the writer's claim, then its
+ *     scan; the reader's add, then its read of the word) reads the bound after the same fence,
+ *     so it covers that record. Free records are most of the 32, so a writer's uncontended path
+ *     reads two or three records, not 64 (docs/read-write-mutex.md, "What a write costs");
  *   - the writer's scans: anyMarkedRecord and afterFastClaim (cheap looks, no liveness asked),
  *     drainBlocker and markedRecord (the live process a claimant waits for, or the record it
  *     stands back for while its WAITING readers or its STARVING writer have their turn; dead
@@ -304,7 +311,7 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
 
   /** Whether any record counts a read hold: a cheap look, no liveness asked. */
   private boolean anyRecordCounts() {
-    for (int i = 0; i < READER_SLOTS; i++) {
+    for (int i = 0, inUse = recordsInUse(); i < inUse; i++) {
       if (recordCount(words.lvRecord(i)) != 0) {
         return true;
       }
@@ -360,6 +367,9 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
           }
         }
         if (free >= 0) {
+          // Raised before the claim, so any scan that begins after this view's first hold or mark
+          // (each a full fence after the claim) reads a bound that covers the record
+          words.raiseBound(free + 1);
           if (words.casRecord(free, freeValue, newRecord(pid))) {
             slot = free;
           }
@@ -454,11 +464,19 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
   // ---- the writer's scans ----
 
   /**
+   * How many records from the first a scan looks at: the bound, read now (after whatever fence
+   * orders the scan), or all of them if it is damaged (ReadWriteMutexDescriptor.recordsInUse).
+   */
+  final int recordsInUse() {
+    return ReadWriteMutexDescriptor.recordsInUse(words.lvBound());
+  }
+
+  /**
    * Whether another process's record has one of {@code marks} (WAITING, STARVING) set: a cheap
    * look, no liveness asked.
    */
   boolean anyMarkedRecord(long marks) {
-    for (int i = 0; i < READER_SLOTS; i++) {
+    for (int i = 0, inUse = recordsInUse(); i < inUse; i++) {
       long r = words.lvRecord(i);
       if ((r & marks) != 0 && recordPid(r) != pid && !recordClosed(r)) {
         return true; // a closed view's mark, had one been left, holds nobody back
@@ -474,7 +492,7 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
    */
   int afterFastClaim() {
     int found = 0;
-    for (int i = 0; i < READER_SLOTS; i++) {
+    for (int i = 0, inUse = recordsInUse(); i < inUse; i++) {
       long r = words.lvRecord(i);
       if ((r & STARVING) != 0 && recordPid(r) != pid && !recordClosed(r)) {
         return STARVING_FOUND;
@@ -492,7 +510,7 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
    */
   int drainBlocker() {
     int own = 0;
-    for (int i = 0; i < READER_SLOTS; i++) {
+    for (int i = 0, inUse = recordsInUse(); i < inUse; i++) {
       long r = words.lvRecord(i);
       if (recordCount(r) == 0) {
         continue;
@@ -516,7 +534,7 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
    * Dead processes' records are cleared.
    */
   int markedRecord(long marks) {
-    for (int i = 0; i < READER_SLOTS; i++) {
+    for (int i = 0, inUse = recordsInUse(); i < inUse; i++) {
       long r = words.lvRecord(i);
       if ((r & marks) == 0 || recordClosed(r)) {
         continue;
