@@ -226,14 +226,18 @@ public final class ReadWriteMutexDescriptor {
    * past the table: boundProblem reports the damage).
    */
   public static int recordsInUse(int bound) {
-    return bound >= 0 && bound <= READER_SLOTS ? bound : READER_SLOTS;
+    return boundInRange(bound) ? bound : READER_SLOTS;
   }
 
   /** What is wrong with the records' bound, or null if it is 0..READER_SLOTS. */
   public static String boundProblem(int bound) {
-    return bound >= 0 && bound <= READER_SLOTS
+    return boundInRange(bound)
         ? null
         : "reader records' bound is %d, outside 0..%d".formatted(bound, READER_SLOTS);
+  }
+
+  private static boolean boundInRange(int bound) {
+    return bound >= 0 && bound <= READER_SLOTS;
   }
 
   /**

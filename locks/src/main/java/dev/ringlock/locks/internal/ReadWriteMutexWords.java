@@ -40,6 +40,10 @@ public final class ReadWriteMutexWords extends LockHeaderWords {
   /**
    * Raises the bound to at least {@code atLeast} (read first, then CAS; see LockHeaderWords); a
    * bound already that high, or out of range (damage: boundProblem), is left as it is.
+   *
+   * <p>Racing raisers: the bound only grows, and a CAS that fails re-reads it, so each caller
+   * returns once the bound is at least its own value, whoever's CAS put it there; none lowers
+   * another's.
    */
   public void raiseBound(int atLeast) {
     for (int bound = lvBound();

@@ -368,7 +368,10 @@ abstract sealed class ReaderRecords extends QueuedPrimitive<ReadWriteRequest>
         }
         if (free >= 0) {
           // Raised before the claim, so any scan that begins after this view's first hold or mark
-          // (each a full fence after the claim) reads a bound that covers the record
+          // (each a full fence after the claim) reads a bound that covers the record. A claim
+          // that then loses its CAS (another view took the record), or a process that dies here,
+          // leaves the bound over a record that may stay free: scans read one more free record,
+          // which changes no answer
           words.raiseBound(free + 1);
           if (words.casRecord(free, freeValue, newRecord(pid))) {
             slot = free;
